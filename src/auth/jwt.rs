@@ -1,0 +1,192 @@
+//! Access tokens: HS256 JWTs. The algorithm is pinned on both sides (a token claiming `none` or
+//! RS256 is refused), and `exp`, `iat`, `iss`, `aud` and `sub` must all be present and right.
+
+use std::path::Path;
+
+use base64::Engine;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::role::Role;
+
+/// Seconds of clock skew tolerated between servers.
+const LEEWAY_SECONDS: u64 = 30;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub roles: Vec<Role>,
+    pub iss: String,
+    pub aud: String,
+    pub iat: u64,
+    pub exp: u64,
+    pub jti: String,
+}
+
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    issuer: String,
+    audience: String,
+    ttl_seconds: u64,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &SecretString, issuer: &str, audience: &str, ttl_seconds: u64) -> TokenKeys {
+        let bytes = secret.expose_secret().as_bytes();
+        TokenKeys {
+            encoding: EncodingKey::from_secret(bytes),
+            decoding: DecodingKey::from_secret(bytes),
+            issuer: issuer.to_string(),
+            audience: audience.to_string(),
+            ttl_seconds,
+        }
+    }
+
+    pub fn ttl_seconds(&self) -> u64 {
+        self.ttl_seconds
+    }
+
+    pub fn issue(&self, user_id: Uuid, roles: &[Role]) -> anyhow::Result<String> {
+        let now = unix_now();
+        self.issue_at(user_id, roles, now, now + self.ttl_seconds)
+    }
+
+    /// Issues a token with explicit times (tests use it for expired tokens).
+    pub fn issue_at(
+        &self,
+        user_id: Uuid,
+        roles: &[Role],
+        iat: u64,
+        exp: u64,
+    ) -> anyhow::Result<String> {
+        let claims = Claims {
+            sub: user_id.to_string(),
+            roles: roles.to_vec(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            iat,
+            exp,
+            jti: Uuid::new_v4().to_string(),
+        };
+        Ok(encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = LEEWAY_SECONDS;
+        let claims = decode::<Claims>(token, &self.decoding, &validation)?.claims;
+        // jsonwebtoken does not check `iat`; a token issued in the future is not ours.
+        if claims.iat > unix_now() + LEEWAY_SECONDS {
+            return Err(jsonwebtoken::errors::ErrorKind::ImmatureSignature.into());
+        }
+        Ok(claims)
+    }
+}
+
+fn unix_now() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)
+}
+
+/// The development signing key: read from `path`, or generated (64 random bytes) and written
+/// there with owner-only permissions, so tokens survive restarts without any set-up.
+pub fn development_key(path: &Path) -> anyhow::Result<SecretString> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim().to_string();
+        if existing.len() >= 32 {
+            return Ok(SecretString::from(existing));
+        }
+    }
+    let mut bytes = [0u8; 64];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    let key = base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes);
+    write_private(path, &key)?;
+    Ok(SecretString::from(key))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    std::fs::write(path, contents)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(secret: &str) -> TokenKeys {
+        TokenKeys::new(
+            &SecretString::from(secret.to_string()),
+            "perdiem",
+            "perdiem-api",
+            60,
+        )
+    }
+
+    #[test]
+    fn a_token_verifies_with_its_own_key_only() {
+        let id = Uuid::now_v7();
+        let token = keys("a-signing-key-of-sufficient-length!")
+            .issue(id, &[Role::Billing])
+            .unwrap();
+        let claims = keys("a-signing-key-of-sufficient-length!")
+            .verify(&token)
+            .unwrap();
+        assert_eq!(claims.sub, id.to_string());
+        assert_eq!(claims.roles, vec![Role::Billing]);
+        assert!(keys("another-signing-key-of-enough-length")
+            .verify(&token)
+            .is_err());
+    }
+
+    #[test]
+    fn unsigned_and_expired_tokens_are_refused() {
+        let keys = keys("a-signing-key-of-sufficient-length!");
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = engine.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let now = unix_now();
+        let body = engine.encode(format!(
+            r#"{{"sub":"x","roles":["admin"],"iss":"perdiem","aud":"perdiem-api","iat":{now},"exp":{}}}"#,
+            now + 60
+        ));
+        assert!(keys.verify(&format!("{header}.{body}.")).is_err());
+        let expired = keys
+            .issue_at(Uuid::now_v7(), &[Role::Admin], now - 7200, now - 3600)
+            .unwrap();
+        assert!(keys.verify(&expired).is_err());
+    }
+
+    #[test]
+    fn the_development_key_is_generated_once_and_kept() {
+        let dir = std::env::temp_dir().join(format!("perdiem-key-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("perdiem.jwt-key");
+        let first = development_key(&path).unwrap();
+        let second = development_key(&path).unwrap();
+        assert_eq!(first.expose_secret(), second.expose_secret());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

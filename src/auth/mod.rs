@@ -1,0 +1,92 @@
+//! Authentication and authorization: passwords, tokens, and the extractor every protected
+//! handler takes.
+
+pub mod jwt;
+pub mod password;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{web, FromRequest, HttpRequest};
+use uuid::Uuid;
+
+use crate::domain::role::Role;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::users;
+
+/// The signed-in staff member of a request. Built only from a valid, unexpired token of an
+/// account that still exists and is still active; its roles are those both in the token and on
+/// the account now, so removing a role takes effect before the token expires.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub id: Uuid,
+    pub roles: Vec<Role>,
+}
+
+impl Staff {
+    /// Continues only when the staff member holds one of `allowed` (403 otherwise).
+    pub fn require(&self, allowed: &[Role]) -> Result<&Staff, ApiError> {
+        if self.roles.iter().any(|role| allowed.contains(role)) {
+            Ok(self)
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    pub fn id_string(&self) -> String {
+        self.id.to_string()
+    }
+}
+
+impl FromRequest for Staff {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Staff, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("app state missing")))?;
+            let header = req
+                .headers()
+                .get(actix_web::http::header::AUTHORIZATION)
+                .ok_or(ApiError::Unauthorized("A bearer token is required."))?;
+            let token = header
+                .to_str()
+                .ok()
+                .and_then(|value| {
+                    value
+                        .strip_prefix("Bearer ")
+                        .or_else(|| value.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .ok_or(ApiError::Unauthorized(
+                    "The Authorization header must be 'Bearer <token>'.",
+                ))?;
+            let claims = state
+                .tokens
+                .verify(token)
+                .map_err(|_| ApiError::Unauthorized("The token is invalid or has expired."))?;
+            let mut tx = state.db.begin().await.map_err(ApiError::internal)?;
+            let account = users::find(&mut tx, &claims.sub)
+                .await
+                .map_err(ApiError::internal)?;
+            tx.commit().await.map_err(ApiError::internal)?;
+            let account = account
+                .filter(|account| account.active)
+                .ok_or(ApiError::Unauthorized("The account is not active."))?;
+            let roles = claims
+                .roles
+                .into_iter()
+                .filter(|role| account.roles.contains(role))
+                .collect();
+            tracing::Span::current().record("user_id", tracing::field::display(account.id));
+            Ok(Staff {
+                id: account.id,
+                roles,
+            })
+        })
+    }
+}

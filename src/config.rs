@@ -1,0 +1,196 @@
+//! Settings: compiled-in defaults, then an optional file, then environment variables
+//! (`PERDIEM__SECTION__KEY`, plus the conventional `DATABASE_URL`).
+//!
+//! Secrets are `SecretString`s: their `Debug` prints `[REDACTED]`, so a settings dump in a log
+//! or a panic message never carries the JWT key or a database password.
+
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub environment: Environment,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// Largest request body accepted, in bytes; larger bodies get a 413.
+    pub max_body_bytes: usize,
+    /// Seconds a graceful shutdown (SIGTERM) waits for in-flight requests.
+    pub shutdown_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://…` or `postgres://…`; the scheme picks the backend. May carry a password.
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// HS256 signing key. Optional in development (generated and kept beside the database),
+    /// required in production.
+    pub jwt_secret: Option<SecretString>,
+    pub issuer: String,
+    pub audience: String,
+    pub token_ttl_seconds: u64,
+    /// Failed logins for one username within `login_window_seconds` before it is locked.
+    pub login_max_failures: u32,
+    pub login_window_seconds: u64,
+    pub login_lockout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// `pretty` for people, `json` for log shippers.
+    pub format: LogFormat,
+    /// A tracing `EnvFilter` directive, e.g. `info` or `perdiem=debug,info`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+const DEFAULTS: &str = r#"
+environment = "development"
+
+[server]
+host = "127.0.0.1"
+port = 8080
+max_body_bytes = 1048576
+shutdown_timeout_seconds = 30
+
+[database]
+url = "sqlite://perdiem.db"
+max_connections = 10
+
+[auth]
+issuer = "perdiem"
+audience = "perdiem-api"
+token_ttl_seconds = 3600
+login_max_failures = 5
+login_window_seconds = 900
+login_lockout_seconds = 300
+
+[log]
+format = "pretty"
+level = "info"
+"#;
+
+impl Settings {
+    /// Loads defaults, then `file` (or `$PERDIEM_CONFIG`, or `perdiem.toml` when it exists), then
+    /// the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let file: Option<PathBuf> = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("PERDIEM_CONFIG").map(PathBuf::from))
+            .or_else(|| {
+                let default = PathBuf::from("perdiem.toml");
+                default.exists().then_some(default)
+            });
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(file) = file {
+            builder = builder.add_source(config::File::from(file).required(true));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("PERDIEM")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        );
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            builder = builder.set_override("database.url", url)?;
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if self.environment == Environment::Production {
+            match &self.auth.jwt_secret {
+                None => anyhow::bail!(
+                    "PERDIEM__AUTH__JWT_SECRET is required when PERDIEM__ENVIRONMENT=production"
+                ),
+                Some(secret) if secret.expose_secret().len() < 32 => {
+                    anyhow::bail!("the JWT secret must be at least 32 characters long")
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_redacts_secrets() {
+        let mut settings: Settings = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap();
+        settings.database.url = SecretString::from("postgres://app:hunter2@db/perdiem");
+        settings.auth.jwt_secret = Some(SecretString::from("very-secret-signing-key"));
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("very-secret"), "{shown}");
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_with_sqlite() {
+        let settings: Settings = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap();
+        assert_eq!(settings.server.host, "127.0.0.1");
+        assert_eq!(settings.server.port, 8080);
+        assert!(settings
+            .database
+            .url
+            .expose_secret()
+            .starts_with("sqlite://"));
+        assert!(settings.check().is_ok());
+    }
+
+    #[test]
+    fn production_requires_an_explicit_jwt_secret() {
+        let mut settings: Settings = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap();
+        settings.environment = Environment::Production;
+        assert!(settings.check().is_err());
+        settings.auth.jwt_secret = Some(SecretString::from("x".repeat(40)));
+        assert!(settings.check().is_ok());
+    }
+}

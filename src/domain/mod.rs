@@ -1,0 +1,17 @@
+//! Pure domain types and rules: no actix, no sqlx, no reqwest.
+//!
+//! Every type here parses, it does not validate: a value of the type cannot be a bad one. Wire
+//! inputs (`*Input`) are plain optional fields; their `parse` gathers every field error.
+
+pub mod client;
+pub mod coverage;
+pub mod ids;
+pub mod patterns;
+pub mod payer;
+pub mod person;
+pub mod role;
+pub mod text;
+pub mod user;
+pub mod validation;
+
+pub use validation::{FieldError, Fields, Invalid};

@@ -1,0 +1,65 @@
+//! The regular expressions that `openapi.yaml` publishes for pattern-checked fields, in one
+//! place. The server applies exactly these, so a value the contract accepts is accepted and a
+//! value it refuses is refused; a test compares each constant with the spec.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+pub const USERNAME: &str = r"^[a-z0-9._-]{3,64}$";
+pub const EDI_PAYER_ID: &str = r"^[A-Za-z0-9]{2,80}$";
+pub const MEMBER_ID: &str = r"^[A-Za-z0-9-]{2,80}$";
+pub const GROUP_NUMBER: &str = r"^[A-Za-z0-9-]{1,50}$";
+pub const EXTERNAL_ID: &str = r"^[A-Za-z0-9._-]{1,64}$";
+pub const STATE: &str = r"^[A-Z]{2}$";
+pub const POSTAL_CODE: &str = r"^[0-9]{5}(-?[0-9]{4})?$";
+pub const PHONE: &str = r"^\+?1?[ .-]?\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4}$";
+pub const EMAIL: &str = r"^[^@\s]+@[^@\s]+\.[^@\s]+$";
+/// The safe-text rule of `text::SafeText`, as the contract states it. The server checks it in
+/// code (it also trims), and a test holds the two to the same answers.
+pub const SAFE_TEXT: &str = r"^[^*~:^|\u0000-\u001f\u007f-\u009f]*[^*~:^|\s\u0000-\u001f\u007f-\u009f][^*~:^|\u0000-\u001f\u007f-\u009f]*$";
+
+fn compile(pattern: &'static str) -> Regex {
+    Regex::new(pattern).expect("patterns are constants checked by tests")
+}
+
+pub static USERNAME_RE: LazyLock<Regex> = LazyLock::new(|| compile(USERNAME));
+pub static EDI_PAYER_ID_RE: LazyLock<Regex> = LazyLock::new(|| compile(EDI_PAYER_ID));
+pub static MEMBER_ID_RE: LazyLock<Regex> = LazyLock::new(|| compile(MEMBER_ID));
+pub static GROUP_NUMBER_RE: LazyLock<Regex> = LazyLock::new(|| compile(GROUP_NUMBER));
+pub static EXTERNAL_ID_RE: LazyLock<Regex> = LazyLock::new(|| compile(EXTERNAL_ID));
+pub static STATE_RE: LazyLock<Regex> = LazyLock::new(|| compile(STATE));
+pub static POSTAL_CODE_RE: LazyLock<Regex> = LazyLock::new(|| compile(POSTAL_CODE));
+pub static PHONE_RE: LazyLock<Regex> = LazyLock::new(|| compile(PHONE));
+pub static EMAIL_RE: LazyLock<Regex> = LazyLock::new(|| compile(EMAIL));
+
+/// Checks `raw` against one of the patterns above.
+pub fn matching(raw: String, re: &Regex, message: &str) -> Result<String, String> {
+    if re.is_match(&raw) {
+        Ok(raw)
+    } else {
+        Err(message.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pattern_compiles() {
+        for re in [
+            &USERNAME_RE,
+            &EDI_PAYER_ID_RE,
+            &MEMBER_ID_RE,
+            &GROUP_NUMBER_RE,
+            &EXTERNAL_ID_RE,
+            &STATE_RE,
+            &POSTAL_CODE_RE,
+            &PHONE_RE,
+            &EMAIL_RE,
+        ] {
+            LazyLock::force(re);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Field-level validation results shared by every parser at the edge.
+//!
+//! Parsers collect *all* problems of an input before failing, so a caller fixing a form sees every
+//! bad field at once instead of one per round trip.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// One bad field: its JSON path (`address.postal_code`) and what is wrong, in words staff read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An input that did not parse, with every reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub Vec<FieldError>);
+
+impl Invalid {
+    pub fn one(field: impl Into<String>, message: impl Into<String>) -> Invalid {
+        Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fields: Vec<&str> = self.0.iter().map(|e| e.field.as_str()).collect();
+        write!(f, "invalid fields: {}", fields.join(", "))
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+/// Collects field errors while an input is parsed.
+#[derive(Debug, Default)]
+pub struct Fields {
+    prefix: String,
+    errors: Vec<FieldError>,
+}
+
+impl Fields {
+    pub fn new() -> Fields {
+        Fields::default()
+    }
+
+    /// Errors recorded through the returned collector are named `prefix.field`.
+    pub fn nested(prefix: &str) -> Fields {
+        Fields {
+            prefix: format!("{prefix}."),
+            errors: Vec::new(),
+        }
+    }
+
+    fn name(&self, field: &str) -> String {
+        format!("{}{field}", self.prefix)
+    }
+
+    pub fn push(&mut self, field: &str, message: impl Into<String>) {
+        let name = self.name(field);
+        self.errors.push(FieldError::new(name, message));
+    }
+
+    /// Keeps the value of a parse, or records its error under `field`.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.push(field, message);
+                None
+            }
+        }
+    }
+
+    /// A required field: absent is an error, present is parsed.
+    pub fn required<T, R>(
+        &mut self,
+        field: &str,
+        value: Option<R>,
+        parse: impl FnOnce(R) -> Result<T, String>,
+    ) -> Option<T> {
+        match value {
+            None => {
+                self.push(field, "is required");
+                None
+            }
+            Some(raw) => self.check(field, parse(raw)),
+        }
+    }
+
+    /// An optional field: absent (or null) is `Some(None)`; a bad value records an error and is `None`.
+    pub fn optional<T, R>(
+        &mut self,
+        field: &str,
+        value: Option<R>,
+        parse: impl FnOnce(R) -> Result<T, String>,
+    ) -> Option<Option<T>> {
+        match value {
+            None => Some(None),
+            Some(raw) => self.check(field, parse(raw)).map(Some),
+        }
+    }
+
+    /// Takes over the errors of a nested parse.
+    pub fn absorb(&mut self, invalid: Invalid) {
+        for error in invalid.0 {
+            let name = self.name(&error.field);
+            self.errors.push(FieldError::new(name, error.message));
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn finish(self) -> Result<(), Invalid> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Invalid(self.errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_every_error_with_its_path() {
+        let mut fields = Fields::nested("address");
+        fields.required::<String, String>("city", None, Ok);
+        fields.check::<()>("state", Err("must be two capital letters".into()));
+        let invalid = fields.finish().unwrap_err();
+        assert_eq!(
+            invalid.0,
+            vec![
+                FieldError::new("address.city", "is required"),
+                FieldError::new("address.state", "must be two capital letters"),
+            ]
+        );
+    }
+}

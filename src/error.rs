@@ -1,0 +1,231 @@
+//! The one API error type, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Every 4xx/5xx the service sends goes through [`ApiError`]: handler errors, extractor failures
+//! (bad JSON, bad query, bad path), unknown routes and methods. A 5xx body says nothing internal;
+//! the log gets the full cause chain under the same request id that the body and the
+//! `X-Request-Id` header carry.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::domain::validation::{FieldError, Invalid};
+use crate::telemetry::error_chain;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+tokio::task_local! {
+    /// The id of the request being served, set by the request middleware for the whole handling
+    /// of one request, so that error bodies built deep inside can carry it.
+    pub static REQUEST_ID: String;
+}
+
+pub fn current_request_id() -> String {
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "none".to_string())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body parsed as JSON but some fields are not acceptable (422).
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// The request could not be read: bad JSON syntax, bad query or path parameter (400).
+    #[error("malformed request: {detail}")]
+    Malformed {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("conflict: {detail}")]
+    Conflict { detail: String, field: String },
+    #[error("payload too large")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("too many requests")]
+    TooManyRequests { retry_after_seconds: u64 },
+    #[error("service unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn internal(error: impl Into<anyhow::Error>) -> ApiError {
+        ApiError::Internal(error.into())
+    }
+
+    pub fn malformed(field: &str, message: impl Into<String>) -> ApiError {
+        let message = message.into();
+        ApiError::Malformed {
+            detail: format!("{field}: {message}"),
+            errors: vec![FieldError::new(field, message)],
+        }
+    }
+
+    pub fn conflict(field: &str, detail: impl Into<String>) -> ApiError {
+        ApiError::Conflict {
+            detail: detail.into(),
+            field: field.to_string(),
+        }
+    }
+
+    /// Stable slug of the problem `type` (`urn:perdiem:problem:<slug>`).
+    fn slug_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::Validation(_) => ("validation-error", "Invalid request fields"),
+            ApiError::Malformed { .. } => ("malformed-request", "Malformed request"),
+            ApiError::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            ApiError::InvalidCredentials => ("invalid-credentials", "Invalid credentials"),
+            ApiError::Forbidden => ("forbidden", "Not permitted"),
+            ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
+            ApiError::Conflict { .. } => ("conflict", "Conflict"),
+            ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
+            ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
+            ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            ApiError::Internal(_) => ("internal", "Internal error"),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Validation(errors) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                format!("Some fields are not acceptable: {}.", fields.join(", "))
+            }
+            ApiError::Malformed { detail, .. } => detail.clone(),
+            ApiError::Unauthorized(why) => (*why).to_string(),
+            ApiError::InvalidCredentials => "The username or password is wrong.".to_string(),
+            ApiError::Forbidden => "Your role does not allow this action.".to_string(),
+            ApiError::NotFound(what) => format!("No such {what}."),
+            ApiError::MethodNotAllowed => "This method is not supported on this path.".into(),
+            ApiError::Conflict { detail, .. } => detail.clone(),
+            ApiError::PayloadTooLarge { limit } => {
+                format!("The request body is larger than the limit of {limit} bytes.")
+            }
+            ApiError::UnsupportedMediaType => {
+                "The request body must be sent as application/json.".to_string()
+            }
+            ApiError::TooManyRequests {
+                retry_after_seconds,
+            } => format!("Too many failed attempts; try again in {retry_after_seconds} seconds."),
+            ApiError::Unavailable(_) => "The service cannot serve requests right now.".into(),
+            ApiError::Internal(_) => {
+                "Something went wrong on our side; quote the request id when reporting it.".into()
+            }
+        }
+    }
+
+    fn field_errors(&self) -> Option<Vec<FieldError>> {
+        match self {
+            ApiError::Validation(errors) | ApiError::Malformed { errors, .. } => {
+                Some(errors.clone())
+            }
+            ApiError::Conflict { detail, field } => {
+                Some(vec![FieldError::new(field.clone(), detail.clone())])
+            }
+            _ => None,
+        }
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> ApiError {
+        ApiError::Validation(invalid.0)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> ApiError {
+        ApiError::Internal(error.into())
+    }
+}
+
+#[derive(Serialize)]
+struct Problem {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    request_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<FieldError>>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Malformed { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        match self {
+            ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
+                tracing::error!(status = status.as_u16(), cause = %error_chain(cause.as_ref()), "request failed");
+            }
+            _ => tracing::debug!(status = status.as_u16(), problem = %self, "request refused"),
+        }
+        let (slug, title) = self.slug_and_title();
+        let problem = Problem {
+            kind: format!("urn:perdiem:problem:{slug}"),
+            title,
+            status: status.as_u16(),
+            detail: self.detail(),
+            request_id: current_request_id(),
+            errors: self.field_errors(),
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        match self {
+            ApiError::Unauthorized(_) | ApiError::InvalidCredentials => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"perdiem\""));
+            }
+            ApiError::TooManyRequests {
+                retry_after_seconds,
+            } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
+            }
+            ApiError::MethodNotAllowed => {}
+            _ => {}
+        }
+        response.body(serde_json::to_vec(&problem).unwrap_or_default())
+    }
+}
+
+/// Maps a store error: a unique-constraint violation is the caller's conflict (409, naming
+/// `field`); anything else is ours (500). Matched by kind, not constraint name, because SQLite
+/// reports none.
+pub fn conflict_on_unique(error: sqlx::Error, field: &str, detail: &str) -> ApiError {
+    match error.as_database_error() {
+        Some(db) if db.is_unique_violation() => ApiError::conflict(field, detail),
+        _ => ApiError::internal(error),
+    }
+}

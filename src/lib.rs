@@ -1,0 +1,14 @@
+//! perdiem: benefits verification, prior authorizations, attendance and per-diem claims for
+//! intensive outpatient (IOP) and partial hospitalization (PHP) behavioral-health programs.
+//!
+//! Data flows one way: `routes -> (domain, store)`; `domain` depends on nothing of ours.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,128 @@
+//! `POST /api/v1/auth/token`: username and password for a bearer token.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Duration;
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::extract::Body;
+use super::peer_ip;
+use crate::auth::password;
+use crate::domain::validation::Fields;
+use crate::error::{current_request_id, ApiError};
+use crate::startup::AppState;
+use crate::store::audit::{self, Action, AuditEntry};
+use crate::store::login_throttle::{self, ThrottlePolicy};
+use crate::store::{now, users};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenRequest {
+    username: Option<String>,
+    password: Option<String>,
+}
+
+fn bounded(max: usize) -> impl Fn(String) -> Result<String, String> {
+    move |raw| {
+        let chars = raw.chars().count();
+        if chars == 0 || chars > max {
+            Err(format!("must be 1 to {max} characters"))
+        } else {
+            Ok(raw)
+        }
+    }
+}
+
+pub async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    let input: TokenRequest = body.json()?;
+    let mut fields = Fields::new();
+    let username = fields.required("username", input.username, bounded(256));
+    let secret = fields.required("password", input.password, bounded(1024));
+    fields.finish()?;
+    let (Some(username), Some(secret)) = (username, secret) else {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "checked fields missing"
+        )));
+    };
+    let secret = SecretString::from(secret);
+    let auth = &state.settings.auth;
+    let policy = ThrottlePolicy {
+        max_failures: auth.login_max_failures,
+        window: Duration::seconds(i64::try_from(auth.login_window_seconds).unwrap_or(900)),
+        lockout: Duration::seconds(i64::try_from(auth.login_lockout_seconds).unwrap_or(300)),
+    };
+
+    let mut tx = state.db.begin().await?;
+    if let Some(retry_after_seconds) = login_throttle::locked_for(&mut tx, &username, now()).await?
+    {
+        return Err(ApiError::TooManyRequests {
+            retry_after_seconds,
+        });
+    }
+    let account = users::find_by_username(&mut tx, &username).await?;
+    tx.commit().await?;
+
+    // Verify against a decoy hash when the user is unknown: same cost, no timing oracle.
+    let stored = account
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        .unwrap_or_else(|| password::decoy_hash().to_string());
+    let matches = password::verify_blocking(secret, stored).await;
+    let account = account.filter(|a| matches && a.active && account_known(a));
+
+    let request_id = current_request_id();
+    let ip = peer_ip(&req);
+    let mut tx = state.db.begin().await?;
+    let Some(account) = account else {
+        login_throttle::record_failure(&mut tx, &username, now(), policy).await?;
+        audit::record(
+            &mut tx,
+            &AuditEntry {
+                user_id: None,
+                action: Action::LoginFailed,
+                entity_type: "user",
+                entity_id: None,
+                ip: ip.as_deref(),
+                request_id: &request_id,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(ApiError::InvalidCredentials);
+    };
+    login_throttle::clear(&mut tx, &username).await?;
+    let user_id = account.id.to_string();
+    audit::record(
+        &mut tx,
+        &AuditEntry {
+            user_id: Some(&user_id),
+            action: Action::Login,
+            entity_type: "user",
+            entity_id: Some(&user_id),
+            ip: ip.as_deref(),
+            request_id: &request_id,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+
+    let token = state
+        .tokens
+        .issue(account.id, &account.roles)
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(json!({
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": state.tokens.ttl_seconds(),
+    })))
+}
+
+/// An account with no role can do nothing; refusing its sign-in says so early.
+fn account_known(account: &users::User) -> bool {
+    !account.roles.is_empty()
+}

@@ -1,0 +1,250 @@
+//! Reading requests into typed values, with every failure as a problem naming its field.
+//!
+//! Only [`crate::auth::Staff`] is an actix extractor that can fail. Bodies, queries and path ids
+//! are read *inside* the handler, after the role check: actix polls a handler's extractors side
+//! by side, so a failing body extractor could otherwise answer 422 to a caller who is not even
+//! signed in.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::domain::ids::parse_id;
+use crate::domain::validation::FieldError;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::Page;
+
+/// A request body read up to the size limit. Reading never fails the extraction; the outcome is
+/// kept until the handler asks for it.
+pub struct Body(Result<Bytes, ApiError>);
+
+impl FromRequest for Body {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Body, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.settings.server.max_body_bytes)
+            .unwrap_or(1 << 20);
+        let content_type = content_type_problem(req);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|length| length > limit) {
+                return Ok(Body(Err(ApiError::PayloadTooLarge { limit })));
+            }
+            let mut buffer = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = match chunk {
+                    Ok(chunk) => chunk,
+                    Err(error) => {
+                        return Ok(Body(Err(ApiError::malformed("body", error.to_string()))))
+                    }
+                };
+                if buffer.len() + chunk.len() > limit {
+                    return Ok(Body(Err(ApiError::PayloadTooLarge { limit })));
+                }
+                buffer.extend_from_slice(&chunk);
+            }
+            Ok(Body(match content_type {
+                Some(problem) => Err(problem),
+                None => Ok(buffer.freeze()),
+            }))
+        })
+    }
+}
+
+/// `application/json`, or any `application/*+json` (e.g. `merge-patch+json`), is accepted.
+fn content_type_problem(req: &HttpRequest) -> Option<ApiError> {
+    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok();
+    let essence = value
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    let is_json = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    (!is_json).then_some(ApiError::UnsupportedMediaType)
+}
+
+impl Body {
+    /// The body as JSON of shape `T`. Bad JSON syntax is a 400; JSON of the wrong shape (a wrong
+    /// type, an unknown field) is a 422 naming the field.
+    pub fn json<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        let value = self.value()?;
+        from_value(value)
+    }
+
+    /// The body as a JSON object (for merge patches).
+    pub fn object(self) -> Result<serde_json::Map<String, Value>, ApiError> {
+        match self.value()? {
+            Value::Object(map) => Ok(map),
+            _ => Err(ApiError::Validation(vec![FieldError::new(
+                "body",
+                "must be a JSON object",
+            )])),
+        }
+    }
+
+    fn value(self) -> Result<Value, ApiError> {
+        let bytes = self.0?;
+        if bytes.is_empty() {
+            return Err(ApiError::malformed("body", "a JSON body is required"));
+        }
+        serde_json::from_slice::<Value>(&bytes)
+            .map_err(|e| ApiError::malformed("body", format!("is not valid JSON: {e}")))
+    }
+}
+
+/// Deserialises `value` into `T`, turning a shape error into a 422 that names the field.
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "body",
+            "must be a JSON object",
+        )]));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let message = error.inner().to_string();
+        let field = field_of(&error.path().to_string(), &message, "body");
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    })
+}
+
+/// The field a serde error is about: its path, or for an unknown field the field's own name.
+fn field_of(path: &str, message: &str, whole: &str) -> String {
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next());
+    match (path, unknown) {
+        (".", Some(name)) => name.to_string(),
+        (".", None) => whole.to_string(),
+        (path, Some(name)) if !path.ends_with(name) => format!("{path}.{name}"),
+        (path, _) => path.to_string(),
+    }
+}
+
+/// Reads the query string into `T` (which should deny unknown fields); any problem is a 400
+/// naming the parameter.
+pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
+    let parser = form_urlencoded::parse(req.query_string().as_bytes());
+    let deserializer = serde_urlencoded::Deserializer::new(parser);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let message = error.inner().to_string();
+        let field = field_of(&error.path().to_string(), &message, "query");
+        ApiError::malformed(&field, message)
+    })
+}
+
+/// Paging parameters: `limit` 1–200 (default 50), `offset` 0–1,000,000 (default 0).
+pub fn page(limit: Option<i64>, offset: Option<i64>) -> Result<Page, ApiError> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::malformed("limit", "must be between 1 and 200"));
+    }
+    let offset = offset.unwrap_or(0);
+    if !(0..=1_000_000).contains(&offset) {
+        return Err(ApiError::malformed(
+            "offset",
+            "must be between 0 and 1000000",
+        ));
+    }
+    Ok(Page { limit, offset })
+}
+
+/// A path segment that must be an id.
+pub fn path_id(req: &HttpRequest, name: &str) -> Result<String, ApiError> {
+    let raw = req.match_info().get(name).unwrap_or_default();
+    parse_id(raw)
+        .map(|id| id.to_string())
+        .map_err(|message| ApiError::malformed(name, message))
+}
+
+/// Refuses `null` for patch fields that cannot be cleared.
+pub fn refuse_nulls(
+    patch: &serde_json::Map<String, Value>,
+    fields: &[&str],
+) -> Result<(), ApiError> {
+    let errors: Vec<FieldError> = fields
+        .iter()
+        .filter(|field| patch.get(**field).is_some_and(Value::is_null))
+        .map(|field| FieldError::new(*field, "must not be null"))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// A JSON merge patch (RFC 7386) applied one level deep: each member of `patch` replaces the
+/// member of `current` (nested objects such as `address` are replaced whole, as the contract
+/// says), and `null` clears it.
+pub fn merge(current: Value, patch: serde_json::Map<String, Value>) -> Value {
+    let mut merged = match current {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    for (key, value) in patch {
+        merged.insert(key, value);
+    }
+    Value::Object(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_are_named_by_their_own_name() {
+        assert_eq!(
+            field_of(".", "unknown field `nam`, expected one of", "query"),
+            "nam"
+        );
+        assert_eq!(
+            field_of("address", "unknown field `zip`, expected one of", "body"),
+            "address.zip"
+        );
+        assert_eq!(
+            field_of(
+                "address.zip",
+                "unknown field `zip`, expected one of",
+                "body"
+            ),
+            "address.zip"
+        );
+        assert_eq!(
+            field_of("limit", "invalid digit found in string", "query"),
+            "limit"
+        );
+    }
+
+    #[test]
+    fn merging_replaces_members_and_null_clears() {
+        let current = serde_json::json!({"a": 1, "b": {"c": 2}, "d": 3});
+        let patch = serde_json::json!({"b": {"e": 4}, "d": null});
+        let Value::Object(patch) = patch else {
+            unreachable!()
+        };
+        assert_eq!(
+            merge(current, patch),
+            serde_json::json!({"a": 1, "b": {"e": 4}, "d": null})
+        );
+    }
+}

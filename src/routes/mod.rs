@@ -1,0 +1,184 @@
+//! HTTP handlers: extract -> parse to domain -> call store -> map to response.
+//!
+//! [`endpoints`] is the one route table: the app is configured from it, and a test holds it
+//! equal to the paths and methods of `openapi.yaml`.
+
+mod audit;
+mod auth;
+mod clients;
+mod coverages;
+pub mod extract;
+mod health;
+mod payers;
+mod users;
+
+use actix_web::http::Method;
+use actix_web::{web, Handler, HttpRequest, HttpResponse, Responder, Route};
+use serde::Serialize;
+
+use crate::auth::Staff;
+use crate::error::{current_request_id, ApiError};
+use crate::store::audit::{Action, AuditEntry};
+use crate::store::{Page, StoreError, Tx};
+
+pub struct Endpoint {
+    pub method: Method,
+    pub path: &'static str,
+    route: Route,
+}
+
+fn endpoint<F, Args>(method: Method, path: &'static str, handler: F) -> Endpoint
+where
+    F: Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    Endpoint {
+        route: web::method(method.clone()).to(handler),
+        method,
+        path,
+    }
+}
+
+pub fn endpoints() -> Vec<Endpoint> {
+    use Method as M;
+    vec![
+        endpoint(M::GET, "/health", health::health),
+        endpoint(M::GET, "/ready", health::ready),
+        endpoint(M::GET, "/openapi.yaml", health::openapi),
+        endpoint(M::POST, "/api/v1/auth/token", auth::token),
+        endpoint(M::POST, "/api/v1/users", users::create),
+        endpoint(M::GET, "/api/v1/users", users::list),
+        endpoint(M::GET, "/api/v1/users/{id}", users::get),
+        endpoint(M::PATCH, "/api/v1/users/{id}", users::update),
+        endpoint(M::POST, "/api/v1/payers", payers::create),
+        endpoint(M::GET, "/api/v1/payers", payers::list),
+        endpoint(M::GET, "/api/v1/payers/{id}", payers::get),
+        endpoint(M::PATCH, "/api/v1/payers/{id}", payers::update),
+        endpoint(M::POST, "/api/v1/clients", clients::create),
+        endpoint(M::GET, "/api/v1/clients", clients::list),
+        endpoint(M::GET, "/api/v1/clients/{id}", clients::get),
+        endpoint(M::PATCH, "/api/v1/clients/{id}", clients::update),
+        endpoint(M::POST, "/api/v1/clients/{id}/coverages", coverages::create),
+        endpoint(M::GET, "/api/v1/clients/{id}/coverages", coverages::list),
+        endpoint(
+            M::GET,
+            "/api/v1/clients/{id}/coverages/{coverage_id}",
+            coverages::get,
+        ),
+        endpoint(
+            M::PATCH,
+            "/api/v1/clients/{id}/coverages/{coverage_id}",
+            coverages::update,
+        ),
+        endpoint(M::GET, "/api/v1/audit", audit::list),
+    ]
+}
+
+/// Registers the table: one resource per path, so a known path with an unknown method answers
+/// 405 (as a problem) rather than 404.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let mut by_path: Vec<(&'static str, Vec<Route>)> = Vec::new();
+    for endpoint in endpoints() {
+        match by_path.iter_mut().find(|(path, _)| *path == endpoint.path) {
+            Some((_, routes)) => routes.push(endpoint.route),
+            None => by_path.push((endpoint.path, vec![endpoint.route])),
+        }
+    }
+    for (path, routes) in by_path {
+        let mut resource = web::resource(path);
+        for route in routes {
+            resource = resource.route(route);
+        }
+        cfg.service(resource.default_service(web::to(method_not_allowed)));
+    }
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("resource at this path"))
+}
+
+/// A page of a listing, as every list endpoint returns it.
+#[derive(Serialize)]
+pub struct PageOf<T: Serialize> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl<T: Serialize> PageOf<T> {
+    pub fn new(items: Vec<T>, total: i64, page: Page) -> PageOf<T> {
+        PageOf {
+            items,
+            total,
+            limit: page.limit,
+            offset: page.offset,
+        }
+    }
+}
+
+/// Writes one audit event for the signed-in staff member in the request's transaction.
+pub async fn audit(
+    tx: &mut Tx,
+    staff: &Staff,
+    req: &HttpRequest,
+    action: Action,
+    entity_type: &'static str,
+    entity_id: &str,
+) -> Result<(), ApiError> {
+    let user_id = staff.id_string();
+    let ip = peer_ip(req);
+    let request_id = current_request_id();
+    crate::store::audit::record(
+        tx,
+        &AuditEntry {
+            user_id: Some(&user_id),
+            action,
+            entity_type,
+            entity_id: Some(entity_id),
+            ip: ip.as_deref(),
+            request_id: &request_id,
+        },
+    )
+    .await
+    .map_err(ApiError::internal)
+}
+
+/// The address of the connecting peer. Forwarded-for headers are not trusted: anyone can set
+/// them, and an audit trail must not record a caller-chosen address.
+pub fn peer_ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|addr| addr.ip().to_string())
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        ApiError::internal(error)
+    }
+}
+
+/// A store error on a write: a UNIQUE violation is the caller's 409 naming `field`.
+pub fn unique_conflict<'a>(
+    field: &'a str,
+    detail: &'a str,
+) -> impl FnOnce(StoreError) -> ApiError + 'a {
+    move |error| {
+        if error.is_unique_violation() {
+            ApiError::conflict(field, detail)
+        } else {
+            ApiError::internal(error)
+        }
+    }
+}
+
+pub fn created<T: Serialize>(body: &T) -> HttpResponse {
+    HttpResponse::Created().json(body)
+}
+
+pub fn ok<T: Serialize>(body: &T) -> HttpResponse {
+    HttpResponse::Ok().json(body)
+}

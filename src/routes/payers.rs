@@ -1,0 +1,113 @@
+//! Payer records: everyone signed in reads them, admins write them.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::extract::{from_value, merge, page, path_id, query, Body};
+use super::{audit, created, ok, unique_conflict, PageOf};
+use crate::auth::Staff;
+use crate::domain::ids::new_id;
+use crate::domain::payer::{NewPayer, PayerInput};
+use crate::domain::role::Role;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::audit::Action;
+use crate::store::payers;
+
+const WRITERS: &[Role] = &[Role::Admin];
+const READERS: &[Role] = &Role::ALL;
+const TAKEN: &str = "Another payer already has this EDI payer id.";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    name: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+fn parse(input: PayerInput) -> Result<NewPayer, ApiError> {
+    Ok(input.parse()?)
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(WRITERS)?;
+    let payer = parse(body.json()?)?;
+    let mut tx = state.db.begin().await?;
+    let payer = payers::insert(&mut tx, new_id(), &payer)
+        .await
+        .map_err(unique_conflict("payer_id", TAKEN))?;
+    audit(
+        &mut tx,
+        &staff,
+        &req,
+        Action::Create,
+        "payer",
+        &payer.id.to_string(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(created(&payer))
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(READERS)?;
+    let q: ListQuery = query(&req)?;
+    let page = page(q.limit, q.offset)?;
+    if q.name.as_ref().is_some_and(|n| n.chars().count() > 60) {
+        return Err(ApiError::malformed("name", "must be at most 60 characters"));
+    }
+    let mut tx = state.db.begin().await?;
+    let (items, total) = payers::list(&mut tx, q.name.as_deref(), page).await?;
+    tx.commit().await?;
+    Ok(ok(&PageOf::new(items, total, page)))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(READERS)?;
+    let id = path_id(&req, "id")?;
+    let mut tx = state.db.begin().await?;
+    let payer = payers::find(&mut tx, &id)
+        .await?
+        .ok_or(ApiError::NotFound("payer"))?;
+    tx.commit().await?;
+    Ok(ok(&payer))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(WRITERS)?;
+    let id = path_id(&req, "id")?;
+    let patch = body.object()?;
+    let mut tx = state.db.begin().await?;
+    let current = payers::find(&mut tx, &id)
+        .await?
+        .ok_or(ApiError::NotFound("payer"))?;
+    let current =
+        serde_json::to_value(PayerInput::from(&current.data)).map_err(ApiError::internal)?;
+    let payer = parse(from_value(merge(current, patch))?)?;
+    let payer = payers::update(&mut tx, &id, &payer)
+        .await
+        .map_err(unique_conflict("payer_id", TAKEN))?
+        .ok_or(ApiError::NotFound("payer"))?;
+    audit(&mut tx, &staff, &req, Action::Update, "payer", &id).await?;
+    tx.commit().await?;
+    Ok(ok(&payer))
+}

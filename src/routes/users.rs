@@ -1,0 +1,151 @@
+//! Staff accounts (admin only).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::extract::{from_value, page, path_id, query, refuse_nulls, Body};
+use super::{audit, created, ok, unique_conflict, PageOf};
+use crate::auth::{password, Staff};
+use crate::domain::ids::new_id;
+use crate::domain::role::{parse_roles, Role};
+use crate::domain::user::{parse_password, Username};
+use crate::domain::validation::Fields;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::audit::Action;
+use crate::store::users::{self, UserChanges};
+
+const ADMIN: &[Role] = &[Role::Admin];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUserInput {
+    username: Option<String>,
+    password: Option<String>,
+    roles: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserPatch {
+    roles: Option<Vec<String>>,
+    active: Option<bool>,
+    password: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(ADMIN)?;
+    let input: NewUserInput = body.json()?;
+    let mut fields = Fields::new();
+    let username = fields.required("username", input.username, Username::parse);
+    let secret = fields.required("password", input.password, parse_password);
+    let roles = fields.required("roles", input.roles, parse_roles);
+    fields.finish()?;
+    let (Some(username), Some(secret), Some(roles)) = (username, secret, roles) else {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "checked fields missing"
+        )));
+    };
+    let hash = password::hash_blocking(secret)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut tx = state.db.begin().await?;
+    let user = users::insert(&mut tx, new_id(), username.as_str(), &hash, &roles)
+        .await
+        .map_err(unique_conflict("username", "This username is taken."))?;
+    audit(
+        &mut tx,
+        &staff,
+        &req,
+        Action::Create,
+        "user",
+        &user.id.to_string(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(created(&user))
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(ADMIN)?;
+    let q: ListQuery = query(&req)?;
+    let page = page(q.limit, q.offset)?;
+    let mut tx = state.db.begin().await?;
+    let (items, total) = users::list(&mut tx, page).await?;
+    tx.commit().await?;
+    Ok(ok(&PageOf::new(items, total, page)))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(ADMIN)?;
+    let id = path_id(&req, "id")?;
+    let mut tx = state.db.begin().await?;
+    let user = users::find(&mut tx, &id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    tx.commit().await?;
+    Ok(ok(&user))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(ADMIN)?;
+    let id = path_id(&req, "id")?;
+    let patch = body.object()?;
+    refuse_nulls(&patch, &["roles", "active", "password"])?;
+    let patch: UserPatch = from_value(Value::Object(patch))?;
+    let mut fields = Fields::new();
+    let roles = fields.optional("roles", patch.roles, parse_roles);
+    let secret = fields.optional("password", patch.password, parse_password);
+    fields.finish()?;
+    let (Some(roles), Some(secret)) = (roles, secret) else {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "checked fields missing"
+        )));
+    };
+    let password_hash = match secret {
+        Some(secret) => Some(
+            password::hash_blocking(secret)
+                .await
+                .map_err(ApiError::internal)?,
+        ),
+        None => None,
+    };
+    let changes = UserChanges {
+        roles,
+        active: patch.active,
+        password_hash,
+    };
+    let mut tx = state.db.begin().await?;
+    let user = users::update(&mut tx, &id, changes)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    audit(&mut tx, &staff, &req, Action::Update, "user", &id).await?;
+    tx.commit().await?;
+    Ok(ok(&user))
+}

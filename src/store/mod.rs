@@ -1,0 +1,238 @@
+//! Persistence: the only module that knows SQL.
+//!
+//! One query set serves SQLite (the embedded default) and PostgreSQL (production). [`Db`] is an
+//! enum over the two concrete pools, picked by the URL scheme; [`with_tx!`] runs the same SQL
+//! text (with `$1` placeholders, which SQLite accepts) on whichever backend the transaction
+//! belongs to. Handlers own the transaction: they `begin`, call store functions with `&mut Tx`,
+//! and `commit`, so a write and its audit event land together or not at all.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+pub mod audit;
+pub mod clients;
+pub mod coverages;
+pub mod login_throttle;
+pub mod payers;
+pub mod users;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Runs one expression on the concrete connection of a [`Tx`]; `$conn` is bound to a
+/// `&mut SqliteConnection` or `&mut PgConnection`, so the same query text serves both.
+#[macro_export]
+macro_rules! with_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(transaction) => {
+                let $conn = &mut **transaction;
+                $body
+            }
+            $crate::store::Tx::Postgres(transaction) => {
+                let $conn = &mut **transaction;
+                $body
+            }
+        }
+    };
+}
+pub use with_tx;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    /// A stored row that no longer parses into its domain type: reported, never a panic.
+    #[error("a stored {entity} row does not parse: {detail}")]
+    Corrupt {
+        entity: &'static str,
+        detail: String,
+    },
+}
+
+impl StoreError {
+    pub fn corrupt(entity: &'static str, detail: impl std::fmt::Display) -> StoreError {
+        StoreError::Corrupt {
+            entity,
+            detail: detail.to_string(),
+        }
+    }
+
+    /// True for a UNIQUE violation, recognised by kind (SQLite names no constraint).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Database(error) => error
+                .as_database_error()
+                .is_some_and(|db| db.is_unique_violation()),
+            StoreError::Corrupt { .. } => false,
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Db {
+    /// Opens a pool for `url` (`sqlite://…` or `postgres://…`). A SQLite file is created when it
+    /// does not exist.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .connect_with(options)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            Db::connect_postgres(options, max_connections).await
+        } else {
+            anyhow::bail!("the database URL must start with sqlite: or postgres:")
+        }
+    }
+
+    pub async fn connect_postgres(
+        options: PgConnectOptions,
+        max_connections: u32,
+    ) -> anyhow::Result<Db> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Db::Postgres(pool))
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Db::Sqlite(pool) => MIGRATOR.run(pool).await?,
+            Db::Postgres(pool) => MIGRATOR.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a transaction. On SQLite it is `BEGIN IMMEDIATE`: it takes the write lock up front,
+    /// so two read-then-write transactions queue on the busy timeout instead of one failing with
+    /// SQLITE_BUSY when it upgrades its lock.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Checks that the database answers (for `/ready`).
+    pub async fn ping(&self) -> StoreResult<()> {
+        match self {
+            Db::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
+            Db::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
+        };
+        Ok(())
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> StoreResult<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// A page of a listing.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub fn like_prefix(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + 1);
+    for c in raw.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// The time a row is written, truncated to microseconds: PostgreSQL keeps no more, and a value
+/// read back must equal the one returned from the write.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A stored entity: its id and timestamps around the domain value. Serialises flat, as the
+/// API returns it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Stored<T> {
+    pub id: uuid::Uuid,
+    #[serde(flatten)]
+    pub data: T,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl<T> Stored<T> {
+    pub fn from_parts(
+        id: uuid::Uuid,
+        data: T,
+        created_at: chrono::DateTime<chrono::Utc>,
+        updated_at: chrono::DateTime<chrono::Utc>,
+    ) -> Stored<T> {
+        Stored {
+            id,
+            data,
+            created_at,
+            updated_at,
+        }
+    }
+
+    fn new(
+        entity: &'static str,
+        id: &str,
+        data: T,
+        created_at: chrono::DateTime<chrono::Utc>,
+        updated_at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Stored<T>> {
+        let id = uuid::Uuid::parse_str(id).map_err(|e| StoreError::corrupt(entity, e))?;
+        Ok(Stored::from_parts(id, data, created_at, updated_at))
+    }
+}

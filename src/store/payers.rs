@@ -1,0 +1,98 @@
+//! Payer records.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{like_prefix, now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
+use crate::domain::payer::{NewPayer, PayerInput};
+
+pub type Payer = Stored<NewPayer>;
+
+#[derive(sqlx::FromRow)]
+struct PayerRow {
+    id: String,
+    name: String,
+    payer_id: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl PayerRow {
+    fn parse(self) -> StoreResult<Payer> {
+        let data = PayerInput {
+            name: Some(self.name),
+            payer_id: Some(self.payer_id),
+        }
+        .parse()
+        .map_err(|e| StoreError::corrupt("payer", e))?;
+        Stored::new("payer", &self.id, data, self.created_at, self.updated_at)
+    }
+}
+
+const COLUMNS: &str = "id, name, payer_id, created_at, updated_at";
+
+pub async fn insert(tx: &mut Tx, id: Uuid, payer: &NewPayer) -> StoreResult<Payer> {
+    let at = now();
+    with_tx!(tx, |conn| {
+        sqlx::query(
+        "INSERT INTO payers (id, name, payer_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)"
+    )
+    .bind(id.to_string())
+    .bind(payer.name.as_str())
+    .bind(payer.payer_id.as_str())
+    .bind(at)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected())
+    })?;
+    Ok(Stored::from_parts(id, payer.clone(), at, at))
+}
+
+pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<Payer>> {
+    let sql = format!("SELECT {COLUMNS} FROM payers WHERE id = $1");
+    let row: Option<PayerRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?;
+    row.map(PayerRow::parse).transpose()
+}
+
+/// Lists payers, optionally those whose name contains `name` (any case).
+pub async fn list(tx: &mut Tx, name: Option<&str>, page: Page) -> StoreResult<(Vec<Payer>, i64)> {
+    let pattern = name.map(|n| format!("%{}", like_prefix(n)));
+    let filter = "WHERE ($1 IS NULL OR lower(name) LIKE $1 ESCAPE '\\')";
+    let sql = format!("SELECT {COLUMNS} FROM payers {filter} ORDER BY name, id LIMIT $2 OFFSET $3");
+    let rows: Vec<PayerRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(&pattern)
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(conn)
+        .await)?;
+    let count = format!("SELECT COUNT(*) FROM payers {filter}");
+    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(&count)
+        .bind(&pattern)
+        .fetch_one(conn)
+        .await)?;
+    let payers = rows
+        .into_iter()
+        .map(PayerRow::parse)
+        .collect::<StoreResult<_>>()?;
+    Ok((payers, total))
+}
+
+pub async fn update(tx: &mut Tx, id: &str, payer: &NewPayer) -> StoreResult<Option<Payer>> {
+    let done = with_tx!(tx, |conn| sqlx::query(
+        "UPDATE payers SET name = $2, payer_id = $3, updated_at = $4 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(payer.name.as_str())
+    .bind(payer.payer_id.as_str())
+    .bind(now())
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    if done == 0 {
+        return Ok(None);
+    }
+    find(tx, id).await
+}

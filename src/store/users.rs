@@ -1,0 +1,174 @@
+//! Staff accounts and their roles.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
+use crate::domain::role::Role;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub roles: Vec<Role>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    username: String,
+    password_hash: String,
+    active: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, username, password_hash, active, created_at, updated_at";
+
+async fn with_roles(tx: &mut Tx, row: UserRow) -> StoreResult<User> {
+    let names: Vec<String> = with_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role"
+    )
+    .bind(&row.id)
+    .fetch_all(conn)
+    .await)?;
+    let mut roles = names
+        .iter()
+        .map(|name| Role::parse(name))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::corrupt("user role", e))?;
+    roles.sort();
+    Ok(User {
+        id: Uuid::parse_str(&row.id).map_err(|e| StoreError::corrupt("user", e))?,
+        username: row.username,
+        password_hash: row.password_hash,
+        roles,
+        active: row.active,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+async fn replace_roles(tx: &mut Tx, id: &str, roles: &[Role]) -> StoreResult<()> {
+    with_tx!(tx, |conn| sqlx::query(
+        "DELETE FROM user_roles WHERE user_id = $1"
+    )
+    .bind(id)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    for role in roles {
+        with_tx!(tx, |conn| sqlx::query(
+            "INSERT INTO user_roles (user_id, role) VALUES ($1, $2)"
+        )
+        .bind(id)
+        .bind(role.as_str())
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+    }
+    Ok(())
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    id: Uuid,
+    username: &str,
+    password_hash: &str,
+    roles: &[Role],
+) -> StoreResult<User> {
+    let at = now();
+    let id = id.to_string();
+    with_tx!(tx, |conn| sqlx::query(
+        "INSERT INTO users (id, username, password_hash, active, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5)"
+    )
+    .bind(&id)
+    .bind(username)
+    .bind(password_hash)
+    .bind(true)
+    .bind(at)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    replace_roles(tx, &id, roles).await?;
+    find(tx, &id)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("user", "vanished after insert"))
+}
+
+pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    let row: Option<UserRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?;
+    match row {
+        Some(row) => Ok(Some(with_roles(tx, row).await?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn find_by_username(tx: &mut Tx, username: &str) -> StoreResult<Option<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1");
+    let row: Option<UserRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(username)
+        .fetch_optional(conn)
+        .await)?;
+    match row {
+        Some(row) => Ok(Some(with_roles(tx, row).await?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn list(tx: &mut Tx, page: Page) -> StoreResult<(Vec<User>, i64)> {
+    let sql = format!("SELECT {COLUMNS} FROM users ORDER BY username LIMIT $1 OFFSET $2");
+    let rows: Vec<UserRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(conn)
+        .await)?;
+    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(conn)
+        .await)?;
+    let mut users = Vec::with_capacity(rows.len());
+    for row in rows {
+        users.push(with_roles(tx, row).await?);
+    }
+    Ok((users, total))
+}
+
+/// What an admin may change on an account; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct UserChanges {
+    pub roles: Option<Vec<Role>>,
+    pub active: Option<bool>,
+    pub password_hash: Option<String>,
+}
+
+pub async fn update(tx: &mut Tx, id: &str, changes: UserChanges) -> StoreResult<Option<User>> {
+    let Some(current) = find(tx, id).await? else {
+        return Ok(None);
+    };
+    let active = changes.active.unwrap_or(current.active);
+    let hash = changes.password_hash.unwrap_or(current.password_hash);
+    with_tx!(tx, |conn| sqlx::query(
+        "UPDATE users SET active = $2, password_hash = $3, updated_at = $4 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(active)
+    .bind(&hash)
+    .bind(now())
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    if let Some(roles) = changes.roles {
+        replace_roles(tx, id, &roles).await?;
+    }
+    find(tx, id).await
+}

@@ -1,0 +1,46 @@
+//! Tracing set-up.
+//!
+//! The rule that no PHI reaches the application log lives here and in the request middleware
+//! (`startup::request_context`): spans and events carry internal ids (request id, user id,
+//! entity ids), the HTTP method, the *route pattern* (never the raw path or query string, which
+//! could hold a name or a birth date) and the status. Handlers instrument with `skip_all`.
+
+use std::io::Write;
+
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{LogFormat, LogSettings};
+
+/// Installs the global subscriber writing to `sink`. Returns an error if one is already set.
+pub fn init<W>(settings: &LogSettings, sink: W) -> anyhow::Result<()>
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let filter = EnvFilter::try_new(&settings.level)?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(sink)
+        .with_target(true);
+    match settings.format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    }
+    .map_err(|error| anyhow::anyhow!(error))
+}
+
+/// Writes the cause chain of an error, one cause a line, for the log of a 5xx.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = Vec::new();
+    let _ = write!(out, "{error}");
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let _ = write!(out, "\n  caused by: {inner}");
+        cause = inner.source();
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
