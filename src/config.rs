@@ -98,6 +98,15 @@ level = "info"
 "#;
 
 impl Settings {
+    /// The compiled-in defaults alone, ignoring files and the environment (tests start here).
+    pub fn defaults() -> Settings {
+        config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .expect("the compiled-in defaults are valid")
+    }
+
     /// Loads defaults, then `file` (or `$PERDIEM_CONFIG`, or `perdiem.toml` when it exists), then
     /// the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
@@ -149,12 +158,7 @@ mod tests {
 
     #[test]
     fn debug_output_redacts_secrets() {
-        let mut settings: Settings = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
-            .build()
-            .unwrap()
-            .try_deserialize()
-            .unwrap();
+        let mut settings = Settings::defaults();
         settings.database.url = SecretString::from("postgres://app:hunter2@db/perdiem");
         settings.auth.jwt_secret = Some(SecretString::from("very-secret-signing-key"));
         let shown = format!("{settings:?}");
@@ -164,12 +168,7 @@ mod tests {
 
     #[test]
     fn defaults_listen_on_loopback_with_sqlite() {
-        let settings: Settings = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
-            .build()
-            .unwrap()
-            .try_deserialize()
-            .unwrap();
+        let settings = Settings::defaults();
         assert_eq!(settings.server.host, "127.0.0.1");
         assert_eq!(settings.server.port, 8080);
         assert!(settings
@@ -182,12 +181,7 @@ mod tests {
 
     #[test]
     fn production_requires_an_explicit_jwt_secret() {
-        let mut settings: Settings = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
-            .build()
-            .unwrap()
-            .try_deserialize()
-            .unwrap();
+        let mut settings = Settings::defaults();
         settings.environment = Environment::Production;
         assert!(settings.check().is_err());
         settings.auth.jwt_secret = Some(SecretString::from("x".repeat(40)));

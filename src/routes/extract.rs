@@ -34,7 +34,7 @@ impl FromRequest for Body {
             .app_data::<web::Data<AppState>>()
             .map(|state| state.settings.server.max_body_bytes)
             .unwrap_or(1 << 20);
-        let content_type = content_type_problem(req);
+        let declares_json = declares_json(req);
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -58,18 +58,24 @@ impl FromRequest for Body {
                 }
                 buffer.extend_from_slice(&chunk);
             }
-            Ok(Body(match content_type {
-                Some(problem) => Err(problem),
-                None => Ok(buffer.freeze()),
+            // A body must say it is JSON; an empty one may say nothing (it is refused later as
+            // missing, which is the more useful answer).
+            let is_json = declares_json.unwrap_or(buffer.is_empty());
+            Ok(Body(if is_json {
+                Ok(buffer.freeze())
+            } else {
+                Err(ApiError::UnsupportedMediaType)
             }))
         })
     }
 }
 
-/// `application/json`, or any `application/*+json` (e.g. `merge-patch+json`), is accepted.
-fn content_type_problem(req: &HttpRequest) -> Option<ApiError> {
-    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok();
+/// Whether the declared content type is JSON: `application/json` or any `application/*+json`
+/// (e.g. `merge-patch+json`). `None` when no content type was sent.
+fn declares_json(req: &HttpRequest) -> Option<bool> {
+    let value = req.headers().get(header::CONTENT_TYPE)?;
     let essence = value
+        .to_str()
         .map(|v| {
             v.split(';')
                 .next()
@@ -78,9 +84,10 @@ fn content_type_problem(req: &HttpRequest) -> Option<ApiError> {
                 .to_ascii_lowercase()
         })
         .unwrap_or_default();
-    let is_json = essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"));
-    (!is_json).then_some(ApiError::UnsupportedMediaType)
+    Some(
+        essence == "application/json"
+            || (essence.starts_with("application/") && essence.ends_with("+json")),
+    )
 }
 
 impl Body {

@@ -32,7 +32,7 @@ impl ClientRow {
     /// Parses the row again through the same rules as the API input: a corrupt row is an
     /// error, never a client that could not have been entered.
     fn parse(self) -> StoreResult<Client> {
-        let address = self.address_line1.is_some().then(|| AddressInput {
+        let address = self.address_line1.is_some().then_some(AddressInput {
             line1: self.address_line1,
             line2: self.address_line2,
             city: self.address_city,

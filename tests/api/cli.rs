@@ -1,0 +1,116 @@
+//! The `perdiem` command line: migrate, and create the first admin.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn perdiem(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_perdiem"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("PERDIEM__LOG__LEVEL", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("perdiem runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn migrate_and_user_add_work_on_a_fresh_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = perdiem(dir.path(), &["migrate"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dir.path().join("perdiem.db").exists(),
+        "SQLite file created in the working directory"
+    );
+
+    let out = perdiem(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--username",
+            "boss",
+            "--role",
+            "admin",
+            "--role",
+            "billing",
+            "--password-stdin",
+        ],
+        "correct horse battery\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("admin, billing"), "{said}");
+    assert!(
+        !said.contains("correct horse"),
+        "the password is never printed"
+    );
+
+    let again = perdiem(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--username",
+            "boss",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        "correct horse battery\n",
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("taken"));
+
+    let short = perdiem(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--username",
+            "other",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
+    assert!(!short.status.success());
+}
+
+#[test]
+fn production_refuses_to_start_without_a_signing_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_perdiem"))
+        .args(["serve", "--port", "0"])
+        .current_dir(dir.path())
+        .env("PERDIEM__ENVIRONMENT", "production")
+        .env_remove("PERDIEM__AUTH__JWT_SECRET")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("JWT_SECRET"), "{err}");
+}

@@ -1,0 +1,399 @@
+//! Test harness: fresh database per test, the app on port 0, staff tokens, and a client that
+//! checks every response against `openapi.yaml`.
+
+use std::io::Write;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+
+use perdiem::auth::jwt::TokenKeys;
+use perdiem::auth::password;
+use perdiem::config::{LogFormat, LogSettings, Settings};
+use perdiem::domain::ids::new_id;
+use perdiem::domain::role::Role;
+use perdiem::startup::Application;
+use perdiem::store::{users, Db};
+use reqwest::Method;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use sqlx::postgres::PgConnectOptions;
+use std::str::FromStr;
+
+pub const PASSWORD: &str = "test-password-123";
+
+/// Everything the app logged in this test process (all tests share it).
+pub static LOGS: LazyLock<Arc<Mutex<Vec<u8>>>> = LazyLock::new(Default::default);
+
+#[derive(Clone)]
+struct LogSink;
+
+impl Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn init_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let settings = LogSettings {
+            format: LogFormat::Json,
+            level: "debug".into(),
+        };
+        let _ = perdiem::telemetry::init(&settings, || LogSink);
+    });
+}
+
+pub fn logged() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
+}
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| password::hash(&SecretString::from(PASSWORD.to_string())).unwrap())
+}
+
+/// A fresh, migrated database: a new SQLite file, or a new schema in the PostgreSQL database
+/// named by TEST_DATABASE_URL.
+pub async fn fresh_db() -> Db {
+    let db = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => fresh_postgres(&url).await,
+        _ => {
+            let dir = std::env::temp_dir().join("perdiem-tests");
+            std::fs::create_dir_all(&dir).unwrap();
+            let file = dir.join(format!("{}.db", uuid::Uuid::new_v4()));
+            Db::connect(&format!("sqlite://{}", file.display()), 5)
+                .await
+                .expect("open sqlite")
+        }
+    };
+    db.migrate().await.expect("migrations apply");
+    db
+}
+
+async fn fresh_postgres(url: &str) -> Db {
+    let base = PgConnectOptions::from_str(url).expect("TEST_DATABASE_URL parses");
+    let admin = Db::connect_postgres(base.clone(), 1)
+        .await
+        .expect("reach PostgreSQL");
+    let Db::Postgres(pool) = &admin else {
+        unreachable!()
+    };
+    drop_stale_schemas(pool).await;
+    let stamp = chrono::Utc::now().timestamp();
+    let schema = format!("perdiem_t_{stamp}_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(pool)
+        .await
+        .expect("create schema");
+    admin.close().await;
+    let options = base.options([("search_path", schema.as_str())]);
+    Db::connect_postgres(options, 5)
+        .await
+        .expect("connect to schema")
+}
+
+/// Test schemas older than two hours are left-overs of earlier runs; tests of this run are
+/// younger, so dropping the old ones never disturbs a test in flight.
+async fn drop_stale_schemas(pool: &sqlx::PgPool) {
+    static ONCE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    ONCE.get_or_init(|| async {
+        let cutoff = chrono::Utc::now().timestamp() - 7200;
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'perdiem\\_t\\_%'",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap_or_default();
+        for name in names {
+            let stamp = name
+                .strip_prefix("perdiem_t_")
+                .and_then(|rest| rest.split('_').next())
+                .and_then(|s| s.parse::<i64>().ok());
+            if stamp.is_some_and(|s| s < cutoff) {
+                let _ = sqlx::query(&format!("DROP SCHEMA {name} CASCADE"))
+                    .execute(pool)
+                    .await;
+            }
+        }
+    })
+    .await;
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: Db,
+    pub keys: TokenKeys,
+    pub http: reqwest::Client,
+    pub admin: String,
+    pub admissions: String,
+    pub billing: String,
+    pub admissions_id: String,
+}
+
+pub const SECRET: &str = "test-signing-key-that-is-long-enough-0123456789";
+
+pub fn test_settings() -> Settings {
+    let mut settings = Settings::defaults();
+    settings.server.port = 0;
+    settings.auth.jwt_secret = Some(SecretString::from(SECRET.to_string()));
+    settings.server.max_body_bytes = 64 * 1024;
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_settings()).await
+}
+
+pub async fn spawn_app_with(settings: Settings) -> TestApp {
+    init_logs();
+    let db = fresh_db().await;
+    let keys = TokenKeys::new(
+        &SecretString::from(SECRET.to_string()),
+        &settings.auth.issuer,
+        &settings.auth.audience,
+        settings.auth.token_ttl_seconds,
+    );
+    let app = Application::build_with_db(settings, db.clone())
+        .await
+        .expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+
+    let mut tx = db.begin().await.unwrap();
+    let mut staff = Vec::new();
+    for (name, role) in [
+        ("admin", Role::Admin),
+        ("admissions", Role::Admissions),
+        ("billing", Role::Billing),
+    ] {
+        let user = users::insert(&mut tx, new_id(), name, password_hash(), &[role])
+            .await
+            .unwrap();
+        let token = keys.issue(user.id, &[role]).unwrap();
+        staff.push((user.id.to_string(), token));
+    }
+    tx.commit().await.unwrap();
+    let [(_, admin), (admissions_id, admissions), (_, billing)] =
+        <[(String, String); 3]>::try_from(staff).unwrap();
+    TestApp {
+        address,
+        db,
+        keys,
+        http: reqwest::Client::new(),
+        admin,
+        admissions,
+        billing,
+        admissions_id,
+    }
+}
+
+/// A response, already checked against the contract.
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The field names of a problem's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| e["field"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn problem_type(&self) -> &str {
+        self.body["type"].as_str().unwrap_or_default()
+    }
+}
+
+pub struct Call<'a> {
+    app: &'a TestApp,
+    method: Method,
+    path: String,
+    token: Option<String>,
+    body: Option<Vec<u8>>,
+    content_type: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+impl<'a> Call<'a> {
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_string());
+        self
+    }
+
+    pub fn json(mut self, body: Value) -> Self {
+        self.body = Some(serde_json::to_vec(&body).unwrap());
+        self.content_type = Some("application/json".into());
+        self
+    }
+
+    pub fn raw(mut self, body: &[u8], content_type: Option<&str>) -> Self {
+        self.body = Some(body.to_vec());
+        self.content_type = content_type.map(str::to_string);
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Sends the request, checks the response against the contract, and asserts its status.
+    pub async fn expect(self, status: u16) -> Reply {
+        let method = self.method.clone();
+        let path = self.path.clone();
+        let reply = self.send().await;
+        assert_eq!(
+            reply.status, status,
+            "{method} {path}: expected {status}, got {} with {}",
+            reply.status, reply.body
+        );
+        reply
+    }
+
+    pub async fn send(self) -> Reply {
+        let url = format!("{}{}", self.app.address, self.path);
+        let mut request = self.app.http.request(self.method.clone(), url);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(content_type) = &self.content_type {
+            request = request.header("content-type", content_type);
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        if let Some(body) = self.body {
+            request = request.body(body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        assert!(
+            headers.contains_key("x-request-id"),
+            "{} {}: no X-Request-Id",
+            self.method,
+            self.path
+        );
+        let body = if content_type.contains("json") {
+            serde_json::from_str(&text).expect("JSON body parses")
+        } else {
+            Value::String(text)
+        };
+        crate::contract::check_response(&self.method, &self.path, status, &content_type, &body);
+        if status >= 400 {
+            assert_eq!(content_type, "application/problem+json", "{}", self.path);
+            assert!(body["type"]
+                .as_str()
+                .unwrap()
+                .starts_with("urn:perdiem:problem:"));
+            assert_eq!(body["status"], status);
+            assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+        }
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+impl TestApp {
+    pub fn call(&self, method: Method, path: &str) -> Call<'_> {
+        Call {
+            app: self,
+            method,
+            path: path.to_string(),
+            token: None,
+            body: None,
+            content_type: None,
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Call<'_> {
+        self.call(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> Call<'_> {
+        self.call(Method::POST, path)
+    }
+
+    pub fn patch(&self, path: &str) -> Call<'_> {
+        self.call(Method::PATCH, path)
+    }
+
+    pub async fn create_payer(&self) -> Value {
+        let edi = format!("P{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        self.post("/api/v1/payers")
+            .token(&self.admin)
+            .json(json!({"name": "Blue Plan of Texas", "payer_id": edi}))
+            .expect(201)
+            .await
+            .body
+    }
+
+    pub async fn create_client(&self, body: Value) -> Value {
+        self.post("/api/v1/clients")
+            .token(&self.admissions)
+            .json(body)
+            .expect(201)
+            .await
+            .body
+    }
+
+    pub async fn create_coverage(&self, client_id: &str, payer_id: &str) -> Value {
+        self.post(&format!("/api/v1/clients/{client_id}/coverages"))
+            .token(&self.admissions)
+            .json(coverage_body(payer_id))
+            .expect(201)
+            .await
+            .body
+    }
+}
+
+pub fn client_body() -> Value {
+    json!({
+        "first_name": "Ana",
+        "last_name": "Lopez",
+        "date_of_birth": "1988-04-12",
+        "sex": "F",
+        "address": {"line1": "12 Oak Street", "city": "Austin", "state": "TX", "postal_code": "78701-1234"},
+        "phone": "(512) 555-0142",
+        "email": "ana.lopez@example.org"
+    })
+}
+
+pub fn coverage_body(payer_id: &str) -> Value {
+    json!({
+        "payer_id": payer_id,
+        "member_id": "XYZ123456789",
+        "group_number": "GRP-100",
+        "plan_name": "Gold PPO",
+        "relationship": "self",
+        "priority": "primary",
+        "effective_date": "2026-01-01",
+        "end_date": "2026-12-31"
+    })
+}

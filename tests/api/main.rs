@@ -1,0 +1,16 @@
+//! One integration-test binary: every test spawns the real app on a random port with a fresh
+//! database (SQLite by default; PostgreSQL when TEST_DATABASE_URL is set).
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod cli;
+mod clients;
+mod contract;
+mod coverages;
+mod errors;
+mod logs;
+mod payers;
+mod store;
+mod users;

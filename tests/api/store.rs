@@ -1,0 +1,480 @@
+//! Every store function, against the backend under test (SQLite, or PostgreSQL when
+//! TEST_DATABASE_URL is set; CI runs the suite on both).
+
+use chrono::{Duration, NaiveDate, Utc};
+use perdiem::domain::client::ClientInput;
+use perdiem::domain::coverage::CoverageInput;
+use perdiem::domain::ids::new_id;
+use perdiem::domain::payer::PayerInput;
+use perdiem::domain::role::Role;
+use perdiem::store::audit::{self, Action, AuditEntry, AuditFilter};
+use perdiem::store::clients::{self, ClientSearch};
+use perdiem::store::login_throttle::{self, ThrottlePolicy};
+use perdiem::store::users::{self, UserChanges};
+use perdiem::store::{coverages, payers, Page};
+
+use crate::helpers::fresh_db;
+
+const PAGE: Page = Page {
+    limit: 50,
+    offset: 0,
+};
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn client(
+    first: &str,
+    last: &str,
+    external_id: Option<&str>,
+) -> perdiem::domain::client::NewClient {
+    ClientInput {
+        first_name: Some(first.into()),
+        last_name: Some(last.into()),
+        date_of_birth: Some("1990-05-06".into()),
+        sex: Some("M".into()),
+        external_id: external_id.map(str::to_string),
+        ..ClientInput::default()
+    }
+    .parse(today())
+    .unwrap()
+}
+
+#[tokio::test]
+async fn users_are_inserted_found_listed_and_updated() {
+    let db = fresh_db().await;
+    let mut tx = db.begin().await.unwrap();
+    let id = new_id();
+    let user = users::insert(
+        &mut tx,
+        id,
+        "casey",
+        "hash-1",
+        &[Role::Billing, Role::Admin],
+    )
+    .await
+    .unwrap();
+    assert_eq!(user.roles, vec![Role::Admin, Role::Billing]);
+    assert!(user.active);
+    tx.commit().await.unwrap();
+    // A violation aborts a PostgreSQL transaction, so it gets one of its own.
+    let mut tx = db.begin().await.unwrap();
+    let duplicate = users::insert(&mut tx, new_id(), "casey", "hash-2", &[Role::Admin]).await;
+    assert!(duplicate.unwrap_err().is_unique_violation());
+    drop(tx);
+
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(
+        users::find(&mut tx, &id.to_string())
+            .await
+            .unwrap()
+            .unwrap(),
+        user
+    );
+    assert_eq!(
+        users::find_by_username(&mut tx, "casey")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        id
+    );
+    assert!(users::find_by_username(&mut tx, "nobody")
+        .await
+        .unwrap()
+        .is_none());
+    let changed = users::update(
+        &mut tx,
+        &id.to_string(),
+        UserChanges {
+            roles: Some(vec![Role::Admissions]),
+            active: Some(false),
+            password_hash: Some("hash-3".into()),
+        },
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(changed.roles, vec![Role::Admissions]);
+    assert!(!changed.active);
+    assert_eq!(changed.password_hash, "hash-3");
+    assert!(
+        users::update(&mut tx, &new_id().to_string(), UserChanges::default())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    users::insert(&mut tx, new_id(), "alex", "h", &[Role::Admin])
+        .await
+        .unwrap();
+    let (listed, total) = users::list(
+        &mut tx,
+        Page {
+            limit: 1,
+            offset: 0,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(listed[0].username, "alex");
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn login_failures_lock_after_the_maximum_and_clear_on_success() {
+    let db = fresh_db().await;
+    let policy = ThrottlePolicy {
+        max_failures: 3,
+        window: Duration::minutes(15),
+        lockout: Duration::minutes(5),
+    };
+    let at = perdiem::store::now();
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(
+        login_throttle::locked_for(&mut tx, "sam", at)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        login_throttle::record_failure(&mut tx, "sam", at, policy)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        login_throttle::record_failure(&mut tx, "sam", at, policy)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        login_throttle::record_failure(&mut tx, "sam", at, policy)
+            .await
+            .unwrap(),
+        Some(300)
+    );
+    assert_eq!(
+        login_throttle::locked_for(&mut tx, "sam", at)
+            .await
+            .unwrap(),
+        Some(300)
+    );
+    let later = at + Duration::minutes(6);
+    assert_eq!(
+        login_throttle::locked_for(&mut tx, "sam", later)
+            .await
+            .unwrap(),
+        None
+    );
+    login_throttle::clear(&mut tx, "sam").await.unwrap();
+    assert_eq!(
+        login_throttle::locked_for(&mut tx, "sam", at)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Failures outside the window start the count again.
+    login_throttle::record_failure(&mut tx, "kim", at, policy)
+        .await
+        .unwrap();
+    login_throttle::record_failure(&mut tx, "kim", at, policy)
+        .await
+        .unwrap();
+    let much_later = at + Duration::minutes(20);
+    assert_eq!(
+        login_throttle::record_failure(&mut tx, "kim", much_later, policy)
+            .await
+            .unwrap(),
+        None
+    );
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn payers_are_inserted_found_filtered_and_updated() {
+    let db = fresh_db().await;
+    let mut tx = db.begin().await.unwrap();
+    let payer = |name: &str, id: &str| {
+        PayerInput {
+            name: Some(name.into()),
+            payer_id: Some(id.into()),
+        }
+        .parse()
+        .unwrap()
+    };
+    let aetna = payers::insert(&mut tx, new_id(), &payer("Aetna", "60054"))
+        .await
+        .unwrap();
+    payers::insert(&mut tx, new_id(), &payer("Cigna", "62308"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    assert!(payers::insert(&mut tx, new_id(), &payer("Again", "60054"))
+        .await
+        .unwrap_err()
+        .is_unique_violation());
+    drop(tx);
+    let mut tx = db.begin().await.unwrap();
+    let id = aetna.id.to_string();
+    assert_eq!(payers::find(&mut tx, &id).await.unwrap().unwrap(), aetna);
+    let (found, total) = payers::list(&mut tx, Some("ign"), PAGE).await.unwrap();
+    assert_eq!((found.len(), total), (1, 1));
+    assert_eq!(found[0].data.name.as_str(), "Cigna");
+    let (_, total) = payers::list(&mut tx, None, PAGE).await.unwrap();
+    assert_eq!(total, 2);
+    let renamed = payers::update(&mut tx, &id, &payer("Aetna Inc", "60054"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.data.name.as_str(), "Aetna Inc");
+    assert!(
+        payers::update(&mut tx, &new_id().to_string(), &payer("X", "XX"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn clients_are_inserted_found_searched_and_updated() {
+    let db = fresh_db().await;
+    let mut tx = db.begin().await.unwrap();
+    let ana = clients::insert(&mut tx, new_id(), &client("Ana", "Lopez", Some("MRN-1")))
+        .await
+        .unwrap();
+    clients::insert(&mut tx, new_id(), &client("Lorenzo", "Diaz", None))
+        .await
+        .unwrap();
+    clients::insert(&mut tx, new_id(), &client("Bo", "Li_n", None))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    assert!(
+        clients::insert(&mut tx, new_id(), &client("Other", "Person", Some("MRN-1")))
+            .await
+            .unwrap_err()
+            .is_unique_violation()
+    );
+    drop(tx);
+    let mut tx = db.begin().await.unwrap();
+    let id = ana.id.to_string();
+    assert_eq!(clients::find(&mut tx, &id).await.unwrap().unwrap(), ana);
+
+    let search = |name: Option<&str>, external: Option<&str>| ClientSearch {
+        name: name.map(str::to_string),
+        date_of_birth: None,
+        external_id: external.map(str::to_string),
+    };
+    let (_, total) = clients::search(&mut tx, &search(Some("LO"), None), PAGE)
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+    let (found, _) = clients::search(&mut tx, &search(None, Some("MRN-1")), PAGE)
+        .await
+        .unwrap();
+    assert_eq!(found[0].id, ana.id);
+    let (_, total) = clients::search(&mut tx, &search(Some("li_"), None), PAGE)
+        .await
+        .unwrap();
+    assert_eq!(total, 1, "underscore is literal");
+    let (_, total) = clients::search(&mut tx, &search(Some("l_"), None), PAGE)
+        .await
+        .unwrap();
+    assert_eq!(total, 0, "underscore is not a wildcard");
+    let by_birth = ClientSearch {
+        date_of_birth: NaiveDate::from_ymd_opt(1990, 5, 6),
+        ..ClientSearch::default()
+    };
+    let (_, total) = clients::search(&mut tx, &by_birth, PAGE).await.unwrap();
+    assert_eq!(total, 3);
+
+    let renamed = clients::update(&mut tx, &id, &client("Ana", "Lopez-Garcia", None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.data.last_name.as_str(), "Lopez-Garcia");
+    assert_eq!(renamed.data.external_id, None);
+    assert_eq!(renamed.created_at, ana.created_at);
+    assert!(
+        clients::update(&mut tx, &new_id().to_string(), &client("A", "B", None))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn coverages_are_inserted_found_listed_and_updated() {
+    let db = fresh_db().await;
+    let mut tx = db.begin().await.unwrap();
+    let payer = payers::insert(
+        &mut tx,
+        new_id(),
+        &PayerInput {
+            name: Some("Aetna".into()),
+            payer_id: Some("60054".into()),
+        }
+        .parse()
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let owner = clients::insert(&mut tx, new_id(), &client("Ana", "Lopez", None))
+        .await
+        .unwrap();
+    let coverage = |priority: &str, relationship: &str| {
+        CoverageInput {
+            payer_id: Some(payer.id.to_string()),
+            member_id: Some("M-1".into()),
+            relationship: Some(relationship.into()),
+            priority: Some(priority.into()),
+            subscriber: (relationship != "self").then(|| {
+                perdiem::domain::coverage::SubscriberInput {
+                    first_name: Some("Luis".into()),
+                    last_name: Some("Lopez".into()),
+                    date_of_birth: Some("1980-01-01".into()),
+                    sex: Some("M".into()),
+                }
+            }),
+            effective_date: Some("2026-01-01".into()),
+            ..CoverageInput::default()
+        }
+        .parse(today())
+        .unwrap()
+    };
+    let secondary = coverages::insert(
+        &mut tx,
+        new_id(),
+        owner.id,
+        &coverage("secondary", "spouse"),
+    )
+    .await
+    .unwrap();
+    let primary = coverages::insert(&mut tx, new_id(), owner.id, &coverage("primary", "self"))
+        .await
+        .unwrap();
+    let owner_id = owner.id.to_string();
+    let found = coverages::find(&mut tx, &owner_id, &secondary.id.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, secondary);
+    assert!(
+        coverages::find(&mut tx, &new_id().to_string(), &secondary.id.to_string())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (listed, total) = coverages::list(&mut tx, &owner_id, PAGE).await.unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(listed[0].id, primary.id, "primary first");
+    let updated = coverages::update(
+        &mut tx,
+        &owner_id,
+        &secondary.id.to_string(),
+        &coverage("tertiary", "self"),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(updated.data.coverage.subscriber, None);
+    assert!(coverages::update(
+        &mut tx,
+        &owner_id,
+        &new_id().to_string(),
+        &coverage("primary", "self")
+    )
+    .await
+    .unwrap()
+    .is_none());
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn audit_events_are_recorded_and_filtered() {
+    let db = fresh_db().await;
+    let mut tx = db.begin().await.unwrap();
+    let start = perdiem::store::now();
+    for (user, action, entity) in [
+        ("u1", Action::Create, "c1"),
+        ("u1", Action::Read, "c1"),
+        ("u2", Action::Read, "c2"),
+    ] {
+        audit::record(
+            &mut tx,
+            &AuditEntry {
+                user_id: Some(user),
+                action,
+                entity_type: "client",
+                entity_id: Some(entity),
+                ip: Some("10.0.0.9"),
+                request_id: "req-1",
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let filter = |f: AuditFilter| f;
+    let (all, total) = audit::list(&mut tx, &AuditFilter::default(), PAGE)
+        .await
+        .unwrap();
+    assert_eq!(total, 3);
+    assert_eq!(all[0].entity_id.as_deref(), Some("c2"), "newest first");
+    let (_, total) = audit::list(
+        &mut tx,
+        &filter(AuditFilter {
+            user_id: Some("u1".into()),
+            action: Some(Action::Read),
+            ..AuditFilter::default()
+        }),
+        PAGE,
+    )
+    .await
+    .unwrap();
+    assert_eq!(total, 1);
+    let (_, total) = audit::list(
+        &mut tx,
+        &AuditFilter {
+            entity_id: Some("c1".into()),
+            from: Some(start - Duration::seconds(1)),
+            to: Some(perdiem::store::now() + Duration::seconds(1)),
+            ..AuditFilter::default()
+        },
+        PAGE,
+    )
+    .await
+    .unwrap();
+    assert_eq!(total, 2);
+    let (_, total) = audit::list(
+        &mut tx,
+        &AuditFilter {
+            from: Some(perdiem::store::now() + Duration::seconds(1)),
+            ..AuditFilter::default()
+        },
+        PAGE,
+    )
+    .await
+    .unwrap();
+    assert_eq!(total, 0);
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_database_answers_a_ping_and_reports_its_backend() {
+    let db = fresh_db().await;
+    db.ping().await.unwrap();
+    let expected = if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(db.backend(), expected);
+}
