@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::password;
-use crate::config::Settings;
+use crate::config::{Environment, Settings};
 use crate::domain::ids::new_id;
 use crate::domain::role::parse_roles;
 use crate::domain::user::{parse_password, Username};
@@ -36,6 +36,10 @@ pub enum Command {
         host: Option<String>,
         #[arg(long)]
         port: Option<u16>,
+        /// Seed demo staff (password `perdiem-demo-password`), payers and clients on first
+        /// start. Development only.
+        #[arg(long)]
+        demo: bool,
     },
     /// Applies pending database migrations and exits.
     Migrate,
@@ -64,12 +68,24 @@ pub enum UserCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut settings = Settings::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Serve { host, port } => {
+        Command::Serve { host, port, demo } => {
             if let Some(host) = host {
                 settings.server.host = host;
             }
             if let Some(port) = port {
                 settings.server.port = port;
+            }
+            if demo {
+                if settings.environment == Environment::Production {
+                    anyhow::bail!("--demo is refused in production: its password is public");
+                }
+                let db = connect(&settings).await?;
+                if crate::demo::seed(&db).await? {
+                    tracing::warn!(
+                        "demo data loaded: staff admin, admissions and billing share the published demo password"
+                    );
+                }
+                db.close().await;
             }
             let app = Application::build(settings).await?;
             app.run_until_stopped().await?;

@@ -46,8 +46,9 @@ pub enum ApiError {
     Forbidden,
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// `allow` lists the methods the path does support (RFC 9110 requires it on a 405).
     #[error("method not allowed")]
-    MethodNotAllowed,
+    MethodNotAllowed { allow: String },
     #[error("conflict: {detail}")]
     Conflict { detail: String, field: String },
     #[error("payload too large")]
@@ -91,7 +92,7 @@ impl ApiError {
             ApiError::InvalidCredentials => ("invalid-credentials", "Invalid credentials"),
             ApiError::Forbidden => ("forbidden", "Not permitted"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
-            ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
+            ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             ApiError::Conflict { .. } => ("conflict", "Conflict"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
             ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
@@ -112,7 +113,9 @@ impl ApiError {
             ApiError::InvalidCredentials => "The username or password is wrong.".to_string(),
             ApiError::Forbidden => "Your role does not allow this action.".to_string(),
             ApiError::NotFound(what) => format!("No such {what}."),
-            ApiError::MethodNotAllowed => "This method is not supported on this path.".into(),
+            ApiError::MethodNotAllowed { allow } => {
+                format!("This method is not supported on this path; it supports {allow}.")
+            }
             ApiError::Conflict { detail, .. } => detail.clone(),
             ApiError::PayloadTooLarge { limit } => {
                 format!("The request body is larger than the limit of {limit} bytes.")
@@ -175,7 +178,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -213,7 +216,9 @@ impl ResponseError for ApiError {
             } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
-            ApiError::MethodNotAllowed => {}
+            ApiError::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, allow.clone()));
+            }
             _ => {}
         }
         response.body(serde_json::to_vec(&problem).unwrap_or_default())

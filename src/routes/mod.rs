@@ -78,24 +78,26 @@ pub fn endpoints() -> Vec<Endpoint> {
 /// Registers the table: one resource per path, so a known path with an unknown method answers
 /// 405 (as a problem) rather than 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let mut by_path: Vec<(&'static str, Vec<Route>)> = Vec::new();
+    let mut by_path: Vec<(&'static str, Vec<Endpoint>)> = Vec::new();
     for endpoint in endpoints() {
         match by_path.iter_mut().find(|(path, _)| *path == endpoint.path) {
-            Some((_, routes)) => routes.push(endpoint.route),
-            None => by_path.push((endpoint.path, vec![endpoint.route])),
+            Some((_, endpoints)) => endpoints.push(endpoint),
+            None => by_path.push((endpoint.path, vec![endpoint])),
         }
     }
-    for (path, routes) in by_path {
+    for (path, endpoints) in by_path {
+        let allow: Vec<&str> = endpoints.iter().map(|e| e.method.as_str()).collect();
+        let allow = allow.join(", ");
         let mut resource = web::resource(path);
-        for route in routes {
-            resource = resource.route(route);
+        for endpoint in endpoints {
+            resource = resource.route(endpoint.route);
         }
-        cfg.service(resource.default_service(web::to(method_not_allowed)));
+        let refuse = move || {
+            let allow = allow.clone();
+            async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow }) }
+        };
+        cfg.service(resource.default_service(web::to(refuse)));
     }
-}
-
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
 }
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {

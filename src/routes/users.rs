@@ -136,6 +136,17 @@ pub async fn update(
         ),
         None => None,
     };
+    // An admin cannot lock themself out: the last door back in would be the command line.
+    if id == staff.id_string() {
+        let mut own = Fields::new();
+        if patch.active == Some(false) {
+            own.push("active", "you cannot deactivate your own account");
+        }
+        if roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin)) {
+            own.push("roles", "you cannot remove the admin role from your own account");
+        }
+        own.finish()?;
+    }
     let changes = UserChanges {
         roles,
         active: patch.active,

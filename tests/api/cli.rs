@@ -114,3 +114,66 @@ fn production_refuses_to_start_without_a_signing_key() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(err.contains("JWT_SECRET"), "{err}");
 }
+
+#[test]
+fn the_demo_seeds_staff_payers_and_clients_once_and_never_in_production() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_perdiem"))
+        .args(["serve", "--demo", "--port", &port.to_string()])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("PERDIEM__LOG__LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::blocking::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..100 {
+        if client.get(format!("{base}/health")).send().is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let token = up.then(|| {
+        client
+            .post(format!("{base}/api/v1/auth/token"))
+            .json(&serde_json::json!({"username": "admissions", "password": perdiem::demo::DEMO_PASSWORD}))
+            .send()
+            .unwrap()
+            .json::<serde_json::Value>()
+            .unwrap()["access_token"]
+            .as_str()
+            .map(str::to_string)
+    });
+    let clients = token.flatten().map(|token| {
+        client
+            .get(format!("{base}/api/v1/clients"))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .json::<serde_json::Value>()
+            .unwrap()
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(up, "the demo server started");
+    let clients = clients.expect("the demo admissions account signs in");
+    assert_eq!(clients["total"], 2);
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_perdiem"))
+        .args(["serve", "--demo", "--port", "0"])
+        .current_dir(dir.path())
+        .env("PERDIEM__ENVIRONMENT", "production")
+        .env("PERDIEM__AUTH__JWT_SECRET", "x".repeat(40))
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--demo is refused"));
+}

@@ -97,3 +97,18 @@ async fn an_admin_changes_roles_password_and_activity() {
         .expect(404)
         .await;
 }
+
+#[tokio::test]
+async fn an_admin_cannot_lock_themself_out() {
+    let app = spawn_app().await;
+    let me = app.keys.verify(&app.admin).unwrap().sub;
+    let path = format!("/api/v1/users/{me}");
+    let reply = app
+        .patch(&path)
+        .token(&app.admin)
+        .json(json!({"active": false, "roles": ["billing"]}))
+        .expect(422)
+        .await;
+    assert_eq!(reply.error_fields(), ["active", "roles"]);
+    app.get("/api/v1/users").token(&app.admin).expect(200).await;
+}
