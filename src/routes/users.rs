@@ -143,7 +143,10 @@ pub async fn update(
             own.push("active", "you cannot deactivate your own account");
         }
         if roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin)) {
-            own.push("roles", "you cannot remove the admin role from your own account");
+            own.push(
+                "roles",
+                "you cannot remove the admin role from your own account",
+            );
         }
         own.finish()?;
     }
