@@ -69,7 +69,7 @@ impl FromRequest for Staff {
                 .tokens
                 .verify(token)
                 .map_err(|_| ApiError::Unauthorized("The token is invalid or has expired."))?;
-            let mut tx = state.db.begin().await.map_err(ApiError::internal)?;
+            let mut tx = state.db.begin_read().await.map_err(ApiError::internal)?;
             let account = users::find(&mut tx, &claims.sub)
                 .await
                 .map_err(ApiError::internal)?;

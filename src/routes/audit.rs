@@ -49,7 +49,7 @@ pub async fn list(
         from: instant("from", q.from)?,
         to: instant("to", q.to)?,
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_read().await?;
     let (items, total) = audit::list(&mut tx, &filter, page).await?;
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))

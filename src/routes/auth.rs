@@ -57,7 +57,7 @@ pub async fn token(
         lockout: Duration::seconds(i64::try_from(auth.login_lockout_seconds).unwrap_or(300)),
     };
 
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_read().await?;
     if let Some(retry_after_seconds) = login_throttle::locked_for(&mut tx, &username, now()).await?
     {
         return Err(ApiError::TooManyRequests {

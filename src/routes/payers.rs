@@ -66,7 +66,7 @@ pub async fn list(
     if q.name.as_ref().is_some_and(|n| n.chars().count() > 60) {
         return Err(ApiError::malformed("name", "must be at most 60 characters"));
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_read().await?;
     let (items, total) = payers::list(&mut tx, q.name.as_deref(), page).await?;
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
@@ -79,7 +79,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     staff.require(READERS)?;
     let id = path_id(&req, "id")?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_read().await?;
     let payer = payers::find(&mut tx, &id)
         .await?
         .ok_or(ApiError::NotFound("payer"))?;

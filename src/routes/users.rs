@@ -87,7 +87,7 @@ pub async fn list(
     staff.require(ADMIN)?;
     let q: ListQuery = query(&req)?;
     let page = page(q.limit, q.offset)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_read().await?;
     let (items, total) = users::list(&mut tx, page).await?;
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
@@ -100,7 +100,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     staff.require(ADMIN)?;
     let id = path_id(&req, "id")?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_read().await?;
     let user = users::find(&mut tx, &id)
         .await?
         .ok_or(ApiError::NotFound("user"))?;

@@ -138,6 +138,15 @@ impl Db {
         })
     }
 
+    /// Starts a transaction that only reads. On SQLite it is a deferred `BEGIN`, which takes no
+    /// write lock, so reads do not queue behind writers.
+    pub async fn begin_read(&self) -> StoreResult<Tx> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
     /// Checks that the database answers (for `/ready`).
     pub async fn ping(&self) -> StoreResult<()> {
         match self {

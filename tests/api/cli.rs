@@ -177,3 +177,45 @@ fn the_demo_seeds_staff_payers_and_clients_once_and_never_in_production() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--demo is refused"));
 }
+
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_perdiem"))
+        .args(["serve", "--port", &port.to_string()])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("PERDIEM__LOG__LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::blocking::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if client
+            .get(format!("http://127.0.0.1:{port}/health"))
+            .send()
+            .is_ok()
+        {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let signalled = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(up, "the server started");
+    assert!(signalled.success());
+    assert!(
+        status.success(),
+        "a SIGTERM ends the process cleanly: {status:?}"
+    );
+}
