@@ -3,9 +3,12 @@
 //! Every type here parses, it does not validate: a value of the type cannot be a bad one. Wire
 //! inputs (`*Input`) are plain optional fields; their `parse` gathers every field error.
 
+pub mod benefits;
 pub mod client;
 pub mod coverage;
+pub mod eligibility;
 pub mod ids;
+pub mod money;
 pub mod patterns;
 pub mod payer;
 pub mod person;

@@ -1,0 +1,366 @@
+//! Segments shared by many 5010 transactions (NM1, N3/N4, PER, REF, DTP, AAA, PRV, TRN) as
+//! typed structs, and the small reader that turns one [`Segment`] into each of them.
+//!
+//! Codes stay as the strings sent (their meaning is the business layer's job); values with a
+//! type (dates, decimals, closed Y/N lists) are parsed, and a malformed one is an error with the
+//! segment position rather than a guess.
+
+use rust_decimal::Decimal;
+
+use super::envelope::bad_element;
+use super::error::X12Error;
+use super::segment::Segment;
+use super::values::{parse_decimal, DateOrRange};
+
+/// NM1 — an individual or organization name with its identifier.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EntityName {
+    /// NM101 entity identifier code (`PR` payer, `1P` provider, `IL` insured, `03` dependent,
+    /// `X3` utilization management organization, `Y2` managed care organization, ...).
+    pub entity_code: String,
+    /// NM102 `1` person, `2` non-person entity.
+    pub entity_type: Option<String>,
+    /// NM103 last name or organization name.
+    pub last_or_organization: Option<String>,
+    /// NM104.
+    pub first: Option<String>,
+    /// NM105.
+    pub middle: Option<String>,
+    /// NM107.
+    pub suffix: Option<String>,
+    /// NM108 identification code qualifier (`PI` payer id, `XX` NPI, `MI` member id, ...).
+    pub id_qualifier: Option<String>,
+    /// NM109.
+    pub id: Option<String>,
+    /// NM110 entity relationship code (2120 loops only).
+    pub relationship: Option<String>,
+}
+
+/// N3 + N4 — an address.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Address {
+    /// N301.
+    pub line1: Option<String>,
+    /// N302.
+    pub line2: Option<String>,
+    /// N401.
+    pub city: Option<String>,
+    /// N402.
+    pub state: Option<String>,
+    /// N403.
+    pub postal_code: Option<String>,
+    /// N404.
+    pub country: Option<String>,
+    /// N405 location qualifier (2120 only, `RJ` DoD health service region).
+    pub location_qualifier: Option<String>,
+    /// N406 location identifier.
+    pub location_id: Option<String>,
+    /// N407.
+    pub country_subdivision: Option<String>,
+}
+
+/// One PER communication number with its qualifier (`TE` telephone, `EX` extension,
+/// `FX` fax, `EM` e-mail, `UR` URL, `ED` EDI access number, `WP` work phone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommunicationNumber {
+    pub qualifier: String,
+    pub number: String,
+}
+
+/// PER — a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// PER01 contact function code (`IC` information contact).
+    pub function_code: String,
+    /// PER02.
+    pub name: Option<String>,
+    /// PER03/04, PER05/06, PER07/08 in order.
+    pub numbers: Vec<CommunicationNumber>,
+}
+
+/// REF — an additional identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// REF01 qualifier (`18` plan number, `1L` group number, `6P` group number, `G1` prior
+    /// authorization number, `9F` referral number, ...).
+    pub qualifier: String,
+    /// REF02.
+    pub value: String,
+    /// REF03 description (plan, group or network name).
+    pub description: Option<String>,
+}
+
+/// DTP — a qualified date or date range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QualifiedDate {
+    /// DTP01 (`346` plan begin, `347` plan end, `291` plan, `307` eligibility, `356`/`357`
+    /// eligibility begin/end, `348`/`349` benefit begin/end, ...).
+    pub qualifier: String,
+    /// DTP02 (`D8`/`RD8`) and DTP03.
+    pub value: DateOrRange,
+}
+
+/// AAA — a request validation (rejection) at one loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The loop the AAA sits in (`2000A`, `2100A`, `2100B`, `2100C`, `2110C`, `2100D`, `2110D`).
+    pub loop_id: &'static str,
+    /// AAA01 `Y`/`N`. Some payers send `Y` with a reject reason; branch on the reason code.
+    pub valid_request: bool,
+    /// AAA03 reject reason code (`42` unable to respond now, `75` subscriber not found, ...).
+    pub reason_code: Option<String>,
+    /// AAA04 follow-up action code (`C` correct and resubmit, `R` resubmission allowed, ...).
+    pub follow_up_action: Option<String>,
+}
+
+/// PRV — provider role and taxonomy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderInfo {
+    /// PRV01 provider code (`PE` performing, `BI` billing, ...).
+    pub provider_code: String,
+    /// PRV02 reference qualifier (`PXC` taxonomy code).
+    pub reference_qualifier: Option<String>,
+    /// PRV03.
+    pub reference: Option<String>,
+}
+
+/// TRN — a trace number (`TRN01` `1` current transaction, `2` referenced, i.e. the 270's echo).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trace {
+    /// TRN01.
+    pub trace_type: String,
+    /// TRN02.
+    pub reference: String,
+    /// TRN03 originating company identifier (`1` + EIN, ...).
+    pub originator_id: Option<String>,
+    /// TRN04.
+    pub supplemental_id: Option<String>,
+}
+
+/// A segment and its number in the interchange, with typed accessors whose errors carry that
+/// position.
+#[derive(Clone, Copy)]
+pub(crate) struct At<'a> {
+    pub seg: &'a Segment,
+    pub number: usize,
+}
+
+impl<'a> At<'a> {
+    pub fn id(&self) -> &'a str {
+        self.seg.id()
+    }
+
+    pub fn bad(&self, element: usize, reason: &'static str) -> X12Error {
+        bad_element(self.seg, self.number, element, reason)
+    }
+
+    /// Element `n` as an owned string, `None` when absent or empty.
+    pub fn opt(&self, n: usize) -> Option<String> {
+        self.seg.value(n).map(str::to_owned)
+    }
+
+    /// Element `n`, which must be present.
+    pub fn req(&self, n: usize) -> Result<String, X12Error> {
+        self.opt(n)
+            .ok_or_else(|| self.bad(n, "required element is missing"))
+    }
+
+    /// Element `n` as an X12 `R` decimal.
+    pub fn decimal(&self, n: usize) -> Result<Option<Decimal>, X12Error> {
+        self.seg
+            .value(n)
+            .map(|v| parse_decimal(v).map_err(|r| self.bad(n, r)))
+            .transpose()
+    }
+
+    /// A date/time qualifier in element `q` and the value in element `q + 1`, if present.
+    pub fn date_pair(&self, q: usize) -> Result<Option<DateOrRange>, X12Error> {
+        match (self.seg.value(q), self.seg.value(q + 1)) {
+            (None, None) => Ok(None),
+            (Some(qualifier), Some(value)) => DateOrRange::parse(qualifier, value)
+                .map(Some)
+                .map_err(|r| self.bad(q + 1, r)),
+            (None, Some(_)) => Err(self.bad(q, "date format qualifier is missing")),
+            (Some(_), None) => Err(self.bad(q + 1, "date is missing")),
+        }
+    }
+
+    pub fn nm1(&self) -> Result<EntityName, X12Error> {
+        Ok(EntityName {
+            entity_code: self.req(1)?,
+            entity_type: self.opt(2),
+            last_or_organization: self.opt(3),
+            first: self.opt(4),
+            middle: self.opt(5),
+            suffix: self.opt(7),
+            id_qualifier: self.opt(8),
+            id: self.opt(9),
+            relationship: self.opt(10),
+        })
+    }
+
+    /// N3 into `address` (line 1 and 2).
+    pub fn n3(&self, address: &mut Address) -> Result<(), X12Error> {
+        address.line1 = Some(self.req(1)?);
+        address.line2 = self.opt(2);
+        Ok(())
+    }
+
+    /// N4 into `address` (city, state, ZIP, country, location, subdivision).
+    pub fn n4(&self, address: &mut Address) -> Result<(), X12Error> {
+        address.city = self.opt(1);
+        address.state = self.opt(2);
+        address.postal_code = self.opt(3);
+        address.country = self.opt(4);
+        address.location_qualifier = self.opt(5);
+        address.location_id = self.opt(6);
+        address.country_subdivision = self.opt(7);
+        Ok(())
+    }
+
+    pub fn per(&self) -> Result<Contact, X12Error> {
+        let mut numbers = Vec::new();
+        // PER03/04, PER05/06, PER07/08: qualifier then number.
+        for q in [3, 5, 7] {
+            match (self.opt(q), self.opt(q + 1)) {
+                (Some(qualifier), Some(number)) => {
+                    numbers.push(CommunicationNumber { qualifier, number })
+                }
+                (None, None) => {}
+                (None, Some(_)) => {
+                    return Err(self.bad(q, "communication number qualifier is missing"))
+                }
+                (Some(_), None) => return Err(self.bad(q + 1, "communication number is missing")),
+            }
+        }
+        Ok(Contact {
+            function_code: self.req(1)?,
+            name: self.opt(2),
+            numbers,
+        })
+    }
+
+    pub fn reference(&self) -> Result<Reference, X12Error> {
+        Ok(Reference {
+            qualifier: self.req(1)?,
+            value: self.req(2)?,
+            description: self.opt(3),
+        })
+    }
+
+    pub fn dtp(&self) -> Result<QualifiedDate, X12Error> {
+        let qualifier = self.req(1)?;
+        let value = self
+            .date_pair(2)?
+            .ok_or_else(|| self.bad(3, "date is missing"))?;
+        Ok(QualifiedDate { qualifier, value })
+    }
+
+    pub fn aaa(&self, loop_id: &'static str) -> Result<Rejection, X12Error> {
+        let valid_request = match self.seg.value(1) {
+            Some("Y") => true,
+            Some("N") => false,
+            _ => return Err(self.bad(1, "valid request indicator must be Y or N")),
+        };
+        Ok(Rejection {
+            loop_id,
+            valid_request,
+            reason_code: self.opt(3),
+            follow_up_action: self.opt(4),
+        })
+    }
+
+    pub fn prv(&self) -> Result<ProviderInfo, X12Error> {
+        Ok(ProviderInfo {
+            provider_code: self.req(1)?,
+            reference_qualifier: self.opt(2),
+            reference: self.opt(3),
+        })
+    }
+
+    pub fn trn(&self) -> Result<Trace, X12Error> {
+        Ok(Trace {
+            trace_type: self.req(1)?,
+            reference: self.req(2)?,
+            originator_id: self.opt(3),
+            supplemental_id: self.opt(4),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn at(seg: &Segment) -> At<'_> {
+        At { seg, number: 7 }
+    }
+
+    #[test]
+    fn per_pairs_numbers_with_qualifiers() {
+        let seg = Segment::simple(
+            "PER",
+            &[
+                "IC",
+                "BH LINE",
+                "TE",
+                "8005551212",
+                "EX",
+                "12",
+                "UR",
+                "WWW.EXAMPLE.COM",
+            ],
+        );
+        let c = at(&seg).per().unwrap();
+        assert_eq!(c.name.as_deref(), Some("BH LINE"));
+        let pairs: Vec<(&str, &str)> = c
+            .numbers
+            .iter()
+            .map(|n| (n.qualifier.as_str(), n.number.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("TE", "8005551212"),
+                ("EX", "12"),
+                ("UR", "WWW.EXAMPLE.COM")
+            ]
+        );
+        let broken = Segment::simple("PER", &["IC", "", "TE"]);
+        assert_eq!(
+            at(&broken).per(),
+            Err(X12Error::BadElement {
+                segment: 7,
+                id: "PER".into(),
+                element: 4,
+                reason: "communication number is missing"
+            })
+        );
+    }
+
+    #[test]
+    fn dtp_and_aaa() {
+        let seg = Segment::simple("DTP", &["346", "RD8", "20250101-20251231"]);
+        let d = at(&seg).dtp().unwrap();
+        assert_eq!(d.qualifier, "346");
+        let jan1 = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+        let dec31 = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+        assert_eq!(d.value, DateOrRange::Range(jan1, dec31));
+        assert!(at(&Segment::simple("DTP", &["346", "D8"])).dtp().is_err());
+        assert!(at(&Segment::simple("DTP", &["346", "", "20250101"]))
+            .dtp()
+            .is_err());
+        let aaa = at(&Segment::simple("AAA", &["N", "", "75", "C"]))
+            .aaa("2100C")
+            .unwrap();
+        assert!(!aaa.valid_request);
+        assert_eq!(
+            (aaa.reason_code.as_deref(), aaa.follow_up_action.as_deref()),
+            (Some("75"), Some("C"))
+        );
+        assert!(at(&Segment::simple("AAA", &["X", "", "75", "C"]))
+            .aaa("2100C")
+            .is_err());
+    }
+}

@@ -1,0 +1,128 @@
+//! The one error type of the X12 module.
+//!
+//! Positions are reported as a 1-based *segment number* within the interchange (the ISA is
+//! segment 1) and, for tokenizer errors, a 0-based byte offset. Messages name segment ids,
+//! element positions and envelope control numbers only: they never echo element values, so an
+//! error can be logged without leaking PHI (names, member ids, birth dates).
+
+use thiserror::Error;
+
+/// Why a piece of text cannot be written into an X12 element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextProblem {
+    /// The text contains one of the interchange's four delimiters.
+    Delimiter(char),
+    /// The text contains a character outside printable ASCII (the X12 basic and extended
+    /// character sets are ASCII; control characters would be read back as garbage).
+    NotPrintableAscii,
+}
+
+impl std::fmt::Display for TextProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TextProblem::Delimiter(c) => write!(f, "contains the delimiter {c:?}"),
+            TextProblem::NotPrintableAscii => {
+                f.write_str("contains a character outside printable ASCII")
+            }
+        }
+    }
+}
+
+/// Everything that can go wrong reading or writing X12.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum X12Error {
+    /// Nothing but whitespace was given.
+    #[error("the interchange is empty")]
+    Empty,
+
+    /// The ISA is missing, truncated or not in its fixed-width 106-character form.
+    #[error("invalid ISA interchange header: {reason}")]
+    Isa { reason: &'static str },
+
+    /// ISA12 is not `00501`; only 5010 interchanges carry a repetition separator in ISA11.
+    #[error("unsupported interchange control version (ISA12); expected 00501")]
+    UnsupportedVersion,
+
+    /// A byte that is neither printable ASCII nor one of the delimiters.
+    #[error("invalid byte 0x{byte:02X} at offset {offset} (segment {segment})")]
+    InvalidByte {
+        offset: usize,
+        segment: usize,
+        byte: u8,
+    },
+
+    /// A segment whose identifier is not 2–3 upper-case letters or digits.
+    #[error("segment {segment} at offset {offset} has an invalid segment identifier")]
+    BadSegmentId { segment: usize, offset: usize },
+
+    /// Two segment terminators with nothing between them.
+    #[error("segment {segment} at offset {offset} is empty")]
+    EmptySegment { segment: usize, offset: usize },
+
+    /// Data after the last segment terminator (a truncated interchange).
+    #[error("data from offset {offset} is not closed by a segment terminator")]
+    Unterminated { offset: usize },
+
+    /// A segment that the structure does not allow at this point.
+    #[error("segment {segment} ({id}) is not allowed here; expected {expected}")]
+    UnexpectedSegment {
+        segment: usize,
+        id: String,
+        expected: &'static str,
+    },
+
+    /// The segments ran out while a structure was still open.
+    #[error("the interchange ends early; expected {expected}")]
+    UnexpectedEnd { expected: &'static str },
+
+    /// An element is missing, has the wrong form, or holds a code outside its list.
+    #[error("segment {segment} ({id}{element:02}): {reason}")]
+    BadElement {
+        segment: usize,
+        id: String,
+        element: usize,
+        reason: &'static str,
+    },
+
+    /// A trailer control number differs from its header (IEA02/ISA13, GE02/GS06, SE02/ST02).
+    #[error("segment {segment}: {trailer} {found:?} does not match {header} {expected:?}")]
+    ControlNumberMismatch {
+        segment: usize,
+        trailer: &'static str,
+        header: &'static str,
+        expected: String,
+        found: String,
+    },
+
+    /// A trailer count differs from the actual count (SE01, GE01, IEA01).
+    #[error("segment {segment}: {element} says {declared}, actual count is {actual}")]
+    CountMismatch {
+        segment: usize,
+        element: &'static str,
+        declared: String,
+        actual: usize,
+    },
+
+    /// The transaction set is not the one asked for (for example a 999 where a 271 was expected).
+    #[error("expected transaction set {expected}, found {found:?}")]
+    UnexpectedTransaction {
+        expected: &'static str,
+        found: String,
+    },
+
+    /// Legal X12 this module does not handle yet (for example a batch 271 with several subscribers).
+    #[error("unsupported structure at segment {segment}: {what}")]
+    Unsupported { segment: usize, what: &'static str },
+
+    /// A value given to a builder is out of range or of the wrong form.
+    #[error("{field}: {reason}")]
+    InvalidInput {
+        field: &'static str,
+        reason: &'static str,
+    },
+
+    /// Text that cannot be written into an element without corrupting the interchange.
+    #[error("{field} {problem}")]
+    UnsafeText { field: String, problem: TextProblem },
+}

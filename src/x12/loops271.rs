@@ -1,0 +1,500 @@
+//! The loop readers behind [`parse_271`](super::response271::parse_271): a cursor over the
+//! segments of one transaction set, and one function per 271 loop (2000A/2100A, 2000B/2100B,
+//! 2000C-D/2100C-D, 2110C-D with its 2115 and 2120 children).
+
+use super::common::{Address, At};
+use super::error::X12Error;
+use super::response271::{
+    AdditionalInfo, AuthRequired, Benefit, DeliveryPattern, Demographics, DiagnosisCode, InNetwork,
+    InsuredRelationship, Member271, MilitaryInfo, ProcedureCode, Receiver271, RelatedEntity,
+    Source271,
+};
+use super::segment::Segment;
+use super::values::parse_d8;
+
+/// Walks the segments of one transaction set, remembering their interchange positions.
+pub(super) struct Cursor<'a> {
+    pub(super) segments: &'a [Segment],
+    pub(super) next: usize,
+    pub(super) first_number: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(super) fn peek(&self) -> Option<At<'a>> {
+        self.segments.get(self.next).map(|seg| At {
+            seg,
+            number: self.first_number + self.next,
+        })
+    }
+
+    pub(super) fn peek_id(&self) -> Option<&'a str> {
+        self.peek().map(|a| a.id())
+    }
+
+    pub(super) fn next(&mut self) -> Option<At<'a>> {
+        let at = self.peek()?;
+        self.next += 1;
+        Some(at)
+    }
+
+    /// The next segment, which must be `id`.
+    pub(super) fn require(&mut self, id: &str, expected: &'static str) -> Result<At<'a>, X12Error> {
+        match self.next() {
+            Some(at) if at.id() == id => Ok(at),
+            Some(at) => Err(X12Error::UnexpectedSegment {
+                segment: at.number,
+                id: at.id().to_owned(),
+                expected,
+            }),
+            None => Err(X12Error::UnexpectedEnd { expected }),
+        }
+    }
+
+    /// An HL with HL03 = `level`, which must come next.
+    pub(super) fn expect_hl(&mut self, level: &'static str) -> Result<At<'a>, X12Error> {
+        match self.take_hl(level)? {
+            Some(at) => Ok(at),
+            None => match self.peek() {
+                Some(at) => Err(X12Error::UnexpectedSegment {
+                    segment: at.number,
+                    id: at.id().to_owned(),
+                    expected: "HL of the information source (HL03 = 20)",
+                }),
+                None => Err(X12Error::UnexpectedEnd {
+                    expected: "HL of the information source (HL03 = 20)",
+                }),
+            },
+        }
+    }
+
+    /// Consumes the next segment if it is an HL with HL03 = `level`.
+    pub(super) fn take_hl(&mut self, level: &'static str) -> Result<Option<At<'a>>, X12Error> {
+        let Some(at) = self.peek() else {
+            return Ok(None);
+        };
+        if at.id() != "HL" || at.seg.value(3) != Some(level) {
+            return Ok(None);
+        }
+        at.req(1)?;
+        self.next += 1;
+        Ok(Some(at))
+    }
+}
+
+/// Tracks the single-use segments of a loop, so a repeated one is reported, not overwritten.
+#[derive(Default)]
+struct Seen(Vec<&'static str>);
+
+impl Seen {
+    fn once(&mut self, at: &At<'_>, id: &'static str) -> Result<(), X12Error> {
+        if self.0.contains(&id) {
+            return Err(X12Error::UnexpectedSegment {
+                segment: at.number,
+                id: at.id().to_owned(),
+                expected: "at most one of this segment in the loop",
+            });
+        }
+        self.0.push(id);
+        Ok(())
+    }
+}
+
+pub(super) fn read_source(c: &mut Cursor<'_>) -> Result<Source271, X12Error> {
+    let mut rejections = Vec::new();
+    // 2000A AAA: the payer could not process at all (e.g. 42 unable to respond now).
+    while c.peek_id() == Some("AAA") {
+        if let Some(at) = c.next() {
+            rejections.push(at.aaa("2000A")?);
+        }
+    }
+    let name = c
+        .require("NM1", "NM1 information source name (2100A)")?
+        .nm1()?;
+    let mut contacts = Vec::new();
+    loop {
+        match c.peek_id() {
+            Some("PER") => contacts.push(next_or_end(c)?.per()?),
+            Some("AAA") => rejections.push(next_or_end(c)?.aaa("2100A")?),
+            _ => break,
+        }
+    }
+    Ok(Source271 {
+        name,
+        contacts,
+        rejections,
+    })
+}
+
+pub(super) fn read_receiver(c: &mut Cursor<'_>) -> Result<Receiver271, X12Error> {
+    let name = c
+        .require("NM1", "NM1 information receiver name (2100B)")?
+        .nm1()?;
+    let mut r = Receiver271 {
+        name,
+        references: Vec::new(),
+        address: None,
+        rejections: Vec::new(),
+        provider: None,
+    };
+    let mut seen = Seen::default();
+    while let Some(at) = c.peek() {
+        match at.id() {
+            "REF" => r.references.push(at.reference()?),
+            "N3" => {
+                seen.once(&at, "N3")?;
+                at.n3(r.address.get_or_insert_with(Address::default))?;
+            }
+            "N4" => {
+                seen.once(&at, "N4")?;
+                at.n4(r.address.get_or_insert_with(Address::default))?;
+            }
+            "AAA" => r.rejections.push(at.aaa("2100B")?),
+            "PRV" => {
+                seen.once(&at, "PRV")?;
+                r.provider = Some(at.prv()?);
+            }
+            _ => break,
+        }
+        c.next += 1;
+    }
+    Ok(r)
+}
+
+#[derive(Clone, Copy)]
+pub(super) enum Level {
+    Subscriber,
+    Dependent,
+}
+
+impl Level {
+    fn name_loop(self) -> &'static str {
+        match self {
+            Level::Subscriber => "2100C",
+            Level::Dependent => "2100D",
+        }
+    }
+
+    fn benefit_loop(self) -> &'static str {
+        match self {
+            Level::Subscriber => "2110C",
+            Level::Dependent => "2110D",
+        }
+    }
+}
+
+pub(super) fn read_member(c: &mut Cursor<'_>, level: Level) -> Result<Member271, X12Error> {
+    let mut traces = Vec::new();
+    while c.peek_id() == Some("TRN") {
+        traces.push(next_or_end(c)?.trn()?);
+    }
+    let (entity, expected) = match level {
+        Level::Subscriber => ("IL", "NM1 subscriber name (2100C)"),
+        Level::Dependent => ("03", "NM1 dependent name (2100D)"),
+    };
+    let nm1 = c.require("NM1", expected)?;
+    if nm1.seg.value(1) != Some(entity) {
+        return Err(nm1.bad(1, "entity identifier code must be IL (2100C) or 03 (2100D)"));
+    }
+    let mut m = Member271 {
+        traces,
+        name: nm1.nm1()?,
+        references: Vec::new(),
+        address: None,
+        rejections: Vec::new(),
+        provider: None,
+        demographics: None,
+        relationship: None,
+        diagnoses: Vec::new(),
+        dates: Vec::new(),
+        military: None,
+        benefits: Vec::new(),
+    };
+    let mut seen = Seen::default();
+    while let Some(at) = c.peek() {
+        match at.id() {
+            "REF" => m.references.push(at.reference()?),
+            "N3" => {
+                seen.once(&at, "N3")?;
+                at.n3(m.address.get_or_insert_with(Address::default))?;
+            }
+            "N4" => {
+                seen.once(&at, "N4")?;
+                at.n4(m.address.get_or_insert_with(Address::default))?;
+            }
+            "AAA" => m.rejections.push(at.aaa(level.name_loop())?),
+            "PRV" => {
+                seen.once(&at, "PRV")?;
+                m.provider = Some(at.prv()?);
+            }
+            "DMG" => {
+                seen.once(&at, "DMG")?;
+                m.demographics = Some(dmg(&at)?);
+            }
+            "INS" => {
+                seen.once(&at, "INS")?;
+                m.relationship = Some(InsuredRelationship {
+                    insured_indicator: at.req(1)?,
+                    relationship_code: at.req(2)?,
+                    maintenance_type: at.opt(3),
+                    maintenance_reason: at.opt(4),
+                    birth_sequence: at.opt(17),
+                });
+            }
+            "HI" => {
+                seen.once(&at, "HI")?;
+                m.diagnoses = hi(&at)?;
+            }
+            "DTP" => m.dates.push(at.dtp()?),
+            "MPI" => {
+                seen.once(&at, "MPI")?;
+                m.military = Some(MilitaryInfo {
+                    status: at.opt(1),
+                    employment_status: at.opt(2),
+                    affiliation: at.opt(3),
+                    description: at.opt(4),
+                    rank: at.opt(5),
+                    date: at.date_pair(6)?,
+                });
+            }
+            _ => break,
+        }
+        c.next += 1;
+    }
+    while c.peek_id() == Some("EB") {
+        let eb = next_or_end(c)?;
+        m.benefits.push(read_benefit(c, eb, level)?);
+    }
+    Ok(m)
+}
+
+fn dmg(at: &At<'_>) -> Result<Demographics, X12Error> {
+    let birth_date = match at.seg.value(2) {
+        None => None,
+        Some(v) => {
+            // DMG01 D8: the only format the 271 allows for a birth date.
+            if at.seg.value(1) != Some("D8") {
+                return Err(at.bad(1, "date format qualifier must be D8"));
+            }
+            Some(parse_d8(v).map_err(|r| at.bad(2, r))?)
+        }
+    };
+    Ok(Demographics {
+        birth_date,
+        gender: at.opt(3),
+    })
+}
+
+/// HI01..HI08, each `qualifier:code`.
+fn hi(at: &At<'_>) -> Result<Vec<DiagnosisCode>, X12Error> {
+    let mut codes = Vec::new();
+    for (i, element) in at.seg.elements().iter().enumerate() {
+        if element.is_empty() {
+            continue;
+        }
+        let part = |c: usize| {
+            element
+                .components()
+                .get(c)
+                .filter(|v| !v.is_empty())
+                .cloned()
+        };
+        match (part(0), part(1)) {
+            (Some(qualifier), Some(code)) => codes.push(DiagnosisCode { qualifier, code }),
+            _ => return Err(at.bad(i + 1, "diagnosis composite needs a qualifier and a code")),
+        }
+    }
+    Ok(codes)
+}
+
+/// Reads the EB at `eb` and everything after it that belongs to it, up to the next EB, HL or
+/// segment of another loop.
+fn read_benefit(c: &mut Cursor<'_>, eb: At<'_>, level: Level) -> Result<Benefit, X12Error> {
+    let mut b = Benefit {
+        info_code: eb.req(1)?,
+        coverage_level: eb.opt(2),
+        // 2110C EB03 — repeatable service type codes.
+        service_types: eb
+            .seg
+            .element(3)
+            .map(|e| {
+                e.repetitions()
+                    .iter()
+                    .filter_map(|r| r.first().filter(|v| !v.is_empty()).cloned())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        insurance_type: eb.opt(4),
+        plan_description: eb.opt(5),
+        time_period: eb.opt(6),
+        amount: eb.decimal(7)?,
+        // EB08 is a fraction: `.2` means 20 %. Kept as sent.
+        percent: eb.decimal(8)?,
+        quantity_qualifier: eb.opt(9),
+        quantity: eb.decimal(10)?,
+        auth_required: match eb.seg.value(11) {
+            None => None,
+            Some("Y") => Some(AuthRequired::Yes),
+            Some("N") => Some(AuthRequired::No),
+            Some("U") => Some(AuthRequired::Unknown),
+            Some(_) => return Err(eb.bad(11, "authorization indicator must be Y, N or U")),
+        },
+        in_network: match eb.seg.value(12) {
+            None => None,
+            Some("Y") => Some(InNetwork::Yes),
+            Some("N") => Some(InNetwork::No),
+            Some("W") => Some(InNetwork::NotApplicable),
+            Some("U") => Some(InNetwork::Unknown),
+            Some(_) => return Err(eb.bad(12, "in-plan-network indicator must be Y, N, W or U")),
+        },
+        procedure: procedure(&eb)?,
+        diagnosis_pointers: eb
+            .seg
+            .element(14)
+            .map(|e| e.components())
+            .unwrap_or_default()
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<u8>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| eb.bad(14, "diagnosis code pointer must be a positive number"))
+            })
+            .collect::<Result<_, _>>()?,
+        delivery: Vec::new(),
+        references: Vec::new(),
+        dates: Vec::new(),
+        rejections: Vec::new(),
+        messages: Vec::new(),
+        additional_info: Vec::new(),
+        related_entities: Vec::new(),
+    };
+    while let Some(at) = c.peek() {
+        match at.id() {
+            "HSD" => b.delivery.push(DeliveryPattern {
+                quantity_qualifier: at.opt(1),
+                quantity: at.decimal(2)?,
+                unit: at.opt(3),
+                modulus: at.decimal(4)?,
+                time_period: at.opt(5),
+                period_count: at.decimal(6)?,
+                frequency: at.opt(7),
+                pattern_time: at.opt(8),
+            }),
+            "REF" => b.references.push(at.reference()?),
+            "DTP" => b.dates.push(at.dtp()?),
+            "AAA" => b.rejections.push(at.aaa(level.benefit_loop())?),
+            "MSG" => b.messages.push(at.req(1)?),
+            "III" => b.additional_info.push(AdditionalInfo {
+                code_list_qualifier: at.opt(1),
+                industry_code: at.opt(2),
+                code_category: at.opt(3),
+                description: at.opt(4),
+            }),
+            "LS" => {
+                c.next += 1;
+                read_related_entities(c, &at, &mut b.related_entities)?;
+                continue;
+            }
+            _ => break,
+        }
+        c.next += 1;
+    }
+    Ok(b)
+}
+
+fn procedure(eb: &At<'_>) -> Result<Option<ProcedureCode>, X12Error> {
+    let Some(element) = eb.seg.element(13).filter(|e| !e.is_empty()) else {
+        return Ok(None);
+    };
+    let comp = |i: usize| {
+        element
+            .components()
+            .get(i)
+            .filter(|v| !v.is_empty())
+            .cloned()
+    };
+    let (Some(qualifier), Some(code)) = (comp(0), comp(1)) else {
+        return Err(eb.bad(13, "procedure composite needs a qualifier and a code"));
+    };
+    Ok(Some(ProcedureCode {
+        qualifier,
+        code,
+        modifiers: (2..6).filter_map(comp).collect(),
+        range_end: comp(7),
+    }))
+}
+
+/// `LS*2120` (already consumed, at `ls`) … `LE*2120`: NM1 groups with their N3/N4/PER/PRV.
+fn read_related_entities(
+    c: &mut Cursor<'_>,
+    ls: &At<'_>,
+    into: &mut Vec<RelatedEntity>,
+) -> Result<(), X12Error> {
+    const EXPECTED: &str = "NM1, N3, N4, PER, PRV or LE*2120 inside LS*2120";
+    let loop_id = ls.req(1)?;
+    if loop_id != "2120" {
+        return Err(ls.bad(1, "loop identifier must be 2120"));
+    }
+    let mut current: Option<(RelatedEntity, Seen)> = None;
+    loop {
+        let Some(at) = c.next() else {
+            return Err(X12Error::UnexpectedEnd {
+                expected: "LE*2120 closing LS*2120",
+            });
+        };
+        if at.id() == "LE" {
+            if at.seg.value(1) != Some(loop_id.as_str()) {
+                return Err(at.bad(1, "LE01 must repeat LS01 (2120)"));
+            }
+            into.extend(current.map(|(e, _)| e));
+            return Ok(());
+        }
+        if at.id() == "NM1" {
+            into.extend(current.take().map(|(e, _)| e));
+            let entity = RelatedEntity {
+                name: at.nm1()?,
+                address: None,
+                contacts: Vec::new(),
+                provider: None,
+            };
+            current = Some((entity, Seen::default()));
+            continue;
+        }
+        let Some((entity, seen)) = current.as_mut() else {
+            return Err(X12Error::UnexpectedSegment {
+                segment: at.number,
+                id: at.id().to_owned(),
+                expected: EXPECTED,
+            });
+        };
+        match at.id() {
+            "N3" => {
+                seen.once(&at, "N3")?;
+                at.n3(entity.address.get_or_insert_with(Address::default))?;
+            }
+            "N4" => {
+                seen.once(&at, "N4")?;
+                at.n4(entity.address.get_or_insert_with(Address::default))?;
+            }
+            "PER" => entity.contacts.push(at.per()?),
+            "PRV" => {
+                seen.once(&at, "PRV")?;
+                entity.provider = Some(at.prv()?);
+            }
+            _ => {
+                return Err(X12Error::UnexpectedSegment {
+                    segment: at.number,
+                    id: at.id().to_owned(),
+                    expected: EXPECTED,
+                })
+            }
+        }
+    }
+}
+
+fn next_or_end<'a>(c: &mut Cursor<'a>) -> Result<At<'a>, X12Error> {
+    c.next().ok_or(X12Error::UnexpectedEnd {
+        expected: "a segment",
+    })
+}

@@ -1,0 +1,70 @@
+//! Pure X12 EDI (ASC X12 005010) for eligibility: delimiters, tokenizer, envelope, writer,
+//! the 270 inquiry builder and the 271 response parser.
+//!
+//! Nothing here does I/O or logging: functions take bytes or plain structs and return strings
+//! or typed trees. Every reader is total: any input, however broken (random bytes, truncated,
+//! non-ASCII, empty), yields `Ok` or an [`X12Error`], never a panic.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `delimiters.rs` | the four delimiters and the fixed 106-character ISA layout |
+//! | `segment.rs` | [`Segment`]/[`Element`] and the tokenizer |
+//! | `envelope.rs` | reading ISA/GS/ST … SE/GE/IEA and checking counts and control numbers |
+//! | `writer.rs` | writing segments and envelopes; [`check_text`], the no-delimiter rule |
+//! | `values.rs` | typed element values: `D8`/`RD8` dates, times, `R` decimals |
+//! | `common.rs` | NM1, N3/N4, PER, REF, DTP, AAA, PRV, TRN as typed structs |
+//! | `inquiry270.rs` | building a 270 (005010X279A1) |
+//! | `response271.rs` | the 271 (005010X279A1) tree and [`parse_271`] |
+//! | `loops271.rs` | the 271 loop readers behind `parse_271` |
+//!
+//! Errors never echo element values (names, ids, dates), only segment ids, positions, codes
+//! of the envelope and control numbers, so they are safe to log.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
+pub mod common;
+pub mod delimiters;
+pub mod envelope;
+pub mod error;
+pub mod inquiry270;
+mod loops271;
+pub mod response271;
+pub mod segment;
+pub mod values;
+pub mod writer;
+
+#[cfg(test)]
+mod tests;
+
+pub use common::{
+    Address, CommunicationNumber, Contact, EntityName, ProviderInfo, QualifiedDate, Reference,
+    Rejection, Trace,
+};
+pub use delimiters::Delimiters;
+pub use envelope::{
+    FunctionalGroup, GroupHeader, Interchange, InterchangeHeader, TransactionSet, Usage,
+};
+pub use error::{TextProblem, X12Error};
+pub use inquiry270::{
+    body_270, build_270, Dependent270, Gender, InformationReceiver, InformationSource, Inquiry270,
+    ServiceTypeLayout, Subscriber270, TraceNumber, KIND_270,
+};
+pub use response271::{
+    parse_271, AdditionalInfo, AuthRequired, Benefit, DeliveryPattern, Demographics, DiagnosisCode,
+    InNetwork, InsuredRelationship, Member271, MilitaryInfo, ProcedureCode, Receiver271,
+    RelatedEntity, Response271, Source271,
+};
+pub use segment::{tokenize, Element, Segment, Tokenized};
+pub use values::DateOrRange;
+pub use writer::{
+    check_text, write_interchange, write_segment, ControlNumbers, Envelope, PartyId,
+    TransactionKind,
+};

@@ -1,0 +1,173 @@
+//! Typed element values: X12 dates (`D8`, `RD8`), times, and `R` decimals.
+//!
+//! Each parser returns a short reason on failure; the caller adds the segment position.
+
+use chrono::{NaiveDate, NaiveTime};
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// A date or an inclusive date range (`DTP02` = `D8` or `RD8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DateOrRange {
+    /// `D8`: CCYYMMDD.
+    Single(NaiveDate),
+    /// `RD8`: CCYYMMDD-CCYYMMDD, start first.
+    Range(NaiveDate, NaiveDate),
+}
+
+impl DateOrRange {
+    /// The `DTP02` format qualifier for this value.
+    pub fn qualifier(&self) -> &'static str {
+        match self {
+            DateOrRange::Single(_) => "D8",
+            DateOrRange::Range(..) => "RD8",
+        }
+    }
+
+    /// The `DTP03` text for this value.
+    pub fn to_x12(&self) -> String {
+        match self {
+            DateOrRange::Single(d) => format_d8(*d),
+            DateOrRange::Range(a, b) => format!("{}-{}", format_d8(*a), format_d8(*b)),
+        }
+    }
+
+    /// Reads a `DTP02`/`DTP03` pair.
+    pub fn parse(qualifier: &str, value: &str) -> Result<Self, &'static str> {
+        match qualifier {
+            "D8" => parse_d8(value).map(DateOrRange::Single),
+            "RD8" => {
+                let (a, b) = value
+                    .split_once('-')
+                    .ok_or("RD8 date range must be CCYYMMDD-CCYYMMDD")?;
+                let (start, end) = (parse_d8(a)?, parse_d8(b)?);
+                if end < start {
+                    return Err("RD8 date range ends before it starts");
+                }
+                Ok(DateOrRange::Range(start, end))
+            }
+            _ => Err("date format qualifier must be D8 or RD8"),
+        }
+    }
+}
+
+/// CCYYMMDD.
+pub fn format_d8(date: NaiveDate) -> String {
+    date.format("%Y%m%d").to_string()
+}
+
+/// Parses CCYYMMDD.
+pub fn parse_d8(value: &str) -> Result<NaiveDate, &'static str> {
+    if value.len() != 8 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("date must be CCYYMMDD");
+    }
+    NaiveDate::parse_from_str(value, "%Y%m%d").map_err(|_| "not a calendar date")
+}
+
+/// Parses an X12 time: HHMM, HHMMSS, HHMMSSD or HHMMSSDD (tenths / hundredths of a second).
+pub fn parse_time(value: &str) -> Result<NaiveTime, &'static str> {
+    const REASON: &str = "time must be HHMM, HHMMSS, HHMMSSD or HHMMSSDD";
+    if !matches!(value.len(), 4 | 6 | 7 | 8) || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(REASON);
+    }
+    let num = |range: std::ops::Range<usize>| -> Result<u32, &'static str> {
+        value.get(range).and_then(|s| s.parse().ok()).ok_or(REASON)
+    };
+    let (h, m) = (num(0..2)?, num(2..4)?);
+    let s = if value.len() >= 6 { num(4..6)? } else { 0 };
+    let milli = match value.len() {
+        7 => num(6..7)? * 100,
+        8 => num(6..8)? * 10,
+        _ => 0,
+    };
+    NaiveTime::from_hms_milli_opt(h, m, s, milli).ok_or("not a valid time of day")
+}
+
+/// Parses an X12 `R` (decimal number) value: optional minus sign, digits, at most one decimal
+/// point, at least one digit (`1500`, `.2`, `-5.25`). No exponent, plus sign or separators.
+pub fn parse_decimal(value: &str) -> Result<Decimal, &'static str> {
+    const REASON: &str = "not an X12 decimal number";
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let mut seen_point = false;
+    let mut seen_digit = false;
+    for b in digits.bytes() {
+        match b {
+            b'0'..=b'9' => seen_digit = true,
+            b'.' if !seen_point => seen_point = true,
+            _ => return Err(REASON),
+        }
+    }
+    if !seen_digit {
+        return Err(REASON);
+    }
+    Decimal::from_str(value).map_err(|_| "decimal number out of range")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            DateOrRange::parse("D8", "20250120"),
+            Ok(DateOrRange::Single(d(2025, 1, 20)))
+        );
+        assert_eq!(
+            DateOrRange::parse("RD8", "20250101-20251231"),
+            Ok(DateOrRange::Range(d(2025, 1, 1), d(2025, 12, 31)))
+        );
+        assert!(DateOrRange::parse("RD8", "20251231-20250101").is_err());
+        assert!(DateOrRange::parse("RD8", "20250101").is_err());
+        assert!(DateOrRange::parse("D8", "20250230").is_err());
+        assert!(DateOrRange::parse("D8", "2025012").is_err());
+        assert!(DateOrRange::parse("D8", "+2025012").is_err());
+        assert!(DateOrRange::parse("DT", "202501201030").is_err());
+        let r = DateOrRange::Range(d(2025, 1, 1), d(2025, 1, 31));
+        assert_eq!(
+            (r.qualifier(), r.to_x12().as_str()),
+            ("RD8", "20250101-20250131")
+        );
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(
+            parse_time("1030"),
+            Ok(NaiveTime::from_hms_opt(10, 30, 0).unwrap())
+        );
+        assert_eq!(
+            parse_time("103005"),
+            Ok(NaiveTime::from_hms_opt(10, 30, 5).unwrap())
+        );
+        assert_eq!(
+            parse_time("1030051"),
+            Ok(NaiveTime::from_hms_milli_opt(10, 30, 5, 100).unwrap())
+        );
+        assert_eq!(
+            parse_time("10300512"),
+            Ok(NaiveTime::from_hms_milli_opt(10, 30, 5, 120).unwrap())
+        );
+        for bad in ["", "103", "2460", "1060", "10:30", "１０３０", "103005123"] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimals() {
+        assert_eq!(parse_decimal(".2"), Ok(Decimal::new(2, 1)));
+        assert_eq!(parse_decimal("1500"), Ok(Decimal::new(1500, 0)));
+        assert_eq!(parse_decimal("-5.25"), Ok(Decimal::new(-525, 2)));
+        assert_eq!(parse_decimal("25."), Ok(Decimal::new(25, 0)));
+        for bad in [
+            "", "-", ".", "1e5", "+5", "1_000", "1,000", "1.2.3", "$5", " 5", "NaN",
+        ] {
+            assert!(parse_decimal(bad).is_err(), "{bad}");
+        }
+        assert!(parse_decimal("99999999999999999999999999999999").is_err());
+    }
+}

@@ -1,0 +1,463 @@
+//! Writing segments and the ISA/GS/ST … SE/GE/IEA envelope around one transaction set.
+//!
+//! # Text safety
+//!
+//! X12 has no escape mechanism: a delimiter inside a value silently splits it and corrupts
+//! the interchange (a name containing `*` shifts every later element; one containing `~` ends
+//! the segment early). So every value written goes through [`check_text`], which refuses text
+//! containing any of the four delimiters, or any character outside printable ASCII. Callers
+//! get an [`X12Error::UnsafeText`] naming the element (`NM103`), never a mangled interchange.
+//! Cleaning up user text (trimming, upper-casing, dropping punctuation) is the caller's choice
+//! and deliberately not done here.
+//!
+//! # Counts and control numbers
+//!
+//! The caller supplies the control numbers (ISA13, GS06, ST02) because they must be unique per
+//! trading partner and are stored for audit. The writer computes the counts: `SE01` = segments
+//! from ST to SE inclusive, `GE01` = transaction sets in the group, `IEA01` = groups.
+
+use chrono::NaiveDateTime;
+
+use super::delimiters::{Delimiters, ISA_LEN};
+use super::envelope::Usage;
+use super::error::{TextProblem, X12Error};
+use super::segment::Segment;
+
+/// Largest value of a 9-digit control number (ISA13, GS06, ST02).
+pub const MAX_CONTROL_NUMBER: u32 = 999_999_999;
+
+/// Refuses `value` if it contains any of the four delimiters or a character outside printable
+/// ASCII (`0x20..=0x7E`). `field` names the element in the error (`"NM103"`).
+pub fn check_text(field: &str, value: &str, delimiters: &Delimiters) -> Result<(), X12Error> {
+    for c in value.chars() {
+        if delimiters.is_delimiter(c) {
+            return Err(X12Error::UnsafeText {
+                field: field.to_owned(),
+                problem: TextProblem::Delimiter(c),
+            });
+        }
+        if !(' '..='~').contains(&c) {
+            return Err(X12Error::UnsafeText {
+                field: field.to_owned(),
+                problem: TextProblem::NotPrintableAscii,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Appends `segment` and its terminator to `out`.
+///
+/// Every component is checked with [`check_text`]. Trailing empty elements, trailing empty
+/// components and empty repetitions are not written (X12 forbids trailing separators).
+/// The ISA cannot be written this way: it is fixed width and is produced by
+/// [`write_interchange`].
+pub fn write_segment(
+    out: &mut String,
+    segment: &Segment,
+    delimiters: &Delimiters,
+) -> Result<(), X12Error> {
+    let id = segment.id();
+    let id_ok = (2..=3).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && id != "ISA";
+    if !id_ok {
+        return Err(X12Error::InvalidInput {
+            field: "segment id",
+            reason: "must be 2-3 upper-case letters or digits, not ISA",
+        });
+    }
+    let mut elements: Vec<String> = Vec::with_capacity(segment.elements().len());
+    for (i, element) in segment.elements().iter().enumerate() {
+        let field = format!("{id}{:02}", i + 1);
+        let mut repetitions = Vec::new();
+        for repetition in element.repetitions() {
+            let used = repetition
+                .iter()
+                .rposition(|c| !c.is_empty())
+                .map_or(0, |p| p + 1);
+            let components = repetition.get(..used).unwrap_or_default();
+            for c in components {
+                check_text(&field, c, delimiters)?;
+            }
+            if !components.is_empty() {
+                repetitions.push(components.join(&delimiters.component().to_string()));
+            }
+        }
+        elements.push(repetitions.join(&delimiters.repetition().to_string()));
+    }
+    let used = elements
+        .iter()
+        .rposition(|e| !e.is_empty())
+        .map_or(0, |p| p + 1);
+    out.push_str(id);
+    for e in elements.iter().take(used) {
+        out.push(delimiters.element());
+        out.push_str(e);
+    }
+    out.push(delimiters.segment());
+    Ok(())
+}
+
+/// An interchange partner's id and its qualifier (ISA05/ISA06, ISA07/ISA08).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartyId {
+    /// Two characters, e.g. `ZZ` mutually defined, `30` federal tax id.
+    pub qualifier: String,
+    /// 1–15 characters; padded with spaces to 15 in the ISA.
+    pub id: String,
+}
+
+/// Caller-assigned control numbers, each 1..=999 999 999.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ControlNumbers {
+    /// ISA13, echoed in IEA02; written as 9 zero-padded digits.
+    pub interchange: u32,
+    /// GS06, echoed in GE02.
+    pub group: u32,
+    /// ST02, echoed in SE02; written with at least 4 digits (`0001`).
+    pub transaction_set: u32,
+}
+
+/// Everything the ISA and GS need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub sender: PartyId,
+    pub receiver: PartyId,
+    /// GS02; the ISA06 id when `None` (the usual arrangement with payers and clearinghouses).
+    pub application_sender: Option<String>,
+    /// GS03; the ISA08 id when `None`.
+    pub application_receiver: Option<String>,
+    /// ISA15.
+    pub usage: Usage,
+    /// ISA14: ask for a TA1 interchange acknowledgment.
+    pub ack_requested: bool,
+    pub control_numbers: ControlNumbers,
+    /// ISA09/ISA10 and GS04/GS05.
+    pub timestamp: NaiveDateTime,
+    pub delimiters: Delimiters,
+}
+
+/// What goes into GS01/GS08 and ST01/ST03 (for example `HS`, `005010X279A1`, `270`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransactionKind {
+    /// GS01 functional identifier code (`HS` 270, `HB` 271, `HC` 837, `HP` 835).
+    pub functional_id: &'static str,
+    /// ST01 transaction set identifier (`270`).
+    pub transaction_set_id: &'static str,
+    /// GS08 and ST03 implementation convention reference (`005010X279A1`).
+    pub version: &'static str,
+}
+
+/// Writes `ISA GS ST <body> SE GE IEA` with one group holding one transaction set.
+///
+/// `body` is every segment between ST and SE. SE01, GE01 and IEA01 are computed.
+pub fn write_interchange(
+    envelope: &Envelope,
+    kind: TransactionKind,
+    body: &[Segment],
+) -> Result<String, X12Error> {
+    let d = &envelope.delimiters;
+    let cn = envelope.control_numbers;
+    check_control_number("ISA13 interchange control number", cn.interchange)?;
+    check_control_number("GS06 group control number", cn.group)?;
+    check_control_number("ST02 transaction set control number", cn.transaction_set)?;
+    let st02 = format!("{:04}", cn.transaction_set);
+    let gs06 = cn.group.to_string();
+
+    let mut out = isa(envelope)?;
+    let gs_sender = envelope
+        .application_sender
+        .as_deref()
+        .unwrap_or(&envelope.sender.id);
+    let gs_receiver = envelope
+        .application_receiver
+        .as_deref()
+        .unwrap_or(&envelope.receiver.id);
+    check_len("GS02 application sender code", gs_sender, 2, 15)?;
+    check_len("GS03 application receiver code", gs_receiver, 2, 15)?;
+    let date = envelope.timestamp.format("%Y%m%d").to_string();
+    let time = envelope.timestamp.format("%H%M").to_string();
+    // GS07 `X`: responsible agency is Accredited Standards Committee X12.
+    let gs = [
+        kind.functional_id,
+        gs_sender,
+        gs_receiver,
+        &date,
+        &time,
+        &gs06,
+        "X",
+        kind.version,
+    ];
+    write_segment(&mut out, &Segment::simple("GS", &gs), d)?;
+    write_segment(
+        &mut out,
+        &Segment::simple("ST", &[kind.transaction_set_id, &st02, kind.version]),
+        d,
+    )?;
+    for segment in body {
+        if matches!(segment.id(), "ST" | "SE" | "GS" | "GE" | "IEA") {
+            return Err(X12Error::InvalidInput {
+                field: "body",
+                reason: "envelope segments are written by the writer",
+            });
+        }
+        write_segment(&mut out, segment, d)?;
+    }
+    // SE01 counts every segment of the transaction set, ST and SE included.
+    let se01 = (body.len() + 2).to_string();
+    write_segment(&mut out, &Segment::simple("SE", &[&se01, &st02]), d)?;
+    write_segment(&mut out, &Segment::simple("GE", &["1", &gs06]), d)?;
+    write_segment(
+        &mut out,
+        &Segment::simple("IEA", &["1", &format!("{:09}", cn.interchange)]),
+        d,
+    )?;
+    Ok(out)
+}
+
+/// The fixed-width ISA (106 characters with its terminator).
+fn isa(envelope: &Envelope) -> Result<String, X12Error> {
+    let d = &envelope.delimiters;
+    for (field, party) in [
+        ("ISA05/ISA06 sender", &envelope.sender),
+        ("ISA07/ISA08 receiver", &envelope.receiver),
+    ] {
+        if party.qualifier.len() != 2 || !party.qualifier.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(X12Error::InvalidInput {
+                field,
+                reason: "qualifier must be 2 letters or digits",
+            });
+        }
+        check_len(field, &party.id, 1, 15)?;
+        if party.id.starts_with(' ') || party.id.ends_with(' ') {
+            return Err(X12Error::InvalidInput {
+                field,
+                reason: "id must not start or end with a space",
+            });
+        }
+    }
+    let e = d.element();
+    let fields: [String; 16] = [
+        // ISA01-ISA04: no authorization or security information.
+        "00".into(),
+        " ".repeat(10),
+        "00".into(),
+        " ".repeat(10),
+        envelope.sender.qualifier.clone(),
+        format!("{:<15}", envelope.sender.id),
+        envelope.receiver.qualifier.clone(),
+        format!("{:<15}", envelope.receiver.id),
+        envelope.timestamp.format("%y%m%d").to_string(),
+        envelope.timestamp.format("%H%M").to_string(),
+        d.repetition().to_string(),
+        // ISA12: interchange control version 00501 (5010).
+        "00501".into(),
+        format!("{:09}", envelope.control_numbers.interchange),
+        if envelope.ack_requested { "1" } else { "0" }.into(),
+        envelope.usage.code().into(),
+        d.component().to_string(),
+    ];
+    let mut out = String::from("ISA");
+    for (i, f) in fields.iter().enumerate() {
+        // ISA11 and ISA16 carry delimiters by design; everything else is checked.
+        if i != 10 && i != 15 {
+            check_text(&format!("ISA{:02}", i + 1), f, d)?;
+        }
+        out.push(e);
+        out.push_str(f);
+    }
+    out.push(d.segment());
+    if out.len() != ISA_LEN {
+        return Err(X12Error::InvalidInput {
+            field: "ISA",
+            reason: "does not come to 106 characters",
+        });
+    }
+    Ok(out)
+}
+
+fn check_control_number(field: &'static str, n: u32) -> Result<(), X12Error> {
+    if n == 0 || n > MAX_CONTROL_NUMBER {
+        return Err(X12Error::InvalidInput {
+            field,
+            reason: "must be 1..=999999999",
+        });
+    }
+    Ok(())
+}
+
+/// Checks that `value` is `min..=max` characters long.
+pub(crate) fn check_len(
+    field: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<(), X12Error> {
+    let n = value.chars().count();
+    if n < min || n > max {
+        let reason = if n < min {
+            "is too short"
+        } else {
+            "is too long"
+        };
+        return Err(X12Error::InvalidInput { field, reason });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::x12::segment::Element;
+    use chrono::NaiveDate;
+
+    fn envelope() -> Envelope {
+        Envelope {
+            sender: PartyId {
+                qualifier: "ZZ".into(),
+                id: "SUBMITTERID".into(),
+            },
+            receiver: PartyId {
+                qualifier: "ZZ".into(),
+                id: "ACMEPAYER".into(),
+            },
+            application_sender: None,
+            application_receiver: None,
+            usage: Usage::Production,
+            ack_requested: false,
+            control_numbers: ControlNumbers {
+                interchange: 101,
+                group: 101,
+                transaction_set: 1,
+            },
+            timestamp: NaiveDate::from_ymd_opt(2025, 1, 15)
+                .unwrap()
+                .and_hms_opt(10, 30, 0)
+                .unwrap(),
+            delimiters: Delimiters::STANDARD,
+        }
+    }
+
+    const KIND: TransactionKind = TransactionKind {
+        functional_id: "HS",
+        transaction_set_id: "270",
+        version: "005010X279A1",
+    };
+
+    #[test]
+    fn check_text_refuses_each_delimiter_and_control_characters() {
+        let d = Delimiters::STANDARD;
+        assert!(check_text("NM103", "O'BRIEN-SMITH & SONS, INC.", &d).is_ok());
+        for bad in ["A*B", "A^B", "A:B", "A~B"] {
+            let err = check_text("NM103", bad, &d).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    X12Error::UnsafeText {
+                        problem: TextProblem::Delimiter(_),
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
+        }
+        for bad in ["A\nB", "A\tB", "JOSÉ"] {
+            assert_eq!(
+                check_text("NM103", bad, &d),
+                Err(X12Error::UnsafeText {
+                    field: "NM103".into(),
+                    problem: TextProblem::NotPrintableAscii
+                })
+            );
+        }
+        // With other delimiters, `*` is ordinary text and `|` is not.
+        let pipes = Delimiters::new('|', '{', '>', '\n').unwrap();
+        assert!(check_text("NM103", "A*B:C~", &pipes).is_ok());
+        assert!(check_text("NM103", "A|B", &pipes).is_err());
+    }
+
+    #[test]
+    fn write_segment_drops_trailing_empties_and_joins_repetitions() {
+        let d = Delimiters::STANDARD;
+        let mut out = String::new();
+        let nm1 = Segment::simple(
+            "NM1",
+            &["PR", "2", "ACME", "", "", "", "", "PI", "12345", "", ""],
+        );
+        write_segment(&mut out, &nm1, &d).unwrap();
+        let eq = Segment::new(
+            "EQ",
+            vec![
+                Element::repeated(["30", "MH", ""]),
+                Element::composite(["HC", "S9480", ""]),
+            ],
+        );
+        write_segment(&mut out, &eq, &d).unwrap();
+        assert_eq!(out, "NM1*PR*2*ACME*****PI*12345~EQ*30^MH*HC:S9480~");
+        let bad = Segment::simple("NM1", &["PR", "2", "ACME*HEALTH"]);
+        assert_eq!(
+            write_segment(&mut out, &bad, &d),
+            Err(X12Error::UnsafeText {
+                field: "NM103".into(),
+                problem: TextProblem::Delimiter('*')
+            })
+        );
+        assert!(write_segment(&mut out, &Segment::simple("ISA", &["00"]), &d).is_err());
+        assert!(write_segment(&mut out, &Segment::simple("nm1", &["00"]), &d).is_err());
+    }
+
+    #[test]
+    fn envelope_counts_and_pads() {
+        let body = [Segment::simple(
+            "BHT",
+            &["0022", "13", "X", "20250115", "1030"],
+        )];
+        let text = write_interchange(&envelope(), KIND, &body).unwrap();
+        let segments: Vec<&str> = text.split_terminator('~').collect();
+        assert_eq!(
+            segments,
+            [
+                "ISA*00*          *00*          *ZZ*SUBMITTERID    *ZZ*ACMEPAYER      *250115*1030*^*00501*000000101*0*P*:",
+                "GS*HS*SUBMITTERID*ACMEPAYER*20250115*1030*101*X*005010X279A1",
+                "ST*270*0001*005010X279A1",
+                "BHT*0022*13*X*20250115*1030",
+                "SE*3*0001",
+                "GE*1*101",
+                "IEA*1*000000101",
+            ]
+        );
+        assert_eq!(segments[0].len() + 1, ISA_LEN);
+    }
+
+    #[test]
+    fn envelope_refuses_bad_ids_and_control_numbers() {
+        let mut e = envelope();
+        e.sender.id = "A-SIXTEEN-CHARS!".into();
+        assert!(write_interchange(&e, KIND, &[]).is_err());
+        let mut e = envelope();
+        e.receiver.qualifier = "Z".into();
+        assert!(write_interchange(&e, KIND, &[]).is_err());
+        let mut e = envelope();
+        e.sender.id = "SUB*ID".into();
+        assert!(matches!(
+            write_interchange(&e, KIND, &[]),
+            Err(X12Error::UnsafeText { .. })
+        ));
+        let mut e = envelope();
+        e.control_numbers.interchange = 1_000_000_000;
+        assert!(write_interchange(&e, KIND, &[]).is_err());
+        let mut e = envelope();
+        e.control_numbers.transaction_set = 0;
+        assert!(write_interchange(&e, KIND, &[]).is_err());
+        let mut e = envelope();
+        e.application_sender = Some("X".into());
+        assert!(write_interchange(&e, KIND, &[]).is_err());
+        assert!(
+            write_interchange(&envelope(), KIND, &[Segment::simple("SE", &["1", "0001"])]).is_err()
+        );
+    }
+}
