@@ -9,6 +9,7 @@ pub mod coverage;
 pub mod eligibility;
 pub mod ids;
 pub mod money;
+pub mod organization;
 pub mod patterns;
 pub mod payer;
 pub mod person;

@@ -15,6 +15,12 @@ pub const STATE: &str = r"^[A-Z]{2}$";
 pub const POSTAL_CODE: &str = r"^[0-9]{5}(-?[0-9]{4})?$";
 pub const PHONE: &str = r"^\+?1?[ .-]?\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4}$";
 pub const EMAIL: &str = r"^[^@\s]+@[^@\s]+\.[^@\s]+$";
+/// A trading-partner id as ISA06/ISA08 carry it (15 characters, padded by the writer).
+pub const PARTNER_ID: &str = r"^[A-Za-z0-9][A-Za-z0-9 ]{0,14}$";
+pub const NPI: &str = r"^[0-9]{10}$";
+pub const SERVICE_TYPE_CODE: &str = r"^[A-Z0-9]{1,2}$";
+pub const TAX_ID: &str = r"^[0-9]{2}-?[0-9]{7}$";
+pub const TAXONOMY: &str = r"^[0-9]{3}[0-9A-Z]{6}X$";
 /// The safe-text rule of `text::SafeText`, as the contract states it. The server checks it in
 /// code (it also trims), and a test holds the two to the same answers.
 pub const SAFE_TEXT: &str = r"^[^*~:^|\u0000-\u001f\u007f-\u009f]*[^*~:^|\s\u0000-\u001f\u007f-\u009f][^*~:^|\u0000-\u001f\u007f-\u009f]*$";
@@ -32,6 +38,10 @@ pub static STATE_RE: LazyLock<Regex> = LazyLock::new(|| compile(STATE));
 pub static POSTAL_CODE_RE: LazyLock<Regex> = LazyLock::new(|| compile(POSTAL_CODE));
 pub static PHONE_RE: LazyLock<Regex> = LazyLock::new(|| compile(PHONE));
 pub static EMAIL_RE: LazyLock<Regex> = LazyLock::new(|| compile(EMAIL));
+pub static PARTNER_ID_RE: LazyLock<Regex> = LazyLock::new(|| compile(PARTNER_ID));
+pub static SERVICE_TYPE_CODE_RE: LazyLock<Regex> = LazyLock::new(|| compile(SERVICE_TYPE_CODE));
+pub static TAX_ID_RE: LazyLock<Regex> = LazyLock::new(|| compile(TAX_ID));
+pub static TAXONOMY_RE: LazyLock<Regex> = LazyLock::new(|| compile(TAXONOMY));
 
 /// Checks `raw` against one of the patterns above.
 pub fn matching(raw: String, re: &Regex, message: &str) -> Result<String, String> {
@@ -58,6 +68,10 @@ mod tests {
             &POSTAL_CODE_RE,
             &PHONE_RE,
             &EMAIL_RE,
+            &TAX_ID_RE,
+            &PARTNER_ID_RE,
+            &SERVICE_TYPE_CODE_RE,
+            &TAXONOMY_RE,
         ] {
             LazyLock::force(re);
         }

@@ -1,12 +1,15 @@
-//! A payer: an insurer or plan administrator the clinic verifies benefits with and bills.
+//! A payer: an insurer or plan administrator the clinic verifies benefits with and bills, and
+//! how to reach it.
 
-use serde::{Deserialize, Serialize};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
 
-use super::patterns::{matching, EDI_PAYER_ID_RE};
+use super::eligibility::{service_types, LevelOfCare, Program};
+use super::patterns::{matching, EDI_PAYER_ID_RE, PARTNER_ID_RE, SERVICE_TYPE_CODE_RE};
 use super::text::SafeText;
 use super::validation::{Fields, Invalid};
 
-/// The payer's EDI id (2100A NM109 with qualifier PI), as the clearinghouse lists it.
+/// The payer's EDI id (2100A NM109, qualifier PI), as the clearinghouse lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct EdiPayerId(String);
@@ -21,10 +24,399 @@ impl EdiPayerId {
     }
 }
 
+/// How the payer is reached for eligibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// X12 270/271 over the CAQH CORE connectivity rule (HTTP multipart).
+    X12,
+    /// The JSON eligibility shape of the clearinghouses.
+    Json,
+    /// FHIR R4 CoverageEligibilityRequest/Response.
+    Fhir,
+}
+
+impl Protocol {
+    fn parse(raw: String) -> Result<Protocol, String> {
+        match raw.as_str() {
+            "x12" => Ok(Protocol::X12),
+            "json" => Ok(Protocol::Json),
+            "fhir" => Ok(Protocol::Fhir),
+            _ => Err("must be x12, json or fhir".into()),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::X12 => "x12",
+            Protocol::Json => "json",
+            Protocol::Fhir => "fhir",
+        }
+    }
+}
+
+/// Credentials for the payer's endpoint. Secrets are kept, never shown: serialising a
+/// `Credentials` (as the API does) says only whether each secret is set.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    None,
+    Basic {
+        username: String,
+        password: SecretString,
+    },
+    Bearer {
+        token: SecretString,
+    },
+    OAuth2ClientCredentials {
+        token_url: String,
+        client_id: String,
+        client_secret: SecretString,
+        scope: Option<String>,
+    },
+}
+
+impl PartialEq for Credentials {
+    fn eq(&self, other: &Credentials) -> bool {
+        CredentialsInput::from(self) == CredentialsInput::from(other)
+    }
+}
+
+impl Eq for Credentials {}
+
+impl Serialize for Credentials {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            kind: &'a str,
+            username: Option<&'a str>,
+            token_url: Option<&'a str>,
+            client_id: Option<&'a str>,
+            scope: Option<&'a str>,
+            secret_set: bool,
+        }
+        let shown = match self {
+            Credentials::None => Shown {
+                kind: "none",
+                username: None,
+                token_url: None,
+                client_id: None,
+                scope: None,
+                secret_set: false,
+            },
+            Credentials::Basic { username, .. } => Shown {
+                kind: "basic",
+                username: Some(username),
+                token_url: None,
+                client_id: None,
+                scope: None,
+                secret_set: true,
+            },
+            Credentials::Bearer { .. } => Shown {
+                kind: "bearer",
+                username: None,
+                token_url: None,
+                client_id: None,
+                scope: None,
+                secret_set: true,
+            },
+            Credentials::OAuth2ClientCredentials {
+                token_url,
+                client_id,
+                scope,
+                ..
+            } => Shown {
+                kind: "oauth2_client_credentials",
+                username: None,
+                token_url: Some(token_url),
+                client_id: Some(client_id),
+                scope: scope.as_deref(),
+                secret_set: true,
+            },
+        };
+        shown.serialize(serializer)
+    }
+}
+
+/// Credentials as they arrive (and as they are stored, secrets included).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsInput {
+    pub kind: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub token: Option<String>,
+    pub token_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub scope: Option<String>,
+}
+
+impl From<&Credentials> for CredentialsInput {
+    fn from(credentials: &Credentials) -> CredentialsInput {
+        let secret = |s: &SecretString| Some(s.expose_secret().to_string());
+        match credentials {
+            Credentials::None => CredentialsInput {
+                kind: Some("none".into()),
+                ..CredentialsInput::default()
+            },
+            Credentials::Basic { username, password } => CredentialsInput {
+                kind: Some("basic".into()),
+                username: Some(username.clone()),
+                password: secret(password),
+                ..CredentialsInput::default()
+            },
+            Credentials::Bearer { token } => CredentialsInput {
+                kind: Some("bearer".into()),
+                token: secret(token),
+                ..CredentialsInput::default()
+            },
+            Credentials::OAuth2ClientCredentials {
+                token_url,
+                client_id,
+                client_secret,
+                scope,
+            } => CredentialsInput {
+                kind: Some("oauth2_client_credentials".into()),
+                token_url: Some(token_url.clone()),
+                client_id: Some(client_id.clone()),
+                client_secret: secret(client_secret),
+                scope: scope.clone(),
+                ..CredentialsInput::default()
+            },
+        }
+    }
+}
+
+fn parse_url(raw: String) -> Result<String, String> {
+    let ok = (raw.starts_with("http://") || raw.starts_with("https://"))
+        && raw.len() <= 2048
+        && reqwest::Url::parse(&raw).is_ok();
+    if ok {
+        Ok(raw)
+    } else {
+        Err("must be an http:// or https:// URL".into())
+    }
+}
+
+fn non_empty(raw: String) -> Result<String, String> {
+    if raw.trim().is_empty() || raw.len() > 1024 {
+        Err("must be 1 to 1024 characters".into())
+    } else {
+        Ok(raw)
+    }
+}
+
+impl CredentialsInput {
+    fn parse(self) -> Result<Credentials, Invalid> {
+        let mut fields = Fields::new();
+        let secret = |raw: String| non_empty(raw).map(SecretString::from);
+        let kind = fields.required("kind", self.kind, Ok);
+        let credentials = match kind.as_deref() {
+            Some("none") => Some(Credentials::None),
+            Some("basic") => {
+                let username = fields.required("username", self.username, non_empty);
+                let password = fields.required("password", self.password, secret);
+                username
+                    .zip(password)
+                    .map(|(username, password)| Credentials::Basic { username, password })
+            }
+            Some("bearer") => fields
+                .required("token", self.token, secret)
+                .map(|token| Credentials::Bearer { token }),
+            Some("oauth2_client_credentials") => {
+                let token_url = fields.required("token_url", self.token_url, parse_url);
+                let client_id = fields.required("client_id", self.client_id, non_empty);
+                let client_secret = fields.required("client_secret", self.client_secret, secret);
+                let scope = fields.optional("scope", self.scope, non_empty);
+                match (token_url, client_id, client_secret, scope) {
+                    (Some(token_url), Some(client_id), Some(client_secret), Some(scope)) => {
+                        Some(Credentials::OAuth2ClientCredentials {
+                            token_url,
+                            client_id,
+                            client_secret,
+                            scope,
+                        })
+                    }
+                    _ => None,
+                }
+            }
+            Some(_) => {
+                fields.push(
+                    "kind",
+                    "must be none, basic, bearer or oauth2_client_credentials",
+                );
+                None
+            }
+            None => None,
+        };
+        fields.finish()?;
+        credentials.ok_or_else(|| Invalid::one("kind", "is not valid"))
+    }
+}
+
+/// The payer's eligibility connection. Absent until an admin configures it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Connection {
+    pub protocol: Protocol,
+    pub endpoint_url: String,
+    pub credentials: Credentials,
+    /// Seconds to wait for an answer (CORE: answer within 20 s, hold 60 s).
+    pub timeout_seconds: u32,
+    /// Inquiries in flight at once to this payer.
+    pub max_concurrent: u32,
+    /// Service type codes per request (many payers answer only the first).
+    pub service_types_per_request: u32,
+    /// The service types the payer answers; `None` means it is sent every code asked for.
+    pub service_types: Option<Vec<String>>,
+    /// Trading-partner ids for the CORE envelope and the ISA (ISA06/ISA08).
+    pub sender_id: Option<String>,
+    pub receiver_id: Option<String>,
+}
+
+impl Connection {
+    /// The codes to ask this payer for a level of care and program, `30` first (payers must
+    /// answer it), the rest in order of specificity; the payer's own list filters them.
+    pub fn codes_for(&self, levels: &[LevelOfCare], program: Program) -> Vec<String> {
+        let mut codes: Vec<String> = vec!["30".to_string()];
+        for level in levels {
+            for code in service_types(*level, program) {
+                if !codes.iter().any(|c| c == code) {
+                    codes.push(code.to_string());
+                }
+            }
+        }
+        if let Some(answered) = &self.service_types {
+            codes.retain(|c| answered.contains(c));
+        }
+        codes
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionInput {
+    pub protocol: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub credentials: Option<CredentialsInput>,
+    pub timeout_seconds: Option<i64>,
+    pub max_concurrent: Option<i64>,
+    pub service_types_per_request: Option<i64>,
+    pub service_types: Option<Vec<String>>,
+    pub sender_id: Option<String>,
+    pub receiver_id: Option<String>,
+}
+
+fn bounded(min: i64, max: i64) -> impl Fn(i64) -> Result<u32, String> {
+    move |n| {
+        if (min..=max).contains(&n) {
+            u32::try_from(n).map_err(|_| format!("must be {min} to {max}"))
+        } else {
+            Err(format!("must be {min} to {max}"))
+        }
+    }
+}
+
+fn parse_codes(codes: Vec<String>) -> Result<Vec<String>, String> {
+    let valid = |c: &String| SERVICE_TYPE_CODE_RE.is_match(c);
+    if codes.is_empty() || !codes.iter().all(valid) {
+        return Err("must list one or more service type codes (1 or 2 letters or digits)".into());
+    }
+    Ok(codes)
+}
+
+impl ConnectionInput {
+    fn parse(self) -> Result<Connection, Invalid> {
+        let mut fields = Fields::new();
+        let protocol = fields.required("protocol", self.protocol, Protocol::parse);
+        let endpoint_url = fields.required("endpoint_url", self.endpoint_url, parse_url);
+        let credentials = match self.credentials.map(CredentialsInput::parse) {
+            None => Some(Credentials::None),
+            Some(Ok(credentials)) => Some(credentials),
+            Some(Err(invalid)) => {
+                let mut nested = Fields::nested("credentials");
+                nested.absorb(invalid);
+                if let Err(invalid) = nested.finish() {
+                    fields.absorb(invalid);
+                }
+                None
+            }
+        };
+        let timeout = self.timeout_seconds.unwrap_or(30);
+        let timeout_seconds = fields.check("timeout_seconds", bounded(1, 120)(timeout));
+        let concurrent = self.max_concurrent.unwrap_or(4);
+        let max_concurrent = fields.check("max_concurrent", bounded(1, 100)(concurrent));
+        let per_request = self.service_types_per_request.unwrap_or(1);
+        let service_types_per_request =
+            fields.check("service_types_per_request", bounded(1, 99)(per_request));
+        let service_types = fields.optional("service_types", self.service_types, parse_codes);
+        let partner = |raw: String| {
+            matching(
+                raw,
+                &PARTNER_ID_RE,
+                "must be 1 to 15 letters, digits or spaces inside",
+            )
+        };
+        let sender_id = fields.optional("sender_id", self.sender_id, partner);
+        let receiver_id = fields.optional("receiver_id", self.receiver_id, partner);
+        fields.finish()?;
+        match (
+            protocol,
+            endpoint_url,
+            credentials,
+            timeout_seconds,
+            max_concurrent,
+            service_types_per_request,
+            service_types,
+            sender_id,
+            receiver_id,
+        ) {
+            (
+                Some(protocol),
+                Some(endpoint_url),
+                Some(credentials),
+                Some(timeout_seconds),
+                Some(max_concurrent),
+                Some(service_types_per_request),
+                Some(service_types),
+                Some(sender_id),
+                Some(receiver_id),
+            ) => Ok(Connection {
+                protocol,
+                endpoint_url,
+                credentials,
+                timeout_seconds,
+                max_concurrent,
+                service_types_per_request,
+                service_types,
+                sender_id,
+                receiver_id,
+            }),
+            _ => Err(Invalid::one("connection", "is not valid")),
+        }
+    }
+}
+
+impl From<&Connection> for ConnectionInput {
+    fn from(c: &Connection) -> ConnectionInput {
+        ConnectionInput {
+            protocol: Some(c.protocol.as_str().to_string()),
+            endpoint_url: Some(c.endpoint_url.clone()),
+            credentials: Some(CredentialsInput::from(&c.credentials)),
+            timeout_seconds: Some(i64::from(c.timeout_seconds)),
+            max_concurrent: Some(i64::from(c.max_concurrent)),
+            service_types_per_request: Some(i64::from(c.service_types_per_request)),
+            service_types: c.service_types.clone(),
+            sender_id: c.sender_id.clone(),
+            receiver_id: c.receiver_id.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewPayer {
     pub name: SafeText,
     pub payer_id: EdiPayerId,
+    pub connection: Option<Connection>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -32,6 +424,7 @@ pub struct NewPayer {
 pub struct PayerInput {
     pub name: Option<String>,
     pub payer_id: Option<String>,
+    pub connection: Option<ConnectionInput>,
 }
 
 impl PayerInput {
@@ -40,9 +433,25 @@ impl PayerInput {
         // 2100A NM103 carries at most 60 characters.
         let name = fields.required("name", self.name, |raw| SafeText::parse(&raw, 60));
         let payer_id = fields.required("payer_id", self.payer_id, EdiPayerId::parse);
+        let connection = match self.connection.map(ConnectionInput::parse) {
+            None => Some(None),
+            Some(Ok(connection)) => Some(Some(connection)),
+            Some(Err(invalid)) => {
+                let mut nested = Fields::nested("connection");
+                nested.absorb(invalid);
+                if let Err(invalid) = nested.finish() {
+                    fields.absorb(invalid);
+                }
+                None
+            }
+        };
         fields.finish()?;
-        match (name, payer_id) {
-            (Some(name), Some(payer_id)) => Ok(NewPayer { name, payer_id }),
+        match (name, payer_id, connection) {
+            (Some(name), Some(payer_id), Some(connection)) => Ok(NewPayer {
+                name,
+                payer_id,
+                connection,
+            }),
             _ => Err(Invalid::one("body", "is not a valid payer")),
         }
     }
@@ -53,6 +462,7 @@ impl From<&NewPayer> for PayerInput {
         PayerInput {
             name: Some(payer.name.to_string()),
             payer_id: Some(payer.payer_id.as_str().to_string()),
+            connection: payer.connection.as_ref().map(ConnectionInput::from),
         }
     }
 }
@@ -66,5 +476,78 @@ mod tests {
         assert!(EdiPayerId::parse("60054".into()).is_ok());
         assert!(EdiPayerId::parse("BCBS-TX".into()).is_err());
         assert!(EdiPayerId::parse("X".into()).is_err());
+    }
+
+    #[test]
+    fn secrets_are_kept_but_never_serialised() {
+        let payer = PayerInput {
+            name: Some("Aetna".into()),
+            payer_id: Some("60054".into()),
+            connection: Some(ConnectionInput {
+                protocol: Some("x12".into()),
+                endpoint_url: Some("https://payer.example/core".into()),
+                credentials: Some(CredentialsInput {
+                    kind: Some("basic".into()),
+                    username: Some("clinic".into()),
+                    password: Some("s3cret-value".into()),
+                    ..CredentialsInput::default()
+                }),
+                ..ConnectionInput::default()
+            }),
+        }
+        .parse()
+        .unwrap();
+        let shown = serde_json::to_string(&payer).unwrap();
+        assert!(!shown.contains("s3cret-value"), "{shown}");
+        assert!(shown.contains("\"secret_set\":true"), "{shown}");
+        let stored = serde_json::to_string(&PayerInput::from(&payer)).unwrap();
+        assert!(stored.contains("s3cret-value"), "the stored form keeps it");
+    }
+
+    #[test]
+    fn a_connection_names_each_bad_field() {
+        let invalid = PayerInput {
+            name: Some("Aetna".into()),
+            payer_id: Some("60054".into()),
+            connection: Some(ConnectionInput {
+                protocol: Some("soap".into()),
+                endpoint_url: Some("ftp://x".into()),
+                credentials: Some(CredentialsInput {
+                    kind: Some("bearer".into()),
+                    ..CredentialsInput::default()
+                }),
+                timeout_seconds: Some(0),
+                ..ConnectionInput::default()
+            }),
+        }
+        .parse()
+        .unwrap_err();
+        let fields: Vec<_> = invalid.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "connection.protocol",
+                "connection.endpoint_url",
+                "connection.credentials.token",
+                "connection.timeout_seconds"
+            ]
+        );
+    }
+
+    #[test]
+    fn codes_asked_start_with_30_and_follow_the_payers_list() {
+        let mut connection = ConnectionInput {
+            protocol: Some("x12".into()),
+            endpoint_url: Some("http://127.0.0.1:1/x12".into()),
+            ..ConnectionInput::default()
+        }
+        .parse()
+        .unwrap();
+        let codes =
+            connection.codes_for(&[LevelOfCare::Php, LevelOfCare::Iop], Program::MentalHealth);
+        assert_eq!(codes, ["30", "BB", "A7", "MH", "A8", "CH", "CF"]);
+        connection.service_types = Some(vec!["30".into(), "MH".into(), "BB".into()]);
+        let codes = connection.codes_for(&[LevelOfCare::Php], Program::MentalHealth);
+        assert_eq!(codes, ["30", "BB", "MH"]);
     }
 }

@@ -9,6 +9,7 @@ mod clients;
 mod coverages;
 pub mod extract;
 mod health;
+mod organization;
 mod payers;
 mod users;
 
@@ -72,6 +73,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             coverages::update,
         ),
         endpoint(M::GET, "/api/v1/audit", audit::list),
+        endpoint(M::GET, "/api/v1/organization", organization::get),
+        endpoint(M::PUT, "/api/v1/organization", organization::put),
     ]
 }
 

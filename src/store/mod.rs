@@ -17,6 +17,7 @@ pub mod audit;
 pub mod clients;
 pub mod coverages;
 pub mod login_throttle;
+pub mod organization;
 pub mod payers;
 pub mod users;
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{like_prefix, now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
-use crate::domain::payer::{NewPayer, PayerInput};
+use crate::domain::payer::{ConnectionInput, NewPayer, PayerInput};
 
 pub type Payer = Stored<NewPayer>;
 
@@ -13,15 +13,22 @@ struct PayerRow {
     id: String,
     name: String,
     payer_id: String,
+    connection: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
 impl PayerRow {
     fn parse(self) -> StoreResult<Payer> {
+        let connection = self
+            .connection
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|e| StoreError::corrupt("payer connection", e))?;
         let data = PayerInput {
             name: Some(self.name),
             payer_id: Some(self.payer_id),
+            connection,
         }
         .parse()
         .map_err(|e| StoreError::corrupt("payer", e))?;
@@ -29,22 +36,33 @@ impl PayerRow {
     }
 }
 
-const COLUMNS: &str = "id, name, payer_id, created_at, updated_at";
+const COLUMNS: &str = "id, name, payer_id, connection, created_at, updated_at";
+
+/// The stored form of the connection (secrets included; see migration 0008).
+fn connection_json(payer: &NewPayer) -> StoreResult<Option<String>> {
+    payer
+        .connection
+        .as_ref()
+        .map(|c| serde_json::to_string(&ConnectionInput::from(c)))
+        .transpose()
+        .map_err(|e| StoreError::corrupt("payer connection", e))
+}
 
 pub async fn insert(tx: &mut Tx, id: Uuid, payer: &NewPayer) -> StoreResult<Payer> {
     let at = now();
-    with_tx!(tx, |conn| {
-        sqlx::query(
-        "INSERT INTO payers (id, name, payer_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)"
+    let connection = connection_json(payer)?;
+    with_tx!(tx, |conn| sqlx::query(
+        "INSERT INTO payers (id, name, payer_id, connection, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5)"
     )
     .bind(id.to_string())
     .bind(payer.name.as_str())
     .bind(payer.payer_id.as_str())
+    .bind(&connection)
     .bind(at)
     .execute(conn)
     .await
-    .map(|done| done.rows_affected())
-    })?;
+    .map(|done| done.rows_affected()))?;
     Ok(Stored::from_parts(id, payer.clone(), at, at))
 }
 
@@ -81,12 +99,15 @@ pub async fn list(tx: &mut Tx, name: Option<&str>, page: Page) -> StoreResult<(V
 }
 
 pub async fn update(tx: &mut Tx, id: &str, payer: &NewPayer) -> StoreResult<Option<Payer>> {
+    let connection = connection_json(payer)?;
     let done = with_tx!(tx, |conn| sqlx::query(
-        "UPDATE payers SET name = $2, payer_id = $3, updated_at = $4 WHERE id = $1"
+        "UPDATE payers SET name = $2, payer_id = $3, connection = $4, updated_at = $5
+         WHERE id = $1"
     )
     .bind(id)
     .bind(payer.name.as_str())
     .bind(payer.payer_id.as_str())
+    .bind(&connection)
     .bind(now())
     .execute(conn)
     .await
@@ -95,4 +116,14 @@ pub async fn update(tx: &mut Tx, id: &str, payer: &NewPayer) -> StoreResult<Opti
         return Ok(None);
     }
     find(tx, id).await
+}
+
+/// The payer with this EDI payer id, if the clinic has it (to follow a carve-out).
+pub async fn find_by_edi_id(tx: &mut Tx, edi_id: &str) -> StoreResult<Option<Payer>> {
+    let sql = format!("SELECT {COLUMNS} FROM payers WHERE payer_id = $1");
+    let row: Option<PayerRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(edi_id)
+        .fetch_optional(conn)
+        .await)?;
+    row.map(PayerRow::parse).transpose()
 }

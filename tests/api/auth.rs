@@ -221,6 +221,12 @@ async fn each_role_reaches_exactly_its_routes() {
         (Method::POST, &coverages, vec![Admissions]),
         (Method::PATCH, &coverage, vec![Admissions]),
         (Method::GET, "/api/v1/audit", vec![Admin]),
+        (
+            Method::GET,
+            "/api/v1/organization",
+            vec![Admin, Admissions, Billing],
+        ),
+        (Method::PUT, "/api/v1/organization", vec![Admin]),
     ];
     let tokens = [
         (Admin, app.admin.clone()),

@@ -202,6 +202,11 @@ fn the_published_patterns_are_exactly_the_ones_the_server_applies() {
         patterns::PHONE,
         patterns::EMAIL,
         patterns::SAFE_TEXT,
+        patterns::NPI,
+        patterns::TAX_ID,
+        patterns::TAXONOMY,
+        patterns::PARTNER_ID,
+        patterns::SERVICE_TYPE_CODE,
     ]
     .into_iter()
     .map(str::to_string)

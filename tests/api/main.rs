@@ -11,6 +11,7 @@ mod contract;
 mod coverages;
 mod errors;
 mod logs;
+mod organization;
 mod payers;
 mod store;
 mod users;

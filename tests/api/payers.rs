@@ -69,3 +69,60 @@ async fn an_admin_keeps_the_payer_list() {
         .await;
     assert_eq!(reply.error_fields(), ["payer_id"]);
 }
+
+#[tokio::test]
+async fn a_payers_connection_keeps_its_secrets_to_itself() {
+    let app = spawn_app().await;
+    let payer = app
+        .post("/api/v1/payers")
+        .token(&app.admin)
+        .json(json!({
+            "name": "Aetna",
+            "payer_id": "60054",
+            "connection": {
+                "protocol": "x12",
+                "endpoint_url": "https://core.payer.example/x12",
+                "credentials": {"kind": "basic", "username": "clinic01", "password": "pa55-w0rd-secret"},
+                "service_types": ["30", "MH", "BB"],
+                "sender_id": "CLINIC01",
+                "receiver_id": "AETNA"
+            }
+        }))
+        .expect(201)
+        .await;
+    let text = payer.body.to_string();
+    assert!(!text.contains("pa55-w0rd-secret"), "{text}");
+    let connection = &payer.body["connection"];
+    assert_eq!(connection["credentials"]["kind"], "basic");
+    assert_eq!(connection["credentials"]["username"], "clinic01");
+    assert_eq!(connection["credentials"]["secret_set"], true);
+    assert_eq!(connection["timeout_seconds"], 30);
+    assert_eq!(connection["service_types_per_request"], 1);
+
+    // A patch that does not mention the connection keeps it, secret included.
+    let path = format!("/api/v1/payers/{}", payer.body["id"].as_str().unwrap());
+    let renamed = app
+        .patch(&path)
+        .token(&app.admin)
+        .json(json!({"name": "Aetna Inc"}))
+        .expect(200)
+        .await;
+    assert_eq!(renamed.body["connection"], *connection);
+    let reply = app
+        .patch(&path)
+        .token(&app.admin)
+        .json(json!({"connection": {"protocol": "soap", "endpoint_url": "https://x.example", "credentials": {"kind": "bearer"}}}))
+        .expect(422)
+        .await;
+    assert_eq!(
+        reply.error_fields(),
+        ["connection.protocol", "connection.credentials.token"]
+    );
+    let cleared = app
+        .patch(&path)
+        .token(&app.admin)
+        .json(json!({"connection": null}))
+        .expect(200)
+        .await;
+    assert_eq!(cleared.body["connection"], json!(null));
+}

@@ -202,6 +202,7 @@ async fn payers_are_inserted_found_filtered_and_updated() {
         PayerInput {
             name: Some(name.into()),
             payer_id: Some(id.into()),
+            connection: None,
         }
         .parse()
         .unwrap()
@@ -321,6 +322,7 @@ async fn coverages_are_inserted_found_listed_and_updated() {
         &PayerInput {
             name: Some("Aetna".into()),
             payer_id: Some("60054".into()),
+            connection: None,
         }
         .parse()
         .unwrap(),

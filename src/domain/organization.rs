@@ -1,0 +1,181 @@
+//! The clinic itself: the information receiver on every inquiry (2100B) and, later, the
+//! billing provider on claims (2010AA).
+
+use serde::{Deserialize, Serialize};
+
+use super::patterns::{matching, TAXONOMY_RE, TAX_ID_RE};
+use super::person::{Address, AddressInput, Phone};
+use super::text::SafeText;
+use super::validation::{Fields, Invalid};
+
+/// A National Provider Identifier: ten digits whose last is a Luhn check digit computed over
+/// the card-issuer prefix 80840 and the first nine (45 CFR 162.406; CMS NPI check-digit note).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Npi(String);
+
+impl Npi {
+    pub fn parse(raw: String) -> Result<Npi, String> {
+        if raw.len() != 10 || !raw.chars().all(|c| c.is_ascii_digit()) {
+            return Err("must be 10 digits".into());
+        }
+        let digits: Vec<u32> = raw.chars().filter_map(|c| c.to_digit(10)).collect();
+        let (payload, check) = digits.split_at(9);
+        let prefixed = [8, 0, 8, 4, 0].iter().chain(payload.iter());
+        // Luhn: from the rightmost payload digit leftwards, double every other digit.
+        let sum: u32 = prefixed
+            .rev()
+            .enumerate()
+            .map(|(i, &d)| {
+                if i % 2 == 0 {
+                    let doubled = d * 2;
+                    if doubled > 9 {
+                        doubled - 9
+                    } else {
+                        doubled
+                    }
+                } else {
+                    d
+                }
+            })
+            .sum();
+        let expected = (10 - sum % 10) % 10;
+        if check.first() != Some(&expected) {
+            return Err("is not a valid NPI (check digit does not match)".into());
+        }
+        Ok(Npi(raw))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Organization {
+    pub legal_name: SafeText,
+    pub npi: Npi,
+    /// The employer identification number, nine digits.
+    pub tax_id: String,
+    /// The Health Care Provider Taxonomy code (PRV03), e.g. `261QM0801X`.
+    pub taxonomy_code: String,
+    pub address: Address,
+    pub phone: Phone,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationInput {
+    pub legal_name: Option<String>,
+    pub npi: Option<String>,
+    pub tax_id: Option<String>,
+    pub taxonomy_code: Option<String>,
+    pub address: Option<AddressInput>,
+    pub phone: Option<String>,
+}
+
+impl OrganizationInput {
+    pub fn parse(self) -> Result<Organization, Invalid> {
+        let mut fields = Fields::new();
+        let legal_name = fields.required("legal_name", self.legal_name, |raw| {
+            SafeText::parse(&raw, 60)
+        });
+        let npi = fields.required("npi", self.npi, Npi::parse);
+        let tax_id = fields.required("tax_id", self.tax_id, |raw| {
+            matching(
+                raw,
+                &TAX_ID_RE,
+                "must be an EIN: 9 digits, optionally as 12-3456789",
+            )
+            .map(|ein| ein.replace('-', ""))
+        });
+        let taxonomy_code = fields.required("taxonomy_code", self.taxonomy_code, |raw| {
+            matching(
+                raw,
+                &TAXONOMY_RE,
+                "must be a 10-character provider taxonomy code ending in X",
+            )
+        });
+        let address = match self.address.map(AddressInput::parse) {
+            None => {
+                fields.push("address", "is required");
+                None
+            }
+            Some(Ok(address)) => Some(address),
+            Some(Err(invalid)) => {
+                let mut nested = Fields::nested("address");
+                nested.absorb(invalid);
+                if let Err(invalid) = nested.finish() {
+                    fields.absorb(invalid);
+                }
+                None
+            }
+        };
+        let phone = fields.required("phone", self.phone, Phone::parse);
+        fields.finish()?;
+        match (legal_name, npi, tax_id, taxonomy_code, address, phone) {
+            (
+                Some(legal_name),
+                Some(npi),
+                Some(tax_id),
+                Some(taxonomy_code),
+                Some(address),
+                Some(phone),
+            ) => Ok(Organization {
+                legal_name,
+                npi,
+                tax_id,
+                taxonomy_code,
+                address,
+                phone,
+            }),
+            _ => Err(Invalid::one("body", "is not a valid organization")),
+        }
+    }
+}
+
+impl From<&Organization> for OrganizationInput {
+    fn from(org: &Organization) -> OrganizationInput {
+        OrganizationInput {
+            legal_name: Some(org.legal_name.to_string()),
+            npi: Some(org.npi.as_str().to_string()),
+            tax_id: Some(org.tax_id.clone()),
+            taxonomy_code: Some(org.taxonomy_code.clone()),
+            address: Some(AddressInput::from(&org.address)),
+            phone: Some(org.phone.as_str().to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npis_carry_a_luhn_check_digit_over_the_80840_prefix() {
+        // CMS's published example, and two real-format NPIs.
+        for good in ["1234567893", "1245319599", "1003000126"] {
+            assert!(Npi::parse(good.into()).is_ok(), "{good}");
+        }
+        for bad in ["1234567890", "123456789", "12345678933", "123456789X"] {
+            assert!(Npi::parse(bad.into()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_organization_needs_every_field() {
+        let invalid = OrganizationInput::default().parse().unwrap_err();
+        let fields: Vec<_> = invalid.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "legal_name",
+                "npi",
+                "tax_id",
+                "taxonomy_code",
+                "address",
+                "phone"
+            ]
+        );
+    }
+}
