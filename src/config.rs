@@ -23,6 +23,18 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub log: LogSettings,
+    pub verification: VerificationSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct VerificationSettings {
+    /// A verification asking the same as one younger than this is answered from the stored one
+    /// (unless the request says `force`).
+    pub cache_seconds: u64,
+    /// Attempts per inquiry when the payer fails transiently (timeout, 5xx, AAA 42/80).
+    pub retry_attempts: u32,
+    /// First pause between attempts; it doubles each time, capped at 8× this.
+    pub retry_backoff_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -95,6 +107,11 @@ login_lockout_seconds = 300
 [log]
 format = "pretty"
 level = "info"
+
+[verification]
+cache_seconds = 14400
+retry_attempts = 3
+retry_backoff_ms = 200
 "#;
 
 impl Settings {

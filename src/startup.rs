@@ -15,14 +15,19 @@ use tracing::Instrument;
 use crate::auth::jwt::{development_key, TokenKeys};
 use crate::config::Settings;
 use crate::error::REQUEST_ID;
+use crate::payers::Transport;
 use crate::routes;
 use crate::store::Db;
+use crate::verification::PayerLimits;
 
 /// What every handler can reach.
 pub struct AppState {
     pub db: Db,
     pub tokens: TokenKeys,
     pub settings: Settings,
+    /// The one HTTP client for payers.
+    pub transport: Transport,
+    pub limits: PayerLimits,
 }
 
 pub struct Application {
@@ -55,6 +60,8 @@ impl Application {
             db,
             tokens,
             settings,
+            transport: Transport::new()?,
+            limits: PayerLimits::default(),
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -285,12 +285,16 @@ pub struct InquiryPerson {
 pub struct Inquiry {
     /// Our id for this attempt; X12 TRN02 / JSON `controlNumber` / FHIR identifier.
     pub trace: String,
+    /// A number never used before for this sender (X12 ISA13/GS06), from a stored counter.
+    pub control_number: u32,
     pub payer_name: String,
     /// The EDI payer id (2100A NM109, JSON `tradingPartnerServiceId`).
     pub payer_edi_id: String,
     /// The clinic (information receiver, 2100B).
     pub provider_name: String,
     pub provider_npi: String,
+    /// The clinic's EIN (nine digits): X12 TRN03 is `1` followed by it.
+    pub provider_tax_id: String,
     pub member_id: String,
     pub group_number: Option<String>,
     /// The policy holder.

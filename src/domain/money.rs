@@ -45,6 +45,15 @@ mod tests {
     }
 
     #[test]
+    fn what_is_written_matches_the_published_money_pattern() {
+        let re = &crate::domain::patterns::MONEY_RE;
+        for amount in ["0", "1500", "-3.5", "2.675", "1234567.891"] {
+            let text = to_cents(d(amount)).to_string();
+            assert!(re.is_match(&text), "{text}");
+        }
+    }
+
+    #[test]
     fn cents_round_trip() {
         assert_eq!(to_minor_units(d("1250.005")), Some(125001));
         assert_eq!(from_minor_units(125001).to_string(), "1250.01");

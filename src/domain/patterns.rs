@@ -17,6 +17,8 @@ pub const PHONE: &str = r"^\+?1?[ .-]?\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4}
 pub const EMAIL: &str = r"^[^@\s]+@[^@\s]+\.[^@\s]+$";
 /// A trading-partner id as ISA06/ISA08 carry it (15 characters, padded by the writer).
 pub const PARTNER_ID: &str = r"^[A-Za-z0-9][A-Za-z0-9 ]{0,14}$";
+/// Money as the API writes it: decimal dollars with exactly two places (see `money::to_cents`).
+pub const MONEY: &str = r"^-?[0-9]+\.[0-9]{2}$";
 pub const NPI: &str = r"^[0-9]{10}$";
 pub const SERVICE_TYPE_CODE: &str = r"^[A-Z0-9]{1,2}$";
 pub const TAX_ID: &str = r"^[0-9]{2}-?[0-9]{7}$";
@@ -40,6 +42,7 @@ pub static PHONE_RE: LazyLock<Regex> = LazyLock::new(|| compile(PHONE));
 pub static EMAIL_RE: LazyLock<Regex> = LazyLock::new(|| compile(EMAIL));
 pub static PARTNER_ID_RE: LazyLock<Regex> = LazyLock::new(|| compile(PARTNER_ID));
 pub static SERVICE_TYPE_CODE_RE: LazyLock<Regex> = LazyLock::new(|| compile(SERVICE_TYPE_CODE));
+pub static MONEY_RE: LazyLock<Regex> = LazyLock::new(|| compile(MONEY));
 pub static TAX_ID_RE: LazyLock<Regex> = LazyLock::new(|| compile(TAX_ID));
 pub static TAXONOMY_RE: LazyLock<Regex> = LazyLock::new(|| compile(TAXONOMY));
 
@@ -71,6 +74,7 @@ mod tests {
             &TAX_ID_RE,
             &PARTNER_ID_RE,
             &SERVICE_TYPE_CODE_RE,
+            &MONEY_RE,
             &TAXONOMY_RE,
         ] {
             LazyLock::force(re);

@@ -1,4 +1,124 @@
-//! Outbound: payers reached over HTTP, one adapter per protocol, all speaking the domain's
-//! [`crate::domain::eligibility`] types to the rest of the app.
+//! Outbound: payers reached over HTTP, one adapter per protocol behind [`PayerAdapter`], all
+//! speaking the domain's [`crate::domain::eligibility`] types to the rest of the app.
+//!
+//! Wire formats are private to their adapter. What leaves this module is an [`Attempt`]: what
+//! was sent, what came back (raw, for the record), and either the answer or a [`PayerError`].
 
+pub mod transport;
+pub mod x12;
 pub mod x12_map;
+
+use futures_util::future::BoxFuture;
+use serde::Serialize;
+
+use crate::domain::eligibility::{EligibilityAnswer, Inquiry};
+use crate::domain::payer::{Connection, Protocol};
+
+pub use transport::Transport;
+
+/// Why a payer gave no usable answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+pub enum PayerError {
+    #[error("no answer within {0} s")]
+    Timeout(u32),
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("the payer answered HTTP {0}")]
+    HttpStatus(u16),
+    /// The envelope (CORE `ErrorCode`) said the request was not accepted.
+    #[error("the payer refused the envelope: {0}")]
+    Envelope(String),
+    #[error("the answer could not be read: {0}")]
+    Unparseable(String),
+    #[error("the request could not be built: {0}")]
+    Request(String),
+    #[error("authentication with the payer failed: {0}")]
+    Auth(String),
+}
+
+impl PayerError {
+    /// Worth trying again shortly: the payer may answer next time.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            PayerError::Timeout(_) | PayerError::Connect(_) => true,
+            PayerError::HttpStatus(status) => *status >= 500 || *status == 429 || *status == 408,
+            _ => false,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PayerError::Timeout(_) => "timeout",
+            PayerError::Connect(_) => "connect",
+            PayerError::HttpStatus(_) => "http_status",
+            PayerError::Envelope(_) => "envelope",
+            PayerError::Unparseable(_) => "unparseable",
+            PayerError::Request(_) => "request",
+            PayerError::Auth(_) => "auth",
+        }
+    }
+}
+
+/// One HTTP exchange with a payer.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// What was sent (the X12 interchange, the JSON or FHIR document).
+    pub request: String,
+    pub http_status: Option<u16>,
+    /// The raw body that came back, if any.
+    pub response: Option<String>,
+    pub outcome: Result<EligibilityAnswer, PayerError>,
+}
+
+impl Attempt {
+    pub fn failed(request: String, error: PayerError) -> Attempt {
+        Attempt {
+            request,
+            http_status: None,
+            response: None,
+            outcome: Err(error),
+        }
+    }
+
+    /// Transient at the payer: a transport failure worth retrying, or an answer that is only a
+    /// "cannot answer now" rejection (AAA 42/80).
+    pub fn is_transient(&self) -> bool {
+        match &self.outcome {
+            Err(error) => error.is_transient(),
+            Ok(answer) => {
+                answer.benefits.is_empty()
+                    && !answer.rejections.is_empty()
+                    && answer.rejections.iter().all(|r| r.is_transient())
+            }
+        }
+    }
+}
+
+/// One protocol's way of asking a payer about eligibility.
+pub trait PayerAdapter: Send + Sync {
+    fn inquire<'a>(&'a self, inquiry: &'a Inquiry) -> BoxFuture<'a, Attempt>;
+}
+
+/// The adapter for a payer's configured protocol.
+pub fn adapter(connection: &Connection, transport: &Transport) -> Box<dyn PayerAdapter> {
+    match connection.protocol {
+        Protocol::X12 => Box::new(x12::X12Adapter::new(connection.clone(), transport.clone())),
+        Protocol::Json | Protocol::Fhir => Box::new(Unsupported(connection.protocol)),
+    }
+}
+
+/// A protocol this build cannot speak yet: every inquiry ends as a stored payer error.
+struct Unsupported(Protocol);
+
+impl PayerAdapter for Unsupported {
+    fn inquire<'a>(&'a self, _inquiry: &'a Inquiry) -> BoxFuture<'a, Attempt> {
+        let protocol = self.0.as_str();
+        Box::pin(async move {
+            Attempt::failed(
+                String::new(),
+                PayerError::Request(format!("the {protocol} protocol is not available yet")),
+            )
+        })
+    }
+}

@@ -12,6 +12,7 @@ mod health;
 mod organization;
 mod payers;
 mod users;
+mod verifications;
 
 use actix_web::http::Method;
 use actix_web::{web, Handler, HttpRequest, HttpResponse, Responder, Route};
@@ -75,6 +76,13 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::GET, "/api/v1/audit", audit::list),
         endpoint(M::GET, "/api/v1/organization", organization::get),
         endpoint(M::PUT, "/api/v1/organization", organization::put),
+        endpoint(M::POST, "/api/v1/verifications", verifications::create),
+        endpoint(M::GET, "/api/v1/verifications/{id}", verifications::get),
+        endpoint(
+            M::GET,
+            "/api/v1/clients/{id}/verifications",
+            verifications::list_for_client,
+        ),
     ]
 }
 

@@ -20,6 +20,7 @@ pub mod login_throttle;
 pub mod organization;
 pub mod payers;
 pub mod users;
+pub mod verifications;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -198,6 +198,8 @@ async fn each_role_reaches_exactly_its_routes() {
     let coverage = format!("/api/v1/clients/{some}/coverages/{some}");
     let users = format!("/api/v1/users/{some}");
     let payers = format!("/api/v1/payers/{some}");
+    let verification = format!("/api/v1/verifications/{some}");
+    let client_verifications = format!("/api/v1/clients/{some}/verifications");
     use Role::*;
     let table: Vec<(Method, &str, Vec<Role>)> = vec![
         (Method::GET, "/api/v1/users", vec![Admin]),
@@ -227,6 +229,13 @@ async fn each_role_reaches_exactly_its_routes() {
             vec![Admin, Admissions, Billing],
         ),
         (Method::PUT, "/api/v1/organization", vec![Admin]),
+        (Method::POST, "/api/v1/verifications", vec![Admissions]),
+        (Method::GET, &verification, vec![Admin, Admissions, Billing]),
+        (
+            Method::GET,
+            &client_verifications,
+            vec![Admissions, Billing],
+        ),
     ];
     let tokens = [
         (Admin, app.admin.clone()),

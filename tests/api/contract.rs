@@ -207,6 +207,7 @@ fn the_published_patterns_are_exactly_the_ones_the_server_applies() {
         patterns::TAXONOMY,
         patterns::PARTNER_ID,
         patterns::SERVICE_TYPE_CODE,
+        patterns::MONEY,
     ]
     .into_iter()
     .map(str::to_string)

@@ -140,6 +140,7 @@ pub fn test_settings() -> Settings {
     settings.server.port = 0;
     settings.auth.jwt_secret = Some(SecretString::from(SECRET.to_string()));
     settings.server.max_body_bytes = 64 * 1024;
+    settings.verification.retry_backoff_ms = 5;
     settings
 }
 

@@ -15,3 +15,4 @@ mod organization;
 mod payers;
 mod store;
 mod users;
+mod verifications;

@@ -1,0 +1,247 @@
+//! X12 005010X279A1 over the CAQH CORE connectivity rule (vC2.2.0, HTTP MIME multipart): the
+//! 270 goes out as the `Payload` field of a `multipart/form-data` POST with the envelope's
+//! metadata beside it; the 271 comes back the same way (domain reference §8a).
+
+use chrono::Utc;
+use futures_util::future::BoxFuture;
+
+use super::transport::{classify, Transport};
+use super::{x12_map, Attempt, PayerAdapter, PayerError};
+use crate::domain::eligibility::{Inquiry, InquiryPerson};
+use crate::domain::payer::Connection;
+use crate::x12::{
+    build_270, parse_271, ControlNumbers, DateOrRange, Delimiters, Dependent270, Envelope, Gender,
+    InformationReceiver, InformationSource, Inquiry270, PartyId, ServiceTypeLayout, Subscriber270,
+    TraceNumber, Usage,
+};
+
+pub const REQUEST_PAYLOAD_TYPE: &str = "X12_270_Request_005010X279A1";
+pub const RESPONSE_PAYLOAD_TYPE: &str = "X12_271_Response_005010X279A1";
+pub const CORE_RULE_VERSION: &str = "2.2.0";
+
+pub struct X12Adapter {
+    connection: Connection,
+    transport: Transport,
+}
+
+impl X12Adapter {
+    pub fn new(connection: Connection, transport: Transport) -> X12Adapter {
+        X12Adapter {
+            connection,
+            transport,
+        }
+    }
+
+    fn sender(&self) -> String {
+        self.connection
+            .sender_id
+            .clone()
+            .unwrap_or_else(|| "PERDIEM".to_string())
+    }
+
+    fn receiver(&self, inquiry: &Inquiry) -> String {
+        self.connection
+            .receiver_id
+            .clone()
+            .unwrap_or_else(|| inquiry.payer_edi_id.chars().take(15).collect::<String>())
+    }
+}
+
+fn gender(person: &InquiryPerson) -> Option<Gender> {
+    match person.sex.as_deref() {
+        Some("F") => Some(Gender::Female),
+        Some("M") => Some(Gender::Male),
+        // The X279A1 270 has no code for unknown: DMG03 is left out.
+        _ => None,
+    }
+}
+
+/// The 270 for an inquiry.
+pub fn build_request(
+    inquiry: &Inquiry,
+    sender: &str,
+    receiver: &str,
+) -> Result<String, PayerError> {
+    let control = inquiry.control_number.clamp(1, 999_999_999);
+    let subscriber = &inquiry.subscriber;
+    let request = Inquiry270 {
+        envelope: Envelope {
+            sender: PartyId {
+                qualifier: "ZZ".into(),
+                id: sender.to_string(),
+            },
+            receiver: PartyId {
+                qualifier: "ZZ".into(),
+                id: receiver.to_string(),
+            },
+            application_sender: None,
+            application_receiver: None,
+            usage: Usage::Production,
+            ack_requested: false,
+            control_numbers: ControlNumbers {
+                interchange: control,
+                group: control,
+                transaction_set: 1,
+            },
+            timestamp: Utc::now().naive_utc(),
+            delimiters: Delimiters::STANDARD,
+        },
+        reference: inquiry.trace.chars().take(50).collect(),
+        source: InformationSource {
+            payer_name: inquiry.payer_name.clone(),
+            payer_id: inquiry.payer_edi_id.clone(),
+        },
+        receiver: InformationReceiver {
+            name: inquiry.provider_name.clone(),
+            npi: inquiry.provider_npi.clone(),
+        },
+        subscriber: Subscriber270 {
+            last_name: subscriber.last_name.clone(),
+            first_name: subscriber.first_name.clone(),
+            member_id: inquiry.member_id.clone(),
+            birth_date: Some(subscriber.date_of_birth),
+            gender: gender(subscriber),
+        },
+        dependent: inquiry.dependent.as_ref().map(|patient| Dependent270 {
+            last_name: patient.last_name.clone(),
+            first_name: patient.first_name.clone(),
+            birth_date: Some(patient.date_of_birth),
+            gender: gender(patient),
+        }),
+        trace: TraceNumber {
+            reference: inquiry.trace.chars().take(50).collect(),
+            // TRN03: "1" followed by the originator's EIN.
+            originator_id: format!("1{}", inquiry.provider_tax_id),
+        },
+        service_date: Some(DateOrRange::Single(inquiry.service_date)),
+        service_types: inquiry.service_types.clone(),
+        // One EQ per code: legal 005010 and what the oracle accepts (it has no repetition).
+        service_type_layout: ServiceTypeLayout::OneEqPerCode,
+    };
+    build_270(&request).map_err(|e| PayerError::Request(e.to_string()))
+}
+
+/// The named fields of a `multipart/form-data` body.
+async fn form_fields(
+    content_type: &str,
+    body: bytes::Bytes,
+) -> Result<Vec<(String, String)>, PayerError> {
+    let boundary = multer::parse_boundary(content_type)
+        .map_err(|_| PayerError::Unparseable("the answer is not multipart/form-data".into()))?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut fields = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| PayerError::Unparseable(format!("bad multipart answer: {e}")))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        let text = field
+            .text()
+            .await
+            .map_err(|e| PayerError::Unparseable(format!("bad multipart field: {e}")))?;
+        fields.push((name, text));
+    }
+    Ok(fields)
+}
+
+/// Reads a CORE envelope answer: its `ErrorCode` must be `Success` and its `Payload` a 271.
+pub async fn read_response(
+    content_type: &str,
+    body: bytes::Bytes,
+) -> Result<crate::domain::eligibility::EligibilityAnswer, PayerError> {
+    let fields = form_fields(content_type, body).await?;
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| value.as_str())
+    };
+    let code = field("ErrorCode").unwrap_or("Success");
+    if code != "Success" {
+        let message = field("ErrorMessage").unwrap_or("");
+        return Err(PayerError::Envelope(
+            format!("{code} {message}").trim().to_string(),
+        ));
+    }
+    match field("PayloadType") {
+        Some(RESPONSE_PAYLOAD_TYPE) => {}
+        Some(other) => {
+            return Err(PayerError::Envelope(format!(
+                "expected a 271, the payer sent {other}"
+            )))
+        }
+        None => {
+            return Err(PayerError::Unparseable(
+                "no PayloadType in the answer".into(),
+            ))
+        }
+    }
+    let payload = field("Payload")
+        .ok_or_else(|| PayerError::Unparseable("no Payload in the answer".into()))?;
+    let response =
+        parse_271(payload.as_bytes()).map_err(|e| PayerError::Unparseable(e.to_string()))?;
+    Ok(x12_map::answer(&response))
+}
+
+impl PayerAdapter for X12Adapter {
+    fn inquire<'a>(&'a self, inquiry: &'a Inquiry) -> BoxFuture<'a, Attempt> {
+        Box::pin(async move {
+            let sender = self.sender();
+            let receiver = self.receiver(inquiry);
+            let payload = match build_request(inquiry, &sender, &receiver) {
+                Ok(payload) => payload,
+                Err(error) => return Attempt::failed(String::new(), error),
+            };
+            let form = reqwest::multipart::Form::new()
+                .text("PayloadType", REQUEST_PAYLOAD_TYPE)
+                .text("ProcessingMode", "RealTime")
+                .text("PayloadID", uuid::Uuid::new_v4().to_string())
+                .text(
+                    "TimeStamp",
+                    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                )
+                .text("SenderID", sender)
+                .text("ReceiverID", receiver)
+                .text("CORERuleVersion", CORE_RULE_VERSION)
+                .text("Payload", payload.clone());
+            let timeout = self.connection.timeout_seconds;
+            let request = match self.transport.post(&self.connection).await {
+                Ok(request) => request.multipart(form),
+                Err(error) => return Attempt::failed(payload, error),
+            };
+            let response = match request.send().await {
+                Ok(response) => response,
+                Err(error) => return Attempt::failed(payload, classify(&error, timeout)),
+            };
+            let status = response.status().as_u16();
+            let content_type = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            let body = match response.bytes().await {
+                Ok(body) => body,
+                Err(error) => {
+                    let mut attempt = Attempt::failed(payload, classify(&error, timeout));
+                    attempt.http_status = Some(status);
+                    return attempt;
+                }
+            };
+            let raw = String::from_utf8_lossy(&body).into_owned();
+            let outcome = if (200..300).contains(&status) {
+                read_response(&content_type, body).await
+            } else {
+                Err(PayerError::HttpStatus(status))
+            };
+            Attempt {
+                request: payload,
+                http_status: Some(status),
+                response: Some(raw),
+                outcome,
+            }
+        })
+    }
+}

@@ -1,0 +1,171 @@
+//! Benefits verifications: admissions asks while the caller is on the phone; billing and
+//! admins read them, with the raw payer exchanges.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::extract::{page, path_id, query, Body};
+use super::{audit, ok, PageOf};
+use crate::auth::Staff;
+use crate::domain::eligibility::{LevelOfCare, Program};
+use crate::domain::ids::parse_id;
+use crate::domain::person::parse_date;
+use crate::domain::role::Role;
+use crate::domain::validation::Fields;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::audit::Action;
+use crate::store::{clients, verifications};
+use crate::verification::{self, Request};
+
+const ASKERS: &[Role] = &[Role::Admissions];
+const READERS: &[Role] = &[Role::Admin, Role::Admissions, Role::Billing];
+/// Who sees the raw exchanges (they hold the full payer answer, member ids included).
+const RAW_READERS: &[Role] = &[Role::Admin, Role::Billing];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerificationInput {
+    client_id: Option<String>,
+    coverage_id: Option<String>,
+    levels_of_care: Option<Vec<String>>,
+    program: Option<String>,
+    service_date: Option<String>,
+    force: Option<bool>,
+}
+
+fn parse_levels(raw: Vec<String>) -> Result<Vec<LevelOfCare>, String> {
+    if raw.is_empty() {
+        return Err("must name IOP, PHP or both".into());
+    }
+    let mut levels = Vec::new();
+    for name in raw {
+        let level = LevelOfCare::parse(&name)?;
+        if levels.contains(&level) {
+            return Err(format!("names {name} twice"));
+        }
+        levels.push(level);
+    }
+    Ok(levels)
+}
+
+fn parse(input: VerificationInput) -> Result<Request, ApiError> {
+    let mut fields = Fields::new();
+    let id = |raw: String| parse_id(&raw).map(|id| id.to_string());
+    let client_id = fields.required("client_id", input.client_id, id);
+    let coverage_id = fields.required("coverage_id", input.coverage_id, id);
+    let levels = fields.required("levels_of_care", input.levels_of_care, parse_levels);
+    let program = fields.required("program", input.program, |raw| Program::parse(&raw));
+    let service_date = fields.optional("service_date", input.service_date, |raw| parse_date(&raw));
+    fields.finish()?;
+    match (client_id, coverage_id, levels, program, service_date) {
+        (Some(client_id), Some(coverage_id), Some(levels), Some(program), Some(service_date)) => {
+            Ok(Request {
+                client_id,
+                coverage_id,
+                levels,
+                program,
+                service_date: service_date.unwrap_or_else(|| Utc::now().date_naive()),
+                force: input.force.unwrap_or(false),
+            })
+        }
+        _ => Err(ApiError::internal(anyhow::anyhow!(
+            "checked fields missing"
+        ))),
+    }
+}
+
+fn body(verification: &verifications::Verification, cached: bool) -> Result<Value, ApiError> {
+    let mut value = serde_json::to_value(verification).map_err(ApiError::internal)?;
+    value["cached"] = Value::Bool(cached);
+    Ok(value)
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+    body_in: Body,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(ASKERS)?;
+    let request = parse(body_in.json()?)?;
+    let outcome = verification::verify(&state, &staff.id_string(), &request).await?;
+    let id = outcome.verification.id.clone();
+    let mut tx = state.db.begin().await?;
+    let action = if outcome.cached {
+        Action::Read
+    } else {
+        Action::Create
+    };
+    audit(&mut tx, &staff, &req, action, "verification", &id).await?;
+    tx.commit().await?;
+    let json = body(&outcome.verification, outcome.cached)?;
+    Ok(if outcome.cached {
+        HttpResponse::Ok().json(json)
+    } else {
+        HttpResponse::Created().json(json)
+    })
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(READERS)?;
+    let id = path_id(&req, "id")?;
+    let mut tx = state.db.begin().await?;
+    let verification = verifications::find(&mut tx, &id)
+        .await?
+        .ok_or(ApiError::NotFound("verification"))?;
+    let mut json = body(&verification, false)?;
+    if staff.require(RAW_READERS).is_ok() {
+        let exchanges = verifications::exchanges(&mut tx, &id).await?;
+        json["exchanges"] = serde_json::to_value(exchanges).map_err(ApiError::internal)?;
+    }
+    audit(&mut tx, &staff, &req, Action::Read, "verification", &id).await?;
+    tx.commit().await?;
+    Ok(ok(&json))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub async fn list_for_client(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[Role::Admissions, Role::Billing])?;
+    let client_id = path_id(&req, "id")?;
+    let q: ListQuery = query(&req)?;
+    let page = page(q.limit, q.offset)?;
+    let mut tx = state.db.begin().await?;
+    clients::find(&mut tx, &client_id)
+        .await?
+        .ok_or(ApiError::NotFound("client"))?;
+    let (items, total) = verifications::list_for_client(&mut tx, &client_id, page).await?;
+    for item in &items {
+        audit(
+            &mut tx,
+            &staff,
+            &req,
+            Action::Read,
+            "verification",
+            &item.id,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let items = items
+        .iter()
+        .map(|v| body(v, false))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ok(&PageOf::new(items, total, page)))
+}

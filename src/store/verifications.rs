@@ -1,0 +1,380 @@
+//! Benefits verifications and every exchange with the payer behind them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
+
+/// What a verification was asked.
+#[derive(Debug, Clone)]
+pub struct NewVerification {
+    pub id: Uuid,
+    pub client_id: String,
+    pub coverage_id: String,
+    pub payer_id: String,
+    pub parent_id: Option<String>,
+    pub requested_by: String,
+    pub program: String,
+    /// Sorted and comma-joined, e.g. `IOP,PHP`.
+    pub levels_of_care: String,
+    pub service_date: NaiveDate,
+}
+
+/// How a verification ended.
+#[derive(Debug, Clone, Default)]
+pub struct Completion {
+    pub status: String,
+    pub rejection_code: Option<String>,
+    pub rejection_description: Option<String>,
+    pub follow_up: Option<String>,
+    pub error_kind: Option<String>,
+    pub error_detail: Option<String>,
+    pub summary: Option<Value>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewExchange {
+    pub seq: i64,
+    pub attempt: i64,
+    pub protocol: String,
+    pub service_types: Vec<String>,
+    pub request: String,
+    pub http_status: Option<i64>,
+    pub response: Option<String>,
+    pub error_kind: Option<String>,
+    pub error_detail: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Exchange {
+    pub seq: i64,
+    pub attempt: i64,
+    pub protocol: String,
+    pub service_types: Vec<String>,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    pub http_status: Option<i64>,
+    pub error_kind: Option<String>,
+    pub error_detail: Option<String>,
+    pub request: String,
+    pub response: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Verification {
+    pub id: String,
+    pub client_id: String,
+    pub coverage_id: String,
+    pub payer_id: String,
+    pub parent_verification_id: Option<String>,
+    pub requested_by: String,
+    pub program: String,
+    pub levels_of_care: Vec<String>,
+    pub service_date: NaiveDate,
+    pub status: String,
+    pub rejection: Option<Value>,
+    pub error: Option<Value>,
+    pub levels: Value,
+    pub warnings: Vec<String>,
+    pub carve_out_verification_id: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct VerificationRow {
+    id: String,
+    client_id: String,
+    coverage_id: String,
+    payer_id: String,
+    parent_id: Option<String>,
+    requested_by: String,
+    program: String,
+    levels_of_care: String,
+    service_date: NaiveDate,
+    status: String,
+    rejection_code: Option<String>,
+    rejection_description: Option<String>,
+    follow_up: Option<String>,
+    error_kind: Option<String>,
+    error_detail: Option<String>,
+    summary: Option<String>,
+    warnings: Option<String>,
+    carve_out_verification_id: Option<String>,
+    started_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl VerificationRow {
+    fn parse(self) -> StoreResult<Verification> {
+        let json = |text: Option<String>, default: Value| -> StoreResult<Value> {
+            text.map(|t| serde_json::from_str(&t))
+                .transpose()
+                .map(|v| v.unwrap_or(default))
+                .map_err(|e| StoreError::corrupt("verification", e))
+        };
+        let levels = json(self.summary, Value::Array(Vec::new()))?;
+        let warnings = json(self.warnings, Value::Array(Vec::new()))?;
+        let warnings = serde_json::from_value(warnings)
+            .map_err(|e| StoreError::corrupt("verification warnings", e))?;
+        let rejection = self.rejection_code.map(|code| {
+            let follow_up_description = self
+                .follow_up
+                .as_deref()
+                .map(crate::domain::eligibility::follow_up_action);
+            serde_json::json!({
+                "code": code,
+                "description": self.rejection_description,
+                "follow_up": self.follow_up,
+                "follow_up_description": follow_up_description,
+            })
+        });
+        let error = self
+            .error_kind
+            .map(|kind| serde_json::json!({"kind": kind, "detail": self.error_detail}));
+        Ok(Verification {
+            id: self.id,
+            client_id: self.client_id,
+            coverage_id: self.coverage_id,
+            payer_id: self.payer_id,
+            parent_verification_id: self.parent_id,
+            requested_by: self.requested_by,
+            program: self.program,
+            levels_of_care: self.levels_of_care.split(',').map(str::to_string).collect(),
+            service_date: self.service_date,
+            status: self.status,
+            rejection,
+            error,
+            levels,
+            warnings,
+            carve_out_verification_id: self.carve_out_verification_id,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, client_id, coverage_id, payer_id, parent_id, requested_by, program, \
+    levels_of_care, service_date, status, rejection_code, rejection_description, follow_up, \
+    error_kind, error_detail, summary, warnings, carve_out_verification_id, started_at, \
+    finished_at";
+
+/// Records a verification as `in_progress`, before any payer is called.
+pub async fn start(tx: &mut Tx, new: &NewVerification) -> StoreResult<()> {
+    with_tx!(tx, |conn| sqlx::query(
+        "INSERT INTO verifications (id, client_id, coverage_id, payer_id, parent_id, requested_by,
+            program, levels_of_care, service_date, status, started_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'in_progress', $10)"
+    )
+    .bind(new.id.to_string())
+    .bind(&new.client_id)
+    .bind(&new.coverage_id)
+    .bind(&new.payer_id)
+    .bind(&new.parent_id)
+    .bind(&new.requested_by)
+    .bind(&new.program)
+    .bind(&new.levels_of_care)
+    .bind(new.service_date)
+    .bind(now())
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn record_exchange(
+    tx: &mut Tx,
+    verification_id: &str,
+    e: &NewExchange,
+) -> StoreResult<()> {
+    with_tx!(tx, |conn| sqlx::query(
+        "INSERT INTO verification_exchanges (id, verification_id, seq, attempt, protocol,
+            service_types, request, http_status, response, error_kind, error_detail, started_at,
+            duration_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    )
+    .bind(Uuid::now_v7().to_string())
+    .bind(verification_id)
+    .bind(e.seq)
+    .bind(e.attempt)
+    .bind(&e.protocol)
+    .bind(e.service_types.join(","))
+    .bind(&e.request)
+    .bind(e.http_status)
+    .bind(&e.response)
+    .bind(&e.error_kind)
+    .bind(&e.error_detail)
+    .bind(e.started_at)
+    .bind(e.duration_ms)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn complete(tx: &mut Tx, id: &str, c: &Completion) -> StoreResult<()> {
+    let summary = c
+        .summary
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::corrupt("verification", e))?;
+    let warnings =
+        serde_json::to_string(&c.warnings).map_err(|e| StoreError::corrupt("verification", e))?;
+    with_tx!(tx, |conn| sqlx::query(
+        "UPDATE verifications SET status = $2, rejection_code = $3, rejection_description = $4,
+            follow_up = $5, error_kind = $6, error_detail = $7, summary = $8, warnings = $9,
+            finished_at = $10
+         WHERE id = $1"
+    )
+    .bind(id)
+    .bind(&c.status)
+    .bind(&c.rejection_code)
+    .bind(&c.rejection_description)
+    .bind(&c.follow_up)
+    .bind(&c.error_kind)
+    .bind(&c.error_detail)
+    .bind(&summary)
+    .bind(&warnings)
+    .bind(now())
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn link_carve_out(tx: &mut Tx, id: &str, follow_up_id: &str) -> StoreResult<()> {
+    with_tx!(tx, |conn| sqlx::query(
+        "UPDATE verifications SET carve_out_verification_id = $2 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(follow_up_id)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<Verification>> {
+    let sql = format!("SELECT {COLUMNS} FROM verifications WHERE id = $1");
+    let row: Option<VerificationRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?;
+    row.map(VerificationRow::parse).transpose()
+}
+
+/// The newest finished verification asking the same thing since `since`, if it ended with an
+/// answer from the payer (verified or inactive) — errors and rejections are asked again.
+pub async fn recent_answer(
+    tx: &mut Tx,
+    coverage_id: &str,
+    program: &str,
+    levels_of_care: &str,
+    service_date: NaiveDate,
+    since: DateTime<Utc>,
+) -> StoreResult<Option<Verification>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM verifications
+         WHERE coverage_id = $1 AND program = $2 AND levels_of_care = $3 AND service_date = $4
+           AND parent_id IS NULL AND status IN ('verified', 'inactive') AND started_at >= $5
+         ORDER BY started_at DESC, id DESC LIMIT 1"
+    );
+    let row: Option<VerificationRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(coverage_id)
+        .bind(program)
+        .bind(levels_of_care)
+        .bind(service_date)
+        .bind(since)
+        .fetch_optional(conn)
+        .await)?;
+    row.map(VerificationRow::parse).transpose()
+}
+
+pub async fn list_for_client(
+    tx: &mut Tx,
+    client_id: &str,
+    page: Page,
+) -> StoreResult<(Vec<Verification>, i64)> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM verifications WHERE client_id = $1
+         ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3"
+    );
+    let rows: Vec<VerificationRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(client_id)
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(conn)
+        .await)?;
+    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM verifications WHERE client_id = $1"
+    )
+    .bind(client_id)
+    .fetch_one(conn)
+    .await)?;
+    let items = rows
+        .into_iter()
+        .map(VerificationRow::parse)
+        .collect::<StoreResult<_>>()?;
+    Ok((items, total))
+}
+
+#[derive(sqlx::FromRow)]
+struct ExchangeRow {
+    seq: i64,
+    attempt: i64,
+    protocol: String,
+    service_types: String,
+    request: String,
+    http_status: Option<i64>,
+    response: Option<String>,
+    error_kind: Option<String>,
+    error_detail: Option<String>,
+    started_at: DateTime<Utc>,
+    duration_ms: i64,
+}
+
+pub async fn exchanges(tx: &mut Tx, verification_id: &str) -> StoreResult<Vec<Exchange>> {
+    let rows: Vec<ExchangeRow> = with_tx!(tx, |conn| sqlx::query_as(
+        "SELECT seq, attempt, protocol, service_types, request, http_status, response,
+                error_kind, error_detail, started_at, duration_ms
+         FROM verification_exchanges WHERE verification_id = $1 ORDER BY seq, attempt"
+    )
+    .bind(verification_id)
+    .fetch_all(conn)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Exchange {
+            seq: r.seq,
+            attempt: r.attempt,
+            protocol: r.protocol,
+            service_types: r.service_types.split(',').map(str::to_string).collect(),
+            started_at: r.started_at,
+            duration_ms: r.duration_ms,
+            http_status: r.http_status,
+            error_kind: r.error_kind,
+            error_detail: r.error_detail,
+            request: r.request,
+            response: r.response,
+        })
+        .collect())
+}
+
+/// The next value of a named counter (1, 2, …), atomically.
+pub async fn next_control_number(tx: &mut Tx, name: &str) -> StoreResult<i64> {
+    let value: i64 = with_tx!(tx, |conn| sqlx::query_scalar(
+        "INSERT INTO control_numbers (name, value) VALUES ($1, 1)
+         ON CONFLICT (name) DO UPDATE SET value = control_numbers.value + 1
+         RETURNING value"
+    )
+    .bind(name)
+    .fetch_one(conn)
+    .await)?;
+    Ok(value)
+}

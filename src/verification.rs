@@ -1,0 +1,493 @@
+//! Benefits verification: ask the client's payer about IOP and/or PHP, store every attempt,
+//! summarize the answer per level of care, and follow a carve-out to the payer that administers
+//! behavioral health when the clinic has that payer.
+//!
+//! The verification row is written `in_progress` before any payer is called and completed
+//! afterwards, so whatever the payer does, the attempt is on record.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, Utc};
+use futures_util::future::join_all;
+use tokio::sync::{Mutex, Semaphore};
+use uuid::Uuid;
+
+use crate::domain::benefits::{summarize, CoverageStatus, LevelSummary};
+use crate::domain::eligibility::{
+    EligibilityAnswer, Inquiry, InquiryPerson, LevelOfCare, PayerRejection, Program,
+};
+use crate::domain::ids::new_id;
+use crate::domain::payer::Connection;
+use crate::domain::validation::FieldError;
+use crate::error::ApiError;
+use crate::payers::{adapter, Attempt, PayerError};
+use crate::startup::AppState;
+use crate::store::payers::Payer;
+use crate::store::verifications::{self, Completion, NewExchange, NewVerification, Verification};
+use crate::store::{clients, coverages, organization, payers, Db};
+
+/// What staff asked.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub client_id: String,
+    pub coverage_id: String,
+    pub levels: Vec<LevelOfCare>,
+    pub program: Program,
+    pub service_date: NaiveDate,
+    pub force: bool,
+}
+
+impl Request {
+    fn levels_key(&self) -> String {
+        let mut names: Vec<&str> = self.levels.iter().map(|l| l.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names.join(",")
+    }
+}
+
+/// Per-payer limits on inquiries in flight.
+#[derive(Default)]
+pub struct PayerLimits {
+    semaphores: Mutex<HashMap<Uuid, Arc<Semaphore>>>,
+}
+
+impl PayerLimits {
+    async fn for_payer(&self, payer: Uuid, connection: &Connection) -> Arc<Semaphore> {
+        let mut map = self.semaphores.lock().await;
+        map.entry(payer)
+            .or_insert_with(|| {
+                Arc::new(Semaphore::new(
+                    usize::try_from(connection.max_concurrent).unwrap_or(1),
+                ))
+            })
+            .clone()
+    }
+}
+
+/// The result of [`verify`]: the stored verification, and whether it was a stored answer.
+pub struct Outcome {
+    pub verification: Verification,
+    pub cached: bool,
+}
+
+fn unprocessable(field: &str, message: &str) -> ApiError {
+    ApiError::Validation(vec![FieldError::new(field, message)])
+}
+
+/// Verifies benefits for `request` on behalf of `user_id`.
+pub async fn verify(
+    state: &AppState,
+    user_id: &str,
+    request: &Request,
+) -> Result<Outcome, ApiError> {
+    run(state, user_id, request, None).await
+}
+
+fn run<'a>(
+    state: &'a AppState,
+    user_id: &'a str,
+    request: &'a Request,
+    carve_out: Option<(String, Payer)>,
+) -> futures_util::future::BoxFuture<'a, Result<Outcome, ApiError>> {
+    Box::pin(async move {
+        let db = &state.db;
+        let mut tx = db.begin_read().await?;
+        let client = clients::find(&mut tx, &request.client_id)
+            .await?
+            .ok_or(ApiError::NotFound("client"))?;
+        let coverage = coverages::find(&mut tx, &request.client_id, &request.coverage_id)
+            .await?
+            .ok_or(ApiError::NotFound("coverage"))?;
+        let (parent_id, payer) = match carve_out {
+            Some((parent, payer)) => (Some(parent), payer),
+            None => {
+                let payer = payers::find(&mut tx, &coverage.data.coverage.payer_id.to_string())
+                    .await?
+                    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("coverage payer missing")))?;
+                (None, payer)
+            }
+        };
+        let Some(connection) = payer.data.connection.clone() else {
+            return Err(unprocessable(
+                "coverage_id",
+                "the coverage's payer has no eligibility connection; an admin sets it on the payer",
+            ));
+        };
+        let clinic = organization::get(&mut tx).await?.ok_or_else(|| {
+            unprocessable(
+                "organization",
+                "the clinic's NPI and name are not set; an admin sets them at /api/v1/organization",
+            )
+        })?;
+        let levels_key = request.levels_key();
+        if !request.force && parent_id.is_none() {
+            let since = Utc::now()
+                - chrono::Duration::seconds(
+                    i64::try_from(state.settings.verification.cache_seconds).unwrap_or(0),
+                );
+            if let Some(stored) = verifications::recent_answer(
+                &mut tx,
+                &request.coverage_id,
+                request.program.as_str(),
+                &levels_key,
+                request.service_date,
+                since,
+            )
+            .await?
+            {
+                tx.commit().await?;
+                return Ok(Outcome {
+                    verification: stored,
+                    cached: true,
+                });
+            }
+        }
+        tx.commit().await?;
+
+        // On record before the payer is called.
+        let id = new_id();
+        let codes = connection.codes_for(&request.levels, request.program);
+        let per_request = usize::try_from(connection.service_types_per_request)
+            .unwrap_or(1)
+            .max(1);
+        let chunks: Vec<Vec<String>> = codes.chunks(per_request).map(<[String]>::to_vec).collect();
+        let mut tx = db.begin().await?;
+        verifications::start(
+            &mut tx,
+            &NewVerification {
+                id,
+                client_id: request.client_id.clone(),
+                coverage_id: request.coverage_id.clone(),
+                payer_id: payer.id.to_string(),
+                parent_id: parent_id.clone(),
+                requested_by: user_id.to_string(),
+                program: request.program.as_str().to_string(),
+                levels_of_care: levels_key,
+                service_date: request.service_date,
+            },
+        )
+        .await?;
+        let mut control_numbers = Vec::with_capacity(chunks.len());
+        for _ in &chunks {
+            let n = verifications::next_control_number(&mut tx, "x12_interchange").await?;
+            control_numbers.push(u32::try_from(n % 999_999_999).unwrap_or(1).max(1));
+        }
+        tx.commit().await?;
+        tracing::info!(verification_id = %id, payer_id = %payer.id, requests = chunks.len(), "verifying benefits");
+
+        let coverage = &coverage.data.coverage;
+        let patient = InquiryPerson {
+            first_name: client.data.first_name.to_string(),
+            last_name: client.data.last_name.to_string(),
+            date_of_birth: client.data.date_of_birth,
+            sex: Some(client.data.sex.as_str().to_string()),
+        };
+        let (subscriber, dependent) = match &coverage.subscriber {
+            None => (patient, None),
+            Some(holder) => (
+                InquiryPerson {
+                    first_name: holder.first_name.to_string(),
+                    last_name: holder.last_name.to_string(),
+                    date_of_birth: holder.date_of_birth,
+                    sex: holder.sex.map(|s| s.as_str().to_string()),
+                },
+                Some(patient),
+            ),
+        };
+        let org = &clinic.organization;
+        let inquiries: Vec<Inquiry> = chunks
+            .iter()
+            .zip(&control_numbers)
+            .enumerate()
+            .map(|(seq, (codes, control))| Inquiry {
+                trace: format!("{}-{}", id.simple(), seq + 1),
+                control_number: *control,
+                payer_name: payer.data.name.to_string(),
+                payer_edi_id: payer.data.payer_id.as_str().to_string(),
+                provider_name: org.legal_name.to_string(),
+                provider_npi: org.npi.as_str().to_string(),
+                provider_tax_id: org.tax_id.clone(),
+                member_id: coverage.member_id.as_str().to_string(),
+                group_number: coverage
+                    .group_number
+                    .as_ref()
+                    .map(|g| g.as_str().to_string()),
+                subscriber: subscriber.clone(),
+                dependent: dependent.clone(),
+                service_types: codes.clone(),
+                service_date: request.service_date,
+            })
+            .collect();
+
+        let limit = state.limits.for_payer(payer.id, &connection).await;
+        let adapter = adapter(&connection, &state.transport);
+        let settings = &state.settings.verification;
+        let results = join_all(inquiries.iter().map(|inquiry| {
+            let limit = limit.clone();
+            let adapter = &adapter;
+            async move {
+                let _permit = limit.acquire_owned().await.ok();
+                ask_with_retries(
+                    adapter.as_ref(),
+                    inquiry,
+                    settings.retry_attempts,
+                    settings.retry_backoff_ms,
+                )
+                .await
+            }
+        }))
+        .await;
+
+        let protocol = connection.protocol.as_str().to_string();
+        let mut tx = db.begin().await?;
+        let id_text = id.to_string();
+        let mut answers = Vec::new();
+        let mut failures = Vec::new();
+        for (seq, (inquiry, attempts)) in inquiries.iter().zip(results).enumerate() {
+            let mut last: Option<Result<EligibilityAnswer, PayerError>> = None;
+            for (n, (attempt, started_at, duration)) in attempts.into_iter().enumerate() {
+                let (error_kind, error_detail) = match &attempt.outcome {
+                    Err(error) => (Some(error.kind().to_string()), Some(error.to_string())),
+                    Ok(_) => (None, None),
+                };
+                verifications::record_exchange(
+                    &mut tx,
+                    &id_text,
+                    &NewExchange {
+                        seq: i64::try_from(seq + 1).unwrap_or(0),
+                        attempt: i64::try_from(n + 1).unwrap_or(0),
+                        protocol: protocol.clone(),
+                        service_types: inquiry.service_types.clone(),
+                        request: attempt.request.clone(),
+                        http_status: attempt.http_status.map(i64::from),
+                        response: attempt.response.clone(),
+                        error_kind,
+                        error_detail,
+                        started_at,
+                        duration_ms: i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
+                    },
+                )
+                .await?;
+                last = Some(attempt.outcome);
+            }
+            let label = format!("request {} ({})", seq + 1, inquiry.service_types.join(","));
+            match last {
+                Some(Ok(answer)) => answers.push((label, answer)),
+                Some(Err(error)) => failures.push((label, error)),
+                None => {}
+            }
+        }
+        let completion = complete(&answers, &failures, &request.levels, request.program);
+        verifications::complete(&mut tx, &id_text, &completion).await?;
+        tx.commit().await?;
+        tracing::info!(verification_id = %id, status = %completion.status, "verification finished");
+
+        if parent_id.is_none() {
+            follow_carve_out(state, user_id, request, &id_text, &payer, &completion).await?;
+        }
+        let mut tx = db.begin_read().await?;
+        let verification = verifications::find(&mut tx, &id_text)
+            .await?
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("verification vanished")))?;
+        tx.commit().await?;
+        Ok(Outcome {
+            verification,
+            cached: false,
+        })
+    })
+}
+
+/// Asks once, and again after a growing pause while the failure is transient.
+async fn ask_with_retries(
+    adapter: &dyn crate::payers::PayerAdapter,
+    inquiry: &Inquiry,
+    attempts: u32,
+    backoff_ms: u64,
+) -> Vec<(Attempt, chrono::DateTime<Utc>, Duration)> {
+    let mut done = Vec::new();
+    let attempts = attempts.max(1);
+    for n in 0..attempts {
+        let started_at = crate::store::now();
+        let clock = Instant::now();
+        let attempt = adapter.inquire(inquiry).await;
+        let transient = attempt.is_transient();
+        done.push((attempt, started_at, clock.elapsed()));
+        if !transient || n + 1 == attempts {
+            break;
+        }
+        let pause = backoff_ms.saturating_mul(1 << n.min(3));
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+    }
+    done
+}
+
+/// Decides the outcome from the answers and failures of every request.
+fn complete(
+    answers: &[(String, EligibilityAnswer)],
+    failures: &[(String, PayerError)],
+    levels: &[LevelOfCare],
+    program: Program,
+) -> Completion {
+    let mut warnings: Vec<String> = failures
+        .iter()
+        .map(|(label, error)| format!("{label}: no answer — {error}"))
+        .collect();
+    if answers.is_empty() {
+        let (kind, detail) = failures
+            .last()
+            .map(|(_, e)| (e.kind().to_string(), e.to_string()))
+            .unwrap_or_else(|| ("request".into(), "no inquiry was sent".into()));
+        return Completion {
+            status: "payer_error".into(),
+            error_kind: Some(kind),
+            error_detail: Some(detail),
+            warnings,
+            ..Completion::default()
+        };
+    }
+    let merged = merge(answers);
+    let has_benefits = !merged.benefits.is_empty();
+    if !has_benefits {
+        if let Some(rejection) = pick_rejection(&merged.rejections) {
+            return Completion {
+                status: "rejected".into(),
+                rejection_code: Some(rejection.code.clone()),
+                rejection_description: Some(rejection.description.clone()),
+                follow_up: rejection.follow_up.clone(),
+                warnings,
+                ..Completion::default()
+            };
+        }
+    }
+    for rejection in &merged.rejections {
+        warnings.push(format!(
+            "the payer rejected part of the inquiry: {} {} ({})",
+            rejection.code, rejection.description, rejection.source
+        ));
+    }
+    let summaries: Vec<LevelSummary> = levels
+        .iter()
+        .map(|level| summarize(&merged, *level, program))
+        .collect();
+    let status = if summaries
+        .iter()
+        .all(|s| s.coverage_status.value == CoverageStatus::Inactive)
+    {
+        "inactive"
+    } else {
+        "verified"
+    };
+    Completion {
+        status: status.into(),
+        summary: serde_json::to_value(&summaries).ok(),
+        warnings,
+        ..Completion::default()
+    }
+}
+
+/// A permanent rejection explains more than a transient one; the first of each kind wins.
+fn pick_rejection(rejections: &[PayerRejection]) -> Option<&PayerRejection> {
+    rejections
+        .iter()
+        .find(|r| !r.is_transient())
+        .or_else(|| rejections.first())
+}
+
+/// One answer from several: rows and rejections side by side, each source prefixed with the
+/// request it came from; plan facts from the first request that had them.
+fn merge(answers: &[(String, EligibilityAnswer)]) -> EligibilityAnswer {
+    let mut merged = EligibilityAnswer::default();
+    for (label, answer) in answers {
+        let prefix = |source: &str| format!("{label}: {source}");
+        if merged.plan_name.is_none() {
+            merged.plan_name = answer.plan_name.clone().map(|mut s| {
+                s.source = prefix(&s.source);
+                s
+            });
+        }
+        if merged.plan_begin.is_none() {
+            merged.plan_begin = answer.plan_begin.clone().map(|mut s| {
+                s.source = prefix(&s.source);
+                s
+            });
+        }
+        if merged.plan_end.is_none() {
+            merged.plan_end = answer.plan_end.clone().map(|mut s| {
+                s.source = prefix(&s.source);
+                s
+            });
+        }
+        merged
+            .benefits
+            .extend(answer.benefits.iter().cloned().map(|mut b| {
+                b.source = prefix(&b.source);
+                b
+            }));
+        merged
+            .rejections
+            .extend(answer.rejections.iter().cloned().map(|mut r| {
+                r.source = prefix(&r.source);
+                r
+            }));
+        for message in &answer.messages {
+            if !merged.messages.contains(message) {
+                merged.messages.push(message.clone());
+            }
+        }
+    }
+    merged
+}
+
+/// When the answer names another entity that administers behavioral health and the clinic has
+/// that payer (by EDI id) with a connection, verifies again against it and links the two.
+async fn follow_carve_out(
+    state: &AppState,
+    user_id: &str,
+    request: &Request,
+    verification_id: &str,
+    payer: &Payer,
+    completion: &Completion,
+) -> Result<(), ApiError> {
+    let Some(summary) = &completion.summary else {
+        return Ok(());
+    };
+    let identifiers: Vec<String> = summary
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|level| {
+            level["carve_out"]["identifier"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    let db: &Db = &state.db;
+    for identifier in identifiers {
+        let mut tx = db.begin_read().await?;
+        let target = payers::find_by_edi_id(&mut tx, &identifier).await?;
+        tx.commit().await?;
+        let Some(target) = target.filter(|t| t.id != payer.id && t.data.connection.is_some())
+        else {
+            continue;
+        };
+        let follow = Request {
+            force: true,
+            ..request.clone()
+        };
+        let outcome = run(
+            state,
+            user_id,
+            &follow,
+            Some((verification_id.to_string(), target)),
+        )
+        .await?;
+        let mut tx = db.begin().await?;
+        verifications::link_carve_out(&mut tx, verification_id, &outcome.verification.id).await?;
+        tx.commit().await?;
+        break;
+    }
+    Ok(())
+}

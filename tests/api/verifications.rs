@@ -1,0 +1,156 @@
+//! Benefits verification through the API.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{client_body, coverage_body, spawn_app, TestApp};
+use crate::organization::organization_body;
+
+/// The clinic, a payer reached at `endpoint` over `protocol`, a client and its coverage.
+pub async fn set_up(
+    app: &TestApp,
+    protocol: &str,
+    endpoint: &str,
+    member_id: &str,
+) -> (String, String, String) {
+    app.call(reqwest::Method::PUT, "/api/v1/organization")
+        .token(&app.admin)
+        .json(organization_body())
+        .expect(200)
+        .await;
+    let edi = format!("P{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let payer = app
+        .post("/api/v1/payers")
+        .token(&app.admin)
+        .json(json!({
+            "name": "Mock Health Plan",
+            "payer_id": edi,
+            "connection": {"protocol": protocol, "endpoint_url": endpoint, "timeout_seconds": 5}
+        }))
+        .expect(201)
+        .await
+        .body;
+    let client = app.create_client(client_body()).await;
+    let client_id = client["id"].as_str().unwrap().to_string();
+    let payer_id = payer["id"].as_str().unwrap().to_string();
+    let mut coverage = coverage_body(&payer_id);
+    coverage["member_id"] = json!(member_id);
+    let coverage = app
+        .post(&format!("/api/v1/clients/{client_id}/coverages"))
+        .token(&app.admissions)
+        .json(coverage)
+        .expect(201)
+        .await
+        .body;
+    (
+        client_id,
+        coverage["id"].as_str().unwrap().to_string(),
+        payer_id,
+    )
+}
+
+pub async fn verify(
+    app: &TestApp,
+    client_id: &str,
+    coverage_id: &str,
+    levels: Value,
+    status: u16,
+) -> Value {
+    app.post("/api/v1/verifications")
+        .token(&app.admissions)
+        .json(json!({
+            "client_id": client_id,
+            "coverage_id": coverage_id,
+            "levels_of_care": levels,
+            "program": "mental_health",
+            "service_date": "2026-11-23"
+        }))
+        .expect(status)
+        .await
+        .body
+}
+
+#[tokio::test]
+async fn an_unreachable_payer_is_a_stored_payer_error_with_every_attempt() {
+    let app = spawn_app().await;
+    // Nothing listens on port 9 of loopback: every connection is refused.
+    let (client_id, coverage_id, _) =
+        set_up(&app, "x12", "http://127.0.0.1:9/x12", "W123456789").await;
+    let made = verify(&app, &client_id, &coverage_id, json!(["PHP"]), 201).await;
+    assert_eq!(made["status"], "payer_error");
+    assert_eq!(made["error"]["kind"], "connect");
+    assert_eq!(made["levels"], json!([]));
+    assert_eq!(made["cached"], false);
+    let id = made["id"].as_str().unwrap();
+
+    let read = app
+        .get(&format!("/api/v1/verifications/{id}"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    let exchanges = read["exchanges"].as_array().unwrap();
+    // 30, BB, A7, MH — one request each — three attempts each (transient failures retry).
+    assert_eq!(exchanges.len(), 12);
+    assert!(exchanges.iter().all(|e| e["error_kind"] == "connect"));
+    assert!(exchanges[0]["request"]
+        .as_str()
+        .unwrap()
+        .starts_with("ISA*"));
+    // Admissions sees the summary, not the raw exchanges.
+    let plain = app
+        .get(&format!("/api/v1/verifications/{id}"))
+        .token(&app.admissions)
+        .expect(200)
+        .await
+        .body;
+    assert!(plain.get("exchanges").is_none());
+
+    // A failed verification is never served from the cache.
+    let again = verify(&app, &client_id, &coverage_id, json!(["PHP"]), 201).await;
+    assert_ne!(again["id"], made["id"]);
+    let list = app
+        .get(&format!("/api/v1/clients/{client_id}/verifications"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(list["total"], 2);
+}
+
+#[tokio::test]
+async fn a_verification_needs_a_connected_payer_and_the_clinic() {
+    let app = spawn_app().await;
+    let client = app.create_client(client_body()).await;
+    let client_id = client["id"].as_str().unwrap();
+    let payer = app.create_payer().await;
+    let coverage = app
+        .create_coverage(client_id, payer["id"].as_str().unwrap())
+        .await;
+    let coverage_id = coverage["id"].as_str().unwrap();
+    let reply = app
+        .post("/api/v1/verifications")
+        .token(&app.admissions)
+        .json(json!({"client_id": client_id, "coverage_id": coverage_id, "levels_of_care": ["IOP"], "program": "mental_health"}))
+        .expect(422)
+        .await;
+    assert_eq!(reply.error_fields(), ["coverage_id"]);
+
+    let reply = app
+        .post("/api/v1/verifications")
+        .token(&app.admissions)
+        .json(json!({"client_id": client_id, "coverage_id": coverage_id, "levels_of_care": ["IOP", "IOP", "RTC"], "program": "psych"}))
+        .expect(422)
+        .await;
+    assert_eq!(reply.error_fields(), ["levels_of_care", "program"]);
+    let other = "0194f1d2-6a4e-7c1b-9a53-2d2f5c9e8a10";
+    app.post("/api/v1/verifications")
+        .token(&app.admissions)
+        .json(json!({"client_id": client_id, "coverage_id": other, "levels_of_care": ["IOP"], "program": "mental_health"}))
+        .expect(404)
+        .await;
+    app.post("/api/v1/verifications")
+        .token(&app.billing)
+        .json(json!({}))
+        .expect(403)
+        .await;
+}
