@@ -209,10 +209,48 @@ fn non_empty(raw: String) -> Result<String, String> {
 impl CredentialsInput {
     fn parse(self) -> Result<Credentials, Invalid> {
         let mut fields = Fields::new();
+        let kind = fields.required("kind", self.kind.clone(), Ok);
+        // The fields each kind uses; any other one sent is refused rather than silently kept.
+        let used: &[&str] = match kind.as_deref() {
+            Some("none") => &[],
+            Some("basic") => &["username", "password"],
+            Some("bearer") => &["token"],
+            Some("oauth2_client_credentials") => {
+                &["token_url", "client_id", "client_secret", "scope"]
+            }
+            Some(_) => {
+                fields.push(
+                    "kind",
+                    "must be none, basic, bearer or oauth2_client_credentials",
+                );
+                return Err(fields
+                    .finish()
+                    .err()
+                    .unwrap_or_else(|| Invalid::one("kind", "is not valid")));
+            }
+            None => {
+                return Err(fields
+                    .finish()
+                    .err()
+                    .unwrap_or_else(|| Invalid::one("kind", "is required")))
+            }
+        };
+        let sent = [
+            ("username", self.username.is_some()),
+            ("password", self.password.is_some()),
+            ("token", self.token.is_some()),
+            ("token_url", self.token_url.is_some()),
+            ("client_id", self.client_id.is_some()),
+            ("client_secret", self.client_secret.is_some()),
+            ("scope", self.scope.is_some()),
+        ];
+        for (name, present) in sent {
+            if present && !used.contains(&name) {
+                fields.push(name, "does not apply to this kind of credentials");
+            }
+        }
         let secret = |raw: String| non_empty(raw).map(SecretString::from);
-        let kind = fields.required("kind", self.kind, Ok);
         let credentials = match kind.as_deref() {
-            Some("none") => Some(Credentials::None),
             Some("basic") => {
                 let username = fields.required("username", self.username, non_empty);
                 let password = fields.required("password", self.password, secret);
@@ -240,14 +278,7 @@ impl CredentialsInput {
                     _ => None,
                 }
             }
-            Some(_) => {
-                fields.push(
-                    "kind",
-                    "must be none, basic, bearer or oauth2_client_credentials",
-                );
-                None
-            }
-            None => None,
+            _ => Some(Credentials::None),
         };
         fields.finish()?;
         credentials.ok_or_else(|| Invalid::one("kind", "is not valid"))
