@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod mock_payer;
 pub mod payers;
 pub mod routes;
 pub mod startup;

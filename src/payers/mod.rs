@@ -4,7 +4,11 @@
 //! Wire formats are private to their adapter. What leaves this module is an [`Attempt`]: what
 //! was sent, what came back (raw, for the record), and either the answer or a [`PayerError`].
 
+pub mod fhir_wire;
+pub mod json_http;
+pub mod json_wire;
 pub mod transport;
+pub mod wire;
 pub mod x12;
 pub mod x12_map;
 
@@ -104,21 +108,15 @@ pub trait PayerAdapter: Send + Sync {
 pub fn adapter(connection: &Connection, transport: &Transport) -> Box<dyn PayerAdapter> {
     match connection.protocol {
         Protocol::X12 => Box::new(x12::X12Adapter::new(connection.clone(), transport.clone())),
-        Protocol::Json | Protocol::Fhir => Box::new(Unsupported(connection.protocol)),
-    }
-}
-
-/// A protocol this build cannot speak yet: every inquiry ends as a stored payer error.
-struct Unsupported(Protocol);
-
-impl PayerAdapter for Unsupported {
-    fn inquire<'a>(&'a self, _inquiry: &'a Inquiry) -> BoxFuture<'a, Attempt> {
-        let protocol = self.0.as_str();
-        Box::pin(async move {
-            Attempt::failed(
-                String::new(),
-                PayerError::Request(format!("the {protocol} protocol is not available yet")),
-            )
-        })
+        Protocol::Json => Box::new(json_http::JsonAdapter::new(
+            connection.clone(),
+            transport.clone(),
+            json_http::Flavor::Clearinghouse,
+        )),
+        Protocol::Fhir => Box::new(json_http::JsonAdapter::new(
+            connection.clone(),
+            transport.clone(),
+            json_http::Flavor::Fhir,
+        )),
     }
 }

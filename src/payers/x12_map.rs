@@ -67,7 +67,7 @@ pub fn answer(response: &Response271) -> EligibilityAnswer {
     plan_dates(member, &loop_id.replace("2110", "2100"), &mut answer);
     for (index, eb) in member.benefits.iter().enumerate() {
         let source = format!("271 {loop_id} EB #{}", index + 1);
-        let mut entry = BenefitEntry::new(source.clone(), BenefitKind::from_code(&eb.info_code));
+        let mut entry = BenefitEntry::new(source, BenefitKind::from_code(&eb.info_code));
         entry.coverage_level = eb.coverage_level.clone();
         entry.service_types = eb.service_types.clone();
         entry.plan_description = eb.plan_description.clone();
@@ -104,17 +104,7 @@ pub fn answer(response: &Response271) -> EligibilityAnswer {
                     .map(|n| n.number.clone()),
             })
             .collect();
-        answer
-            .rejections
-            .extend(
-                eb.rejections
-                    .iter()
-                    .filter_map(rejection)
-                    .map(|r| PayerRejection {
-                        source: format!("{source} AAA"),
-                        ..r
-                    }),
-            );
+        // Benefit-level AAAs (2110C/D) are already in `response.rejections()` above.
         answer.benefits.push(entry);
     }
     answer

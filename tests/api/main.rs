@@ -13,6 +13,7 @@ mod errors;
 mod logs;
 mod organization;
 mod payers;
+mod scenarios;
 mod store;
 mod users;
 mod verifications;

@@ -1,0 +1,353 @@
+//! What was asked: the parts of an incoming 270, JSON or FHIR request the mock needs to find
+//! the scenario (the member id) and to echo back (trace, names, payer, provider), read the way a
+//! payer reads them. Every reader is total: a malformed request is an `Err` with a fixed reason.
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use crate::payers::fhir_wire::STC_SYSTEM;
+use crate::x12::values::parse_d8;
+use crate::x12::{Interchange, Segment};
+
+/// One person named in a request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Person {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    /// X12 DMG03 form: `F`, `M` or `U`.
+    pub gender: Option<String>,
+}
+
+/// The inquiry as the payer read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asked {
+    /// TRN02 (X12), `controlNumber` (JSON), `identifier` (FHIR): echoed in the answer.
+    pub trace: String,
+    /// TRN03, echoed in `TRN*2`.
+    pub trace_originator: Option<String>,
+    /// BHT03 of the 270, echoed in the 271's BHT03.
+    pub reference: Option<String>,
+    pub payer_name: Option<String>,
+    pub payer_id: Option<String>,
+    pub provider_name: Option<String>,
+    pub provider_npi: Option<String>,
+    /// 2100C NM109, `subscriber.memberId`, `Coverage.subscriberId`.
+    pub member_id: String,
+    pub subscriber: Person,
+    /// The patient when not the subscriber (2000D).
+    pub dependent: Option<Person>,
+    pub service_types: Vec<String>,
+    pub service_date: Option<NaiveDate>,
+}
+
+impl Asked {
+    /// A plain inquiry for `member_id`, used to check that scenarios render.
+    pub fn example(member_id: &str) -> Asked {
+        Asked {
+            trace: "MOCK-TRACE-1".into(),
+            trace_originator: Some("1234567890".into()),
+            reference: Some("MOCK-REF-1".into()),
+            payer_name: Some("MOCK HEALTH PLAN".into()),
+            payer_id: Some("MOCKPAYER".into()),
+            provider_name: Some("SUNRISE BEHAVIORAL HEALTH".into()),
+            provider_npi: Some("1234567893".into()),
+            member_id: member_id.to_string(),
+            subscriber: Person {
+                first_name: Some("JANE".into()),
+                last_name: Some("DOE".into()),
+                birth_date: NaiveDate::from_ymd_opt(1985, 3, 12),
+                gender: Some("F".into()),
+            },
+            dependent: None,
+            service_types: vec!["30".into()],
+            service_date: NaiveDate::from_ymd_opt(2026, 11, 23),
+        }
+    }
+
+    /// The patient: the dependent when there is one, else the subscriber.
+    pub fn patient(&self) -> &Person {
+        self.dependent.as_ref().unwrap_or(&self.subscriber)
+    }
+}
+
+/// Reads a 270 (005010X279A1) that has already passed the envelope checks.
+pub fn from_270(interchange: &Interchange) -> Result<Asked, &'static str> {
+    let mut groups = interchange.groups.iter();
+    let set = match (groups.next(), groups.next()) {
+        (Some(group), None) => match group.transaction_sets.as_slice() {
+            [set] => set,
+            _ => return Err("the 270 must hold exactly one transaction set"),
+        },
+        _ => return Err("the 270 must hold exactly one functional group"),
+    };
+    if set.id != "270" {
+        return Err("the payload is not a 270");
+    }
+    let mut asked = Asked {
+        trace: String::new(),
+        trace_originator: None,
+        reference: None,
+        payer_name: None,
+        payer_id: None,
+        provider_name: None,
+        provider_npi: None,
+        member_id: String::new(),
+        subscriber: Person::default(),
+        dependent: None,
+        service_types: Vec::new(),
+        service_date: None,
+    };
+    // HL03 of the current level: 20 source, 21 receiver, 22 subscriber, 23 dependent.
+    let mut level = "";
+    for seg in &set.segments {
+        let v = |n: usize| value(seg, n);
+        match seg.id() {
+            "BHT" => asked.reference = v(3),
+            "HL" => {
+                level = match seg.value(3) {
+                    Some("20") => "20",
+                    Some("21") => "21",
+                    Some("22") => "22",
+                    Some("23") => {
+                        asked.dependent = Some(Person::default());
+                        "23"
+                    }
+                    _ => return Err("HL03 must be 20, 21, 22 or 23"),
+                }
+            }
+            "NM1" => match (level, seg.value(1)) {
+                ("20", _) => {
+                    asked.payer_name = v(3);
+                    asked.payer_id = v(9);
+                }
+                ("21", _) => {
+                    asked.provider_name = v(3);
+                    asked.provider_npi = (seg.value(8) == Some("XX")).then(|| v(9)).flatten();
+                }
+                ("22", Some("IL")) => {
+                    asked.member_id = v(9).unwrap_or_default();
+                    asked.subscriber.last_name = v(3);
+                    asked.subscriber.first_name = v(4);
+                }
+                ("23", Some("03")) => {
+                    if let Some(dependent) = asked.dependent.as_mut() {
+                        dependent.last_name = v(3);
+                        dependent.first_name = v(4);
+                    }
+                }
+                _ => return Err("NM1 in an unexpected loop"),
+            },
+            "TRN" => {
+                asked.trace = v(2).unwrap_or_default();
+                asked.trace_originator = v(3);
+            }
+            "DMG" => {
+                let person = match (level, asked.dependent.as_mut()) {
+                    ("23", Some(dependent)) => dependent,
+                    _ => &mut asked.subscriber,
+                };
+                person.birth_date = match v(2) {
+                    Some(date) => Some(parse_d8(&date).map_err(|_| "DMG02 is not a date")?),
+                    None => None,
+                };
+                person.gender = v(3);
+            }
+            "DTP" if seg.value(1) == Some("291") => {
+                // D8, or the first date of an RD8 range.
+                let text = v(3).unwrap_or_default();
+                let first = text.split('-').next().unwrap_or_default();
+                asked.service_date = Some(parse_d8(first).map_err(|_| "DTP*291 is not a date")?);
+            }
+            "EQ" => {
+                // EQ01 repeats service type codes (`30^MH^BB`); one EQ per code is also legal.
+                let codes = seg
+                    .element(1)
+                    .map(|e| e.repetitions().to_vec())
+                    .unwrap_or_default();
+                asked.service_types.extend(
+                    codes
+                        .into_iter()
+                        .filter_map(|r| r.into_iter().next())
+                        .filter(|c| !c.is_empty()),
+                );
+            }
+            _ => {}
+        }
+    }
+    if asked.member_id.is_empty() {
+        return Err("the 270 names no subscriber member id (2100C NM109)");
+    }
+    if asked.trace.is_empty() {
+        return Err("the 270 carries no trace number (TRN)");
+    }
+    Ok(asked)
+}
+
+fn value(seg: &Segment, n: usize) -> Option<String> {
+    seg.value(n)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// Reads the JSON clearinghouse request (`payers::json_wire::request`'s shape).
+pub fn from_json(body: &[u8]) -> Result<Asked, &'static str> {
+    let json: Value = serde_json::from_slice(body).map_err(|_| "the body is not JSON")?;
+    let subscriber = json.get("subscriber").ok_or("subscriber is missing")?;
+    let member_id = str_at(subscriber, "memberId").ok_or("subscriber.memberId is missing")?;
+    let person = |p: &Value| -> Result<Person, &'static str> {
+        Ok(Person {
+            first_name: str_at(p, "firstName"),
+            last_name: str_at(p, "lastName"),
+            birth_date: str_at(p, "dateOfBirth")
+                .map(|d| parse_d8(&d).map_err(|_| "dateOfBirth must be CCYYMMDD"))
+                .transpose()?,
+            gender: str_at(p, "gender"),
+        })
+    };
+    let dependent = json
+        .get("dependents")
+        .and_then(Value::as_array)
+        .and_then(|d| d.first())
+        .map(person)
+        .transpose()?;
+    let encounter = json.get("encounter");
+    Ok(Asked {
+        trace: str_at(&json, "controlNumber").ok_or("controlNumber is missing")?,
+        trace_originator: None,
+        reference: None,
+        payer_name: None,
+        payer_id: str_at(&json, "tradingPartnerServiceId"),
+        provider_name: json
+            .get("provider")
+            .and_then(|p| str_at(p, "organizationName")),
+        provider_npi: json.get("provider").and_then(|p| str_at(p, "npi")),
+        member_id,
+        subscriber: person(subscriber)?,
+        dependent,
+        service_types: encounter
+            .and_then(|e| e.get("serviceTypeCodes"))
+            .and_then(Value::as_array)
+            .map(|codes| {
+                codes
+                    .iter()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        service_date: encounter
+            .and_then(|e| str_at(e, "dateOfService"))
+            .map(|d| parse_d8(&d).map_err(|_| "dateOfService must be CCYYMMDD"))
+            .transpose()?,
+    })
+}
+
+/// Reads a FHIR `CoverageEligibilityRequest` (`payers::fhir_wire::request`'s shape): the member
+/// id is the contained `Coverage.subscriberId`.
+pub fn from_fhir(body: &[u8]) -> Result<Asked, &'static str> {
+    let json: Value = serde_json::from_slice(body).map_err(|_| "the body is not JSON")?;
+    if json.get("resourceType").and_then(Value::as_str) != Some("CoverageEligibilityRequest") {
+        return Err("the body is not a CoverageEligibilityRequest");
+    }
+    let contained = json
+        .get("contained")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let resolve = |reference: Option<&Value>| -> Option<&Value> {
+        let id = reference?.get("reference")?.as_str()?.strip_prefix('#')?;
+        contained
+            .iter()
+            .find(|r| r.get("id").and_then(Value::as_str) == Some(id))
+    };
+    let coverage = contained
+        .iter()
+        .find(|r| r.get("resourceType").and_then(Value::as_str) == Some("Coverage"))
+        .ok_or("no contained Coverage")?;
+    let member_id = str_at(coverage, "subscriberId").ok_or("Coverage.subscriberId is missing")?;
+    let patient_ref = json.get("patient").and_then(|p| p.get("reference"));
+    let subscriber_ref = coverage.get("subscriber").and_then(|s| s.get("reference"));
+    let patient = resolve(json.get("patient"))
+        .map(fhir_person)
+        .unwrap_or_default();
+    let (subscriber, dependent) = match (patient_ref, subscriber_ref) {
+        (Some(p), Some(s)) if p != s => (
+            resolve(coverage.get("subscriber"))
+                .map(fhir_person)
+                .unwrap_or_default(),
+            Some(patient),
+        ),
+        _ => (patient, None),
+    };
+    let insurer = resolve(json.get("insurer"));
+    let provider = resolve(json.get("provider"));
+    let identifier_value = |r: Option<&Value>| {
+        r?.get("identifier")?
+            .as_array()?
+            .iter()
+            .find_map(|i| str_at(i, "value"))
+    };
+    let service_types = json
+        .get("item")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|item| item.get("category")?.get("coding")?.as_array())
+        .flatten()
+        .filter(|c| c.get("system").and_then(Value::as_str) == Some(STC_SYSTEM))
+        .filter_map(|c| str_at(c, "code"))
+        .collect();
+    Ok(Asked {
+        trace: identifier_value(Some(&json)).ok_or("identifier (the trace) is missing")?,
+        trace_originator: None,
+        reference: None,
+        payer_name: insurer.and_then(|i| str_at(i, "name")),
+        payer_id: identifier_value(insurer),
+        provider_name: provider.and_then(|p| str_at(p, "name")),
+        provider_npi: identifier_value(provider),
+        member_id,
+        subscriber,
+        dependent,
+        service_types,
+        service_date: str_at(&json, "servicedDate")
+            .map(|d| {
+                NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| "servicedDate is not a date")
+            })
+            .transpose()?,
+    })
+}
+
+fn fhir_person(patient: &Value) -> Person {
+    let name = patient
+        .get("name")
+        .and_then(Value::as_array)
+        .and_then(|n| n.first());
+    Person {
+        first_name: name
+            .and_then(|n| n.get("given"))
+            .and_then(Value::as_array)
+            .and_then(|g| g.first())
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        last_name: name.and_then(|n| str_at(n, "family")),
+        birth_date: str_at(patient, "birthDate")
+            .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+        gender: match patient.get("gender").and_then(Value::as_str) {
+            Some("female") => Some("F".into()),
+            Some("male") => Some("M".into()),
+            Some(_) => Some("U".into()),
+            None => None,
+        },
+    }
+}
+
+fn str_at(value: &Value, key: &str) -> Option<String> {
+    value
+        .get(key)?
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}

@@ -1,0 +1,149 @@
+//! The mock payer: a payer simulator for tests and the demo, speaking the three protocols perdiem
+//! sends inquiries in, from scenario data keyed by member id.
+//!
+//! | route | protocol |
+//! |---|---|
+//! | `POST /x12` | CAQH CORE connectivity vC2.2.0 multipart envelope around a 270 → 271 |
+//! | `POST /json` | the JSON clearinghouse shape (`payers::json_wire`) |
+//! | `POST /fhir/CoverageEligibilityRequest` | FHIR R4 (`payers::fhir_wire`) |
+//!
+//! Every response carries `X-Mock-Response: true`, so nobody mistakes it for a payer's. The
+//! answer depends only on the member id (an unknown one is "subscriber not found", AAA 75);
+//! all rows are returned whatever service types were asked, as many payers do. A scenario's
+//! fault (latency, HTTP 500, no answer, garbage, truncated) applies on every protocol.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `scenario.rs` | the scenario data and its loading |
+//! | `inquiry.rs` | reading what was asked from a 270, a JSON or a FHIR request |
+//! | `core_envelope.rs` | the CORE multipart envelope, its checks and error codes |
+//! | `render_x12.rs`, `render_json.rs`, `render_fhir.rs` | a scenario as each protocol's answer |
+//! | `server.rs` | routes, faults, request counts |
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use perdiem::mock_payer::{start, Scenarios};
+//! let scenarios = Scenarios::bundled().expect("the bundled scenarios load");
+//! let payer = start(scenarios, "127.0.0.1", 0).await?;
+//! let url = payer.url("/x12");
+//! // … post 270s to `url` …
+//! assert_eq!(payer.requests_for("MOCK-COPAY"), 0);
+//! payer.stop().await;
+//! # Ok(()) }
+//! ```
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
+pub mod core_envelope;
+pub mod inquiry;
+pub mod render_fhir;
+pub mod render_json;
+pub mod render_x12;
+pub mod scenario;
+mod server;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, App, HttpServer};
+use tokio::sync::watch;
+
+pub use scenario::{Fault, FaultKind, Scenario, ScenarioError, Scenarios};
+pub use server::{DEFAULT_LATENCY, NO_ANSWER_FOR};
+
+use server::State;
+
+/// The routes, for [`MockPayer::url`].
+pub const X12_PATH: &str = "/x12";
+pub const JSON_PATH: &str = "/json";
+pub const FHIR_PATH: &str = "/fhir/CoverageEligibilityRequest";
+
+/// A running mock payer. Stop it with [`MockPayer::stop`]; dropped without it, it runs until
+/// the runtime that spawned it ends.
+pub struct MockPayer {
+    /// The port it listens on (the one the OS picked when started with port 0).
+    pub port: u16,
+    host: String,
+    state: Arc<State>,
+    handle: actix_web::dev::ServerHandle,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Starts the mock payer on `host:port` (port 0 picks a free port) and returns once it listens.
+/// Works inside `#[tokio::test]`: the server runs on a spawned task with its own worker thread.
+pub async fn start(scenarios: Scenarios, host: &str, port: u16) -> std::io::Result<MockPayer> {
+    let listener = std::net::TcpListener::bind((host, port))?;
+    let port = listener.local_addr()?.port();
+    let (shutdown, stopping) = watch::channel(false);
+    let state = Arc::new(State::new(scenarios, stopping));
+    let data = web::Data::from(state.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(DefaultHeaders::new().add(("X-Mock-Response", "true")))
+            .route(X12_PATH, web::post().to(server::x12))
+            .route(JSON_PATH, web::post().to(server::json_route))
+            .route(FHIR_PATH, web::post().to(server::fhir_route))
+    })
+    // One worker is plenty for tests and leaves the CPU to the code under test.
+    .workers(1)
+    // The owner stops it (`stop`, or the binary's signal handling), not actix's own handlers.
+    .disable_signals()
+    .shutdown_timeout(5)
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    Ok(MockPayer {
+        port,
+        host: host.to_string(),
+        state,
+        handle,
+        shutdown,
+        task,
+    })
+}
+
+impl MockPayer {
+    /// The URL of `path` (e.g. [`X12_PATH`]) on this server.
+    pub fn url(&self, path: &str) -> String {
+        let host = match self.host.as_str() {
+            "0.0.0.0" => "127.0.0.1".to_string(),
+            "::" => "[::1]".to_string(),
+            h if h.contains(':') => format!("[{h}]"),
+            h => h.to_string(),
+        };
+        format!("http://{host}:{}{path}", self.port)
+    }
+
+    /// How many requests named `member_id`, on all protocols together (envelope errors and
+    /// unreadable requests name nobody and are not counted).
+    pub fn requests_for(&self, member_id: &str) -> usize {
+        let counts = self
+            .state
+            .counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        counts.get(member_id).copied().unwrap_or(0)
+    }
+
+    /// Stops the server: requests held by the `timeout` fault end at once, others finish.
+    pub async fn stop(self) {
+        // Ignored error: no receiver left means no request is waiting.
+        let _ = self.shutdown.send(true);
+        self.handle.stop(true).await;
+        let _ = self.task.await;
+    }
+}

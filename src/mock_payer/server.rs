@@ -1,0 +1,326 @@
+//! The HTTP side: one actix-web app serving the three protocols, applying each scenario's
+//! fault, and counting requests per member id.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use actix_web::http::header::{ContentType, CONTENT_TYPE};
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde_json::json;
+use tokio::sync::watch;
+
+use super::core_envelope::{
+    self, EnvelopeError, CORE_RULE_VERSION, PAYLOAD_TYPE_271, PAYLOAD_TYPE_ERROR, PROCESSING_MODE,
+    SUCCESS,
+};
+use super::inquiry::{self, Asked};
+use super::render_fhir::render_fhir;
+use super::render_json::render_json;
+use super::render_x12::render_271;
+use super::scenario::{FaultKind, Scenario, Scenarios};
+use crate::x12::{ControlNumbers, Envelope, Interchange, PartyId};
+
+/// How long the `timeout` fault holds a request: longer than any sane client timeout (CORE
+/// asks clients to wait 60 s at most). The server's shutdown ends it early.
+pub const NO_ANSWER_FOR: Duration = Duration::from_secs(120);
+/// The `latency` fault's wait when the scenario names none.
+pub const DEFAULT_LATENCY: Duration = Duration::from_millis(300);
+
+/// What every request handler shares.
+pub(crate) struct State {
+    pub(crate) scenarios: Scenarios,
+    pub(crate) counts: Mutex<HashMap<String, usize>>,
+    control: AtomicU32,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl State {
+    pub(crate) fn new(scenarios: Scenarios, shutdown: watch::Receiver<bool>) -> State {
+        State {
+            scenarios,
+            counts: Mutex::new(HashMap::new()),
+            control: AtomicU32::new(0),
+            shutdown,
+        }
+    }
+
+    /// Counts the request and returns the answer for the member.
+    fn record(&self, member_id: &str) -> Scenario {
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *counts.entry(member_id.to_string()).or_insert(0) += 1;
+        self.scenarios.answer_for(member_id)
+    }
+
+    /// ISA13/GS06/ST02 of the next 271: 1, 2, 3, … wrapping within 9 digits.
+    fn next_control_number(&self) -> u32 {
+        self.control.fetch_add(1, Ordering::Relaxed) % 999_999_999 + 1
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Protocol {
+    X12,
+    Json,
+    Fhir,
+}
+
+impl Protocol {
+    fn content_type(self) -> &'static str {
+        match self {
+            // The real boundary is unknown to a client reading garbage; any will do.
+            Protocol::X12 => "multipart/form-data; boundary=mock-payer-garbage",
+            Protocol::Json => "application/json",
+            Protocol::Fhir => "application/fhir+json",
+        }
+    }
+}
+
+/// Applies the scenario's fault before the answer: waits (latency), or answers instead of the
+/// payer (HTTP 500, garbage, or nothing until the timeout or shutdown). `None`: go on and
+/// answer (a truncated answer is cut after rendering).
+async fn fault(state: &State, scenario: &Scenario, protocol: Protocol) -> Option<HttpResponse> {
+    let fault = scenario.fault?;
+    match fault.kind {
+        FaultKind::Latency => {
+            let wait = fault
+                .latency_ms
+                .map_or(DEFAULT_LATENCY, Duration::from_millis);
+            tokio::time::sleep(wait).await;
+            None
+        }
+        FaultKind::Http500 => Some(
+            HttpResponse::InternalServerError()
+                .content_type(ContentType::plaintext())
+                .body("mock payer: internal server error"),
+        ),
+        FaultKind::Timeout => {
+            let mut shutdown = state.shutdown.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(NO_ANSWER_FOR) => {}
+                // Either the flag is raised or the sender is gone: the server is stopping.
+                _ = shutdown.wait_for(|stopping| *stopping) => {}
+            }
+            Some(
+                HttpResponse::ServiceUnavailable()
+                    .content_type(ContentType::plaintext())
+                    .body("mock payer: no answer"),
+            )
+        }
+        FaultKind::Garbage => Some(
+            HttpResponse::Ok()
+                .insert_header((CONTENT_TYPE, protocol.content_type()))
+                .body(&b"\x00\x1b\xff\xfe<html><body>Gateway says: \x80\x81 }{ ISA*"[..]),
+        ),
+        FaultKind::Truncated => None,
+    }
+}
+
+fn truncated(scenario: &Scenario) -> bool {
+    scenario.fault.map(|f| f.kind) == Some(FaultKind::Truncated)
+}
+
+/// Cuts `bytes` about halfway, never right after a segment terminator (so a 271 ends in the
+/// middle of a segment).
+fn cut(bytes: &[u8], terminator: Option<u8>) -> Vec<u8> {
+    let mut at = bytes.len() / 2;
+    while at > 0 && at < bytes.len() && terminator.is_some_and(|t| bytes.get(at - 1) == Some(&t)) {
+        at += 1;
+    }
+    bytes.get(..at).unwrap_or_default().to_vec()
+}
+
+/// `POST /x12`: a CORE multipart 270 in, a CORE multipart 271 out.
+pub(crate) async fn x12(
+    state: web::Data<State>,
+    request: HttpRequest,
+    body: Bytes,
+) -> HttpResponse {
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let Ok(fields) = core_envelope::read_form(&content_type, body).await else {
+        return HttpResponse::BadRequest()
+            .content_type(ContentType::plaintext())
+            .body("expected a CORE multipart/form-data envelope");
+    };
+    let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
+    let envelope_error = |error: EnvelopeError| {
+        let message = error.message();
+        core_response(&[
+            ("PayloadType", PAYLOAD_TYPE_ERROR),
+            ("ProcessingMode", PROCESSING_MODE),
+            ("PayloadID", field("PayloadID")),
+            ("TimeStamp", &now()),
+            ("SenderID", field("ReceiverID")),
+            ("ReceiverID", field("SenderID")),
+            ("CORERuleVersion", CORE_RULE_VERSION),
+            ("ErrorCode", error.code()),
+            ("ErrorMessage", &message),
+        ])
+    };
+    let core = match core_envelope::check(&fields) {
+        Ok(core) => core,
+        Err(error) => return envelope_error(error),
+    };
+    let interchange = match Interchange::parse(core.payload.as_bytes()) {
+        Ok(interchange) => interchange,
+        Err(_) => {
+            return envelope_error(EnvelopeError::PayloadIllegal(
+                "not a readable X12 interchange",
+            ))
+        }
+    };
+    let asked = match inquiry::from_270(&interchange) {
+        Ok(asked) => asked,
+        Err(reason) => return envelope_error(EnvelopeError::PayloadIllegal(reason)),
+    };
+    let scenario = state.record(&asked.member_id);
+    if let Some(response) = fault(&state, &scenario, Protocol::X12).await {
+        return response;
+    }
+    let envelope = reply_envelope(&interchange, state.next_control_number());
+    let Ok(x12) = render_271(&scenario, &asked, &envelope) else {
+        return HttpResponse::InternalServerError()
+            .content_type(ContentType::plaintext())
+            .body("mock payer: the scenario cannot be written as a 271");
+    };
+    let payload = if truncated(&scenario) {
+        let terminator = u8::try_from(interchange.delimiters.segment()).ok();
+        let cut_bytes = cut(x12.as_bytes(), terminator);
+        String::from_utf8_lossy(&cut_bytes).into_owned()
+    } else {
+        x12
+    };
+    core_response(&[
+        ("PayloadType", PAYLOAD_TYPE_271),
+        ("ProcessingMode", PROCESSING_MODE),
+        ("PayloadID", &core.payload_id),
+        ("TimeStamp", &now()),
+        // The payer answers: the roles swap.
+        ("SenderID", &core.receiver_id),
+        ("ReceiverID", &core.sender_id),
+        ("CORERuleVersion", CORE_RULE_VERSION),
+        ("ErrorCode", SUCCESS),
+        ("ErrorMessage", ""),
+        ("Payload", &payload),
+    ])
+}
+
+fn core_response(fields: &[(&str, &str)]) -> HttpResponse {
+    let (content_type, body) = core_envelope::form_body(fields);
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, content_type))
+        .body(body)
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The 271's ISA/GS: the 270's parties swapped, its delimiters and usage indicator kept.
+fn reply_envelope(inquiry: &Interchange, control: u32) -> Envelope {
+    let header = &inquiry.header;
+    let group = inquiry.groups.first().map(|g| &g.header);
+    Envelope {
+        sender: PartyId {
+            qualifier: header.receiver_qualifier.clone(),
+            id: header.receiver_id.clone(),
+        },
+        receiver: PartyId {
+            qualifier: header.sender_qualifier.clone(),
+            id: header.sender_id.clone(),
+        },
+        application_sender: group.map(|g| g.application_receiver.clone()),
+        application_receiver: group.map(|g| g.application_sender.clone()),
+        usage: header.usage,
+        ack_requested: false,
+        control_numbers: ControlNumbers {
+            interchange: control,
+            group: control,
+            transaction_set: control,
+        },
+        timestamp: Utc::now().naive_utc(),
+        delimiters: inquiry.delimiters,
+    }
+}
+
+/// `POST /json`: the JSON clearinghouse request in, its response out. Rejections are answers
+/// (HTTP 200 with `errors[]`); only an unreadable request is a 400.
+pub(crate) async fn json_route(state: web::Data<State>, body: Bytes) -> HttpResponse {
+    let asked = match inquiry::from_json(&body) {
+        Ok(asked) => asked,
+        Err(reason) => {
+            return HttpResponse::BadRequest().json(json!({
+                "errors": [{"code": "400", "description": reason}]
+            }))
+        }
+    };
+    answer_json(&state, asked, Protocol::Json).await
+}
+
+/// `POST /fhir/CoverageEligibilityRequest`: a FHIR request in, a `CoverageEligibilityResponse`
+/// out; rejections are `outcome: error` with `error[]`, an unreadable request a 400
+/// `OperationOutcome`.
+pub(crate) async fn fhir_route(state: web::Data<State>, body: Bytes) -> HttpResponse {
+    let asked =
+        match inquiry::from_fhir(&body) {
+            Ok(asked) => asked,
+            Err(reason) => return HttpResponse::BadRequest()
+                .insert_header((CONTENT_TYPE, Protocol::Fhir.content_type()))
+                .body(
+                    json!({
+                        "resourceType": "OperationOutcome",
+                        "issue": [{"severity": "error", "code": "invalid", "diagnostics": reason}]
+                    })
+                    .to_string(),
+                ),
+        };
+    answer_json(&state, asked, Protocol::Fhir).await
+}
+
+async fn answer_json(state: &State, asked: Asked, protocol: Protocol) -> HttpResponse {
+    let scenario = state.record(&asked.member_id);
+    if let Some(response) = fault(state, &scenario, protocol).await {
+        return response;
+    }
+    let body = match protocol {
+        Protocol::Fhir => render_fhir(&scenario, &asked, Utc::now()),
+        Protocol::Json | Protocol::X12 => serde_json::to_vec(&render_json(&scenario, &asked)),
+    };
+    let Ok(body) = body else {
+        return HttpResponse::InternalServerError()
+            .content_type(ContentType::plaintext())
+            .body("mock payer: the answer cannot be written");
+    };
+    let body = if truncated(&scenario) {
+        cut(&body, None)
+    } else {
+        body
+    };
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, protocol.content_type()))
+        .body(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn cut_never_ends_on_a_terminator() {
+        assert_eq!(cut(b"AB~CD~", Some(b'~')), b"AB~C");
+        assert_eq!(cut(b"ABCDEF", Some(b'~')), b"ABC");
+        assert_eq!(cut(b"{\"a\":1}", None), b"{\"a");
+        assert_eq!(cut(b"", Some(b'~')), b"");
+    }
+}

@@ -1,0 +1,1165 @@
+//! The mock payer's tests: every scenario rendered in all three protocols, read back by the
+//! readers perdiem uses (`parse_271`, `json_wire`, `fhir_wire`) and summarized; the oracles on
+//! the rendered 271s and FHIR responses; and real HTTP round trips.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use rust_decimal::Decimal;
+
+use super::core_envelope::{self, PAYLOAD_TYPE_270, PAYLOAD_TYPE_271};
+use super::inquiry::{self, Asked};
+use super::render_fhir::render_fhir;
+use super::render_json::render_json;
+use super::render_x12::render_271;
+use super::*;
+use crate::domain::benefits::{summarize, CopayPer, CoverageStatus, LevelSummary, YesNoUnknown};
+use crate::domain::eligibility::{
+    EligibilityAnswer, Inquiry, InquiryPerson, LevelOfCare, Program, Sourced,
+};
+use crate::payers::fhir_wire::tests::fhir_check;
+use crate::payers::{fhir_wire, json_wire, x12_map};
+use crate::x12::{
+    build_270, parse_271, ControlNumbers, DateOrRange, Delimiters, Dependent270, Envelope, Gender,
+    InformationReceiver, InformationSource, Inquiry270, Interchange, PartyId, ServiceTypeLayout,
+    Subscriber270, TraceNumber, Usage,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers: an inquiry in each protocol, and a 271 read into the neutral answer.
+
+fn inquiry(member_id: &str) -> Inquiry {
+    Inquiry {
+        trace: "VOB-7001".into(),
+        control_number: 7001,
+        payer_name: "MOCK HEALTH PLAN".into(),
+        payer_edi_id: "MOCKPAYER".into(),
+        provider_name: "SUNRISE BEHAVIORAL HEALTH".into(),
+        provider_npi: "1234567893".into(),
+        provider_tax_id: "123456789".into(),
+        member_id: member_id.into(),
+        group_number: Some("GRP0042".into()),
+        subscriber: InquiryPerson {
+            first_name: "JANE".into(),
+            last_name: "DOE".into(),
+            date_of_birth: NaiveDate::from_ymd_opt(1985, 3, 12).unwrap(),
+            sex: Some("F".into()),
+        },
+        dependent: None,
+        service_types: vec!["BB".into()],
+        service_date: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+    }
+}
+
+fn person270(p: &InquiryPerson) -> (Option<NaiveDate>, Option<Gender>) {
+    let gender = match p.sex.as_deref() {
+        Some("F") => Some(Gender::Female),
+        Some("M") => Some(Gender::Male),
+        _ => None,
+    };
+    (Some(p.date_of_birth), gender)
+}
+
+fn x12_270(q: &Inquiry) -> String {
+    let (birth_date, gender) = person270(&q.subscriber);
+    build_270(&Inquiry270 {
+        envelope: Envelope {
+            sender: PartyId {
+                qualifier: "ZZ".into(),
+                id: "PERDIEM".into(),
+            },
+            receiver: PartyId {
+                qualifier: "ZZ".into(),
+                id: "MOCKPAYER".into(),
+            },
+            application_sender: None,
+            application_receiver: None,
+            usage: Usage::Test,
+            ack_requested: false,
+            control_numbers: ControlNumbers {
+                interchange: 7001,
+                group: 7001,
+                transaction_set: 1,
+            },
+            timestamp: NaiveDate::from_ymd_opt(2026, 11, 23)
+                .unwrap()
+                .and_hms_opt(10, 30, 0)
+                .unwrap(),
+            delimiters: Delimiters::STANDARD,
+        },
+        reference: q.trace.clone(),
+        source: InformationSource {
+            payer_name: q.payer_name.clone(),
+            payer_id: q.payer_edi_id.clone(),
+        },
+        receiver: InformationReceiver {
+            name: q.provider_name.clone(),
+            npi: q.provider_npi.clone(),
+        },
+        subscriber: Subscriber270 {
+            last_name: q.subscriber.last_name.clone(),
+            first_name: q.subscriber.first_name.clone(),
+            member_id: q.member_id.clone(),
+            birth_date,
+            gender,
+        },
+        dependent: q.dependent.as_ref().map(|d| {
+            let (birth_date, gender) = person270(d);
+            Dependent270 {
+                last_name: d.last_name.clone(),
+                first_name: d.first_name.clone(),
+                birth_date,
+                gender,
+            }
+        }),
+        trace: TraceNumber {
+            reference: q.trace.clone(),
+            originator_id: format!("1{}", q.provider_tax_id),
+        },
+        service_date: Some(DateOrRange::Single(q.service_date)),
+        service_types: q.service_types.clone(),
+        service_type_layout: ServiceTypeLayout::OneEqPerCode,
+    })
+    .unwrap()
+}
+
+fn reply_envelope() -> Envelope {
+    Envelope {
+        sender: PartyId {
+            qualifier: "ZZ".into(),
+            id: "MOCKPAYER".into(),
+        },
+        receiver: PartyId {
+            qualifier: "ZZ".into(),
+            id: "PERDIEM".into(),
+        },
+        application_sender: None,
+        application_receiver: None,
+        usage: Usage::Test,
+        ack_requested: false,
+        control_numbers: ControlNumbers {
+            interchange: 1,
+            group: 1,
+            transaction_set: 1,
+        },
+        timestamp: NaiveDate::from_ymd_opt(2026, 11, 23)
+            .unwrap()
+            .and_hms_opt(10, 30, 5)
+            .unwrap(),
+        delimiters: Delimiters::STANDARD,
+    }
+}
+
+/// What the mock reads from each protocol's request for `q`.
+fn asked_x12(q: &Inquiry) -> Asked {
+    inquiry::from_270(&Interchange::parse(x12_270(q).as_bytes()).unwrap()).unwrap()
+}
+
+fn asked_json(q: &Inquiry) -> Asked {
+    inquiry::from_json(json_wire::request(q).to_string().as_bytes()).unwrap()
+}
+
+fn asked_fhir(q: &Inquiry) -> Asked {
+    inquiry::from_fhir(fhir_wire::request(q, Utc::now()).to_string().as_bytes()).unwrap()
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Wire {
+    X12,
+    Json,
+    Fhir,
+}
+
+const WIRES: [Wire; 3] = [Wire::X12, Wire::Json, Wire::Fhir];
+
+fn created() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 10, 30, 5).unwrap()
+}
+
+/// `scenario` rendered for `q` on `wire` and read back by perdiem's reader for that wire.
+fn round_trip(scenario: &Scenario, q: &Inquiry, wire: Wire) -> EligibilityAnswer {
+    match wire {
+        Wire::X12 => {
+            let text = render_271(scenario, &asked_x12(q), &reply_envelope()).unwrap();
+            x12_map::answer(&parse_271(text.as_bytes()).unwrap())
+        }
+        Wire::Json => {
+            let body = render_json(scenario, &asked_json(q)).to_string();
+            json_wire::parse_response(body.as_bytes()).unwrap()
+        }
+        Wire::Fhir => {
+            let body = render_fhir(scenario, &asked_fhir(q), created()).unwrap();
+            fhir_wire::parse_response(&body).unwrap()
+        }
+    }
+}
+
+fn php(a: &EligibilityAnswer) -> LevelSummary {
+    summarize(a, LevelOfCare::Php, Program::MentalHealth)
+}
+
+fn iop(a: &EligibilityAnswer) -> LevelSummary {
+    summarize(a, LevelOfCare::Iop, Program::MentalHealth)
+}
+
+fn money(m: &Option<Sourced<crate::domain::eligibility::MoneyText>>) -> Option<&str> {
+    m.as_ref().map(|m| m.value.as_str())
+}
+
+fn text<T: Clone>(s: &Option<Sourced<T>>) -> Option<T> {
+    s.as_ref().map(|s| s.value.clone())
+}
+
+fn bundled() -> Scenarios {
+    Scenarios::bundled().unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios as data.
+
+const MEMBER_IDS: [&str; 15] = [
+    "MOCK-COPAY",
+    "MOCK-DEDUCTIBLE",
+    "MOCK-INACTIVE",
+    "MOCK-BADID",
+    "MOCK-NOTFOUND",
+    "MOCK-BUSY",
+    "MOCK-NOPHP",
+    "MOCK-PRIORAUTH",
+    "MOCK-CARVEOUT",
+    "MOCK-OOPMET",
+    "MOCK-SLOW",
+    "MOCK-500",
+    "MOCK-TIMEOUT",
+    "MOCK-GARBAGE",
+    "MOCK-TRUNCATED",
+];
+
+#[test]
+fn the_bundled_scenarios_are_exactly_the_documented_ones() {
+    let scenarios = bundled();
+    let ids: Vec<&str> = scenarios.iter().map(|s| s.member_id.as_str()).collect();
+    let mut expected = MEMBER_IDS.to_vec();
+    expected.sort_unstable();
+    assert_eq!(ids, expected);
+    let from_file = Scenarios::load(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mock-payer/scenarios.json"),
+    )
+    .unwrap();
+    assert_eq!(from_file, scenarios);
+    let faults: BTreeMap<&str, FaultKind> = scenarios
+        .iter()
+        .filter_map(|s| Some((s.member_id.as_str(), s.fault?.kind)))
+        .collect();
+    assert_eq!(
+        faults,
+        BTreeMap::from([
+            ("MOCK-500", FaultKind::Http500),
+            ("MOCK-GARBAGE", FaultKind::Garbage),
+            ("MOCK-SLOW", FaultKind::Latency),
+            ("MOCK-TIMEOUT", FaultKind::Timeout),
+            ("MOCK-TRUNCATED", FaultKind::Truncated),
+        ])
+    );
+}
+
+#[test]
+fn bad_scenario_files_are_refused_with_the_member_id() {
+    let cases = [
+        (
+            r#"{"A": {"member_id": "B", "description": ""}}"#,
+            "keyed as A",
+        ),
+        (
+            r#"{"A": {"member_id": "A", "description": "", "benefits": [{"code": "b", "service_types": ["30"]}]}}"#,
+            "not an X12 code",
+        ),
+        (
+            r#"{"A": {"member_id": "A", "description": "", "benefits": [{"code": "1", "service_types": []}]}}"#,
+            "names no service type",
+        ),
+        (
+            r#"{"A": {"member_id": "A", "description": "", "benefits": [{"code": "1", "service_types": ["30"], "messages": ["50*50"]}]}}"#,
+            "does not render as a 271",
+        ),
+        (
+            r#"{"A": {"member_id": "A", "description": "", "benefits": [{"code": "1", "service_types": ["30"], "network": "X"}]}}"#,
+            "network must be",
+        ),
+        (
+            r#"{"A": {"member_id": "A", "description": "", "benefits": [{"code": "C", "service_types": ["30"], "amount": 1500.5}]}}"#,
+            "not valid",
+        ),
+        (
+            r#"{"A": {"member_id": "A", "description": "", "fault": {"kind": "slow"}}}"#,
+            "not valid",
+        ),
+        (
+            r#"{"A": {"member_id": "A", "description": "", "colour": 1}}"#,
+            "not valid",
+        ),
+    ];
+    for (json, expected) in cases {
+        let error = Scenarios::parse(json).unwrap_err().to_string();
+        assert!(error.contains(expected), "{json}: {error}");
+    }
+    assert!(matches!(
+        Scenarios::load("/nonexistent/scenarios.json"),
+        Err(ScenarioError::Io(_))
+    ));
+}
+
+#[test]
+fn an_unknown_member_is_not_found() {
+    let answer = bundled().answer_for("W000000000");
+    let reject = answer.reject.unwrap();
+    assert_eq!(
+        (reject.code.as_str(), reject.follow_up.as_str()),
+        ("75", "C")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every scenario, every protocol, read back and summarized.
+
+/// What the summaries must show for `member_id`, whatever the protocol.
+fn check_scenario(member_id: &str, wire: Wire, a: &EligibilityAnswer) {
+    let at = format!("{member_id} over {wire:?}");
+    let (p, i) = (php(a), iop(a));
+    let active_plan = |name: &str| {
+        assert_eq!(p.coverage_status.value, CoverageStatus::Active, "{at}");
+        assert_eq!(text(&p.plan_name).as_deref(), Some(name), "{at}");
+        assert_eq!(text(&p.plan_begin).as_deref(), Some("2026-01-01"), "{at}");
+        assert_eq!(text(&p.plan_end).as_deref(), Some("2026-12-31"), "{at}");
+        assert!(a.rejections.is_empty(), "{at}");
+    };
+    let rejected = |code: &str, follow_up: &str| {
+        assert_eq!(a.rejections.len(), 1, "{at}");
+        let r = &a.rejections[0];
+        assert_eq!(
+            (r.code.as_str(), r.follow_up.as_deref()),
+            (code, Some(follow_up)),
+            "{at}"
+        );
+        assert!(a.benefits.is_empty(), "{at}");
+        assert_eq!(p.coverage_status.value, CoverageStatus::Unknown, "{at}");
+    };
+    let copay = |s: &LevelSummary, amount: &str| {
+        let copay = s
+            .in_network
+            .copay
+            .as_ref()
+            .unwrap_or_else(|| panic!("{at}: no copay"));
+        assert_eq!(
+            (copay.amount.as_str(), copay.per),
+            (amount, CopayPer::Day),
+            "{at}"
+        );
+    };
+    match member_id {
+        "MOCK-COPAY" | "MOCK-SLOW" => {
+            active_plan("MOCK GOLD PPO");
+            copay(&p, "100.00");
+            copay(&i, "50.00");
+            assert_eq!(
+                p.service_covered.as_ref().map(|s| s.value),
+                Some(true),
+                "{at}"
+            );
+            if member_id == "MOCK-COPAY" {
+                assert_eq!(
+                    text(&p.out_of_network.coinsurance_percent).as_deref(),
+                    Some("40"),
+                    "{at}"
+                );
+                assert_eq!(
+                    text(&i.out_of_network.coinsurance_percent).as_deref(),
+                    Some("40"),
+                    "{at}"
+                );
+                assert_eq!(p.out_of_network.copay, None, "{at}");
+            }
+        }
+        "MOCK-DEDUCTIBLE" => {
+            active_plan("MOCK SILVER PPO 1500");
+            for s in [&p, &i] {
+                let d = &s.in_network.deductible;
+                assert_eq!(money(&d.individual.total), Some("1500.00"), "{at}");
+                assert_eq!(money(&d.individual.remaining), Some("900.00"), "{at}");
+                assert_eq!(money(&d.individual.met), Some("600.00"), "{at}");
+                assert_eq!(money(&d.family.total), Some("3000.00"), "{at}");
+                assert_eq!(money(&d.family.remaining), Some("2100.00"), "{at}");
+                assert_eq!(money(&d.family.met), Some("900.00"), "{at}");
+                let out = &s.out_of_network.deductible;
+                assert_eq!(money(&out.individual.total), Some("3000.00"), "{at}");
+                assert_eq!(money(&out.individual.remaining), Some("3000.00"), "{at}");
+                assert_eq!(money(&out.family.total), Some("6000.00"), "{at}");
+                let oop = &s.in_network.out_of_pocket;
+                assert_eq!(money(&oop.individual.total), Some("5000.00"), "{at}");
+                assert_eq!(money(&oop.individual.remaining), Some("3850.00"), "{at}");
+                assert_eq!(money(&oop.family.remaining), Some("8200.00"), "{at}");
+                assert_eq!(
+                    text(&s.in_network.coinsurance_percent).as_deref(),
+                    Some("20"),
+                    "{at}"
+                );
+                assert_eq!(
+                    text(&s.out_of_network.coinsurance_percent).as_deref(),
+                    Some("40"),
+                    "{at}"
+                );
+            }
+        }
+        "MOCK-INACTIVE" => {
+            assert_eq!(p.coverage_status.value, CoverageStatus::Inactive, "{at}");
+            assert_eq!(text(&p.plan_end).as_deref(), Some("2025-12-31"), "{at}");
+            assert!(p.messages.iter().any(|m| m.contains("TERMINATED")), "{at}");
+        }
+        "MOCK-BADID" => rejected("72", "C"),
+        "MOCK-NOTFOUND" => rejected("75", "C"),
+        "MOCK-BUSY" => {
+            rejected("42", "R");
+            assert!(a.rejections[0].is_transient(), "{at}");
+        }
+        "MOCK-NOPHP" => {
+            assert_eq!(p.coverage_status.value, CoverageStatus::Active, "{at}");
+            assert_eq!(
+                p.service_covered.as_ref().map(|s| s.value),
+                Some(false),
+                "{at}"
+            );
+            assert_eq!(
+                i.service_covered.as_ref().map(|s| s.value),
+                Some(true),
+                "{at}"
+            );
+            copay(&i, "45.00");
+        }
+        "MOCK-PRIORAUTH" => {
+            active_plan("MOCK GOLD POS");
+            for s in [&p, &i] {
+                assert_eq!(
+                    s.in_network.prior_authorization.value,
+                    YesNoUnknown::Yes,
+                    "{at}"
+                );
+                assert!(
+                    s.messages
+                        .iter()
+                        .any(|m| m == "PRIOR AUTHORIZATION REQUIRED"),
+                    "{at}"
+                );
+            }
+            copay(&p, "100.00");
+            copay(&i, "50.00");
+        }
+        "MOCK-CARVEOUT" => {
+            active_plan("MOCK CHOICE HMO");
+            for s in [&p, &i] {
+                let carve = s
+                    .carve_out
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{at}: no carve-out"));
+                assert_eq!(
+                    carve.name.as_deref(),
+                    Some("OPTUM BEHAVIORAL HEALTH"),
+                    "{at}"
+                );
+                assert_eq!(carve.phone.as_deref(), Some("8005551234"), "{at}");
+                assert_eq!(carve.identifier.as_deref(), Some("87726"), "{at}");
+            }
+        }
+        "MOCK-OOPMET" => {
+            active_plan("MOCK PLATINUM PPO");
+            let oop = &p.in_network.out_of_pocket.individual;
+            assert_eq!(money(&oop.total), Some("4000.00"), "{at}");
+            assert_eq!(money(&oop.remaining), Some("0.00"), "{at}");
+            assert_eq!(money(&oop.met), Some("4000.00"), "{at}");
+            assert_eq!(
+                money(&p.in_network.deductible.individual.remaining),
+                Some("0.00"),
+                "{at}"
+            );
+        }
+        "MOCK-TRUNCATED" => {
+            // Rendered whole here; the HTTP layer cuts it.
+            active_plan("MOCK GOLD PPO");
+            assert_eq!(
+                money(&p.in_network.deductible.individual.remaining),
+                Some("1500.00"),
+                "{at}"
+            );
+        }
+        "MOCK-500" | "MOCK-TIMEOUT" | "MOCK-GARBAGE" => {
+            // Faults only: whatever gets through says nothing.
+            assert_eq!(p.coverage_status.value, CoverageStatus::Unknown, "{at}");
+            assert!(a.benefits.is_empty() && a.rejections.is_empty(), "{at}");
+        }
+        other => panic!("{other}: add the scenario's expectations to check_scenario"),
+    }
+}
+
+#[test]
+fn every_scenario_reads_back_the_same_over_every_protocol() {
+    for scenario in bundled().iter() {
+        for wire in WIRES {
+            let answer = round_trip(scenario, &inquiry(&scenario.member_id), wire);
+            check_scenario(&scenario.member_id, wire, &answer);
+        }
+    }
+}
+
+#[test]
+fn a_dependent_is_answered_in_loop_2000d() {
+    let mut q = inquiry("MOCK-DEDUCTIBLE");
+    q.dependent = Some(InquiryPerson {
+        first_name: "EMMA".into(),
+        last_name: "DOE".into(),
+        date_of_birth: NaiveDate::from_ymd_opt(2009, 5, 21).unwrap(),
+        sex: Some("F".into()),
+    });
+    let scenario = bundled().answer_for("MOCK-DEDUCTIBLE");
+    let asked = asked_x12(&q);
+    assert_eq!(asked.patient().first_name.as_deref(), Some("EMMA"));
+    let text = render_271(&scenario, &asked, &reply_envelope()).unwrap();
+    let parsed = parse_271(text.as_bytes()).unwrap();
+    let dependent = parsed.dependent.as_ref().unwrap();
+    assert_eq!(dependent.name.first.as_deref(), Some("EMMA"));
+    assert_eq!(dependent.traces[0].reference, "VOB-7001");
+    assert!(parsed.subscriber.as_ref().unwrap().benefits.is_empty());
+    check_scenario("MOCK-DEDUCTIBLE", Wire::X12, &x12_map::answer(&parsed));
+    for wire in [Wire::Json, Wire::Fhir] {
+        check_scenario("MOCK-DEDUCTIBLE", wire, &round_trip(&scenario, &q, wire));
+    }
+    assert_eq!(
+        asked_fhir(&q).dependent.unwrap().first_name.as_deref(),
+        Some("EMMA")
+    );
+    assert_eq!(
+        asked_json(&q).dependent.unwrap().first_name.as_deref(),
+        Some("EMMA")
+    );
+}
+
+#[test]
+fn the_271_echoes_the_270() {
+    let q = inquiry("MOCK-COPAY");
+    let text = render_271(
+        &bundled().answer_for("MOCK-COPAY"),
+        &asked_x12(&q),
+        &reply_envelope(),
+    )
+    .unwrap();
+    let r = parse_271(text.as_bytes()).unwrap();
+    assert_eq!(r.group.functional_id, "HB");
+    assert_eq!(r.purpose_code, "11");
+    assert_eq!(r.reference.as_deref(), Some("VOB-7001"));
+    assert_eq!(r.source.name.id.as_deref(), Some("MOCKPAYER"));
+    assert_eq!(
+        r.receiver.as_ref().unwrap().name.id.as_deref(),
+        Some("1234567893")
+    );
+    let subscriber = r.subscriber.as_ref().unwrap();
+    let trace = &subscriber.traces[0];
+    assert_eq!(
+        (trace.trace_type.as_str(), trace.reference.as_str()),
+        ("2", "VOB-7001")
+    );
+    assert_eq!(trace.originator_id.as_deref(), Some("1123456789"));
+    assert_eq!(subscriber.name.id.as_deref(), Some("MOCK-COPAY"));
+    assert_eq!(
+        subscriber.demographics.as_ref().unwrap().birth_date,
+        NaiveDate::from_ymd_opt(1985, 3, 12)
+    );
+    // EB03 repeated, EB04/EB05 on the plan row (CORE 154).
+    assert!(
+        text.contains("EB*1*IND*30^MH^BB^A8*PR*MOCK GOLD PPO~"),
+        "{text}"
+    );
+    assert!(
+        text.contains("EB*B*IND*BB***7*100*****Y~MSG*COPAY APPLIES"),
+        "{text}"
+    );
+    assert!(text.contains("EB*A*IND*BB^A8^MH*****.4****N~"), "{text}");
+}
+
+#[test]
+fn carve_out_entities_are_written_between_ls_and_le() {
+    let q = inquiry("MOCK-CARVEOUT");
+    let text = render_271(
+        &bundled().answer_for("MOCK-CARVEOUT"),
+        &asked_x12(&q),
+        &reply_envelope(),
+    )
+    .unwrap();
+    assert!(
+        text.contains(
+            "EB*U*IND*MH^BB^A8~MSG*BEHAVIORAL HEALTH ADMINISTERED BY OPTUM BEHAVIORAL HEALTH 800-555-1234~\
+             LS*2120~NM1*PR*2*OPTUM BEHAVIORAL HEALTH*****PI*87726~PER*IC**TE*8005551234~LE*2120~"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_payer_rejection_stops_at_2100a() {
+    let q = inquiry("MOCK-BUSY");
+    let text = render_271(
+        &bundled().answer_for("MOCK-BUSY"),
+        &asked_x12(&q),
+        &reply_envelope(),
+    )
+    .unwrap();
+    assert!(text.contains("HL*1**20*0~NM1*PR*2*MOCK HEALTH PLAN*****PI*MOCKPAYER~AAA*N**42*R~SE*"));
+    let r = parse_271(text.as_bytes()).unwrap();
+    assert!(r.receiver.is_none());
+    assert_eq!(r.source.rejections[0].loop_id, "2100A");
+}
+
+#[test]
+fn rendered_amounts_are_exact_in_every_protocol() {
+    let scenario = Scenarios::parse(
+        r#"{"MOCK-CENTS": {"member_id": "MOCK-CENTS", "description": "odd cents",
+            "plan": {"name": "P", "begin": "2026-01-01", "end": "2026-12-31", "insurance_type": "PR"},
+            "benefits": [
+              {"code": "C", "service_types": ["30"], "coverage_level": "IND", "time_period": "23", "amount": "1234567.89", "network": "Y"},
+              {"code": "C", "service_types": ["30"], "coverage_level": "IND", "time_period": "29", "amount": "0.01", "network": "Y"},
+              {"code": "A", "service_types": ["BB"], "percent": "0.125", "network": "Y"}]}}"#,
+    )
+    .unwrap()
+    .answer_for("MOCK-CENTS");
+    for wire in WIRES {
+        let a = round_trip(&scenario, &inquiry("MOCK-CENTS"), wire);
+        let s = php(&a);
+        let d = &s.in_network.deductible.individual;
+        assert_eq!(money(&d.total), Some("1234567.89"), "{wire:?}");
+        assert_eq!(money(&d.remaining), Some("0.01"), "{wire:?}");
+        assert_eq!(money(&d.met), Some("1234567.88"), "{wire:?}");
+        assert_eq!(
+            text(&s.in_network.coinsurance_percent).as_deref(),
+            Some("12.5"),
+            "{wire:?}"
+        );
+    }
+    let body = render_fhir(&scenario, &asked_fhir(&inquiry("MOCK-CENTS")), created()).unwrap();
+    let body = String::from_utf8(body).unwrap();
+    assert!(
+        body.contains(r#""allowedMoney":{"value":1234567.89,"currency":"USD"}"#),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#""usedMoney":{"value":1234567.88,"currency":"USD"}"#),
+        "{body}"
+    );
+    assert!(body.contains(r#""allowedString":"12.5""#), "{body}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Oracles.
+
+fn x12_check() -> Option<std::path::PathBuf> {
+    let root = std::env::var("PERDIEM_ORACLES")
+        .map(std::path::PathBuf::from)
+        .or_else(|_| {
+            std::env::var("HOME").map(|h| std::path::Path::new(&h).join(".cache/perdiem-oracles"))
+        })
+        .ok();
+    let installed = root.is_some_and(|r| r.join("venv/bin/x12valid").exists());
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let found = std::env::var("PERDIEM_X12_CHECK")
+        .map(std::path::PathBuf::from)
+        .ok()
+        .or_else(|| {
+            [
+                "../shared/oracles/x12-check",
+                "../../shared/oracles/x12-check",
+            ]
+            .iter()
+            .map(|p| manifest.join(p))
+            .find(|p| installed && p.exists())
+        });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "x12-check is not installed; run ../shared/oracles/setup"
+        );
+        eprintln!("x12-check or its venv not found; skipping the X12 oracle run");
+    }
+    found
+}
+
+/// Whether an x12-check error line is one of the 2014 X279A1 map's known limits (oracles
+/// README): repeated EB03; LS/LE right after the EB/MSG instead of inside 2115C, which makes
+/// the map lose every segment of the 2120 loop and then ask for the III it expected.
+fn known_map_limit(line: &str) -> bool {
+    let in_2120 = ["LS*2120", "LE*2120", "NM1*", "PER*", "N3*", "N4*", "PRV*"]
+        .iter()
+        .any(|s| line.contains(&format!("Segment {s}")));
+    line.contains("(EB03)")
+        || (in_2120 && line.contains("not found.") && line.contains("/2110C/"))
+        || line.contains("(III) missing")
+}
+
+/// The 271s the oracle can judge whole: one service type per EB and no 2120 entities.
+fn without_map_limits(scenario: &Scenario) -> Scenario {
+    let mut plain = scenario.clone();
+    plain.benefits = scenario
+        .benefits
+        .iter()
+        .flat_map(|row| {
+            row.service_types.iter().map(|stc| scenario::BenefitRow {
+                service_types: vec![stc.clone()],
+                related_entities: Vec::new(),
+                ..row.clone()
+            })
+        })
+        .collect();
+    plain
+}
+
+fn run_x12_check(check: &std::path::Path, name: &str, texts: &[(String, String)]) -> String {
+    let dir = std::env::temp_dir().join(format!("perdiem-mock-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let files: Vec<std::path::PathBuf> = texts
+        .iter()
+        .map(|(file, text)| {
+            let path = dir.join(file);
+            std::fs::write(&path, text).unwrap();
+            path
+        })
+        .collect();
+    let out = std::process::Command::new(check)
+        .args(&files)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    eprintln!("x12-check ({name}):\n{report}");
+    report
+}
+
+#[test]
+fn rendered_271s_fail_the_x12_oracle_only_on_its_known_map_limits() {
+    let Some(check) = x12_check() else {
+        return;
+    };
+    let render = |scenario: &Scenario| {
+        let q = inquiry(&scenario.member_id);
+        render_271(scenario, &asked_x12(&q), &reply_envelope()).unwrap()
+    };
+    let as_sent: Vec<(String, String)> = bundled()
+        .iter()
+        .map(|s| (format!("{}.x12", s.member_id), render(s)))
+        .collect();
+    let report = run_x12_check(&check, "271", &as_sent);
+    let unexpected: Vec<&str> = report
+        .lines()
+        .filter(|l| !l.ends_with(": OK") && !l.ends_with(": Failure") && !known_map_limit(l))
+        .collect();
+    assert!(unexpected.is_empty(), "{unexpected:#?}");
+    assert_eq!(
+        report
+            .lines()
+            .filter(|l| l.ends_with(".x12: OK") || l.ends_with(".x12: Failure"))
+            .count(),
+        as_sent.len()
+    );
+    // x12-check shows 20 lines per file; with the two map limits taken out every 271 must pass
+    // outright, so nothing else can hide behind them.
+    let mut plain: Vec<(String, String)> = bundled()
+        .iter()
+        .map(|s| {
+            (
+                format!("{}-plain.x12", s.member_id),
+                render(&without_map_limits(s)),
+            )
+        })
+        .collect();
+    let mut q = inquiry("MOCK-DEDUCTIBLE");
+    q.dependent = Some(InquiryPerson {
+        first_name: "EMMA".into(),
+        last_name: "DOE".into(),
+        date_of_birth: NaiveDate::from_ymd_opt(2009, 5, 21).unwrap(),
+        sex: Some("F".into()),
+    });
+    let scenario = without_map_limits(&bundled().answer_for("MOCK-DEDUCTIBLE"));
+    let dependent = render_271(&scenario, &asked_x12(&q), &reply_envelope()).unwrap();
+    plain.push(("dependent-plain.x12".into(), dependent));
+    let report = run_x12_check(&check, "271-plain", &plain);
+    assert_eq!(report.matches(": OK").count(), plain.len(), "{report}");
+}
+
+#[test]
+fn rendered_fhir_responses_pass_the_fhir_oracle() {
+    let mut resources = Vec::new();
+    for scenario in bundled().iter() {
+        let q = inquiry(&scenario.member_id);
+        let body = render_fhir(scenario, &asked_fhir(&q), created()).unwrap();
+        resources.push((
+            format!("response-{}", scenario.member_id),
+            serde_json::from_slice(&body).unwrap(),
+        ));
+    }
+    let mut q = inquiry("MOCK-DEDUCTIBLE");
+    q.dependent = Some(InquiryPerson {
+        first_name: "EMMA".into(),
+        last_name: "DOE".into(),
+        date_of_birth: NaiveDate::from_ymd_opt(2009, 5, 21).unwrap(),
+        sex: None,
+    });
+    resources.push((
+        "request-dependent".into(),
+        fhir_wire::request(&q, created()),
+    ));
+    if let Some((ok, report)) = fhir_check(&resources) {
+        assert!(ok, "{report}");
+        assert_eq!(report.matches(": OK").count(), resources.len(), "{report}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Over HTTP.
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+fn core_form(payload: String) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("PayloadType", PAYLOAD_TYPE_270)
+        .text("ProcessingMode", "RealTime")
+        .text("PayloadID", "f81d4fae-7dec-11d0-a765-00a0c91e6bf6")
+        .text("TimeStamp", "2026-11-23T10:30:00Z")
+        .text("SenderID", "PERDIEM")
+        .text("ReceiverID", "MOCKPAYER")
+        .text("CORERuleVersion", "2.2.0")
+        .text("Payload", payload)
+}
+
+/// Posts `form` to `/x12` and reads the CORE multipart answer.
+async fn post_core(
+    payer: &MockPayer,
+    form: reqwest::multipart::Form,
+) -> (reqwest::StatusCode, BTreeMap<String, String>) {
+    let response = client()
+        .post(payer.url(X12_PATH))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    assert_eq!(response.headers()["x-mock-response"], "true");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        content_type.starts_with("multipart/form-data"),
+        "{content_type}"
+    );
+    let body = response.bytes().await.unwrap();
+    (
+        status,
+        core_envelope::read_form(&content_type, body).await.unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_core_270_over_http_gets_a_271_back() {
+    let payer = start(bundled(), "127.0.0.1", 0).await.unwrap();
+    assert_ne!(payer.port, 0);
+    let (status, fields) = post_core(&payer, core_form(x12_270(&inquiry("MOCK-DEDUCTIBLE")))).await;
+    assert_eq!(status, 200);
+    assert_eq!(fields["PayloadType"], PAYLOAD_TYPE_271);
+    assert_eq!(fields["ProcessingMode"], "RealTime");
+    assert_eq!(fields["PayloadID"], "f81d4fae-7dec-11d0-a765-00a0c91e6bf6");
+    assert_eq!(
+        (fields["SenderID"].as_str(), fields["ReceiverID"].as_str()),
+        ("MOCKPAYER", "PERDIEM")
+    );
+    assert_eq!(fields["CORERuleVersion"], "2.2.0");
+    assert_eq!(fields["ErrorCode"], "Success");
+    assert!(chrono::DateTime::parse_from_rfc3339(&fields["TimeStamp"]).is_ok());
+    let r = parse_271(fields["Payload"].as_bytes()).unwrap();
+    // The envelope answers the 270's: parties swapped.
+    assert_eq!(r.interchange.sender_id, "MOCKPAYER");
+    assert_eq!(r.interchange.receiver_id, "PERDIEM");
+    check_scenario("MOCK-DEDUCTIBLE", Wire::X12, &x12_map::answer(&r));
+    assert_eq!(payer.requests_for("MOCK-DEDUCTIBLE"), 1);
+    // Control numbers advance per answer.
+    let (_, again) = post_core(&payer, core_form(x12_270(&inquiry("MOCK-DEDUCTIBLE")))).await;
+    let again = parse_271(again["Payload"].as_bytes()).unwrap();
+    assert_ne!(
+        again.interchange.control_number,
+        r.interchange.control_number
+    );
+    assert_eq!(payer.requests_for("MOCK-DEDUCTIBLE"), 2);
+    assert_eq!(payer.requests_for("MOCK-COPAY"), 0);
+    payer.stop().await;
+}
+
+#[tokio::test]
+async fn envelope_errors_are_core_answers_without_a_payload() {
+    let payer = start(bundled(), "127.0.0.1", 0).await.unwrap();
+    let x12 = x12_270(&inquiry("MOCK-COPAY"));
+    let cases = [
+        (
+            core_form(x12.clone()).text("PayloadType", "X12_276_Request_005010X212"),
+            "PayloadTypeIllegal",
+        ),
+        (
+            core_form(x12.clone()).text("ProcessingMode", "Batch"),
+            "ProcessingModeIllegal",
+        ),
+        (
+            core_form(x12.clone()).text("CORERuleVersion", "4.0.0"),
+            "VersionMismatch",
+        ),
+        (
+            core_form(x12.clone()).text("TimeStamp", "yesterday"),
+            "TimeStampIllegal",
+        ),
+        (core_form("ISA*garbage~".into()), "PayloadIllegal"),
+        (core_form(x12.replace("NM1*IL", "NM1*XX")), "PayloadIllegal"),
+        (
+            reqwest::multipart::Form::new()
+                .text("PayloadType", PAYLOAD_TYPE_270)
+                .text("Payload", x12.clone()),
+            "MissingField",
+        ),
+    ];
+    for (form, code) in cases {
+        let (status, fields) = post_core(&payer, form).await;
+        assert_eq!(status, 200, "{code}");
+        assert_eq!(fields["ErrorCode"], code);
+        assert_eq!(fields["PayloadType"], "CoreEnvelopeError");
+        assert!(!fields["ErrorMessage"].is_empty());
+        assert!(!fields.contains_key("Payload"), "{code}");
+    }
+    // Not multipart at all: not a CORE envelope, a plain 400.
+    let response = client()
+        .post(payer.url(X12_PATH))
+        .body(x12)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.headers()["x-mock-response"], "true");
+    assert_eq!(
+        payer.requests_for("MOCK-COPAY"),
+        0,
+        "envelope errors name nobody"
+    );
+    payer.stop().await;
+}
+
+#[tokio::test]
+async fn json_and_fhir_over_http() {
+    let payer = start(bundled(), "127.0.0.1", 0).await.unwrap();
+    let http = client();
+    for member in ["MOCK-CARVEOUT", "MOCK-BADID", "MOCK-NOPHP"] {
+        let q = inquiry(member);
+        let response = http
+            .post(payer.url(JSON_PATH))
+            .json(&json_wire::request(&q))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{member}");
+        assert_eq!(response.headers()["x-mock-response"], "true");
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let body = response.bytes().await.unwrap();
+        let echoed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(echoed["controlNumber"], json_wire::control_number(&q.trace));
+        check_scenario(
+            member,
+            Wire::Json,
+            &json_wire::parse_response(&body).unwrap(),
+        );
+
+        let response = http
+            .post(payer.url(FHIR_PATH))
+            .json(&fhir_wire::request(&q, Utc::now()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{member}");
+        assert_eq!(response.headers()["content-type"], "application/fhir+json");
+        let body = response.bytes().await.unwrap();
+        check_scenario(
+            member,
+            Wire::Fhir,
+            &fhir_wire::parse_response(&body).unwrap(),
+        );
+        assert_eq!(payer.requests_for(member), 2, "{member}");
+    }
+    // An unknown member is "not found" on every protocol.
+    let body = http
+        .post(payer.url(FHIR_PATH))
+        .json(&fhir_wire::request(&inquiry("W999999999"), Utc::now()))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        fhir_wire::parse_response(&body).unwrap().rejections[0].code,
+        "75"
+    );
+    // Unreadable requests are 400s in the protocol's error shape.
+    let response = http
+        .post(payer.url(JSON_PATH))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let response = http
+        .post(payer.url(FHIR_PATH))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let outcome: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(outcome["resourceType"], "OperationOutcome");
+    let response = http.get(payer.url("/nowhere")).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(response.headers()["x-mock-response"], "true");
+    payer.stop().await;
+}
+
+#[tokio::test]
+async fn faults_apply_on_every_protocol() {
+    let payer = start(bundled(), "127.0.0.1", 0).await.unwrap();
+    let http = client();
+    let send = |wire: Wire, member: &str| {
+        let q = inquiry(member);
+        let request = match wire {
+            Wire::X12 => http
+                .post(payer.url(X12_PATH))
+                .multipart(core_form(x12_270(&q))),
+            Wire::Json => http
+                .post(payer.url(JSON_PATH))
+                .json(&json_wire::request(&q)),
+            Wire::Fhir => http
+                .post(payer.url(FHIR_PATH))
+                .json(&fhir_wire::request(&q, Utc::now())),
+        };
+        request.send()
+    };
+    for wire in WIRES {
+        let response = send(wire, "MOCK-500").await.unwrap();
+        assert_eq!(response.status(), 500, "{wire:?}");
+        assert_eq!(response.headers()["x-mock-response"], "true");
+
+        let started = Instant::now();
+        let response = send(wire, "MOCK-SLOW").await.unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(300), "{wire:?}");
+        assert_eq!(response.status(), 200);
+
+        let response = send(wire, "MOCK-GARBAGE").await.unwrap();
+        assert_eq!(response.status(), 200, "{wire:?}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let body = response.bytes().await.unwrap();
+        match wire {
+            Wire::X12 => assert!(core_envelope::read_form(&content_type, body).await.is_err()),
+            Wire::Json => assert!(json_wire::parse_response(&body).is_err()),
+            Wire::Fhir => assert!(fhir_wire::parse_response(&body).is_err()),
+        }
+
+        let response = send(wire, "MOCK-TRUNCATED").await.unwrap();
+        assert_eq!(response.status(), 200, "{wire:?}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let body = response.bytes().await.unwrap();
+        match wire {
+            Wire::X12 => {
+                let fields = core_envelope::read_form(&content_type, body).await.unwrap();
+                assert_eq!(fields["ErrorCode"], "Success");
+                let payload = &fields["Payload"];
+                assert!(!payload.ends_with('~'), "cut mid-segment");
+                assert!(matches!(
+                    parse_271(payload.as_bytes()),
+                    Err(crate::x12::X12Error::Unterminated { .. })
+                ));
+            }
+            Wire::Json => assert_eq!(
+                json_wire::parse_response(&body),
+                Err(crate::payers::wire::WireError::Truncated)
+            ),
+            Wire::Fhir => assert_eq!(
+                fhir_wire::parse_response(&body),
+                Err(crate::payers::wire::WireError::Truncated)
+            ),
+        }
+    }
+    for member in ["MOCK-500", "MOCK-SLOW", "MOCK-GARBAGE", "MOCK-TRUNCATED"] {
+        assert_eq!(payer.requests_for(member), 3, "{member}");
+    }
+    payer.stop().await;
+}
+
+#[tokio::test]
+async fn a_timeout_holds_the_request_until_the_client_gives_up_or_the_server_stops() {
+    let payer = start(bundled(), "127.0.0.1", 0).await.unwrap();
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let error = impatient
+        .post(payer.url(JSON_PATH))
+        .json(&json_wire::request(&inquiry("MOCK-TIMEOUT")))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error}");
+
+    // A patient client is released when the server stops, long before the 120 s.
+    let url = payer.url(FHIR_PATH);
+    let body = fhir_wire::request(&inquiry("MOCK-TIMEOUT"), Utc::now());
+    let waiting = tokio::spawn(async move { client().post(url).json(&body).send().await });
+    while payer.requests_for("MOCK-TIMEOUT") < 2 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let started = Instant::now();
+    payer.stop().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    if let Ok(response) = waiting.await.unwrap() {
+        assert_eq!(response.status(), 503);
+    }
+}
+
+#[test]
+fn money_never_passes_through_floats_in_the_fixture() {
+    // Amounts in the fixture are strings; a JSON number would be refused at load.
+    let raw: serde_json::Value =
+        serde_json::from_str(include_str!("../../fixtures/mock-payer/scenarios.json")).unwrap();
+    let mut numbers = 0;
+    for scenario in raw.as_object().unwrap().values() {
+        for row in scenario["benefits"].as_array().into_iter().flatten() {
+            for key in ["amount", "percent", "quantity"] {
+                if let Some(value) = row.get(key) {
+                    assert!(value.is_string(), "{key}: {value}");
+                    Decimal::from_str_exact(value.as_str().unwrap()).unwrap();
+                    numbers += 1;
+                }
+            }
+        }
+    }
+    assert!(numbers > 20);
+}

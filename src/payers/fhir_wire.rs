@@ -1,0 +1,1117 @@
+//! FHIR R4 eligibility: a `CoverageEligibilityRequest` out, a `CoverageEligibilityResponse` in
+//! (domain reference §7; HL7 FHIR v4.0.1). Pure: builds and reads JSON, no I/O.
+//!
+//! # The request
+//!
+//! One self-contained resource: the patient, the insurer, the provider and the coverage are
+//! `contained` resources referenced as `#id`, so the payer needs no prior resources of ours.
+//! Service types travel as X12 service type codes in `item[].category` with the system
+//! [`STC_SYSTEM`], as CARIN/Da Vinci implementations do; R4's own `ex-benefitcategory` list
+//! holds only a sample of them.
+//!
+//! # The response, as X12 rows
+//!
+//! | FHIR | row |
+//! |---|---|
+//! | `insurance[].inforce` | EB01 `1`/`6` for STC `30` |
+//! | `insurance[].benefitPeriod` | plan begin/end |
+//! | `insurance[].coverage.display` | plan name |
+//! | `item.category` | EB03 |
+//! | `item.network` `in`/`out` | EB12 `Y`/`N` |
+//! | `item.unit` `individual`/`family` | EB02 `IND`/`FAM` |
+//! | `item.term` `annual`/`day`/`visit`/`lifetime` | EB06 `23`/`7`/`27`/`32` |
+//! | `item.excluded` `true`/`false` | EB01 `I` / `1` for the category |
+//! | `item.authorizationRequired` | EB11 |
+//! | `item.description` | MSG |
+//! | `item.provider` (display, identifier, contained `telecom`) | EB01 `U` with a 2120 entity |
+//! | benefit `deductible` / `out-of-pocket` | EB01 `C` / `G`: `allowedMoney` total, `usedMoney` met (EB06 `24`) |
+//! | benefit `copay` | EB01 `B`, `allowedMoney` |
+//! | benefit `copay-percent` | EB01 `A`, `allowedUnsignedInt` percent → fraction (20 → 0.2) |
+//! | benefit `visit` / `room` | EB01 `F` with EB09 `VS` / `DY`: allowed total, allowed − used remaining (EB06 `29`) |
+//! | `error[].code` | AAA03 (and AAA04 when a coding with [`FOLLOW_UP_SYSTEM`] is present) |
+//!
+//! `out-of-pocket` is not in R4's example benefit-type list (`benefit-type` is an *example*
+//! binding, so other codes are allowed); it is used here with the same system, as the
+//! X12-to-FHIR mapping has no standard code for EB01 `G` (domain reference §7, UNVERIFIED).
+//!
+//! Money and counts are JSON numbers in FHIR; they are read from their own text
+//! (`RawValue`, see [`super::wire`]), never through `f64`.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{json, value::RawValue, Value};
+
+use super::wire::{
+    count_from_raw, decimal_from_raw, decimal_from_str, from_body, parse_date, WireError,
+};
+use crate::domain::eligibility::{
+    BenefitEntry, BenefitKind, EligibilityAnswer, Inquiry, InquiryPerson, NetworkScope,
+    PayerRejection, RelatedEntity, Sourced,
+};
+
+/// X12 service type codes as a FHIR code system (CARIN/Da Vinci usage).
+pub const STC_SYSTEM: &str = "https://x12.org/codes/service-type-codes";
+/// R4's example benefit categories; its codes are X12 service type codes too.
+pub const BENEFIT_CATEGORY_SYSTEM: &str =
+    "http://terminology.hl7.org/CodeSystem/ex-benefitcategory";
+pub const NPI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-npi";
+pub const BENEFIT_TYPE_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/benefit-type";
+pub const BENEFIT_NETWORK_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/benefit-network";
+pub const BENEFIT_UNIT_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/benefit-unit";
+pub const BENEFIT_TERM_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/benefit-term";
+pub const SUBSCRIBER_RELATIONSHIP_SYSTEM: &str =
+    "http://terminology.hl7.org/CodeSystem/subscriber-relationship";
+pub const COVERAGE_CLASS_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/coverage-class";
+/// EDI payer ids (2100A NM109). No national naming system exists for them, so this one is
+/// perdiem's own.
+pub const PAYER_ID_SYSTEM: &str = "urn:perdiem:x12-payer-id";
+/// Our trace for an inquiry (the X12 TRN02 equivalent), perdiem's own naming system.
+pub const TRACE_SYSTEM: &str = "urn:perdiem:eligibility-trace";
+/// AAA03 reject reason codes when a payer speaks X12 codes in `error[].code`.
+pub const REJECT_REASON_SYSTEM: &str = "urn:perdiem:x12-reject-reason";
+/// AAA04 follow-up action codes, as an extra coding of `error[].code`.
+pub const FOLLOW_UP_SYSTEM: &str = "urn:perdiem:x12-follow-up-action";
+
+/// A `CoverageEligibilityRequest` asking for the benefits of `inquiry`'s service types.
+pub fn request(inquiry: &Inquiry, created: DateTime<Utc>) -> Value {
+    let patient = inquiry.dependent.as_ref().unwrap_or(&inquiry.subscriber);
+    let mut contained = vec![patient_resource("patient", patient)];
+    let mut coverage = json!({
+        "resourceType": "Coverage",
+        "id": "coverage",
+        "status": "active",
+        "subscriberId": inquiry.member_id,
+        "beneficiary": {"reference": "#patient"},
+        "payor": [{"reference": "#insurer"}],
+    });
+    if inquiry.dependent.is_some() {
+        // The policy holder is another person than the patient (X12 loop 2000D).
+        contained.push(patient_resource("subscriber", &inquiry.subscriber));
+        set(
+            &mut coverage,
+            "subscriber",
+            json!({"reference": "#subscriber"}),
+        );
+    } else {
+        set(
+            &mut coverage,
+            "subscriber",
+            json!({"reference": "#patient"}),
+        );
+        set(
+            &mut coverage,
+            "relationship",
+            json!({"coding": [{
+            "system": SUBSCRIBER_RELATIONSHIP_SYSTEM, "code": "self"}]}),
+        );
+    }
+    if let Some(group) = &inquiry.group_number {
+        set(
+            &mut coverage,
+            "class",
+            json!([{
+                "type": {"coding": [{"system": COVERAGE_CLASS_SYSTEM, "code": "group"}]},
+                "value": group,
+            }]),
+        );
+    }
+    contained.push(json!({
+        "resourceType": "Organization",
+        "id": "insurer",
+        "identifier": [{"system": PAYER_ID_SYSTEM, "value": inquiry.payer_edi_id}],
+        "name": inquiry.payer_name,
+    }));
+    contained.push(json!({
+        "resourceType": "Organization",
+        "id": "provider",
+        "identifier": [{"system": NPI_SYSTEM, "value": inquiry.provider_npi}],
+        "name": inquiry.provider_name,
+    }));
+    contained.push(coverage);
+    let items: Vec<Value> = inquiry
+        .service_types
+        .iter()
+        .map(|code| json!({"category": {"coding": [{"system": STC_SYSTEM, "code": code}]}}))
+        .collect();
+    json!({
+        "resourceType": "CoverageEligibilityRequest",
+        "contained": contained,
+        "identifier": [{"system": TRACE_SYSTEM, "value": inquiry.trace}],
+        "status": "active",
+        "purpose": ["benefits"],
+        "patient": {"reference": "#patient"},
+        "servicedDate": inquiry.service_date.format("%Y-%m-%d").to_string(),
+        "created": created.to_rfc3339_opts(SecondsFormat::Secs, true),
+        "provider": {"reference": "#provider"},
+        "insurer": {"reference": "#insurer"},
+        "insurance": [{"focal": true, "coverage": {"reference": "#coverage"}}],
+        "item": items,
+    })
+}
+
+fn patient_resource(id: &str, person: &InquiryPerson) -> Value {
+    let mut name = json!({"family": person.last_name});
+    if !person.first_name.is_empty() {
+        set(&mut name, "given", json!([person.first_name]));
+    }
+    let mut patient = json!({
+        "resourceType": "Patient",
+        "id": id,
+        "name": [name],
+        "birthDate": person.date_of_birth.format("%Y-%m-%d").to_string(),
+    });
+    // FHIR administrative gender from X12 DMG03.
+    let gender = match person.sex.as_deref() {
+        Some("F") => Some("female"),
+        Some("M") => Some("male"),
+        Some("U") => Some("unknown"),
+        _ => None,
+    };
+    if let Some(gender) = gender {
+        set(&mut patient, "gender", json!(gender));
+    }
+    patient
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Response {
+    resource_type: Option<String>,
+    outcome: Option<String>,
+    contained: Option<Vec<Contained>>,
+    insurance: Option<Vec<Insurance>>,
+    error: Option<Vec<ErrorComponent>>,
+}
+
+/// Only what a carve-out contact needs from a contained resource.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Contained {
+    id: Option<String>,
+    telecom: Option<Vec<ContactPoint>>,
+}
+
+#[derive(Deserialize)]
+struct ContactPoint {
+    system: Option<String>,
+    value: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Insurance {
+    coverage: Option<Reference>,
+    inforce: Option<bool>,
+    benefit_period: Option<Period>,
+    item: Option<Vec<Item>>,
+}
+
+#[derive(Deserialize)]
+struct Period {
+    start: Option<String>,
+    end: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Reference {
+    reference: Option<String>,
+    identifier: Option<Identifier>,
+    display: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Identifier {
+    system: Option<String>,
+    value: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Item {
+    category: Option<CodeableConcept>,
+    provider: Option<Reference>,
+    excluded: Option<bool>,
+    description: Option<String>,
+    network: Option<CodeableConcept>,
+    unit: Option<CodeableConcept>,
+    term: Option<CodeableConcept>,
+    benefit: Option<Vec<Benefit>>,
+    authorization_required: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Benefit {
+    #[serde(rename = "type")]
+    kind: Option<CodeableConcept>,
+    allowed_unsigned_int: Option<Box<RawValue>>,
+    allowed_string: Option<String>,
+    allowed_money: Option<Money>,
+    used_unsigned_int: Option<Box<RawValue>>,
+    used_money: Option<Money>,
+}
+
+#[derive(Deserialize)]
+struct Money {
+    value: Option<Box<RawValue>>,
+    currency: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CodeableConcept {
+    coding: Option<Vec<Coding>>,
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Coding {
+    system: Option<String>,
+    code: Option<String>,
+    display: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorComponent {
+    code: Option<CodeableConcept>,
+}
+
+impl CodeableConcept {
+    /// The code of the first coding from one of `systems` (a coding without a system counts).
+    fn code_in(&self, systems: &[&str]) -> Option<&str> {
+        self.coding
+            .iter()
+            .flatten()
+            .filter(|c| c.system.as_deref().is_none_or(|s| systems.contains(&s)))
+            .find_map(|c| c.code.as_deref().map(str::trim).filter(|c| !c.is_empty()))
+    }
+}
+
+/// Reads a `CoverageEligibilityResponse`. Never panics; a body that is not one is a
+/// [`WireError`] naming where, never quoting a value.
+pub fn parse_response(body: &[u8]) -> Result<EligibilityAnswer, WireError> {
+    let response: Response = from_body(body)?;
+    match response.resource_type.as_deref() {
+        Some("CoverageEligibilityResponse") => {}
+        Some("OperationOutcome") => {
+            return Err(WireError::NoAnswer(
+                "the server sent an OperationOutcome, not a CoverageEligibilityResponse",
+            ))
+        }
+        _ => {
+            return Err(WireError::value(
+                "resourceType",
+                "must be CoverageEligibilityResponse",
+            ))
+        }
+    }
+    let errors = response.error.as_deref().unwrap_or_default();
+    match response.outcome.as_deref() {
+        Some("complete" | "partial") => {}
+        Some("error") if !errors.is_empty() => {}
+        Some("error") => {
+            return Err(WireError::NoAnswer(
+                "outcome is error but no error is given",
+            ))
+        }
+        Some("queued") => return Err(WireError::NoAnswer("outcome is queued: no answer yet")),
+        Some(_) => {
+            return Err(WireError::value(
+                "outcome",
+                "must be queued, complete, error or partial",
+            ))
+        }
+        None => return Err(WireError::value("outcome", "missing")),
+    }
+
+    let mut answer = EligibilityAnswer::default();
+    for (i, error) in errors.iter().enumerate() {
+        answer.rejections.push(read_error(i, error)?);
+    }
+    let contained = response.contained.as_deref().unwrap_or_default();
+    for (i, insurance) in response.insurance.iter().flatten().enumerate() {
+        read_insurance(i, insurance, contained, &mut answer)?;
+    }
+    Ok(answer)
+}
+
+fn read_error(i: usize, error: &ErrorComponent) -> Result<PayerRejection, WireError> {
+    let path = format!("error[{i}].code");
+    let concept = error
+        .code
+        .as_ref()
+        .ok_or_else(|| WireError::value(&path, "missing"))?;
+    let codings = concept.coding.as_deref().unwrap_or_default();
+    // The reject reason: a coding from the X12 reason system, else the first coding that is
+    // not the follow-up action.
+    let reason = codings
+        .iter()
+        .find(|c| c.system.as_deref() == Some(REJECT_REASON_SYSTEM))
+        .or_else(|| {
+            codings
+                .iter()
+                .find(|c| c.system.as_deref() != Some(FOLLOW_UP_SYSTEM))
+        });
+    let code = reason
+        .and_then(|c| c.code.as_deref())
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| WireError::value(&path, "no coding with a code"))?;
+    let follow_up = codings
+        .iter()
+        .find(|c| c.system.as_deref() == Some(FOLLOW_UP_SYSTEM))
+        .and_then(|c| text(&c.code));
+    let description = text(&concept.text)
+        .or_else(|| reason.and_then(|c| text(&c.display)))
+        .unwrap_or_default();
+    Ok(PayerRejection {
+        code: code.to_string(),
+        description,
+        follow_up,
+        source: format!("FHIR error[{i}]"),
+    })
+}
+
+fn read_insurance(
+    i: usize,
+    insurance: &Insurance,
+    contained: &[Contained],
+    answer: &mut EligibilityAnswer,
+) -> Result<(), WireError> {
+    let path = format!("insurance[{i}]");
+    let plan_name = insurance.coverage.as_ref().and_then(|c| text(&c.display));
+    if let (Some(name), None) = (&plan_name, &answer.plan_name) {
+        answer.plan_name = Some(Sourced::new(
+            name.clone(),
+            format!("FHIR {path}.coverage.display"),
+        ));
+    }
+    if let Some(inforce) = insurance.inforce {
+        // `inforce` is the plan's status: the X12 EB01 1/6 row for STC 30.
+        let kind = if inforce {
+            BenefitKind::ActiveCoverage
+        } else {
+            BenefitKind::Inactive
+        };
+        let mut entry = BenefitEntry::new(format!("FHIR {path}.inforce"), kind);
+        entry.service_types = vec!["30".into()];
+        entry.plan_description = plan_name;
+        answer.benefits.push(entry);
+    }
+    if let Some(period) = &insurance.benefit_period {
+        for (name, value) in [("start", &period.start), ("end", &period.end)] {
+            let Some(value) = text(value) else {
+                continue;
+            };
+            let field = format!("{path}.benefitPeriod.{name}");
+            let date = parse_date(&value).map_err(|r| WireError::value(&field, r))?;
+            let slot = if name == "start" {
+                &mut answer.plan_begin
+            } else {
+                &mut answer.plan_end
+            };
+            if slot.is_none() {
+                *slot = Some(Sourced::new(date, format!("FHIR {field}")));
+            }
+        }
+    }
+    for (j, item) in insurance.item.iter().flatten().enumerate() {
+        let item_path = format!("{path}.item[{j}]");
+        answer
+            .benefits
+            .extend(read_item(&item_path, item, contained)?);
+    }
+    Ok(())
+}
+
+/// The rows of one `item`: a status row (carve-out contact, excluded, covered, or a plain
+/// description) and one or two rows per benefit, all sharing the item's category, network,
+/// unit, term and authorization flag. The description goes on the first row.
+fn read_item(
+    path: &str,
+    item: &Item,
+    contained: &[Contained],
+) -> Result<Vec<BenefitEntry>, WireError> {
+    let service_types = match &item.category {
+        None => Vec::new(),
+        Some(category) => match category.code_in(&[STC_SYSTEM, BENEFIT_CATEGORY_SYSTEM]) {
+            Some(code) => vec![code.to_string()],
+            // A category from another system: kept visibly, so it matches no X12 code and is
+            // not mistaken for the plan-level (no category) row.
+            None => vec![category_label(category)],
+        },
+    };
+    let network = match item
+        .network
+        .as_ref()
+        .and_then(|n| n.code_in(&[BENEFIT_NETWORK_SYSTEM]))
+    {
+        Some("in") => NetworkScope::In,
+        Some("out") => NetworkScope::Out,
+        _ => NetworkScope::Unknown,
+    };
+    let coverage_level = match item
+        .unit
+        .as_ref()
+        .and_then(|u| u.code_in(&[BENEFIT_UNIT_SYSTEM]))
+    {
+        Some("individual") => Some("IND".to_string()),
+        Some("family") => Some("FAM".to_string()),
+        _ => None,
+    };
+    // EB06 from the benefit term; `visit` is not in R4's example list but is what EB06 27 means.
+    let term = match item
+        .term
+        .as_ref()
+        .and_then(|t| t.code_in(&[BENEFIT_TERM_SYSTEM]))
+    {
+        Some("annual") => Some("23".to_string()),
+        Some("day") => Some("7".to_string()),
+        Some("visit") => Some("27".to_string()),
+        Some("lifetime") => Some("32".to_string()),
+        _ => None,
+    };
+    let row = |source: String, kind: BenefitKind| {
+        let mut entry = BenefitEntry::new(source, kind);
+        entry.service_types = service_types.clone();
+        entry.network = network;
+        entry.coverage_level = coverage_level.clone();
+        entry.auth_required = item.authorization_required;
+        entry
+    };
+
+    let mut rows = Vec::new();
+    if let Some(provider) = &item.provider {
+        let mut entry = row(format!("FHIR {path}.provider"), BenefitKind::ContactEntity);
+        entry
+            .related_entities
+            .push(related_entity(provider, contained));
+        rows.push(entry);
+    }
+    match item.excluded {
+        Some(true) => rows.push(row(
+            format!("FHIR {path}.excluded"),
+            BenefitKind::NonCovered,
+        )),
+        Some(false) => rows.push(row(
+            format!("FHIR {path}.excluded"),
+            BenefitKind::ActiveCoverage,
+        )),
+        None => {}
+    }
+    for (k, benefit) in item.benefit.iter().flatten().enumerate() {
+        let benefit_path = format!("{path}.benefit[{k}]");
+        read_benefit(&benefit_path, benefit, term.as_deref(), &row, &mut rows)?;
+    }
+    let description = text(&item.description);
+    if rows.is_empty() && (description.is_some() || item.authorization_required.is_some()) {
+        // EB01 D, benefit description: text (or an authorization flag) with no figure.
+        rows.push(row(format!("FHIR {path}"), BenefitKind::from_code("D")));
+    }
+    if let (Some(description), Some(first)) = (description, rows.first_mut()) {
+        first.messages.push(description);
+    }
+    Ok(rows)
+}
+
+fn read_benefit(
+    path: &str,
+    benefit: &Benefit,
+    term: Option<&str>,
+    row: &impl Fn(String, BenefitKind) -> BenefitEntry,
+    rows: &mut Vec<BenefitEntry>,
+) -> Result<(), WireError> {
+    let code = benefit
+        .kind
+        .as_ref()
+        .and_then(|t| t.code_in(&[BENEFIT_TYPE_SYSTEM]))
+        .ok_or_else(|| WireError::value(format!("{path}.type"), "no benefit type code"))?;
+    let money = |m: &Option<Money>, name: &str| -> Result<Option<Decimal>, WireError> {
+        let Some(m) = m else {
+            return Ok(None);
+        };
+        let field = format!("{path}.{name}");
+        if m.currency.as_deref().is_some_and(|c| c != "USD") {
+            return Err(WireError::value(&field, "currency must be USD"));
+        }
+        let raw = m
+            .value
+            .as_deref()
+            .ok_or_else(|| WireError::value(&field, "no value"))?;
+        decimal_from_raw(raw)
+            .map(Some)
+            .map_err(|r| WireError::value(format!("{field}.value"), r))
+    };
+    let count = |raw: &Option<Box<RawValue>>, name: &str| -> Result<Option<Decimal>, WireError> {
+        raw.as_deref()
+            .map(|r| {
+                count_from_raw(r)
+                    .map_err(|reason| WireError::value(format!("{path}.{name}"), reason))
+            })
+            .transpose()
+    };
+    match code {
+        "deductible" | "out-of-pocket" => {
+            let kind = if code == "deductible" {
+                BenefitKind::Deductible
+            } else {
+                BenefitKind::OutOfPocket
+            };
+            if let Some(total) = money(&benefit.allowed_money, "allowedMoney")? {
+                let mut entry = row(format!("FHIR {path}.allowedMoney"), kind.clone());
+                entry.time_period = term.map(str::to_string);
+                entry.amount = Some(total);
+                rows.push(entry);
+            }
+            if let Some(met) = money(&benefit.used_money, "usedMoney")? {
+                // EB06 24: year to date, the amount met so far.
+                let mut entry = row(format!("FHIR {path}.usedMoney"), kind);
+                entry.time_period = Some("24".into());
+                entry.amount = Some(met);
+                rows.push(entry);
+            }
+        }
+        "copay" => {
+            if let Some(amount) = money(&benefit.allowed_money, "allowedMoney")? {
+                let mut entry = row(format!("FHIR {path}"), BenefitKind::CoPayment);
+                entry.time_period = term.map(str::to_string);
+                entry.amount = Some(amount);
+                rows.push(entry);
+            }
+        }
+        "copay-percent" => {
+            let percent = match (&benefit.allowed_unsigned_int, &benefit.allowed_string) {
+                (Some(_), _) => count(&benefit.allowed_unsigned_int, "allowedUnsignedInt")?,
+                (None, Some(s)) => Some(
+                    decimal_from_str(s)
+                        .map_err(|r| WireError::value(format!("{path}.allowedString"), r))?,
+                ),
+                (None, None) => None,
+            };
+            if let Some(percent) = percent {
+                // FHIR states whole percents (20); EB08 is a fraction (0.2).
+                let mut entry = row(format!("FHIR {path}"), BenefitKind::CoInsurance);
+                entry.time_period = term.map(str::to_string);
+                entry.percent = Some((percent / Decimal::ONE_HUNDRED).normalize());
+                rows.push(entry);
+            }
+        }
+        "visit" | "room" => {
+            let qualifier = if code == "visit" { "VS" } else { "DY" };
+            let allowed = count(&benefit.allowed_unsigned_int, "allowedUnsignedInt")?;
+            let used = count(&benefit.used_unsigned_int, "usedUnsignedInt")?;
+            if let Some(allowed) = allowed {
+                let mut entry = row(format!("FHIR {path}"), BenefitKind::Limitations);
+                entry.time_period = term.map(str::to_string);
+                entry.quantity_qualifier = Some(qualifier.into());
+                entry.quantity = Some(allowed);
+                rows.push(entry);
+                if let Some(used) = used {
+                    // EB06 29: what is left, derived from allowed − used.
+                    let mut entry = row(
+                        format!("FHIR {path} (allowed − used)"),
+                        BenefitKind::Limitations,
+                    );
+                    entry.time_period = Some("29".into());
+                    entry.quantity_qualifier = Some(qualifier.into());
+                    entry.quantity = Some((allowed - used).max(Decimal::ZERO));
+                    rows.push(entry);
+                }
+            }
+            // Used without allowed says nothing about a limit; it is not turned into one.
+        }
+        other => {
+            // Kept, so nothing the payer said disappears, but read by nothing downstream.
+            rows.push(row(
+                format!("FHIR {path}"),
+                BenefitKind::Other(format!("FHIR benefit {other}")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A carve-out administrator named on an item: its name and id from the reference, its phone
+/// from the contained resource the reference points to, if any.
+fn related_entity(provider: &Reference, contained: &[Contained]) -> RelatedEntity {
+    let identifier = provider.identifier.as_ref();
+    let is_payer_id = identifier.and_then(|i| i.system.as_deref()) == Some(PAYER_ID_SYSTEM);
+    let phone = provider
+        .reference
+        .as_deref()
+        .and_then(|r| r.strip_prefix('#'))
+        .and_then(|id| contained.iter().find(|c| c.id.as_deref() == Some(id)))
+        .and_then(|c| {
+            c.telecom
+                .iter()
+                .flatten()
+                .find(|t| t.system.as_deref() == Some("phone"))
+                .and_then(|t| text(&t.value))
+        });
+    RelatedEntity {
+        // An EDI payer id marks another payer (NM101 PR, NM108 PI), as in X12 loop 2120C.
+        entity_code: is_payer_id.then(|| "PR".to_string()),
+        name: text(&provider.display),
+        id_qualifier: is_payer_id.then(|| "PI".to_string()),
+        id: identifier.and_then(|i| text(&i.value)),
+        phone,
+    }
+}
+
+fn category_label(category: &CodeableConcept) -> String {
+    let coding = category.coding.iter().flatten().next();
+    match coding {
+        Some(c) => format!(
+            "{}|{}",
+            c.system.as_deref().unwrap_or_default(),
+            c.code.as_deref().unwrap_or_default()
+        ),
+        None => format!("text|{}", category.text.as_deref().unwrap_or_default()),
+    }
+}
+
+fn text(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// Sets `key` on a JSON object (a no-op on anything else, which the builders never pass).
+fn set(object: &mut Value, key: &str, value: Value) {
+    if let Some(map) = object.as_object_mut() {
+        map.insert(key.to_string(), value);
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone};
+
+    /// Runs `fhir-check` (../shared/oracles) on `resources`, one temp file each. `None`, with a
+    /// note, when the oracle is not installed on this machine; under CI (`CI` set) a missing
+    /// oracle fails the test instead, since there it must run.
+    pub(crate) fn fhir_check(resources: &[(String, Value)]) -> Option<(bool, String)> {
+        let Some(check) = oracle_path() else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "fhir-check is not installed; run ../shared/oracles/setup"
+            );
+            eprintln!("fhir-check or its venv not found; skipping the FHIR oracle run");
+            return None;
+        };
+        let dir = std::env::temp_dir().join(format!(
+            "perdiem-fhir-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let files: Vec<std::path::PathBuf> = resources
+            .iter()
+            .map(|(name, value)| {
+                let path = dir.join(format!("{name}.json"));
+                std::fs::write(&path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
+                path
+            })
+            .collect();
+        let out = std::process::Command::new(check)
+            .args(&files)
+            .output()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        let report = String::from_utf8_lossy(&out.stdout).into_owned();
+        eprintln!("fhir-check:\n{report}");
+        Some((out.status.success(), report))
+    }
+
+    fn oracle_path() -> Option<std::path::PathBuf> {
+        if let Ok(path) = std::env::var("PERDIEM_FHIR_CHECK") {
+            return Some(path.into());
+        }
+        let root = std::env::var("PERDIEM_ORACLES")
+            .map(std::path::PathBuf::from)
+            .or_else(|_| {
+                std::env::var("HOME")
+                    .map(|h| std::path::Path::new(&h).join(".cache/perdiem-oracles"))
+            })
+            .ok()?;
+        if !root.join("venv/bin/python").exists() {
+            return None;
+        }
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        [
+            "../shared/oracles/fhir-check",
+            "../../shared/oracles/fhir-check",
+        ]
+        .iter()
+        .map(|p| manifest.join(p))
+        .find(|p| p.exists())
+    }
+
+    pub(crate) fn inquiry() -> Inquiry {
+        Inquiry {
+            trace: "VOB-0001".into(),
+            control_number: 7001,
+            payer_name: "ACME HEALTH PLAN".into(),
+            payer_edi_id: "12345".into(),
+            provider_name: "SUNRISE BEHAVIORAL HEALTH".into(),
+            provider_npi: "1234567893".into(),
+            provider_tax_id: "123456789".into(),
+            member_id: "W123456789".into(),
+            group_number: Some("GRP0042".into()),
+            subscriber: InquiryPerson {
+                first_name: "JANE".into(),
+                last_name: "DOE".into(),
+                date_of_birth: NaiveDate::from_ymd_opt(1985, 3, 12).unwrap(),
+                sex: Some("F".into()),
+            },
+            dependent: None,
+            service_types: vec!["BB".into(), "A8".into()],
+            service_date: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        }
+    }
+
+    fn created() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 10, 30, 0).unwrap()
+    }
+
+    fn dependent_inquiry() -> Inquiry {
+        let mut q = inquiry();
+        q.group_number = None;
+        q.dependent = Some(InquiryPerson {
+            first_name: "EMMA".into(),
+            last_name: "DOE".into(),
+            date_of_birth: NaiveDate::from_ymd_opt(2009, 5, 21).unwrap(),
+            sex: None,
+        });
+        q
+    }
+
+    #[test]
+    fn request_references_its_contained_resources() {
+        let body = request(&inquiry(), created());
+        assert_eq!(body["resourceType"], "CoverageEligibilityRequest");
+        assert_eq!(body["status"], "active");
+        assert_eq!(body["purpose"], json!(["benefits"]));
+        assert_eq!(body["created"], "2026-11-23T10:30:00Z");
+        assert_eq!(body["servicedDate"], "2026-11-23");
+        assert_eq!(body["identifier"][0]["value"], "VOB-0001");
+        let contained = body["contained"].as_array().unwrap();
+        let find = |id: &str| {
+            contained
+                .iter()
+                .find(|r| r["id"] == id)
+                .unwrap_or_else(|| panic!("#{id}"))
+        };
+        for field in ["patient", "provider", "insurer"] {
+            let reference = body[field]["reference"].as_str().unwrap();
+            find(reference.trim_start_matches('#'));
+        }
+        let coverage = find("coverage");
+        assert_eq!(coverage["subscriberId"], "W123456789");
+        assert_eq!(coverage["beneficiary"]["reference"], "#patient");
+        assert_eq!(coverage["payor"][0]["reference"], "#insurer");
+        assert_eq!(coverage["class"][0]["value"], "GRP0042");
+        assert_eq!(find("patient")["gender"], "female");
+        assert_eq!(find("patient")["birthDate"], "1985-03-12");
+        assert_eq!(find("insurer")["identifier"][0]["value"], "12345");
+        assert_eq!(find("provider")["identifier"][0]["system"], NPI_SYSTEM);
+        assert_eq!(
+            body["insurance"],
+            json!([{"focal": true, "coverage": {"reference": "#coverage"}}])
+        );
+        let codes: Vec<&str> = body["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                assert_eq!(i["category"]["coding"][0]["system"], STC_SYSTEM);
+                i["category"]["coding"][0]["code"].as_str().unwrap()
+            })
+            .collect();
+        assert_eq!(codes, ["BB", "A8"]);
+
+        let dependent = request(&dependent_inquiry(), created());
+        let contained = dependent["contained"].as_array().unwrap();
+        let patient = contained.iter().find(|r| r["id"] == "patient").unwrap();
+        assert_eq!(patient["name"][0]["given"], json!(["EMMA"]));
+        assert!(patient.get("gender").is_none());
+        let coverage = contained.iter().find(|r| r["id"] == "coverage").unwrap();
+        assert_eq!(coverage["subscriber"]["reference"], "#subscriber");
+    }
+
+    #[test]
+    fn requests_pass_the_fhir_oracle() {
+        let resources = vec![
+            ("request".to_string(), request(&inquiry(), created())),
+            (
+                "request-dependent".to_string(),
+                request(&dependent_inquiry(), created()),
+            ),
+            (
+                "response-sample".to_string(),
+                serde_json::from_str(SAMPLE).unwrap(),
+            ),
+        ];
+        if let Some((ok, report)) = fhir_check(&resources) {
+            assert!(ok, "{report}");
+        }
+    }
+
+    /// A response touching every mapping the parser knows (a carve-out, covered, excluded,
+    /// deductible, out-of-pocket, copay, coinsurance and day-limit benefits).
+    pub(crate) const SAMPLE: &str =
+        include_str!("../../fixtures/fhir/coverage_eligibility_response.json");
+
+    /// Source, kind, EB06, the figure, the first service type.
+    type Row = (
+        String,
+        BenefitKind,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+
+    #[test]
+    fn a_response_becomes_rows_in_x12_terms() {
+        let a = parse_response(SAMPLE.as_bytes()).unwrap();
+        assert_eq!(a.plan_name.as_ref().unwrap().value, "GOLD PPO");
+        assert_eq!(
+            a.plan_begin.as_ref().unwrap().value.to_string(),
+            "2026-01-01"
+        );
+        assert_eq!(
+            a.plan_end.as_ref().unwrap().source,
+            "FHIR insurance[0].benefitPeriod.end"
+        );
+        let summary: Vec<Row> = a
+            .benefits
+            .iter()
+            .map(|e| {
+                (
+                    e.source.clone(),
+                    e.kind.clone(),
+                    e.time_period.clone(),
+                    e.amount.or(e.percent).or(e.quantity).map(|d| d.to_string()),
+                    e.service_types.first().cloned(),
+                )
+            })
+            .collect();
+        let row = |source: &str,
+                   kind: BenefitKind,
+                   period: Option<&str>,
+                   figure: Option<&str>,
+                   stc: &str| {
+            (
+                source.to_string(),
+                kind,
+                period.map(str::to_string),
+                figure.map(str::to_string),
+                Some(stc.to_string()),
+            )
+        };
+        use BenefitKind::*;
+        let i = "FHIR insurance[0]";
+        assert_eq!(
+            summary,
+            [
+                row(&format!("{i}.inforce"), ActiveCoverage, None, None, "30"),
+                row(
+                    &format!("{i}.item[0].benefit[0].allowedMoney"),
+                    Deductible,
+                    Some("23"),
+                    Some("1500.00"),
+                    "30"
+                ),
+                row(
+                    &format!("{i}.item[0].benefit[0].usedMoney"),
+                    Deductible,
+                    Some("24"),
+                    Some("600.10"),
+                    "30"
+                ),
+                row(
+                    &format!("{i}.item[0].benefit[1].allowedMoney"),
+                    OutOfPocket,
+                    Some("23"),
+                    Some("6000"),
+                    "30"
+                ),
+                row(
+                    &format!("{i}.item[0].benefit[1].usedMoney"),
+                    OutOfPocket,
+                    Some("24"),
+                    Some("6000"),
+                    "30"
+                ),
+                row(
+                    &format!("{i}.item[1].excluded"),
+                    ActiveCoverage,
+                    None,
+                    None,
+                    "BB"
+                ),
+                row(
+                    &format!("{i}.item[1].benefit[0]"),
+                    CoPayment,
+                    Some("7"),
+                    Some("75"),
+                    "BB"
+                ),
+                row(
+                    &format!("{i}.item[1].benefit[1]"),
+                    CoInsurance,
+                    Some("7"),
+                    Some("0.2"),
+                    "BB"
+                ),
+                row(
+                    &format!("{i}.item[1].benefit[2]"),
+                    Limitations,
+                    Some("7"),
+                    Some("30"),
+                    "BB"
+                ),
+                row(
+                    &format!("{i}.item[1].benefit[2] (allowed − used)"),
+                    Limitations,
+                    Some("29"),
+                    Some("18"),
+                    "BB"
+                ),
+                row(
+                    &format!("{i}.item[2].excluded"),
+                    NonCovered,
+                    None,
+                    None,
+                    "A8"
+                ),
+                row(
+                    &format!("{i}.item[3].provider"),
+                    ContactEntity,
+                    None,
+                    None,
+                    "MH"
+                ),
+            ]
+        );
+        let deductible = &a.benefits[1];
+        assert_eq!(deductible.network, NetworkScope::In);
+        assert_eq!(deductible.coverage_level.as_deref(), Some("IND"));
+        let bb = &a.benefits[5];
+        assert_eq!(bb.auth_required, Some(true));
+        assert_eq!(bb.messages, ["PRIOR AUTHORIZATION REQUIRED"]);
+        assert_eq!(a.benefits[6].auth_required, Some(true));
+        assert!(
+            a.benefits[6].messages.is_empty(),
+            "the description goes on the first row only"
+        );
+        assert_eq!(a.benefits[8].quantity_qualifier.as_deref(), Some("DY"));
+        let carve = &a.benefits[11];
+        assert_eq!(
+            carve.related_entities,
+            [RelatedEntity {
+                entity_code: Some("PR".into()),
+                name: Some("OPTUM BEHAVIORAL HEALTH".into()),
+                id_qualifier: Some("PI".into()),
+                id: Some("87726".into()),
+                phone: Some("8005551234".into()),
+            }]
+        );
+        assert_eq!(
+            carve.messages,
+            ["BEHAVIORAL HEALTH ADMINISTERED BY OPTUM BEHAVIORAL HEALTH 800-555-1234"]
+        );
+    }
+
+    #[test]
+    fn errors_become_rejections() {
+        let body = json!({
+            "resourceType": "CoverageEligibilityResponse", "status": "active", "purpose": ["benefits"],
+            "patient": {"display": "p"}, "created": "2026-11-23T10:30:05Z",
+            "request": {"display": "r"}, "insurer": {"display": "i"}, "outcome": "error",
+            "error": [{"code": {"coding": [
+                {"system": REJECT_REASON_SYSTEM, "code": "75", "display": "Subscriber/Insured Not Found"},
+                {"system": FOLLOW_UP_SYSTEM, "code": "C"}]}}]
+        });
+        let a = parse_response(body.to_string().as_bytes()).unwrap();
+        assert_eq!(
+            a.rejections,
+            [PayerRejection {
+                code: "75".into(),
+                description: "Subscriber/Insured Not Found".into(),
+                follow_up: Some("C".into()),
+                source: "FHIR error[0]".into(),
+            }]
+        );
+        assert!(a.benefits.is_empty());
+    }
+
+    #[test]
+    fn bodies_without_an_answer_are_wire_errors() {
+        let base = |outcome: &str| {
+            json!({"resourceType": "CoverageEligibilityResponse", "outcome": outcome}).to_string()
+        };
+        assert_eq!(
+            parse_response(base("queued").as_bytes()),
+            Err(WireError::NoAnswer("outcome is queued: no answer yet"))
+        );
+        assert!(matches!(
+            parse_response(base("error").as_bytes()),
+            Err(WireError::NoAnswer(_))
+        ));
+        assert!(matches!(
+            parse_response(br#"{"resourceType": "OperationOutcome", "issue": []}"#),
+            Err(WireError::NoAnswer(_))
+        ));
+        assert!(matches!(
+            parse_response(br#"{"resourceType": "Patient"}"#),
+            Err(WireError::Value { .. })
+        ));
+        let bad_money = SAMPLE.replace("1500.00", "\"W123456789\"");
+        let err = parse_response(bad_money.as_bytes()).unwrap_err();
+        assert_eq!(
+            err,
+            WireError::value(
+                "insurance[0].item[0].benefit[0].allowedMoney.value",
+                "not a decimal number"
+            )
+        );
+        assert!(!err.to_string().contains("W123"));
+        let float_count =
+            SAMPLE.replace("\"allowedUnsignedInt\": 20", "\"allowedUnsignedInt\": 20.5");
+        assert!(matches!(
+            parse_response(float_count.as_bytes()),
+            Err(WireError::Value { .. })
+        ));
+        assert!(matches!(
+            parse_response(&SAMPLE.as_bytes()[..SAMPLE.len() / 2]),
+            Err(WireError::Truncated)
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_any_bytes(body in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = parse_response(&body);
+        }
+
+        #[test]
+        fn never_panics_on_any_prefix(cut in 0usize..5000) {
+            let body = SAMPLE.as_bytes();
+            let _ = parse_response(body.get(..cut.min(body.len())).unwrap());
+        }
+    }
+}
