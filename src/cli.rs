@@ -75,20 +75,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(port) = port {
                 settings.server.port = port;
             }
+            // Kept alive while the API serves: the demo payers point at it.
+            let mut mock = None;
             if demo {
                 if settings.environment == Environment::Production {
                     anyhow::bail!("--demo is refused in production: its password is public");
                 }
                 let db = connect(&settings).await?;
                 if crate::demo::seed(&db).await? {
-                    tracing::warn!(
-                        "demo data loaded: staff admin, admissions and billing share the published demo password"
+                    println!(
+                        "demo data loaded: staff admin, admissions and billing, password {}",
+                        crate::demo::DEMO_PASSWORD
                     );
                 }
+                let payer = crate::mock_payer::start(
+                    crate::mock_payer::Scenarios::bundled()?,
+                    "127.0.0.1",
+                    0,
+                )
+                .await?;
+                let base = payer.url("");
+                crate::demo::attach_mock_payer(&db, &base).await?;
+                tracing::info!(mock_payer = %base, "demo payers answer from the mock payer");
                 db.close().await;
+                mock = Some(payer);
             }
             let app = Application::build(settings).await?;
             app.run_until_stopped().await?;
+            if let Some(mock) = mock {
+                mock.stop().await;
+            }
         }
         Command::Migrate => {
             let db = connect(&settings).await?;

@@ -1,6 +1,8 @@
 //! Demo data for a first look (`perdiem serve --demo`): staff accounts with a published
-//! password, a few payers, and two clients with coverages, from `fixtures/demo.json`.
-//! Development only: the published password would be an open door in production.
+//! password, the clinic, payers reached through the in-process mock payer (one per protocol,
+//! plus a behavioral-health administrator for carve-outs), and clients whose member ids pick
+//! mock scenarios, from `fixtures/demo.json`. Development only: the published password would be
+//! an open door in production.
 
 use chrono::Utc;
 use secrecy::SecretString;
@@ -12,9 +14,12 @@ use crate::auth::password;
 use crate::domain::client::ClientInput;
 use crate::domain::coverage::CoverageInput;
 use crate::domain::ids::new_id;
+use crate::domain::organization::OrganizationInput;
+use crate::domain::payer::ConnectionInput;
 use crate::domain::payer::PayerInput;
 use crate::domain::role::parse_roles;
-use crate::store::{clients, coverages, payers, users, Db};
+use crate::mock_payer::{FHIR_PATH, JSON_PATH, X12_PATH};
+use crate::store::{clients, coverages, organization, payers, users, Db};
 
 /// The password of every demo account. Printed in the README; refused in production.
 pub const DEMO_PASSWORD: &str = "perdiem-demo-password";
@@ -24,8 +29,17 @@ const DEMO: &str = include_str!("../fixtures/demo.json");
 #[derive(Deserialize)]
 struct Demo {
     staff: Vec<DemoStaff>,
-    payers: Vec<PayerInput>,
+    organization: OrganizationInput,
+    payers: Vec<DemoPayer>,
     clients: Vec<DemoClient>,
+}
+
+#[derive(Deserialize)]
+struct DemoPayer {
+    name: String,
+    payer_id: String,
+    /// Which of the mock payer's protocols this payer is reached over.
+    protocol: String,
 }
 
 #[derive(Deserialize)]
@@ -52,9 +66,15 @@ pub async fn seed(db: &Db) -> anyhow::Result<bool> {
         let roles = parse_roles(staff.roles).map_err(anyhow::Error::msg)?;
         users::insert(&mut tx, new_id(), &staff.username, &hash, &roles).await?;
     }
+    organization::put(&mut tx, &demo.organization.parse()?).await?;
     let mut payer_ids: Vec<(String, Uuid)> = Vec::new();
-    for input in demo.payers {
-        let payer = input.parse()?;
+    for demo_payer in demo.payers {
+        let payer = PayerInput {
+            name: Some(demo_payer.name),
+            payer_id: Some(demo_payer.payer_id),
+            connection: None,
+        }
+        .parse()?;
         let stored = payers::insert(&mut tx, new_id(), &payer).await?;
         payer_ids.push((payer.payer_id.as_str().to_string(), stored.id));
     }
@@ -80,4 +100,31 @@ pub async fn seed(db: &Db) -> anyhow::Result<bool> {
     }
     tx.commit().await?;
     Ok(true)
+}
+
+/// Points the demo payers at the mock payer listening at `base` (its port changes with every
+/// start, so this runs at every `serve --demo`).
+pub async fn attach_mock_payer(db: &Db, base: &str) -> anyhow::Result<()> {
+    let demo: Demo = serde_json::from_str(DEMO)?;
+    let mut tx = db.begin().await?;
+    for demo_payer in demo.payers {
+        let Some(payer) = payers::find_by_edi_id(&mut tx, &demo_payer.payer_id).await? else {
+            continue;
+        };
+        let path = match demo_payer.protocol.as_str() {
+            "json" => JSON_PATH,
+            "fhir" => FHIR_PATH,
+            _ => X12_PATH,
+        };
+        let mut input = PayerInput::from(&payer.data);
+        input.connection = Some(ConnectionInput {
+            protocol: Some(demo_payer.protocol.clone()),
+            endpoint_url: Some(format!("{base}{path}")),
+            timeout_seconds: Some(10),
+            ..ConnectionInput::default()
+        });
+        payers::update(&mut tx, &payer.id.to_string(), &input.parse()?).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

@@ -152,20 +152,46 @@ fn the_demo_seeds_staff_payers_and_clients_once_and_never_in_production() {
             .as_str()
             .map(str::to_string)
     });
-    let clients = token.flatten().map(|token| {
-        client
-            .get(format!("{base}/api/v1/clients"))
-            .bearer_auth(token)
+    let found = token.flatten().map(|token| {
+        let get = |path: String| {
+            client
+                .get(format!("{base}{path}"))
+                .bearer_auth(&token)
+                .send()
+                .unwrap()
+                .json::<serde_json::Value>()
+                .unwrap()
+        };
+        let clients = get("/api/v1/clients?external_id=MRN-10001".into());
+        let id = clients["items"][0]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let coverages = get(format!("/api/v1/clients/{id}/coverages"));
+        // Benefits from the in-process mock payer, over X12.
+        let verification = client
+            .post(format!("{base}/api/v1/verifications"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "client_id": id,
+                "coverage_id": coverages["items"][0]["id"],
+                "levels_of_care": ["PHP"],
+                "program": "mental_health"
+            }))
             .send()
             .unwrap()
             .json::<serde_json::Value>()
-            .unwrap()
+            .unwrap();
+        (get("/api/v1/clients".into()), verification)
     });
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(up, "the demo server started");
-    let clients = clients.expect("the demo admissions account signs in");
-    assert_eq!(clients["total"], 2);
+    let (clients, verification) = found.expect("the demo admissions account signs in");
+    assert_eq!(clients["total"], 3);
+    assert_eq!(verification["status"], "verified", "{verification:#}");
+    let deductible = &verification["levels"][0]["in_network"]["deductible"]["individual"];
+    assert_eq!(deductible["remaining"]["value"], "900.00");
 
     let refused = Command::new(env!("CARGO_BIN_EXE_perdiem"))
         .args(["serve", "--demo", "--port", "0"])
