@@ -10,6 +10,8 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod mock_payer;
+#[cfg(test)]
+mod oracles;
 pub mod payers;
 pub mod routes;
 pub mod startup;

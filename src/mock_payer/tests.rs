@@ -659,34 +659,7 @@ fn rendered_amounts_are_exact_in_every_protocol() {
 // Oracles.
 
 fn x12_check() -> Option<std::path::PathBuf> {
-    let root = std::env::var("PERDIEM_ORACLES")
-        .map(std::path::PathBuf::from)
-        .or_else(|_| {
-            std::env::var("HOME").map(|h| std::path::Path::new(&h).join(".cache/perdiem-oracles"))
-        })
-        .ok();
-    let installed = root.is_some_and(|r| r.join("venv/bin/x12valid").exists());
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let found = std::env::var("PERDIEM_X12_CHECK")
-        .map(std::path::PathBuf::from)
-        .ok()
-        .or_else(|| {
-            [
-                "../shared/oracles/x12-check",
-                "../../shared/oracles/x12-check",
-            ]
-            .iter()
-            .map(|p| manifest.join(p))
-            .find(|p| installed && p.exists())
-        });
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "x12-check is not installed; run ../shared/oracles/setup"
-        );
-        eprintln!("x12-check or its venv not found; skipping the X12 oracle run");
-    }
-    found
+    crate::oracles::script("x12-check")
 }
 
 /// Whether an x12-check error line is one of the 2014 X279A1 map's known limits (oracles

@@ -704,14 +704,7 @@ pub(crate) mod tests {
     /// note, when the oracle is not installed on this machine; under CI (`CI` set) a missing
     /// oracle fails the test instead, since there it must run.
     pub(crate) fn fhir_check(resources: &[(String, Value)]) -> Option<(bool, String)> {
-        let Some(check) = oracle_path() else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "fhir-check is not installed; run ../shared/oracles/setup"
-            );
-            eprintln!("fhir-check or its venv not found; skipping the FHIR oracle run");
-            return None;
-        };
+        let check = oracle_path()?;
         let dir = std::env::temp_dir().join(format!(
             "perdiem-fhir-{}-{}",
             std::process::id(),
@@ -737,27 +730,7 @@ pub(crate) mod tests {
     }
 
     fn oracle_path() -> Option<std::path::PathBuf> {
-        if let Ok(path) = std::env::var("PERDIEM_FHIR_CHECK") {
-            return Some(path.into());
-        }
-        let root = std::env::var("PERDIEM_ORACLES")
-            .map(std::path::PathBuf::from)
-            .or_else(|_| {
-                std::env::var("HOME")
-                    .map(|h| std::path::Path::new(&h).join(".cache/perdiem-oracles"))
-            })
-            .ok()?;
-        if !root.join("venv/bin/python").exists() {
-            return None;
-        }
-        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        [
-            "../shared/oracles/fhir-check",
-            "../../shared/oracles/fhir-check",
-        ]
-        .iter()
-        .map(|p| manifest.join(p))
-        .find(|p| p.exists())
+        crate::oracles::script("fhir-check")
     }
 
     pub(crate) fn inquiry() -> Inquiry {

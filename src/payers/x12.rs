@@ -245,3 +245,58 @@ impl PayerAdapter for X12Adapter {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    fn inquiry(dependent: bool) -> Inquiry {
+        let person = |first: &str, born: (i32, u32, u32), sex: &str| InquiryPerson {
+            first_name: first.into(),
+            last_name: "O'Neil".into(),
+            date_of_birth: NaiveDate::from_ymd_opt(born.0, born.1, born.2).unwrap(),
+            sex: Some(sex.into()),
+        };
+        Inquiry {
+            trace: "0194f1d26a4e7c1b9a532d2f5c9e8a10-2".into(),
+            control_number: 42,
+            payer_name: "Blue Cross Blue Shield of Texas".into(),
+            payer_edi_id: "84980".into(),
+            provider_name: "Sunrise Behavioral Health LLC".into(),
+            provider_npi: "1234567893".into(),
+            provider_tax_id: "123456789".into(),
+            member_id: "XYZ987654321".into(),
+            group_number: None,
+            subscriber: person("Linh", (1978, 5, 20), "F"),
+            dependent: dependent.then(|| person("Casey", (2007, 9, 2), "U")),
+            service_types: vec!["BB".into()],
+            service_date: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_270s_we_send_pass_the_x12_oracle() {
+        for dependent in [false, true] {
+            let x12 = build_request(&inquiry(dependent), "CLINIC01", "84980").unwrap();
+            assert!(x12.starts_with("ISA*00*"));
+            assert!(x12.contains("~EQ*BB~"), "{x12}");
+            assert!(
+                x12.contains("TRN*1*0194f1d26a4e7c1b9a532d2f5c9e8a10-2*1123456789"),
+                "{x12}"
+            );
+            if let Some((ok, report)) = crate::oracles::check("x12-check", "inquiry.x12", &x12) {
+                assert!(ok, "dependent={dependent}: {report}\n{x12}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_sex_is_left_out_of_the_270() {
+        let x12 = build_request(&inquiry(true), "CLINIC01", "84980").unwrap();
+        // The dependent (sex U) gets a DMG without DMG03; the subscriber keeps F.
+        assert!(x12.contains("DMG*D8*19780520*F~"), "{x12}");
+        assert!(x12.contains("DMG*D8*20070902~"), "{x12}");
+    }
+}

@@ -377,42 +377,8 @@ fn invalid_270_inputs_are_refused() {
     }
 }
 
-/// Finds `x12-check` (../shared/oracles from the project root) when the oracle venv exists.
-fn x12_check() -> Option<std::path::PathBuf> {
-    if let Ok(path) = std::env::var("PERDIEM_X12_CHECK") {
-        return Some(path.into());
-    }
-    let root = std::env::var("PERDIEM_ORACLES")
-        .map(std::path::PathBuf::from)
-        .or_else(|_| {
-            std::env::var("HOME").map(|h| std::path::Path::new(&h).join(".cache/perdiem-oracles"))
-        })
-        .ok()?;
-    if !root.join("venv/bin/x12valid").exists() {
-        return None;
-    }
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    [
-        "../shared/oracles/x12-check",
-        "../../shared/oracles/x12-check",
-    ]
-    .iter()
-    .map(|p| manifest.join(p))
-    .find(|p| p.exists())
-}
-
-/// The oracle, or `None` (with a note) on a developer machine that has not installed it. Under
-/// CI (`CI` set) a missing oracle fails the test: there it must run.
 fn oracle() -> Option<std::path::PathBuf> {
-    let found = x12_check();
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "x12-check is not installed; run ../shared/oracles/setup"
-        );
-        eprintln!("x12-check or its venv not found; skipping the oracle run");
-    }
-    found
+    crate::oracles::script("x12-check")
 }
 
 fn run_oracle(check: &std::path::Path, name: &str, x12: &str) -> (bool, String) {
