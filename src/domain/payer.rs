@@ -375,7 +375,7 @@ impl ConnectionInput {
         let timeout = self.timeout_seconds.unwrap_or(30);
         let timeout_seconds = fields.check("timeout_seconds", bounded(1, 120)(timeout));
         let concurrent = self.max_concurrent.unwrap_or(4);
-        let max_concurrent = fields.check("max_concurrent", bounded(1, 100)(concurrent));
+        let max_concurrent = fields.check("max_concurrent", bounded(1, 1000)(concurrent));
         let per_request = self.service_types_per_request.unwrap_or(1);
         let service_types_per_request =
             fields.check("service_types_per_request", bounded(1, 99)(per_request));

@@ -1,0 +1,261 @@
+//! Benchmarks (a bench binary, not timed tests): `cargo bench --bench verification`.
+//!
+//! 1. 271 parse throughput: the fixtures under `fixtures/x12/` parsed again and again, in MB/s.
+//! 2. Added latency of verification: 200 verifications at once against a mock payer that
+//!    answers in 100 ms; what perdiem adds on top of the payer's 100 ms, p50 and p99.
+//!    SQLite by default; set TEST_DATABASE_URL to measure on PostgreSQL.
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use perdiem::config::Settings;
+use perdiem::domain::client::ClientInput;
+use perdiem::domain::coverage::CoverageInput;
+use perdiem::domain::ids::new_id;
+use perdiem::domain::organization::OrganizationInput;
+use perdiem::domain::payer::{ConnectionInput, PayerInput};
+use perdiem::domain::role::Role;
+use perdiem::mock_payer::{self, Scenarios, X12_PATH};
+use perdiem::startup::Application;
+use perdiem::store::{clients, coverages, organization, payers, users, Db};
+use secrecy::SecretString;
+use serde_json::json;
+
+const FIXTURES: [&str; 7] = [
+    include_str!("../fixtures/x12/271_active_ppo.x12"),
+    include_str!("../fixtures/x12/271_carveout.x12"),
+    include_str!("../fixtures/x12/271_dependent.x12"),
+    include_str!("../fixtures/x12/271_domain_example.x12"),
+    include_str!("../fixtures/x12/271_domain_rejection.x12"),
+    include_str!("../fixtures/x12/271_payer_unavailable.x12"),
+    include_str!("../fixtures/x12/271_subscriber_not_found.x12"),
+];
+
+fn parse_throughput() {
+    let bytes_per_round: usize = FIXTURES.iter().map(|f| f.len()).sum();
+    // Warm up, then measure for about two seconds.
+    for fixture in FIXTURES {
+        perdiem::x12::parse_271(fixture.as_bytes()).expect("fixture parses");
+    }
+    let started = Instant::now();
+    let mut rounds = 0u64;
+    while started.elapsed() < Duration::from_secs(2) {
+        for fixture in FIXTURES {
+            std::hint::black_box(
+                perdiem::x12::parse_271(std::hint::black_box(fixture.as_bytes())).ok(),
+            );
+        }
+        rounds += 1;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let megabytes = (bytes_per_round as f64 * rounds as f64) / 1_000_000.0;
+    println!(
+        "271 parse: {:.1} MB/s ({} interchanges of {} bytes on average, {:.0} per second)",
+        megabytes / seconds,
+        rounds * FIXTURES.len() as u64,
+        bytes_per_round / FIXTURES.len(),
+        (rounds * FIXTURES.len() as u64) as f64 / seconds
+    );
+}
+
+const PAYER_LATENCY_MS: u64 = 100;
+const CONCURRENT: usize = 200;
+
+async fn database() -> Db {
+    let db = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            let options = sqlx::postgres::PgConnectOptions::from_str(&url).unwrap();
+            let admin = Db::connect_postgres(options.clone(), 1).await.unwrap();
+            let Db::Postgres(pool) = &admin else {
+                unreachable!()
+            };
+            let schema = format!("perdiem_bench_{}", uuid::Uuid::new_v4().simple());
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(pool)
+                .await
+                .unwrap();
+            Db::connect_postgres(options.options([("search_path", schema.as_str())]), 50)
+                .await
+                .unwrap()
+        }
+        _ => {
+            let file =
+                std::env::temp_dir().join(format!("perdiem-bench-{}.db", uuid::Uuid::new_v4()));
+            Db::connect(&format!("sqlite://{}", file.display()), 10)
+                .await
+                .unwrap()
+        }
+    };
+    db.migrate().await.unwrap();
+    db
+}
+
+async fn added_latency() {
+    let scenarios = Scenarios::parse(&format!(
+            r#"{{"BENCH-100MS": {{"member_id": "BENCH-100MS", "description": "answers in {PAYER_LATENCY_MS} ms",
+                "plan": {{"name": "BENCH PPO", "begin": "2026-01-01", "end": "2026-12-31", "insurance_type": "PR"}},
+                "benefits": [
+                  {{"code": "1", "service_types": ["30", "MH", "BB"], "coverage_level": "IND"}},
+                  {{"code": "B", "service_types": ["BB"], "coverage_level": "IND", "time_period": "7", "amount": "100.00", "network": "Y"}}
+                ],
+                "fault": {{"kind": "latency", "latency_ms": {PAYER_LATENCY_MS}}}}}}}"#
+        ))
+    .expect("bench scenario parses");
+    let mock = mock_payer::start(scenarios, "127.0.0.1", 0).await.unwrap();
+
+    let db = database().await;
+    let mut tx = db.begin().await.unwrap();
+    let user = users::insert(&mut tx, new_id(), "bench", "x", &[Role::Admissions])
+        .await
+        .unwrap();
+    let org = OrganizationInput {
+        legal_name: Some("Bench Clinic".into()),
+        npi: Some("1234567893".into()),
+        tax_id: Some("123456789".into()),
+        taxonomy_code: Some("261QM0801X".into()),
+        address: Some(perdiem::domain::person::AddressInput {
+            line1: Some("1 Main St".into()),
+            line2: None,
+            city: Some("Austin".into()),
+            state: Some("TX".into()),
+            postal_code: Some("78701".into()),
+        }),
+        phone: Some("5125550100".into()),
+    };
+    organization::put(&mut tx, &org.parse().unwrap())
+        .await
+        .unwrap();
+    let payer = PayerInput {
+        name: Some("Bench Payer".into()),
+        payer_id: Some("BENCH1".into()),
+        connection: Some(ConnectionInput {
+            protocol: Some("x12".into()),
+            endpoint_url: Some(mock.url(X12_PATH)),
+            max_concurrent: Some(1000),
+            // One request per verification: all the service types in one 270.
+            service_types_per_request: Some(99),
+            ..ConnectionInput::default()
+        }),
+    };
+    let payer = payers::insert(&mut tx, new_id(), &payer.parse().unwrap())
+        .await
+        .unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let client = ClientInput {
+        first_name: Some("Bench".into()),
+        last_name: Some("Client".into()),
+        date_of_birth: Some("1990-01-01".into()),
+        sex: Some("F".into()),
+        ..ClientInput::default()
+    };
+    let client = clients::insert(&mut tx, new_id(), &client.parse(today).unwrap())
+        .await
+        .unwrap();
+    let coverage = CoverageInput {
+        payer_id: Some(payer.id.to_string()),
+        member_id: Some("BENCH-100MS".into()),
+        relationship: Some("self".into()),
+        priority: Some("primary".into()),
+        ..CoverageInput::default()
+    };
+    let coverage = coverages::insert(
+        &mut tx,
+        new_id(),
+        client.id,
+        &coverage.parse(today).unwrap(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let secret = "bench-signing-key-that-is-long-enough-0123456789";
+    let mut settings = Settings::defaults();
+    settings.server.port = 0;
+    settings.auth.jwt_secret = Some(SecretString::from(secret.to_string()));
+    settings.log.level = "warn".into();
+    let keys = perdiem::auth::jwt::TokenKeys::new(
+        &SecretString::from(secret.to_string()),
+        &settings.auth.issuer,
+        &settings.auth.audience,
+        3600,
+    );
+    let token = keys.issue(user.id, &[Role::Admissions]).unwrap();
+    let app = Application::build_with_db(settings, db.clone())
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENT)
+        .build()
+        .unwrap();
+    let body = json!({
+        "client_id": client.id,
+        "coverage_id": coverage.id,
+        "levels_of_care": ["PHP"],
+        "program": "mental_health",
+        "force": true
+    });
+    let one = |http: reqwest::Client, body: serde_json::Value| {
+        let url = format!("{base}/api/v1/verifications");
+        let token = token.clone();
+        async move {
+            let started = Instant::now();
+            let response = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 201);
+            let verification: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(verification["status"], "verified", "{verification}");
+            started.elapsed()
+        }
+    };
+    // Warm-up: connections, prepared statements.
+    for _ in 0..10 {
+        one(http.clone(), body.clone()).await;
+    }
+    let started = Instant::now();
+    let handles: Vec<_> = (0..CONCURRENT)
+        .map(|_| tokio::spawn(one(http.clone(), body.clone())))
+        .collect();
+    let mut latencies = Vec::with_capacity(CONCURRENT);
+    for handle in handles {
+        latencies.push(handle.await.unwrap());
+    }
+    let wall = started.elapsed();
+    latencies.sort();
+    let payer = Duration::from_millis(PAYER_LATENCY_MS);
+    let added = |q: f64| {
+        let index = ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1;
+        latencies[index].saturating_sub(payer)
+    };
+    println!(
+        "verification, {CONCURRENT} at once, payer answering in {PAYER_LATENCY_MS} ms ({}): \
+         added latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; all done in {:.0} ms",
+        db.backend(),
+        added(0.50).as_secs_f64() * 1000.0,
+        added(0.99).as_secs_f64() * 1000.0,
+        latencies
+            .last()
+            .unwrap()
+            .saturating_sub(payer)
+            .as_secs_f64()
+            * 1000.0,
+        wall.as_secs_f64() * 1000.0
+    );
+    mock.stop().await;
+}
+
+fn main() {
+    parse_throughput();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(added_latency());
+}
