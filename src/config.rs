@@ -35,6 +35,10 @@ pub struct VerificationSettings {
     pub retry_attempts: u32,
     /// First pause between attempts; it doubles each time, capped at 8× this.
     pub retry_backoff_ms: u64,
+    /// Consecutive failures of a payer that open its circuit (inquiries then fail fast).
+    pub breaker_threshold: u32,
+    /// Seconds an open circuit waits before letting one probe through.
+    pub breaker_cooldown_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -112,6 +116,8 @@ level = "info"
 cache_seconds = 14400
 retry_attempts = 3
 retry_backoff_ms = 200
+breaker_threshold = 5
+breaker_cooldown_seconds = 30
 "#;
 
 impl Settings {

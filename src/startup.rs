@@ -18,7 +18,7 @@ use crate::error::REQUEST_ID;
 use crate::payers::Transport;
 use crate::routes;
 use crate::store::Db;
-use crate::verification::PayerLimits;
+use crate::verification::PayerHealth;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -27,7 +27,8 @@ pub struct AppState {
     pub settings: Settings,
     /// The one HTTP client for payers.
     pub transport: Transport,
-    pub limits: PayerLimits,
+    /// Per payer: inquiries in flight and the circuit breaker.
+    pub health: PayerHealth,
 }
 
 pub struct Application {
@@ -56,12 +57,16 @@ impl Application {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
         let shutdown_timeout = settings.server.shutdown_timeout_seconds;
+        let settings_breaker = (
+            settings.verification.breaker_threshold,
+            settings.verification.breaker_cooldown_seconds,
+        );
         let state = web::Data::new(AppState {
             db,
             tokens,
             settings,
             transport: Transport::new()?,
-            limits: PayerLimits::default(),
+            health: PayerHealth::new(settings_breaker.0, settings_breaker.1),
         });
         let server = HttpServer::new(move || {
             App::new()

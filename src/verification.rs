@@ -22,7 +22,8 @@ use crate::domain::ids::new_id;
 use crate::domain::payer::Connection;
 use crate::domain::validation::FieldError;
 use crate::error::ApiError;
-use crate::payers::{adapter, Attempt, PayerError};
+use crate::payers::breaker::Breaker;
+use crate::payers::{adapter, Attempt, PayerAdapter, PayerError};
 use crate::startup::AppState;
 use crate::store::payers::Payer;
 use crate::store::verifications::{self, Completion, NewExchange, NewVerification, Verification};
@@ -48,22 +49,79 @@ impl Request {
     }
 }
 
-/// Per-payer limits on inquiries in flight.
-#[derive(Default)]
-pub struct PayerLimits {
-    semaphores: Mutex<HashMap<Uuid, Arc<Semaphore>>>,
+/// Per payer, in this process: the limit on inquiries in flight and the circuit breaker.
+pub struct PayerHealth {
+    semaphores: Mutex<HashMap<Uuid, (Arc<Semaphore>, u32)>>,
+    breakers: std::sync::Mutex<HashMap<Uuid, Breaker>>,
+    threshold: u32,
+    cooldown: chrono::Duration,
 }
 
-impl PayerLimits {
-    async fn for_payer(&self, payer: Uuid, connection: &Connection) -> Arc<Semaphore> {
+/// What `GET /api/v1/payers/{id}/health` shows.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HealthReport {
+    pub payer_id: Uuid,
+    #[serde(flatten)]
+    pub breaker: Breaker,
+    pub in_flight: u32,
+    pub max_concurrent: Option<u32>,
+}
+
+impl PayerHealth {
+    pub fn new(threshold: u32, cooldown_seconds: u64) -> PayerHealth {
+        PayerHealth {
+            semaphores: Mutex::default(),
+            breakers: std::sync::Mutex::default(),
+            threshold,
+            cooldown: chrono::Duration::seconds(i64::try_from(cooldown_seconds).unwrap_or(30)),
+        }
+    }
+
+    async fn limit(&self, payer: Uuid, connection: &Connection) -> Arc<Semaphore> {
         let mut map = self.semaphores.lock().await;
-        map.entry(payer)
-            .or_insert_with(|| {
-                Arc::new(Semaphore::new(
-                    usize::try_from(connection.max_concurrent).unwrap_or(1),
-                ))
-            })
-            .clone()
+        // A changed limit takes effect for the next verification (a new semaphore).
+        let entry = map.entry(payer).or_insert_with(|| {
+            (
+                Arc::new(Semaphore::new(connection.max_concurrent as usize)),
+                connection.max_concurrent,
+            )
+        });
+        if entry.1 != connection.max_concurrent {
+            *entry = (
+                Arc::new(Semaphore::new(connection.max_concurrent as usize)),
+                connection.max_concurrent,
+            );
+        }
+        entry.0.clone()
+    }
+
+    fn with_breaker<T>(&self, payer: Uuid, f: impl FnOnce(&mut Breaker) -> T) -> T {
+        let mut map = self
+            .breakers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let breaker = map
+            .entry(payer)
+            .or_insert_with(|| Breaker::new(self.threshold, self.cooldown));
+        f(breaker)
+    }
+
+    pub async fn report(&self, payer: Uuid, connection: Option<&Connection>) -> HealthReport {
+        let breaker = self.with_breaker(payer, |b| b.clone());
+        let in_flight = {
+            let map = self.semaphores.lock().await;
+            map.get(&payer)
+                .map(|(semaphore, max)| {
+                    max.saturating_sub(u32::try_from(semaphore.available_permits()).unwrap_or(0))
+                })
+                .unwrap_or(0)
+        };
+        HealthReport {
+            payer_id: payer,
+            breaker,
+            in_flight,
+            max_concurrent: connection.map(|c| c.max_concurrent),
+        }
     }
 }
 
@@ -222,21 +280,20 @@ fn run<'a>(
             })
             .collect();
 
-        let limit = state.limits.for_payer(payer.id, &connection).await;
+        let limit = state.health.limit(payer.id, &connection).await;
         let adapter = adapter(&connection, &state.transport);
-        let settings = &state.settings.verification;
         let results = join_all(inquiries.iter().map(|inquiry| {
             let limit = limit.clone();
-            let adapter = &adapter;
+            let asking = Asking {
+                adapter: adapter.as_ref(),
+                health: &state.health,
+                payer: payer.id,
+                attempts: state.settings.verification.retry_attempts,
+                backoff_ms: state.settings.verification.retry_backoff_ms,
+            };
             async move {
                 let _permit = limit.acquire_owned().await.ok();
-                ask_with_retries(
-                    adapter.as_ref(),
-                    inquiry,
-                    settings.retry_attempts,
-                    settings.retry_backoff_ms,
-                )
-                .await
+                asking.ask(inquiry).await
             }
         }))
         .await;
@@ -300,28 +357,53 @@ fn run<'a>(
     })
 }
 
-/// Asks once, and again after a growing pause while the failure is transient.
-async fn ask_with_retries(
-    adapter: &dyn crate::payers::PayerAdapter,
-    inquiry: &Inquiry,
+/// One inquiry's way to the payer: the adapter, the payer's breaker, the retry policy.
+struct Asking<'a> {
+    adapter: &'a dyn PayerAdapter,
+    health: &'a PayerHealth,
+    payer: Uuid,
     attempts: u32,
     backoff_ms: u64,
-) -> Vec<(Attempt, chrono::DateTime<Utc>, Duration)> {
-    let mut done = Vec::new();
-    let attempts = attempts.max(1);
-    for n in 0..attempts {
-        let started_at = crate::store::now();
-        let clock = Instant::now();
-        let attempt = adapter.inquire(inquiry).await;
-        let transient = attempt.is_transient();
-        done.push((attempt, started_at, clock.elapsed()));
-        if !transient || n + 1 == attempts {
-            break;
+}
+
+impl Asking<'_> {
+    /// Asks once, and again after a growing pause while the failure is transient; an open
+    /// circuit answers at once without calling the payer.
+    async fn ask(&self, inquiry: &Inquiry) -> Vec<(Attempt, chrono::DateTime<Utc>, Duration)> {
+        let mut done = Vec::new();
+        let attempts = self.attempts.max(1);
+        for n in 0..attempts {
+            let started_at = crate::store::now();
+            let admitted = self.health.with_breaker(self.payer, |b| {
+                if b.admit(started_at) {
+                    Ok(())
+                } else {
+                    Err(b.retry_at.map(|at| at.to_rfc3339()).unwrap_or_default())
+                }
+            });
+            if let Err(retry_at) = admitted {
+                let attempt = Attempt::failed(String::new(), PayerError::CircuitOpen(retry_at));
+                done.push((attempt, started_at, Duration::ZERO));
+                break;
+            }
+            let clock = Instant::now();
+            let attempt = self.adapter.inquire(inquiry).await;
+            let finished = crate::store::now();
+            self.health
+                .with_breaker(self.payer, |b| match &attempt.outcome {
+                    Err(error) if error.counts_against_payer() => b.failed(finished, error.kind()),
+                    _ => b.succeeded(finished),
+                });
+            let transient = attempt.is_transient();
+            done.push((attempt, started_at, clock.elapsed()));
+            if !transient || n + 1 == attempts {
+                break;
+            }
+            let pause = self.backoff_ms.saturating_mul(1 << n.min(3));
+            tokio::time::sleep(Duration::from_millis(pause)).await;
         }
-        let pause = backoff_ms.saturating_mul(1 << n.min(3));
-        tokio::time::sleep(Duration::from_millis(pause)).await;
+        done
     }
-    done
 }
 
 /// Decides the outcome from the answers and failures of every request.

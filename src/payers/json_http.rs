@@ -85,7 +85,7 @@ impl PayerAdapter for JsonAdapter {
             Attempt {
                 request: text,
                 http_status: Some(status),
-                response: Some(String::from_utf8_lossy(&body).into_owned()),
+                response: Some(super::raw_body(&body)),
                 outcome,
             }
         })

@@ -4,6 +4,7 @@
 //! Wire formats are private to their adapter. What leaves this module is an [`Attempt`]: what
 //! was sent, what came back (raw, for the record), and either the answer or a [`PayerError`].
 
+pub mod breaker;
 pub mod fhir_wire;
 pub mod json_http;
 pub mod json_wire;
@@ -39,6 +40,9 @@ pub enum PayerError {
     Request(String),
     #[error("authentication with the payer failed: {0}")]
     Auth(String),
+    /// The payer failed repeatedly; inquiries fail fast until the cool-down ends.
+    #[error("the payer failed repeatedly; not asked again before {0}")]
+    CircuitOpen(String),
 }
 
 impl PayerError {
@@ -60,7 +64,20 @@ impl PayerError {
             PayerError::Unparseable(_) => "unparseable",
             PayerError::Request(_) => "request",
             PayerError::Auth(_) => "auth",
+            PayerError::CircuitOpen(_) => "circuit_open",
         }
+    }
+
+    /// Whether this failure says the payer is unwell (it counts toward opening the circuit).
+    /// A refused request or envelope is ours to fix, not the payer's health.
+    pub fn counts_against_payer(&self) -> bool {
+        matches!(
+            self,
+            PayerError::Timeout(_)
+                | PayerError::Connect(_)
+                | PayerError::HttpStatus(_)
+                | PayerError::Unparseable(_)
+        )
     }
 }
 
@@ -99,6 +116,22 @@ impl Attempt {
     }
 }
 
+/// A payer's raw answer as text for the record. Text that is valid UTF-8 without NUL bytes is
+/// kept as it is; anything else (binary garbage, a stray NUL — which PostgreSQL TEXT refuses) is
+/// kept whole as `base64:` followed by the base64 of the bytes, so nothing is lost or altered.
+pub fn raw_body(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !text.contains('\0') => text.to_string(),
+        _ => {
+            use base64::Engine;
+            format!(
+                "base64:{}",
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            )
+        }
+    }
+}
+
 /// One protocol's way of asking a payer about eligibility.
 pub trait PayerAdapter: Send + Sync {
     fn inquire<'a>(&'a self, inquiry: &'a Inquiry) -> BoxFuture<'a, Attempt>;
@@ -118,5 +151,17 @@ pub fn adapter(connection: &Connection, transport: &Transport) -> Box<dyn PayerA
             transport.clone(),
             json_http::Flavor::Fhir,
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raw_body;
+
+    #[test]
+    fn raw_bodies_are_kept_exactly() {
+        assert_eq!(raw_body(b"ISA*00*~"), "ISA*00*~");
+        assert_eq!(raw_body(b"a\0b"), "base64:YQBi");
+        assert_eq!(raw_body(&[0xff, 0xfe]), "base64://4=");
     }
 }

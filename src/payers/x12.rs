@@ -230,7 +230,7 @@ impl PayerAdapter for X12Adapter {
                     return attempt;
                 }
             };
-            let raw = String::from_utf8_lossy(&body).into_owned();
+            let raw = super::raw_body(&body);
             let outcome = if (200..300).contains(&status) {
                 read_response(&content_type, body).await
             } else {

@@ -57,6 +57,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::GET, "/api/v1/payers", payers::list),
         endpoint(M::GET, "/api/v1/payers/{id}", payers::get),
         endpoint(M::PATCH, "/api/v1/payers/{id}", payers::update),
+        endpoint(M::GET, "/api/v1/payers/{id}/health", payers::health),
         endpoint(M::POST, "/api/v1/clients", clients::create),
         endpoint(M::GET, "/api/v1/clients", clients::list),
         endpoint(M::GET, "/api/v1/clients/{id}", clients::get),

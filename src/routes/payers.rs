@@ -111,3 +111,24 @@ pub async fn update(
     tx.commit().await?;
     Ok(ok(&payer))
 }
+
+/// `GET /api/v1/payers/{id}/health`: the payer's circuit breaker and inquiries in flight, as
+/// this instance sees them.
+pub async fn health(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(READERS)?;
+    let id = path_id(&req, "id")?;
+    let mut tx = state.db.begin_read().await?;
+    let payer = payers::find(&mut tx, &id)
+        .await?
+        .ok_or(ApiError::NotFound("payer"))?;
+    tx.commit().await?;
+    let report = state
+        .health
+        .report(payer.id, payer.data.connection.as_ref())
+        .await;
+    Ok(ok(&report))
+}

@@ -198,6 +198,7 @@ async fn each_role_reaches_exactly_its_routes() {
     let coverage = format!("/api/v1/clients/{some}/coverages/{some}");
     let users = format!("/api/v1/users/{some}");
     let payers = format!("/api/v1/payers/{some}");
+    let payer_health = format!("/api/v1/payers/{some}/health");
     let verification = format!("/api/v1/verifications/{some}");
     let client_verifications = format!("/api/v1/clients/{some}/verifications");
     use Role::*;
@@ -212,6 +213,7 @@ async fn each_role_reaches_exactly_its_routes() {
             vec![Admin, Admissions, Billing],
         ),
         (Method::GET, &payers, vec![Admin, Admissions, Billing]),
+        (Method::GET, &payer_health, vec![Admin, Admissions, Billing]),
         (Method::POST, "/api/v1/payers", vec![Admin]),
         (Method::PATCH, &payers, vec![Admin]),
         (Method::GET, "/api/v1/clients", vec![Admissions, Billing]),

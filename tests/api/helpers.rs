@@ -259,11 +259,25 @@ impl<'a> Call<'a> {
         let method = self.method.clone();
         let path = self.path.clone();
         let reply = self.send().await;
-        assert_eq!(
-            reply.status, status,
-            "{method} {path}: expected {status}, got {} with {}",
-            reply.status, reply.body
-        );
+        if reply.status != status {
+            // For a surprise 5xx, the cause is in the log under the request id.
+            let cause: Vec<String> = reply
+                .header("x-request-id")
+                .map(|id| {
+                    logged()
+                        .lines()
+                        .filter(|line| line.contains(id) && line.contains("cause"))
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            panic!(
+                "{method} {path}: expected {status}, got {} with {}\n{}",
+                reply.status,
+                reply.body,
+                cause.join("\n")
+            );
+        }
         reply
     }
 

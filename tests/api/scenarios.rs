@@ -4,7 +4,7 @@
 use perdiem::mock_payer::{self, MockPayer, Scenarios, FHIR_PATH, JSON_PATH, X12_PATH};
 use serde_json::{json, Value};
 
-use crate::helpers::{client_body, coverage_body, spawn_app, TestApp};
+use crate::helpers::{client_body, coverage_body, TestApp};
 use crate::organization::organization_body;
 
 /// The service types asked for IOP and PHP in a mental-health program: 30, A8, CH, CF, MH, BB, A7.
@@ -35,7 +35,10 @@ async fn payer(app: &TestApp, protocol: &str, url: &str, edi: &str, timeout: u32
 }
 
 async fn set_up(protocol: &str) -> Setup {
-    let app = spawn_app().await;
+    // One payer answers every scenario here, faults included: its circuit must stay closed.
+    let mut settings = crate::helpers::test_settings();
+    settings.verification.breaker_threshold = 1000;
+    let app = crate::helpers::spawn_app_with(settings).await;
     let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
         .await
         .unwrap();

@@ -71,7 +71,10 @@ pub async fn verify(
 
 #[tokio::test]
 async fn an_unreachable_payer_is_a_stored_payer_error_with_every_attempt() {
-    let app = spawn_app().await;
+    // The circuit breaker has its own test; here every attempt should reach the network.
+    let mut settings = crate::helpers::test_settings();
+    settings.verification.breaker_threshold = 1000;
+    let app = crate::helpers::spawn_app_with(settings).await;
     // Nothing listens on port 9 of loopback: every connection is refused.
     let (client_id, coverage_id, _) =
         set_up(&app, "x12", "http://127.0.0.1:9/x12", "W123456789").await;
@@ -153,4 +156,46 @@ async fn a_verification_needs_a_connected_payer_and_the_clinic() {
         .json(json!({}))
         .expect(403)
         .await;
+}
+
+#[tokio::test]
+async fn a_failing_payer_opens_its_circuit_and_then_fails_fast() {
+    let mut settings = crate::helpers::test_settings();
+    settings.verification.breaker_threshold = 3;
+    settings.verification.breaker_cooldown_seconds = 600;
+    let app = crate::helpers::spawn_app_with(settings).await;
+    let (client_id, coverage_id, payer_id) =
+        set_up(&app, "x12", "http://127.0.0.1:9/x12", "W123456789").await;
+    let path = format!("/api/v1/payers/{payer_id}/health");
+    let health = || async { app.get(&path).token(&app.admissions).expect(200).await.body };
+    assert_eq!(health().await["state"], "closed");
+
+    let first = verify(&app, &client_id, &coverage_id, json!(["PHP"]), 201).await;
+    assert_eq!(first["status"], "payer_error");
+    let report = health().await;
+    assert_eq!(report["state"], "open", "{report:#}");
+    assert!(report["consecutive_failures"].as_u64().unwrap() >= 3);
+    assert_eq!(report["last_failure"], "connect");
+    assert!(report["retry_at"].is_string());
+
+    // Now nothing is sent: every request fails fast, and that is stored too.
+    let second = verify(&app, &client_id, &coverage_id, json!(["PHP"]), 201).await;
+    assert_eq!(second["status"], "payer_error");
+    assert_eq!(second["error"]["kind"], "circuit_open");
+    let stored = app
+        .get(&format!(
+            "/api/v1/verifications/{}",
+            second["id"].as_str().unwrap()
+        ))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    let exchanges = stored["exchanges"].as_array().unwrap();
+    assert_eq!(
+        exchanges.len(),
+        4,
+        "one fail-fast record per service type, no retries"
+    );
+    assert!(exchanges.iter().all(|e| e["error_kind"] == "circuit_open"));
 }
