@@ -93,7 +93,7 @@ environment = "development"
 [server]
 host = "127.0.0.1"
 port = 8080
-max_body_bytes = 1048576
+max_body_bytes = 4194304
 shutdown_timeout_seconds = 30
 
 [database]

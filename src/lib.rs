@@ -4,6 +4,7 @@
 //! Data flows one way: `routes -> (domain, store)`; `domain` depends on nothing of ours.
 
 pub mod auth;
+pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod demo;

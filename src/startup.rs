@@ -34,6 +34,22 @@ pub struct AppState {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The verification-batch worker, stopped with the server.
+    worker: tokio::task::JoinHandle<()>,
+}
+
+/// Stops a running [`Application`] from outside (tests use it to stop one mid-batch).
+pub struct Stopper {
+    server: actix_web::dev::ServerHandle,
+    worker: tokio::task::AbortHandle,
+}
+
+impl Stopper {
+    /// Stops at once, as a crash or `kill -9` would: in-flight work is dropped, not finished.
+    pub async fn stop_now(self) {
+        self.worker.abort();
+        self.server.stop(false).await;
+    }
 }
 
 impl Application {
@@ -68,6 +84,7 @@ impl Application {
             transport: Transport::new()?,
             health: PayerHealth::new(settings_breaker.0, settings_breaker.1),
         });
+        let worker = tokio::spawn(crate::batch::run(state.clone()));
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -80,7 +97,18 @@ impl Application {
         .shutdown_timeout(shutdown_timeout)
         .run();
         tracing::info!(port, "listening");
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            worker,
+        })
+    }
+
+    pub fn stopper(&self) -> Stopper {
+        Stopper {
+            server: self.server.handle(),
+            worker: self.worker.abort_handle(),
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -88,7 +116,9 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.worker.abort();
+        result
     }
 }
 

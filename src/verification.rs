@@ -38,6 +38,8 @@ pub struct Request {
     pub program: Program,
     pub service_date: NaiveDate,
     pub force: bool,
+    /// The id the new verification gets (a batch fixes it before asking); a new one if `None`.
+    pub id: Option<Uuid>,
 }
 
 impl Request {
@@ -206,7 +208,7 @@ fn run<'a>(
         tx.commit().await?;
 
         // On record before the payer is called.
-        let id = new_id();
+        let id = request.id.unwrap_or_else(new_id);
         let codes = connection.codes_for(&request.levels, request.program);
         let per_request = usize::try_from(connection.service_types_per_request)
             .unwrap_or(1)
@@ -557,6 +559,7 @@ async fn follow_carve_out(
         };
         let follow = Request {
             force: true,
+            id: None,
             ..request.clone()
         };
         let outcome = run(

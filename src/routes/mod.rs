@@ -5,6 +5,7 @@
 
 mod audit;
 mod auth;
+mod batches;
 mod clients;
 mod coverages;
 pub mod extract;
@@ -79,6 +80,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::PUT, "/api/v1/organization", organization::put),
         endpoint(M::POST, "/api/v1/verifications", verifications::create),
         endpoint(M::GET, "/api/v1/verifications/{id}", verifications::get),
+        endpoint(M::POST, "/api/v1/verification-batches", batches::create),
+        endpoint(M::GET, "/api/v1/verification-batches/{id}", batches::get),
         endpoint(
             M::GET,
             "/api/v1/clients/{id}/verifications",

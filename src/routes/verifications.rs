@@ -69,6 +69,7 @@ fn parse(input: VerificationInput) -> Result<Request, ApiError> {
                 program,
                 service_date: service_date.unwrap_or_else(|| Utc::now().date_naive()),
                 force: input.force.unwrap_or(false),
+                id: None,
             })
         }
         _ => Err(ApiError::internal(anyhow::anyhow!(

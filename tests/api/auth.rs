@@ -200,6 +200,7 @@ async fn each_role_reaches_exactly_its_routes() {
     let payers = format!("/api/v1/payers/{some}");
     let payer_health = format!("/api/v1/payers/{some}/health");
     let verification = format!("/api/v1/verifications/{some}");
+    let batch = format!("/api/v1/verification-batches/{some}");
     let client_verifications = format!("/api/v1/clients/{some}/verifications");
     use Role::*;
     let table: Vec<(Method, &str, Vec<Role>)> = vec![
@@ -232,6 +233,12 @@ async fn each_role_reaches_exactly_its_routes() {
         ),
         (Method::PUT, "/api/v1/organization", vec![Admin]),
         (Method::POST, "/api/v1/verifications", vec![Admissions]),
+        (
+            Method::POST,
+            "/api/v1/verification-batches",
+            vec![Admissions],
+        ),
+        (Method::GET, &batch, vec![Admin, Admissions, Billing]),
         (Method::GET, &verification, vec![Admin, Admissions, Billing]),
         (
             Method::GET,

@@ -9,7 +9,7 @@ use perdiem::auth::password;
 use perdiem::config::{LogFormat, LogSettings, Settings};
 use perdiem::domain::ids::new_id;
 use perdiem::domain::role::Role;
-use perdiem::startup::Application;
+use perdiem::startup::{Application, Stopper};
 use perdiem::store::{users, Db};
 use reqwest::Method;
 use secrecy::SecretString;
@@ -151,18 +151,20 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
     init_logs();
     let db = fresh_db().await;
+    let (app, _) = start_on(settings, db, true).await;
+    app
+}
+
+/// Starts the app on `db`; with `new_staff`, creates the three staff accounts first. Returns the
+/// app and what stops it abruptly.
+pub async fn start_on(settings: Settings, db: Db, new_staff: bool) -> (TestApp, Stopper) {
+    init_logs();
     let keys = TokenKeys::new(
         &SecretString::from(SECRET.to_string()),
         &settings.auth.issuer,
         &settings.auth.audience,
         settings.auth.token_ttl_seconds,
     );
-    let app = Application::build_with_db(settings, db.clone())
-        .await
-        .expect("app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-
     let mut tx = db.begin().await.unwrap();
     let mut staff = Vec::new();
     for (name, role) in [
@@ -170,16 +172,25 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         ("admissions", Role::Admissions),
         ("billing", Role::Billing),
     ] {
-        let user = users::insert(&mut tx, new_id(), name, password_hash(), &[role])
-            .await
-            .unwrap();
+        let user = match users::find_by_username(&mut tx, name).await.unwrap() {
+            Some(user) if !new_staff => user,
+            _ => users::insert(&mut tx, new_id(), name, password_hash(), &[role])
+                .await
+                .unwrap(),
+        };
         let token = keys.issue(user.id, &[role]).unwrap();
         staff.push((user.id.to_string(), token));
     }
     tx.commit().await.unwrap();
+    let app = Application::build_with_db(settings, db.clone())
+        .await
+        .expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let stopper = app.stopper();
+    tokio::spawn(app.run_until_stopped());
     let [(_, admin), (admissions_id, admissions), (_, billing)] =
         <[(String, String); 3]>::try_from(staff).unwrap();
-    TestApp {
+    let app = TestApp {
         address,
         db,
         keys,
@@ -188,7 +199,8 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         admissions,
         billing,
         admissions_id,
-    }
+    };
+    (app, stopper)
 }
 
 /// A response, already checked against the contract.

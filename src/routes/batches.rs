@@ -1,0 +1,152 @@
+//! Verification batches: admissions (or a nightly job signed in as admissions) asks for many
+//! verifications at once; the worker answers them in the background.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::extract::{path_id, Body};
+use super::{audit, ok};
+use crate::auth::Staff;
+use crate::domain::eligibility::{LevelOfCare, Program};
+use crate::domain::ids::{new_id, parse_id};
+use crate::domain::person::parse_date;
+use crate::domain::role::Role;
+use crate::domain::validation::Fields;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::audit::Action;
+use crate::store::batches::{self, NewItem};
+
+const MAX_ITEMS: usize = 10_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchInput {
+    items: Option<Vec<ItemInput>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ItemInput {
+    client_id: Option<String>,
+    coverage_id: Option<String>,
+    levels_of_care: Option<Vec<String>>,
+    program: Option<String>,
+    service_date: Option<String>,
+    force: Option<bool>,
+}
+
+fn parse_item(item: ItemInput, fields: &mut Fields) -> Option<NewItem> {
+    let id = |raw: String| parse_id(&raw).map(|id| id.to_string());
+    let client_id = fields.required("client_id", item.client_id, id);
+    let coverage_id = fields.required("coverage_id", item.coverage_id, id);
+    let levels = fields.required("levels_of_care", item.levels_of_care, |raw| {
+        if raw.is_empty() {
+            return Err("must name IOP, PHP or both".to_string());
+        }
+        let mut levels: Vec<&str> = Vec::new();
+        for name in &raw {
+            let level = LevelOfCare::parse(name)?;
+            if levels.contains(&level.as_str()) {
+                return Err(format!("names {name} twice"));
+            }
+            levels.push(level.as_str());
+        }
+        levels.sort_unstable();
+        Ok(levels.join(","))
+    });
+    let program = fields.required("program", item.program, |raw| {
+        Program::parse(&raw).map(|p| p.as_str().to_string())
+    });
+    let service_date = fields.optional("service_date", item.service_date, |raw| parse_date(&raw));
+    Some(NewItem {
+        client_id: client_id?,
+        coverage_id: coverage_id?,
+        levels_of_care: levels?,
+        program: program?,
+        service_date: service_date?.unwrap_or_else(|| Utc::now().date_naive()),
+        force: item.force.unwrap_or(false),
+    })
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[Role::Admissions])?;
+    let input: BatchInput = body.json()?;
+    let mut fields = Fields::new();
+    let items = fields.required("items", input.items, |items| {
+        if items.is_empty() || items.len() > MAX_ITEMS {
+            Err(format!("must hold 1 to {MAX_ITEMS} items"))
+        } else {
+            Ok(items)
+        }
+    });
+    fields.finish()?;
+    let mut parsed = Vec::new();
+    let mut all = Fields::new();
+    for (index, item) in items.unwrap_or_default().into_iter().enumerate() {
+        let mut fields = Fields::nested(&format!("items[{index}]"));
+        let new = parse_item(item, &mut fields);
+        if let Err(invalid) = fields.finish() {
+            all.absorb(invalid);
+        }
+        parsed.extend(new);
+    }
+    all.finish()?;
+    let id = new_id();
+    let mut tx = state.db.begin().await?;
+    batches::insert(&mut tx, id, &staff.id_string(), &parsed).await?;
+    audit(
+        &mut tx,
+        &staff,
+        &req,
+        Action::Create,
+        "verification_batch",
+        &id.to_string(),
+    )
+    .await?;
+    let (batch, items) = batches::find(&mut tx, &id.to_string())
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("batch vanished")))?;
+    tx.commit().await?;
+    let mut json = serde_json::to_value(batch).map_err(ApiError::internal)?;
+    json["items"] = serde_json::to_value(items).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/api/v1/verification-batches/{id}"),
+        ))
+        .json(json))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[Role::Admin, Role::Admissions, Role::Billing])?;
+    let id = path_id(&req, "id")?;
+    let mut tx = state.db.begin().await?;
+    let (batch, items) = batches::find(&mut tx, &id)
+        .await?
+        .ok_or(ApiError::NotFound("verification batch"))?;
+    audit(
+        &mut tx,
+        &staff,
+        &req,
+        Action::Read,
+        "verification_batch",
+        &id,
+    )
+    .await?;
+    tx.commit().await?;
+    let mut json: Value = serde_json::to_value(batch).map_err(ApiError::internal)?;
+    json["items"] = serde_json::to_value(items).map_err(ApiError::internal)?;
+    Ok(ok(&json))
+}

@@ -1,0 +1,323 @@
+//! Verification batches and their items.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{now, with_tx, StoreError, StoreResult, Tx};
+
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub client_id: String,
+    pub coverage_id: String,
+    pub levels_of_care: String,
+    pub program: String,
+    pub service_date: NaiveDate,
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Item {
+    #[serde(skip)]
+    pub id: String,
+    #[serde(skip)]
+    pub batch_id: String,
+    pub seq: i64,
+    pub client_id: String,
+    pub coverage_id: String,
+    pub levels_of_care: Vec<String>,
+    pub program: String,
+    pub service_date: NaiveDate,
+    #[serde(skip)]
+    pub force: bool,
+    #[serde(skip)]
+    pub requested_by: String,
+    pub status: String,
+    pub verification_id: Option<String>,
+    pub error: Option<String>,
+    /// The verification's own outcome (verified, inactive, rejected, payer_error).
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Batch {
+    pub id: String,
+    pub requested_by: String,
+    pub total: i64,
+    pub pending: i64,
+    pub running: i64,
+    pub done: i64,
+    pub failed: i64,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    id: Uuid,
+    requested_by: &str,
+    items: &[NewItem],
+) -> StoreResult<()> {
+    let at = now();
+    let id = id.to_string();
+    let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
+    with_tx!(tx, |conn| {
+        sqlx::query(
+        "INSERT INTO verification_batches (id, requested_by, total, created_at) VALUES ($1, $2, $3, $4)"
+    )
+    .bind(&id)
+    .bind(requested_by)
+    .bind(total)
+    .bind(at)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected())
+    })?;
+    for (seq, item) in items.iter().enumerate() {
+        with_tx!(tx, |conn| sqlx::query(
+            "INSERT INTO verification_batch_items (id, batch_id, seq, client_id, coverage_id,
+                levels_of_care, program, service_date, force, status, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10)"
+        )
+        .bind(Uuid::now_v7().to_string())
+        .bind(&id)
+        .bind(i64::try_from(seq + 1).unwrap_or(i64::MAX))
+        .bind(&item.client_id)
+        .bind(&item.coverage_id)
+        .bind(&item.levels_of_care)
+        .bind(&item.program)
+        .bind(item.service_date)
+        .bind(item.force)
+        .bind(at)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    id: String,
+    batch_id: String,
+    seq: i64,
+    client_id: String,
+    coverage_id: String,
+    levels_of_care: String,
+    program: String,
+    service_date: NaiveDate,
+    force: bool,
+    requested_by: String,
+    status: String,
+    verification_id: Option<String>,
+    error: Option<String>,
+    outcome: Option<String>,
+}
+
+impl From<ItemRow> for Item {
+    fn from(r: ItemRow) -> Item {
+        Item {
+            id: r.id,
+            batch_id: r.batch_id,
+            seq: r.seq,
+            client_id: r.client_id,
+            coverage_id: r.coverage_id,
+            levels_of_care: r.levels_of_care.split(',').map(str::to_string).collect(),
+            program: r.program,
+            service_date: r.service_date,
+            force: r.force,
+            requested_by: r.requested_by,
+            status: r.status,
+            verification_id: r.verification_id,
+            error: r.error,
+            outcome: r.outcome,
+        }
+    }
+}
+
+const ITEM_COLUMNS: &str = "i.id, i.batch_id, i.seq, i.client_id, i.coverage_id, \
+    i.levels_of_care, i.program, i.service_date, i.force, b.requested_by, i.status, \
+    i.verification_id, i.error, v.status AS outcome";
+
+/// Up to `limit` pending items, oldest batch and lowest position first.
+pub async fn pending(tx: &mut Tx, limit: i64) -> StoreResult<Vec<Item>> {
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM verification_batch_items i
+         JOIN verification_batches b ON b.id = i.batch_id
+         LEFT JOIN verifications v ON v.id = i.verification_id
+         WHERE i.status = 'pending' ORDER BY i.batch_id, i.seq LIMIT $1"
+    );
+    let rows: Vec<ItemRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(limit)
+        .fetch_all(conn)
+        .await)?;
+    Ok(rows.into_iter().map(Item::from).collect())
+}
+
+/// Claims a pending item for this worker and fixes the id its verification will have. `false`
+/// when another worker claimed it first.
+pub async fn claim(tx: &mut Tx, item_id: &str, verification_id: &str) -> StoreResult<bool> {
+    let claimed = with_tx!(tx, |conn| {
+        sqlx::query(
+        "UPDATE verification_batch_items SET status = 'running', verification_id = $2, updated_at = $3
+         WHERE id = $1 AND status = 'pending'"
+    )
+    .bind(item_id)
+    .bind(verification_id)
+    .bind(now())
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected())
+    })?;
+    Ok(claimed == 1)
+}
+
+/// Completes an item: with the verification that answers it (which may be an earlier, stored
+/// one), or with the reason it could not be verified at all.
+pub async fn finish(
+    tx: &mut Tx,
+    item_id: &str,
+    verification_id: Option<&str>,
+    error: Option<&str>,
+) -> StoreResult<()> {
+    let status = if error.is_some() { "failed" } else { "done" };
+    with_tx!(tx, |conn| sqlx::query(
+        "UPDATE verification_batch_items SET status = $2, error = $3, updated_at = $4,
+            verification_id = COALESCE($5, verification_id)
+         WHERE id = $1"
+    )
+    .bind(item_id)
+    .bind(status)
+    .bind(error)
+    .bind(now())
+    .bind(verification_id)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// Items left `running` by a process that stopped. Each is settled from its verification: a
+/// finished one completes the item as it is (never asked twice); one that never finished is
+/// marked interrupted and the item goes back to pending with no verification.
+pub async fn recover(tx: &mut Tx) -> StoreResult<u64> {
+    let rows: Vec<(String, Option<String>, Option<String>)> = with_tx!(tx, |conn| sqlx::query_as(
+        "SELECT i.id, i.verification_id, v.status FROM verification_batch_items i
+         LEFT JOIN verifications v ON v.id = i.verification_id
+         WHERE i.status = 'running'"
+    )
+    .fetch_all(conn)
+    .await)?;
+    let mut recovered = 0;
+    for (item_id, verification_id, status) in rows {
+        match status.as_deref() {
+            Some("in_progress") => {
+                let verification_id = verification_id.unwrap_or_default();
+                with_tx!(tx, |conn| {
+                    sqlx::query(
+                    "UPDATE verifications SET status = 'payer_error', error_kind = 'interrupted',
+                        error_detail = 'the service stopped while the payer was being asked; the batch asked again',
+                        finished_at = $2
+                     WHERE id = $1"
+                )
+                .bind(&verification_id)
+                .bind(now())
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+                })?;
+                reset(tx, &item_id).await?;
+            }
+            Some(_) => finish(tx, &item_id, None, None).await?,
+            None => reset(tx, &item_id).await?,
+        }
+        recovered += 1;
+    }
+    Ok(recovered)
+}
+
+async fn reset(tx: &mut Tx, item_id: &str) -> StoreResult<()> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+        "UPDATE verification_batch_items SET status = 'pending', verification_id = NULL, updated_at = $2
+         WHERE id = $1"
+    )
+    .bind(item_id)
+    .bind(now())
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Marks the batch finished once no item is pending or running.
+pub async fn close_if_finished(tx: &mut Tx, batch_id: &str) -> StoreResult<()> {
+    with_tx!(tx, |conn| sqlx::query(
+        "UPDATE verification_batches SET finished_at = $2
+         WHERE id = $1 AND finished_at IS NULL AND NOT EXISTS (
+            SELECT 1 FROM verification_batch_items
+            WHERE batch_id = $1 AND status IN ('pending', 'running'))"
+    )
+    .bind(batch_id)
+    .bind(now())
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct BatchRow {
+    id: String,
+    requested_by: String,
+    total: i64,
+    created_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<(Batch, Vec<Item>)>> {
+    let row: Option<BatchRow> = with_tx!(tx, |conn| {
+        sqlx::query_as(
+        "SELECT id, requested_by, total, created_at, finished_at FROM verification_batches WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    })?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM verification_batch_items i
+         JOIN verification_batches b ON b.id = i.batch_id
+         LEFT JOIN verifications v ON v.id = i.verification_id
+         WHERE i.batch_id = $1 ORDER BY i.seq"
+    );
+    let rows: Vec<ItemRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_all(conn)
+        .await)?;
+    let items: Vec<Item> = rows.into_iter().map(Item::from).collect();
+    let count = |status: &str| {
+        i64::try_from(items.iter().filter(|i| i.status == status).count()).unwrap_or(i64::MAX)
+    };
+    let batch = Batch {
+        id: row.id,
+        requested_by: row.requested_by,
+        total: row.total,
+        pending: count("pending"),
+        running: count("running"),
+        done: count("done"),
+        failed: count("failed"),
+        created_at: row.created_at,
+        finished_at: row.finished_at,
+    };
+    if batch.total != i64::try_from(items.len()).unwrap_or(i64::MAX) {
+        return Err(StoreError::corrupt(
+            "verification batch",
+            "item count differs from total",
+        ));
+    }
+    Ok(Some((batch, items)))
+}

@@ -1,0 +1,199 @@
+//! Verification batches: background work, progress, and no item lost or asked twice across a
+//! payer outage and a restart of the service.
+
+use std::time::{Duration, Instant};
+
+use perdiem::mock_payer::{self, Scenarios, X12_PATH};
+use serde_json::{json, Value};
+
+use crate::helpers::{client_body, coverage_body, fresh_db, start_on, test_settings, TestApp};
+use crate::organization::organization_body;
+
+async fn payer_and_coverages(app: &TestApp, url: &str, members: &[&str]) -> Vec<(String, String)> {
+    app.call(reqwest::Method::PUT, "/api/v1/organization")
+        .token(&app.admin)
+        .json(organization_body())
+        .expect(200)
+        .await;
+    let payer = app
+        .post("/api/v1/payers")
+        .token(&app.admin)
+        .json(json!({"name": "Mock", "payer_id": "MOCKBATCH", "connection": {"protocol": "x12", "endpoint_url": url, "timeout_seconds": 5}}))
+        .expect(201)
+        .await
+        .body;
+    let mut pairs = Vec::new();
+    for member in members {
+        let client = app.create_client(client_body()).await;
+        let client_id = client["id"].as_str().unwrap().to_string();
+        let mut coverage = coverage_body(payer["id"].as_str().unwrap());
+        coverage["member_id"] = json!(member);
+        let coverage = app
+            .post(&format!("/api/v1/clients/{client_id}/coverages"))
+            .token(&app.admissions)
+            .json(coverage)
+            .expect(201)
+            .await
+            .body;
+        pairs.push((client_id, coverage["id"].as_str().unwrap().to_string()));
+    }
+    pairs
+}
+
+fn items(pairs: &[(String, String)]) -> Value {
+    Value::Array(
+        pairs
+            .iter()
+            .map(|(client, coverage)| {
+                json!({"client_id": client, "coverage_id": coverage, "levels_of_care": ["PHP"],
+                       "program": "mental_health", "service_date": "2026-11-23"})
+            })
+            .collect(),
+    )
+}
+
+async fn batch(app: &TestApp, id: &str) -> Value {
+    app.get(&format!("/api/v1/verification-batches/{id}"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body
+}
+
+async fn until(app: &TestApp, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let current = batch(app, id).await;
+        if done(&current) {
+            return current;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "batch stuck: {current:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_batch_is_worked_in_the_background_and_reports_each_outcome() {
+    let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let (app, _stop) = start_on(test_settings(), fresh_db().await, true).await;
+    let mut pairs = payer_and_coverages(
+        &app,
+        &mock.url(X12_PATH),
+        &["MOCK-COPAY", "MOCK-BADID", "MOCK-INACTIVE"],
+    )
+    .await;
+    pairs.push((
+        pairs[0].0.clone(),
+        "0194f1d2-6a4e-7c1b-9a53-2d2f5c9e8a10".into(),
+    ));
+    let accepted = app
+        .post("/api/v1/verification-batches")
+        .token(&app.admissions)
+        .json(json!({"items": items(&pairs)}))
+        .expect(202)
+        .await;
+    let id = accepted.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        accepted.header("location"),
+        Some(format!("/api/v1/verification-batches/{id}").as_str())
+    );
+    assert_eq!(accepted.body["total"], 4);
+    let finished = until(&app, &id, |b| !b["finished_at"].is_null()).await;
+    assert_eq!(
+        (finished["done"].as_i64(), finished["failed"].as_i64()),
+        (Some(3), Some(1))
+    );
+    let outcomes: Vec<&str> = finished["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["outcome"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(outcomes, ["verified", "rejected", "inactive", "-"]);
+    assert_eq!(finished["items"][3]["error"], "coverage not found");
+    let reply = app
+        .post("/api/v1/verification-batches")
+        .token(&app.admissions)
+        .json(json!({"items": [{"client_id": "x", "levels_of_care": ["PHP"], "program": "mental_health"}]}))
+        .expect(422)
+        .await;
+    assert_eq!(
+        reply.error_fields(),
+        ["items[0].client_id", "items[0].coverage_id"]
+    );
+    mock.stop().await;
+}
+
+#[tokio::test]
+async fn a_payer_outage_and_a_restart_mid_batch_lose_and_repeat_nothing() {
+    let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let db = fresh_db().await;
+    let mut settings = test_settings();
+    settings.verification.breaker_threshold = 1000;
+    let (app, stop) = start_on(settings.clone(), db.clone(), true).await;
+    // MOCK-SLOW answers after 300 ms: 4 requests per item, 4 at once per payer.
+    let members = ["MOCK-SLOW"; 12];
+    let pairs = payer_and_coverages(&app, &mock.url(X12_PATH), &members).await;
+    let id = app
+        .post("/api/v1/verification-batches")
+        .token(&app.admissions)
+        .json(json!({"items": items(&pairs)}))
+        .expect(202)
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Some items done, others in flight: the service stops at once, as in a crash …
+    until(&app, &id, |b| b["done"].as_i64() >= Some(2)).await;
+    stop.stop_now().await;
+    // … and the payer goes down too.
+    mock.stop().await;
+
+    let (app, _stop) = start_on(settings, db, false).await;
+    let finished = until(&app, &id, |b| !b["finished_at"].is_null()).await;
+    let items = finished["items"].as_array().unwrap();
+    assert_eq!(items.len(), 12);
+    assert_eq!(finished["done"], 12, "{finished:#}");
+    let mut ids: Vec<&str> = items
+        .iter()
+        .map(|i| i["verification_id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 12, "each item has its own verification");
+    let mut verified = 0;
+    for item in items {
+        let v = app
+            .get(&format!(
+                "/api/v1/verifications/{}",
+                item["verification_id"].as_str().unwrap()
+            ))
+            .token(&app.billing)
+            .expect(200)
+            .await
+            .body;
+        assert_ne!(
+            v["status"], "in_progress",
+            "every item ends with a stored outcome"
+        );
+        assert_eq!(v["status"], item["outcome"]);
+        if v["status"] == "verified" {
+            verified += 1;
+        } else {
+            assert_eq!(v["status"], "payer_error", "{v:#}");
+        }
+    }
+    assert!(
+        verified >= 2,
+        "the items finished before the stop stay as they were"
+    );
+}
