@@ -462,26 +462,11 @@ fn codes(values: Option<&[String]>) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// The FHIR tests' inquiry, asking one service type.
     fn inquiry() -> Inquiry {
         Inquiry {
-            trace: "VOB-0001".into(),
-            control_number: 7001,
-            payer_name: "ACME HEALTH PLAN".into(),
-            payer_edi_id: "12345".into(),
-            provider_name: "SUNRISE BEHAVIORAL HEALTH".into(),
-            provider_npi: "1234567893".into(),
-            provider_tax_id: "123456789".into(),
-            member_id: "W123456789".into(),
-            group_number: Some("GRP0042".into()),
-            subscriber: InquiryPerson {
-                first_name: "JANE".into(),
-                last_name: "DOE".into(),
-                date_of_birth: NaiveDate::from_ymd_opt(1985, 3, 12).unwrap(),
-                sex: Some("F".into()),
-            },
-            dependent: None,
             service_types: vec!["BB".into()],
-            service_date: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            ..crate::payers::fhir_wire::tests::inquiry()
         }
     }
 
