@@ -224,13 +224,3 @@ impl ResponseError for ApiError {
         response.body(serde_json::to_vec(&problem).unwrap_or_default())
     }
 }
-
-/// Maps a store error: a unique-constraint violation is the caller's conflict (409, naming
-/// `field`); anything else is ours (500). Matched by kind, not constraint name, because SQLite
-/// reports none.
-pub fn conflict_on_unique(error: sqlx::Error, field: &str, detail: &str) -> ApiError {
-    match error.as_database_error() {
-        Some(db) if db.is_unique_violation() => ApiError::conflict(field, detail),
-        _ => ApiError::internal(error),
-    }
-}
