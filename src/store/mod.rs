@@ -123,6 +123,22 @@ impl Db {
         Ok(Db::Postgres(pool))
     }
 
+    /// A new pool on the same database, as a restarted process would open. (Connections are
+    /// bound to the runtime that opened them; a pool outlives an actix server only this way.)
+    pub async fn reopen(&self, max_connections: u32) -> anyhow::Result<Db> {
+        Ok(match self {
+            Db::Sqlite(pool) => Db::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(max_connections)
+                    .connect_with((*pool.connect_options()).clone())
+                    .await?,
+            ),
+            Db::Postgres(pool) => {
+                Db::connect_postgres((*pool.connect_options()).clone(), max_connections).await?
+            }
+        })
+    }
+
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
             Db::Sqlite(pool) => MIGRATOR.run(pool).await?,

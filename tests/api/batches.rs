@@ -158,6 +158,8 @@ async fn a_payer_outage_and_a_restart_mid_batch_lose_and_repeat_nothing() {
     // … and the payer goes down too.
     mock.stop().await;
 
+    // The restarted service opens its own pool, as a new process would.
+    let db = db.reopen(10).await.unwrap();
     let (app, _stop) = start_on(settings, db, false).await;
     let finished = until(&app, &id, |b| !b["finished_at"].is_null()).await;
     let items = finished["items"].as_array().unwrap();
