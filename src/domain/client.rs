@@ -69,11 +69,7 @@ impl ClientInput {
             None => Some(None),
             Some(Ok(address)) => Some(Some(address)),
             Some(Err(invalid)) => {
-                let mut nested = Fields::nested("address");
-                nested.absorb(invalid);
-                if let Err(invalid) = nested.finish() {
-                    fields.absorb(invalid);
-                }
+                fields.absorb_under("address", invalid);
                 None
             }
         };

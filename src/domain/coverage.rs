@@ -220,11 +220,7 @@ impl CoverageInput {
             (_, Some(input)) => match input.parse(today) {
                 Ok(subscriber) => Some(Some(subscriber)),
                 Err(invalid) => {
-                    let mut nested = Fields::nested("subscriber");
-                    nested.absorb(invalid);
-                    if let Err(invalid) = nested.finish() {
-                        fields.absorb(invalid);
-                    }
+                    fields.absorb_under("subscriber", invalid);
                     None
                 }
             },

@@ -103,11 +103,7 @@ impl OrganizationInput {
             }
             Some(Ok(address)) => Some(address),
             Some(Err(invalid)) => {
-                let mut nested = Fields::nested("address");
-                nested.absorb(invalid);
-                if let Err(invalid) = nested.finish() {
-                    fields.absorb(invalid);
-                }
+                fields.absorb_under("address", invalid);
                 None
             }
         };

@@ -364,11 +364,7 @@ impl ConnectionInput {
             None => Some(Credentials::None),
             Some(Ok(credentials)) => Some(credentials),
             Some(Err(invalid)) => {
-                let mut nested = Fields::nested("credentials");
-                nested.absorb(invalid);
-                if let Err(invalid) = nested.finish() {
-                    fields.absorb(invalid);
-                }
+                fields.absorb_under("credentials", invalid);
                 None
             }
         };
@@ -468,11 +464,7 @@ impl PayerInput {
             None => Some(None),
             Some(Ok(connection)) => Some(Some(connection)),
             Some(Err(invalid)) => {
-                let mut nested = Fields::nested("connection");
-                nested.absorb(invalid);
-                if let Err(invalid) = nested.finish() {
-                    fields.absorb(invalid);
-                }
+                fields.absorb_under("connection", invalid);
                 None
             }
         };

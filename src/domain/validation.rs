@@ -119,6 +119,14 @@ impl Fields {
         }
     }
 
+    /// Takes over the errors of a nested object's parse, naming them `field.<their field>`.
+    pub fn absorb_under(&mut self, field: &str, invalid: Invalid) {
+        for error in invalid.0 {
+            let name = self.name(&format!("{field}.{}", error.field));
+            self.errors.push(FieldError::new(name, error.message));
+        }
+    }
+
     pub fn is_ok(&self) -> bool {
         self.errors.is_empty()
     }
@@ -135,6 +143,16 @@ impl Fields {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nested_errors_are_named_under_their_field() {
+        let mut fields = Fields::new();
+        fields.absorb_under("address", Invalid::one("city", "is required"));
+        assert_eq!(
+            fields.finish().unwrap_err().0,
+            vec![FieldError::new("address.city", "is required")]
+        );
+    }
 
     #[test]
     fn collects_every_error_with_its_path() {
