@@ -126,6 +126,11 @@ async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid) {
                 Ok(id) => batches::finish(&mut tx, &item.id, Some(id), None).await?,
                 Err(why) => batches::finish(&mut tx, &item.id, None, Some(why)).await?,
             }
+            tx.commit().await?;
+            // Closing the batch is checked only after this item's outcome is committed: two
+            // items finishing at once would otherwise each see the other still running, and
+            // neither would close it. The last commit's check sees every item finished.
+            let mut tx = state.db.begin().await?;
             batches::close_if_finished(&mut tx, &item.batch_id).await?;
             tx.commit().await?;
             Ok::<_, anyhow::Error>(())
