@@ -17,7 +17,7 @@ use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::ids::new_id;
 use crate::startup::AppState;
 use crate::store::batches::{self, Item};
-use crate::verification::{self, Request};
+use crate::verification::{self, Request, Requester};
 
 /// Items worked at once across all batches (each payer's own limit applies inside).
 const IN_FLIGHT: usize = 16;
@@ -110,7 +110,12 @@ async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid) {
                 force: item.force,
                 id: Some(verification_id),
             };
-            verification::verify(state, &item.requested_by, &request)
+            let who = Requester {
+                user_id: item.requested_by.clone(),
+                ip: None,
+                request_id: format!("batch {}", item.batch_id),
+            };
+            verification::verify(state, &who, &request)
                 .await
                 .map(|outcome| outcome.verification.id)
                 .map_err(|error| error.to_string())

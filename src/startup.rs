@@ -18,7 +18,7 @@ use crate::error::REQUEST_ID;
 use crate::payers::Transport;
 use crate::routes;
 use crate::store::Db;
-use crate::verification::PayerHealth;
+use crate::verification::{ControlNumbers, PayerHealth};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -29,6 +29,8 @@ pub struct AppState {
     pub transport: Transport,
     /// Per payer: inquiries in flight and the circuit breaker.
     pub health: PayerHealth,
+    /// ISA13 numbers for the 270s this process sends.
+    pub control_numbers: ControlNumbers,
 }
 
 pub struct Application {
@@ -83,6 +85,7 @@ impl Application {
             settings,
             transport: Transport::new()?,
             health: PayerHealth::new(settings_breaker.0, settings_breaker.1),
+            control_numbers: ControlNumbers::new(),
         });
         let worker = tokio::spawn(crate::batch::run(state.clone()));
         let server = HttpServer::new(move || {

@@ -25,6 +25,7 @@ use crate::error::ApiError;
 use crate::payers::breaker::Breaker;
 use crate::payers::{adapter, Attempt, PayerAdapter, PayerError};
 use crate::startup::AppState;
+use crate::store::audit::{self, Action, AuditEntry};
 use crate::store::payers::Payer;
 use crate::store::verifications::{self, Completion, NewExchange, NewVerification, Verification};
 use crate::store::{clients, coverages, organization, payers, Db};
@@ -127,6 +128,59 @@ impl PayerHealth {
     }
 }
 
+/// X12 interchange control numbers (ISA13), reserved from the database a block at a time and
+/// handed out from memory. One shared counter row bumped by every verification would make all
+/// verifications queue on its lock; a block costs one statement per [`BLOCK`] inquiries. Numbers
+/// stay unique across processes (each reserves its own blocks); a restart leaves a gap, which
+/// X12 allows — ISA13 must be unique, not contiguous.
+pub struct ControlNumbers {
+    block: Mutex<(i64, i64)>,
+}
+
+impl ControlNumbers {
+    /// Numbers reserved per database round trip.
+    pub const BLOCK: i64 = 100;
+
+    pub fn new() -> ControlNumbers {
+        ControlNumbers {
+            block: Mutex::new((1, 0)),
+        }
+    }
+
+    /// `count` fresh control numbers, each in 1..=999_999_999.
+    pub async fn take(&self, db: &Db, count: usize) -> Result<Vec<u32>, ApiError> {
+        let mut block = self.block.lock().await;
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count {
+            if block.0 > block.1 {
+                let last =
+                    verifications::reserve_control_numbers(db, "x12_interchange", Self::BLOCK)
+                        .await?;
+                *block = (last - Self::BLOCK + 1, last);
+            }
+            let n = block.0;
+            block.0 += 1;
+            out.push(u32::try_from(n % 999_999_999).unwrap_or(1).max(1));
+        }
+        Ok(out)
+    }
+}
+
+impl Default for ControlNumbers {
+    fn default() -> Self {
+        ControlNumbers::new()
+    }
+}
+
+/// Who asked, for the audit trail: the verification and its audit row are written together.
+#[derive(Debug, Clone)]
+pub struct Requester {
+    pub user_id: String,
+    pub ip: Option<String>,
+    /// The API request, or the batch the verification belongs to.
+    pub request_id: String,
+}
+
 /// The result of [`verify`]: the stored verification, and whether it was a stored answer.
 pub struct Outcome {
     pub verification: Verification,
@@ -137,18 +191,18 @@ fn unprocessable(field: &str, message: &str) -> ApiError {
     ApiError::Validation(vec![FieldError::new(field, message)])
 }
 
-/// Verifies benefits for `request` on behalf of `user_id`.
+/// Verifies benefits for `request` on behalf of `who`.
 pub async fn verify(
     state: &AppState,
-    user_id: &str,
+    who: &Requester,
     request: &Request,
 ) -> Result<Outcome, ApiError> {
-    run(state, user_id, request, None).await
+    run(state, who, request, None).await
 }
 
 fn run<'a>(
     state: &'a AppState,
-    user_id: &'a str,
+    who: &'a Requester,
     request: &'a Request,
     carve_out: Option<(String, Payer)>,
 ) -> futures_util::future::BoxFuture<'a, Result<Outcome, ApiError>> {
@@ -214,28 +268,19 @@ fn run<'a>(
             .unwrap_or(1)
             .max(1);
         let chunks: Vec<Vec<String>> = codes.chunks(per_request).map(<[String]>::to_vec).collect();
-        let mut tx = db.begin().await?;
-        verifications::start(
-            &mut tx,
-            &NewVerification {
-                id,
-                client_id: request.client_id.clone(),
-                coverage_id: request.coverage_id.clone(),
-                payer_id: payer.id.to_string(),
-                parent_id: parent_id.clone(),
-                requested_by: user_id.to_string(),
-                program: request.program.as_str().to_string(),
-                levels_of_care: levels_key,
-                service_date: request.service_date,
-            },
-        )
-        .await?;
-        let mut control_numbers = Vec::with_capacity(chunks.len());
-        for _ in &chunks {
-            let n = verifications::next_control_number(&mut tx, "x12_interchange").await?;
-            control_numbers.push(u32::try_from(n % 999_999_999).unwrap_or(1).max(1));
-        }
-        tx.commit().await?;
+        let new = NewVerification {
+            id,
+            client_id: request.client_id.clone(),
+            coverage_id: request.coverage_id.clone(),
+            payer_id: payer.id.to_string(),
+            parent_id: parent_id.clone(),
+            requested_by: who.user_id.clone(),
+            program: request.program.as_str().to_string(),
+            levels_of_care: levels_key,
+            service_date: request.service_date,
+        };
+        let started_at = verifications::start(db, &new).await?;
+        let control_numbers = state.control_numbers.take(db, chunks.len()).await?;
         tracing::info!(verification_id = %id, payer_id = %payer.id, requests = chunks.len(), "verifying benefits");
 
         let coverage = &coverage.data.coverage;
@@ -340,18 +385,27 @@ fn run<'a>(
             }
         }
         let completion = complete(&answers, &failures, &request.levels, request.program);
-        verifications::complete(&mut tx, &id_text, &completion).await?;
+        let finished_at = verifications::complete(&mut tx, &id_text, &completion).await?;
+        audit::record(
+            &mut tx,
+            &AuditEntry {
+                user_id: Some(&who.user_id),
+                action: Action::Create,
+                entity_type: "verification",
+                entity_id: Some(&id_text),
+                ip: who.ip.as_deref(),
+                request_id: &who.request_id,
+            },
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(verification_id = %id, status = %completion.status, "verification finished");
 
+        let mut verification = verifications::assemble(&new, started_at, &completion, finished_at)?;
         if parent_id.is_none() {
-            follow_carve_out(state, user_id, request, &id_text, &payer, &completion).await?;
+            verification.carve_out_verification_id =
+                follow_carve_out(state, who, request, &id_text, &payer, &completion).await?;
         }
-        let mut tx = db.begin_read().await?;
-        let verification = verifications::find(&mut tx, &id_text)
-            .await?
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("verification vanished")))?;
-        tx.commit().await?;
         Ok(Outcome {
             verification,
             cached: false,
@@ -529,14 +583,14 @@ fn merge(answers: &[(String, EligibilityAnswer)]) -> EligibilityAnswer {
 /// that payer (by EDI id) with a connection, verifies again against it and links the two.
 async fn follow_carve_out(
     state: &AppState,
-    user_id: &str,
+    who: &Requester,
     request: &Request,
     verification_id: &str,
     payer: &Payer,
     completion: &Completion,
-) -> Result<(), ApiError> {
+) -> Result<Option<String>, ApiError> {
     let Some(summary) = &completion.summary else {
-        return Ok(());
+        return Ok(None);
     };
     let identifiers: Vec<String> = summary
         .as_array()
@@ -564,7 +618,7 @@ async fn follow_carve_out(
         };
         let outcome = run(
             state,
-            user_id,
+            who,
             &follow,
             Some((verification_id.to_string(), target)),
         )
@@ -572,7 +626,7 @@ async fn follow_carve_out(
         let mut tx = db.begin().await?;
         verifications::link_carve_out(&mut tx, verification_id, &outcome.verification.id).await?;
         tx.commit().await?;
-        break;
+        return Ok(Some(outcome.verification.id));
     }
-    Ok(())
+    Ok(None)
 }

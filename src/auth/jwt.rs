@@ -25,6 +25,13 @@ pub struct Claims {
     pub jti: String,
 }
 
+impl Claims {
+    /// The account id in `sub`; `None` when it is not a UUID (no such account can exist).
+    pub fn sub_id(&self) -> Option<uuid::Uuid> {
+        uuid::Uuid::parse_str(&self.sub).ok()
+    }
+}
+
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,

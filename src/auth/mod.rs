@@ -69,12 +69,12 @@ impl FromRequest for Staff {
                 .tokens
                 .verify(token)
                 .map_err(|_| ApiError::Unauthorized("The token is invalid or has expired."))?;
-            let mut tx = state.db.begin_read().await.map_err(ApiError::internal)?;
-            let account = users::find(&mut tx, &claims.sub)
+            let id = claims.sub_id().ok_or(ApiError::Unauthorized(
+                "The token is invalid or has expired.",
+            ))?;
+            let account = users::access(&state.db, &claims.sub)
                 .await
-                .map_err(ApiError::internal)?;
-            tx.commit().await.map_err(ApiError::internal)?;
-            let account = account
+                .map_err(ApiError::internal)?
                 .filter(|account| account.active)
                 .ok_or(ApiError::Unauthorized("The account is not active."))?;
             let roles = claims
@@ -82,11 +82,8 @@ impl FromRequest for Staff {
                 .into_iter()
                 .filter(|role| account.roles.contains(role))
                 .collect();
-            tracing::Span::current().record("user_id", tracing::field::display(account.id));
-            Ok(Staff {
-                id: account.id,
-                roles,
-            })
+            tracing::Span::current().record("user_id", tracing::field::display(id));
+            Ok(Staff { id, roles })
         })
     }
 }

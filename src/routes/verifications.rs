@@ -7,18 +7,18 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::extract::{page, path_id, query, Body};
-use super::{audit, ok, PageOf};
+use super::{audit, ok, peer_ip, PageOf};
 use crate::auth::Staff;
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::ids::parse_id;
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
-use crate::error::ApiError;
+use crate::error::{current_request_id, ApiError};
 use crate::startup::AppState;
 use crate::store::audit::Action;
 use crate::store::{clients, verifications};
-use crate::verification::{self, Request};
+use crate::verification::{self, Request, Requester};
 
 const ASKERS: &[Role] = &[Role::Admissions];
 const READERS: &[Role] = &[Role::Admin, Role::Admissions, Role::Billing];
@@ -92,16 +92,19 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     staff.require(ASKERS)?;
     let request = parse(body_in.json()?)?;
-    let outcome = verification::verify(&state, &staff.id_string(), &request).await?;
-    let id = outcome.verification.id.clone();
-    let mut tx = state.db.begin().await?;
-    let action = if outcome.cached {
-        Action::Read
-    } else {
-        Action::Create
+    let who = Requester {
+        user_id: staff.id_string(),
+        ip: peer_ip(&req),
+        request_id: current_request_id(),
     };
-    audit(&mut tx, &staff, &req, action, "verification", &id).await?;
-    tx.commit().await?;
+    let outcome = verification::verify(&state, &who, &request).await?;
+    // A new verification was audited with its completion; a stored answer is a read.
+    if outcome.cached {
+        let mut tx = state.db.begin().await?;
+        let id = &outcome.verification.id;
+        audit(&mut tx, &staff, &req, Action::Read, "verification", id).await?;
+        tx.commit().await?;
+    }
     let json = body(&outcome.verification, outcome.cached)?;
     Ok(if outcome.cached {
         HttpResponse::Ok().json(json)

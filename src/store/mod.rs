@@ -44,6 +44,20 @@ macro_rules! with_tx {
 }
 pub use with_tx;
 
+/// Runs one statement on the pool of a [`Db`], outside any explicit transaction: for a single
+/// statement (atomic on its own) that saves the `BEGIN` and `COMMIT` round trips, and on SQLite
+/// holds the write lock only for the statement.
+#[macro_export]
+macro_rules! with_db {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub use with_db;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error")]

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
+use super::{now, with_db, with_tx, Db, Page, StoreError, StoreResult, Tx};
 use crate::domain::role::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -112,6 +112,36 @@ pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<User>> {
         Some(row) => Ok(Some(with_roles(tx, row).await?)),
         None => Ok(None),
     }
+}
+
+/// Whether an account may act now, and its roles: one query outside a transaction, because
+/// every authenticated request asks it.
+pub async fn access(db: &Db, id: &str) -> StoreResult<Option<Access>> {
+    let rows: Vec<(bool, Option<String>)> = with_db!(db, |pool| sqlx::query_as(
+        "SELECT u.active, r.role FROM users u LEFT JOIN user_roles r ON r.user_id = u.id
+         WHERE u.id = $1"
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await)?;
+    let Some((active, _)) = rows.first() else {
+        return Ok(None);
+    };
+    let active = *active;
+    let roles = rows
+        .into_iter()
+        .filter_map(|(_, role)| role)
+        .map(|name| Role::parse(&name))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::corrupt("user role", e))?;
+    Ok(Some(Access { active, roles }))
+}
+
+/// What [`access`] answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub active: bool,
+    pub roles: Vec<Role>,
 }
 
 pub async fn find_by_username(tx: &mut Tx, username: &str) -> StoreResult<Option<User>> {

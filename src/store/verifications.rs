@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
+use super::{now, with_db, with_tx, Db, Page, StoreError, StoreResult, Tx};
 
 /// What a verification was asked.
 #[derive(Debug, Clone)]
@@ -165,8 +165,10 @@ const COLUMNS: &str = "id, client_id, coverage_id, payer_id, parent_id, requeste
     finished_at";
 
 /// Records a verification as `in_progress`, before any payer is called.
-pub async fn start(tx: &mut Tx, new: &NewVerification) -> StoreResult<()> {
-    with_tx!(tx, |conn| sqlx::query(
+/// Returns the time it started, as stored.
+pub async fn start(db: &Db, new: &NewVerification) -> StoreResult<DateTime<Utc>> {
+    let started_at = now();
+    with_db!(db, |conn| sqlx::query(
         "INSERT INTO verifications (id, client_id, coverage_id, payer_id, parent_id, requested_by,
             program, levels_of_care, service_date, status, started_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'in_progress', $10)"
@@ -180,11 +182,11 @@ pub async fn start(tx: &mut Tx, new: &NewVerification) -> StoreResult<()> {
     .bind(&new.program)
     .bind(&new.levels_of_care)
     .bind(new.service_date)
-    .bind(now())
+    .bind(started_at)
     .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
-    Ok(())
+    Ok(started_at)
 }
 
 pub async fn record_exchange(
@@ -217,7 +219,9 @@ pub async fn record_exchange(
     Ok(())
 }
 
-pub async fn complete(tx: &mut Tx, id: &str, c: &Completion) -> StoreResult<()> {
+/// Records how a verification ended; returns the time it finished, as stored.
+pub async fn complete(tx: &mut Tx, id: &str, c: &Completion) -> StoreResult<DateTime<Utc>> {
+    let finished_at = now();
     let summary = c
         .summary
         .as_ref()
@@ -241,11 +245,50 @@ pub async fn complete(tx: &mut Tx, id: &str, c: &Completion) -> StoreResult<()> 
     .bind(&c.error_detail)
     .bind(&summary)
     .bind(&warnings)
-    .bind(now())
+    .bind(finished_at)
     .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
-    Ok(())
+    Ok(finished_at)
+}
+
+/// The verification as [`find`] would read it back after [`start`] and [`complete`], built
+/// from what was written, so answering the request needs no second read.
+pub fn assemble(
+    new: &NewVerification,
+    started_at: DateTime<Utc>,
+    c: &Completion,
+    finished_at: DateTime<Utc>,
+) -> StoreResult<Verification> {
+    let json = |value: &Value| {
+        serde_json::to_string(value).map_err(|e| StoreError::corrupt("verification", e))
+    };
+    VerificationRow {
+        id: new.id.to_string(),
+        client_id: new.client_id.clone(),
+        coverage_id: new.coverage_id.clone(),
+        payer_id: new.payer_id.clone(),
+        parent_id: new.parent_id.clone(),
+        requested_by: new.requested_by.clone(),
+        program: new.program.clone(),
+        levels_of_care: new.levels_of_care.clone(),
+        service_date: new.service_date,
+        status: c.status.clone(),
+        rejection_code: c.rejection_code.clone(),
+        rejection_description: c.rejection_description.clone(),
+        follow_up: c.follow_up.clone(),
+        error_kind: c.error_kind.clone(),
+        error_detail: c.error_detail.clone(),
+        summary: c.summary.as_ref().map(json).transpose()?,
+        warnings: Some(
+            serde_json::to_string(&c.warnings)
+                .map_err(|e| StoreError::corrupt("verification", e))?,
+        ),
+        carve_out_verification_id: None,
+        started_at,
+        finished_at: Some(finished_at),
+    }
+    .parse()
 }
 
 pub async fn link_carve_out(tx: &mut Tx, id: &str, follow_up_id: &str) -> StoreResult<()> {
@@ -366,15 +409,18 @@ pub async fn exchanges(tx: &mut Tx, verification_id: &str) -> StoreResult<Vec<Ex
         .collect())
 }
 
-/// The next value of a named counter (1, 2, …), atomically.
-pub async fn next_control_number(tx: &mut Tx, name: &str) -> StoreResult<i64> {
-    let value: i64 = with_tx!(tx, |conn| sqlx::query_scalar(
-        "INSERT INTO control_numbers (name, value) VALUES ($1, 1)
-         ON CONFLICT (name) DO UPDATE SET value = control_numbers.value + 1
+/// Reserves the next `count` values of a named counter (1, 2, …) in one statement and returns
+/// the last of them; the block is `last - count + 1 ..= last`. Runs outside any transaction so
+/// the counter row is locked only for the statement, not for a whole verification.
+pub async fn reserve_control_numbers(db: &Db, name: &str, count: i64) -> StoreResult<i64> {
+    let value: i64 = with_db!(db, |pool| sqlx::query_scalar(
+        "INSERT INTO control_numbers (name, value) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET value = control_numbers.value + $2
          RETURNING value"
     )
     .bind(name)
-    .fetch_one(conn)
+    .bind(count)
+    .fetch_one(pool)
     .await)?;
     Ok(value)
 }

@@ -75,7 +75,8 @@ async fn verify_member(setup: &Setup, payer_id: &str, member: &str) -> Value {
         .expect(201)
         .await
         .body;
-    app.post("/api/v1/verifications")
+    let created = app
+        .post("/api/v1/verifications")
         .token(&app.admissions)
         .json(json!({
             "client_id": client_id,
@@ -86,7 +87,22 @@ async fn verify_member(setup: &Setup, payer_id: &str, member: &str) -> Value {
         }))
         .expect(201)
         .await
-        .body
+        .body;
+    // The answer is built from what was written, not read back: it must be what a read gives.
+    let stored = app
+        .get(&format!(
+            "/api/v1/verifications/{}",
+            created["id"].as_str().unwrap()
+        ))
+        .token(&app.admissions)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(
+        stored, created,
+        "the created answer differs from the stored one"
+    );
+    created
 }
 
 fn value<'a>(summary: &'a Value, path: &str) -> &'a Value {
