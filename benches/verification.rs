@@ -159,6 +159,7 @@ async fn added_latency() {
             service_types_per_request: Some(99),
             ..ConnectionInput::default()
         }),
+        billing: None,
     };
     let payer = payers::insert(&mut tx, new_id(), &payer.parse().unwrap())
         .await

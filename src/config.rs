@@ -24,6 +24,22 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub log: LogSettings,
     pub verification: VerificationSettings,
+    pub billing: BillingSettings,
+}
+
+/// When an attended day is billable, unless the payer's own rules say otherwise
+/// (`billing` on the payer record). There is no national standard for the daily minimum.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BillingSettings {
+    /// Minimum minutes of therapeutic services for a billable IOP day.
+    pub iop_minimum_minutes: u32,
+    /// Minimum minutes for a billable PHP day.
+    pub php_minimum_minutes: u32,
+    /// Weekly minimums, reported as warnings on the week (Medicare: IOP 9 h, PHP 20 h).
+    pub iop_weekly_minimum_minutes: u32,
+    pub php_weekly_minimum_minutes: u32,
+    /// Largest attendance CSV accepted by the import, in bytes.
+    pub max_import_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,6 +134,13 @@ retry_attempts = 3
 retry_backoff_ms = 200
 breaker_threshold = 5
 breaker_cooldown_seconds = 30
+
+[billing]
+iop_minimum_minutes = 180
+php_minimum_minutes = 300
+iop_weekly_minimum_minutes = 540
+php_weekly_minimum_minutes = 1200
+max_import_bytes = 33554432
 "#;
 
 impl Settings {

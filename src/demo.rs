@@ -73,6 +73,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<bool> {
             name: Some(demo_payer.name),
             payer_id: Some(demo_payer.payer_id),
             connection: None,
+            billing: None,
         }
         .parse()?;
         let stored = payers::insert(&mut tx, new_id(), &payer).await?;

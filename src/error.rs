@@ -53,8 +53,17 @@ pub enum ApiError {
     Conflict { detail: String, field: String },
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
+    /// `expected` names the media type the endpoint takes.
     #[error("unsupported media type")]
-    UnsupportedMediaType,
+    UnsupportedMediaType { expected: &'static str },
+    /// An all-or-nothing batch in which some rows were refused: nothing was stored. 409 when
+    /// every refusal is a conflict with stored data, else 422.
+    #[error("batch refused: {detail}")]
+    RowsRefused {
+        conflict: bool,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("too many requests")]
     TooManyRequests { retry_after_seconds: u64 },
     #[error("service unavailable")]
@@ -76,6 +85,11 @@ impl ApiError {
         }
     }
 
+    /// A 422 naming one field.
+    pub fn validation(field: &str, message: &str) -> ApiError {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
     pub fn conflict(field: &str, detail: impl Into<String>) -> ApiError {
         ApiError::Conflict {
             detail: detail.into(),
@@ -95,7 +109,10 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             ApiError::Conflict { .. } => ("conflict", "Conflict"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
-            ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::UnsupportedMediaType { .. } => {
+                ("unsupported-media-type", "Unsupported media type")
+            }
+            ApiError::RowsRefused { .. } => ("rows-refused", "Rows refused; nothing was stored"),
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal error"),
@@ -120,9 +137,10 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit } => {
                 format!("The request body is larger than the limit of {limit} bytes.")
             }
-            ApiError::UnsupportedMediaType => {
-                "The request body must be sent as application/json.".to_string()
+            ApiError::UnsupportedMediaType { expected } => {
+                format!("The request body must be sent as {expected}.")
             }
+            ApiError::RowsRefused { detail, .. } => detail.clone(),
             ApiError::TooManyRequests {
                 retry_after_seconds,
             } => format!("Too many failed attempts; try again in {retry_after_seconds} seconds."),
@@ -135,9 +153,9 @@ impl ApiError {
 
     fn field_errors(&self) -> Option<Vec<FieldError>> {
         match self {
-            ApiError::Validation(errors) | ApiError::Malformed { errors, .. } => {
-                Some(errors.clone())
-            }
+            ApiError::Validation(errors)
+            | ApiError::Malformed { errors, .. }
+            | ApiError::RowsRefused { errors, .. } => Some(errors.clone()),
             ApiError::Conflict { detail, field } => {
                 Some(vec![FieldError::new(field.clone(), detail.clone())])
             }
@@ -181,7 +199,9 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RowsRefused { conflict: true, .. } => StatusCode::CONFLICT,
+            ApiError::RowsRefused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

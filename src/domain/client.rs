@@ -11,7 +11,7 @@ use super::text::SafeText;
 use super::validation::{Fields, Invalid};
 
 /// The client's record number in the clinic's EHR.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct ExternalId(String);
 

@@ -3,7 +3,9 @@
 //! Every type here parses, it does not validate: a value of the type cannot be a bad one. Wire
 //! inputs (`*Input`) are plain optional fields; their `parse` gathers every field error.
 
+pub mod attendance;
 pub mod benefits;
+pub mod billable;
 pub mod client;
 pub mod coverage;
 pub mod eligibility;

@@ -439,11 +439,82 @@ impl From<&Connection> for ConnectionInput {
     }
 }
 
+/// How the payer decides that an attended day is billable, where it departs from the clinic's
+/// configured defaults (`[billing]` in the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BillingRules {
+    /// Minimum minutes of an IOP day; `None` keeps the configured default.
+    pub iop_minimum_minutes: Option<u32>,
+    /// Minimum minutes of a PHP day; `None` keeps the configured default.
+    pub php_minimum_minutes: Option<u32>,
+    /// Whether IOP/PHP days need an approved prior authorization. Most commercial plans and
+    /// Medicare Advantage plans require one, so that is the default.
+    pub authorization_required: bool,
+}
+
+impl Default for BillingRules {
+    fn default() -> BillingRules {
+        BillingRules {
+            iop_minimum_minutes: None,
+            php_minimum_minutes: None,
+            authorization_required: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BillingRulesInput {
+    pub iop_minimum_minutes: Option<i64>,
+    pub php_minimum_minutes: Option<i64>,
+    pub authorization_required: Option<bool>,
+}
+
+fn minimum_minutes(raw: i64) -> Result<u32, String> {
+    u32::try_from(raw)
+        .ok()
+        .filter(|m| (1..=1440).contains(m))
+        .ok_or_else(|| "must be a number of minutes from 1 to 1440".to_string())
+}
+
+impl BillingRulesInput {
+    pub fn parse(self) -> Result<BillingRules, Invalid> {
+        let mut fields = Fields::new();
+        let iop = fields.optional(
+            "iop_minimum_minutes",
+            self.iop_minimum_minutes,
+            minimum_minutes,
+        );
+        let php = fields.optional(
+            "php_minimum_minutes",
+            self.php_minimum_minutes,
+            minimum_minutes,
+        );
+        fields.finish()?;
+        Ok(BillingRules {
+            iop_minimum_minutes: iop.flatten(),
+            php_minimum_minutes: php.flatten(),
+            authorization_required: self.authorization_required.unwrap_or(true),
+        })
+    }
+}
+
+impl From<&BillingRules> for BillingRulesInput {
+    fn from(rules: &BillingRules) -> BillingRulesInput {
+        BillingRulesInput {
+            iop_minimum_minutes: rules.iop_minimum_minutes.map(i64::from),
+            php_minimum_minutes: rules.php_minimum_minutes.map(i64::from),
+            authorization_required: Some(rules.authorization_required),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewPayer {
     pub name: SafeText,
     pub payer_id: EdiPayerId,
     pub connection: Option<Connection>,
+    pub billing: BillingRules,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -452,6 +523,7 @@ pub struct PayerInput {
     pub name: Option<String>,
     pub payer_id: Option<String>,
     pub connection: Option<ConnectionInput>,
+    pub billing: Option<BillingRulesInput>,
 }
 
 impl PayerInput {
@@ -468,12 +540,21 @@ impl PayerInput {
                 None
             }
         };
+        let billing = match self.billing.map(BillingRulesInput::parse) {
+            None => Some(BillingRules::default()),
+            Some(Ok(rules)) => Some(rules),
+            Some(Err(invalid)) => {
+                fields.absorb_under("billing", invalid);
+                None
+            }
+        };
         fields.finish()?;
-        match (name, payer_id, connection) {
-            (Some(name), Some(payer_id), Some(connection)) => Ok(NewPayer {
+        match (name, payer_id, connection, billing) {
+            (Some(name), Some(payer_id), Some(connection), Some(billing)) => Ok(NewPayer {
                 name,
                 payer_id,
                 connection,
+                billing,
             }),
             _ => Err(Invalid::one("body", "is not a valid payer")),
         }
@@ -486,6 +567,7 @@ impl From<&NewPayer> for PayerInput {
             name: Some(payer.name.to_string()),
             payer_id: Some(payer.payer_id.as_str().to_string()),
             connection: payer.connection.as_ref().map(ConnectionInput::from),
+            billing: Some(BillingRulesInput::from(&payer.billing)),
         }
     }
 }
@@ -517,6 +599,7 @@ mod tests {
                 }),
                 ..ConnectionInput::default()
             }),
+            billing: None,
         }
         .parse()
         .unwrap();
@@ -542,6 +625,7 @@ mod tests {
                 timeout_seconds: Some(0),
                 ..ConnectionInput::default()
             }),
+            billing: None,
         }
         .parse()
         .unwrap_err();

@@ -35,55 +35,112 @@ impl FromRequest for Body {
             .map(|state| state.settings.server.max_body_bytes)
             .unwrap_or(1 << 20);
         let declares_json = declares_json(req);
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let read = read_payload(req, payload, limit);
         Box::pin(async move {
-            if declared.is_some_and(|length| length > limit) {
-                return Ok(Body(Err(ApiError::PayloadTooLarge { limit })));
-            }
-            let mut buffer = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = match chunk {
-                    Ok(chunk) => chunk,
-                    Err(error) => {
-                        return Ok(Body(Err(ApiError::malformed("body", error.to_string()))))
-                    }
-                };
-                if buffer.len() + chunk.len() > limit {
-                    return Ok(Body(Err(ApiError::PayloadTooLarge { limit })));
-                }
-                buffer.extend_from_slice(&chunk);
-            }
+            let buffer = match read.await {
+                Ok(buffer) => buffer,
+                Err(error) => return Ok(Body(Err(error))),
+            };
             // A body must say it is JSON; an empty one may say nothing (it is refused later as
             // missing, which is the more useful answer).
             let is_json = declares_json.unwrap_or(buffer.is_empty());
             Ok(Body(if is_json {
-                Ok(buffer.freeze())
+                Ok(buffer)
             } else {
-                Err(ApiError::UnsupportedMediaType)
+                Err(ApiError::UnsupportedMediaType {
+                    expected: "application/json",
+                })
             }))
         })
     }
 }
 
+/// Reads a request body up to `limit` bytes (a declared larger length is refused unread).
+fn read_payload(
+    req: &HttpRequest,
+    payload: &mut actix_web::dev::Payload,
+    limit: usize,
+) -> impl Future<Output = Result<Bytes, ApiError>> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    async move {
+        if declared.is_some_and(|length| length > limit) {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        let mut buffer = BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|error| ApiError::malformed("body", error.to_string()))?;
+            if buffer.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            buffer.extend_from_slice(&chunk);
+        }
+        Ok(buffer.freeze())
+    }
+}
+
+/// A `text/csv` body (attendance import), up to `billing.max_import_bytes`. Like [`Body`], the
+/// outcome waits for the handler, after the role check.
+pub struct CsvBody(Result<Bytes, ApiError>);
+
+impl FromRequest for CsvBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<CsvBody, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.settings.billing.max_import_bytes)
+            .unwrap_or(1 << 25);
+        let is_csv = essence(req).is_some_and(|e| e == "text/csv");
+        let read = read_payload(req, payload, limit);
+        Box::pin(async move {
+            if !is_csv {
+                return Ok(CsvBody(Err(ApiError::UnsupportedMediaType {
+                    expected: "text/csv",
+                })));
+            }
+            Ok(CsvBody(read.await))
+        })
+    }
+}
+
+impl CsvBody {
+    /// The file's bytes; an empty body is a 400.
+    pub fn bytes(self) -> Result<Bytes, ApiError> {
+        let bytes = self.0?;
+        if bytes.is_empty() {
+            return Err(ApiError::malformed("body", "a CSV file is required"));
+        }
+        Ok(bytes)
+    }
+}
+
+/// The declared content type without parameters, lower-cased.
+fn essence(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::CONTENT_TYPE)?;
+    Some(
+        value
+            .to_str()
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default(),
+    )
+}
+
 /// Whether the declared content type is JSON: `application/json` or any `application/*+json`
 /// (e.g. `merge-patch+json`). `None` when no content type was sent.
 fn declares_json(req: &HttpRequest) -> Option<bool> {
-    let value = req.headers().get(header::CONTENT_TYPE)?;
-    let essence = value
-        .to_str()
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
+    let essence = essence(req)?;
     Some(
         essence == "application/json"
             || (essence.starts_with("application/") && essence.ends_with("+json")),

@@ -3,6 +3,7 @@
 //! [`endpoints`] is the one route table: the app is configured from it, and a test holds it
 //! equal to the paths and methods of `openapi.yaml`.
 
+mod attendance;
 mod audit;
 mod auth;
 mod batches;
@@ -86,6 +87,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             M::GET,
             "/api/v1/clients/{id}/verifications",
             verifications::list_for_client,
+        ),
+        endpoint(M::POST, "/api/v1/attendance", attendance::record),
+        endpoint(M::GET, "/api/v1/attendance", attendance::list),
+        endpoint(M::POST, "/api/v1/attendance/import", attendance::import),
+        endpoint(
+            M::GET,
+            "/api/v1/clients/{id}/attendance",
+            attendance::for_client,
         ),
     ]
 }

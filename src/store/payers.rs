@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{like_prefix, now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
-use crate::domain::payer::{ConnectionInput, NewPayer, PayerInput};
+use crate::domain::payer::{BillingRulesInput, ConnectionInput, NewPayer, PayerInput};
 
 pub type Payer = Stored<NewPayer>;
 
@@ -14,6 +14,7 @@ struct PayerRow {
     name: String,
     payer_id: String,
     connection: Option<String>,
+    billing: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -25,10 +26,16 @@ impl PayerRow {
             .map(|text| serde_json::from_str(&text))
             .transpose()
             .map_err(|e| StoreError::corrupt("payer connection", e))?;
+        let billing = self
+            .billing
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|e| StoreError::corrupt("payer billing rules", e))?;
         let data = PayerInput {
             name: Some(self.name),
             payer_id: Some(self.payer_id),
             connection,
+            billing,
         }
         .parse()
         .map_err(|e| StoreError::corrupt("payer", e))?;
@@ -36,7 +43,7 @@ impl PayerRow {
     }
 }
 
-const COLUMNS: &str = "id, name, payer_id, connection, created_at, updated_at";
+const COLUMNS: &str = "id, name, payer_id, connection, billing, created_at, updated_at";
 
 /// The stored form of the connection (secrets included; see migration 0008).
 fn connection_json(payer: &NewPayer) -> StoreResult<Option<String>> {
@@ -48,17 +55,24 @@ fn connection_json(payer: &NewPayer) -> StoreResult<Option<String>> {
         .map_err(|e| StoreError::corrupt("payer connection", e))
 }
 
+fn billing_json(payer: &NewPayer) -> StoreResult<String> {
+    serde_json::to_string(&BillingRulesInput::from(&payer.billing))
+        .map_err(|e| StoreError::corrupt("payer billing rules", e))
+}
+
 pub async fn insert(tx: &mut Tx, id: Uuid, payer: &NewPayer) -> StoreResult<Payer> {
     let at = now();
     let connection = connection_json(payer)?;
+    let billing = billing_json(payer)?;
     with_tx!(tx, |conn| sqlx::query(
-        "INSERT INTO payers (id, name, payer_id, connection, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $5)"
+        "INSERT INTO payers (id, name, payer_id, connection, billing, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)"
     )
     .bind(id.to_string())
     .bind(payer.name.as_str())
     .bind(payer.payer_id.as_str())
     .bind(&connection)
+    .bind(&billing)
     .bind(at)
     .execute(conn)
     .await
@@ -100,18 +114,22 @@ pub async fn list(tx: &mut Tx, name: Option<&str>, page: Page) -> StoreResult<(V
 
 pub async fn update(tx: &mut Tx, id: &str, payer: &NewPayer) -> StoreResult<Option<Payer>> {
     let connection = connection_json(payer)?;
-    let done = with_tx!(tx, |conn| sqlx::query(
-        "UPDATE payers SET name = $2, payer_id = $3, connection = $4, updated_at = $5
+    let billing = billing_json(payer)?;
+    let done = with_tx!(tx, |conn| {
+        sqlx::query(
+        "UPDATE payers SET name = $2, payer_id = $3, connection = $4, billing = $5, updated_at = $6
          WHERE id = $1"
     )
     .bind(id)
     .bind(payer.name.as_str())
     .bind(payer.payer_id.as_str())
     .bind(&connection)
+    .bind(&billing)
     .bind(now())
     .execute(conn)
     .await
-    .map(|done| done.rows_affected()))?;
+    .map(|done| done.rows_affected())
+    })?;
     if done == 0 {
         return Ok(None);
     }

@@ -202,6 +202,7 @@ async fn each_role_reaches_exactly_its_routes() {
     let verification = format!("/api/v1/verifications/{some}");
     let batch = format!("/api/v1/verification-batches/{some}");
     let client_verifications = format!("/api/v1/clients/{some}/verifications");
+    let client_attendance = format!("/api/v1/clients/{some}/attendance");
     use Role::*;
     let table: Vec<(Method, &str, Vec<Role>)> = vec![
         (Method::GET, "/api/v1/users", vec![Admin]),
@@ -245,6 +246,10 @@ async fn each_role_reaches_exactly_its_routes() {
             &client_verifications,
             vec![Admissions, Billing],
         ),
+        (Method::POST, "/api/v1/attendance", vec![Billing]),
+        (Method::GET, "/api/v1/attendance", vec![Billing]),
+        (Method::POST, "/api/v1/attendance/import", vec![Billing]),
+        (Method::GET, &client_attendance, vec![Billing]),
     ];
     let tokens = [
         (Admin, app.admin.clone()),

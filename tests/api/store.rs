@@ -203,6 +203,7 @@ async fn payers_are_inserted_found_filtered_and_updated() {
             name: Some(name.into()),
             payer_id: Some(id.into()),
             connection: None,
+            billing: None,
         }
         .parse()
         .unwrap()
@@ -323,6 +324,7 @@ async fn coverages_are_inserted_found_listed_and_updated() {
             name: Some("Aetna".into()),
             payer_id: Some("60054".into()),
             connection: None,
+            billing: None,
         }
         .parse()
         .unwrap(),

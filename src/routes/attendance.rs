@@ -1,0 +1,309 @@
+//! Attendance: batches of rows (JSON) or an EHR's CSV export in, days with their billable
+//! verdict out. Billing staff only. Attendance is audited per client and request (entity
+//! `attendance`, id = the client's id): a batch touching 300 clients writes 300 events.
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::extract::{from_value, page, path_id, query, Body, CsvBody};
+use super::{audit, ok, PageOf};
+use crate::attendance::{self as service, Locator, Recorded, Row};
+use crate::auth::Staff;
+use crate::domain::attendance::{read_csv, AttendanceInput, RowProblem, MAX_BATCH_ROWS};
+use crate::domain::eligibility::LevelOfCare;
+use crate::domain::person::parse_date;
+use crate::domain::role::Role;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::attendance::{self as days_store, AttendanceFilter};
+use crate::store::audit::Action;
+use crate::store::{clients, Tx};
+
+const BILLING: &[Role] = &[Role::Billing];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchInput {
+    rows: Option<Vec<Value>>,
+    replace: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchQuery {
+    atomic: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    atomic: Option<bool>,
+    replace: Option<bool>,
+}
+
+/// One JSON row: its shape (types, unknown fields) and its values are row problems, never a
+/// failure of the whole batch.
+fn json_row(index: usize, value: Value, today: NaiveDate) -> Row {
+    let parsed = match from_value::<AttendanceInput>(value) {
+        Ok(input) => input.parse(today, false),
+        Err(ApiError::Validation(errors)) => Err(errors
+            .into_iter()
+            .map(|e| {
+                RowProblem::invalid(if e.field == "body" { "row" } else { &e.field }, e.message)
+            })
+            .collect()),
+        Err(other) => Err(vec![RowProblem::invalid("row", other.to_string())]),
+    };
+    Row {
+        at: Locator::Row(index),
+        parsed,
+    }
+}
+
+/// Audits the write and answers: 200 with the report, or — atomic with refusals — the problem
+/// that says nothing was stored.
+async fn finish(
+    mut tx: Tx,
+    staff: &Staff,
+    req: &HttpRequest,
+    recorded: Recorded,
+    atomic: bool,
+) -> Result<HttpResponse, ApiError> {
+    let report = recorded.report;
+    if atomic && !report.errors.is_empty() {
+        // Dropping the transaction rolls it back: nothing of the batch is stored.
+        drop(tx);
+        return Err(ApiError::RowsRefused {
+            conflict: report.only_conflicts(),
+            detail: format!(
+                "{} of {} rows were refused, so none was stored (atomic); fix them and send the \
+                 batch again.",
+                report.rejected, report.received
+            ),
+            errors: report.errors.iter().map(|e| e.field_error()).collect(),
+        });
+    }
+    for client in &recorded.created_for {
+        audit(
+            &mut tx,
+            staff,
+            req,
+            Action::Create,
+            "attendance",
+            &client.to_string(),
+        )
+        .await?;
+    }
+    for client in &recorded.replaced_for {
+        audit(
+            &mut tx,
+            staff,
+            req,
+            Action::Update,
+            "attendance",
+            &client.to_string(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ok(&report))
+}
+
+pub async fn record(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(BILLING)?;
+    let q: BatchQuery = query(&req)?;
+    let input: BatchInput = body.json()?;
+    let rows = input
+        .rows
+        .ok_or_else(|| ApiError::validation("rows", "is required"))?;
+    if rows.is_empty() {
+        return Err(ApiError::validation("rows", "must hold at least one row"));
+    }
+    if rows.len() > MAX_BATCH_ROWS {
+        return Err(ApiError::validation(
+            "rows",
+            &format!(
+                "must hold at most {MAX_BATCH_ROWS} rows; split the batch or use the CSV import"
+            ),
+        ));
+    }
+    let today = Utc::now().date_naive();
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| json_row(i, value, today))
+        .collect();
+    let atomic = q.atomic.unwrap_or(false);
+    let mut tx = state.db.begin().await?;
+    let recorded = service::record(
+        &mut tx,
+        rows,
+        input.replace.unwrap_or(false),
+        atomic,
+        staff.id,
+    )
+    .await?;
+    finish(tx, &staff, &req, recorded, atomic).await
+}
+
+pub async fn import(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+    body: CsvBody,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(BILLING)?;
+    let q: ImportQuery = query(&req)?;
+    let bytes = body.bytes()?;
+    let file = read_csv(&bytes).map_err(|message| ApiError::validation("body", &message))?;
+    let today = Utc::now().date_naive();
+    let rows: Vec<Row> = file
+        .rows
+        .into_iter()
+        .map(|row| Row {
+            at: Locator::Line(row.line),
+            parsed: row.row.and_then(|input| input.parse(today, true)),
+        })
+        .collect();
+    let atomic = q.atomic.unwrap_or(false);
+    let mut tx = state.db.begin().await?;
+    let mut recorded =
+        service::record(&mut tx, rows, q.replace.unwrap_or(false), atomic, staff.id).await?;
+    recorded.report.ignored_columns = file.ignored_columns;
+    finish(tx, &staff, &req, recorded, atomic).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    client_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    level_of_care: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+fn date_param(name: &str, raw: Option<String>) -> Result<Option<NaiveDate>, ApiError> {
+    raw.map(|d| parse_date(&d).map_err(|m| ApiError::malformed(name, m)))
+        .transpose()
+}
+
+fn range(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<(), ApiError> {
+    match (from, to) {
+        (Some(from), Some(to)) if to < from => {
+            Err(ApiError::malformed("to", "must not be before from"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Authorization windows by client (none until authorizations are recorded).
+async fn windows(
+    _tx: &mut Tx,
+    _clients: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<crate::domain::billable::AuthorizationWindow>>, ApiError> {
+    Ok(HashMap::new())
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(BILLING)?;
+    let q: ListQuery = query(&req)?;
+    let page = page(q.limit, q.offset)?;
+    let filter = AttendanceFilter {
+        client_id: q
+            .client_id
+            .map(|id| {
+                Uuid::parse_str(&id).map_err(|_| ApiError::malformed("client_id", "must be a UUID"))
+            })
+            .transpose()?,
+        from: date_param("from", q.from)?,
+        to: date_param("to", q.to)?,
+        level_of_care: q
+            .level_of_care
+            .map(|l| LevelOfCare::parse(&l).map_err(|m| ApiError::malformed("level_of_care", m)))
+            .transpose()?,
+    };
+    range(filter.from, filter.to)?;
+    let mut tx = state.db.begin().await?;
+    let (records, total) = days_store::list(&mut tx, &filter, page).await?;
+    let mut clients: Vec<Uuid> = records.iter().map(|r| r.client_id).collect();
+    clients.sort();
+    clients.dedup();
+    let windows = windows(&mut tx, &clients).await?;
+    let minimums = service::minimums(&state.settings.billing);
+    let facts = service::assess_clients(&mut tx, &clients, &windows, &minimums).await?;
+    for client in &clients {
+        audit(
+            &mut tx,
+            &staff,
+            &req,
+            Action::Read,
+            "attendance",
+            &client.to_string(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let items = service::verdicts_for(records, &facts);
+    Ok(ok(&PageOf::new(items, total, page)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+pub async fn for_client(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(BILLING)?;
+    let client_id = path_id(&req, "id")?;
+    let q: CalendarQuery = query(&req)?;
+    let from = date_param("from", q.from)?;
+    let to = date_param("to", q.to)?;
+    range(from, to)?;
+    let mut tx = state.db.begin().await?;
+    clients::find(&mut tx, &client_id)
+        .await?
+        .ok_or(ApiError::NotFound("client"))?;
+    let client = Uuid::parse_str(&client_id).map_err(ApiError::internal)?;
+    let windows = windows(&mut tx, &[client]).await?;
+    let minimums = service::minimums(&state.settings.billing);
+    let facts = service::assess_clients(&mut tx, &[client], &windows, &minimums).await?;
+    audit(
+        &mut tx,
+        &staff,
+        &req,
+        Action::Read,
+        "attendance",
+        &client_id,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ok(&service::calendar(
+        client,
+        facts.get(&client),
+        from,
+        to,
+        &minimums,
+    )))
+}

@@ -1,0 +1,478 @@
+//! Attendance days (PHI: callers audit every access) and the facts a batch of rows is checked
+//! against: which clients exist, their coverages, their stored days.
+//!
+//! Written in bulk: an import of tens of thousands of rows costs a handful of statements per
+//! few hundred rows, not a round trip per row.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
+use crate::domain::attendance::{AttendedDay, Minutes, StoredDay};
+use crate::domain::billable::CoverageSpan;
+use crate::domain::eligibility::LevelOfCare;
+use crate::domain::payer::{BillingRules, BillingRulesInput};
+use crate::domain::text::SafeText;
+
+/// Rows per multi-row statement: 12 columns × 400 stays far below the bind limits of both
+/// SQLite (32766) and PostgreSQL (65535).
+const CHUNK: usize = 400;
+
+/// An attended day as the API shows it (before the billable verdict is added).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttendanceRecord {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    #[serde(flatten)]
+    pub day: AttendedDay,
+    /// The claim the day is billed on, if any; such a day cannot change.
+    pub claim_id: Option<String>,
+    pub recorded_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AttendanceRow {
+    id: String,
+    client_id: String,
+    service_date: NaiveDate,
+    level_of_care: String,
+    minutes: i32,
+    start_time: Option<String>,
+    end_time: Option<String>,
+    services: String,
+    source: Option<String>,
+    claim_id: Option<String>,
+    recorded_by: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn corrupt(detail: impl std::fmt::Display) -> StoreError {
+    StoreError::corrupt("attendance", detail)
+}
+
+fn uuid(raw: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(raw).map_err(corrupt)
+}
+
+fn time(raw: Option<String>) -> StoreResult<Option<NaiveTime>> {
+    raw.map(|t| NaiveTime::parse_from_str(&t, "%H:%M").map_err(corrupt))
+        .transpose()
+}
+
+impl AttendanceRow {
+    fn parse(self) -> StoreResult<AttendanceRecord> {
+        let services: Vec<String> = serde_json::from_str(&self.services).map_err(corrupt)?;
+        let day = AttendedDay {
+            service_date: self.service_date,
+            level_of_care: LevelOfCare::parse(&self.level_of_care).map_err(corrupt)?,
+            minutes: Minutes::parse(i64::from(self.minutes)).map_err(corrupt)?,
+            start_time: time(self.start_time)?,
+            end_time: time(self.end_time)?,
+            services: services
+                .iter()
+                .map(|s| SafeText::parse(s, 60).map_err(corrupt))
+                .collect::<StoreResult<_>>()?,
+            source: self
+                .source
+                .map(|s| SafeText::parse(&s, 40).map_err(corrupt))
+                .transpose()?,
+        };
+        Ok(AttendanceRecord {
+            id: uuid(&self.id)?,
+            client_id: uuid(&self.client_id)?,
+            day,
+            claim_id: self.claim_id,
+            recorded_by: uuid(&self.recorded_by)?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, client_id, service_date, level_of_care, minutes, start_time, end_time, \
+    services, source, claim_id, recorded_by, created_at, updated_at";
+
+/// `$from, $from+1, …` for `count` binds.
+fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Serializes attendance writers. SQLite transactions already are (`BEGIN IMMEDIATE`); on
+/// PostgreSQL two imports touching the same days would otherwise both see them free.
+pub async fn lock_for_writing(tx: &mut Tx) -> StoreResult<()> {
+    if let Tx::Postgres(transaction) = tx {
+        sqlx::query("SELECT pg_advisory_xact_lock(7431001)")
+            .execute(&mut **transaction)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Which of `ids` are clients.
+pub async fn existing_clients(tx: &mut Tx, ids: &[Uuid]) -> StoreResult<HashSet<Uuid>> {
+    let mut found = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT id FROM clients WHERE id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let rows: Vec<String> = with_tx!(tx, |conn| {
+            let mut query = sqlx::query_scalar(&sql);
+            for id in chunk {
+                query = query.bind(id.to_string());
+            }
+            query.fetch_all(conn).await
+        })?;
+        for id in rows {
+            found.insert(uuid(&id)?);
+        }
+    }
+    Ok(found)
+}
+
+/// The clients with these EHR record numbers, by record number.
+pub async fn clients_by_external_id(
+    tx: &mut Tx,
+    external_ids: &[&str],
+) -> StoreResult<HashMap<String, Uuid>> {
+    let mut found = HashMap::new();
+    for chunk in external_ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT external_id, id FROM clients WHERE external_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let rows: Vec<(String, String)> = with_tx!(tx, |conn| {
+            let mut query = sqlx::query_as(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.fetch_all(conn).await
+        })?;
+        for (external, id) in rows {
+            found.insert(external, uuid(&id)?);
+        }
+    }
+    Ok(found)
+}
+
+#[derive(sqlx::FromRow)]
+struct SpanRow {
+    client_id: String,
+    id: String,
+    payer_name: String,
+    priority: String,
+    effective_date: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+    billing: Option<String>,
+}
+
+/// Every coverage of these clients with its payer's billing rules, by client.
+pub async fn coverage_spans(
+    tx: &mut Tx,
+    client_ids: &[Uuid],
+) -> StoreResult<HashMap<Uuid, Vec<CoverageSpan>>> {
+    let mut spans: HashMap<Uuid, Vec<CoverageSpan>> = HashMap::new();
+    for chunk in client_ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT c.client_id, c.id, p.name AS payer_name, c.priority, c.effective_date,
+                    c.end_date, p.billing
+             FROM coverages c JOIN payers p ON p.id = c.payer_id
+             WHERE c.client_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let rows: Vec<SpanRow> = with_tx!(tx, |conn| {
+            let mut query = sqlx::query_as(&sql);
+            for id in chunk {
+                query = query.bind(id.to_string());
+            }
+            query.fetch_all(conn).await
+        })?;
+        for row in rows {
+            let rules = match row.billing {
+                None => BillingRules::default(),
+                Some(text) => serde_json::from_str::<BillingRulesInput>(&text)
+                    .map_err(corrupt)?
+                    .parse()
+                    .map_err(corrupt)?,
+            };
+            let rank = match row.priority.as_str() {
+                "primary" => 1,
+                "secondary" => 2,
+                _ => 3,
+            };
+            spans
+                .entry(uuid(&row.client_id)?)
+                .or_default()
+                .push(CoverageSpan {
+                    id: uuid(&row.id)?,
+                    payer_name: row.payer_name,
+                    rank,
+                    effective_date: row.effective_date,
+                    end_date: row.end_date,
+                    rules,
+                });
+        }
+    }
+    Ok(spans)
+}
+
+/// For each coverage of these clients, the levels of care its latest verification found not
+/// covered (the payer marked the service type non-covered), with that verification's id.
+pub async fn levels_not_covered(
+    tx: &mut Tx,
+    client_ids: &[Uuid],
+) -> StoreResult<HashMap<Uuid, (Uuid, Vec<LevelOfCare>)>> {
+    let mut latest: HashMap<Uuid, (DateTime<Utc>, Uuid, Vec<LevelOfCare>)> = HashMap::new();
+    for chunk in client_ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT coverage_id, id, started_at, summary FROM verifications
+             WHERE status = 'verified' AND client_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let rows: Vec<(String, String, DateTime<Utc>, Option<String>)> = with_tx!(tx, |conn| {
+            let mut query = sqlx::query_as(&sql);
+            for id in chunk {
+                query = query.bind(id.to_string());
+            }
+            query.fetch_all(conn).await
+        })?;
+        for (coverage_id, id, started_at, summary) in rows {
+            let coverage_id = uuid(&coverage_id)?;
+            if latest
+                .get(&coverage_id)
+                .is_some_and(|(at, _, _)| *at >= started_at)
+            {
+                continue;
+            }
+            let levels: Vec<serde_json::Value> = summary
+                .map(|s| serde_json::from_str(&s).map_err(corrupt))
+                .transpose()?
+                .unwrap_or_default();
+            let not_covered = levels
+                .iter()
+                .filter(|level| level["service_covered"]["value"] == serde_json::json!(false))
+                .filter_map(|level| level["level_of_care"].as_str())
+                .filter_map(|level| LevelOfCare::parse(level).ok())
+                .collect();
+            latest.insert(coverage_id, (started_at, uuid(&id)?, not_covered));
+        }
+    }
+    Ok(latest
+        .into_iter()
+        .map(|(coverage, (_, verification, levels))| (coverage, (verification, levels)))
+        .collect())
+}
+
+/// The stored days of these clients between `from` and `to` (inclusive), by client and date.
+pub async fn stored_days(
+    tx: &mut Tx,
+    client_ids: &[Uuid],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<HashMap<(Uuid, NaiveDate), StoredDay>> {
+    let mut days = HashMap::new();
+    for chunk in client_ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM attendance
+             WHERE service_date >= $1 AND service_date <= $2 AND client_id IN ({})",
+            placeholders(3, chunk.len())
+        );
+        let rows: Vec<AttendanceRow> = with_tx!(tx, |conn| {
+            let mut query = sqlx::query_as(&sql).bind(from).bind(to);
+            for id in chunk {
+                query = query.bind(id.to_string());
+            }
+            query.fetch_all(conn).await
+        })?;
+        for row in rows {
+            let record = row.parse()?;
+            days.insert(
+                (record.client_id, record.day.service_date),
+                StoredDay {
+                    id: record.id,
+                    day: record.day,
+                    claim_id: record.claim_id,
+                },
+            );
+        }
+    }
+    Ok(days)
+}
+
+fn services_json(day: &AttendedDay) -> StoreResult<String> {
+    let names: Vec<&str> = day.services.iter().map(SafeText::as_str).collect();
+    serde_json::to_string(&names).map_err(corrupt)
+}
+
+fn hhmm(time: Option<NaiveTime>) -> Option<String> {
+    time.map(|t| t.format("%H:%M").to_string())
+}
+
+/// A new day to store.
+pub struct NewDay<'a> {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub day: &'a AttendedDay,
+}
+
+/// Inserts new days (none of which may exist yet: callers decided that under the write lock).
+pub async fn insert_days(tx: &mut Tx, days: &[NewDay<'_>], recorded_by: Uuid) -> StoreResult<()> {
+    let at = now();
+    let recorded_by = recorded_by.to_string();
+    for chunk in days.chunks(CHUNK) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({}, $1, $1)", placeholders(i * 11 + 2, 11)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO attendance (id, client_id, service_date, level_of_care, minutes,
+                start_time, end_time, services, source, claim_id, recorded_by, created_at,
+                updated_at)
+             VALUES {}",
+            values.join(", ")
+        );
+        let services: Vec<String> = chunk
+            .iter()
+            .map(|d| services_json(d.day))
+            .collect::<StoreResult<_>>()?;
+        with_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql).bind(at);
+            for (new, services) in chunk.iter().zip(&services) {
+                query = query
+                    .bind(new.id.to_string())
+                    .bind(new.client_id.to_string())
+                    .bind(new.day.service_date)
+                    .bind(new.day.level_of_care.as_str())
+                    .bind(new.day.minutes.get() as i32)
+                    .bind(hhmm(new.day.start_time))
+                    .bind(hhmm(new.day.end_time))
+                    .bind(services.as_str())
+                    .bind(new.day.source.as_ref().map(SafeText::as_str))
+                    .bind(None::<String>)
+                    .bind(recorded_by.as_str());
+            }
+            query.execute(conn).await.map(|done| done.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// Overwrites stored days with new values (`replace`); days on a claim are never touched.
+pub async fn replace_days(
+    tx: &mut Tx,
+    days: &[(Uuid, &AttendedDay)],
+    recorded_by: Uuid,
+) -> StoreResult<()> {
+    let at = now();
+    for (id, day) in days {
+        let services = services_json(day)?;
+        with_tx!(tx, |conn| sqlx::query(
+            "UPDATE attendance SET level_of_care = $2, minutes = $3, start_time = $4,
+                end_time = $5, services = $6, source = $7, recorded_by = $8, updated_at = $9
+             WHERE id = $1 AND claim_id IS NULL"
+        )
+        .bind(id.to_string())
+        .bind(day.level_of_care.as_str())
+        .bind(day.minutes.get() as i32)
+        .bind(hhmm(day.start_time))
+        .bind(hhmm(day.end_time))
+        .bind(services.as_str())
+        .bind(day.source.as_ref().map(SafeText::as_str))
+        .bind(recorded_by.to_string())
+        .bind(at)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct AttendanceFilter {
+    pub client_id: Option<Uuid>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub level_of_care: Option<LevelOfCare>,
+}
+
+/// Days matching every given criterion, by date then client.
+pub async fn list(
+    tx: &mut Tx,
+    filter: &AttendanceFilter,
+    page: Page,
+) -> StoreResult<(Vec<AttendanceRecord>, i64)> {
+    let conditions = "WHERE ($1 IS NULL OR client_id = $1) AND ($2 IS NULL OR service_date >= $2)
+        AND ($3 IS NULL OR service_date <= $3) AND ($4 IS NULL OR level_of_care = $4)";
+    let sql = format!(
+        "SELECT {COLUMNS} FROM attendance {conditions}
+         ORDER BY service_date, client_id LIMIT $5 OFFSET $6"
+    );
+    let client = filter.client_id.map(|id| id.to_string());
+    let level = filter.level_of_care.map(LevelOfCare::as_str);
+    let rows: Vec<AttendanceRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(&client)
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(level)
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(conn)
+        .await)?;
+    let count = format!("SELECT COUNT(*) FROM attendance {conditions}");
+    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(&count)
+        .bind(&client)
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(level)
+        .fetch_one(conn)
+        .await)?;
+    let records = rows
+        .into_iter()
+        .map(AttendanceRow::parse)
+        .collect::<StoreResult<_>>()?;
+    Ok((records, total))
+}
+
+/// Every day of these clients, by date (what the billable verdict and the ledger are derived
+/// from: a day's verdict depends on the days before it).
+pub async fn for_clients(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<AttendanceRecord>> {
+    let mut records = Vec::new();
+    for chunk in client_ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM attendance WHERE client_id IN ({}) ORDER BY service_date",
+            placeholders(1, chunk.len())
+        );
+        let rows: Vec<AttendanceRow> = with_tx!(tx, |conn| {
+            let mut query = sqlx::query_as(&sql);
+            for id in chunk {
+                query = query.bind(id.to_string());
+            }
+            query.fetch_all(conn).await
+        })?;
+        for row in rows {
+            records.push(row.parse()?);
+        }
+    }
+    Ok(records)
+}
+
+/// Marks a day as billed on `claim_id` (claim generation; tests use it as the claim fixture).
+pub async fn mark_on_claim(tx: &mut Tx, id: Uuid, claim_id: &str) -> StoreResult<bool> {
+    let done = with_tx!(tx, |conn| sqlx::query(
+        "UPDATE attendance SET claim_id = $2 WHERE id = $1"
+    )
+    .bind(id.to_string())
+    .bind(claim_id)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(done == 1)
+}
