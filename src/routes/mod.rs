@@ -5,6 +5,7 @@
 
 mod audit;
 mod auth;
+mod authorizations;
 mod batches;
 mod clients;
 mod coverages;
@@ -86,6 +87,24 @@ pub fn endpoints() -> Vec<Endpoint> {
             M::GET,
             "/api/v1/clients/{id}/verifications",
             verifications::list_for_client,
+        ),
+        endpoint(M::POST, "/api/v1/authorizations", authorizations::create),
+        endpoint(M::GET, "/api/v1/authorizations", authorizations::list),
+        endpoint(M::GET, "/api/v1/authorizations/{id}", authorizations::get),
+        endpoint(
+            M::PATCH,
+            "/api/v1/authorizations/{id}",
+            authorizations::update,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/authorizations/{id}/extensions",
+            authorizations::add_extension,
+        ),
+        endpoint(
+            M::GET,
+            "/api/v1/clients/{id}/authorizations",
+            authorizations::list_for_client,
         ),
     ]
 }

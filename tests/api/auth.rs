@@ -202,6 +202,9 @@ async fn each_role_reaches_exactly_its_routes() {
     let verification = format!("/api/v1/verifications/{some}");
     let batch = format!("/api/v1/verification-batches/{some}");
     let client_verifications = format!("/api/v1/clients/{some}/verifications");
+    let authorization = format!("/api/v1/authorizations/{some}");
+    let extensions = format!("/api/v1/authorizations/{some}/extensions");
+    let client_authorizations = format!("/api/v1/clients/{some}/authorizations");
     use Role::*;
     let table: Vec<(Method, &str, Vec<Role>)> = vec![
         (Method::GET, "/api/v1/users", vec![Admin]),
@@ -243,6 +246,20 @@ async fn each_role_reaches_exactly_its_routes() {
         (
             Method::GET,
             &client_verifications,
+            vec![Admissions, Billing],
+        ),
+        (
+            Method::GET,
+            "/api/v1/authorizations",
+            vec![Admissions, Billing],
+        ),
+        (Method::POST, "/api/v1/authorizations", vec![Billing]),
+        (Method::GET, &authorization, vec![Admissions, Billing]),
+        (Method::PATCH, &authorization, vec![Billing]),
+        (Method::POST, &extensions, vec![Billing]),
+        (
+            Method::GET,
+            &client_authorizations,
             vec![Admissions, Billing],
         ),
     ];

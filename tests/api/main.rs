@@ -5,6 +5,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod authorizations;
 mod batches;
 mod cli;
 mod clients;
