@@ -15,12 +15,14 @@ use crate::config::BillingSettings;
 use crate::domain::attendance::{
     effect, AttendedDay, ClientRef, Effect, NewAttendance, RowProblem, StoredDay,
 };
+use crate::domain::authorization::AuthorizationStatus;
 use crate::domain::billable::{
     assess, billed_coverage, weeks, Assessment, AuthorizationWindow, Day, Minimums, Week,
 };
 use crate::domain::ids::new_id;
 use crate::domain::validation::FieldError;
 use crate::store::attendance::{self as days_store, AttendanceRecord, NewDay};
+use crate::store::authorizations::{self, Authorization};
 use crate::store::{StoreResult, Tx};
 
 /// Where a row came from, to name it in errors: its index in a JSON `rows` array, or its line
@@ -270,6 +272,58 @@ pub async fn record(
         created_for,
         replaced_for,
     })
+}
+
+/// An authorization as the billable rule sees it. Expired ones still authorized the days of
+/// their window; pending and denied ones authorize nothing and are never loaded.
+pub fn window_of(authorization: &Authorization) -> AuthorizationWindow {
+    let terms = &authorization.terms;
+    let current = authorization.current();
+    AuthorizationWindow {
+        id: authorization.id,
+        number: terms.authorization_number.as_str().to_string(),
+        coverage_id: terms.coverage_id,
+        level_of_care: terms.level_of_care,
+        start_date: terms.start_date,
+        end_date: current.end_date,
+        days_approved: current.days_approved,
+        approved: matches!(
+            terms.status,
+            AuthorizationStatus::Approved
+                | AuthorizationStatus::PartiallyApproved
+                | AuthorizationStatus::Expired
+        ),
+    }
+}
+
+/// The authorizations of these clients, by client, with their windows (active ones first, so
+/// that a day an expired and an active window both hold counts against the active one).
+pub async fn authorizations_of(
+    tx: &mut Tx,
+    clients: &[Uuid],
+) -> StoreResult<HashMap<Uuid, Vec<(Authorization, AuthorizationWindow)>>> {
+    let mut by_client: HashMap<Uuid, Vec<(Authorization, AuthorizationWindow)>> = HashMap::new();
+    for authorization in authorizations::authorizing_for_clients(tx, clients).await? {
+        let window = window_of(&authorization);
+        by_client
+            .entry(authorization.terms.client_id)
+            .or_default()
+            .push((authorization, window));
+    }
+    for list in by_client.values_mut() {
+        list.sort_by_key(|(a, w)| (!a.terms.status.is_active(), w.start_date));
+    }
+    Ok(by_client)
+}
+
+/// Just the windows of [`authorizations_of`].
+pub fn windows(
+    authorizations: &HashMap<Uuid, Vec<(Authorization, AuthorizationWindow)>>,
+) -> HashMap<Uuid, Vec<AuthorizationWindow>> {
+    authorizations
+        .iter()
+        .map(|(client, list)| (*client, list.iter().map(|(_, w)| w.clone()).collect()))
+        .collect()
 }
 
 /// The configured minimums as the billable rule takes them.

@@ -51,6 +51,16 @@ pub enum ApiError {
     MethodNotAllowed { allow: String },
     #[error("conflict: {detail}")]
     Conflict { detail: String, field: String },
+    /// A request at odds with the state of a resource, with a problem type of its own
+    /// (`urn:perdiem:problem:<kind>`) and extension members saying what it is at odds with
+    /// (RFC 9457 §3.2), 409. The detail stays out of the log line: it may quote a record.
+    #[error("conflict ({kind})")]
+    StateConflict {
+        kind: &'static str,
+        title: &'static str,
+        detail: String,
+        members: serde_json::Map<String, serde_json::Value>,
+    },
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
     /// `expected` names the media type the endpoint takes.
@@ -108,6 +118,7 @@ impl ApiError {
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             ApiError::Conflict { .. } => ("conflict", "Conflict"),
+            ApiError::StateConflict { kind, title, .. } => (*kind, *title),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
             ApiError::UnsupportedMediaType { .. } => {
                 ("unsupported-media-type", "Unsupported media type")
@@ -133,7 +144,9 @@ impl ApiError {
             ApiError::MethodNotAllowed { allow } => {
                 format!("This method is not supported on this path; it supports {allow}.")
             }
-            ApiError::Conflict { detail, .. } => detail.clone(),
+            ApiError::Conflict { detail, .. } | ApiError::StateConflict { detail, .. } => {
+                detail.clone()
+            }
             ApiError::PayloadTooLarge { limit } => {
                 format!("The request body is larger than the limit of {limit} bytes.")
             }
@@ -186,6 +199,9 @@ struct Problem {
     request_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<Vec<FieldError>>,
+    /// Extension members of the problem type (none for most).
+    #[serde(flatten)]
+    members: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ResponseError for ApiError {
@@ -197,7 +213,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::StateConflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RowsRefused { conflict: true, .. } => StatusCode::CONFLICT,
@@ -224,6 +240,10 @@ impl ResponseError for ApiError {
             detail: self.detail(),
             request_id: current_request_id(),
             errors: self.field_errors(),
+            members: match self {
+                ApiError::StateConflict { members, .. } => members.clone(),
+                _ => serde_json::Map::new(),
+            },
         };
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));

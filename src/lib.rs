@@ -3,6 +3,7 @@
 //!
 //! Data flows one way: `routes -> (domain, store)`; `domain` depends on nothing of ours.
 
+pub mod alerts;
 pub mod attendance;
 pub mod auth;
 pub mod batch;

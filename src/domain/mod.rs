@@ -4,6 +4,7 @@
 //! inputs (`*Input`) are plain optional fields; their `parse` gathers every field error.
 
 pub mod attendance;
+pub mod authorization;
 pub mod benefits;
 pub mod billable;
 pub mod client;

@@ -23,6 +23,11 @@ pub const NPI: &str = r"^[0-9]{10}$";
 pub const SERVICE_TYPE_CODE: &str = r"^[A-Z0-9]{1,2}$";
 pub const TAX_ID: &str = r"^[0-9]{2}-?[0-9]{7}$";
 pub const TAXONOMY: &str = r"^[0-9]{3}[0-9A-Z]{6}X$";
+/// A payer's reference number (an authorization number for 2300 REF*G1, a review number):
+/// 1–50 printable ASCII characters (REF02 is AN 1/50), no leading or trailing space, and none of
+/// the X12 separators `*` `~` `:` `^` `|` (the classes below are printable ASCII with those cut
+/// out: `!-)`, `+-9`, `;-]`, `_-{`, `}`).
+pub const PAYER_REFERENCE: &str = r"^[!-)+-9;-\]_-{}](?:[ -)+-9;-\]_-{}]{0,48}[!-)+-9;-\]_-{}])?$";
 /// The safe-text rule of `text::SafeText`, as the contract states it. The server checks it in
 /// code (it also trims), and a test holds the two to the same answers.
 pub const SAFE_TEXT: &str = r"^[^*~:^|\u0000-\u001f\u007f-\u009f]*[^*~:^|\s\u0000-\u001f\u007f-\u009f][^*~:^|\u0000-\u001f\u007f-\u009f]*$";
@@ -45,6 +50,7 @@ pub static SERVICE_TYPE_CODE_RE: LazyLock<Regex> = LazyLock::new(|| compile(SERV
 pub static MONEY_RE: LazyLock<Regex> = LazyLock::new(|| compile(MONEY));
 pub static TAX_ID_RE: LazyLock<Regex> = LazyLock::new(|| compile(TAX_ID));
 pub static TAXONOMY_RE: LazyLock<Regex> = LazyLock::new(|| compile(TAXONOMY));
+pub static PAYER_REFERENCE_RE: LazyLock<Regex> = LazyLock::new(|| compile(PAYER_REFERENCE));
 
 /// Checks `raw` against one of the patterns above.
 pub fn matching(raw: String, re: &Regex, message: &str) -> Result<String, String> {
@@ -76,6 +82,7 @@ mod tests {
             &SERVICE_TYPE_CODE_RE,
             &MONEY_RE,
             &TAXONOMY_RE,
+            &PAYER_REFERENCE_RE,
         ] {
             LazyLock::force(re);
         }

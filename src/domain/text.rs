@@ -54,9 +54,50 @@ impl fmt::Display for SafeText {
     }
 }
 
+/// Free-form staff notes that never travel in an X12 file: several lines are fine, any
+/// character a person types is fine, control characters other than line breaks and tabs are
+/// not (they are never typed, and they break the screens and exports notes end up in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Note(String);
+
+impl Note {
+    pub fn parse(raw: &str, max_chars: usize) -> Result<Note, String> {
+        if raw.chars().count() > max_chars {
+            return Err(format!("must be at most {max_chars} characters"));
+        }
+        let trimmed = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        if trimmed.is_empty() {
+            return Err("must not be blank (send null to clear it)".into());
+        }
+        if trimmed
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(
+                "must not contain control characters other than line breaks and tabs".into(),
+            );
+        }
+        Ok(Note(trimmed.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_keep_lines_and_refuse_blank_long_and_control_characters() {
+        let note = Note::parse("  Call back Tue.\nRef: A*1 ~ ok \t", 2000).unwrap();
+        assert_eq!(note.as_str(), "Call back Tue.\nRef: A*1 ~ ok");
+        assert!(Note::parse(" \n ", 2000).is_err());
+        assert!(Note::parse(&"a".repeat(2001), 2000).is_err());
+        assert!(Note::parse("bell \u{7}", 2000).is_err());
+    }
 
     #[test]
     fn trims_and_keeps_ordinary_names() {

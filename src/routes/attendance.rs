@@ -208,12 +208,14 @@ fn range(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<(), ApiError>
     }
 }
 
-/// Authorization windows by client (none until authorizations are recorded).
+/// Authorization windows by client.
 async fn windows(
-    _tx: &mut Tx,
-    _clients: &[Uuid],
+    tx: &mut Tx,
+    clients: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<crate::domain::billable::AuthorizationWindow>>, ApiError> {
-    Ok(HashMap::new())
+    Ok(service::windows(
+        &service::authorizations_of(tx, clients).await?,
+    ))
 }
 
 pub async fn list(

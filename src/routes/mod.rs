@@ -3,9 +3,11 @@
 //! [`endpoints`] is the one route table: the app is configured from it, and a test holds it
 //! equal to the paths and methods of `openapi.yaml`.
 
+mod alerts;
 mod attendance;
 mod audit;
 mod auth;
+mod authorizations;
 mod batches;
 mod clients;
 mod coverages;
@@ -96,6 +98,25 @@ pub fn endpoints() -> Vec<Endpoint> {
             "/api/v1/clients/{id}/attendance",
             attendance::for_client,
         ),
+        endpoint(M::POST, "/api/v1/authorizations", authorizations::create),
+        endpoint(M::GET, "/api/v1/authorizations", authorizations::list),
+        endpoint(M::GET, "/api/v1/authorizations/{id}", authorizations::get),
+        endpoint(
+            M::PATCH,
+            "/api/v1/authorizations/{id}",
+            authorizations::update,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/authorizations/{id}/extensions",
+            authorizations::add_extension,
+        ),
+        endpoint(
+            M::GET,
+            "/api/v1/clients/{id}/authorizations",
+            authorizations::list_for_client,
+        ),
+        endpoint(M::GET, "/api/v1/alerts", alerts::list),
     ]
 }
 

@@ -476,3 +476,36 @@ pub async fn mark_on_claim(tx: &mut Tx, id: Uuid, claim_id: &str) -> StoreResult
     .map(|done| done.rows_affected()))?;
     Ok(done == 1)
 }
+
+/// Clients with attendance on or after `from`.
+pub async fn clients_attending_since(tx: &mut Tx, from: NaiveDate) -> StoreResult<Vec<Uuid>> {
+    let ids: Vec<String> = with_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT DISTINCT client_id FROM attendance WHERE service_date >= $1"
+    )
+    .bind(from)
+    .fetch_all(conn)
+    .await)?;
+    ids.iter().map(|id| uuid(id)).collect()
+}
+
+/// "Last, First" of these clients, for lists staff act on.
+pub async fn client_names(tx: &mut Tx, ids: &[Uuid]) -> StoreResult<HashMap<Uuid, String>> {
+    let mut names = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT id, last_name, first_name FROM clients WHERE id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let rows: Vec<(String, String, String)> = with_tx!(tx, |conn| {
+            let mut query = sqlx::query_as(&sql);
+            for id in chunk {
+                query = query.bind(id.to_string());
+            }
+            query.fetch_all(conn).await
+        })?;
+        for (id, last, first) in rows {
+            names.insert(uuid(&id)?, format!("{last}, {first}"));
+        }
+    }
+    Ok(names)
+}

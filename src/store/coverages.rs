@@ -193,3 +193,28 @@ pub async fn update(
     }
     find(tx, client_id, id).await
 }
+
+/// Locks the coverage for the rest of the transaction and returns the client it belongs to.
+///
+/// A coverage's authorizations are checked against each other (no two approved windows at a
+/// level of care may overlap), so every write to them takes this lock before it checks: two
+/// concurrent writers queue here instead of both passing. PostgreSQL needs `FOR UPDATE`; a
+/// SQLite transaction already holds the database's write lock (`BEGIN IMMEDIATE`, see
+/// [`Db::begin`](super::Db::begin)), and SQLite has no `FOR UPDATE`.
+pub async fn lock(tx: &mut Tx, id: &str) -> StoreResult<Option<String>> {
+    let client_id = match tx {
+        Tx::Postgres(transaction) => {
+            sqlx::query_scalar("SELECT client_id FROM coverages WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut **transaction)
+                .await?
+        }
+        Tx::Sqlite(transaction) => {
+            sqlx::query_scalar("SELECT client_id FROM coverages WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut **transaction)
+                .await?
+        }
+    };
+    Ok(client_id)
+}

@@ -15,6 +15,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub mod attendance;
 pub mod audit;
+pub mod authorizations;
 pub mod batches;
 pub mod clients;
 pub mod coverages;

@@ -203,6 +203,9 @@ async fn each_role_reaches_exactly_its_routes() {
     let batch = format!("/api/v1/verification-batches/{some}");
     let client_verifications = format!("/api/v1/clients/{some}/verifications");
     let client_attendance = format!("/api/v1/clients/{some}/attendance");
+    let authorization = format!("/api/v1/authorizations/{some}");
+    let extensions = format!("/api/v1/authorizations/{some}/extensions");
+    let client_authorizations = format!("/api/v1/clients/{some}/authorizations");
     use Role::*;
     let table: Vec<(Method, &str, Vec<Role>)> = vec![
         (Method::GET, "/api/v1/users", vec![Admin]),
@@ -250,6 +253,21 @@ async fn each_role_reaches_exactly_its_routes() {
         (Method::GET, "/api/v1/attendance", vec![Billing]),
         (Method::POST, "/api/v1/attendance/import", vec![Billing]),
         (Method::GET, &client_attendance, vec![Billing]),
+        (Method::GET, "/api/v1/alerts", vec![Billing]),
+        (
+            Method::GET,
+            "/api/v1/authorizations",
+            vec![Admissions, Billing],
+        ),
+        (Method::POST, "/api/v1/authorizations", vec![Billing]),
+        (Method::GET, &authorization, vec![Admissions, Billing]),
+        (Method::PATCH, &authorization, vec![Billing]),
+        (Method::POST, &extensions, vec![Billing]),
+        (
+            Method::GET,
+            &client_authorizations,
+            vec![Admissions, Billing],
+        ),
     ];
     let tokens = [
         (Admin, app.admin.clone()),

@@ -208,6 +208,7 @@ fn the_published_patterns_are_exactly_the_ones_the_server_applies() {
         patterns::PARTNER_ID,
         patterns::SERVICE_TYPE_CODE,
         patterns::MONEY,
+        patterns::PAYER_REFERENCE,
     ]
     .into_iter()
     .map(str::to_string)

@@ -2,12 +2,15 @@
 //! TEST_DATABASE_URL is set; CI runs the suite on both).
 
 use chrono::{Duration, NaiveDate, Utc};
+use perdiem::domain::authorization::{AuthorizationInput, AuthorizationStatus, ExtensionInput};
 use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
+use perdiem::domain::eligibility::LevelOfCare;
 use perdiem::domain::ids::new_id;
 use perdiem::domain::payer::PayerInput;
 use perdiem::domain::role::Role;
 use perdiem::store::audit::{self, Action, AuditEntry, AuditFilter};
+use perdiem::store::authorizations::{self, AuthorizationFilter};
 use perdiem::store::clients::{self, ClientSearch};
 use perdiem::store::login_throttle::{self, ThrottlePolicy};
 use perdiem::store::users::{self, UserChanges};
@@ -400,6 +403,164 @@ async fn coverages_are_inserted_found_listed_and_updated() {
     .unwrap()
     .is_none());
     tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
+    let db = fresh_db().await;
+    let mut tx = db.begin().await.unwrap();
+    let payer = payers::insert(
+        &mut tx,
+        new_id(),
+        &PayerInput {
+            name: Some("Aetna".into()),
+            payer_id: Some("60054".into()),
+            connection: None,
+            billing: None,
+        }
+        .parse()
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let coverage = CoverageInput {
+        payer_id: Some(payer.id.to_string()),
+        member_id: Some("M-1".into()),
+        relationship: Some("self".into()),
+        priority: Some("primary".into()),
+        ..CoverageInput::default()
+    }
+    .parse(today())
+    .unwrap();
+    let mut owners = Vec::new();
+    for name in ["Ana", "Ben"] {
+        let client = clients::insert(&mut tx, new_id(), &client(name, "Lopez", None))
+            .await
+            .unwrap();
+        let covered = coverages::insert(&mut tx, new_id(), client.id, &coverage)
+            .await
+            .unwrap();
+        owners.push((client.id, covered.id));
+    }
+    let [(ana, anas_coverage), (_, bens_coverage)] = <[_; 2]>::try_from(owners).unwrap();
+    let biller = users::insert(&mut tx, new_id(), "casey", "hash-1", &[Role::Billing])
+        .await
+        .unwrap();
+    assert_eq!(
+        coverages::lock(&mut tx, &anas_coverage.to_string())
+            .await
+            .unwrap(),
+        Some(ana.to_string())
+    );
+    assert_eq!(
+        coverages::lock(&mut tx, &new_id().to_string())
+            .await
+            .unwrap(),
+        None
+    );
+
+    let terms = |coverage_id: uuid::Uuid| {
+        AuthorizationInput {
+            client_id: Some(ana.to_string()),
+            coverage_id: Some(coverage_id.to_string()),
+            level_of_care: Some("PHP".into()),
+            program: Some("mental_health".into()),
+            authorization_number: Some("PA-1".into()),
+            start_date: Some("2026-03-02".into()),
+            end_date: Some("2026-03-13".into()),
+            days_approved: Some(10),
+            status: Some("approved".into()),
+            ..AuthorizationInput::default()
+        }
+        .parse()
+        .unwrap()
+    };
+    let inserted = authorizations::insert(&mut tx, new_id(), biller.id, &terms(anas_coverage))
+        .await
+        .unwrap();
+    let id = inserted.id.to_string();
+    let found = authorizations::find(&mut tx, &id).await.unwrap().unwrap();
+    assert_eq!(found, inserted);
+    let extension = |days: i64, end: Option<&str>| {
+        ExtensionInput {
+            effective_date: Some("2026-03-11".into()),
+            days_added: Some(days),
+            new_end_date: end.map(str::to_string),
+            ..ExtensionInput::default()
+        }
+        .parse()
+        .unwrap()
+    };
+    for (days, end) in [(5, Some("2026-03-20")), (2, None), (0, Some("2026-03-24"))] {
+        authorizations::add_extension(&mut tx, new_id(), &id, biller.id, &extension(days, end))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let extended = authorizations::find(&mut tx, &id).await.unwrap().unwrap();
+    let days: Vec<u32> = extended
+        .extensions
+        .iter()
+        .map(|e| e.extension.days_added)
+        .collect();
+    assert_eq!(days, [5, 2, 0], "in the order recorded");
+    assert_eq!(extended.current().days_approved, 17);
+    assert_eq!(
+        extended.terms, inserted.terms,
+        "the initial decision is kept"
+    );
+    assert!(authorizations::add_extension(
+        &mut tx,
+        new_id(),
+        &new_id().to_string(),
+        biller.id,
+        &extension(1, None)
+    )
+    .await
+    .unwrap()
+    .is_none());
+
+    // The SQL filter and the domain agree on the current window.
+    let on = |day: &str| AuthorizationFilter {
+        active_on: Some(NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap()),
+        level_of_care: Some(LevelOfCare::Php),
+        ..AuthorizationFilter::default()
+    };
+    for (day, expected) in [
+        ("2026-03-02", 1),
+        ("2026-03-24", 1),
+        ("2026-03-25", 0),
+        ("2026-03-01", 0),
+    ] {
+        let (_, total) = authorizations::list(&mut tx, &on(day), PAGE).await.unwrap();
+        assert_eq!(total, expected, "{day}");
+    }
+    assert_eq!(extended.window().end.to_string(), "2026-03-24");
+
+    let active = authorizations::active_at_level(&mut tx, ana, anas_coverage, LevelOfCare::Php)
+        .await
+        .unwrap();
+    assert_eq!(active, std::slice::from_ref(&extended));
+    let mut expired = extended.terms.clone();
+    expired.status = AuthorizationStatus::Expired;
+    let updated = authorizations::update(&mut tx, &id, &expired)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(updated.terms.status, AuthorizationStatus::Expired);
+    assert_eq!(updated.extensions, extended.extensions);
+    assert!(
+        authorizations::active_at_level(&mut tx, ana, anas_coverage, LevelOfCare::Php)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    tx.commit().await.unwrap();
+
+    // The schema itself refuses another client's coverage.
+    let mut tx = db.begin().await.unwrap();
+    let refused = authorizations::insert(&mut tx, new_id(), biller.id, &terms(bens_coverage)).await;
+    assert!(refused.is_err(), "a coverage of another client is refused");
 }
 
 #[tokio::test]

@@ -1,0 +1,110 @@
+//! `GET /api/v1/alerts`: what billing must act on now (see [`crate::alerts`]). Each client
+//! named in the answer is audited as a read (entity `alerts`, id = the client's id).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::extract::query;
+use super::{audit, ok};
+use crate::alerts::{alerts, Alert, ClientPicture, Horizon};
+use crate::attendance as service;
+use crate::auth::Staff;
+use crate::domain::role::Role;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::audit::Action;
+use crate::store::{attendance as days_store, authorizations};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertQuery {
+    ending_within_days: Option<u32>,
+    days_left_at_most: Option<u32>,
+    review_within_days: Option<u32>,
+    lookback_days: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Alerts {
+    as_of: NaiveDate,
+    horizon: Horizon,
+    items: Vec<Alert>,
+}
+
+fn bounded(name: &str, value: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
+    let value = value.unwrap_or(default);
+    if value > max {
+        return Err(ApiError::malformed(
+            name,
+            format!("must be between 0 and {max}"),
+        ));
+    }
+    Ok(value)
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(&[Role::Billing])?;
+    let q: AlertQuery = query(&req)?;
+    let horizon = Horizon {
+        ending_within_days: bounded("ending_within_days", q.ending_within_days, 7, 365)?,
+        days_left_at_most: bounded("days_left_at_most", q.days_left_at_most, 3, 365)?,
+        review_within_days: bounded("review_within_days", q.review_within_days, 3, 365)?,
+        lookback_days: bounded("lookback_days", q.lookback_days, 90, 730)?,
+    };
+    if horizon.lookback_days == 0 {
+        return Err(ApiError::malformed(
+            "lookback_days",
+            "must be between 1 and 730",
+        ));
+    }
+    let today = Utc::now().date_naive();
+    let since = today - Duration::days(i64::from(horizon.lookback_days));
+    let mut tx = state.db.begin_read().await?;
+    let mut clients: Vec<Uuid> = authorizations::clients_with_active(&mut tx).await?;
+    clients.extend(days_store::clients_attending_since(&mut tx, since).await?);
+    clients.sort();
+    clients.dedup();
+    let held = service::authorizations_of(&mut tx, &clients).await?;
+    let minimums = service::minimums(&state.settings.billing);
+    let facts =
+        service::assess_clients(&mut tx, &clients, &service::windows(&held), &minimums).await?;
+    let names = days_store::client_names(&mut tx, &clients).await?;
+    let pictures: Vec<ClientPicture<'_>> = clients
+        .iter()
+        .map(|client| ClientPicture {
+            client_id: *client,
+            name: names.get(client).map(String::as_str).unwrap_or(""),
+            authorizations: held.get(client).map(Vec::as_slice).unwrap_or_default(),
+            facts: facts.get(client),
+        })
+        .collect();
+    let items = alerts(&pictures, today, &horizon);
+    drop(tx);
+    let mut named: Vec<Uuid> = items.iter().map(|a| a.client_id).collect();
+    named.sort();
+    named.dedup();
+    let mut tx = state.db.begin().await?;
+    for client in named {
+        audit(
+            &mut tx,
+            &staff,
+            &req,
+            Action::Read,
+            "alerts",
+            &client.to_string(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ok(&Alerts {
+        as_of: today,
+        horizon,
+        items,
+    }))
+}
