@@ -5,10 +5,8 @@
 //!    answers in 100 ms; what perdiem adds on top of the payer's 100 ms, p50 and p99.
 //!    SQLite by default; set TEST_DATABASE_URL to measure on PostgreSQL.
 
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use perdiem::config::Settings;
 use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::ids::new_id;
@@ -16,10 +14,11 @@ use perdiem::domain::organization::OrganizationInput;
 use perdiem::domain::payer::{ConnectionInput, PayerInput};
 use perdiem::domain::role::Role;
 use perdiem::mock_payer::{self, Scenarios, X12_PATH};
-use perdiem::startup::Application;
-use perdiem::store::{clients, coverages, organization, payers, users, Db};
-use secrecy::SecretString;
+use perdiem::store::{clients, coverages, organization, payers, users};
+
+mod support;
 use serde_json::json;
+use support::{database, serve};
 
 const FIXTURES: [&str; 7] = [
     include_str!("../fixtures/x12/271_active_ppo.x12"),
@@ -83,35 +82,6 @@ fn parse_throughput() {
 
 const PAYER_LATENCY_MS: u64 = 100;
 const CONCURRENT: usize = 200;
-
-async fn database() -> Db {
-    let db = match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => {
-            let options = sqlx::postgres::PgConnectOptions::from_str(&url).unwrap();
-            let admin = Db::connect_postgres(options.clone(), 1).await.unwrap();
-            let Db::Postgres(pool) = &admin else {
-                unreachable!()
-            };
-            let schema = format!("perdiem_bench_{}", uuid::Uuid::new_v4().simple());
-            sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                .execute(pool)
-                .await
-                .unwrap();
-            Db::connect_postgres(options.options([("search_path", schema.as_str())]), 50)
-                .await
-                .unwrap()
-        }
-        _ => {
-            let file =
-                std::env::temp_dir().join(format!("perdiem-bench-{}.db", uuid::Uuid::new_v4()));
-            Db::connect(&format!("sqlite://{}", file.display()), 10)
-                .await
-                .unwrap()
-        }
-    };
-    db.migrate().await.unwrap();
-    db
-}
 
 async fn added_latency() {
     let scenarios = Scenarios::parse(&format!(
@@ -192,23 +162,7 @@ async fn added_latency() {
     .unwrap();
     tx.commit().await.unwrap();
 
-    let secret = "bench-signing-key-that-is-long-enough-0123456789";
-    let mut settings = Settings::defaults();
-    settings.server.port = 0;
-    settings.auth.jwt_secret = Some(SecretString::from(secret.to_string()));
-    settings.log.level = "warn".into();
-    let keys = perdiem::auth::jwt::TokenKeys::new(
-        &SecretString::from(secret.to_string()),
-        &settings.auth.issuer,
-        &settings.auth.audience,
-        3600,
-    );
-    let token = keys.issue(user.id, &[Role::Admissions]).unwrap();
-    let app = Application::build_with_db(settings, db.clone())
-        .await
-        .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let (base, token) = serve(db.clone(), user.id, Role::Admissions).await;
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENT)

@@ -1,0 +1,60 @@
+//! What the bench binaries share: a fresh database.
+
+use std::str::FromStr;
+
+use perdiem::config::Settings;
+use perdiem::domain::role::Role;
+use perdiem::startup::Application;
+use perdiem::store::Db;
+use secrecy::SecretString;
+
+/// A fresh, migrated database: a SQLite file in the temp directory, or a new schema on the
+/// PostgreSQL server that TEST_DATABASE_URL names.
+pub async fn database() -> Db {
+    let db = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            let options = sqlx::postgres::PgConnectOptions::from_str(&url).unwrap();
+            let admin = Db::connect_postgres(options.clone(), 1).await.unwrap();
+            let Db::Postgres(pool) = &admin else {
+                unreachable!()
+            };
+            let schema = format!("perdiem_bench_{}", uuid::Uuid::new_v4().simple());
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(pool)
+                .await
+                .unwrap();
+            Db::connect_postgres(options.options([("search_path", schema.as_str())]), 50)
+                .await
+                .unwrap()
+        }
+        _ => {
+            let file =
+                std::env::temp_dir().join(format!("perdiem-bench-{}.db", uuid::Uuid::new_v4()));
+            Db::connect(&format!("sqlite://{}", file.display()), 10)
+                .await
+                .unwrap()
+        }
+    };
+    db.migrate().await.unwrap();
+    db
+}
+
+/// Starts the API on a random port over `db`; returns its base URL and a token for `user`.
+pub async fn serve(db: Db, user: uuid::Uuid, role: Role) -> (String, String) {
+    let secret = "bench-signing-key-that-is-long-enough-0123456789";
+    let mut settings = Settings::defaults();
+    settings.server.port = 0;
+    settings.auth.jwt_secret = Some(SecretString::from(secret.to_string()));
+    settings.log.level = "warn".into();
+    let keys = perdiem::auth::jwt::TokenKeys::new(
+        &SecretString::from(secret.to_string()),
+        &settings.auth.issuer,
+        &settings.auth.audience,
+        3600,
+    );
+    let token = keys.issue(user, &[role]).unwrap();
+    let app = Application::build_with_db(settings, db).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    (base, token)
+}
