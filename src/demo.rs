@@ -4,22 +4,25 @@
 //! mock scenarios, from `fixtures/demo.json`. Development only: the published password would be
 //! an open door in production.
 
-use chrono::Utc;
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::attendance::{self, Locator, Row};
 use crate::auth::password;
+use crate::domain::attendance::AttendanceInput;
+use crate::domain::authorization::AuthorizationInput;
 use crate::domain::client::ClientInput;
 use crate::domain::coverage::CoverageInput;
 use crate::domain::ids::new_id;
 use crate::domain::organization::OrganizationInput;
 use crate::domain::payer::ConnectionInput;
 use crate::domain::payer::PayerInput;
-use crate::domain::role::parse_roles;
+use crate::domain::role::{parse_roles, Role};
 use crate::mock_payer::{FHIR_PATH, JSON_PATH, X12_PATH};
-use crate::store::{clients, coverages, organization, payers, users, Db};
+use crate::store::{authorizations, clients, coverages, organization, payers, users, Db, Tx};
 
 /// The password of every demo account. Printed in the README; refused in production.
 pub const DEMO_PASSWORD: &str = "perdiem-demo-password";
@@ -62,9 +65,13 @@ pub async fn seed(db: &Db) -> anyhow::Result<bool> {
         return Ok(false);
     }
     let hash = password::hash_blocking(SecretString::from(DEMO_PASSWORD.to_string())).await?;
+    let mut billing_user = None;
     for staff in demo.staff {
         let roles = parse_roles(staff.roles).map_err(anyhow::Error::msg)?;
-        users::insert(&mut tx, new_id(), &staff.username, &hash, &roles).await?;
+        let user = users::insert(&mut tx, new_id(), &staff.username, &hash, &roles).await?;
+        if roles.contains(&Role::Billing) {
+            billing_user = Some(user.id);
+        }
     }
     organization::put(&mut tx, &demo.organization.parse()?).await?;
     let mut payer_ids: Vec<(String, Uuid)> = Vec::new();
@@ -80,6 +87,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<bool> {
         payer_ids.push((payer.payer_id.as_str().to_string(), stored.id));
     }
     let today = Utc::now().date_naive();
+    let mut first_coverage = None;
     for entry in demo.clients {
         let client = clients::insert(&mut tx, new_id(), &entry.client.parse(today)?).await?;
         for mut coverage in entry.coverages {
@@ -96,11 +104,68 @@ pub async fn seed(db: &Db) -> anyhow::Result<bool> {
                 .ok_or_else(|| anyhow::anyhow!("demo coverage names unknown payer {edi}"))?;
             coverage["payer_id"] = Value::String(payer.to_string());
             let input: CoverageInput = serde_json::from_value(coverage)?;
-            coverages::insert(&mut tx, new_id(), client.id, &input.parse(today)?).await?;
+            let stored =
+                coverages::insert(&mut tx, new_id(), client.id, &input.parse(today)?).await?;
+            first_coverage.get_or_insert((client.id, stored.id));
         }
+    }
+    if let (Some((client, coverage)), Some(user)) = (first_coverage, billing_user) {
+        seed_billing(&mut tx, client, coverage, user, today).await?;
     }
     tx.commit().await?;
     Ok(true)
+}
+
+/// A PHP authorization for the first demo client and three weeks of attendance, so that the
+/// billing side (ledger, billable days, alerts) has something to show: ten days approved, a
+/// few more attended, one short day, the end and the review close.
+async fn seed_billing(
+    tx: &mut Tx,
+    client: Uuid,
+    coverage: Uuid,
+    user: Uuid,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let start = today - Duration::days(20);
+    let authorization = AuthorizationInput {
+        client_id: Some(client.to_string()),
+        coverage_id: Some(coverage.to_string()),
+        level_of_care: Some("PHP".into()),
+        program: Some("mental_health".into()),
+        authorization_number: Some("DEMO-PA-1001".into()),
+        start_date: Some(start.to_string()),
+        end_date: Some((today + Duration::days(4)).to_string()),
+        days_approved: Some(10),
+        status: Some("approved".into()),
+        next_review_date: Some((today + Duration::days(2)).to_string()),
+        care_manager_name: Some("Dana Whitfield".into()),
+        care_manager_phone: Some("800-555-0199".into()),
+        notes: None,
+    }
+    .parse_new()?;
+    authorizations::insert(tx, new_id(), user, &authorization).await?;
+    let rows = (0..20)
+        .map(|back| today - Duration::days(20 - back))
+        .filter(|day| day.weekday().num_days_from_monday() < 5)
+        .enumerate()
+        .map(|(n, day)| Row {
+            at: Locator::Row(n),
+            parsed: AttendanceInput {
+                client_id: Some(client.to_string()),
+                service_date: Some(day.to_string()),
+                level_of_care: Some("PHP".into()),
+                // One short day: below the PHP minimum, not billable.
+                minutes: Some(if n == 3 { 240 } else { 330 }),
+                services: Some(vec!["group therapy".into(), "individual therapy".into()]),
+                source: Some("demo".into()),
+                ..AttendanceInput::default()
+            }
+            .parse(today, false),
+        })
+        .collect();
+    // Days the demo coverage does not cover (around a new year) are simply refused.
+    attendance::record(tx, rows, false, false, user).await?;
+    Ok(())
 }
 
 /// Points the demo payers at the mock payer listening at `base` (its port changes with every
