@@ -117,26 +117,43 @@ pub async fn lock_for_writing(tx: &mut Tx) -> StoreResult<()> {
     Ok(())
 }
 
-/// Which of `ids` are clients.
-pub async fn existing_clients(tx: &mut Tx, ids: &[Uuid]) -> StoreResult<HashSet<Uuid>> {
-    let mut found = HashSet::new();
+/// The rows `sql` selects for every id in `ids`, a chunk of ids at a time: `sql` holds `{ids}`
+/// where the chunk's placeholders go (`… WHERE id IN ({ids})`).
+async fn rows_for<R>(tx: &mut Tx, sql: &str, ids: &[String]) -> StoreResult<Vec<R>>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let mut all = Vec::new();
     for chunk in ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT id FROM clients WHERE id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let rows: Vec<String> = with_tx!(tx, |conn| {
-            let mut query = sqlx::query_scalar(&sql);
+        let sql = sql.replace("{ids}", &placeholders(1, chunk.len()));
+        let rows: Vec<R> = with_tx!(tx, |conn| {
+            let mut query = sqlx::query_as(&sql);
             for id in chunk {
-                query = query.bind(id.to_string());
+                query = query.bind(id);
             }
             query.fetch_all(conn).await
         })?;
-        for id in rows {
-            found.insert(uuid(&id)?);
-        }
+        all.extend(rows);
     }
-    Ok(found)
+    Ok(all)
+}
+
+fn texts(ids: &[Uuid]) -> Vec<String> {
+    ids.iter().map(Uuid::to_string).collect()
+}
+
+/// Which of `ids` are clients.
+pub async fn existing_clients(tx: &mut Tx, ids: &[Uuid]) -> StoreResult<HashSet<Uuid>> {
+    let rows: Vec<(String,)> = rows_for(
+        tx,
+        "SELECT id FROM clients WHERE id IN ({ids})",
+        &texts(ids),
+    )
+    .await?;
+    rows.iter().map(|(id,)| uuid(id)).collect()
 }
 
 /// The clients with these EHR record numbers, by record number.
@@ -144,24 +161,16 @@ pub async fn clients_by_external_id(
     tx: &mut Tx,
     external_ids: &[&str],
 ) -> StoreResult<HashMap<String, Uuid>> {
-    let mut found = HashMap::new();
-    for chunk in external_ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT external_id, id FROM clients WHERE external_id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let rows: Vec<(String, String)> = with_tx!(tx, |conn| {
-            let mut query = sqlx::query_as(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            query.fetch_all(conn).await
-        })?;
-        for (external, id) in rows {
-            found.insert(external, uuid(&id)?);
-        }
-    }
-    Ok(found)
+    let ids: Vec<String> = external_ids.iter().map(|id| id.to_string()).collect();
+    let rows: Vec<(String, String)> = rows_for(
+        tx,
+        "SELECT external_id, id FROM clients WHERE external_id IN ({ids})",
+        &ids,
+    )
+    .await?;
+    rows.into_iter()
+        .map(|(external, id)| Ok((external, uuid(&id)?)))
+        .collect()
 }
 
 #[derive(sqlx::FromRow)]
@@ -181,46 +190,39 @@ pub async fn coverage_spans(
     client_ids: &[Uuid],
 ) -> StoreResult<HashMap<Uuid, Vec<CoverageSpan>>> {
     let mut spans: HashMap<Uuid, Vec<CoverageSpan>> = HashMap::new();
-    for chunk in client_ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT c.client_id, c.id, p.name AS payer_name, c.priority, c.effective_date,
-                    c.end_date, p.billing
-             FROM coverages c JOIN payers p ON p.id = c.payer_id
-             WHERE c.client_id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let rows: Vec<SpanRow> = with_tx!(tx, |conn| {
-            let mut query = sqlx::query_as(&sql);
-            for id in chunk {
-                query = query.bind(id.to_string());
-            }
-            query.fetch_all(conn).await
-        })?;
-        for row in rows {
-            let rules = match row.billing {
-                None => BillingRules::default(),
-                Some(text) => serde_json::from_str::<BillingRulesInput>(&text)
-                    .map_err(corrupt)?
-                    .parse()
-                    .map_err(corrupt)?,
-            };
-            let rank = match row.priority.as_str() {
-                "primary" => 1,
-                "secondary" => 2,
-                _ => 3,
-            };
-            spans
-                .entry(uuid(&row.client_id)?)
-                .or_default()
-                .push(CoverageSpan {
-                    id: uuid(&row.id)?,
-                    payer_name: row.payer_name,
-                    rank,
-                    effective_date: row.effective_date,
-                    end_date: row.end_date,
-                    rules,
-                });
-        }
+    let rows: Vec<SpanRow> = rows_for(
+        tx,
+        "SELECT c.client_id, c.id, p.name AS payer_name, c.priority, c.effective_date,
+                c.end_date, p.billing
+         FROM coverages c JOIN payers p ON p.id = c.payer_id
+         WHERE c.client_id IN ({ids})",
+        &texts(client_ids),
+    )
+    .await?;
+    for row in rows {
+        let rules = match row.billing {
+            None => BillingRules::default(),
+            Some(text) => serde_json::from_str::<BillingRulesInput>(&text)
+                .map_err(corrupt)?
+                .parse()
+                .map_err(corrupt)?,
+        };
+        let rank = match row.priority.as_str() {
+            "primary" => 1,
+            "secondary" => 2,
+            _ => 3,
+        };
+        spans
+            .entry(uuid(&row.client_id)?)
+            .or_default()
+            .push(CoverageSpan {
+                id: uuid(&row.id)?,
+                payer_name: row.payer_name,
+                rank,
+                effective_date: row.effective_date,
+                end_date: row.end_date,
+                rules,
+            });
     }
     Ok(spans)
 }
@@ -232,39 +234,32 @@ pub async fn levels_not_covered(
     client_ids: &[Uuid],
 ) -> StoreResult<HashMap<Uuid, (Uuid, Vec<LevelOfCare>)>> {
     let mut latest: HashMap<Uuid, (DateTime<Utc>, Uuid, Vec<LevelOfCare>)> = HashMap::new();
-    for chunk in client_ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT coverage_id, id, started_at, summary FROM verifications
-             WHERE status = 'verified' AND client_id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let rows: Vec<(String, String, DateTime<Utc>, Option<String>)> = with_tx!(tx, |conn| {
-            let mut query = sqlx::query_as(&sql);
-            for id in chunk {
-                query = query.bind(id.to_string());
-            }
-            query.fetch_all(conn).await
-        })?;
-        for (coverage_id, id, started_at, summary) in rows {
-            let coverage_id = uuid(&coverage_id)?;
-            if latest
-                .get(&coverage_id)
-                .is_some_and(|(at, _, _)| *at >= started_at)
-            {
-                continue;
-            }
-            let levels: Vec<serde_json::Value> = summary
-                .map(|s| serde_json::from_str(&s).map_err(corrupt))
-                .transpose()?
-                .unwrap_or_default();
-            let not_covered = levels
-                .iter()
-                .filter(|level| level["service_covered"]["value"] == serde_json::json!(false))
-                .filter_map(|level| level["level_of_care"].as_str())
-                .filter_map(|level| LevelOfCare::parse(level).ok())
-                .collect();
-            latest.insert(coverage_id, (started_at, uuid(&id)?, not_covered));
+    let rows: Vec<(String, String, DateTime<Utc>, Option<String>)> = rows_for(
+        tx,
+        "SELECT coverage_id, id, started_at, summary FROM verifications
+         WHERE status = 'verified' AND client_id IN ({ids})",
+        &texts(client_ids),
+    )
+    .await?;
+    for (coverage_id, id, started_at, summary) in rows {
+        let coverage_id = uuid(&coverage_id)?;
+        if latest
+            .get(&coverage_id)
+            .is_some_and(|(at, _, _)| *at >= started_at)
+        {
+            continue;
         }
+        let levels: Vec<serde_json::Value> = summary
+            .map(|s| serde_json::from_str(&s).map_err(corrupt))
+            .transpose()?
+            .unwrap_or_default();
+        let not_covered = levels
+            .iter()
+            .filter(|level| level["service_covered"]["value"] == serde_json::json!(false))
+            .filter_map(|level| level["level_of_care"].as_str())
+            .filter_map(|level| LevelOfCare::parse(level).ok())
+            .collect();
+        latest.insert(coverage_id, (started_at, uuid(&id)?, not_covered));
     }
     Ok(latest
         .into_iter()
@@ -472,23 +467,14 @@ pub async fn list(
 /// Every day of these clients, by date (what the billable verdict and the ledger are derived
 /// from: a day's verdict depends on the days before it).
 pub async fn for_clients(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<AttendanceRecord>> {
-    let mut records = Vec::new();
-    for chunk in client_ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM attendance WHERE client_id IN ({}) ORDER BY service_date",
-            placeholders(1, chunk.len())
-        );
-        let rows: Vec<AttendanceRow> = with_tx!(tx, |conn| {
-            let mut query = sqlx::query_as(&sql);
-            for id in chunk {
-                query = query.bind(id.to_string());
-            }
-            query.fetch_all(conn).await
-        })?;
-        for row in rows {
-            records.push(row.parse()?);
-        }
-    }
+    let sql = format!("SELECT {COLUMNS} FROM attendance WHERE client_id IN ({{ids}})");
+    let rows: Vec<AttendanceRow> = rows_for(tx, &sql, &texts(client_ids)).await?;
+    let mut records = rows
+        .into_iter()
+        .map(AttendanceRow::parse)
+        .collect::<StoreResult<Vec<_>>>()?;
+    // By date across chunks, as each chunk's query cannot order the whole.
+    records.sort_by_key(|r| (r.day.service_date, r.client_id));
     Ok(records)
 }
 
@@ -518,22 +504,13 @@ pub async fn clients_attending_since(tx: &mut Tx, from: NaiveDate) -> StoreResul
 
 /// "Last, First" of these clients, for lists staff act on.
 pub async fn client_names(tx: &mut Tx, ids: &[Uuid]) -> StoreResult<HashMap<Uuid, String>> {
-    let mut names = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT id, last_name, first_name FROM clients WHERE id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let rows: Vec<(String, String, String)> = with_tx!(tx, |conn| {
-            let mut query = sqlx::query_as(&sql);
-            for id in chunk {
-                query = query.bind(id.to_string());
-            }
-            query.fetch_all(conn).await
-        })?;
-        for (id, last, first) in rows {
-            names.insert(uuid(&id)?, format!("{last}, {first}"));
-        }
-    }
-    Ok(names)
+    let rows: Vec<(String, String, String)> = rows_for(
+        tx,
+        "SELECT id, last_name, first_name FROM clients WHERE id IN ({ids})",
+        &texts(ids),
+    )
+    .await?;
+    rows.into_iter()
+        .map(|(id, last, first)| Ok((uuid(&id)?, format!("{last}, {first}"))))
+        .collect()
 }
