@@ -201,8 +201,9 @@ fn date_param(name: &str, raw: Option<String>) -> Result<Option<NaiveDate>, ApiE
 
 fn range(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<(), ApiError> {
     match (from, to) {
+        // Well-formed, but a range no day falls in: a rule of the pair, hence 422.
         (Some(from), Some(to)) if to < from => {
-            Err(ApiError::malformed("to", "must not be before from"))
+            Err(ApiError::validation("to", "must not be before from"))
         }
         _ => Ok(()),
     }

@@ -110,11 +110,14 @@ impl FromRequest for CsvBody {
 }
 
 impl CsvBody {
-    /// The file's bytes; an empty body is a 400.
+    /// The file's bytes; an empty file is a 422 (it lacks the header row).
     pub fn bytes(self) -> Result<Bytes, ApiError> {
         let bytes = self.0?;
         if bytes.is_empty() {
-            return Err(ApiError::malformed("body", "a CSV file is required"));
+            return Err(ApiError::validation(
+                "body",
+                "the file is empty; a header row and one line per attended day are required",
+            ));
         }
         Ok(bytes)
     }

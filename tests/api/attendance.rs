@@ -167,6 +167,8 @@ async fn a_csv_import_stores_good_lines_and_names_bad_ones_in_both_modes() {
 #[tokio::test]
 async fn a_file_that_is_not_an_import_is_refused_whole() {
     let app = crate::helpers::spawn_app().await;
+    let empty = csv(&app, "", "", 422).await;
+    assert_eq!(empty["errors"][0]["field"], "body");
     let missing = csv(&app, "", "external_id,minutes\nMRN-A,300\n", 422).await;
     assert_eq!(missing["errors"][0]["field"], "body");
     assert!(missing["detail"].as_str().is_some());
@@ -395,10 +397,12 @@ async fn each_day_says_whether_it_is_billable_and_why_not() {
         (&json!(2), 1)
     );
     assert_eq!(days(&app, "?level_of_care=IOP").await["total"], 0);
-    app.get("/api/v1/attendance?from=2026-03-04&to=2026-03-03")
+    let inverted = app
+        .get("/api/v1/attendance?from=2026-03-04&to=2026-03-03")
         .token(&app.billing)
-        .expect(400)
+        .expect(422)
         .await;
+    assert_eq!(inverted.error_fields(), ["to"]);
 
     // The calendar: three PHP days (780 minutes) fall short of the 20-hour week.
     let calendar = app
