@@ -2,7 +2,8 @@
 //!
 //! Imports a 100,000-row attendance CSV — 1,000 clients × 100 days, as an EHR exports it —
 //! through `POST /api/v1/attendance/import`, end to end over HTTP, then the same file again
-//! (every row unchanged). SQLite by default; set TEST_DATABASE_URL to measure on PostgreSQL.
+//! (every row unchanged), then every day changed with `replace=true`. SQLite by default; set
+//! TEST_DATABASE_URL to measure on PostgreSQL.
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -97,11 +98,13 @@ async fn import() {
     let (base, token) = serve(db.clone(), user.id, Role::Billing).await;
     let http = reqwest::Client::new();
     let backend = db.backend();
-    let send = |label: &'static str| {
+    // The same days with ten more minutes each, sent with replace.
+    let longer = file.replace(",330,", ",340,").replace(",190,", ",200,");
+    let send = |label: &'static str, query: &'static str, body: &String| {
         let http = http.clone();
-        let url = format!("{base}/api/v1/attendance/import");
+        let url = format!("{base}/api/v1/attendance/import{query}");
         let token = token.clone();
-        let body = file.clone();
+        let body = body.clone();
         let megabytes = body.len() as f64 / 1_000_000.0;
         async move {
             let started = Instant::now();
@@ -118,16 +121,19 @@ async fn import() {
             let seconds = started.elapsed().as_secs_f64();
             assert_eq!(report["rejected"], 0, "{report}");
             println!(
-                "attendance import, {label} ({}): {} rows ({:.1} MB) in {:.2} s — {} created, {} unchanged",
+                "attendance import, {label} ({}): {} rows ({:.1} MB) in {:.2} s — {} created, \
+                 {} unchanged, {} replaced",
                 backend,
                 CLIENTS * DAYS,
                 megabytes,
                 seconds,
                 report["created"],
-                report["unchanged"]
+                report["unchanged"],
+                report["replaced"]
             );
         }
     };
-    send("first import").await;
-    send("same file again").await;
+    send("first import", "", &file).await;
+    send("same file again", "", &file).await;
+    send("every day changed, replace", "?replace=true", &longer).await;
 }

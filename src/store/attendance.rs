@@ -389,31 +389,67 @@ pub async fn insert_days(tx: &mut Tx, days: &[NewDay<'_>], recorded_by: Uuid) ->
 }
 
 /// Overwrites stored days with new values (`replace`); days on a claim are never touched.
+/// Like [`insert_days`], a chunk of rows travels as one JSON document.
 pub async fn replace_days(
     tx: &mut Tx,
     days: &[(Uuid, &AttendedDay)],
     recorded_by: Uuid,
 ) -> StoreResult<()> {
     let at = now();
-    for (id, day) in days {
-        let services = services_json(day)?;
-        with_tx!(tx, |conn| sqlx::query(
-            "UPDATE attendance SET level_of_care = $2, minutes = $3, start_time = $4,
-                end_time = $5, services = $6, source = $7, recorded_by = $8, updated_at = $9
-             WHERE id = $1 AND claim_id IS NULL"
-        )
-        .bind(id.to_string())
-        .bind(day.level_of_care.as_str())
-        .bind(day.minutes.get() as i32)
-        .bind(hhmm(day.start_time))
-        .bind(hhmm(day.end_time))
-        .bind(services.as_str())
-        .bind(day.source.as_ref().map(SafeText::as_str))
-        .bind(recorded_by.to_string())
-        .bind(at)
-        .execute(conn)
-        .await
-        .map(|done| done.rows_affected()))?;
+    let recorded_by = recorded_by.to_string();
+    for chunk in days.chunks(INSERT_CHUNK) {
+        let rows: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|(id, day)| {
+                Ok(serde_json::json!({
+                    "id": id.to_string(),
+                    "level_of_care": day.level_of_care.as_str(),
+                    "minutes": day.minutes.get(),
+                    "start_time": hhmm(day.start_time),
+                    "end_time": hhmm(day.end_time),
+                    "services": services_json(day)?,
+                    "source": day.source.as_ref().map(SafeText::as_str),
+                }))
+            })
+            .collect::<StoreResult<_>>()?;
+        let document = serde_json::Value::Array(rows).to_string();
+        match tx {
+            Tx::Sqlite(transaction) => {
+                sqlx::query(
+                    "UPDATE attendance SET level_of_care = json_extract(r.value, '$.level_of_care'),
+                        minutes = json_extract(r.value, '$.minutes'),
+                        start_time = json_extract(r.value, '$.start_time'),
+                        end_time = json_extract(r.value, '$.end_time'),
+                        services = json_extract(r.value, '$.services'),
+                        source = json_extract(r.value, '$.source'),
+                        recorded_by = $2, updated_at = $3
+                     FROM json_each($1) AS r
+                     WHERE attendance.id = json_extract(r.value, '$.id')
+                       AND attendance.claim_id IS NULL",
+                )
+                .bind(&document)
+                .bind(&recorded_by)
+                .bind(at)
+                .execute(&mut **transaction)
+                .await?;
+            }
+            Tx::Postgres(transaction) => {
+                sqlx::query(
+                    "UPDATE attendance SET level_of_care = r.level_of_care, minutes = r.minutes,
+                        start_time = r.start_time, end_time = r.end_time, services = r.services,
+                        source = r.source, recorded_by = $2, updated_at = $3
+                     FROM jsonb_to_recordset($1::jsonb) AS r(id TEXT, level_of_care TEXT,
+                        minutes INTEGER, start_time TEXT, end_time TEXT, services TEXT,
+                        source TEXT)
+                     WHERE attendance.id = r.id AND attendance.claim_id IS NULL",
+                )
+                .bind(&document)
+                .bind(&recorded_by)
+                .bind(at)
+                .execute(&mut **transaction)
+                .await?;
+            }
+        }
     }
     Ok(())
 }
