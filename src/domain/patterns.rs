@@ -19,6 +19,21 @@ pub const EMAIL: &str = r"^[^@\s]+@[^@\s]+\.[^@\s]+$";
 pub const PARTNER_ID: &str = r"^[A-Za-z0-9][A-Za-z0-9 ]{0,14}$";
 /// Money as the API writes it: decimal dollars with exactly two places (see `money::to_cents`).
 pub const MONEY: &str = r"^-?[0-9]+\.[0-9]{2}$";
+/// Money as the API reads it: decimal dollars, not negative, at most two places and at most
+/// 99,999,999.99 (see `money::Money::parse`). No sign, exponent or thousands separator.
+pub const AMOUNT: &str = r"^[0-9]{1,8}(\.[0-9]{1,2})?$";
+/// A UB-04 revenue code (FL42, 837I SV201): four digits, e.g. 0905.
+pub const REVENUE_CODE: &str = r"^[0-9]{4}$";
+/// A HCPCS Level II code (a letter and four digits, e.g. S9480) or a CPT code (five digits).
+pub const HCPCS: &str = r"^([A-Z][0-9]{4}|[0-9]{5})$";
+/// A procedure modifier (SV202-3..6, SV101-3..6): two capital letters or digits.
+pub const MODIFIER: &str = r"^[A-Z0-9]{2}$";
+/// A NUBC condition code (FL18–28, 837I HI*BG): two capital letters or digits, e.g. 92, 41.
+pub const CONDITION_CODE: &str = r"^[A-Z0-9]{2}$";
+/// A CMS place of service code (837P CLM05-1): two digits, e.g. 57.
+pub const PLACE_OF_SERVICE: &str = r"^[0-9]{2}$";
+/// A UB-04 type of bill (FL4): `0131`, or `131` without the leading zero.
+pub const TYPE_OF_BILL: &str = r"^0?[0-9]{3}$";
 pub const NPI: &str = r"^[0-9]{10}$";
 pub const SERVICE_TYPE_CODE: &str = r"^[A-Z0-9]{1,2}$";
 pub const TAX_ID: &str = r"^[0-9]{2}-?[0-9]{7}$";
@@ -50,6 +65,13 @@ pub static SERVICE_TYPE_CODE_RE: LazyLock<Regex> = LazyLock::new(|| compile(SERV
 pub static MONEY_RE: LazyLock<Regex> = LazyLock::new(|| compile(MONEY));
 pub static TAX_ID_RE: LazyLock<Regex> = LazyLock::new(|| compile(TAX_ID));
 pub static TAXONOMY_RE: LazyLock<Regex> = LazyLock::new(|| compile(TAXONOMY));
+pub static AMOUNT_RE: LazyLock<Regex> = LazyLock::new(|| compile(AMOUNT));
+pub static REVENUE_CODE_RE: LazyLock<Regex> = LazyLock::new(|| compile(REVENUE_CODE));
+pub static HCPCS_RE: LazyLock<Regex> = LazyLock::new(|| compile(HCPCS));
+pub static MODIFIER_RE: LazyLock<Regex> = LazyLock::new(|| compile(MODIFIER));
+pub static CONDITION_CODE_RE: LazyLock<Regex> = LazyLock::new(|| compile(CONDITION_CODE));
+pub static PLACE_OF_SERVICE_RE: LazyLock<Regex> = LazyLock::new(|| compile(PLACE_OF_SERVICE));
+pub static TYPE_OF_BILL_RE: LazyLock<Regex> = LazyLock::new(|| compile(TYPE_OF_BILL));
 pub static PAYER_REFERENCE_RE: LazyLock<Regex> = LazyLock::new(|| compile(PAYER_REFERENCE));
 
 /// Checks `raw` against one of the patterns above.
@@ -83,6 +105,13 @@ mod tests {
             &MONEY_RE,
             &TAXONOMY_RE,
             &PAYER_REFERENCE_RE,
+            &AMOUNT_RE,
+            &REVENUE_CODE_RE,
+            &HCPCS_RE,
+            &MODIFIER_RE,
+            &CONDITION_CODE_RE,
+            &PLACE_OF_SERVICE_RE,
+            &TYPE_OF_BILL_RE,
         ] {
             LazyLock::force(re);
         }
