@@ -19,6 +19,7 @@ pub mod authorizations;
 pub mod batches;
 pub mod clients;
 pub mod coverages;
+pub mod fee_schedules;
 pub mod login_throttle;
 pub mod organization;
 pub mod payers;
@@ -257,6 +258,12 @@ pub struct Stored<T> {
     pub data: T,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl<T> AsRef<T> for Stored<T> {
+    fn as_ref(&self) -> &T {
+        &self.data
+    }
 }
 
 impl<T> Stored<T> {

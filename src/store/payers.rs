@@ -145,3 +145,24 @@ pub async fn find_by_edi_id(tx: &mut Tx, edi_id: &str) -> StoreResult<Option<Pay
         .await)?;
     row.map(PayerRow::parse).transpose()
 }
+
+/// Whether the payer exists, locking its row for the rest of the transaction on PostgreSQL
+/// (SQLite transactions already hold the write lock from `BEGIN IMMEDIATE`). Writers of a
+/// payer's fee schedules take it before they check for overlaps, so two cannot both pass.
+pub async fn lock(tx: &mut Tx, id: &str) -> StoreResult<bool> {
+    let found: Option<String> = match tx {
+        Tx::Postgres(transaction) => {
+            sqlx::query_scalar("SELECT id FROM payers WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut **transaction)
+                .await?
+        }
+        Tx::Sqlite(transaction) => {
+            sqlx::query_scalar("SELECT id FROM payers WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut **transaction)
+                .await?
+        }
+    };
+    Ok(found.is_some())
+}
