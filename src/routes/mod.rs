@@ -12,6 +12,7 @@ mod batches;
 mod clients;
 mod coverages;
 pub mod extract;
+mod fee_schedules;
 mod health;
 mod organization;
 mod payers;
@@ -117,6 +118,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             authorizations::list_for_client,
         ),
         endpoint(M::GET, "/api/v1/alerts", alerts::list),
+        endpoint(M::POST, "/api/v1/fee-schedules", fee_schedules::create),
+        endpoint(M::GET, "/api/v1/fee-schedules", fee_schedules::list),
+        endpoint(M::GET, "/api/v1/fee-schedules/{id}", fee_schedules::get),
+        endpoint(
+            M::PATCH,
+            "/api/v1/fee-schedules/{id}",
+            fee_schedules::update,
+        ),
     ]
 }
 

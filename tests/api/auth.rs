@@ -206,6 +206,7 @@ async fn each_role_reaches_exactly_its_routes() {
     let authorization = format!("/api/v1/authorizations/{some}");
     let extensions = format!("/api/v1/authorizations/{some}/extensions");
     let client_authorizations = format!("/api/v1/clients/{some}/authorizations");
+    let fee_schedule = format!("/api/v1/fee-schedules/{some}");
     use Role::*;
     let table: Vec<(Method, &str, Vec<Role>)> = vec![
         (Method::GET, "/api/v1/users", vec![Admin]),
@@ -268,7 +269,34 @@ async fn each_role_reaches_exactly_its_routes() {
             &client_authorizations,
             vec![Admissions, Billing],
         ),
+        (
+            Method::GET,
+            "/api/v1/fee-schedules",
+            vec![Admissions, Billing],
+        ),
+        (Method::POST, "/api/v1/fee-schedules", vec![Billing]),
+        (Method::GET, &fee_schedule, vec![Admissions, Billing]),
+        (Method::PATCH, &fee_schedule, vec![Billing]),
     ];
+    // Every route but the public ones is in the table.
+    let public = ["/health", "/ready", "/openapi.yaml", "/api/v1/auth/token"];
+    for endpoint in perdiem::routes::endpoints() {
+        if public.contains(&endpoint.path) {
+            continue;
+        }
+        let concrete = endpoint
+            .path
+            .replace("{coverage_id}", some)
+            .replace("{id}", some);
+        assert!(
+            table
+                .iter()
+                .any(|(m, p, _)| m.as_str() == endpoint.method.as_str() && *p == concrete),
+            "{} {} is missing from the role table",
+            endpoint.method,
+            endpoint.path
+        );
+    }
     let tokens = [
         (Admin, app.admin.clone()),
         (Admissions, app.admissions.clone()),

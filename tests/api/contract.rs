@@ -209,6 +209,13 @@ fn the_published_patterns_are_exactly_the_ones_the_server_applies() {
         patterns::SERVICE_TYPE_CODE,
         patterns::MONEY,
         patterns::PAYER_REFERENCE,
+        patterns::AMOUNT,
+        patterns::REVENUE_CODE,
+        patterns::HCPCS,
+        patterns::MODIFIER,
+        patterns::CONDITION_CODE,
+        patterns::PLACE_OF_SERVICE,
+        patterns::TYPE_OF_BILL,
     ]
     .into_iter()
     .map(str::to_string)

@@ -13,6 +13,7 @@ mod clients;
 mod contract;
 mod coverages;
 mod errors;
+mod fee_schedules;
 mod ledger;
 mod logs;
 mod organization;
