@@ -10,6 +10,7 @@ pub mod billable;
 pub mod client;
 pub mod coverage;
 pub mod eligibility;
+pub mod episode;
 pub mod fee_schedule;
 pub mod ids;
 pub mod money;

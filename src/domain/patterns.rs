@@ -34,6 +34,16 @@ pub const CONDITION_CODE: &str = r"^[A-Z0-9]{2}$";
 pub const PLACE_OF_SERVICE: &str = r"^[0-9]{2}$";
 /// A UB-04 type of bill (FL4): `0131`, or `131` without the leading zero.
 pub const TYPE_OF_BILL: &str = r"^0?[0-9]{3}$";
+/// An ICD-10-CM diagnosis code as staff type it: a letter, a digit, a letter or digit, then
+/// optionally up to four more letters or digits, with or without the dot after the third
+/// character (`F33.1`, `f10.20`, `F4310`). Stored and answered in the canonical form below.
+pub const ICD10_CM: &str = r"^[A-Za-z][0-9][A-Za-z0-9](\.?[A-Za-z0-9]{1,4})?$";
+/// An ICD-10-CM code as the API answers it: upper case, the dot after the third character when
+/// more follow (`F33.1`, `F10.20`, `F32`). X12 HI carries it without the dot.
+pub const ICD10_CM_CANONICAL: &str = r"^[A-Z][0-9][A-Z0-9](\.[A-Z0-9]{1,4})?$";
+/// A UB-04 patient (discharge) status code (FL17, 837I CL103): two digits, e.g. 01 discharged
+/// home, 30 still a patient.
+pub const PATIENT_STATUS: &str = r"^[0-9]{2}$";
 pub const NPI: &str = r"^[0-9]{10}$";
 pub const SERVICE_TYPE_CODE: &str = r"^[A-Z0-9]{1,2}$";
 pub const TAX_ID: &str = r"^[0-9]{2}-?[0-9]{7}$";
@@ -73,6 +83,9 @@ pub static CONDITION_CODE_RE: LazyLock<Regex> = LazyLock::new(|| compile(CONDITI
 pub static PLACE_OF_SERVICE_RE: LazyLock<Regex> = LazyLock::new(|| compile(PLACE_OF_SERVICE));
 pub static TYPE_OF_BILL_RE: LazyLock<Regex> = LazyLock::new(|| compile(TYPE_OF_BILL));
 pub static PAYER_REFERENCE_RE: LazyLock<Regex> = LazyLock::new(|| compile(PAYER_REFERENCE));
+pub static ICD10_CM_RE: LazyLock<Regex> = LazyLock::new(|| compile(ICD10_CM));
+pub static ICD10_CM_CANONICAL_RE: LazyLock<Regex> = LazyLock::new(|| compile(ICD10_CM_CANONICAL));
+pub static PATIENT_STATUS_RE: LazyLock<Regex> = LazyLock::new(|| compile(PATIENT_STATUS));
 
 /// Checks `raw` against one of the patterns above.
 pub fn matching(raw: String, re: &Regex, message: &str) -> Result<String, String> {
@@ -112,6 +125,9 @@ mod tests {
             &CONDITION_CODE_RE,
             &PLACE_OF_SERVICE_RE,
             &TYPE_OF_BILL_RE,
+            &ICD10_CM_RE,
+            &ICD10_CM_CANONICAL_RE,
+            &PATIENT_STATUS_RE,
         ] {
             LazyLock::force(re);
         }
