@@ -97,6 +97,27 @@ pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<Client>> {
     row.map(ClientRow::parse).transpose()
 }
 
+/// Whether the client exists, locking its row for the rest of the transaction on PostgreSQL
+/// (SQLite transactions already hold the write lock from `BEGIN IMMEDIATE`). Writers of a
+/// client's episodes take it before they check for overlaps, so two cannot both pass.
+pub async fn lock(tx: &mut Tx, id: &str) -> StoreResult<bool> {
+    let found: Option<String> = match tx {
+        Tx::Postgres(transaction) => {
+            sqlx::query_scalar("SELECT id FROM clients WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut **transaction)
+                .await?
+        }
+        Tx::Sqlite(transaction) => {
+            sqlx::query_scalar("SELECT id FROM clients WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut **transaction)
+                .await?
+        }
+    };
+    Ok(found.is_some())
+}
+
 /// Search criteria; every one given must match.
 #[derive(Debug, Default, Clone)]
 pub struct ClientSearch {

@@ -19,6 +19,7 @@ pub mod authorizations;
 pub mod batches;
 pub mod clients;
 pub mod coverages;
+pub mod episodes;
 pub mod fee_schedules;
 pub mod login_throttle;
 pub mod organization;
