@@ -11,6 +11,7 @@ mod authorizations;
 mod batches;
 mod clients;
 mod coverages;
+mod episodes;
 pub mod extract;
 mod fee_schedules;
 mod health;
@@ -78,6 +79,18 @@ pub fn endpoints() -> Vec<Endpoint> {
             M::PATCH,
             "/api/v1/clients/{id}/coverages/{coverage_id}",
             coverages::update,
+        ),
+        endpoint(M::POST, "/api/v1/clients/{id}/episodes", episodes::create),
+        endpoint(M::GET, "/api/v1/clients/{id}/episodes", episodes::list),
+        endpoint(
+            M::GET,
+            "/api/v1/clients/{id}/episodes/{episode_id}",
+            episodes::get,
+        ),
+        endpoint(
+            M::PATCH,
+            "/api/v1/clients/{id}/episodes/{episode_id}",
+            episodes::update,
         ),
         endpoint(M::GET, "/api/v1/audit", audit::list),
         endpoint(M::GET, "/api/v1/organization", organization::get),

@@ -207,6 +207,8 @@ async fn each_role_reaches_exactly_its_routes() {
     let extensions = format!("/api/v1/authorizations/{some}/extensions");
     let client_authorizations = format!("/api/v1/clients/{some}/authorizations");
     let fee_schedule = format!("/api/v1/fee-schedules/{some}");
+    let episodes = format!("/api/v1/clients/{some}/episodes");
+    let episode = format!("/api/v1/clients/{some}/episodes/{some}");
     use Role::*;
     let table: Vec<(Method, &str, Vec<Role>)> = vec![
         (Method::GET, "/api/v1/users", vec![Admin]),
@@ -277,6 +279,10 @@ async fn each_role_reaches_exactly_its_routes() {
         (Method::POST, "/api/v1/fee-schedules", vec![Billing]),
         (Method::GET, &fee_schedule, vec![Admissions, Billing]),
         (Method::PATCH, &fee_schedule, vec![Billing]),
+        (Method::GET, &episodes, vec![Admissions, Billing]),
+        (Method::POST, &episodes, vec![Admissions, Billing]),
+        (Method::GET, &episode, vec![Admissions, Billing]),
+        (Method::PATCH, &episode, vec![Admissions, Billing]),
     ];
     // Every route but the public ones is in the table.
     let public = ["/health", "/ready", "/openapi.yaml", "/api/v1/auth/token"];
@@ -287,6 +293,7 @@ async fn each_role_reaches_exactly_its_routes() {
         let concrete = endpoint
             .path
             .replace("{coverage_id}", some)
+            .replace("{episode_id}", some)
             .replace("{id}", some);
         assert!(
             table

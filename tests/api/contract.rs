@@ -216,6 +216,9 @@ fn the_published_patterns_are_exactly_the_ones_the_server_applies() {
         patterns::CONDITION_CODE,
         patterns::PLACE_OF_SERVICE,
         patterns::TYPE_OF_BILL,
+        patterns::ICD10_CM,
+        patterns::ICD10_CM_CANONICAL,
+        patterns::PATIENT_STATUS,
     ]
     .into_iter()
     .map(str::to_string)

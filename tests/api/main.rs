@@ -12,6 +12,7 @@ mod cli;
 mod clients;
 mod contract;
 mod coverages;
+mod episodes;
 mod errors;
 mod fee_schedules;
 mod ledger;
