@@ -29,8 +29,8 @@ use super::person::parse_date;
 use super::text::{Note, SafeText};
 use super::validation::{Fields, Invalid};
 
-/// HI*ABF holds the other diagnoses; with the principal (ABK) a UB-04 has twelve (FL67, 67A–Q
-/// allows more, but twelve is what every payer reads).
+/// Other diagnoses (HI*ABF). With the principal (HI*ABK) that is twelve codes, what an 837P
+/// HI segment carries (domain reference §3), so one episode fits either claim form.
 pub const MAX_OTHER_DIAGNOSES: usize = 11;
 pub const NOTES_MAX: usize = 2000;
 pub const REFERRAL_SOURCE_MAX: usize = 100;
