@@ -7,6 +7,7 @@ pub mod attendance;
 pub mod authorization;
 pub mod benefits;
 pub mod billable;
+pub mod claim;
 pub mod client;
 pub mod coverage;
 pub mod eligibility;
