@@ -406,3 +406,558 @@ fn finish(
         expected_reimbursement,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::fee_schedule::{FeeScheduleInput, PlaceOfService};
+
+    const CLIENT: Uuid = Uuid::from_u128(0xC1);
+    const COVERAGE: Uuid = Uuid::from_u128(0xC0);
+    const PAYER: Uuid = Uuid::from_u128(0xFA);
+    const AUTH_A: Uuid = Uuid::from_u128(0xA1);
+    const AUTH_B: Uuid = Uuid::from_u128(0xB2);
+    const OLD_CLAIM: Uuid = Uuid::from_u128(0xCC);
+
+    fn date(raw: &str) -> NaiveDate {
+        NaiveDate::from_str(raw).unwrap()
+    }
+
+    fn d(raw: &str) -> Decimal {
+        Decimal::from_str(raw).unwrap()
+    }
+
+    fn institutional(charge: &str, allowed: Option<&str>) -> FeeScheduleInput {
+        FeeScheduleInput {
+            payer_id: Some(PAYER.to_string()),
+            level_of_care: Some("IOP".into()),
+            program: Some("mental_health".into()),
+            revenue_code: Some("0905".into()),
+            hcpcs: Some("S9480".into()),
+            modifiers: Some(vec!["HQ".into()]),
+            charge_per_day: Some(charge.into()),
+            allowed_per_day: allowed.map(Into::into),
+            effective_from: Some("2026-01-01".into()),
+            type_of_bill: Some("0131".into()),
+            condition_codes: Some(vec!["92".into()]),
+            ..FeeScheduleInput::default()
+        }
+    }
+
+    fn professional(charge: &str) -> FeeScheduleInput {
+        FeeScheduleInput {
+            claim_form: Some("837P".into()),
+            type_of_bill: None,
+            condition_codes: None,
+            place_of_service: Some("57".into()),
+            hcpcs: Some("H0015".into()),
+            revenue_code: Some("0906".into()),
+            ..institutional(charge, None)
+        }
+    }
+
+    fn episode(admission: &str, discharge: Option<&str>) -> NewEpisode {
+        NewEpisode {
+            admission_date: date(admission),
+            discharge_date: discharge.map(date),
+            discharge_status: None,
+            principal_diagnosis: Icd10::parse("F33.1".into()).unwrap(),
+            other_diagnoses: vec![Icd10::parse("F41.1".into()).unwrap()],
+            level_of_care_history: Vec::new(),
+            referral_source: None,
+            notes: None,
+        }
+    }
+
+    fn facts(schedules: Vec<FeeScheduleInput>) -> Facts {
+        Facts {
+            fee_schedules: schedules.into_iter().map(|s| s.parse().unwrap()).collect(),
+            episodes: BTreeMap::from([(CLIENT, vec![episode("2026-10-15", None)])]),
+        }
+    }
+
+    fn auth(id: Uuid, number: &str) -> Option<AuthorizationRef> {
+        Some(AuthorizationRef {
+            id,
+            number: Some(PayerReference::parse(number.into()).unwrap()),
+        })
+    }
+
+    fn billable(day: &str) -> AssessedDay {
+        AssessedDay {
+            client_id: CLIENT,
+            date: date(day),
+            level_of_care: LevelOfCare::Iop,
+            program: Some(Program::MentalHealth),
+            coverage_id: Some(COVERAGE),
+            payer_id: Some(PAYER),
+            authorization: auth(AUTH_A, "AUTH-1"),
+            billable: true,
+            reasons: Vec::new(),
+            on_claim: None,
+        }
+    }
+
+    fn not_billable(day: &str, reason: Reason) -> AssessedDay {
+        AssessedDay {
+            billable: false,
+            reasons: vec![reason],
+            ..billable(day)
+        }
+    }
+
+    fn november(period: BillingPeriod) -> ClaimRequest {
+        ClaimRequest {
+            period,
+            from_date: Some(date("2026-11-01")),
+            through_date: date("2026-11-30"),
+        }
+    }
+
+    fn dates(claim: &DraftClaim) -> Vec<String> {
+        claim.lines.iter().map(|l| l.date.to_string()).collect()
+    }
+
+    fn codes(left: &LeftOut) -> Vec<&'static str> {
+        left.reasons.iter().map(LeftOutReason::code).collect()
+    }
+
+    /// November 2026 for one client: six billable days, a short day, a day already billed,
+    /// two days beyond the approved days, a day after the schedule ends, a day before range.
+    fn mixed_month() -> Vec<AssessedDay> {
+        let mut already = billable("2026-11-09");
+        already.on_claim = Some(OLD_CLAIM);
+        vec![
+            billable("2026-11-11"), // out of order on purpose
+            billable("2026-10-30"), // before the range: ignored
+            billable("2026-11-02"),
+            billable("2026-11-03"),
+            billable("2026-11-04"),
+            billable("2026-11-05"),
+            not_billable(
+                "2026-11-06",
+                Reason::BelowMinimumMinutes {
+                    minutes: 120,
+                    minimum: 180,
+                    message: "short".into(),
+                },
+            ),
+            already,
+            billable("2026-11-10"),
+            not_billable(
+                "2026-11-23",
+                Reason::BeyondApprovedDays {
+                    authorization_id: AUTH_A,
+                    days_approved: 8,
+                    message: "beyond".into(),
+                },
+            ),
+            not_billable(
+                "2026-11-24",
+                Reason::NoApprovedAuthorization {
+                    message: "none".into(),
+                },
+            ),
+            billable("2026-11-25"),
+        ]
+    }
+
+    fn mixed_facts() -> Facts {
+        let mut schedule = institutional("250.00", Some("180.55"));
+        schedule.effective_to = Some("2026-11-24".into());
+        facts(vec![schedule])
+    }
+
+    #[test]
+    fn a_mixed_month_bills_exactly_the_billable_days_to_the_cent() {
+        let built = build(
+            &mixed_month(),
+            &mixed_facts(),
+            &november(BillingPeriod::Month),
+        );
+
+        assert_eq!(built.claims.len(), 1);
+        let claim = &built.claims[0];
+        assert_eq!(
+            dates(claim),
+            [
+                "2026-11-02",
+                "2026-11-03",
+                "2026-11-04",
+                "2026-11-05",
+                "2026-11-10",
+                "2026-11-11"
+            ]
+        );
+        // 6 days × 250.00 = 1500.00; 6 × 180.55 = 1083.30.
+        assert_eq!(claim.total_charge.to_string(), "1500.00");
+        assert_eq!(
+            claim
+                .expected_reimbursement
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("1083.30")
+        );
+        for line in &claim.lines {
+            assert_eq!(line.units, 1);
+            assert_eq!(line.charge.to_string(), "250.00");
+            assert_eq!(line.expected, Some(d("180.55")));
+            assert_eq!(line.revenue_code.as_str(), "0905");
+            assert_eq!(line.hcpcs.as_ref().map(Hcpcs::as_str), Some("S9480"));
+            assert_eq!(line.modifiers.len(), 1);
+        }
+        assert_eq!(claim.statement_from, date("2026-11-02"));
+        assert_eq!(claim.statement_through, date("2026-11-11"));
+        assert_eq!(claim.period_from, date("2026-11-01"));
+        assert_eq!(claim.period_through, date("2026-11-30"));
+        assert_eq!(claim.authorization_id, Some(AUTH_A));
+        assert_eq!(
+            claim
+                .authorization_number
+                .as_ref()
+                .map(PayerReference::as_str),
+            Some("AUTH-1")
+        );
+        assert_eq!(claim.principal_diagnosis.as_str(), "F33.1");
+        assert_eq!(claim.other_diagnoses.len(), 1);
+        assert_eq!((claim.client_id, claim.coverage_id), (CLIENT, COVERAGE));
+        assert_eq!(claim.payer_id, PAYER);
+
+        let left: Vec<(String, Vec<&str>)> = built
+            .left_out
+            .iter()
+            .map(|l| (l.date.to_string(), codes(l)))
+            .collect();
+        assert_eq!(
+            left,
+            [
+                ("2026-11-06".to_string(), vec!["below_minimum_minutes"]),
+                ("2026-11-09".to_string(), vec!["already_billed"]),
+                ("2026-11-23".to_string(), vec!["beyond_approved_days"]),
+                ("2026-11-24".to_string(), vec!["no_approved_authorization"]),
+                ("2026-11-25".to_string(), vec!["no_fee_schedule"]),
+            ]
+        );
+        assert_eq!(
+            built.left_out[1].reasons,
+            [LeftOutReason::AlreadyBilled {
+                claim_id: OLD_CLAIM
+            }]
+        );
+    }
+
+    #[test]
+    fn weeks_split_what_a_month_keeps_together() {
+        let built = build(
+            &mixed_month(),
+            &mixed_facts(),
+            &november(BillingPeriod::Week),
+        );
+        let claims: Vec<(String, String, Vec<String>, String)> = built
+            .claims
+            .iter()
+            .map(|c| {
+                (
+                    c.period_from.to_string(),
+                    c.period_through.to_string(),
+                    dates(c),
+                    c.total_charge.to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            claims,
+            [
+                (
+                    "2026-11-02".into(),
+                    "2026-11-08".into(),
+                    vec![
+                        "2026-11-02".into(),
+                        "2026-11-03".into(),
+                        "2026-11-04".into(),
+                        "2026-11-05".into()
+                    ],
+                    "1000.00".into()
+                ),
+                (
+                    "2026-11-09".into(),
+                    "2026-11-15".into(),
+                    vec!["2026-11-10".into(), "2026-11-11".into()],
+                    "500.00".into()
+                ),
+            ]
+        );
+        let range = build(
+            &mixed_month(),
+            &mixed_facts(),
+            &november(BillingPeriod::Range),
+        );
+        assert_eq!(range.claims.len(), 1);
+        assert_eq!(range.claims[0].lines.len(), 6);
+    }
+
+    #[test]
+    fn an_iso_week_runs_monday_to_sunday_across_a_month_end() {
+        let days = [
+            billable("2026-11-29"),
+            billable("2026-11-30"),
+            billable("2026-12-01"),
+        ];
+        let request = ClaimRequest {
+            period: BillingPeriod::Week,
+            from_date: None,
+            through_date: date("2026-12-31"),
+        };
+        let built = build(&days, &facts(vec![institutional("100", None)]), &request);
+        // 2026-11-29 is a Sunday; the 30th a Monday.
+        assert_eq!(built.claims.len(), 2);
+        assert_eq!(dates(&built.claims[0]), ["2026-11-29"]);
+        assert_eq!(dates(&built.claims[1]), ["2026-11-30", "2026-12-01"]);
+        let month = build(
+            &days,
+            &facts(vec![institutional("100", None)]),
+            &ClaimRequest {
+                period: BillingPeriod::Month,
+                ..request
+            },
+        );
+        assert_eq!(month.claims.len(), 2);
+        assert_eq!(month.claims[1].period_through, date("2026-12-31"));
+    }
+
+    #[test]
+    fn two_authorizations_make_two_claims_with_their_numbers() {
+        let mut days = vec![billable("2026-11-02"), billable("2026-11-03")];
+        for day in ["2026-11-04", "2026-11-05"] {
+            days.push(AssessedDay {
+                authorization: auth(AUTH_B, "AUTH-2"),
+                ..billable(day)
+            });
+        }
+        let built = build(
+            &days,
+            &facts(vec![institutional("250", None)]),
+            &november(BillingPeriod::Month),
+        );
+        let numbers: Vec<(Vec<String>, Option<&str>)> = built
+            .claims
+            .iter()
+            .map(|c| {
+                (
+                    dates(c),
+                    c.authorization_number.as_ref().map(PayerReference::as_str),
+                )
+            })
+            .collect();
+        assert_eq!(
+            numbers,
+            [
+                (
+                    vec!["2026-11-02".into(), "2026-11-03".into()],
+                    Some("AUTH-1")
+                ),
+                (
+                    vec!["2026-11-04".into(), "2026-11-05".into()],
+                    Some("AUTH-2")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn each_form_carries_its_own_fields_and_a_change_of_form_splits_the_claim() {
+        let mut until = institutional("250", None);
+        until.effective_to = Some("2026-11-15".into());
+        let mut from = professional("200");
+        from.program = Some("mental_health".into());
+        from.effective_from = Some("2026-11-16".into());
+        let days = [
+            billable("2026-11-13"),
+            billable("2026-11-16"),
+            billable("2026-11-17"),
+        ];
+        let built = build(
+            &days,
+            &facts(vec![until, from]),
+            &november(BillingPeriod::Month),
+        );
+        assert_eq!(built.claims.len(), 2);
+        let first = &built.claims[0];
+        let ClaimSetup::Institutional {
+            type_of_bill,
+            condition_codes,
+        } = &first.claim
+        else {
+            panic!("837I first")
+        };
+        assert_eq!(type_of_bill.as_str(), "0131");
+        assert_eq!(condition_codes[0].as_str(), "92");
+        assert_eq!(dates(first), ["2026-11-13"]);
+        let second = &built.claims[1];
+        assert_eq!(
+            second.claim,
+            ClaimSetup::Professional {
+                place_of_service: PlaceOfService::parse("57".into()).unwrap()
+            }
+        );
+        assert_eq!(dates(second), ["2026-11-16", "2026-11-17"]);
+        assert_eq!(second.total_charge.to_string(), "400.00");
+        assert_eq!(second.lines[0].hcpcs.as_ref().unwrap().as_str(), "H0015");
+        assert_eq!(second.lines[0].revenue_code.as_str(), "0906");
+    }
+
+    #[test]
+    fn money_is_exact_and_expected_is_unknown_without_an_allowed_amount() {
+        let days = [
+            billable("2026-11-02"),
+            billable("2026-11-03"),
+            billable("2026-11-04"),
+        ];
+        let built = build(
+            &days,
+            &facts(vec![institutional("333.33", None)]),
+            &november(BillingPeriod::Month),
+        );
+        assert_eq!(built.claims[0].total_charge.to_string(), "999.99");
+        assert_eq!(built.claims[0].expected_reimbursement, None);
+    }
+
+    #[test]
+    fn a_day_outside_every_episode_or_program_is_left_out_with_each_reason() {
+        let mut facts = facts(vec![institutional("250", None)]);
+        facts.episodes =
+            BTreeMap::from([(CLIENT, vec![episode("2026-11-01", Some("2026-11-03"))])]);
+        let unknown_program = AssessedDay {
+            program: None,
+            ..billable("2026-11-05")
+        };
+        let days = [
+            billable("2026-11-03"),
+            billable("2026-11-04"),
+            unknown_program,
+        ];
+        let built = build(&days, &facts, &november(BillingPeriod::Month));
+        assert_eq!(dates(&built.claims[0]), ["2026-11-03"]);
+        let left: Vec<Vec<&str>> = built.left_out.iter().map(codes).collect();
+        assert_eq!(
+            left,
+            [vec!["no_episode"], vec!["no_fee_schedule", "no_episode"]]
+        );
+        let other_client = AssessedDay {
+            client_id: Uuid::from_u128(0xD0),
+            ..billable("2026-11-03")
+        };
+        let built = build(&[other_client], &facts, &november(BillingPeriod::Month));
+        assert_eq!(codes(&built.left_out[0]), ["no_episode"]);
+    }
+
+    #[test]
+    fn output_is_ordered_by_client_then_level() {
+        let second = Uuid::from_u128(0xC2);
+        let mut facts = facts(vec![
+            institutional("250", None),
+            FeeScheduleInput {
+                level_of_care: Some("PHP".into()),
+                revenue_code: Some("0912".into()),
+                hcpcs: Some("H0035".into()),
+                ..institutional("400", None)
+            },
+        ]);
+        facts
+            .episodes
+            .insert(second, vec![episode("2026-10-01", None)]);
+        let days = [
+            AssessedDay {
+                client_id: second,
+                ..billable("2026-11-02")
+            },
+            AssessedDay {
+                level_of_care: LevelOfCare::Php,
+                ..billable("2026-11-03")
+            },
+            billable("2026-11-02"),
+        ];
+        let built = build(&days, &facts, &november(BillingPeriod::Month));
+        let order: Vec<(Uuid, &str)> = built
+            .claims
+            .iter()
+            .map(|c| (c.client_id, c.level_of_care.as_str()))
+            .collect();
+        assert_eq!(order, [(CLIENT, "IOP"), (CLIENT, "PHP"), (second, "IOP")]);
+        assert_eq!(built.claims[1].total_charge.to_string(), "400.00");
+    }
+
+    /// A day of November 2026 with random attributes: (day of month, billable, already billed,
+    /// authorization 0/1/2, charge in cents).
+    fn arbitrary_days() -> impl Strategy<Value = (Vec<(u32, bool, bool, u8)>, i64)> {
+        (
+            proptest::collection::btree_map(
+                1u32..=30,
+                (any::<bool>(), any::<bool>(), 0u8..3),
+                0..30,
+            )
+            .prop_map(|m| m.into_iter().map(|(k, (a, b, c))| (k, a, b, c)).collect()),
+            1i64..10_000_000,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn every_billable_day_is_on_exactly_one_line_and_totals_add_up(
+            (spec, cents) in arbitrary_days(),
+            weekly in any::<bool>(),
+        ) {
+            let days: Vec<AssessedDay> = spec
+                .iter()
+                .map(|&(day, is_billable, on_claim, authorization)| {
+                    let date = NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+                    AssessedDay {
+                        date,
+                        billable: is_billable,
+                        reasons: if is_billable {
+                            Vec::new()
+                        } else {
+                            vec![Reason::NoApprovedAuthorization { message: "none".into() }]
+                        },
+                        on_claim: on_claim.then_some(OLD_CLAIM),
+                        authorization: match authorization {
+                            0 => None,
+                            1 => auth(AUTH_A, "AUTH-1"),
+                            _ => auth(AUTH_B, "AUTH-2"),
+                        },
+                        ..billable("2026-11-01")
+                    }
+                })
+                .collect();
+            let charge = crate::domain::money::from_minor_units(cents).to_string();
+            let period = if weekly { BillingPeriod::Week } else { BillingPeriod::Month };
+            let built = build(&days, &facts(vec![institutional(&charge, None)]), &november(period));
+
+            let mut billed: Vec<NaiveDate> = Vec::new();
+            for claim in &built.claims {
+                let sum: Decimal = claim.lines.iter().map(|l| l.charge).sum();
+                prop_assert_eq!(claim.total_charge, sum);
+                prop_assert!(claim.lines.windows(2).all(|w| w[0].date <= w[1].date));
+                billed.extend(claim.lines.iter().map(|l| l.date));
+            }
+            let mut expected: Vec<NaiveDate> = days
+                .iter()
+                .filter(|d| d.billable && d.on_claim.is_none())
+                .map(|d| d.date)
+                .collect();
+            expected.sort();
+            billed.sort();
+            prop_assert_eq!(&billed, &expected, "each billable day once, nothing else");
+            let mut all: Vec<NaiveDate> = billed.clone();
+            all.extend(built.left_out.iter().map(|l| l.date));
+            all.sort();
+            let mut every: Vec<NaiveDate> = days.iter().map(|d| d.date).collect();
+            every.sort();
+            prop_assert_eq!(all, every, "every day is billed or left out, once");
+        }
+    }
+}
