@@ -905,11 +905,16 @@ mod tests {
         )
     }
 
+    fn allowed_cents() -> impl Strategy<Value = Option<i64>> {
+        proptest::option::of(0i64..10_000_000)
+    }
+
     proptest! {
         #[test]
         fn every_billable_day_is_on_exactly_one_line_and_totals_add_up(
             (spec, cents) in arbitrary_days(),
             weekly in any::<bool>(),
+            allowed in allowed_cents(),
         ) {
             let days: Vec<AssessedDay> = spec
                 .iter()
@@ -935,12 +940,17 @@ mod tests {
                 .collect();
             let charge = crate::domain::money::from_minor_units(cents).to_string();
             let period = if weekly { BillingPeriod::Week } else { BillingPeriod::Month };
-            let built = build(&days, &facts(vec![institutional(&charge, None)]), &november(period));
+            let allowed = allowed.map(|c| crate::domain::money::from_minor_units(c).to_string());
+            let schedule = institutional(&charge, allowed.as_deref());
+            let built = build(&days, &facts(vec![schedule]), &november(period));
 
             let mut billed: Vec<NaiveDate> = Vec::new();
             for claim in &built.claims {
                 let sum: Decimal = claim.lines.iter().map(|l| l.charge).sum();
                 prop_assert_eq!(claim.total_charge, sum);
+                let expected: Option<Decimal> = claim.lines.iter().map(|l| l.expected).sum();
+                prop_assert_eq!(claim.expected_reimbursement, expected);
+                prop_assert_eq!(claim.expected_reimbursement.is_some(), allowed.is_some());
                 prop_assert!(claim.lines.windows(2).all(|w| w[0].date <= w[1].date));
                 billed.extend(claim.lines.iter().map(|l| l.date));
             }
