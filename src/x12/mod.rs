@@ -14,6 +14,7 @@
 //! | `values.rs` | typed element values: `D8`/`RD8` dates, times, `R` decimals |
 //! | `common.rs` | NM1, N3/N4, PER, REF, DTP, AAA, PRV, TRN as typed structs |
 //! | `inquiry270.rs` | building a 270 (005010X279A1) |
+//! | `claim837.rs` | building an 837I (005010X223A2) or 837P (005010X222A1) |
 //! | `response271.rs` | the 271 (005010X279A1) tree and [`parse_271`] |
 //! | `loops271.rs` | the 271 loop readers behind `parse_271` |
 //!
@@ -30,6 +31,7 @@
     )
 )]
 
+pub mod claim837;
 pub mod common;
 pub mod delimiters;
 pub mod envelope;
@@ -44,6 +46,11 @@ pub mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use claim837::{
+    body_837, build_837, format_amount, Address837, Batch837, BillingProvider837, Claim837,
+    ClaimForm837, Facility837, Institutional837, Line837, Patient837, Payer837, ProviderPerson837,
+    Receiver837, Sex, Submitter837, Subscriber837, KIND_837I, KIND_837P,
+};
 pub use common::{
     Address, CommunicationNumber, Contact, EntityName, ProviderInfo, QualifiedDate, Reference,
     Rejection, Trace,

@@ -1,0 +1,1070 @@
+//! Building 837 claims: institutional (837I, 005010X223A2) and professional (837P,
+//! 005010X222A1).
+//!
+//! One interchange, one functional group (`GS01=HC`), one transaction set. Hierarchy written:
+//!
+//! ```text
+//! ST BHT*0019*00*<batch>*<date>*<time>*CH
+//! 1000A NM1*41 submitter  PER*IC          1000B NM1*40 receiver
+//! 2000A HL*1**20*1  [PRV*BI*PXC]  2010AA NM1*85 N3 N4 REF*EI
+//! 2000B HL*2*1*22*0|1  SBR  2010BA NM1*IL [N3 N4] DMG  2010BB NM1*PR
+//!   [2000C HL*3*2*23*0 PAT  2010CA NM1*QC [N3 N4] DMG]   (patient is not the subscriber)
+//!   2300 CLM  (837I: DTP*434 CL1)  [REF*G1]
+//!        837I: HI*ABK [HI*ABF…] [HI*BG…]   837P: HI*ABK[*ABF…] (one segment)
+//!        [2310A NM1*71 attending (837I) | 2310B NM1*82 rendering (837P)]
+//!        2400 LX  SV2 (837I) | SV1 (837P)  DTP*472
+//! SE
+//! ```
+//!
+//! # Amounts
+//!
+//! Money is `rust_decimal::Decimal`, never a float. Charges (`CLM02`, `SV203`, `SV102`) and
+//! quantities (`SV205`, `SV104`) are written in the X12 `R` format: rounded to cents
+//! (banker's rounding is never reached because a charge with more than two decimals is refused),
+//! trailing zeros and a trailing point dropped: `250`, `250.5`, `333.33`. `CLM02` is computed as
+//! the sum of the lines, so it always balances.
+//!
+//! # Text
+//!
+//! Every value goes through [`check_text`](super::writer::check_text) when written; a name
+//! holding `*`, `~`, `:` or `^` is refused with an error naming the element, never written.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::error::X12Error;
+use super::segment::{Element, Segment};
+use super::values::format_d8;
+use super::writer::{check_len, check_text, write_interchange, Envelope, TransactionKind};
+
+/// GS01/ST01/GS08 of an 837I.
+pub const KIND_837I: TransactionKind = TransactionKind {
+    functional_id: "HC",
+    transaction_set_id: "837",
+    version: "005010X223A2",
+};
+
+/// GS01/ST01/GS08 of an 837P.
+pub const KIND_837P: TransactionKind = TransactionKind {
+    functional_id: "HC",
+    transaction_set_id: "837",
+    version: "005010X222A1",
+};
+
+/// Institutional (UB-04, 837I) or professional (CMS-1500, 837P).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClaimForm837 {
+    Institutional,
+    Professional,
+}
+
+impl ClaimForm837 {
+    pub fn kind(self) -> TransactionKind {
+        match self {
+            ClaimForm837::Institutional => KIND_837I,
+            ClaimForm837::Professional => KIND_837P,
+        }
+    }
+}
+
+/// DMG03.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sex {
+    Female,
+    Male,
+    Unknown,
+}
+
+impl Sex {
+    fn code(self) -> &'static str {
+        match self {
+            Sex::Female => "F",
+            Sex::Male => "M",
+            Sex::Unknown => "U",
+        }
+    }
+}
+
+/// N3/N4. `zip` is 5 or 9 digits (the billing provider's must be 9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address837 {
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    /// Two-letter state code.
+    pub state: String,
+    pub zip: String,
+}
+
+/// 1000A — who sends the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitter837 {
+    /// NM103, 1–60 characters.
+    pub name: String,
+    /// NM109 (qualifier `46`), 2–80 characters.
+    pub id: String,
+    /// PER02 contact name.
+    pub contact_name: String,
+    /// PER04 with qualifier `TE`, digits only.
+    pub phone: String,
+}
+
+/// 1000B — the payer or clearinghouse receiving the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receiver837 {
+    /// NM103, 1–60 characters.
+    pub name: String,
+    /// NM109 (qualifier `46`), 2–80 characters.
+    pub id: String,
+}
+
+/// 2000A/2010AA — the clinic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BillingProvider837 {
+    pub name: String,
+    /// 10 digits.
+    pub npi: String,
+    /// REF*EI: the 9-digit employer identification number, no dash.
+    pub tax_id: String,
+    /// PRV*BI*PXC, 10 characters, when known.
+    pub taxonomy: Option<String>,
+    pub address: Address837,
+}
+
+/// The patient when the patient is not the subscriber (2000C/2010CA).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Patient837 {
+    /// PAT01 individual relationship code: `01` spouse, `19` child, `20` employee, `21`
+    /// unknown, `39` organ donor, `40` cadaver donor, `53` life partner, `G8` other.
+    pub relationship: String,
+    pub last_name: String,
+    pub first_name: String,
+    pub birth_date: NaiveDate,
+    pub sex: Sex,
+    pub address: Option<Address837>,
+}
+
+/// 2000B/2010BA — the policy holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscriber837 {
+    /// SBR01: `P` primary, `S` secondary, `T` tertiary.
+    pub responsibility: String,
+    /// SBR03 group number.
+    pub group_number: Option<String>,
+    /// SBR09 claim filing indicator (`CI` commercial, `MB` Medicare B, `MC` Medicaid, …).
+    pub claim_filing_indicator: String,
+    pub last_name: String,
+    pub first_name: String,
+    /// NM109 with qualifier `MI`.
+    pub member_id: String,
+    pub birth_date: NaiveDate,
+    pub sex: Sex,
+    pub address: Option<Address837>,
+    /// `None` when the patient is the subscriber (SBR02 = `18`).
+    pub patient: Option<Patient837>,
+}
+
+/// 2010BB — the payer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payer837 {
+    pub name: String,
+    /// NM109 with qualifier `PI`.
+    pub id: String,
+}
+
+/// An individual provider (attending on 837I, rendering on 837P).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderPerson837 {
+    pub last_name: String,
+    pub first_name: String,
+    /// 10 digits.
+    pub npi: String,
+}
+
+/// Where the claim was provided: the type of bill (837I) or the place of service (837P).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Facility837 {
+    /// 837I: the 4-digit type of bill (`0131`); CLM05 = `13:A:1`.
+    TypeOfBill(String),
+    /// 837P: the 2-digit place of service and the 1-digit frequency; CLM05 = `57:B:1`.
+    PlaceOfService { code: String, frequency: String },
+}
+
+/// CL1 (837I only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Institutional837 {
+    /// CL101 admission type, when known.
+    pub admission_type: Option<String>,
+    /// CL102 point of origin, when known.
+    pub admission_source: Option<String>,
+    /// CL103 patient discharge status (`01` discharged home, `30` still patient).
+    pub discharge_status: String,
+    /// HI*BG condition codes (`92` IOP, `41` PHP).
+    pub condition_codes: Vec<String>,
+}
+
+/// One service line (2400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line837 {
+    /// SV201 4-digit revenue code; required on the 837I, refused on the 837P.
+    pub revenue_code: Option<String>,
+    /// HCPCS/CPT code (`S9480`, `H0015`).
+    pub procedure_code: String,
+    /// Up to 4 two-character modifiers.
+    pub modifiers: Vec<String>,
+    /// Line charge, at most two decimals, not negative.
+    pub charge: Decimal,
+    /// Units (SV204/SV103 `UN`), positive.
+    pub units: Decimal,
+    /// DTP*472 date of service.
+    pub service_date: NaiveDate,
+}
+
+/// One claim (2300).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim837 {
+    /// CLM01 patient control number, 1–38 characters (echoed in the 835 CLP01).
+    pub patient_control_number: String,
+    pub facility: Facility837,
+    /// DTP*434 statement period (837I; ignored on the 837P).
+    pub statement_from: NaiveDate,
+    pub statement_through: NaiveDate,
+    /// CL1 and condition codes; required on the 837I, refused on the 837P.
+    pub institutional: Option<Institutional837>,
+    /// REF*G1.
+    pub prior_authorization: Option<String>,
+    /// ICD-10-CM, with or without the dot (written without: `F33.2` → `F332`).
+    pub principal_diagnosis: String,
+    /// At most 11 on the 837P (12 diagnoses in all), 24 on the 837I.
+    pub other_diagnoses: Vec<String>,
+    /// NM1*71 (837I attending) or NM1*82 (837P rendering), when it differs from the billing
+    /// provider.
+    pub provider: Option<ProviderPerson837>,
+    pub lines: Vec<Line837>,
+}
+
+/// Everything needed to write one 837 interchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch837 {
+    pub envelope: Envelope,
+    pub form: ClaimForm837,
+    /// BHT03, 1–50 characters.
+    pub batch_reference: String,
+    pub submitter: Submitter837,
+    pub receiver: Receiver837,
+    pub billing_provider: BillingProvider837,
+    pub subscriber: Subscriber837,
+    pub payer: Payer837,
+    /// One or more claims, all of `form`.
+    pub claims: Vec<Claim837>,
+}
+
+/// Writes the 837 interchange (ISA … IEA).
+pub fn build_837(batch: &Batch837) -> Result<String, X12Error> {
+    write_interchange(&batch.envelope, batch.form.kind(), &body_837(batch)?)
+}
+
+/// `R` format of a money amount or quantity: `250`, `250.5`, `333.33`.
+pub fn format_amount(value: Decimal) -> String {
+    let s = value.normalize().to_string();
+    if s == "-0" {
+        "0".into()
+    } else {
+        s
+    }
+}
+
+/// The segments between ST and SE, after checking every input.
+pub fn body_837(b: &Batch837) -> Result<Vec<Segment>, X12Error> {
+    check_inputs(b)?;
+    let d = &b.envelope.delimiters;
+    let ts = b.envelope.timestamp;
+    let mut s = Vec::with_capacity(32);
+    s.push(Segment::simple(
+        "BHT",
+        &[
+            "0019",
+            "00",
+            &b.batch_reference,
+            &ts.format("%Y%m%d").to_string(),
+            &ts.format("%H%M").to_string(),
+            "CH",
+        ],
+    ));
+    // 1000A submitter, 1000B receiver.
+    s.push(nm1("41", "2", &b.submitter.name, "", "46", &b.submitter.id));
+    s.push(Segment::simple(
+        "PER",
+        &["IC", &b.submitter.contact_name, "TE", &b.submitter.phone],
+    ));
+    s.push(nm1("40", "2", &b.receiver.name, "", "46", &b.receiver.id));
+    // 2000A billing provider.
+    s.push(Segment::simple("HL", &["1", "", "20", "1"]));
+    let bp = &b.billing_provider;
+    if let Some(t) = &bp.taxonomy {
+        s.push(Segment::simple("PRV", &["BI", "PXC", t]));
+    }
+    s.push(nm1("85", "2", &bp.name, "", "XX", &bp.npi));
+    push_address(&mut s, &bp.address);
+    s.push(Segment::simple("REF", &["EI", &bp.tax_id]));
+    // 2000B subscriber.
+    let sub = &b.subscriber;
+    let self_patient = sub.patient.is_none();
+    s.push(Segment::simple(
+        "HL",
+        &["2", "1", "22", if self_patient { "0" } else { "1" }],
+    ));
+    s.push(Segment::simple(
+        "SBR",
+        &[
+            &sub.responsibility,
+            if self_patient { "18" } else { "" },
+            sub.group_number.as_deref().unwrap_or(""),
+            "",
+            "",
+            "",
+            "",
+            "",
+            &sub.claim_filing_indicator,
+        ],
+    ));
+    s.push(nm1(
+        "IL",
+        "1",
+        &sub.last_name,
+        &sub.first_name,
+        "MI",
+        &sub.member_id,
+    ));
+    if let Some(a) = &sub.address {
+        push_address(&mut s, a);
+    }
+    s.push(dmg(sub.birth_date, sub.sex));
+    s.push(nm1("PR", "2", &b.payer.name, "", "PI", &b.payer.id));
+    if let Some(p) = &sub.patient {
+        s.push(Segment::simple("HL", &["3", "2", "23", "0"]));
+        s.push(Segment::simple("PAT", &[&p.relationship]));
+        s.push(nm1("QC", "1", &p.last_name, &p.first_name, "", ""));
+        if let Some(a) = &p.address {
+            push_address(&mut s, a);
+        }
+        s.push(dmg(p.birth_date, p.sex));
+    }
+    for claim in &b.claims {
+        push_claim(&mut s, b.form, claim)?;
+    }
+    // Refuse delimiters here, naming the element, before anything is written.
+    let mut scratch = String::new();
+    for seg in &s {
+        scratch.clear();
+        super::writer::write_segment(&mut scratch, seg, d)?;
+    }
+    Ok(s)
+}
+
+fn push_claim(s: &mut Vec<Segment>, form: ClaimForm837, c: &Claim837) -> Result<(), X12Error> {
+    let total: Decimal = c.lines.iter().map(|l| l.charge).sum();
+    let total = format_amount(total);
+    let clm05 = match &c.facility {
+        Facility837::TypeOfBill(tob) => {
+            let facility = tob.get(1..3).unwrap_or_default();
+            let frequency = tob.get(3..4).unwrap_or_default();
+            Element::composite([facility, "A", frequency])
+        }
+        Facility837::PlaceOfService { code, frequency } => {
+            Element::composite([code.as_str(), "B", frequency.as_str()])
+        }
+    };
+    // CLM06 provider signature on file: required on the 837P, not used on the 837I.
+    // CLM07 `A` assigned, CLM08 `Y` benefits assigned, CLM09 `Y` release of information.
+    let clm06 = match form {
+        ClaimForm837::Institutional => "",
+        ClaimForm837::Professional => "Y",
+    };
+    s.push(Segment::new(
+        "CLM",
+        vec![
+            Element::simple(c.patient_control_number.as_str()),
+            Element::simple(total),
+            Element::empty(),
+            Element::empty(),
+            clm05,
+            Element::simple(clm06),
+            Element::simple("A"),
+            Element::simple("Y"),
+            Element::simple("Y"),
+        ],
+    ));
+    if let (ClaimForm837::Institutional, Some(inst)) = (form, &c.institutional) {
+        let period = format!(
+            "{}-{}",
+            format_d8(c.statement_from),
+            format_d8(c.statement_through)
+        );
+        s.push(Segment::simple("DTP", &["434", "RD8", &period]));
+        s.push(Segment::simple(
+            "CL1",
+            &[
+                inst.admission_type.as_deref().unwrap_or(""),
+                inst.admission_source.as_deref().unwrap_or(""),
+                &inst.discharge_status,
+            ],
+        ));
+    }
+    if let Some(auth) = &c.prior_authorization {
+        s.push(Segment::simple("REF", &["G1", auth]));
+    }
+    let principal = Element::composite(["ABK".to_owned(), icd(&c.principal_diagnosis)]);
+    let others = c
+        .other_diagnoses
+        .iter()
+        .map(|dx| Element::composite(["ABF".to_owned(), icd(dx)]));
+    match form {
+        // 837I: HI*ABK alone, then HI segments of up to 12 ABF each.
+        ClaimForm837::Institutional => {
+            s.push(Segment::new("HI", vec![principal]));
+            let others: Vec<Element> = others.collect();
+            for chunk in others.chunks(12) {
+                s.push(Segment::new("HI", chunk.to_vec()));
+            }
+        }
+        // 837P: one HI, ABK in HI01 and up to 11 ABF in HI02-HI12.
+        ClaimForm837::Professional => {
+            s.push(Segment::new(
+                "HI",
+                std::iter::once(principal).chain(others).collect(),
+            ));
+        }
+    }
+    if let Some(inst) = &c.institutional {
+        for chunk in inst.condition_codes.chunks(12) {
+            s.push(Segment::new(
+                "HI",
+                chunk
+                    .iter()
+                    .map(|cc| Element::composite(["BG", cc.as_str()]))
+                    .collect(),
+            ));
+        }
+    }
+    if let Some(p) = &c.provider {
+        let entity = match form {
+            ClaimForm837::Institutional => "71",
+            ClaimForm837::Professional => "82",
+        };
+        s.push(nm1(entity, "1", &p.last_name, &p.first_name, "XX", &p.npi));
+    }
+    for (i, line) in c.lines.iter().enumerate() {
+        s.push(Segment::simple("LX", &[&(i + 1).to_string()]));
+        let mut procedure = vec!["HC".to_owned(), line.procedure_code.clone()];
+        procedure.extend(line.modifiers.iter().cloned());
+        let charge = format_amount(line.charge);
+        let units = format_amount(line.units);
+        match form {
+            ClaimForm837::Institutional => s.push(Segment::new(
+                "SV2",
+                vec![
+                    Element::simple(line.revenue_code.clone().unwrap_or_default()),
+                    Element::composite(procedure),
+                    Element::simple(charge),
+                    Element::simple("UN"),
+                    Element::simple(units),
+                ],
+            )),
+            // SV107: diagnosis pointer 1 (the principal diagnosis).
+            ClaimForm837::Professional => s.push(Segment::new(
+                "SV1",
+                vec![
+                    Element::composite(procedure),
+                    Element::simple(charge),
+                    Element::simple("UN"),
+                    Element::simple(units),
+                    Element::empty(),
+                    Element::empty(),
+                    Element::simple("1"),
+                ],
+            )),
+        }
+        s.push(Segment::simple(
+            "DTP",
+            &["472", "D8", &format_d8(line.service_date)],
+        ));
+    }
+    Ok(())
+}
+
+/// ICD-10-CM as HI carries it: no dot.
+fn icd(code: &str) -> String {
+    code.replace('.', "")
+}
+
+fn nm1(entity: &str, kind: &str, last: &str, first: &str, id_qualifier: &str, id: &str) -> Segment {
+    Segment::simple(
+        "NM1",
+        &[entity, kind, last, first, "", "", "", id_qualifier, id],
+    )
+}
+
+fn push_address(s: &mut Vec<Segment>, a: &Address837) {
+    s.push(Segment::simple(
+        "N3",
+        &[&a.line1, a.line2.as_deref().unwrap_or("")],
+    ));
+    s.push(Segment::simple("N4", &[&a.city, &a.state, &a.zip]));
+}
+
+fn dmg(birth: NaiveDate, sex: Sex) -> Segment {
+    Segment::simple("DMG", &["D8", &format_d8(birth), sex.code()])
+}
+
+fn invalid(field: &'static str, reason: &'static str) -> X12Error {
+    X12Error::InvalidInput { field, reason }
+}
+
+fn digits(field: &'static str, value: &str, n: usize) -> Result<(), X12Error> {
+    if value.len() != n || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid(field, "has the wrong number of digits"));
+    }
+    Ok(())
+}
+
+fn code(field: &'static str, value: &str, min: usize, max: usize) -> Result<(), X12Error> {
+    check_len(field, value, min, max)?;
+    if !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(invalid(field, "must be letters or digits"));
+    }
+    Ok(())
+}
+
+fn check_address(prefix: &'static str, a: &Address837, zip9: bool) -> Result<(), X12Error> {
+    check_len(prefix, &a.line1, 1, 55)?;
+    if let Some(l2) = &a.line2 {
+        check_len(prefix, l2, 1, 55)?;
+    }
+    check_len(prefix, &a.city, 2, 30)?;
+    code(prefix, &a.state, 2, 2)?;
+    let zip_ok = a.zip.bytes().all(|b| b.is_ascii_digit())
+        && (a.zip.len() == 9 || (!zip9 && a.zip.len() == 5));
+    if !zip_ok {
+        return Err(invalid(
+            prefix,
+            "ZIP must be 9 digits (5 or 9 for patients)",
+        ));
+    }
+    Ok(())
+}
+
+fn check_inputs(b: &Batch837) -> Result<(), X12Error> {
+    let d = &b.envelope.delimiters;
+    check_len("batch_reference (BHT03)", &b.batch_reference, 1, 50)?;
+    check_len("submitter.name (NM103)", &b.submitter.name, 1, 60)?;
+    check_len("submitter.id (NM109)", &b.submitter.id, 2, 80)?;
+    check_len(
+        "submitter.contact_name (PER02)",
+        &b.submitter.contact_name,
+        1,
+        60,
+    )?;
+    if b.submitter.phone.len() < 10 || !b.submitter.phone.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(invalid(
+            "submitter.phone (PER04)",
+            "must be 10 or more digits",
+        ));
+    }
+    check_len("receiver.name (NM103)", &b.receiver.name, 1, 60)?;
+    check_len("receiver.id (NM109)", &b.receiver.id, 2, 80)?;
+    let bp = &b.billing_provider;
+    check_len("billing_provider.name (NM103)", &bp.name, 1, 60)?;
+    digits("billing_provider.npi (NM109)", &bp.npi, 10)?;
+    digits("billing_provider.tax_id (REF02)", &bp.tax_id, 9)?;
+    if let Some(t) = &bp.taxonomy {
+        code("billing_provider.taxonomy (PRV03)", t, 10, 10)?;
+    }
+    check_address("billing_provider.address (N3/N4)", &bp.address, true)?;
+    let sub = &b.subscriber;
+    if !matches!(sub.responsibility.as_str(), "P" | "S" | "T") {
+        return Err(invalid(
+            "subscriber.responsibility (SBR01)",
+            "must be P, S or T",
+        ));
+    }
+    if let Some(g) = &sub.group_number {
+        check_len("subscriber.group_number (SBR03)", g, 1, 50)?;
+    }
+    code(
+        "subscriber.claim_filing_indicator (SBR09)",
+        &sub.claim_filing_indicator,
+        1,
+        2,
+    )?;
+    check_len("subscriber.last_name (NM103)", &sub.last_name, 1, 60)?;
+    check_len("subscriber.first_name (NM104)", &sub.first_name, 0, 35)?;
+    check_len("subscriber.member_id (NM109)", &sub.member_id, 2, 80)?;
+    if let Some(a) = &sub.address {
+        check_address("subscriber.address (N3/N4)", a, false)?;
+    }
+    if let Some(p) = &sub.patient {
+        code("patient.relationship (PAT01)", &p.relationship, 2, 2)?;
+        check_len("patient.last_name (NM103)", &p.last_name, 1, 60)?;
+        check_len("patient.first_name (NM104)", &p.first_name, 0, 35)?;
+        if let Some(a) = &p.address {
+            check_address("patient.address (N3/N4)", a, false)?;
+        }
+    }
+    check_len("payer.name (NM103)", &b.payer.name, 1, 60)?;
+    check_len("payer.id (NM109)", &b.payer.id, 2, 80)?;
+    if b.claims.is_empty() {
+        return Err(invalid("claims", "at least one claim is needed"));
+    }
+    for c in &b.claims {
+        check_claim(b.form, c)?;
+    }
+    // Names are the values most likely to hold a delimiter; name them precisely.
+    for (field, value) in [
+        ("submitter.name (NM103)", b.submitter.name.as_str()),
+        ("receiver.name (NM103)", &b.receiver.name),
+        ("billing_provider.name (NM103)", &bp.name),
+        ("subscriber.last_name (NM103)", &sub.last_name),
+        ("subscriber.first_name (NM104)", &sub.first_name),
+        ("payer.name (NM103)", &b.payer.name),
+    ] {
+        check_text(field, value, d)?;
+    }
+    Ok(())
+}
+
+fn check_claim(form: ClaimForm837, c: &Claim837) -> Result<(), X12Error> {
+    check_len(
+        "claim.patient_control_number (CLM01)",
+        &c.patient_control_number,
+        1,
+        38,
+    )?;
+    match (&c.facility, form) {
+        (Facility837::TypeOfBill(tob), ClaimForm837::Institutional) => {
+            digits("claim.facility type of bill (CLM05)", tob, 4)?;
+        }
+        (
+            Facility837::PlaceOfService {
+                code: pos,
+                frequency,
+            },
+            ClaimForm837::Professional,
+        ) => {
+            digits("claim.facility place of service (CLM05-1)", pos, 2)?;
+            digits("claim.facility frequency (CLM05-3)", frequency, 1)?;
+        }
+        _ => {
+            return Err(invalid(
+                "claim.facility (CLM05)",
+                "type of bill on 837I, place of service on 837P",
+            ))
+        }
+    }
+    match (form, &c.institutional) {
+        (ClaimForm837::Institutional, Some(inst)) => {
+            code(
+                "claim.institutional.discharge_status (CL103)",
+                &inst.discharge_status,
+                1,
+                2,
+            )?;
+            for v in [&inst.admission_type, &inst.admission_source]
+                .into_iter()
+                .flatten()
+            {
+                code("claim.institutional (CL101/CL102)", v, 1, 2)?;
+            }
+            for cc in &inst.condition_codes {
+                code("claim.institutional.condition_codes (HI*BG)", cc, 1, 30)?;
+            }
+        }
+        (ClaimForm837::Institutional, None) => {
+            return Err(invalid("claim.institutional (CL1)", "required on the 837I"))
+        }
+        (ClaimForm837::Professional, Some(_)) => {
+            return Err(invalid("claim.institutional (CL1)", "not used on the 837P"))
+        }
+        (ClaimForm837::Professional, None) => {}
+    }
+    if c.statement_through < c.statement_from {
+        return Err(invalid(
+            "claim.statement period (DTP*434)",
+            "ends before it starts",
+        ));
+    }
+    if let Some(a) = &c.prior_authorization {
+        check_len("claim.prior_authorization (REF02)", a, 1, 50)?;
+    }
+    code(
+        "claim.principal_diagnosis (HI ABK)",
+        &icd(&c.principal_diagnosis),
+        3,
+        7,
+    )?;
+    let max_other = match form {
+        ClaimForm837::Institutional => 24,
+        ClaimForm837::Professional => 11,
+    };
+    if c.other_diagnoses.len() > max_other {
+        return Err(invalid(
+            "claim.other_diagnoses (HI ABF)",
+            "too many diagnoses",
+        ));
+    }
+    for dx in &c.other_diagnoses {
+        code("claim.other_diagnoses (HI ABF)", &icd(dx), 3, 7)?;
+    }
+    if let Some(p) = &c.provider {
+        check_len("claim.provider.last_name (NM103)", &p.last_name, 1, 60)?;
+        check_len("claim.provider.first_name (NM104)", &p.first_name, 0, 35)?;
+        digits("claim.provider.npi (NM109)", &p.npi, 10)?;
+    }
+    if c.lines.is_empty() || c.lines.len() > 999 {
+        return Err(invalid("claim.lines", "must hold 1 to 999 lines"));
+    }
+    for l in &c.lines {
+        match (form, &l.revenue_code) {
+            (ClaimForm837::Institutional, Some(rc)) => digits("line.revenue_code (SV201)", rc, 4)?,
+            (ClaimForm837::Institutional, None) => {
+                return Err(invalid("line.revenue_code (SV201)", "required on the 837I"))
+            }
+            (ClaimForm837::Professional, Some(_)) => {
+                return Err(invalid("line.revenue_code", "not used on the 837P"))
+            }
+            (ClaimForm837::Professional, None) => {}
+        }
+        code("line.procedure_code (SV2/SV1 HC)", &l.procedure_code, 5, 5)?;
+        if l.modifiers.len() > 4 {
+            return Err(invalid("line.modifiers", "at most 4"));
+        }
+        for m in &l.modifiers {
+            code("line.modifiers", m, 2, 2)?;
+        }
+        if l.charge.is_sign_negative() || l.charge.round_dp(2) != l.charge {
+            return Err(invalid(
+                "line.charge",
+                "must be non-negative with at most 2 decimals",
+            ));
+        }
+        if l.units <= Decimal::ZERO {
+            return Err(invalid("line.units", "must be positive"));
+        }
+        if l.service_date < c.statement_from || l.service_date > c.statement_through {
+            return Err(invalid(
+                "line.service_date (DTP*472)",
+                "outside the statement period",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::x12::delimiters::Delimiters;
+    use crate::x12::envelope::Usage;
+    use crate::x12::writer::{ControlNumbers, PartyId};
+
+    fn dec(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn date(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, m, d).unwrap()
+    }
+
+    fn envelope(n: u32) -> Envelope {
+        Envelope {
+            sender: PartyId {
+                qualifier: "ZZ".into(),
+                id: "SUBMITTERID".into(),
+            },
+            receiver: PartyId {
+                qualifier: "ZZ".into(),
+                id: "ACMEPAYER".into(),
+            },
+            application_sender: None,
+            application_receiver: None,
+            usage: Usage::Production,
+            ack_requested: false,
+            control_numbers: ControlNumbers {
+                interchange: n,
+                group: n,
+                transaction_set: 1,
+            },
+            timestamp: date(2, 1).and_hms_opt(10, 30, 0).unwrap(),
+            delimiters: Delimiters::STANDARD,
+        }
+    }
+
+    fn line(revenue_code: Option<&str>, code: &str, charge: Decimal, day: u32) -> Line837 {
+        Line837 {
+            revenue_code: revenue_code.map(str::to_owned),
+            procedure_code: code.into(),
+            modifiers: vec![],
+            charge,
+            units: dec("1"),
+            service_date: date(1, day),
+        }
+    }
+
+    fn batch(form: ClaimForm837) -> Batch837 {
+        let institutional = form == ClaimForm837::Institutional;
+        let (facility, inst, lines, provider) = if institutional {
+            (
+                Facility837::TypeOfBill("0131".into()),
+                Some(Institutional837 {
+                    admission_type: Some("3".into()),
+                    admission_source: Some("1".into()),
+                    discharge_status: "01".into(),
+                    condition_codes: vec!["92".into()],
+                }),
+                vec![
+                    line(Some("0905"), "S9480", dec("250.00"), 20),
+                    line(Some("0905"), "S9480", dec("250.00"), 21),
+                    line(Some("0905"), "S9480", dec("333.33"), 22),
+                ],
+                ProviderPerson837 {
+                    last_name: "SMITH".into(),
+                    first_name: "ANNA".into(),
+                    npi: "1245319599".into(),
+                },
+            )
+        } else {
+            (
+                Facility837::PlaceOfService {
+                    code: "57".into(),
+                    frequency: "1".into(),
+                },
+                None,
+                vec![
+                    line(None, "H0015", dec("250"), 20),
+                    line(None, "H0015", dec("250.50"), 21),
+                    line(None, "H0015", dec("250"), 22),
+                ],
+                ProviderPerson837 {
+                    last_name: "JONES".into(),
+                    first_name: "MARK".into(),
+                    npi: "1679576722".into(),
+                },
+            )
+        };
+        Batch837 {
+            envelope: envelope(if institutional { 201 } else { 202 }),
+            form,
+            batch_reference: "BATCH0201".into(),
+            submitter: Submitter837 {
+                name: "SUNRISE BEHAVIORAL HEALTH".into(),
+                id: "SUBMITTERID".into(),
+                contact_name: "BILLING OFFICE".into(),
+                phone: "5555550100".into(),
+            },
+            receiver: Receiver837 {
+                name: "ACME HEALTH PLAN".into(),
+                id: "ACMEPAYER".into(),
+            },
+            billing_provider: BillingProvider837 {
+                name: "SUNRISE BEHAVIORAL HEALTH".into(),
+                npi: "1234567893".into(),
+                tax_id: "123456789".into(),
+                taxonomy: Some("324500000X".into()),
+                address: Address837 {
+                    line1: "100 MAIN ST".into(),
+                    line2: None,
+                    city: "SPRINGFIELD".into(),
+                    state: "IL".into(),
+                    zip: "627011234".into(),
+                },
+            },
+            subscriber: Subscriber837 {
+                responsibility: "P".into(),
+                group_number: Some("GRP001".into()),
+                claim_filing_indicator: "CI".into(),
+                last_name: "DOE".into(),
+                first_name: "JANE".into(),
+                member_id: "W123456789".into(),
+                birth_date: NaiveDate::from_ymd_opt(1985, 3, 12).unwrap(),
+                sex: Sex::Female,
+                address: Some(Address837 {
+                    line1: "5 ELM ST".into(),
+                    line2: None,
+                    city: "SPRINGFIELD".into(),
+                    state: "IL".into(),
+                    zip: "62702".into(),
+                }),
+                patient: None,
+            },
+            payer: Payer837 {
+                name: "ACME HEALTH PLAN".into(),
+                id: "12345".into(),
+            },
+            claims: vec![Claim837 {
+                patient_control_number: "PCN0001".into(),
+                facility,
+                statement_from: date(1, 20),
+                statement_through: date(1, 22),
+                institutional: inst,
+                prior_authorization: Some("AUTH123456".into()),
+                principal_diagnosis: "F33.2".into(),
+                other_diagnoses: vec!["F41.1".into(), "F10.20".into()],
+                provider: Some(provider),
+                lines,
+            }],
+        }
+    }
+
+    fn segments(x12: &str) -> Vec<&str> {
+        x12.split('~').filter(|s| !s.is_empty()).collect()
+    }
+
+    fn oracle_accepts(name: &str, x12: &str) {
+        let Some((ok, report)) = crate::oracles::check("x12-check", name, x12) else {
+            return;
+        };
+        assert!(ok, "x12-check refused {name}:\n{report}\n{x12}");
+    }
+
+    #[test]
+    fn institutional_837_has_the_claim_segments_and_passes_the_oracle() {
+        let x12 = build_837(&batch(ClaimForm837::Institutional)).unwrap();
+        let s = segments(&x12);
+        assert!(s.contains(&"GS*HC*SUBMITTERID*ACMEPAYER*20250201*1030*201*X*005010X223A2"));
+        assert!(s.contains(&"ST*837*0001*005010X223A2"));
+        // 250 + 250 + 333.33
+        assert!(s.contains(&"CLM*PCN0001*833.33***13:A:1**A*Y*Y"));
+        assert!(s.contains(&"DTP*434*RD8*20250120-20250122"));
+        assert!(s.contains(&"CL1*3*1*01"));
+        assert!(s.contains(&"REF*G1*AUTH123456"));
+        assert!(s.contains(&"HI*ABK:F332"));
+        assert!(s.contains(&"HI*ABF:F411*ABF:F1020"));
+        assert!(s.contains(&"HI*BG:92"));
+        assert!(s.contains(&"NM1*71*1*SMITH*ANNA****XX*1245319599"));
+        let lines: Vec<&str> = s
+            .iter()
+            .copied()
+            .filter(|x| x.starts_with("SV2") || x.starts_with("DTP*472"))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "SV2*0905*HC:S9480*250*UN*1",
+                "DTP*472*D8*20250120",
+                "SV2*0905*HC:S9480*250*UN*1",
+                "DTP*472*D8*20250121",
+                "SV2*0905*HC:S9480*333.33*UN*1",
+                "DTP*472*D8*20250122",
+            ]
+        );
+        let st = s.iter().position(|x| x.starts_with("ST*")).unwrap();
+        let se = s.iter().position(|x| x.starts_with("SE*")).unwrap();
+        assert_eq!(s[se], format!("SE*{}*0001", se - st + 1));
+        oracle_accepts("claim837i.x12", &x12);
+    }
+
+    #[test]
+    fn professional_837_has_the_claim_segments_and_passes_the_oracle() {
+        let x12 = build_837(&batch(ClaimForm837::Professional)).unwrap();
+        let s = segments(&x12);
+        assert!(s.contains(&"GS*HC*SUBMITTERID*ACMEPAYER*20250201*1030*202*X*005010X222A1"));
+        assert!(s.contains(&"CLM*PCN0001*750.5***57:B:1*Y*A*Y*Y"));
+        assert!(s.contains(&"REF*G1*AUTH123456"));
+        assert!(s.contains(&"HI*ABK:F332*ABF:F411*ABF:F1020"));
+        assert!(s.contains(&"NM1*82*1*JONES*MARK****XX*1679576722"));
+        assert!(!x12.contains("CL1*") && !x12.contains("DTP*434") && !x12.contains("SV2*"));
+        let lines: Vec<&str> = s
+            .iter()
+            .copied()
+            .filter(|x| x.starts_with("SV1") || x.starts_with("DTP*472"))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "SV1*HC:H0015*250*UN*1***1",
+                "DTP*472*D8*20250120",
+                "SV1*HC:H0015*250.5*UN*1***1",
+                "DTP*472*D8*20250121",
+                "SV1*HC:H0015*250*UN*1***1",
+                "DTP*472*D8*20250122",
+            ]
+        );
+        oracle_accepts("claim837p.x12", &x12);
+    }
+
+    #[test]
+    fn a_dependent_patient_gets_loop_2000c_and_passes_the_oracle() {
+        for form in [ClaimForm837::Institutional, ClaimForm837::Professional] {
+            let mut b = batch(form);
+            b.subscriber.patient = Some(Patient837 {
+                relationship: "19".into(),
+                last_name: "DOE".into(),
+                first_name: "SAM".into(),
+                birth_date: NaiveDate::from_ymd_opt(2010, 6, 1).unwrap(),
+                sex: Sex::Male,
+                address: b.subscriber.address.clone(),
+            });
+            let x12 = build_837(&b).unwrap();
+            let s = segments(&x12);
+            assert!(s.contains(&"HL*2*1*22*1"));
+            assert!(s.contains(&"SBR*P**GRP001******CI"));
+            assert!(s.contains(&"HL*3*2*23*0"));
+            assert!(s.contains(&"PAT*19"));
+            assert!(s.contains(&"NM1*QC*1*DOE*SAM"));
+            oracle_accepts("claim837dep.x12", &x12);
+        }
+    }
+
+    #[test]
+    fn a_name_with_a_delimiter_is_refused_naming_the_field() {
+        for bad in ["DOE*SMITH", "DOE~", "DOE:J", "DOE^"] {
+            let mut b = batch(ClaimForm837::Institutional);
+            b.subscriber.last_name = bad.into();
+            match build_837(&b) {
+                Err(X12Error::UnsafeText { field, .. }) => {
+                    assert!(field.contains("subscriber.last_name"), "{field}")
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        let mut b = batch(ClaimForm837::Professional);
+        b.claims[0].provider.as_mut().unwrap().last_name = "JO*NES".into();
+        assert!(matches!(
+            build_837(&b),
+            Err(X12Error::UnsafeText { field, .. }) if field == "NM103"
+        ));
+        let mut b = batch(ClaimForm837::Professional);
+        b.claims[0].prior_authorization = Some("AU~TH".into());
+        assert!(matches!(build_837(&b), Err(X12Error::UnsafeText { .. })));
+    }
+
+    #[test]
+    fn inputs_of_the_wrong_form_or_shape_are_refused() {
+        let mut b = batch(ClaimForm837::Institutional);
+        b.claims[0].institutional = None;
+        assert!(build_837(&b).is_err());
+        let mut b = batch(ClaimForm837::Professional);
+        b.claims[0].facility = Facility837::TypeOfBill("0131".into());
+        assert!(build_837(&b).is_err());
+        let mut b = batch(ClaimForm837::Professional);
+        b.claims[0].lines[0].charge = dec("1.005");
+        assert!(build_837(&b).is_err());
+        let mut b = batch(ClaimForm837::Professional);
+        b.claims[0].lines[0].service_date = date(1, 25);
+        assert!(build_837(&b).is_err());
+        let mut b = batch(ClaimForm837::Professional);
+        b.claims.clear();
+        assert!(build_837(&b).is_err());
+        let mut b = batch(ClaimForm837::Institutional);
+        b.billing_provider.address.zip = "62701".into();
+        assert!(build_837(&b).is_err());
+    }
+
+    #[test]
+    fn amounts_are_written_in_r_format() {
+        assert_eq!(format_amount(dec("250.00")), "250");
+        assert_eq!(format_amount(dec("250.50")), "250.5");
+        assert_eq!(format_amount(dec("333.33")), "333.33");
+        assert_eq!(format_amount(dec("0.00")), "0");
+    }
+}
