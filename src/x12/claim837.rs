@@ -1016,6 +1016,24 @@ mod tests {
     }
 
     #[test]
+    fn two_claims_share_one_subscriber_loop_and_pass_the_oracle() {
+        for form in [ClaimForm837::Institutional, ClaimForm837::Professional] {
+            let mut b = batch(form);
+            let mut second = b.claims[0].clone();
+            second.patient_control_number = "PCN0002".into();
+            second.lines.truncate(1);
+            b.claims.push(second);
+            let x12 = build_837(&b).unwrap();
+            let s = segments(&x12);
+            let clms: Vec<&str> = s.iter().copied().filter(|x| x.starts_with("CLM")).collect();
+            assert_eq!(clms.len(), 2);
+            assert!(clms[1].starts_with("CLM*PCN0002*250*"));
+            assert_eq!(s.iter().filter(|x| x.starts_with("HL*")).count(), 2);
+            oracle_accepts("claim837two.x12", &x12);
+        }
+    }
+
+    #[test]
     fn a_name_with_a_delimiter_is_refused_naming_the_field() {
         for bad in ["DOE*SMITH", "DOE~", "DOE:J", "DOE^"] {
             let mut b = batch(ClaimForm837::Institutional);
