@@ -264,6 +264,109 @@ pub fn build_837(batch: &Batch837) -> Result<String, X12Error> {
     write_interchange(&batch.envelope, batch.form.kind(), &body_837(batch)?)
 }
 
+impl From<&crate::domain::person::Address> for Address837 {
+    /// The postal code's dash, if any, is dropped (`62701-1234` → `627011234`).
+    fn from(a: &crate::domain::person::Address) -> Address837 {
+        Address837 {
+            line1: a.line1.as_str().to_owned(),
+            line2: a.line2.as_ref().map(|l| l.as_str().to_owned()),
+            city: a.city.as_str().to_owned(),
+            state: a.state.clone(),
+            zip: a.postal_code.replace('-', ""),
+        }
+    }
+}
+
+impl From<&crate::domain::organization::Organization> for BillingProvider837 {
+    /// The clinic as billing provider (2010AA), with its taxonomy in PRV*BI.
+    fn from(o: &crate::domain::organization::Organization) -> BillingProvider837 {
+        BillingProvider837 {
+            name: o.legal_name.as_str().to_owned(),
+            npi: o.npi.as_str().to_owned(),
+            tax_id: o.tax_id.clone(),
+            taxonomy: Some(o.taxonomy_code.clone()),
+            address: Address837::from(&o.address),
+        }
+    }
+}
+
+impl Claim837 {
+    /// The 2300/2400 loops of a claim from the claim builder's draft.
+    ///
+    /// `discharge_status` is CL103 (837I only; ignored on the 837P). The 837P frequency is
+    /// `1` (original claim). A line without a HCPCS code is refused: SV202/SV101 are always
+    /// written here.
+    pub fn from_draft(
+        draft: &crate::domain::claim::DraftClaim,
+        patient_control_number: String,
+        discharge_status: &str,
+        provider: Option<ProviderPerson837>,
+    ) -> Result<Claim837, X12Error> {
+        use crate::domain::fee_schedule::ClaimSetup;
+        let (facility, institutional) = match &draft.claim {
+            ClaimSetup::Institutional {
+                type_of_bill,
+                condition_codes,
+            } => (
+                Facility837::TypeOfBill(type_of_bill.as_str().to_owned()),
+                Some(Institutional837 {
+                    admission_type: None,
+                    admission_source: None,
+                    discharge_status: discharge_status.to_owned(),
+                    condition_codes: condition_codes
+                        .iter()
+                        .map(|c| c.as_str().to_owned())
+                        .collect(),
+                }),
+            ),
+            ClaimSetup::Professional { place_of_service } => (
+                Facility837::PlaceOfService {
+                    code: place_of_service.as_str().to_owned(),
+                    frequency: "1".into(),
+                },
+                None,
+            ),
+        };
+        let professional = institutional.is_none();
+        let mut lines = Vec::with_capacity(draft.lines.len());
+        for l in &draft.lines {
+            let Some(hcpcs) = &l.hcpcs else {
+                return Err(invalid(
+                    "line.hcpcs (SV202/SV101)",
+                    "is needed on every line",
+                ));
+            };
+            lines.push(Line837 {
+                revenue_code: (!professional).then(|| l.revenue_code.as_str().to_owned()),
+                procedure_code: hcpcs.as_str().to_owned(),
+                modifiers: l.modifiers.iter().map(|m| m.as_str().to_owned()).collect(),
+                charge: l.charge,
+                units: Decimal::from(l.units),
+                service_date: l.date,
+            });
+        }
+        Ok(Claim837 {
+            patient_control_number,
+            facility,
+            statement_from: draft.statement_from,
+            statement_through: draft.statement_through,
+            institutional,
+            prior_authorization: draft
+                .authorization_number
+                .as_ref()
+                .map(|a| a.as_str().to_owned()),
+            principal_diagnosis: draft.principal_diagnosis.without_dot(),
+            other_diagnoses: draft
+                .other_diagnoses
+                .iter()
+                .map(|d| d.without_dot())
+                .collect(),
+            provider,
+            lines,
+        })
+    }
+}
+
 /// `R` format of a money amount or quantity: `250`, `250.5`, `333.33`.
 pub fn format_amount(value: Decimal) -> String {
     let s = value.normalize().to_string();
@@ -1031,6 +1134,71 @@ mod tests {
             assert_eq!(s.iter().filter(|x| x.starts_with("HL*")).count(), 2);
             oracle_accepts("claim837two.x12", &x12);
         }
+    }
+
+    #[test]
+    fn a_draft_claim_becomes_an_837i_and_an_837p_the_oracle_accepts() {
+        use crate::domain::claim::{ClaimLine, DraftClaim};
+        use crate::domain::eligibility::{LevelOfCare, Program};
+        use crate::domain::episode::Icd10;
+        use crate::domain::fee_schedule::{
+            ClaimSetup, ConditionCode, Hcpcs, PlaceOfService, RevenueCode, TypeOfBill,
+        };
+        let day = |d: u32| ClaimLine {
+            date: date(1, d),
+            program: Program::MentalHealth,
+            revenue_code: RevenueCode::parse("0905".into()).unwrap(),
+            hcpcs: Some(Hcpcs::parse("S9480".into()).unwrap()),
+            modifiers: vec![],
+            units: 1,
+            charge: dec("250.00"),
+            expected: None,
+        };
+        let mut draft = DraftClaim {
+            client_id: uuid::Uuid::nil(),
+            coverage_id: uuid::Uuid::nil(),
+            payer_id: uuid::Uuid::nil(),
+            level_of_care: LevelOfCare::Iop,
+            authorization_id: None,
+            authorization_number: Some(
+                crate::domain::authorization::PayerReference::parse("AUTH9".into()).unwrap(),
+            ),
+            period_from: date(1, 20),
+            period_through: date(1, 26),
+            statement_from: date(1, 20),
+            statement_through: date(1, 22),
+            claim: ClaimSetup::Institutional {
+                type_of_bill: TypeOfBill::parse("0131".into()).unwrap(),
+                condition_codes: vec![ConditionCode::parse("92".into()).unwrap()],
+            },
+            principal_diagnosis: Icd10::parse("F33.2".into()).unwrap(),
+            other_diagnoses: vec![Icd10::parse("F41.1".into()).unwrap()],
+            lines: vec![day(20), day(21), day(22)],
+            total_charge: dec("750.00"),
+            expected_reimbursement: None,
+        };
+        let mut b = batch(ClaimForm837::Institutional);
+        b.claims = vec![Claim837::from_draft(&draft, "PCN9".into(), "01", None).unwrap()];
+        let x12 = build_837(&b).unwrap();
+        let s = segments(&x12);
+        assert!(s.contains(&"CLM*PCN9*750***13:A:1**A*Y*Y"));
+        assert!(s.contains(&"REF*G1*AUTH9"));
+        assert!(s.contains(&"HI*ABK:F332"));
+        assert!(s.contains(&"HI*ABF:F411"));
+        assert!(s.contains(&"HI*BG:92"));
+        oracle_accepts("draft837i.x12", &x12);
+
+        draft.claim = ClaimSetup::Professional {
+            place_of_service: PlaceOfService::parse("57".into()).unwrap(),
+        };
+        let mut b = batch(ClaimForm837::Professional);
+        b.claims = vec![Claim837::from_draft(&draft, "PCN9".into(), "01", None).unwrap()];
+        let x12 = build_837(&b).unwrap();
+        assert!(segments(&x12).contains(&"CLM*PCN9*750***57:B:1*Y*A*Y*Y"));
+        oracle_accepts("draft837p.x12", &x12);
+
+        draft.lines[0].hcpcs = None;
+        assert!(Claim837::from_draft(&draft, "PCN9".into(), "01", None).is_err());
     }
 
     #[test]
