@@ -155,6 +155,18 @@ impl Delimiters {
         self.segment
     }
 
+    pub(crate) fn element_byte(&self) -> u8 {
+        self.element
+    }
+
+    pub(crate) fn repetition_byte(&self) -> u8 {
+        self.repetition
+    }
+
+    pub(crate) fn component_byte(&self) -> u8 {
+        self.component
+    }
+
     /// True if `c` is one of the four delimiters.
     pub fn is_delimiter(&self, c: char) -> bool {
         u8::try_from(u32::from(c))

@@ -9,7 +9,7 @@ use chrono::{NaiveDate, NaiveTime};
 
 use super::delimiters::Delimiters;
 use super::error::X12Error;
-use super::segment::{tokenize, Segment};
+use super::segment::{tokenize, SegmentRef};
 use super::values::{parse_d8, parse_time};
 
 /// ISA15 usage indicator.
@@ -73,9 +73,9 @@ pub struct GroupHeader {
     pub version: String,
 }
 
-/// One ST … SE transaction set.
+/// One ST … SE transaction set; its segments borrow the interchange's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransactionSet {
+pub struct TransactionSet<'a> {
     /// ST01 (`271`).
     pub id: String,
     /// ST02.
@@ -83,29 +83,29 @@ pub struct TransactionSet {
     /// ST03, when sent.
     pub implementation_reference: Option<String>,
     /// The segments between ST and SE.
-    pub segments: Vec<Segment>,
+    pub segments: Vec<SegmentRef<'a>>,
     /// Segment number (within the interchange, ISA = 1) of `segments[0]`, for error positions.
     pub first_segment_number: usize,
 }
 
 /// One GS … GE functional group.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FunctionalGroup {
+pub struct FunctionalGroup<'a> {
     pub header: GroupHeader,
-    pub transaction_sets: Vec<TransactionSet>,
+    pub transaction_sets: Vec<TransactionSet<'a>>,
 }
 
 /// A whole interchange whose envelope has been checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Interchange {
+pub struct Interchange<'a> {
     pub delimiters: Delimiters,
     pub header: InterchangeHeader,
-    pub groups: Vec<FunctionalGroup>,
+    pub groups: Vec<FunctionalGroup<'a>>,
 }
 
-impl Interchange {
+impl<'a> Interchange<'a> {
     /// Tokenizes `input` and checks the envelope. Never panics.
-    pub fn parse(input: &[u8]) -> Result<Self, X12Error> {
+    pub fn parse(input: &'a [u8]) -> Result<Self, X12Error> {
         let tokens = tokenize(input)?;
         let segments = tokens.segments;
         let isa = segments.first().ok_or(X12Error::Empty)?;
@@ -144,10 +144,10 @@ impl Interchange {
     }
 }
 
-fn read_isa(isa: &Segment) -> Result<InterchangeHeader, X12Error> {
+fn read_isa(isa: &SegmentRef<'_>) -> Result<InterchangeHeader, X12Error> {
     let raw = |n: usize| isa.element(n).map(|e| e.value()).unwrap_or("");
     let bad = |reason: &'static str| X12Error::Isa { reason };
-    if isa.elements().len() != 16 {
+    if isa.element_count() != 16 {
         return Err(bad("the ISA must have 16 elements"));
     }
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
@@ -191,7 +191,10 @@ fn read_isa(isa: &Segment) -> Result<InterchangeHeader, X12Error> {
 }
 
 /// Reads the group starting at `segments[start]` (a GS); returns it and the index after its GE.
-fn read_group(segments: &[Segment], start: usize) -> Result<(FunctionalGroup, usize), X12Error> {
+fn read_group<'a>(
+    segments: &[SegmentRef<'a>],
+    start: usize,
+) -> Result<(FunctionalGroup<'a>, usize), X12Error> {
     let gs = segments
         .get(start)
         .ok_or(X12Error::UnexpectedEnd { expected: "GS" })?;
@@ -241,10 +244,10 @@ fn read_group(segments: &[Segment], start: usize) -> Result<(FunctionalGroup, us
 
 /// Reads the transaction set starting at `segments[start]` (an ST); returns it and the index
 /// after its SE.
-fn read_transaction_set(
-    segments: &[Segment],
+fn read_transaction_set<'a>(
+    segments: &[SegmentRef<'a>],
     start: usize,
-) -> Result<(TransactionSet, usize), X12Error> {
+) -> Result<(TransactionSet<'a>, usize), X12Error> {
     let st = segments
         .get(start)
         .ok_or(X12Error::UnexpectedEnd { expected: "ST" })?;
@@ -289,7 +292,7 @@ fn read_transaction_set(
     }
 }
 
-fn control_number(seg: &Segment, number: usize, n: usize) -> Result<String, X12Error> {
+fn control_number(seg: &SegmentRef<'_>, number: usize, n: usize) -> Result<String, X12Error> {
     let v = seg
         .value(n)
         .ok_or_else(|| bad_element(seg, number, n, "control number is missing"))?;
@@ -305,7 +308,7 @@ fn control_number(seg: &Segment, number: usize, n: usize) -> Result<String, X12E
 }
 
 fn check_count(
-    seg: &Segment,
+    seg: &SegmentRef<'_>,
     number: usize,
     n: usize,
     element: &'static str,
@@ -329,7 +332,7 @@ fn check_count(
 }
 
 fn check_control(
-    seg: &Segment,
+    seg: &SegmentRef<'_>,
     number: usize,
     n: usize,
     trailer: &'static str,
@@ -350,7 +353,7 @@ fn check_control(
 }
 
 pub(crate) fn bad_element(
-    seg: &Segment,
+    seg: &SegmentRef<'_>,
     number: usize,
     element: usize,
     reason: &'static str,
@@ -363,7 +366,7 @@ pub(crate) fn bad_element(
     }
 }
 
-pub(crate) fn unexpected(seg: &Segment, number: usize, expected: &'static str) -> X12Error {
+pub(crate) fn unexpected(seg: &SegmentRef<'_>, number: usize, expected: &'static str) -> X12Error {
     X12Error::UnexpectedSegment {
         segment: number,
         id: seg.id().to_owned(),

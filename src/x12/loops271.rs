@@ -9,12 +9,12 @@ use super::response271::{
     InsuredRelationship, Member271, MilitaryInfo, ProcedureCode, Receiver271, RelatedEntity,
     Source271,
 };
-use super::segment::Segment;
+use super::segment::SegmentRef;
 use super::values::parse_d8;
 
 /// Walks the segments of one transaction set, remembering their interchange positions.
 pub(super) struct Cursor<'a> {
-    pub(super) segments: &'a [Segment],
+    pub(super) segments: &'a [SegmentRef<'a>],
     pub(super) next: usize,
     pub(super) first_number: usize,
 }
@@ -81,20 +81,33 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The single-use segments of a loop.
+#[derive(Clone, Copy)]
+enum Once {
+    N3 = 1,
+    N4 = 1 << 1,
+    Prv = 1 << 2,
+    Dmg = 1 << 3,
+    Ins = 1 << 4,
+    Hi = 1 << 5,
+    Mpi = 1 << 6,
+}
+
 /// Tracks the single-use segments of a loop, so a repeated one is reported, not overwritten.
 #[derive(Default)]
-struct Seen(Vec<&'static str>);
+struct Seen(u8);
 
 impl Seen {
-    fn once(&mut self, at: &At<'_>, id: &'static str) -> Result<(), X12Error> {
-        if self.0.contains(&id) {
+    fn once(&mut self, at: &At<'_>, segment: Once) -> Result<(), X12Error> {
+        let bit = segment as u8;
+        if self.0 & bit != 0 {
             return Err(X12Error::UnexpectedSegment {
                 segment: at.number,
                 id: at.id().to_owned(),
                 expected: "at most one of this segment in the loop",
             });
         }
-        self.0.push(id);
+        self.0 |= bit;
         Ok(())
     }
 }
@@ -141,16 +154,16 @@ pub(super) fn read_receiver(c: &mut Cursor<'_>) -> Result<Receiver271, X12Error>
         match at.id() {
             "REF" => r.references.push(at.reference()?),
             "N3" => {
-                seen.once(&at, "N3")?;
+                seen.once(&at, Once::N3)?;
                 at.n3(r.address.get_or_insert_with(Address::default))?;
             }
             "N4" => {
-                seen.once(&at, "N4")?;
+                seen.once(&at, Once::N4)?;
                 at.n4(r.address.get_or_insert_with(Address::default))?;
             }
             "AAA" => r.rejections.push(at.aaa("2100B")?),
             "PRV" => {
-                seen.once(&at, "PRV")?;
+                seen.once(&at, Once::Prv)?;
                 r.provider = Some(at.prv()?);
             }
             _ => break,
@@ -214,24 +227,24 @@ pub(super) fn read_member(c: &mut Cursor<'_>, level: Level) -> Result<Member271,
         match at.id() {
             "REF" => m.references.push(at.reference()?),
             "N3" => {
-                seen.once(&at, "N3")?;
+                seen.once(&at, Once::N3)?;
                 at.n3(m.address.get_or_insert_with(Address::default))?;
             }
             "N4" => {
-                seen.once(&at, "N4")?;
+                seen.once(&at, Once::N4)?;
                 at.n4(m.address.get_or_insert_with(Address::default))?;
             }
             "AAA" => m.rejections.push(at.aaa(level.name_loop())?),
             "PRV" => {
-                seen.once(&at, "PRV")?;
+                seen.once(&at, Once::Prv)?;
                 m.provider = Some(at.prv()?);
             }
             "DMG" => {
-                seen.once(&at, "DMG")?;
+                seen.once(&at, Once::Dmg)?;
                 m.demographics = Some(dmg(&at)?);
             }
             "INS" => {
-                seen.once(&at, "INS")?;
+                seen.once(&at, Once::Ins)?;
                 m.relationship = Some(InsuredRelationship {
                     insured_indicator: at.req(1)?,
                     relationship_code: at.req(2)?,
@@ -241,12 +254,12 @@ pub(super) fn read_member(c: &mut Cursor<'_>, level: Level) -> Result<Member271,
                 });
             }
             "HI" => {
-                seen.once(&at, "HI")?;
+                seen.once(&at, Once::Hi)?;
                 m.diagnoses = hi(&at)?;
             }
             "DTP" => m.dates.push(at.dtp()?),
             "MPI" => {
-                seen.once(&at, "MPI")?;
+                seen.once(&at, Once::Mpi)?;
                 m.military = Some(MilitaryInfo {
                     status: at.opt(1),
                     employment_status: at.opt(2),
@@ -287,19 +300,17 @@ fn dmg(at: &At<'_>) -> Result<Demographics, X12Error> {
 /// HI01..HI08, each `qualifier:code`.
 fn hi(at: &At<'_>) -> Result<Vec<DiagnosisCode>, X12Error> {
     let mut codes = Vec::new();
-    for (i, element) in at.seg.elements().iter().enumerate() {
+    for (i, element) in at.seg.elements().enumerate() {
         if element.is_empty() {
             continue;
         }
-        let part = |c: usize| {
-            element
-                .components()
-                .get(c)
-                .filter(|v| !v.is_empty())
-                .cloned()
-        };
-        match (part(0), part(1)) {
-            (Some(qualifier), Some(code)) => codes.push(DiagnosisCode { qualifier, code }),
+        let mut parts = element.components();
+        let mut part = || parts.next().filter(|v| !v.is_empty());
+        match (part(), part()) {
+            (Some(qualifier), Some(code)) => codes.push(DiagnosisCode {
+                qualifier: qualifier.to_owned(),
+                code: code.to_owned(),
+            }),
             _ => return Err(at.bad(i + 1, "diagnosis composite needs a qualifier and a code")),
         }
     }
@@ -318,8 +329,9 @@ fn read_benefit(c: &mut Cursor<'_>, eb: At<'_>, level: Level) -> Result<Benefit,
             .element(3)
             .map(|e| {
                 e.repetitions()
-                    .iter()
-                    .filter_map(|r| r.first().filter(|v| !v.is_empty()).cloned())
+                    .map(|r| r.value())
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
                     .collect()
             })
             .unwrap_or_default(),
@@ -350,9 +362,8 @@ fn read_benefit(c: &mut Cursor<'_>, eb: At<'_>, level: Level) -> Result<Benefit,
         diagnosis_pointers: eb
             .seg
             .element(14)
-            .map(|e| e.components())
-            .unwrap_or_default()
-            .iter()
+            .into_iter()
+            .flat_map(|e| e.components())
             .filter(|p| !p.is_empty())
             .map(|p| {
                 p.parse::<u8>()
@@ -407,13 +418,11 @@ fn procedure(eb: &At<'_>) -> Result<Option<ProcedureCode>, X12Error> {
     let Some(element) = eb.seg.element(13).filter(|e| !e.is_empty()) else {
         return Ok(None);
     };
-    let comp = |i: usize| {
-        element
-            .components()
-            .get(i)
-            .filter(|v| !v.is_empty())
-            .cloned()
-    };
+    let mut components = [None; 8];
+    for (slot, c) in components.iter_mut().zip(element.components()) {
+        *slot = Some(c).filter(|v| !v.is_empty());
+    }
+    let comp = |i: usize| components.get(i).copied().flatten().map(str::to_owned);
     let (Some(qualifier), Some(code)) = (comp(0), comp(1)) else {
         return Err(eb.bad(13, "procedure composite needs a qualifier and a code"));
     };
@@ -470,16 +479,16 @@ fn read_related_entities(
         };
         match at.id() {
             "N3" => {
-                seen.once(&at, "N3")?;
+                seen.once(&at, Once::N3)?;
                 at.n3(entity.address.get_or_insert_with(Address::default))?;
             }
             "N4" => {
-                seen.once(&at, "N4")?;
+                seen.once(&at, Once::N4)?;
                 at.n4(entity.address.get_or_insert_with(Address::default))?;
             }
             "PER" => entity.contacts.push(at.per()?),
             "PRV" => {
-                seen.once(&at, "PRV")?;
+                seen.once(&at, Once::Prv)?;
                 entity.provider = Some(at.prv()?);
             }
             _ => {
