@@ -5,11 +5,13 @@
 //! groups, `IEA02` = `ISA13`, `GE01` = number of transaction sets, `GE02` = `GS06`,
 //! `SE01` = segments from ST to SE inclusive, `SE02` = `ST02`.
 
+use std::ops::Range;
+
 use chrono::{NaiveDate, NaiveTime};
 
 use super::delimiters::Delimiters;
 use super::error::X12Error;
-use super::segment::{tokenize, SegmentRef};
+use super::segment::{ids, tokenize_into, SegmentRef, SegmentSink};
 use super::values::{parse_d8, parse_time};
 
 /// ISA15 usage indicator.
@@ -106,12 +108,27 @@ pub struct Interchange<'a> {
 impl<'a> Interchange<'a> {
     /// Tokenizes `input` and checks the envelope. Never panics.
     pub fn parse(input: &'a [u8]) -> Result<Self, X12Error> {
-        let tokens = tokenize(input)?;
-        let segments = tokens.segments;
+        let mut segments = Vec::new();
+        let (mut interchange, bodies) = Interchange::check_into(input, &mut segments)?;
+        hand_out_bodies(&mut interchange.groups, &bodies, segments);
+        Ok(interchange)
+    }
+
+    /// [`Interchange::parse`] into `segments`, without handing the transaction sets their
+    /// segments (they are left empty): returns the interchange and the index range in
+    /// `segments` of each set's body, in order, for readers that walk them in place.
+    pub(crate) fn check_into(
+        input: &'a [u8],
+        segments: &mut impl SegmentSink<'a>,
+    ) -> Result<(Self, Vec<Range<usize>>), X12Error> {
+        let delimiters = tokenize_into(input, segments)?;
+        let segments = segments.as_slice();
         let isa = segments.first().ok_or(X12Error::Empty)?;
         let header = read_isa(isa)?;
 
         let mut groups = Vec::new();
+        // Index range in `segments` of each transaction set's body, in order.
+        let mut bodies = Vec::new();
         let mut i = 1; // index into `segments`; segment number is i + 1
         loop {
             let Some(seg) = segments.get(i) else {
@@ -119,28 +136,52 @@ impl<'a> Interchange<'a> {
                     expected: "GS or IEA",
                 });
             };
-            match seg.id() {
-                "GS" => {
-                    let (group, next) = read_group(&segments, i)?;
+            match seg.tag() {
+                ids::GS => {
+                    let (group, next) = read_group(segments, i, &mut bodies)?;
                     groups.push(group);
                     i = next;
                 }
-                "IEA" => {
+                ids::IEA => {
                     let number = i + 1;
                     check_count(seg, number, 1, "IEA01", groups.len())?;
                     check_control(seg, number, 2, "IEA02", "ISA13", &header.control_number)?;
                     if let Some(extra) = segments.get(i + 1) {
                         return Err(unexpected(extra, i + 2, "nothing after IEA"));
                     }
-                    return Ok(Interchange {
-                        delimiters: tokens.delimiters,
+                    let interchange = Interchange {
+                        delimiters,
                         header,
                         groups,
-                    });
+                    };
+                    return Ok((interchange, bodies));
                 }
                 _ => return Err(unexpected(seg, i + 1, "GS or IEA")),
             }
         }
+    }
+}
+
+/// Gives each transaction set its body: the tokenized segments themselves when there is only
+/// one set (the usual case, no copy), a copy of its range otherwise.
+fn hand_out_bodies<'a>(
+    groups: &mut [FunctionalGroup<'a>],
+    bodies: &[Range<usize>],
+    mut segments: Vec<SegmentRef<'a>>,
+) {
+    let mut sets = groups
+        .iter_mut()
+        .flat_map(|g| g.transaction_sets.iter_mut());
+    if let [body] = bodies {
+        if let Some(set) = sets.next() {
+            segments.truncate(body.end);
+            segments.drain(..body.start.min(segments.len()));
+            set.segments = segments;
+        }
+        return;
+    }
+    for (set, body) in sets.zip(bodies) {
+        set.segments = segments.get(body.clone()).unwrap_or_default().to_vec();
     }
 }
 
@@ -191,9 +232,12 @@ fn read_isa(isa: &SegmentRef<'_>) -> Result<InterchangeHeader, X12Error> {
 }
 
 /// Reads the group starting at `segments[start]` (a GS); returns it and the index after its GE.
+/// Its transaction sets come without their segments: the range of each body is pushed onto
+/// `bodies`.
 fn read_group<'a>(
     segments: &[SegmentRef<'a>],
     start: usize,
+    bodies: &mut Vec<Range<usize>>,
 ) -> Result<(FunctionalGroup<'a>, usize), X12Error> {
     let gs = segments
         .get(start)
@@ -220,13 +264,14 @@ fn read_group<'a>(
                 expected: "ST or GE",
             });
         };
-        match seg.id() {
-            "ST" => {
-                let (set, next) = read_transaction_set(segments, i)?;
+        match seg.tag() {
+            ids::ST => {
+                let (set, body, next) = read_transaction_set(segments, i)?;
                 sets.push(set);
+                bodies.push(body);
                 i = next;
             }
-            "GE" => {
+            ids::GE => {
                 check_count(seg, i + 1, 1, "GE01", sets.len())?;
                 check_control(seg, i + 1, 2, "GE02", "GS06", &header.control_number)?;
                 return Ok((
@@ -242,12 +287,12 @@ fn read_group<'a>(
     }
 }
 
-/// Reads the transaction set starting at `segments[start]` (an ST); returns it and the index
-/// after its SE.
+/// Reads the transaction set starting at `segments[start]` (an ST); returns it (without its
+/// segments), the index range of its body and the index after its SE.
 fn read_transaction_set<'a>(
     segments: &[SegmentRef<'a>],
     start: usize,
-) -> Result<(TransactionSet<'a>, usize), X12Error> {
+) -> Result<(TransactionSet<'a>, Range<usize>, usize), X12Error> {
     let st = segments
         .get(start)
         .ok_or(X12Error::UnexpectedEnd { expected: "ST" })?;
@@ -265,22 +310,21 @@ fn read_transaction_set<'a>(
         let Some(seg) = segments.get(i) else {
             return Err(X12Error::UnexpectedEnd { expected: "SE" });
         };
-        match seg.id() {
-            "SE" => {
+        match seg.tag() {
+            ids::SE => {
                 // SE01 counts ST and SE themselves.
                 check_count(seg, i + 1, 1, "SE01", i - start + 1)?;
                 check_control(seg, i + 1, 2, "SE02", "ST02", &control)?;
-                let body = segments.get(start + 1..i).unwrap_or_default().to_vec();
                 let set = TransactionSet {
                     id,
                     control_number: control,
                     implementation_reference: st.value(3).map(str::to_owned),
-                    segments: body,
+                    segments: Vec::new(),
                     first_segment_number: number + 1,
                 };
-                return Ok((set, i + 1));
+                return Ok((set, start + 1..i, i + 1));
             }
-            "ST" | "GE" | "GS" | "IEA" | "ISA" => {
+            ids::ST | ids::GE | ids::GS | ids::IEA | ids::ISA => {
                 return Err(unexpected(
                     seg,
                     i + 1,

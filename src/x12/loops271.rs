@@ -9,7 +9,7 @@ use super::response271::{
     InsuredRelationship, Member271, MilitaryInfo, ProcedureCode, Receiver271, RelatedEntity,
     Source271,
 };
-use super::segment::SegmentRef;
+use super::segment::{ids, SegmentRef};
 use super::values::parse_d8;
 
 /// Walks the segments of one transaction set, remembering their interchange positions.
@@ -27,8 +27,8 @@ impl<'a> Cursor<'a> {
         })
     }
 
-    pub(super) fn peek_id(&self) -> Option<&'a str> {
-        self.peek().map(|a| a.id())
+    pub(super) fn peek_id(&self) -> Option<u32> {
+        self.peek().map(|a| a.seg.tag())
     }
 
     pub(super) fn next(&mut self) -> Option<At<'a>> {
@@ -37,10 +37,10 @@ impl<'a> Cursor<'a> {
         Some(at)
     }
 
-    /// The next segment, which must be `id`.
-    pub(super) fn require(&mut self, id: &str, expected: &'static str) -> Result<At<'a>, X12Error> {
+    /// The next segment, which must be `id` (an [`ids`] tag).
+    pub(super) fn require(&mut self, id: u32, expected: &'static str) -> Result<At<'a>, X12Error> {
         match self.next() {
-            Some(at) if at.id() == id => Ok(at),
+            Some(at) if at.seg.tag() == id => Ok(at),
             Some(at) => Err(X12Error::UnexpectedSegment {
                 segment: at.number,
                 id: at.id().to_owned(),
@@ -72,7 +72,7 @@ impl<'a> Cursor<'a> {
         let Some(at) = self.peek() else {
             return Ok(None);
         };
-        if at.id() != "HL" || at.seg.value(3) != Some(level) {
+        if at.seg.tag() != ids::HL || at.seg.value(3) != Some(level) {
             return Ok(None);
         }
         at.req(1)?;
@@ -115,19 +115,19 @@ impl Seen {
 pub(super) fn read_source(c: &mut Cursor<'_>) -> Result<Source271, X12Error> {
     let mut rejections = Vec::new();
     // 2000A AAA: the payer could not process at all (e.g. 42 unable to respond now).
-    while c.peek_id() == Some("AAA") {
+    while c.peek_id() == Some(ids::AAA) {
         if let Some(at) = c.next() {
             rejections.push(at.aaa("2000A")?);
         }
     }
     let name = c
-        .require("NM1", "NM1 information source name (2100A)")?
+        .require(ids::NM1, "NM1 information source name (2100A)")?
         .nm1()?;
     let mut contacts = Vec::new();
     loop {
         match c.peek_id() {
-            Some("PER") => contacts.push(next_or_end(c)?.per()?),
-            Some("AAA") => rejections.push(next_or_end(c)?.aaa("2100A")?),
+            Some(ids::PER) => contacts.push(next_or_end(c)?.per()?),
+            Some(ids::AAA) => rejections.push(next_or_end(c)?.aaa("2100A")?),
             _ => break,
         }
     }
@@ -140,7 +140,7 @@ pub(super) fn read_source(c: &mut Cursor<'_>) -> Result<Source271, X12Error> {
 
 pub(super) fn read_receiver(c: &mut Cursor<'_>) -> Result<Receiver271, X12Error> {
     let name = c
-        .require("NM1", "NM1 information receiver name (2100B)")?
+        .require(ids::NM1, "NM1 information receiver name (2100B)")?
         .nm1()?;
     let mut r = Receiver271 {
         name,
@@ -151,18 +151,18 @@ pub(super) fn read_receiver(c: &mut Cursor<'_>) -> Result<Receiver271, X12Error>
     };
     let mut seen = Seen::default();
     while let Some(at) = c.peek() {
-        match at.id() {
-            "REF" => r.references.push(at.reference()?),
-            "N3" => {
+        match at.seg.tag() {
+            ids::REF => r.references.push(at.reference()?),
+            ids::N3 => {
                 seen.once(&at, Once::N3)?;
                 at.n3(r.address.get_or_insert_with(Address::default))?;
             }
-            "N4" => {
+            ids::N4 => {
                 seen.once(&at, Once::N4)?;
                 at.n4(r.address.get_or_insert_with(Address::default))?;
             }
-            "AAA" => r.rejections.push(at.aaa("2100B")?),
-            "PRV" => {
+            ids::AAA => r.rejections.push(at.aaa("2100B")?),
+            ids::PRV => {
                 seen.once(&at, Once::Prv)?;
                 r.provider = Some(at.prv()?);
             }
@@ -197,14 +197,14 @@ impl Level {
 
 pub(super) fn read_member(c: &mut Cursor<'_>, level: Level) -> Result<Member271, X12Error> {
     let mut traces = Vec::new();
-    while c.peek_id() == Some("TRN") {
+    while c.peek_id() == Some(ids::TRN) {
         traces.push(next_or_end(c)?.trn()?);
     }
     let (entity, expected) = match level {
         Level::Subscriber => ("IL", "NM1 subscriber name (2100C)"),
         Level::Dependent => ("03", "NM1 dependent name (2100D)"),
     };
-    let nm1 = c.require("NM1", expected)?;
+    let nm1 = c.require(ids::NM1, expected)?;
     if nm1.seg.value(1) != Some(entity) {
         return Err(nm1.bad(1, "entity identifier code must be IL (2100C) or 03 (2100D)"));
     }
@@ -224,26 +224,26 @@ pub(super) fn read_member(c: &mut Cursor<'_>, level: Level) -> Result<Member271,
     };
     let mut seen = Seen::default();
     while let Some(at) = c.peek() {
-        match at.id() {
-            "REF" => m.references.push(at.reference()?),
-            "N3" => {
+        match at.seg.tag() {
+            ids::REF => m.references.push(at.reference()?),
+            ids::N3 => {
                 seen.once(&at, Once::N3)?;
                 at.n3(m.address.get_or_insert_with(Address::default))?;
             }
-            "N4" => {
+            ids::N4 => {
                 seen.once(&at, Once::N4)?;
                 at.n4(m.address.get_or_insert_with(Address::default))?;
             }
-            "AAA" => m.rejections.push(at.aaa(level.name_loop())?),
-            "PRV" => {
+            ids::AAA => m.rejections.push(at.aaa(level.name_loop())?),
+            ids::PRV => {
                 seen.once(&at, Once::Prv)?;
                 m.provider = Some(at.prv()?);
             }
-            "DMG" => {
+            ids::DMG => {
                 seen.once(&at, Once::Dmg)?;
                 m.demographics = Some(dmg(&at)?);
             }
-            "INS" => {
+            ids::INS => {
                 seen.once(&at, Once::Ins)?;
                 m.relationship = Some(InsuredRelationship {
                     insured_indicator: at.req(1)?,
@@ -253,12 +253,12 @@ pub(super) fn read_member(c: &mut Cursor<'_>, level: Level) -> Result<Member271,
                     birth_sequence: at.opt(17),
                 });
             }
-            "HI" => {
+            ids::HI => {
                 seen.once(&at, Once::Hi)?;
                 m.diagnoses = hi(&at)?;
             }
-            "DTP" => m.dates.push(at.dtp()?),
-            "MPI" => {
+            ids::DTP => m.dates.push(at.dtp()?),
+            ids::MPI => {
                 seen.once(&at, Once::Mpi)?;
                 m.military = Some(MilitaryInfo {
                     status: at.opt(1),
@@ -273,9 +273,19 @@ pub(super) fn read_member(c: &mut Cursor<'_>, level: Level) -> Result<Member271,
         }
         c.next += 1;
     }
-    while c.peek_id() == Some("EB") {
+    // Room for every EB of this member at once (a Benefit is large; growing would copy them).
+    let ebs = c
+        .segments
+        .get(c.next..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|s| s.tag() != ids::HL)
+        .filter(|s| s.tag() == ids::EB)
+        .count();
+    m.benefits.reserve_exact(ebs);
+    while c.peek_id() == Some(ids::EB) {
         let eb = next_or_end(c)?;
-        m.benefits.push(read_benefit(c, eb, level)?);
+        read_benefit(c, eb, level, &mut m.benefits)?;
     }
     Ok(m)
 }
@@ -319,8 +329,14 @@ fn hi(at: &At<'_>) -> Result<Vec<DiagnosisCode>, X12Error> {
 
 /// Reads the EB at `eb` and everything after it that belongs to it, up to the next EB, HL or
 /// segment of another loop.
-fn read_benefit(c: &mut Cursor<'_>, eb: At<'_>, level: Level) -> Result<Benefit, X12Error> {
-    let mut b = Benefit {
+fn read_benefit(
+    c: &mut Cursor<'_>,
+    eb: At<'_>,
+    level: Level,
+    into: &mut Vec<Benefit>,
+) -> Result<(), X12Error> {
+    // Pushed first and filled in place: a Benefit is large, and moving it costs.
+    into.push(Benefit {
         info_code: eb.req(1)?,
         coverage_level: eb.opt(2),
         // 2110C EB03 — repeatable service type codes.
@@ -359,19 +375,7 @@ fn read_benefit(c: &mut Cursor<'_>, eb: At<'_>, level: Level) -> Result<Benefit,
             Some(_) => return Err(eb.bad(12, "in-plan-network indicator must be Y, N, W or U")),
         },
         procedure: procedure(&eb)?,
-        diagnosis_pointers: eb
-            .seg
-            .element(14)
-            .into_iter()
-            .flat_map(|e| e.components())
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                p.parse::<u8>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| eb.bad(14, "diagnosis code pointer must be a positive number"))
-            })
-            .collect::<Result<_, _>>()?,
+        diagnosis_pointers: diagnosis_pointers(&eb)?,
         delivery: Vec::new(),
         references: Vec::new(),
         dates: Vec::new(),
@@ -379,10 +383,13 @@ fn read_benefit(c: &mut Cursor<'_>, eb: At<'_>, level: Level) -> Result<Benefit,
         messages: Vec::new(),
         additional_info: Vec::new(),
         related_entities: Vec::new(),
+    });
+    let Some(b) = into.last_mut() else {
+        return Ok(());
     };
     while let Some(at) = c.peek() {
-        match at.id() {
-            "HSD" => b.delivery.push(DeliveryPattern {
+        match at.seg.tag() {
+            ids::HSD => b.delivery.push(DeliveryPattern {
                 quantity_qualifier: at.opt(1),
                 quantity: at.decimal(2)?,
                 unit: at.opt(3),
@@ -392,17 +399,17 @@ fn read_benefit(c: &mut Cursor<'_>, eb: At<'_>, level: Level) -> Result<Benefit,
                 frequency: at.opt(7),
                 pattern_time: at.opt(8),
             }),
-            "REF" => b.references.push(at.reference()?),
-            "DTP" => b.dates.push(at.dtp()?),
-            "AAA" => b.rejections.push(at.aaa(level.benefit_loop())?),
-            "MSG" => b.messages.push(at.req(1)?),
-            "III" => b.additional_info.push(AdditionalInfo {
+            ids::REF => b.references.push(at.reference()?),
+            ids::DTP => b.dates.push(at.dtp()?),
+            ids::AAA => b.rejections.push(at.aaa(level.benefit_loop())?),
+            ids::MSG => b.messages.push(at.req(1)?),
+            ids::III => b.additional_info.push(AdditionalInfo {
                 code_list_qualifier: at.opt(1),
                 industry_code: at.opt(2),
                 code_category: at.opt(3),
                 description: at.opt(4),
             }),
-            "LS" => {
+            ids::LS => {
                 c.next += 1;
                 read_related_entities(c, &at, &mut b.related_entities)?;
                 continue;
@@ -411,7 +418,22 @@ fn read_benefit(c: &mut Cursor<'_>, eb: At<'_>, level: Level) -> Result<Benefit,
         }
         c.next += 1;
     }
-    Ok(b)
+    Ok(())
+}
+
+/// EB14: pointers to the inquiry's diagnoses, each a positive number.
+fn diagnosis_pointers(eb: &At<'_>) -> Result<Vec<u8>, X12Error> {
+    let mut pointers = Vec::new();
+    if let Some(element) = eb.seg.element(14) {
+        for p in element.components().filter(|p| !p.is_empty()) {
+            let pointer =
+                p.parse::<u8>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    eb.bad(14, "diagnosis code pointer must be a positive number")
+                })?;
+            pointers.push(pointer);
+        }
+    }
+    Ok(pointers)
 }
 
 fn procedure(eb: &At<'_>) -> Result<Option<ProcedureCode>, X12Error> {
@@ -452,14 +474,14 @@ fn read_related_entities(
                 expected: "LE*2120 closing LS*2120",
             });
         };
-        if at.id() == "LE" {
+        if at.seg.tag() == ids::LE {
             if at.seg.value(1) != Some(loop_id.as_str()) {
                 return Err(at.bad(1, "LE01 must repeat LS01 (2120)"));
             }
             into.extend(current.map(|(e, _)| e));
             return Ok(());
         }
-        if at.id() == "NM1" {
+        if at.seg.tag() == ids::NM1 {
             into.extend(current.take().map(|(e, _)| e));
             let entity = RelatedEntity {
                 name: at.nm1()?,
@@ -477,17 +499,17 @@ fn read_related_entities(
                 expected: EXPECTED,
             });
         };
-        match at.id() {
-            "N3" => {
+        match at.seg.tag() {
+            ids::N3 => {
                 seen.once(&at, Once::N3)?;
                 at.n3(entity.address.get_or_insert_with(Address::default))?;
             }
-            "N4" => {
+            ids::N4 => {
                 seen.once(&at, Once::N4)?;
                 at.n4(entity.address.get_or_insert_with(Address::default))?;
             }
-            "PER" => entity.contacts.push(at.per()?),
-            "PRV" => {
+            ids::PER => entity.contacts.push(at.per()?),
+            ids::PRV => {
                 seen.once(&at, Once::Prv)?;
                 entity.provider = Some(at.prv()?);
             }

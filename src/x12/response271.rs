@@ -32,6 +32,7 @@ use super::common::{
 use super::envelope::{GroupHeader, Interchange, InterchangeHeader};
 use super::error::X12Error;
 use super::loops271::{read_member, read_receiver, read_source, Cursor, Level};
+use super::segment::{ids, InlineSegments, SegmentSink};
 use super::values::{parse_d8, parse_time, DateOrRange};
 
 /// A parsed 271: envelope data, the information source and receiver, and the subscriber and
@@ -314,7 +315,8 @@ pub struct Benefit {
 /// Parses a 271 interchange holding one transaction set. Checks the envelope first (see
 /// [`Interchange::parse`]). Never panics, whatever the input.
 pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
-    let interchange = Interchange::parse(input)?;
+    let mut segments = InlineSegments::new();
+    let (interchange, bodies) = Interchange::check_into(input, &mut segments)?;
     let mut groups = interchange.groups.into_iter();
     let group = groups.next().ok_or(X12Error::UnexpectedEnd {
         expected: "a functional group (GS)",
@@ -346,13 +348,15 @@ pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
         });
     }
 
+    // The only set's body, read in place.
+    let body = bodies.first().cloned().unwrap_or_default();
     let mut c = Cursor {
-        segments: &set.segments,
+        segments: segments.as_slice().get(body).unwrap_or_default(),
         next: 0,
         first_number: set.first_segment_number,
     };
     // BHT — BHT01 0022 is the hierarchical structure of 270/271.
-    let bht = c.require("BHT", "BHT")?;
+    let bht = c.require(ids::BHT, "BHT")?;
     if bht.seg.value(1) != Some("0022") {
         return Err(bht.bad(1, "hierarchical structure code must be 0022"));
     }
@@ -377,11 +381,11 @@ pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
     }
     if let Some(at) = c.next() {
         // A level seen again means a batch 271; anything else is out of place.
-        let repeated = match (at.id(), at.seg.value(3)) {
-            ("HL", Some("20")) => true,
-            ("HL", Some("21")) => receiver.is_some(),
-            ("HL", Some("22")) => subscriber.is_some(),
-            ("HL", Some("23")) => dependent.is_some(),
+        let repeated = match (at.seg.tag(), at.seg.value(3)) {
+            (ids::HL, Some("20")) => true,
+            (ids::HL, Some("21")) => receiver.is_some(),
+            (ids::HL, Some("22")) => subscriber.is_some(),
+            (ids::HL, Some("23")) => dependent.is_some(),
             _ => false,
         };
         return Err(if repeated {

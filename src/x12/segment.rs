@@ -149,9 +149,10 @@ impl Segment {
     }
 }
 
-/// How many element separators a [`SegmentRef`] indexes inline: enough for every element of
-/// the 270/271 segments (INS17, the ISA's 16); elements past that are found by scanning on.
-const INDEXED: usize = 20;
+/// How many element separators a [`SegmentRef`] indexes inline: enough to find every element
+/// of the 270/271 segments directly (up to INS17; the ISA has 16). Elements past the index are
+/// found by scanning on from its last separator.
+const INDEXED: usize = 17;
 
 /// One segment as read from an interchange: a view into the input.
 ///
@@ -166,6 +167,11 @@ pub struct SegmentRef<'a> {
     indexed: u8,
     /// True when `separators` holds every separator of the segment.
     complete: bool,
+    /// Bit `n` is set when element `n` (below 32) holds a repetition or component separator;
+    /// the value of an element whose bit is clear is its whole text.
+    split: u32,
+    /// The id as a [`tag`].
+    tag: u32,
     /// Repetition and component separators of this segment's elements. The ISA is never split
     /// below the element level: for it both are the element separator, which no element holds.
     repetition: u8,
@@ -181,46 +187,44 @@ impl std::fmt::Debug for SegmentRef<'_> {
 
 impl<'a> SegmentRef<'a> {
     /// Indexes `text` (one segment, without its terminator). The ISA's elements are kept whole.
+    #[cfg(test)]
     pub(crate) fn index(text: &'a str, delimiters: &Delimiters) -> Self {
+        let scan = Scan::segment(text.as_bytes(), delimiters);
+        Self::from_scan(text, &scan, delimiters)
+    }
+
+    fn from_scan(text: &'a str, scan: &Scan, delimiters: &Delimiters) -> Self {
         let element = delimiters.element_byte();
-        let mut separators = [0u16; INDEXED];
-        let mut indexed = 0;
-        let mut complete = true;
-        for (i, &b) in text.as_bytes().iter().enumerate() {
-            if b == element {
-                match (separators.get_mut(indexed), u16::try_from(i)) {
-                    (Some(slot), Ok(offset)) => {
-                        *slot = offset;
-                        indexed += 1;
-                    }
-                    _ => {
-                        complete = false;
-                        break;
-                    }
-                }
-            }
-        }
-        let mut seg = SegmentRef {
-            text,
-            separators,
-            indexed: u8::try_from(indexed).unwrap_or(u8::MAX),
-            complete,
-            repetition: delimiters.repetition_byte(),
-            component: delimiters.component_byte(),
-            element,
-        };
-        if seg.id() == "ISA" {
+        let (repetition, component) = if scan.is_isa(text.as_bytes()) {
             // ISA11 and ISA16 hold the separators themselves; never split the ISA.
-            seg.repetition = element;
-            seg.component = element;
+            (element, element)
+        } else {
+            (delimiters.repetition_byte(), delimiters.component_byte())
+        };
+        SegmentRef {
+            text,
+            separators: scan.separators,
+            indexed: scan.indexed,
+            complete: scan.complete,
+            split: if repetition == element { 0 } else { scan.split },
+            tag: text.get(..scan.id_len(text.as_bytes())).map_or(0, tag),
+            repetition,
+            component,
+            element,
         }
-        seg
     }
 
     /// Segment identifier (`NM1`, `EB`, ...).
+    #[inline]
     pub fn id(&self) -> &'a str {
         let end = self.separator(0).unwrap_or(self.text.len());
         self.text.get(..end).unwrap_or_default()
+    }
+
+    /// The id as a [`tag`] (0 when it is not 2-3 characters long): `seg.tag() == ids::EB`.
+    #[inline]
+    pub(crate) fn tag(&self) -> u32 {
+        self.tag
     }
 
     /// The segment as sent, without its terminator.
@@ -229,6 +233,7 @@ impl<'a> SegmentRef<'a> {
     }
 
     /// Byte offset in `text` of separator `k` (from 0; separator `k` opens element `k + 1`).
+    #[inline]
     fn separator(&self, k: usize) -> Option<usize> {
         let indexed = usize::from(self.indexed);
         if k < indexed {
@@ -252,6 +257,7 @@ impl<'a> SegmentRef<'a> {
             .map(|(i, _)| from + i)
     }
 
+    #[inline]
     fn element_ref(&self, text: &'a str) -> ElementRef<'a> {
         ElementRef {
             text,
@@ -261,17 +267,43 @@ impl<'a> SegmentRef<'a> {
     }
 
     /// Element `n`, counted from 1 as in the standard (`EB03` is `element(3)`).
+    #[inline]
     pub fn element(&self, n: usize) -> Option<ElementRef<'a>> {
+        self.element_text(n).map(|t| self.element_ref(t))
+    }
+
+    /// The text of element `n`.
+    #[inline]
+    fn element_text(&self, n: usize) -> Option<&'a str> {
+        let indexed = usize::from(self.indexed);
+        let start = match n.checked_sub(1) {
+            Some(k) if k < indexed => usize::from(*self.separators.get(k)?) + 1,
+            Some(_) if self.complete => return None,
+            Some(_) => return self.element_far(n),
+            None => return None,
+        };
+        if n < indexed {
+            let end = usize::from(*self.separators.get(n)?);
+            self.text.get(start..end)
+        } else if self.complete {
+            self.text.get(start..)
+        } else {
+            self.element_far(n)
+        }
+    }
+
+    /// The text of element `n` when its end is not indexed.
+    #[cold]
+    fn element_far(&self, n: usize) -> Option<&'a str> {
         let start = self.separator(n.checked_sub(1)?)? + 1;
         let end = self.separator(n).unwrap_or(self.text.len());
-        self.text.get(start..end).map(|t| self.element_ref(t))
+        self.text.get(start..end)
     }
 
     /// All elements, element 1 first.
     pub fn elements(&self) -> impl Iterator<Item = ElementRef<'a>> + 'a {
         let seg = *self;
-        self.text
-            .split(char::from(self.element))
+        SplitByte::new(self.text, self.element)
             .skip(1)
             .map(move |t| seg.element_ref(t))
     }
@@ -286,11 +318,20 @@ impl<'a> SegmentRef<'a> {
     }
 
     /// The simple value of element `n`; `None` if absent or empty.
+    #[inline]
     pub fn value(&self, n: usize) -> Option<&'a str> {
-        self.element(n).map(|e| e.value()).filter(|v| !v.is_empty())
+        let text = self.element_text(n)?;
+        let whole = n < 32 && self.split & (1 << n) == 0;
+        let value = if whole {
+            text
+        } else {
+            self.element_ref(text).value()
+        };
+        Some(value).filter(|v| !v.is_empty())
     }
 
     /// Component `c` (from 1) of the first repetition of element `n`; `None` if absent or empty.
+    #[inline]
     pub fn component(&self, n: usize, c: usize) -> Option<&'a str> {
         self.element(n)?
             .components()
@@ -303,6 +344,85 @@ impl<'a> SegmentRef<'a> {
         Segment {
             id: self.id().to_owned(),
             elements: self.elements().map(|e| e.to_element()).collect(),
+        }
+    }
+}
+
+/// A segment id of 2-3 characters packed into a number, so that comparing ids is comparing
+/// numbers; 0 for anything else.
+pub(crate) const fn tag(id: &str) -> u32 {
+    match id.as_bytes() {
+        [a, b] => u32::from_le_bytes([*a, *b, 0, 0]),
+        [a, b, c] => u32::from_le_bytes([*a, *b, *c, 0]),
+        _ => 0,
+    }
+}
+
+/// The ids the readers look for, as [`tag`]s.
+pub(crate) mod ids {
+    use super::tag;
+
+    pub const AAA: u32 = tag("AAA");
+    pub const BHT: u32 = tag("BHT");
+    pub const DMG: u32 = tag("DMG");
+    pub const DTP: u32 = tag("DTP");
+    pub const EB: u32 = tag("EB");
+    pub const GE: u32 = tag("GE");
+    pub const GS: u32 = tag("GS");
+    pub const HI: u32 = tag("HI");
+    pub const HL: u32 = tag("HL");
+    pub const HSD: u32 = tag("HSD");
+    pub const IEA: u32 = tag("IEA");
+    pub const III: u32 = tag("III");
+    pub const INS: u32 = tag("INS");
+    pub const ISA: u32 = tag("ISA");
+    pub const LE: u32 = tag("LE");
+    pub const LS: u32 = tag("LS");
+    pub const MPI: u32 = tag("MPI");
+    pub const MSG: u32 = tag("MSG");
+    pub const N3: u32 = tag("N3");
+    pub const N4: u32 = tag("N4");
+    pub const NM1: u32 = tag("NM1");
+    pub const PER: u32 = tag("PER");
+    pub const PRV: u32 = tag("PRV");
+    pub const REF: u32 = tag("REF");
+    pub const SE: u32 = tag("SE");
+    pub const ST: u32 = tag("ST");
+    pub const TRN: u32 = tag("TRN");
+}
+
+/// Splits text on one ASCII byte, as `str::split` does with a char but without the setup
+/// of a searcher, which costs more than the split on the short texts of X12 elements.
+struct SplitByte<'a> {
+    rest: Option<&'a str>,
+    separator: u8,
+}
+
+impl<'a> SplitByte<'a> {
+    fn new(text: &'a str, separator: u8) -> Self {
+        SplitByte {
+            rest: Some(text),
+            separator,
+        }
+    }
+}
+
+impl<'a> Iterator for SplitByte<'a> {
+    type Item = &'a str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match rest.bytes().position(|b| b == self.separator) {
+            Some(i) => {
+                // The separator is ASCII: both sides are whole characters.
+                self.rest = rest.get(i + 1..);
+                rest.get(..i)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
         }
     }
 }
@@ -328,6 +448,7 @@ impl<'a> ElementRef<'a> {
     }
 
     /// The first component of the first repetition (`""` when the element is empty).
+    #[inline]
     pub fn value(&self) -> &'a str {
         let end = self
             .text
@@ -339,27 +460,26 @@ impl<'a> ElementRef<'a> {
 
     /// The components of the first repetition.
     pub fn components(&self) -> impl Iterator<Item = &'a str> + 'a {
-        let first = self
+        let end = self
             .text
-            .split(char::from(self.repetition))
-            .next()
-            .unwrap_or_default();
-        first.split(char::from(self.component))
+            .bytes()
+            .position(|b| b == self.repetition)
+            .unwrap_or(self.text.len());
+        SplitByte::new(self.text.get(..end).unwrap_or_default(), self.component)
     }
 
     /// Every repetition, each an element of one repetition.
     pub fn repetitions(&self) -> impl Iterator<Item = ElementRef<'a>> + 'a {
         let (repetition, component) = (self.repetition, self.component);
-        self.text
-            .split(char::from(repetition))
-            .map(move |text| ElementRef {
-                text,
-                repetition,
-                component,
-            })
+        SplitByte::new(self.text, repetition).map(move |text| ElementRef {
+            text,
+            repetition,
+            component,
+        })
     }
 
     /// True when no repetition has any non-empty component.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.text
             .bytes()
@@ -388,6 +508,92 @@ pub struct Tokenized<'a> {
 /// Cuts an interchange into segments. Leading whitespace is skipped; the interchange must then
 /// start with a well-formed 106-character ISA, which defines the delimiters.
 pub fn tokenize(input: &[u8]) -> Result<Tokenized<'_>, X12Error> {
+    let mut segments = Vec::new();
+    let delimiters = tokenize_into(input, &mut segments)?;
+    Ok(Tokenized {
+        delimiters,
+        segments,
+    })
+}
+
+/// Where the tokenizer puts the segments it reads.
+pub(crate) trait SegmentSink<'a> {
+    /// Called once the delimiters are known, before the first segment.
+    fn prepare(&mut self, data: &[u8], terminator: u8);
+    fn push(&mut self, segment: SegmentRef<'a>);
+    fn len(&self) -> usize;
+    fn as_slice(&self) -> &[SegmentRef<'a>];
+}
+
+impl<'a> SegmentSink<'a> for Vec<SegmentRef<'a>> {
+    fn prepare(&mut self, data: &[u8], terminator: u8) {
+        self.reserve_exact(memchr::memchr_iter(terminator, data).count());
+    }
+
+    fn push(&mut self, segment: SegmentRef<'a>) {
+        Vec::push(self, segment);
+    }
+
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn as_slice(&self) -> &[SegmentRef<'a>] {
+        self
+    }
+}
+
+/// How many segments [`InlineSegments`] holds before it moves to the heap: a usual 271 has
+/// 10 to 60.
+const INLINE_SEGMENTS: usize = 64;
+
+/// Segments held in place (on the stack) while they are few, on the heap past that: reading
+/// a usual 271 then needs no allocation for its segments.
+pub(crate) struct InlineSegments<'a> {
+    inline: arrayvec::ArrayVec<SegmentRef<'a>, INLINE_SEGMENTS>,
+    heap: Vec<SegmentRef<'a>>,
+}
+
+impl InlineSegments<'_> {
+    pub(crate) fn new() -> Self {
+        InlineSegments {
+            inline: arrayvec::ArrayVec::new(),
+            heap: Vec::new(),
+        }
+    }
+}
+
+impl<'a> SegmentSink<'a> for InlineSegments<'a> {
+    fn prepare(&mut self, _data: &[u8], _terminator: u8) {}
+
+    fn push(&mut self, segment: SegmentRef<'a>) {
+        if !self.heap.is_empty() {
+            self.heap.push(segment);
+        } else if let Err(full) = self.inline.try_push(segment) {
+            self.heap.reserve(INLINE_SEGMENTS * 2);
+            self.heap.extend(self.inline.drain(..));
+            self.heap.push(full.element());
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    fn as_slice(&self) -> &[SegmentRef<'a>] {
+        if self.heap.is_empty() {
+            &self.inline
+        } else {
+            &self.heap
+        }
+    }
+}
+
+/// Tokenizes `input` into `segments`; returns the delimiters.
+pub(crate) fn tokenize_into<'a>(
+    input: &'a [u8],
+    segments: &mut impl SegmentSink<'a>,
+) -> Result<Delimiters, X12Error> {
     let start = input
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -404,7 +610,7 @@ pub fn tokenize(input: &[u8]) -> Result<Tokenized<'_>, X12Error> {
         }
     };
 
-    let mut segments = Vec::with_capacity(data.iter().filter(|&&b| b == terminator).count());
+    segments.prepare(data, terminator);
     let mut pos = 0;
     loop {
         // Line breaks after a terminator are layout, not data.
@@ -418,7 +624,8 @@ pub fn tokenize(input: &[u8]) -> Result<Tokenized<'_>, X12Error> {
         }
         let number = segments.len() + 1;
         let offset = start + pos;
-        let Some(len) = memchr::memchr(terminator, rest) else {
+        let scan = Scan::segment(rest, &delimiters);
+        let Some(len) = scan.len else {
             return Err(X12Error::Unterminated { offset });
         };
         if number == 1 && len + 1 != ISA_LEN {
@@ -426,62 +633,186 @@ pub fn tokenize(input: &[u8]) -> Result<Tokenized<'_>, X12Error> {
                 reason: "the ISA must be exactly 106 characters",
             });
         }
-        check_bytes(
-            rest.get(..len).unwrap_or_default(),
-            &delimiters,
-            number,
-            offset,
-        )?;
-        let raw = text.get(pos..pos + len).ok_or(X12Error::InvalidByte {
-            offset,
-            segment: number,
-            byte: rest.first().copied().unwrap_or_default(),
-        })?;
-        let segment = SegmentRef::index(raw, &delimiters);
-        let id = segment.id();
-        let id_ok = (2..=3).contains(&id.len())
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-            && id.bytes().next().is_some_and(|b| b.is_ascii_uppercase());
-        if !id_ok {
+        if len == 0 {
+            return Err(X12Error::EmptySegment {
+                segment: number,
+                offset,
+            });
+        }
+        if let Some(i) = scan.invalid {
+            return Err(X12Error::InvalidByte {
+                offset: offset + i,
+                segment: number,
+                byte: rest.get(i).copied().unwrap_or_default(),
+            });
+        }
+        let raw = text
+            .get(pos..pos + len)
+            .ok_or_else(|| X12Error::InvalidByte {
+                offset,
+                segment: number,
+                byte: rest.first().copied().unwrap_or_default(),
+            })?;
+        if !scan.id_ok(raw.as_bytes()) {
             return Err(X12Error::BadSegmentId {
                 segment: number,
                 offset,
             });
         }
-        segments.push(segment);
+        segments.push(SegmentRef::from_scan(raw, &scan, &delimiters));
         pos += len + 1;
     }
-    Ok(Tokenized {
-        delimiters,
-        segments,
-    })
+    Ok(delimiters)
 }
 
-/// A segment must be non-empty and hold only printable ASCII and delimiters.
-fn check_bytes(raw: &[u8], d: &Delimiters, number: usize, offset: usize) -> Result<(), X12Error> {
-    if raw.is_empty() {
-        return Err(X12Error::EmptySegment {
-            segment: number,
-            offset,
-        });
-    }
-    let printable = |b: u8| (0x20..=0x7E).contains(&b);
-    // The common case, all printable, in one branch-free pass.
-    if raw.iter().fold(true, |all, &b| all & printable(b)) {
-        return Ok(());
-    }
-    for (i, &b) in raw.iter().enumerate() {
-        if !printable(b) && !d.is_delimiter_byte(b) {
-            return Err(X12Error::InvalidByte {
-                offset: offset + i,
-                segment: number,
-                byte: b,
-            });
+const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+const HIGH: u64 = !LOW7;
+
+/// The high bit of each byte of the result is set where that byte of `x` is zero (exact: no
+/// carry crosses a byte).
+fn zero_bytes(x: u64) -> u64 {
+    !(((x & LOW7) + LOW7) | x) & HIGH
+}
+
+/// The high bit of each byte of the result is set where that byte of `w` is outside printable
+/// ASCII `0x20..=0x7E` (exact).
+fn unprintable_bytes(w: u64) -> u64 {
+    let low = w & LOW7;
+    let below_space = !(low + 0x6060_6060_6060_6060) & HIGH;
+    let delete = (low + 0x0101_0101_0101_0101) & HIGH;
+    (w & HIGH) | below_space | delete
+}
+
+/// One pass over a segment, eight bytes at a time: where it ends, where its first element
+/// separators are, and its first byte that is neither printable ASCII nor a delimiter.
+struct Scan {
+    /// Length up to the terminator; `None` when there is none.
+    len: Option<usize>,
+    separators: [u16; INDEXED],
+    indexed: u8,
+    /// True when `separators` holds every separator before the terminator.
+    complete: bool,
+    /// Offset of the first byte that is neither printable ASCII nor a delimiter.
+    invalid: Option<usize>,
+    /// Bit `n` is set when element `n` (below 32) holds a repetition or component separator
+    /// (elements from 32 on are not tracked).
+    split: u32,
+}
+
+impl Scan {
+    /// Scans `bytes` up to the first segment terminator (or the end).
+    #[inline]
+    fn segment(bytes: &[u8], d: &Delimiters) -> Scan {
+        let terminators = u64::from_ne_bytes([d.segment_byte(); 8]);
+        let elements = u64::from_ne_bytes([d.element_byte(); 8]);
+        let repetitions = u64::from_ne_bytes([d.repetition_byte(); 8]);
+        let components = u64::from_ne_bytes([d.component_byte(); 8]);
+        let mut split = 0u32;
+        let mut separators = [0u16; INDEXED];
+        let mut indexed = 0;
+        let mut seen = 0;
+        let mut invalid = None;
+        let mut len = None;
+        let mut base = 0;
+        while base < bytes.len() {
+            let word = match bytes.get(base..base + 8) {
+                Some(chunk) => u64::from_le_bytes(chunk.try_into().unwrap_or_default()),
+                None => {
+                    // The last, short word is padded with a byte that is printable and no
+                    // delimiter (delimiters are never letters); the padding lies past the end
+                    // and is never reported.
+                    let mut last = [b'A'; 8];
+                    for (slot, &b) in last.iter_mut().zip(bytes.get(base..).unwrap_or_default()) {
+                        *slot = b;
+                    }
+                    u64::from_le_bytes(last)
+                }
+            };
+            let ends = zero_bytes(word ^ terminators);
+            // The bytes before the terminator (all eight when there is none).
+            let before = if ends == 0 {
+                u64::MAX
+            } else {
+                (ends & ends.wrapping_neg()) - 1
+            };
+            let mut found = zero_bytes(word ^ elements) & before;
+            let mut subs =
+                (zero_bytes(word ^ repetitions) | zero_bytes(word ^ components)) & before;
+            // Which elements hold them: an element's number is the count of separators before it.
+            while subs != 0 {
+                let below = (subs & subs.wrapping_neg()) - 1;
+                let element = seen + (found & below).count_ones() as usize;
+                split |= 1u32
+                    .checked_shl(u32::try_from(element).unwrap_or(u32::MAX))
+                    .unwrap_or(0);
+                subs &= subs - 1;
+            }
+            while found != 0 {
+                let i = base + (found.trailing_zeros() / 8) as usize;
+                // Index while every separator so far is indexed and the offset fits.
+                if indexed == seen {
+                    if let (Some(slot), Ok(offset)) =
+                        (separators.get_mut(indexed), u16::try_from(i))
+                    {
+                        *slot = offset;
+                        indexed += 1;
+                    }
+                }
+                seen += 1;
+                found &= found - 1;
+            }
+            let mut unprintable = unprintable_bytes(word) & before;
+            // Rare: a delimiter outside printable ASCII, or a byte that is not allowed.
+            while unprintable != 0 && invalid.is_none() {
+                let at = (unprintable.trailing_zeros() / 8) as usize;
+                let byte = word.to_le_bytes().get(at).copied().unwrap_or_default();
+                if !d.is_delimiter_byte(byte) {
+                    invalid = Some(base + at);
+                }
+                unprintable &= unprintable - 1;
+            }
+            if ends != 0 {
+                len = Some(base + (ends.trailing_zeros() / 8) as usize);
+                break;
+            }
+            base += 8;
+        }
+        Scan {
+            len,
+            separators,
+            indexed: u8::try_from(indexed).unwrap_or(u8::MAX),
+            complete: indexed == seen,
+            invalid,
+            split,
         }
     }
-    Ok(())
+
+    /// Length of the segment id: up to the first element separator.
+    fn id_len(&self, segment: &[u8]) -> usize {
+        match self.separators.first() {
+            Some(&first) if self.indexed > 0 => usize::from(first),
+            // Nothing indexed: no separator at all, or the first lies past 64 KiB.
+            _ if self.complete => segment.len(),
+            _ => usize::MAX,
+        }
+    }
+
+    fn is_isa(&self, segment: &[u8]) -> bool {
+        self.id_len(segment) == 3 && segment.starts_with(b"ISA")
+    }
+
+    /// The id must be 2-3 upper-case letters or digits, starting with a letter.
+    fn id_ok(&self, segment: &[u8]) -> bool {
+        let len = self.id_len(segment);
+        let Some(id) = segment.get(..len) else {
+            return false;
+        };
+        (2..=3).contains(&len)
+            && id
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && id.first().is_some_and(u8::is_ascii_uppercase)
+    }
 }
 
 #[cfg(test)]
@@ -534,6 +865,40 @@ mod tests {
         let t = tokenize(text.as_bytes()).unwrap();
         assert_eq!(ids(&t), ["ISA", "GS", "IEA"]);
         assert_eq!(t.delimiters.segment(), '\n');
+    }
+
+    #[test]
+    fn control_characters_can_be_delimiters() {
+        let isa = ISA
+            .replace('*', "\x1d")
+            .replace('^', "\x1e")
+            .replace(':', "\x1f")
+            .replace('~', "\n");
+        let text =
+            format!("{isa}EB\x1d1\x1dIND\x1d30\x1eMH\x1d\x1dHC\x1fS9480\nIEA\x1d1\x1d000000101\n");
+        let t = tokenize(text.as_bytes()).unwrap();
+        assert_eq!(ids(&t), ["ISA", "EB", "IEA"]);
+        let eb = &t.segments[1];
+        assert_eq!(eb.value(3), Some("30"));
+        let stc: Vec<&str> = eb
+            .element(3)
+            .unwrap()
+            .repetitions()
+            .map(|r| r.value())
+            .collect();
+        assert_eq!(stc, ["30", "MH"]);
+        assert_eq!(eb.component(5, 2), Some("S9480"));
+        assert_eq!(t.segments[0].value(11), Some("\x1e"));
+        // A control character that is no delimiter is still refused.
+        let bad = text.replace("IND", "I\x01D");
+        assert!(matches!(
+            tokenize(bad.as_bytes()),
+            Err(X12Error::InvalidByte {
+                segment: 2,
+                byte: 1,
+                ..
+            })
+        ));
     }
 
     #[test]
