@@ -189,11 +189,14 @@ impl<'a> SegmentRef<'a> {
     /// Indexes `text` (one segment, without its terminator). The ISA's elements are kept whole.
     #[cfg(test)]
     pub(crate) fn index(text: &'a str, delimiters: &Delimiters) -> Self {
-        let scan = Scan::segment(text.as_bytes(), delimiters);
-        Self::from_scan(text, &scan, delimiters)
+        let mut seg = BLANK_SEGMENT;
+        let scan = Scan::segment(text.as_bytes(), delimiters, &mut seg.separators);
+        seg.fill(text, &scan, delimiters);
+        seg
     }
 
-    fn from_scan(text: &'a str, scan: &Scan, delimiters: &Delimiters) -> Self {
+    /// Sets everything but the separators, which [`Scan::segment`] wrote in place.
+    fn fill(&mut self, text: &'a str, scan: &Scan, delimiters: &Delimiters) {
         let element = delimiters.element_byte();
         let (repetition, component) = if scan.is_isa(text.as_bytes()) {
             // ISA11 and ISA16 hold the separators themselves; never split the ISA.
@@ -201,17 +204,14 @@ impl<'a> SegmentRef<'a> {
         } else {
             (delimiters.repetition_byte(), delimiters.component_byte())
         };
-        SegmentRef {
-            text,
-            separators: scan.separators,
-            indexed: scan.indexed,
-            complete: scan.complete,
-            split: if repetition == element { 0 } else { scan.split },
-            tag: text.get(..scan.id_len(text.as_bytes())).map_or(0, tag),
-            repetition,
-            component,
-            element,
-        }
+        self.text = text;
+        self.indexed = scan.indexed;
+        self.complete = scan.complete;
+        self.split = if repetition == element { 0 } else { scan.split };
+        self.tag = text.get(..scan.id_len).map_or(0, tag);
+        self.repetition = repetition;
+        self.component = component;
+        self.element = element;
     }
 
     /// Segment identifier (`NM1`, `EB`, ...).
@@ -427,6 +427,19 @@ impl<'a> Iterator for SplitByte<'a> {
     }
 }
 
+/// A segment slot before the tokenizer fills it in.
+const BLANK_SEGMENT: SegmentRef<'static> = SegmentRef {
+    text: "",
+    separators: [0; INDEXED],
+    indexed: 0,
+    complete: true,
+    split: 0,
+    tag: 0,
+    repetition: 0,
+    component: 0,
+    element: 0,
+};
+
 /// One element of a [`SegmentRef`]: a view, split into repetitions and components on demand.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct ElementRef<'a> {
@@ -520,7 +533,8 @@ pub fn tokenize(input: &[u8]) -> Result<Tokenized<'_>, X12Error> {
 pub(crate) trait SegmentSink<'a> {
     /// Called once the delimiters are known, before the first segment.
     fn prepare(&mut self, data: &[u8], terminator: u8);
-    fn push(&mut self, segment: SegmentRef<'a>);
+    /// A new last segment, blank, for the tokenizer to fill in place.
+    fn blank(&mut self) -> &mut SegmentRef<'a>;
     fn len(&self) -> usize;
     fn as_slice(&self) -> &[SegmentRef<'a>];
 }
@@ -530,8 +544,8 @@ impl<'a> SegmentSink<'a> for Vec<SegmentRef<'a>> {
         self.reserve_exact(memchr::memchr_iter(terminator, data).count());
     }
 
-    fn push(&mut self, segment: SegmentRef<'a>) {
-        Vec::push(self, segment);
+    fn blank(&mut self) -> &mut SegmentRef<'a> {
+        self.push_mut(BLANK_SEGMENT)
     }
 
     fn len(&self) -> usize {
@@ -566,14 +580,18 @@ impl InlineSegments<'_> {
 impl<'a> SegmentSink<'a> for InlineSegments<'a> {
     fn prepare(&mut self, _data: &[u8], _terminator: u8) {}
 
-    fn push(&mut self, segment: SegmentRef<'a>) {
-        if !self.heap.is_empty() {
-            self.heap.push(segment);
-        } else if let Err(full) = self.inline.try_push(segment) {
+    fn blank(&mut self) -> &mut SegmentRef<'a> {
+        if self.heap.is_empty() && self.inline.is_full() {
+            // Past the inline room: everything moves to the heap.
             self.heap.reserve(INLINE_SEGMENTS * 2);
             self.heap.extend(self.inline.drain(..));
-            self.heap.push(full.element());
         }
+        if self.heap.is_empty() && self.inline.try_push(BLANK_SEGMENT).is_ok() {
+            if let Some(slot) = self.inline.last_mut() {
+                return slot;
+            }
+        }
+        self.heap.push_mut(BLANK_SEGMENT)
     }
 
     fn len(&self) -> usize {
@@ -594,11 +612,10 @@ pub(crate) fn tokenize_into<'a>(
     input: &'a [u8],
     segments: &mut impl SegmentSink<'a>,
 ) -> Result<Delimiters, X12Error> {
-    let start = input
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .ok_or(X12Error::Empty)?;
-    let data = input.get(start..).ok_or(X12Error::Empty)?;
+    let Some(start) = input.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return Err(X12Error::Empty);
+    };
+    let data = input.get(start..).unwrap_or_default();
     let delimiters = Delimiters::from_isa(data)?;
     let terminator = delimiters.segment_byte();
     // Every segment is checked to be ASCII before it is read as text, and only ASCII line
@@ -624,7 +641,9 @@ pub(crate) fn tokenize_into<'a>(
         }
         let number = segments.len() + 1;
         let offset = start + pos;
-        let scan = Scan::segment(rest, &delimiters);
+        // Filled in place: a segment is written once, where it stays.
+        let slot = segments.blank();
+        let scan = Scan::segment(rest, &delimiters, &mut slot.separators);
         let Some(len) = scan.len else {
             return Err(X12Error::Unterminated { offset });
         };
@@ -659,7 +678,7 @@ pub(crate) fn tokenize_into<'a>(
                 offset,
             });
         }
-        segments.push(SegmentRef::from_scan(raw, &scan, &delimiters));
+        slot.fill(raw, &scan, &delimiters);
         pos += len + 1;
     }
     Ok(delimiters)
@@ -672,6 +691,22 @@ const HIGH: u64 = !LOW7;
 /// carry crosses a byte).
 fn zero_bytes(x: u64) -> u64 {
     !(((x & LOW7) + LOW7) | x) & HIGH
+}
+
+/// Nonzero when some byte of `x` is zero (exact as a test; which bits are set is not).
+fn may_hold_zero(x: u64) -> u64 {
+    x.wrapping_sub(0x0101_0101_0101_0101) & !x & HIGH
+}
+
+/// Writes the offset `at` of separator number `seen` to the index, if it has room for it and
+/// it is not `capped`.
+#[inline(always)]
+fn index_separator(separators: &mut [u16; INDEXED], seen: usize, capped: usize, at: usize) {
+    if seen < capped {
+        if let Some(slot) = separators.get_mut(seen) {
+            *slot = u16::try_from(at).unwrap_or(u16::MAX);
+        }
+    }
 }
 
 /// The high bit of each byte of the result is set where that byte of `w` is outside printable
@@ -688,8 +723,10 @@ fn unprintable_bytes(w: u64) -> u64 {
 struct Scan {
     /// Length up to the terminator; `None` when there is none.
     len: Option<usize>,
-    separators: [u16; INDEXED],
+    /// How many separators were written to the index.
     indexed: u8,
+    /// Length of the id: up to the first separator (`usize::MAX` when that lies past 64 KiB).
+    id_len: usize,
     /// True when `separators` holds every separator before the terminator.
     complete: bool,
     /// Offset of the first byte that is neither printable ASCII nor a delimiter.
@@ -702,15 +739,16 @@ struct Scan {
 impl Scan {
     /// Scans `bytes` up to the first segment terminator (or the end).
     #[inline]
-    fn segment(bytes: &[u8], d: &Delimiters) -> Scan {
+    /// The offsets of the first element separators go to `separators`.
+    fn segment(bytes: &[u8], d: &Delimiters, separators: &mut [u16; INDEXED]) -> Scan {
         let terminators = u64::from_ne_bytes([d.segment_byte(); 8]);
         let elements = u64::from_ne_bytes([d.element_byte(); 8]);
         let repetitions = u64::from_ne_bytes([d.repetition_byte(); 8]);
         let components = u64::from_ne_bytes([d.component_byte(); 8]);
         let mut split = 0u32;
-        let mut separators = [0u16; INDEXED];
-        let mut indexed = 0;
         let mut seen = 0;
+        // Separators from this one on are not indexed: their offsets might not fit in 16 bits.
+        let mut capped = usize::MAX;
         let mut invalid = None;
         let mut len = None;
         let mut base = 0;
@@ -735,31 +773,37 @@ impl Scan {
             } else {
                 (ends & ends.wrapping_neg()) - 1
             };
-            let mut found = zero_bytes(word ^ elements) & before;
-            let mut subs =
-                (zero_bytes(word ^ repetitions) | zero_bytes(word ^ components)) & before;
-            // Which elements hold them: an element's number is the count of separators before it.
-            while subs != 0 {
-                let below = (subs & subs.wrapping_neg()) - 1;
-                let element = seen + (found & below).count_ones() as usize;
-                split |= 1u32
-                    .checked_shl(u32::try_from(element).unwrap_or(u32::MAX))
-                    .unwrap_or(0);
-                subs &= subs - 1;
+            if base + 8 > usize::from(u16::MAX) {
+                capped = capped.min(seen);
             }
-            while found != 0 {
-                let i = base + (found.trailing_zeros() / 8) as usize;
-                // Index while every separator so far is indexed and the offset fits.
-                if indexed == seen {
-                    if let (Some(slot), Ok(offset)) =
-                        (separators.get_mut(indexed), u16::try_from(i))
-                    {
-                        *slot = offset;
-                        indexed += 1;
-                    }
+            let found = zero_bytes(word ^ elements) & before;
+            // Repetition and component separators are rare: looked for exactly only when a
+            // cheap test says the word may hold one.
+            if may_hold_zero(word ^ repetitions) | may_hold_zero(word ^ components) == 0 {
+                let mut rest = found;
+                while rest != 0 {
+                    let at = base + (rest.trailing_zeros() / 8) as usize;
+                    index_separator(separators, seen, capped, at);
+                    seen += 1;
+                    rest &= rest - 1;
                 }
-                seen += 1;
-                found &= found - 1;
+            } else {
+                let subs =
+                    (zero_bytes(word ^ repetitions) | zero_bytes(word ^ components)) & before;
+                // In order: element separators, and repetition or component separators marking
+                // the element they fall in (its number is the count of separators so far).
+                let mut events = found | subs;
+                while events != 0 {
+                    let bit = events & events.wrapping_neg();
+                    if found & bit != 0 {
+                        let at = base + (bit.trailing_zeros() / 8) as usize;
+                        index_separator(separators, seen, capped, at);
+                        seen += 1;
+                    } else if seen < 32 {
+                        split |= 1 << seen;
+                    }
+                    events &= events - 1;
+                }
             }
             let mut unprintable = unprintable_bytes(word) & before;
             // Rare: a delimiter outside printable ASCII, or a byte that is not allowed.
@@ -777,9 +821,16 @@ impl Scan {
             }
             base += 8;
         }
+        let indexed = seen.min(INDEXED).min(capped);
+        let id_len = match separators.first() {
+            Some(&first) if indexed > 0 => usize::from(first),
+            // Nothing indexed: no separator at all, or the first lies past 64 KiB.
+            _ if seen == 0 => len.unwrap_or(bytes.len()),
+            _ => usize::MAX,
+        };
         Scan {
             len,
-            separators,
+            id_len,
             indexed: u8::try_from(indexed).unwrap_or(u8::MAX),
             complete: indexed == seen,
             invalid,
@@ -787,23 +838,13 @@ impl Scan {
         }
     }
 
-    /// Length of the segment id: up to the first element separator.
-    fn id_len(&self, segment: &[u8]) -> usize {
-        match self.separators.first() {
-            Some(&first) if self.indexed > 0 => usize::from(first),
-            // Nothing indexed: no separator at all, or the first lies past 64 KiB.
-            _ if self.complete => segment.len(),
-            _ => usize::MAX,
-        }
-    }
-
     fn is_isa(&self, segment: &[u8]) -> bool {
-        self.id_len(segment) == 3 && segment.starts_with(b"ISA")
+        self.id_len == 3 && segment.starts_with(b"ISA")
     }
 
     /// The id must be 2-3 upper-case letters or digits, starting with a letter.
     fn id_ok(&self, segment: &[u8]) -> bool {
-        let len = self.id_len(segment);
+        let len = self.id_len;
         let Some(id) = segment.get(..len) else {
             return false;
         };
