@@ -109,55 +109,107 @@ impl<'a> Interchange<'a> {
     /// Tokenizes `input` and checks the envelope. Never panics.
     pub fn parse(input: &'a [u8]) -> Result<Self, X12Error> {
         let mut segments = Vec::new();
-        let (mut interchange, bodies) = Interchange::check_into(input, &mut segments)?;
-        hand_out_bodies(&mut interchange.groups, &bodies, segments);
-        Ok(interchange)
+        let mut collect = Collect {
+            groups: Vec::new(),
+            bodies: Vec::new(),
+        };
+        let (delimiters, header) = walk(input, &mut segments, &mut collect)?;
+        let mut groups = collect.groups;
+        hand_out_bodies(&mut groups, &collect.bodies, segments);
+        Ok(Interchange {
+            delimiters,
+            header,
+            groups,
+        })
+    }
+}
+
+/// The ST of a transaction set whose SE checked out, as read (nothing copied).
+#[derive(Debug, Clone)]
+pub(crate) struct SetHeader<'a> {
+    /// ST01.
+    pub id: &'a str,
+    /// ST02.
+    pub control_number: &'a str,
+    /// ST03.
+    pub implementation_reference: Option<&'a str>,
+    /// Segment number of the first segment after the ST.
+    pub first_segment_number: usize,
+    /// Index range of the body (between ST and SE) in the tokenized segments.
+    pub body: Range<usize>,
+}
+
+/// What [`walk`] reports, in the interchange's order: each group's GS, then each of its sets.
+pub(crate) trait EnvelopeVisitor<'a> {
+    fn group(&mut self, header: GroupHeader);
+    fn set(&mut self, set: SetHeader<'a>);
+}
+
+/// Builds [`Interchange::groups`]; the sets' segments are handed out afterwards.
+struct Collect<'a> {
+    groups: Vec<FunctionalGroup<'a>>,
+    bodies: Vec<Range<usize>>,
+}
+
+impl<'a> EnvelopeVisitor<'a> for Collect<'a> {
+    fn group(&mut self, header: GroupHeader) {
+        self.groups.push(FunctionalGroup {
+            header,
+            transaction_sets: Vec::new(),
+        });
     }
 
-    /// [`Interchange::parse`] into `segments`, without handing the transaction sets their
-    /// segments (they are left empty): returns the interchange and the index range in
-    /// `segments` of each set's body, in order, for readers that walk them in place.
-    pub(crate) fn check_into(
-        input: &'a [u8],
-        segments: &mut impl SegmentSink<'a>,
-    ) -> Result<(Self, Vec<Range<usize>>), X12Error> {
-        let delimiters = tokenize_into(input, segments)?;
-        let segments = segments.as_slice();
-        let isa = segments.first().ok_or(X12Error::Empty)?;
-        let header = read_isa(isa)?;
+    fn set(&mut self, set: SetHeader<'a>) {
+        if let Some(group) = self.groups.last_mut() {
+            group.transaction_sets.push(TransactionSet {
+                id: set.id.to_owned(),
+                control_number: set.control_number.to_owned(),
+                implementation_reference: set.implementation_reference.map(str::to_owned),
+                segments: Vec::new(),
+                first_segment_number: set.first_segment_number,
+            });
+            self.bodies.push(set.body);
+        }
+    }
+}
 
-        let mut groups = Vec::new();
-        // Index range in `segments` of each transaction set's body, in order.
-        let mut bodies = Vec::new();
-        let mut i = 1; // index into `segments`; segment number is i + 1
-        loop {
-            let Some(seg) = segments.get(i) else {
-                return Err(X12Error::UnexpectedEnd {
-                    expected: "GS or IEA",
-                });
-            };
-            match seg.tag() {
-                ids::GS => {
-                    let (group, next) = read_group(segments, i, &mut bodies)?;
-                    groups.push(group);
-                    i = next;
-                }
-                ids::IEA => {
-                    let number = i + 1;
-                    check_count(seg, number, 1, "IEA01", groups.len())?;
-                    check_control(seg, number, 2, "IEA02", "ISA13", &header.control_number)?;
-                    if let Some(extra) = segments.get(i + 1) {
-                        return Err(unexpected(extra, i + 2, "nothing after IEA"));
-                    }
-                    let interchange = Interchange {
-                        delimiters,
-                        header,
-                        groups,
-                    };
-                    return Ok((interchange, bodies));
-                }
-                _ => return Err(unexpected(seg, i + 1, "GS or IEA")),
+/// Tokenizes `input` into `segments` and checks the envelope (what [`Interchange::parse`]
+/// does), reporting groups and sets to `visitor`; returns the delimiters and the ISA.
+pub(crate) fn walk<'a>(
+    input: &'a [u8],
+    segments: &mut impl SegmentSink<'a>,
+    visitor: &mut impl EnvelopeVisitor<'a>,
+) -> Result<(Delimiters, InterchangeHeader), X12Error> {
+    let delimiters = tokenize_into(input, segments)?;
+    let segments = segments.as_slice();
+    let Some(isa) = segments.first() else {
+        return Err(X12Error::Empty);
+    };
+    let header = read_isa(isa)?;
+
+    let mut groups = 0;
+    let mut i = 1; // index into `segments`; segment number is i + 1
+    loop {
+        let Some(seg) = segments.get(i) else {
+            return Err(X12Error::UnexpectedEnd {
+                expected: "GS or IEA",
+            });
+        };
+        match seg.tag() {
+            ids::GS => {
+                i = read_group(segments, i, visitor)?;
+                groups += 1;
             }
+            ids::IEA => {
+                let number = i + 1;
+                check_count(seg, number, 1, "IEA01", groups)?;
+                check_control(seg, number, 2, "IEA02", "ISA13", &header.control_number)?;
+                if let Some(extra) = segments.get(i + 1) {
+                    return Err(unexpected(extra, i + 2, "nothing after IEA"));
+                }
+                return Ok((delimiters, header));
+            }
+            _ => return Err(unexpected(seg, i + 1, "GS or IEA")),
         }
     }
 }
@@ -231,17 +283,16 @@ fn read_isa(isa: &SegmentRef<'_>) -> Result<InterchangeHeader, X12Error> {
     })
 }
 
-/// Reads the group starting at `segments[start]` (a GS); returns it and the index after its GE.
-/// Its transaction sets come without their segments: the range of each body is pushed onto
-/// `bodies`.
+/// Reads the group starting at `segments[start]` (a GS), reporting it and its sets to
+/// `visitor`; returns the index after its GE.
 fn read_group<'a>(
     segments: &[SegmentRef<'a>],
     start: usize,
-    bodies: &mut Vec<Range<usize>>,
-) -> Result<(FunctionalGroup<'a>, usize), X12Error> {
-    let gs = segments
-        .get(start)
-        .ok_or(X12Error::UnexpectedEnd { expected: "GS" })?;
+    visitor: &mut impl EnvelopeVisitor<'a>,
+) -> Result<usize, X12Error> {
+    let Some(gs) = segments.get(start) else {
+        return Err(X12Error::UnexpectedEnd { expected: "GS" });
+    };
     let number = start + 1;
     let required = |n: usize| -> Result<&str, X12Error> {
         gs.value(n)
@@ -256,7 +307,9 @@ fn read_group<'a>(
         control_number: control_number(gs, number, 6)?,
         version: required(8)?.to_owned(),
     };
-    let mut sets = Vec::new();
+    let control = gs.value(6).unwrap_or_default();
+    visitor.group(header);
+    let mut sets = 0;
     let mut i = start + 1;
     loop {
         let Some(seg) = segments.get(i) else {
@@ -266,45 +319,37 @@ fn read_group<'a>(
         };
         match seg.tag() {
             ids::ST => {
-                let (set, body, next) = read_transaction_set(segments, i)?;
-                sets.push(set);
-                bodies.push(body);
+                let (set, next) = read_transaction_set(segments, i)?;
+                visitor.set(set);
+                sets += 1;
                 i = next;
             }
             ids::GE => {
-                check_count(seg, i + 1, 1, "GE01", sets.len())?;
-                check_control(seg, i + 1, 2, "GE02", "GS06", &header.control_number)?;
-                return Ok((
-                    FunctionalGroup {
-                        header,
-                        transaction_sets: sets,
-                    },
-                    i + 1,
-                ));
+                check_count(seg, i + 1, 1, "GE01", sets)?;
+                check_control(seg, i + 1, 2, "GE02", "GS06", control)?;
+                return Ok(i + 1);
             }
             _ => return Err(unexpected(seg, i + 1, "ST or GE")),
         }
     }
 }
 
-/// Reads the transaction set starting at `segments[start]` (an ST); returns it (without its
-/// segments), the index range of its body and the index after its SE.
+/// Reads the transaction set starting at `segments[start]` (an ST); returns its header (with
+/// the index range of its body) and the index after its SE.
 fn read_transaction_set<'a>(
     segments: &[SegmentRef<'a>],
     start: usize,
-) -> Result<(TransactionSet<'a>, Range<usize>, usize), X12Error> {
-    let st = segments
-        .get(start)
-        .ok_or(X12Error::UnexpectedEnd { expected: "ST" })?;
+) -> Result<(SetHeader<'a>, usize), X12Error> {
+    let Some(st) = segments.get(start) else {
+        return Err(X12Error::UnexpectedEnd { expected: "ST" });
+    };
     let number = start + 1;
     let id = st
         .value(1)
-        .ok_or_else(|| bad_element(st, number, 1, "required element is missing"))?
-        .to_owned();
+        .ok_or_else(|| bad_element(st, number, 1, "required element is missing"))?;
     let control = st
         .value(2)
-        .ok_or_else(|| bad_element(st, number, 2, "required element is missing"))?
-        .to_owned();
+        .ok_or_else(|| bad_element(st, number, 2, "required element is missing"))?;
     let mut i = start + 1;
     loop {
         let Some(seg) = segments.get(i) else {
@@ -314,15 +359,15 @@ fn read_transaction_set<'a>(
             ids::SE => {
                 // SE01 counts ST and SE themselves.
                 check_count(seg, i + 1, 1, "SE01", i - start + 1)?;
-                check_control(seg, i + 1, 2, "SE02", "ST02", &control)?;
-                let set = TransactionSet {
+                check_control(seg, i + 1, 2, "SE02", "ST02", control)?;
+                let set = SetHeader {
                     id,
                     control_number: control,
-                    implementation_reference: st.value(3).map(str::to_owned),
-                    segments: Vec::new(),
+                    implementation_reference: st.value(3),
                     first_segment_number: number + 1,
+                    body: start + 1..i,
                 };
-                return Ok((set, start + 1..i, i + 1));
+                return Ok((set, i + 1));
             }
             ids::ST | ids::GE | ids::GS | ids::IEA | ids::ISA => {
                 return Err(unexpected(

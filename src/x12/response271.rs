@@ -29,7 +29,7 @@ use rust_decimal::Decimal;
 use super::common::{
     Address, Contact, EntityName, ProviderInfo, QualifiedDate, Reference, Rejection, Trace,
 };
-use super::envelope::{GroupHeader, Interchange, InterchangeHeader};
+use super::envelope::{walk, EnvelopeVisitor, GroupHeader, InterchangeHeader, SetHeader};
 use super::error::X12Error;
 use super::loops271::{read_member, read_receiver, read_source, Cursor, Level};
 use super::segment::{ids, InlineSegments, SegmentSink};
@@ -312,32 +312,68 @@ pub struct Benefit {
     pub related_entities: Vec<RelatedEntity>,
 }
 
+/// What a single-set 271 needs of the envelope, and what would make it a batch.
+#[derive(Default)]
+struct OneSet<'a> {
+    groups: usize,
+    /// The first group's GS.
+    group: Option<GroupHeader>,
+    /// The first group's first set.
+    set: Option<SetHeader<'a>>,
+    /// First segment number of the first group's second set.
+    second_set: Option<usize>,
+    /// First segment number of the second group's first set.
+    second_group_set: Option<usize>,
+}
+
+impl<'a> EnvelopeVisitor<'a> for OneSet<'a> {
+    fn group(&mut self, header: GroupHeader) {
+        self.groups += 1;
+        if self.groups == 1 {
+            self.group = Some(header);
+        }
+    }
+
+    fn set(&mut self, set: SetHeader<'a>) {
+        match self.groups {
+            1 if self.set.is_none() => self.set = Some(set),
+            1 => {
+                self.second_set.get_or_insert(set.first_segment_number);
+            }
+            2 => {
+                self.second_group_set
+                    .get_or_insert(set.first_segment_number);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Parses a 271 interchange holding one transaction set. Checks the envelope first (see
-/// [`Interchange::parse`]). Never panics, whatever the input.
+/// [`Interchange::parse`](super::envelope::Interchange::parse)). Never panics, whatever the input.
 pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
     let mut segments = InlineSegments::new();
-    let (interchange, bodies) = Interchange::check_into(input, &mut segments)?;
-    let mut groups = interchange.groups.into_iter();
-    let group = groups.next().ok_or(X12Error::UnexpectedEnd {
-        expected: "a functional group (GS)",
-    })?;
-    if let Some(extra) = groups.next() {
-        let segment = extra
-            .transaction_sets
-            .first()
-            .map_or(0, |t| t.first_segment_number);
+    let mut envelope = OneSet::default();
+    let (_, interchange) = walk(input, &mut segments, &mut envelope)?;
+    let Some(group) = envelope.group else {
+        return Err(X12Error::UnexpectedEnd {
+            expected: "a functional group (GS)",
+        });
+    };
+    if envelope.groups > 1 {
         return Err(X12Error::Unsupported {
-            segment,
+            segment: envelope.second_group_set.unwrap_or(0),
             what: "more than one functional group",
         });
     }
-    let mut sets = group.transaction_sets.into_iter();
-    let set = sets.next().ok_or(X12Error::UnexpectedEnd {
-        expected: "a transaction set (ST)",
-    })?;
-    if let Some(extra) = sets.next() {
+    let Some(set) = envelope.set else {
+        return Err(X12Error::UnexpectedEnd {
+            expected: "a transaction set (ST)",
+        });
+    };
+    if let Some(first_segment_number) = envelope.second_set {
         return Err(X12Error::Unsupported {
-            segment: extra.first_segment_number.saturating_sub(1),
+            segment: first_segment_number.saturating_sub(1),
             what: "more than one transaction set",
         });
     }
@@ -349,9 +385,11 @@ pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
     }
 
     // The only set's body, read in place.
-    let body = bodies.first().cloned().unwrap_or_default();
     let mut c = Cursor {
-        segments: segments.as_slice().get(body).unwrap_or_default(),
+        segments: segments
+            .as_slice()
+            .get(set.body.clone())
+            .unwrap_or_default(),
         next: 0,
         first_number: set.first_segment_number,
     };
@@ -404,10 +442,10 @@ pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
     }
 
     Ok(Response271 {
-        interchange: interchange.header,
-        group: group.header,
-        transaction_set_control_number: set.control_number,
-        implementation_reference: set.implementation_reference,
+        interchange,
+        group,
+        transaction_set_control_number: set.control_number.to_owned(),
+        implementation_reference: set.implementation_reference.map(str::to_owned),
         purpose_code,
         reference,
         created: date.and_time(time),
