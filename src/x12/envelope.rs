@@ -238,7 +238,8 @@ fn hand_out_bodies<'a>(
 }
 
 fn read_isa(isa: &SegmentRef<'_>) -> Result<InterchangeHeader, X12Error> {
-    let raw = |n: usize| isa.element(n).map(|e| e.value()).unwrap_or("");
+    // ISA elements are never split: each is its whole text.
+    let raw = |n: usize| isa.element(n).map(|e| e.as_str()).unwrap_or("");
     let bad = |reason: &'static str| X12Error::Isa { reason };
     if isa.element_count() != 16 {
         return Err(bad("the ISA must have 16 elements"));

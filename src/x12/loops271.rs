@@ -138,17 +138,21 @@ pub(super) fn read_source(c: &mut Cursor<'_>) -> Result<Source271, X12Error> {
     })
 }
 
-pub(super) fn read_receiver(c: &mut Cursor<'_>) -> Result<Receiver271, X12Error> {
+/// Reads 2100B into `out` (filled in place, like the members).
+pub(super) fn read_receiver(
+    c: &mut Cursor<'_>,
+    out: &mut Option<Receiver271>,
+) -> Result<(), X12Error> {
     let name = c
         .require(ids::NM1, "NM1 information receiver name (2100B)")?
         .nm1()?;
-    let mut r = Receiver271 {
+    let r = out.insert(Receiver271 {
         name,
         references: Vec::new(),
         address: None,
         rejections: Vec::new(),
         provider: None,
-    };
+    });
     let mut seen = Seen::default();
     while let Some(at) = c.peek() {
         match at.seg.tag() {
@@ -170,7 +174,7 @@ pub(super) fn read_receiver(c: &mut Cursor<'_>) -> Result<Receiver271, X12Error>
         }
         c.next += 1;
     }
-    Ok(r)
+    Ok(())
 }
 
 #[derive(Clone, Copy)]
@@ -195,7 +199,12 @@ impl Level {
     }
 }
 
-pub(super) fn read_member(c: &mut Cursor<'_>, level: Level) -> Result<Member271, X12Error> {
+/// Reads a 2000C/D member into `out` (filled in place: a Member271 is large).
+pub(super) fn read_member(
+    c: &mut Cursor<'_>,
+    level: Level,
+    out: &mut Option<Member271>,
+) -> Result<(), X12Error> {
     let mut traces = Vec::new();
     while c.peek_id() == Some(ids::TRN) {
         traces.push(next_or_end(c)?.trn()?);
@@ -208,9 +217,10 @@ pub(super) fn read_member(c: &mut Cursor<'_>, level: Level) -> Result<Member271,
     if nm1.seg.value(1) != Some(entity) {
         return Err(nm1.bad(1, "entity identifier code must be IL (2100C) or 03 (2100D)"));
     }
-    let mut m = Member271 {
+    let name = nm1.nm1()?;
+    let m = out.insert(Member271 {
         traces,
-        name: nm1.nm1()?,
+        name,
         references: Vec::new(),
         address: None,
         rejections: Vec::new(),
@@ -221,7 +231,7 @@ pub(super) fn read_member(c: &mut Cursor<'_>, level: Level) -> Result<Member271,
         dates: Vec::new(),
         military: None,
         benefits: Vec::new(),
-    };
+    });
     let mut seen = Seen::default();
     while let Some(at) = c.peek() {
         match at.seg.tag() {
@@ -287,7 +297,7 @@ pub(super) fn read_member(c: &mut Cursor<'_>, level: Level) -> Result<Member271,
         let eb = next_or_end(c)?;
         read_benefit(c, eb, level, &mut m.benefits)?;
     }
-    Ok(m)
+    Ok(())
 }
 
 fn dmg(at: &At<'_>) -> Result<Demographics, X12Error> {

@@ -405,15 +405,26 @@ pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
 
     c.expect_hl("20")?;
     let source = read_source(&mut c)?;
-    let mut receiver = None;
-    let mut subscriber = None;
-    let mut dependent = None;
+    // Built here and filled in place: the tree is large, and moving it costs.
+    let mut response = Response271 {
+        interchange,
+        group,
+        transaction_set_control_number: set.control_number.to_owned(),
+        implementation_reference: set.implementation_reference.map(str::to_owned),
+        purpose_code,
+        reference,
+        created: date.and_time(time),
+        source,
+        receiver: None,
+        subscriber: None,
+        dependent: None,
+    };
     if c.take_hl("21")?.is_some() {
-        receiver = Some(read_receiver(&mut c)?);
+        read_receiver(&mut c, &mut response.receiver)?;
         if c.take_hl("22")?.is_some() {
-            subscriber = Some(read_member(&mut c, Level::Subscriber)?);
+            read_member(&mut c, Level::Subscriber, &mut response.subscriber)?;
             if c.take_hl("23")?.is_some() {
-                dependent = Some(read_member(&mut c, Level::Dependent)?);
+                read_member(&mut c, Level::Dependent, &mut response.dependent)?;
             }
         }
     }
@@ -421,9 +432,9 @@ pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
         // A level seen again means a batch 271; anything else is out of place.
         let repeated = match (at.seg.tag(), at.seg.value(3)) {
             (ids::HL, Some("20")) => true,
-            (ids::HL, Some("21")) => receiver.is_some(),
-            (ids::HL, Some("22")) => subscriber.is_some(),
-            (ids::HL, Some("23")) => dependent.is_some(),
+            (ids::HL, Some("21")) => response.receiver.is_some(),
+            (ids::HL, Some("22")) => response.subscriber.is_some(),
+            (ids::HL, Some("23")) => response.dependent.is_some(),
             _ => false,
         };
         return Err(if repeated {
@@ -441,17 +452,5 @@ pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
         });
     }
 
-    Ok(Response271 {
-        interchange,
-        group,
-        transaction_set_control_number: set.control_number.to_owned(),
-        implementation_reference: set.implementation_reference.map(str::to_owned),
-        purpose_code,
-        reference,
-        created: date.and_time(time),
-        source,
-        receiver,
-        subscriber,
-        dependent,
-    })
+    Ok(response)
 }

@@ -1143,10 +1143,8 @@ fn envelope_errors_reach_parse_271() {
             what: "more than one functional group"
         })
     );
-    let empty_group = DOMAIN_REJECTION.replace(
-        "IEA*1*",
-        "GS*HB*A*B*20250115*1030*103*X*V~GE*0*103~IEA*2*",
-    );
+    let empty_group =
+        DOMAIN_REJECTION.replace("IEA*1*", "GS*HB*A*B*20250115*1030*103*X*V~GE*0*103~IEA*2*");
     assert_eq!(
         parse_271(empty_group.as_bytes()),
         Err(X12Error::Unsupported {
