@@ -155,17 +155,20 @@ impl<'a> At<'a> {
     }
 
     /// Element `n` as an owned string, `None` when absent or empty.
+    #[inline(always)]
     pub fn opt(&self, n: usize) -> Option<String> {
         self.seg.value(n).map(str::to_owned)
     }
 
     /// Element `n`, which must be present.
+    #[inline(always)]
     pub fn req(&self, n: usize) -> Result<String, X12Error> {
         self.opt(n)
             .ok_or_else(|| self.bad(n, "required element is missing"))
     }
 
     /// Element `n` as an X12 `R` decimal.
+    #[inline(always)]
     pub fn decimal(&self, n: usize) -> Result<Option<Decimal>, X12Error> {
         self.seg
             .value(n)

@@ -345,58 +345,48 @@ fn read_benefit(
     level: Level,
     into: &mut Vec<Benefit>,
 ) -> Result<(), X12Error> {
-    // Pushed first and filled in place: a Benefit is large, and moving it costs.
-    into.push(Benefit {
-        info_code: eb.req(1)?,
-        coverage_level: eb.opt(2),
-        // 2110C EB03 — repeatable service type codes.
-        service_types: eb
-            .seg
-            .element(3)
-            .map(|e| {
-                e.repetitions()
-                    .map(|r| r.value())
-                    .filter(|v| !v.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default(),
-        insurance_type: eb.opt(4),
-        plan_description: eb.opt(5),
-        time_period: eb.opt(6),
-        amount: eb.decimal(7)?,
-        // EB08 is a fraction: `.2` means 20 %. Kept as sent.
-        percent: eb.decimal(8)?,
-        quantity_qualifier: eb.opt(9),
-        quantity: eb.decimal(10)?,
-        auth_required: match eb.seg.value(11) {
-            None => None,
-            Some("Y") => Some(AuthRequired::Yes),
-            Some("N") => Some(AuthRequired::No),
-            Some("U") => Some(AuthRequired::Unknown),
-            Some(_) => return Err(eb.bad(11, "authorization indicator must be Y, N or U")),
-        },
-        in_network: match eb.seg.value(12) {
-            None => None,
-            Some("Y") => Some(InNetwork::Yes),
-            Some("N") => Some(InNetwork::No),
-            Some("W") => Some(InNetwork::NotApplicable),
-            Some("U") => Some(InNetwork::Unknown),
-            Some(_) => return Err(eb.bad(12, "in-plan-network indicator must be Y, N, W or U")),
-        },
-        procedure: procedure(&eb)?,
-        diagnosis_pointers: diagnosis_pointers(&eb)?,
-        delivery: Vec::new(),
-        references: Vec::new(),
-        dates: Vec::new(),
-        rejections: Vec::new(),
-        messages: Vec::new(),
-        additional_info: Vec::new(),
-        related_entities: Vec::new(),
-    });
-    let Some(b) = into.last_mut() else {
-        return Ok(());
+    // Pushed blank and filled in place: a Benefit is large, and moving it costs. (On an error
+    // the whole response is dropped, this half-filled benefit with it.)
+    let b = into.push_mut(blank_benefit());
+    b.info_code = eb.req(1)?;
+    b.coverage_level = eb.opt(2);
+    // 2110C EB03 — repeatable service type codes.
+    b.service_types = eb
+        .seg
+        .element(3)
+        .map(|e| {
+            e.repetitions()
+                .map(|r| r.value())
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    b.insurance_type = eb.opt(4);
+    b.plan_description = eb.opt(5);
+    b.time_period = eb.opt(6);
+    b.amount = eb.decimal(7)?;
+    // EB08 is a fraction: `.2` means 20 %. Kept as sent.
+    b.percent = eb.decimal(8)?;
+    b.quantity_qualifier = eb.opt(9);
+    b.quantity = eb.decimal(10)?;
+    b.auth_required = match eb.seg.value(11) {
+        None => None,
+        Some("Y") => Some(AuthRequired::Yes),
+        Some("N") => Some(AuthRequired::No),
+        Some("U") => Some(AuthRequired::Unknown),
+        Some(_) => return Err(eb.bad(11, "authorization indicator must be Y, N or U")),
     };
+    b.in_network = match eb.seg.value(12) {
+        None => None,
+        Some("Y") => Some(InNetwork::Yes),
+        Some("N") => Some(InNetwork::No),
+        Some("W") => Some(InNetwork::NotApplicable),
+        Some("U") => Some(InNetwork::Unknown),
+        Some(_) => return Err(eb.bad(12, "in-plan-network indicator must be Y, N, W or U")),
+    };
+    b.procedure = procedure(&eb)?;
+    b.diagnosis_pointers = diagnosis_pointers(&eb)?;
     while let Some(at) = c.peek() {
         match at.seg.tag() {
             ids::HSD => b.delivery.push(DeliveryPattern {
@@ -429,6 +419,33 @@ fn read_benefit(
         c.next += 1;
     }
     Ok(())
+}
+
+/// A benefit with nothing read yet.
+fn blank_benefit() -> Benefit {
+    Benefit {
+        info_code: String::new(),
+        coverage_level: None,
+        service_types: Vec::new(),
+        insurance_type: None,
+        plan_description: None,
+        time_period: None,
+        amount: None,
+        percent: None,
+        quantity_qualifier: None,
+        quantity: None,
+        auth_required: None,
+        in_network: None,
+        procedure: None,
+        diagnosis_pointers: Vec::new(),
+        delivery: Vec::new(),
+        references: Vec::new(),
+        dates: Vec::new(),
+        rejections: Vec::new(),
+        messages: Vec::new(),
+        additional_info: Vec::new(),
+        related_entities: Vec::new(),
+    }
 }
 
 /// EB14: pointers to the inquiry's diagnoses, each a positive number.

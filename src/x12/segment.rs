@@ -767,12 +767,9 @@ impl Scan {
                 }
             };
             let ends = zero_bytes(word ^ terminators);
-            // The bytes before the terminator (all eight when there is none).
-            let before = if ends == 0 {
-                u64::MAX
-            } else {
-                (ends & ends.wrapping_neg()) - 1
-            };
+            // The bytes before the terminator: the bits below its lowest marker (all of them,
+            // without a branch, when there is none: 0 - 1).
+            let before = (ends & ends.wrapping_neg()).wrapping_sub(1);
             if base + 8 > usize::from(u16::MAX) {
                 capped = capped.min(seen);
             }
