@@ -684,18 +684,27 @@ pub(crate) fn tokenize_into<'a>(
     Ok(delimiters)
 }
 
-const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-const HIGH: u64 = !LOW7;
+/// The tokenizer reads this many bytes at a time, as one integer.
+type Word = u64;
+const WORD: usize = std::mem::size_of::<Word>();
+
+/// `byte` in every byte of a word.
+const fn splat(byte: u8) -> Word {
+    Word::from_ne_bytes([byte; WORD])
+}
+
+const LOW7: Word = splat(0x7F);
+const HIGH: Word = !LOW7;
 
 /// The high bit of each byte of the result is set where that byte of `x` is zero (exact: no
 /// carry crosses a byte).
-fn zero_bytes(x: u64) -> u64 {
+fn zero_bytes(x: Word) -> Word {
     !(((x & LOW7) + LOW7) | x) & HIGH
 }
 
 /// Nonzero when some byte of `x` is zero (exact as a test; which bits are set is not).
-fn may_hold_zero(x: u64) -> u64 {
-    x.wrapping_sub(0x0101_0101_0101_0101) & !x & HIGH
+fn may_hold_zero(x: Word) -> Word {
+    x.wrapping_sub(splat(0x01)) & !x & HIGH
 }
 
 /// Writes the offset `at` of separator number `seen` to the index, if it has room for it and
@@ -711,10 +720,10 @@ fn index_separator(separators: &mut [u16; INDEXED], seen: usize, capped: usize, 
 
 /// The high bit of each byte of the result is set where that byte of `w` is outside printable
 /// ASCII `0x20..=0x7E` (exact).
-fn unprintable_bytes(w: u64) -> u64 {
+fn unprintable_bytes(w: Word) -> Word {
     let low = w & LOW7;
-    let below_space = !(low + 0x6060_6060_6060_6060) & HIGH;
-    let delete = (low + 0x0101_0101_0101_0101) & HIGH;
+    let below_space = !(low + splat(0x60)) & HIGH;
+    let delete = (low + splat(0x01)) & HIGH;
     (w & HIGH) | below_space | delete
 }
 
@@ -741,10 +750,10 @@ impl Scan {
     #[inline]
     /// The offsets of the first element separators go to `separators`.
     fn segment(bytes: &[u8], d: &Delimiters, separators: &mut [u16; INDEXED]) -> Scan {
-        let terminators = u64::from_ne_bytes([d.segment_byte(); 8]);
-        let elements = u64::from_ne_bytes([d.element_byte(); 8]);
-        let repetitions = u64::from_ne_bytes([d.repetition_byte(); 8]);
-        let components = u64::from_ne_bytes([d.component_byte(); 8]);
+        let terminators = splat(d.segment_byte());
+        let elements = splat(d.element_byte());
+        let repetitions = splat(d.repetition_byte());
+        let components = splat(d.component_byte());
         let mut split = 0u32;
         let mut seen = 0;
         // Separators from this one on are not indexed: their offsets might not fit in 16 bits.
@@ -753,24 +762,24 @@ impl Scan {
         let mut len = None;
         let mut base = 0;
         while base < bytes.len() {
-            let word = match bytes.get(base..base + 8) {
-                Some(chunk) => u64::from_le_bytes(chunk.try_into().unwrap_or_default()),
+            let word = match bytes.get(base..base + WORD) {
+                Some(chunk) => Word::from_le_bytes(chunk.try_into().unwrap_or([0; WORD])),
                 None => {
                     // The last, short word is padded with a byte that is printable and no
                     // delimiter (delimiters are never letters); the padding lies past the end
                     // and is never reported.
-                    let mut last = [b'A'; 8];
+                    let mut last = [b'A'; WORD];
                     for (slot, &b) in last.iter_mut().zip(bytes.get(base..).unwrap_or_default()) {
                         *slot = b;
                     }
-                    u64::from_le_bytes(last)
+                    Word::from_le_bytes(last)
                 }
             };
             let ends = zero_bytes(word ^ terminators);
             // The bytes before the terminator: the bits below its lowest marker (all of them,
             // without a branch, when there is none: 0 - 1).
             let before = (ends & ends.wrapping_neg()).wrapping_sub(1);
-            if base + 8 > usize::from(u16::MAX) {
+            if base + WORD > usize::from(u16::MAX) {
                 capped = capped.min(seen);
             }
             let found = zero_bytes(word ^ elements) & before;
@@ -816,7 +825,7 @@ impl Scan {
                 len = Some(base + (ends.trailing_zeros() / 8) as usize);
                 break;
             }
-            base += 8;
+            base += WORD;
         }
         let indexed = seen.min(INDEXED).min(capped);
         let id_len = match separators.first() {
@@ -841,15 +850,14 @@ impl Scan {
 
     /// The id must be 2-3 upper-case letters or digits, starting with a letter.
     fn id_ok(&self, segment: &[u8]) -> bool {
-        let len = self.id_len;
-        let Some(id) = segment.get(..len) else {
-            return false;
-        };
-        (2..=3).contains(&len)
-            && id
-                .iter()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-            && id.first().is_some_and(u8::is_ascii_uppercase)
+        let other = |b: &u8| b.is_ascii_uppercase() || b.is_ascii_digit();
+        match segment.get(..self.id_len) {
+            Some([first, second]) => first.is_ascii_uppercase() && other(second),
+            Some([first, second, third]) => {
+                first.is_ascii_uppercase() && other(second) && other(third)
+            }
+            _ => false,
+        }
     }
 }
 
