@@ -14,6 +14,11 @@
 //! never panics. It accepts only printable ASCII inside segments (the X12 basic and extended
 //! character sets), tolerates CR/LF line breaks after each segment terminator and trailing
 //! whitespace after the last one.
+//!
+//! It reads each segment once, eight bytes at a time as one integer: exact byte masks give the
+//! terminator, the element separators (whose offsets are kept in the segment), the elements
+//! holding a repetition or component separator, and any byte that is not allowed. The input
+//! is checked to be text once; segments are `&str` slices of it (no `unsafe`).
 
 use super::delimiters::{Delimiters, ISA_LEN};
 use super::error::X12Error;
