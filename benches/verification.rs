@@ -4,6 +4,8 @@
 //! 2. Added latency of verification: 200 verifications at once against a mock payer that
 //!    answers in 100 ms; what perdiem adds on top of the payer's 100 ms, p50 and p99.
 //!    SQLite by default; set TEST_DATABASE_URL to measure on PostgreSQL.
+//!
+//! `BENCH_ONLY_PARSE=1 cargo bench --bench verification` runs part 1 only.
 
 use std::time::{Duration, Instant};
 
@@ -319,6 +321,10 @@ async fn added_latency() {
 
 fn main() {
     parse_throughput();
+    // BENCH_ONLY_PARSE=1: the parse figures only (the latency part needs a database and is slow).
+    if std::env::var_os("BENCH_ONLY_PARSE").is_some_and(|v| !v.is_empty()) {
+        return;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

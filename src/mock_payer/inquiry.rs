@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::payers::fhir_wire::STC_SYSTEM;
 use crate::x12::values::parse_d8;
-use crate::x12::{Interchange, Segment};
+use crate::x12::{Interchange, SegmentRef};
 
 /// One person named in a request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -72,7 +72,7 @@ impl Asked {
 }
 
 /// Reads a 270 (005010X279A1) that has already passed the envelope checks.
-pub fn from_270(interchange: &Interchange) -> Result<Asked, &'static str> {
+pub fn from_270(interchange: &Interchange<'_>) -> Result<Asked, &'static str> {
     let mut groups = interchange.groups.iter();
     let set = match (groups.next(), groups.next()) {
         (Some(group), None) => match group.transaction_sets.as_slice() {
@@ -161,15 +161,12 @@ pub fn from_270(interchange: &Interchange) -> Result<Asked, &'static str> {
             }
             "EQ" => {
                 // EQ01 repeats service type codes (`30^MH^BB`); one EQ per code is also legal.
-                let codes = seg
-                    .element(1)
-                    .map(|e| e.repetitions().to_vec())
-                    .unwrap_or_default();
+                let codes = seg.element(1).into_iter().flat_map(|e| e.repetitions());
                 asked.service_types.extend(
                     codes
-                        .into_iter()
-                        .filter_map(|r| r.into_iter().next())
-                        .filter(|c| !c.is_empty()),
+                        .map(|r| r.value())
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_owned),
                 );
             }
             _ => {}
@@ -184,7 +181,7 @@ pub fn from_270(interchange: &Interchange) -> Result<Asked, &'static str> {
     Ok(asked)
 }
 
-fn value(seg: &Segment, n: usize) -> Option<String> {
+fn value(seg: &SegmentRef<'_>, n: usize) -> Option<String> {
     seg.value(n)
         .map(str::trim)
         .filter(|v| !v.is_empty())

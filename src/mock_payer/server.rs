@@ -228,7 +228,7 @@ fn now() -> String {
 }
 
 /// The 271's ISA/GS: the 270's parties swapped, its delimiters and usage indicator kept.
-fn reply_envelope(inquiry: &Interchange, control: u32) -> Envelope {
+fn reply_envelope(inquiry: &Interchange<'_>, control: u32) -> Envelope {
     let header = &inquiry.header;
     let group = inquiry.groups.first().map(|g| &g.header);
     Envelope {

@@ -1,5 +1,5 @@
 //! Segments shared by many 5010 transactions (NM1, N3/N4, PER, REF, DTP, AAA, PRV, TRN) as
-//! typed structs, and the small reader that turns one [`Segment`] into each of them.
+//! typed structs, and the small reader that turns one [`SegmentRef`] into each of them.
 //!
 //! Codes stay as the strings sent (their meaning is the business layer's job); values with a
 //! type (dates, decimals, closed Y/N lists) are parsed, and a malformed one is an error with the
@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use super::envelope::bad_element;
 use super::error::X12Error;
-use super::segment::Segment;
+use super::segment::SegmentRef;
 use super::values::{parse_decimal, DateOrRange};
 
 /// NM1 — an individual or organization name with its identifier.
@@ -141,7 +141,7 @@ pub struct Trace {
 /// position.
 #[derive(Clone, Copy)]
 pub(crate) struct At<'a> {
-    pub seg: &'a Segment,
+    pub seg: &'a SegmentRef<'a>,
     pub number: usize,
 }
 
@@ -155,17 +155,20 @@ impl<'a> At<'a> {
     }
 
     /// Element `n` as an owned string, `None` when absent or empty.
+    #[inline(always)]
     pub fn opt(&self, n: usize) -> Option<String> {
         self.seg.value(n).map(str::to_owned)
     }
 
     /// Element `n`, which must be present.
+    #[inline(always)]
     pub fn req(&self, n: usize) -> Result<String, X12Error> {
         self.opt(n)
             .ok_or_else(|| self.bad(n, "required element is missing"))
     }
 
     /// Element `n` as an X12 `R` decimal.
+    #[inline(always)]
     pub fn decimal(&self, n: usize) -> Result<Option<Decimal>, X12Error> {
         self.seg
             .value(n)
@@ -291,9 +294,18 @@ impl<'a> At<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::x12::delimiters::Delimiters;
+    use crate::x12::segment::Segment;
+    use crate::x12::writer::write_segment;
     use chrono::NaiveDate;
 
-    fn at(seg: &Segment) -> At<'_> {
+    /// `seg` as the reader sees it: written, then read back.
+    fn at(seg: &Segment) -> At<'static> {
+        let mut text = String::new();
+        write_segment(&mut text, seg, &Delimiters::STANDARD).unwrap();
+        text.pop(); // the terminator
+        let text: &'static str = Box::leak(text.into_boxed_str());
+        let seg = Box::leak(Box::new(SegmentRef::index(text, &Delimiters::STANDARD)));
         At { seg, number: 7 }
     }
 

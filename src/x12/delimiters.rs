@@ -88,25 +88,26 @@ impl Delimiters {
     /// 106 characters, `ISA`, and the element separator at every element boundary and nowhere
     /// else.
     pub fn from_isa(input: &[u8]) -> Result<Self, X12Error> {
-        let isa = input.get(..ISA_LEN).ok_or(X12Error::Isa {
-            reason: "shorter than the fixed 106 characters (truncated?)",
-        })?;
-        if isa.get(..3) != Some(b"ISA".as_slice()) {
+        let Some(isa) = input
+            .get(..ISA_LEN)
+            .and_then(|isa| <&[u8; ISA_LEN]>::try_from(isa).ok())
+        else {
+            return Err(X12Error::Isa {
+                reason: "shorter than the fixed 106 characters (truncated?)",
+            });
+        };
+        if !isa.starts_with(b"ISA") {
             return Err(X12Error::Isa {
                 reason: "the interchange does not start with ISA",
             });
         }
-        let at = |i: usize| {
-            isa.get(i).copied().ok_or(X12Error::Isa {
-                reason: "truncated",
-            })
-        };
-        let element = at(3)?;
+        // Constant offsets inside the fixed-size ISA.
+        let element = isa[3];
         let d = Delimiters {
             element,
-            repetition: at(REPETITION_OFFSET)?,
-            component: at(COMPONENT_OFFSET)?,
-            segment: at(TERMINATOR_OFFSET)?,
+            repetition: isa[REPETITION_OFFSET],
+            component: isa[COMPONENT_OFFSET],
+            segment: isa[TERMINATOR_OFFSET],
         };
         check_delimiter_byte(d.element, false)?;
         check_delimiter_byte(d.repetition, false)?;
@@ -116,7 +117,7 @@ impl Delimiters {
         // Fixed width: the separator must sit exactly at each of the 16 boundaries and appear
         // nowhere inside an element (a shorter or longer ISA06/ISA08 shifts every boundary).
         for &offset in &ISA_SEPARATOR_OFFSETS {
-            if at(offset)? != element {
+            if isa.get(offset) != Some(&element) {
                 return Err(X12Error::Isa {
                     reason: "element separator not at a fixed ISA position (ISA elements must be padded to width)",
                 });
@@ -153,6 +154,18 @@ impl Delimiters {
 
     pub(crate) fn segment_byte(&self) -> u8 {
         self.segment
+    }
+
+    pub(crate) fn element_byte(&self) -> u8 {
+        self.element
+    }
+
+    pub(crate) fn repetition_byte(&self) -> u8 {
+        self.repetition
+    }
+
+    pub(crate) fn component_byte(&self) -> u8 {
+        self.component
     }
 
     /// True if `c` is one of the four delimiters.

@@ -5,11 +5,13 @@
 //! groups, `IEA02` = `ISA13`, `GE01` = number of transaction sets, `GE02` = `GS06`,
 //! `SE01` = segments from ST to SE inclusive, `SE02` = `ST02`.
 
+use std::ops::Range;
+
 use chrono::{NaiveDate, NaiveTime};
 
 use super::delimiters::Delimiters;
 use super::error::X12Error;
-use super::segment::{tokenize, Segment};
+use super::segment::{ids, tokenize_into, SegmentRef, SegmentSink};
 use super::values::{parse_d8, parse_time};
 
 /// ISA15 usage indicator.
@@ -73,9 +75,9 @@ pub struct GroupHeader {
     pub version: String,
 }
 
-/// One ST … SE transaction set.
+/// One ST … SE transaction set; its segments borrow the interchange's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransactionSet {
+pub struct TransactionSet<'a> {
     /// ST01 (`271`).
     pub id: String,
     /// ST02.
@@ -83,71 +85,163 @@ pub struct TransactionSet {
     /// ST03, when sent.
     pub implementation_reference: Option<String>,
     /// The segments between ST and SE.
-    pub segments: Vec<Segment>,
+    pub segments: Vec<SegmentRef<'a>>,
     /// Segment number (within the interchange, ISA = 1) of `segments[0]`, for error positions.
     pub first_segment_number: usize,
 }
 
 /// One GS … GE functional group.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FunctionalGroup {
+pub struct FunctionalGroup<'a> {
     pub header: GroupHeader,
-    pub transaction_sets: Vec<TransactionSet>,
+    pub transaction_sets: Vec<TransactionSet<'a>>,
 }
 
 /// A whole interchange whose envelope has been checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Interchange {
+pub struct Interchange<'a> {
     pub delimiters: Delimiters,
     pub header: InterchangeHeader,
-    pub groups: Vec<FunctionalGroup>,
+    pub groups: Vec<FunctionalGroup<'a>>,
 }
 
-impl Interchange {
+impl<'a> Interchange<'a> {
     /// Tokenizes `input` and checks the envelope. Never panics.
-    pub fn parse(input: &[u8]) -> Result<Self, X12Error> {
-        let tokens = tokenize(input)?;
-        let segments = tokens.segments;
-        let isa = segments.first().ok_or(X12Error::Empty)?;
-        let header = read_isa(isa)?;
+    pub fn parse(input: &'a [u8]) -> Result<Self, X12Error> {
+        let mut segments = Vec::new();
+        let mut collect = Collect {
+            groups: Vec::new(),
+            bodies: Vec::new(),
+        };
+        let (delimiters, header) = walk(input, &mut segments, &mut collect)?;
+        let mut groups = collect.groups;
+        hand_out_bodies(&mut groups, &collect.bodies, segments);
+        Ok(Interchange {
+            delimiters,
+            header,
+            groups,
+        })
+    }
+}
 
-        let mut groups = Vec::new();
-        let mut i = 1; // index into `segments`; segment number is i + 1
-        loop {
-            let Some(seg) = segments.get(i) else {
-                return Err(X12Error::UnexpectedEnd {
-                    expected: "GS or IEA",
-                });
-            };
-            match seg.id() {
-                "GS" => {
-                    let (group, next) = read_group(&segments, i)?;
-                    groups.push(group);
-                    i = next;
-                }
-                "IEA" => {
-                    let number = i + 1;
-                    check_count(seg, number, 1, "IEA01", groups.len())?;
-                    check_control(seg, number, 2, "IEA02", "ISA13", &header.control_number)?;
-                    if let Some(extra) = segments.get(i + 1) {
-                        return Err(unexpected(extra, i + 2, "nothing after IEA"));
-                    }
-                    return Ok(Interchange {
-                        delimiters: tokens.delimiters,
-                        header,
-                        groups,
-                    });
-                }
-                _ => return Err(unexpected(seg, i + 1, "GS or IEA")),
-            }
+/// The ST of a transaction set whose SE checked out, as read (nothing copied).
+#[derive(Debug, Clone)]
+pub(crate) struct SetHeader<'a> {
+    /// ST01.
+    pub id: &'a str,
+    /// ST02.
+    pub control_number: &'a str,
+    /// ST03.
+    pub implementation_reference: Option<&'a str>,
+    /// Segment number of the first segment after the ST.
+    pub first_segment_number: usize,
+    /// Index range of the body (between ST and SE) in the tokenized segments.
+    pub body: Range<usize>,
+}
+
+/// What [`walk`] reports, in the interchange's order: each group's GS, then each of its sets.
+pub(crate) trait EnvelopeVisitor<'a> {
+    fn group(&mut self, header: GroupHeader);
+    fn set(&mut self, set: SetHeader<'a>);
+}
+
+/// Builds [`Interchange::groups`]; the sets' segments are handed out afterwards.
+struct Collect<'a> {
+    groups: Vec<FunctionalGroup<'a>>,
+    bodies: Vec<Range<usize>>,
+}
+
+impl<'a> EnvelopeVisitor<'a> for Collect<'a> {
+    fn group(&mut self, header: GroupHeader) {
+        self.groups.push(FunctionalGroup {
+            header,
+            transaction_sets: Vec::new(),
+        });
+    }
+
+    fn set(&mut self, set: SetHeader<'a>) {
+        if let Some(group) = self.groups.last_mut() {
+            group.transaction_sets.push(TransactionSet {
+                id: set.id.to_owned(),
+                control_number: set.control_number.to_owned(),
+                implementation_reference: set.implementation_reference.map(str::to_owned),
+                segments: Vec::new(),
+                first_segment_number: set.first_segment_number,
+            });
+            self.bodies.push(set.body);
         }
     }
 }
 
-fn read_isa(isa: &Segment) -> Result<InterchangeHeader, X12Error> {
-    let raw = |n: usize| isa.element(n).map(|e| e.value()).unwrap_or("");
+/// Tokenizes `input` into `segments` and checks the envelope (what [`Interchange::parse`]
+/// does), reporting groups and sets to `visitor`; returns the delimiters and the ISA.
+pub(crate) fn walk<'a>(
+    input: &'a [u8],
+    segments: &mut impl SegmentSink<'a>,
+    visitor: &mut impl EnvelopeVisitor<'a>,
+) -> Result<(Delimiters, InterchangeHeader), X12Error> {
+    let delimiters = tokenize_into(input, segments)?;
+    let segments = segments.as_slice();
+    let Some(isa) = segments.first() else {
+        return Err(X12Error::Empty);
+    };
+    let header = read_isa(isa)?;
+
+    let mut groups = 0;
+    let mut i = 1; // index into `segments`; segment number is i + 1
+    loop {
+        let Some(seg) = segments.get(i) else {
+            return Err(X12Error::UnexpectedEnd {
+                expected: "GS or IEA",
+            });
+        };
+        match seg.tag() {
+            ids::GS => {
+                i = read_group(segments, i, visitor)?;
+                groups += 1;
+            }
+            ids::IEA => {
+                let number = i + 1;
+                check_count(seg, number, 1, "IEA01", groups)?;
+                check_control(seg, number, 2, "IEA02", "ISA13", &header.control_number)?;
+                if let Some(extra) = segments.get(i + 1) {
+                    return Err(unexpected(extra, i + 2, "nothing after IEA"));
+                }
+                return Ok((delimiters, header));
+            }
+            _ => return Err(unexpected(seg, i + 1, "GS or IEA")),
+        }
+    }
+}
+
+/// Gives each transaction set its body: the tokenized segments themselves when there is only
+/// one set (the usual case, no copy), a copy of its range otherwise.
+fn hand_out_bodies<'a>(
+    groups: &mut [FunctionalGroup<'a>],
+    bodies: &[Range<usize>],
+    mut segments: Vec<SegmentRef<'a>>,
+) {
+    let mut sets = groups
+        .iter_mut()
+        .flat_map(|g| g.transaction_sets.iter_mut());
+    if let [body] = bodies {
+        if let Some(set) = sets.next() {
+            segments.truncate(body.end);
+            segments.drain(..body.start.min(segments.len()));
+            set.segments = segments;
+        }
+        return;
+    }
+    for (set, body) in sets.zip(bodies) {
+        set.segments = segments.get(body.clone()).unwrap_or_default().to_vec();
+    }
+}
+
+fn read_isa(isa: &SegmentRef<'_>) -> Result<InterchangeHeader, X12Error> {
+    // ISA elements are never split: each is its whole text.
+    let raw = |n: usize| isa.element(n).map(|e| e.as_str()).unwrap_or("");
     let bad = |reason: &'static str| X12Error::Isa { reason };
-    if isa.elements().len() != 16 {
+    if isa.element_count() != 16 {
         return Err(bad("the ISA must have 16 elements"));
     }
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
@@ -190,11 +284,16 @@ fn read_isa(isa: &Segment) -> Result<InterchangeHeader, X12Error> {
     })
 }
 
-/// Reads the group starting at `segments[start]` (a GS); returns it and the index after its GE.
-fn read_group(segments: &[Segment], start: usize) -> Result<(FunctionalGroup, usize), X12Error> {
-    let gs = segments
-        .get(start)
-        .ok_or(X12Error::UnexpectedEnd { expected: "GS" })?;
+/// Reads the group starting at `segments[start]` (a GS), reporting it and its sets to
+/// `visitor`; returns the index after its GE.
+fn read_group<'a>(
+    segments: &[SegmentRef<'a>],
+    start: usize,
+    visitor: &mut impl EnvelopeVisitor<'a>,
+) -> Result<usize, X12Error> {
+    let Some(gs) = segments.get(start) else {
+        return Err(X12Error::UnexpectedEnd { expected: "GS" });
+    };
     let number = start + 1;
     let required = |n: usize| -> Result<&str, X12Error> {
         gs.value(n)
@@ -209,7 +308,9 @@ fn read_group(segments: &[Segment], start: usize) -> Result<(FunctionalGroup, us
         control_number: control_number(gs, number, 6)?,
         version: required(8)?.to_owned(),
     };
-    let mut sets = Vec::new();
+    let control = gs.value(6).unwrap_or_default();
+    visitor.group(header);
+    let mut sets = 0;
     let mut i = start + 1;
     loop {
         let Some(seg) = segments.get(i) else {
@@ -217,67 +318,59 @@ fn read_group(segments: &[Segment], start: usize) -> Result<(FunctionalGroup, us
                 expected: "ST or GE",
             });
         };
-        match seg.id() {
-            "ST" => {
+        match seg.tag() {
+            ids::ST => {
                 let (set, next) = read_transaction_set(segments, i)?;
-                sets.push(set);
+                visitor.set(set);
+                sets += 1;
                 i = next;
             }
-            "GE" => {
-                check_count(seg, i + 1, 1, "GE01", sets.len())?;
-                check_control(seg, i + 1, 2, "GE02", "GS06", &header.control_number)?;
-                return Ok((
-                    FunctionalGroup {
-                        header,
-                        transaction_sets: sets,
-                    },
-                    i + 1,
-                ));
+            ids::GE => {
+                check_count(seg, i + 1, 1, "GE01", sets)?;
+                check_control(seg, i + 1, 2, "GE02", "GS06", control)?;
+                return Ok(i + 1);
             }
             _ => return Err(unexpected(seg, i + 1, "ST or GE")),
         }
     }
 }
 
-/// Reads the transaction set starting at `segments[start]` (an ST); returns it and the index
-/// after its SE.
-fn read_transaction_set(
-    segments: &[Segment],
+/// Reads the transaction set starting at `segments[start]` (an ST); returns its header (with
+/// the index range of its body) and the index after its SE.
+fn read_transaction_set<'a>(
+    segments: &[SegmentRef<'a>],
     start: usize,
-) -> Result<(TransactionSet, usize), X12Error> {
-    let st = segments
-        .get(start)
-        .ok_or(X12Error::UnexpectedEnd { expected: "ST" })?;
+) -> Result<(SetHeader<'a>, usize), X12Error> {
+    let Some(st) = segments.get(start) else {
+        return Err(X12Error::UnexpectedEnd { expected: "ST" });
+    };
     let number = start + 1;
     let id = st
         .value(1)
-        .ok_or_else(|| bad_element(st, number, 1, "required element is missing"))?
-        .to_owned();
+        .ok_or_else(|| bad_element(st, number, 1, "required element is missing"))?;
     let control = st
         .value(2)
-        .ok_or_else(|| bad_element(st, number, 2, "required element is missing"))?
-        .to_owned();
+        .ok_or_else(|| bad_element(st, number, 2, "required element is missing"))?;
     let mut i = start + 1;
     loop {
         let Some(seg) = segments.get(i) else {
             return Err(X12Error::UnexpectedEnd { expected: "SE" });
         };
-        match seg.id() {
-            "SE" => {
+        match seg.tag() {
+            ids::SE => {
                 // SE01 counts ST and SE themselves.
                 check_count(seg, i + 1, 1, "SE01", i - start + 1)?;
-                check_control(seg, i + 1, 2, "SE02", "ST02", &control)?;
-                let body = segments.get(start + 1..i).unwrap_or_default().to_vec();
-                let set = TransactionSet {
+                check_control(seg, i + 1, 2, "SE02", "ST02", control)?;
+                let set = SetHeader {
                     id,
                     control_number: control,
-                    implementation_reference: st.value(3).map(str::to_owned),
-                    segments: body,
+                    implementation_reference: st.value(3),
                     first_segment_number: number + 1,
+                    body: start + 1..i,
                 };
                 return Ok((set, i + 1));
             }
-            "ST" | "GE" | "GS" | "IEA" | "ISA" => {
+            ids::ST | ids::GE | ids::GS | ids::IEA | ids::ISA => {
                 return Err(unexpected(
                     seg,
                     i + 1,
@@ -289,7 +382,7 @@ fn read_transaction_set(
     }
 }
 
-fn control_number(seg: &Segment, number: usize, n: usize) -> Result<String, X12Error> {
+fn control_number(seg: &SegmentRef<'_>, number: usize, n: usize) -> Result<String, X12Error> {
     let v = seg
         .value(n)
         .ok_or_else(|| bad_element(seg, number, n, "control number is missing"))?;
@@ -305,7 +398,7 @@ fn control_number(seg: &Segment, number: usize, n: usize) -> Result<String, X12E
 }
 
 fn check_count(
-    seg: &Segment,
+    seg: &SegmentRef<'_>,
     number: usize,
     n: usize,
     element: &'static str,
@@ -329,7 +422,7 @@ fn check_count(
 }
 
 fn check_control(
-    seg: &Segment,
+    seg: &SegmentRef<'_>,
     number: usize,
     n: usize,
     trailer: &'static str,
@@ -350,7 +443,7 @@ fn check_control(
 }
 
 pub(crate) fn bad_element(
-    seg: &Segment,
+    seg: &SegmentRef<'_>,
     number: usize,
     element: usize,
     reason: &'static str,
@@ -363,7 +456,7 @@ pub(crate) fn bad_element(
     }
 }
 
-pub(crate) fn unexpected(seg: &Segment, number: usize, expected: &'static str) -> X12Error {
+pub(crate) fn unexpected(seg: &SegmentRef<'_>, number: usize, expected: &'static str) -> X12Error {
     X12Error::UnexpectedSegment {
         segment: number,
         id: seg.id().to_owned(),

@@ -8,7 +8,7 @@
 //! | file | owns |
 //! |---|---|
 //! | `delimiters.rs` | the four delimiters and the fixed 106-character ISA layout |
-//! | `segment.rs` | [`Segment`]/[`Element`] and the tokenizer |
+//! | `segment.rs` | the tokenizer and the [`SegmentRef`] views it reads; owned [`Segment`]/[`Element`] for writing |
 //! | `envelope.rs` | reading ISA/GS/ST … SE/GE/IEA and checking counts and control numbers |
 //! | `writer.rs` | writing segments and envelopes; [`check_text`], the no-delimiter rule |
 //! | `values.rs` | typed element values: `D8`/`RD8` dates, times, `R` decimals |
@@ -69,7 +69,7 @@ pub use response271::{
     InNetwork, InsuredRelationship, Member271, MilitaryInfo, ProcedureCode, Receiver271,
     RelatedEntity, Response271, Source271,
 };
-pub use segment::{tokenize, Element, Segment, Tokenized};
+pub use segment::{tokenize, Element, ElementRef, Segment, SegmentRef, Tokenized};
 pub use values::DateOrRange;
 pub use writer::{
     check_text, write_interchange, write_segment, ControlNumbers, Envelope, PartyId,

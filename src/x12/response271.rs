@@ -29,9 +29,10 @@ use rust_decimal::Decimal;
 use super::common::{
     Address, Contact, EntityName, ProviderInfo, QualifiedDate, Reference, Rejection, Trace,
 };
-use super::envelope::{GroupHeader, Interchange, InterchangeHeader};
+use super::envelope::{walk, EnvelopeVisitor, GroupHeader, InterchangeHeader, SetHeader};
 use super::error::X12Error;
 use super::loops271::{read_member, read_receiver, read_source, Cursor, Level};
+use super::segment::{ids, InlineSegments, SegmentSink};
 use super::values::{parse_d8, parse_time, DateOrRange};
 
 /// A parsed 271: envelope data, the information source and receiver, and the subscriber and
@@ -311,31 +312,68 @@ pub struct Benefit {
     pub related_entities: Vec<RelatedEntity>,
 }
 
+/// What a single-set 271 needs of the envelope, and what would make it a batch.
+#[derive(Default)]
+struct OneSet<'a> {
+    groups: usize,
+    /// The first group's GS.
+    group: Option<GroupHeader>,
+    /// The first group's first set.
+    set: Option<SetHeader<'a>>,
+    /// First segment number of the first group's second set.
+    second_set: Option<usize>,
+    /// First segment number of the second group's first set.
+    second_group_set: Option<usize>,
+}
+
+impl<'a> EnvelopeVisitor<'a> for OneSet<'a> {
+    fn group(&mut self, header: GroupHeader) {
+        self.groups += 1;
+        if self.groups == 1 {
+            self.group = Some(header);
+        }
+    }
+
+    fn set(&mut self, set: SetHeader<'a>) {
+        match self.groups {
+            1 if self.set.is_none() => self.set = Some(set),
+            1 => {
+                self.second_set.get_or_insert(set.first_segment_number);
+            }
+            2 => {
+                self.second_group_set
+                    .get_or_insert(set.first_segment_number);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Parses a 271 interchange holding one transaction set. Checks the envelope first (see
-/// [`Interchange::parse`]). Never panics, whatever the input.
+/// [`Interchange::parse`](super::envelope::Interchange::parse)). Never panics, whatever the input.
 pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
-    let interchange = Interchange::parse(input)?;
-    let mut groups = interchange.groups.into_iter();
-    let group = groups.next().ok_or(X12Error::UnexpectedEnd {
-        expected: "a functional group (GS)",
-    })?;
-    if let Some(extra) = groups.next() {
-        let segment = extra
-            .transaction_sets
-            .first()
-            .map_or(0, |t| t.first_segment_number);
+    let mut segments = InlineSegments::new();
+    let mut envelope = OneSet::default();
+    let (_, interchange) = walk(input, &mut segments, &mut envelope)?;
+    let Some(group) = envelope.group else {
+        return Err(X12Error::UnexpectedEnd {
+            expected: "a functional group (GS)",
+        });
+    };
+    if envelope.groups > 1 {
         return Err(X12Error::Unsupported {
-            segment,
+            segment: envelope.second_group_set.unwrap_or(0),
             what: "more than one functional group",
         });
     }
-    let mut sets = group.transaction_sets.into_iter();
-    let set = sets.next().ok_or(X12Error::UnexpectedEnd {
-        expected: "a transaction set (ST)",
-    })?;
-    if let Some(extra) = sets.next() {
+    let Some(set) = envelope.set else {
+        return Err(X12Error::UnexpectedEnd {
+            expected: "a transaction set (ST)",
+        });
+    };
+    if let Some(first_segment_number) = envelope.second_set {
         return Err(X12Error::Unsupported {
-            segment: extra.first_segment_number.saturating_sub(1),
+            segment: first_segment_number.saturating_sub(1),
             what: "more than one transaction set",
         });
     }
@@ -346,13 +384,17 @@ pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
         });
     }
 
+    // The only set's body, read in place.
     let mut c = Cursor {
-        segments: &set.segments,
+        segments: segments
+            .as_slice()
+            .get(set.body.clone())
+            .unwrap_or_default(),
         next: 0,
         first_number: set.first_segment_number,
     };
     // BHT — BHT01 0022 is the hierarchical structure of 270/271.
-    let bht = c.require("BHT", "BHT")?;
+    let bht = c.require(ids::BHT, "BHT")?;
     if bht.seg.value(1) != Some("0022") {
         return Err(bht.bad(1, "hierarchical structure code must be 0022"));
     }
@@ -363,25 +405,36 @@ pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
 
     c.expect_hl("20")?;
     let source = read_source(&mut c)?;
-    let mut receiver = None;
-    let mut subscriber = None;
-    let mut dependent = None;
+    // Built here and filled in place: the tree is large, and moving it costs.
+    let mut response = Response271 {
+        interchange,
+        group,
+        transaction_set_control_number: set.control_number.to_owned(),
+        implementation_reference: set.implementation_reference.map(str::to_owned),
+        purpose_code,
+        reference,
+        created: date.and_time(time),
+        source,
+        receiver: None,
+        subscriber: None,
+        dependent: None,
+    };
     if c.take_hl("21")?.is_some() {
-        receiver = Some(read_receiver(&mut c)?);
+        read_receiver(&mut c, &mut response.receiver)?;
         if c.take_hl("22")?.is_some() {
-            subscriber = Some(read_member(&mut c, Level::Subscriber)?);
+            read_member(&mut c, Level::Subscriber, &mut response.subscriber)?;
             if c.take_hl("23")?.is_some() {
-                dependent = Some(read_member(&mut c, Level::Dependent)?);
+                read_member(&mut c, Level::Dependent, &mut response.dependent)?;
             }
         }
     }
     if let Some(at) = c.next() {
         // A level seen again means a batch 271; anything else is out of place.
-        let repeated = match (at.id(), at.seg.value(3)) {
-            ("HL", Some("20")) => true,
-            ("HL", Some("21")) => receiver.is_some(),
-            ("HL", Some("22")) => subscriber.is_some(),
-            ("HL", Some("23")) => dependent.is_some(),
+        let repeated = match (at.seg.tag(), at.seg.value(3)) {
+            (ids::HL, Some("20")) => true,
+            (ids::HL, Some("21")) => response.receiver.is_some(),
+            (ids::HL, Some("22")) => response.subscriber.is_some(),
+            (ids::HL, Some("23")) => response.dependent.is_some(),
             _ => false,
         };
         return Err(if repeated {
@@ -399,17 +452,5 @@ pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
         });
     }
 
-    Ok(Response271 {
-        interchange: interchange.header,
-        group: group.header,
-        transaction_set_control_number: set.control_number,
-        implementation_reference: set.implementation_reference,
-        purpose_code,
-        reference,
-        created: date.and_time(time),
-        source,
-        receiver,
-        subscriber,
-        dependent,
-    })
+    Ok(response)
 }

@@ -281,7 +281,8 @@ fn built_270s_read_back_through_the_envelope_checks() {
             }
             out
         };
-        assert_eq!(render(&set.segments), render(&body_270(&q).unwrap()));
+        let read: Vec<Segment> = set.segments.iter().map(SegmentRef::to_segment).collect();
+        assert_eq!(render(&read), render(&body_270(&q).unwrap()));
         assert_eq!(set.segments.len(), body_270(&q).unwrap().len());
     }
 }
@@ -1112,6 +1113,45 @@ fn envelope_errors_reach_parse_271() {
         parse_271(two.as_bytes()),
         Err(X12Error::Unsupported { .. })
     ));
+    // Batch errors name the second set's ST, or the first segment of the second group's first
+    // set (0 when it has none).
+    let number_of = |text: &str, id: &str, nth: usize| {
+        let t = tokenize(text.as_bytes()).unwrap();
+        t.segments
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.id() == id)
+            .nth(nth)
+            .map(|(i, _)| i + 1)
+            .unwrap()
+    };
+    assert_eq!(
+        parse_271(two.as_bytes()),
+        Err(X12Error::Unsupported {
+            segment: number_of(&two, "ST", 1),
+            what: "more than one transaction set"
+        })
+    );
+    let two_groups = DOMAIN_REJECTION.replace(
+        "IEA*1*",
+        "GS*HB*A*B*20250115*1030*103*X*V~ST*271*0003~BHT*0022*11~SE*3*0003~GE*1*103~IEA*2*",
+    );
+    assert_eq!(
+        parse_271(two_groups.as_bytes()),
+        Err(X12Error::Unsupported {
+            segment: number_of(&two_groups, "ST", 1) + 1,
+            what: "more than one functional group"
+        })
+    );
+    let empty_group =
+        DOMAIN_REJECTION.replace("IEA*1*", "GS*HB*A*B*20250115*1030*103*X*V~GE*0*103~IEA*2*");
+    assert_eq!(
+        parse_271(empty_group.as_bytes()),
+        Err(X12Error::Unsupported {
+            segment: 0,
+            what: "more than one functional group"
+        })
+    );
     assert_eq!(parse_271(b""), Err(X12Error::Empty));
     assert!(matches!(parse_271(b"ISA*00"), Err(X12Error::Isa { .. })));
 }

@@ -58,10 +58,22 @@ pub fn format_d8(date: NaiveDate) -> String {
 
 /// Parses CCYYMMDD.
 pub fn parse_d8(value: &str) -> Result<NaiveDate, &'static str> {
-    if value.len() != 8 || !value.bytes().all(|b| b.is_ascii_digit()) {
+    let digits: &[u8; 8] = value
+        .as_bytes()
+        .try_into()
+        .map_err(|_| "date must be CCYYMMDD")?;
+    if !digits.iter().all(u8::is_ascii_digit) {
         return Err("date must be CCYYMMDD");
     }
-    NaiveDate::parse_from_str(value, "%Y%m%d").map_err(|_| "not a calendar date")
+    // Read by hand: chrono's format-string parser costs more than the rest of a 271 segment.
+    let [y0, y1, y2, y3, m0, m1, d0, d1] = digits.map(|b| u32::from(b - b'0'));
+    let year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+    NaiveDate::from_ymd_opt(
+        i32::try_from(year).map_err(|_| "not a calendar date")?,
+        m0 * 10 + m1,
+        d0 * 10 + d1,
+    )
+    .ok_or("not a calendar date")
 }
 
 /// Parses an X12 time: HHMM, HHMMSS, HHMMSSD or HHMMSSDD (tenths / hundredths of a second).
@@ -87,18 +99,34 @@ pub fn parse_time(value: &str) -> Result<NaiveTime, &'static str> {
 /// point, at least one digit (`1500`, `.2`, `-5.25`). No exponent, plus sign or separators.
 pub fn parse_decimal(value: &str) -> Result<Decimal, &'static str> {
     const REASON: &str = "not an X12 decimal number";
-    let digits = value.strip_prefix('-').unwrap_or(value);
+    let (negative, digits) = match value.strip_prefix('-') {
+        Some(digits) => (true, digits),
+        None => (false, value),
+    };
     let mut seen_point = false;
-    let mut seen_digit = false;
+    let mut count = 0u32;
+    let mut scale = 0u32;
+    let mut mantissa = 0u64;
     for b in digits.bytes() {
         match b {
-            b'0'..=b'9' => seen_digit = true,
+            b'0'..=b'9' => {
+                count += 1;
+                scale += u32::from(seen_point);
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+            }
             b'.' if !seen_point => seen_point = true,
             _ => return Err(REASON),
         }
     }
-    if !seen_digit {
+    if count == 0 {
         return Err(REASON);
+    }
+    if count <= 18 {
+        // Up to 18 digits the mantissa fits in 64 bits: built directly, the same value, scale
+        // and sign as `Decimal::from_str` gives (checked in the tests), without its generality.
+        let low = u32::try_from(mantissa & u64::from(u32::MAX)).unwrap_or_default();
+        let middle = u32::try_from(mantissa >> 32).unwrap_or_default();
+        return Ok(Decimal::from_parts(low, middle, 0, negative, scale));
     }
     Decimal::from_str(value).map_err(|_| "decimal number out of range")
 }
@@ -132,6 +160,39 @@ mod tests {
             (r.qualifier(), r.to_x12().as_str()),
             ("RD8", "20250101-20250131")
         );
+    }
+
+    #[test]
+    fn d8_reads_like_chrono() {
+        let chrono = |v: &str| {
+            if v.len() != 8 || !v.bytes().all(|b| b.is_ascii_digit()) {
+                return Err("date must be CCYYMMDD");
+            }
+            NaiveDate::parse_from_str(v, "%Y%m%d").map_err(|_| "not a calendar date")
+        };
+        let mut cases: Vec<String> = [
+            "",
+            "2025011",
+            "202501155",
+            "2025-1-1",
+            "+2025011",
+            "2025011a",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for year in [
+            "0000", "0001", "1900", "2000", "2024", "2025", "2100", "9999",
+        ] {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    cases.push(format!("{year}{month:02}{day:02}"));
+                }
+            }
+        }
+        for case in cases {
+            assert_eq!(parse_d8(&case), chrono(&case), "{case}");
+        }
     }
 
     #[test]
@@ -169,5 +230,55 @@ mod tests {
             assert!(parse_decimal(bad).is_err(), "{bad}");
         }
         assert!(parse_decimal("99999999999999999999999999999999").is_err());
+    }
+
+    #[test]
+    fn decimals_are_built_as_from_str_builds_them() {
+        let mut cases: Vec<String> = [
+            "0",
+            "-0",
+            "0.0",
+            "-0.00",
+            "00",
+            "007",
+            "25.",
+            "-25.",
+            ".2",
+            "-.2",
+            "1500",
+            "2650.50",
+            "0.000001",
+            "123456789012345678",
+            "-123456789012345678",
+            "12345678901234567.8",
+            ".123456789012345678",
+            "999999999999999999",
+            "1234567890123456789",
+            "4294967296",
+            "4294967295",
+            "18446744073709551615",
+            "79228162514264337593543950335",
+            "0.1234567890123456789012345678",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for i in 0..2000u64 {
+            let n = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (i % 60);
+            let text = n.to_string();
+            let point = (i as usize * 7) % (text.len() + 1);
+            cases.push(text.clone());
+            cases.push(format!("-{text}"));
+            cases.push(format!("{}.{}", &text[..point], &text[point..]));
+        }
+        for case in cases {
+            let ours = parse_decimal(&case);
+            let theirs = Decimal::from_str(&case);
+            match (ours, theirs) {
+                (Ok(a), Ok(b)) => assert_eq!(a.serialize(), b.serialize(), "{case}"),
+                (Err(_), Err(_)) => {}
+                (a, b) => panic!("{case}: {a:?} vs {b:?}"),
+            }
+        }
     }
 }
