@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{client_body, logged, spawn_app, Reply, TestApp};
+use crate::helpers::{client_body, id_of, listed_ids, logged, spawn_app, Reply, TestApp};
 
 const AUTHORIZATIONS: &str = "/api/v1/authorizations";
 
@@ -67,22 +67,7 @@ async fn patch(app: &TestApp, authorization: &Value, body: Value, status: u16) -
 }
 
 async fn ids(app: &TestApp, query: &str) -> Vec<String> {
-    let page = app
-        .get(&format!("{AUTHORIZATIONS}?{query}"))
-        .token(&app.billing)
-        .expect(200)
-        .await
-        .body;
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn id(authorization: &Value) -> String {
-    authorization["id"].as_str().unwrap().to_string()
+    listed_ids(app, &format!("{AUTHORIZATIONS}?{query}"), &app.billing).await
 }
 
 /// The 409 names the authorization it overlaps, by id, number and dates.
@@ -167,18 +152,18 @@ async fn an_authorization_is_recorded_read_and_listed_with_filters() {
     assert_eq!(ids(&app, "").await.len(), 3);
     assert_eq!(
         ids(&app, &format!("client_id={client_id}")).await,
-        [id(&iop), id(&php)],
+        [id_of(&iop), id_of(&php)],
         "latest start first"
     );
     assert_eq!(
         ids(&app, &format!("coverage_id={other_coverage}")).await,
-        [id(&others)]
+        [id_of(&others)]
     );
-    assert_eq!(ids(&app, "level_of_care=IOP").await, [id(&iop)]);
-    assert_eq!(ids(&app, "status=pending").await, [id(&iop)]);
+    assert_eq!(ids(&app, "level_of_care=IOP").await, [id_of(&iop)]);
+    assert_eq!(ids(&app, "status=pending").await, [id_of(&iop)]);
     assert_eq!(
         ids(&app, &format!("client_id={client_id}&active_on=2026-03-13")).await,
-        [id(&php)]
+        [id_of(&php)]
     );
     assert_eq!(
         ids(&app, "active_on=2026-03-14").await,
@@ -190,7 +175,7 @@ async fn an_authorization_is_recorded_read_and_listed_with_filters() {
             &format!("client_id={client_id}&status=approved&level_of_care=PHP")
         )
         .await,
-        [id(&php)]
+        [id_of(&php)]
     );
     let page = app
         .get(&format!("{AUTHORIZATIONS}?limit=1&offset=1"))
@@ -484,7 +469,7 @@ async fn a_step_down_from_php_to_iop_is_a_new_authorization_that_does_not_confli
     .await;
     assert_eq!(
         ids(&app, &format!("client_id={client_id}&active_on=2026-03-13")).await,
-        [id(&iop), id(&php)]
+        [id_of(&iop), id_of(&php)]
     );
     // PHP ends; IOP goes on.
     patch(&app, &php, json!({"status": "expired"}), 200).await;
@@ -494,7 +479,7 @@ async fn a_step_down_from_php_to_iop_is_a_new_authorization_that_does_not_confli
             &format!("client_id={client_id}&active_on=2026-03-13&status=approved")
         )
         .await,
-        [id(&iop)]
+        [id_of(&iop)]
     );
 }
 
@@ -549,7 +534,7 @@ async fn extensions_add_days_move_the_end_and_keep_the_history() {
         .body;
     assert_eq!(read, twice);
     // The current window is what the list filters by.
-    assert_eq!(ids(&app, "active_on=2026-03-25").await, [id(&created)]);
+    assert_eq!(ids(&app, "active_on=2026-03-25").await, [id_of(&created)]);
     assert_eq!(
         ids(&app, "active_on=2026-03-26").await,
         Vec::<String>::new()
@@ -785,7 +770,7 @@ async fn every_access_to_an_authorization_is_audited() {
     let app = spawn_app().await;
     let (client_id, coverage_id) = client_with_coverage(&app).await;
     let created = record(&app, authorization(&client_id, &coverage_id, json!({}))).await;
-    let authorization_id = id(&created);
+    let authorization_id = id_of(&created);
     app.get(&path(&created))
         .token(&app.admissions)
         .expect(200)
@@ -898,7 +883,7 @@ async fn no_authorization_number_or_note_reaches_the_log() {
     .await;
     let logs = logged();
     assert!(
-        logs.contains(&id(&created)),
+        logs.contains(&id_of(&created)),
         "this test's lines are in the log"
     );
     for secret in [number, note] {

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Reply, TestApp};
+use crate::helpers::{id_of, listed_ids, spawn_app, Reply, TestApp};
 
 const FEE_SCHEDULES: &str = "/api/v1/fee-schedules";
 
@@ -55,22 +55,7 @@ async fn patch(app: &TestApp, schedule: &Value, body: Value, status: u16) -> Rep
 }
 
 async fn ids(app: &TestApp, query: &str) -> Vec<String> {
-    let page = app
-        .get(&format!("{FEE_SCHEDULES}?{query}"))
-        .token(&app.admissions)
-        .expect(200)
-        .await
-        .body;
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn id(schedule: &Value) -> String {
-    schedule["id"].as_str().unwrap().to_string()
+    listed_ids(app, &format!("{FEE_SCHEDULES}?{query}"), &app.admissions).await
 }
 
 /// The 409 names the schedule it overlaps, by id and dates.
@@ -160,11 +145,11 @@ async fn a_fee_schedule_is_recorded_read_and_listed_with_filters() {
     assert_eq!(ids(&app, "").await.len(), 4);
     assert_eq!(
         ids(&app, &format!("payer_id={payer}")).await,
-        [id(&second), id(&sud), id(&first)],
+        [id_of(&second), id_of(&sud), id_of(&first)],
         "the latest start first"
     );
-    assert_eq!(ids(&app, "level_of_care=PHP").await, [id(&others)]);
-    assert_eq!(ids(&app, "program=substance_use").await, [id(&sud)]);
+    assert_eq!(ids(&app, "level_of_care=PHP").await, [id_of(&others)]);
+    assert_eq!(ids(&app, "program=substance_use").await, [id_of(&sud)]);
     let in_force = |day: &str| {
         format!("payer_id={payer}&level_of_care=IOP&program=mental_health&active_on={day}")
     };
@@ -172,10 +157,10 @@ async fn a_fee_schedule_is_recorded_read_and_listed_with_filters() {
         ids(&app, &in_force("2025-12-31")).await,
         Vec::<String>::new()
     );
-    assert_eq!(ids(&app, &in_force("2026-01-01")).await, [id(&first)]);
-    assert_eq!(ids(&app, &in_force("2026-06-30")).await, [id(&first)]);
-    assert_eq!(ids(&app, &in_force("2026-07-01")).await, [id(&second)]);
-    assert_eq!(ids(&app, &in_force("2099-01-01")).await, [id(&second)]);
+    assert_eq!(ids(&app, &in_force("2026-01-01")).await, [id_of(&first)]);
+    assert_eq!(ids(&app, &in_force("2026-06-30")).await, [id_of(&first)]);
+    assert_eq!(ids(&app, &in_force("2026-07-01")).await, [id_of(&second)]);
+    assert_eq!(ids(&app, &in_force("2099-01-01")).await, [id_of(&second)]);
     let page = app
         .get(&format!("{FEE_SCHEDULES}?limit=1&offset=1"))
         .token(&app.billing)

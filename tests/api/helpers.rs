@@ -424,3 +424,19 @@ pub fn coverage_body(payer_id: &str) -> Value {
         "end_date": "2026-12-31"
     })
 }
+
+/// The `id` of a resource as the API returned it.
+pub fn id_of(resource: &Value) -> String {
+    resource["id"].as_str().unwrap().to_string()
+}
+
+/// The ids of the items of the list page at `path` (query included), in order.
+pub async fn listed_ids(app: &TestApp, path: &str, token: &str) -> Vec<String> {
+    let page = app.get(path).token(token).expect(200).await.body;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id_of)
+        .collect()
+}
