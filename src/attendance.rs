@@ -398,12 +398,14 @@ pub fn verdicts_for(
     records: Vec<AttendanceRecord>,
     facts: &HashMap<Uuid, ClientFacts>,
 ) -> Vec<AssessedRecord> {
+    let verdicts: HashMap<Uuid, &Assessment> = facts
+        .values()
+        .flat_map(|client| client.records.iter().map(|r| r.id).zip(&client.assessments))
+        .collect();
     records
         .into_iter()
         .filter_map(|record| {
-            let client = facts.get(&record.client_id)?;
-            let index = client.records.iter().position(|r| r.id == record.id)?;
-            let assessment = client.assessments.get(index)?.clone();
+            let assessment = (*verdicts.get(&record.id)?).clone();
             Some(AssessedRecord { record, assessment })
         })
         .collect()
