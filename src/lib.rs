@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod attendance;
 pub mod auth;
 pub mod batch;
+pub mod claims;
 pub mod cli;
 pub mod config;
 pub mod demo;

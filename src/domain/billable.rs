@@ -50,6 +50,8 @@ impl Minimums {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoverageSpan {
     pub id: Uuid,
+    /// The payer record the coverage bills.
+    pub payer_id: Uuid,
     pub payer_name: String,
     /// 1 primary, 2 secondary, 3 tertiary: the lowest in force is billed.
     pub rank: u8,
@@ -329,6 +331,7 @@ mod tests {
 
     fn coverage(rules: BillingRules) -> CoverageSpan {
         CoverageSpan {
+            payer_id: Uuid::from_u128(0x9A),
             id: Uuid::from_u128(1),
             payer_name: "Acme Health".into(),
             rank: 1,

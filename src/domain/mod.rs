@@ -8,6 +8,7 @@ pub mod authorization;
 pub mod benefits;
 pub mod billable;
 pub mod claim;
+pub mod claim_status;
 pub mod client;
 pub mod coverage;
 pub mod eligibility;

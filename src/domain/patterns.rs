@@ -44,6 +44,8 @@ pub const ICD10_CM_CANONICAL: &str = r"^[A-Z][0-9][A-Z0-9](\.[A-Z0-9]{1,4})?$";
 /// A UB-04 patient (discharge) status code (FL17, 837I CL103): two digits, e.g. 01 discharged
 /// home, 30 still a patient.
 pub const PATIENT_STATUS: &str = r"^[0-9]{2}$";
+/// An `Idempotency-Key` header: 1–255 visible ASCII characters.
+pub const IDEMPOTENCY_KEY: &str = r"^[!-~]{1,255}$";
 pub const NPI: &str = r"^[0-9]{10}$";
 pub const SERVICE_TYPE_CODE: &str = r"^[A-Z0-9]{1,2}$";
 pub const TAX_ID: &str = r"^[0-9]{2}-?[0-9]{7}$";
@@ -86,6 +88,7 @@ pub static PAYER_REFERENCE_RE: LazyLock<Regex> = LazyLock::new(|| compile(PAYER_
 pub static ICD10_CM_RE: LazyLock<Regex> = LazyLock::new(|| compile(ICD10_CM));
 pub static ICD10_CM_CANONICAL_RE: LazyLock<Regex> = LazyLock::new(|| compile(ICD10_CM_CANONICAL));
 pub static PATIENT_STATUS_RE: LazyLock<Regex> = LazyLock::new(|| compile(PATIENT_STATUS));
+pub static IDEMPOTENCY_KEY_RE: LazyLock<Regex> = LazyLock::new(|| compile(IDEMPOTENCY_KEY));
 
 /// Checks `raw` against one of the patterns above.
 pub fn matching(raw: String, re: &Regex, message: &str) -> Result<String, String> {
@@ -128,6 +131,7 @@ mod tests {
             &ICD10_CM_RE,
             &ICD10_CM_CANONICAL_RE,
             &PATIENT_STATUS_RE,
+            &IDEMPOTENCY_KEY_RE,
         ] {
             LazyLock::force(re);
         }

@@ -158,6 +158,14 @@ impl Body {
         from_value(value)
     }
 
+    /// Like [`Body::json`], for operations whose body is optional: no body is `T::default()`.
+    pub fn json_or_default<T: DeserializeOwned + Default>(self) -> Result<T, ApiError> {
+        if matches!(&self.0, Ok(bytes) if bytes.is_empty()) {
+            return Ok(T::default());
+        }
+        self.json()
+    }
+
     /// The body as a JSON object (for merge patches).
     pub fn object(self) -> Result<serde_json::Map<String, Value>, ApiError> {
         match self.value()? {

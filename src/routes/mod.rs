@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod authorizations;
 mod batches;
+mod claims;
 mod clients;
 mod coverages;
 mod episodes;
@@ -139,6 +140,12 @@ pub fn endpoints() -> Vec<Endpoint> {
             "/api/v1/fee-schedules/{id}",
             fee_schedules::update,
         ),
+        endpoint(M::POST, "/api/v1/claims/generate", claims::generate),
+        endpoint(M::GET, "/api/v1/claims", claims::list),
+        endpoint(M::GET, "/api/v1/claims/{id}", claims::get),
+        endpoint(M::POST, "/api/v1/claims/{id}/status", claims::change_status),
+        endpoint(M::POST, "/api/v1/claims/{id}/void", claims::void),
+        endpoint(M::POST, "/api/v1/claims/{id}/replace", claims::replace),
     ]
 }
 

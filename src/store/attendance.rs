@@ -119,7 +119,7 @@ pub async fn lock_for_writing(tx: &mut Tx) -> StoreResult<()> {
 
 /// The rows `sql` selects for every id in `ids`, a chunk of ids at a time: `sql` holds `{ids}`
 /// where the chunk's placeholders go (`… WHERE id IN ({ids})`).
-async fn rows_for<R>(tx: &mut Tx, sql: &str, ids: &[String]) -> StoreResult<Vec<R>>
+pub(crate) async fn rows_for<R>(tx: &mut Tx, sql: &str, ids: &[String]) -> StoreResult<Vec<R>>
 where
     R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
         + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
@@ -141,7 +141,7 @@ where
     Ok(all)
 }
 
-fn texts(ids: &[Uuid]) -> Vec<String> {
+pub(crate) fn texts(ids: &[Uuid]) -> Vec<String> {
     ids.iter().map(Uuid::to_string).collect()
 }
 
@@ -177,6 +177,7 @@ pub async fn clients_by_external_id(
 struct SpanRow {
     client_id: String,
     id: String,
+    payer_id: String,
     payer_name: String,
     priority: String,
     effective_date: Option<NaiveDate>,
@@ -192,7 +193,7 @@ pub async fn coverage_spans(
     let mut spans: HashMap<Uuid, Vec<CoverageSpan>> = HashMap::new();
     let rows: Vec<SpanRow> = rows_for(
         tx,
-        "SELECT c.client_id, c.id, p.name AS payer_name, c.priority, c.effective_date,
+        "SELECT c.client_id, c.id, c.payer_id, p.name AS payer_name, c.priority, c.effective_date,
                 c.end_date, p.billing
          FROM coverages c JOIN payers p ON p.id = c.payer_id
          WHERE c.client_id IN ({ids})",
@@ -217,6 +218,7 @@ pub async fn coverage_spans(
             .or_default()
             .push(CoverageSpan {
                 id: uuid(&row.id)?,
+                payer_id: uuid(&row.payer_id)?,
                 payer_name: row.payer_name,
                 rank,
                 effective_date: row.effective_date,

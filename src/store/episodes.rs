@@ -176,6 +176,19 @@ pub async fn of_client(tx: &mut Tx, client_id: &str) -> StoreResult<Vec<Episode>
     rows.into_iter().map(EpisodeRow::parse).collect()
 }
 
+/// The episodes of these clients (claim generation), by admission date.
+pub async fn for_clients(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<Episode>> {
+    let sql = format!("SELECT {COLUMNS} FROM episodes WHERE client_id IN ({{ids}})");
+    let rows: Vec<EpisodeRow> =
+        super::attendance::rows_for(tx, &sql, &super::attendance::texts(client_ids)).await?;
+    let mut episodes = rows
+        .into_iter()
+        .map(EpisodeRow::parse)
+        .collect::<StoreResult<Vec<_>>>()?;
+    episodes.sort_by_key(|e| (e.data.client_id, e.data.episode.admission_date));
+    Ok(episodes)
+}
+
 /// Stores new terms. The client is not a column it writes.
 pub async fn update(
     tx: &mut Tx,

@@ -258,3 +258,11 @@ pub async fn of_payer(
         .await)?;
     rows.into_iter().map(FeeScheduleRow::parse).collect()
 }
+
+/// Every schedule of these payers (claim generation).
+pub async fn of_payers(tx: &mut Tx, payer_ids: &[Uuid]) -> StoreResult<Vec<FeeSchedule>> {
+    let sql = format!("SELECT {COLUMNS} FROM fee_schedules WHERE payer_id IN ({{ids}})");
+    let rows: Vec<FeeScheduleRow> =
+        super::attendance::rows_for(tx, &sql, &super::attendance::texts(payer_ids)).await?;
+    rows.into_iter().map(FeeScheduleRow::parse).collect()
+}

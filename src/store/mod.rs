@@ -17,6 +17,7 @@ pub mod attendance;
 pub mod audit;
 pub mod authorizations;
 pub mod batches;
+pub mod claims;
 pub mod clients;
 pub mod coverages;
 pub mod episodes;

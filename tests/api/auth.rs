@@ -209,6 +209,10 @@ async fn each_role_reaches_exactly_its_routes() {
     let fee_schedule = format!("/api/v1/fee-schedules/{some}");
     let episodes = format!("/api/v1/clients/{some}/episodes");
     let episode = format!("/api/v1/clients/{some}/episodes/{some}");
+    let claim = format!("/api/v1/claims/{some}");
+    let claim_status = format!("/api/v1/claims/{some}/status");
+    let claim_void = format!("/api/v1/claims/{some}/void");
+    let claim_replace = format!("/api/v1/claims/{some}/replace");
     use Role::*;
     let table: Vec<(Method, &str, Vec<Role>)> = vec![
         (Method::GET, "/api/v1/users", vec![Admin]),
@@ -283,6 +287,12 @@ async fn each_role_reaches_exactly_its_routes() {
         (Method::POST, &episodes, vec![Admissions, Billing]),
         (Method::GET, &episode, vec![Admissions, Billing]),
         (Method::PATCH, &episode, vec![Admissions, Billing]),
+        (Method::POST, "/api/v1/claims/generate", vec![Billing]),
+        (Method::GET, "/api/v1/claims", vec![Billing]),
+        (Method::GET, &claim, vec![Billing]),
+        (Method::POST, &claim_status, vec![Billing]),
+        (Method::POST, &claim_void, vec![Billing]),
+        (Method::POST, &claim_replace, vec![Billing]),
     ];
     // Every route but the public ones is in the table.
     let public = ["/health", "/ready", "/openapi.yaml", "/api/v1/auth/token"];

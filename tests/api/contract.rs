@@ -219,6 +219,7 @@ fn the_published_patterns_are_exactly_the_ones_the_server_applies() {
         patterns::ICD10_CM,
         patterns::ICD10_CM_CANONICAL,
         patterns::PATIENT_STATUS,
+        patterns::IDEMPOTENCY_KEY,
     ]
     .into_iter()
     .map(str::to_string)

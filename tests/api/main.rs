@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod authorizations;
 mod batches;
+mod claims;
 mod cli;
 mod clients;
 mod contract;

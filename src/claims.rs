@@ -1,0 +1,668 @@
+//! Claim generation and the claim lifecycle, over the store. The decisions are pure and live
+//! elsewhere: which days become which lines in [`crate::domain::claim::build`], which status
+//! moves are allowed in [`crate::domain::claim_status`]. This module loads the facts, asks,
+//! and writes the answer in the caller's transaction.
+//!
+//! Concurrency: generation takes the attendance writers' lock first (a PostgreSQL advisory
+//! lock; SQLite write transactions are serialized anyway), so attendance cannot change under
+//! it and two generations run one after the other. The partial UNIQUE index on live claim
+//! lines is the last word: whatever the code does, a day cannot be on two live claims.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::attendance::{assess_clients, authorizations_of, minimums, windows};
+use crate::config::BillingSettings;
+use crate::domain::claim::{
+    build, AssessedDay, AuthorizationRef, ClaimRequest, DraftClaim, Facts, LeftOut, LeftOutReason,
+};
+use crate::domain::claim_status::{ClaimStatus, Frequency};
+use crate::domain::episode::{episode_on, NewEpisode, STILL_PATIENT};
+use crate::domain::fee_schedule::{ClaimForm, ClaimSetup};
+use crate::domain::money::Money;
+use crate::store::claims::{self, ClaimRecord, LineRecord, NewClaim};
+use crate::store::{attendance as days_store, episodes, fee_schedules, now, StoreError, Tx};
+
+/// What to generate: the builder's request and the optional narrowing to one payer or client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation {
+    pub request: ClaimRequest,
+    pub payer_id: Option<Uuid>,
+    pub client_id: Option<Uuid>,
+}
+
+/// Why a day is left out, as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeftOutReasonView {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeftOutView {
+    pub client_id: Uuid,
+    pub attendance_id: Option<Uuid>,
+    pub date: NaiveDate,
+    pub level_of_care: crate::domain::eligibility::LevelOfCare,
+    pub reasons: Vec<LeftOutReasonView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub claims: usize,
+    pub lines: usize,
+    pub days_left_out: usize,
+    pub total_charge: Money,
+    /// Null when a claim's expected reimbursement is unknown.
+    pub expected_reimbursement: Option<Money>,
+}
+
+/// The answer to a generation: the claims made (or that would be, on a dry run) and every
+/// attended day in range that is on none of them, with why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Generated {
+    pub dry_run: bool,
+    pub summary: Summary,
+    pub claims: Vec<ClaimRecord>,
+    pub left_out: Vec<LeftOutView>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An amount that does not fit the money type (a schedule × units beyond 99,999,999.99).
+    #[error("{0}")]
+    Amount(String),
+}
+
+fn reason_view(reason: &LeftOutReason) -> LeftOutReasonView {
+    use crate::domain::billable::Reason;
+    let (message, claim_id) = match reason {
+        LeftOutReason::NotBillable(r) => (
+            match r {
+                Reason::BelowMinimumMinutes { message, .. }
+                | Reason::NoCoverage { message }
+                | Reason::NoApprovedAuthorization { message }
+                | Reason::BeyondApprovedDays { message, .. } => message.clone(),
+            },
+            None,
+        ),
+        LeftOutReason::NoFeeSchedule => (
+            "no fee schedule of the payer is in force for this level of care and program on \
+             this date"
+                .to_string(),
+            None,
+        ),
+        LeftOutReason::NoEpisode => (
+            "no episode of care covers this date (the claim needs its diagnoses)".to_string(),
+            None,
+        ),
+        LeftOutReason::AlreadyBilled { claim_id } => (
+            "already billed on a live claim".to_string(),
+            Some(*claim_id),
+        ),
+    };
+    LeftOutReasonView {
+        code: reason.code(),
+        message,
+        claim_id,
+    }
+}
+
+/// The facts a generation (or a replacement) builds from, for a set of clients.
+struct Loaded {
+    days: Vec<AssessedDay>,
+    attendance_ids: HashMap<(Uuid, NaiveDate), Uuid>,
+    facts: Facts,
+}
+
+/// Loads and assesses every attended day of `clients` (their whole history: authorizations
+/// count days in date order), and the fee schedules and episodes a claim needs.
+async fn load(
+    tx: &mut Tx,
+    clients: &[Uuid],
+    settings: &BillingSettings,
+) -> Result<Loaded, StoreError> {
+    let authorizations = authorizations_of(tx, clients).await?;
+    let program_of: HashMap<Uuid, _> = authorizations
+        .values()
+        .flatten()
+        .map(|(a, _)| {
+            (
+                a.id,
+                (a.terms.program, a.terms.authorization_number.clone()),
+            )
+        })
+        .collect();
+    let windows = windows(&authorizations);
+    let assessed = assess_clients(tx, clients, &windows, &minimums(settings)).await?;
+    let spans = days_store::coverage_spans(tx, clients).await?;
+    let payer_of: HashMap<Uuid, Uuid> = spans
+        .values()
+        .flatten()
+        .map(|span| (span.id, span.payer_id))
+        .collect();
+
+    let mut days = Vec::new();
+    let mut attendance_ids = HashMap::new();
+    for (client, facts) in &assessed {
+        for (record, assessment) in facts.records.iter().zip(&facts.assessments) {
+            attendance_ids.insert((*client, record.day.service_date), record.id);
+            let authorization = assessment.authorization_id.and_then(|id| {
+                let (_, number) = program_of.get(&id)?;
+                Some(AuthorizationRef {
+                    id,
+                    number: Some(number.clone()),
+                })
+            });
+            let on_claim = record
+                .claim_id
+                .as_deref()
+                .map(Uuid::parse_str)
+                .transpose()
+                .map_err(|e| StoreError::corrupt("attendance", e))?;
+            days.push(AssessedDay {
+                client_id: *client,
+                date: record.day.service_date,
+                level_of_care: record.day.level_of_care,
+                program: assessment
+                    .authorization_id
+                    .and_then(|id| program_of.get(&id))
+                    .map(|(program, _)| *program),
+                coverage_id: assessment.coverage_id,
+                payer_id: assessment
+                    .coverage_id
+                    .and_then(|c| payer_of.get(&c).copied()),
+                authorization,
+                billable: assessment.billable,
+                reasons: assessment.reasons.clone(),
+                on_claim,
+            });
+        }
+    }
+    let mut payers: Vec<Uuid> = payer_of.values().copied().collect();
+    payers.sort();
+    payers.dedup();
+    let fee_schedules = fee_schedules::of_payers(tx, &payers)
+        .await?
+        .into_iter()
+        .map(|s| s.data)
+        .collect();
+    let mut by_client: BTreeMap<Uuid, Vec<NewEpisode>> = BTreeMap::new();
+    for episode in episodes::for_clients(tx, clients).await? {
+        by_client
+            .entry(episode.data.client_id)
+            .or_default()
+            .push(episode.data.episode);
+    }
+    Ok(Loaded {
+        days,
+        attendance_ids,
+        facts: Facts {
+            fee_schedules,
+            episodes: by_client,
+        },
+    })
+}
+
+/// CL103: the discharge status of the episode the claim's last day falls in, once it has
+/// ended by then; `30` (still a patient) otherwise.
+fn discharge_status(episodes: Option<&Vec<NewEpisode>>, through: NaiveDate) -> String {
+    episodes
+        .and_then(|list| episode_on(list, through))
+        .and_then(|e| match (e.discharge_date, &e.discharge_status) {
+            (Some(discharged), Some(status)) if discharged <= through => {
+                Some(status.as_str().to_string())
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| STILL_PATIENT.to_string())
+}
+
+fn money(amount: rust_decimal::Decimal) -> Result<Money, GenerateError> {
+    let cents = crate::domain::money::to_minor_units(amount)
+        .ok_or_else(|| GenerateError::Amount(format!("{amount} does not fit an amount")))?;
+    Money::from_minor_units(cents).map_err(GenerateError::Amount)
+}
+
+/// What a stored claim adds to a draft.
+struct Header {
+    id: Uuid,
+    claim_number: String,
+    discharge_status: String,
+    frequency: Frequency,
+    original_claim_id: Option<Uuid>,
+    created_by: Uuid,
+}
+
+/// A record for a draft: what will be stored, with its lines.
+fn record_of(
+    draft: &DraftClaim,
+    header: Header,
+    attendance_ids: &HashMap<(Uuid, NaiveDate), Uuid>,
+) -> Result<ClaimRecord, GenerateError> {
+    let Header {
+        id,
+        claim_number,
+        discharge_status,
+        frequency,
+        original_claim_id,
+        created_by,
+    } = header;
+    let mut lines = Vec::with_capacity(draft.lines.len());
+    for (i, line) in draft.lines.iter().enumerate() {
+        let attendance_id = attendance_ids
+            .get(&(draft.client_id, line.date))
+            .copied()
+            .ok_or_else(|| {
+                GenerateError::Store(StoreError::corrupt(
+                    "attendance",
+                    "a claim line has no attended day",
+                ))
+            })?;
+        lines.push(LineRecord {
+            line_number: u32::try_from(i + 1).unwrap_or(u32::MAX),
+            attendance_id,
+            service_date: line.date,
+            program: line.program,
+            revenue_code: line.revenue_code.as_str().to_string(),
+            hcpcs: line.hcpcs.as_ref().map(|h| h.as_str().to_string()),
+            modifiers: line
+                .modifiers
+                .iter()
+                .map(|m| m.as_str().to_string())
+                .collect(),
+            units: line.units,
+            charge: money(line.charge)?,
+            expected: line.expected.map(money).transpose()?,
+            live: true,
+        });
+    }
+    let (claim_form, type_of_bill, place_of_service, condition_codes) = match &draft.claim {
+        ClaimSetup::Institutional {
+            type_of_bill,
+            condition_codes,
+        } => (
+            ClaimForm::Institutional,
+            Some(type_of_bill.as_str().to_string()),
+            None,
+            condition_codes
+                .iter()
+                .map(|c| c.as_str().to_string())
+                .collect(),
+        ),
+        ClaimSetup::Professional { place_of_service } => (
+            ClaimForm::Professional,
+            None,
+            Some(place_of_service.as_str().to_string()),
+            Vec::new(),
+        ),
+    };
+    let at = now();
+    Ok(ClaimRecord {
+        id,
+        claim_number,
+        client_id: draft.client_id,
+        coverage_id: draft.coverage_id,
+        payer_id: draft.payer_id,
+        level_of_care: draft.level_of_care,
+        authorization_id: draft.authorization_id,
+        authorization_number: draft
+            .authorization_number
+            .as_ref()
+            .map(|n| n.as_str().to_string()),
+        period_from: draft.period_from,
+        period_through: draft.period_through,
+        statement_from: draft.statement_from,
+        statement_through: draft.statement_through,
+        claim_form: claim_form.as_str().to_string(),
+        type_of_bill,
+        place_of_service,
+        condition_codes,
+        principal_diagnosis: draft.principal_diagnosis.as_str().to_string(),
+        other_diagnoses: draft
+            .other_diagnoses
+            .iter()
+            .map(|d| d.as_str().to_string())
+            .collect(),
+        discharge_status,
+        total_charge: money(draft.total_charge)?,
+        expected_reimbursement: draft.expected_reimbursement.map(money).transpose()?,
+        status: ClaimStatus::Draft,
+        frequency,
+        original_claim_id,
+        payer_claim_number: None,
+        line_count: u32::try_from(lines.len()).unwrap_or(u32::MAX),
+        lines: Some(lines),
+        created_by,
+        created_at: at,
+        updated_at: at,
+    })
+}
+
+/// `PD` and the sequence number, zero-padded: short enough for every payer's CLM01 (20).
+fn claim_number(n: i64) -> String {
+    format!("PD{n:08}")
+}
+
+fn left_out_view(left: &LeftOut, attendance_ids: &HashMap<(Uuid, NaiveDate), Uuid>) -> LeftOutView {
+    LeftOutView {
+        client_id: left.client_id,
+        attendance_id: attendance_ids.get(&(left.client_id, left.date)).copied(),
+        date: left.date,
+        level_of_care: left.level_of_care,
+        reasons: left.reasons.iter().map(reason_view).collect(),
+    }
+}
+
+fn summarize(claims: &[ClaimRecord], left_out: usize) -> Result<Summary, GenerateError> {
+    let total: rust_decimal::Decimal = claims.iter().map(|c| c.total_charge.amount()).sum();
+    let expected: Option<rust_decimal::Decimal> = claims
+        .iter()
+        .map(|c| c.expected_reimbursement.map(Money::amount))
+        .sum();
+    Ok(Summary {
+        claims: claims.len(),
+        lines: claims.iter().map(|c| c.line_count as usize).sum(),
+        days_left_out: left_out,
+        total_charge: money(total)?,
+        expected_reimbursement: expected.map(money).transpose()?,
+    })
+}
+
+/// Generates claims for every billable attended day in range that is on no live claim. On a
+/// dry run nothing is written (the caller rolls back) and the claims carry no number.
+pub async fn generate(
+    tx: &mut Tx,
+    generation: &Generation,
+    settings: &BillingSettings,
+    dry_run: bool,
+    user: Uuid,
+) -> Result<Generated, GenerateError> {
+    days_store::lock_for_writing(tx).await?;
+    let request = &generation.request;
+    let clients = match generation.client_id {
+        Some(client) => vec![client],
+        None => claims::clients_attending(tx, request.from_date, request.through_date).await?,
+    };
+    let mut loaded = load(tx, &clients, settings).await?;
+    if let Some(payer) = generation.payer_id {
+        loaded.days.retain(|d| d.payer_id == Some(payer));
+    }
+    let built = build(&loaded.days, &loaded.facts, request);
+
+    let first = if dry_run || built.claims.is_empty() {
+        0
+    } else {
+        let count = i64::try_from(built.claims.len()).unwrap_or(i64::MAX);
+        claims::take_numbers(tx, "claim_number", count).await?
+    };
+    let mut records = Vec::with_capacity(built.claims.len());
+    for (i, draft) in built.claims.iter().enumerate() {
+        let number = if dry_run {
+            String::new()
+        } else {
+            claim_number(first + i64::try_from(i).unwrap_or(0))
+        };
+        let header = Header {
+            id: Uuid::new_v4(),
+            claim_number: number,
+            discharge_status: discharge_status(
+                loaded.facts.episodes.get(&draft.client_id),
+                draft.statement_through,
+            ),
+            frequency: Frequency::Original,
+            original_claim_id: None,
+            created_by: user,
+        };
+        records.push(record_of(draft, header, &loaded.attendance_ids)?);
+    }
+    if !dry_run && !records.is_empty() {
+        let new: Vec<NewClaim> = records
+            .iter()
+            .map(|r| NewClaim {
+                record: r,
+                lines: r.lines.as_deref().unwrap_or_default(),
+            })
+            .collect();
+        claims::insert(tx, &new).await?;
+        let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
+        claims::record_created(tx, &ids, user).await?;
+    }
+    let left_out: Vec<LeftOutView> = built
+        .left_out
+        .iter()
+        .map(|l| left_out_view(l, &loaded.attendance_ids))
+        .collect();
+    Ok(Generated {
+        dry_run,
+        summary: summarize(&records, left_out.len())?,
+        claims: records,
+        left_out,
+    })
+}
+
+/// The clients whose claims a generation wrote or looked at (for the audit).
+pub fn clients_touched(generated: &Generated) -> Vec<Uuid> {
+    let mut seen: HashSet<Uuid> = HashSet::new();
+    generated
+        .claims
+        .iter()
+        .map(|c| c.client_id)
+        .chain(generated.left_out.iter().map(|l| l.client_id))
+        .filter(|c| seen.insert(*c))
+        .collect()
+}
+
+/// What a void or replacement did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Undone {
+    /// The claim voided or replaced, as it is now.
+    pub claim: ClaimRecord,
+    /// The void claim (frequency 8) or replacement (frequency 7) to send, if one is needed.
+    pub successor: Option<ClaimRecord>,
+    /// Days of the original that the replacement no longer bills, with why.
+    pub left_out: Vec<LeftOutView>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UndoError {
+    #[error(transparent)]
+    Generate(#[from] GenerateError),
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl From<StoreError> for UndoError {
+    fn from(e: StoreError) -> UndoError {
+        UndoError::Generate(GenerateError::Store(e))
+    }
+}
+
+/// The reference a void or replacement sends in REF*F8: the payer's claim number when known,
+/// else ours.
+pub fn original_reference(original: &ClaimRecord) -> String {
+    original
+        .payer_claim_number
+        .clone()
+        .unwrap_or_else(|| original.claim_number.clone())
+}
+
+/// Voids a claim: its days are released. When the payer has the claim, a void claim
+/// (frequency 8, the same lines, none of them live) is made to be sent.
+pub async fn void(
+    tx: &mut Tx,
+    original: ClaimRecord,
+    note: Option<&str>,
+    user: Uuid,
+) -> Result<Undone, UndoError> {
+    if !original.status.can_void() {
+        return Err(UndoError::Refused(format!(
+            "a {} claim cannot be voided",
+            original.status.as_str()
+        )));
+    }
+    days_store::lock_for_writing(tx).await?;
+    claims::release(tx, original.id).await?;
+    let moved = claims::set_status(
+        tx,
+        original.id,
+        original.status,
+        ClaimStatus::Void,
+        None,
+        note,
+        user,
+    )
+    .await?;
+    if !moved {
+        return Err(UndoError::Refused(
+            "the claim changed meanwhile; read it again".into(),
+        ));
+    }
+    let successor = if original.status.payer_has_it() {
+        let number = claim_number(claims::take_numbers(tx, "claim_number", 1).await?);
+        let at = now();
+        let lines: Vec<LineRecord> = original
+            .lines
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| LineRecord { live: false, ..l })
+            .collect();
+        let record = ClaimRecord {
+            id: Uuid::new_v4(),
+            claim_number: number,
+            status: ClaimStatus::Draft,
+            frequency: Frequency::Void,
+            original_claim_id: Some(original.id),
+            payer_claim_number: None,
+            lines: Some(lines),
+            created_by: user,
+            created_at: at,
+            updated_at: at,
+            ..original.clone()
+        };
+        claims::insert(
+            tx,
+            &[NewClaim {
+                record: &record,
+                lines: record.lines.as_deref().unwrap_or_default(),
+            }],
+        )
+        .await?;
+        claims::record_created(tx, &[record.id], user).await?;
+        Some(record)
+    } else {
+        None
+    };
+    let claim = claims::find(tx, original.id)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("claim", "vanished while voided"))?;
+    Ok(Undone {
+        claim,
+        successor,
+        left_out: Vec::new(),
+    })
+}
+
+/// Replaces a claim the payer has: its days are assessed again with today's facts (fee
+/// schedule, episode, authorization) and billed on one replacement claim (frequency 7) that
+/// refers to the original. Days no longer billable are released and reported.
+pub async fn replace(
+    tx: &mut Tx,
+    original: ClaimRecord,
+    settings: &BillingSettings,
+    note: Option<&str>,
+    user: Uuid,
+) -> Result<Undone, UndoError> {
+    if !original.status.can_replace() {
+        return Err(UndoError::Refused(format!(
+            "only a claim the payer has (submitted, accepted, paid or denied) is replaced; this \
+             one is {} — void it and generate again instead",
+            original.status.as_str()
+        )));
+    }
+    days_store::lock_for_writing(tx).await?;
+    claims::release(tx, original.id).await?;
+    let moved = claims::set_status(
+        tx,
+        original.id,
+        original.status,
+        ClaimStatus::Replaced,
+        None,
+        note,
+        user,
+    )
+    .await?;
+    if !moved {
+        return Err(UndoError::Refused(
+            "the claim changed meanwhile; read it again".into(),
+        ));
+    }
+    let mut loaded = load(tx, &[original.client_id], settings).await?;
+    let dates: HashSet<NaiveDate> = original
+        .lines
+        .iter()
+        .flatten()
+        .map(|l| l.service_date)
+        .collect();
+    loaded
+        .days
+        .retain(|d| dates.contains(&d.date) && d.coverage_id == Some(original.coverage_id));
+    let request = ClaimRequest {
+        period: crate::domain::claim::BillingPeriod::Range,
+        from_date: Some(original.statement_from),
+        through_date: original.statement_through,
+    };
+    let built = build(&loaded.days, &loaded.facts, &request);
+    let [draft] = built.claims.as_slice() else {
+        let detail = if built.claims.is_empty() {
+            "none of the claim's days is billable any more: void the claim instead".to_string()
+        } else {
+            "the claim's days no longer fit one claim (their fee schedules or episodes differ): \
+             void the claim and generate again"
+                .to_string()
+        };
+        return Err(UndoError::Refused(detail));
+    };
+    let number = claim_number(claims::take_numbers(tx, "claim_number", 1).await?);
+    let header = Header {
+        id: Uuid::new_v4(),
+        claim_number: number,
+        discharge_status: discharge_status(
+            loaded.facts.episodes.get(&draft.client_id),
+            draft.statement_through,
+        ),
+        frequency: Frequency::Replacement,
+        original_claim_id: Some(original.id),
+        created_by: user,
+    };
+    let record = record_of(draft, header, &loaded.attendance_ids)?;
+    claims::insert(
+        tx,
+        &[NewClaim {
+            record: &record,
+            lines: record.lines.as_deref().unwrap_or_default(),
+        }],
+    )
+    .await?;
+    claims::record_created(tx, &[record.id], user).await?;
+    let claim = claims::find(tx, original.id)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("claim", "vanished while replaced"))?;
+    Ok(Undone {
+        claim,
+        successor: Some(record),
+        left_out: built
+            .left_out
+            .iter()
+            .map(|l| left_out_view(l, &loaded.attendance_ids))
+            .collect(),
+    })
+}

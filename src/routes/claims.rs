@@ -1,0 +1,523 @@
+//! Claims: generation from attendance, reading, status changes, void and replace. Billing
+//! staff only. Claims are PHI: reads and writes are audited per claim (generation per client).
+
+use actix_web::http::header::LOCATION;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::extract::{page, path_id, query, Body};
+use super::{audit, ok, PageOf};
+use crate::auth::Staff;
+use crate::claims::{self as service, GenerateError, Generation, UndoError};
+use crate::domain::authorization::PayerReference;
+use crate::domain::claim::{BillingPeriod, ClaimRequest};
+use crate::domain::claim_status::{refusal, ClaimStatus};
+use crate::domain::eligibility::LevelOfCare;
+use crate::domain::ids::parse_id;
+use crate::domain::patterns::IDEMPOTENCY_KEY_RE;
+use crate::domain::person::parse_date;
+use crate::domain::role::Role;
+use crate::domain::text::Note;
+use crate::domain::validation::Fields;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::audit::Action;
+use crate::store::claims::{self, ClaimEvent, ClaimFilter, ClaimRecord, KeptAnswer};
+use crate::store::{attendance as days_store, clients, payers, Tx};
+
+const BILLING: &[Role] = &[Role::Billing];
+/// How long the first answer to an `Idempotency-Key` is returned for a retry.
+const KEY_HOURS: i64 = 24;
+const OPERATION_GENERATE: &str = "claims.generate";
+/// The longest note a status change, void or replacement keeps.
+const NOTE_CHARS: usize = 500;
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct GenerateInput {
+    through_date: Option<String>,
+    from_date: Option<String>,
+    period: Option<String>,
+    payer_id: Option<String>,
+    client_id: Option<String>,
+}
+
+impl GenerateInput {
+    fn parse(self) -> Result<Generation, ApiError> {
+        let mut fields = Fields::new();
+        let through = fields.required("through_date", self.through_date, |raw| parse_date(&raw));
+        let from = fields.optional("from_date", self.from_date, |raw| parse_date(&raw));
+        let period = fields.required("period", self.period, |raw| BillingPeriod::parse(&raw));
+        let payer = fields.optional("payer_id", self.payer_id, |raw| parse_id(&raw));
+        let client = fields.optional("client_id", self.client_id, |raw| parse_id(&raw));
+        if let (Some(through), Some(Some(from))) = (through, from) {
+            if from > through {
+                fields.push("from_date", "must be on or before through_date");
+            }
+        }
+        fields.finish()?;
+        match (through, from, period, payer, client) {
+            (
+                Some(through_date),
+                Some(from_date),
+                Some(period),
+                Some(payer_id),
+                Some(client_id),
+            ) => Ok(Generation {
+                request: ClaimRequest {
+                    period,
+                    from_date,
+                    through_date,
+                },
+                payer_id,
+                client_id,
+            }),
+            _ => Err(ApiError::validation("body", "is not a generation request")),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenerateQuery {
+    dry_run: Option<bool>,
+}
+
+fn generate_error(error: GenerateError) -> ApiError {
+    match error {
+        GenerateError::Store(e) if e.is_unique_violation() => ApiError::StateConflict {
+            kind: "already-billed",
+            title: "A day is already on a live claim",
+            detail: "Another generation billed some of these days at the same time; nothing \
+                     was stored. Generate again: the days already billed are left out."
+                .into(),
+            members: serde_json::Map::new(),
+        },
+        GenerateError::Store(e) => e.into(),
+        GenerateError::Amount(detail) => ApiError::validation("fee_schedule", &detail),
+    }
+}
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| IDEMPOTENCY_KEY_RE.is_match(k))
+        .ok_or_else(|| {
+            ApiError::malformed(
+                "Idempotency-Key",
+                "must be 1 to 255 visible ASCII characters",
+            )
+        })?;
+    Ok(Some(key.to_string()))
+}
+
+fn kept_response(answer: KeptAnswer) -> Result<HttpResponse, ApiError> {
+    let status = StatusCode::from_u16(answer.status_code).map_err(ApiError::internal)?;
+    Ok(HttpResponse::build(status)
+        .content_type("application/json")
+        .insert_header(("Idempotency-Replayed", "true"))
+        .body(answer.response))
+}
+
+/// `POST /api/v1/claims/generate`: bills every billable attended day in range not yet on a
+/// live claim. `?dry_run=true` answers the same without storing anything. A repeated
+/// `Idempotency-Key` (24 h, per user) returns the first answer; with another body, 422.
+pub async fn generate(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(BILLING)?;
+    let q: GenerateQuery = query(&req)?;
+    let dry_run = q.dry_run.unwrap_or(false);
+    let raw: Value = body.json()?;
+    let input: GenerateInput = super::extract::from_value(raw.clone())?;
+    let generation = input.parse()?;
+    // A dry run stores nothing, so it has nothing to replay: the key only guards writes.
+    let key = if dry_run {
+        None
+    } else {
+        idempotency_key(&req)?
+    };
+
+    let mut tx = state.db.begin().await?;
+    // The attendance writers' lock first: a retry waits for the first attempt to finish and
+    // then finds its answer.
+    days_store::lock_for_writing(&mut tx).await?;
+    let canonical = raw.to_string();
+    if let Some(key) = &key {
+        let since = Utc::now() - Duration::hours(KEY_HOURS);
+        if let Some(answer) =
+            claims::kept_answer(&mut tx, staff.id, OPERATION_GENERATE, key, since).await?
+        {
+            tx.commit().await?;
+            if answer.request != canonical {
+                return Err(ApiError::validation(
+                    "Idempotency-Key",
+                    "was used with another request body in the last 24 hours; use a new key \
+                     for a new request",
+                ));
+            }
+            return kept_response(answer);
+        }
+    }
+    refuse_unknown(&mut tx, &generation).await?;
+    let generated = service::generate(
+        &mut tx,
+        &generation,
+        &state.settings.billing,
+        dry_run,
+        staff.id,
+    )
+    .await
+    .map_err(generate_error)?;
+    let status = if generated.claims.is_empty() || dry_run {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    if dry_run {
+        // Nothing was written; the rollback is explicit.
+        drop(tx);
+        return Ok(HttpResponse::build(status).json(&generated));
+    }
+    for client in service::clients_touched(&generated) {
+        let action = if generated.claims.iter().any(|c| c.client_id == client) {
+            Action::Create
+        } else {
+            Action::Read
+        };
+        audit(&mut tx, &staff, &req, action, "claims", &client.to_string()).await?;
+    }
+    let body = serde_json::to_string(&generated).map_err(ApiError::internal)?;
+    if let Some(key) = &key {
+        let answer = KeptAnswer {
+            request: canonical,
+            status_code: status.as_u16(),
+            response: body.clone(),
+        };
+        claims::keep_answer(&mut tx, staff.id, OPERATION_GENERATE, key, &answer).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(claims = generated.summary.claims, lines = generated.summary.lines,
+        left_out = generated.summary.days_left_out, user_id = %staff.id, "claims generated");
+    Ok(HttpResponse::build(status)
+        .content_type("application/json")
+        .body(body))
+}
+
+/// A client or payer named in the request must exist (422 naming the field).
+async fn refuse_unknown(tx: &mut Tx, generation: &Generation) -> Result<(), ApiError> {
+    if let Some(client) = generation.client_id {
+        if clients::find(tx, &client.to_string()).await?.is_none() {
+            return Err(ApiError::validation("client_id", "names no client"));
+        }
+    }
+    if let Some(payer) = generation.payer_id {
+        if payers::find(tx, &payer.to_string()).await?.is_none() {
+            return Err(ApiError::validation("payer_id", "names no payer"));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    client_id: Option<String>,
+    payer_id: Option<String>,
+    status: Option<String>,
+    level_of_care: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+fn param<T>(
+    name: &str,
+    raw: Option<String>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, ApiError> {
+    raw.map(|raw| parse(&raw).map_err(|message| ApiError::malformed(name, message)))
+        .transpose()
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(BILLING)?;
+    let q: ListQuery = query(&req)?;
+    let page = page(q.limit, q.offset)?;
+    let filter = ClaimFilter {
+        client_id: param("client_id", q.client_id, parse_id)?,
+        payer_id: param("payer_id", q.payer_id, parse_id)?,
+        status: param("status", q.status, ClaimStatus::parse)?,
+        level_of_care: param("level_of_care", q.level_of_care, LevelOfCare::parse)?,
+        from: param("from", q.from, parse_date)?,
+        to: param("to", q.to, parse_date)?,
+    };
+    if let (Some(from), Some(to)) = (filter.from, filter.to) {
+        if from > to {
+            return Err(ApiError::validation("from", "must be on or before to"));
+        }
+    }
+    let mut tx = state.db.begin().await?;
+    let (items, total) = claims::list(&mut tx, &filter, page).await?;
+    for claim in &items {
+        audit(
+            &mut tx,
+            &staff,
+            &req,
+            Action::Read,
+            "claim",
+            &claim.id.to_string(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ok(&PageOf::new(items, total, page)))
+}
+
+/// One claim with its lines, its status history and the claims that void or replace it.
+#[derive(Serialize)]
+struct ClaimDetail {
+    #[serde(flatten)]
+    claim: ClaimRecord,
+    history: Vec<ClaimEvent>,
+    replaced_or_voided_by: Vec<Uuid>,
+}
+
+async fn claim_in(tx: &mut Tx, req: &HttpRequest) -> Result<ClaimRecord, ApiError> {
+    let id = parse_id(&path_id(req, "id")?).map_err(|m| ApiError::malformed("id", m))?;
+    claims::find(tx, id)
+        .await?
+        .ok_or(ApiError::NotFound("claim"))
+}
+
+async fn detail(tx: &mut Tx, claim: ClaimRecord) -> Result<ClaimDetail, ApiError> {
+    let history = claims::events(tx, claim.id).await?;
+    let replaced_or_voided_by = claims::successors(tx, claim.id).await?;
+    Ok(ClaimDetail {
+        claim,
+        history,
+        replaced_or_voided_by,
+    })
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(BILLING)?;
+    let mut tx = state.db.begin().await?;
+    let claim = claim_in(&mut tx, &req).await?;
+    let id = claim.id.to_string();
+    let shown = detail(&mut tx, claim).await?;
+    audit(&mut tx, &staff, &req, Action::Read, "claim", &id).await?;
+    tx.commit().await?;
+    Ok(ok(&shown))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusInput {
+    status: Option<String>,
+    payer_claim_number: Option<String>,
+    note: Option<String>,
+}
+
+fn note_of(raw: Option<String>) -> Result<Option<Note>, ApiError> {
+    raw.map(|raw| Note::parse(&raw, NOTE_CHARS).map_err(|m| ApiError::validation("note", &m)))
+        .transpose()
+}
+
+fn refused(claim: &ClaimRecord, detail: String) -> ApiError {
+    let mut members = serde_json::Map::new();
+    members.insert("claim_id".into(), Value::String(claim.id.to_string()));
+    members.insert(
+        "claim_status".into(),
+        Value::String(claim.status.as_str().to_string()),
+    );
+    ApiError::StateConflict {
+        kind: "claim-status",
+        title: "Not allowed in the claim's status",
+        detail,
+        members,
+    }
+}
+
+/// `POST /api/v1/claims/{id}/status`: one move along the lifecycle graph.
+pub async fn change_status(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(BILLING)?;
+    let input: StatusInput = body.json()?;
+    let mut fields = Fields::new();
+    let to = fields.required("status", input.status, |raw| ClaimStatus::parse(&raw));
+    let payer_claim_number = fields.optional(
+        "payer_claim_number",
+        input.payer_claim_number,
+        PayerReference::parse,
+    );
+    let note = fields.optional("note", input.note, |raw| Note::parse(&raw, NOTE_CHARS));
+    fields.finish()?;
+    let note = note.flatten();
+    let to = to.ok_or_else(|| ApiError::validation("status", "is required"))?;
+    let payer_claim_number = payer_claim_number.flatten();
+    let payer_claim_number = payer_claim_number.as_ref().map(PayerReference::as_str);
+
+    let mut tx = state.db.begin().await?;
+    let claim = claim_in(&mut tx, &req).await?;
+    if !claim.status.next().contains(&to) {
+        let detail = if matches!(to, ClaimStatus::Void | ClaimStatus::Replaced) {
+            format!(
+                "use POST /api/v1/claims/{}/{} to make a claim {}",
+                claim.id,
+                if to == ClaimStatus::Void {
+                    "void"
+                } else {
+                    "replace"
+                },
+                to.as_str()
+            )
+        } else {
+            refusal(claim.status, to)
+        };
+        return Err(refused(&claim, detail));
+    }
+    let moved = claims::set_status(
+        &mut tx,
+        claim.id,
+        claim.status,
+        to,
+        payer_claim_number,
+        note.as_ref().map(Note::as_str),
+        staff.id,
+    )
+    .await?;
+    if !moved {
+        return Err(refused(
+            &claim,
+            "the claim changed meanwhile; read it again".into(),
+        ));
+    }
+    let id = claim.id;
+    let now_claim = claims::find(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound("claim"))?;
+    let shown = detail(&mut tx, now_claim).await?;
+    audit(
+        &mut tx,
+        &staff,
+        &req,
+        Action::Update,
+        "claim",
+        &id.to_string(),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(claim_id = %id, status = to.as_str(), user_id = %staff.id, "claim status changed");
+    Ok(ok(&shown))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct UndoInput {
+    note: Option<String>,
+}
+
+fn undo_error(claim: &ClaimRecord, error: UndoError) -> ApiError {
+    match error {
+        UndoError::Refused(detail) => refused(claim, detail),
+        UndoError::Generate(e) => generate_error(e),
+    }
+}
+
+async fn undo(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+    body: Body,
+    replace: bool,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(BILLING)?;
+    let input: UndoInput = body.json_or_default()?;
+    let note = note_of(input.note)?;
+    let note = note.as_ref().map(Note::as_str);
+    let mut tx = state.db.begin().await?;
+    let claim = claim_in(&mut tx, &req).await?;
+    let shown = claim.clone();
+    let undone = if replace {
+        service::replace(&mut tx, claim, &state.settings.billing, note, staff.id).await
+    } else {
+        service::void(&mut tx, claim, note, staff.id).await
+    }
+    .map_err(|e| undo_error(&shown, e))?;
+    audit(
+        &mut tx,
+        &staff,
+        &req,
+        Action::Update,
+        "claim",
+        &shown.id.to_string(),
+    )
+    .await?;
+    if let Some(successor) = &undone.successor {
+        audit(
+            &mut tx,
+            &staff,
+            &req,
+            Action::Create,
+            "claim",
+            &successor.id.to_string(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(claim_id = %shown.id, replace, user_id = %staff.id, "claim undone");
+    let mut response = match &undone.successor {
+        Some(successor) => {
+            let mut r = HttpResponse::Created();
+            r.insert_header((LOCATION, format!("/api/v1/claims/{}", successor.id)));
+            r
+        }
+        None => HttpResponse::Ok(),
+    };
+    Ok(response.json(&undone))
+}
+
+/// `POST /api/v1/claims/{id}/void`.
+pub async fn void(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    undo(state, staff, req, body, false).await
+}
+
+/// `POST /api/v1/claims/{id}/replace`.
+pub async fn replace(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    undo(state, staff, req, body, true).await
+}

@@ -1,0 +1,810 @@
+//! Claims, their lines and status history, the counters behind claim and control numbers, the
+//! produced 837 files, and idempotency keys. PHI: callers audit every access.
+//!
+//! Claims are written by this service only, from checked drafts; rows are read back as
+//! records, with stored text checked where it becomes a typed value.
+//!
+//! "Never twice" is the schema's job: a partial UNIQUE index allows one live line per attended
+//! day (see migration 0015). Bulk writes travel as one JSON document per chunk, like attendance.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::attendance::{rows_for, texts};
+use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
+use crate::domain::claim_status::{ClaimStatus, Frequency};
+use crate::domain::eligibility::{LevelOfCare, Program};
+use crate::domain::money::Money;
+
+const ENTITY: &str = "claim";
+const CHUNK: usize = 5_000;
+
+fn corrupt(detail: impl std::fmt::Display) -> StoreError {
+    StoreError::corrupt(ENTITY, detail)
+}
+
+fn uuid(raw: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(raw).map_err(corrupt)
+}
+
+fn money(cents: i64) -> StoreResult<Money> {
+    Money::from_minor_units(cents).map_err(corrupt)
+}
+
+fn list_of(text: &str) -> StoreResult<Vec<String>> {
+    serde_json::from_str(text).map_err(corrupt)
+}
+
+/// A claim line as stored and shown.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LineRecord {
+    pub line_number: u32,
+    pub attendance_id: Uuid,
+    pub service_date: NaiveDate,
+    pub program: Program,
+    pub revenue_code: String,
+    pub hcpcs: Option<String>,
+    pub modifiers: Vec<String>,
+    pub units: u32,
+    pub charge: Money,
+    pub expected: Option<Money>,
+    /// Whether the line bills its day now (false once the claim is voided or replaced).
+    pub live: bool,
+}
+
+/// A claim as stored and shown. `lines` is filled when one claim is read, not in lists.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClaimRecord {
+    pub id: Uuid,
+    pub claim_number: String,
+    pub client_id: Uuid,
+    pub coverage_id: Uuid,
+    pub payer_id: Uuid,
+    pub level_of_care: LevelOfCare,
+    pub authorization_id: Option<Uuid>,
+    pub authorization_number: Option<String>,
+    pub period_from: NaiveDate,
+    pub period_through: NaiveDate,
+    pub statement_from: NaiveDate,
+    pub statement_through: NaiveDate,
+    pub claim_form: String,
+    pub type_of_bill: Option<String>,
+    pub place_of_service: Option<String>,
+    pub condition_codes: Vec<String>,
+    pub principal_diagnosis: String,
+    pub other_diagnoses: Vec<String>,
+    pub discharge_status: String,
+    pub total_charge: Money,
+    pub expected_reimbursement: Option<Money>,
+    pub status: ClaimStatus,
+    pub frequency: Frequency,
+    pub original_claim_id: Option<Uuid>,
+    pub payer_claim_number: Option<String>,
+    pub line_count: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<LineRecord>>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    id: String,
+    claim_number: String,
+    client_id: String,
+    coverage_id: String,
+    payer_id: String,
+    level_of_care: String,
+    authorization_id: Option<String>,
+    authorization_number: Option<String>,
+    period_from: NaiveDate,
+    period_through: NaiveDate,
+    statement_from: NaiveDate,
+    statement_through: NaiveDate,
+    claim_form: String,
+    type_of_bill: Option<String>,
+    place_of_service: Option<String>,
+    condition_codes: String,
+    principal_diagnosis: String,
+    other_diagnoses: String,
+    discharge_status: String,
+    total_charge_cents: i64,
+    expected_reimbursement_cents: Option<i64>,
+    status: String,
+    frequency: String,
+    original_claim_id: Option<String>,
+    payer_claim_number: Option<String>,
+    line_count: i64,
+    created_by: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl ClaimRow {
+    fn parse(self) -> StoreResult<ClaimRecord> {
+        Ok(ClaimRecord {
+            id: uuid(&self.id)?,
+            claim_number: self.claim_number,
+            client_id: uuid(&self.client_id)?,
+            coverage_id: uuid(&self.coverage_id)?,
+            payer_id: uuid(&self.payer_id)?,
+            level_of_care: LevelOfCare::parse(&self.level_of_care).map_err(corrupt)?,
+            authorization_id: self.authorization_id.as_deref().map(uuid).transpose()?,
+            authorization_number: self.authorization_number,
+            period_from: self.period_from,
+            period_through: self.period_through,
+            statement_from: self.statement_from,
+            statement_through: self.statement_through,
+            claim_form: self.claim_form,
+            type_of_bill: self.type_of_bill,
+            place_of_service: self.place_of_service,
+            condition_codes: list_of(&self.condition_codes)?,
+            principal_diagnosis: self.principal_diagnosis,
+            other_diagnoses: list_of(&self.other_diagnoses)?,
+            discharge_status: self.discharge_status,
+            total_charge: money(self.total_charge_cents)?,
+            expected_reimbursement: self.expected_reimbursement_cents.map(money).transpose()?,
+            status: ClaimStatus::parse(&self.status).map_err(corrupt)?,
+            frequency: Frequency::parse(&self.frequency).map_err(corrupt)?,
+            original_claim_id: self.original_claim_id.as_deref().map(uuid).transpose()?,
+            payer_claim_number: self.payer_claim_number,
+            line_count: u32::try_from(self.line_count).map_err(corrupt)?,
+            lines: None,
+            created_by: uuid(&self.created_by)?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    claim_id: String,
+    line_number: i32,
+    attendance_id: String,
+    service_date: NaiveDate,
+    program: String,
+    revenue_code: String,
+    hcpcs: Option<String>,
+    modifiers: String,
+    units: i32,
+    charge_cents: i64,
+    expected_cents: Option<i64>,
+    live: bool,
+}
+
+impl LineRow {
+    fn parse(self) -> StoreResult<(Uuid, LineRecord)> {
+        Ok((
+            uuid(&self.claim_id)?,
+            LineRecord {
+                line_number: u32::try_from(self.line_number).map_err(corrupt)?,
+                attendance_id: uuid(&self.attendance_id)?,
+                service_date: self.service_date,
+                program: Program::parse(&self.program).map_err(corrupt)?,
+                revenue_code: self.revenue_code,
+                hcpcs: self.hcpcs,
+                modifiers: list_of(&self.modifiers)?,
+                units: u32::try_from(self.units).map_err(corrupt)?,
+                charge: money(self.charge_cents)?,
+                expected: self.expected_cents.map(money).transpose()?,
+                live: self.live,
+            },
+        ))
+    }
+}
+
+const COLUMNS: &str = "c.id, c.claim_number, c.client_id, c.coverage_id, c.payer_id, \
+    c.level_of_care, c.authorization_id, c.authorization_number, c.period_from, \
+    c.period_through, c.statement_from, c.statement_through, c.claim_form, c.type_of_bill, \
+    c.place_of_service, c.condition_codes, c.principal_diagnosis, c.other_diagnoses, \
+    c.discharge_status, c.total_charge_cents, c.expected_reimbursement_cents, c.status, \
+    c.frequency, c.original_claim_id, c.payer_claim_number, \
+    (SELECT COUNT(*) FROM claim_lines l WHERE l.claim_id = c.id) AS line_count, \
+    c.created_by, c.created_at, c.updated_at";
+
+const LINE_COLUMNS: &str = "claim_id, line_number, attendance_id, service_date, program, \
+    revenue_code, hcpcs, modifiers, units, charge_cents, expected_cents, live";
+
+/// Takes the next `count` values of a named counter and returns the first. The row is
+/// updated inside the caller's transaction, so a number handed out is never handed out again.
+pub async fn take_numbers(tx: &mut Tx, name: &str, count: i64) -> StoreResult<i64> {
+    let last: i64 = with_tx!(tx, |conn| sqlx::query_scalar(
+        "INSERT INTO counters (name, value) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + $2
+         RETURNING value"
+    )
+    .bind(name)
+    .bind(count)
+    .fetch_one(conn)
+    .await)?;
+    Ok(last - count + 1)
+}
+
+/// Runs `sqlite` or `postgres` once per chunk of `rows`, the chunk bound as `$1` (a JSON array).
+async fn bulk(
+    tx: &mut Tx,
+    sqlite: &str,
+    postgres: &str,
+    rows: Vec<serde_json::Value>,
+) -> StoreResult<()> {
+    for chunk in rows.chunks(CHUNK) {
+        let document = serde_json::Value::Array(chunk.to_vec()).to_string();
+        match tx {
+            Tx::Sqlite(transaction) => {
+                sqlx::query(sqlite)
+                    .bind(&document)
+                    .execute(&mut **transaction)
+                    .await?;
+            }
+            Tx::Postgres(transaction) => {
+                sqlx::query(postgres)
+                    .bind(&document)
+                    .execute(&mut **transaction)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A claim to store, with its lines (their `live` flag included).
+pub struct NewClaim<'a> {
+    pub record: &'a ClaimRecord,
+    pub lines: &'a [LineRecord],
+}
+
+/// Stores claims and their lines, and marks every live line's day with its claim. A day that
+/// already has a live line makes the whole write fail with a UNIQUE violation.
+pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
+    let json = |v: &[String]| serde_json::to_string(v).map_err(corrupt);
+    let mut claim_rows = Vec::with_capacity(claims.len());
+    let mut line_rows = Vec::new();
+    let mut marks = Vec::new();
+    for claim in claims {
+        let c = claim.record;
+        claim_rows.push(serde_json::json!({
+            "id": c.id.to_string(),
+            "claim_number": c.claim_number,
+            "client_id": c.client_id.to_string(),
+            "coverage_id": c.coverage_id.to_string(),
+            "payer_id": c.payer_id.to_string(),
+            "level_of_care": c.level_of_care.as_str(),
+            "authorization_id": c.authorization_id.map(|id| id.to_string()),
+            "authorization_number": c.authorization_number,
+            "period_from": c.period_from.to_string(),
+            "period_through": c.period_through.to_string(),
+            "statement_from": c.statement_from.to_string(),
+            "statement_through": c.statement_through.to_string(),
+            "claim_form": c.claim_form,
+            "type_of_bill": c.type_of_bill,
+            "place_of_service": c.place_of_service,
+            "condition_codes": json(&c.condition_codes)?,
+            "principal_diagnosis": c.principal_diagnosis,
+            "other_diagnoses": json(&c.other_diagnoses)?,
+            "discharge_status": c.discharge_status,
+            "total_charge_cents": c.total_charge.minor_units(),
+            "expected_reimbursement_cents": c.expected_reimbursement.map(Money::minor_units),
+            "status": c.status.as_str(),
+            "frequency": c.frequency.code(),
+            "original_claim_id": c.original_claim_id.map(|id| id.to_string()),
+            "payer_claim_number": c.payer_claim_number,
+            "created_by": c.created_by.to_string(),
+            "created_at": c.created_at.to_rfc3339(),
+        }));
+        for l in claim.lines {
+            line_rows.push(serde_json::json!({
+                "claim_id": c.id.to_string(),
+                "line_number": l.line_number,
+                "attendance_id": l.attendance_id.to_string(),
+                "service_date": l.service_date.to_string(),
+                "program": l.program.as_str(),
+                "revenue_code": l.revenue_code,
+                "hcpcs": l.hcpcs,
+                "modifiers": json(&l.modifiers)?,
+                "units": l.units,
+                "charge_cents": l.charge.minor_units(),
+                "expected_cents": l.expected.map(Money::minor_units),
+                "live": l.live,
+            }));
+            if l.live {
+                marks.push((l.attendance_id, Some(c.id)));
+            }
+        }
+    }
+    bulk(
+        tx,
+        "INSERT INTO claims (id, claim_number, client_id, coverage_id, payer_id, level_of_care,
+            authorization_id, authorization_number, period_from, period_through, statement_from,
+            statement_through, claim_form, type_of_bill, place_of_service, condition_codes,
+            principal_diagnosis, other_diagnoses, discharge_status, total_charge_cents,
+            expected_reimbursement_cents, status, frequency, original_claim_id,
+            payer_claim_number, created_by, created_at, updated_at)
+         SELECT json_extract(value, '$.id'), json_extract(value, '$.claim_number'),
+            json_extract(value, '$.client_id'), json_extract(value, '$.coverage_id'),
+            json_extract(value, '$.payer_id'), json_extract(value, '$.level_of_care'),
+            json_extract(value, '$.authorization_id'),
+            json_extract(value, '$.authorization_number'), json_extract(value, '$.period_from'),
+            json_extract(value, '$.period_through'), json_extract(value, '$.statement_from'),
+            json_extract(value, '$.statement_through'), json_extract(value, '$.claim_form'),
+            json_extract(value, '$.type_of_bill'), json_extract(value, '$.place_of_service'),
+            json_extract(value, '$.condition_codes'),
+            json_extract(value, '$.principal_diagnosis'),
+            json_extract(value, '$.other_diagnoses'), json_extract(value, '$.discharge_status'),
+            json_extract(value, '$.total_charge_cents'),
+            json_extract(value, '$.expected_reimbursement_cents'), json_extract(value, '$.status'),
+            json_extract(value, '$.frequency'), json_extract(value, '$.original_claim_id'),
+            json_extract(value, '$.payer_claim_number'), json_extract(value, '$.created_by'),
+            json_extract(value, '$.created_at'), json_extract(value, '$.created_at')
+         FROM json_each($1)",
+        "INSERT INTO claims (id, claim_number, client_id, coverage_id, payer_id, level_of_care,
+            authorization_id, authorization_number, period_from, period_through, statement_from,
+            statement_through, claim_form, type_of_bill, place_of_service, condition_codes,
+            principal_diagnosis, other_diagnoses, discharge_status, total_charge_cents,
+            expected_reimbursement_cents, status, frequency, original_claim_id,
+            payer_claim_number, created_by, created_at, updated_at)
+         SELECT r.id, r.claim_number, r.client_id, r.coverage_id, r.payer_id, r.level_of_care,
+            r.authorization_id, r.authorization_number, r.period_from, r.period_through,
+            r.statement_from, r.statement_through, r.claim_form, r.type_of_bill,
+            r.place_of_service, r.condition_codes, r.principal_diagnosis, r.other_diagnoses,
+            r.discharge_status, r.total_charge_cents, r.expected_reimbursement_cents, r.status,
+            r.frequency, r.original_claim_id, r.payer_claim_number, r.created_by, r.created_at,
+            r.created_at
+         FROM jsonb_to_recordset($1::jsonb) AS r(id TEXT, claim_number TEXT, client_id TEXT,
+            coverage_id TEXT, payer_id TEXT, level_of_care TEXT, authorization_id TEXT,
+            authorization_number TEXT, period_from DATE, period_through DATE,
+            statement_from DATE, statement_through DATE, claim_form TEXT, type_of_bill TEXT,
+            place_of_service TEXT, condition_codes TEXT, principal_diagnosis TEXT,
+            other_diagnoses TEXT, discharge_status TEXT, total_charge_cents BIGINT,
+            expected_reimbursement_cents BIGINT, status TEXT, frequency TEXT,
+            original_claim_id TEXT, payer_claim_number TEXT, created_by TEXT,
+            created_at TIMESTAMPTZ)",
+        claim_rows,
+    )
+    .await?;
+    bulk(
+        tx,
+        "INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date, program,
+            revenue_code, hcpcs, modifiers, units, charge_cents, expected_cents, live)
+         SELECT json_extract(value, '$.claim_id'), json_extract(value, '$.line_number'),
+            json_extract(value, '$.attendance_id'), json_extract(value, '$.service_date'),
+            json_extract(value, '$.program'), json_extract(value, '$.revenue_code'),
+            json_extract(value, '$.hcpcs'), json_extract(value, '$.modifiers'),
+            json_extract(value, '$.units'), json_extract(value, '$.charge_cents'),
+            json_extract(value, '$.expected_cents'), json_extract(value, '$.live')
+         FROM json_each($1)",
+        "INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date, program,
+            revenue_code, hcpcs, modifiers, units, charge_cents, expected_cents, live)
+         SELECT r.claim_id, r.line_number, r.attendance_id, r.service_date, r.program,
+            r.revenue_code, r.hcpcs, r.modifiers, r.units, r.charge_cents, r.expected_cents,
+            r.live
+         FROM jsonb_to_recordset($1::jsonb) AS r(claim_id TEXT, line_number INTEGER,
+            attendance_id TEXT, service_date DATE, program TEXT, revenue_code TEXT, hcpcs TEXT,
+            modifiers TEXT, units INTEGER, charge_cents BIGINT, expected_cents BIGINT,
+            live BOOLEAN)",
+        line_rows,
+    )
+    .await?;
+    mark_days(tx, &marks).await
+}
+
+/// Sets (or clears) the claim each attended day is billed on.
+async fn mark_days(tx: &mut Tx, marks: &[(Uuid, Option<Uuid>)]) -> StoreResult<()> {
+    let rows = marks
+        .iter()
+        .map(|(day, claim)| {
+            serde_json::json!({
+                "id": day.to_string(),
+                "claim_id": claim.map(|c| c.to_string()),
+            })
+        })
+        .collect();
+    bulk(
+        tx,
+        "UPDATE attendance SET claim_id = json_extract(r.value, '$.claim_id')
+         FROM json_each($1) AS r
+         WHERE attendance.id = json_extract(r.value, '$.id')",
+        "UPDATE attendance SET claim_id = r.claim_id
+         FROM jsonb_to_recordset($1::jsonb) AS r(id TEXT, claim_id TEXT)
+         WHERE attendance.id = r.id",
+        rows,
+    )
+    .await
+}
+
+/// Stops a claim's lines from billing their days, and frees the days it held.
+pub async fn release(tx: &mut Tx, claim_id: Uuid) -> StoreResult<()> {
+    let id = claim_id.to_string();
+    with_tx!(tx, |conn| sqlx::query(
+        "UPDATE claim_lines SET live = FALSE WHERE claim_id = $1"
+    )
+    .bind(&id)
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    with_tx!(tx, |conn| sqlx::query(
+        "UPDATE attendance SET claim_id = NULL WHERE claim_id = $1"
+    )
+    .bind(&id)
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn find(tx: &mut Tx, id: Uuid) -> StoreResult<Option<ClaimRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM claims c WHERE c.id = $1");
+    let row: Option<ClaimRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(id.to_string())
+        .fetch_optional(conn)
+        .await)?;
+    let Some(mut claim) = row.map(ClaimRow::parse).transpose()? else {
+        return Ok(None);
+    };
+    let mut lines = lines_of(tx, &[id]).await?;
+    claim.lines = Some(lines.remove(&id).unwrap_or_default());
+    Ok(Some(claim))
+}
+
+/// Claims by id, with their lines, in the order asked (unknown ids are left out).
+pub async fn find_many(tx: &mut Tx, ids: &[Uuid]) -> StoreResult<Vec<ClaimRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM claims c WHERE c.id IN ({{ids}})");
+    let rows: Vec<ClaimRow> = rows_for(tx, &sql, &texts(ids)).await?;
+    let mut claims: std::collections::HashMap<Uuid, ClaimRecord> = rows
+        .into_iter()
+        .map(|row| row.parse().map(|c| (c.id, c)))
+        .collect::<StoreResult<_>>()?;
+    let mut lines = lines_of(tx, ids).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            let mut claim = claims.remove(id)?;
+            claim.lines = Some(lines.remove(id).unwrap_or_default());
+            Some(claim)
+        })
+        .collect())
+}
+
+async fn lines_of(
+    tx: &mut Tx,
+    claim_ids: &[Uuid],
+) -> StoreResult<std::collections::HashMap<Uuid, Vec<LineRecord>>> {
+    let sql = format!(
+        "SELECT {LINE_COLUMNS} FROM claim_lines WHERE claim_id IN ({{ids}})
+         ORDER BY claim_id, line_number"
+    );
+    let rows: Vec<LineRow> = rows_for(tx, &sql, &texts(claim_ids)).await?;
+    let mut by_claim: std::collections::HashMap<Uuid, Vec<LineRecord>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        let (claim, line) = row.parse()?;
+        by_claim.entry(claim).or_default().push(line);
+    }
+    Ok(by_claim)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ClaimFilter {
+    pub client_id: Option<Uuid>,
+    pub payer_id: Option<Uuid>,
+    pub status: Option<ClaimStatus>,
+    pub level_of_care: Option<LevelOfCare>,
+    /// Claims whose statement period ends on or after this date.
+    pub from: Option<NaiveDate>,
+    /// Claims whose statement period starts on or before this date.
+    pub to: Option<NaiveDate>,
+}
+
+/// A page of claims (without lines), newest service first, and the total matching.
+pub async fn list(
+    tx: &mut Tx,
+    filter: &ClaimFilter,
+    page: Page,
+) -> StoreResult<(Vec<ClaimRecord>, i64)> {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let mut add = |condition: &str, value: String| {
+        binds.push(value);
+        conditions.push(condition.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(client) = filter.client_id {
+        add("c.client_id = ?", client.to_string());
+    }
+    if let Some(payer) = filter.payer_id {
+        add("c.payer_id = ?", payer.to_string());
+    }
+    if let Some(status) = filter.status {
+        add("c.status = ?", status.as_str().to_string());
+    }
+    if let Some(level) = filter.level_of_care {
+        add("c.level_of_care = ?", level.as_str().to_string());
+    }
+    let dates: Vec<(&str, NaiveDate)> = [
+        filter.from.map(|d| ("c.statement_through >= ", d)),
+        filter.to.map(|d| ("c.statement_from <= ", d)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut where_sql = conditions.join(" AND ");
+    for (i, (condition, _)) in dates.iter().enumerate() {
+        if !where_sql.is_empty() {
+            where_sql.push_str(" AND ");
+        }
+        where_sql.push_str(&format!("{condition}${}", binds.len() + i + 1));
+    }
+    let where_sql = if where_sql.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {where_sql}")
+    };
+    let total_sql = format!("SELECT COUNT(*) FROM claims c {where_sql}");
+    let n = binds.len() + dates.len();
+    let page_sql = format!(
+        "SELECT {COLUMNS} FROM claims c {where_sql}
+         ORDER BY c.statement_from DESC, c.claim_number DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let total: i64 = with_tx!(tx, |conn| {
+        let mut query = sqlx::query_scalar(&total_sql);
+        for b in &binds {
+            query = query.bind(b);
+        }
+        for (_, d) in &dates {
+            query = query.bind(*d);
+        }
+        query.fetch_one(conn).await
+    })?;
+    let rows: Vec<ClaimRow> = with_tx!(tx, |conn| {
+        let mut query = sqlx::query_as(&page_sql);
+        for b in &binds {
+            query = query.bind(b);
+        }
+        for (_, d) in &dates {
+            query = query.bind(*d);
+        }
+        query
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(conn)
+            .await
+    })?;
+    let claims = rows
+        .into_iter()
+        .map(ClaimRow::parse)
+        .collect::<StoreResult<_>>()?;
+    Ok((claims, total))
+}
+
+/// Moves a claim from `from` to `to` (only if it is still in `from`: a concurrent change makes
+/// this return false) and records the event.
+pub async fn set_status(
+    tx: &mut Tx,
+    claim_id: Uuid,
+    from: ClaimStatus,
+    to: ClaimStatus,
+    payer_claim_number: Option<&str>,
+    note: Option<&str>,
+    user: Uuid,
+) -> StoreResult<bool> {
+    let at = now();
+    let done = with_tx!(tx, |conn| sqlx::query(
+        "UPDATE claims SET status = $3, updated_at = $4,
+            payer_claim_number = COALESCE($5, payer_claim_number)
+         WHERE id = $1 AND status = $2"
+    )
+    .bind(claim_id.to_string())
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(at)
+    .bind(payer_claim_number)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if done != 1 {
+        return Ok(false);
+    }
+    record_event(tx, claim_id, Some(from), to, note, user).await?;
+    Ok(true)
+}
+
+pub async fn record_event(
+    tx: &mut Tx,
+    claim_id: Uuid,
+    from: Option<ClaimStatus>,
+    to: ClaimStatus,
+    note: Option<&str>,
+    user: Uuid,
+) -> StoreResult<()> {
+    with_tx!(tx, |conn| sqlx::query(
+        "INSERT INTO claim_events (id, claim_id, from_status, to_status, note, user_id, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    )
+    .bind(Uuid::new_v4().to_string())
+    .bind(claim_id.to_string())
+    .bind(from.map(ClaimStatus::as_str))
+    .bind(to.as_str())
+    .bind(note)
+    .bind(user.to_string())
+    .bind(now())
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// Records the creation of many claims at once (one `draft` event each).
+pub async fn record_created(tx: &mut Tx, claim_ids: &[Uuid], user: Uuid) -> StoreResult<()> {
+    let at = now().to_rfc3339();
+    let user = user.to_string();
+    let rows = claim_ids
+        .iter()
+        .map(|id| {
+            serde_json::json!({
+                "id": Uuid::new_v4().to_string(),
+                "claim_id": id.to_string(),
+                "user_id": user,
+                "at": at,
+            })
+        })
+        .collect();
+    bulk(
+        tx,
+        "INSERT INTO claim_events (id, claim_id, from_status, to_status, note, user_id, at)
+         SELECT json_extract(value, '$.id'), json_extract(value, '$.claim_id'), NULL, 'draft',
+            NULL, json_extract(value, '$.user_id'), json_extract(value, '$.at')
+         FROM json_each($1)",
+        "INSERT INTO claim_events (id, claim_id, from_status, to_status, note, user_id, at)
+         SELECT r.id, r.claim_id, NULL, 'draft', NULL, r.user_id, r.at
+         FROM jsonb_to_recordset($1::jsonb) AS r(id TEXT, claim_id TEXT, user_id TEXT,
+            at TIMESTAMPTZ)",
+        rows,
+    )
+    .await
+}
+
+/// A status change as shown in a claim's history.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct ClaimEvent {
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub note: Option<String>,
+    pub user_id: String,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn events(tx: &mut Tx, claim_id: Uuid) -> StoreResult<Vec<ClaimEvent>> {
+    Ok(with_tx!(tx, |conn| sqlx::query_as(
+        "SELECT from_status, to_status, note, user_id, at FROM claim_events
+         WHERE claim_id = $1 ORDER BY at, id"
+    )
+    .bind(claim_id.to_string())
+    .fetch_all(conn)
+    .await)?)
+}
+
+/// The claims that replace or void `claim_id`.
+pub async fn successors(tx: &mut Tx, claim_id: Uuid) -> StoreResult<Vec<Uuid>> {
+    let ids: Vec<String> = with_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT id FROM claims WHERE original_claim_id = $1 ORDER BY created_at"
+    )
+    .bind(claim_id.to_string())
+    .fetch_all(conn)
+    .await)?;
+    ids.iter().map(|id| uuid(id)).collect()
+}
+
+/// Stores a produced 837 interchange.
+pub async fn insert_file(
+    tx: &mut Tx,
+    id: Uuid,
+    interchange_control_number: i64,
+    claim_ids: &[Uuid],
+    content: &str,
+    user: Uuid,
+) -> StoreResult<()> {
+    let ids = serde_json::to_string(&texts(claim_ids)).map_err(corrupt)?;
+    with_tx!(tx, |conn| sqlx::query(
+        "INSERT INTO claim_files (id, interchange_control_number, claim_ids, content,
+            created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(id.to_string())
+    .bind(interchange_control_number)
+    .bind(ids)
+    .bind(content)
+    .bind(user.to_string())
+    .bind(now())
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// The first answer given to an idempotency key, if it is younger than `since`.
+pub struct KeptAnswer {
+    pub request: String,
+    pub status_code: u16,
+    pub response: String,
+}
+
+pub async fn kept_answer(
+    tx: &mut Tx,
+    user: Uuid,
+    operation: &str,
+    key: &str,
+    since: DateTime<Utc>,
+) -> StoreResult<Option<KeptAnswer>> {
+    let row: Option<(String, i32, String)> = with_tx!(tx, |conn| sqlx::query_as(
+        "SELECT request, status_code, response FROM idempotency_keys
+         WHERE user_id = $1 AND operation = $2 AND idempotency_key = $3 AND created_at >= $4"
+    )
+    .bind(user.to_string())
+    .bind(operation)
+    .bind(key)
+    .bind(since)
+    .fetch_optional(conn)
+    .await)?;
+    row.map(|(request, status, response)| {
+        Ok(KeptAnswer {
+            request,
+            status_code: u16::try_from(status).map_err(corrupt)?,
+            response,
+        })
+    })
+    .transpose()
+}
+
+/// Keeps the answer to a key; an expired answer under the same key is replaced.
+pub async fn keep_answer(
+    tx: &mut Tx,
+    user: Uuid,
+    operation: &str,
+    key: &str,
+    answer: &KeptAnswer,
+) -> StoreResult<()> {
+    with_tx!(tx, |conn| sqlx::query(
+        "INSERT INTO idempotency_keys (user_id, operation, idempotency_key, request,
+            status_code, response, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (user_id, operation, idempotency_key) DO UPDATE SET
+            request = excluded.request, status_code = excluded.status_code,
+            response = excluded.response, created_at = excluded.created_at"
+    )
+    .bind(user.to_string())
+    .bind(operation)
+    .bind(key)
+    .bind(&answer.request)
+    .bind(i32::from(answer.status_code))
+    .bind(&answer.response)
+    .bind(now())
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// Clients with attendance in the range (both ends included; no start: from the beginning).
+pub async fn clients_attending(
+    tx: &mut Tx,
+    from: Option<NaiveDate>,
+    through: NaiveDate,
+) -> StoreResult<Vec<Uuid>> {
+    // No start: every stored day (attendance dates are never before 1900).
+    let from = from
+        .or_else(|| NaiveDate::from_ymd_opt(1900, 1, 1))
+        .unwrap_or(through);
+    let ids: Vec<String> = with_tx!(tx, |conn| {
+        sqlx::query_scalar(
+        "SELECT DISTINCT client_id FROM attendance WHERE service_date >= $1 AND service_date <= $2"
+    )
+    .bind(from)
+    .bind(through)
+    .fetch_all(conn)
+    .await
+    })?;
+    ids.iter().map(|id| uuid(id)).collect()
+}
