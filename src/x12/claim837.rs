@@ -1,20 +1,35 @@
 //! Building 837 claims: institutional (837I, 005010X223A2) and professional (837P,
 //! 005010X222A1).
 //!
-//! One interchange, one functional group (`GS01=HC`), one transaction set. Hierarchy written:
+//! One interchange, one functional group (`GS01=HC`), one transaction set holding the claims
+//! of one or more subscribers, each with its own payer. Hierarchy written:
 //!
 //! ```text
 //! ST BHT*0019*00*<batch>*<date>*<time>*CH
 //! 1000A NM1*41 submitter  PER*IC          1000B NM1*40 receiver
 //! 2000A HL*1**20*1  [PRV*BI*PXC]  2010AA NM1*85 N3 N4 REF*EI
-//! 2000B HL*2*1*22*0|1  SBR  2010BA NM1*IL [N3 N4] DMG  2010BB NM1*PR
-//!   [2000C HL*3*2*23*0 PAT  2010CA NM1*QC [N3 N4] DMG]   (patient is not the subscriber)
-//!   2300 CLM  (837I: DTP*434 CL1)  [REF*G1]
-//!        837I: HI*ABK [HI*ABF…] [HI*BG…]   837P: HI*ABK[*ABF…] (one segment)
-//!        [2310A NM1*71 attending (837I) | 2310B NM1*82 rendering (837P)]
-//!        2400 LX  SV2 (837I) | SV1 (837P)  DTP*472
+//! for each subscriber, in the order given:
+//!   2000B HL*n*1*22*0|1  SBR  2010BA NM1*IL [N3 N4] DMG  2010BB NM1*PR
+//!     [2000C HL*n+1*n*23*0 PAT  2010CA NM1*QC [N3 N4] DMG]   (patient is not the subscriber)
+//!     2300 CLM  (837I: DTP*434 CL1)  [REF*G1] [REF*F8]
+//!          837I: HI*ABK [HI*ABF…] [HI*BG…]   837P: HI*ABK[*ABF…] (one segment)
+//!          [2310A NM1*71 attending (837I) | 2310B NM1*82 rendering (837P)]
+//!          2400 LX  SV2 (837I) | SV1 (837P)  DTP*472
 //! SE
 //! ```
+//!
+//! HL01 numbers the HLs 1, 2, 3 … in the order written; a 2000B's HL02 is `1`, a 2000C's is its
+//! 2000B's HL01. HL04 is `1` on the 2000A, `1` on a 2000B with a 2000C under it, else `0`.
+//! A subscriber with two dependent patients is given as two [`SubscriberClaims837`] (two 2000B
+//! loops), which the guides allow.
+//!
+//! # Claim frequency
+//!
+//! CLM05-3 comes from [`Claim837::frequency`] on both forms: `1` original, `7` replacement,
+//! `8` void. On the 837I CLM05-1 is digits 2–3 of the type of bill and the type of bill's last
+//! digit is ignored. A replacement or a void carries the payer's claim control number of the
+//! claim it replaces in `REF*F8`, written right after `REF*G1` (the order of both guides:
+//! 4N, 9F, G1, F8, …).
 //!
 //! # Amounts
 //!
@@ -26,8 +41,19 @@
 //!
 //! # Text
 //!
-//! Every value goes through [`check_text`](super::writer::check_text) when written; a name
-//! holding `*`, `~`, `:` or `^` is refused with an error naming the element, never written.
+//! Free text — person and organization names (NM103/NM104 of every loop), address lines
+//! (N301/N302), city (N401) and the submitter's contact name (PER02) — is cleaned with
+//! [`clean_text`](super::writer::clean_text) before anything is checked: every delimiter of the
+//! active set and every control character becomes a space, common Latin accented letters are
+//! transliterated (`É` → `E`), any other non-ASCII character becomes a space, runs of spaces
+//! collapse and the ends are trimmed. Lengths are checked on the cleaned text; a required
+//! name or address line that cleans to nothing is refused with [`X12Error::InvalidInput`]
+//! naming the element, and an optional one (first name, second address line) is left out.
+//!
+//! Identifiers and codes — member id, NPI, tax id, payer and submitter ids, group number,
+//! patient control number, prior authorization, original claim reference, codes — are never
+//! changed: one holding a delimiter or a character outside printable ASCII is refused with
+//! [`X12Error::UnsafeText`] naming the field.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -35,7 +61,10 @@ use rust_decimal::Decimal;
 use super::error::X12Error;
 use super::segment::{Element, Segment};
 use super::values::format_d8;
-use super::writer::{check_len, check_text, write_interchange, Envelope, TransactionKind};
+use super::writer::{
+    check_len, check_text, clean_text, write_interchange, Envelope, TransactionKind,
+};
+use super::Delimiters;
 
 /// GS01/ST01/GS08 of an 837I.
 pub const KIND_837I: TransactionKind = TransactionKind {
@@ -141,6 +170,7 @@ pub struct Patient837 {
     pub first_name: String,
     pub birth_date: NaiveDate,
     pub sex: Sex,
+    /// 2010CA N3/N4: required by both guides; `None` is refused by [`build_837`].
     pub address: Option<Address837>,
 }
 
@@ -184,10 +214,43 @@ pub struct ProviderPerson837 {
 /// Where the claim was provided: the type of bill (837I) or the place of service (837P).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Facility837 {
-    /// 837I: the 4-digit type of bill (`0131`); CLM05 = `13:A:1`.
+    /// 837I: the 4-digit type of bill (`0131`); CLM05-1 = digits 2–3 (`13`). Its last digit
+    /// is ignored: CLM05-3 is [`Claim837::frequency`].
     TypeOfBill(String),
-    /// 837P: the 2-digit place of service and the 1-digit frequency; CLM05 = `57:B:1`.
-    PlaceOfService { code: String, frequency: String },
+    /// 837P: the 2-digit place of service (`57`); CLM05-1.
+    PlaceOfService(String),
+}
+
+/// CLM05-3, the claim frequency type code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimFrequency {
+    /// `1`: an original claim.
+    Original,
+    /// `7`: replaces the claim the payer knows as `original_reference` (REF*F8, 1–50
+    /// characters, the payer claim control number from its 835 CLP07).
+    Replacement { original_reference: String },
+    /// `8`: voids (cancels) the claim the payer knows as `original_reference` (REF*F8).
+    Void { original_reference: String },
+}
+
+impl ClaimFrequency {
+    /// The CLM05-3 code: `1`, `7` or `8`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ClaimFrequency::Original => "1",
+            ClaimFrequency::Replacement { .. } => "7",
+            ClaimFrequency::Void { .. } => "8",
+        }
+    }
+
+    /// The payer claim control number written in REF*F8, for a replacement or a void.
+    pub fn original_reference(&self) -> Option<&str> {
+        match self {
+            ClaimFrequency::Original => None,
+            ClaimFrequency::Replacement { original_reference }
+            | ClaimFrequency::Void { original_reference } => Some(original_reference),
+        }
+    }
 }
 
 /// CL1 (837I only).
@@ -226,6 +289,8 @@ pub struct Claim837 {
     /// CLM01 patient control number, 1–38 characters (echoed in the 835 CLP01).
     pub patient_control_number: String,
     pub facility: Facility837,
+    /// CLM05-3, and REF*F8 for a replacement or a void.
+    pub frequency: ClaimFrequency,
     /// DTP*434 statement period (837I; ignored on the 837P).
     pub statement_from: NaiveDate,
     pub statement_through: NaiveDate,
@@ -243,20 +308,29 @@ pub struct Claim837 {
     pub lines: Vec<Line837>,
 }
 
+/// One subscriber (2000B, with its 2000C when the patient is someone else), the payer billed
+/// for them (2010BB) and their claims (2300).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriberClaims837 {
+    pub subscriber: Subscriber837,
+    pub payer: Payer837,
+    /// One or more claims, all of the batch's `form`.
+    pub claims: Vec<Claim837>,
+}
+
 /// Everything needed to write one 837 interchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Batch837 {
     pub envelope: Envelope,
+    /// The form of every claim of the batch.
     pub form: ClaimForm837,
     /// BHT03, 1–50 characters.
     pub batch_reference: String,
     pub submitter: Submitter837,
     pub receiver: Receiver837,
     pub billing_provider: BillingProvider837,
-    pub subscriber: Subscriber837,
-    pub payer: Payer837,
-    /// One or more claims, all of `form`.
-    pub claims: Vec<Claim837>,
+    /// One or more subscribers, written in this order (possibly for different payers).
+    pub subscribers: Vec<SubscriberClaims837>,
 }
 
 /// Writes the 837 interchange (ISA … IEA).
@@ -293,12 +367,13 @@ impl From<&crate::domain::organization::Organization> for BillingProvider837 {
 impl Claim837 {
     /// The 2300/2400 loops of a claim from the claim builder's draft.
     ///
-    /// `discharge_status` is CL103 (837I only; ignored on the 837P). The 837P frequency is
-    /// `1` (original claim). A line without a HCPCS code is refused: SV202/SV101 are always
-    /// written here.
+    /// `frequency` is CLM05-3 on both forms (the draft's type of bill's last digit is
+    /// ignored). `discharge_status` is CL103 (837I only; ignored on the 837P). A line without
+    /// a HCPCS code is refused: SV202/SV101 are always written here.
     pub fn from_draft(
         draft: &crate::domain::claim::DraftClaim,
         patient_control_number: String,
+        frequency: ClaimFrequency,
         discharge_status: &str,
         provider: Option<ProviderPerson837>,
     ) -> Result<Claim837, X12Error> {
@@ -320,10 +395,7 @@ impl Claim837 {
                 }),
             ),
             ClaimSetup::Professional { place_of_service } => (
-                Facility837::PlaceOfService {
-                    code: place_of_service.as_str().to_owned(),
-                    frequency: "1".into(),
-                },
+                Facility837::PlaceOfService(place_of_service.as_str().to_owned()),
                 None,
             ),
         };
@@ -348,6 +420,7 @@ impl Claim837 {
         Ok(Claim837 {
             patient_control_number,
             facility,
+            frequency,
             statement_from: draft.statement_from,
             statement_through: draft.statement_through,
             institutional,
@@ -377,10 +450,11 @@ pub fn format_amount(value: Decimal) -> String {
     }
 }
 
-/// The segments between ST and SE, after checking every input.
-pub fn body_837(b: &Batch837) -> Result<Vec<Segment>, X12Error> {
+/// The segments between ST and SE, after cleaning free text and checking every input.
+pub fn body_837(batch: &Batch837) -> Result<Vec<Segment>, X12Error> {
+    let d = &batch.envelope.delimiters;
+    let b = &cleaned(batch, d);
     check_inputs(b)?;
-    let d = &b.envelope.delimiters;
     let ts = b.envelope.timestamp;
     let mut s = Vec::with_capacity(32);
     s.push(Segment::simple(
@@ -410,51 +484,66 @@ pub fn body_837(b: &Batch837) -> Result<Vec<Segment>, X12Error> {
     s.push(nm1("85", "2", &bp.name, "", "XX", &bp.npi));
     push_address(&mut s, &bp.address);
     s.push(Segment::simple("REF", &["EI", &bp.tax_id]));
-    // 2000B subscriber.
-    let sub = &b.subscriber;
-    let self_patient = sub.patient.is_none();
-    s.push(Segment::simple(
-        "HL",
-        &["2", "1", "22", if self_patient { "0" } else { "1" }],
-    ));
-    s.push(Segment::simple(
-        "SBR",
-        &[
-            &sub.responsibility,
-            if self_patient { "18" } else { "" },
-            sub.group_number.as_deref().unwrap_or(""),
-            "",
-            "",
-            "",
-            "",
-            "",
-            &sub.claim_filing_indicator,
-        ],
-    ));
-    s.push(nm1(
-        "IL",
-        "1",
-        &sub.last_name,
-        &sub.first_name,
-        "MI",
-        &sub.member_id,
-    ));
-    if let Some(a) = &sub.address {
-        push_address(&mut s, a);
-    }
-    s.push(dmg(sub.birth_date, sub.sex));
-    s.push(nm1("PR", "2", &b.payer.name, "", "PI", &b.payer.id));
-    if let Some(p) = &sub.patient {
-        s.push(Segment::simple("HL", &["3", "2", "23", "0"]));
-        s.push(Segment::simple("PAT", &[&p.relationship]));
-        s.push(nm1("QC", "1", &p.last_name, &p.first_name, "", ""));
-        if let Some(a) = &p.address {
+    let mut hl = 1u32;
+    for group in &b.subscribers {
+        // 2000B subscriber, child of the billing provider.
+        hl += 1;
+        let subscriber_hl = hl.to_string();
+        let sub = &group.subscriber;
+        let self_patient = sub.patient.is_none();
+        s.push(Segment::simple(
+            "HL",
+            &[
+                &subscriber_hl,
+                "1",
+                "22",
+                if self_patient { "0" } else { "1" },
+            ],
+        ));
+        s.push(Segment::simple(
+            "SBR",
+            &[
+                &sub.responsibility,
+                if self_patient { "18" } else { "" },
+                sub.group_number.as_deref().unwrap_or(""),
+                "",
+                "",
+                "",
+                "",
+                "",
+                &sub.claim_filing_indicator,
+            ],
+        ));
+        s.push(nm1(
+            "IL",
+            "1",
+            &sub.last_name,
+            &sub.first_name,
+            "MI",
+            &sub.member_id,
+        ));
+        if let Some(a) = &sub.address {
             push_address(&mut s, a);
         }
-        s.push(dmg(p.birth_date, p.sex));
-    }
-    for claim in &b.claims {
-        push_claim(&mut s, b.form, claim)?;
+        s.push(dmg(sub.birth_date, sub.sex));
+        s.push(nm1("PR", "2", &group.payer.name, "", "PI", &group.payer.id));
+        // 2000C patient, child of this subscriber.
+        if let Some(p) = &sub.patient {
+            hl += 1;
+            s.push(Segment::simple(
+                "HL",
+                &[&hl.to_string(), &subscriber_hl, "23", "0"],
+            ));
+            s.push(Segment::simple("PAT", &[&p.relationship]));
+            s.push(nm1("QC", "1", &p.last_name, &p.first_name, "", ""));
+            if let Some(a) = &p.address {
+                push_address(&mut s, a);
+            }
+            s.push(dmg(p.birth_date, p.sex));
+        }
+        for claim in &group.claims {
+            push_claim(&mut s, b.form, claim)?;
+        }
     }
     // Refuse delimiters here, naming the element, before anything is written.
     let mut scratch = String::new();
@@ -465,18 +554,57 @@ pub fn body_837(b: &Batch837) -> Result<Vec<Segment>, X12Error> {
     Ok(s)
 }
 
+/// A copy of `b` with every free-text value passed through [`clean_text`]; an optional value
+/// that cleans to nothing becomes absent (first names are written empty).
+fn cleaned(b: &Batch837, d: &Delimiters) -> Batch837 {
+    let text = |v: &mut String| *v = clean_text(v, d);
+    let address = |a: &mut Address837| {
+        text(&mut a.line1);
+        a.line2 = a
+            .line2
+            .as_deref()
+            .map(|l| clean_text(l, d))
+            .filter(|l| !l.is_empty());
+        text(&mut a.city);
+    };
+    let mut b = b.clone();
+    text(&mut b.submitter.name);
+    text(&mut b.submitter.contact_name);
+    text(&mut b.receiver.name);
+    text(&mut b.billing_provider.name);
+    address(&mut b.billing_provider.address);
+    for group in &mut b.subscribers {
+        let sub = &mut group.subscriber;
+        text(&mut sub.last_name);
+        text(&mut sub.first_name);
+        sub.address.iter_mut().for_each(address);
+        if let Some(p) = &mut sub.patient {
+            text(&mut p.last_name);
+            text(&mut p.first_name);
+            p.address.iter_mut().for_each(address);
+        }
+        text(&mut group.payer.name);
+        for claim in &mut group.claims {
+            if let Some(p) = &mut claim.provider {
+                text(&mut p.last_name);
+                text(&mut p.first_name);
+            }
+        }
+    }
+    b
+}
+
 fn push_claim(s: &mut Vec<Segment>, form: ClaimForm837, c: &Claim837) -> Result<(), X12Error> {
     let total: Decimal = c.lines.iter().map(|l| l.charge).sum();
     let total = format_amount(total);
+    // CLM05-3 is the claim's frequency; a type of bill's own last digit is ignored.
+    let frequency = c.frequency.code();
     let clm05 = match &c.facility {
         Facility837::TypeOfBill(tob) => {
             let facility = tob.get(1..3).unwrap_or_default();
-            let frequency = tob.get(3..4).unwrap_or_default();
             Element::composite([facility, "A", frequency])
         }
-        Facility837::PlaceOfService { code, frequency } => {
-            Element::composite([code.as_str(), "B", frequency.as_str()])
-        }
+        Facility837::PlaceOfService(code) => Element::composite([code.as_str(), "B", frequency]),
     };
     // CLM06 provider signature on file: required on the 837P, not used on the 837I.
     // CLM07 `A` assigned, CLM08 `Y` benefits assigned, CLM09 `Y` release of information.
@@ -514,8 +642,12 @@ fn push_claim(s: &mut Vec<Segment>, form: ClaimForm837, c: &Claim837) -> Result<
             ],
         ));
     }
+    // REF order in 2300, both guides: 4N, (F5, EW,) 9F, G1, F8, …
     if let Some(auth) = &c.prior_authorization {
         s.push(Segment::simple("REF", &["G1", auth]));
+    }
+    if let Some(original) = c.frequency.original_reference() {
+        s.push(Segment::simple("REF", &["F8", original]));
     }
     let principal = Element::composite(["ABK".to_owned(), icd(&c.principal_diagnosis)]);
     let others = c
@@ -639,12 +771,36 @@ fn code(field: &'static str, value: &str, min: usize, max: usize) -> Result<(), 
     Ok(())
 }
 
-fn check_address(prefix: &'static str, a: &Address837, zip9: bool) -> Result<(), X12Error> {
-    check_len(prefix, &a.line1, 1, 55)?;
-    if let Some(l2) = &a.line2 {
-        check_len(prefix, l2, 1, 55)?;
+/// A required free-text value after cleaning: `min..=max` characters, with a clear reason
+/// when cleaning left nothing.
+fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<(), X12Error> {
+    if value.is_empty() && min > 0 {
+        return Err(invalid(
+            field,
+            "is empty (after replacing delimiters and control characters)",
+        ));
     }
-    check_len(prefix, &a.city, 2, 30)?;
+    check_len(field, value, min, max)
+}
+
+/// An identifier, never cleaned: `min..=max` characters, no delimiter, printable ASCII.
+fn identifier(
+    field: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+    d: &Delimiters,
+) -> Result<(), X12Error> {
+    check_text(field, value, d)?;
+    check_len(field, value, min, max)
+}
+
+fn check_address(prefix: &'static str, a: &Address837, zip9: bool) -> Result<(), X12Error> {
+    text(prefix, &a.line1, 1, 55)?;
+    if let Some(l2) = &a.line2 {
+        text(prefix, l2, 1, 55)?;
+    }
+    text(prefix, &a.city, 2, 30)?;
     code(prefix, &a.state, 2, 2)?;
     let zip_ok = a.zip.bytes().all(|b| b.is_ascii_digit())
         && (a.zip.len() == 9 || (!zip9 && a.zip.len() == 5));
@@ -657,12 +813,13 @@ fn check_address(prefix: &'static str, a: &Address837, zip9: bool) -> Result<(),
     Ok(())
 }
 
+/// Checks the (already cleaned) batch.
 fn check_inputs(b: &Batch837) -> Result<(), X12Error> {
     let d = &b.envelope.delimiters;
-    check_len("batch_reference (BHT03)", &b.batch_reference, 1, 50)?;
-    check_len("submitter.name (NM103)", &b.submitter.name, 1, 60)?;
-    check_len("submitter.id (NM109)", &b.submitter.id, 2, 80)?;
-    check_len(
+    identifier("batch_reference (BHT03)", &b.batch_reference, 1, 50, d)?;
+    text("submitter.name (NM103)", &b.submitter.name, 1, 60)?;
+    identifier("submitter.id (NM109)", &b.submitter.id, 2, 80, d)?;
+    text(
         "submitter.contact_name (PER02)",
         &b.submitter.contact_name,
         1,
@@ -674,17 +831,31 @@ fn check_inputs(b: &Batch837) -> Result<(), X12Error> {
             "must be 10 or more digits",
         ));
     }
-    check_len("receiver.name (NM103)", &b.receiver.name, 1, 60)?;
-    check_len("receiver.id (NM109)", &b.receiver.id, 2, 80)?;
+    text("receiver.name (NM103)", &b.receiver.name, 1, 60)?;
+    identifier("receiver.id (NM109)", &b.receiver.id, 2, 80, d)?;
     let bp = &b.billing_provider;
-    check_len("billing_provider.name (NM103)", &bp.name, 1, 60)?;
+    text("billing_provider.name (NM103)", &bp.name, 1, 60)?;
     digits("billing_provider.npi (NM109)", &bp.npi, 10)?;
     digits("billing_provider.tax_id (REF02)", &bp.tax_id, 9)?;
     if let Some(t) = &bp.taxonomy {
         code("billing_provider.taxonomy (PRV03)", t, 10, 10)?;
     }
     check_address("billing_provider.address (N3/N4)", &bp.address, true)?;
-    let sub = &b.subscriber;
+    if b.subscribers.is_empty() {
+        return Err(invalid("subscribers", "at least one subscriber is needed"));
+    }
+    for group in &b.subscribers {
+        check_subscriber(b.form, group, d)?;
+    }
+    Ok(())
+}
+
+fn check_subscriber(
+    form: ClaimForm837,
+    group: &SubscriberClaims837,
+    d: &Delimiters,
+) -> Result<(), X12Error> {
+    let sub = &group.subscriber;
     if !matches!(sub.responsibility.as_str(), "P" | "S" | "T") {
         return Err(invalid(
             "subscriber.responsibility (SBR01)",
@@ -692,7 +863,7 @@ fn check_inputs(b: &Batch837) -> Result<(), X12Error> {
         ));
     }
     if let Some(g) = &sub.group_number {
-        check_len("subscriber.group_number (SBR03)", g, 1, 50)?;
+        identifier("subscriber.group_number (SBR03)", g, 1, 50, d)?;
     }
     code(
         "subscriber.claim_filing_indicator (SBR09)",
@@ -700,62 +871,62 @@ fn check_inputs(b: &Batch837) -> Result<(), X12Error> {
         1,
         2,
     )?;
-    check_len("subscriber.last_name (NM103)", &sub.last_name, 1, 60)?;
-    check_len("subscriber.first_name (NM104)", &sub.first_name, 0, 35)?;
-    check_len("subscriber.member_id (NM109)", &sub.member_id, 2, 80)?;
+    text("subscriber.last_name (NM103)", &sub.last_name, 1, 60)?;
+    text("subscriber.first_name (NM104)", &sub.first_name, 0, 35)?;
+    identifier("subscriber.member_id (NM109)", &sub.member_id, 2, 80, d)?;
     if let Some(a) = &sub.address {
         check_address("subscriber.address (N3/N4)", a, false)?;
     }
     if let Some(p) = &sub.patient {
         code("patient.relationship (PAT01)", &p.relationship, 2, 2)?;
-        check_len("patient.last_name (NM103)", &p.last_name, 1, 60)?;
-        check_len("patient.first_name (NM104)", &p.first_name, 0, 35)?;
-        if let Some(a) = &p.address {
-            check_address("patient.address (N3/N4)", a, false)?;
-        }
+        text("patient.last_name (NM103)", &p.last_name, 1, 60)?;
+        text("patient.first_name (NM104)", &p.first_name, 0, 35)?;
+        // 2010CA N3/N4 are required by both guides.
+        let Some(a) = &p.address else {
+            return Err(invalid(
+                "patient.address (N3/N4)",
+                "is required for a patient who is not the subscriber",
+            ));
+        };
+        check_address("patient.address (N3/N4)", a, false)?;
     }
-    check_len("payer.name (NM103)", &b.payer.name, 1, 60)?;
-    check_len("payer.id (NM109)", &b.payer.id, 2, 80)?;
-    if b.claims.is_empty() {
-        return Err(invalid("claims", "at least one claim is needed"));
+    text("payer.name (NM103)", &group.payer.name, 1, 60)?;
+    identifier("payer.id (NM109)", &group.payer.id, 2, 80, d)?;
+    if group.claims.is_empty() {
+        return Err(invalid(
+            "subscribers.claims",
+            "at least one claim per subscriber is needed",
+        ));
     }
-    for c in &b.claims {
-        check_claim(b.form, c)?;
-    }
-    // Names are the values most likely to hold a delimiter; name them precisely.
-    for (field, value) in [
-        ("submitter.name (NM103)", b.submitter.name.as_str()),
-        ("receiver.name (NM103)", &b.receiver.name),
-        ("billing_provider.name (NM103)", &bp.name),
-        ("subscriber.last_name (NM103)", &sub.last_name),
-        ("subscriber.first_name (NM104)", &sub.first_name),
-        ("payer.name (NM103)", &b.payer.name),
-    ] {
-        check_text(field, value, d)?;
+    for c in &group.claims {
+        check_claim(form, c, d)?;
     }
     Ok(())
 }
 
-fn check_claim(form: ClaimForm837, c: &Claim837) -> Result<(), X12Error> {
-    check_len(
+fn check_claim(form: ClaimForm837, c: &Claim837, d: &Delimiters) -> Result<(), X12Error> {
+    identifier(
         "claim.patient_control_number (CLM01)",
         &c.patient_control_number,
         1,
         38,
+        d,
     )?;
+    if let Some(original) = c.frequency.original_reference() {
+        identifier(
+            "claim.frequency original_reference (REF*F8)",
+            original,
+            1,
+            50,
+            d,
+        )?;
+    }
     match (&c.facility, form) {
         (Facility837::TypeOfBill(tob), ClaimForm837::Institutional) => {
             digits("claim.facility type of bill (CLM05)", tob, 4)?;
         }
-        (
-            Facility837::PlaceOfService {
-                code: pos,
-                frequency,
-            },
-            ClaimForm837::Professional,
-        ) => {
+        (Facility837::PlaceOfService(pos), ClaimForm837::Professional) => {
             digits("claim.facility place of service (CLM05-1)", pos, 2)?;
-            digits("claim.facility frequency (CLM05-3)", frequency, 1)?;
         }
         _ => {
             return Err(invalid(
@@ -797,7 +968,7 @@ fn check_claim(form: ClaimForm837, c: &Claim837) -> Result<(), X12Error> {
         ));
     }
     if let Some(a) = &c.prior_authorization {
-        check_len("claim.prior_authorization (REF02)", a, 1, 50)?;
+        identifier("claim.prior_authorization (REF*G1)", a, 1, 50, d)?;
     }
     code(
         "claim.principal_diagnosis (HI ABK)",
@@ -819,8 +990,8 @@ fn check_claim(form: ClaimForm837, c: &Claim837) -> Result<(), X12Error> {
         code("claim.other_diagnoses (HI ABF)", &icd(dx), 3, 7)?;
     }
     if let Some(p) = &c.provider {
-        check_len("claim.provider.last_name (NM103)", &p.last_name, 1, 60)?;
-        check_len("claim.provider.first_name (NM104)", &p.first_name, 0, 35)?;
+        text("claim.provider.last_name (NM103)", &p.last_name, 1, 60)?;
+        text("claim.provider.first_name (NM104)", &p.first_name, 0, 35)?;
         digits("claim.provider.npi (NM109)", &p.npi, 10)?;
     }
     if c.lines.is_empty() || c.lines.len() > 999 {
@@ -937,10 +1108,7 @@ mod tests {
             )
         } else {
             (
-                Facility837::PlaceOfService {
-                    code: "57".into(),
-                    frequency: "1".into(),
-                },
+                Facility837::PlaceOfService("57".into()),
                 None,
                 vec![
                     line(None, "H0015", dec("250"), 20),
@@ -981,39 +1149,42 @@ mod tests {
                     zip: "627011234".into(),
                 },
             },
-            subscriber: Subscriber837 {
-                responsibility: "P".into(),
-                group_number: Some("GRP001".into()),
-                claim_filing_indicator: "CI".into(),
-                last_name: "DOE".into(),
-                first_name: "JANE".into(),
-                member_id: "W123456789".into(),
-                birth_date: NaiveDate::from_ymd_opt(1985, 3, 12).unwrap(),
-                sex: Sex::Female,
-                address: Some(Address837 {
-                    line1: "5 ELM ST".into(),
-                    line2: None,
-                    city: "SPRINGFIELD".into(),
-                    state: "IL".into(),
-                    zip: "62702".into(),
-                }),
-                patient: None,
-            },
-            payer: Payer837 {
-                name: "ACME HEALTH PLAN".into(),
-                id: "12345".into(),
-            },
-            claims: vec![Claim837 {
-                patient_control_number: "PCN0001".into(),
-                facility,
-                statement_from: date(1, 20),
-                statement_through: date(1, 22),
-                institutional: inst,
-                prior_authorization: Some("AUTH123456".into()),
-                principal_diagnosis: "F33.2".into(),
-                other_diagnoses: vec!["F41.1".into(), "F10.20".into()],
-                provider: Some(provider),
-                lines,
+            subscribers: vec![SubscriberClaims837 {
+                subscriber: Subscriber837 {
+                    responsibility: "P".into(),
+                    group_number: Some("GRP001".into()),
+                    claim_filing_indicator: "CI".into(),
+                    last_name: "DOE".into(),
+                    first_name: "JANE".into(),
+                    member_id: "W123456789".into(),
+                    birth_date: NaiveDate::from_ymd_opt(1985, 3, 12).unwrap(),
+                    sex: Sex::Female,
+                    address: Some(Address837 {
+                        line1: "5 ELM ST".into(),
+                        line2: None,
+                        city: "SPRINGFIELD".into(),
+                        state: "IL".into(),
+                        zip: "62702".into(),
+                    }),
+                    patient: None,
+                },
+                payer: Payer837 {
+                    name: "ACME HEALTH PLAN".into(),
+                    id: "12345".into(),
+                },
+                claims: vec![Claim837 {
+                    patient_control_number: "PCN0001".into(),
+                    facility,
+                    frequency: ClaimFrequency::Original,
+                    statement_from: date(1, 20),
+                    statement_through: date(1, 22),
+                    institutional: inst,
+                    prior_authorization: Some("AUTH123456".into()),
+                    principal_diagnosis: "F33.2".into(),
+                    other_diagnoses: vec!["F41.1".into(), "F10.20".into()],
+                    provider: Some(provider),
+                    lines,
+                }],
             }],
         }
     }
@@ -1099,13 +1270,13 @@ mod tests {
     fn a_dependent_patient_gets_loop_2000c_and_passes_the_oracle() {
         for form in [ClaimForm837::Institutional, ClaimForm837::Professional] {
             let mut b = batch(form);
-            b.subscriber.patient = Some(Patient837 {
+            b.subscribers[0].subscriber.patient = Some(Patient837 {
                 relationship: "19".into(),
                 last_name: "DOE".into(),
                 first_name: "SAM".into(),
                 birth_date: NaiveDate::from_ymd_opt(2010, 6, 1).unwrap(),
                 sex: Sex::Male,
-                address: b.subscriber.address.clone(),
+                address: b.subscribers[0].subscriber.address.clone(),
             });
             let x12 = build_837(&b).unwrap();
             let s = segments(&x12);
@@ -1122,10 +1293,10 @@ mod tests {
     fn two_claims_share_one_subscriber_loop_and_pass_the_oracle() {
         for form in [ClaimForm837::Institutional, ClaimForm837::Professional] {
             let mut b = batch(form);
-            let mut second = b.claims[0].clone();
+            let mut second = b.subscribers[0].claims[0].clone();
             second.patient_control_number = "PCN0002".into();
             second.lines.truncate(1);
-            b.claims.push(second);
+            b.subscribers[0].claims.push(second);
             let x12 = build_837(&b).unwrap();
             let s = segments(&x12);
             let clms: Vec<&str> = s.iter().copied().filter(|x| x.starts_with("CLM")).collect();
@@ -1178,7 +1349,11 @@ mod tests {
             expected_reimbursement: None,
         };
         let mut b = batch(ClaimForm837::Institutional);
-        b.claims = vec![Claim837::from_draft(&draft, "PCN9".into(), "01", None).unwrap()];
+        b.subscribers[0].claims =
+            vec![
+                Claim837::from_draft(&draft, "PCN9".into(), ClaimFrequency::Original, "01", None)
+                    .unwrap(),
+            ];
         let x12 = build_837(&b).unwrap();
         let s = segments(&x12);
         assert!(s.contains(&"CLM*PCN9*750***13:A:1**A*Y*Y"));
@@ -1192,55 +1367,480 @@ mod tests {
             place_of_service: PlaceOfService::parse("57".into()).unwrap(),
         };
         let mut b = batch(ClaimForm837::Professional);
-        b.claims = vec![Claim837::from_draft(&draft, "PCN9".into(), "01", None).unwrap()];
+        b.subscribers[0].claims =
+            vec![
+                Claim837::from_draft(&draft, "PCN9".into(), ClaimFrequency::Original, "01", None)
+                    .unwrap(),
+            ];
         let x12 = build_837(&b).unwrap();
         assert!(segments(&x12).contains(&"CLM*PCN9*750***57:B:1*Y*A*Y*Y"));
         oracle_accepts("draft837p.x12", &x12);
+        let void = ClaimFrequency::Void {
+            original_reference: "PAYER77".into(),
+        };
+        b.subscribers[0].claims =
+            vec![Claim837::from_draft(&draft, "PCN9".into(), void, "01", None).unwrap()];
+        let x12 = build_837(&b).unwrap();
+        let s = segments(&x12);
+        assert!(s.contains(&"CLM*PCN9*750***57:B:8*Y*A*Y*Y"));
+        assert!(s.contains(&"REF*F8*PAYER77"));
+        oracle_accepts("draft837pvoid.x12", &x12);
 
         draft.lines[0].hcpcs = None;
-        assert!(Claim837::from_draft(&draft, "PCN9".into(), "01", None).is_err());
+        assert!(
+            Claim837::from_draft(&draft, "PCN9".into(), ClaimFrequency::Original, "01", None)
+                .is_err()
+        );
+    }
+
+    fn subscriber(last: &str, first: &str, member_id: &str) -> Subscriber837 {
+        Subscriber837 {
+            responsibility: "P".into(),
+            group_number: None,
+            claim_filing_indicator: "CI".into(),
+            last_name: last.into(),
+            first_name: first.into(),
+            member_id: member_id.into(),
+            birth_date: NaiveDate::from_ymd_opt(1970, 7, 4).unwrap(),
+            sex: Sex::Male,
+            address: None,
+            patient: None,
+        }
+    }
+
+    /// Three subscribers for two payers: DOE (self, ACME), ROE with the patient SAM ROE (OTHER)
+    /// and POE (self, ACME, two claims).
+    fn three_subscribers(form: ClaimForm837) -> Batch837 {
+        let mut b = batch(form);
+        let claim = b.subscribers[0].claims[0].clone();
+        let mut roe = subscriber("ROE", "RICHARD", "R555");
+        roe.patient = Some(Patient837 {
+            relationship: "19".into(),
+            last_name: "ROE".into(),
+            first_name: "SAM".into(),
+            birth_date: NaiveDate::from_ymd_opt(2011, 2, 3).unwrap(),
+            sex: Sex::Male,
+            address: b.subscribers[0].subscriber.address.clone(),
+        });
+        let other = Payer837 {
+            name: "OTHER HEALTH".into(),
+            id: "67890".into(),
+        };
+        let acme = b.subscribers[0].payer.clone();
+        let with_pcn = |pcn: &str| Claim837 {
+            patient_control_number: pcn.into(),
+            ..claim.clone()
+        };
+        b.subscribers.push(SubscriberClaims837 {
+            subscriber: roe,
+            payer: other,
+            claims: vec![with_pcn("PCN0002")],
+        });
+        b.subscribers.push(SubscriberClaims837 {
+            subscriber: subscriber("POE", "PAT", "P777"),
+            payer: acme,
+            claims: vec![with_pcn("PCN0003"), with_pcn("PCN0004")],
+        });
+        b
     }
 
     #[test]
-    fn a_name_with_a_delimiter_is_refused_naming_the_field() {
-        for bad in ["DOE*SMITH", "DOE~", "DOE:J", "DOE^"] {
-            let mut b = batch(ClaimForm837::Institutional);
-            b.subscriber.last_name = bad.into();
+    fn three_subscribers_for_two_payers_share_one_transaction_and_pass_the_oracle() {
+        for form in [ClaimForm837::Institutional, ClaimForm837::Professional] {
+            let x12 = build_837(&three_subscribers(form)).unwrap();
+            let s = segments(&x12);
+            let hls: Vec<&str> = s.iter().copied().filter(|x| x.starts_with("HL*")).collect();
+            assert_eq!(
+                hls,
+                [
+                    "HL*1**20*1",
+                    "HL*2*1*22*0",
+                    "HL*3*1*22*1",
+                    "HL*4*3*23*0",
+                    "HL*5*1*22*0"
+                ]
+            );
+            // Each subscriber's loop holds its payer and its claims, in order.
+            let order: Vec<&str> = s
+                .iter()
+                .copied()
+                .filter(|x| {
+                    ["HL*", "SBR*", "NM1*IL", "NM1*PR", "NM1*QC", "CLM*"]
+                        .iter()
+                        .any(|p| x.starts_with(p))
+                })
+                .map(|x| x.get(..x.len().min(12)).unwrap())
+                .collect();
+            assert_eq!(
+                order,
+                [
+                    "HL*1**20*1",
+                    "HL*2*1*22*0",
+                    "SBR*P*18*GRP",
+                    "NM1*IL*1*DOE",
+                    "NM1*PR*2*ACM",
+                    "CLM*PCN0001*",
+                    "HL*3*1*22*1",
+                    "SBR*P*******",
+                    "NM1*IL*1*ROE",
+                    "NM1*PR*2*OTH",
+                    "HL*4*3*23*0",
+                    "NM1*QC*1*ROE",
+                    "CLM*PCN0002*",
+                    "HL*5*1*22*0",
+                    "SBR*P*18****",
+                    "NM1*IL*1*POE",
+                    "NM1*PR*2*ACM",
+                    "CLM*PCN0003*",
+                    "CLM*PCN0004*",
+                ]
+            );
+            assert!(s.contains(&"NM1*PR*2*OTHER HEALTH*****PI*67890"));
+            let st = s.iter().position(|x| x.starts_with("ST*")).unwrap();
+            let se = s.iter().position(|x| x.starts_with("SE*")).unwrap();
+            assert_eq!(s[se], format!("SE*{}*0001", se - st + 1));
+            oracle_accepts("claim837multi.x12", &x12);
+        }
+    }
+
+    #[test]
+    fn a_patient_without_an_address_is_refused() {
+        let mut b = three_subscribers(ClaimForm837::Institutional);
+        b.subscribers[1]
+            .subscriber
+            .patient
+            .as_mut()
+            .unwrap()
+            .address = None;
+        assert!(matches!(
+            build_837(&b),
+            Err(X12Error::InvalidInput {
+                field: "patient.address (N3/N4)",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn every_subscriber_needs_a_claim() {
+        let mut b = three_subscribers(ClaimForm837::Professional);
+        b.subscribers[1].claims.clear();
+        assert!(matches!(
+            build_837(&b),
+            Err(X12Error::InvalidInput {
+                field: "subscribers.claims",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn void_and_replacement_claims_carry_clm05_3_and_ref_f8_and_pass_the_oracle() {
+        for form in [ClaimForm837::Institutional, ClaimForm837::Professional] {
+            for (frequency, code) in [
+                (
+                    ClaimFrequency::Replacement {
+                        original_reference: "PAYERCLM0001".into(),
+                    },
+                    "7",
+                ),
+                (
+                    ClaimFrequency::Void {
+                        original_reference: "PAYERCLM0001".into(),
+                    },
+                    "8",
+                ),
+            ] {
+                let mut b = batch(form);
+                b.subscribers[0].claims[0].frequency = frequency;
+                let x12 = build_837(&b).unwrap();
+                let s = segments(&x12);
+                let clm05 = match form {
+                    ClaimForm837::Institutional => format!("CLM*PCN0001*833.33***13:A:{code}*"),
+                    ClaimForm837::Professional => format!("CLM*PCN0001*750.5***57:B:{code}*"),
+                };
+                assert!(s.iter().any(|x| x.starts_with(&clm05)), "{clm05}\n{x12}");
+                // REF*F8 right after REF*G1, as both guides order them.
+                let g1 = s.iter().position(|x| *x == "REF*G1*AUTH123456").unwrap();
+                assert_eq!(s[g1 + 1], "REF*F8*PAYERCLM0001");
+                oracle_accepts(&format!("claim837freq{code}.x12"), &x12);
+
+                // Without a prior authorization REF*F8 stands alone, before the HI.
+                b.subscribers[0].claims[0].prior_authorization = None;
+                let x12 = build_837(&b).unwrap();
+                let s = segments(&x12);
+                let f8 = s.iter().position(|x| *x == "REF*F8*PAYERCLM0001").unwrap();
+                assert!(s[f8 + 1].starts_with("HI*ABK"));
+                oracle_accepts(&format!("claim837freq{code}noauth.x12"), &x12);
+            }
+            // An original claim has no REF*F8.
+            let x12 = build_837(&batch(form)).unwrap();
+            assert!(!x12.contains("REF*F8"));
+        }
+    }
+
+    #[test]
+    fn the_837i_frequency_comes_from_the_claim_not_the_type_of_bill() {
+        let mut b = batch(ClaimForm837::Institutional);
+        b.subscribers[0].claims[0].facility = Facility837::TypeOfBill("0137".into());
+        let x12 = build_837(&b).unwrap();
+        assert!(segments(&x12).contains(&"CLM*PCN0001*833.33***13:A:1**A*Y*Y"));
+        assert!(!x12.contains("REF*F8"));
+    }
+
+    #[test]
+    fn a_bad_original_reference_is_refused_naming_the_element() {
+        for bad in ["", "PAYER*1", "A".repeat(51).as_str()] {
+            let mut b = batch(ClaimForm837::Professional);
+            b.subscribers[0].claims[0].frequency = ClaimFrequency::Void {
+                original_reference: bad.into(),
+            };
             match build_837(&b) {
+                Err(X12Error::InvalidInput { field, .. }) => {
+                    assert_eq!(field, "claim.frequency original_reference (REF*F8)")
+                }
                 Err(X12Error::UnsafeText { field, .. }) => {
-                    assert!(field.contains("subscriber.last_name"), "{field}")
+                    assert_eq!(field, "claim.frequency original_reference (REF*F8)")
                 }
                 other => panic!("{bad}: {other:?}"),
             }
         }
-        let mut b = batch(ClaimForm837::Professional);
-        b.claims[0].provider.as_mut().unwrap().last_name = "JO*NES".into();
+    }
+
+    #[test]
+    fn free_text_with_delimiters_is_cleaned_and_the_file_passes_the_oracle() {
+        for form in [ClaimForm837::Institutional, ClaimForm837::Professional] {
+            let clean = build_837(&batch(form)).unwrap();
+            let mut b = batch(form);
+            b.submitter.contact_name = "BILLING:OFFICE~".into();
+            b.billing_provider.name = "SUNRISE*BEHAVIORAL^HEALTH".into();
+            b.billing_provider.address.line1 = "100 MAIN ST~".into();
+            let g = &mut b.subscribers[0];
+            g.subscriber.last_name = "DOE*SMITH~".into();
+            g.subscriber.first_name = " JA:NE^ ".into();
+            let a = g.subscriber.address.as_mut().unwrap();
+            a.line1 = "5 ELM ST*APT~2".into();
+            a.line2 = Some("*~".into());
+            a.city = "SPRING:FIELD".into();
+            g.payer.name = "ACME^HEALTH\tPLAN".into();
+            g.subscriber.patient = Some(Patient837 {
+                relationship: "19".into(),
+                last_name: "NÚÑEZ-DOE".into(),
+                first_name: "JOSÉ\n".into(),
+                birth_date: NaiveDate::from_ymd_opt(2010, 6, 1).unwrap(),
+                sex: Sex::Male,
+                address: Some(Address837 {
+                    line1: "7 OAK AVE~".into(),
+                    line2: None,
+                    city: "SPRINGFIELD".into(),
+                    state: "IL".into(),
+                    zip: "62702".into(),
+                }),
+            });
+            g.claims[0].provider.as_mut().unwrap().last_name = "O\u{2019}NEIL*".into();
+            let x12 = build_837(&b).unwrap();
+            let s = segments(&x12);
+            assert!(s.contains(&"PER*IC*BILLING OFFICE*TE*5555550100"), "{x12}");
+            assert!(s.contains(&"NM1*85*2*SUNRISE BEHAVIORAL HEALTH*****XX*1234567893"));
+            assert!(s.contains(&"N3*100 MAIN ST"));
+            assert!(s.contains(&"NM1*IL*1*DOE SMITH*JA NE****MI*W123456789"));
+            assert!(s.contains(&"N3*5 ELM ST APT 2"));
+            assert!(s.contains(&"N4*SPRING FIELD*IL*62702"));
+            assert!(s.contains(&"NM1*PR*2*ACME HEALTH PLAN*****PI*12345"));
+            assert!(s.contains(&"NM1*QC*1*NUNEZ-DOE*JOSE"));
+            assert!(s
+                .iter()
+                .any(|x| x.starts_with("NM1*71*1*O'NEIL*") || x.starts_with("NM1*82*1*O'NEIL*")));
+            assert!(s.contains(&"N3*7 OAK AVE"));
+            // Same shape as the clean batch, plus the 2000C loop (HL PAT NM1 N3 N4 DMG).
+            assert_eq!(s.len(), segments(&clean).len() + 6);
+            oracle_accepts("claim837cleaned.x12", &x12);
+        }
+    }
+
+    #[test]
+    fn a_required_name_that_cleans_to_nothing_is_refused_naming_the_element() {
+        let mut b = batch(ClaimForm837::Institutional);
+        b.subscribers[0].subscriber.last_name = " *~:^ ".into();
         assert!(matches!(
             build_837(&b),
-            Err(X12Error::UnsafeText { field, .. }) if field == "NM103"
+            Err(X12Error::InvalidInput {
+                field: "subscriber.last_name (NM103)",
+                ..
+            })
         ));
         let mut b = batch(ClaimForm837::Professional);
-        b.claims[0].prior_authorization = Some("AU~TH".into());
-        assert!(matches!(build_837(&b), Err(X12Error::UnsafeText { .. })));
+        b.subscribers[0].payer.name = "\u{674e}".into();
+        assert!(matches!(
+            build_837(&b),
+            Err(X12Error::InvalidInput {
+                field: "payer.name (NM103)",
+                ..
+            })
+        ));
+        let mut b = batch(ClaimForm837::Professional);
+        b.subscribers[0].claims[0]
+            .provider
+            .as_mut()
+            .unwrap()
+            .last_name = "^".into();
+        assert!(matches!(
+            build_837(&b),
+            Err(X12Error::InvalidInput {
+                field: "claim.provider.last_name (NM103)",
+                ..
+            })
+        ));
+        // An optional first name that cleans to nothing is left out.
+        let mut b = batch(ClaimForm837::Professional);
+        b.subscribers[0].subscriber.first_name = "*".into();
+        let x12 = build_837(&b).unwrap();
+        assert!(segments(&x12).contains(&"NM1*IL*1*DOE*****MI*W123456789"));
+    }
+
+    #[test]
+    fn an_identifier_with_a_delimiter_is_refused_naming_the_element() {
+        type Edit = fn(&mut Batch837);
+        let cases: [(&str, Edit); 7] = [
+            ("subscriber.member_id (NM109)", |b| {
+                b.subscribers[0].subscriber.member_id = "W123*456".into()
+            }),
+            ("subscriber.group_number (SBR03)", |b| {
+                b.subscribers[0].subscriber.group_number = Some("GRP~1".into())
+            }),
+            ("payer.id (NM109)", |b| {
+                b.subscribers[0].payer.id = "12:345".into()
+            }),
+            ("submitter.id (NM109)", |b| b.submitter.id = "SUB^ID".into()),
+            ("claim.patient_control_number (CLM01)", |b| {
+                b.subscribers[0].claims[0].patient_control_number = "PCN*1".into()
+            }),
+            ("claim.prior_authorization (REF*G1)", |b| {
+                b.subscribers[0].claims[0].prior_authorization = Some("AU~TH".into())
+            }),
+            ("batch_reference (BHT03)", |b| {
+                b.batch_reference = "B*1".into()
+            }),
+        ];
+        for (expected, edit) in cases {
+            let mut b = batch(ClaimForm837::Professional);
+            edit(&mut b);
+            match build_837(&b) {
+                Err(X12Error::UnsafeText {
+                    field,
+                    problem: crate::x12::TextProblem::Delimiter(_),
+                }) => assert_eq!(field, expected),
+                other => panic!("{expected}: {other:?}"),
+            }
+        }
+        // Non-ASCII in an identifier is refused too, not transliterated.
+        let mut b = batch(ClaimForm837::Institutional);
+        b.subscribers[0].subscriber.member_id = "WÉ123".into();
+        assert!(matches!(
+            build_837(&b),
+            Err(X12Error::UnsafeText { field, .. }) if field == "subscriber.member_id (NM109)"
+        ));
+    }
+
+    fn messy_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let c = prop_oneof![
+            4 => proptest::char::range('A', 'Z'),
+            2 => Just(' '),
+            1 => proptest::sample::select(vec![
+                '*', '~', ':', '^', '|', '{', '>', '\n', '\r', '\t', '\u{0}', '\u{1f}', '\u{7f}',
+                '\u{a0}', 'É', 'ß', 'Æ', '\u{2019}', '\u{2026}', '\u{674e}', '\u{1F600}'
+            ]),
+            1 => any::<char>(),
+        ];
+        proptest::collection::vec(c, 0..40).prop_map(String::from_iter)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 256, ..Default::default() })]
+        #[test]
+        fn arbitrary_names_never_break_the_segment_structure(
+            last in messy_text(),
+            first in messy_text(),
+            line1 in messy_text(),
+            city in messy_text(),
+            payer in messy_text(),
+            pipes in proptest::bool::ANY,
+            form_i in proptest::bool::ANY,
+        ) {
+            let form = if form_i { ClaimForm837::Institutional } else { ClaimForm837::Professional };
+            let mut b = batch(form);
+            if pipes {
+                b.envelope.delimiters = Delimiters::new('|', '{', '>', '\n').unwrap();
+            }
+            let expected = build_837(&b).unwrap();
+            let t = b.envelope.delimiters.segment();
+            let g = &mut b.subscribers[0];
+            g.subscriber.last_name = last;
+            g.subscriber.first_name = first;
+            let a = g.subscriber.address.as_mut().unwrap();
+            a.line1 = line1;
+            a.city = city;
+            g.payer.name = payer;
+            match build_837(&b) {
+                Ok(x12) => {
+                    proptest::prop_assert_eq!(x12.matches(t).count(), expected.matches(t).count());
+                    let parsed = crate::x12::tokenize(x12.as_bytes()).unwrap();
+                    let ids: Vec<&str> = parsed.segments.iter().map(|s| s.id()).collect();
+                    let expected_parsed = crate::x12::tokenize(expected.as_bytes()).unwrap();
+                    let expected_ids: Vec<&str> =
+                        expected_parsed.segments.iter().map(|s| s.id()).collect();
+                    proptest::prop_assert_eq!(ids, expected_ids);
+                    let il = parsed
+                        .segments
+                        .iter()
+                        .find(|s| s.id() == "NM1" && s.element(1).map(|e| e.as_str()) == Some("IL"))
+                        .unwrap();
+                    // NM1*IL keeps its member id in NM109 whatever the names held.
+                    proptest::prop_assert_eq!(il.element(9).map(|e| e.as_str()), Some("W123456789"));
+                }
+                // Names that clean to nothing (or grow too long) are refused, never written.
+                Err(X12Error::InvalidInput { .. }) => {}
+                Err(other) => proptest::prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
     }
 
     #[test]
     fn inputs_of_the_wrong_form_or_shape_are_refused() {
         let mut b = batch(ClaimForm837::Institutional);
-        b.claims[0].institutional = None;
+        b.subscribers[0].claims[0].institutional = None;
         assert!(build_837(&b).is_err());
         let mut b = batch(ClaimForm837::Professional);
-        b.claims[0].facility = Facility837::TypeOfBill("0131".into());
+        b.subscribers[0].claims[0].facility = Facility837::TypeOfBill("0131".into());
+        let mut b2 = batch(ClaimForm837::Institutional);
+        b2.subscribers[0].claims[0].facility = Facility837::PlaceOfService("57".into());
+        assert!(build_837(&b2).is_err());
         assert!(build_837(&b).is_err());
         let mut b = batch(ClaimForm837::Professional);
-        b.claims[0].lines[0].charge = dec("1.005");
+        b.subscribers[0].claims[0].lines[0].charge = dec("1.005");
         assert!(build_837(&b).is_err());
         let mut b = batch(ClaimForm837::Professional);
-        b.claims[0].lines[0].service_date = date(1, 25);
+        b.subscribers[0].claims[0].lines[0].service_date = date(1, 25);
         assert!(build_837(&b).is_err());
         let mut b = batch(ClaimForm837::Professional);
-        b.claims.clear();
-        assert!(build_837(&b).is_err());
+        b.subscribers[0].claims.clear();
+        assert_eq!(
+            build_837(&b),
+            Err(X12Error::InvalidInput {
+                field: "subscribers.claims",
+                reason: "at least one claim per subscriber is needed"
+            })
+        );
+        let mut b = batch(ClaimForm837::Professional);
+        b.subscribers.clear();
+        assert!(matches!(
+            build_837(&b),
+            Err(X12Error::InvalidInput {
+                field: "subscribers",
+                ..
+            })
+        ));
         let mut b = batch(ClaimForm837::Institutional);
         b.billing_provider.address.zip = "62701".into();
         assert!(build_837(&b).is_err());

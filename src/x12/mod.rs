@@ -48,8 +48,9 @@ mod tests;
 
 pub use claim837::{
     body_837, build_837, format_amount, Address837, Batch837, BillingProvider837, Claim837,
-    ClaimForm837, Facility837, Institutional837, Line837, Patient837, Payer837, ProviderPerson837,
-    Receiver837, Sex, Submitter837, Subscriber837, KIND_837I, KIND_837P,
+    ClaimForm837, ClaimFrequency, Facility837, Institutional837, Line837, Patient837, Payer837,
+    ProviderPerson837, Receiver837, Sex, Submitter837, Subscriber837, SubscriberClaims837,
+    KIND_837I, KIND_837P,
 };
 pub use common::{
     Address, CommunicationNumber, Contact, EntityName, ProviderInfo, QualifiedDate, Reference,
@@ -72,6 +73,6 @@ pub use response271::{
 pub use segment::{tokenize, Element, ElementRef, Segment, SegmentRef, Tokenized};
 pub use values::DateOrRange;
 pub use writer::{
-    check_text, write_interchange, write_segment, ControlNumbers, Envelope, PartyId,
-    TransactionKind,
+    check_text, clean_text, transliterate, write_interchange, write_segment, ControlNumbers,
+    Envelope, PartyId, TransactionKind,
 };

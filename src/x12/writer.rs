@@ -7,8 +7,22 @@
 //! the segment early). So every value written goes through [`check_text`], which refuses text
 //! containing any of the four delimiters, or any character outside printable ASCII. Callers
 //! get an [`X12Error::UnsafeText`] naming the element (`NM103`), never a mangled interchange.
-//! Cleaning up user text (trimming, upper-casing, dropping punctuation) is the caller's choice
-//! and deliberately not done here.
+//! [`check_text`] is for identifiers and codes (member ids, NPIs, control numbers), where a
+//! changed character would change the meaning.
+//!
+//! Free text (person and organization names, address lines, city, contact name) is instead
+//! passed through [`clean_text`] by the transaction builders before it is checked: the rule is
+//!
+//! 1. every delimiter of the *active* set (element, component, repetition, segment terminator)
+//!    and every control or white-space character becomes a space;
+//! 2. printable ASCII (the X12 basic and extended character sets) is kept as is, case included;
+//! 3. other characters are transliterated when they are common Latin letters with a diacritic
+//!    or typographic punctuation (`É` → `E`, `ß` → `ss`, `Æ` → `AE`, `’` → `'`, `–` → `-`;
+//!    see [`transliterate`]), and otherwise become a space;
+//! 4. runs of spaces collapse to one, and the ends are trimmed.
+//!
+//! The result always passes [`check_text`]. It may be empty; a builder then refuses a
+//! required value with [`X12Error::InvalidInput`] naming the element.
 //!
 //! # Counts and control numbers
 //!
@@ -44,6 +58,106 @@ pub fn check_text(field: &str, value: &str, delimiters: &Delimiters) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Cleans free text so it can be written into an element: see the rule in the
+/// [module documentation](self). Pure and idempotent; the result passes [`check_text`] with the
+/// same `delimiters`.
+///
+/// ```
+/// # use perdiem::x12::{clean_text, Delimiters};
+/// let d = Delimiters::STANDARD;
+/// assert_eq!(clean_text("  O'Brien*Smith~ ^Jr: ", &d), "O'Brien Smith Jr");
+/// assert_eq!(clean_text("José Müller\tÆbø", &d), "Jose Muller AEbo");
+/// assert_eq!(clean_text("李*~", &d), "");
+/// ```
+pub fn clean_text(value: &str, delimiters: &Delimiters) -> String {
+    let mut mapped = String::with_capacity(value.len());
+    let mut push = |c: char| {
+        let printable = (' '..='~').contains(&c);
+        mapped.push(if printable && !delimiters.is_delimiter(c) {
+            c
+        } else {
+            ' '
+        });
+    };
+    for c in value.chars() {
+        if (' '..='~').contains(&c) || c.is_control() || c.is_whitespace() {
+            push(c);
+        } else {
+            transliterate(c).unwrap_or(" ").chars().for_each(&mut push);
+        }
+    }
+    let mut out = String::with_capacity(mapped.len());
+    for word in mapped.split(' ').filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// The ASCII spelling [`clean_text`] uses for a non-ASCII character: Latin-1 Supplement and
+/// Latin Extended-A letters lose their diacritics (`Ñ` → `N`, `ł` → `l`), ligatures and
+/// special letters are spelled out (`Æ` → `AE`, `Œ` → `OE`, `ß` → `ss`, `Þ` → `TH`), and
+/// typographic quotes, dashes and the ellipsis become their ASCII forms. `None` for anything
+/// else (other scripts, symbols, emoji), which [`clean_text`] replaces with a space.
+pub fn transliterate(c: char) -> Option<&'static str> {
+    Some(match c {
+        'À'..='Å' | 'Ā' | 'Ă' | 'Ą' => "A",
+        'à'..='å' | 'ā' | 'ă' | 'ą' => "a",
+        'Æ' => "AE",
+        'æ' => "ae",
+        'Ç' | 'Ć' | 'Ĉ' | 'Ċ' | 'Č' => "C",
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => "c",
+        'Ð' | 'Ď' | 'Đ' => "D",
+        'ð' | 'ď' | 'đ' => "d",
+        'È'..='Ë' | 'Ē' | 'Ĕ' | 'Ė' | 'Ę' | 'Ě' => "E",
+        'è'..='ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => "e",
+        'Ĝ' | 'Ğ' | 'Ġ' | 'Ģ' => "G",
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => "g",
+        'Ĥ' | 'Ħ' => "H",
+        'ĥ' | 'ħ' => "h",
+        'Ì'..='Ï' | 'Ĩ' | 'Ī' | 'Ĭ' | 'Į' | 'İ' => "I",
+        'ì'..='ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => "i",
+        'Ĳ' => "IJ",
+        'ĳ' => "ij",
+        'Ĵ' => "J",
+        'ĵ' => "j",
+        'Ķ' => "K",
+        'ķ' | 'ĸ' => "k",
+        'Ĺ' | 'Ļ' | 'Ľ' | 'Ŀ' | 'Ł' => "L",
+        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => "l",
+        'Ñ' | 'Ń' | 'Ņ' | 'Ň' | 'Ŋ' => "N",
+        'ñ' | 'ń' | 'ņ' | 'ň' | 'ŉ' | 'ŋ' => "n",
+        'Ò'..='Ö' | 'Ø' | 'Ō' | 'Ŏ' | 'Ő' => "O",
+        'ò'..='ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => "o",
+        'Œ' => "OE",
+        'œ' => "oe",
+        'Ŕ' | 'Ŗ' | 'Ř' => "R",
+        'ŕ' | 'ŗ' | 'ř' => "r",
+        'Ś' | 'Ŝ' | 'Ş' | 'Š' => "S",
+        'ś' | 'ŝ' | 'ş' | 'š' | 'ſ' => "s",
+        'ß' => "ss",
+        'Ţ' | 'Ť' | 'Ŧ' => "T",
+        'ţ' | 'ť' | 'ŧ' => "t",
+        'Þ' => "TH",
+        'þ' => "th",
+        'Ù'..='Ü' | 'Ũ' | 'Ū' | 'Ŭ' | 'Ů' | 'Ű' | 'Ų' => "U",
+        'ù'..='ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => "u",
+        'Ŵ' => "W",
+        'ŵ' => "w",
+        'Ý' | 'Ÿ' | 'Ŷ' => "Y",
+        'ý' | 'ÿ' | 'ŷ' => "y",
+        'Ź' | 'Ż' | 'Ž' => "Z",
+        'ź' | 'ż' | 'ž' => "z",
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{2032}' | '\u{00B4}' => "'",
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{2033}' | '\u{00AB}' | '\u{00BB}' => "\"",
+        '\u{2010}'..='\u{2015}' | '\u{2212}' => "-",
+        '\u{2026}' => "...",
+        _ => return None,
+    })
 }
 
 /// Appends `segment` and its terminator to `out`.
@@ -378,6 +492,36 @@ mod tests {
         let pipes = Delimiters::new('|', '{', '>', '\n').unwrap();
         assert!(check_text("NM103", "A*B:C~", &pipes).is_ok());
         assert!(check_text("NM103", "A|B", &pipes).is_err());
+    }
+
+    #[test]
+    fn clean_text_replaces_delimiters_and_control_characters_and_collapses_spaces() {
+        let d = Delimiters::STANDARD;
+        assert_eq!(clean_text("DOE*SMITH", &d), "DOE SMITH");
+        assert_eq!(clean_text("  A~B:C^D  ", &d), "A B C D");
+        assert_eq!(clean_text("A\r\n\tB\u{0}C\u{7f}D", &d), "A B C D");
+        assert_eq!(clean_text("A * * B", &d), "A B");
+        assert_eq!(
+            clean_text("O'BRIEN-SMITH & SONS, INC.", &d),
+            "O'BRIEN-SMITH & SONS, INC."
+        );
+        // Common Latin letters are transliterated; other scripts and symbols become spaces.
+        assert_eq!(clean_text("JOSÉ NÚÑEZ", &d), "JOSE NUNEZ");
+        assert_eq!(clean_text("Straße Œuvre Łódź", &d), "Strasse OEuvre Lodz");
+        assert_eq!(
+            clean_text("O\u{2019}Neil \u{2013} Apt\u{2026}", &d),
+            "O'Neil - Apt..."
+        );
+        assert_eq!(clean_text("Anna 李 Smith 😀", &d), "Anna Smith");
+        assert_eq!(clean_text("*~:^ \n", &d), "");
+        // The active set decides: with `|` as element separator, `*` is ordinary text.
+        let pipes = Delimiters::new('|', '{', '>', '\n').unwrap();
+        assert_eq!(clean_text("A*B|C{D>E\nF", &pipes), "A*B C D E F");
+        for s in ["JOSÉ*~", "a\u{2019}b", "x|y"] {
+            let once = clean_text(s, &pipes);
+            assert_eq!(clean_text(&once, &pipes), once);
+            assert!(check_text("NM103", &once, &pipes).is_ok());
+        }
     }
 
     #[test]
