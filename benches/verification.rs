@@ -140,6 +140,7 @@ async fn added_latency() {
             postal_code: Some("78701".into()),
         }),
         phone: Some("5125550100".into()),
+        ..OrganizationInput::default()
     };
     organization::put(&mut tx, &org.parse().unwrap())
         .await

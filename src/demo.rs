@@ -16,13 +16,18 @@ use crate::domain::attendance::AttendanceInput;
 use crate::domain::authorization::AuthorizationInput;
 use crate::domain::client::ClientInput;
 use crate::domain::coverage::CoverageInput;
+use crate::domain::episode::EpisodeInput;
+use crate::domain::fee_schedule::FeeScheduleInput;
 use crate::domain::ids::new_id;
 use crate::domain::organization::OrganizationInput;
 use crate::domain::payer::ConnectionInput;
 use crate::domain::payer::PayerInput;
 use crate::domain::role::{parse_roles, Role};
 use crate::mock_payer::{FHIR_PATH, JSON_PATH, X12_PATH};
-use crate::store::{authorizations, clients, coverages, organization, payers, users, Db, Tx};
+use crate::store::{
+    authorizations, clients, coverages, episodes, fee_schedules, organization, payers, users, Db,
+    Tx,
+};
 
 /// The password of every demo account. Printed in the README; refused in production.
 pub const DEMO_PASSWORD: &str = "perdiem-demo-password";
@@ -111,6 +116,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<bool> {
     }
     if let (Some((client, coverage)), Some(user)) = (first_coverage, billing_user) {
         seed_billing(&mut tx, client, coverage, user, today).await?;
+        seed_claim_setup(&mut tx, client, coverage, today).await?;
     }
     tx.commit().await?;
     Ok(true)
@@ -165,6 +171,48 @@ async fn seed_billing(
         .collect();
     // Days the demo coverage does not cover (around a new year) are simply refused.
     attendance::record(tx, rows, false, false, user).await?;
+    Ok(())
+}
+
+/// What claims need besides attendance, for the first demo client: an episode of care with
+/// its diagnoses, and a PHP fee schedule of the coverage's payer, so that `POST
+/// /api/v1/claims/generate` and the 837 files work on the demo data.
+async fn seed_claim_setup(
+    tx: &mut Tx,
+    client: Uuid,
+    coverage: Uuid,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let admission = today - Duration::days(21);
+    let episode = EpisodeInput {
+        admission_date: Some(admission.to_string()),
+        principal_diagnosis: Some("F33.1".into()),
+        other_diagnoses: Some(vec!["F41.1".into()]),
+        ..EpisodeInput::default()
+    }
+    .parse(today)?;
+    episodes::insert(tx, new_id(), client, &episode).await?;
+    let payer = coverages::find(tx, &client.to_string(), &coverage.to_string())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo coverage is gone"))?
+        .data
+        .coverage
+        .payer_id;
+    let schedule = FeeScheduleInput {
+        payer_id: Some(payer.to_string()),
+        level_of_care: Some("PHP".into()),
+        program: Some("mental_health".into()),
+        revenue_code: Some("0913".into()),
+        hcpcs: Some("H0035".into()),
+        charge_per_day: Some("1450.00".into()),
+        allowed_per_day: Some("980.00".into()),
+        effective_from: Some((admission - Duration::days(365)).to_string()),
+        type_of_bill: Some("0131".into()),
+        condition_codes: Some(vec!["41".into()]),
+        ..FeeScheduleInput::default()
+    }
+    .parse()?;
+    fee_schedules::insert(tx, new_id(), &schedule).await?;
     Ok(())
 }
 

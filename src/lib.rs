@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod attendance;
 pub mod auth;
 pub mod batch;
+pub mod claim_files;
 pub mod claims;
 pub mod cli;
 pub mod config;
@@ -14,8 +15,9 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod mock_payer;
-#[cfg(test)]
-mod oracles;
+/// Test support (the external validators); public so integration tests can use it.
+#[doc(hidden)]
+pub mod oracles;
 pub mod payers;
 pub mod routes;
 pub mod startup;

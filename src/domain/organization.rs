@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::patterns::{matching, TAXONOMY_RE, TAX_ID_RE};
+use super::patterns::{matching, PARTNER_ID_RE, TAXONOMY_RE, TAX_ID_RE};
 use super::person::{Address, AddressInput, Phone};
 use super::text::SafeText;
 use super::validation::{Fields, Invalid};
@@ -61,6 +61,26 @@ pub struct Organization {
     pub taxonomy_code: String,
     pub address: Address,
     pub phone: Phone,
+    /// The id a clearinghouse assigned the clinic as claim submitter (1000A NM109, and
+    /// ISA06/GS02 unless a payer's connection names its own); `None` sends the NPI.
+    pub submitter_id: Option<String>,
+    /// Who answers for claim files (1000A PER02); `None` sends the legal name.
+    pub billing_contact_name: Option<SafeText>,
+}
+
+impl Organization {
+    /// The submitter id claim files carry.
+    pub fn submitter(&self) -> &str {
+        self.submitter_id.as_deref().unwrap_or(self.npi.as_str())
+    }
+
+    /// The contact name claim files carry.
+    pub fn contact(&self) -> &str {
+        self.billing_contact_name
+            .as_ref()
+            .unwrap_or(&self.legal_name)
+            .as_str()
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -72,6 +92,8 @@ pub struct OrganizationInput {
     pub taxonomy_code: Option<String>,
     pub address: Option<AddressInput>,
     pub phone: Option<String>,
+    pub submitter_id: Option<String>,
+    pub billing_contact_name: Option<String>,
 }
 
 impl OrganizationInput {
@@ -108,6 +130,17 @@ impl OrganizationInput {
             }
         };
         let phone = fields.required("phone", self.phone, Phone::parse);
+        let submitter_id = fields.optional("submitter_id", self.submitter_id, |raw| {
+            matching(
+                raw,
+                &PARTNER_ID_RE,
+                "must be 1 to 15 letters, digits or inner spaces (it travels in ISA06)",
+            )
+        });
+        let billing_contact_name =
+            fields.optional("billing_contact_name", self.billing_contact_name, |raw| {
+                SafeText::parse(&raw, 60)
+            });
         fields.finish()?;
         match (legal_name, npi, tax_id, taxonomy_code, address, phone) {
             (
@@ -124,6 +157,8 @@ impl OrganizationInput {
                 taxonomy_code,
                 address,
                 phone,
+                submitter_id: submitter_id.flatten(),
+                billing_contact_name: billing_contact_name.flatten(),
             }),
             _ => Err(Invalid::one("body", "is not a valid organization")),
         }
@@ -139,6 +174,8 @@ impl From<&Organization> for OrganizationInput {
             taxonomy_code: Some(org.taxonomy_code.clone()),
             address: Some(AddressInput::from(&org.address)),
             phone: Some(org.phone.as_str().to_string()),
+            submitter_id: org.submitter_id.clone(),
+            billing_contact_name: org.billing_contact_name.as_ref().map(|n| n.to_string()),
         }
     }
 }

@@ -450,6 +450,8 @@ pub struct BillingRules {
     /// Whether IOP/PHP days need an approved prior authorization. Most commercial plans and
     /// Medicare Advantage plans require one, so that is the default.
     pub authorization_required: bool,
+    /// The claim filing indicator on this payer's claims (837 SBR09); commercial by default.
+    pub claim_filing_indicator: FilingIndicator,
 }
 
 impl Default for BillingRules {
@@ -458,7 +460,48 @@ impl Default for BillingRules {
             iop_minimum_minutes: None,
             php_minimum_minutes: None,
             authorization_required: true,
+            claim_filing_indicator: FilingIndicator::COMMERCIAL,
         }
+    }
+}
+
+/// An 837 claim filing indicator code (SBR09), one of the 005010 code list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilingIndicator(&'static str);
+
+/// The SBR09 codes: 11 other non-federal, 12 PPO, 13 POS, 14 EPO, 15 indemnity, 16 HMO
+/// Medicare risk, 17 dental maintenance, AM automobile, BL Blue Cross Blue Shield, CH
+/// TRICARE, CI commercial, DS disability, FI federal employees, HM HMO, LM liability, MA
+/// Medicare A, MB Medicare B, MC Medicaid, OF other federal, TV Title V, VA veterans, WC
+/// workers' compensation, ZZ mutually defined.
+pub const FILING_INDICATORS: [&str; 23] = [
+    "11", "12", "13", "14", "15", "16", "17", "AM", "BL", "CH", "CI", "DS", "FI", "HM", "LM", "MA",
+    "MB", "MC", "OF", "TV", "VA", "WC", "ZZ",
+];
+
+impl FilingIndicator {
+    pub const COMMERCIAL: FilingIndicator = FilingIndicator("CI");
+
+    pub fn parse(raw: &str) -> Result<FilingIndicator, String> {
+        FILING_INDICATORS
+            .iter()
+            .find(|code| **code == raw)
+            .map(|code| FilingIndicator(code))
+            .ok_or_else(|| {
+                "must be an 837 claim filing indicator code (e.g. CI commercial, BL Blue Cross \
+                 Blue Shield, HM HMO, MB Medicare Part B, MC Medicaid)"
+                    .to_string()
+            })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl Serialize for FilingIndicator {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0)
     }
 }
 
@@ -468,6 +511,7 @@ pub struct BillingRulesInput {
     pub iop_minimum_minutes: Option<i64>,
     pub php_minimum_minutes: Option<i64>,
     pub authorization_required: Option<bool>,
+    pub claim_filing_indicator: Option<String>,
 }
 
 fn minimum_minutes(raw: i64) -> Result<u32, String> {
@@ -490,11 +534,17 @@ impl BillingRulesInput {
             self.php_minimum_minutes,
             minimum_minutes,
         );
+        let filing = fields.optional(
+            "claim_filing_indicator",
+            self.claim_filing_indicator,
+            |raw| FilingIndicator::parse(&raw),
+        );
         fields.finish()?;
         Ok(BillingRules {
             iop_minimum_minutes: iop.flatten(),
             php_minimum_minutes: php.flatten(),
             authorization_required: self.authorization_required.unwrap_or(true),
+            claim_filing_indicator: filing.flatten().unwrap_or(FilingIndicator::COMMERCIAL),
         })
     }
 }
@@ -505,6 +555,7 @@ impl From<&BillingRules> for BillingRulesInput {
             iop_minimum_minutes: rules.iop_minimum_minutes.map(i64::from),
             php_minimum_minutes: rules.php_minimum_minutes.map(i64::from),
             authorization_required: Some(rules.authorization_required),
+            claim_filing_indicator: Some(rules.claim_filing_indicator.as_str().to_string()),
         }
     }
 }

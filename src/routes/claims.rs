@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::extract::{page, path_id, query, Body};
 use super::{audit, ok, PageOf};
 use crate::auth::Staff;
+use crate::claim_files::{self, FileError};
 use crate::claims::{self as service, GenerateError, Generation, UndoError};
 use crate::domain::authorization::PayerReference;
 use crate::domain::claim::{BillingPeriod, ClaimRequest};
@@ -520,4 +521,142 @@ pub async fn replace(
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
     undo(state, staff, req, body, true).await
+}
+
+fn file_error(error: FileError) -> ApiError {
+    match error {
+        FileError::Store(e) => e.into(),
+        FileError::UnknownClaim(i) => {
+            ApiError::validation(&format!("claim_ids[{i}]"), "names no claim")
+        }
+        FileError::NotSendable {
+            claim_id,
+            claim_number,
+            status,
+        } => {
+            let mut members = serde_json::Map::new();
+            members.insert("claim_id".into(), Value::String(claim_id.to_string()));
+            members.insert(
+                "claim_status".into(),
+                Value::String(status.as_str().to_string()),
+            );
+            ApiError::StateConflict {
+                kind: "claim-status",
+                title: "Not allowed in the claim's status",
+                detail: format!(
+                    "Claim {claim_number} is {}: it is not sent again; send its void or \
+                     replacement claim instead.",
+                    status.as_str()
+                ),
+                members,
+            }
+        }
+        FileError::Setup { field, detail } => ApiError::validation(&field, &detail),
+        FileError::X12(e) => ApiError::validation("x12", &e.to_string()),
+    }
+}
+
+/// Writes, stores and answers one 837 interchange, and audits the export of each claim.
+async fn export(
+    state: &AppState,
+    staff: &Staff,
+    req: &HttpRequest,
+    ids: &[Uuid],
+) -> Result<HttpResponse, ApiError> {
+    let mut tx = state.db.begin().await?;
+    let file = claim_files::produce(&mut tx, ids, staff.id)
+        .await
+        .map_err(file_error)?;
+    for id in &file.claim_ids {
+        audit(
+            &mut tx,
+            staff,
+            req,
+            Action::Export,
+            "claim",
+            &id.to_string(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(claim_file_id = %file.id, claims = file.claim_ids.len(),
+        interchange = file.interchange_control_number, user_id = %staff.id, "837 file written");
+    Ok(HttpResponse::Ok()
+        .content_type("application/edi-x12")
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"claims-{:09}.837\"",
+                file.interchange_control_number
+            ),
+        ))
+        .insert_header(("X-Claim-File-Id", file.id.to_string()))
+        .insert_header((
+            "X-Interchange-Control-Number",
+            file.interchange_control_number.to_string(),
+        ))
+        .body(file.content))
+}
+
+/// `GET /api/v1/claims/{id}/x12`: the claim as an 837 interchange of its own. Every call
+/// writes a new interchange with new control numbers, and keeps it.
+pub async fn x12_one(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(BILLING)?;
+    let id = parse_id(&path_id(&req, "id")?).map_err(|m| ApiError::malformed("id", m))?;
+    let result = export(&state, &staff, &req, &[id]).await;
+    match result {
+        Err(ApiError::Validation(errors)) if errors.iter().any(|e| e.field == "claim_ids[0]") => {
+            Err(ApiError::NotFound("claim"))
+        }
+        other => other,
+    }
+}
+
+/// At most this many claims go in one file.
+const MAX_FILE_CLAIMS: usize = 5_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileInput {
+    claim_ids: Option<Vec<String>>,
+}
+
+/// `POST /api/v1/claims/x12`: many claims as one interchange, one functional group per form.
+pub async fn x12_many(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(BILLING)?;
+    let input: FileInput = body.json()?;
+    let raw = input
+        .claim_ids
+        .ok_or_else(|| ApiError::validation("claim_ids", "is required"))?;
+    if raw.is_empty() || raw.len() > MAX_FILE_CLAIMS {
+        return Err(ApiError::validation(
+            "claim_ids",
+            &format!("must name 1 to {MAX_FILE_CLAIMS} claims"),
+        ));
+    }
+    let mut fields = Fields::new();
+    let mut ids = Vec::with_capacity(raw.len());
+    let mut seen = std::collections::HashSet::new();
+    for (i, id) in raw.into_iter().enumerate() {
+        if let Some(id) = fields.check(&format!("claim_ids[{i}]"), parse_id(&id)) {
+            if !seen.insert(id) {
+                fields.push(
+                    &format!("claim_ids[{i}]"),
+                    "names a claim already in the list",
+                );
+            }
+            ids.push(id);
+        }
+    }
+    fields.finish()?;
+    export(&state, &staff, &req, &ids).await
 }

@@ -141,11 +141,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             fee_schedules::update,
         ),
         endpoint(M::POST, "/api/v1/claims/generate", claims::generate),
+        // Before `/api/v1/claims/{id}`, which would otherwise take `x12` for an id.
+        endpoint(M::POST, "/api/v1/claims/x12", claims::x12_many),
         endpoint(M::GET, "/api/v1/claims", claims::list),
         endpoint(M::GET, "/api/v1/claims/{id}", claims::get),
         endpoint(M::POST, "/api/v1/claims/{id}/status", claims::change_status),
         endpoint(M::POST, "/api/v1/claims/{id}/void", claims::void),
         endpoint(M::POST, "/api/v1/claims/{id}/replace", claims::replace),
+        endpoint(M::GET, "/api/v1/claims/{id}/x12", claims::x12_one),
     ]
 }
 

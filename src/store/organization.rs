@@ -25,13 +25,16 @@ struct OrganizationRow {
     address_state: String,
     address_postal_code: String,
     phone: String,
+    submitter_id: Option<String>,
+    billing_contact_name: Option<String>,
     updated_at: DateTime<Utc>,
 }
 
 pub async fn get(tx: &mut Tx) -> StoreResult<Option<StoredOrganization>> {
     let row: Option<OrganizationRow> = with_tx!(tx, |conn| sqlx::query_as(
         "SELECT legal_name, npi, tax_id, taxonomy_code, address_line1, address_line2,
-                address_city, address_state, address_postal_code, phone, updated_at
+                address_city, address_state, address_postal_code, phone, submitter_id,
+                billing_contact_name, updated_at
          FROM organization WHERE id = 'clinic'"
     )
     .fetch_optional(conn)
@@ -52,6 +55,8 @@ pub async fn get(tx: &mut Tx) -> StoreResult<Option<StoredOrganization>> {
             postal_code: Some(row.address_postal_code),
         }),
         phone: Some(row.phone),
+        submitter_id: row.submitter_id,
+        billing_contact_name: row.billing_contact_name,
     }
     .parse()
     .map_err(|e| StoreError::corrupt("organization", e))?;
@@ -66,11 +71,13 @@ pub async fn put(tx: &mut Tx, org: &Organization) -> StoreResult<StoredOrganizat
     let a = &org.address;
     with_tx!(tx, |conn| sqlx::query(
         "INSERT INTO organization (id, legal_name, npi, tax_id, taxonomy_code, address_line1,
-            address_line2, address_city, address_state, address_postal_code, phone, updated_at)
-         VALUES ('clinic', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            address_line2, address_city, address_state, address_postal_code, phone, updated_at,
+            submitter_id, billing_contact_name)
+         VALUES ('clinic', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (id) DO UPDATE SET legal_name = $1, npi = $2, tax_id = $3,
             taxonomy_code = $4, address_line1 = $5, address_line2 = $6, address_city = $7,
-            address_state = $8, address_postal_code = $9, phone = $10, updated_at = $11"
+            address_state = $8, address_postal_code = $9, phone = $10, updated_at = $11,
+            submitter_id = $12, billing_contact_name = $13"
     )
     .bind(org.legal_name.as_str())
     .bind(org.npi.as_str())
@@ -83,6 +90,8 @@ pub async fn put(tx: &mut Tx, org: &Organization) -> StoreResult<StoredOrganizat
     .bind(&a.postal_code)
     .bind(org.phone.as_str())
     .bind(at)
+    .bind(org.submitter_id.as_deref())
+    .bind(org.billing_contact_name.as_ref().map(|n| n.as_str()))
     .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;

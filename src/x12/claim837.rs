@@ -62,7 +62,8 @@ use super::error::X12Error;
 use super::segment::{Element, Segment};
 use super::values::format_d8;
 use super::writer::{
-    check_len, check_text, clean_text, write_interchange, Envelope, TransactionKind,
+    check_len, check_text, clean_text, write_groups, write_interchange, Envelope, Group,
+    TransactionKind,
 };
 use super::Delimiters;
 
@@ -336,6 +337,45 @@ pub struct Batch837 {
 /// Writes the 837 interchange (ISA … IEA).
 pub fn build_837(batch: &Batch837) -> Result<String, X12Error> {
     write_interchange(&batch.envelope, batch.form.kind(), &body_837(batch)?)
+}
+
+/// Writes one interchange with one functional group per batch (an 837I group and an 837P
+/// group, say). The ISA comes from the first batch's envelope; each batch brings its own GS06
+/// and ST02 in its envelope's control numbers. All batches must share the interchange's
+/// sender, receiver and delimiters.
+pub fn build_837_groups(batches: &[Batch837]) -> Result<String, X12Error> {
+    let Some(first) = batches.first() else {
+        return Err(invalid(
+            "batches",
+            "an interchange holds at least one batch",
+        ));
+    };
+    let same = |b: &Batch837| {
+        b.envelope.sender == first.envelope.sender
+            && b.envelope.receiver == first.envelope.receiver
+            && b.envelope.delimiters == first.envelope.delimiters
+    };
+    if !batches.iter().all(same) {
+        return Err(invalid(
+            "batches",
+            "every group of an interchange has the same sender, receiver and delimiters",
+        ));
+    }
+    let bodies = batches
+        .iter()
+        .map(body_837)
+        .collect::<Result<Vec<_>, _>>()?;
+    let groups: Vec<Group> = batches
+        .iter()
+        .zip(&bodies)
+        .map(|(b, body)| Group {
+            kind: b.form.kind(),
+            group_control: b.envelope.control_numbers.group,
+            transaction_set_control: b.envelope.control_numbers.transaction_set,
+            body,
+        })
+        .collect();
+    write_groups(&first.envelope, &groups)
 }
 
 impl From<&crate::domain::person::Address> for Address837 {

@@ -273,14 +273,43 @@ pub fn write_interchange(
     kind: TransactionKind,
     body: &[Segment],
 ) -> Result<String, X12Error> {
+    let cn = envelope.control_numbers;
+    write_groups(
+        envelope,
+        &[Group {
+            kind,
+            group_control: cn.group,
+            transaction_set_control: cn.transaction_set,
+            body,
+        }],
+    )
+}
+
+/// One functional group of an interchange, holding one transaction set.
+#[derive(Debug, Clone, Copy)]
+pub struct Group<'a> {
+    pub kind: TransactionKind,
+    /// GS06, echoed in GE02.
+    pub group_control: u32,
+    /// ST02, echoed in SE02.
+    pub transaction_set_control: u32,
+    /// Every segment between ST and SE.
+    pub body: &'a [Segment],
+}
+
+/// Writes `ISA (GS ST <body> SE GE)… IEA`: one interchange holding `groups` (at least one),
+/// each with one transaction set. Only ISA13 is taken from `envelope.control_numbers`; each
+/// group brings its own GS06 and ST02.
+pub fn write_groups(envelope: &Envelope, groups: &[Group<'_>]) -> Result<String, X12Error> {
     let d = &envelope.delimiters;
     let cn = envelope.control_numbers;
     check_control_number("ISA13 interchange control number", cn.interchange)?;
-    check_control_number("GS06 group control number", cn.group)?;
-    check_control_number("ST02 transaction set control number", cn.transaction_set)?;
-    let st02 = format!("{:04}", cn.transaction_set);
-    let gs06 = cn.group.to_string();
-
+    if groups.is_empty() {
+        return Err(X12Error::InvalidInput {
+            field: "groups",
+            reason: "an interchange holds at least one functional group",
+        });
+    }
     let mut out = isa(envelope)?;
     let gs_sender = envelope
         .application_sender
@@ -294,39 +323,52 @@ pub fn write_interchange(
     check_len("GS03 application receiver code", gs_receiver, 2, 15)?;
     let date = envelope.timestamp.format("%Y%m%d").to_string();
     let time = envelope.timestamp.format("%H%M").to_string();
-    // GS07 `X`: responsible agency is Accredited Standards Committee X12.
-    let gs = [
-        kind.functional_id,
-        gs_sender,
-        gs_receiver,
-        &date,
-        &time,
-        &gs06,
-        "X",
-        kind.version,
-    ];
-    write_segment(&mut out, &Segment::simple("GS", &gs), d)?;
-    write_segment(
-        &mut out,
-        &Segment::simple("ST", &[kind.transaction_set_id, &st02, kind.version]),
-        d,
-    )?;
-    for segment in body {
-        if matches!(segment.id(), "ST" | "SE" | "GS" | "GE" | "IEA") {
-            return Err(X12Error::InvalidInput {
-                field: "body",
-                reason: "envelope segments are written by the writer",
-            });
+    for group in groups {
+        check_control_number("GS06 group control number", group.group_control)?;
+        check_control_number(
+            "ST02 transaction set control number",
+            group.transaction_set_control,
+        )?;
+        let st02 = format!("{:04}", group.transaction_set_control);
+        let gs06 = group.group_control.to_string();
+        let kind = group.kind;
+        // GS07 `X`: responsible agency is Accredited Standards Committee X12.
+        let gs = [
+            kind.functional_id,
+            gs_sender,
+            gs_receiver,
+            &date,
+            &time,
+            &gs06,
+            "X",
+            kind.version,
+        ];
+        write_segment(&mut out, &Segment::simple("GS", &gs), d)?;
+        write_segment(
+            &mut out,
+            &Segment::simple("ST", &[kind.transaction_set_id, &st02, kind.version]),
+            d,
+        )?;
+        for segment in group.body {
+            if matches!(segment.id(), "ST" | "SE" | "GS" | "GE" | "IEA") {
+                return Err(X12Error::InvalidInput {
+                    field: "body",
+                    reason: "envelope segments are written by the writer",
+                });
+            }
+            write_segment(&mut out, segment, d)?;
         }
-        write_segment(&mut out, segment, d)?;
+        // SE01 counts every segment of the transaction set, ST and SE included.
+        let se01 = (group.body.len() + 2).to_string();
+        write_segment(&mut out, &Segment::simple("SE", &[&se01, &st02]), d)?;
+        write_segment(&mut out, &Segment::simple("GE", &["1", &gs06]), d)?;
     }
-    // SE01 counts every segment of the transaction set, ST and SE included.
-    let se01 = (body.len() + 2).to_string();
-    write_segment(&mut out, &Segment::simple("SE", &[&se01, &st02]), d)?;
-    write_segment(&mut out, &Segment::simple("GE", &["1", &gs06]), d)?;
     write_segment(
         &mut out,
-        &Segment::simple("IEA", &["1", &format!("{:09}", cn.interchange)]),
+        &Segment::simple(
+            "IEA",
+            &[&groups.len().to_string(), &format!("{:09}", cn.interchange)],
+        ),
         d,
     )?;
     Ok(out)

@@ -213,6 +213,7 @@ async fn each_role_reaches_exactly_its_routes() {
     let claim_status = format!("/api/v1/claims/{some}/status");
     let claim_void = format!("/api/v1/claims/{some}/void");
     let claim_replace = format!("/api/v1/claims/{some}/replace");
+    let claim_x12 = format!("/api/v1/claims/{some}/x12");
     use Role::*;
     let table: Vec<(Method, &str, Vec<Role>)> = vec![
         (Method::GET, "/api/v1/users", vec![Admin]),
@@ -293,6 +294,8 @@ async fn each_role_reaches_exactly_its_routes() {
         (Method::POST, &claim_status, vec![Billing]),
         (Method::POST, &claim_void, vec![Billing]),
         (Method::POST, &claim_replace, vec![Billing]),
+        (Method::GET, &claim_x12, vec![Billing]),
+        (Method::POST, "/api/v1/claims/x12", vec![Billing]),
     ];
     // Every route but the public ones is in the table.
     let public = ["/health", "/ready", "/openapi.yaml", "/api/v1/auth/token"];

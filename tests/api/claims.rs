@@ -651,3 +651,266 @@ async fn claims_are_for_billing_staff_and_audited() {
         .iter()
         .any(|e| e["entity_type"] == "claims" && e["action"] == "create"));
 }
+
+async fn set_up_clinic(app: &TestApp) {
+    app.call(reqwest::Method::PUT, "/api/v1/organization")
+        .token(&app.admin)
+        .json(json!({
+            "legal_name": "Sunrise Behavioral Health LLC", "npi": "1234567893",
+            "tax_id": "12-3456789", "taxonomy_code": "261QM0801X",
+            "address": {"line1": "100 Congress Ave", "city": "Austin", "state": "TX",
+                        "postal_code": "78701-1234"},
+            "phone": "512-555-0100", "submitter_id": "SUNRISE01",
+            "billing_contact_name": "Billing Office"
+        }))
+        .expect(200)
+        .await;
+}
+
+fn segments(x12: &str) -> Vec<&str> {
+    x12.split('~')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn oracle_accepts(name: &str, x12: &str) {
+    let Some((ok, report)) = perdiem::oracles::check("x12-check", name, x12) else {
+        return;
+    };
+    assert!(ok, "x12-check refused {name}:\n{report}\n{x12}");
+}
+
+async fn x12_file(app: &TestApp, ids: &[&str]) -> crate::helpers::Reply {
+    app.post("/api/v1/claims/x12")
+        .token(&app.billing)
+        .json(json!({ "claim_ids": ids }))
+        .expect(200)
+        .await
+}
+
+#[tokio::test]
+async fn claims_are_written_as_837i_and_837p_files_that_validate() {
+    let app = spawn_app().await;
+    let s = scene(&app).await;
+    attend_march(&app, &s.client).await;
+    // Without the clinic there is no billing provider.
+    let early = generate(&app, "", march(), 201).await;
+    let first = id_of(&early["claims"][0]);
+    let refused = app
+        .get(&format!("/api/v1/claims/{first}/x12"))
+        .token(&app.billing)
+        .expect(422)
+        .await;
+    assert_eq!(refused.error_fields(), ["organization"]);
+    set_up_clinic(&app).await;
+
+    // One claim alone: an 837I.
+    let one = app
+        .get(&format!("/api/v1/claims/{first}/x12"))
+        .token(&app.billing)
+        .expect(200)
+        .await;
+    assert_eq!(one.header("content-type"), Some("application/edi-x12"));
+    let text = one.body.as_str().unwrap().to_string();
+    oracle_accepts("one-claim.837", &text);
+    let segs = segments(&text);
+    assert!(segs[0].starts_with("ISA*00*          *00*          *ZZ*SUNRISE01      *ZZ*"));
+    assert!(segs.iter().any(|s| s.starts_with("GS*HC*SUNRISE01*")));
+    assert!(segs
+        .iter()
+        .any(|s| s.ends_with("*005010X223A2") && s.starts_with("ST*837*")));
+    assert!(segs.contains(&"NM1*41*2*Sunrise Behavioral Health LLC*****46*SUNRISE01"));
+    assert!(segs.contains(&"PER*IC*Billing Office*TE*5125550100"));
+    assert!(segs
+        .iter()
+        .any(|s| s.starts_with("CLM*PD") && s.ends_with("*1333.32***13:A:1**A*Y*Y")));
+    assert!(segs.contains(&"REF*G1*PA-7781"));
+    assert!(segs.contains(&"HI*ABK:F331"));
+    assert!(segs.contains(&"HI*ABF:F411"));
+    assert!(segs.contains(&"HI*BG:92"));
+    assert!(segs.contains(&"DTP*434*RD8*20260303-20260306"));
+    assert_eq!(
+        segs.iter()
+            .filter(|s| s.starts_with("SV2*0905*HC:S9480*333.33*UN*1"))
+            .count(),
+        4
+    );
+    let isa13 = one
+        .header("x-interchange-control-number")
+        .unwrap()
+        .to_string();
+
+    // From the 16th the payer takes IOP on the 837P: a new schedule, and the last week's
+    // claim is voided and billed again under it.
+    let schedules = app
+        .get("/api/v1/fee-schedules")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    app.patch(&format!(
+        "/api/v1/fee-schedules/{}",
+        id_of(&schedules["items"][0])
+    ))
+    .token(&app.billing)
+    .json(json!({"effective_to": "2026-03-15"}))
+    .expect(200)
+    .await;
+    app.post("/api/v1/fee-schedules")
+        .token(&app.billing)
+        .json(json!({
+            "payer_id": s.payer, "level_of_care": "IOP", "program": "mental_health",
+            "revenue_code": "0905", "hcpcs": "S9480", "modifiers": ["HQ"],
+            "charge_per_day": "300", "effective_from": "2026-03-16", "claim_form": "837P",
+            "place_of_service": "52"
+        }))
+        .expect(201)
+        .await;
+    let third = id_of(&early["claims"][2]);
+    app.post(&format!("/api/v1/claims/{third}/void"))
+        .token(&app.billing)
+        .expect(200)
+        .await;
+    let rebilled = generate(&app, "", march(), 201).await;
+    assert_eq!(rebilled["claims"][0]["claim_form"], "837P");
+    assert_eq!(rebilled["claims"][0]["total_charge"], "300.00");
+    let professional = id_of(&rebilled["claims"][0]);
+
+    // All of them in one file: a group per form.
+    let second = id_of(&early["claims"][1]);
+    let both = x12_file(&app, &[&first, &second, &professional]).await;
+    let text = both.body.as_str().unwrap().to_string();
+    oracle_accepts("both-forms.837", &text);
+    let segs = segments(&text);
+    assert_eq!(segs.iter().filter(|s| s.starts_with("GS*HC*")).count(), 2);
+    assert!(segs
+        .iter()
+        .any(|s| s.starts_with("ST*837*") && s.ends_with("*005010X222A1")));
+    assert!(segs
+        .iter()
+        .any(|s| s.starts_with("CLM*PD") && s.contains("*300***52:B:1*Y*A*Y*Y")));
+    assert!(segs.contains(&"SV1*HC:S9480:HQ*300*UN*1***1"));
+    assert!(segs.last().unwrap().starts_with("IEA*2*"));
+    let next = both.header("x-interchange-control-number").unwrap();
+    assert!(next.parse::<i64>().unwrap() > isa13.parse::<i64>().unwrap());
+
+    // A voided claim is not sent again; unknown and repeated ids name their place.
+    let refused = app
+        .post("/api/v1/claims/x12")
+        .token(&app.billing)
+        .json(json!({"claim_ids": [third]}))
+        .expect(409)
+        .await;
+    assert_eq!(refused.body["claim_status"], "void");
+    let unknown = app
+        .post("/api/v1/claims/x12")
+        .token(&app.billing)
+        .json(json!({"claim_ids": [first, uuid::Uuid::new_v4()]}))
+        .expect(422)
+        .await;
+    assert_eq!(unknown.error_fields(), ["claim_ids[1]"]);
+    let twice = app
+        .post("/api/v1/claims/x12")
+        .token(&app.billing)
+        .json(json!({"claim_ids": [first, first]}))
+        .expect(422)
+        .await;
+    assert_eq!(twice.error_fields(), ["claim_ids[1]"]);
+    app.get(&format!("/api/v1/claims/{}/x12", uuid::Uuid::new_v4()))
+        .token(&app.billing)
+        .expect(404)
+        .await;
+}
+
+#[tokio::test]
+async fn void_and_replacement_files_name_the_original_and_validate() {
+    let app = spawn_app().await;
+    let s = scene(&app).await;
+    attend_march(&app, &s.client).await;
+    set_up_clinic(&app).await;
+    let ids = claim_ids(&app).await;
+    for id in &ids[..2] {
+        for status in ["ready", "submitted"] {
+            move_to(&app, id, status, 200).await;
+        }
+    }
+    app.post(&format!("/api/v1/claims/{}/status", ids[0]))
+        .token(&app.billing)
+        .json(json!({"status": "accepted", "payer_claim_number": "ICN20260401"}))
+        .expect(200)
+        .await;
+    let original = app
+        .get(&format!("/api/v1/claims/{}", ids[1]))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    let replacement = app
+        .post(&format!("/api/v1/claims/{}/replace", ids[0]))
+        .token(&app.billing)
+        .expect(201)
+        .await
+        .body;
+    let void = app
+        .post(&format!("/api/v1/claims/{}/void", ids[1]))
+        .token(&app.billing)
+        .expect(201)
+        .await
+        .body;
+    let file = x12_file(
+        &app,
+        &[
+            replacement["successor"]["id"].as_str().unwrap(),
+            void["successor"]["id"].as_str().unwrap(),
+        ],
+    )
+    .await;
+    let text = file.body.as_str().unwrap().to_string();
+    oracle_accepts("void-and-replacement.837", &text);
+    let segs = segments(&text);
+    // The payer's number when it gave one, else ours.
+    assert!(segs.contains(&"REF*F8*ICN20260401"), "{text}");
+    let ours = format!("REF*F8*{}", original["claim_number"].as_str().unwrap());
+    assert!(segs.contains(&ours.as_str()), "{text}");
+    assert!(segs
+        .iter()
+        .any(|s| s.starts_with("CLM*") && s.contains("*13:A:7*")));
+    assert!(segs
+        .iter()
+        .any(|s| s.starts_with("CLM*") && s.contains("*13:A:8*")));
+}
+
+#[tokio::test]
+async fn delimiters_never_reach_a_file() {
+    let app = spawn_app().await;
+    // Names, addresses and reference numbers with an X12 delimiter are refused at the door
+    // (the writer would clean names anyway; identifiers it refuses).
+    let mut body = client_body();
+    body["last_name"] = json!("Lopez*Garcia~");
+    let refused = app
+        .post("/api/v1/clients")
+        .token(&app.admissions)
+        .json(body)
+        .expect(422)
+        .await;
+    assert_eq!(refused.error_fields(), ["last_name"]);
+    let s = scene(&app).await;
+    let refused = app
+        .post(&format!("/api/v1/clients/{}/coverages", s.client))
+        .token(&app.admissions)
+        .json(
+            json!({"payer_id": s.payer, "member_id": "XYZ:123", "relationship": "self",
+                     "priority": "secondary"}),
+        )
+        .expect(422)
+        .await;
+    assert_eq!(refused.error_fields(), ["member_id"]);
+    let refused = app
+        .patch(&format!("/api/v1/authorizations/{}", s.authorization))
+        .token(&app.billing)
+        .json(json!({"authorization_number": "PA^1"}))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+}

@@ -182,12 +182,45 @@ fn the_demo_seeds_staff_payers_and_clients_once_and_never_in_production() {
             .unwrap()
             .json::<serde_json::Value>()
             .unwrap();
-        (get("/api/v1/clients".into()), verification)
+        // Billing: the demo's attendance becomes a claim, and the claim an 837I.
+        let billing = client
+            .post(format!("{base}/api/v1/auth/token"))
+            .json(&serde_json::json!({"username": "billing", "password": perdiem::demo::DEMO_PASSWORD}))
+            .send()
+            .unwrap()
+            .json::<serde_json::Value>()
+            .unwrap()["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let today = chrono::Utc::now().date_naive();
+        let generated = client
+            .post(format!("{base}/api/v1/claims/generate"))
+            .bearer_auth(&billing)
+            .json(&serde_json::json!({"through_date": today, "period": "range"}))
+            .send()
+            .unwrap()
+            .json::<serde_json::Value>()
+            .unwrap();
+        let file = client
+            .get(format!(
+                "{base}/api/v1/claims/{}/x12",
+                generated["claims"][0]["id"].as_str().unwrap_or_default()
+            ))
+            .bearer_auth(&billing)
+            .send()
+            .unwrap();
+        let file = (file.status().as_u16(), file.text().unwrap());
+        (get("/api/v1/clients".into()), verification, generated, file)
     });
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(up, "the demo server started");
-    let (clients, verification) = found.expect("the demo admissions account signs in");
+    let (clients, verification, generated, file) =
+        found.expect("the demo admissions account signs in");
+    assert_eq!(generated["summary"]["claims"], 1, "{generated:#}");
+    assert_eq!(file.0, 200, "{}", file.1);
+    assert!(file.1.starts_with("ISA*"), "{}", file.1);
     assert_eq!(clients["total"], 3);
     assert_eq!(verification["status"], "verified", "{verification:#}");
     let deductible = &verification["levels"][0]["in_network"]["deductible"]["individual"];

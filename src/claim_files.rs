@@ -1,0 +1,428 @@
+//! 837 files from stored claims: one interchange, one functional group per claim form (837I,
+//! 837P), one 2000B subscriber loop per coverage with its claims. The writing itself is the
+//! pure [`crate::x12::claim837`]; this module gathers the parties and the numbers.
+//!
+//! - **Control numbers** (ISA13, GS06, ST02) come from persisted counters taken inside the
+//!   caller's transaction, and every file is stored with its interchange number (UNIQUE): a
+//!   number is never used twice.
+//! - **Who sends, who receives**: the interchange goes to one receiver. A payer's connection
+//!   may name its trading-partner ids (`sender_id`, `receiver_id`); otherwise the sender is
+//!   the clinic's submitter id (or its NPI) and the receiver the payer's EDI id. Claims for
+//!   different receivers go in different files.
+//! - **Text**: names and addresses are cleaned by the writer's documented rule (delimiters and
+//!   control characters become spaces); identifiers holding a delimiter are refused, naming
+//!   the element.
+//! - A voided or replaced claim is not sent again; its void or replacement claim is.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::claims::original_reference;
+use crate::domain::claim_status::{ClaimStatus, Frequency};
+use crate::domain::coverage::{Priority, Relationship};
+use crate::domain::person::Sex;
+use crate::store::claims::{self, ClaimRecord};
+use crate::store::coverages::{self, Coverage};
+use crate::store::payers::{self, Payer};
+use crate::store::{clients, organization, StoreError, Tx};
+use crate::x12::claim837::{
+    build_837_groups, Address837, Batch837, BillingProvider837, Claim837, ClaimForm837,
+    ClaimFrequency, Facility837, Institutional837, Line837, Patient837, Payer837, Receiver837,
+    Sex as Sex837, Submitter837, Subscriber837, SubscriberClaims837,
+};
+use crate::x12::{ControlNumbers, Delimiters, Envelope, PartyId, Usage, X12Error};
+
+/// The largest X12 control number; counters wrap around past it.
+const MAX_CONTROL: i64 = 999_999_999;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A claim id that names no claim (its index in the request).
+    #[error("claim_ids[{0}] names no claim")]
+    UnknownClaim(usize),
+    /// A claim that is not sent in its status.
+    #[error("claim {claim_number} is {}: send its void or replacement claim instead", status.as_str())]
+    NotSendable {
+        claim_id: Uuid,
+        claim_number: String,
+        status: ClaimStatus,
+    },
+    /// Set-up missing or inconsistent, with the field to fix.
+    #[error("{detail}")]
+    Setup { field: String, detail: String },
+    /// The writer refused a value (a delimiter in an identifier, a length).
+    #[error(transparent)]
+    X12(#[from] X12Error),
+}
+
+/// A written 837 interchange.
+#[derive(Debug, Clone)]
+pub struct ClaimFile {
+    pub id: Uuid,
+    pub interchange_control_number: i64,
+    pub claim_ids: Vec<Uuid>,
+    pub content: String,
+}
+
+fn control(n: i64) -> u32 {
+    u32::try_from((n - 1).rem_euclid(MAX_CONTROL) + 1).unwrap_or(1)
+}
+
+fn sex(s: Sex) -> Sex837 {
+    match s {
+        Sex::F => Sex837::Female,
+        Sex::M => Sex837::Male,
+        Sex::U => Sex837::Unknown,
+    }
+}
+
+fn setup(field: &str, detail: impl Into<String>) -> FileError {
+    FileError::Setup {
+        field: field.to_string(),
+        detail: detail.into(),
+    }
+}
+
+/// The facts of one claim's subscriber loop.
+struct Parties {
+    coverage: Coverage,
+    payer: Payer,
+    client: crate::store::clients::Client,
+}
+
+async fn parties(tx: &mut Tx, claim: &ClaimRecord) -> Result<Parties, FileError> {
+    let missing = |what: &'static str| StoreError::corrupt("claim", format!("its {what} is gone"));
+    let client = clients::find(tx, &claim.client_id.to_string())
+        .await?
+        .ok_or_else(|| missing("client"))?;
+    let coverage = coverages::find(
+        tx,
+        &claim.client_id.to_string(),
+        &claim.coverage_id.to_string(),
+    )
+    .await?
+    .ok_or_else(|| missing("coverage"))?;
+    let payer = payers::find(tx, &claim.payer_id.to_string())
+        .await?
+        .ok_or_else(|| missing("payer"))?;
+    Ok(Parties {
+        coverage,
+        payer,
+        client,
+    })
+}
+
+fn subscriber_of(p: &Parties) -> Result<Subscriber837, FileError> {
+    let c = &p.coverage.data.coverage;
+    let client = &p.client.data;
+    let responsibility = match c.priority {
+        Priority::Primary => "P",
+        Priority::Secondary => "S",
+        Priority::Tertiary => "T",
+    };
+    let client_address = client.address.as_ref().map(Address837::from);
+    let (last_name, first_name, birth_date, holder_sex, address, patient) =
+        match (c.relationship, &c.subscriber) {
+            (Relationship::Subscriber, _) | (_, None) => (
+                client.last_name.as_str().to_string(),
+                client.first_name.as_str().to_string(),
+                client.date_of_birth,
+                sex(client.sex),
+                client_address,
+                None,
+            ),
+            (relationship, Some(holder)) => {
+                let code = match relationship {
+                    Relationship::Spouse => "01",
+                    Relationship::Child => "19",
+                    _ => "G8",
+                };
+                let Some(address) = client_address else {
+                    return Err(setup(
+                        "client.address",
+                        format!(
+                            "client {} is not the policy holder, so the claim needs the client's \
+                         address (2010CA N3/N4): record it on the client",
+                            p.client.id
+                        ),
+                    ));
+                };
+                (
+                    holder.last_name.as_str().to_string(),
+                    holder.first_name.as_str().to_string(),
+                    holder.date_of_birth,
+                    holder.sex.map_or(Sex837::Unknown, sex),
+                    None,
+                    Some(Patient837 {
+                        relationship: code.to_string(),
+                        last_name: client.last_name.as_str().to_string(),
+                        first_name: client.first_name.as_str().to_string(),
+                        birth_date: client.date_of_birth,
+                        sex: sex(client.sex),
+                        address: Some(address),
+                    }),
+                )
+            }
+        };
+    Ok(Subscriber837 {
+        responsibility: responsibility.to_string(),
+        group_number: c.group_number.as_ref().map(|g| g.as_str().to_string()),
+        claim_filing_indicator: p
+            .payer
+            .data
+            .billing
+            .claim_filing_indicator
+            .as_str()
+            .to_string(),
+        last_name,
+        first_name,
+        member_id: c.member_id.as_str().to_string(),
+        birth_date,
+        sex: holder_sex,
+        address,
+        patient,
+    })
+}
+
+fn claim_of(claim: &ClaimRecord, original: Option<&ClaimRecord>) -> Result<Claim837, FileError> {
+    let reference = || {
+        original
+            .map(original_reference)
+            .ok_or_else(|| StoreError::corrupt("claim", "its original claim is gone"))
+    };
+    let frequency = match claim.frequency {
+        Frequency::Original => ClaimFrequency::Original,
+        Frequency::Replacement => ClaimFrequency::Replacement {
+            original_reference: reference()?,
+        },
+        Frequency::Void => ClaimFrequency::Void {
+            original_reference: reference()?,
+        },
+    };
+    let professional = claim.claim_form == "837P";
+    let (facility, institutional) = if professional {
+        let pos = claim.place_of_service.clone().ok_or_else(|| {
+            StoreError::corrupt("claim", "an 837P claim without place of service")
+        })?;
+        (Facility837::PlaceOfService(pos), None)
+    } else {
+        let tob = claim
+            .type_of_bill
+            .clone()
+            .ok_or_else(|| StoreError::corrupt("claim", "an 837I claim without type of bill"))?;
+        (
+            Facility837::TypeOfBill(tob),
+            Some(Institutional837 {
+                admission_type: None,
+                admission_source: None,
+                discharge_status: claim.discharge_status.clone(),
+                condition_codes: claim.condition_codes.clone(),
+            }),
+        )
+    };
+    let mut lines = Vec::new();
+    for line in claim.lines.iter().flatten() {
+        let Some(hcpcs) = &line.hcpcs else {
+            return Err(setup(
+                "fee_schedule.hcpcs",
+                format!(
+                    "claim {} has a line without a HCPCS code; give the fee schedule one and \
+                     replace or regenerate the claim",
+                    claim.claim_number
+                ),
+            ));
+        };
+        lines.push(Line837 {
+            revenue_code: (!professional).then(|| line.revenue_code.clone()),
+            procedure_code: hcpcs.clone(),
+            modifiers: line.modifiers.clone(),
+            charge: line.charge.amount(),
+            units: Decimal::from(line.units),
+            service_date: line.service_date,
+        });
+    }
+    Ok(Claim837 {
+        patient_control_number: claim.claim_number.clone(),
+        facility,
+        frequency,
+        statement_from: claim.statement_from,
+        statement_through: claim.statement_through,
+        institutional,
+        prior_authorization: claim.authorization_number.clone(),
+        principal_diagnosis: claim.principal_diagnosis.clone(),
+        other_diagnoses: claim.other_diagnoses.clone(),
+        provider: None,
+        lines,
+    })
+}
+
+/// Writes one 837 interchange for `ids` (in that order), stores it and returns it.
+pub async fn produce(tx: &mut Tx, ids: &[Uuid], user: Uuid) -> Result<ClaimFile, FileError> {
+    let found = claims::find_many(tx, ids).await?;
+    let by_id: HashMap<Uuid, &ClaimRecord> = found.iter().map(|c| (c.id, c)).collect();
+    let mut ordered = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let claim = by_id.get(id).ok_or(FileError::UnknownClaim(i))?;
+        if matches!(claim.status, ClaimStatus::Void | ClaimStatus::Replaced) {
+            return Err(FileError::NotSendable {
+                claim_id: claim.id,
+                claim_number: claim.claim_number.clone(),
+                status: claim.status,
+            });
+        }
+        ordered.push(*claim);
+    }
+    let originals: Vec<Uuid> = ordered.iter().filter_map(|c| c.original_claim_id).collect();
+    let originals: HashMap<Uuid, ClaimRecord> = claims::find_many(tx, &originals)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let org = organization::get(tx).await?.ok_or_else(|| {
+        setup(
+            "organization",
+            "the clinic is not set up: PUT /api/v1/organization (the billing provider) first",
+        )
+    })?;
+    let org = org.organization;
+
+    // One subscriber loop per coverage, in the order claims were asked for.
+    let mut forms: Vec<(ClaimForm837, Vec<(Uuid, SubscriberClaims837)>)> = Vec::new();
+    let mut partners: Option<(String, String, String)> = None;
+    let mut cache: HashMap<Uuid, Parties> = HashMap::new();
+    for claim in &ordered {
+        if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(claim.coverage_id) {
+            slot.insert(parties(tx, claim).await?);
+        }
+        let p = cache
+            .get(&claim.coverage_id)
+            .ok_or_else(|| StoreError::corrupt("claim", "parties not loaded"))?;
+        let connection = p.payer.data.connection.as_ref();
+        let sender = connection
+            .and_then(|c| c.sender_id.clone())
+            .unwrap_or_else(|| org.submitter().to_string());
+        let receiver = connection
+            .and_then(|c| c.receiver_id.clone())
+            .unwrap_or_else(|| p.payer.data.payer_id.as_str().to_string());
+        let name = p.payer.data.name.as_str().to_string();
+        match &partners {
+            None => partners = Some((sender, receiver, name)),
+            Some((s, r, _)) if *s == sender && *r == receiver => {}
+            Some((s, r, _)) => {
+                return Err(setup(
+                    "claim_ids",
+                    format!(
+                        "the claims go to different receivers ({s} → {r}, and {sender} → \
+                         {receiver} for claim {}): make one file per receiver",
+                        claim.claim_number
+                    ),
+                ))
+            }
+        }
+        let form = if claim.claim_form == "837P" {
+            ClaimForm837::Professional
+        } else {
+            ClaimForm837::Institutional
+        };
+        let written = claim_of(
+            claim,
+            claim.original_claim_id.and_then(|o| originals.get(&o)),
+        )?;
+        let position = match forms.iter().position(|(f, _)| *f == form) {
+            Some(i) => i,
+            None => {
+                forms.push((form, Vec::new()));
+                forms.len() - 1
+            }
+        };
+        let subscribers = &mut forms[position].1;
+        match subscribers
+            .iter_mut()
+            .find(|(coverage, _)| *coverage == claim.coverage_id)
+        {
+            Some((_, loop_)) => loop_.claims.push(written),
+            None => subscribers.push((
+                claim.coverage_id,
+                SubscriberClaims837 {
+                    subscriber: subscriber_of(p)?,
+                    payer: Payer837 {
+                        name: p.payer.data.name.as_str().to_string(),
+                        id: p.payer.data.payer_id.as_str().to_string(),
+                    },
+                    claims: vec![written],
+                },
+            )),
+        }
+    }
+    let Some((sender, receiver, payer_name)) = partners else {
+        return Err(setup("claim_ids", "name at least one claim"));
+    };
+    let same_payer = ordered.iter().all(|c| c.payer_id == ordered[0].payer_id);
+    let receiver_name = if same_payer {
+        payer_name
+    } else {
+        receiver.clone()
+    };
+
+    let groups = i64::try_from(forms.len()).unwrap_or(1);
+    let interchange = claims::take_numbers(tx, "isa13", 1).await?;
+    let first_group = claims::take_numbers(tx, "gs06", groups).await?;
+    let first_set = claims::take_numbers(tx, "st02", groups).await?;
+    let file_id = Uuid::new_v4();
+    let timestamp = Utc::now().naive_utc();
+    let mut batches = Vec::with_capacity(forms.len());
+    for (i, (form, subscribers)) in forms.into_iter().enumerate() {
+        let offset = i64::try_from(i).unwrap_or(0);
+        batches.push(Batch837 {
+            envelope: Envelope {
+                sender: PartyId {
+                    qualifier: "ZZ".into(),
+                    id: sender.clone(),
+                },
+                receiver: PartyId {
+                    qualifier: "ZZ".into(),
+                    id: receiver.clone(),
+                },
+                application_sender: None,
+                application_receiver: None,
+                usage: Usage::Production,
+                ack_requested: false,
+                control_numbers: ControlNumbers {
+                    interchange: control(interchange),
+                    group: control(first_group + offset),
+                    transaction_set: control(first_set + offset),
+                },
+                timestamp,
+                delimiters: Delimiters::STANDARD,
+            },
+            form,
+            batch_reference: file_id.simple().to_string(),
+            submitter: Submitter837 {
+                name: org.legal_name.as_str().to_string(),
+                id: org.submitter().to_string(),
+                contact_name: org.contact().to_string(),
+                phone: org.phone.as_str().to_string(),
+            },
+            receiver: Receiver837 {
+                name: receiver_name.clone(),
+                id: receiver.clone(),
+            },
+            billing_provider: BillingProvider837::from(&org),
+            subscribers: subscribers.into_iter().map(|(_, s)| s).collect(),
+        });
+    }
+    let content = build_837_groups(&batches)?;
+    let claim_ids: Vec<Uuid> = ordered.iter().map(|c| c.id).collect();
+    claims::insert_file(tx, file_id, interchange, &claim_ids, &content, user).await?;
+    Ok(ClaimFile {
+        id: file_id,
+        interchange_control_number: interchange,
+        claim_ids,
+        content,
+    })
+}
