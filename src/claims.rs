@@ -120,6 +120,7 @@ struct Loaded {
     days: Vec<AssessedDay>,
     attendance_ids: HashMap<(Uuid, NaiveDate), Uuid>,
     facts: Facts,
+    payer_names: HashMap<Uuid, String>,
 }
 
 /// Loads and assesses every attended day of `clients` (their whole history: authorizations
@@ -147,6 +148,11 @@ async fn load(
         .values()
         .flatten()
         .map(|span| (span.id, span.payer_id))
+        .collect();
+    let payer_names: HashMap<Uuid, String> = spans
+        .values()
+        .flatten()
+        .map(|span| (span.payer_id, span.payer_name.clone()))
         .collect();
 
     let mut days = Vec::new();
@@ -208,6 +214,7 @@ async fn load(
             fee_schedules,
             episodes: by_client,
         },
+        payer_names,
     })
 }
 
@@ -664,5 +671,163 @@ pub async fn replace(
             .iter()
             .map(|l| left_out_view(l, &loaded.attendance_ids))
             .collect(),
+    })
+}
+
+/// A day attended and not billable, with why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotBillableDay {
+    pub attendance_id: Option<Uuid>,
+    pub date: NaiveDate,
+    pub level_of_care: crate::domain::eligibility::LevelOfCare,
+    pub reasons: Vec<LeftOutReasonView>,
+}
+
+/// What is owed by one payer for one client and not yet billed, and what will not be.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PayerUnbilled {
+    /// Null for days no coverage was in force.
+    pub payer_id: Option<Uuid>,
+    pub payer_name: Option<String>,
+    /// Billable days on no live claim, in date order.
+    pub unbilled_dates: Vec<NaiveDate>,
+    pub unbilled_charge: Money,
+    /// Null when a schedule has no contracted amount.
+    pub unbilled_expected: Option<Money>,
+    pub not_billable: Vec<NotBillableDay>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClientUnbilled {
+    pub client_id: Uuid,
+    pub client_name: String,
+    pub payers: Vec<PayerUnbilled>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnbilledTotals {
+    pub unbilled_days: usize,
+    pub unbilled_charge: Money,
+    pub not_billable_days: usize,
+}
+
+/// The unbilled report: every attended day through a date that is on no live claim — the
+/// billable ones priced as a generation would price them, the others with their reasons —
+/// per client and payer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unbilled {
+    pub through: NaiveDate,
+    pub totals: UnbilledTotals,
+    pub clients: Vec<ClientUnbilled>,
+}
+
+/// Builds the unbilled report as a dry-run generation of everything through `through` (one
+/// range) would: nothing is written.
+pub async fn unbilled(
+    tx: &mut Tx,
+    through: NaiveDate,
+    settings: &BillingSettings,
+) -> Result<Unbilled, GenerateError> {
+    let clients = claims::clients_attending(tx, None, through).await?;
+    let loaded = load(tx, &clients, settings).await?;
+    let request = ClaimRequest {
+        period: crate::domain::claim::BillingPeriod::Range,
+        from_date: None,
+        through_date: through,
+    };
+    let built = build(&loaded.days, &loaded.facts, &request);
+    let payer_of: HashMap<(Uuid, NaiveDate), Option<Uuid>> = loaded
+        .days
+        .iter()
+        .map(|d| ((d.client_id, d.date), d.payer_id))
+        .collect();
+    type Key = (Uuid, Option<Uuid>);
+    let mut rows: BTreeMap<Key, PayerUnbilled> = BTreeMap::new();
+    let mut charges: BTreeMap<Key, (rust_decimal::Decimal, Option<rust_decimal::Decimal>)> =
+        BTreeMap::new();
+    let mut total = rust_decimal::Decimal::ZERO;
+    let mut unbilled_days = 0;
+    for claim in &built.claims {
+        let key = (claim.client_id, Some(claim.payer_id));
+        let row = rows.entry(key).or_insert_with(|| PayerUnbilled {
+            payer_id: Some(claim.payer_id),
+            payer_name: loaded.payer_names.get(&claim.payer_id).cloned(),
+            unbilled_dates: Vec::new(),
+            unbilled_charge: Money::ZERO,
+            unbilled_expected: Some(Money::ZERO),
+            not_billable: Vec::new(),
+        });
+        row.unbilled_dates
+            .extend(claim.lines.iter().map(|l| l.date));
+        let sums = charges.entry(key).or_insert((
+            rust_decimal::Decimal::ZERO,
+            Some(rust_decimal::Decimal::ZERO),
+        ));
+        sums.0 += claim.total_charge;
+        sums.1 = sums.1.zip(claim.expected_reimbursement).map(|(a, b)| a + b);
+        total += claim.total_charge;
+        unbilled_days += claim.lines.len();
+    }
+    let mut not_billable_days = 0;
+    for left in &built.left_out {
+        if left
+            .reasons
+            .iter()
+            .any(|r| matches!(r, LeftOutReason::AlreadyBilled { .. }))
+        {
+            continue;
+        }
+        let payer = payer_of
+            .get(&(left.client_id, left.date))
+            .copied()
+            .flatten();
+        let row = rows
+            .entry((left.client_id, payer))
+            .or_insert_with(|| PayerUnbilled {
+                payer_id: payer,
+                payer_name: payer.and_then(|p| loaded.payer_names.get(&p).cloned()),
+                unbilled_dates: Vec::new(),
+                unbilled_charge: Money::ZERO,
+                unbilled_expected: Some(Money::ZERO),
+                not_billable: Vec::new(),
+            });
+        row.not_billable.push(NotBillableDay {
+            attendance_id: loaded
+                .attendance_ids
+                .get(&(left.client_id, left.date))
+                .copied(),
+            date: left.date,
+            level_of_care: left.level_of_care,
+            reasons: left.reasons.iter().map(reason_view).collect(),
+        });
+        not_billable_days += 1;
+    }
+    let mut ids: Vec<Uuid> = rows.keys().map(|(client, _)| *client).collect();
+    ids.dedup();
+    let names = days_store::client_names(tx, &ids).await?;
+    let mut clients: Vec<ClientUnbilled> = Vec::new();
+    for ((client, payer), mut row) in rows {
+        row.unbilled_dates.sort();
+        if let Some((charge, expected)) = charges.get(&(client, payer)) {
+            row.unbilled_charge = money(*charge)?;
+            row.unbilled_expected = expected.map(money).transpose()?;
+        }
+        match clients.last_mut() {
+            Some(last) if last.client_id == client => last.payers.push(row),
+            _ => clients.push(ClientUnbilled {
+                client_id: client,
+                client_name: names.get(&client).cloned().unwrap_or_default(),
+                payers: vec![row],
+            }),
+        }
+    }
+    Ok(Unbilled {
+        through,
+        totals: UnbilledTotals {
+            unbilled_days,
+            unbilled_charge: money(total)?,
+            not_billable_days,
+        },
+        clients,
     })
 }

@@ -24,8 +24,10 @@
 //! - A day already on a live claim is reported `already_billed` whatever its verdict; a day
 //!   that is not billable keeps the billable reasons as given; a billable day without a fee
 //!   schedule or an episode reports each of those it lacks.
-//! - A day whose program is unknown cannot be priced (schedules are per program), so it is
-//!   left out with `no_fee_schedule`.
+//! - A day's program comes from its authorization. A day without one (a payer that needs no
+//!   authorization) is priced by the payer's only schedule in force at its level of care; when
+//!   the payer has one per program, the day cannot be priced and is left out with
+//!   `no_fee_schedule`.
 
 use std::collections::BTreeMap;
 
@@ -291,9 +293,21 @@ pub fn build(days: &[AssessedDay], facts: &Facts, request: &ClaimRequest) -> Bui
             .iter()
             .filter(|s| s.payer_id == payer_id)
             .collect();
-        let schedule = day.program.and_then(|program| {
-            in_force(&payer_schedules, day.level_of_care, program, day.date).copied()
-        });
+        let schedule = match day.program {
+            Some(program) => in_force(&payer_schedules, day.level_of_care, program, day.date),
+            // No authorization names the program: the payer's only schedule in force at this
+            // level prices the day; with one per program, it cannot be told which.
+            None => {
+                let mut found = [Program::MentalHealth, Program::SubstanceUse]
+                    .into_iter()
+                    .filter_map(|p| in_force(&payer_schedules, day.level_of_care, p, day.date));
+                match (found.next(), found.next()) {
+                    (Some(only), None) => Some(only),
+                    _ => None,
+                }
+            }
+        }
+        .copied();
         let episodes = facts.episodes.get(&day.client_id).unwrap_or(&no_episodes);
         let episode = episode_on(episodes, day.date);
         let (Some(schedule), Some(episode)) = (schedule, episode) else {
@@ -843,16 +857,35 @@ mod tests {
         let built = build(&days, &facts, &november(BillingPeriod::Month));
         assert_eq!(dates(&built.claims[0]), ["2026-11-03"]);
         let left: Vec<Vec<&str>> = built.left_out.iter().map(codes).collect();
-        assert_eq!(
-            left,
-            [vec!["no_episode"], vec!["no_fee_schedule", "no_episode"]]
-        );
+        // The program unknown, the payer's only schedule prices the day: only the episode lacks.
+        assert_eq!(left, [vec!["no_episode"], vec!["no_episode"]]);
         let other_client = AssessedDay {
             client_id: Uuid::from_u128(0xD0),
             ..billable("2026-11-03")
         };
         let built = build(&[other_client], &facts, &november(BillingPeriod::Month));
         assert_eq!(codes(&built.left_out[0]), ["no_episode"]);
+    }
+
+    #[test]
+    fn a_day_of_unknown_program_is_priced_only_when_one_schedule_can_price_it() {
+        let unknown = AssessedDay {
+            program: None,
+            ..billable("2026-11-05")
+        };
+        let only = facts(vec![institutional("250", None)]);
+        let built = build(
+            std::slice::from_ref(&unknown),
+            &only,
+            &november(BillingPeriod::Month),
+        );
+        assert_eq!(built.claims[0].lines[0].program, Program::MentalHealth);
+        let mut substance = institutional("300", None);
+        substance.program = Some("substance_use".into());
+        let both = facts(vec![institutional("250", None), substance]);
+        let built = build(&[unknown], &both, &november(BillingPeriod::Month));
+        assert!(built.claims.is_empty());
+        assert_eq!(codes(&built.left_out[0]), ["no_fee_schedule"]);
     }
 
     #[test]

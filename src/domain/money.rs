@@ -46,6 +46,8 @@ pub struct Money {
 }
 
 impl Money {
+    pub const ZERO: Money = Money { cents: 0 };
+
     const RULE: &'static str = "must be an amount in dollars written as a string, with at most \
         two decimal places, from 0 to 99999999.99 (e.g. \"1250.00\")";
 

@@ -660,3 +660,40 @@ pub async fn x12_many(
     fields.finish()?;
     export(&state, &staff, &req, &ids).await
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnbilledQuery {
+    through: Option<String>,
+}
+
+/// `GET /api/v1/reports/unbilled?through=`: what is attended and not on a live claim, per
+/// client and payer — billable days priced, the others with their reasons. Nothing is written
+/// but the audit (one read per client shown).
+pub async fn unbilled(
+    state: web::Data<AppState>,
+    staff: Staff,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(BILLING)?;
+    let q: UnbilledQuery = query(&req)?;
+    let through = param("through", q.through, parse_date)?
+        .ok_or_else(|| ApiError::malformed("through", "is required (YYYY-MM-DD)"))?;
+    let mut tx = state.db.begin().await?;
+    let report = service::unbilled(&mut tx, through, &state.settings.billing)
+        .await
+        .map_err(generate_error)?;
+    for client in &report.clients {
+        audit(
+            &mut tx,
+            &staff,
+            &req,
+            Action::Read,
+            "attendance",
+            &client.client_id.to_string(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ok(&report))
+}

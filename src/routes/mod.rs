@@ -149,6 +149,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::POST, "/api/v1/claims/{id}/void", claims::void),
         endpoint(M::POST, "/api/v1/claims/{id}/replace", claims::replace),
         endpoint(M::GET, "/api/v1/claims/{id}/x12", claims::x12_one),
+        endpoint(M::GET, "/api/v1/reports/unbilled", claims::unbilled),
     ]
 }
 

@@ -296,6 +296,7 @@ async fn each_role_reaches_exactly_its_routes() {
         (Method::POST, &claim_replace, vec![Billing]),
         (Method::GET, &claim_x12, vec![Billing]),
         (Method::POST, "/api/v1/claims/x12", vec![Billing]),
+        (Method::GET, "/api/v1/reports/unbilled", vec![Billing]),
     ];
     // Every route but the public ones is in the table.
     let public = ["/health", "/ready", "/openapi.yaml", "/api/v1/auth/token"];

@@ -914,3 +914,77 @@ async fn delimiters_never_reach_a_file() {
         .await;
     assert_eq!(refused.status, 422, "{}", refused.body);
 }
+
+#[tokio::test]
+async fn the_unbilled_report_shows_what_is_left_to_bill_and_what_never_will_be() {
+    let app = spawn_app().await;
+    let s = scene(&app).await;
+    attend_march(&app, &s.client).await;
+    let report = |through: &'static str| {
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/reports/unbilled?through={through}"))
+                .token(&app.billing)
+                .expect(200)
+                .await
+                .body
+        }
+    };
+    let before = report("2026-03-31").await;
+    assert_eq!(
+        before["totals"],
+        json!({"unbilled_days": 9, "unbilled_charge": "2999.97", "not_billable_days": 4})
+    );
+    let payer = &before["clients"][0]["payers"][0];
+    assert_eq!(before["clients"][0]["client_name"], "Lopez, Ana");
+    assert_eq!(payer["payer_id"], s.payer.as_str());
+    assert_eq!(payer["payer_name"], "Blue Plan of Texas");
+    assert_eq!(payer["unbilled_expected"], "2250.90");
+    let not_billable: Vec<(String, String)> = payer["not_billable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["date"].as_str().unwrap().to_string(),
+                d["reasons"][0]["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        not_billable,
+        [
+            ("2026-03-02", "no_fee_schedule"),
+            ("2026-03-09", "below_minimum_minutes"),
+            ("2026-03-17", "beyond_approved_days"),
+            ("2026-03-23", "no_approved_authorization"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    // The report wrote nothing.
+    assert_eq!(claim_count(&app).await, 0);
+
+    // Two weeks billed: the third week's day is what is left.
+    generate(
+        &app,
+        "",
+        json!({"through_date": "2026-03-13", "period": "week"}),
+        201,
+    )
+    .await;
+    let after = report("2026-03-31").await;
+    assert_eq!(after["totals"]["unbilled_days"], 1);
+    assert_eq!(after["totals"]["unbilled_charge"], "333.33");
+    assert_eq!(
+        after["clients"][0]["payers"][0]["unbilled_dates"],
+        json!(["2026-03-16"])
+    );
+    // Through an earlier date, only earlier days count.
+    let early = report("2026-03-05").await;
+    assert_eq!(early["totals"]["unbilled_days"], 0);
+    assert_eq!(early["totals"]["not_billable_days"], 1);
+    app.get("/api/v1/reports/unbilled")
+        .token(&app.billing)
+        .expect(400)
+        .await;
+}
