@@ -30,8 +30,9 @@ use crate::store::payers::{self, Payer};
 use crate::store::{clients, organization, StoreError, Tx};
 use crate::x12::claim837::{
     build_837_groups, Address837, Batch837, BillingProvider837, Claim837, ClaimForm837,
-    ClaimFrequency, Facility837, Institutional837, Line837, Patient837, Payer837, Receiver837,
-    Sex as Sex837, Submitter837, Subscriber837, SubscriberClaims837,
+    ClaimFrequency, Facility837, Institutional837, Line837, Patient837, Payer837,
+    ProviderPerson837, Receiver837, Sex as Sex837, Submitter837, Subscriber837,
+    SubscriberClaims837,
 };
 use crate::x12::{ControlNumbers, Delimiters, Envelope, PartyId, Usage, X12Error};
 
@@ -189,7 +190,11 @@ fn subscriber_of(p: &Parties) -> Result<Subscriber837, FileError> {
     })
 }
 
-fn claim_of(claim: &ClaimRecord, original: Option<&ClaimRecord>) -> Result<Claim837, FileError> {
+fn claim_of(
+    claim: &ClaimRecord,
+    original: Option<&ClaimRecord>,
+    provider: Option<&ProviderPerson837>,
+) -> Result<Claim837, FileError> {
     let reference = || {
         original
             .map(original_reference)
@@ -256,7 +261,7 @@ fn claim_of(claim: &ClaimRecord, original: Option<&ClaimRecord>) -> Result<Claim
         prior_authorization: claim.authorization_number.clone(),
         principal_diagnosis: claim.principal_diagnosis.clone(),
         other_diagnoses: claim.other_diagnoses.clone(),
-        provider: None,
+        provider: provider.cloned(),
         lines,
     })
 }
@@ -290,6 +295,11 @@ pub async fn produce(tx: &mut Tx, ids: &[Uuid], user: Uuid) -> Result<ClaimFile,
         )
     })?;
     let org = org.organization;
+    let provider = org.attending_provider.as_ref().map(|c| ProviderPerson837 {
+        last_name: c.last_name.as_str().to_string(),
+        first_name: c.first_name.as_str().to_string(),
+        npi: c.npi.as_str().to_string(),
+    });
 
     // One subscriber loop per coverage, in the order claims were asked for.
     let mut forms: Vec<(ClaimForm837, Vec<(Uuid, SubscriberClaims837)>)> = Vec::new();
@@ -332,6 +342,7 @@ pub async fn produce(tx: &mut Tx, ids: &[Uuid], user: Uuid) -> Result<ClaimFile,
         let written = claim_of(
             claim,
             claim.original_claim_id.and_then(|o| originals.get(&o)),
+            provider.as_ref(),
         )?;
         let position = match forms.iter().position(|(f, _)| *f == form) {
             Some(i) => i,

@@ -66,6 +66,55 @@ pub struct Organization {
     pub submitter_id: Option<String>,
     /// Who answers for claim files (1000A PER02); `None` sends the legal name.
     pub billing_contact_name: Option<SafeText>,
+    /// The clinician on the claims: 837I attending (NM1*71), 837P rendering (NM1*82).
+    pub attending_provider: Option<Clinician>,
+}
+
+/// A clinician by name and individual NPI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Clinician {
+    pub first_name: SafeText,
+    pub last_name: SafeText,
+    pub npi: Npi,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClinicianInput {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub npi: Option<String>,
+}
+
+impl ClinicianInput {
+    pub fn parse(self) -> Result<Clinician, Invalid> {
+        let mut fields = Fields::new();
+        let first_name = fields.required("first_name", self.first_name, |raw| {
+            SafeText::parse(&raw, 35)
+        });
+        let last_name =
+            fields.required("last_name", self.last_name, |raw| SafeText::parse(&raw, 60));
+        let npi = fields.required("npi", self.npi, Npi::parse);
+        fields.finish()?;
+        match (first_name, last_name, npi) {
+            (Some(first_name), Some(last_name), Some(npi)) => Ok(Clinician {
+                first_name,
+                last_name,
+                npi,
+            }),
+            _ => Err(Invalid::one("body", "is not a valid clinician")),
+        }
+    }
+}
+
+impl From<&Clinician> for ClinicianInput {
+    fn from(c: &Clinician) -> ClinicianInput {
+        ClinicianInput {
+            first_name: Some(c.first_name.to_string()),
+            last_name: Some(c.last_name.to_string()),
+            npi: Some(c.npi.as_str().to_string()),
+        }
+    }
 }
 
 impl Organization {
@@ -94,6 +143,7 @@ pub struct OrganizationInput {
     pub phone: Option<String>,
     pub submitter_id: Option<String>,
     pub billing_contact_name: Option<String>,
+    pub attending_provider: Option<ClinicianInput>,
 }
 
 impl OrganizationInput {
@@ -141,6 +191,14 @@ impl OrganizationInput {
             fields.optional("billing_contact_name", self.billing_contact_name, |raw| {
                 SafeText::parse(&raw, 60)
             });
+        let attending_provider = match self.attending_provider.map(ClinicianInput::parse) {
+            None => None,
+            Some(Ok(clinician)) => Some(clinician),
+            Some(Err(invalid)) => {
+                fields.absorb_under("attending_provider", invalid);
+                None
+            }
+        };
         fields.finish()?;
         match (legal_name, npi, tax_id, taxonomy_code, address, phone) {
             (
@@ -159,6 +217,7 @@ impl OrganizationInput {
                 phone,
                 submitter_id: submitter_id.flatten(),
                 billing_contact_name: billing_contact_name.flatten(),
+                attending_provider,
             }),
             _ => Err(Invalid::one("body", "is not a valid organization")),
         }
@@ -176,6 +235,7 @@ impl From<&Organization> for OrganizationInput {
             phone: Some(org.phone.as_str().to_string()),
             submitter_id: org.submitter_id.clone(),
             billing_contact_name: org.billing_contact_name.as_ref().map(|n| n.to_string()),
+            attending_provider: org.attending_provider.as_ref().map(ClinicianInput::from),
         }
     }
 }

@@ -661,7 +661,9 @@ async fn set_up_clinic(app: &TestApp) {
             "address": {"line1": "100 Congress Ave", "city": "Austin", "state": "TX",
                         "postal_code": "78701-1234"},
             "phone": "512-555-0100", "submitter_id": "SUNRISE01",
-            "billing_contact_name": "Billing Office"
+            "billing_contact_name": "Billing Office",
+            "attending_provider": {"first_name": "Maya", "last_name": "Okafor",
+                                   "npi": "1987654328"}
         }))
         .expect(200)
         .await;
@@ -726,6 +728,7 @@ async fn claims_are_written_as_837i_and_837p_files_that_validate() {
         .iter()
         .any(|s| s.starts_with("CLM*PD") && s.ends_with("*1333.32***13:A:1**A*Y*Y")));
     assert!(segs.contains(&"REF*G1*PA-7781"));
+    assert!(segs.contains(&"NM1*71*1*Okafor*Maya****XX*1987654328"));
     assert!(segs.contains(&"HI*ABK:F331"));
     assert!(segs.contains(&"HI*ABF:F411"));
     assert!(segs.contains(&"HI*BG:92"));
@@ -791,6 +794,7 @@ async fn claims_are_written_as_837i_and_837p_files_that_validate() {
         .iter()
         .any(|s| s.starts_with("CLM*PD") && s.contains("*300***52:B:1*Y*A*Y*Y")));
     assert!(segs.contains(&"SV1*HC:S9480:HQ*300*UN*1***1"));
+    assert!(segs.contains(&"NM1*82*1*Okafor*Maya****XX*1987654328"));
     assert!(segs.last().unwrap().starts_with("IEA*2*"));
     let next = both.header("x-interchange-control-number").unwrap();
     assert!(next.parse::<i64>().unwrap() > isa13.parse::<i64>().unwrap());
