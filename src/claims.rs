@@ -515,6 +515,11 @@ pub async fn void(
             original.status.as_str()
         )));
     }
+    if original.frequency == Frequency::Void && original.status.payer_has_it() {
+        return Err(UndoError::Refused(
+            "this void claim has reached the payer; it cannot be voided in turn".into(),
+        ));
+    }
     days_store::lock_for_writing(tx).await?;
     claims::release(tx, original.id).await?;
     let moved = claims::set_status(
@@ -588,6 +593,11 @@ pub async fn replace(
     note: Option<&str>,
     user: Uuid,
 ) -> Result<Undone, UndoError> {
+    if original.frequency == Frequency::Void {
+        return Err(UndoError::Refused(
+            "a void claim is not replaced; bill the days again with a new generation".into(),
+        ));
+    }
     if !original.status.can_replace() {
         return Err(UndoError::Refused(format!(
             "only a claim the payer has (submitted, accepted, paid or denied) is replaced; this \

@@ -549,6 +549,20 @@ async fn void_releases_days_and_a_claim_the_payer_has_gets_a_void_claim() {
     // Its days are billable again.
     let rebilled = generate(&app, "", march(), 201).await;
     assert_eq!(rebilled["claims"][0]["statement_from"], "2026-03-10");
+    // A void claim the payer has is neither replaced nor voided in turn.
+    let void_claim = id_of(successor);
+    for status in ["ready", "submitted"] {
+        move_to(&app, &void_claim, status, 200).await;
+    }
+    for operation in ["replace", "void"] {
+        let refused = app
+            .post(&format!("/api/v1/claims/{void_claim}/{operation}"))
+            .token(&app.billing)
+            .expect(409)
+            .await
+            .body;
+        assert_eq!(refused["type"], "urn:perdiem:problem:claim-status");
+    }
 }
 
 #[tokio::test]
