@@ -1,0 +1,262 @@
+//! Benchmark (a bench binary, not a timed test): `cargo bench --bench claims`.
+//!
+//! Claim generation at scale: 100,000 attended IOP days across 1,000 clients (100 weekdays
+//! each) become claims through `POST /api/v1/claims/generate`, end to end over HTTP. Timed: a
+//! dry run of everything, the real generation (period month), and the same generation again
+//! (every day already billed, nothing new). The target is ≤ 1 s for the real generation on
+//! SQLite. SQLite by default; set TEST_DATABASE_URL to measure on PostgreSQL.
+//!
+//! The scene is set untimed through the store modules (payer requiring authorizations, per
+//! client a coverage, an approved authorization covering every day, an episode with its
+//! principal diagnosis; one IOP fee schedule) and the attendance through the CSV import.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use perdiem::domain::authorization::AuthorizationInput;
+use perdiem::domain::client::ClientInput;
+use perdiem::domain::coverage::CoverageInput;
+use perdiem::domain::episode::EpisodeInput;
+use perdiem::domain::fee_schedule::FeeScheduleInput;
+use perdiem::domain::ids::new_id;
+use perdiem::domain::payer::{BillingRulesInput, PayerInput};
+use perdiem::domain::role::Role;
+use perdiem::store::{authorizations, clients, coverages, episodes, fee_schedules, payers, users};
+use serde_json::{json, Value};
+
+mod support;
+use support::{database, serve};
+
+const CLIENTS: usize = 1_000;
+const DAYS: usize = 100;
+/// The fee schedule's charge a day, in cents: 333.33.
+const CHARGE_CENTS: u64 = 33_333;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(generate());
+}
+
+/// `DAYS` weekdays, oldest first, the last of them at least a week ago.
+fn weekdays(today: NaiveDate) -> Vec<NaiveDate> {
+    let mut day = today - Duration::days(7);
+    let mut days = Vec::with_capacity(DAYS);
+    while days.len() < DAYS {
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            days.push(day);
+        }
+        day -= Duration::days(1);
+    }
+    days.reverse();
+    days
+}
+
+fn parsed<T: serde::de::DeserializeOwned>(value: Value) -> T {
+    serde_json::from_value(value).unwrap()
+}
+
+async fn generate() {
+    let db = database().await;
+    let backend = db.backend();
+    let today = chrono::Utc::now().date_naive();
+    let days = weekdays(today);
+    let (first, last) = (days[0], days[DAYS - 1]);
+
+    let setup = Instant::now();
+    let mut tx = db.begin().await.unwrap();
+    let user = users::insert(&mut tx, new_id(), "bench", "x", &[Role::Billing])
+        .await
+        .unwrap();
+    let payer = PayerInput {
+        name: Some("Bench Payer".into()),
+        payer_id: Some("BENCH1".into()),
+        connection: None,
+        billing: Some(BillingRulesInput {
+            iop_minimum_minutes: None,
+            php_minimum_minutes: None,
+            authorization_required: Some(true),
+        }),
+    };
+    let payer = payers::insert(&mut tx, new_id(), &payer.parse().unwrap())
+        .await
+        .unwrap();
+    let schedule: FeeScheduleInput = parsed(json!({
+        "payer_id": payer.id.to_string(), "level_of_care": "IOP", "program": "mental_health",
+        "revenue_code": "0905", "hcpcs": "S9480", "charge_per_day": "333.33",
+        "allowed_per_day": "250.10", "effective_from": "2020-01-01",
+        "type_of_bill": "0131", "condition_codes": ["92"]
+    }));
+    fee_schedules::insert(&mut tx, new_id(), &schedule.parse().unwrap())
+        .await
+        .unwrap();
+    for n in 0..CLIENTS {
+        let client = ClientInput {
+            first_name: Some("Bench".into()),
+            last_name: Some(format!("Client{n}")),
+            date_of_birth: Some("1990-01-01".into()),
+            sex: Some("F".into()),
+            external_id: Some(format!("MRN-{n:05}")),
+            ..ClientInput::default()
+        };
+        let client = clients::insert(&mut tx, new_id(), &client.parse(today).unwrap())
+            .await
+            .unwrap();
+        let coverage = CoverageInput {
+            payer_id: Some(payer.id.to_string()),
+            member_id: Some(format!("M{n:08}")),
+            relationship: Some("self".into()),
+            priority: Some("primary".into()),
+            effective_date: Some("2020-01-01".into()),
+            ..CoverageInput::default()
+        };
+        let coverage = coverages::insert(
+            &mut tx,
+            new_id(),
+            client.id,
+            &coverage.parse(today).unwrap(),
+        )
+        .await
+        .unwrap();
+        let authorization: AuthorizationInput = parsed(json!({
+            "client_id": client.id.to_string(), "coverage_id": coverage.id.to_string(),
+            "level_of_care": "IOP", "program": "mental_health",
+            "authorization_number": format!("PA-{n:05}"), "status": "approved",
+            "start_date": first.to_string(), "end_date": last.to_string(),
+            "days_approved": DAYS
+        }));
+        authorizations::insert(
+            &mut tx,
+            new_id(),
+            user.id,
+            &authorization.parse_new().unwrap(),
+        )
+        .await
+        .unwrap();
+        let episode: EpisodeInput = parsed(json!({
+            "admission_date": first.to_string(), "principal_diagnosis": "F33.1",
+            "other_diagnoses": ["F41.1"]
+        }));
+        episodes::insert(&mut tx, new_id(), client.id, &episode.parse(today).unwrap())
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let mut file = String::from("external_id,service_date,level_of_care,minutes,services,source\n");
+    for n in 0..CLIENTS {
+        for date in &days {
+            writeln!(
+                file,
+                "MRN-{n:05},{date},IOP,190,group therapy;individual therapy,ehr"
+            )
+            .unwrap();
+        }
+    }
+    let (base, token) = serve(db.clone(), user.id, Role::Billing).await;
+    let http = reqwest::Client::new();
+    let response = http
+        .post(format!("{base}/api/v1/attendance/import"))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["created"], CLIENTS * DAYS, "{report}");
+    println!(
+        "claims bench ({backend}): setup of {CLIENTS} clients × {DAYS} attended days \
+         ({first} to {last}) in {:.2} s (untimed)",
+        setup.elapsed().as_secs_f64()
+    );
+
+    let body = json!({
+        "from_date": first.to_string(), "through_date": last.to_string(), "period": "month"
+    });
+    // Timed from the request to the last byte of the answer; the answer is parsed after.
+    let send = |label: &'static str, query: &'static str, status: u16| {
+        let http = http.clone();
+        let url = format!("{base}/api/v1/claims/generate{query}");
+        let token = token.clone();
+        let body = body.clone();
+        async move {
+            let started = Instant::now();
+            let response = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let code = response.status().as_u16();
+            let bytes = response.bytes().await.unwrap();
+            let seconds = started.elapsed().as_secs_f64();
+            assert_eq!(code, status, "{}", String::from_utf8_lossy(&bytes));
+            let generated: Value = serde_json::from_slice(&bytes).unwrap();
+            let summary = &generated["summary"];
+            println!(
+                "claims generate, {label} ({backend}): {:.3} s — {} claims, {} lines, total \
+                 charge {}, {} days left out ({:.1} MB answer)",
+                seconds,
+                summary["claims"],
+                summary["lines"],
+                summary["total_charge"],
+                summary["days_left_out"],
+                bytes.len() as f64 / 1_000_000.0
+            );
+            generated
+        }
+    };
+
+    let total = format!(
+        "{}.{:02}",
+        CHARGE_CENTS * (CLIENTS * DAYS) as u64 / 100,
+        CHARGE_CENTS * (CLIENTS * DAYS) as u64 % 100
+    );
+    assert_eq!(total, "33333000.00");
+
+    // (1) A dry run of everything: the same answer, nothing stored.
+    let dry = send("dry run, month", "?dry_run=true", 200).await;
+    assert_eq!(
+        dry["summary"]["lines"],
+        CLIENTS * DAYS,
+        "{}",
+        dry["summary"]
+    );
+    assert_eq!(dry["summary"]["total_charge"], total.as_str());
+    assert_eq!(dry["summary"]["days_left_out"], 0);
+
+    // (2) The real generation.
+    let generated = send("real generation, month", "", 201).await;
+    let summary = &generated["summary"];
+    assert_eq!(summary["lines"], CLIENTS * DAYS, "{summary}");
+    assert_eq!(summary["total_charge"], total.as_str(), "{summary}");
+    assert_eq!(summary["days_left_out"], 0, "{summary}");
+    let lines: usize = generated["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["lines"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(lines, CLIENTS * DAYS);
+    println!(
+        "claims generate: asserted {} lines and total charge {total} (= {} × 333.33)",
+        CLIENTS * DAYS,
+        CLIENTS * DAYS
+    );
+
+    // (3) Again: every day is already billed, nothing new.
+    let again = send("again, nothing new", "", 200).await;
+    assert_eq!(again["summary"]["claims"], 0, "{}", again["summary"]);
+    assert_eq!(again["summary"]["days_left_out"], CLIENTS * DAYS);
+
+    // (4) TODO(x12): the 837I files of these claims. `POST /api/v1/claims/x12` does not exist
+    // yet; when it does, time it here over the claims of (2) — e.g. the ids in
+    // `generated["claims"]` — and assert that the files carry 100,000 service lines (LX/SV2)
+    // and the same total (CLM02 summed = 33333000.00).
+}
