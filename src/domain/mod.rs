@@ -13,6 +13,7 @@ pub mod client;
 pub mod coverage;
 pub mod eligibility;
 pub mod episode;
+pub mod estimate;
 pub mod fee_schedule;
 pub mod ids;
 pub mod money;
