@@ -20,9 +20,12 @@ use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::episode::EpisodeInput;
 use perdiem::domain::fee_schedule::FeeScheduleInput;
 use perdiem::domain::ids::new_id;
+use perdiem::domain::organization::OrganizationInput;
 use perdiem::domain::payer::{BillingRulesInput, PayerInput};
 use perdiem::domain::role::Role;
-use perdiem::store::{authorizations, clients, coverages, episodes, fee_schedules, payers, users};
+use perdiem::store::{
+    authorizations, clients, coverages, episodes, fee_schedules, organization, payers, users,
+};
 use serde_json::{json, Value};
 
 mod support;
@@ -68,6 +71,16 @@ async fn generate() {
 
     let setup = Instant::now();
     let mut tx = db.begin().await.unwrap();
+    let clinic: OrganizationInput = parsed(json!({
+        "legal_name": "Bench Clinic", "npi": "1234567893", "tax_id": "123456789",
+        "taxonomy_code": "261QM0801X",
+        "address": {"line1": "1 Main St", "city": "Austin", "state": "TX",
+                    "postal_code": "78701-1234"},
+        "phone": "5125550100", "submitter_id": "BENCHCLINIC"
+    }));
+    organization::put(&mut tx, &clinic.parse().unwrap())
+        .await
+        .unwrap();
     let user = users::insert(&mut tx, new_id(), "bench", "x", &[Role::Billing])
         .await
         .unwrap();
@@ -79,6 +92,7 @@ async fn generate() {
             iop_minimum_minutes: None,
             php_minimum_minutes: None,
             authorization_required: Some(true),
+            claim_filing_indicator: None,
         }),
     };
     let payer = payers::insert(&mut tx, new_id(), &payer.parse().unwrap())
@@ -255,8 +269,44 @@ async fn generate() {
     assert_eq!(again["summary"]["claims"], 0, "{}", again["summary"]);
     assert_eq!(again["summary"]["days_left_out"], CLIENTS * DAYS);
 
-    // (4) TODO(x12): the 837I files of these claims. `POST /api/v1/claims/x12` does not exist
-    // yet; when it does, time it here over the claims of (2) — e.g. the ids in
-    // `generated["claims"]` — and assert that the files carry 100,000 service lines (LX/SV2)
-    // and the same total (CLM02 summed = 33333000.00).
+    // (4) The 837I file of every claim made: one interchange of 5,000 claims.
+    let ids: Vec<&str> = generated["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let started = Instant::now();
+    let response = http
+        .post(format!("{base}/api/v1/claims/x12"))
+        .bearer_auth(&token)
+        .json(&json!({ "claim_ids": ids }))
+        .send()
+        .await
+        .unwrap();
+    let code = response.status().as_u16();
+    let file = response.text().await.unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(code, 200, "{file}");
+    let segments: Vec<&str> = file.split('~').collect();
+    let service_lines = segments.iter().filter(|s| s.starts_with("SV2*")).count();
+    let charged: rust_decimal::Decimal = segments
+        .iter()
+        .filter(|s| s.starts_with("CLM*"))
+        .map(|s| {
+            s.split('*')
+                .nth(2)
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(service_lines, CLIENTS * DAYS);
+    assert_eq!(format!("{charged:.2}"), total);
+    println!(
+        "claims 837I file ({backend}): {seconds:.3} s — {} claims, {service_lines} service \
+         lines, CLM02 total {charged:.2} ({:.1} MB)",
+        ids.len(),
+        file.len() as f64 / 1_000_000.0
+    );
 }

@@ -69,7 +69,6 @@ CREATE TABLE claim_lines (
 
 -- Never twice: at most one live line per attended day, whatever runs concurrently.
 CREATE UNIQUE INDEX claim_lines_one_live_per_day ON claim_lines (attendance_id) WHERE live;
-CREATE INDEX claim_lines_attendance ON claim_lines (attendance_id);
 
 -- Every status change, with who and when.
 CREATE TABLE claim_events (

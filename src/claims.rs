@@ -14,8 +14,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::attendance::{assess_clients, authorizations_of, minimums, windows};
+use crate::attendance::{authorizations_of, minimums, windows};
 use crate::config::BillingSettings;
+use crate::domain::billable::{assess, Day};
 use crate::domain::claim::{
     build, AssessedDay, AuthorizationRef, ClaimRequest, DraftClaim, Facts, LeftOut, LeftOutReason,
 };
@@ -142,7 +143,6 @@ async fn load(
         })
         .collect();
     let windows = windows(&authorizations);
-    let assessed = assess_clients(tx, clients, &windows, &minimums(settings)).await?;
     let spans = days_store::coverage_spans(tx, clients).await?;
     let payer_of: HashMap<Uuid, Uuid> = spans
         .values()
@@ -154,41 +154,49 @@ async fn load(
         .flatten()
         .map(|span| (span.payer_id, span.payer_name.clone()))
         .collect();
+    let minimums = minimums(settings);
+    let stored = claims::billing_days(tx, clients).await?;
 
-    let mut days = Vec::new();
-    let mut attendance_ids = HashMap::new();
-    for (client, facts) in &assessed {
-        for (record, assessment) in facts.records.iter().zip(&facts.assessments) {
-            attendance_ids.insert((*client, record.day.service_date), record.id);
-            let authorization = assessment.authorization_id.and_then(|id| {
-                let (_, number) = program_of.get(&id)?;
-                Some(AuthorizationRef {
-                    id,
-                    number: Some(number.clone()),
-                })
-            });
-            let on_claim = record
-                .claim_id
-                .as_deref()
-                .map(Uuid::parse_str)
-                .transpose()
-                .map_err(|e| StoreError::corrupt("attendance", e))?;
+    let mut days = Vec::with_capacity(stored.len());
+    let mut attendance_ids = HashMap::with_capacity(stored.len());
+    for client_days in stored.chunk_by(|a, b| a.client_id == b.client_id) {
+        let Some(client) = client_days.first().map(|d| d.client_id) else {
+            continue;
+        };
+        let coverages = spans.get(&client).map(Vec::as_slice).unwrap_or_default();
+        let client_windows = windows.get(&client).map(Vec::as_slice).unwrap_or_default();
+        let plain: Vec<Day> = client_days
+            .iter()
+            .map(|d| Day {
+                date: d.date,
+                level_of_care: d.level_of_care,
+                minutes: d.minutes,
+            })
+            .collect();
+        let assessments = assess(&plain, coverages, client_windows, &minimums);
+        for (record, assessment) in client_days.iter().zip(assessments) {
+            attendance_ids.insert((client, record.date), record.id);
+            let program = assessment
+                .authorization_id
+                .and_then(|id| program_of.get(&id));
             days.push(AssessedDay {
-                client_id: *client,
-                date: record.day.service_date,
-                level_of_care: record.day.level_of_care,
-                program: assessment
-                    .authorization_id
-                    .and_then(|id| program_of.get(&id))
-                    .map(|(program, _)| *program),
+                client_id: client,
+                date: record.date,
+                level_of_care: record.level_of_care,
+                program: program.map(|(program, _)| *program),
                 coverage_id: assessment.coverage_id,
                 payer_id: assessment
                     .coverage_id
                     .and_then(|c| payer_of.get(&c).copied()),
-                authorization,
+                authorization: assessment.authorization_id.and_then(|id| {
+                    program.map(|(_, number)| AuthorizationRef {
+                        id,
+                        number: Some(number.clone()),
+                    })
+                }),
                 billable: assessment.billable,
-                reasons: assessment.reasons.clone(),
-                on_claim,
+                reasons: assessment.reasons,
+                on_claim: record.claim_id,
             });
         }
     }

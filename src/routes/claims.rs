@@ -143,12 +143,9 @@ pub async fn generate(
     let raw: Value = body.json()?;
     let input: GenerateInput = super::extract::from_value(raw.clone())?;
     let generation = input.parse()?;
-    // A dry run stores nothing, so it has nothing to replay: the key only guards writes.
-    let key = if dry_run {
-        None
-    } else {
-        idempotency_key(&req)?
-    };
+    // A dry run stores nothing, so it has nothing to replay: the key (checked all the same)
+    // only guards writes.
+    let key = idempotency_key(&req)?.filter(|_| !dry_run);
 
     let mut tx = state.db.begin().await?;
     // The attendance writers' lock first: a retry waits for the first attempt to finish and

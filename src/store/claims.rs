@@ -19,6 +19,10 @@ use crate::domain::money::Money;
 
 const ENTITY: &str = "claim";
 const CHUNK: usize = 5_000;
+/// Rows per multi-row INSERT on SQLite: 12 binds a line stay under its 32,766 variables.
+const SQLITE_ROWS: usize = 2_500;
+/// Claims per multi-row INSERT on SQLite (28 binds a claim).
+const SQLITE_CLAIM_ROWS: usize = 1_000;
 
 fn corrupt(detail: impl std::fmt::Display) -> StoreError {
     StoreError::corrupt(ENTITY, detail)
@@ -260,41 +264,50 @@ pub struct NewClaim<'a> {
 /// already has a live line makes the whole write fail with a UNIQUE violation.
 pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
     let json = |v: &[String]| serde_json::to_string(v).map_err(corrupt);
+    let postgres = matches!(tx, Tx::Postgres(_));
     let mut claim_rows = Vec::with_capacity(claims.len());
     let mut line_rows = Vec::new();
     let mut marks = Vec::new();
     for claim in claims {
         let c = claim.record;
-        claim_rows.push(serde_json::json!({
-            "id": c.id.to_string(),
-            "claim_number": c.claim_number,
-            "client_id": c.client_id.to_string(),
-            "coverage_id": c.coverage_id.to_string(),
-            "payer_id": c.payer_id.to_string(),
-            "level_of_care": c.level_of_care.as_str(),
-            "authorization_id": c.authorization_id.map(|id| id.to_string()),
-            "authorization_number": c.authorization_number,
-            "period_from": c.period_from.to_string(),
-            "period_through": c.period_through.to_string(),
-            "statement_from": c.statement_from.to_string(),
-            "statement_through": c.statement_through.to_string(),
-            "claim_form": c.claim_form,
-            "type_of_bill": c.type_of_bill,
-            "place_of_service": c.place_of_service,
-            "condition_codes": json(&c.condition_codes)?,
-            "principal_diagnosis": c.principal_diagnosis,
-            "other_diagnoses": json(&c.other_diagnoses)?,
-            "discharge_status": c.discharge_status,
-            "total_charge_cents": c.total_charge.minor_units(),
-            "expected_reimbursement_cents": c.expected_reimbursement.map(Money::minor_units),
-            "status": c.status.as_str(),
-            "frequency": c.frequency.code(),
-            "original_claim_id": c.original_claim_id.map(|id| id.to_string()),
-            "payer_claim_number": c.payer_claim_number,
-            "created_by": c.created_by.to_string(),
-            "created_at": c.created_at.to_rfc3339(),
-        }));
+        if postgres {
+            claim_rows.push(serde_json::json!({
+                "id": c.id.to_string(),
+                "claim_number": c.claim_number,
+                "client_id": c.client_id.to_string(),
+                "coverage_id": c.coverage_id.to_string(),
+                "payer_id": c.payer_id.to_string(),
+                "level_of_care": c.level_of_care.as_str(),
+                "authorization_id": c.authorization_id.map(|id| id.to_string()),
+                "authorization_number": c.authorization_number,
+                "period_from": c.period_from.to_string(),
+                "period_through": c.period_through.to_string(),
+                "statement_from": c.statement_from.to_string(),
+                "statement_through": c.statement_through.to_string(),
+                "claim_form": c.claim_form,
+                "type_of_bill": c.type_of_bill,
+                "place_of_service": c.place_of_service,
+                "condition_codes": json(&c.condition_codes)?,
+                "principal_diagnosis": c.principal_diagnosis,
+                "other_diagnoses": json(&c.other_diagnoses)?,
+                "discharge_status": c.discharge_status,
+                "total_charge_cents": c.total_charge.minor_units(),
+                "expected_reimbursement_cents": c.expected_reimbursement.map(Money::minor_units),
+                "status": c.status.as_str(),
+                "frequency": c.frequency.code(),
+                "original_claim_id": c.original_claim_id.map(|id| id.to_string()),
+                "payer_claim_number": c.payer_claim_number,
+                "created_by": c.created_by.to_string(),
+                "created_at": c.created_at.to_rfc3339(),
+            }));
+        }
         for l in claim.lines {
+            if !postgres {
+                if l.live {
+                    marks.push((l.attendance_id, Some(c.id)));
+                }
+                continue;
+            }
             line_rows.push(serde_json::json!({
                 "claim_id": c.id.to_string(),
                 "line_number": l.line_number,
@@ -314,84 +327,158 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
             }
         }
     }
-    bulk(
-        tx,
-        "INSERT INTO claims (id, claim_number, client_id, coverage_id, payer_id, level_of_care,
-            authorization_id, authorization_number, period_from, period_through, statement_from,
-            statement_through, claim_form, type_of_bill, place_of_service, condition_codes,
-            principal_diagnosis, other_diagnoses, discharge_status, total_charge_cents,
-            expected_reimbursement_cents, status, frequency, original_claim_id,
-            payer_claim_number, created_by, created_at, updated_at)
-         SELECT json_extract(value, '$.id'), json_extract(value, '$.claim_number'),
-            json_extract(value, '$.client_id'), json_extract(value, '$.coverage_id'),
-            json_extract(value, '$.payer_id'), json_extract(value, '$.level_of_care'),
-            json_extract(value, '$.authorization_id'),
-            json_extract(value, '$.authorization_number'), json_extract(value, '$.period_from'),
-            json_extract(value, '$.period_through'), json_extract(value, '$.statement_from'),
-            json_extract(value, '$.statement_through'), json_extract(value, '$.claim_form'),
-            json_extract(value, '$.type_of_bill'), json_extract(value, '$.place_of_service'),
-            json_extract(value, '$.condition_codes'),
-            json_extract(value, '$.principal_diagnosis'),
-            json_extract(value, '$.other_diagnoses'), json_extract(value, '$.discharge_status'),
-            json_extract(value, '$.total_charge_cents'),
-            json_extract(value, '$.expected_reimbursement_cents'), json_extract(value, '$.status'),
-            json_extract(value, '$.frequency'), json_extract(value, '$.original_claim_id'),
-            json_extract(value, '$.payer_claim_number'), json_extract(value, '$.created_by'),
-            json_extract(value, '$.created_at'), json_extract(value, '$.created_at')
-         FROM json_each($1)",
-        "INSERT INTO claims (id, claim_number, client_id, coverage_id, payer_id, level_of_care,
-            authorization_id, authorization_number, period_from, period_through, statement_from,
-            statement_through, claim_form, type_of_bill, place_of_service, condition_codes,
-            principal_diagnosis, other_diagnoses, discharge_status, total_charge_cents,
-            expected_reimbursement_cents, status, frequency, original_claim_id,
-            payer_claim_number, created_by, created_at, updated_at)
-         SELECT r.id, r.claim_number, r.client_id, r.coverage_id, r.payer_id, r.level_of_care,
-            r.authorization_id, r.authorization_number, r.period_from, r.period_through,
-            r.statement_from, r.statement_through, r.claim_form, r.type_of_bill,
-            r.place_of_service, r.condition_codes, r.principal_diagnosis, r.other_diagnoses,
-            r.discharge_status, r.total_charge_cents, r.expected_reimbursement_cents, r.status,
-            r.frequency, r.original_claim_id, r.payer_claim_number, r.created_by, r.created_at,
-            r.created_at
-         FROM jsonb_to_recordset($1::jsonb) AS r(id TEXT, claim_number TEXT, client_id TEXT,
-            coverage_id TEXT, payer_id TEXT, level_of_care TEXT, authorization_id TEXT,
-            authorization_number TEXT, period_from DATE, period_through DATE,
-            statement_from DATE, statement_through DATE, claim_form TEXT, type_of_bill TEXT,
-            place_of_service TEXT, condition_codes TEXT, principal_diagnosis TEXT,
-            other_diagnoses TEXT, discharge_status TEXT, total_charge_cents BIGINT,
-            expected_reimbursement_cents BIGINT, status TEXT, frequency TEXT,
-            original_claim_id TEXT, payer_claim_number TEXT, created_by TEXT,
-            created_at TIMESTAMPTZ)",
-        claim_rows,
-    )
-    .await?;
-    bulk(
-        tx,
-        "INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date, program,
-            revenue_code, hcpcs, modifiers, units, charge_cents, expected_cents, live)
-         SELECT json_extract(value, '$.claim_id'), json_extract(value, '$.line_number'),
-            json_extract(value, '$.attendance_id'), json_extract(value, '$.service_date'),
-            json_extract(value, '$.program'), json_extract(value, '$.revenue_code'),
-            json_extract(value, '$.hcpcs'), json_extract(value, '$.modifiers'),
-            json_extract(value, '$.units'), json_extract(value, '$.charge_cents'),
-            json_extract(value, '$.expected_cents'), json_extract(value, '$.live')
-         FROM json_each($1)",
-        "INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date, program,
-            revenue_code, hcpcs, modifiers, units, charge_cents, expected_cents, live)
-         SELECT r.claim_id, r.line_number, r.attendance_id, r.service_date, r.program,
-            r.revenue_code, r.hcpcs, r.modifiers, r.units, r.charge_cents, r.expected_cents,
-            r.live
-         FROM jsonb_to_recordset($1::jsonb) AS r(claim_id TEXT, line_number INTEGER,
-            attendance_id TEXT, service_date DATE, program TEXT, revenue_code TEXT, hcpcs TEXT,
-            modifiers TEXT, units INTEGER, charge_cents BIGINT, expected_cents BIGINT,
-            live BOOLEAN)",
-        line_rows,
-    )
-    .await?;
+    if let Tx::Sqlite(transaction) = tx {
+        for chunk in claims.chunks(SQLITE_CLAIM_ROWS) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO claims (id, claim_number, client_id, coverage_id, payer_id, \
+                 level_of_care, authorization_id, authorization_number, period_from, \
+                 period_through, statement_from, statement_through, claim_form, type_of_bill, \
+                 place_of_service, condition_codes, principal_diagnosis, other_diagnoses, \
+                 discharge_status, total_charge_cents, expected_reimbursement_cents, status, \
+                 frequency, original_claim_id, payer_claim_number, created_by, created_at, \
+                 updated_at) ",
+            );
+            let mut texts = Vec::with_capacity(chunk.len());
+            for claim in chunk {
+                let c = claim.record;
+                texts.push((json(&c.condition_codes)?, json(&c.other_diagnoses)?));
+            }
+            insert.push_values(chunk.iter().zip(&texts), |mut row, (claim, (codes, dx))| {
+                let c = claim.record;
+                row.push_bind(c.id.to_string())
+                    .push_bind(c.claim_number.as_str())
+                    .push_bind(c.client_id.to_string())
+                    .push_bind(c.coverage_id.to_string())
+                    .push_bind(c.payer_id.to_string())
+                    .push_bind(c.level_of_care.as_str())
+                    .push_bind(c.authorization_id.map(|id| id.to_string()))
+                    .push_bind(c.authorization_number.as_deref())
+                    .push_bind(c.period_from)
+                    .push_bind(c.period_through)
+                    .push_bind(c.statement_from)
+                    .push_bind(c.statement_through)
+                    .push_bind(c.claim_form.as_str())
+                    .push_bind(c.type_of_bill.as_deref())
+                    .push_bind(c.place_of_service.as_deref())
+                    .push_bind(codes.as_str())
+                    .push_bind(c.principal_diagnosis.as_str())
+                    .push_bind(dx.as_str())
+                    .push_bind(c.discharge_status.as_str())
+                    .push_bind(c.total_charge.minor_units())
+                    .push_bind(c.expected_reimbursement.map(Money::minor_units))
+                    .push_bind(c.status.as_str())
+                    .push_bind(c.frequency.code())
+                    .push_bind(c.original_claim_id.map(|id| id.to_string()))
+                    .push_bind(c.payer_claim_number.as_deref())
+                    .push_bind(c.created_by.to_string())
+                    .push_bind(c.created_at)
+                    .push_bind(c.updated_at);
+            });
+            insert.build().execute(&mut **transaction).await?;
+        }
+    } else {
+        bulk(
+            tx,
+            "",
+            "INSERT INTO claims (id, claim_number, client_id, coverage_id, payer_id, level_of_care,
+                authorization_id, authorization_number, period_from, period_through, statement_from,
+                statement_through, claim_form, type_of_bill, place_of_service, condition_codes,
+                principal_diagnosis, other_diagnoses, discharge_status, total_charge_cents,
+                expected_reimbursement_cents, status, frequency, original_claim_id,
+                payer_claim_number, created_by, created_at, updated_at)
+             SELECT r.id, r.claim_number, r.client_id, r.coverage_id, r.payer_id, r.level_of_care,
+                r.authorization_id, r.authorization_number, r.period_from, r.period_through,
+                r.statement_from, r.statement_through, r.claim_form, r.type_of_bill,
+                r.place_of_service, r.condition_codes, r.principal_diagnosis, r.other_diagnoses,
+                r.discharge_status, r.total_charge_cents, r.expected_reimbursement_cents, r.status,
+                r.frequency, r.original_claim_id, r.payer_claim_number, r.created_by, r.created_at,
+                r.created_at
+             FROM jsonb_to_recordset($1::jsonb) AS r(id TEXT, claim_number TEXT, client_id TEXT,
+                coverage_id TEXT, payer_id TEXT, level_of_care TEXT, authorization_id TEXT,
+                authorization_number TEXT, period_from DATE, period_through DATE,
+                statement_from DATE, statement_through DATE, claim_form TEXT, type_of_bill TEXT,
+                place_of_service TEXT, condition_codes TEXT, principal_diagnosis TEXT,
+                other_diagnoses TEXT, discharge_status TEXT, total_charge_cents BIGINT,
+                expected_reimbursement_cents BIGINT, status TEXT, frequency TEXT,
+                original_claim_id TEXT, payer_claim_number TEXT, created_by TEXT,
+                created_at TIMESTAMPTZ)",
+            claim_rows,
+        )
+        .await?;
+    }
+    match tx {
+        // SQLite: bound multi-row VALUES. Reading each row back out of a JSON document costs
+        // a JSON parse per column there, which dominated generation time (benches/claims.rs).
+        Tx::Sqlite(transaction) => {
+            let lines: Vec<(Uuid, &LineRecord)> = claims
+                .iter()
+                .flat_map(|c| c.lines.iter().map(move |l| (c.record.id, l)))
+                .collect();
+            let modifiers: Vec<String> = lines
+                .iter()
+                .map(|(_, l)| json(&l.modifiers))
+                .collect::<StoreResult<_>>()?;
+            for (chunk, modifiers) in lines.chunks(SQLITE_ROWS).zip(modifiers.chunks(SQLITE_ROWS)) {
+                let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                    "INSERT INTO claim_lines (claim_id, line_number, attendance_id, \
+                     service_date, program, revenue_code, hcpcs, modifiers, units, \
+                     charge_cents, expected_cents, live) ",
+                );
+                insert.push_values(chunk.iter().zip(modifiers), |mut row, ((claim, l), m)| {
+                    row.push_bind(claim.to_string())
+                        .push_bind(i64::from(l.line_number))
+                        .push_bind(l.attendance_id.to_string())
+                        .push_bind(l.service_date)
+                        .push_bind(l.program.as_str())
+                        .push_bind(l.revenue_code.as_str())
+                        .push_bind(l.hcpcs.as_deref())
+                        .push_bind(m.as_str())
+                        .push_bind(i64::from(l.units))
+                        .push_bind(l.charge.minor_units())
+                        .push_bind(l.expected.map(Money::minor_units))
+                        .push_bind(l.live);
+                });
+                insert.build().execute(&mut **transaction).await?;
+            }
+        }
+        Tx::Postgres(_) => {
+            bulk(
+                tx,
+                "",
+                "INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date,
+                    program, revenue_code, hcpcs, modifiers, units, charge_cents,
+                    expected_cents, live)
+                 SELECT r.claim_id, r.line_number, r.attendance_id, r.service_date, r.program,
+                    r.revenue_code, r.hcpcs, r.modifiers, r.units, r.charge_cents,
+                    r.expected_cents, r.live
+                 FROM jsonb_to_recordset($1::jsonb) AS r(claim_id TEXT, line_number INTEGER,
+                    attendance_id TEXT, service_date DATE, program TEXT, revenue_code TEXT,
+                    hcpcs TEXT, modifiers TEXT, units INTEGER, charge_cents BIGINT,
+                    expected_cents BIGINT, live BOOLEAN)",
+                line_rows,
+            )
+            .await?;
+        }
+    }
     mark_days(tx, &marks).await
 }
 
 /// Sets (or clears) the claim each attended day is billed on.
 async fn mark_days(tx: &mut Tx, marks: &[(Uuid, Option<Uuid>)]) -> StoreResult<()> {
+    if let Tx::Sqlite(transaction) = tx {
+        for chunk in marks.chunks(SQLITE_ROWS) {
+            let mut update = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "UPDATE attendance SET claim_id = v.column2 FROM (",
+            );
+            update.push_values(chunk, |mut row, (day, claim)| {
+                row.push_bind(day.to_string())
+                    .push_bind(claim.map(|c| c.to_string()));
+            });
+            update.push(") AS v WHERE attendance.id = v.column1");
+            update.build().execute(&mut **transaction).await?;
+        }
+        return Ok(());
+    }
     let rows = marks
         .iter()
         .map(|(day, claim)| {
@@ -807,4 +894,53 @@ pub async fn clients_attending(
     .await
     })?;
     ids.iter().map(|id| uuid(id)).collect()
+}
+
+/// An attended day as claim generation needs it: no services, source or timestamps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BillingDay {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub date: NaiveDate,
+    pub level_of_care: LevelOfCare,
+    pub minutes: u32,
+    /// The live claim the day is on.
+    pub claim_id: Option<Uuid>,
+}
+
+#[derive(sqlx::FromRow)]
+struct BillingDayRow {
+    id: String,
+    client_id: String,
+    service_date: NaiveDate,
+    level_of_care: String,
+    minutes: i32,
+    claim_id: Option<String>,
+}
+
+/// Every attended day of these clients (their whole history: authorizations count days in
+/// date order), with only what billing needs, by client and date.
+pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<BillingDay>> {
+    let rows: Vec<BillingDayRow> = rows_for(
+        tx,
+        "SELECT id, client_id, service_date, level_of_care, minutes, claim_id
+         FROM attendance WHERE client_id IN ({ids})",
+        &texts(client_ids),
+    )
+    .await?;
+    let mut days = rows
+        .into_iter()
+        .map(|r| {
+            Ok(BillingDay {
+                id: uuid(&r.id)?,
+                client_id: uuid(&r.client_id)?,
+                date: r.service_date,
+                level_of_care: LevelOfCare::parse(&r.level_of_care).map_err(corrupt)?,
+                minutes: u32::try_from(r.minutes).map_err(corrupt)?,
+                claim_id: r.claim_id.as_deref().map(uuid).transpose()?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    days.sort_by_key(|d| (d.client_id, d.date));
+    Ok(days)
 }
