@@ -14,6 +14,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod estimates;
 pub mod mock_payer;
 /// Test support (the external validators); public so integration tests can use it.
 #[doc(hidden)]

@@ -11,7 +11,7 @@
 //! - nothing is guessed: what the payer did not say stays `None`.
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::eligibility::{
     service_types, BenefitEntry, BenefitKind, EligibilityAnswer, LevelOfCare, MoneyText,
@@ -21,7 +21,7 @@ use super::money::to_cents;
 
 type Money = Sourced<MoneyText>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CoverageStatus {
     Active,
@@ -29,7 +29,7 @@ pub enum CoverageStatus {
     Unknown,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum YesNoUnknown {
     Yes,
@@ -38,21 +38,21 @@ pub enum YesNoUnknown {
 }
 
 /// A deductible or out-of-pocket accumulator.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Accumulator {
     pub total: Option<Money>,
     pub met: Option<Money>,
     pub remaining: Option<Money>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Tiers {
     pub individual: Accumulator,
     pub family: Accumulator,
 }
 
 /// What the copay is charged per.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CopayPer {
     Day,
@@ -62,20 +62,20 @@ pub enum CopayPer {
     Unspecified,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Copay {
     pub amount: String,
     pub per: CopayPer,
     pub source: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Limit {
     pub total: Option<Sourced<String>>,
     pub remaining: Option<Sourced<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetworkBenefits {
     pub deductible: Tiers,
     pub out_of_pocket: Tiers,
@@ -87,7 +87,7 @@ pub struct NetworkBenefits {
     pub prior_authorization: Sourced<YesNoUnknown>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CarveOut {
     pub name: Option<String>,
     pub id_qualifier: Option<String>,
@@ -96,7 +96,7 @@ pub struct CarveOut {
     pub source: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LevelSummary {
     pub level_of_care: LevelOfCare,
     pub program: Program,

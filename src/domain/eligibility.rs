@@ -238,7 +238,7 @@ pub struct EligibilityAnswer {
 }
 
 /// A figure and where it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sourced<T> {
     pub value: T,
     pub source: String,
@@ -256,7 +256,7 @@ impl<T> Sourced<T> {
 /// Money travels as a decimal string with two places (`"1500.00"`).
 pub type Money = Sourced<MoneyText>;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct MoneyText(String);
 

@@ -34,15 +34,18 @@
 //! Every estimate carries two scenarios, `low` and `high`, for the patient share. An unknown
 //! figure the estimate needs is resolved in the patient's favour for `low` and against for
 //! `high`, within what is known:
-//! - remaining deductible (or out-of-pocket) unknown: `low` assumes it is already met (zero
-//!   remaining); `high` assumes the whole total remains when the total is known;
+//! - remaining deductible unknown: `low` assumes it is already met (zero remaining); `high`
+//!   assumes the whole total remains when the total is known;
 //! - remaining deductible with no known total: `high` is unknown (`None`) from the first day that
 //!   needs it until a plan-year reset restores a known total;
 //! - coinsurance unknown: `low` assumes 0 %; `high` is unknown (`None`) on the days that need it
 //!   (and after them in that plan year, since the accumulators are then unknown);
-//! - out-of-pocket maximum with no known total: `high` is not capped.
+//! - the out-of-pocket maximum is the exception: an unreported remainder is taken as the whole
+//!   total in **both** scenarios (no cap when no total either), and flagged in `unknown` with an
+//!   assumption saying the client may pay less if part of it is met. Assuming it already
+//!   reached would make every `low` zero — a bound nobody can quote to a caller.
 //!
-//! The bounds hold for the course totals. Each day shows how its scenario unfolds; a single day
+//! The bounds hold for the course totals, but for the out-of-pocket caveat above. Each day shows how its scenario unfolds; a single day
 //! of the true bill may fall outside that day's pair (meeting the cap sooner in one scenario
 //! moves later days), never the total. When everything is known, `low == high`. A figure the
 //! payer did not report but that has a natural reading (no copay, no day limit, no family
@@ -276,6 +279,20 @@ fn remaining(individual: &Tier, family: Option<&Tier>, bound: Bound) -> Option<D
     min_known(one(individual), family.and_then(one))
 }
 
+/// The out-of-pocket maximum a walk caps the patient share with, in both scenarios: the
+/// remaining figure, else the whole total, else no cap. Assuming an unreported remainder is
+/// already reached would make every low figure zero — a bound nobody can quote a caller — so
+/// an unknown remainder is taken as untouched and flagged instead.
+fn oop_remaining(individual: &Tier, family: Option<&Tier>) -> Option<Decimal> {
+    let one = |tier: &Tier| tier.remaining.or(tier.total);
+    min_known(one(individual), family.and_then(one))
+}
+
+/// The out-of-pocket maximum a new plan year starts with: the total, else no cap.
+fn oop_reset_to(individual: &Tier, family: Option<&Tier>) -> Option<Decimal> {
+    min_known(individual.total, family.and_then(|t| t.total))
+}
+
 /// The figure a tier starts a new plan year with.
 fn reset_to(individual: &Tier, family: Option<&Tier>, bound: Bound) -> Option<Decimal> {
     let one = |tier: &Tier| match (tier.total, bound) {
@@ -323,11 +340,7 @@ impl Walk<'_> {
             bound,
             allowed,
             deductible: remaining(&terms.deductible, terms.family_deductible.as_ref(), bound),
-            out_of_pocket: remaining(
-                &terms.out_of_pocket,
-                terms.family_out_of_pocket.as_ref(),
-                bound,
-            ),
+            out_of_pocket: oop_remaining(&terms.out_of_pocket, terms.family_out_of_pocket.as_ref()),
             coinsurance,
             days_left: terms.day_limit.remaining.or(terms.day_limit.total),
             lost: false,
@@ -338,11 +351,7 @@ impl Walk<'_> {
     fn reset(&mut self) {
         let t = self.terms;
         self.deductible = reset_to(&t.deductible, t.family_deductible.as_ref(), self.bound);
-        self.out_of_pocket = reset_to(
-            &t.out_of_pocket,
-            t.family_out_of_pocket.as_ref(),
-            self.bound,
-        );
+        self.out_of_pocket = oop_reset_to(&t.out_of_pocket, t.family_out_of_pocket.as_ref());
         self.days_left = t.day_limit.total;
         self.lost = false;
     }
@@ -678,8 +687,8 @@ fn explain(
         (None, Some(total)) => {
             unknown.push(Figure::OutOfPocketRemaining);
             said.push(format!(
-                "remaining out-of-pocket maximum not reported: the low figures assume it is \
-                 reached, the high ones that the whole {} remains",
+                "remaining out-of-pocket maximum not reported: the whole {} is assumed to \
+                 remain (if part of it is met, the client may pay less)",
                 money(total)
             ));
         }
@@ -687,8 +696,8 @@ fn explain(
             unknown.push(Figure::OutOfPocketRemaining);
             unknown.push(Figure::OutOfPocketTotal);
             said.push(
-                "no out-of-pocket maximum reported: the patient share is not capped in the high \
-                 figures; the low ones assume it is reached"
+                "no out-of-pocket maximum reported: the patient share is not capped (if the \
+                 client has met a maximum, they may pay less)"
                     .into(),
             );
         }
@@ -1201,7 +1210,8 @@ mod tests {
         assert_eq!(e.totals.low.patient, d("400"));
         assert_eq!(e.totals.low.plan, d("400"));
 
-        // Totals unknown: after the reset the low figures assume both met, the high unknown.
+        // Totals unknown: after the reset the low figures assume the deductible met and the
+        // out-of-pocket uncapped (20 % of 200 = 40), the high ones are unknown.
         let t = PlanTerms {
             deductible: tier(Some("0"), None),
             out_of_pocket: tier(Some("100"), None),
@@ -1209,7 +1219,7 @@ mod tests {
         };
         let e = estimate(d("200"), &days, &t).unwrap();
         assert_eq!(e.days[1].high.unwrap().patient, d("40"));
-        assert_eq!(e.days[2].low.patient, d("0"));
+        assert_eq!(e.days[2].low.patient, d("40"));
         assert_eq!(e.days[2].high, None);
         assert_eq!(e.totals.high, None);
         assert_eq!(
@@ -1250,14 +1260,15 @@ mod tests {
 
     #[test]
     fn an_unknown_out_of_pocket_maximum_gives_a_range() {
-        // Nothing reported: low assumes it is reached (0), high is not capped: 3 × 40 = 120.
+        // Nothing reported: not capped in either scenario (an unknown remainder is never
+        // assumed reached), and flagged: 3 × 40 = 120.
         let t = PlanTerms {
             out_of_pocket: tier(None, None),
             ..terms()
         };
         let e = estimate(d("200"), &weekdays(3), &t).unwrap();
-        assert_eq!(e.totals.low.patient, d("0"));
-        assert_eq!(e.totals.low.plan, d("600"));
+        assert_eq!(e.totals.low.patient, d("120"));
+        assert_eq!(e.totals.low.plan, d("480"));
         assert_eq!(e.totals.high.unwrap().patient, d("120"));
         assert_eq!(
             e.unknown,
@@ -1268,7 +1279,7 @@ mod tests {
             .iter()
             .any(|a| a.starts_with("no out-of-pocket maximum reported")));
 
-        // Only the total (60) known: the high figures are capped by it: 40, 20, 0.
+        // Only the total (60) known: both scenarios are capped by it: 40, 20, 0.
         let t = PlanTerms {
             out_of_pocket: tier(None, Some("60")),
             ..terms()
@@ -1276,6 +1287,8 @@ mod tests {
         let e = estimate(d("200"), &weekdays(3), &t).unwrap();
         let high: Vec<Decimal> = e.days.iter().map(|x| x.high.unwrap().patient).collect();
         assert_eq!(high, [d("40"), d("20"), d("0")]);
+        let low: Vec<Decimal> = e.days.iter().map(|x| x.low.patient).collect();
+        assert_eq!(low, high);
         assert_eq!(e.unknown, [Figure::OutOfPocketRemaining]);
     }
 

@@ -13,6 +13,7 @@ mod claims;
 mod clients;
 mod coverages;
 mod episodes;
+mod estimates;
 pub mod extract;
 mod fee_schedules;
 mod health;
@@ -150,6 +151,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::POST, "/api/v1/claims/{id}/replace", claims::replace),
         endpoint(M::GET, "/api/v1/claims/{id}/x12", claims::x12_one),
         endpoint(M::GET, "/api/v1/reports/unbilled", claims::unbilled),
+        endpoint(M::POST, "/api/v1/estimates", estimates::create),
+        endpoint(M::GET, "/api/v1/estimates/{id}", estimates::get),
     ]
 }
 

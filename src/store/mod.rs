@@ -21,6 +21,7 @@ pub mod claims;
 pub mod clients;
 pub mod coverages;
 pub mod episodes;
+pub mod estimates;
 pub mod fee_schedules;
 pub mod login_throttle;
 pub mod organization;

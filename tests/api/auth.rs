@@ -214,6 +214,7 @@ async fn each_role_reaches_exactly_its_routes() {
     let claim_void = format!("/api/v1/claims/{some}/void");
     let claim_replace = format!("/api/v1/claims/{some}/replace");
     let claim_x12 = format!("/api/v1/claims/{some}/x12");
+    let estimate = format!("/api/v1/estimates/{some}");
     use Role::*;
     let table: Vec<(Method, &str, Vec<Role>)> = vec![
         (Method::GET, "/api/v1/users", vec![Admin]),
@@ -297,6 +298,8 @@ async fn each_role_reaches_exactly_its_routes() {
         (Method::GET, &claim_x12, vec![Billing]),
         (Method::POST, "/api/v1/claims/x12", vec![Billing]),
         (Method::GET, "/api/v1/reports/unbilled", vec![Billing]),
+        (Method::POST, "/api/v1/estimates", vec![Admissions]),
+        (Method::GET, &estimate, vec![Admissions, Billing]),
     ];
     // Every route but the public ones is in the table.
     let public = ["/health", "/ready", "/openapi.yaml", "/api/v1/auth/token"];

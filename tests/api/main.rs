@@ -15,6 +15,7 @@ mod contract;
 mod coverages;
 mod episodes;
 mod errors;
+mod estimates;
 mod fee_schedules;
 mod ledger;
 mod logs;

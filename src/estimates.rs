@@ -1,0 +1,274 @@
+//! Cost estimates for a planned IOP or PHP course: from a stored verification's benefits (the
+//! arithmetic is the pure [`crate::domain::estimate`]), or a good-faith estimate at the
+//! clinic's self-pay rate when there is no coverage to bill. The answer is kept as given.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::config::BillingSettings;
+use crate::domain::benefits::{CoverageStatus, LevelSummary};
+use crate::domain::eligibility::{LevelOfCare, Program};
+use crate::domain::estimate::{
+    estimate, from_network_benefits, good_faith_estimate, Estimate, GoodFaithEstimate,
+    SelfPayService,
+};
+use crate::domain::fee_schedule::in_force;
+use crate::domain::money::Money;
+use crate::store::verifications::Verification;
+use crate::store::{fee_schedules, StoreError, Tx};
+
+/// In or out of the plan's network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Network {
+    In,
+    Out,
+}
+
+impl Network {
+    pub fn parse(raw: &str) -> Result<Network, String> {
+        match raw {
+            "in" => Ok(Network::In),
+            "out" => Ok(Network::Out),
+            _ => Err("must be in or out".into()),
+        }
+    }
+}
+
+/// What was asked, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub level_of_care: LevelOfCare,
+    pub network: Network,
+    pub days: Vec<NaiveDate>,
+    pub allowed_per_day: Option<Money>,
+    pub self_pay: bool,
+    pub self_pay_rate_per_day: Option<Money>,
+}
+
+/// Where the allowed amount per day came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum AllowedSource {
+    Request,
+    FeeSchedule { fee_schedule_id: Uuid },
+}
+
+/// An estimate as answered and kept.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub verification_id: Option<Uuid>,
+    pub kind: &'static str,
+    pub level_of_care: LevelOfCare,
+    pub program: Option<Program>,
+    pub network: Option<Network>,
+    pub allowed_per_day: Option<Money>,
+    pub allowed_source: Option<AllowedSource>,
+    /// The insurance estimate: the per-day ledger, totals, unknown figures and assumptions.
+    pub estimate: Option<Estimate>,
+    /// The self-pay good-faith estimate.
+    pub good_faith_estimate: Option<GoodFaithEstimate>,
+    /// Why this kind of estimate, and what else was taken for granted here.
+    pub notes: Vec<String>,
+    pub created_by: Uuid,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EstimateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A request the facts do not allow, with the field to fix.
+    #[error("{message}")]
+    Refused {
+        field: &'static str,
+        message: String,
+    },
+}
+
+fn refused(field: &'static str, message: impl Into<String>) -> EstimateError {
+    EstimateError::Refused {
+        field,
+        message: message.into(),
+    }
+}
+
+fn date_of(text: Option<&crate::domain::eligibility::Sourced<String>>) -> Option<NaiveDate> {
+    text.and_then(|t| NaiveDate::parse_from_str(&t.value, "%Y-%m-%d").ok())
+}
+
+/// The level's benefit summary of a verification, when it asked for that level.
+fn summary_of(
+    verification: &Verification,
+    level: LevelOfCare,
+) -> Result<Option<LevelSummary>, EstimateError> {
+    let levels: Vec<LevelSummary> = serde_json::from_value(verification.levels.clone())
+        .map_err(|e| StoreError::corrupt("verification", e))?;
+    Ok(levels.into_iter().find(|l| l.level_of_care == level))
+}
+
+fn self_pay_rate(
+    settings: &BillingSettings,
+    level: LevelOfCare,
+    asked: Option<Money>,
+) -> Result<Money, EstimateError> {
+    if let Some(rate) = asked {
+        return Ok(rate);
+    }
+    let configured = match level {
+        LevelOfCare::Iop => &settings.self_pay_iop_per_day,
+        LevelOfCare::Php => &settings.self_pay_php_per_day,
+    };
+    Money::parse(configured)
+        .map_err(|e| StoreError::corrupt("configuration billing.self_pay_*_per_day", e).into())
+}
+
+/// Builds the estimate. `verification` is `None` for a self-pay estimate of a client without
+/// one. Nothing is written here; the caller keeps the answer.
+pub async fn make(
+    tx: &mut Tx,
+    client_id: Uuid,
+    verification: Option<&Verification>,
+    request: &Request,
+    settings: &BillingSettings,
+    user: Uuid,
+) -> Result<Answer, EstimateError> {
+    let mut notes = Vec::new();
+    let verification_id = verification
+        .map(|v| Uuid::parse_str(&v.id))
+        .transpose()
+        .map_err(|e| StoreError::corrupt("verification", e))?;
+    let summary = match verification {
+        Some(v) => summary_of(v, request.level_of_care)?,
+        None => None,
+    };
+    let inactive = summary
+        .as_ref()
+        .is_some_and(|s| s.coverage_status.value == CoverageStatus::Inactive)
+        || verification.is_some_and(|v| v.status == "inactive");
+    let mut answer = Answer {
+        id: Uuid::new_v4(),
+        client_id,
+        verification_id,
+        kind: "self_pay",
+        level_of_care: request.level_of_care,
+        program: verification.and_then(|v| Program::parse(&v.program).ok()),
+        network: None,
+        allowed_per_day: None,
+        allowed_source: None,
+        estimate: None,
+        good_faith_estimate: None,
+        notes: Vec::new(),
+        created_by: user,
+        created_at: crate::store::now(),
+    };
+
+    if request.self_pay || inactive || verification.is_none() {
+        if inactive && !request.self_pay {
+            notes.push(
+                "the verification found the coverage inactive: this is a self-pay good-faith \
+                 estimate"
+                    .to_string(),
+            );
+        }
+        let rate = self_pay_rate(
+            settings,
+            request.level_of_care,
+            request.self_pay_rate_per_day,
+        )?;
+        let gfe = good_faith_estimate(
+            &[SelfPayService {
+                level_of_care: request.level_of_care,
+                dates: request.days.clone(),
+                rate_per_day: rate.amount(),
+            }],
+            &settings.good_faith_disclaimer,
+        )
+        .map_err(|m| refused("self_pay_rate_per_day", m))?;
+        answer.good_faith_estimate = Some(gfe);
+        answer.notes = notes;
+        return Ok(answer);
+    }
+
+    let Some(verification) = verification else {
+        return Err(refused("verification_id", "is required"));
+    };
+    if verification.status != "verified" {
+        return Err(refused(
+            "verification_id",
+            format!(
+                "names a verification that ended {}: verify the benefits again first",
+                verification.status
+            ),
+        ));
+    }
+    let Some(summary) = summary else {
+        return Err(refused(
+            "level_of_care",
+            format!(
+                "the verification did not ask about {}; verify that level of care first",
+                request.level_of_care.as_str()
+            ),
+        ));
+    };
+    if summary.service_covered.as_ref().is_some_and(|c| !c.value) {
+        notes.push(format!(
+            "the payer marked {} as not covered: every day is likely patient-paid",
+            request.level_of_care.as_str()
+        ));
+    }
+    let (allowed, source) = match request.allowed_per_day {
+        Some(allowed) => (allowed, AllowedSource::Request),
+        None => {
+            let payer = Uuid::parse_str(&verification.payer_id)
+                .map_err(|e| StoreError::corrupt("verification", e))?;
+            let schedules = fee_schedules::of_payers(tx, &[payer]).await?;
+            let first = request.days.iter().min().copied();
+            let found = first
+                .and_then(|day| in_force(&schedules, request.level_of_care, summary.program, day));
+            match found.and_then(|s| s.data.allowed_per_day.map(|a| (a, s.id))) {
+                Some((allowed, id)) => (
+                    allowed,
+                    AllowedSource::FeeSchedule {
+                        fee_schedule_id: id,
+                    },
+                ),
+                None => {
+                    return Err(refused(
+                        "allowed_per_day",
+                        format!(
+                            "is needed: the payer has no fee schedule with a contracted amount \
+                             for {} {} on the first day; send the allowed amount per day",
+                            request.level_of_care.as_str(),
+                            summary.program.as_str()
+                        ),
+                    ))
+                }
+            }
+        }
+    };
+    let benefits = match request.network {
+        Network::In => &summary.in_network,
+        Network::Out => &summary.out_of_network,
+    };
+    let (terms, mut assumptions) = from_network_benefits(
+        benefits,
+        date_of(summary.plan_begin.as_ref()),
+        date_of(summary.plan_end.as_ref()),
+    );
+    let mut walked = estimate(allowed.amount(), &request.days, &terms)
+        .map_err(|m| refused("verification_id", m))?;
+    assumptions.append(&mut walked.assumptions);
+    walked.assumptions = assumptions;
+    answer.kind = "insurance";
+    answer.program = Some(summary.program);
+    answer.network = Some(request.network);
+    answer.allowed_per_day = Some(allowed);
+    answer.allowed_source = Some(source);
+    answer.estimate = Some(walked);
+    answer.notes = notes;
+    Ok(answer)
+}
