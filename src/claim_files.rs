@@ -96,26 +96,54 @@ struct Parties {
     client: crate::store::clients::Client,
 }
 
-async fn parties(tx: &mut Tx, claim: &ClaimRecord) -> Result<Parties, FileError> {
+/// The parties of every claim's subscriber loop, by coverage, in three reads.
+async fn parties(
+    tx: &mut Tx,
+    claims: &[&ClaimRecord],
+) -> Result<HashMap<Uuid, Parties>, FileError> {
     let missing = |what: &'static str| StoreError::corrupt("claim", format!("its {what} is gone"));
-    let client = clients::find(tx, &claim.client_id.to_string())
+    let mut coverage_ids: Vec<Uuid> = claims.iter().map(|c| c.coverage_id).collect();
+    coverage_ids.sort();
+    coverage_ids.dedup();
+    let coverages = coverages::find_many(tx, &coverage_ids).await?;
+    let mut client_ids: Vec<Uuid> = coverages.iter().map(|c| c.data.client_id).collect();
+    client_ids.sort();
+    client_ids.dedup();
+    let clients: HashMap<Uuid, crate::store::clients::Client> = clients::find_many(tx, &client_ids)
         .await?
-        .ok_or_else(|| missing("client"))?;
-    let coverage = coverages::find(
-        tx,
-        &claim.client_id.to_string(),
-        &claim.coverage_id.to_string(),
-    )
-    .await?
-    .ok_or_else(|| missing("coverage"))?;
-    let payer = payers::find(tx, &claim.payer_id.to_string())
-        .await?
-        .ok_or_else(|| missing("payer"))?;
-    Ok(Parties {
-        coverage,
-        payer,
-        client,
-    })
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let mut payers_by_id: HashMap<Uuid, Payer> = HashMap::new();
+    for coverage in &coverages {
+        let id = coverage.data.coverage.payer_id;
+        if let std::collections::hash_map::Entry::Vacant(slot) = payers_by_id.entry(id) {
+            let payer = payers::find(tx, &id.to_string())
+                .await?
+                .ok_or_else(|| missing("payer"))?;
+            slot.insert(payer);
+        }
+    }
+    let mut out = HashMap::new();
+    for coverage in coverages {
+        let client = clients
+            .get(&coverage.data.client_id)
+            .cloned()
+            .ok_or_else(|| missing("client"))?;
+        let payer = payers_by_id
+            .get(&coverage.data.coverage.payer_id)
+            .cloned()
+            .ok_or_else(|| missing("payer"))?;
+        out.insert(
+            coverage.id,
+            Parties {
+                coverage,
+                payer,
+                client,
+            },
+        );
+    }
+    Ok(out)
 }
 
 fn subscriber_of(p: &Parties) -> Result<Subscriber837, FileError> {
@@ -304,11 +332,8 @@ pub async fn produce(tx: &mut Tx, ids: &[Uuid], user: Uuid) -> Result<ClaimFile,
     // One subscriber loop per coverage, in the order claims were asked for.
     let mut forms: Vec<(ClaimForm837, Vec<(Uuid, SubscriberClaims837)>)> = Vec::new();
     let mut partners: Option<(String, String, String)> = None;
-    let mut cache: HashMap<Uuid, Parties> = HashMap::new();
+    let cache = parties(tx, &ordered).await?;
     for claim in &ordered {
-        if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(claim.coverage_id) {
-            slot.insert(parties(tx, claim).await?);
-        }
         let p = cache
             .get(&claim.coverage_id)
             .ok_or_else(|| StoreError::corrupt("claim", "parties not loaded"))?;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::extract::{page, path_id, query, Body};
-use super::{audit, ok, PageOf};
+use super::{audit, audit_many, ok, PageOf};
 use crate::auth::Staff;
 use crate::claim_files::{self, FileError};
 use crate::claims::{self as service, GenerateError, Generation, UndoError};
@@ -188,13 +188,14 @@ pub async fn generate(
         drop(tx);
         return Ok(HttpResponse::build(status).json(&generated));
     }
-    for client in service::clients_touched(&generated) {
-        let action = if generated.claims.iter().any(|c| c.client_id == client) {
-            Action::Create
-        } else {
-            Action::Read
-        };
-        audit(&mut tx, &staff, &req, action, "claims", &client.to_string()).await?;
+    let billed: std::collections::HashSet<Uuid> =
+        generated.claims.iter().map(|c| c.client_id).collect();
+    let (created, read): (Vec<Uuid>, Vec<Uuid>) = service::clients_touched(&generated)
+        .into_iter()
+        .partition(|client| billed.contains(client));
+    for (action, clients) in [(Action::Create, created), (Action::Read, read)] {
+        let ids: Vec<String> = clients.iter().map(Uuid::to_string).collect();
+        audit_many(&mut tx, &staff, &req, action, "claims", &ids).await?;
     }
     let body = serde_json::to_string(&generated).map_err(ApiError::internal)?;
     if let Some(key) = &key {
@@ -273,17 +274,8 @@ pub async fn list(
     }
     let mut tx = state.db.begin().await?;
     let (items, total) = claims::list(&mut tx, &filter, page).await?;
-    for claim in &items {
-        audit(
-            &mut tx,
-            &staff,
-            &req,
-            Action::Read,
-            "claim",
-            &claim.id.to_string(),
-        )
-        .await?;
-    }
+    let ids: Vec<String> = items.iter().map(|c| c.id.to_string()).collect();
+    audit_many(&mut tx, &staff, &req, Action::Read, "claim", &ids).await?;
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
 }
@@ -564,17 +556,8 @@ async fn export(
     let file = claim_files::produce(&mut tx, ids, staff.id)
         .await
         .map_err(file_error)?;
-    for id in &file.claim_ids {
-        audit(
-            &mut tx,
-            staff,
-            req,
-            Action::Export,
-            "claim",
-            &id.to_string(),
-        )
-        .await?;
-    }
+    let ids: Vec<String> = file.claim_ids.iter().map(Uuid::to_string).collect();
+    audit_many(&mut tx, staff, req, Action::Export, "claim", &ids).await?;
     tx.commit().await?;
     tracing::info!(claim_file_id = %file.id, claims = file.claim_ids.len(),
         interchange = file.interchange_control_number, user_id = %staff.id, "837 file written");
@@ -680,17 +663,12 @@ pub async fn unbilled(
     let report = service::unbilled(&mut tx, through, &state.settings.billing)
         .await
         .map_err(generate_error)?;
-    for client in &report.clients {
-        audit(
-            &mut tx,
-            &staff,
-            &req,
-            Action::Read,
-            "attendance",
-            &client.client_id.to_string(),
-        )
-        .await?;
-    }
+    let ids: Vec<String> = report
+        .clients
+        .iter()
+        .map(|c| c.client_id.to_string())
+        .collect();
+    audit_many(&mut tx, &staff, &req, Action::Read, "attendance", &ids).await?;
     tx.commit().await?;
     Ok(ok(&report))
 }

@@ -232,6 +232,34 @@ pub async fn audit(
     .map_err(ApiError::internal)
 }
 
+/// [`audit`] for many records of one kind at once (a list shown, a file exported).
+pub async fn audit_many(
+    tx: &mut Tx,
+    staff: &Staff,
+    req: &HttpRequest,
+    action: Action,
+    entity_type: &'static str,
+    entity_ids: &[String],
+) -> Result<(), ApiError> {
+    let user_id = staff.id_string();
+    let ip = peer_ip(req);
+    let request_id = current_request_id();
+    crate::store::audit::record_many(
+        tx,
+        &AuditEntry {
+            user_id: Some(&user_id),
+            action,
+            entity_type,
+            entity_id: None,
+            ip: ip.as_deref(),
+            request_id: &request_id,
+        },
+        entity_ids,
+    )
+    .await
+    .map_err(ApiError::internal)
+}
+
 /// The address of the connecting peer. Forwarded-for headers are not trusted: anyone can set
 /// them, and an audit trail must not record a caller-chosen address.
 pub fn peer_ip(req: &HttpRequest) -> Option<String> {

@@ -97,6 +97,14 @@ pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<Client>> {
     row.map(ClientRow::parse).transpose()
 }
 
+/// These clients (unknown ids are left out), in no particular order.
+pub async fn find_many(tx: &mut Tx, ids: &[uuid::Uuid]) -> StoreResult<Vec<Client>> {
+    let sql = format!("SELECT {COLUMNS} FROM clients WHERE id IN ({{ids}})");
+    let rows: Vec<ClientRow> =
+        super::attendance::rows_for(tx, &sql, &super::attendance::texts(ids)).await?;
+    rows.into_iter().map(ClientRow::parse).collect()
+}
+
 /// Whether the client exists, locking its row for the rest of the transaction on PostgreSQL
 /// (SQLite transactions already hold the write lock from `BEGIN IMMEDIATE`). Writers of a
 /// client's episodes take it before they check for overlaps, so two cannot both pass.

@@ -129,6 +129,14 @@ pub async fn find(tx: &mut Tx, client_id: &str, id: &str) -> StoreResult<Option<
     row.map(CoverageRow::parse).transpose()
 }
 
+/// These coverages (unknown ids are left out), in no particular order.
+pub async fn find_many(tx: &mut Tx, ids: &[uuid::Uuid]) -> StoreResult<Vec<Coverage>> {
+    let sql = format!("SELECT {COLUMNS} FROM coverages WHERE id IN ({{ids}})");
+    let rows: Vec<CoverageRow> =
+        super::attendance::rows_for(tx, &sql, &super::attendance::texts(ids)).await?;
+    rows.into_iter().map(CoverageRow::parse).collect()
+}
+
 pub async fn list(tx: &mut Tx, client_id: &str, page: Page) -> StoreResult<(Vec<Coverage>, i64)> {
     // Coordination-of-benefits order first, so the primary plan leads.
     let sql = format!(
