@@ -96,7 +96,9 @@ impl AttendanceRow {
 }
 
 const COLUMNS: &str = "id, client_id, service_date, level_of_care, minutes, start_time, end_time, \
-    services, source, claim_id, recorded_by, created_at, updated_at";
+    services, source, (SELECT l.claim_id FROM claim_lines l \
+        WHERE l.attendance_id = attendance.id AND l.live) AS claim_id, \
+    recorded_by, created_at, updated_at";
 
 /// `$from, $from+1, …` for `count` binds.
 fn placeholders(from: usize, count: usize) -> String {
@@ -427,7 +429,8 @@ pub async fn replace_days(
                         recorded_by = $2, updated_at = $3
                      FROM json_each($1) AS r
                      WHERE attendance.id = json_extract(r.value, '$.id')
-                       AND attendance.claim_id IS NULL",
+                       AND NOT EXISTS (SELECT 1 FROM claim_lines l
+                           WHERE l.attendance_id = attendance.id AND l.live)",
                 )
                 .bind(&document)
                 .bind(&recorded_by)
@@ -443,7 +446,8 @@ pub async fn replace_days(
                      FROM jsonb_to_recordset($1::jsonb) AS r(id TEXT, level_of_care TEXT,
                         minutes INTEGER, start_time TEXT, end_time TEXT, services TEXT,
                         source TEXT)
-                     WHERE attendance.id = r.id AND attendance.claim_id IS NULL",
+                     WHERE attendance.id = r.id AND NOT EXISTS (SELECT 1 FROM claim_lines l
+                         WHERE l.attendance_id = attendance.id AND l.live)",
                 )
                 .bind(&document)
                 .bind(&recorded_by)
@@ -514,19 +518,6 @@ pub async fn for_clients(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<At
     // By date across chunks, as each chunk's query cannot order the whole.
     records.sort_by_key(|r| (r.day.service_date, r.client_id));
     Ok(records)
-}
-
-/// Marks a day as billed on `claim_id` (claim generation; tests use it as the claim fixture).
-pub async fn mark_on_claim(tx: &mut Tx, id: Uuid, claim_id: &str) -> StoreResult<bool> {
-    let done = with_tx!(tx, |conn| sqlx::query(
-        "UPDATE attendance SET claim_id = $2 WHERE id = $1"
-    )
-    .bind(id.to_string())
-    .bind(claim_id)
-    .execute(conn)
-    .await
-    .map(|done| done.rows_affected()))?;
-    Ok(done == 1)
 }
 
 /// Clients with attendance on or after `from`.

@@ -260,14 +260,13 @@ pub struct NewClaim<'a> {
     pub lines: &'a [LineRecord],
 }
 
-/// Stores claims and their lines, and marks every live line's day with its claim. A day that
-/// already has a live line makes the whole write fail with a UNIQUE violation.
+/// Stores claims and their lines. A day that already has a live line makes the whole write
+/// fail with a UNIQUE violation.
 pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
     let json = |v: &[String]| serde_json::to_string(v).map_err(corrupt);
     let postgres = matches!(tx, Tx::Postgres(_));
     let mut claim_rows = Vec::with_capacity(claims.len());
     let mut line_rows = Vec::new();
-    let mut marks = Vec::new();
     for claim in claims {
         let c = claim.record;
         if postgres {
@@ -301,13 +300,10 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
                 "created_at": c.created_at.to_rfc3339(),
             }));
         }
+        if !postgres {
+            continue;
+        }
         for l in claim.lines {
-            if !postgres {
-                if l.live {
-                    marks.push((l.attendance_id, Some(c.id)));
-                }
-                continue;
-            }
             line_rows.push(serde_json::json!({
                 "claim_id": c.id.to_string(),
                 "line_number": l.line_number,
@@ -322,9 +318,6 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
                 "expected_cents": l.expected.map(Money::minor_units),
                 "live": l.live,
             }));
-            if l.live {
-                marks.push((l.attendance_id, Some(c.id)));
-            }
         }
     }
     if let Tx::Sqlite(transaction) = tx {
@@ -460,59 +453,14 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
             .await?;
         }
     }
-    mark_days(tx, &marks).await
+    Ok(())
 }
 
-/// Sets (or clears) the claim each attended day is billed on.
-async fn mark_days(tx: &mut Tx, marks: &[(Uuid, Option<Uuid>)]) -> StoreResult<()> {
-    if let Tx::Sqlite(transaction) = tx {
-        for chunk in marks.chunks(SQLITE_ROWS) {
-            let mut update = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "UPDATE attendance SET claim_id = v.column2 FROM (",
-            );
-            update.push_values(chunk, |mut row, (day, claim)| {
-                row.push_bind(day.to_string())
-                    .push_bind(claim.map(|c| c.to_string()));
-            });
-            update.push(") AS v WHERE attendance.id = v.column1");
-            update.build().execute(&mut **transaction).await?;
-        }
-        return Ok(());
-    }
-    let rows = marks
-        .iter()
-        .map(|(day, claim)| {
-            serde_json::json!({
-                "id": day.to_string(),
-                "claim_id": claim.map(|c| c.to_string()),
-            })
-        })
-        .collect();
-    bulk(
-        tx,
-        "UPDATE attendance SET claim_id = json_extract(r.value, '$.claim_id')
-         FROM json_each($1) AS r
-         WHERE attendance.id = json_extract(r.value, '$.id')",
-        "UPDATE attendance SET claim_id = r.claim_id
-         FROM jsonb_to_recordset($1::jsonb) AS r(id TEXT, claim_id TEXT)
-         WHERE attendance.id = r.id",
-        rows,
-    )
-    .await
-}
-
-/// Stops a claim's lines from billing their days, and frees the days it held.
+/// Stops a claim's lines from billing their days: the days are free to bill again.
 pub async fn release(tx: &mut Tx, claim_id: Uuid) -> StoreResult<()> {
     let id = claim_id.to_string();
     with_tx!(tx, |conn| sqlx::query(
         "UPDATE claim_lines SET live = FALSE WHERE claim_id = $1"
-    )
-    .bind(&id)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
-    with_tx!(tx, |conn| sqlx::query(
-        "UPDATE attendance SET claim_id = NULL WHERE claim_id = $1"
     )
     .bind(&id)
     .execute(conn)
@@ -923,7 +871,9 @@ struct BillingDayRow {
 pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<BillingDay>> {
     let rows: Vec<BillingDayRow> = rows_for(
         tx,
-        "SELECT id, client_id, service_date, level_of_care, minutes, claim_id
+        "SELECT id, client_id, service_date, level_of_care, minutes,
+            (SELECT l.claim_id FROM claim_lines l
+             WHERE l.attendance_id = attendance.id AND l.live) AS claim_id
          FROM attendance WHERE client_id IN ({ids})",
         &texts(client_ids),
     )

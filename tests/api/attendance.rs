@@ -2,7 +2,6 @@
 //! a day on a claim, and the billable verdict with its reasons.
 
 use perdiem::mock_payer::{self, Scenarios, X12_PATH};
-use perdiem::store::attendance as days_store;
 use serde_json::{json, Value};
 
 use crate::helpers::{client_body, coverage_body, TestApp};
@@ -252,22 +251,34 @@ async fn stored_days_conflict_unless_replaced_and_iop_and_php_exclude_each_other
 #[tokio::test]
 async fn a_day_on_a_claim_cannot_change_and_the_refusal_names_the_claim() {
     let app = crate::helpers::spawn_app().await;
-    let payer = app.create_payer().await;
-    let client = covered_client(&app, payer["id"].as_str().unwrap(), "MRN-C").await;
+    // A payer billed without prior authorization, so one day, an episode and a fee schedule
+    // make a claim.
+    let payer = payer_with(&app, json!({"authorization_required": false})).await;
+    let client = covered_client(&app, &payer, "MRN-C").await;
     let row = json!({"client_id": client, "service_date": "2026-03-02", "level_of_care": "PHP", "minutes": 330});
     batch(&app, "", json!({"rows": [row]}), 200).await;
-    let day = days(&app, "").await["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    // The claim fixture: claims arrive with claim generation; the store marks the day billed.
-    let mut tx = app.db.begin().await.unwrap();
-    assert!(
-        days_store::mark_on_claim(&mut tx, day.parse().unwrap(), "CLM-2026-0001")
-            .await
-            .unwrap()
-    );
-    tx.commit().await.unwrap();
+    app.post(&format!("/api/v1/clients/{client}/episodes"))
+        .token(&app.billing)
+        .json(json!({"admission_date": "2026-03-02", "principal_diagnosis": "F33.1"}))
+        .expect(201)
+        .await;
+    app.post("/api/v1/fee-schedules")
+        .token(&app.billing)
+        .json(json!({
+            "payer_id": payer, "level_of_care": "PHP", "program": "mental_health",
+            "revenue_code": "0913", "hcpcs": "H0035", "charge_per_day": "1450",
+            "effective_from": "2026-01-01", "type_of_bill": "0131"
+        }))
+        .expect(201)
+        .await;
+    let generated = app
+        .post("/api/v1/claims/generate")
+        .token(&app.billing)
+        .json(json!({"through_date": "2026-03-31", "period": "month"}))
+        .expect(201)
+        .await
+        .body;
+    let claim = generated["claims"][0]["id"].as_str().unwrap().to_string();
 
     let mut changed = row.clone();
     changed["minutes"] = json!(300);
@@ -279,7 +290,7 @@ async fn a_day_on_a_claim_cannot_change_and_the_refusal_names_the_claim() {
     )
     .await;
     assert_eq!(errors(&refused), owned(&[(0, "service_date", "on_claim")]));
-    assert_eq!(refused["errors"][0]["claim_id"], "CLM-2026-0001");
+    assert_eq!(refused["errors"][0]["claim_id"], claim.as_str());
     let atomic = batch(
         &app,
         "?atomic=true",
@@ -291,7 +302,7 @@ async fn a_day_on_a_claim_cannot_change_and_the_refusal_names_the_claim() {
         atomic["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("CLM-2026-0001"),
+            .contains(&claim),
         "{atomic}"
     );
     // Re-sending the billed day as it is stays harmless.
@@ -299,7 +310,18 @@ async fn a_day_on_a_claim_cannot_change_and_the_refusal_names_the_claim() {
     assert_eq!(same["unchanged"], 1);
     let stored = days(&app, "").await;
     assert_eq!(stored["items"][0]["minutes"], 330);
-    assert_eq!(stored["items"][0]["claim_id"], "CLM-2026-0001");
+    assert_eq!(stored["items"][0]["claim_id"], claim.as_str());
+
+    // Voided, the day is free to change again.
+    app.post(&format!("/api/v1/claims/{claim}/void"))
+        .token(&app.billing)
+        .expect(200)
+        .await;
+    let mut changed = row.clone();
+    changed["minutes"] = json!(300);
+    let replaced = batch(&app, "", json!({"rows": [changed], "replace": true}), 200).await;
+    assert_eq!(replaced["replaced"], 1, "{replaced}");
+    assert_eq!(days(&app, "").await["items"][0]["claim_id"], Value::Null);
 }
 
 #[tokio::test]
