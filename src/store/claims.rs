@@ -227,6 +227,21 @@ pub async fn take_numbers(tx: &mut Tx, name: &str, count: i64) -> StoreResult<i6
     Ok(last - count + 1)
 }
 
+/// PostgreSQL's side of a bulk write whose SQLite side binds rows itself: `sql` runs once per
+/// chunk of `rows`, the chunk bound as `$1` (a JSON array). Does nothing on SQLite.
+async fn postgres_rows(tx: &mut Tx, sql: &str, rows: Vec<serde_json::Value>) -> StoreResult<()> {
+    if let Tx::Postgres(transaction) = tx {
+        for chunk in rows.chunks(CHUNK) {
+            let document = serde_json::Value::Array(chunk.to_vec()).to_string();
+            sqlx::query(sql)
+                .bind(&document)
+                .execute(&mut **transaction)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs `sqlite` or `postgres` once per chunk of `rows`, the chunk bound as `$1` (a JSON array).
 async fn bulk(
     tx: &mut Tx,
@@ -370,9 +385,8 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
             insert.build().execute(&mut **transaction).await?;
         }
     } else {
-        bulk(
+        postgres_rows(
             tx,
-            "",
             "INSERT INTO claims (id, claim_number, client_id, coverage_id, payer_id, level_of_care,
                 authorization_id, authorization_number, period_from, period_through, statement_from,
                 statement_through, claim_form, type_of_bill, place_of_service, condition_codes,
@@ -435,9 +449,8 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
             }
         }
         Tx::Postgres(_) => {
-            bulk(
+            postgres_rows(
                 tx,
-                "",
                 "INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date,
                     program, revenue_code, hcpcs, modifiers, units, charge_cents,
                     expected_cents, live)
