@@ -585,12 +585,9 @@ pub fn body_837(batch: &Batch837) -> Result<Vec<Segment>, X12Error> {
             push_claim(&mut s, b.form, claim)?;
         }
     }
-    // Refuse delimiters here, naming the element, before anything is written.
-    let mut scratch = String::new();
-    for seg in &s {
-        scratch.clear();
-        super::writer::write_segment(&mut scratch, seg, d)?;
-    }
+    // A delimiter left in a value is refused, naming the element, when the segments are
+    // written (`write_segment` checks every component); checking here too wrote every file
+    // twice.
     Ok(s)
 }
 
