@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::extract::{from_value, merge, page, path_id, query, refuse_nulls, Body};
+use super::extract::{from_value, merge, page, param, path_id, query, refuse_nulls, Body};
 use super::{audit, ok, PageOf};
 use crate::attendance;
 use crate::auth::Staff;
@@ -63,16 +63,6 @@ struct ListQuery {
 struct PageQuery {
     limit: Option<i64>,
     offset: Option<i64>,
-}
-
-/// A query parameter read with `parse`; a bad one is a 400 naming it.
-fn param<T>(
-    name: &str,
-    raw: Option<String>,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Result<Option<T>, ApiError> {
-    raw.map(|raw| parse(&raw).map_err(|message| ApiError::malformed(name, message)))
-        .transpose()
 }
 
 fn filter(q: ListQuery) -> Result<AuthorizationFilter, ApiError> {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::extract::{page, path_id, query, Body};
+use super::extract::{page, param, path_id, query, Body};
 use super::{audit, audit_many, ok, PageOf};
 use crate::auth::Staff;
 use crate::claim_files::{self, FileError};
@@ -240,15 +240,6 @@ struct ListQuery {
     to: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
-}
-
-fn param<T>(
-    name: &str,
-    raw: Option<String>,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Result<Option<T>, ApiError> {
-    raw.map(|raw| parse(&raw).map_err(|message| ApiError::malformed(name, message)))
-        .transpose()
 }
 
 pub async fn list(

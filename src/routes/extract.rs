@@ -228,6 +228,16 @@ pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
 }
 
 /// Paging parameters: `limit` 1–200 (default 50), `offset` 0–1,000,000 (default 0).
+/// A query parameter read with `parse`; a bad one is a 400 naming it.
+pub fn param<T>(
+    name: &str,
+    raw: Option<String>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, ApiError> {
+    raw.map(|raw| parse(&raw).map_err(|message| ApiError::malformed(name, message)))
+        .transpose()
+}
+
 pub fn page(limit: Option<i64>, offset: Option<i64>) -> Result<Page, ApiError> {
     let limit = limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {

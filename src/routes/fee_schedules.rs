@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::extract::{from_value, merge, page, path_id, query, refuse_nulls, Body};
+use super::extract::{from_value, merge, page, param, path_id, query, refuse_nulls, Body};
 use super::{ok, PageOf};
 use crate::auth::Staff;
 use crate::domain::eligibility::{LevelOfCare, Program};
@@ -45,16 +45,6 @@ struct ListQuery {
     active_on: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
-}
-
-/// A query parameter read with `parse`; a bad one is a 400 naming it.
-fn param<T>(
-    name: &str,
-    raw: Option<String>,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Result<Option<T>, ApiError> {
-    raw.map(|raw| parse(&raw).map_err(|message| ApiError::malformed(name, message)))
-        .transpose()
 }
 
 fn filter(q: ListQuery) -> Result<FeeScheduleFilter, ApiError> {

@@ -102,6 +102,21 @@ async fn attend_march(app: &TestApp, client: &str) {
     assert_eq!(report["created"], 13, "{report}");
 }
 
+/// A fresh app with the scene and March's attendance.
+async fn attended_march() -> (TestApp, Scene) {
+    let app = spawn_app().await;
+    let s = scene(&app).await;
+    attend_march(&app, &s.client).await;
+    (app, s)
+}
+
+/// [`attended_march`], and March billed by week: the ids of its three claims.
+async fn billed_march() -> (TestApp, Scene, Vec<String>) {
+    let (app, s) = attended_march().await;
+    let ids = claim_ids(&app).await;
+    (app, s, ids)
+}
+
 fn march() -> Value {
     json!({"from_date": "2026-03-01", "through_date": "2026-03-31", "period": "week"})
 }
@@ -149,9 +164,7 @@ async fn claim_count(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn a_month_of_mixed_attendance_bills_exactly_the_billable_days_to_the_cent() {
-    let app = spawn_app().await;
-    let s = scene(&app).await;
-    attend_march(&app, &s.client).await;
+    let (app, s) = attended_march().await;
 
     // A dry run says what would be billed and stores nothing.
     let dry = generate(&app, "?dry_run=true", march(), 200).await;
@@ -298,9 +311,7 @@ async fn a_month_of_mixed_attendance_bills_exactly_the_billable_days_to_the_cent
 
 #[tokio::test]
 async fn a_month_period_makes_one_claim_and_bad_requests_name_the_field() {
-    let app = spawn_app().await;
-    let s = scene(&app).await;
-    attend_march(&app, &s.client).await;
+    let (app, s) = attended_march().await;
     let reply = app
         .post("/api/v1/claims/generate")
         .token(&app.billing)
@@ -340,9 +351,7 @@ async fn a_month_period_makes_one_claim_and_bad_requests_name_the_field() {
 
 #[tokio::test]
 async fn an_idempotency_key_returns_the_first_answer_and_refuses_another_body() {
-    let app = spawn_app().await;
-    let s = scene(&app).await;
-    attend_march(&app, &s.client).await;
+    let (app, _) = attended_march().await;
     let first = app
         .post("/api/v1/claims/generate")
         .token(&app.billing)
@@ -384,9 +393,7 @@ async fn an_idempotency_key_returns_the_first_answer_and_refuses_another_body() 
 
 #[tokio::test]
 async fn concurrent_generations_never_bill_a_day_twice() {
-    let app = spawn_app().await;
-    let s = scene(&app).await;
-    attend_march(&app, &s.client).await;
+    let (app, _) = attended_march().await;
     let runs = (0..4).map(|_| {
         app.post("/api/v1/claims/generate")
             .token(&app.billing)
@@ -408,9 +415,7 @@ async fn concurrent_generations_never_bill_a_day_twice() {
 #[tokio::test]
 async fn the_schema_refuses_a_second_live_line_for_a_day() {
     use perdiem::store::claims;
-    let app = spawn_app().await;
-    let s = scene(&app).await;
-    attend_march(&app, &s.client).await;
+    let (app, _) = attended_march().await;
     let generated = generate(&app, "", march(), 201).await;
     let id: uuid::Uuid = id_of(&generated["claims"][0]).parse().unwrap();
     let mut tx = app.db.begin().await.unwrap();
@@ -446,10 +451,7 @@ async fn move_to(app: &TestApp, id: &str, status: &str, expect: u16) -> Value {
 
 #[tokio::test]
 async fn the_lifecycle_follows_its_graph_and_refuses_the_rest() {
-    let app = spawn_app().await;
-    let s = scene(&app).await;
-    attend_march(&app, &s.client).await;
-    let ids = claim_ids(&app).await;
+    let (app, _, ids) = billed_march().await;
     let id = &ids[0];
     let refused = move_to(&app, id, "paid", 409).await;
     assert_eq!(refused["type"], "urn:perdiem:problem:claim-status");
@@ -486,10 +488,7 @@ async fn the_lifecycle_follows_its_graph_and_refuses_the_rest() {
 
 #[tokio::test]
 async fn void_releases_days_and_a_claim_the_payer_has_gets_a_void_claim() {
-    let app = spawn_app().await;
-    let s = scene(&app).await;
-    attend_march(&app, &s.client).await;
-    let ids = claim_ids(&app).await;
+    let (app, _, ids) = billed_march().await;
 
     // A draft never reached the payer: voided, nothing to send, days free again.
     let voided = app
@@ -567,10 +566,7 @@ async fn void_releases_days_and_a_claim_the_payer_has_gets_a_void_claim() {
 
 #[tokio::test]
 async fn replace_rebills_the_same_days_with_todays_fee_schedule() {
-    let app = spawn_app().await;
-    let s = scene(&app).await;
-    attend_march(&app, &s.client).await;
-    let ids = claim_ids(&app).await;
+    let (app, _, ids) = billed_march().await;
     // Replacing a draft is refused: void it and generate instead.
     let refused = app
         .post(&format!("/api/v1/claims/{}/replace", ids[0]))
@@ -629,9 +625,7 @@ async fn replace_rebills_the_same_days_with_todays_fee_schedule() {
 
 #[tokio::test]
 async fn claims_are_for_billing_staff_and_audited() {
-    let app = spawn_app().await;
-    let s = scene(&app).await;
-    attend_march(&app, &s.client).await;
+    let (app, s) = attended_march().await;
     app.post("/api/v1/claims/generate")
         .token(&app.admissions)
         .json(march())
@@ -707,9 +701,7 @@ async fn x12_file(app: &TestApp, ids: &[&str]) -> crate::helpers::Reply {
 
 #[tokio::test]
 async fn claims_are_written_as_837i_and_837p_files_that_validate() {
-    let app = spawn_app().await;
-    let s = scene(&app).await;
-    attend_march(&app, &s.client).await;
+    let (app, s) = attended_march().await;
     // Without the clinic there is no billing provider.
     let early = generate(&app, "", march(), 201).await;
     let first = id_of(&early["claims"][0]);
@@ -843,9 +835,7 @@ async fn claims_are_written_as_837i_and_837p_files_that_validate() {
 
 #[tokio::test]
 async fn void_and_replacement_files_name_the_original_and_validate() {
-    let app = spawn_app().await;
-    let s = scene(&app).await;
-    attend_march(&app, &s.client).await;
+    let (app, _) = attended_march().await;
     set_up_clinic(&app).await;
     let ids = claim_ids(&app).await;
     for id in &ids[..2] {
@@ -935,9 +925,7 @@ async fn delimiters_never_reach_a_file() {
 
 #[tokio::test]
 async fn the_unbilled_report_shows_what_is_left_to_bill_and_what_never_will_be() {
-    let app = spawn_app().await;
-    let s = scene(&app).await;
-    attend_march(&app, &s.client).await;
+    let (app, s) = attended_march().await;
     let report = |through: &'static str| {
         let app = &app;
         async move {
