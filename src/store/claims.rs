@@ -167,43 +167,6 @@ impl ClaimRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct LineRow {
-    claim_id: String,
-    line_number: i32,
-    attendance_id: String,
-    service_date: NaiveDate,
-    program: String,
-    revenue_code: String,
-    hcpcs: Option<String>,
-    modifiers: String,
-    units: i32,
-    charge_cents: i64,
-    expected_cents: Option<i64>,
-    live: bool,
-}
-
-impl LineRow {
-    fn parse(self) -> StoreResult<(Uuid, LineRecord)> {
-        Ok((
-            uuid(&self.claim_id)?,
-            LineRecord {
-                line_number: u32::try_from(self.line_number).map_err(corrupt)?,
-                attendance_id: uuid(&self.attendance_id)?,
-                service_date: self.service_date,
-                program: Program::parse(&self.program).map_err(corrupt)?,
-                revenue_code: self.revenue_code,
-                hcpcs: self.hcpcs,
-                modifiers: list_of(&self.modifiers)?,
-                units: u32::try_from(self.units).map_err(corrupt)?,
-                charge: money(self.charge_cents)?,
-                expected: self.expected_cents.map(money).transpose()?,
-                live: self.live,
-            },
-        ))
-    }
-}
-
 const COLUMNS: &str = "c.id, c.claim_number, c.client_id, c.coverage_id, c.payer_id, \
     c.level_of_care, c.authorization_id, c.authorization_number, c.period_from, \
     c.period_through, c.statement_from, c.statement_through, c.claim_form, c.type_of_bill, \
@@ -212,9 +175,6 @@ const COLUMNS: &str = "c.id, c.claim_number, c.client_id, c.coverage_id, c.payer
     c.frequency, c.original_claim_id, c.payer_claim_number, \
     (SELECT COUNT(*) FROM claim_lines l WHERE l.claim_id = c.id) AS line_count, \
     c.created_by, c.created_at, c.updated_at";
-
-const LINE_COLUMNS: &str = "claim_id, line_number, attendance_id, service_date, program, \
-    revenue_code, hcpcs, modifiers, units, charge_cents, expected_cents, live";
 
 /// Takes the next `count` values of a named counter and returns the first. The row is
 /// updated inside the caller's transaction, so a number handed out is never handed out again.
@@ -523,18 +483,87 @@ async fn lines_of(
     tx: &mut Tx,
     claim_ids: &[Uuid],
 ) -> StoreResult<std::collections::HashMap<Uuid, Vec<LineRecord>>> {
-    let sql = format!(
-        "SELECT {LINE_COLUMNS} FROM claim_lines WHERE claim_id IN ({{ids}})
-         ORDER BY claim_id, line_number"
-    );
-    let rows: Vec<LineRow> = rows_for(tx, &sql, &texts(claim_ids)).await?;
-    let mut by_claim: std::collections::HashMap<Uuid, Vec<LineRecord>> =
-        std::collections::HashMap::new();
-    for row in rows {
-        let (claim, line) = row.parse()?;
-        by_claim.entry(claim).or_default().push(line);
+    // One row per claim, its lines as a JSON array: a file of 5,000 claims reads 5,000 rows,
+    // not 100,000 (the driver's cost is per row; benches/claims.rs).
+    let sql = match tx {
+        Tx::Sqlite(_) => format!(
+            "SELECT claim_id, json_group_array(json_array({LINE_FIELDS})) AS lines
+             FROM claim_lines WHERE claim_id IN ({{ids}}) GROUP BY claim_id"
+        ),
+        Tx::Postgres(_) => format!(
+            "SELECT claim_id, json_agg(json_build_array({LINE_FIELDS}))::text AS lines
+             FROM claim_lines WHERE claim_id IN ({{ids}}) GROUP BY claim_id"
+        ),
+    };
+    let rows: Vec<(String, String)> = rows_for(tx, &sql, &texts(claim_ids)).await?;
+    let mut by_claim = std::collections::HashMap::with_capacity(rows.len());
+    for (claim, lines) in rows {
+        let packed: Vec<PackedLine> = serde_json::from_str(&lines).map_err(corrupt)?;
+        let mut lines = packed
+            .into_iter()
+            .map(PackedLine::parse)
+            .collect::<StoreResult<Vec<_>>>()?;
+        lines.sort_by_key(|l| l.line_number);
+        by_claim.insert(uuid(&claim)?, lines);
     }
     Ok(by_claim)
+}
+
+/// The line fields [`lines_of`] packs, in [`PackedLine`]'s order.
+const LINE_FIELDS: &str = "line_number, attendance_id, service_date, program, revenue_code, \
+    hcpcs, modifiers, units, charge_cents, expected_cents, live";
+
+/// A claim line as [`lines_of`] packs it. `live` is a JSON boolean on PostgreSQL and 0/1 on
+/// SQLite.
+#[derive(serde::Deserialize)]
+struct PackedLine(
+    i64,
+    String,
+    NaiveDate,
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    serde_json::Value,
+);
+
+impl PackedLine {
+    fn parse(self) -> StoreResult<LineRecord> {
+        let PackedLine(
+            line_number,
+            attendance_id,
+            service_date,
+            program,
+            revenue_code,
+            hcpcs,
+            modifiers,
+            units,
+            charge_cents,
+            expected_cents,
+            live,
+        ) = self;
+        let live = match live {
+            serde_json::Value::Bool(live) => live,
+            serde_json::Value::Number(n) => n.as_i64() == Some(1),
+            other => return Err(corrupt(format!("live is {other}"))),
+        };
+        Ok(LineRecord {
+            line_number: u32::try_from(line_number).map_err(corrupt)?,
+            attendance_id: uuid(&attendance_id)?,
+            service_date,
+            program: Program::parse(&program).map_err(corrupt)?,
+            revenue_code,
+            hcpcs,
+            modifiers: list_of(&modifiers)?,
+            units: u32::try_from(units).map_err(corrupt)?,
+            charge: money(charge_cents)?,
+            expected: expected_cents.map(money).transpose()?,
+            live,
+        })
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -873,41 +902,42 @@ pub struct BillingDay {
     pub claim_id: Option<Uuid>,
 }
 
-#[derive(sqlx::FromRow)]
-struct BillingDayRow {
-    id: String,
-    client_id: String,
-    service_date: NaiveDate,
-    level_of_care: String,
-    minutes: i32,
-    claim_id: Option<String>,
-}
+/// An attended day as [`billing_days`] packs it: id, date, level, minutes, live claim.
+#[derive(serde::Deserialize)]
+struct PackedDay(String, NaiveDate, String, i64, Option<String>);
 
 /// Every attended day of these clients (their whole history: authorizations count days in
-/// date order), with only what billing needs, by client and date.
+/// date order), with only what billing needs, by client and date. One row per client, its days
+/// packed as JSON, as [`lines_of`] does for the same reason.
 pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<BillingDay>> {
-    let rows: Vec<BillingDayRow> = rows_for(
-        tx,
-        "SELECT id, client_id, service_date, level_of_care, minutes,
-            (SELECT l.claim_id FROM claim_lines l
-             WHERE l.attendance_id = attendance.id AND l.live) AS claim_id
-         FROM attendance WHERE client_id IN ({ids})",
-        &texts(client_ids),
-    )
-    .await?;
-    let mut days = rows
-        .into_iter()
-        .map(|r| {
-            Ok(BillingDay {
-                id: uuid(&r.id)?,
-                client_id: uuid(&r.client_id)?,
-                date: r.service_date,
-                level_of_care: LevelOfCare::parse(&r.level_of_care).map_err(corrupt)?,
-                minutes: u32::try_from(r.minutes).map_err(corrupt)?,
-                claim_id: r.claim_id.as_deref().map(uuid).transpose()?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+    const FIELDS: &str = "id, service_date, level_of_care, minutes, \
+        (SELECT l.claim_id FROM claim_lines l WHERE l.attendance_id = attendance.id AND l.live)";
+    let sql = match tx {
+        Tx::Sqlite(_) => format!(
+            "SELECT client_id, json_group_array(json_array({FIELDS})) AS days
+             FROM attendance WHERE client_id IN ({{ids}}) GROUP BY client_id"
+        ),
+        Tx::Postgres(_) => format!(
+            "SELECT client_id, json_agg(json_build_array({FIELDS}))::text AS days
+             FROM attendance WHERE client_id IN ({{ids}}) GROUP BY client_id"
+        ),
+    };
+    let rows: Vec<(String, String)> = rows_for(tx, &sql, &texts(client_ids)).await?;
+    let mut days = Vec::new();
+    for (client, packed) in rows {
+        let client_id = uuid(&client)?;
+        let packed: Vec<PackedDay> = serde_json::from_str(&packed).map_err(corrupt)?;
+        for PackedDay(id, date, level, minutes, claim) in packed {
+            days.push(BillingDay {
+                id: uuid(&id)?,
+                client_id,
+                date,
+                level_of_care: LevelOfCare::parse(&level).map_err(corrupt)?,
+                minutes: u32::try_from(minutes).map_err(corrupt)?,
+                claim_id: claim.as_deref().map(uuid).transpose()?,
+            });
+        }
+    }
     days.sort_by_key(|d| (d.client_id, d.date));
     Ok(days)
 }
