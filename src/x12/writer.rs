@@ -183,33 +183,48 @@ pub fn write_segment(
             reason: "must be 2-3 upper-case letters or digits, not ISA",
         });
     }
-    let mut elements: Vec<String> = Vec::with_capacity(segment.elements().len());
-    for (i, element) in segment.elements().iter().enumerate() {
-        let field = format!("{id}{:02}", i + 1);
-        let mut repetitions = Vec::new();
+    // Written straight into `out` (a file holds hundreds of thousands of segments); on a
+    // refusal what was written of this segment is taken back.
+    let start = out.len();
+    let used = segment
+        .elements()
+        .iter()
+        .rposition(|e| !e.is_empty())
+        .map_or(0, |p| p + 1);
+    out.push_str(id);
+    for (i, element) in segment.elements().iter().take(used).enumerate() {
+        out.push(delimiters.element());
+        let mut first = true;
         for repetition in element.repetitions() {
             let used = repetition
                 .iter()
                 .rposition(|c| !c.is_empty())
                 .map_or(0, |p| p + 1);
             let components = repetition.get(..used).unwrap_or_default();
-            for c in components {
-                check_text(&field, c, delimiters)?;
+            if components.is_empty() {
+                continue;
             }
-            if !components.is_empty() {
-                repetitions.push(components.join(&delimiters.component().to_string()));
+            if !first {
+                out.push(delimiters.repetition());
+            }
+            first = false;
+            for (j, c) in components.iter().enumerate() {
+                if let Err(e) = check_text("", c, delimiters) {
+                    out.truncate(start);
+                    return Err(match e {
+                        X12Error::UnsafeText { problem, .. } => X12Error::UnsafeText {
+                            field: format!("{id}{:02}", i + 1),
+                            problem,
+                        },
+                        other => other,
+                    });
+                }
+                if j > 0 {
+                    out.push(delimiters.component());
+                }
+                out.push_str(c);
             }
         }
-        elements.push(repetitions.join(&delimiters.repetition().to_string()));
-    }
-    let used = elements
-        .iter()
-        .rposition(|e| !e.is_empty())
-        .map_or(0, |p| p + 1);
-    out.push_str(id);
-    for e in elements.iter().take(used) {
-        out.push(delimiters.element());
-        out.push_str(e);
     }
     out.push(delimiters.segment());
     Ok(())
