@@ -214,22 +214,15 @@ pub async fn audit(
     entity_type: &'static str,
     entity_id: &str,
 ) -> Result<(), ApiError> {
-    let user_id = staff.id_string();
-    let ip = peer_ip(req);
-    let request_id = current_request_id();
-    crate::store::audit::record(
+    audit_many(
         tx,
-        &AuditEntry {
-            user_id: Some(&user_id),
-            action,
-            entity_type,
-            entity_id: Some(entity_id),
-            ip: ip.as_deref(),
-            request_id: &request_id,
-        },
+        staff,
+        req,
+        action,
+        entity_type,
+        &[entity_id.to_string()],
     )
     .await
-    .map_err(ApiError::internal)
 }
 
 /// [`audit`] for many records of one kind at once (a list shown, a file exported).

@@ -213,22 +213,15 @@ async fn bulk(
     postgres: &str,
     rows: Vec<serde_json::Value>,
 ) -> StoreResult<()> {
+    let Tx::Sqlite(transaction) = tx else {
+        return postgres_rows(tx, postgres, rows).await;
+    };
     for chunk in rows.chunks(CHUNK) {
         let document = serde_json::Value::Array(chunk.to_vec()).to_string();
-        match tx {
-            Tx::Sqlite(transaction) => {
-                sqlx::query(sqlite)
-                    .bind(&document)
-                    .execute(&mut **transaction)
-                    .await?;
-            }
-            Tx::Postgres(transaction) => {
-                sqlx::query(postgres)
-                    .bind(&document)
-                    .execute(&mut **transaction)
-                    .await?;
-            }
-        }
+        sqlx::query(sqlite)
+            .bind(&document)
+            .execute(&mut **transaction)
+            .await?;
     }
     Ok(())
 }

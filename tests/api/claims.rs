@@ -440,6 +440,17 @@ async fn claim_ids(app: &TestApp) -> Vec<String> {
     strings(generated["claims"].as_array().unwrap(), "id")
 }
 
+/// Voids or replaces claim `id` (`operation`), with an optional body.
+async fn undo(app: &TestApp, id: &str, operation: &str, body: Option<Value>, status: u16) -> Value {
+    let mut call = app
+        .post(&format!("/api/v1/claims/{id}/{operation}"))
+        .token(&app.billing);
+    if let Some(body) = body {
+        call = call.json(body);
+    }
+    call.expect(status).await.body
+}
+
 async fn move_to(app: &TestApp, id: &str, status: &str, expect: u16) -> Value {
     app.post(&format!("/api/v1/claims/{id}/status"))
         .token(&app.billing)
@@ -491,12 +502,7 @@ async fn void_releases_days_and_a_claim_the_payer_has_gets_a_void_claim() {
     let (app, _, ids) = billed_march().await;
 
     // A draft never reached the payer: voided, nothing to send, days free again.
-    let voided = app
-        .post(&format!("/api/v1/claims/{}/void", ids[0]))
-        .token(&app.billing)
-        .expect(200)
-        .await
-        .body;
+    let voided = undo(&app, &ids[0], "void", None, 200).await;
     assert_eq!(voided["claim"]["status"], "void");
     assert_eq!(voided["successor"], Value::Null);
     let again = generate(&app, "", march(), 201).await;
@@ -504,13 +510,14 @@ async fn void_releases_days_and_a_claim_the_payer_has_gets_a_void_claim() {
     assert_eq!(again["claims"][0]["statement_from"], "2026-03-03");
     assert_eq!(again["claims"][0]["total_charge"], "1333.32");
     // Voiding twice is refused.
-    let twice = app
-        .post(&format!("/api/v1/claims/{}/void", ids[0]))
-        .token(&app.billing)
-        .json(json!({"note": "duplicate"}))
-        .expect(409)
-        .await
-        .body;
+    let twice = undo(
+        &app,
+        &ids[0],
+        "void",
+        Some(json!({"note": "duplicate"})),
+        409,
+    )
+    .await;
     assert_eq!(twice["type"], "urn:perdiem:problem:claim-status");
 
     // A submitted claim: voided, and a frequency-8 claim names it.
@@ -554,12 +561,7 @@ async fn void_releases_days_and_a_claim_the_payer_has_gets_a_void_claim() {
         move_to(&app, &void_claim, status, 200).await;
     }
     for operation in ["replace", "void"] {
-        let refused = app
-            .post(&format!("/api/v1/claims/{void_claim}/{operation}"))
-            .token(&app.billing)
-            .expect(409)
-            .await
-            .body;
+        let refused = undo(&app, &void_claim, operation, None, 409).await;
         assert_eq!(refused["type"], "urn:perdiem:problem:claim-status");
     }
 }
@@ -568,12 +570,7 @@ async fn void_releases_days_and_a_claim_the_payer_has_gets_a_void_claim() {
 async fn replace_rebills_the_same_days_with_todays_fee_schedule() {
     let (app, _, ids) = billed_march().await;
     // Replacing a draft is refused: void it and generate instead.
-    let refused = app
-        .post(&format!("/api/v1/claims/{}/replace", ids[0]))
-        .token(&app.billing)
-        .expect(409)
-        .await
-        .body;
+    let refused = undo(&app, &ids[0], "replace", None, 409).await;
     assert!(refused["detail"].as_str().unwrap().contains("void it"));
     for status in ["ready", "submitted", "accepted"] {
         move_to(&app, &ids[0], status, 200).await;
@@ -592,13 +589,14 @@ async fn replace_rebills_the_same_days_with_todays_fee_schedule() {
         .expect(200)
         .await;
 
-    let replaced = app
-        .post(&format!("/api/v1/claims/{}/replace", ids[0]))
-        .token(&app.billing)
-        .json(json!({"note": "rate correction"}))
-        .expect(201)
-        .await
-        .body;
+    let replaced = undo(
+        &app,
+        &ids[0],
+        "replace",
+        Some(json!({"note": "rate correction"})),
+        201,
+    )
+    .await;
     assert_eq!(replaced["claim"]["status"], "replaced");
     let successor = &replaced["successor"];
     assert_eq!(successor["frequency"], "7");
@@ -854,18 +852,8 @@ async fn void_and_replacement_files_name_the_original_and_validate() {
         .expect(200)
         .await
         .body;
-    let replacement = app
-        .post(&format!("/api/v1/claims/{}/replace", ids[0]))
-        .token(&app.billing)
-        .expect(201)
-        .await
-        .body;
-    let void = app
-        .post(&format!("/api/v1/claims/{}/void", ids[1]))
-        .token(&app.billing)
-        .expect(201)
-        .await
-        .body;
+    let replacement = undo(&app, &ids[0], "replace", None, 201).await;
+    let void = undo(&app, &ids[1], "void", None, 201).await;
     let file = x12_file(
         &app,
         &[
