@@ -20,6 +20,8 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::domain::ids::new_id;
+
 use crate::claims::original_reference;
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::coverage::{Priority, Relationship};
@@ -409,7 +411,7 @@ pub async fn produce(tx: &mut Tx, ids: &[Uuid], user: Uuid) -> Result<ClaimFile,
     let interchange = claims::take_numbers(tx, "isa13", 1).await?;
     let first_group = claims::take_numbers(tx, "gs06", groups).await?;
     let first_set = claims::take_numbers(tx, "st02", groups).await?;
-    let file_id = Uuid::new_v4();
+    let file_id = new_id();
     let timestamp = Utc::now().naive_utc();
     let mut batches = Vec::with_capacity(forms.len());
     for (i, (form, subscribers)) in forms.into_iter().enumerate() {
@@ -452,7 +454,7 @@ pub async fn produce(tx: &mut Tx, ids: &[Uuid], user: Uuid) -> Result<ClaimFile,
             subscribers: subscribers.into_iter().map(|(_, s)| s).collect(),
         });
     }
-    let content = build_837_groups(&batches)?;
+    let content = build_837_groups(batches)?;
     let claim_ids: Vec<Uuid> = ordered.iter().map(|c| c.id).collect();
     claims::insert_file(tx, file_id, interchange, &claim_ids, &content, user).await?;
     Ok(ClaimFile {

@@ -55,17 +55,22 @@
 //! changed: one holding a delimiter or a character outside printable ASCII is refused with
 //! [`X12Error::UnsafeText`] naming the field.
 
+use std::fmt::Write as _;
+
+use arrayvec::ArrayVec;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::error::X12Error;
-use super::segment::{Element, Segment};
-use super::values::format_d8;
+use super::values::{format_d8, push_d8};
 use super::writer::{
-    check_len, check_text, clean_text, write_groups, write_interchange, Envelope, Group,
-    TransactionKind,
+    check_len, check_text, clean_text, write_groups, Body, Envelope, Group, SegmentWriter,
+    TransactionKind, WrittenBody,
 };
 use super::Delimiters;
+
+/// A service line's procedure modifiers, at most (SV202-3..6, SV101-3..6).
+const MAX_MODIFIERS: usize = 4;
 
 /// GS01/ST01/GS08 of an 837I.
 pub const KIND_837I: TransactionKind = TransactionKind {
@@ -336,14 +341,14 @@ pub struct Batch837 {
 
 /// Writes the 837 interchange (ISA … IEA).
 pub fn build_837(batch: &Batch837) -> Result<String, X12Error> {
-    write_interchange(&batch.envelope, batch.form.kind(), &body_837(batch)?)
+    build_837_groups(vec![batch.clone()])
 }
 
 /// Writes one interchange with one functional group per batch (an 837I group and an 837P
 /// group, say). The ISA comes from the first batch's envelope; each batch brings its own GS06
 /// and ST02 in its envelope's control numbers. All batches must share the interchange's
 /// sender, receiver and delimiters.
-pub fn build_837_groups(batches: &[Batch837]) -> Result<String, X12Error> {
+pub fn build_837_groups(batches: Vec<Batch837>) -> Result<String, X12Error> {
     let Some(first) = batches.first() else {
         return Err(invalid(
             "batches",
@@ -361,21 +366,24 @@ pub fn build_837_groups(batches: &[Batch837]) -> Result<String, X12Error> {
             "every group of an interchange has the same sender, receiver and delimiters",
         ));
     }
-    let bodies = batches
-        .iter()
-        .map(body_837)
+    let envelope = first.envelope.clone();
+    let written = batches
+        .into_iter()
+        .map(|b| {
+            let head = (b.form.kind(), b.envelope.control_numbers);
+            body_837(b).map(|body| (head, body))
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let groups: Vec<Group> = batches
+    let groups: Vec<Group> = written
         .iter()
-        .zip(&bodies)
-        .map(|(b, body)| Group {
-            kind: b.form.kind(),
-            group_control: b.envelope.control_numbers.group,
-            transaction_set_control: b.envelope.control_numbers.transaction_set,
-            body,
+        .map(|((kind, numbers), body)| Group {
+            kind: *kind,
+            group_control: numbers.group,
+            transaction_set_control: numbers.transaction_set,
+            body: Body::Written(body),
         })
         .collect();
-    write_groups(&first.envelope, &groups)
+    write_groups(&envelope, &groups)
 }
 
 impl From<&crate::domain::person::Address> for Address837 {
@@ -482,48 +490,83 @@ impl Claim837 {
 
 /// `R` format of a money amount or quantity: `250`, `250.5`, `333.33`.
 pub fn format_amount(value: Decimal) -> String {
-    let s = value.normalize().to_string();
-    if s == "-0" {
-        "0".into()
+    let mut out = String::new();
+    push_amount(&mut out, value);
+    out
+}
+
+/// [`format_amount`] into a reused buffer (cleared first).
+fn push_amount(out: &mut String, value: Decimal) {
+    out.clear();
+    let value = value.normalize();
+    if value.is_zero() {
+        out.push('0');
     } else {
-        s
+        // Writing into a String cannot fail.
+        let _ = write!(out, "{value}");
     }
 }
 
 /// The segments between ST and SE, after cleaning free text and checking every input.
-pub fn body_837(batch: &Batch837) -> Result<Vec<Segment>, X12Error> {
-    let d = &batch.envelope.delimiters;
-    let b = &cleaned(batch, d);
+pub fn body_837(batch: Batch837) -> Result<WrittenBody, X12Error> {
+    let d = batch.envelope.delimiters;
+    let b = &cleaned(batch, &d);
     check_inputs(b)?;
+    let mut w = SegmentWriter::new(d);
     let ts = b.envelope.timestamp;
-    let mut s = Vec::with_capacity(32);
-    s.push(Segment::simple(
+    let (date, time) = (
+        ts.format("%Y%m%d").to_string(),
+        ts.format("%H%M").to_string(),
+    );
+    w.segment(
         "BHT",
         &[
-            "0019",
-            "00",
-            &b.batch_reference,
-            &ts.format("%Y%m%d").to_string(),
-            &ts.format("%H%M").to_string(),
-            "CH",
+            &["0019"],
+            &["00"],
+            &[&b.batch_reference],
+            &[&date],
+            &[&time],
+            &["CH"],
         ],
-    ));
+    )?;
     // 1000A submitter, 1000B receiver.
-    s.push(nm1("41", "2", &b.submitter.name, "", "46", &b.submitter.id));
-    s.push(Segment::simple(
+    nm1(
+        &mut w,
+        "41",
+        "2",
+        &b.submitter.name,
+        "",
+        "46",
+        &b.submitter.id,
+    )?;
+    w.segment(
         "PER",
-        &["IC", &b.submitter.contact_name, "TE", &b.submitter.phone],
-    ));
-    s.push(nm1("40", "2", &b.receiver.name, "", "46", &b.receiver.id));
+        &[
+            &["IC"],
+            &[&b.submitter.contact_name],
+            &["TE"],
+            &[&b.submitter.phone],
+        ],
+    )?;
+    nm1(
+        &mut w,
+        "40",
+        "2",
+        &b.receiver.name,
+        "",
+        "46",
+        &b.receiver.id,
+    )?;
     // 2000A billing provider.
-    s.push(Segment::simple("HL", &["1", "", "20", "1"]));
+    w.segment("HL", &[&["1"], &[], &["20"], &["1"]])?;
     let bp = &b.billing_provider;
     if let Some(t) = &bp.taxonomy {
-        s.push(Segment::simple("PRV", &["BI", "PXC", t]));
+        w.segment("PRV", &[&["BI"], &["PXC"], &[t]])?;
     }
-    s.push(nm1("85", "2", &bp.name, "", "XX", &bp.npi));
-    push_address(&mut s, &bp.address);
-    s.push(Segment::simple("REF", &["EI", &bp.tax_id]));
+    nm1(&mut w, "85", "2", &bp.name, "", "XX", &bp.npi)?;
+    address(&mut w, &bp.address)?;
+    w.segment("REF", &[&["EI"], &[&bp.tax_id]])?;
+    let mut numbers = Numbers::default();
     let mut hl = 1u32;
     for group in &b.subscribers {
         // 2000B subscriber, child of the billing provider.
@@ -531,69 +574,70 @@ pub fn body_837(batch: &Batch837) -> Result<Vec<Segment>, X12Error> {
         let subscriber_hl = hl.to_string();
         let sub = &group.subscriber;
         let self_patient = sub.patient.is_none();
-        s.push(Segment::simple(
-            "HL",
-            &[
-                &subscriber_hl,
-                "1",
-                "22",
-                if self_patient { "0" } else { "1" },
-            ],
-        ));
-        s.push(Segment::simple(
+        let child = if self_patient { "0" } else { "1" };
+        w.segment("HL", &[&[&subscriber_hl], &["1"], &["22"], &[child]])?;
+        let relationship = if self_patient { "18" } else { "" };
+        let group_number = sub.group_number.as_deref().unwrap_or("");
+        w.segment(
             "SBR",
             &[
-                &sub.responsibility,
-                if self_patient { "18" } else { "" },
-                sub.group_number.as_deref().unwrap_or(""),
-                "",
-                "",
-                "",
-                "",
-                "",
-                &sub.claim_filing_indicator,
+                &[&sub.responsibility],
+                &[relationship],
+                &[group_number],
+                &[],
+                &[],
+                &[],
+                &[],
+                &[],
+                &[&sub.claim_filing_indicator],
             ],
-        ));
-        s.push(nm1(
+        )?;
+        nm1(
+            &mut w,
             "IL",
             "1",
             &sub.last_name,
             &sub.first_name,
             "MI",
             &sub.member_id,
-        ));
+        )?;
         if let Some(a) = &sub.address {
-            push_address(&mut s, a);
+            address(&mut w, a)?;
         }
-        s.push(dmg(sub.birth_date, sub.sex));
-        s.push(nm1("PR", "2", &group.payer.name, "", "PI", &group.payer.id));
+        dmg(&mut w, sub.birth_date, sub.sex)?;
+        nm1(
+            &mut w,
+            "PR",
+            "2",
+            &group.payer.name,
+            "",
+            "PI",
+            &group.payer.id,
+        )?;
         // 2000C patient, child of this subscriber.
         if let Some(p) = &sub.patient {
             hl += 1;
-            s.push(Segment::simple(
+            w.segment(
                 "HL",
-                &[&hl.to_string(), &subscriber_hl, "23", "0"],
-            ));
-            s.push(Segment::simple("PAT", &[&p.relationship]));
-            s.push(nm1("QC", "1", &p.last_name, &p.first_name, "", ""));
+                &[&[&hl.to_string()], &[&subscriber_hl], &["23"], &["0"]],
+            )?;
+            w.segment("PAT", &[&[&p.relationship]])?;
+            nm1(&mut w, "QC", "1", &p.last_name, &p.first_name, "", "")?;
             if let Some(a) = &p.address {
-                push_address(&mut s, a);
+                address(&mut w, a)?;
             }
-            s.push(dmg(p.birth_date, p.sex));
+            dmg(&mut w, p.birth_date, p.sex)?;
         }
         for claim in &group.claims {
-            push_claim(&mut s, b.form, claim)?;
+            write_claim(&mut w, b.form, claim, &mut numbers)?;
         }
     }
-    // A delimiter left in a value is refused, naming the element, when the segments are
-    // written (`write_segment` checks every component); checking here too wrote every file
-    // twice.
-    Ok(s)
+    Ok(w.finish())
 }
 
-/// A copy of `b` with every free-text value passed through [`clean_text`]; an optional value
-/// that cleans to nothing becomes absent (first names are written empty).
-fn cleaned(b: &Batch837, d: &Delimiters) -> Batch837 {
+/// `b` with every free-text value passed through [`clean_text`]; an optional value that
+/// cleans to nothing becomes absent (first names are written empty).
+fn cleaned(mut b: Batch837, d: &Delimiters) -> Batch837 {
     let text = |v: &mut String| *v = clean_text(v, d);
     let address = |a: &mut Address837| {
         text(&mut a.line1);
@@ -604,7 +648,6 @@ fn cleaned(b: &Batch837, d: &Delimiters) -> Batch837 {
             .filter(|l| !l.is_empty());
         text(&mut a.city);
     };
-    let mut b = b.clone();
     text(&mut b.submitter.name);
     text(&mut b.submitter.contact_name);
     text(&mut b.receiver.name);
@@ -631,17 +674,28 @@ fn cleaned(b: &Batch837, d: &Delimiters) -> Batch837 {
     b
 }
 
-fn push_claim(s: &mut Vec<Segment>, form: ClaimForm837, c: &Claim837) -> Result<(), X12Error> {
+/// Reused buffers for the numbers and dates of each service line (100,000 lines a file).
+#[derive(Default)]
+struct Numbers {
+    line: String,
+    charge: String,
+    units: String,
+    date: String,
+}
+
+fn write_claim(
+    w: &mut SegmentWriter,
+    form: ClaimForm837,
+    c: &Claim837,
+    n: &mut Numbers,
+) -> Result<(), X12Error> {
     let total: Decimal = c.lines.iter().map(|l| l.charge).sum();
     let total = format_amount(total);
     // CLM05-3 is the claim's frequency; a type of bill's own last digit is ignored.
     let frequency = c.frequency.code();
-    let clm05 = match &c.facility {
-        Facility837::TypeOfBill(tob) => {
-            let facility = tob.get(1..3).unwrap_or_default();
-            Element::composite([facility, "A", frequency])
-        }
-        Facility837::PlaceOfService(code) => Element::composite([code.as_str(), "B", frequency]),
+    let (facility, qualifier) = match &c.facility {
+        Facility837::TypeOfBill(tob) => (tob.get(1..3).unwrap_or_default(), "A"),
+        Facility837::PlaceOfService(code) => (code.as_str(), "B"),
     };
     // CLM06 provider signature on file: required on the 837P, not used on the 837I.
     // CLM07 `A` assigned, CLM08 `Y` benefits assigned, CLM09 `Y` release of information.
@@ -649,74 +703,73 @@ fn push_claim(s: &mut Vec<Segment>, form: ClaimForm837, c: &Claim837) -> Result<
         ClaimForm837::Institutional => "",
         ClaimForm837::Professional => "Y",
     };
-    s.push(Segment::new(
+    w.segment(
         "CLM",
-        vec![
-            Element::simple(c.patient_control_number.as_str()),
-            Element::simple(total),
-            Element::empty(),
-            Element::empty(),
-            clm05,
-            Element::simple(clm06),
-            Element::simple("A"),
-            Element::simple("Y"),
-            Element::simple("Y"),
+        &[
+            &[&c.patient_control_number],
+            &[&total],
+            &[],
+            &[],
+            &[facility, qualifier, frequency],
+            &[clm06],
+            &["A"],
+            &["Y"],
+            &["Y"],
         ],
-    ));
+    )?;
     if let (ClaimForm837::Institutional, Some(inst)) = (form, &c.institutional) {
         let period = format!(
             "{}-{}",
             format_d8(c.statement_from),
             format_d8(c.statement_through)
         );
-        s.push(Segment::simple("DTP", &["434", "RD8", &period]));
-        s.push(Segment::simple(
+        w.segment("DTP", &[&["434"], &["RD8"], &[&period]])?;
+        w.segment(
             "CL1",
             &[
-                inst.admission_type.as_deref().unwrap_or(""),
-                inst.admission_source.as_deref().unwrap_or(""),
-                &inst.discharge_status,
+                &[inst.admission_type.as_deref().unwrap_or("")],
+                &[inst.admission_source.as_deref().unwrap_or("")],
+                &[&inst.discharge_status],
             ],
-        ));
+        )?;
     }
     // REF order in 2300, both guides: 4N, (F5, EW,) 9F, G1, F8, …
     if let Some(auth) = &c.prior_authorization {
-        s.push(Segment::simple("REF", &["G1", auth]));
+        w.segment("REF", &[&["G1"], &[auth]])?;
     }
     if let Some(original) = c.frequency.original_reference() {
-        s.push(Segment::simple("REF", &["F8", original]));
+        w.segment("REF", &[&["F8"], &[original]])?;
     }
-    let principal = Element::composite(["ABK".to_owned(), icd(&c.principal_diagnosis)]);
-    let others = c
-        .other_diagnoses
-        .iter()
-        .map(|dx| Element::composite(["ABF".to_owned(), icd(dx)]));
+    let principal = icd(&c.principal_diagnosis);
+    let others: Vec<String> = c.other_diagnoses.iter().map(|dx| icd(dx)).collect();
+    let others: Vec<[&str; 2]> = others.iter().map(|dx| ["ABF", dx.as_str()]).collect();
+    let others: Vec<&[&str]> = others.iter().map(|e| &e[..]).collect();
+    let principal: [&str; 2] = ["ABK", &principal];
     match form {
         // 837I: HI*ABK alone, then HI segments of up to 12 ABF each.
         ClaimForm837::Institutional => {
-            s.push(Segment::new("HI", vec![principal]));
-            let others: Vec<Element> = others.collect();
+            w.segment("HI", &[&principal])?;
             for chunk in others.chunks(12) {
-                s.push(Segment::new("HI", chunk.to_vec()));
+                w.segment("HI", chunk)?;
             }
         }
         // 837P: one HI, ABK in HI01 and up to 11 ABF in HI02-HI12.
         ClaimForm837::Professional => {
-            s.push(Segment::new(
-                "HI",
-                std::iter::once(principal).chain(others).collect(),
-            ));
+            let elements: Vec<&[&str]> = std::iter::once(&principal[..])
+                .chain(others.iter().copied())
+                .collect();
+            w.segment("HI", &elements)?;
         }
     }
     if let Some(inst) = &c.institutional {
-        for chunk in inst.condition_codes.chunks(12) {
-            s.push(Segment::new(
-                "HI",
-                chunk
-                    .iter()
-                    .map(|cc| Element::composite(["BG", cc.as_str()]))
-                    .collect(),
-            ));
+        let codes: Vec<[&str; 2]> = inst
+            .condition_codes
+            .iter()
+            .map(|cc| ["BG", cc.as_str()])
+            .collect();
+        let codes: Vec<&[&str]> = codes.iter().map(|e| &e[..]).collect();
+        for chunk in codes.chunks(12) {
+            w.segment("HI", chunk)?;
         }
     }
     if let Some(p) = &c.provider {
@@ -724,43 +777,50 @@ fn push_claim(s: &mut Vec<Segment>, form: ClaimForm837, c: &Claim837) -> Result<
             ClaimForm837::Institutional => "71",
             ClaimForm837::Professional => "82",
         };
-        s.push(nm1(entity, "1", &p.last_name, &p.first_name, "XX", &p.npi));
+        nm1(w, entity, "1", &p.last_name, &p.first_name, "XX", &p.npi)?;
     }
     for (i, line) in c.lines.iter().enumerate() {
-        s.push(Segment::simple("LX", &[&(i + 1).to_string()]));
-        let mut procedure = vec!["HC".to_owned(), line.procedure_code.clone()];
-        procedure.extend(line.modifiers.iter().cloned());
-        let charge = format_amount(line.charge);
-        let units = format_amount(line.units);
-        match form {
-            ClaimForm837::Institutional => s.push(Segment::new(
-                "SV2",
-                vec![
-                    Element::simple(line.revenue_code.clone().unwrap_or_default()),
-                    Element::composite(procedure),
-                    Element::simple(charge),
-                    Element::simple("UN"),
-                    Element::simple(units),
-                ],
-            )),
-            // SV107: diagnosis pointer 1 (the principal diagnosis).
-            ClaimForm837::Professional => s.push(Segment::new(
-                "SV1",
-                vec![
-                    Element::composite(procedure),
-                    Element::simple(charge),
-                    Element::simple("UN"),
-                    Element::simple(units),
-                    Element::empty(),
-                    Element::empty(),
-                    Element::simple("1"),
-                ],
-            )),
+        n.line.clear();
+        write!(n.line, "{}", i + 1).map_err(|_| invalid("LX01", "could not be written"))?;
+        w.segment("LX", &[&[&n.line]])?;
+        let mut procedure: ArrayVec<&str, { 2 + MAX_MODIFIERS }> = ArrayVec::new();
+        procedure.push("HC");
+        procedure.push(&line.procedure_code);
+        for modifier in &line.modifiers {
+            procedure
+                .try_push(modifier)
+                .map_err(|_| invalid("modifiers", "at most four a line"))?;
         }
-        s.push(Segment::simple(
-            "DTP",
-            &["472", "D8", &format_d8(line.service_date)],
-        ));
+        push_amount(&mut n.charge, line.charge);
+        push_amount(&mut n.units, line.units);
+        match form {
+            ClaimForm837::Institutional => w.segment(
+                "SV2",
+                &[
+                    &[line.revenue_code.as_deref().unwrap_or("")],
+                    &procedure,
+                    &[&n.charge],
+                    &["UN"],
+                    &[&n.units],
+                ],
+            )?,
+            // SV107: diagnosis pointer 1 (the principal diagnosis).
+            ClaimForm837::Professional => w.segment(
+                "SV1",
+                &[
+                    &procedure,
+                    &[&n.charge],
+                    &["UN"],
+                    &[&n.units],
+                    &[],
+                    &[],
+                    &["1"],
+                ],
+            )?,
+        }
+        n.date.clear();
+        push_d8(&mut n.date, line.service_date);
+        w.segment("DTP", &[&["472"], &["D8"], &[&n.date]])?;
     }
     Ok(())
 }
@@ -770,23 +830,39 @@ fn icd(code: &str) -> String {
     code.replace('.', "")
 }
 
-fn nm1(entity: &str, kind: &str, last: &str, first: &str, id_qualifier: &str, id: &str) -> Segment {
-    Segment::simple(
+fn nm1(
+    w: &mut SegmentWriter,
+    entity: &str,
+    kind: &str,
+    last: &str,
+    first: &str,
+    id_qualifier: &str,
+    id: &str,
+) -> Result<(), X12Error> {
+    w.segment(
         "NM1",
-        &[entity, kind, last, first, "", "", "", id_qualifier, id],
+        &[
+            &[entity],
+            &[kind],
+            &[last],
+            &[first],
+            &[],
+            &[],
+            &[],
+            &[id_qualifier],
+            &[id],
+        ],
     )
 }
 
-fn push_address(s: &mut Vec<Segment>, a: &Address837) {
-    s.push(Segment::simple(
-        "N3",
-        &[&a.line1, a.line2.as_deref().unwrap_or("")],
-    ));
-    s.push(Segment::simple("N4", &[&a.city, &a.state, &a.zip]));
+fn address(w: &mut SegmentWriter, a: &Address837) -> Result<(), X12Error> {
+    w.segment("N3", &[&[&a.line1], &[a.line2.as_deref().unwrap_or("")]])?;
+    w.segment("N4", &[&[&a.city], &[&a.state], &[&a.zip]])
 }
 
-fn dmg(birth: NaiveDate, sex: Sex) -> Segment {
-    Segment::simple("DMG", &["D8", &format_d8(birth), sex.code()])
+fn dmg(w: &mut SegmentWriter, birth: NaiveDate, sex: Sex) -> Result<(), X12Error> {
+    let birth = format_d8(birth);
+    w.segment("DMG", &[&["D8"], &[&birth], &[sex.code()]])
 }
 
 fn invalid(field: &'static str, reason: &'static str) -> X12Error {

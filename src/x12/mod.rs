@@ -73,6 +73,6 @@ pub use response271::{
 pub use segment::{tokenize, Element, ElementRef, Segment, SegmentRef, Tokenized};
 pub use values::DateOrRange;
 pub use writer::{
-    check_text, clean_text, transliterate, write_interchange, write_segment, ControlNumbers,
-    Envelope, PartyId, TransactionKind,
+    check_text, clean_text, transliterate, write_interchange, write_segment, Body, ControlNumbers,
+    Envelope, PartyId, SegmentWriter, TransactionKind, WrittenBody,
 };

@@ -2,6 +2,8 @@
 //!
 //! Each parser returns a short reason on failure; the caller adds the segment position.
 
+use std::fmt::Write as _;
+
 use chrono::{NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -53,7 +55,23 @@ impl DateOrRange {
 
 /// CCYYMMDD.
 pub fn format_d8(date: NaiveDate) -> String {
-    date.format("%Y%m%d").to_string()
+    let mut out = String::with_capacity(8);
+    push_d8(&mut out, date);
+    out
+}
+
+/// Appends CCYYMMDD (chrono's `format` parses its pattern on every call; a file writes a
+/// date per service line).
+pub fn push_d8(out: &mut String, date: NaiveDate) {
+    use chrono::Datelike;
+    // Writing into a String cannot fail.
+    let _ = write!(
+        out,
+        "{:04}{:02}{:02}",
+        date.year(),
+        date.month(),
+        date.day()
+    );
 }
 
 /// Parses CCYYMMDD.
