@@ -14,6 +14,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::ids::new_id;
+
 use crate::attendance::{authorizations_of, minimums, windows};
 use crate::config::BillingSettings;
 use crate::domain::billable::{assess, Day};
@@ -426,7 +428,7 @@ pub async fn generate(
             claim_number(first + i64::try_from(i).unwrap_or(0))
         };
         let header = Header {
-            id: Uuid::new_v4(),
+            id: new_id(),
             claim_number: number,
             discharge_status: discharge_status(
                 loaded.facts.episodes.get(&draft.client_id),
@@ -556,7 +558,7 @@ pub async fn void(
             .map(|l| LineRecord { live: false, ..l })
             .collect();
         let record = ClaimRecord {
-            id: Uuid::new_v4(),
+            id: new_id(),
             claim_number: number,
             status: ClaimStatus::Draft,
             frequency: Frequency::Void,
@@ -658,7 +660,7 @@ pub async fn replace(
     };
     let number = claim_number(claims::take_numbers(tx, "claim_number", 1).await?);
     let header = Header {
-        id: Uuid::new_v4(),
+        id: new_id(),
         claim_number: number,
         discharge_status: discharge_status(
             loaded.facts.episodes.get(&draft.client_id),

@@ -6,6 +6,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::ids::new_id;
+
 use crate::config::BillingSettings;
 use crate::domain::benefits::{CoverageStatus, LevelSummary};
 use crate::domain::eligibility::{LevelOfCare, Program};
@@ -150,7 +152,7 @@ pub async fn make(
         .is_some_and(|s| s.coverage_status.value == CoverageStatus::Inactive)
         || verification.is_some_and(|v| v.status == "inactive");
     let mut answer = Answer {
-        id: Uuid::new_v4(),
+        id: new_id(),
         client_id,
         verification_id,
         kind: "self_pay",
