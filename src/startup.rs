@@ -33,10 +33,13 @@ pub struct AppState {
     pub control_numbers: ControlNumbers,
 }
 
+/// How often the server moves SQLite's write-ahead log into the database file.
+const CHECKPOINT_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub struct Application {
     port: u16,
     server: Server,
-    /// The verification-batch worker, stopped with the server.
+    /// The verification-batch worker and the SQLite checkpoints, stopped with the server.
     worker: tokio::task::JoinHandle<()>,
 }
 
@@ -87,7 +90,13 @@ impl Application {
             health: PayerHealth::new(settings_breaker.0, settings_breaker.1),
             control_numbers: ControlNumbers::new(),
         });
-        let worker = tokio::spawn(crate::batch::run(state.clone()));
+        let checkpoints = state.db.clone().checkpoint_every(CHECKPOINT_PERIOD);
+        let worker = tokio::spawn({
+            let state = state.clone();
+            async move {
+                tokio::join!(crate::batch::run(state), checkpoints);
+            }
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

@@ -643,3 +643,50 @@ async fn the_database_answers_a_ping_and_reports_its_backend() {
     };
     assert_eq!(db.backend(), expected);
 }
+
+/// SQLite commits leave the write-ahead log alone (`wal_autocheckpoint = 0`); `checkpoint`
+/// copies it into the database file. PostgreSQL: a no-op that succeeds.
+#[tokio::test]
+async fn sqlite_checkpoints_when_asked_not_on_commit() {
+    let db = fresh_db().await;
+    let perdiem::store::Db::Sqlite(pool) = &db else {
+        db.checkpoint().await.unwrap();
+        return;
+    };
+    let (every,): (i64,) = sqlx::query_as("PRAGMA wal_autocheckpoint")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(every, 0, "commits do not checkpoint");
+    db.checkpoint().await.unwrap();
+    let (_, _, file): (i64, String, String) = sqlx::query_as("PRAGMA database_list")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let size = || std::fs::metadata(&file).unwrap().len();
+    let before = size();
+    let mut tx = db.begin().await.unwrap();
+    let hash = "h".repeat(200);
+    for n in 0..500 {
+        users::insert(
+            &mut tx,
+            new_id(),
+            &format!("user{n}"),
+            &hash,
+            &[Role::Billing],
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(
+        size(),
+        before,
+        "the commit is in the log, not the database file"
+    );
+    db.checkpoint().await.unwrap();
+    assert!(
+        size() > before,
+        "the checkpoint copied the log into the database file"
+    );
+}
