@@ -28,6 +28,7 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(import());
+    support::remove_files();
 }
 
 async fn import() {

@@ -331,4 +331,5 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(added_latency());
+    support::remove_files();
 }
