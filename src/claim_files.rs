@@ -20,11 +20,10 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::domain::ids::new_id;
-
 use crate::claims::original_reference;
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::coverage::{Priority, Relationship};
+use crate::domain::ids::new_id;
 use crate::domain::person::Sex;
 use crate::store::claims::{self, ClaimRecord};
 use crate::store::coverages::{self, Coverage};

@@ -6,8 +6,6 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::domain::ids::new_id;
-
 use crate::config::BillingSettings;
 use crate::domain::benefits::{CoverageStatus, LevelSummary};
 use crate::domain::eligibility::{LevelOfCare, Program};
@@ -16,6 +14,7 @@ use crate::domain::estimate::{
     SelfPayService,
 };
 use crate::domain::fee_schedule::in_force;
+use crate::domain::ids::new_id;
 use crate::domain::money::Money;
 use crate::store::verifications::Verification;
 use crate::store::{fee_schedules, StoreError, Tx};

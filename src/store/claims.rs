@@ -13,12 +13,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::domain::ids::new_id;
-
 use super::attendance::{rows_for, texts};
 use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::eligibility::{LevelOfCare, Program};
+use crate::domain::ids::new_id;
 use crate::domain::money::Money;
 
 const ENTITY: &str = "claim";
