@@ -22,6 +22,10 @@ use support::{database, serve};
 const CLIENTS: usize = 1_000;
 const DAYS: usize = 100;
 
+/// The service binary's allocator (src/main.rs), so the figures are the service's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -36,6 +36,10 @@ const DAYS: usize = 100;
 /// The fee schedule's charge a day, in cents: 333.33.
 const CHARGE_CENTS: u64 = 33_333;
 
+/// The service binary's allocator (src/main.rs), so the figures are the service's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

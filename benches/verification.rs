@@ -320,6 +320,10 @@ async fn added_latency() {
     mock.stop().await;
 }
 
+/// The service binary's allocator (src/main.rs), so the figures are the service's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     parse_throughput();
     // BENCH_ONLY_PARSE=1: the parse figures only (the latency part needs a database and is slow).

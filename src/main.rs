@@ -3,6 +3,12 @@ use clap::Parser;
 use perdiem::cli::{run, Cli};
 use perdiem::config::Settings;
 
+/// mimalloc, not the system allocator: parsing a 271 or writing a claims answer allocates a
+/// string per field, and glibc's malloc and free were a third of the 271 parse
+/// (benches/verification.rs; the benches use the same allocator).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
