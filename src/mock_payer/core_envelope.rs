@@ -18,7 +18,7 @@
 //! | `ProcessingModeIllegal` | `ProcessingMode` is not `RealTime` (batch is not simulated) |
 //! | `TimeStampIllegal` | `TimeStamp` is not an RFC 3339 / ISO 8601 date-time |
 //! | `VersionMismatch` | `CORERuleVersion` is not `2.2.0` |
-//! | `PayloadIllegal` | the payload is not one readable X12 270 interchange at all (no ISA, a broken envelope, another transaction set) |
+//! | `PayloadIllegal` | the payload is not one 270 interchange (no ISA, bad envelope, other set) |
 //!
 //! A readable interchange holding a 270 the payer cannot read is no envelope error: it is
 //! answered with `ErrorCode` `Success`, `PayloadType` [`PAYLOAD_TYPE_999`] and a 999 naming the

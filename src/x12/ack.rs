@@ -608,6 +608,34 @@ mod tests {
     }
 
     #[test]
+    fn accepted_with_errors_still_says_no_271_came() {
+        let ta1 = flat(TA1_REJECTED);
+        for (code, said) in [
+            (
+                "A*000",
+                "accepted interchange 000000044 (TA1 A) but sent no 271",
+            ),
+            (
+                "E*014",
+                "accepted interchange 000000044 with errors (TA1 E, note 014: invalid \
+                 interchange date value) but sent no 271",
+            ),
+        ] {
+            let ack = parse_acknowledgment(ta1.replace("R*006", code).as_bytes()).unwrap();
+            assert!(ack.is_accepted(), "{code}");
+            assert_eq!(ack.summary(), format!("the payer {said}"));
+        }
+        let noted = flat(REJECTED)
+            .replace("IK5*R*5~", "IK5*E~")
+            .replace("AK9*R*1*1*0~", "AK9*E*1*1*1~");
+        let ack = Acknowledgment::Implementation(ack999(&noted));
+        assert!(ack.is_accepted());
+        assert!(ack.summary().starts_with(
+            "the payer accepted the 270 with errors noted (999 E) but sent no 271: NM1 (segment 9"
+        ));
+    }
+
+    #[test]
     fn segment_and_set_level_errors_are_described_and_unknown_codes_shown() {
         let text = flat(REJECTED)
             .replace("IK3*NM1*9*2100C*8~IK4*9*67*1~", "IK3*HL*7**I7~")
