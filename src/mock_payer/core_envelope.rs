@@ -18,7 +18,12 @@
 //! | `ProcessingModeIllegal` | `ProcessingMode` is not `RealTime` (batch is not simulated) |
 //! | `TimeStampIllegal` | `TimeStamp` is not an RFC 3339 / ISO 8601 date-time |
 //! | `VersionMismatch` | `CORERuleVersion` is not `2.2.0` |
-//! | `PayloadIllegal` | the payload is not a readable 270 (a real payer would answer a 999) |
+//! | `PayloadIllegal` | the payload is not one 270 interchange (no ISA, bad envelope, other set) |
+//!
+//! A readable interchange holding a 270 the payer cannot read is no envelope error: it is
+//! answered with `ErrorCode` `Success`, `PayloadType` [`PAYLOAD_TYPE_999`] and a 999 naming the
+//! segment and element at fault, as a real payer does. The `reject_ta1` fault answers
+//! [`PAYLOAD_TYPE_TA1`].
 
 use std::collections::BTreeMap;
 
@@ -26,6 +31,9 @@ use actix_web::web::Bytes;
 
 pub const PAYLOAD_TYPE_270: &str = "X12_270_Request_005010X279A1";
 pub const PAYLOAD_TYPE_271: &str = "X12_271_Response_005010X279A1";
+pub const PAYLOAD_TYPE_999: &str = "X12_999_Response_005010X231A1";
+/// The rule's own spelling (`00501`, not `005010`).
+pub const PAYLOAD_TYPE_TA1: &str = "X12_TA1_Response_00501X231A1";
 /// The response `PayloadType` of an envelope error.
 pub const PAYLOAD_TYPE_ERROR: &str = "CoreEnvelopeError";
 pub const PROCESSING_MODE: &str = "RealTime";

@@ -71,18 +71,92 @@ impl Asked {
     }
 }
 
+/// Why a 270 could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreadable {
+    /// The payload is not one 270 (another transaction set, several sets or groups): there is
+    /// no 270 for a 999 to speak of, so the envelope is refused instead.
+    NotOne270(&'static str),
+    /// A 270 with a segment the payer cannot read: what its 999 reports.
+    Segment(BadSegment),
+}
+
+/// The segment of a 270 a 999 names (IK3), with its element at fault (IK4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadSegment {
+    /// What is wrong, for people reading the mock's tests.
+    pub reason: &'static str,
+    /// IK301.
+    pub id: &'static str,
+    /// IK302: position in the set, the ST being 1.
+    pub position: u32,
+    /// IK303.
+    pub loop_id: Option<&'static str>,
+    /// IK304 (`8` data element errors, `3` required segment missing, `2` unexpected segment).
+    pub code: &'static str,
+    pub element: Option<BadElement>,
+}
+
+/// IK4: an element of the segment at fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadElement {
+    /// IK401.
+    pub position: u32,
+    /// IK402 data element reference number.
+    pub reference: &'static str,
+    /// IK403 (`1` required element missing, `7` invalid code value, `8` invalid date).
+    pub code: &'static str,
+}
+
+/// A segment whose element `position` is in error (IK304 `8`).
+fn element_error(
+    reason: &'static str,
+    id: &'static str,
+    position: u32,
+    loop_id: Option<&'static str>,
+    element: BadElement,
+) -> Unreadable {
+    Unreadable::Segment(BadSegment {
+        reason,
+        id,
+        position,
+        loop_id,
+        code: "8",
+        element: Some(element),
+    })
+}
+
+/// The 2000 loop (HL) and the 2100 loop (names) of a hierarchical level (HL03).
+fn loops(level: &str) -> (Option<&'static str>, Option<&'static str>) {
+    match level {
+        "20" => (Some("2000A"), Some("2100A")),
+        "21" => (Some("2000B"), Some("2100B")),
+        "22" => (Some("2000C"), Some("2100C")),
+        "23" => (Some("2000D"), Some("2100D")),
+        _ => (None, None),
+    }
+}
+
 /// Reads a 270 (005010X279A1) that has already passed the envelope checks.
-pub fn from_270(interchange: &Interchange<'_>) -> Result<Asked, &'static str> {
+pub fn from_270(interchange: &Interchange<'_>) -> Result<Asked, Unreadable> {
     let mut groups = interchange.groups.iter();
     let set = match (groups.next(), groups.next()) {
         (Some(group), None) => match group.transaction_sets.as_slice() {
             [set] => set,
-            _ => return Err("the 270 must hold exactly one transaction set"),
+            _ => {
+                return Err(Unreadable::NotOne270(
+                    "the 270 must hold exactly one transaction set",
+                ))
+            }
         },
-        _ => return Err("the 270 must hold exactly one functional group"),
+        _ => {
+            return Err(Unreadable::NotOne270(
+                "the 270 must hold exactly one functional group",
+            ))
+        }
     };
     if set.id != "270" {
-        return Err("the payload is not a 270");
+        return Err(Unreadable::NotOne270("the payload is not a 270"));
     }
     let mut asked = Asked {
         trace: String::new(),
@@ -100,20 +174,39 @@ pub fn from_270(interchange: &Interchange<'_>) -> Result<Asked, &'static str> {
     };
     // HL03 of the current level: 20 source, 21 receiver, 22 subscriber, 23 dependent.
     let mut level = "";
-    for seg in &set.segments {
+    // Positions (ST = 1) of the subscriber's HL, NM1*IL and TRN, for a 999 naming them.
+    let (mut subscriber_hl, mut member_nm1, mut trn) = (None, None, None);
+    for (position, seg) in (2u32..).zip(&set.segments) {
         let v = |n: usize| value(seg, n);
+        let (hl_loop, name_loop) = loops(level);
         match seg.id() {
             "BHT" => asked.reference = v(3),
             "HL" => {
                 level = match seg.value(3) {
                     Some("20") => "20",
                     Some("21") => "21",
-                    Some("22") => "22",
+                    Some("22") => {
+                        subscriber_hl = Some(position);
+                        "22"
+                    }
                     Some("23") => {
                         asked.dependent = Some(Person::default());
                         "23"
                     }
-                    _ => return Err("HL03 must be 20, 21, 22 or 23"),
+                    // HL03 is element 735, hierarchical level code.
+                    _ => {
+                        return Err(element_error(
+                            "HL03 must be 20, 21, 22 or 23",
+                            "HL",
+                            position,
+                            None,
+                            BadElement {
+                                position: 3,
+                                reference: "735",
+                                code: "7",
+                            },
+                        ))
+                    }
                 }
             }
             "NM1" => match (level, seg.value(1)) {
@@ -126,6 +219,7 @@ pub fn from_270(interchange: &Interchange<'_>) -> Result<Asked, &'static str> {
                     asked.provider_npi = (seg.value(8) == Some("XX")).then(|| v(9)).flatten();
                 }
                 ("22", Some("IL")) => {
+                    member_nm1 = Some(position);
                     asked.member_id = v(9).unwrap_or_default();
                     asked.subscriber.last_name = v(3);
                     asked.subscriber.first_name = v(4);
@@ -136,9 +230,33 @@ pub fn from_270(interchange: &Interchange<'_>) -> Result<Asked, &'static str> {
                         dependent.first_name = v(4);
                     }
                 }
-                _ => return Err("NM1 in an unexpected loop"),
+                // NM101 is element 98, entity identifier code: IL in 2100C, 03 in 2100D.
+                ("22" | "23", _) => {
+                    return Err(element_error(
+                        "NM101 must be IL in 2100C and 03 in 2100D",
+                        "NM1",
+                        position,
+                        name_loop,
+                        BadElement {
+                            position: 1,
+                            reference: "98",
+                            code: "7",
+                        },
+                    ))
+                }
+                _ => {
+                    return Err(Unreadable::Segment(BadSegment {
+                        reason: "NM1 before any HL",
+                        id: "NM1",
+                        position,
+                        loop_id: None,
+                        code: "2",
+                        element: None,
+                    }))
+                }
             },
             "TRN" => {
+                trn = Some((position, hl_loop));
                 asked.trace = v(2).unwrap_or_default();
                 asked.trace_originator = v(3);
             }
@@ -147,8 +265,21 @@ pub fn from_270(interchange: &Interchange<'_>) -> Result<Asked, &'static str> {
                     ("23", Some(dependent)) => dependent,
                     _ => &mut asked.subscriber,
                 };
+                // DMG02 (and DTP03 below) is element 1251, date time period.
                 person.birth_date = match v(2) {
-                    Some(date) => Some(parse_d8(&date).map_err(|_| "DMG02 is not a date")?),
+                    Some(date) => Some(parse_d8(&date).map_err(|_| {
+                        element_error(
+                            "DMG02 is not a date",
+                            "DMG",
+                            position,
+                            name_loop,
+                            BadElement {
+                                position: 2,
+                                reference: "1251",
+                                code: "8",
+                            },
+                        )
+                    })?),
                     None => None,
                 };
                 person.gender = v(3);
@@ -157,7 +288,19 @@ pub fn from_270(interchange: &Interchange<'_>) -> Result<Asked, &'static str> {
                 // D8, or the first date of an RD8 range.
                 let text = v(3).unwrap_or_default();
                 let first = text.split('-').next().unwrap_or_default();
-                asked.service_date = Some(parse_d8(first).map_err(|_| "DTP*291 is not a date")?);
+                asked.service_date = Some(parse_d8(first).map_err(|_| {
+                    element_error(
+                        "DTP*291 is not a date",
+                        "DTP",
+                        position,
+                        name_loop,
+                        BadElement {
+                            position: 3,
+                            reference: "1251",
+                            code: "8",
+                        },
+                    )
+                })?);
             }
             "EQ" => {
                 // EQ01 repeats service type codes (`30^MH^BB`); one EQ per code is also legal.
@@ -172,11 +315,55 @@ pub fn from_270(interchange: &Interchange<'_>) -> Result<Asked, &'static str> {
             _ => {}
         }
     }
+    // A segment that is missing is reported where it was due: after the subscriber's HL.
+    let due = subscriber_hl.map_or(2, |hl| hl + 1);
     if asked.member_id.is_empty() {
-        return Err("the 270 names no subscriber member id (2100C NM109)");
+        return Err(match member_nm1 {
+            // NM109 is element 67, identification code.
+            Some(position) => element_error(
+                "the 270 names no subscriber member id (2100C NM109)",
+                "NM1",
+                position,
+                Some("2100C"),
+                BadElement {
+                    position: 9,
+                    reference: "67",
+                    code: "1",
+                },
+            ),
+            None => Unreadable::Segment(BadSegment {
+                reason: "the 270 has no subscriber name (2100C NM1*IL)",
+                id: "NM1",
+                position: due,
+                loop_id: Some("2100C"),
+                code: "3",
+                element: None,
+            }),
+        });
     }
     if asked.trace.is_empty() {
-        return Err("the 270 carries no trace number (TRN)");
+        return Err(match trn {
+            // TRN02 is element 127, reference identification.
+            Some((position, loop_id)) => element_error(
+                "the 270 carries no trace number (TRN02)",
+                "TRN",
+                position,
+                loop_id,
+                BadElement {
+                    position: 2,
+                    reference: "127",
+                    code: "1",
+                },
+            ),
+            None => Unreadable::Segment(BadSegment {
+                reason: "the 270 carries no trace number (TRN)",
+                id: "TRN",
+                position: due,
+                loop_id: Some("2000C"),
+                code: "3",
+                element: None,
+            }),
+        });
     }
     Ok(asked)
 }

@@ -10,7 +10,9 @@
 //! Every response carries `X-Mock-Response: true`, so nobody mistakes it for a payer's. The
 //! answer depends only on the member id (an unknown one is "subscriber not found", AAA 75);
 //! all rows are returned whatever service types were asked, as many payers do. A scenario's
-//! fault (latency, HTTP 500, no answer, garbage, truncated) applies on every protocol.
+//! fault (latency, HTTP 500, no answer, garbage, truncated, a 999 or TA1 rejection) applies on
+//! every protocol. A 270 that cannot be read is answered as a payer would: with a 999 naming the
+//! segment and element at fault.
 //!
 //! | file | owns |
 //! |---|---|
@@ -18,6 +20,7 @@
 //! | `inquiry.rs` | reading what was asked from a 270, a JSON or a FHIR request |
 //! | `core_envelope.rs` | the CORE multipart envelope, its checks and error codes |
 //! | `render_x12.rs`, `render_json.rs`, `render_fhir.rs` | a scenario as each protocol's answer |
+//! | `render_ack.rs` | the 999 and TA1 sent instead of a 271 |
 //! | `server.rs` | routes, faults, request counts |
 //!
 //! ```no_run
@@ -44,6 +47,7 @@
 
 pub mod core_envelope;
 pub mod inquiry;
+pub mod render_ack;
 pub mod render_fhir;
 pub mod render_json;
 pub mod render_x12;

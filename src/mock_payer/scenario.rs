@@ -173,6 +173,15 @@ pub enum FaultKind {
     /// mid-segment; for JSON and FHIR the body is cut mid-document.
     #[serde(rename = "truncated")]
     Truncated,
+    /// X12: a 999 rejecting the 270 (2100C NM109 fails the payer's member id format check)
+    /// instead of a 271. JSON and FHIR have no acknowledgment: their request is refused as
+    /// unreadable (HTTP 400 in the protocol's error shape).
+    #[serde(rename = "reject_999")]
+    Reject999,
+    /// X12: a TA1 rejecting the interchange (TA105 006, invalid interchange sender id) instead
+    /// of a 271; JSON and FHIR as for `reject_999`.
+    #[serde(rename = "reject_ta1")]
+    RejectTa1,
 }
 
 /// Why scenarios could not be loaded. Names the member id and the problem.

@@ -14,10 +14,11 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use super::core_envelope::{
-    self, EnvelopeError, CORE_RULE_VERSION, PAYLOAD_TYPE_271, PAYLOAD_TYPE_ERROR, PROCESSING_MODE,
-    SUCCESS,
+    self, CoreRequest, EnvelopeError, CORE_RULE_VERSION, PAYLOAD_TYPE_271, PAYLOAD_TYPE_999,
+    PAYLOAD_TYPE_ERROR, PAYLOAD_TYPE_TA1, PROCESSING_MODE, SUCCESS,
 };
-use super::inquiry::{self, Asked};
+use super::inquiry::{self, Asked, Unreadable};
+use super::render_ack::{member_id_refused, render_999, render_ta1};
 use super::render_fhir::render_fhir;
 use super::render_json::render_json;
 use super::render_x12::render_271;
@@ -119,6 +120,26 @@ async fn fault(state: &State, scenario: &Scenario, protocol: Protocol) -> Option
                 .body(&b"\x00\x1b\xff\xfe<html><body>Gateway says: \x80\x81 }{ ISA*"[..]),
         ),
         FaultKind::Truncated => None,
+        // X12 answers these with an acknowledgment (in `x12`); the JSON and FHIR protocols have
+        // none, and refuse the request the way they refuse one they cannot read.
+        FaultKind::Reject999 | FaultKind::RejectTa1 => match protocol {
+            Protocol::X12 => None,
+            Protocol::Json => Some(HttpResponse::BadRequest().json(json!({
+                "errors": [{"code": "400", "description": "the payer refused the request"}]
+            }))),
+            Protocol::Fhir => Some(
+                HttpResponse::BadRequest()
+                    .insert_header((CONTENT_TYPE, Protocol::Fhir.content_type()))
+                    .body(
+                        json!({
+                            "resourceType": "OperationOutcome",
+                            "issue": [{"severity": "error", "code": "invalid",
+                                       "diagnostics": "the payer refused the request"}]
+                        })
+                        .to_string(),
+                    ),
+            ),
+        },
     }
 }
 
@@ -180,15 +201,37 @@ pub(crate) async fn x12(
             ))
         }
     };
+    let envelope = reply_envelope(&interchange, state.next_control_number());
+    let acknowledged = |payload_type: &str, ack: Result<String, _>| match ack {
+        Ok(ack) => payload_response(&core, payload_type, &ack),
+        Err(_) => HttpResponse::InternalServerError()
+            .content_type(ContentType::plaintext())
+            .body("mock payer: the acknowledgment cannot be written"),
+    };
     let asked = match inquiry::from_270(&interchange) {
         Ok(asked) => asked,
-        Err(reason) => return envelope_error(EnvelopeError::PayloadIllegal(reason)),
+        Err(Unreadable::NotOne270(reason)) => {
+            return envelope_error(EnvelopeError::PayloadIllegal(reason))
+        }
+        Err(Unreadable::Segment(bad)) => {
+            return acknowledged(PAYLOAD_TYPE_999, render_999(&interchange, &bad, &envelope))
+        }
     };
     let scenario = state.record(&asked.member_id);
     if let Some(response) = fault(&state, &scenario, Protocol::X12).await {
         return response;
     }
-    let envelope = reply_envelope(&interchange, state.next_control_number());
+    match scenario.fault.map(|f| f.kind) {
+        Some(FaultKind::Reject999) => {
+            let bad = member_id_refused(&interchange);
+            return acknowledged(PAYLOAD_TYPE_999, render_999(&interchange, &bad, &envelope));
+        }
+        Some(FaultKind::RejectTa1) => {
+            // TA105 006: invalid interchange sender id.
+            return acknowledged(PAYLOAD_TYPE_TA1, render_ta1(&interchange, "006", &envelope));
+        }
+        _ => {}
+    }
     let Ok(x12) = render_271(&scenario, &asked, &envelope) else {
         return HttpResponse::InternalServerError()
             .content_type(ContentType::plaintext())
@@ -201,8 +244,13 @@ pub(crate) async fn x12(
     } else {
         x12
     };
+    payload_response(&core, PAYLOAD_TYPE_271, &payload)
+}
+
+/// An accepted envelope carrying the payer's answer: a 271, or a 999 or TA1 in its place.
+fn payload_response(core: &CoreRequest, payload_type: &str, payload: &str) -> HttpResponse {
     core_response(&[
-        ("PayloadType", PAYLOAD_TYPE_271),
+        ("PayloadType", payload_type),
         ("ProcessingMode", PROCESSING_MODE),
         ("PayloadID", &core.payload_id),
         ("TimeStamp", &now()),
@@ -212,7 +260,7 @@ pub(crate) async fn x12(
         ("CORERuleVersion", CORE_RULE_VERSION),
         ("ErrorCode", SUCCESS),
         ("ErrorMessage", ""),
-        ("Payload", &payload),
+        ("Payload", payload),
     ])
 }
 

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
 
-use super::core_envelope::{self, PAYLOAD_TYPE_270, PAYLOAD_TYPE_271};
+use super::core_envelope::{
+    self, PAYLOAD_TYPE_270, PAYLOAD_TYPE_271, PAYLOAD_TYPE_999, PAYLOAD_TYPE_TA1,
+};
 use super::inquiry::{self, Asked};
 use super::render_fhir::render_fhir;
 use super::render_json::render_json;
@@ -21,9 +23,10 @@ use crate::domain::eligibility::{
 use crate::payers::fhir_wire::tests::fhir_check;
 use crate::payers::{fhir_wire, json_wire, x12_map};
 use crate::x12::{
-    build_270, parse_271, ControlNumbers, DateOrRange, Delimiters, Dependent270, Envelope, Gender,
-    InformationReceiver, InformationSource, Inquiry270, Interchange, PartyId, ServiceTypeLayout,
-    Subscriber270, TraceNumber, Usage,
+    build_270, parse_271, parse_acknowledgment, AckStatus, Acknowledgment, ControlNumbers,
+    DateOrRange, Delimiters, Dependent270, Envelope, Gender, InformationReceiver,
+    InformationSource, Inquiry270, Interchange, PartyId, ServiceTypeLayout, Subscriber270,
+    TraceNumber, Usage,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -218,7 +221,7 @@ fn bundled() -> Scenarios {
 // ---------------------------------------------------------------------------------------------
 // Scenarios as data.
 
-const MEMBER_IDS: [&str; 15] = [
+const MEMBER_IDS: [&str; 17] = [
     "MOCK-COPAY",
     "MOCK-DEDUCTIBLE",
     "MOCK-INACTIVE",
@@ -234,6 +237,8 @@ const MEMBER_IDS: [&str; 15] = [
     "MOCK-TIMEOUT",
     "MOCK-GARBAGE",
     "MOCK-TRUNCATED",
+    "MOCK-999",
+    "MOCK-TA1",
 ];
 
 #[test]
@@ -260,6 +265,8 @@ fn the_bundled_scenarios_are_exactly_the_documented_ones() {
             ("MOCK-SLOW", FaultKind::Latency),
             ("MOCK-TIMEOUT", FaultKind::Timeout),
             ("MOCK-TRUNCATED", FaultKind::Truncated),
+            ("MOCK-999", FaultKind::Reject999),
+            ("MOCK-TA1", FaultKind::RejectTa1),
         ])
     );
 }
@@ -491,7 +498,7 @@ fn check_scenario(member_id: &str, wire: Wire, a: &EligibilityAnswer) {
                 "{at}"
             );
         }
-        "MOCK-500" | "MOCK-TIMEOUT" | "MOCK-GARBAGE" => {
+        "MOCK-500" | "MOCK-TIMEOUT" | "MOCK-GARBAGE" | "MOCK-999" | "MOCK-TA1" => {
             // Faults only: whatever gets through says nothing.
             assert_eq!(p.coverage_status.value, CoverageStatus::Unknown, "{at}");
             assert!(a.benefits.is_empty() && a.rejections.is_empty(), "{at}");
@@ -897,7 +904,11 @@ async fn envelope_errors_are_core_answers_without_a_payload() {
             "TimeStampIllegal",
         ),
         (core_form("ISA*garbage~".into()), "PayloadIllegal"),
-        (core_form(x12.replace("NM1*IL", "NM1*XX")), "PayloadIllegal"),
+        // Not a 270 at all: there is no 270 for a 999 to speak of.
+        (
+            core_form(x12.replace("ST*270*", "ST*276*")),
+            "PayloadIllegal",
+        ),
         (
             reqwest::multipart::Form::new()
                 .text("PayloadType", PAYLOAD_TYPE_270)
@@ -927,6 +938,164 @@ async fn envelope_errors_are_core_answers_without_a_payload() {
         0,
         "envelope errors name nobody"
     );
+    payer.stop().await;
+}
+
+/// Position (ST = 1) of the first segment of `x12`'s transaction set that starts with `prefix`.
+fn position_in_set(x12: &str, prefix: &str) -> u32 {
+    let segments: Vec<&str> = x12.split('~').map(str::trim).collect();
+    let st = segments.iter().position(|s| s.starts_with("ST*")).unwrap();
+    let at = segments.iter().position(|s| s.starts_with(prefix)).unwrap();
+    u32::try_from(at - st + 1).unwrap()
+}
+
+/// The 999 in a CORE answer, which must be an accepted envelope.
+fn the_999(fields: &BTreeMap<String, String>) -> crate::x12::Ack999 {
+    assert_eq!(fields["ErrorCode"], "Success");
+    assert_eq!(fields["PayloadType"], PAYLOAD_TYPE_999);
+    match parse_acknowledgment(fields["Payload"].as_bytes()).unwrap() {
+        Acknowledgment::Implementation(ack) => ack,
+        other => panic!("not a 999: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_270_is_answered_with_a_999_naming_the_segment_and_element() {
+    let payer = start(bundled(), "127.0.0.1", 0).await.unwrap();
+    let x12 = x12_270(&inquiry("MOCK-COPAY"));
+    let nm1 = position_in_set(&x12, "NM1*IL");
+    let dmg = position_in_set(&x12, "DMG*");
+    let birth = x12
+        .split('~')
+        .find(|s| s.starts_with("DMG*"))
+        .unwrap()
+        .to_string();
+    let cases = [
+        // NM101 is not IL in 2100C.
+        (x12.replace("NM1*IL", "NM1*XX"), "NM1", nm1, "1", "98", "7"),
+        // DMG02 is no date.
+        (
+            x12.replace(&birth, "DMG*D8*19851340*F"),
+            "DMG",
+            dmg,
+            "2",
+            "1251",
+            "8",
+        ),
+    ];
+    for (text, segment, position, element, reference, code) in cases {
+        let (status, fields) = post_core(&payer, core_form(text)).await;
+        assert_eq!(status, 200);
+        let ack = the_999(&fields);
+        assert_eq!(fields["PayloadID"], "f81d4fae-7dec-11d0-a765-00a0c91e6bf6");
+        assert_eq!(ack.status, AckStatus::Rejected);
+        // AK1/AK2 name the group and set of the 270 (GS06 and ST02 as the 270 wrote them).
+        assert_eq!(
+            (
+                ack.functional_id.as_str(),
+                ack.group_control_number.as_str()
+            ),
+            ("HS", "7001")
+        );
+        let t = &ack.transactions[0];
+        assert_eq!(
+            (t.set_id.as_str(), t.control_number.as_str()),
+            ("270", "0001")
+        );
+        assert_eq!(t.status, AckStatus::Rejected);
+        let s = &t.segment_errors[0];
+        assert_eq!(
+            (
+                s.segment_id.as_str(),
+                s.position,
+                s.loop_id.as_deref(),
+                s.code.as_deref()
+            ),
+            (segment, position, Some("2100C"), Some("8"))
+        );
+        let e = &s.element_errors[0];
+        assert_eq!(
+            (
+                e.position.to_string(),
+                e.reference.as_deref(),
+                e.code.as_str()
+            ),
+            (element.to_string(), Some(reference), code)
+        );
+        assert_eq!(e.bad_value, None, "the 999 echoes no member data");
+    }
+    let summary = Acknowledgment::Implementation(the_999(
+        &post_core(&payer, core_form(x12.replace("NM1*IL", "NM1*XX")))
+            .await
+            .1,
+    ))
+    .summary();
+    assert!(
+        summary.ends_with(&format!(
+            "NM1 (segment {nm1}, loop 2100C): invalid code value in NM101"
+        )),
+        "{summary}"
+    );
+    // A member id the payer never saw is nobody's request.
+    assert_eq!(payer.requests_for("MOCK-COPAY"), 0);
+    payer.stop().await;
+}
+
+#[tokio::test]
+async fn the_acknowledgment_scenarios_answer_a_999_or_a_ta1() {
+    let payer = start(bundled(), "127.0.0.1", 0).await.unwrap();
+    let x12 = x12_270(&inquiry("MOCK-999"));
+    let (_, fields) = post_core(&payer, core_form(x12.clone())).await;
+    let ack = the_999(&fields);
+    let s = &ack.transactions[0].segment_errors[0];
+    assert_eq!(
+        (s.segment_id.as_str(), s.position, s.loop_id.as_deref()),
+        ("NM1", position_in_set(&x12, "NM1*IL"), Some("2100C"))
+    );
+    assert_eq!(s.element_errors[0].code, "I12");
+    assert!(Acknowledgment::Implementation(ack)
+        .summary()
+        .contains("implementation pattern match failure in NM109"));
+
+    let x12 = x12_270(&inquiry("MOCK-TA1"));
+    let (status, fields) = post_core(&payer, core_form(x12.clone())).await;
+    assert_eq!(status, 200);
+    assert_eq!(fields["ErrorCode"], "Success");
+    assert_eq!(fields["PayloadType"], PAYLOAD_TYPE_TA1);
+    let Acknowledgment::Interchange(ta1) =
+        parse_acknowledgment(fields["Payload"].as_bytes()).unwrap()
+    else {
+        panic!("not a TA1")
+    };
+    // TA101 echoes the 270's ISA13.
+    assert_eq!(ta1.control_number, "000007001");
+    assert_eq!(ta1.note, "006");
+    assert_eq!(payer.requests_for("MOCK-999"), 1);
+    assert_eq!(payer.requests_for("MOCK-TA1"), 1);
+
+    // JSON and FHIR have no acknowledgment: the request is refused.
+    let http = client();
+    for member in ["MOCK-999", "MOCK-TA1"] {
+        let q = inquiry(member);
+        let json = http
+            .post(payer.url(JSON_PATH))
+            .json(&json_wire::request(&q))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(json.status(), 400, "{member}");
+        assert_eq!(json.headers()["x-mock-response"], "true");
+        let fhir = http
+            .post(payer.url(FHIR_PATH))
+            .json(&fhir_wire::request(&q, Utc::now()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(fhir.status(), 400, "{member}");
+        let outcome: serde_json::Value = fhir.json().await.unwrap();
+        assert_eq!(outcome["resourceType"], "OperationOutcome");
+        assert_eq!(payer.requests_for(member), 3);
+    }
     payer.stop().await;
 }
 

@@ -40,6 +40,11 @@ pub enum PayerError {
     Request(String),
     #[error("authentication with the payer failed: {0}")]
     Auth(String),
+    /// The payer answered our 270 with a 999 or TA1 acknowledgment instead of a 271: it could
+    /// not process what we sent (or took it and sent nothing more). The detail is the
+    /// acknowledgment's summary, naming the segment, element or interchange note at fault.
+    #[error("{0}")]
+    Acknowledgment(String),
     /// The payer failed repeatedly; inquiries fail fast until the cool-down ends.
     #[error("the payer failed repeatedly; not asked again before {0}")]
     CircuitOpen(String),
@@ -65,11 +70,14 @@ impl PayerError {
             PayerError::Request(_) => "request",
             PayerError::Auth(_) => "auth",
             PayerError::CircuitOpen(_) => "circuit_open",
+            PayerError::Acknowledgment(_) => "acknowledgment",
         }
     }
 
     /// Whether this failure says the payer is unwell (it counts toward opening the circuit).
-    /// A refused request or envelope is ours to fix, not the payer's health.
+    /// A refused request or envelope is ours to fix, not the payer's health; so is a 999 or TA1
+    /// rejection (it names what was wrong in our 270), and sending the same 270 again gets the
+    /// same rejection, so it is not transient either.
     pub fn counts_against_payer(&self) -> bool {
         matches!(
             self,

@@ -10,13 +10,17 @@ use super::{x12_map, Attempt, PayerAdapter, PayerError};
 use crate::domain::eligibility::{Inquiry, InquiryPerson};
 use crate::domain::payer::Connection;
 use crate::x12::{
-    build_270, parse_271, ControlNumbers, DateOrRange, Delimiters, Dependent270, Envelope, Gender,
-    InformationReceiver, InformationSource, Inquiry270, PartyId, ServiceTypeLayout, Subscriber270,
-    TraceNumber, Usage,
+    build_270, parse_271, parse_acknowledgment, ControlNumbers, DateOrRange, Delimiters,
+    Dependent270, Envelope, Gender, InformationReceiver, InformationSource, Inquiry270, PartyId,
+    ServiceTypeLayout, Subscriber270, TraceNumber, Usage,
 };
 
 pub const REQUEST_PAYLOAD_TYPE: &str = "X12_270_Request_005010X279A1";
 pub const RESPONSE_PAYLOAD_TYPE: &str = "X12_271_Response_005010X279A1";
+/// The CORE `PayloadType` of a 999 answering a 270 the payer could not accept.
+pub const ACK_999_PAYLOAD_TYPE: &str = "X12_999_Response_005010X231A1";
+/// The CORE `PayloadType` of a TA1 (the rule's own spelling: `00501`, not `005010`).
+pub const TA1_PAYLOAD_TYPE: &str = "X12_TA1_Response_00501X231A1";
 pub const CORE_RULE_VERSION: &str = "2.2.0";
 
 pub struct X12Adapter {
@@ -146,7 +150,9 @@ async fn form_fields(
     Ok(fields)
 }
 
-/// Reads a CORE envelope answer: its `ErrorCode` must be `Success` and its `Payload` a 271.
+/// Reads a CORE envelope answer: its `ErrorCode` must be `Success` and its `Payload` a 271. A
+/// 999 or TA1 in its place (by `PayloadType` or by content) fails the attempt as
+/// [`PayerError::Acknowledgment`], accepted or not: either way there is no 271 to read.
 pub async fn read_response(
     content_type: &str,
     body: bytes::Bytes,
@@ -165,24 +171,40 @@ pub async fn read_response(
             format!("{code} {message}").trim().to_string(),
         ));
     }
-    match field("PayloadType") {
-        Some(RESPONSE_PAYLOAD_TYPE) => {}
-        Some(other) => {
-            return Err(PayerError::Envelope(format!(
-                "expected a 271, the payer sent {other}"
-            )))
-        }
-        None => {
-            return Err(PayerError::Unparseable(
-                "no PayloadType in the answer".into(),
-            ))
+    let payload_type = field("PayloadType")
+        .ok_or_else(|| PayerError::Unparseable("no PayloadType in the answer".into()))?;
+    let payload = field("Payload");
+    if matches!(payload_type, ACK_999_PAYLOAD_TYPE | TA1_PAYLOAD_TYPE) {
+        let payload =
+            payload.ok_or_else(|| PayerError::Unparseable("no Payload in the answer".into()))?;
+        return Err(match parse_acknowledgment(payload.as_bytes()) {
+            Ok(ack) => PayerError::Acknowledgment(ack.summary()),
+            Err(e) => PayerError::Unparseable(format!("the {payload_type} payload: {e}")),
+        });
+    }
+    if payload_type != RESPONSE_PAYLOAD_TYPE {
+        // Some payers label a 999 or TA1 as something else: what it is decides, not its label.
+        return Err(payload.and_then(acknowledgment).unwrap_or_else(|| {
+            PayerError::Envelope(format!("expected a 271, the payer sent {payload_type}"))
+        }));
+    }
+    let payload =
+        payload.ok_or_else(|| PayerError::Unparseable("no Payload in the answer".into()))?;
+    match parse_271(payload.as_bytes()) {
+        Ok(response) => Ok(x12_map::answer(&response)),
+        // A 999 or TA1 sent as a 271: read only once the 271 reading failed, so a real 271
+        // costs nothing more.
+        Err(e) => {
+            Err(acknowledgment(payload).unwrap_or_else(|| PayerError::Unparseable(e.to_string())))
         }
     }
-    let payload = field("Payload")
-        .ok_or_else(|| PayerError::Unparseable("no Payload in the answer".into()))?;
-    let response =
-        parse_271(payload.as_bytes()).map_err(|e| PayerError::Unparseable(e.to_string()))?;
-    Ok(x12_map::answer(&response))
+}
+
+/// The failure a payload that is in fact a 999 or TA1 stands for; `None` when it is not one.
+fn acknowledgment(payload: &str) -> Option<PayerError> {
+    parse_acknowledgment(payload.as_bytes())
+        .ok()
+        .map(|ack| PayerError::Acknowledgment(ack.summary()))
 }
 
 impl PayerAdapter for X12Adapter {
@@ -298,5 +320,74 @@ mod tests {
         // The dependent (sex U) gets a DMG without DMG03; the subscriber keeps F.
         assert!(x12.contains("DMG*D8*19780520*F~"), "{x12}");
         assert!(x12.contains("DMG*D8*20070902~"), "{x12}");
+    }
+
+    async fn answer(payload_type: &str, payload: &str) -> Result<(), PayerError> {
+        let (content_type, body) = crate::mock_payer::core_envelope::form_body(&[
+            ("PayloadType", payload_type),
+            ("ErrorCode", "Success"),
+            ("Payload", payload),
+        ]);
+        read_response(&content_type, body.into()).await.map(|_| ())
+    }
+
+    const REJECTED_999: &str = include_str!("../../fixtures/x12/999_rejected.x12");
+    const ACCEPTED_999: &str = include_str!("../../fixtures/x12/999_accepted.x12");
+    const REJECTED_TA1: &str = include_str!("../../fixtures/x12/ta1_rejected.x12");
+    const ACTIVE_271: &str = include_str!("../../fixtures/x12/271_active_ppo.x12");
+
+    fn acknowledged(result: Result<(), PayerError>) -> String {
+        match result {
+            Err(error @ PayerError::Acknowledgment(_)) => {
+                assert_eq!(error.kind(), "acknowledgment");
+                assert!(!error.is_transient(), "the same 270 gets the same answer");
+                assert!(!error.counts_against_payer(), "our 270 is at fault");
+                error.to_string()
+            }
+            other => panic!("not an acknowledgment: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_999_or_ta1_fails_the_attempt_with_its_summary() {
+        let detail = acknowledged(answer(ACK_999_PAYLOAD_TYPE, REJECTED_999).await);
+        assert!(detail.starts_with("the payer rejected the 270"), "{detail}");
+        assert!(
+            detail.contains("required data element missing in NM109"),
+            "{detail}"
+        );
+        let detail = acknowledged(answer(TA1_PAYLOAD_TYPE, REJECTED_TA1).await);
+        assert!(detail.contains("note 006"), "{detail}");
+        assert!(detail.contains("invalid interchange sender id"), "{detail}");
+        let detail = acknowledged(answer(ACK_999_PAYLOAD_TYPE, ACCEPTED_999).await);
+        assert!(detail.contains("accepted the 270"), "{detail}");
+        assert!(detail.contains("sent no 271"), "{detail}");
+    }
+
+    #[tokio::test]
+    async fn an_acknowledgment_is_known_by_its_content_whatever_its_label() {
+        let detail = acknowledged(answer(RESPONSE_PAYLOAD_TYPE, REJECTED_999).await);
+        assert!(detail.contains("NM109"), "{detail}");
+        let detail = acknowledged(answer("X12_999_Response", REJECTED_TA1).await);
+        assert!(detail.contains("TA1 R"), "{detail}");
+    }
+
+    #[tokio::test]
+    async fn other_answers_keep_their_kinds() {
+        assert!(answer(RESPONSE_PAYLOAD_TYPE, ACTIVE_271).await.is_ok());
+        assert!(matches!(
+            answer(ACK_999_PAYLOAD_TYPE, "ISA*garbage~").await,
+            Err(PayerError::Unparseable(_))
+        ));
+        assert!(matches!(
+            answer(RESPONSE_PAYLOAD_TYPE, "ISA*garbage~").await,
+            Err(PayerError::Unparseable(_))
+        ));
+        assert_eq!(
+            answer("X12_277_Response_005010X212", ACTIVE_271).await,
+            Err(PayerError::Envelope(
+                "expected a 271, the payer sent X12_277_Response_005010X212".into()
+            ))
+        );
     }
 }

@@ -237,7 +237,7 @@ fn hand_out_bodies<'a>(
     }
 }
 
-fn read_isa(isa: &SegmentRef<'_>) -> Result<InterchangeHeader, X12Error> {
+pub(crate) fn read_isa(isa: &SegmentRef<'_>) -> Result<InterchangeHeader, X12Error> {
     // ISA elements are never split: each is its whole text.
     let raw = |n: usize| isa.element(n).map(|e| e.as_str()).unwrap_or("");
     let bad = |reason: &'static str| X12Error::Isa { reason };
@@ -397,7 +397,7 @@ fn control_number(seg: &SegmentRef<'_>, number: usize, n: usize) -> Result<Strin
     Ok(v.to_owned())
 }
 
-fn check_count(
+pub(crate) fn check_count(
     seg: &SegmentRef<'_>,
     number: usize,
     n: usize,
@@ -421,7 +421,7 @@ fn check_count(
     Ok(())
 }
 
-fn check_control(
+pub(crate) fn check_control(
     seg: &SegmentRef<'_>,
     number: usize,
     n: usize,

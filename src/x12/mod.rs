@@ -1,5 +1,5 @@
 //! Pure X12 EDI (ASC X12 005010) for eligibility: delimiters, tokenizer, envelope, writer,
-//! the 270 inquiry builder and the 271 response parser.
+//! the 270 inquiry builder, the 271 response parser and the 999/TA1 acknowledgment reader.
 //!
 //! Nothing here does I/O or logging: functions take bytes or plain structs and return strings
 //! or typed trees. Every reader is total: any input, however broken (random bytes, truncated,
@@ -17,6 +17,8 @@
 //! | `claim837.rs` | building an 837I (005010X223A2) or 837P (005010X222A1) |
 //! | `response271.rs` | the 271 (005010X279A1) tree and [`parse_271`] |
 //! | `loops271.rs` | the 271 loop readers behind `parse_271` |
+//! | `ack.rs` | the 999 and TA1 a payer sends instead of a 271, and [`parse_acknowledgment`] |
+//! | `ack_codes.rs` | the 999 and TA1 code lists with their descriptions |
 //!
 //! Errors never echo element values (names, ids, dates), only segment ids, positions, codes
 //! of the envelope and control numbers, so they are safe to log.
@@ -31,6 +33,8 @@
     )
 )]
 
+pub mod ack;
+pub mod ack_codes;
 pub mod claim837;
 pub mod common;
 pub mod delimiters;
@@ -46,6 +50,10 @@ pub mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use ack::{
+    parse_acknowledgment, Ack999, AckStatus, Acknowledgment, ElementError, SegmentError, Ta1,
+    Ta1Code, TransactionAck,
+};
 pub use claim837::{
     body_837, build_837, format_amount, Address837, Batch837, BillingProvider837, Claim837,
     ClaimForm837, ClaimFrequency, Facility837, Institutional837, Line837, Patient837, Payer837,
@@ -73,6 +81,6 @@ pub use response271::{
 pub use segment::{tokenize, Element, ElementRef, Segment, SegmentRef, Tokenized};
 pub use values::DateOrRange;
 pub use writer::{
-    check_text, clean_text, transliterate, write_interchange, write_segment, Body, ControlNumbers,
-    Envelope, PartyId, SegmentWriter, TransactionKind, WrittenBody,
+    check_text, clean_text, transliterate, write_interchange, write_segment, write_ta1, Body,
+    ControlNumbers, Envelope, PartyId, SegmentWriter, TransactionKind, WrittenBody,
 };

@@ -368,6 +368,10 @@ pub(crate) mod ids {
     use super::tag;
 
     pub const AAA: u32 = tag("AAA");
+    pub const AK1: u32 = tag("AK1");
+    pub const AK2: u32 = tag("AK2");
+    pub const AK9: u32 = tag("AK9");
+    pub const CTX: u32 = tag("CTX");
     pub const BHT: u32 = tag("BHT");
     pub const DMG: u32 = tag("DMG");
     pub const DTP: u32 = tag("DTP");
@@ -379,6 +383,9 @@ pub(crate) mod ids {
     pub const HSD: u32 = tag("HSD");
     pub const IEA: u32 = tag("IEA");
     pub const III: u32 = tag("III");
+    pub const IK3: u32 = tag("IK3");
+    pub const IK4: u32 = tag("IK4");
+    pub const IK5: u32 = tag("IK5");
     pub const INS: u32 = tag("INS");
     pub const ISA: u32 = tag("ISA");
     pub const LE: u32 = tag("LE");
@@ -393,6 +400,7 @@ pub(crate) mod ids {
     pub const REF: u32 = tag("REF");
     pub const SE: u32 = tag("SE");
     pub const ST: u32 = tag("ST");
+    pub const TA1: u32 = tag("TA1");
     pub const TRN: u32 = tag("TRN");
 }
 

@@ -17,6 +17,12 @@ const PAYER_UNAVAILABLE: &str = include_str!("../../fixtures/x12/271_payer_unava
 const DOMAIN_EXAMPLE: &str = include_str!("../../fixtures/x12/271_domain_example.x12");
 const DOMAIN_REJECTION: &str = include_str!("../../fixtures/x12/271_domain_rejection.x12");
 
+const ACKNOWLEDGMENTS: [&str; 3] = [
+    include_str!("../../fixtures/x12/999_rejected.x12"),
+    include_str!("../../fixtures/x12/999_accepted.x12"),
+    include_str!("../../fixtures/x12/ta1_rejected.x12"),
+];
+
 const FIXTURES: [(&str, &str); 7] = [
     ("271_active_ppo.x12", ACTIVE_PPO),
     ("271_carveout.x12", CARVEOUT),
@@ -1207,5 +1213,48 @@ proptest! {
             bytes[i] = b;
         }
         let _ = parse_271(&bytes);
+    }
+
+    #[test]
+    fn random_bytes_are_no_acknowledgment_and_never_panic(
+        bytes in proptest::collection::vec(any::<u8>(), 0..400),
+    ) {
+        prop_assert!(parse_acknowledgment(&bytes).is_err());
+    }
+
+    #[test]
+    fn random_segments_after_a_valid_isa_never_panic(
+        body in proptest::string::string_regex("((TA1|AK1|AK2|IK3|IK4|IK5|AK9|CTX|GS|ST|SE|GE|IEA)(\\*[0-9A-Z:]{0,4}){0,6}~){0,12}").unwrap(),
+    ) {
+        let isa = &ACKNOWLEDGMENTS[0][..106];
+        let _ = parse_acknowledgment(format!("{isa}{body}").as_bytes());
+    }
+
+    #[test]
+    fn truncated_acknowledgments_are_errors(which in 0..ACKNOWLEDGMENTS.len(), cut in any::<prop::sample::Index>()) {
+        let text = ACKNOWLEDGMENTS[which].as_bytes();
+        let end = cut.index(text.len() + 1);
+        let result = parse_acknowledgment(&text[..end]);
+        // Only the whole interchange (give or take its trailing line break) may parse.
+        if end + 1 < text.len() {
+            prop_assert!(result.is_err());
+        } else {
+            prop_assert!(result.is_ok());
+        }
+    }
+
+    #[test]
+    fn mutated_acknowledgments_never_panic(
+        which in 0..ACKNOWLEDGMENTS.len(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+    ) {
+        let mut bytes = ACKNOWLEDGMENTS[which].as_bytes().to_vec();
+        for (i, b) in edits {
+            let i = i.index(bytes.len());
+            bytes[i] = b;
+        }
+        if let Ok(ack) = parse_acknowledgment(&bytes) {
+            prop_assert!(!ack.summary().is_empty());
+        }
     }
 }

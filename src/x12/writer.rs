@@ -510,6 +510,25 @@ pub fn write_groups(envelope: &Envelope, groups: &[Group<'_>]) -> Result<String,
     Ok(out)
 }
 
+/// Writes `ISA TA1 IEA`: an interchange acknowledgment, which holds no functional group
+/// (IEA01 = 0). Only ISA13 is taken from `envelope.control_numbers`.
+pub fn write_ta1(envelope: &Envelope, ta1: &Segment) -> Result<String, X12Error> {
+    let d = &envelope.delimiters;
+    let interchange = envelope.control_numbers.interchange;
+    check_control_number("ISA13 interchange control number", interchange)?;
+    if ta1.id() != "TA1" {
+        return Err(X12Error::InvalidInput {
+            field: "segment id",
+            reason: "an interchange acknowledgment holds a TA1",
+        });
+    }
+    let mut out = isa(envelope)?;
+    write_segment(&mut out, ta1, d)?;
+    let iea02 = format!("{interchange:09}");
+    write_segment(&mut out, &Segment::simple("IEA", &["0", &iea02]), d)?;
+    Ok(out)
+}
+
 /// The fixed-width ISA (106 characters with its terminator).
 fn isa(envelope: &Envelope) -> Result<String, X12Error> {
     let d = &envelope.delimiters;

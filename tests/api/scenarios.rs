@@ -277,6 +277,23 @@ async fn run_every_scenario(protocol: &str) {
         REQUESTS,
         "unreadable is not"
     );
+    // A 999 or TA1 in place of the 271 (X12); JSON and FHIR refuse the request (HTTP 400).
+    // Neither is worth asking again.
+    for member in ["MOCK-999", "MOCK-TA1"] {
+        let v = verify_member(s, &s.payer_id, member).await;
+        assert_eq!(v["status"], "payer_error", "{member}: {v:#}");
+        let kind = if protocol == "x12" {
+            "acknowledgment"
+        } else {
+            "http_status"
+        };
+        assert_eq!(v["error"]["kind"], kind, "{member}");
+        assert_eq!(
+            s.mock.requests_for(member),
+            REQUESTS,
+            "{member} is not retried"
+        );
+    }
     let v = verify_member(s, &s.impatient_payer_id, "MOCK-TIMEOUT").await;
     assert_eq!(v["status"], "payer_error");
     assert_eq!(v["error"]["kind"], "timeout");

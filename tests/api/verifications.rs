@@ -1,5 +1,6 @@
 //! Benefits verification through the API.
 
+use perdiem::mock_payer::{self, Scenarios, X12_PATH};
 use serde_json::{json, Value};
 
 use crate::helpers::{client_body, coverage_body, spawn_app, TestApp};
@@ -198,4 +199,111 @@ async fn a_failing_payer_opens_its_circuit_and_then_fails_fast() {
         "one fail-fast record per service type, no retries"
     );
     assert!(exchanges.iter().all(|e| e["error_kind"] == "circuit_open"));
+}
+
+#[tokio::test]
+async fn a_999_or_ta1_in_place_of_the_271_is_stored_once_and_spares_the_payers_health() {
+    let app = spawn_app().await;
+    let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    app.call(reqwest::Method::PUT, "/api/v1/organization")
+        .token(&app.admin)
+        .json(organization_body())
+        .expect(200)
+        .await;
+    // All of PHP's service types in one 270, so one exchange is the whole story.
+    let payer = app
+        .post("/api/v1/payers")
+        .token(&app.admin)
+        .json(json!({
+            "name": "Mock Health Plan",
+            "payer_id": "MOCKACK",
+            "connection": {"protocol": "x12", "endpoint_url": mock.url(X12_PATH),
+                           "timeout_seconds": 5, "service_types_per_request": 10}
+        }))
+        .expect(201)
+        .await
+        .body;
+    let payer_id = payer["id"].as_str().unwrap();
+    let cases = [
+        (
+            "MOCK-999",
+            "X12_999_Response_005010X231A1",
+            "IK3*NM1*",
+            "the payer rejected the 270 (999 R): NM1 (segment {NM1}, loop 2100C): \
+             implementation pattern match failure in NM109",
+        ),
+        (
+            "MOCK-TA1",
+            "X12_TA1_Response_00501X231A1",
+            "TA1*",
+            "(TA1 R, note 006): invalid interchange sender id",
+        ),
+    ];
+    for (member, payload_type, segment, detail) in cases {
+        let client = app.create_client(client_body()).await;
+        let client_id = client["id"].as_str().unwrap();
+        let mut body = coverage_body(payer_id);
+        body["member_id"] = json!(member);
+        let coverage = app
+            .post(&format!("/api/v1/clients/{client_id}/coverages"))
+            .token(&app.admissions)
+            .json(body)
+            .expect(201)
+            .await
+            .body;
+        let coverage_id = coverage["id"].as_str().unwrap();
+        let made = verify(&app, client_id, coverage_id, json!(["PHP"]), 201).await;
+        assert_eq!(made["status"], "payer_error", "{member}: {made:#}");
+        assert_eq!(made["error"]["kind"], "acknowledgment", "{member}");
+        let said = made["error"]["detail"].as_str().unwrap();
+
+        let stored = app
+            .get(&format!(
+                "/api/v1/verifications/{}",
+                made["id"].as_str().unwrap()
+            ))
+            .token(&app.billing)
+            .expect(200)
+            .await
+            .body;
+        assert_eq!(stored["error"], made["error"]);
+        let exchanges = stored["exchanges"].as_array().unwrap();
+        assert_eq!(exchanges.len(), 1, "{member}: not retried: {exchanges:#?}");
+        let exchange = &exchanges[0];
+        // The 999 names the subscriber's NM1 where our 270 had it (its position from ST = 1).
+        let request = exchange["request"].as_str().unwrap();
+        let segments: Vec<&str> = request.split('~').collect();
+        let st = segments.iter().position(|s| s.starts_with("ST*")).unwrap();
+        let nm1 = segments
+            .iter()
+            .position(|s| s.starts_with("NM1*IL"))
+            .unwrap()
+            - st
+            + 1;
+        let detail = detail.replace("{NM1}", &nm1.to_string());
+        assert!(said.ends_with(&detail), "{member}: {said}");
+        assert_eq!(exchange["attempt"], 1);
+        assert_eq!(exchange["http_status"], 200);
+        assert_eq!(exchange["error_kind"], "acknowledgment");
+        assert_eq!(exchange["error_detail"], said);
+        // The payer's answer is kept as it came: the CORE envelope with the acknowledgment.
+        let raw = exchange["response"].as_str().unwrap();
+        assert!(raw.contains(payload_type), "{raw}");
+        assert!(raw.contains(segment), "{raw}");
+        assert_eq!(mock.requests_for(member), 1, "{member}");
+    }
+
+    // Our 270 was at fault, not the payer: its health is untouched.
+    let health = app
+        .get(&format!("/api/v1/payers/{payer_id}/health"))
+        .token(&app.admissions)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(health["state"], "closed", "{health:#}");
+    assert_eq!(health["consecutive_failures"], 0, "{health:#}");
+    assert_eq!(health["last_failure"], Value::Null, "{health:#}");
+    mock.stop().await;
 }
