@@ -77,15 +77,14 @@ impl PayerError {
     /// Whether this failure says the payer is unwell (it counts toward opening the circuit).
     /// A refused request or envelope is ours to fix, not the payer's health; so is a 999 or TA1
     /// rejection (it names what was wrong in our 270), and sending the same 270 again gets the
-    /// same rejection, so it is not transient either.
+    /// same rejection, so it is not transient either. An HTTP 4xx other than 408 and 429 is a
+    /// request the payer could not take, or our credentials: ours too.
     pub fn counts_against_payer(&self) -> bool {
-        matches!(
-            self,
-            PayerError::Timeout(_)
-                | PayerError::Connect(_)
-                | PayerError::HttpStatus(_)
-                | PayerError::Unparseable(_)
-        )
+        match self {
+            PayerError::Timeout(_) | PayerError::Connect(_) | PayerError::Unparseable(_) => true,
+            PayerError::HttpStatus(status) => *status >= 500 || *status == 429 || *status == 408,
+            _ => false,
+        }
     }
 }
 
@@ -164,7 +163,34 @@ pub fn adapter(connection: &Connection, transport: &Transport) -> Box<dyn PayerA
 
 #[cfg(test)]
 mod tests {
-    use super::raw_body;
+    use super::{raw_body, PayerError};
+
+    #[test]
+    fn only_the_payers_own_failures_count_against_its_health() {
+        for unwell in [
+            PayerError::Timeout(10),
+            PayerError::Connect("refused".into()),
+            PayerError::Unparseable("garbage".into()),
+            PayerError::HttpStatus(500),
+            PayerError::HttpStatus(503),
+            PayerError::HttpStatus(429),
+            PayerError::HttpStatus(408),
+        ] {
+            assert!(unwell.counts_against_payer(), "{unwell:?}");
+        }
+        for ours in [
+            PayerError::HttpStatus(400),
+            PayerError::HttpStatus(401),
+            PayerError::HttpStatus(403),
+            PayerError::HttpStatus(404),
+            PayerError::Envelope("PayloadIllegal".into()),
+            PayerError::Request("no NPI".into()),
+            PayerError::Auth("bad client secret".into()),
+            PayerError::Acknowledgment("999 R".into()),
+        ] {
+            assert!(!ours.counts_against_payer(), "{ours:?}");
+        }
+    }
 
     #[test]
     fn raw_bodies_are_kept_exactly() {
