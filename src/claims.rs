@@ -392,8 +392,9 @@ fn summarize(claims: &[ClaimRecord], left_out: usize) -> Result<Summary, Generat
     })
 }
 
-/// Generates claims for every billable attended day in range that is on no live claim. On a
-/// dry run nothing is written (the caller rolls back) and the claims carry no number.
+/// Makes claims for every billable attended day in range that is on no live claim; [`store`]
+/// writes them. Their claim numbers are taken here, in the caller's transaction. On a dry run
+/// nothing is written (the caller rolls back) and the claims carry no number.
 pub async fn generate(
     tx: &mut Tx,
     generation: &Generation,
@@ -439,18 +440,6 @@ pub async fn generate(
         };
         records.push(record_of(draft, header, &loaded.attendance_ids)?);
     }
-    if !dry_run && !records.is_empty() {
-        let new: Vec<NewClaim> = records
-            .iter()
-            .map(|r| NewClaim {
-                record: r,
-                lines: r.lines.as_deref().unwrap_or_default(),
-            })
-            .collect();
-        claims::insert(tx, &new).await?;
-        let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
-        claims::record_created(tx, &ids, user).await?;
-    }
     let left_out: Vec<LeftOutView> = built
         .left_out
         .iter()
@@ -462,6 +451,24 @@ pub async fn generate(
         claims: records,
         left_out,
     })
+}
+
+/// Stores the claims [`generate`] made, with their creation events (nothing for a dry run).
+pub async fn store(tx: &mut Tx, generated: &Generated, user: Uuid) -> Result<(), StoreError> {
+    if generated.dry_run || generated.claims.is_empty() {
+        return Ok(());
+    }
+    let new: Vec<NewClaim> = generated
+        .claims
+        .iter()
+        .map(|r| NewClaim {
+            record: r,
+            lines: r.lines.as_deref().unwrap_or_default(),
+        })
+        .collect();
+    claims::insert(tx, &new).await?;
+    let ids: Vec<Uuid> = generated.claims.iter().map(|r| r.id).collect();
+    claims::record_created(tx, &ids, user).await
 }
 
 /// The clients whose claims a generation wrote or looked at (for the audit).

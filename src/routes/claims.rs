@@ -193,11 +193,24 @@ pub async fn generate(
     let (created, read): (Vec<Uuid>, Vec<Uuid>) = service::clients_touched(&generated)
         .into_iter()
         .partition(|client| billed.contains(client));
+    // The answer is written on a blocking thread while the claims are stored: 100,000 lines
+    // make a 29 MB answer, and storing them mostly waits for SQLite's own thread.
+    let generated = std::sync::Arc::new(generated);
+    let answer = tokio::task::spawn_blocking({
+        let generated = generated.clone();
+        move || serde_json::to_string(&*generated)
+    });
+    service::store(&mut tx, &generated, staff.id)
+        .await
+        .map_err(|e| generate_error(e.into()))?;
     for (action, clients) in [(Action::Create, created), (Action::Read, read)] {
         let ids: Vec<String> = clients.iter().map(Uuid::to_string).collect();
         audit_many(&mut tx, &staff, &req, action, "claims", &ids).await?;
     }
-    let body = serde_json::to_string(&generated).map_err(ApiError::internal)?;
+    let body = answer
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     if let Some(key) = &key {
         let answer = KeptAnswer {
             request: canonical,
