@@ -690,3 +690,30 @@ async fn sqlite_checkpoints_when_asked_not_on_commit() {
         "the checkpoint copied the log into the database file"
     );
 }
+
+/// The running server checkpoints on its own: what is written through the API reaches the
+/// database file within seconds, though no commit checkpoints and no request asks.
+#[tokio::test]
+async fn the_server_checkpoints_sqlite_in_the_background() {
+    let app = crate::helpers::spawn_app().await;
+    let perdiem::store::Db::Sqlite(pool) = &app.db else {
+        return;
+    };
+    let (_, _, file): (i64, String, String) = sqlx::query_as("PRAGMA database_list")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let size = || std::fs::metadata(&file).unwrap().len();
+    let before = size();
+    for _ in 0..40 {
+        app.create_payer().await;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while size() == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint reached the database file in 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
