@@ -5,7 +5,6 @@ use perdiem::mock_payer::{self, Scenarios, X12_PATH};
 use serde_json::{json, Value};
 
 use crate::helpers::{client_body, coverage_body, TestApp};
-use crate::organization::organization_body;
 
 /// A client with EHR number `mrn`, covered for 2026 by `payer_id`.
 async fn covered_client(app: &TestApp, payer_id: &str, mrn: &str) -> String {
@@ -495,11 +494,7 @@ async fn a_level_of_care_the_payer_does_not_cover_is_refused() {
     let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
         .await
         .unwrap();
-    app.call(reqwest::Method::PUT, "/api/v1/organization")
-        .token(&app.admin)
-        .json(organization_body())
-        .expect(200)
-        .await;
+    app.set_up_clinic().await;
     let payer = app
         .post("/api/v1/payers")
         .token(&app.admin)

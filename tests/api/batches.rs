@@ -7,14 +7,9 @@ use perdiem::mock_payer::{self, Scenarios, X12_PATH};
 use serde_json::{json, Value};
 
 use crate::helpers::{client_body, coverage_body, fresh_db, start_on, test_settings, TestApp};
-use crate::organization::organization_body;
 
 async fn payer_and_coverages(app: &TestApp, url: &str, members: &[&str]) -> Vec<(String, String)> {
-    app.call(reqwest::Method::PUT, "/api/v1/organization")
-        .token(&app.admin)
-        .json(organization_body())
-        .expect(200)
-        .await;
+    app.set_up_clinic().await;
     let payer = app
         .post("/api/v1/payers")
         .token(&app.admin)

@@ -371,6 +371,15 @@ impl TestApp {
         self.call(Method::PATCH, path)
     }
 
+    /// Sets up the clinic (`PUT /api/v1/organization`): verifications need its NPI and name.
+    pub async fn set_up_clinic(&self) {
+        self.call(reqwest::Method::PUT, "/api/v1/organization")
+            .token(&self.admin)
+            .json(crate::organization::organization_body())
+            .expect(200)
+            .await;
+    }
+
     pub async fn create_payer(&self) -> Value {
         let edi = format!("P{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         self.post("/api/v1/payers")

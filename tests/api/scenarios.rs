@@ -5,7 +5,6 @@ use perdiem::mock_payer::{self, MockPayer, Scenarios, FHIR_PATH, JSON_PATH, X12_
 use serde_json::{json, Value};
 
 use crate::helpers::{client_body, coverage_body, TestApp};
-use crate::organization::organization_body;
 
 /// The service types asked for IOP and PHP in a mental-health program: 30, A8, CH, CF, MH, BB, A7.
 const REQUESTS: usize = 7;
@@ -47,11 +46,7 @@ async fn set_up(protocol: &str) -> Setup {
         "json" => JSON_PATH,
         _ => FHIR_PATH,
     };
-    app.call(reqwest::Method::PUT, "/api/v1/organization")
-        .token(&app.admin)
-        .json(organization_body())
-        .expect(200)
-        .await;
+    app.set_up_clinic().await;
     let payer_id = payer(&app, protocol, &mock.url(path), "MOCKPAYER1", 10).await;
     let impatient_payer_id = payer(&app, protocol, &mock.url(path), "MOCKPAYER2", 1).await;
     Setup {

@@ -4,7 +4,6 @@ use perdiem::mock_payer::{self, Scenarios, X12_PATH};
 use serde_json::{json, Value};
 
 use crate::helpers::{client_body, coverage_body, spawn_app, TestApp};
-use crate::organization::organization_body;
 
 /// The clinic, a payer reached at `endpoint` over `protocol`, a client and its coverage.
 pub async fn set_up(
@@ -13,11 +12,7 @@ pub async fn set_up(
     endpoint: &str,
     member_id: &str,
 ) -> (String, String, String) {
-    app.call(reqwest::Method::PUT, "/api/v1/organization")
-        .token(&app.admin)
-        .json(organization_body())
-        .expect(200)
-        .await;
+    app.set_up_clinic().await;
     let edi = format!("P{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let payer = app
         .post("/api/v1/payers")
@@ -207,11 +202,7 @@ async fn a_999_or_ta1_in_place_of_the_271_is_stored_once_and_spares_the_payers_h
     let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
         .await
         .unwrap();
-    app.call(reqwest::Method::PUT, "/api/v1/organization")
-        .token(&app.admin)
-        .json(organization_body())
-        .expect(200)
-        .await;
+    app.set_up_clinic().await;
     // All of PHP's service types in one 270, so one exchange is the whole story.
     let payer = app
         .post("/api/v1/payers")
