@@ -517,6 +517,26 @@ pub fn original_reference(original: &ClaimRecord) -> String {
         .unwrap_or_else(|| original.claim_number.clone())
 }
 
+/// Takes a claim out of billing as `to` (void or replaced): its days are released under the
+/// attendance writers' lock, and the status moves only if no one moved it meanwhile.
+async fn retire(
+    tx: &mut Tx,
+    original: &ClaimRecord,
+    to: ClaimStatus,
+    note: Option<&str>,
+    user: Uuid,
+) -> Result<(), UndoError> {
+    days_store::lock_for_writing(tx).await?;
+    claims::release(tx, original.id).await?;
+    let moved = claims::set_status(tx, original.id, original.status, to, None, note, user).await?;
+    if !moved {
+        return Err(UndoError::Refused(
+            "the claim changed meanwhile; read it again".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Voids a claim: its days are released. When the payer has the claim, a void claim
 /// (frequency 8, the same lines, none of them live) is made to be sent.
 pub async fn void(
@@ -536,23 +556,7 @@ pub async fn void(
             "this void claim has reached the payer; it cannot be voided in turn".into(),
         ));
     }
-    days_store::lock_for_writing(tx).await?;
-    claims::release(tx, original.id).await?;
-    let moved = claims::set_status(
-        tx,
-        original.id,
-        original.status,
-        ClaimStatus::Void,
-        None,
-        note,
-        user,
-    )
-    .await?;
-    if !moved {
-        return Err(UndoError::Refused(
-            "the claim changed meanwhile; read it again".into(),
-        ));
-    }
+    retire(tx, &original, ClaimStatus::Void, note, user).await?;
     let successor = if original.status.payer_has_it() {
         let number = claim_number(claims::take_numbers(tx, "claim_number", 1).await?);
         let at = now();
@@ -621,23 +625,7 @@ pub async fn replace(
             original.status.as_str()
         )));
     }
-    days_store::lock_for_writing(tx).await?;
-    claims::release(tx, original.id).await?;
-    let moved = claims::set_status(
-        tx,
-        original.id,
-        original.status,
-        ClaimStatus::Replaced,
-        None,
-        note,
-        user,
-    )
-    .await?;
-    if !moved {
-        return Err(UndoError::Refused(
-            "the claim changed meanwhile; read it again".into(),
-        ));
-    }
+    retire(tx, &original, ClaimStatus::Replaced, note, user).await?;
     let mut loaded = load(tx, &[original.client_id], settings).await?;
     let dates: HashSet<NaiveDate> = original
         .lines
