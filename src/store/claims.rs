@@ -499,16 +499,13 @@ async fn lines_of(
 ) -> StoreResult<std::collections::HashMap<Uuid, Vec<LineRecord>>> {
     // One row per claim, its lines as a JSON array: a file of 5,000 claims reads 5,000 rows,
     // not 100,000 (the driver's cost is per row; benches/claims.rs).
-    let sql = match tx {
-        Tx::Sqlite(_) => format!(
-            "SELECT claim_id, json_group_array(json_array({SQLITE_LINE_FIELDS})) AS lines
-             FROM claim_lines WHERE claim_id IN ({{ids}}) GROUP BY claim_id"
-        ),
-        Tx::Postgres(_) => format!(
-            "SELECT claim_id, json_agg(json_build_array({POSTGRES_LINE_FIELDS}))::text AS lines
-             FROM claim_lines WHERE claim_id IN ({{ids}}) GROUP BY claim_id"
-        ),
-    };
+    let sql = packed_sql(
+        tx,
+        "claim_lines",
+        "claim_id",
+        SQLITE_LINE_FIELDS,
+        POSTGRES_LINE_FIELDS,
+    );
     let rows: Vec<(String, String)> = rows_for(tx, &sql, &texts(claim_ids)).await?;
     let mut by_claim = std::collections::HashMap::with_capacity(rows.len());
     for (claim, lines) in rows {
@@ -521,6 +518,27 @@ async fn lines_of(
         by_claim.insert(uuid(&claim)?, lines);
     }
     Ok(by_claim)
+}
+
+/// One row per `key` among `{ids}`: the key and its rows of `table` packed as a JSON array of
+/// arrays of the fields (each backend's own JSON functions, hence two field lists).
+fn packed_sql(
+    tx: &Tx,
+    table: &str,
+    key: &str,
+    sqlite_fields: &str,
+    postgres_fields: &str,
+) -> String {
+    match tx {
+        Tx::Sqlite(_) => format!(
+            "SELECT {key}, json_group_array(json_array({sqlite_fields}))
+             FROM {table} WHERE {key} IN ({{ids}}) GROUP BY {key}"
+        ),
+        Tx::Postgres(_) => format!(
+            "SELECT {key}, json_agg(json_build_array({postgres_fields}))::text
+             FROM {table} WHERE {key} IN ({{ids}}) GROUP BY {key}"
+        ),
+    }
 }
 
 /// The line fields [`lines_of`] packs, in [`PackedLine`]'s order: the modifiers as a JSON
@@ -930,16 +948,7 @@ struct PackedDay<'a>(
 pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<BillingDay>> {
     const FIELDS: &str = "id, service_date, level_of_care, minutes, \
         (SELECT l.claim_id FROM claim_lines l WHERE l.attendance_id = attendance.id AND l.live)";
-    let sql = match tx {
-        Tx::Sqlite(_) => format!(
-            "SELECT client_id, json_group_array(json_array({FIELDS})) AS days
-             FROM attendance WHERE client_id IN ({{ids}}) GROUP BY client_id"
-        ),
-        Tx::Postgres(_) => format!(
-            "SELECT client_id, json_agg(json_build_array({FIELDS}))::text AS days
-             FROM attendance WHERE client_id IN ({{ids}}) GROUP BY client_id"
-        ),
-    };
+    let sql = packed_sql(tx, "attendance", "client_id", FIELDS, FIELDS);
     let rows: Vec<(String, String)> = rows_for(tx, &sql, &texts(client_ids)).await?;
     let mut days = Vec::new();
     for (client, packed) in rows {
