@@ -21,6 +21,7 @@ pub mod mock_payer;
 pub mod oracles;
 pub mod payers;
 pub mod routes;
+pub mod secrets;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
