@@ -48,9 +48,14 @@ async fn import() {
         connection: None,
         billing: None,
     };
-    let payer = payers::insert(&mut tx, new_id(), &payer.parse().unwrap())
-        .await
-        .unwrap();
+    let payer = payers::insert(
+        &mut tx,
+        &support::secret_key(),
+        new_id(),
+        &payer.parse().unwrap(),
+    )
+    .await
+    .unwrap();
     for n in 0..CLIENTS {
         let client = ClientInput {
             first_name: Some("Bench".into()),

@@ -100,9 +100,14 @@ async fn generate() {
             claim_filing_indicator: None,
         }),
     };
-    let payer = payers::insert(&mut tx, new_id(), &payer.parse().unwrap())
-        .await
-        .unwrap();
+    let payer = payers::insert(
+        &mut tx,
+        &support::secret_key(),
+        new_id(),
+        &payer.parse().unwrap(),
+    )
+    .await
+    .unwrap();
     let schedule: FeeScheduleInput = parsed(json!({
         "payer_id": payer.id.to_string(), "level_of_care": "IOP", "program": "mental_health",
         "revenue_code": "0905", "hcpcs": "S9480", "charge_per_day": "333.33",

@@ -158,9 +158,14 @@ async fn added_latency() {
         }),
         billing: None,
     };
-    let payer = payers::insert(&mut tx, new_id(), &payer.parse().unwrap())
-        .await
-        .unwrap();
+    let payer = payers::insert(
+        &mut tx,
+        &support::secret_key(),
+        new_id(),
+        &payer.parse().unwrap(),
+    )
+    .await
+    .unwrap();
     let connection = payer
         .data
         .connection

@@ -25,6 +25,7 @@ use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::coverage::{Priority, Relationship};
 use crate::domain::ids::new_id;
 use crate::domain::person::Sex;
+use crate::secrets::SecretKey;
 use crate::store::claims::{self, ClaimRecord};
 use crate::store::coverages::{self, Coverage};
 use crate::store::payers::{self, Payer};
@@ -100,6 +101,7 @@ struct Parties {
 /// The parties of every claim's subscriber loop, by coverage, in three reads.
 async fn parties(
     tx: &mut Tx,
+    secrets: &SecretKey,
     claims: &[&ClaimRecord],
 ) -> Result<HashMap<Uuid, Parties>, FileError> {
     let missing = |what: &'static str| StoreError::corrupt("claim", format!("its {what} is gone"));
@@ -119,7 +121,7 @@ async fn parties(
     for coverage in &coverages {
         let id = coverage.data.coverage.payer_id;
         if let std::collections::hash_map::Entry::Vacant(slot) = payers_by_id.entry(id) {
-            let payer = payers::find(tx, &id.to_string())
+            let payer = payers::find(tx, secrets, &id.to_string())
                 .await?
                 .ok_or_else(|| missing("payer"))?;
             slot.insert(payer);
@@ -296,7 +298,12 @@ fn claim_of(
 }
 
 /// Writes one 837 interchange for `ids` (in that order), stores it and returns it.
-pub async fn produce(tx: &mut Tx, ids: &[Uuid], user: Uuid) -> Result<ClaimFile, FileError> {
+pub async fn produce(
+    tx: &mut Tx,
+    secrets: &SecretKey,
+    ids: &[Uuid],
+    user: Uuid,
+) -> Result<ClaimFile, FileError> {
     let found = claims::find_many(tx, ids).await?;
     let by_id: HashMap<Uuid, &ClaimRecord> = found.iter().map(|c| (c.id, c)).collect();
     let mut ordered = Vec::with_capacity(ids.len());
@@ -333,7 +340,7 @@ pub async fn produce(tx: &mut Tx, ids: &[Uuid], user: Uuid) -> Result<ClaimFile,
     // One subscriber loop per coverage, in the order claims were asked for.
     let mut forms: Vec<(ClaimForm837, Vec<(Uuid, SubscriberClaims837)>)> = Vec::new();
     let mut partners: Option<(String, String, String)> = None;
-    let cache = parties(tx, &ordered).await?;
+    let cache = parties(tx, secrets, &ordered).await?;
     for claim in &ordered {
         let p = cache
             .get(&claim.coverage_id)

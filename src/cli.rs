@@ -11,7 +11,7 @@ use crate::config::{Environment, Settings};
 use crate::domain::ids::new_id;
 use crate::domain::role::parse_roles;
 use crate::domain::user::{parse_password, Username};
-use crate::startup::Application;
+use crate::startup::{self, Application};
 use crate::store::{users, Db};
 
 #[derive(Parser)]
@@ -82,7 +82,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     anyhow::bail!("--demo is refused in production: its password is public");
                 }
                 let db = connect(&settings).await?;
-                if crate::demo::seed(&db).await? {
+                let secrets = startup::secret_key(&settings)?;
+                if crate::demo::seed(&db, &secrets).await? {
                     println!(
                         "demo data loaded: staff admin, admissions and billing, password {}",
                         crate::demo::DEMO_PASSWORD
@@ -95,7 +96,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 )
                 .await?;
                 let base = payer.url("");
-                crate::demo::attach_mock_payer(&db, &base).await?;
+                crate::demo::attach_mock_payer(&db, &secrets, &base).await?;
                 tracing::info!(mock_payer = %base, "demo payers answer from the mock payer");
                 db.close().await;
                 mock = Some(payer);
@@ -152,12 +153,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Connects and brings the database up to date (migrations, then any payer secrets sealed), as
+/// `serve` does, so every command sees the same database.
 async fn connect(settings: &Settings) -> anyhow::Result<Db> {
     let db = Db::connect(
         settings.database.url.expose_secret(),
         settings.database.max_connections,
     )
     .await?;
-    db.migrate().await?;
+    startup::migrate(&db, &startup::secret_key(settings)?).await?;
     Ok(db)
 }

@@ -2,12 +2,14 @@
 //! (`PERDIEM__SECTION__KEY`, plus the conventional `DATABASE_URL`).
 //!
 //! Secrets are `SecretString`s: their `Debug` prints `[REDACTED]`, so a settings dump in a log
-//! or a panic message never carries the JWT key or a database password.
+//! or a panic message never carries the JWT key, the secrets key or a database password.
 
 use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+
+use crate::secrets::SecretKey;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -25,6 +27,17 @@ pub struct Settings {
     pub log: LogSettings,
     pub verification: VerificationSettings,
     pub billing: BillingSettings,
+    /// Absent from the defaults: its one setting has no default value.
+    #[serde(default)]
+    pub secrets: SecretsSettings,
+}
+
+/// The key that seals payer credentials at rest (see `crate::secrets`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SecretsSettings {
+    /// Base64 of 32 bytes. Optional in development (generated and kept beside the database),
+    /// required in production. Losing it means re-entering every payer's credentials.
+    pub key: Option<SecretString>,
 }
 
 /// When an attended day is billable, unless the payer's own rules say otherwise
@@ -191,6 +204,10 @@ impl Settings {
     }
 
     fn check(&self) -> anyhow::Result<()> {
+        if let Some(key) = &self.secrets.key {
+            SecretKey::from_base64(key.expose_secret())
+                .map_err(|e| anyhow::anyhow!("PERDIEM__SECRETS__KEY (secrets.key) {e}"))?;
+        }
         if self.environment == Environment::Production {
             match &self.auth.jwt_secret {
                 None => anyhow::bail!(
@@ -201,6 +218,12 @@ impl Settings {
                 }
                 Some(_) => {}
             }
+        }
+        if self.environment == Environment::Production && self.secrets.key.is_none() {
+            anyhow::bail!(
+                "PERDIEM__SECRETS__KEY is required when PERDIEM__ENVIRONMENT=production \
+                 (base64 of 32 bytes, e.g. `openssl rand -base64 32`)"
+            );
         }
         Ok(())
     }
@@ -215,9 +238,11 @@ mod tests {
         let mut settings = Settings::defaults();
         settings.database.url = SecretString::from("postgres://app:hunter2@db/perdiem");
         settings.auth.jwt_secret = Some(SecretString::from("very-secret-signing-key"));
+        settings.secrets.key = Some(SecretString::from(KEY));
         let shown = format!("{settings:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains("very-secret"), "{shown}");
+        assert!(!shown.contains(KEY), "{shown}");
     }
 
     #[test]
@@ -233,12 +258,38 @@ mod tests {
         assert!(settings.check().is_ok());
     }
 
+    /// Base64 of 32 bytes.
+    const KEY: &str = "qkpaJfZ0LE2hFN7I0cO9Gm5vXx3sQ8bT1uYrW4eA6dM=";
+
     #[test]
     fn production_requires_an_explicit_jwt_secret() {
         let mut settings = Settings::defaults();
         settings.environment = Environment::Production;
+        settings.secrets.key = Some(SecretString::from(KEY));
         assert!(settings.check().is_err());
         settings.auth.jwt_secret = Some(SecretString::from("x".repeat(40)));
         assert!(settings.check().is_ok());
+    }
+
+    #[test]
+    fn production_requires_an_explicit_secrets_key() {
+        let mut settings = Settings::defaults();
+        settings.environment = Environment::Production;
+        settings.auth.jwt_secret = Some(SecretString::from("x".repeat(40)));
+        let refused = settings.check().unwrap_err().to_string();
+        assert!(refused.contains("PERDIEM__SECRETS__KEY"), "{refused}");
+        settings.secrets.key = Some(SecretString::from(KEY));
+        assert!(settings.check().is_ok());
+    }
+
+    #[test]
+    fn a_secrets_key_of_another_length_is_refused_naming_the_setting() {
+        let mut settings = Settings::defaults();
+        // 24 bytes: an AES-192 key, not ours.
+        settings.secrets.key = Some(SecretString::from("qkpaJfZ0LE2hFN7I0cO9Gm5vXx3sQ8bT"));
+        let refused = settings.check().unwrap_err().to_string();
+        assert!(refused.contains("PERDIEM__SECRETS__KEY"), "{refused}");
+        assert!(refused.contains("32 bytes"), "{refused}");
+        assert!(!refused.contains("qkpa"), "{refused}");
     }
 }

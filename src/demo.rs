@@ -24,6 +24,7 @@ use crate::domain::payer::ConnectionInput;
 use crate::domain::payer::PayerInput;
 use crate::domain::role::{parse_roles, Role};
 use crate::mock_payer::{FHIR_PATH, JSON_PATH, X12_PATH};
+use crate::secrets::SecretKey;
 use crate::store::{
     authorizations, clients, coverages, episodes, fee_schedules, organization, payers, users, Db,
     Tx,
@@ -63,7 +64,7 @@ struct DemoClient {
 }
 
 /// Loads the demo data once: when an `admin` account already exists nothing is added.
-pub async fn seed(db: &Db) -> anyhow::Result<bool> {
+pub async fn seed(db: &Db, secrets: &SecretKey) -> anyhow::Result<bool> {
     let demo: Demo = serde_json::from_str(DEMO)?;
     let mut tx = db.begin().await?;
     if users::find_by_username(&mut tx, "admin").await?.is_some() {
@@ -88,7 +89,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<bool> {
             billing: None,
         }
         .parse()?;
-        let stored = payers::insert(&mut tx, new_id(), &payer).await?;
+        let stored = payers::insert(&mut tx, secrets, new_id(), &payer).await?;
         payer_ids.push((payer.payer_id.as_str().to_string(), stored.id));
     }
     let today = Utc::now().date_naive();
@@ -218,11 +219,12 @@ async fn seed_claim_setup(
 
 /// Points the demo payers at the mock payer listening at `base` (its port changes with every
 /// start, so this runs at every `serve --demo`).
-pub async fn attach_mock_payer(db: &Db, base: &str) -> anyhow::Result<()> {
+pub async fn attach_mock_payer(db: &Db, secrets: &SecretKey, base: &str) -> anyhow::Result<()> {
     let demo: Demo = serde_json::from_str(DEMO)?;
     let mut tx = db.begin().await?;
     for demo_payer in demo.payers {
-        let Some(payer) = payers::find_by_edi_id(&mut tx, &demo_payer.payer_id).await? else {
+        let Some(payer) = payers::find_by_edi_id(&mut tx, secrets, &demo_payer.payer_id).await?
+        else {
             continue;
         };
         let path = match demo_payer.protocol.as_str() {
@@ -237,7 +239,7 @@ pub async fn attach_mock_payer(db: &Db, base: &str) -> anyhow::Result<()> {
             timeout_seconds: Some(10),
             ..ConnectionInput::default()
         });
-        payers::update(&mut tx, &payer.id.to_string(), &input.parse()?).await?;
+        payers::update(&mut tx, secrets, &payer.id.to_string(), &input.parse()?).await?;
     }
     tx.commit().await?;
     Ok(())

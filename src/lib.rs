@@ -15,12 +15,14 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod estimates;
+pub mod key_file;
 pub mod mock_payer;
 /// Test support (the external validators); public so integration tests can use it.
 #[doc(hidden)]
 pub mod oracles;
 pub mod payers;
 pub mod routes;
+pub mod secrets;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

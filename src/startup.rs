@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -12,18 +13,22 @@ use actix_web::{web, App, HttpServer};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
-use crate::auth::jwt::{development_key, TokenKeys};
+use crate::auth::jwt::TokenKeys;
 use crate::config::Settings;
 use crate::error::REQUEST_ID;
+use crate::key_file::development_key;
 use crate::payers::Transport;
 use crate::routes;
-use crate::store::Db;
+use crate::secrets::SecretKey;
+use crate::store::{payers, Db};
 use crate::verification::{ControlNumbers, PayerHealth};
 
 /// What every handler can reach.
 pub struct AppState {
     pub db: Db,
     pub tokens: TokenKeys,
+    /// Seals and opens payer secrets at the store boundary.
+    pub secrets: Arc<SecretKey>,
     pub settings: Settings,
     /// The one HTTP client for payers.
     pub transport: Transport,
@@ -62,12 +67,18 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let url = settings.database.url.expose_secret().to_string();
         let db = Db::connect(&url, settings.database.max_connections).await?;
-        db.migrate().await?;
-        Application::build_with_db(settings, db).await
+        let secrets = secret_key(&settings)?;
+        migrate(&db, &secrets).await?;
+        Application::serve(settings, db, secrets).await
     }
 
     /// Serves an already-migrated database (tests hand in one per test).
     pub async fn build_with_db(settings: Settings, db: Db) -> anyhow::Result<Application> {
+        let secrets = secret_key(&settings)?;
+        Application::serve(settings, db, secrets).await
+    }
+
+    async fn serve(settings: Settings, db: Db, secrets: SecretKey) -> anyhow::Result<Application> {
         let secret = signing_key(&settings)?;
         let tokens = TokenKeys::new(
             &secret,
@@ -85,6 +96,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             tokens,
+            secrets: Arc::new(secrets),
             settings,
             transport: Transport::new()?,
             health: PayerHealth::new(settings_breaker.0, settings_breaker.1),
@@ -134,17 +146,57 @@ impl Application {
     }
 }
 
+/// Brings the database up to date: the migrations, then the sealing of payer secrets stored in
+/// the clear before they were sealed (one transaction; a no-op once done).
+pub async fn migrate(db: &Db, secrets: &SecretKey) -> anyhow::Result<()> {
+    db.migrate().await?;
+    let mut tx = db.begin().await?;
+    let sealed = payers::seal_stored_secrets(&mut tx, secrets).await?;
+    tx.commit().await?;
+    if sealed > 0 {
+        tracing::info!(sealed, "payer secrets stored in the clear are now sealed");
+    }
+    Ok(())
+}
+
 /// The JWT signing key: configured, or in development generated once and kept beside the
 /// database (`<database file>.jwt-key`, or `perdiem.jwt-key` for PostgreSQL).
 fn signing_key(settings: &Settings) -> anyhow::Result<SecretString> {
     if let Some(secret) = &settings.auth.jwt_secret {
         return Ok(secret.clone());
     }
+    let path = beside_database(settings, "jwt-key");
+    let key = development_key(&path, 64)?;
+    if key.expose_secret().len() < 32 {
+        anyhow::bail!(
+            "{} holds a signing key shorter than 32 characters; delete it to have one generated",
+            path.display()
+        );
+    }
+    Ok(key)
+}
+
+/// The key that seals payer secrets: `secrets.key`, or in development one generated once and
+/// kept beside the database (`<database file>.secrets-key`, or `perdiem.secrets-key` for
+/// PostgreSQL). Whoever holds it and a copy of the database holds the payer credentials, so it
+/// must not travel with the database's backups; whoever loses it must re-enter them.
+pub fn secret_key(settings: &Settings) -> anyhow::Result<SecretKey> {
+    if let Some(key) = &settings.secrets.key {
+        return SecretKey::from_base64(key.expose_secret())
+            .map_err(|e| anyhow::anyhow!("PERDIEM__SECRETS__KEY (secrets.key) {e}"));
+    }
+    let path = beside_database(settings, "secrets-key");
+    let key = development_key(&path, 32)?;
+    SecretKey::from_base64(key.expose_secret())
+        .map_err(|e| anyhow::anyhow!("the secrets key in {} {e}", path.display()))
+}
+
+/// `<database file>.<suffix>` for SQLite, `perdiem.<suffix>` in the working directory otherwise.
+fn beside_database(settings: &Settings, suffix: &str) -> PathBuf {
     let url = settings.database.url.expose_secret();
-    let path = sqlite_path(url)
-        .map(|db| PathBuf::from(format!("{}.jwt-key", db.display())))
-        .unwrap_or_else(|| PathBuf::from("perdiem.jwt-key"));
-    development_key(&path)
+    sqlite_path(url)
+        .map(|db| PathBuf::from(format!("{}.{suffix}", db.display())))
+        .unwrap_or_else(|| PathBuf::from(format!("perdiem.{suffix}")))
 }
 
 fn sqlite_path(url: &str) -> Option<PathBuf> {
@@ -206,4 +258,71 @@ async fn request_context(
         );
     });
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings_on(db: &std::path::Path) -> Settings {
+        let mut settings = Settings::defaults();
+        settings.database.url = SecretString::from(format!("sqlite://{}", db.display()));
+        settings
+    }
+
+    #[test]
+    fn without_a_configured_key_one_is_kept_beside_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings_on(&dir.path().join("clinic.db"));
+        let sealed = secret_key(&settings)
+            .unwrap()
+            .seal("secret", "payer:1:token");
+        let kept = dir.path().join("clinic.db.secrets-key");
+        assert!(kept.exists());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&kept).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // The next start reads the same key: what the first sealed still opens.
+        let opened = secret_key(&settings)
+            .unwrap()
+            .unseal(&sealed, "payer:1:token")
+            .unwrap();
+        assert_eq!(opened.expose_secret(), "secret");
+    }
+
+    #[test]
+    fn a_configured_key_is_used_and_no_file_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = settings_on(&dir.path().join("clinic.db"));
+        let encoded = "qkpaJfZ0LE2hFN7I0cO9Gm5vXx3sQ8bT1uYrW4eA6dM=";
+        settings.secrets.key = Some(SecretString::from(encoded));
+        let sealed = secret_key(&settings)
+            .unwrap()
+            .seal("secret", "payer:1:token");
+        let configured = SecretKey::from_base64(encoded).unwrap();
+        assert!(configured.unseal(&sealed, "payer:1:token").is_ok());
+        assert!(!dir.path().join("clinic.db.secrets-key").exists());
+    }
+
+    #[test]
+    fn a_configured_key_of_the_wrong_length_is_refused_naming_the_setting() {
+        let mut settings = Settings::defaults();
+        settings.secrets.key = Some(SecretString::from("c2hvcnQ="));
+        let refused = secret_key(&settings).unwrap_err().to_string();
+        assert!(refused.contains("PERDIEM__SECRETS__KEY"), "{refused}");
+    }
+
+    #[test]
+    fn a_damaged_key_file_is_refused_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings_on(&dir.path().join("clinic.db"));
+        let kept = dir.path().join("clinic.db.secrets-key");
+        std::fs::write(&kept, "c2hvcnQ=").unwrap();
+        let refused = secret_key(&settings).unwrap_err().to_string();
+        assert!(refused.contains("clinic.db.secrets-key"), "{refused}");
+        assert_eq!(std::fs::read_to_string(&kept).unwrap(), "c2hvcnQ=");
+    }
 }

@@ -218,9 +218,13 @@ fn run<'a>(
         let (parent_id, payer) = match carve_out {
             Some((parent, payer)) => (Some(parent), payer),
             None => {
-                let payer = payers::find(&mut tx, &coverage.data.coverage.payer_id.to_string())
-                    .await?
-                    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("coverage payer missing")))?;
+                let payer = payers::find(
+                    &mut tx,
+                    &state.secrets,
+                    &coverage.data.coverage.payer_id.to_string(),
+                )
+                .await?
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("coverage payer missing")))?;
                 (None, payer)
             }
         };
@@ -605,7 +609,7 @@ async fn follow_carve_out(
     let db: &Db = &state.db;
     for identifier in identifiers {
         let mut tx = db.begin_read().await?;
-        let target = payers::find_by_edi_id(&mut tx, &identifier).await?;
+        let target = payers::find_by_edi_id(&mut tx, &state.secrets, &identifier).await?;
         tx.commit().await?;
         let Some(target) = target.filter(|t| t.id != payer.id && t.data.connection.is_some())
         else {

@@ -6,9 +6,17 @@ use std::sync::Mutex;
 
 use perdiem::config::Settings;
 use perdiem::domain::role::Role;
+use perdiem::secrets::SecretKey;
 use perdiem::startup::Application;
 use perdiem::store::Db;
 use secrecy::SecretString;
+
+/// The key payer secrets are sealed with, by the bench's set-up and by the served API alike.
+const SECRETS_KEY: &str = "YmVuY2gtc2VjcmV0cy1rZXktMzItYnl0ZXMtbG9uZyE=";
+
+pub fn secret_key() -> SecretKey {
+    SecretKey::from_base64(SECRETS_KEY).unwrap()
+}
 
 /// The SQLite files this bench made, removed by [`remove_files`].
 static FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
@@ -62,6 +70,7 @@ pub async fn serve(db: Db, user: uuid::Uuid, role: Role) -> (String, String) {
     let mut settings = Settings::defaults();
     settings.server.port = 0;
     settings.auth.jwt_secret = Some(SecretString::from(secret.to_string()));
+    settings.secrets.key = Some(SecretString::from(SECRETS_KEY));
     settings.log.level = "warn".into();
     let keys = perdiem::auth::jwt::TokenKeys::new(
         &SecretString::from(secret.to_string()),

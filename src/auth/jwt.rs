@@ -1,9 +1,6 @@
 //! Access tokens: HS256 JWTs. The algorithm is pinned on both sides (a token claiming `none` or
 //! RS256 is refused), and `exp`, `iat`, `iss`, `aud` and `sub` must all be present and right.
 
-use std::path::Path;
-
-use base64::Engine;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -104,44 +101,10 @@ fn unix_now() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)
 }
 
-/// The development signing key: read from `path`, or generated (64 random bytes) and written
-/// there with owner-only permissions, so tokens survive restarts without any set-up.
-pub fn development_key(path: &Path) -> anyhow::Result<SecretString> {
-    if let Ok(existing) = std::fs::read_to_string(path) {
-        let existing = existing.trim().to_string();
-        if existing.len() >= 32 {
-            return Ok(SecretString::from(existing));
-        }
-    }
-    let mut bytes = [0u8; 64];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
-    let key = base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes);
-    write_private(path, &key)?;
-    Ok(SecretString::from(key))
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(contents.as_bytes())?;
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    std::fs::write(path, contents)?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
+
     use super::*;
 
     fn keys(secret: &str) -> TokenKeys {
@@ -184,16 +147,5 @@ mod tests {
             .issue_at(Uuid::now_v7(), &[Role::Admin], now - 7200, now - 3600)
             .unwrap();
         assert!(keys.verify(&expired).is_err());
-    }
-
-    #[test]
-    fn the_development_key_is_generated_once_and_kept() {
-        let dir = std::env::temp_dir().join(format!("perdiem-key-{}", Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("perdiem.jwt-key");
-        let first = development_key(&path).unwrap();
-        let second = development_key(&path).unwrap();
-        assert_eq!(first.expose_secret(), second.expose_secret());
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -25,6 +25,7 @@ use crate::domain::role::Role;
 use crate::domain::text::Note;
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
+use crate::secrets::SecretKey;
 use crate::startup::AppState;
 use crate::store::audit::Action;
 use crate::store::claims::{self, ClaimEvent, ClaimFilter, ClaimRecord, KeptAnswer};
@@ -168,7 +169,7 @@ pub async fn generate(
             return kept_response(answer);
         }
     }
-    refuse_unknown(&mut tx, &generation).await?;
+    refuse_unknown(&mut tx, &state.secrets, &generation).await?;
     let generated = service::generate(
         &mut tx,
         &generation,
@@ -228,14 +229,21 @@ pub async fn generate(
 }
 
 /// A client or payer named in the request must exist (422 naming the field).
-async fn refuse_unknown(tx: &mut Tx, generation: &Generation) -> Result<(), ApiError> {
+async fn refuse_unknown(
+    tx: &mut Tx,
+    secrets: &SecretKey,
+    generation: &Generation,
+) -> Result<(), ApiError> {
     if let Some(client) = generation.client_id {
         if clients::find(tx, &client.to_string()).await?.is_none() {
             return Err(ApiError::validation("client_id", "names no client"));
         }
     }
     if let Some(payer) = generation.payer_id {
-        if payers::find(tx, &payer.to_string()).await?.is_none() {
+        if payers::find(tx, secrets, &payer.to_string())
+            .await?
+            .is_none()
+        {
             return Err(ApiError::validation("payer_id", "names no payer"));
         }
     }
@@ -557,7 +565,7 @@ async fn export(
     ids: &[Uuid],
 ) -> Result<HttpResponse, ApiError> {
     let mut tx = state.db.begin().await?;
-    let file = claim_files::produce(&mut tx, ids, staff.id)
+    let file = claim_files::produce(&mut tx, &state.secrets, ids, staff.id)
         .await
         .map_err(file_error)?;
     let ids: Vec<String> = file.claim_ids.iter().map(Uuid::to_string).collect();

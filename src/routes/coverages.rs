@@ -13,6 +13,7 @@ use crate::domain::coverage::{CoverageInput, NewCoverage};
 use crate::domain::ids::new_id;
 use crate::domain::validation::FieldError;
 use crate::error::ApiError;
+use crate::secrets::SecretKey;
 use crate::startup::AppState;
 use crate::store::audit::Action;
 use crate::store::{clients, coverages, payers, Tx};
@@ -25,9 +26,13 @@ struct ListQuery {
 }
 
 /// Parses a coverage and checks that its payer exists (a 422 on `payer_id` if not).
-async fn parse(tx: &mut Tx, input: CoverageInput) -> Result<NewCoverage, ApiError> {
+async fn parse(
+    tx: &mut Tx,
+    secrets: &SecretKey,
+    input: CoverageInput,
+) -> Result<NewCoverage, ApiError> {
     let coverage = input.parse(Utc::now().date_naive())?;
-    if payers::find(tx, &coverage.payer_id.to_string())
+    if payers::find(tx, secrets, &coverage.payer_id.to_string())
         .await?
         .is_none()
     {
@@ -57,7 +62,7 @@ pub async fn create(
     let input: CoverageInput = body.json()?;
     let mut tx = state.db.begin().await?;
     client_exists(&mut tx, &client_id).await?;
-    let coverage = parse(&mut tx, input).await?;
+    let coverage = parse(&mut tx, &state.secrets, input).await?;
     let client_uuid = Uuid::parse_str(&client_id).map_err(ApiError::internal)?;
     let coverage = coverages::insert(&mut tx, new_id(), client_uuid, &coverage).await?;
     audit(
@@ -133,7 +138,7 @@ pub async fn update(
         .ok_or(ApiError::NotFound("coverage"))?;
     let current = serde_json::to_value(CoverageInput::from(&current.data.coverage))
         .map_err(ApiError::internal)?;
-    let coverage = parse(&mut tx, from_value(merge(current, patch))?).await?;
+    let coverage = parse(&mut tx, &state.secrets, from_value(merge(current, patch))?).await?;
     let coverage = coverages::update(&mut tx, &client_id, &id, &coverage)
         .await?
         .ok_or(ApiError::NotFound("coverage"))?;

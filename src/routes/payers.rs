@@ -39,7 +39,7 @@ pub async fn create(
     staff.require(WRITERS)?;
     let payer = parse(body.json()?)?;
     let mut tx = state.db.begin().await?;
-    let payer = payers::insert(&mut tx, new_id(), &payer)
+    let payer = payers::insert(&mut tx, &state.secrets, new_id(), &payer)
         .await
         .map_err(unique_conflict("payer_id", TAKEN))?;
     audit(
@@ -67,7 +67,7 @@ pub async fn list(
         return Err(ApiError::malformed("name", "must be at most 60 characters"));
     }
     let mut tx = state.db.begin_read().await?;
-    let (items, total) = payers::list(&mut tx, q.name.as_deref(), page).await?;
+    let (items, total) = payers::list(&mut tx, &state.secrets, q.name.as_deref(), page).await?;
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
 }
@@ -80,7 +80,7 @@ pub async fn get(
     staff.require(READERS)?;
     let id = path_id(&req, "id")?;
     let mut tx = state.db.begin_read().await?;
-    let payer = payers::find(&mut tx, &id)
+    let payer = payers::find(&mut tx, &state.secrets, &id)
         .await?
         .ok_or(ApiError::NotFound("payer"))?;
     tx.commit().await?;
@@ -97,13 +97,13 @@ pub async fn update(
     let id = path_id(&req, "id")?;
     let patch = body.object()?;
     let mut tx = state.db.begin().await?;
-    let current = payers::find(&mut tx, &id)
+    let current = payers::find(&mut tx, &state.secrets, &id)
         .await?
         .ok_or(ApiError::NotFound("payer"))?;
     let current =
         serde_json::to_value(PayerInput::from(&current.data)).map_err(ApiError::internal)?;
     let payer = parse(from_value(merge(current, patch))?)?;
-    let payer = payers::update(&mut tx, &id, &payer)
+    let payer = payers::update(&mut tx, &state.secrets, &id, &payer)
         .await
         .map_err(unique_conflict("payer_id", TAKEN))?
         .ok_or(ApiError::NotFound("payer"))?;
@@ -122,7 +122,7 @@ pub async fn health(
     staff.require(READERS)?;
     let id = path_id(&req, "id")?;
     let mut tx = state.db.begin_read().await?;
-    let payer = payers::find(&mut tx, &id)
+    let payer = payers::find(&mut tx, &state.secrets, &id)
         .await?
         .ok_or(ApiError::NotFound("payer"))?;
     tx.commit().await?;

@@ -1,10 +1,21 @@
 //! Payer records.
+//!
+//! The connection is one JSON document (`ConnectionInput`'s shape). Its credentials' secrets
+//! (`password`, `token`, `client_secret`) are sealed here, at the boundary, with the secrets key
+//! (see `crate::secrets`): the column holds `sealed:v1:…` in their place, and what this module
+//! hands back holds them in the clear, so nothing above the store sees the difference. Each is
+//! sealed for its payer and field, so a value moved to another row or field does not open.
+//! (Migration 0008's comment, that this encryption was still to come, predates it.)
 
 use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 use super::{like_prefix, now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
-use crate::domain::payer::{BillingRulesInput, ConnectionInput, NewPayer, PayerInput};
+use crate::domain::payer::{
+    BillingRulesInput, ConnectionInput, CredentialsInput, NewPayer, PayerInput,
+};
+use crate::secrets::{is_sealed, SecretKey};
 
 pub type Payer = Stored<NewPayer>;
 
@@ -20,12 +31,11 @@ struct PayerRow {
 }
 
 impl PayerRow {
-    fn parse(self) -> StoreResult<Payer> {
+    fn parse(self, key: &SecretKey) -> StoreResult<Payer> {
         let connection = self
             .connection
-            .map(|text| serde_json::from_str(&text))
-            .transpose()
-            .map_err(|e| StoreError::corrupt("payer connection", e))?;
+            .map(|text| opened_connection(&self.id, &text, key))
+            .transpose()?;
         let billing = self
             .billing
             .map(|text| serde_json::from_str(&text))
@@ -45,14 +55,78 @@ impl PayerRow {
 
 const COLUMNS: &str = "id, name, payer_id, connection, billing, created_at, updated_at";
 
-/// The stored form of the connection (secrets included; see migration 0008).
-fn connection_json(payer: &NewPayer) -> StoreResult<Option<String>> {
-    payer
-        .connection
-        .as_ref()
-        .map(|c| serde_json::to_string(&ConnectionInput::from(c)))
-        .transpose()
+/// The secret fields of stored credentials, each with the name its seal is bound to.
+fn secret_fields(credentials: &mut CredentialsInput) -> [(&'static str, &mut Option<String>); 3] {
+    [
+        ("password", &mut credentials.password),
+        ("token", &mut credentials.token),
+        ("client_secret", &mut credentials.client_secret),
+    ]
+}
+
+/// What a sealed value is bound to: a value sealed for one payer's field opens for no other.
+fn context(payer_id: &str, field: &str) -> String {
+    format!("payer:{payer_id}:{field}")
+}
+
+/// Seals, in place, the secrets of `stored` that `pending` picks; returns how many.
+fn seal_secrets(
+    payer_id: &str,
+    stored: &mut ConnectionInput,
+    key: &SecretKey,
+    pending: fn(&str) -> bool,
+) -> u64 {
+    let Some(credentials) = stored.credentials.as_mut() else {
+        return 0;
+    };
+    let mut sealed = 0;
+    for (field, value) in secret_fields(credentials) {
+        if let Some(plain) = value.as_deref().filter(|v| pending(v)) {
+            *value = Some(key.seal(plain, &context(payer_id, field)));
+            sealed += 1;
+        }
+    }
+    sealed
+}
+
+/// The stored form of the connection, its secrets sealed for this payer.
+fn connection_json(
+    payer_id: &str,
+    payer: &NewPayer,
+    key: &SecretKey,
+) -> StoreResult<Option<String>> {
+    let Some(connection) = payer.connection.as_ref() else {
+        return Ok(None);
+    };
+    let mut stored = ConnectionInput::from(connection);
+    // Every secret, whatever it looks like: one typed to begin with `sealed:v1:` is still a
+    // secret in the clear.
+    seal_secrets(payer_id, &mut stored, key, |_| true);
+    serde_json::to_string(&stored)
+        .map(Some)
         .map_err(|e| StoreError::corrupt("payer connection", e))
+}
+
+/// The stored connection with its secrets opened. Every secret must be sealed: the startup step
+/// (`seal_stored_secrets`) has sealed any older ones, so one in the clear means the row was
+/// altered. The error names the payer and the field, never the value.
+fn opened_connection(payer_id: &str, text: &str, key: &SecretKey) -> StoreResult<ConnectionInput> {
+    let mut stored: ConnectionInput =
+        serde_json::from_str(text).map_err(|e| StoreError::corrupt("payer connection", e))?;
+    if let Some(credentials) = stored.credentials.as_mut() {
+        for (field, value) in secret_fields(credentials) {
+            if let Some(sealed) = value.as_deref() {
+                let opened = key.unseal(sealed, &context(payer_id, field)).map_err(|e| {
+                    StoreError::corrupt(
+                        "payer connection",
+                        format!("payer {payer_id}, credentials.{field}: {e}"),
+                    )
+                })?;
+                *value = Some(opened.expose_secret().to_string());
+            }
+        }
+    }
+    Ok(stored)
 }
 
 fn billing_json(payer: &NewPayer) -> StoreResult<String> {
@@ -60,9 +134,14 @@ fn billing_json(payer: &NewPayer) -> StoreResult<String> {
         .map_err(|e| StoreError::corrupt("payer billing rules", e))
 }
 
-pub async fn insert(tx: &mut Tx, id: Uuid, payer: &NewPayer) -> StoreResult<Payer> {
+pub async fn insert(
+    tx: &mut Tx,
+    key: &SecretKey,
+    id: Uuid,
+    payer: &NewPayer,
+) -> StoreResult<Payer> {
     let at = now();
-    let connection = connection_json(payer)?;
+    let connection = connection_json(&id.to_string(), payer, key)?;
     let billing = billing_json(payer)?;
     with_tx!(tx, |conn| sqlx::query(
         "INSERT INTO payers (id, name, payer_id, connection, billing, created_at, updated_at)
@@ -80,17 +159,22 @@ pub async fn insert(tx: &mut Tx, id: Uuid, payer: &NewPayer) -> StoreResult<Paye
     Ok(Stored::from_parts(id, payer.clone(), at, at))
 }
 
-pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<Payer>> {
+pub async fn find(tx: &mut Tx, key: &SecretKey, id: &str) -> StoreResult<Option<Payer>> {
     let sql = format!("SELECT {COLUMNS} FROM payers WHERE id = $1");
     let row: Option<PayerRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(conn)
         .await)?;
-    row.map(PayerRow::parse).transpose()
+    row.map(|row| row.parse(key)).transpose()
 }
 
 /// Lists payers, optionally those whose name contains `name` (any case).
-pub async fn list(tx: &mut Tx, name: Option<&str>, page: Page) -> StoreResult<(Vec<Payer>, i64)> {
+pub async fn list(
+    tx: &mut Tx,
+    key: &SecretKey,
+    name: Option<&str>,
+    page: Page,
+) -> StoreResult<(Vec<Payer>, i64)> {
     let pattern = name.map(|n| format!("%{}", like_prefix(n)));
     let filter = "WHERE ($1 IS NULL OR lower(name) LIKE $1 ESCAPE '\\')";
     let sql = format!("SELECT {COLUMNS} FROM payers {filter} ORDER BY name, id LIMIT $2 OFFSET $3");
@@ -107,13 +191,18 @@ pub async fn list(tx: &mut Tx, name: Option<&str>, page: Page) -> StoreResult<(V
         .await)?;
     let payers = rows
         .into_iter()
-        .map(PayerRow::parse)
+        .map(|row| row.parse(key))
         .collect::<StoreResult<_>>()?;
     Ok((payers, total))
 }
 
-pub async fn update(tx: &mut Tx, id: &str, payer: &NewPayer) -> StoreResult<Option<Payer>> {
-    let connection = connection_json(payer)?;
+pub async fn update(
+    tx: &mut Tx,
+    key: &SecretKey,
+    id: &str,
+    payer: &NewPayer,
+) -> StoreResult<Option<Payer>> {
+    let connection = connection_json(id, payer, key)?;
     let billing = billing_json(payer)?;
     let done = with_tx!(tx, |conn| {
         sqlx::query(
@@ -133,17 +222,21 @@ pub async fn update(tx: &mut Tx, id: &str, payer: &NewPayer) -> StoreResult<Opti
     if done == 0 {
         return Ok(None);
     }
-    find(tx, id).await
+    find(tx, key, id).await
 }
 
 /// The payer with this EDI payer id, if the clinic has it (to follow a carve-out).
-pub async fn find_by_edi_id(tx: &mut Tx, edi_id: &str) -> StoreResult<Option<Payer>> {
+pub async fn find_by_edi_id(
+    tx: &mut Tx,
+    key: &SecretKey,
+    edi_id: &str,
+) -> StoreResult<Option<Payer>> {
     let sql = format!("SELECT {COLUMNS} FROM payers WHERE payer_id = $1");
     let row: Option<PayerRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
         .bind(edi_id)
         .fetch_optional(conn)
         .await)?;
-    row.map(PayerRow::parse).transpose()
+    row.map(|row| row.parse(key)).transpose()
 }
 
 /// Whether the payer exists, locking its row for the rest of the transaction on PostgreSQL
@@ -165,4 +258,37 @@ pub async fn lock(tx: &mut Tx, id: &str) -> StoreResult<bool> {
         }
     };
     Ok(found.is_some())
+}
+
+/// Seals the payer secrets still stored in the clear (databases from before they were sealed)
+/// and returns how many it sealed. Idempotent: sealed values are left alone, so every start
+/// runs it and all but the first seal nothing. The caller's transaction makes it all or none.
+pub async fn seal_stored_secrets(tx: &mut Tx, key: &SecretKey) -> StoreResult<u64> {
+    let rows: Vec<(String, String)> = with_tx!(tx, |conn| sqlx::query_as(
+        "SELECT id, connection FROM payers WHERE connection IS NOT NULL ORDER BY id"
+    )
+    .fetch_all(conn)
+    .await)?;
+    let mut sealed = 0;
+    for (id, text) in rows {
+        let mut stored: ConnectionInput = serde_json::from_str(&text)
+            .map_err(|e| StoreError::corrupt("payer connection", format!("payer {id}: {e}")))?;
+        let count = seal_secrets(&id, &mut stored, key, |value| !is_sealed(value));
+        if count == 0 {
+            continue;
+        }
+        let text = serde_json::to_string(&stored)
+            .map_err(|e| StoreError::corrupt("payer connection", e))?;
+        // `updated_at` stays: the payer's data has not changed, only how it is kept.
+        with_tx!(tx, |conn| sqlx::query(
+            "UPDATE payers SET connection = $2 WHERE id = $1"
+        )
+        .bind(&id)
+        .bind(&text)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+        sealed += count;
+    }
+    Ok(sealed)
 }

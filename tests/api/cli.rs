@@ -231,6 +231,10 @@ fn the_demo_seeds_staff_payers_and_clients_once_and_never_in_production() {
         .current_dir(dir.path())
         .env("PERDIEM__ENVIRONMENT", "production")
         .env("PERDIEM__AUTH__JWT_SECRET", "x".repeat(40))
+        .env(
+            "PERDIEM__SECRETS__KEY",
+            "qkpaJfZ0LE2hFN7I0cO9Gm5vXx3sQ8bT1uYrW4eA6dM=",
+        )
         .output()
         .unwrap();
     assert!(!refused.status.success());

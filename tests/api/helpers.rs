@@ -9,6 +9,7 @@ use perdiem::auth::password;
 use perdiem::config::{LogFormat, LogSettings, Settings};
 use perdiem::domain::ids::new_id;
 use perdiem::domain::role::Role;
+use perdiem::secrets::SecretKey;
 use perdiem::startup::{Application, Stopper};
 use perdiem::store::{users, Db};
 use reqwest::Method;
@@ -135,10 +136,19 @@ pub struct TestApp {
 
 pub const SECRET: &str = "test-signing-key-that-is-long-enough-0123456789";
 
+/// The key the test apps seal payer secrets with (base64 of 32 bytes). Fixed, so an app
+/// restarted on the same database opens what the first one sealed, and no key file is written.
+pub const SECRETS_KEY: &str = "dGVzdC1zZWNyZXRzLWtleS1vZi0zMi1ieXRlcyEhISE=";
+
+pub fn secret_key() -> SecretKey {
+    SecretKey::from_base64(SECRETS_KEY).unwrap()
+}
+
 pub fn test_settings() -> Settings {
     let mut settings = Settings::defaults();
     settings.server.port = 0;
     settings.auth.jwt_secret = Some(SecretString::from(SECRET.to_string()));
+    settings.secrets.key = Some(SecretString::from(SECRETS_KEY));
     settings.server.max_body_bytes = 64 * 1024;
     settings.verification.retry_backoff_ms = 5;
     settings

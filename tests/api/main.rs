@@ -20,6 +20,7 @@ mod fee_schedules;
 mod ledger;
 mod logs;
 mod organization;
+mod payer_secrets;
 mod payers;
 mod scenarios;
 mod store;

@@ -9,6 +9,7 @@ use perdiem::domain::eligibility::LevelOfCare;
 use perdiem::domain::ids::new_id;
 use perdiem::domain::payer::PayerInput;
 use perdiem::domain::role::Role;
+use perdiem::secrets::SecretKey;
 use perdiem::store::audit::{self, Action, AuditEntry, AuditFilter};
 use perdiem::store::authorizations::{self, AuthorizationFilter};
 use perdiem::store::clients::{self, ClientSearch};
@@ -200,6 +201,7 @@ async fn login_failures_lock_after_the_maximum_and_clear_on_success() {
 #[tokio::test]
 async fn payers_are_inserted_found_filtered_and_updated() {
     let db = fresh_db().await;
+    let key = SecretKey::generate();
     let mut tx = db.begin().await.unwrap();
     let payer = |name: &str, id: &str| {
         PayerInput {
@@ -211,34 +213,41 @@ async fn payers_are_inserted_found_filtered_and_updated() {
         .parse()
         .unwrap()
     };
-    let aetna = payers::insert(&mut tx, new_id(), &payer("Aetna", "60054"))
+    let aetna = payers::insert(&mut tx, &key, new_id(), &payer("Aetna", "60054"))
         .await
         .unwrap();
-    payers::insert(&mut tx, new_id(), &payer("Cigna", "62308"))
+    payers::insert(&mut tx, &key, new_id(), &payer("Cigna", "62308"))
         .await
         .unwrap();
     tx.commit().await.unwrap();
     let mut tx = db.begin().await.unwrap();
-    assert!(payers::insert(&mut tx, new_id(), &payer("Again", "60054"))
-        .await
-        .unwrap_err()
-        .is_unique_violation());
+    assert!(
+        payers::insert(&mut tx, &key, new_id(), &payer("Again", "60054"))
+            .await
+            .unwrap_err()
+            .is_unique_violation()
+    );
     drop(tx);
     let mut tx = db.begin().await.unwrap();
     let id = aetna.id.to_string();
-    assert_eq!(payers::find(&mut tx, &id).await.unwrap().unwrap(), aetna);
-    let (found, total) = payers::list(&mut tx, Some("ign"), PAGE).await.unwrap();
+    assert_eq!(
+        payers::find(&mut tx, &key, &id).await.unwrap().unwrap(),
+        aetna
+    );
+    let (found, total) = payers::list(&mut tx, &key, Some("ign"), PAGE)
+        .await
+        .unwrap();
     assert_eq!((found.len(), total), (1, 1));
     assert_eq!(found[0].data.name.as_str(), "Cigna");
-    let (_, total) = payers::list(&mut tx, None, PAGE).await.unwrap();
+    let (_, total) = payers::list(&mut tx, &key, None, PAGE).await.unwrap();
     assert_eq!(total, 2);
-    let renamed = payers::update(&mut tx, &id, &payer("Aetna Inc", "60054"))
+    let renamed = payers::update(&mut tx, &key, &id, &payer("Aetna Inc", "60054"))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(renamed.data.name.as_str(), "Aetna Inc");
     assert!(
-        payers::update(&mut tx, &new_id().to_string(), &payer("X", "XX"))
+        payers::update(&mut tx, &key, &new_id().to_string(), &payer("X", "XX"))
             .await
             .unwrap()
             .is_none()
@@ -319,9 +328,11 @@ async fn clients_are_inserted_found_searched_and_updated() {
 #[tokio::test]
 async fn coverages_are_inserted_found_listed_and_updated() {
     let db = fresh_db().await;
+    let key = SecretKey::generate();
     let mut tx = db.begin().await.unwrap();
     let payer = payers::insert(
         &mut tx,
+        &key,
         new_id(),
         &PayerInput {
             name: Some("Aetna".into()),
@@ -408,9 +419,11 @@ async fn coverages_are_inserted_found_listed_and_updated() {
 #[tokio::test]
 async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
     let db = fresh_db().await;
+    let key = SecretKey::generate();
     let mut tx = db.begin().await.unwrap();
     let payer = payers::insert(
         &mut tx,
+        &key,
         new_id(),
         &PayerInput {
             name: Some("Aetna".into()),

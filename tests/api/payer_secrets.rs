@@ -1,0 +1,460 @@
+//! Payer secrets at rest: sealed in the `connection` column, opened by the store, sealed at
+//! start-up where an older database holds them in the clear, and delivered to the payer intact.
+
+use std::sync::{Arc, Mutex};
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use base64::Engine;
+use perdiem::domain::ids::new_id;
+use perdiem::domain::payer::{NewPayer, PayerInput};
+use perdiem::secrets::SecretKey;
+use perdiem::store::{payers, Db, Page, StoreError};
+use secrecy::ExposeSecret;
+use serde_json::{json, Value};
+
+use crate::helpers::{client_body, fresh_db, secret_key, spawn_app_with, TestApp};
+
+const PASSWORD: &str = "basic-password-in-the-clear";
+const TOKEN: &str = "bearer-token-in-the-clear";
+const CLIENT_SECRET: &str = "oauth2-client-secret-in-the-clear";
+
+fn basic() -> Value {
+    json!({"kind": "basic", "username": "clinic01", "password": PASSWORD})
+}
+
+fn bearer() -> Value {
+    json!({"kind": "bearer", "token": TOKEN})
+}
+
+fn oauth2(token_url: &str) -> Value {
+    json!({
+        "kind": "oauth2_client_credentials",
+        "token_url": token_url,
+        "client_id": "clinic-client",
+        "client_secret": CLIENT_SECRET,
+        "scope": "eligibility"
+    })
+}
+
+fn payer(edi: &str, credentials: Value) -> NewPayer {
+    let input: PayerInput = serde_json::from_value(json!({
+        "name": format!("Plan {edi}"),
+        "payer_id": edi,
+        "connection": {
+            "protocol": "x12",
+            "endpoint_url": "https://core.payer.example/x12",
+            "credentials": credentials
+        }
+    }))
+    .unwrap();
+    input.parse().unwrap()
+}
+
+/// The secret the store hands back for a payer's credentials.
+fn secret_of(payer: &payers::Payer) -> String {
+    use perdiem::domain::payer::Credentials;
+    let connection = payer.data.connection.as_ref().unwrap();
+    match &connection.credentials {
+        Credentials::Basic { password, .. } => password.expose_secret().to_string(),
+        Credentials::Bearer { token } => token.expose_secret().to_string(),
+        Credentials::OAuth2ClientCredentials { client_secret, .. } => {
+            client_secret.expose_secret().to_string()
+        }
+        Credentials::None => panic!("no credentials"),
+    }
+}
+
+async fn raw_connection(db: &Db, id: &str) -> String {
+    let text: Option<String> = perdiem::with_db!(db, |pool| sqlx::query_scalar(
+        "SELECT connection FROM payers WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    text.unwrap()
+}
+
+/// Puts `connection` into the column as it is, as a database from before sealing holds it.
+async fn write_raw_connection(db: &Db, id: &str, connection: &Value) {
+    perdiem::with_db!(db, |pool| sqlx::query(
+        "UPDATE payers SET connection = $2 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(connection.to_string())
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))
+    .unwrap();
+}
+
+/// A payer with no connection yet, whose column the test then writes itself.
+async fn bare_payer(db: &Db, key: &SecretKey, edi: &str) -> String {
+    let input = PayerInput {
+        name: Some(format!("Plan {edi}")),
+        payer_id: Some(edi.into()),
+        connection: None,
+        billing: None,
+    };
+    let mut tx = db.begin().await.unwrap();
+    let stored = payers::insert(&mut tx, key, new_id(), &input.parse().unwrap())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    stored.id.to_string()
+}
+
+fn plaintext_connection(credentials: Value) -> Value {
+    json!({
+        "protocol": "x12",
+        "endpoint_url": "https://core.payer.example/x12",
+        "credentials": credentials,
+        "timeout_seconds": 30,
+        "max_concurrent": 4,
+        "service_types_per_request": 1
+    })
+}
+
+fn assert_corrupt_naming(error: StoreError, payer_id: &str, field: &str, secret: &str) {
+    let text = error.to_string();
+    assert!(matches!(error, StoreError::Corrupt { .. }), "{text}");
+    assert!(text.contains(payer_id), "{text}");
+    assert!(text.contains(field), "{text}");
+    assert!(!text.contains(secret), "{text}");
+}
+
+#[tokio::test]
+async fn payer_secrets_are_sealed_in_the_column_and_opened_by_the_store() {
+    let db = fresh_db().await;
+    let key = SecretKey::generate();
+    let mut tx = db.begin().await.unwrap();
+    let mut ids = Vec::new();
+    for (edi, credentials, secret) in [
+        ("BASIC01", basic(), PASSWORD),
+        ("BEARER01", bearer(), TOKEN),
+        (
+            "OAUTH01",
+            oauth2("https://auth.payer.example/token"),
+            CLIENT_SECRET,
+        ),
+    ] {
+        let inserted = payers::insert(&mut tx, &key, new_id(), &payer(edi, credentials))
+            .await
+            .unwrap();
+        // What insert returns is the domain value, secret in the clear.
+        assert_eq!(secret_of(&inserted), secret);
+        ids.push((inserted.id.to_string(), secret));
+    }
+    tx.commit().await.unwrap();
+
+    for (id, secret) in &ids {
+        let raw = raw_connection(&db, id).await;
+        assert!(!raw.contains(secret), "{raw}");
+        assert!(raw.contains("sealed:v1:"), "{raw}");
+        // The document keeps its shape: only the secret's value changed.
+        let doc: Value = serde_json::from_str(&raw).unwrap();
+        assert!(doc["credentials"]["kind"].is_string(), "{raw}");
+    }
+
+    let mut tx = db.begin_read().await.unwrap();
+    for (id, secret) in &ids {
+        let found = payers::find(&mut tx, &key, id).await.unwrap().unwrap();
+        assert_eq!(secret_of(&found), *secret);
+    }
+    let by_edi = payers::find_by_edi_id(&mut tx, &key, "BEARER01")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(secret_of(&by_edi), TOKEN);
+    let page = Page {
+        limit: 10,
+        offset: 0,
+    };
+    let (listed, total) = payers::list(&mut tx, &key, None, page).await.unwrap();
+    assert_eq!(total, 3);
+    let mut secrets: Vec<String> = listed.iter().map(secret_of).collect();
+    secrets.sort();
+    assert_eq!(secrets, [PASSWORD, TOKEN, CLIENT_SECRET]);
+
+    // Another key opens none of them, and says which payer and field, never the value.
+    let other = SecretKey::generate();
+    let (basic_id, _) = &ids[0];
+    let error = payers::find(&mut tx, &other, basic_id).await.unwrap_err();
+    assert_corrupt_naming(error, basic_id, "password", PASSWORD);
+    let (oauth_id, _) = &ids[2];
+    let error = payers::find(&mut tx, &other, oauth_id).await.unwrap_err();
+    assert_corrupt_naming(error, oauth_id, "client_secret", CLIENT_SECRET);
+    assert!(payers::list(&mut tx, &other, None, page).await.is_err());
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_update_seals_the_new_secret_too() {
+    let db = fresh_db().await;
+    let key = SecretKey::generate();
+    let mut tx = db.begin().await.unwrap();
+    let id = payers::insert(&mut tx, &key, new_id(), &payer("BASIC02", basic()))
+        .await
+        .unwrap()
+        .id
+        .to_string();
+    let updated = payers::update(&mut tx, &key, &id, &payer("BASIC02", bearer()))
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(secret_of(&updated), TOKEN);
+    let raw = raw_connection(&db, &id).await;
+    assert!(!raw.contains(TOKEN) && !raw.contains(PASSWORD), "{raw}");
+    assert!(raw.contains("sealed:v1:"), "{raw}");
+}
+
+#[tokio::test]
+async fn a_secret_that_looks_sealed_is_sealed_all_the_same() {
+    let db = fresh_db().await;
+    let key = SecretKey::generate();
+    let lookalike = "sealed:v1:what-the-payer-really-issued";
+    let credentials = json!({"kind": "bearer", "token": lookalike});
+    let mut tx = db.begin().await.unwrap();
+    let id = payers::insert(&mut tx, &key, new_id(), &payer("LOOK01", credentials))
+        .await
+        .unwrap()
+        .id
+        .to_string();
+    tx.commit().await.unwrap();
+    let raw = raw_connection(&db, &id).await;
+    assert!(!raw.contains(lookalike), "{raw}");
+    let mut tx = db.begin_read().await.unwrap();
+    let found = payers::find(&mut tx, &key, &id).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(secret_of(&found), lookalike);
+}
+
+#[tokio::test]
+async fn a_sealed_secret_moved_to_another_payer_does_not_open() {
+    let db = fresh_db().await;
+    let key = SecretKey::generate();
+    let mut tx = db.begin().await.unwrap();
+    let first = payers::insert(&mut tx, &key, new_id(), &payer("BASIC03", basic()))
+        .await
+        .unwrap()
+        .id
+        .to_string();
+    tx.commit().await.unwrap();
+    let second = bare_payer(&db, &key, "BASIC04").await;
+    let copied: Value = serde_json::from_str(&raw_connection(&db, &first).await).unwrap();
+    write_raw_connection(&db, &second, &copied).await;
+
+    let mut tx = db.begin_read().await.unwrap();
+    let error = payers::find(&mut tx, &key, &second).await.unwrap_err();
+    assert_corrupt_naming(error, &second, "password", PASSWORD);
+    // And the original still opens.
+    assert!(payers::find(&mut tx, &key, &first).await.is_ok());
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn secrets_stored_in_the_clear_are_sealed_once_at_start_up() {
+    let db = fresh_db().await;
+    let key = secret_key();
+    let basic_id = bare_payer(&db, &key, "OLD01").await;
+    let oauth_id = bare_payer(&db, &key, "OLD02").await;
+    let untouched = bare_payer(&db, &key, "OLD03").await;
+    write_raw_connection(&db, &basic_id, &plaintext_connection(basic())).await;
+    write_raw_connection(
+        &db,
+        &oauth_id,
+        &plaintext_connection(oauth2("https://auth.payer.example/token")),
+    )
+    .await;
+    // One already sealed, as a database half-way through would hold.
+    let mut tx = db.begin().await.unwrap();
+    let sealed_id = payers::insert(&mut tx, &key, new_id(), &payer("NEW01", bearer()))
+        .await
+        .unwrap()
+        .id
+        .to_string();
+    tx.commit().await.unwrap();
+    let sealed_before = raw_connection(&db, &sealed_id).await;
+
+    // Until the step runs, a secret in the clear is a corrupt row, not a value to use.
+    let mut tx = db.begin_read().await.unwrap();
+    let error = payers::find(&mut tx, &key, &basic_id).await.unwrap_err();
+    assert_corrupt_naming(error, &basic_id, "password", PASSWORD);
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin().await.unwrap();
+    let sealed = payers::seal_stored_secrets(&mut tx, &key).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(sealed, 2);
+
+    for (id, secret) in [(&basic_id, PASSWORD), (&oauth_id, CLIENT_SECRET)] {
+        let raw = raw_connection(&db, id).await;
+        assert!(!raw.contains(secret), "{raw}");
+        assert!(raw.contains("sealed:v1:"), "{raw}");
+    }
+    assert_eq!(raw_connection(&db, &sealed_id).await, sealed_before);
+    let mut tx = db.begin_read().await.unwrap();
+    for (id, secret) in [
+        (&basic_id, PASSWORD),
+        (&oauth_id, CLIENT_SECRET),
+        (&sealed_id, TOKEN),
+    ] {
+        let found = payers::find(&mut tx, &key, id).await.unwrap().unwrap();
+        assert_eq!(secret_of(&found), secret);
+    }
+    let bare = payers::find(&mut tx, &key, &untouched)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(bare.data.connection.is_none());
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(payers::seal_stored_secrets(&mut tx, &key).await.unwrap(), 0);
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_start_up_migration_seals_what_an_older_database_kept_in_the_clear() {
+    let db = fresh_db().await;
+    let key = secret_key();
+    let id = bare_payer(&db, &key, "OLD04").await;
+    write_raw_connection(&db, &id, &plaintext_connection(bearer())).await;
+
+    perdiem::startup::migrate(&db, &key).await.unwrap();
+    let raw = raw_connection(&db, &id).await;
+    assert!(!raw.contains(TOKEN), "{raw}");
+    assert!(raw.contains("sealed:v1:"), "{raw}");
+    // A second start changes nothing.
+    perdiem::startup::migrate(&db, &key).await.unwrap();
+    assert_eq!(raw_connection(&db, &id).await, raw);
+    let mut tx = db.begin_read().await.unwrap();
+    let found = payers::find(&mut tx, &key, &id).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(secret_of(&found), TOKEN);
+}
+
+/// What a payer endpoint was sent: the path and the `Authorization` header of every request.
+type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+/// A stand-in payer that records each request's credentials. Its token endpoint issues a token;
+/// everything else answers 503, which is enough: the credentials arrive before the answer.
+async fn recording_payer() -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let record = seen.clone();
+    let server = HttpServer::new(move || {
+        let record = record.clone();
+        App::new().default_service(web::to(move |req: HttpRequest| {
+            let record = record.clone();
+            async move {
+                let auth = req
+                    .headers()
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                let path = req.path().to_string();
+                record.lock().unwrap().push((path.clone(), auth));
+                if path == "/token" {
+                    HttpResponse::Ok().json(json!({
+                        "access_token": "issued-access-token",
+                        "token_type": "Bearer",
+                        "expires_in": 3600
+                    }))
+                } else {
+                    HttpResponse::ServiceUnavailable().finish()
+                }
+            }
+        }))
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    (format!("http://127.0.0.1:{port}"), seen)
+}
+
+async fn verify_through(app: &TestApp, base: &str, edi: &str, credentials: Value) -> String {
+    let payer = app
+        .post("/api/v1/payers")
+        .token(&app.admin)
+        .json(json!({
+            "name": format!("Plan {edi}"),
+            "payer_id": edi,
+            "connection": {
+                "protocol": "json",
+                "endpoint_url": format!("{base}/{edi}"),
+                "credentials": credentials,
+                "timeout_seconds": 5
+            }
+        }))
+        .expect(201)
+        .await
+        .body;
+    let payer_id = payer["id"].as_str().unwrap().to_string();
+    let client = app.create_client(client_body()).await;
+    let client_id = client["id"].as_str().unwrap();
+    let coverage = app.create_coverage(client_id, &payer_id).await;
+    let made = app
+        .post("/api/v1/verifications")
+        .token(&app.admissions)
+        .json(json!({
+            "client_id": client_id,
+            "coverage_id": coverage["id"],
+            "levels_of_care": ["IOP"],
+            "program": "mental_health",
+            "service_date": "2026-11-23"
+        }))
+        .expect(201)
+        .await
+        .body;
+    assert_eq!(made["status"], "payer_error", "{made:#}");
+    payer_id
+}
+
+#[tokio::test]
+async fn the_payer_receives_each_secret_as_it_was_entered() {
+    let mut settings = crate::helpers::test_settings();
+    settings.verification.retry_attempts = 1;
+    settings.verification.breaker_threshold = 1000;
+    let app = spawn_app_with(settings).await;
+    app.set_up_clinic().await;
+    let (base, seen) = recording_payer().await;
+    let mut payer_ids = Vec::new();
+    payer_ids.push(verify_through(&app, &base, "BASIC", basic()).await);
+    payer_ids.push(verify_through(&app, &base, "BEARER", bearer()).await);
+    payer_ids.push(verify_through(&app, &base, "OAUTH", oauth2(&format!("{base}/token"))).await);
+
+    let engine = base64::engine::general_purpose::STANDARD;
+    let expected = [
+        (
+            "/BASIC",
+            format!("Basic {}", engine.encode(format!("clinic01:{PASSWORD}"))),
+        ),
+        ("/BEARER", format!("Bearer {TOKEN}")),
+        (
+            "/token",
+            format!(
+                "Basic {}",
+                engine.encode(format!("clinic-client:{CLIENT_SECRET}"))
+            ),
+        ),
+        ("/OAUTH", "Bearer issued-access-token".to_string()),
+    ];
+    let seen = seen.lock().unwrap().clone();
+    for (path, header) in expected {
+        let sent: Vec<_> = seen.iter().filter(|(p, _)| p == path).collect();
+        assert!(!sent.is_empty(), "nothing reached {path}: {seen:?}");
+        for (_, auth) in sent {
+            assert_eq!(auth.as_deref(), Some(header.as_str()), "{path}");
+        }
+    }
+    // And none of them is in the database in the clear.
+    for id in &payer_ids {
+        let raw = raw_connection(&app.db, id).await;
+        for secret in [PASSWORD, TOKEN, CLIENT_SECRET] {
+            assert!(!raw.contains(secret), "{raw}");
+        }
+    }
+}
