@@ -1,4 +1,5 @@
-//! Any bytes into the 271 reader: it must return, never panic or hang.
+//! Any bytes into the X12 readers a payer's answer reaches (the tokenizer, the 271 and the
+//! 999/TA1 acknowledgment): each must return, never panic or hang.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -6,4 +7,5 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let _ = perdiem::x12::tokenize(data);
     let _ = perdiem::x12::parse_271(data);
+    let _ = perdiem::x12::parse_acknowledgment(data);
 });
