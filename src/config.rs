@@ -73,6 +73,10 @@ pub struct VerificationSettings {
     pub breaker_threshold: u32,
     /// Seconds an open circuit waits before letting one probe through.
     pub breaker_cooldown_seconds: u64,
+    /// Seconds a batch item stays leased to the worker running it without a renewal (renewed
+    /// every third of this). Another instance, or this one restarted, takes over a running
+    /// item only after its lease lapses.
+    pub batch_lease_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -152,6 +156,7 @@ retry_attempts = 3
 retry_backoff_ms = 200
 breaker_threshold = 5
 breaker_cooldown_seconds = 30
+batch_lease_seconds = 60
 
 [billing]
 iop_minimum_minutes = 180
@@ -204,6 +209,13 @@ impl Settings {
     }
 
     fn check(&self) -> anyhow::Result<()> {
+        // Renewed every third of it: under 3 s the renewals would outrun the database.
+        if self.verification.batch_lease_seconds < 3 {
+            anyhow::bail!(
+                "PERDIEM__VERIFICATION__BATCH_LEASE_SECONDS (verification.batch_lease_seconds) \
+                 must be at least 3"
+            );
+        }
         if let Some(key) = &self.secrets.key {
             SecretKey::from_base64(key.expose_secret())
                 .map_err(|e| anyhow::anyhow!("PERDIEM__SECRETS__KEY (secrets.key) {e}"))?;
@@ -260,6 +272,17 @@ mod tests {
 
     /// Base64 of 32 bytes.
     const KEY: &str = "qkpaJfZ0LE2hFN7I0cO9Gm5vXx3sQ8bT1uYrW4eA6dM=";
+
+    #[test]
+    fn a_batch_lease_under_three_seconds_is_refused() {
+        let mut settings = Settings::defaults();
+        assert_eq!(settings.verification.batch_lease_seconds, 60);
+        settings.verification.batch_lease_seconds = 2;
+        let refused = settings.check().unwrap_err().to_string();
+        assert!(refused.contains("batch_lease_seconds"), "{refused}");
+        settings.verification.batch_lease_seconds = 3;
+        assert!(settings.check().is_ok());
+    }
 
     #[test]
     fn production_requires_an_explicit_jwt_secret() {

@@ -154,58 +154,93 @@ pub async fn pending(tx: &mut Tx, limit: i64) -> StoreResult<Vec<Item>> {
     Ok(rows.into_iter().map(Item::from).collect())
 }
 
-/// Claims a pending item for this worker and fixes the id its verification will have. `false`
-/// when another worker claimed it first.
-pub async fn claim(tx: &mut Tx, item_id: &str, verification_id: &str) -> StoreResult<bool> {
+/// Who holds a running item, and until when (see migration 0021).
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    pub owner: &'a str,
+    pub until: DateTime<Utc>,
+}
+
+/// Claims a pending item for this worker, leased to it, and fixes the id its verification will
+/// have. `false` when another worker claimed it first.
+pub async fn claim(
+    tx: &mut Tx,
+    item_id: &str,
+    verification_id: &str,
+    lease: Lease<'_>,
+) -> StoreResult<bool> {
     let claimed = with_tx!(tx, |conn| {
         sqlx::query(
-        "UPDATE verification_batch_items SET status = 'running', verification_id = $2, updated_at = $3
-         WHERE id = $1 AND status = 'pending'"
-    )
-    .bind(item_id)
-    .bind(verification_id)
-    .bind(now())
-    .execute(conn)
-    .await
-    .map(|done| done.rows_affected())
+            "UPDATE verification_batch_items SET status = 'running', verification_id = $2,
+                updated_at = $3, lease_owner = $4, lease_until = $5
+             WHERE id = $1 AND status = 'pending'",
+        )
+        .bind(item_id)
+        .bind(verification_id)
+        .bind(now())
+        .bind(lease.owner)
+        .bind(lease.until)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
     })?;
     Ok(claimed == 1)
 }
 
+/// Extends every lease `lease.owner` holds on a running item to `lease.until`; returns how many.
+pub async fn renew(tx: &mut Tx, lease: Lease<'_>) -> StoreResult<u64> {
+    Ok(with_tx!(tx, |conn| sqlx::query(
+        "UPDATE verification_batch_items SET lease_until = $2
+         WHERE lease_owner = $1 AND status = 'running'"
+    )
+    .bind(lease.owner)
+    .bind(lease.until)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?)
+}
+
 /// Completes an item: with the verification that answers it (which may be an earlier, stored
-/// one), or with the reason it could not be verified at all.
+/// one), or with the reason it could not be verified at all. With an `owner`, only while that
+/// worker still holds the item: `false` when its lease lapsed and the item was settled or
+/// taken by another worker, whose outcome stands.
 pub async fn finish(
     tx: &mut Tx,
     item_id: &str,
     verification_id: Option<&str>,
     error: Option<&str>,
-) -> StoreResult<()> {
+    owner: Option<&str>,
+) -> StoreResult<bool> {
     let status = if error.is_some() { "failed" } else { "done" };
-    with_tx!(tx, |conn| sqlx::query(
+    let done = with_tx!(tx, |conn| sqlx::query(
         "UPDATE verification_batch_items SET status = $2, error = $3, updated_at = $4,
-            verification_id = COALESCE($5, verification_id)
-         WHERE id = $1"
+            verification_id = COALESCE($5, verification_id), lease_owner = NULL,
+            lease_until = NULL
+         WHERE id = $1 AND ($6 IS NULL OR (lease_owner = $6 AND status = 'running'))"
     )
     .bind(item_id)
     .bind(status)
     .bind(error)
     .bind(now())
     .bind(verification_id)
+    .bind(owner)
     .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
-    Ok(())
+    Ok(done == 1)
 }
 
-/// Items left `running` by a process that stopped. Each is settled from its verification: a
-/// finished one completes the item as it is (never asked twice); one that never finished is
-/// marked interrupted and the item goes back to pending with no verification.
-pub async fn recover(tx: &mut Tx) -> StoreResult<u64> {
+/// Items left `running` by a worker whose lease lapsed before `at` (a process that stopped, or
+/// lost its database): items another live worker holds are left alone. Each is settled from
+/// its verification: a finished one completes the item as it is (never asked twice); one that
+/// never finished is marked interrupted and the item goes back to pending with no verification.
+pub async fn recover(tx: &mut Tx, at: DateTime<Utc>) -> StoreResult<u64> {
     let rows: Vec<(String, Option<String>, Option<String>)> = with_tx!(tx, |conn| sqlx::query_as(
         "SELECT i.id, i.verification_id, v.status FROM verification_batch_items i
          LEFT JOIN verifications v ON v.id = i.verification_id
-         WHERE i.status = 'running'"
+         WHERE i.status = 'running' AND (i.lease_until IS NULL OR i.lease_until < $1)"
     )
+    .bind(at)
     .fetch_all(conn)
     .await)?;
     let mut recovered = 0;
@@ -228,7 +263,9 @@ pub async fn recover(tx: &mut Tx) -> StoreResult<u64> {
                 })?;
                 reset(tx, &item_id).await?;
             }
-            Some(_) => finish(tx, &item_id, None, None).await?,
+            Some(_) => {
+                finish(tx, &item_id, None, None, None).await?;
+            }
             None => reset(tx, &item_id).await?,
         }
         recovered += 1;
@@ -239,14 +276,15 @@ pub async fn recover(tx: &mut Tx) -> StoreResult<u64> {
 async fn reset(tx: &mut Tx, item_id: &str) -> StoreResult<()> {
     with_tx!(tx, |conn| {
         sqlx::query(
-        "UPDATE verification_batch_items SET status = 'pending', verification_id = NULL, updated_at = $2
-         WHERE id = $1"
-    )
-    .bind(item_id)
-    .bind(now())
-    .execute(conn)
-    .await
-    .map(|done| done.rows_affected())
+            "UPDATE verification_batch_items SET status = 'pending', verification_id = NULL,
+            updated_at = $2, lease_owner = NULL, lease_until = NULL
+         WHERE id = $1",
+        )
+        .bind(item_id)
+        .bind(now())
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
     })?;
     Ok(())
 }

@@ -3,7 +3,12 @@
 
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
+use perdiem::domain::ids::new_id;
+use perdiem::domain::role::Role;
 use perdiem::mock_payer::{self, Scenarios, X12_PATH};
+use perdiem::store::batches::{self, Lease, NewItem};
+use perdiem::store::users;
 use serde_json::{json, Value};
 
 use crate::helpers::{client_body, coverage_body, fresh_db, start_on, test_settings, TestApp};
@@ -193,4 +198,105 @@ async fn a_payer_outage_and_a_restart_mid_batch_lose_and_repeat_nothing() {
         verified >= 2,
         "the items finished before the stop stay as they were"
     );
+}
+
+/// Two workers on one database (two instances, or one and its restart): a running item is
+/// settled by another worker only once the lease of the one running it has lapsed, and the
+/// first worker, late, cannot record an outcome over the one that took over.
+#[tokio::test]
+async fn a_running_item_is_settled_by_another_worker_only_once_its_lease_lapses() {
+    let db = fresh_db().await;
+    let mut tx = db.begin().await.unwrap();
+    let user = users::insert(&mut tx, new_id(), "lease", "x", &[Role::Admissions])
+        .await
+        .unwrap();
+    let item = NewItem {
+        client_id: new_id().to_string(),
+        coverage_id: new_id().to_string(),
+        levels_of_care: r#"["IOP"]"#.to_string(),
+        program: "mental_health".to_string(),
+        service_date: Utc::now().date_naive(),
+        force: false,
+    };
+    batches::insert(&mut tx, new_id(), &user.id.to_string(), &[item])
+        .await
+        .unwrap();
+    let item = batches::pending(&mut tx, 10).await.unwrap().remove(0);
+    let now = Utc::now();
+    let lease = |owner, seconds| Lease {
+        owner,
+        until: now + chrono::Duration::seconds(seconds),
+    };
+
+    let first_verification = new_id().to_string();
+    assert!(
+        batches::claim(&mut tx, &item.id, &first_verification, lease("a", 30))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !batches::claim(&mut tx, &item.id, &new_id().to_string(), lease("b", 30))
+            .await
+            .unwrap(),
+        "a running item is not claimed twice"
+    );
+    assert_eq!(batches::recover(&mut tx, now).await.unwrap(), 0);
+    // Worker a lives on: its renewal keeps the item past its first lease.
+    assert_eq!(batches::renew(&mut tx, lease("a", 60)).await.unwrap(), 1);
+    assert_eq!(
+        batches::recover(&mut tx, now + chrono::Duration::seconds(45))
+            .await
+            .unwrap(),
+        0,
+        "a renewed lease is respected"
+    );
+    // Worker a stops renewing: after the lease, the item is settled (its verification was never
+    // stored, so it goes back to pending) and b takes it.
+    assert_eq!(
+        batches::recover(&mut tx, now + chrono::Duration::seconds(61))
+            .await
+            .unwrap(),
+        1
+    );
+    let again = batches::pending(&mut tx, 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].verification_id, None);
+    let second_verification = new_id().to_string();
+    assert!(
+        batches::claim(&mut tx, &item.id, &second_verification, lease("b", 30))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !batches::finish(
+            &mut tx,
+            &item.id,
+            Some(&first_verification),
+            None,
+            Some("a")
+        )
+        .await
+        .unwrap(),
+        "the worker whose lease lapsed records nothing"
+    );
+    assert!(batches::finish(
+        &mut tx,
+        &item.id,
+        Some(&second_verification),
+        None,
+        Some("b")
+    )
+    .await
+    .unwrap());
+    assert_eq!(batches::renew(&mut tx, lease("b", 90)).await.unwrap(), 0);
+    let (_, items) = batches::find(&mut tx, &again[0].batch_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(items[0].status, "done");
+    assert_eq!(
+        items[0].verification_id.as_deref(),
+        Some(second_verification.as_str())
+    );
+    tx.commit().await.unwrap();
 }

@@ -151,6 +151,8 @@ pub fn test_settings() -> Settings {
     settings.secrets.key = Some(SecretString::from(SECRETS_KEY));
     settings.server.max_body_bytes = 64 * 1024;
     settings.verification.retry_backoff_ms = 5;
+    // A restarted app takes over what the stopped one left running once its lease lapses.
+    settings.verification.batch_lease_seconds = 3;
     settings
 }
 
