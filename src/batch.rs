@@ -77,7 +77,8 @@ async fn keep_leases(state: &AppState, owner: &str, lease: Duration) {
 async fn work_batches(state: &web::Data<AppState>, owner: &str, lease: Duration) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     // Items in flight belong to this task: when it is stopped, they stop with it (as they would
-    // in a crash), and the next start settles them.
+    // in a crash), and once their lease lapses the next start, or another instance, settles
+    // them.
     let mut in_flight = JoinSet::new();
     loop {
         while in_flight.try_join_next().is_some() {}
