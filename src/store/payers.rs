@@ -260,6 +260,18 @@ pub async fn lock(tx: &mut Tx, id: &str) -> StoreResult<bool> {
     Ok(found.is_some())
 }
 
+/// Whether the payer exists. Reads only its id, so it needs no key and a payer whose secrets
+/// do not open still counts: a check for existence has no business opening credentials.
+pub async fn exists(tx: &mut Tx, id: &str) -> StoreResult<bool> {
+    let found: Option<String> = with_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT id FROM payers WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await)?;
+    Ok(found.is_some())
+}
+
 /// Seals the payer secrets still stored in the clear (databases from before they were sealed)
 /// and returns how many it sealed. Idempotent: sealed values are left alone, so every start
 /// runs it and all but the first seal nothing. The caller's transaction makes it all or none.

@@ -335,6 +335,78 @@ async fn the_start_up_migration_seals_what_an_older_database_kept_in_the_clear()
     assert_eq!(secret_of(&found), TOKEN);
 }
 
+/// Inserts a payer with `credentials`, sealed under `key`; returns its id.
+async fn payer_under(db: &Db, key: &SecretKey, edi: &str, credentials: Value) -> String {
+    let mut tx = db.begin().await.unwrap();
+    let stored = payers::insert(&mut tx, key, new_id(), &payer(edi, credentials))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    stored.id.to_string()
+}
+
+#[tokio::test]
+async fn existence_needs_no_key() {
+    let db = fresh_db().await;
+    let id = payer_under(&db, &SecretKey::generate(), "EXI01", basic()).await;
+    let mut tx = db.begin_read().await.unwrap();
+    assert!(payers::exists(&mut tx, &id).await.unwrap());
+    assert!(!payers::exists(&mut tx, &new_id().to_string())
+        .await
+        .unwrap());
+    tx.commit().await.unwrap();
+}
+
+/// Replaces the payer's sealed secrets with ones sealed under a key the app does not have, as
+/// a database whose key was lost holds them.
+async fn seal_under_a_lost_key(db: &Db, id: &str) {
+    let lost = SecretKey::generate();
+    let mut tx = db.begin().await.unwrap();
+    let current = payers::find(&mut tx, &secret_key(), id)
+        .await
+        .unwrap()
+        .unwrap();
+    payers::update(&mut tx, &lost, id, &current.data)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn checks_that_a_payer_exists_do_not_open_its_secrets() {
+    let app = crate::helpers::spawn_app().await;
+    let payer = app
+        .post("/api/v1/payers")
+        .token(&app.admin)
+        .json(json!({
+            "name": "Plan Lost Key",
+            "payer_id": "LOST01",
+            "connection": plaintext_connection(basic())
+        }))
+        .expect(201)
+        .await
+        .body;
+    let payer_id = payer["id"].as_str().unwrap().to_string();
+    seal_under_a_lost_key(&app.db, &payer_id).await;
+    // Reading the payer itself still needs its secrets, and they do not open.
+    app.get(&format!("/api/v1/payers/{payer_id}"))
+        .token(&app.admin)
+        .expect(500)
+        .await;
+
+    let client = app.create_client(client_body()).await;
+    app.create_coverage(client["id"].as_str().unwrap(), &payer_id)
+        .await;
+    let generated = app
+        .post("/api/v1/claims/generate")
+        .token(&app.billing)
+        .json(json!({"through_date": "2026-03-31", "period": "month", "payer_id": payer_id}))
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(generated["summary"]["claims"], 0, "{generated:#}");
+}
+
 /// What a payer endpoint was sent: the path and the `Authorization` header of every request.
 type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
