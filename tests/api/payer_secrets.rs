@@ -14,11 +14,11 @@ use serde_json::{json, Value};
 
 use crate::helpers::{client_body, fresh_db, secret_key, spawn_app_with, TestApp};
 
-const PASSWORD: &str = "basic-password-in-the-clear";
+pub(crate) const PASSWORD: &str = "basic-password-in-the-clear";
 const TOKEN: &str = "bearer-token-in-the-clear";
 const CLIENT_SECRET: &str = "oauth2-client-secret-in-the-clear";
 
-fn basic() -> Value {
+pub(crate) fn basic() -> Value {
     json!({"kind": "basic", "username": "clinic01", "password": PASSWORD})
 }
 
@@ -36,7 +36,7 @@ fn oauth2(token_url: &str) -> Value {
     })
 }
 
-fn payer(edi: &str, credentials: Value) -> NewPayer {
+pub(crate) fn payer(edi: &str, credentials: Value) -> NewPayer {
     let input: PayerInput = serde_json::from_value(json!({
         "name": format!("Plan {edi}"),
         "payer_id": edi,
@@ -51,7 +51,7 @@ fn payer(edi: &str, credentials: Value) -> NewPayer {
 }
 
 /// The secret the store hands back for a payer's credentials.
-fn secret_of(payer: &payers::Payer) -> String {
+pub(crate) fn secret_of(payer: &payers::Payer) -> String {
     use perdiem::domain::payer::Credentials;
     let connection = payer.data.connection.as_ref().unwrap();
     match &connection.credentials {
@@ -64,7 +64,7 @@ fn secret_of(payer: &payers::Payer) -> String {
     }
 }
 
-async fn raw_connection(db: &Db, id: &str) -> String {
+pub(crate) async fn raw_connection(db: &Db, id: &str) -> String {
     let text: Option<String> = perdiem::with_db!(db, |pool| sqlx::query_scalar(
         "SELECT connection FROM payers WHERE id = $1"
     )
