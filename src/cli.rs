@@ -208,15 +208,15 @@ fn old_key(from_key_file: Option<PathBuf>) -> anyhow::Result<SecretKey> {
         Some(path) => {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading the old key from {}", path.display()))?;
-            (Zeroizing::new(text), path.display().to_string())
+            (Zeroizing::new(text), format!("in {}", path.display()))
         }
         None => {
             let mut text = Zeroizing::new(String::new());
             std::io::stdin().read_to_string(&mut text)?;
-            (text, "standard input".to_string())
+            (text, "on standard input".to_string())
         }
     };
-    SecretKey::from_base64(&text).map_err(|e| anyhow::anyhow!("the old key on {source} {e}"))
+    SecretKey::from_base64(&text).map_err(|e| anyhow::anyhow!("the old key {source} {e}"))
 }
 
 async fn rotate_secrets(settings: &Settings, from_key_file: Option<PathBuf>) -> anyhow::Result<()> {
