@@ -3,15 +3,20 @@
 use std::io::Read;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
 
 use crate::auth::password;
 use crate::config::{Environment, Settings};
 use crate::domain::ids::new_id;
 use crate::domain::role::parse_roles;
 use crate::domain::user::{parse_password, Username};
+use crate::secrets::SecretKey;
 use crate::startup::{self, Application};
+use crate::store::payers::{self, Forgotten};
 use crate::store::{users, Db};
 
 #[derive(Parser)]
@@ -47,6 +52,39 @@ pub enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Manages the payer secrets sealed at rest (key rotation, a lost key).
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SecretsCommand {
+    /// Re-seals under the current key (secrets.key, else the development key file) every payer
+    /// secret sealed under an old key, in one transaction. Secrets that already open with the
+    /// current key are left alone; one that opens with neither key changes nothing. Run it with
+    /// the server stopped.
+    #[command(group(
+        clap::ArgGroup::new("old_key")
+            .required(true)
+            .args(["from_key_file", "from_key_stdin"])
+    ))]
+    Rotate {
+        /// A file holding the old key (base64), such as a development `*.secrets-key` file.
+        #[arg(long)]
+        from_key_file: Option<PathBuf>,
+        /// Read the old key (base64) from standard input, so it never reaches a command line.
+        #[arg(long)]
+        from_key_stdin: bool,
+    },
+    /// Sets one payer's credentials to none, keeping the rest of its connection, without opening
+    /// them: for a lost key. Enter them again with `PATCH /api/v1/payers/{id}`.
+    Forget {
+        /// The payer's id (a UUID).
+        #[arg(long)]
+        payer_id: String,
     },
 }
 
@@ -149,6 +187,67 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 roles.join(", ")
             );
         }
+        Command::Secrets {
+            command:
+                SecretsCommand::Rotate {
+                    from_key_file,
+                    from_key_stdin: _,
+                },
+        } => rotate_secrets(&settings, from_key_file).await?,
+        Command::Secrets {
+            command: SecretsCommand::Forget { payer_id },
+        } => forget_credentials(&settings, &payer_id).await?,
+    }
+    Ok(())
+}
+
+/// The old key of a rotation: from the file when one is named, else from standard input (clap
+/// requires one of the two). The key itself never appears in an error.
+fn old_key(from_key_file: Option<PathBuf>) -> anyhow::Result<SecretKey> {
+    let (text, source) = match from_key_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading the old key from {}", path.display()))?;
+            (Zeroizing::new(text), format!("in {}", path.display()))
+        }
+        None => {
+            let mut text = Zeroizing::new(String::new());
+            std::io::stdin().read_to_string(&mut text)?;
+            (text, "on standard input".to_string())
+        }
+    };
+    SecretKey::from_base64(&text).map_err(|e| anyhow::anyhow!("the old key {source} {e}"))
+}
+
+async fn rotate_secrets(settings: &Settings, from_key_file: Option<PathBuf>) -> anyhow::Result<()> {
+    let old = old_key(from_key_file)?;
+    let current = startup::secret_key(settings)?;
+    let db = connect(settings).await?;
+    let mut tx = db.begin().await?;
+    // On an error the transaction is dropped, not committed: nothing is re-sealed.
+    let resealed = payers::reseal_secrets(&mut tx, &old, &current)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))?;
+    tx.commit().await?;
+    println!("re-sealed {resealed} payer secrets under the current key");
+    Ok(())
+}
+
+async fn forget_credentials(settings: &Settings, payer_id: &str) -> anyhow::Result<()> {
+    // Ids are stored in their canonical form; parsing also refuses a typo outright.
+    let id = Uuid::parse_str(payer_id)
+        .map_err(|_| anyhow::anyhow!("--payer-id must be a payer's id (a UUID)"))?
+        .to_string();
+    let db = connect(settings).await?;
+    let mut tx = db.begin().await?;
+    let outcome = payers::forget_credentials(&mut tx, &id).await?;
+    tx.commit().await?;
+    match outcome {
+        Forgotten::NoSuchPayer => anyhow::bail!("no payer has the id {id}"),
+        Forgotten::NoConnection => println!("payer {id} has no connection: nothing to forget"),
+        Forgotten::Forgotten => println!(
+            "payer {id}: credentials forgotten; enter them again with PATCH /api/v1/payers/{id}"
+        ),
     }
     Ok(())
 }

@@ -25,7 +25,6 @@ use crate::domain::role::Role;
 use crate::domain::text::Note;
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
-use crate::secrets::SecretKey;
 use crate::startup::AppState;
 use crate::store::audit::Action;
 use crate::store::claims::{self, ClaimEvent, ClaimFilter, ClaimRecord, KeptAnswer};
@@ -169,7 +168,7 @@ pub async fn generate(
             return kept_response(answer);
         }
     }
-    refuse_unknown(&mut tx, &state.secrets, &generation).await?;
+    refuse_unknown(&mut tx, &generation).await?;
     let generated = service::generate(
         &mut tx,
         &generation,
@@ -229,21 +228,14 @@ pub async fn generate(
 }
 
 /// A client or payer named in the request must exist (422 naming the field).
-async fn refuse_unknown(
-    tx: &mut Tx,
-    secrets: &SecretKey,
-    generation: &Generation,
-) -> Result<(), ApiError> {
+async fn refuse_unknown(tx: &mut Tx, generation: &Generation) -> Result<(), ApiError> {
     if let Some(client) = generation.client_id {
         if clients::find(tx, &client.to_string()).await?.is_none() {
             return Err(ApiError::validation("client_id", "names no client"));
         }
     }
     if let Some(payer) = generation.payer_id {
-        if payers::find(tx, secrets, &payer.to_string())
-            .await?
-            .is_none()
-        {
+        if !payers::exists(tx, &payer.to_string()).await? {
             return Err(ApiError::validation("payer_id", "names no payer"));
         }
     }

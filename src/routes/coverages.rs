@@ -13,7 +13,6 @@ use crate::domain::coverage::{CoverageInput, NewCoverage};
 use crate::domain::ids::new_id;
 use crate::domain::validation::FieldError;
 use crate::error::ApiError;
-use crate::secrets::SecretKey;
 use crate::startup::AppState;
 use crate::store::audit::Action;
 use crate::store::{clients, coverages, payers, Tx};
@@ -26,16 +25,9 @@ struct ListQuery {
 }
 
 /// Parses a coverage and checks that its payer exists (a 422 on `payer_id` if not).
-async fn parse(
-    tx: &mut Tx,
-    secrets: &SecretKey,
-    input: CoverageInput,
-) -> Result<NewCoverage, ApiError> {
+async fn parse(tx: &mut Tx, input: CoverageInput) -> Result<NewCoverage, ApiError> {
     let coverage = input.parse(Utc::now().date_naive())?;
-    if payers::find(tx, secrets, &coverage.payer_id.to_string())
-        .await?
-        .is_none()
-    {
+    if !payers::exists(tx, &coverage.payer_id.to_string()).await? {
         return Err(ApiError::Validation(vec![FieldError::new(
             "payer_id",
             "names no payer; create the payer first",
@@ -62,7 +54,7 @@ pub async fn create(
     let input: CoverageInput = body.json()?;
     let mut tx = state.db.begin().await?;
     client_exists(&mut tx, &client_id).await?;
-    let coverage = parse(&mut tx, &state.secrets, input).await?;
+    let coverage = parse(&mut tx, input).await?;
     let client_uuid = Uuid::parse_str(&client_id).map_err(ApiError::internal)?;
     let coverage = coverages::insert(&mut tx, new_id(), client_uuid, &coverage).await?;
     audit(
@@ -138,7 +130,7 @@ pub async fn update(
         .ok_or(ApiError::NotFound("coverage"))?;
     let current = serde_json::to_value(CoverageInput::from(&current.data.coverage))
         .map_err(ApiError::internal)?;
-    let coverage = parse(&mut tx, &state.secrets, from_value(merge(current, patch))?).await?;
+    let coverage = parse(&mut tx, from_value(merge(current, patch))?).await?;
     let coverage = coverages::update(&mut tx, &client_id, &id, &coverage)
         .await?
         .ok_or(ApiError::NotFound("coverage"))?;

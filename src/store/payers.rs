@@ -260,35 +260,160 @@ pub async fn lock(tx: &mut Tx, id: &str) -> StoreResult<bool> {
     Ok(found.is_some())
 }
 
-/// Seals the payer secrets still stored in the clear (databases from before they were sealed)
-/// and returns how many it sealed. Idempotent: sealed values are left alone, so every start
-/// runs it and all but the first seal nothing. The caller's transaction makes it all or none.
-pub async fn seal_stored_secrets(tx: &mut Tx, key: &SecretKey) -> StoreResult<u64> {
+/// Whether the payer exists. Reads only its id, so it needs no key and a payer whose secrets
+/// do not open still counts: a check for existence has no business opening credentials.
+pub async fn exists(tx: &mut Tx, id: &str) -> StoreResult<bool> {
+    let found: Option<String> = with_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT id FROM payers WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await)?;
+    Ok(found.is_some())
+}
+
+/// Every stored connection as it is kept (secrets sealed), by payer id.
+async fn stored_connections(tx: &mut Tx) -> StoreResult<Vec<(String, ConnectionInput)>> {
     let rows: Vec<(String, String)> = with_tx!(tx, |conn| sqlx::query_as(
         "SELECT id, connection FROM payers WHERE connection IS NOT NULL ORDER BY id"
     )
     .fetch_all(conn)
     .await)?;
+    rows.into_iter()
+        .map(|(id, text)| {
+            let stored = serde_json::from_str(&text)
+                .map_err(|e| StoreError::corrupt("payer connection", format!("payer {id}: {e}")))?;
+            Ok((id, stored))
+        })
+        .collect()
+}
+
+/// Writes a connection back in its kept form. `updated_at` stays: the payer's data has not
+/// changed, only how its secrets are kept.
+async fn write_connection(tx: &mut Tx, id: &str, stored: &ConnectionInput) -> StoreResult<()> {
+    let text =
+        serde_json::to_string(stored).map_err(|e| StoreError::corrupt("payer connection", e))?;
+    with_tx!(tx, |conn| sqlx::query(
+        "UPDATE payers SET connection = $2 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(&text)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// Seals the payer secrets still stored in the clear (databases from before they were sealed)
+/// and returns how many it sealed. Idempotent: sealed values are left alone, so every start
+/// runs it and all but the first seal nothing. The caller's transaction makes it all or none.
+pub async fn seal_stored_secrets(tx: &mut Tx, key: &SecretKey) -> StoreResult<u64> {
     let mut sealed = 0;
-    for (id, text) in rows {
-        let mut stored: ConnectionInput = serde_json::from_str(&text)
-            .map_err(|e| StoreError::corrupt("payer connection", format!("payer {id}: {e}")))?;
+    for (id, mut stored) in stored_connections(tx).await? {
         let count = seal_secrets(&id, &mut stored, key, |value| !is_sealed(value));
-        if count == 0 {
-            continue;
+        if count > 0 {
+            write_connection(tx, &id, &stored).await?;
+            sealed += count;
         }
-        let text = serde_json::to_string(&stored)
-            .map_err(|e| StoreError::corrupt("payer connection", e))?;
-        // `updated_at` stays: the payer's data has not changed, only how it is kept.
-        with_tx!(tx, |conn| sqlx::query(
-            "UPDATE payers SET connection = $2 WHERE id = $1"
-        )
-        .bind(&id)
-        .bind(&text)
-        .execute(conn)
-        .await
-        .map(|done| done.rows_affected()))?;
-        sealed += count;
     }
     Ok(sealed)
+}
+
+/// Re-seals under `new` every payer secret sealed under `old`, and returns how many. A secret
+/// that already opens with `new` is left alone, so running it again changes nothing. One that
+/// opens with neither is an error naming the payer and the field (never the value); the caller
+/// then drops its transaction, so a rotation is all or nothing.
+pub async fn reseal_secrets(tx: &mut Tx, old: &SecretKey, new: &SecretKey) -> StoreResult<u64> {
+    let mut resealed = 0;
+    for (id, mut stored) in stored_connections(tx).await? {
+        let count = reseal_connection(&id, &mut stored, old, new)?;
+        if count > 0 {
+            write_connection(tx, &id, &stored).await?;
+            resealed += count;
+        }
+    }
+    Ok(resealed)
+}
+
+/// Re-seals, in place, the secrets of one connection that open with `old` but not with `new`.
+fn reseal_connection(
+    payer_id: &str,
+    stored: &mut ConnectionInput,
+    old: &SecretKey,
+    new: &SecretKey,
+) -> StoreResult<u64> {
+    let Some(credentials) = stored.credentials.as_mut() else {
+        return Ok(0);
+    };
+    let mut resealed = 0;
+    for (field, value) in secret_fields(credentials) {
+        let Some(sealed) = value.as_deref() else {
+            continue;
+        };
+        let context = context(payer_id, field);
+        // The current key first: what it opens is done, whether by an earlier run or since.
+        if new.unseal(sealed, &context).is_ok() {
+            continue;
+        }
+        let opened = old.unseal(sealed, &context).map_err(|_| {
+            StoreError::corrupt(
+                "payer connection",
+                format!(
+                    "payer {payer_id}, credentials.{field}: opens with neither the old key nor \
+                     the current one"
+                ),
+            )
+        })?;
+        *value = Some(new.seal(opened.expose_secret(), &context));
+        resealed += 1;
+    }
+    Ok(resealed)
+}
+
+/// What [`forget_credentials`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forgotten {
+    /// No payer has this id.
+    NoSuchPayer,
+    /// The payer has no connection, so no credentials to forget.
+    NoConnection,
+    /// The payer's credentials are now `none`; the rest of its connection is as it was.
+    Forgotten,
+}
+
+/// Sets the payer's stored credentials to `none`, keeping the rest of its connection (protocol,
+/// endpoint, limits…). For a lost key: the secrets are dropped without being opened, which
+/// makes the payer readable again so that its credentials can be entered anew.
+pub async fn forget_credentials(tx: &mut Tx, id: &str) -> StoreResult<Forgotten> {
+    let row: Option<Option<String>> = with_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT connection FROM payers WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await)?;
+    let Some(text) = row else {
+        return Ok(Forgotten::NoSuchPayer);
+    };
+    let Some(text) = text else {
+        return Ok(Forgotten::NoConnection);
+    };
+    let mut stored: ConnectionInput = serde_json::from_str(&text)
+        .map_err(|e| StoreError::corrupt("payer connection", format!("payer {id}: {e}")))?;
+    stored.credentials = Some(CredentialsInput {
+        kind: Some("none".into()),
+        ..CredentialsInput::default()
+    });
+    let text =
+        serde_json::to_string(&stored).map_err(|e| StoreError::corrupt("payer connection", e))?;
+    // Unlike a re-sealing, this changes what the payer holds, so `updated_at` moves.
+    with_tx!(tx, |conn| sqlx::query(
+        "UPDATE payers SET connection = $2, updated_at = $3 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(&text)
+    .bind(now())
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(Forgotten::Forgotten)
 }

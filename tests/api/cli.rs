@@ -1,10 +1,35 @@
-//! The `perdiem` command line: migrate, and create the first admin.
+//! The `perdiem` command line: migrate, create the first admin, rotate the secrets key and
+//! forget a payer's credentials.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-fn perdiem(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_perdiem"))
+use perdiem::domain::ids::new_id;
+use perdiem::domain::payer::Credentials;
+use perdiem::secrets::SecretKey;
+use perdiem::store::{payers, Db};
+
+use crate::payer_secrets::{basic, payer, raw_connection, secret_of, PASSWORD};
+
+fn perdiem(dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    perdiem_with_key(dir, args, stdin, None)
+}
+
+/// `perdiem` with `PERDIEM__SECRETS__KEY` set to `key`, or with no key configured (the
+/// development key file beside the database is then used).
+fn perdiem_with_key(
+    dir: &Path,
+    args: &[&str],
+    stdin: &str,
+    key: Option<&str>,
+) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_perdiem"));
+    command.env_remove("PERDIEM__SECRETS__KEY");
+    if let Some(key) = key {
+        command.env("PERDIEM__SECRETS__KEY", key);
+    }
+    let mut child = command
         .args(args)
         .current_dir(dir)
         .env_remove("DATABASE_URL")
@@ -94,6 +119,177 @@ fn migrate_and_user_add_work_on_a_fresh_directory() {
         "short\n",
     );
     assert!(!short.status.success());
+}
+
+const CONFIGURED_KEY: &str = "qkpaJfZ0LE2hFN7I0cO9Gm5vXx3sQ8bT1uYrW4eA6dM=";
+
+/// The SQLite database `perdiem migrate` made in `dir`.
+async fn database_in(dir: &Path) -> Db {
+    let url = format!("sqlite://{}", dir.join("perdiem.db").display());
+    Db::connect(&url, 1).await.unwrap()
+}
+
+/// The development key `perdiem migrate` generated beside the database in `dir`, as text.
+fn development_key_in(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("perdiem.db.secrets-key"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// A migrated database in `dir` with one payer whose password is sealed under `key`.
+async fn database_with_a_payer(dir: &Path, key: &SecretKey) -> String {
+    let out = perdiem(dir, &["migrate"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let db = database_in(dir).await;
+    let mut tx = db.begin().await.unwrap();
+    let stored = payers::insert(&mut tx, key, new_id(), &payer("CLI01", basic()))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    db.close().await;
+    stored.id.to_string()
+}
+
+async fn find_with(dir: &Path, key: &SecretKey, id: &str) -> Option<payers::Payer> {
+    let db = database_in(dir).await;
+    let mut tx = db.begin_read().await.unwrap();
+    let found = payers::find(&mut tx, key, id).await.ok().flatten();
+    tx.commit().await.unwrap();
+    db.close().await;
+    found
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Neither output of a command carries a secret or a key.
+fn assert_says_nothing_of(out: &std::process::Output, secrets: &[&str]) {
+    for said in [text(&out.stdout), text(&out.stderr)] {
+        for secret in secrets {
+            assert!(!said.contains(secret), "{said}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn secrets_rotate_reseals_under_the_configured_key_and_is_safe_to_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = perdiem(dir.path(), &["migrate"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let old_text = development_key_in(dir.path());
+    let old = SecretKey::from_base64(&old_text).unwrap();
+    let id = database_with_a_payer(dir.path(), &old).await;
+    let new = SecretKey::from_base64(CONFIGURED_KEY).unwrap();
+    let secrets = [PASSWORD, old_text.as_str(), CONFIGURED_KEY];
+
+    // From the development key file to a configured key.
+    let args = [
+        "secrets",
+        "rotate",
+        "--from-key-file",
+        "perdiem.db.secrets-key",
+    ];
+    let out = perdiem_with_key(dir.path(), &args, "", Some(CONFIGURED_KEY));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("re-sealed 1 "),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_says_nothing_of(&out, &secrets);
+    let found = find_with(dir.path(), &new, &id)
+        .await
+        .expect("opens with the new key");
+    assert_eq!(secret_of(&found), PASSWORD);
+    assert!(find_with(dir.path(), &old, &id).await.is_none());
+
+    // Again, the old key on standard input this time: nothing is left to re-seal.
+    let args = ["secrets", "rotate", "--from-key-stdin"];
+    let stdin = format!("{old_text}\n");
+    let out = perdiem_with_key(dir.path(), &args, &stdin, Some(CONFIGURED_KEY));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("re-sealed 0 "),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_says_nothing_of(&out, &secrets);
+}
+
+#[tokio::test]
+async fn secrets_rotate_fails_whole_when_a_secret_opens_with_neither_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealed_under = SecretKey::from_base64(CONFIGURED_KEY).unwrap();
+    let id = database_with_a_payer(dir.path(), &sealed_under).await;
+    let before = raw_connection(&database_in(dir.path()).await, &id).await;
+    // Neither the current key (the development key file) nor the old one opens the password.
+    let unrelated = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [9u8; 32]);
+    let args = ["secrets", "rotate", "--from-key-stdin"];
+    let out = perdiem(dir.path(), &args, &unrelated);
+    assert!(!out.status.success());
+    let said = text(&out.stderr);
+    assert!(said.contains(&id) && said.contains("password"), "{said}");
+    assert!(said.contains("nothing was changed"), "{said}");
+    assert_says_nothing_of(&out, &[PASSWORD, unrelated.as_str(), CONFIGURED_KEY]);
+    assert_eq!(
+        raw_connection(&database_in(dir.path()).await, &id).await,
+        before
+    );
+
+    // An old key that is not a key, or none named at all, is refused before anything is read.
+    let out = perdiem(dir.path(), &args, "not-a-key-at-all\n");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("old key on standard input"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_says_nothing_of(&out, &["not-a-key-at-all"]);
+    assert!(!perdiem(dir.path(), &["secrets", "rotate"], "")
+        .status
+        .success());
+}
+
+#[tokio::test]
+async fn secrets_forget_makes_a_payer_of_a_lost_key_readable_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let lost = SecretKey::generate();
+    let id = database_with_a_payer(dir.path(), &lost).await;
+    let current = SecretKey::from_base64(&development_key_in(dir.path())).unwrap();
+    assert!(find_with(dir.path(), &current, &id).await.is_none());
+
+    let out = perdiem(dir.path(), &["secrets", "forget", "--payer-id", &id], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(&id), "{}", text(&out.stdout));
+    assert_says_nothing_of(&out, &[PASSWORD]);
+    let found = find_with(dir.path(), &current, &id)
+        .await
+        .expect("readable again");
+    let connection = found.data.connection.unwrap();
+    assert!(matches!(connection.credentials, Credentials::None));
+    assert_eq!(connection.endpoint_url, "https://core.payer.example/x12");
+
+    let unknown = new_id().to_string();
+    let out = perdiem(
+        dir.path(),
+        &["secrets", "forget", "--payer-id", &unknown],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no payer"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = perdiem(
+        dir.path(),
+        &["secrets", "forget", "--payer-id", "CLI01"],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("UUID"), "{}", text(&out.stderr));
 }
 
 #[test]

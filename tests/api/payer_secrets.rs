@@ -14,11 +14,11 @@ use serde_json::{json, Value};
 
 use crate::helpers::{client_body, fresh_db, secret_key, spawn_app_with, TestApp};
 
-const PASSWORD: &str = "basic-password-in-the-clear";
+pub(crate) const PASSWORD: &str = "basic-password-in-the-clear";
 const TOKEN: &str = "bearer-token-in-the-clear";
 const CLIENT_SECRET: &str = "oauth2-client-secret-in-the-clear";
 
-fn basic() -> Value {
+pub(crate) fn basic() -> Value {
     json!({"kind": "basic", "username": "clinic01", "password": PASSWORD})
 }
 
@@ -36,7 +36,7 @@ fn oauth2(token_url: &str) -> Value {
     })
 }
 
-fn payer(edi: &str, credentials: Value) -> NewPayer {
+pub(crate) fn payer(edi: &str, credentials: Value) -> NewPayer {
     let input: PayerInput = serde_json::from_value(json!({
         "name": format!("Plan {edi}"),
         "payer_id": edi,
@@ -51,7 +51,7 @@ fn payer(edi: &str, credentials: Value) -> NewPayer {
 }
 
 /// The secret the store hands back for a payer's credentials.
-fn secret_of(payer: &payers::Payer) -> String {
+pub(crate) fn secret_of(payer: &payers::Payer) -> String {
     use perdiem::domain::payer::Credentials;
     let connection = payer.data.connection.as_ref().unwrap();
     match &connection.credentials {
@@ -64,7 +64,7 @@ fn secret_of(payer: &payers::Payer) -> String {
     }
 }
 
-async fn raw_connection(db: &Db, id: &str) -> String {
+pub(crate) async fn raw_connection(db: &Db, id: &str) -> String {
     let text: Option<String> = perdiem::with_db!(db, |pool| sqlx::query_scalar(
         "SELECT connection FROM payers WHERE id = $1"
     )
@@ -332,6 +332,248 @@ async fn the_start_up_migration_seals_what_an_older_database_kept_in_the_clear()
     let mut tx = db.begin_read().await.unwrap();
     let found = payers::find(&mut tx, &key, &id).await.unwrap().unwrap();
     tx.commit().await.unwrap();
+    assert_eq!(secret_of(&found), TOKEN);
+}
+
+/// Inserts a payer with `credentials`, sealed under `key`; returns its id.
+async fn payer_under(db: &Db, key: &SecretKey, edi: &str, credentials: Value) -> String {
+    let mut tx = db.begin().await.unwrap();
+    let stored = payers::insert(&mut tx, key, new_id(), &payer(edi, credentials))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    stored.id.to_string()
+}
+
+async fn reseal(db: &Db, old: &SecretKey, new: &SecretKey) -> Result<u64, StoreError> {
+    let mut tx = db.begin().await.unwrap();
+    let resealed = payers::reseal_secrets(&mut tx, old, new).await?;
+    tx.commit().await.unwrap();
+    Ok(resealed)
+}
+
+async fn find_with(db: &Db, key: &SecretKey, id: &str) -> Result<payers::Payer, StoreError> {
+    let mut tx = db.begin_read().await.unwrap();
+    let found = payers::find(&mut tx, key, id).await.map(Option::unwrap);
+    tx.commit().await.unwrap();
+    found
+}
+
+#[tokio::test]
+async fn a_rotation_reseals_what_the_old_key_sealed_and_only_that() {
+    let db = fresh_db().await;
+    let old = SecretKey::generate();
+    let new = SecretKey::generate();
+    let basic_id = payer_under(&db, &old, "ROT01", basic()).await;
+    let oauth_id = payer_under(&db, &old, "ROT02", oauth2("https://auth.payer.example/t")).await;
+    let current_id = payer_under(&db, &new, "ROT03", bearer()).await;
+    let bare_id = bare_payer(&db, &new, "ROT04").await;
+    let current_before = raw_connection(&db, &current_id).await;
+
+    assert_eq!(reseal(&db, &old, &new).await.unwrap(), 2);
+
+    for (id, secret) in [
+        (&basic_id, PASSWORD),
+        (&oauth_id, CLIENT_SECRET),
+        (&current_id, TOKEN),
+    ] {
+        assert_eq!(secret_of(&find_with(&db, &new, id).await.unwrap()), secret);
+        assert!(find_with(&db, &old, id).await.is_err(), "{id}");
+        let raw = raw_connection(&db, id).await;
+        assert!(!raw.contains(secret), "{raw}");
+    }
+    // What already opened with the new key is not even re-written.
+    assert_eq!(raw_connection(&db, &current_id).await, current_before);
+    assert!(find_with(&db, &new, &bare_id)
+        .await
+        .unwrap()
+        .data
+        .connection
+        .is_none());
+    // Running it again finds nothing left to do.
+    let after_first = raw_connection(&db, &basic_id).await;
+    assert_eq!(reseal(&db, &old, &new).await.unwrap(), 0);
+    assert_eq!(raw_connection(&db, &basic_id).await, after_first);
+}
+
+#[tokio::test]
+async fn a_secret_that_opens_with_neither_key_fails_the_rotation_and_changes_nothing() {
+    let db = fresh_db().await;
+    let old = SecretKey::generate();
+    let new = SecretKey::generate();
+    let stranger = SecretKey::generate();
+    let good_id = payer_under(&db, &old, "ROT05", basic()).await;
+    let bad_id = payer_under(&db, &stranger, "ROT06", bearer()).await;
+    // Payers are visited by id: the good one comes first, so a rollback is what keeps it.
+    assert!(good_id < bad_id);
+    let good_before = raw_connection(&db, &good_id).await;
+
+    let error = reseal(&db, &old, &new).await.unwrap_err();
+    assert_corrupt_naming(error, &bad_id, "token", TOKEN);
+    assert_eq!(raw_connection(&db, &good_id).await, good_before);
+    assert_eq!(
+        secret_of(&find_with(&db, &old, &good_id).await.unwrap()),
+        PASSWORD
+    );
+}
+
+#[tokio::test]
+async fn forgetting_credentials_keeps_the_connection_and_needs_no_key() {
+    let db = fresh_db().await;
+    let lost = SecretKey::generate();
+    let key = SecretKey::generate();
+    let id = payer_under(&db, &lost, "FGT01", basic()).await;
+    let bare_id = bare_payer(&db, &key, "FGT02").await;
+    let before = find_with(&db, &lost, &id).await.unwrap();
+    assert!(find_with(&db, &key, &id).await.is_err());
+
+    let mut tx = db.begin().await.unwrap();
+    let outcome = payers::forget_credentials(&mut tx, &id).await.unwrap();
+    assert_eq!(outcome, payers::Forgotten::Forgotten);
+    let no_connection = payers::forget_credentials(&mut tx, &bare_id).await.unwrap();
+    assert_eq!(no_connection, payers::Forgotten::NoConnection);
+    let unknown = payers::forget_credentials(&mut tx, &new_id().to_string())
+        .await
+        .unwrap();
+    assert_eq!(unknown, payers::Forgotten::NoSuchPayer);
+    tx.commit().await.unwrap();
+
+    let after = find_with(&db, &key, &id).await.unwrap();
+    let (was, is) = (
+        before.data.connection.unwrap(),
+        after.data.connection.unwrap(),
+    );
+    assert!(matches!(
+        is.credentials,
+        perdiem::domain::payer::Credentials::None
+    ));
+    assert_eq!(is.protocol, was.protocol);
+    assert_eq!(is.endpoint_url, was.endpoint_url);
+    assert_eq!(is.timeout_seconds, was.timeout_seconds);
+    assert!(after.updated_at > before.updated_at);
+    assert!(!raw_connection(&db, &id).await.contains("sealed:v1:"));
+    assert!(find_with(&db, &key, &bare_id)
+        .await
+        .unwrap()
+        .data
+        .connection
+        .is_none());
+}
+
+#[tokio::test]
+async fn existence_needs_no_key() {
+    let db = fresh_db().await;
+    let id = payer_under(&db, &SecretKey::generate(), "EXI01", basic()).await;
+    let mut tx = db.begin_read().await.unwrap();
+    assert!(payers::exists(&mut tx, &id).await.unwrap());
+    assert!(!payers::exists(&mut tx, &new_id().to_string())
+        .await
+        .unwrap());
+    tx.commit().await.unwrap();
+}
+
+/// Replaces the payer's sealed secrets with ones sealed under a key the app does not have, as
+/// a database whose key was lost holds them.
+async fn seal_under_a_lost_key(db: &Db, id: &str) {
+    let lost = SecretKey::generate();
+    let mut tx = db.begin().await.unwrap();
+    let current = payers::find(&mut tx, &secret_key(), id)
+        .await
+        .unwrap()
+        .unwrap();
+    payers::update(&mut tx, &lost, id, &current.data)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn checks_that_a_payer_exists_do_not_open_its_secrets() {
+    let app = crate::helpers::spawn_app().await;
+    let payer = app
+        .post("/api/v1/payers")
+        .token(&app.admin)
+        .json(json!({
+            "name": "Plan Lost Key",
+            "payer_id": "LOST01",
+            "connection": plaintext_connection(basic())
+        }))
+        .expect(201)
+        .await
+        .body;
+    let payer_id = payer["id"].as_str().unwrap().to_string();
+    seal_under_a_lost_key(&app.db, &payer_id).await;
+    // Reading the payer itself still needs its secrets, and they do not open.
+    app.get(&format!("/api/v1/payers/{payer_id}"))
+        .token(&app.admin)
+        .expect(500)
+        .await;
+
+    let client = app.create_client(client_body()).await;
+    app.create_coverage(client["id"].as_str().unwrap(), &payer_id)
+        .await;
+    let generated = app
+        .post("/api/v1/claims/generate")
+        .token(&app.billing)
+        .json(json!({"through_date": "2026-03-31", "period": "month", "payer_id": payer_id}))
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(generated["summary"]["claims"], 0, "{generated:#}");
+}
+
+#[tokio::test]
+async fn after_a_lost_key_forgotten_credentials_are_entered_again_with_patch() {
+    let app = crate::helpers::spawn_app().await;
+    let payer = app
+        .post("/api/v1/payers")
+        .token(&app.admin)
+        .json(json!({
+            "name": "Plan Lost Key",
+            "payer_id": "LOST02",
+            "connection": plaintext_connection(basic())
+        }))
+        .expect(201)
+        .await
+        .body;
+    let payer_id = payer["id"].as_str().unwrap().to_string();
+    seal_under_a_lost_key(&app.db, &payer_id).await;
+    let path = format!("/api/v1/payers/{payer_id}");
+    // A PATCH replaces the connection whole, so it carries the rest of it too.
+    let patch = json!({"connection": plaintext_connection(bearer())});
+    app.patch(&path)
+        .token(&app.admin)
+        .json(patch.clone())
+        .expect(500)
+        .await;
+
+    let mut tx = app.db.begin().await.unwrap();
+    payers::forget_credentials(&mut tx, &payer_id)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let shown = app.get(&path).token(&app.admin).expect(200).await.body;
+    assert_eq!(
+        shown["connection"]["credentials"]["kind"], "none",
+        "{shown:#}"
+    );
+    assert_eq!(
+        shown["connection"]["endpoint_url"],
+        "https://core.payer.example/x12"
+    );
+
+    let patched = app
+        .patch(&path)
+        .token(&app.admin)
+        .json(patch)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(
+        patched["connection"]["credentials"]["secret_set"], true,
+        "{patched:#}"
+    );
+    let found = find_with(&app.db, &secret_key(), &payer_id).await.unwrap();
     assert_eq!(secret_of(&found), TOKEN);
 }
 
