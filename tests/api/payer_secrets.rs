@@ -487,15 +487,15 @@ async fn seal_under_a_lost_key(db: &Db, id: &str) {
     tx.commit().await.unwrap();
 }
 
-#[tokio::test]
-async fn checks_that_a_payer_exists_do_not_open_its_secrets() {
-    let app = crate::helpers::spawn_app().await;
+/// A payer created through the API with basic credentials, whose secrets were then sealed under
+/// a key since lost; its id.
+async fn payer_with_a_lost_key(app: &TestApp, edi: &str) -> String {
     let payer = app
         .post("/api/v1/payers")
         .token(&app.admin)
         .json(json!({
             "name": "Plan Lost Key",
-            "payer_id": "LOST01",
+            "payer_id": edi,
             "connection": plaintext_connection(basic())
         }))
         .expect(201)
@@ -503,6 +503,13 @@ async fn checks_that_a_payer_exists_do_not_open_its_secrets() {
         .body;
     let payer_id = payer["id"].as_str().unwrap().to_string();
     seal_under_a_lost_key(&app.db, &payer_id).await;
+    payer_id
+}
+
+#[tokio::test]
+async fn checks_that_a_payer_exists_do_not_open_its_secrets() {
+    let app = crate::helpers::spawn_app().await;
+    let payer_id = payer_with_a_lost_key(&app, "LOST01").await;
     // Reading the payer itself still needs its secrets, and they do not open.
     app.get(&format!("/api/v1/payers/{payer_id}"))
         .token(&app.admin)
@@ -525,19 +532,7 @@ async fn checks_that_a_payer_exists_do_not_open_its_secrets() {
 #[tokio::test]
 async fn after_a_lost_key_forgotten_credentials_are_entered_again_with_patch() {
     let app = crate::helpers::spawn_app().await;
-    let payer = app
-        .post("/api/v1/payers")
-        .token(&app.admin)
-        .json(json!({
-            "name": "Plan Lost Key",
-            "payer_id": "LOST02",
-            "connection": plaintext_connection(basic())
-        }))
-        .expect(201)
-        .await
-        .body;
-    let payer_id = payer["id"].as_str().unwrap().to_string();
-    seal_under_a_lost_key(&app.db, &payer_id).await;
+    let payer_id = payer_with_a_lost_key(&app, "LOST02").await;
     let path = format!("/api/v1/payers/{payer_id}");
     // A PATCH replaces the connection whole, so it carries the rest of it too.
     let patch = json!({"connection": plaintext_connection(bearer())});
