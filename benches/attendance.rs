@@ -14,7 +14,7 @@ use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::ids::new_id;
 use perdiem::domain::payer::PayerInput;
 use perdiem::domain::role::Role;
-use perdiem::store::{clients, coverages, payers, users};
+use perdiem::store::{clients, coverages, users};
 
 mod support;
 use support::{database, serve};
@@ -48,14 +48,7 @@ async fn import() {
         connection: None,
         billing: None,
     };
-    let payer = payers::insert(
-        &mut tx,
-        &support::secret_key(),
-        new_id(),
-        &payer.parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let payer = support::insert_payer(&mut tx, payer).await;
     for n in 0..CLIENTS {
         let client = ClientInput {
             first_name: Some("Bench".into()),

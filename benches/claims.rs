@@ -24,7 +24,7 @@ use perdiem::domain::organization::OrganizationInput;
 use perdiem::domain::payer::{BillingRulesInput, PayerInput};
 use perdiem::domain::role::Role;
 use perdiem::store::{
-    authorizations, clients, coverages, episodes, fee_schedules, organization, payers, users,
+    authorizations, clients, coverages, episodes, fee_schedules, organization, users,
 };
 use serde_json::{json, Value};
 
@@ -100,14 +100,7 @@ async fn generate() {
             claim_filing_indicator: None,
         }),
     };
-    let payer = payers::insert(
-        &mut tx,
-        &support::secret_key(),
-        new_id(),
-        &payer.parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let payer = support::insert_payer(&mut tx, payer).await;
     let schedule: FeeScheduleInput = parsed(json!({
         "payer_id": payer.id.to_string(), "level_of_care": "IOP", "program": "mental_health",
         "revenue_code": "0905", "hcpcs": "S9480", "charge_per_day": "333.33",

@@ -18,7 +18,7 @@ use perdiem::domain::payer::{ConnectionInput, PayerInput};
 use perdiem::domain::role::Role;
 use perdiem::mock_payer::{self, Scenarios, X12_PATH};
 use perdiem::payers::{adapter, Transport};
-use perdiem::store::{clients, coverages, organization, payers, users};
+use perdiem::store::{clients, coverages, organization, users};
 
 mod support;
 use serde_json::json;
@@ -158,14 +158,7 @@ async fn added_latency() {
         }),
         billing: None,
     };
-    let payer = payers::insert(
-        &mut tx,
-        &support::secret_key(),
-        new_id(),
-        &payer.parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let payer = support::insert_payer(&mut tx, payer).await;
     let connection = payer
         .data
         .connection

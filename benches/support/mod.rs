@@ -5,17 +5,27 @@ use std::str::FromStr;
 use std::sync::Mutex;
 
 use perdiem::config::Settings;
+use perdiem::domain::ids::new_id;
+use perdiem::domain::payer::PayerInput;
 use perdiem::domain::role::Role;
 use perdiem::secrets::SecretKey;
 use perdiem::startup::Application;
-use perdiem::store::Db;
+use perdiem::store::payers::{self, Payer};
+use perdiem::store::{Db, Tx};
 use secrecy::SecretString;
 
 /// The key payer secrets are sealed with, by the bench's set-up and by the served API alike.
 const SECRETS_KEY: &str = "YmVuY2gtc2VjcmV0cy1rZXktMzItYnl0ZXMtbG9uZyE=";
 
-pub fn secret_key() -> SecretKey {
+fn secret_key() -> SecretKey {
     SecretKey::from_base64(SECRETS_KEY).unwrap()
+}
+
+/// Stores a payer, its secrets sealed with the key the served API opens them with.
+pub async fn insert_payer(tx: &mut Tx, payer: PayerInput) -> Payer {
+    payers::insert(tx, &secret_key(), new_id(), &payer.parse().unwrap())
+        .await
+        .unwrap()
 }
 
 /// The SQLite files this bench made, removed by [`remove_files`].
