@@ -14,10 +14,14 @@ use futures_util::future::join_all;
 use tokio::sync::{Mutex, Semaphore};
 use uuid::Uuid;
 
-use crate::domain::benefits::{summarize, CoverageStatus, LevelSummary};
+use crate::domain::benefits::{
+    billed_place_of_service, other_coverage_warning, summarize_at, CoverageStatus, LevelSummary,
+};
 use crate::domain::eligibility::{
     EligibilityAnswer, Inquiry, InquiryPerson, LevelOfCare, PayerRejection, Program,
 };
+use crate::domain::fee_schedule::{in_force, ClaimSetup};
+use crate::domain::identity::{self, IdentityReport};
 use crate::domain::ids::new_id;
 use crate::domain::payer::Connection;
 use crate::domain::validation::FieldError;
@@ -28,7 +32,7 @@ use crate::startup::AppState;
 use crate::store::audit::{self, Action, AuditEntry};
 use crate::store::payers::Payer;
 use crate::store::verifications::{self, Completion, NewExchange, NewVerification, Verification};
-use crate::store::{clients, coverages, organization, payers, Db};
+use crate::store::{clients, coverages, fee_schedules, organization, payers, Db};
 
 /// What staff asked.
 #[derive(Debug, Clone)]
@@ -240,6 +244,24 @@ fn run<'a>(
                 "the clinic's NPI and name are not set; an admin sets them at /api/v1/organization",
             )
         })?;
+        // Where the clinic bills each level: facility benefits must be for that place.
+        let mut places = Vec::new();
+        for level in &request.levels {
+            let schedules =
+                fee_schedules::of_payer(&mut tx, payer.id, *level, request.program).await?;
+            let place = match in_force(&schedules, *level, request.program, request.service_date)
+                .map(|s| &s.data.claim)
+            {
+                Some(ClaimSetup::Institutional { type_of_bill, .. }) => {
+                    billed_place_of_service(Some(type_of_bill.as_str()), None)
+                }
+                Some(ClaimSetup::Professional { place_of_service }) => {
+                    billed_place_of_service(None, Some(place_of_service.as_str()))
+                }
+                None => billed_place_of_service(None, None),
+            };
+            places.push((*level, place));
+        }
         let levels_key = request.levels_key();
         if !request.force && parent_id.is_none() {
             let since = Utc::now()
@@ -333,6 +355,7 @@ fn run<'a>(
 
         let limit = state.health.limit(payer.id, &connection).await;
         let adapter = adapter(&connection, &state.transport);
+        let unreadable_counted = std::sync::atomic::AtomicBool::new(false);
         let results = join_all(inquiries.iter().map(|inquiry| {
             let limit = limit.clone();
             let asking = Asking {
@@ -341,6 +364,7 @@ fn run<'a>(
                 payer: payer.id,
                 attempts: state.settings.verification.retry_attempts,
                 backoff_ms: state.settings.verification.retry_backoff_ms,
+                unreadable_counted: &unreadable_counted,
             };
             async move {
                 let _permit = limit.acquire_owned().await.ok();
@@ -354,6 +378,7 @@ fn run<'a>(
         let id_text = id.to_string();
         let mut answers = Vec::new();
         let mut failures = Vec::new();
+        let mut identities = Vec::new();
         for (seq, (inquiry, attempts)) in inquiries.iter().zip(results).enumerate() {
             let mut last: Option<Result<EligibilityAnswer, PayerError>> = None;
             for (n, (attempt, started_at, duration)) in attempts.into_iter().enumerate() {
@@ -383,12 +408,18 @@ fn run<'a>(
             }
             let label = format!("request {} ({})", seq + 1, inquiry.service_types.join(","));
             match last {
-                Some(Ok(answer)) => answers.push((label, answer)),
+                Some(Ok(answer)) => {
+                    // Checked in `ask`: only a matching answer is Ok here.
+                    if let Ok(report) = identity::check(inquiry, &answer) {
+                        identities.push(report);
+                    }
+                    answers.push((label, answer));
+                }
                 Some(Err(error)) => failures.push((label, error)),
                 None => {}
             }
         }
-        let completion = complete(&answers, &failures, &request.levels, request.program);
+        let completion = complete(&answers, &failures, &places, request.program, &identities);
         let finished_at = verifications::complete(&mut tx, &id_text, &completion).await?;
         audit::record(
             &mut tx,
@@ -424,6 +455,9 @@ struct Asking<'a> {
     payer: Uuid,
     attempts: u32,
     backoff_ms: u64,
+    /// One verification's unreadable answers count once toward the payer's breaker, however
+    /// many of its requests came back unreadable.
+    unreadable_counted: &'a std::sync::atomic::AtomicBool,
 }
 
 impl Asking<'_> {
@@ -447,10 +481,15 @@ impl Asking<'_> {
                 break;
             }
             let clock = Instant::now();
-            let attempt = self.adapter.inquire(inquiry).await;
+            let attempt = about_this_client(inquiry, self.adapter.inquire(inquiry).await);
             let finished = crate::store::now();
+            let counted_before = matches!(attempt.outcome, Err(PayerError::Unparseable(_)))
+                && self
+                    .unreadable_counted
+                    .swap(true, std::sync::atomic::Ordering::Relaxed);
             self.health
                 .with_breaker(self.payer, |b| match &attempt.outcome {
+                    Err(_) if counted_before => {}
                     Err(error) if error.counts_against_payer() => b.failed(finished, error.kind()),
                     _ => b.succeeded(finished),
                 });
@@ -466,17 +505,42 @@ impl Asking<'_> {
     }
 }
 
+/// An answer about someone else is never this client's: it becomes a [`PayerError::Mismatch`]
+/// (its raw exchange stays on the attempt, for the record).
+fn about_this_client(inquiry: &Inquiry, mut attempt: Attempt) -> Attempt {
+    if let Ok(answer) = &attempt.outcome {
+        if let Err(detail) = identity::check(inquiry, answer) {
+            attempt.outcome = Err(PayerError::Mismatch(detail));
+        }
+    }
+    attempt
+}
+
 /// Decides the outcome from the answers and failures of every request.
 fn complete(
     answers: &[(String, EligibilityAnswer)],
     failures: &[(String, PayerError)],
-    levels: &[LevelOfCare],
+    places: &[(LevelOfCare, String)],
     program: Program,
+    identities: &[IdentityReport],
 ) -> Completion {
     let mut warnings: Vec<String> = failures
         .iter()
         .map(|(label, error)| format!("{label}: no answer — {error}"))
         .collect();
+    // One answer about someone else puts every figure in doubt: nothing of it is shown.
+    if let Some((_, mismatch)) = failures
+        .iter()
+        .find(|(_, e)| matches!(e, PayerError::Mismatch(_)))
+    {
+        return Completion {
+            status: "payer_error".into(),
+            error_kind: Some(mismatch.kind().to_string()),
+            error_detail: Some(mismatch.to_string()),
+            warnings,
+            ..Completion::default()
+        };
+    }
     if answers.is_empty() {
         let (kind, detail) = failures
             .last()
@@ -510,10 +574,35 @@ fn complete(
             rejection.code, rejection.description, rejection.source
         ));
     }
-    let summaries: Vec<LevelSummary> = levels
+    for note in &merged.notes {
+        warnings.push(note.clone());
+    }
+    let identity = identities
         .iter()
-        .map(|level| summarize(&merged, *level, program))
+        .find(|r| !r.is_empty())
+        .cloned()
+        .unwrap_or_default();
+    if let Some(id) = &identity.corrected_member_id {
+        warnings.push(format!(
+            "the payer answered under a corrected member id {id}: update the coverage"
+        ));
+    }
+    for difference in &identity.payer_data {
+        warnings.push(format!("the payer's data differs: {difference}"));
+    }
+    let summaries: Vec<LevelSummary> = places
+        .iter()
+        .map(|(level, place)| {
+            let mut summary = summarize_at(&merged, *level, program, place);
+            summary.answered_for = (!identity.is_empty()).then(|| identity.clone());
+            summary
+        })
         .collect();
+    if let Some(first) = summaries.first() {
+        for other in &first.other_coverage {
+            warnings.push(other_coverage_warning(other));
+        }
+    }
     let status = if summaries
         .iter()
         .all(|s| s.coverage_status.value == CoverageStatus::Inactive)
@@ -577,6 +666,14 @@ fn merge(answers: &[(String, EligibilityAnswer)]) -> EligibilityAnswer {
         for message in &answer.messages {
             if !merged.messages.contains(message) {
                 merged.messages.push(message.clone());
+            }
+        }
+        if merged.payer.is_none() {
+            merged.payer = answer.payer.clone();
+        }
+        for note in &answer.notes {
+            if !merged.notes.contains(note) {
+                merged.notes.push(format!("{label}: {note}"));
             }
         }
     }

@@ -14,9 +14,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::eligibility::{
-    service_types, BenefitEntry, BenefitKind, EligibilityAnswer, LevelOfCare, MoneyText,
-    NetworkScope, Program, RelatedEntity, Sourced,
+    AnsweringPayer, AppliesVia, BenefitEntry, BenefitKind, EligibilityAnswer, LevelOfCare,
+    MoneyText, NetworkScope, Program, RelatedEntity, Sourced,
 };
+use super::identity::IdentityReport;
 use super::money::to_cents;
 
 type Money = Sourced<MoneyText>;
@@ -67,6 +68,8 @@ pub struct Copay {
     pub amount: String,
     pub per: CopayPer,
     pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_via: Option<AppliesVia>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -90,10 +93,104 @@ pub struct NetworkBenefits {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CarveOut {
     pub name: Option<String>,
+    /// NM101 of the entity (`PR`, `VN`, `Y2`, `X3`); absent when read from a message.
+    #[serde(default)]
+    pub entity_code: Option<String>,
     pub id_qualifier: Option<String>,
     pub identifier: Option<String>,
     pub phone: Option<String>,
+    /// The step whose service types named it (`level`, `program`, `facility`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_via: Option<AppliesVia>,
     pub source: String,
+}
+
+/// Someone the answer names to call — member services, a primary care provider, a plan
+/// sponsor — who is not the level's carve-out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: Option<String>,
+    pub entity_code: Option<String>,
+    /// The entity code in words (`payer`, `vendor`, `primary care provider`, …).
+    pub role: String,
+    pub id_qualifier: Option<String>,
+    pub identifier: Option<String>,
+    pub phone: Option<String>,
+    /// What the payer named it for, in words.
+    pub purpose: String,
+    /// The entity is the payer that answered (its own member-services line).
+    pub is_payer: bool,
+    pub source: String,
+}
+
+/// The order another payer of the member's pays in, from its 2120 entity code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OtherPayerOrder {
+    /// PRP
+    Primary,
+    /// SEP
+    Secondary,
+    /// TTP
+    Tertiary,
+    /// P4: the member's prior insurance carrier.
+    Prior,
+    /// The payer named another payer without saying its order.
+    Unknown,
+}
+
+impl OtherPayerOrder {
+    fn from_entity_code(code: Option<&str>) -> OtherPayerOrder {
+        match code {
+            Some("PRP") => OtherPayerOrder::Primary,
+            Some("SEP") => OtherPayerOrder::Secondary,
+            Some("TTP") => OtherPayerOrder::Tertiary,
+            Some("P4") => OtherPayerOrder::Prior,
+            _ => OtherPayerOrder::Unknown,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OtherPayerOrder::Primary => "primary",
+            OtherPayerOrder::Secondary => "secondary",
+            OtherPayerOrder::Tertiary => "tertiary",
+            OtherPayerOrder::Prior => "prior",
+            OtherPayerOrder::Unknown => "order not stated",
+        }
+    }
+}
+
+/// Another payer the member has, as this payer reports it (`EB*R`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherCoverage {
+    pub name: Option<String>,
+    pub entity_code: Option<String>,
+    pub order: OtherPayerOrder,
+    pub id_qualifier: Option<String>,
+    pub identifier: Option<String>,
+    pub phone: Option<String>,
+    /// EB04 (`MB` Medicare Part B, `MA` Medicare Part A, `MC` Medicaid, …).
+    pub insurance_type: Option<String>,
+    /// REF `IG`/`1W`/`0F`/`NQ` on the row.
+    pub policy_number: Option<String>,
+    /// REF `6P`/`1L`.
+    pub group_number: Option<String>,
+    /// REF `18`.
+    pub plan_number: Option<String>,
+    /// ISO dates from the row's DTP (coordination of benefits, else eligibility).
+    pub begin: Option<String>,
+    pub end: Option<String>,
+    pub messages: Vec<String>,
+    pub source: String,
+}
+
+/// A figure chosen from the facility or plan step: not stated for behavioral health.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeneralFigure {
+    /// The figure's path in the summary, e.g. `in_network.deductible.individual`.
+    pub figure: String,
+    pub applies_via: AppliesVia,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,23 +205,165 @@ pub struct LevelSummary {
     pub plan_name: Option<Sourced<String>>,
     pub plan_begin: Option<Sourced<String>>,
     pub plan_end: Option<Sourced<String>>,
+    /// The place of service facility benefits were read for (see [`billed_place_of_service`]).
+    #[serde(default)]
+    pub place_of_service: String,
     pub in_network: NetworkBenefits,
     pub out_of_network: NetworkBenefits,
+    /// Figures the payer stated for the facility or the plan, not for behavioral health:
+    /// staff confirm them before quoting.
+    #[serde(default)]
+    pub general_figures: Vec<GeneralFigure>,
     pub carve_out: Option<CarveOut>,
+    /// Who else the answer names to call, and what for.
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+    /// The member's other payers, as this payer reports them.
+    #[serde(default)]
+    pub other_coverage: Vec<OtherCoverage>,
     pub messages: Vec<String>,
+    /// What the payer holds differently about the client it answered for (a corrected member
+    /// id, a name or birth date spelled otherwise); set by the verification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_for: Option<IdentityReport>,
 }
 
-/// Where a row stands among the level's service types: lower is more specific. Rows without
-/// any service type speak for the plan, as `30` does.
-fn specificity(entry: &BenefitEntry, wanted: &[&str]) -> Option<usize> {
-    if entry.service_types.is_empty() {
-        return wanted.iter().position(|code| *code == "30");
+/// The steps of the selection rule for a level of care in a program, most specific first
+/// (README "Benefits verification"):
+///
+/// | step | MH IOP | MH PHP | SUD IOP / PHP |
+/// |---|---|---|---|
+/// | level | A8, CH, CF | BB | CJ |
+/// | program | MH | MH | AI, AJ, AK |
+/// | facility | 50, 47 | 50, 47 | 50, 47 |
+/// | plan | 30 | 30 | 30 |
+///
+/// Within a step the codes are in order of preference (50 hospital outpatient before 47
+/// hospital). A row with no service type speaks for the plan, as `30` does.
+pub fn selection_steps(
+    level: LevelOfCare,
+    program: Program,
+) -> [(AppliesVia, &'static [&'static str]); 4] {
+    let (level_codes, program_codes): (&'static [&'static str], &'static [&'static str]) =
+        match (level, program) {
+            (LevelOfCare::Iop, Program::MentalHealth) => (&["A8", "CH", "CF"], &["MH"]),
+            (LevelOfCare::Php, Program::MentalHealth) => (&["BB"], &["MH"]),
+            // No PHP-only substance-use code exists: CJ (outpatient) answers for both.
+            (_, Program::SubstanceUse) => (&["CJ"], &["AI", "AJ", "AK"]),
+        };
+    [
+        (AppliesVia::Level, level_codes),
+        (AppliesVia::Program, program_codes),
+        (AppliesVia::Facility, &["50", "47"]),
+        (AppliesVia::Plan, &["30"]),
+    ]
+}
+
+/// The place of service the clinic bills a level of care at, which a facility benefit must
+/// match: from the fee schedule's type of bill for an 837I (013x hospital outpatient → 22,
+/// 076x community mental health center → 53, 085x critical access hospital → 22) or its place
+/// of service for an 837P; 22 when the payer has no fee schedule for the level.
+pub fn billed_place_of_service(
+    type_of_bill: Option<&str>,
+    place_of_service: Option<&str>,
+) -> String {
+    if let Some(place) = place_of_service {
+        return place.to_string();
     }
-    entry
-        .service_types
-        .iter()
-        .filter_map(|code| wanted.iter().position(|w| w == code))
-        .min()
+    match type_of_bill.map(|t| t.trim_start_matches('0')) {
+        Some(t) if t.starts_with("76") => "53".into(),
+        _ => "22".into(),
+    }
+}
+
+/// What a summary is read for: the level, the program and where the clinic bills it.
+#[derive(Debug, Clone)]
+pub struct Reading<'a> {
+    steps: [(AppliesVia, &'static [&'static str]); 4],
+    place: &'a str,
+}
+
+/// How well a row fits, compared field by field (lower is better).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Fit {
+    step: AppliesVia,
+    network: usize,
+    place: usize,
+    setting: usize,
+    code: usize,
+}
+
+impl Fit {
+    /// Two rows that may share one accumulator: the same step, network, place and setting.
+    fn same_kind(&self, other: &Fit) -> bool {
+        (self.step, self.network, self.place, self.setting)
+            == (other.step, other.network, other.place, other.setting)
+    }
+}
+
+impl Reading<'_> {
+    /// The step and the code's position in it; `None` when no service type of the row is in
+    /// the rule.
+    fn step(&self, entry: &BenefitEntry) -> Option<(AppliesVia, usize)> {
+        let plan = [String::from("30")];
+        let codes: &[String] = if entry.service_types.is_empty() {
+            &plan
+        } else {
+            &entry.service_types
+        };
+        codes
+            .iter()
+            .filter_map(|code| {
+                self.steps.iter().find_map(|(via, wanted)| {
+                    wanted.iter().position(|w| w == code).map(|at| (*via, at))
+                })
+            })
+            .min()
+    }
+
+    /// 0: limited to the place the clinic bills; 1: not limited; 2: limited to other places;
+    /// `None`: limited to the office (11) — a professional figure, never a facility's.
+    fn place(&self, entry: &BenefitEntry) -> Option<usize> {
+        let places = &entry.places_of_service;
+        if places.is_empty() {
+            Some(1)
+        } else if places.iter().any(|p| p == self.place) {
+            Some(0)
+        } else if places.iter().all(|p| p == "11") {
+            None
+        } else {
+            Some(2)
+        }
+    }
+
+    fn fit(&self, entry: &BenefitEntry, network: NetworkScope) -> Option<Fit> {
+        let (step, code) = self.step(entry)?;
+        Some(Fit {
+            step,
+            network: network_rank(entry, network)?,
+            place: self.place(entry)?,
+            setting: setting_rank(entry),
+            code,
+        })
+    }
+}
+
+/// 0: the payer's message says FACILITY; 1: says neither; 2: says PROFESSIONAL.
+fn setting_rank(entry: &BenefitEntry) -> usize {
+    let says = |word: &str| {
+        entry.messages.iter().any(|m| {
+            m.to_ascii_uppercase()
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .any(|w| w == word)
+        })
+    };
+    if says("FACILITY") {
+        0
+    } else if says("PROFESSIONAL") {
+        2
+    } else {
+        1
+    }
 }
 
 fn network_rank(entry: &BenefitEntry, network: NetworkScope) -> Option<usize> {
@@ -136,20 +375,19 @@ fn network_rank(entry: &BenefitEntry, network: NetworkScope) -> Option<usize> {
     }
 }
 
-/// The best row of `kind` for this network among `wanted` service types, passing `accept`.
+/// The best row of `kind` for this network, passing `accept`, and how it fits.
 fn best<'a>(
     entries: &'a [BenefitEntry],
-    wanted: &[&str],
+    reading: &Reading<'_>,
     network: NetworkScope,
     kind: &BenefitKind,
     accept: impl Fn(&BenefitEntry) -> bool,
-) -> Option<&'a BenefitEntry> {
+) -> Option<(&'a BenefitEntry, Fit)> {
     entries
         .iter()
         .filter(|e| &e.kind == kind && accept(e))
-        .filter_map(|e| Some(((specificity(e, wanted)?, network_rank(e, network)?), e)))
-        .min_by_key(|(rank, _)| *rank)
-        .map(|(_, e)| e)
+        .filter_map(|e| Some((e, reading.fit(e, network)?)))
+        .min_by_key(|(_, fit)| *fit)
 }
 
 fn is_remaining(entry: &BenefitEntry) -> bool {
@@ -172,23 +410,35 @@ fn level_is(entry: &BenefitEntry, level: &str) -> bool {
     }
 }
 
-fn money(entry: &BenefitEntry) -> Option<Money> {
+fn money(entry: &BenefitEntry, via: AppliesVia) -> Option<Money> {
     entry
         .amount
-        .map(|amount| Sourced::new(MoneyText::new(amount), entry.source.clone()))
+        .map(|amount| Sourced::new(MoneyText::new(amount), entry.source.clone()).via(Some(via)))
 }
 
+/// One deductible or out-of-pocket accumulator. Its total, met and remaining come from rows of
+/// one kind — the same step, network, place and setting as the best row — never a level total
+/// beside a plan remaining.
 fn accumulator(
     entries: &[BenefitEntry],
-    wanted: &[&str],
+    reading: &Reading<'_>,
     network: NetworkScope,
     kind: &BenefitKind,
     level: &str,
 ) -> Accumulator {
+    let usable = |e: &BenefitEntry| level_is(e, level) && e.amount.is_some();
+    let Some((_, anchor)) = best(entries, reading, network, kind, usable) else {
+        return Accumulator::default();
+    };
+    let via = anchor.step;
     let pick = |test: fn(&BenefitEntry) -> bool| {
-        best(entries, wanted, network, kind, |e| {
-            level_is(e, level) && e.amount.is_some() && test(e)
-        })
+        entries
+            .iter()
+            .filter(|e| &e.kind == kind && usable(e) && test(e))
+            .filter_map(|e| Some((e, reading.fit(e, network)?)))
+            .filter(|(_, fit)| fit.same_kind(&anchor))
+            .min_by_key(|(_, fit)| *fit)
+            .map(|(e, _)| e)
     };
     let total = pick(is_total);
     let met = pick(is_met);
@@ -198,9 +448,10 @@ fn accumulator(
             MoneyText::new(value),
             format!("derived: {how} ({}; {})", a.source, b.source),
         )
+        .via(Some(via))
     };
     let met_money = match (met, total, remaining) {
-        (Some(met), _, _) => money(met),
+        (Some(met), _, _) => money(met, via),
         (None, Some(t), Some(r)) => match (t.amount, r.amount) {
             (Some(ta), Some(ra)) => Some(derived(t, r, ta - ra, "total − remaining")),
             _ => None,
@@ -208,7 +459,7 @@ fn accumulator(
         _ => None,
     };
     let remaining_money = match (remaining, total, met) {
-        (Some(r), _, _) => money(r),
+        (Some(r), _, _) => money(r, via),
         (None, Some(t), Some(m)) => match (t.amount, m.amount) {
             (Some(ta), Some(ma)) => {
                 Some(derived(t, m, (ta - ma).max(Decimal::ZERO), "total − met"))
@@ -218,14 +469,14 @@ fn accumulator(
         _ => None,
     };
     Accumulator {
-        total: total.and_then(money),
+        total: total.and_then(|t| money(t, via)),
         met: met_money,
         remaining: remaining_money,
     }
 }
 
-fn copay(entries: &[BenefitEntry], wanted: &[&str], network: NetworkScope) -> Option<Copay> {
-    let entry = best(entries, wanted, network, &BenefitKind::CoPayment, |e| {
+fn copay(entries: &[BenefitEntry], reading: &Reading<'_>, network: NetworkScope) -> Option<Copay> {
+    let (entry, fit) = best(entries, reading, network, &BenefitKind::CoPayment, |e| {
         e.amount.is_some()
     })?;
     let per = match entry.time_period.as_deref() {
@@ -238,31 +489,38 @@ fn copay(entries: &[BenefitEntry], wanted: &[&str], network: NetworkScope) -> Op
         amount: to_cents(entry.amount?).to_string(),
         per,
         source: entry.source.clone(),
+        applies_via: Some(fit.step),
     })
 }
 
 fn coinsurance(
     entries: &[BenefitEntry],
-    wanted: &[&str],
+    reading: &Reading<'_>,
     network: NetworkScope,
 ) -> Option<Sourced<String>> {
-    let entry = best(entries, wanted, network, &BenefitKind::CoInsurance, |e| {
+    let (entry, fit) = best(entries, reading, network, &BenefitKind::CoInsurance, |e| {
         e.percent.is_some()
     })?;
     let percent = (entry.percent? * Decimal::ONE_HUNDRED).normalize();
-    Some(Sourced::new(percent.to_string(), entry.source.clone()))
+    Some(Sourced::new(percent.to_string(), entry.source.clone()).via(Some(fit.step)))
 }
 
-fn limit(entries: &[BenefitEntry], wanted: &[&str], network: NetworkScope, unit: &str) -> Limit {
+fn limit(
+    entries: &[BenefitEntry],
+    reading: &Reading<'_>,
+    network: NetworkScope,
+    unit: &str,
+) -> Limit {
     let pick = |remaining: bool| {
-        best(entries, wanted, network, &BenefitKind::Limitations, |e| {
+        best(entries, reading, network, &BenefitKind::Limitations, |e| {
             e.quantity_qualifier.as_deref() == Some(unit)
                 && e.quantity.is_some()
                 && is_remaining(e) == remaining
         })
-        .and_then(|e| {
-            e.quantity
-                .map(|q| Sourced::new(q.normalize().to_string(), e.source.clone()))
+        .and_then(|(e, fit)| {
+            e.quantity.map(|q| {
+                Sourced::new(q.normalize().to_string(), e.source.clone()).via(Some(fit.step))
+            })
         })
     };
     Limit {
@@ -276,7 +534,8 @@ fn mentions_prior_auth(text: &str) -> Option<bool> {
     let about_auth = upper.contains("PRIOR AUTH")
         || upper.contains("PRE-AUTH")
         || upper.contains("PREAUTH")
-        || upper.contains("PRECERT");
+        || upper.contains("PRECERT")
+        || upper.contains("PRE-CERT");
     if !about_auth {
         return None;
     }
@@ -286,141 +545,221 @@ fn mentions_prior_auth(text: &str) -> Option<bool> {
 
 fn prior_authorization(
     entries: &[BenefitEntry],
-    wanted: &[&str],
+    reading: &Reading<'_>,
     network: NetworkScope,
 ) -> Sourced<YesNoUnknown> {
     let flagged = entries
         .iter()
         .filter(|e| e.auth_required.is_some())
-        .filter_map(|e| Some(((specificity(e, wanted)?, network_rank(e, network)?), e)))
-        .min_by_key(|(rank, _)| *rank)
-        .map(|(_, e)| e);
-    if let Some(entry) = flagged {
+        .filter_map(|e| Some((e, reading.fit(e, network)?)))
+        .min_by_key(|(_, fit)| *fit);
+    if let Some((entry, fit)) = flagged {
         let value = if entry.auth_required == Some(true) {
             YesNoUnknown::Yes
         } else {
             YesNoUnknown::No
         };
-        return Sourced::new(value, format!("{} (EB11)", entry.source));
+        return Sourced::new(value, format!("{} (EB11)", entry.source)).via(Some(fit.step));
     }
     let said = entries
         .iter()
-        .filter_map(|e| Some(((specificity(e, wanted)?, network_rank(e, network)?), e)))
-        .flat_map(|(rank, e)| e.messages.iter().map(move |m| (rank, e, m)))
-        .filter_map(|(rank, e, m)| mentions_prior_auth(m).map(|yes| (rank, e, m, yes)))
-        .min_by_key(|(rank, ..)| *rank);
+        .filter_map(|e| Some((e, reading.fit(e, network)?)))
+        .flat_map(|(e, fit)| e.messages.iter().map(move |m| (fit, e, m)))
+        .filter_map(|(fit, e, m)| mentions_prior_auth(m).map(|yes| (fit, e, m, yes)))
+        .min_by_key(|(fit, ..)| *fit);
     match said {
-        Some((_, entry, message, yes)) => Sourced::new(
+        Some((fit, entry, message, yes)) => Sourced::new(
             if yes {
                 YesNoUnknown::Yes
             } else {
                 YesNoUnknown::No
             },
             format!("{} (MSG \"{message}\")", entry.source),
-        ),
+        )
+        .via(Some(fit.step)),
         None => Sourced::new(YesNoUnknown::Unknown, "not stated by the payer"),
     }
 }
 
 fn network_benefits(
     entries: &[BenefitEntry],
-    wanted: &[&str],
+    reading: &Reading<'_>,
     network: NetworkScope,
 ) -> NetworkBenefits {
     let tiers = |kind: BenefitKind| Tiers {
-        individual: accumulator(entries, wanted, network, &kind, "IND"),
-        family: accumulator(entries, wanted, network, &kind, "FAM"),
+        individual: accumulator(entries, reading, network, &kind, "IND"),
+        family: accumulator(entries, reading, network, &kind, "FAM"),
     };
     NetworkBenefits {
         deductible: tiers(BenefitKind::Deductible),
         out_of_pocket: tiers(BenefitKind::OutOfPocket),
-        copay: copay(entries, wanted, network),
-        coinsurance_percent: coinsurance(entries, wanted, network),
-        day_limit: limit(entries, wanted, network, "DY"),
-        visit_limit: limit(entries, wanted, network, "VS"),
-        prior_authorization: prior_authorization(entries, wanted, network),
+        copay: copay(entries, reading, network),
+        coinsurance_percent: coinsurance(entries, reading, network),
+        day_limit: limit(entries, reading, network, "DY"),
+        visit_limit: limit(entries, reading, network, "VS"),
+        prior_authorization: prior_authorization(entries, reading, network),
     }
 }
 
-fn coverage_status(answer: &EligibilityAnswer, wanted: &[&str]) -> Sourced<CoverageStatus> {
+fn coverage_status(answer: &EligibilityAnswer, reading: &Reading<'_>) -> Sourced<CoverageStatus> {
     if !answer.rejections.is_empty() {
         return Sourced::new(CoverageStatus::Unknown, "the payer rejected the inquiry");
     }
-    // The plan-level row (30, or no service type) decides; a level-specific row only when the
+    // The plan-level row (30, or no service type) decides; a more specific row only when the
     // payer gave no plan-level one.
-    let plan = wanted.len() - 1;
     answer
         .benefits
         .iter()
         .filter(|e| matches!(e.kind, BenefitKind::ActiveCoverage | BenefitKind::Inactive))
-        .filter_map(|e| specificity(e, wanted).map(|rank| (usize::from(rank != plan), e)))
-        .min_by_key(|(rank, _)| *rank)
-        .map(|(_, e)| {
+        .filter_map(|e| {
+            reading
+                .step(e)
+                .map(|(step, _)| (usize::from(step != AppliesVia::Plan), step, e))
+        })
+        .min_by_key(|(rank, step, _)| (*rank, *step))
+        .map(|(_, step, e)| {
             let status = if e.kind == BenefitKind::ActiveCoverage {
                 CoverageStatus::Active
             } else {
                 CoverageStatus::Inactive
             };
-            Sourced::new(status, e.source.clone())
+            Sourced::new(status, e.source.clone()).via(Some(step))
         })
         .unwrap_or_else(|| Sourced::new(CoverageStatus::Unknown, "no coverage status returned"))
 }
 
-fn service_covered(entries: &[BenefitEntry], wanted: &[&str]) -> Option<Sourced<bool>> {
-    let specific = &wanted[..wanted.len() - 1];
+/// Whether the level itself is covered: only rows of the level and program steps say so.
+fn service_covered(entries: &[BenefitEntry], reading: &Reading<'_>) -> Option<Sourced<bool>> {
     entries
         .iter()
         .filter(|e| {
             matches!(
                 e.kind,
-                BenefitKind::NonCovered | BenefitKind::ActiveCoverage
-            ) || (e.kind == BenefitKind::Inactive)
+                BenefitKind::NonCovered | BenefitKind::ActiveCoverage | BenefitKind::Inactive
+            )
         })
-        .filter_map(|e| {
-            let rank = e
-                .service_types
-                .iter()
-                .filter_map(|code| specific.iter().position(|w| w == code))
-                .min()?;
-            Some((rank, e))
-        })
+        .filter_map(|e| Some((reading.step(e)?, e)))
+        .filter(|((step, _), e)| step.is_behavioral() && !e.service_types.is_empty())
         .min_by_key(|(rank, _)| *rank)
-        .map(|(_, e)| Sourced::new(e.kind == BenefitKind::ActiveCoverage, e.source.clone()))
+        .map(|((step, _), e)| {
+            Sourced::new(e.kind == BenefitKind::ActiveCoverage, e.source.clone()).via(Some(step))
+        })
 }
 
-fn carve_out(answer: &EligibilityAnswer, wanted: &[&str]) -> Option<CarveOut> {
+/// NM101 codes of an entity that may administer benefits for the payer: payer, vendor,
+/// managed care organization, utilization management — in that order of preference.
+const ADMINISTRATORS: [&str; 4] = ["PR", "Y2", "VN", "X3"];
+
+/// NM101 codes of another payer of the member's (EB*R): primary, secondary, tertiary payer,
+/// prior carrier.
+const OTHER_PAYERS: [&str; 4] = ["PRP", "SEP", "TTP", "P4"];
+
+/// Whether `entity` is the payer that answered (by id, else by name).
+fn is_answering_payer(entity: &RelatedEntity, payer: Option<&AnsweringPayer>) -> bool {
+    let Some(payer) = payer else {
+        return false;
+    };
+    if let (Some(a), Some(b)) = (&entity.id, &payer.id) {
+        return a.trim().eq_ignore_ascii_case(b.trim());
+    }
+    match (&entity.name, &payer.name) {
+        (Some(a), Some(b)) => a.trim().eq_ignore_ascii_case(b.trim()),
+        _ => false,
+    }
+}
+
+fn entity_role(code: Option<&str>) -> &'static str {
+    match code.unwrap_or_default() {
+        "PR" => "payer",
+        "VN" => "vendor",
+        "Y2" => "managed care organization",
+        "X3" => "utilization management organization",
+        "P3" => "primary care provider",
+        "P5" => "plan sponsor",
+        "1P" => "provider",
+        "PRP" => "primary payer",
+        "SEP" => "secondary payer",
+        "TTP" => "tertiary payer",
+        "P4" => "prior insurance carrier",
+        "GP" => "gateway provider",
+        "IL" => "insured",
+        _ => "entity",
+    }
+}
+
+/// What a row with an entity is for, in words.
+fn contact_purpose(entry: &BenefitEntry) -> String {
+    let what = match &entry.kind {
+        BenefitKind::ContactEntity => "contact for eligibility or benefit information",
+        BenefitKind::OtherSource => "holds the benefit information",
+        BenefitKind::ActiveCoverage => "named on the active coverage",
+        BenefitKind::NonCovered => "named on a non-covered benefit",
+        BenefitKind::OtherPayer => "other payer",
+        BenefitKind::Other(code) if code == "L" => "primary care provider",
+        BenefitKind::Other(code) if code == "N" => "services restricted to this provider",
+        _ => "named on a benefit",
+    };
+    if entry.service_types.is_empty() {
+        format!("{what} (all services)")
+    } else {
+        format!("{what} (service types {})", entry.service_types.join(", "))
+    }
+}
+
+/// Who administers behavioral health for this level when it is not the payer: an `EB*U` or
+/// `EB*W` whose service types are behavioral (the level's or program's) or facility ones,
+/// naming a payer, vendor, MCO or UM organization that is not the payer itself; else a
+/// message saying "… ADMINISTERED BY …".
+fn carve_out(answer: &EligibilityAnswer, reading: &Reading<'_>) -> Option<CarveOut> {
+    let payer = answer.payer.as_ref();
     let from_entity = answer
         .benefits
         .iter()
         .filter(|e| {
             matches!(
                 e.kind,
-                BenefitKind::ContactEntity | BenefitKind::ActiveCoverage
-            ) && !e.related_entities.is_empty()
+                BenefitKind::ContactEntity | BenefitKind::OtherSource
+            )
         })
-        .filter_map(|e| specificity(e, wanted).map(|rank| (rank, e)))
-        .min_by_key(|(rank, _)| *rank)
-        .and_then(|(_, e)| e.related_entities.first().map(|entity| (e, entity)));
-    if let Some((entry, entity)) = from_entity {
+        .filter_map(|e| {
+            let (step, _) = reading.step(e)?;
+            if e.service_types.is_empty() || step == AppliesVia::Plan {
+                return None;
+            }
+            let (preference, entity) = e
+                .related_entities
+                .iter()
+                .filter(|entity| !is_answering_payer(entity, payer))
+                .filter_map(|entity| {
+                    let code = entity.entity_code.as_deref()?;
+                    Some((ADMINISTRATORS.iter().position(|c| *c == code)?, entity))
+                })
+                .min_by_key(|(preference, _)| *preference)?;
+            Some(((step, preference), e, entity))
+        })
+        .min_by_key(|(rank, ..)| *rank);
+    if let Some(((step, _), entry, entity)) = from_entity {
         let RelatedEntity {
             name,
             id_qualifier,
             id,
             phone,
-            ..
+            entity_code,
         } = entity.clone();
         return Some(CarveOut {
             name,
+            entity_code,
             id_qualifier,
             identifier: id,
             phone,
+            applies_via: Some(step),
             source: format!("{} (related entity)", entry.source),
         });
     }
     let messages = answer
         .benefits
         .iter()
-        .filter(|e| specificity(e, wanted).is_some())
+        .filter(|e| reading.step(e).is_some())
         .flat_map(|e| e.messages.iter().map(move |m| (m, e.source.clone())))
         .chain(
             answer
@@ -437,6 +776,143 @@ fn carve_out(answer: &EligibilityAnswer, wanted: &[&str]) -> Option<CarveOut> {
         }
     }
     None
+}
+
+/// Every entity the answer names that is neither this level's carve-out nor another payer of
+/// the member's: who to call, and what for.
+fn contacts(answer: &EligibilityAnswer, carve: Option<&CarveOut>) -> Vec<Contact> {
+    let payer = answer.payer.as_ref();
+    let mut out: Vec<Contact> = Vec::new();
+    for entry in &answer.benefits {
+        for entity in &entry.related_entities {
+            let code = entity.entity_code.as_deref();
+            if entry.kind == BenefitKind::OtherPayer
+                && code.is_some_and(|c| OTHER_PAYERS.contains(&c) || c == "PR")
+            {
+                continue;
+            }
+            let is_carve = carve.is_some_and(|c| {
+                c.source.starts_with(&entry.source)
+                    && c.name == entity.name
+                    && c.identifier == entity.id
+            });
+            if is_carve {
+                continue;
+            }
+            let contact = Contact {
+                name: entity.name.clone(),
+                entity_code: entity.entity_code.clone(),
+                role: entity_role(code).to_string(),
+                id_qualifier: entity.id_qualifier.clone(),
+                identifier: entity.id.clone(),
+                phone: entity.phone.clone(),
+                purpose: contact_purpose(entry),
+                is_payer: is_answering_payer(entity, payer),
+                source: format!("{} (related entity)", entry.source),
+            };
+            let seen = out.iter().any(|c| {
+                c.name == contact.name
+                    && c.identifier == contact.identifier
+                    && c.phone == contact.phone
+            });
+            if !seen {
+                out.push(contact);
+            }
+        }
+    }
+    out
+}
+
+/// The member's other payers (`EB*R`): who, in which order, under which ids and dates.
+pub fn other_coverage(answer: &EligibilityAnswer) -> Vec<OtherCoverage> {
+    let mut out = Vec::new();
+    for entry in answer
+        .benefits
+        .iter()
+        .filter(|e| e.kind == BenefitKind::OtherPayer)
+    {
+        let reference = |qualifiers: &[&str]| {
+            entry
+                .references
+                .iter()
+                .find(|r| qualifiers.contains(&r.qualifier.as_str()))
+                .map(|r| r.value.clone())
+        };
+        // COB (290), else eligibility (346/356 begin, 347/357 end), else plan (291).
+        let date = |qualifiers: &[&str]| {
+            qualifiers
+                .iter()
+                .find_map(|q| entry.dates.iter().find(|d| d.qualifier == *q))
+        };
+        let span = date(&["290", "291", "292", "307"]);
+        let begin = span
+            .map(|d| d.begin)
+            .or_else(|| date(&["346", "356"]).map(|d| d.begin));
+        let end = span
+            .and_then(|d| d.end)
+            .or_else(|| date(&["347", "357"]).map(|d| d.begin));
+        let entities: Vec<&RelatedEntity> = entry
+            .related_entities
+            .iter()
+            .filter(|e| {
+                e.entity_code
+                    .as_deref()
+                    .is_some_and(|c| OTHER_PAYERS.contains(&c) || c == "PR")
+            })
+            .collect();
+        let base = OtherCoverage {
+            name: None,
+            entity_code: None,
+            order: OtherPayerOrder::Unknown,
+            id_qualifier: None,
+            identifier: None,
+            phone: None,
+            insurance_type: entry.insurance_type.clone(),
+            policy_number: reference(&["IG", "1W", "0F", "NQ"]),
+            group_number: reference(&["6P", "1L"]),
+            plan_number: reference(&["18"]),
+            begin: begin.map(|d| d.to_string()),
+            end: end.map(|d| d.to_string()),
+            messages: entry.messages.clone(),
+            source: entry.source.clone(),
+        };
+        if entities.is_empty() {
+            out.push(base);
+            continue;
+        }
+        for entity in entities {
+            out.push(OtherCoverage {
+                name: entity.name.clone(),
+                entity_code: entity.entity_code.clone(),
+                order: OtherPayerOrder::from_entity_code(entity.entity_code.as_deref()),
+                id_qualifier: entity.id_qualifier.clone(),
+                identifier: entity.id.clone(),
+                phone: entity.phone.clone(),
+                source: format!("{} (related entity)", entry.source),
+                ..base.clone()
+            });
+        }
+    }
+    out
+}
+
+/// The warning staff read when the member has another payer: billing order depends on it.
+pub fn other_coverage_warning(other: &OtherCoverage) -> String {
+    let name = other.name.as_deref().unwrap_or("another payer");
+    match other.order {
+        OtherPayerOrder::Primary | OtherPayerOrder::Unknown => format!(
+            "the payer reports other coverage with {name} ({}): this coverage may not be \
+             primary — confirm the billing order before billing",
+            other.order.as_str()
+        ),
+        OtherPayerOrder::Secondary | OtherPayerOrder::Tertiary => format!(
+            "the payer reports {name} as the {} payer: bill this coverage first",
+            other.order.as_str()
+        ),
+        OtherPayerOrder::Prior => {
+            format!("the payer reports {name} as the member's prior carrier")
+        }
+    }
 }
 
 /// Recognises "… ADMINISTERED BY <NAME> [PHONE]" / "… MANAGED BY …" / "CONTACT <NAME> …" in a
@@ -464,23 +940,107 @@ fn carve_out_from_message(message: &str) -> Option<CarveOut> {
         .trim_end_matches(" AT")
         .trim_end_matches(" at")
         .trim();
+    // "ADMINISTERED BY SEPARATE VENDOR" names nobody.
+    let vague = [
+        "SEPARATE VENDOR",
+        "A SEPARATE VENDOR",
+        "ANOTHER VENDOR",
+        "VENDOR",
+    ];
+    if vague.iter().any(|v| name.eq_ignore_ascii_case(v)) {
+        return None;
+    }
     let phone = phone.map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>());
     Some(CarveOut {
         name: (!name.is_empty()).then(|| name.to_string()),
+        entity_code: None,
         id_qualifier: None,
         identifier: None,
         phone: phone.filter(|p| p.len() >= 10),
+        applies_via: None,
         source: String::new(),
     })
 }
 
-/// The benefit summary of `answer` for one level of care in one program.
+/// The figures of a summary that come from the facility or plan steps: the payer did not state
+/// them for behavioral health, so staff confirm them before quoting.
+fn general_figures(
+    in_network: &NetworkBenefits,
+    out_of_network: &NetworkBenefits,
+) -> Vec<GeneralFigure> {
+    let mut out = Vec::new();
+    for (network, benefits) in [
+        ("in_network", in_network),
+        ("out_of_network", out_of_network),
+    ] {
+        let mut note = |figure: &str, via: Option<AppliesVia>| {
+            if let Some(via) = via.filter(|v| !v.is_behavioral()) {
+                out.push(GeneralFigure {
+                    figure: format!("{network}.{figure}"),
+                    applies_via: via,
+                });
+            }
+        };
+        for (name, tiers) in [
+            ("deductible", &benefits.deductible),
+            ("out_of_pocket", &benefits.out_of_pocket),
+        ] {
+            for (tier, acc) in [("individual", &tiers.individual), ("family", &tiers.family)] {
+                let via = [&acc.total, &acc.met, &acc.remaining]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|m| m.applies_via);
+                note(&format!("{name}.{tier}"), via);
+            }
+        }
+        note("copay", benefits.copay.as_ref().and_then(|c| c.applies_via));
+        note(
+            "coinsurance_percent",
+            benefits
+                .coinsurance_percent
+                .as_ref()
+                .and_then(|c| c.applies_via),
+        );
+        for (name, limit) in [
+            ("day_limit", &benefits.day_limit),
+            ("visit_limit", &benefits.visit_limit),
+        ] {
+            let via = [&limit.total, &limit.remaining]
+                .into_iter()
+                .flatten()
+                .find_map(|m| m.applies_via);
+            note(name, via);
+        }
+        note(
+            "prior_authorization",
+            benefits.prior_authorization.applies_via,
+        );
+    }
+    out
+}
+
+/// The benefit summary of `answer` for one level of care in one program, billed at outpatient
+/// hospital (22).
 pub fn summarize(answer: &EligibilityAnswer, level: LevelOfCare, program: Program) -> LevelSummary {
-    let wanted = service_types(level, program);
+    summarize_at(answer, level, program, "22")
+}
+
+/// The benefit summary of `answer` for one level of care in one program, billed at `place`
+/// (see [`billed_place_of_service`]).
+pub fn summarize_at(
+    answer: &EligibilityAnswer,
+    level: LevelOfCare,
+    program: Program,
+    place: &str,
+) -> LevelSummary {
+    let reading = Reading {
+        steps: selection_steps(level, program),
+        place,
+    };
     let entries = &answer.benefits;
     let mut messages: Vec<String> = entries
         .iter()
-        .filter(|e| specificity(e, wanted).is_some())
+        .filter(|e| reading.step(e).is_some())
         .flat_map(|e| e.messages.iter().cloned())
         .chain(answer.messages.iter().cloned())
         .collect();
@@ -501,19 +1061,32 @@ pub fn summarize(answer: &EligibilityAnswer, level: LevelOfCare, program: Progra
         d.as_ref()
             .map(|d| Sourced::new(d.value.to_string(), d.source.clone()))
     };
+    let in_network = network_benefits(entries, &reading, NetworkScope::In);
+    let out_of_network = network_benefits(entries, &reading, NetworkScope::Out);
+    let carve = carve_out(answer, &reading);
+    let contacts = contacts(answer, carve.as_ref());
     LevelSummary {
         level_of_care: level,
         program,
-        service_types: wanted.iter().map(|s| s.to_string()).collect(),
-        coverage_status: coverage_status(answer, wanted),
-        service_covered: service_covered(entries, wanted),
+        service_types: reading
+            .steps
+            .iter()
+            .flat_map(|(_, codes)| codes.iter().map(|c| c.to_string()))
+            .collect(),
+        place_of_service: place.to_string(),
+        coverage_status: coverage_status(answer, &reading),
+        service_covered: service_covered(entries, &reading),
         plan_name,
         plan_begin: date(&answer.plan_begin),
         plan_end: date(&answer.plan_end),
-        in_network: network_benefits(entries, wanted, NetworkScope::In),
-        out_of_network: network_benefits(entries, wanted, NetworkScope::Out),
-        carve_out: carve_out(answer, wanted),
+        general_figures: general_figures(&in_network, &out_of_network),
+        in_network,
+        out_of_network,
+        carve_out: carve,
+        contacts,
+        other_coverage: other_coverage(answer),
         messages,
+        answered_for: None,
     }
 }
 

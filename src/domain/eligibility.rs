@@ -97,6 +97,10 @@ pub enum BenefitKind {
     NonCovered,
     /// U: contact the following entity for eligibility or benefit information.
     ContactEntity,
+    /// R: other or additional payer (the member has other coverage).
+    OtherPayer,
+    /// W: other source of data (the entity that holds the benefit information).
+    OtherSource,
     Other(String),
 }
 
@@ -113,6 +117,8 @@ impl BenefitKind {
             "F" => BenefitKind::Limitations,
             "I" => BenefitKind::NonCovered,
             "U" => BenefitKind::ContactEntity,
+            "R" => BenefitKind::OtherPayer,
+            "W" => BenefitKind::OtherSource,
             other => BenefitKind::Other(other.to_string()),
         }
     }
@@ -155,6 +161,56 @@ pub struct RelatedEntity {
     pub phone: Option<String>,
 }
 
+/// A reference attached to a benefit row (X12 2110C REF: `18` plan number, `6P` group number,
+/// `IG` insurance policy number, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntryReference {
+    pub qualifier: String,
+    pub value: String,
+}
+
+/// A date attached to a benefit row (X12 2110C DTP: `290` coordination of benefits, `346` plan
+/// begin, `291` plan, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntryDate {
+    pub qualifier: String,
+    pub begin: NaiveDate,
+    /// The end of a range; `None` for a single date.
+    pub end: Option<NaiveDate>,
+}
+
+/// The payer that answered (X12 2100A, JSON `payer`, FHIR `insurer`): a 2120 entity naming it
+/// is the payer itself, not a carve-out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct AnsweringPayer {
+    pub name: Option<String>,
+    /// The payer's id as it gave it (2100A NM109, e.g. a `PI` payer id).
+    pub id: Option<String>,
+}
+
+/// Whom the payer says its answer is about, as it echoed them: compared with what we asked
+/// before anything in the answer is believed (see `domain::identity`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct AnsweredFor {
+    /// The traces echoed in the patient's loop (X12 `TRN*2` TRN02, JSON `controlNumber`
+    /// translated back to our trace by the adapter, FHIR `request`/`identifier`). Empty when the
+    /// payer echoed none.
+    pub traces: Vec<String>,
+    /// The member id the payer answered for (2100C NM109, JSON `subscriber.memberId`, FHIR
+    /// the coverage's `subscriberId`).
+    pub member_id: Option<String>,
+    /// Ids the payer says it replaced with `member_id` (X12 2100C `REF*Q4` prior identifier).
+    pub prior_member_ids: Vec<String>,
+    /// The patient (the dependent when the answer is about one).
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    /// The payer says it changed identifying data (X12 INS03 `001`, INS04 `25`).
+    pub identity_corrected: bool,
+    /// Where this was read, e.g. `271 2100C`.
+    pub source: String,
+}
+
 /// One benefit row, in X12 terms, with where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BenefitEntry {
@@ -183,6 +239,15 @@ pub struct BenefitEntry {
     /// MSG texts attached to the row.
     pub messages: Vec<String>,
     pub related_entities: Vec<RelatedEntity>,
+    /// Places of service the row is limited to (X12 2115C `III*ZZ*22`; `22` outpatient
+    /// hospital, `11` office, `53` community mental health center, …). Empty: not limited.
+    pub places_of_service: Vec<String>,
+    /// EB04 insurance type (`MB` Medicare Part B, `MC` Medicaid, …).
+    pub insurance_type: Option<String>,
+    /// REF on the row (2110C).
+    pub references: Vec<EntryReference>,
+    /// DTP on the row (2110C).
+    pub dates: Vec<EntryDate>,
 }
 
 impl BenefitEntry {
@@ -203,6 +268,10 @@ impl BenefitEntry {
             network: NetworkScope::Unknown,
             messages: Vec::new(),
             related_entities: Vec::new(),
+            places_of_service: Vec::new(),
+            insurance_type: None,
+            references: Vec::new(),
+            dates: Vec::new(),
         }
     }
 }
@@ -235,6 +304,14 @@ pub struct EligibilityAnswer {
     pub rejections: Vec<PayerRejection>,
     /// Free text the payer attached outside any benefit row.
     pub messages: Vec<String>,
+    /// The payer that answered, when the answer names it.
+    pub payer: Option<AnsweringPayer>,
+    /// Whom the answer is about, as the payer echoed it; `None` when the protocol's answer
+    /// names nobody.
+    pub answered_for: Option<AnsweredFor>,
+    /// What the adapter set aside to reach this answer (e.g. the other members of a batch
+    /// 271), for the verification's warnings.
+    pub notes: Vec<String>,
 }
 
 /// A figure and where it came from.
@@ -242,6 +319,10 @@ pub struct EligibilityAnswer {
 pub struct Sourced<T> {
     pub value: T,
     pub source: String,
+    /// Which step of the selection rule chose the row (see `domain::benefits`); absent for
+    /// figures that are not chosen among service types (plan dates, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_via: Option<AppliesVia>,
 }
 
 impl<T> Sourced<T> {
@@ -249,6 +330,41 @@ impl<T> Sourced<T> {
         Sourced {
             value,
             source: source.into(),
+            applies_via: None,
+        }
+    }
+
+    pub fn via(mut self, step: Option<AppliesVia>) -> Sourced<T> {
+        self.applies_via = step;
+        self
+    }
+}
+
+/// The step of the selection rule that chose a figure, most specific first (issue 13, README
+/// "Benefits verification"): the level of care's own service type, the program's (mental
+/// health or substance use), the facility's outpatient benefit, the plan's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppliesVia {
+    Level,
+    Program,
+    Facility,
+    Plan,
+}
+
+impl AppliesVia {
+    /// Whether the figure was stated for behavioral health itself; facility and plan figures
+    /// are the payer's general ones, for staff to confirm.
+    pub fn is_behavioral(self) -> bool {
+        matches!(self, AppliesVia::Level | AppliesVia::Program)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppliesVia::Level => "level",
+            AppliesVia::Program => "program",
+            AppliesVia::Facility => "facility",
+            AppliesVia::Plan => "plan",
         }
     }
 }

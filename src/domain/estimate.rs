@@ -1424,6 +1424,7 @@ mod tests {
                 amount: "40.00".into(),
                 per: CopayPer::Visit,
                 source: "EB #3".into(),
+                applies_via: None,
             }),
             coinsurance_percent: Some(Sourced::new("20".to_string(), "EB #4")),
             day_limit: Limit::default(),

@@ -45,6 +45,12 @@ pub enum PayerError {
     /// acknowledgment's summary, naming the segment, element or interchange note at fault.
     #[error("{0}")]
     Acknowledgment(String),
+    /// The answer is about another person than we asked about (another inquiry's trace, another
+    /// member id, or a name or birth date that differs without our trace and id to vouch for
+    /// it). The detail names the field. Not the payer's ill health, and asking again gets the
+    /// same answer.
+    #[error("the answer is not about this client: {0}")]
+    Mismatch(String),
     /// The payer failed repeatedly; inquiries fail fast until the cool-down ends.
     #[error("the payer failed repeatedly; not asked again before {0}")]
     CircuitOpen(String),
@@ -71,6 +77,7 @@ impl PayerError {
             PayerError::Auth(_) => "auth",
             PayerError::CircuitOpen(_) => "circuit_open",
             PayerError::Acknowledgment(_) => "acknowledgment",
+            PayerError::Mismatch(_) => "mismatch",
         }
     }
 
@@ -187,6 +194,7 @@ mod tests {
             PayerError::Request("no NPI".into()),
             PayerError::Auth("bad client secret".into()),
             PayerError::Acknowledgment("999 R".into()),
+            PayerError::Mismatch("member id".into()),
         ] {
             assert!(!ours.counts_against_payer(), "{ours:?}");
         }

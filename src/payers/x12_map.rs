@@ -4,8 +4,8 @@
 //! Provenance names the loop and the EB's position in it (`271 2110C EB #3`).
 
 use crate::domain::eligibility::{
-    reject_reason, BenefitEntry, BenefitKind, EligibilityAnswer, NetworkScope, PayerRejection,
-    RelatedEntity, Sourced,
+    reject_reason, AnsweredFor, AnsweringPayer, BenefitEntry, BenefitKind, EligibilityAnswer,
+    EntryDate, EntryReference, NetworkScope, PayerRejection, RelatedEntity, Sourced,
 };
 use crate::x12::{AuthRequired, DateOrRange, InNetwork, Member271, Rejection, Response271};
 
@@ -47,6 +47,42 @@ fn plan_dates(member: &Member271, loop_id: &str, answer: &mut EligibilityAnswer)
         .or_else(|| find("357").map(|d| Sourced::new(end(&d.value), source("357"))));
 }
 
+/// Whom the 271 is about: the patient's traces, name and birth date, the subscriber's member
+/// id and the ids the payer says it replaced.
+fn answered_for(response: &Response271) -> Option<AnsweredFor> {
+    let subscriber = response.subscriber.as_ref()?;
+    let (patient, loop_id) = match &response.dependent {
+        Some(dependent) => (dependent, "2100D"),
+        None => (subscriber, "2100C"),
+    };
+    let demographics = patient.demographics.as_ref();
+    let corrected = |m: &Member271| {
+        m.relationship
+            .as_ref()
+            .is_some_and(|ins| ins.maintenance_reason.as_deref() == Some("25"))
+    };
+    Some(AnsweredFor {
+        traces: patient
+            .traces
+            .iter()
+            .filter(|t| t.trace_type == "2")
+            .map(|t| t.reference.clone())
+            .collect(),
+        member_id: subscriber.name.id.clone(),
+        prior_member_ids: [subscriber, patient]
+            .iter()
+            .flat_map(|m| m.references.iter())
+            .filter(|r| r.qualifier == "Q4")
+            .map(|r| r.value.clone())
+            .collect(),
+        first_name: patient.name.first.clone(),
+        last_name: patient.name.last_or_organization.clone(),
+        birth_date: demographics.and_then(|d| d.birth_date),
+        identity_corrected: corrected(subscriber) || corrected(patient),
+        source: format!("271 {loop_id}"),
+    })
+}
+
 /// Reads the answer out of a 271.
 pub fn answer(response: &Response271) -> EligibilityAnswer {
     let mut answer = EligibilityAnswer {
@@ -55,6 +91,11 @@ pub fn answer(response: &Response271) -> EligibilityAnswer {
             .into_iter()
             .filter_map(rejection)
             .collect(),
+        payer: Some(AnsweringPayer {
+            name: response.source.name.last_or_organization.clone(),
+            id: response.source.name.id.clone(),
+        }),
+        answered_for: answered_for(response),
         ..EligibilityAnswer::default()
     };
     let (member, loop_id) = match (&response.dependent, &response.subscriber) {
@@ -88,6 +129,36 @@ pub fn answer(response: &Response271) -> EligibilityAnswer {
             InNetwork::Unknown => "U",
         }));
         entry.messages = eb.messages.clone();
+        entry.insurance_type = eb.insurance_type.clone();
+        entry.places_of_service = eb
+            .additional_info
+            .iter()
+            .filter(|iii| iii.code_list_qualifier.as_deref() == Some("ZZ"))
+            .filter_map(|iii| iii.industry_code.clone())
+            .collect();
+        entry.references = eb
+            .references
+            .iter()
+            .map(|r| EntryReference {
+                qualifier: r.qualifier.clone(),
+                value: r.value.clone(),
+            })
+            .collect();
+        entry.dates = eb
+            .dates
+            .iter()
+            .map(|d| {
+                let (begin, end) = match d.value {
+                    DateOrRange::Single(day) => (day, None),
+                    DateOrRange::Range(from, to) => (from, Some(to)),
+                };
+                EntryDate {
+                    qualifier: d.qualifier.clone(),
+                    begin,
+                    end,
+                }
+            })
+            .collect();
         entry.related_entities = eb
             .related_entities
             .iter()
