@@ -810,13 +810,18 @@ fn contacts(answer: &EligibilityAnswer, carve: Option<&CarveOut>) -> Vec<Contact
                 is_payer: is_answering_payer(entity, payer),
                 source: format!("{} (related entity)", entry.source),
             };
-            let seen = out.iter().any(|c| {
-                c.name == contact.name
-                    && c.identifier == contact.identifier
-                    && c.phone == contact.phone
-            });
-            if !seen {
-                out.push(contact);
+            // The same entity named on several rows is one contact (the first purpose, and a
+            // phone from whichever row gave one).
+            match out
+                .iter_mut()
+                .find(|c| c.name == contact.name && c.identifier == contact.identifier)
+            {
+                Some(seen) => {
+                    if seen.phone.is_none() {
+                        seen.phone = contact.phone;
+                    }
+                }
+                None => out.push(contact),
             }
         }
     }
@@ -1157,6 +1162,90 @@ mod tests {
             self.0.plan_description = Some(name.into());
             self
         }
+        fn place(mut self, code: &str) -> Row {
+            self.0.places_of_service.push(code.into());
+            self
+        }
+        fn related(mut self, code: &str, name: &str, id: Option<&str>, phone: Option<&str>) -> Row {
+            self.0.related_entities.push(RelatedEntity {
+                entity_code: Some(code.into()),
+                name: Some(name.into()),
+                id_qualifier: id.map(|_| "PI".into()),
+                id: id.map(Into::into),
+                phone: phone.map(Into::into),
+            });
+            self
+        }
+    }
+
+    fn acc_text(acc: &Accumulator) -> (Option<&str>, Option<&str>, Option<&str>) {
+        (text(&acc.total), text(&acc.met), text(&acc.remaining))
+    }
+
+    fn via(money: &Option<Money>) -> Option<AppliesVia> {
+        money.as_ref().and_then(|m| m.applies_via)
+    }
+
+    /// A commercial answer with no behavioral figures: facility outpatient (50, III 22,
+    /// FACILITY) beside professional office (98, III 11, PROFESSIONAL) and the plan's (30).
+    fn facility_only() -> EligibilityAnswer {
+        answer(vec![
+            row(1, "1", &["30"]).plan("BLUE PPO"),
+            row(2, "1", &["MH"]).network("W"),
+            row(3, "C", &["50", "47"])
+                .period("23")
+                .amount("2000")
+                .network("Y")
+                .place("22")
+                .message("FACILITY"),
+            row(4, "C", &["50", "47"])
+                .period("29")
+                .amount("1500")
+                .network("Y")
+                .place("22")
+                .message("FACILITY"),
+            row(5, "C", &["98"])
+                .period("23")
+                .amount("500")
+                .network("Y")
+                .place("11")
+                .message("PROFESSIONAL"),
+            row(6, "C", &["98"])
+                .period("29")
+                .amount("100")
+                .network("Y")
+                .place("11")
+                .message("PROFESSIONAL"),
+            row(7, "C", &["30"])
+                .period("23")
+                .amount("3000")
+                .network("Y"),
+            row(8, "C", &["30"])
+                .period("29")
+                .amount("2500")
+                .network("Y"),
+            row(9, "G", &["30"])
+                .period("23")
+                .amount("6000")
+                .network("Y"),
+            row(10, "G", &["30"])
+                .period("29")
+                .amount("4000")
+                .network("Y"),
+            row(11, "A", &["47"])
+                .percent("0.3")
+                .network("Y")
+                .place("11"),
+            row(12, "A", &["47"])
+                .percent("0.2")
+                .network("Y")
+                .place("22")
+                .message("FACILITY"),
+            row(13, "A", &["47"])
+                .percent("0.25")
+                .network("Y")
+                .message("PROFESSIONAL"),
+        ])
     }
 
     fn answer(rows: Vec<Row>) -> EligibilityAnswer {
@@ -1379,5 +1468,239 @@ mod tests {
         assert_eq!(php(&sud).in_network.copay, None);
         let sud_php = summarize(&sud, LevelOfCare::Php, Program::SubstanceUse);
         assert_eq!(sud_php.in_network.copay.unwrap().amount, "50.00");
+    }
+
+    #[test]
+    fn facility_figures_stand_in_when_the_payer_states_none_for_behavioral_health() {
+        let s = php(&facility_only());
+        assert_eq!(s.coverage_status.value, CoverageStatus::Active);
+        assert_eq!(s.coverage_status.applies_via, Some(AppliesVia::Plan));
+        let covered = s.service_covered.unwrap();
+        assert!(covered.value);
+        assert_eq!(covered.applies_via, Some(AppliesVia::Program));
+        let ded = &s.in_network.deductible.individual;
+        assert_eq!(
+            acc_text(ded),
+            (Some("2000.00"), Some("500.00"), Some("1500.00"))
+        );
+        assert_eq!(via(&ded.total), Some(AppliesVia::Facility));
+        assert_eq!(via(&ded.remaining), Some(AppliesVia::Facility));
+        assert_eq!(ded.total.as_ref().unwrap().source, "EB #3");
+        // The out-of-pocket is stated only for the plan.
+        let oop = &s.in_network.out_of_pocket.individual;
+        assert_eq!(
+            acc_text(oop),
+            (Some("6000.00"), Some("2000.00"), Some("4000.00"))
+        );
+        assert_eq!(via(&oop.total), Some(AppliesVia::Plan));
+        // III 22 + FACILITY beats no place + PROFESSIONAL; the office row is never read.
+        let coins = s.in_network.coinsurance_percent.unwrap();
+        assert_eq!(
+            (coins.value.as_str(), coins.source.as_str()),
+            ("20", "EB #12")
+        );
+        assert_eq!(coins.applies_via, Some(AppliesVia::Facility));
+        assert_eq!(
+            s.general_figures,
+            vec![
+                GeneralFigure {
+                    figure: "in_network.deductible.individual".into(),
+                    applies_via: AppliesVia::Facility
+                },
+                GeneralFigure {
+                    figure: "in_network.out_of_pocket.individual".into(),
+                    applies_via: AppliesVia::Plan
+                },
+                GeneralFigure {
+                    figure: "in_network.coinsurance_percent".into(),
+                    applies_via: AppliesVia::Facility
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn an_estimate_on_facility_or_plan_figures_says_so() {
+        let s = php(&facility_only());
+        let (_, assumptions) =
+            crate::domain::estimate::from_network_benefits(&s.in_network, None, None);
+        assert!(assumptions
+            .iter()
+            .any(|a| a.starts_with("deductible is the facility's outpatient benefit")));
+        assert!(assumptions
+            .iter()
+            .any(|a| a.starts_with("out-of-pocket maximum is the plan-level benefit")));
+        let specific = answer(vec![row(1, "C", &["BB"])
+            .period("23")
+            .amount("900")
+            .network("Y")]);
+        let (_, assumptions) =
+            crate::domain::estimate::from_network_benefits(&php(&specific).in_network, None, None);
+        assert!(!assumptions.iter().any(|a| a.contains("behavioral health")));
+    }
+
+    #[test]
+    fn an_office_figure_is_never_a_facility_one() {
+        let a = answer(vec![
+            row(1, "C", &["30"])
+                .period("23")
+                .amount("500")
+                .network("Y")
+                .place("11"),
+            row(2, "B", &["MH"])
+                .period("27")
+                .amount("30")
+                .network("Y")
+                .place("11"),
+        ]);
+        let s = iop(&a);
+        assert_eq!(s.in_network.deductible.individual, Accumulator::default());
+        assert_eq!(s.in_network.copay, None);
+    }
+
+    #[test]
+    fn the_place_the_clinic_bills_decides_between_facility_rows() {
+        let a = answer(vec![
+            row(1, "B", &["50"])
+                .period("7")
+                .amount("100")
+                .network("Y")
+                .place("22"),
+            row(2, "B", &["50"])
+                .period("7")
+                .amount("60")
+                .network("Y")
+                .place("53"),
+        ]);
+        let hospital = summarize_at(&a, LevelOfCare::Php, Program::MentalHealth, "22");
+        assert_eq!(hospital.in_network.copay.unwrap().amount, "100.00");
+        let cmhc = summarize_at(&a, LevelOfCare::Php, Program::MentalHealth, "53");
+        let copay = cmhc.in_network.copay.unwrap();
+        assert_eq!(
+            (copay.amount.as_str(), copay.applies_via),
+            ("60.00", Some(AppliesVia::Facility))
+        );
+        assert_eq!(billed_place_of_service(Some("0761"), None), "53");
+        assert_eq!(billed_place_of_service(Some("0131"), None), "22");
+        assert_eq!(billed_place_of_service(Some("0851"), None), "22");
+        assert_eq!(billed_place_of_service(None, Some("52")), "52");
+        assert_eq!(billed_place_of_service(None, None), "22");
+    }
+
+    #[test]
+    fn an_accumulator_never_mixes_steps() {
+        // A level total and only a plan remaining: the remaining is not the level's.
+        let a = answer(vec![
+            row(1, "C", &["BB"])
+                .period("23")
+                .amount("1000")
+                .network("Y"),
+            row(2, "C", &["30"]).period("29").amount("200").network("Y"),
+        ]);
+        let ded = php(&a).in_network.deductible.individual;
+        assert_eq!(acc_text(&ded), (Some("1000.00"), None, None));
+        assert_eq!(via(&ded.total), Some(AppliesVia::Level));
+        // Substance use reads CJ as its level, for PHP too.
+        let sud = answer(vec![
+            row(1, "B", &["CJ"]).period("7").amount("45").network("Y"),
+            row(2, "B", &["AI"]).period("7").amount("80").network("Y"),
+        ]);
+        let copay = summarize(&sud, LevelOfCare::Php, Program::SubstanceUse)
+            .in_network
+            .copay
+            .unwrap();
+        assert_eq!(
+            (copay.amount.as_str(), copay.applies_via),
+            ("45.00", Some(AppliesVia::Level))
+        );
+    }
+
+    #[test]
+    fn a_vendor_on_behavioral_service_types_is_the_carve_out_and_member_services_a_contact() {
+        let mut a = answer(vec![
+            row(1, "1", &["30"]),
+            row(2, "U", &["MH", "BB"]).related(
+                "VN",
+                "MINDWELL BEHAVIORAL",
+                Some("MW001"),
+                Some("8005550111"),
+            ),
+            row(3, "U", &[]).related("PR", "ACME HEALTH PLAN", Some("12345"), Some("8005550100")),
+            row(4, "U", &["A8"]).related("PR", "ACME HEALTH PLAN", Some("12345"), None),
+            row(5, "L", &["30"]).related("P3", "DR PRIMARY", None, Some("8005550199")),
+        ]);
+        a.payer = Some(AnsweringPayer {
+            name: Some("ACME HEALTH PLAN".into()),
+            id: Some("12345".into()),
+        });
+        let p = php(&a);
+        let carve = p.carve_out.clone().unwrap();
+        assert_eq!(carve.name.as_deref(), Some("MINDWELL BEHAVIORAL"));
+        assert_eq!(carve.entity_code.as_deref(), Some("VN"));
+        assert_eq!(carve.applies_via, Some(AppliesVia::Level));
+        let names: Vec<(&str, bool)> = p
+            .contacts
+            .iter()
+            .map(|c| (c.name.as_deref().unwrap(), c.is_payer))
+            .collect();
+        assert_eq!(names, [("ACME HEALTH PLAN", true), ("DR PRIMARY", false)]);
+        assert_eq!(p.contacts[0].phone.as_deref(), Some("8005550100"));
+        assert_eq!(
+            p.contacts[0].purpose,
+            "contact for eligibility or benefit information (all services)"
+        );
+        assert_eq!(p.contacts[1].role, "primary care provider");
+        // IOP: the vendor row does not list A8, and the A8 row names the payer itself.
+        let i = iop(&a);
+        let carve = i.carve_out.unwrap();
+        assert_eq!(carve.name.as_deref(), Some("MINDWELL BEHAVIORAL"));
+        assert_eq!(carve.applies_via, Some(AppliesVia::Program));
+        // Without a behavioral service type nobody is a carve-out.
+        let general = answer(vec![row(1, "U", &[]).related(
+            "VN",
+            "SOME VENDOR",
+            Some("V1"),
+            None,
+        )]);
+        let g = php(&general);
+        assert_eq!(g.carve_out, None);
+        assert_eq!(g.contacts.len(), 1);
+        // "Administered by separate vendor" names nobody.
+        let vague = answer(vec![row(1, "U", &["MH"])
+            .message("BEHAVIORAL HEALTH BENEFITS ADMINISTERED BY SEPARATE VENDOR")]);
+        assert_eq!(php(&vague).carve_out, None);
+    }
+
+    #[test]
+    fn another_payer_is_other_coverage_with_its_order_ids_and_dates() {
+        let mut r = row(3, "R", &["30"]).related("PRP", "MEDICARE", Some("MCARE"), None);
+        r.0.insurance_type = Some("MB".into());
+        r.0.references
+            .push(crate::domain::eligibility::EntryReference {
+                qualifier: "IG".into(),
+                value: "1EG4TE5MK73".into(),
+            });
+        r.0.dates.push(crate::domain::eligibility::EntryDate {
+            qualifier: "290".into(),
+            begin: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            end: Some(chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()),
+        });
+        let a = answer(vec![row(1, "1", &["30"]), r]);
+        let s = php(&a);
+        assert_eq!(s.other_coverage.len(), 1);
+        let other = &s.other_coverage[0];
+        assert_eq!(other.name.as_deref(), Some("MEDICARE"));
+        assert_eq!(other.order, OtherPayerOrder::Primary);
+        assert_eq!(other.insurance_type.as_deref(), Some("MB"));
+        assert_eq!(other.policy_number.as_deref(), Some("1EG4TE5MK73"));
+        assert_eq!(other.begin.as_deref(), Some("2026-01-01"));
+        assert_eq!(other.end.as_deref(), Some("2026-12-31"));
+        assert!(s.contacts.is_empty(), "another payer is not a contact");
+        assert!(other_coverage_warning(other).contains("may not be primary"));
+        let secondary = OtherCoverage {
+            order: OtherPayerOrder::Secondary,
+            ..other.clone()
+        };
+        assert!(other_coverage_warning(&secondary).contains("bill this coverage first"));
     }
 }

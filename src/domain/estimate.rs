@@ -56,7 +56,7 @@ use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
 use super::benefits::{Accumulator, CopayPer, Limit, NetworkBenefits};
-use super::eligibility::LevelOfCare;
+use super::eligibility::{AppliesVia, LevelOfCare, MoneyText, Sourced};
 use super::money::to_cents;
 
 /// The longest course [`schedule_days`] expands: two years of weeks.
@@ -813,6 +813,60 @@ fn limit_from(what: &str, limit: &Limit, assumptions: &mut Vec<String>) -> DayLi
     }
 }
 
+/// One assumption per figure the payer stated for the facility or the whole plan rather than
+/// for behavioral health: the estimate uses it, and says so, for staff to confirm.
+fn general_figures_said(benefits: &NetworkBenefits) -> Vec<String> {
+    let via = |sourced: &[Option<&Sourced<MoneyText>>]| {
+        sourced
+            .iter()
+            .flatten()
+            .find_map(|m| m.applies_via)
+            .filter(|v| !v.is_behavioral())
+    };
+    let acc = |a: &Accumulator| via(&[a.total.as_ref(), a.met.as_ref(), a.remaining.as_ref()]);
+    let figures = [
+        ("deductible", acc(&benefits.deductible.individual)),
+        ("family deductible", acc(&benefits.deductible.family)),
+        (
+            "out-of-pocket maximum",
+            acc(&benefits.out_of_pocket.individual),
+        ),
+        (
+            "family out-of-pocket maximum",
+            acc(&benefits.out_of_pocket.family),
+        ),
+        (
+            "copay",
+            benefits
+                .copay
+                .as_ref()
+                .and_then(|c| c.applies_via)
+                .filter(|v| !v.is_behavioral()),
+        ),
+        (
+            "coinsurance",
+            benefits
+                .coinsurance_percent
+                .as_ref()
+                .and_then(|c| c.applies_via)
+                .filter(|v| !v.is_behavioral()),
+        ),
+    ];
+    figures
+        .into_iter()
+        .filter_map(|(what, via)| {
+            let via = via?;
+            let whose = match via {
+                AppliesVia::Facility => "the facility's outpatient benefit (service type 50 or 47)",
+                _ => "the plan-level benefit (service type 30)",
+            };
+            Some(format!(
+                "{what} is {whose}: the payer did not state one for behavioral health; confirm                  it applies to this program"
+            ))
+        })
+        .collect()
+}
+
 /// Plan terms for one network from the verified benefit summary, with the assumptions the
 /// reading had to make. The copay rule is [`CopayRule::CopayThenDeductible`] (set another on the
 /// result when the plan says so). A family tier the payer said nothing about is `None`. Without
@@ -822,7 +876,7 @@ pub fn from_network_benefits(
     plan_begin: Option<NaiveDate>,
     plan_end: Option<NaiveDate>,
 ) -> (PlanTerms, Vec<String>) {
-    let mut said = Vec::new();
+    let mut said = general_figures_said(benefits);
     let family = |what: &str, acc: &Accumulator, said: &mut Vec<String>| {
         if acc.total.is_none() && acc.remaining.is_none() {
             None

@@ -148,3 +148,106 @@ fn compare_name(
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::domain::eligibility::InquiryPerson;
+
+    fn inquiry() -> Inquiry {
+        Inquiry {
+            trace: "abc-1".into(),
+            control_number: 1,
+            payer_name: "ACME".into(),
+            payer_edi_id: "12345".into(),
+            provider_name: "CLINIC".into(),
+            provider_npi: "1234567893".into(),
+            provider_tax_id: "123456789".into(),
+            member_id: "W123456789".into(),
+            group_number: None,
+            subscriber: InquiryPerson {
+                first_name: "José".into(),
+                last_name: "Núñez-O’Brien".into(),
+                date_of_birth: NaiveDate::from_ymd_opt(1985, 3, 12).unwrap(),
+                sex: Some("M".into()),
+            },
+            dependent: None,
+            service_types: vec!["30".into()],
+            service_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        }
+    }
+
+    fn about(traces: &[&str], member: &str) -> EligibilityAnswer {
+        EligibilityAnswer {
+            answered_for: Some(AnsweredFor {
+                traces: traces.iter().map(|t| t.to_string()).collect(),
+                member_id: Some(member.into()),
+                prior_member_ids: vec![],
+                first_name: Some("JOSE".into()),
+                last_name: Some("NUNEZ OBRIEN".into()),
+                birth_date: NaiveDate::from_ymd_opt(1985, 3, 12),
+                identity_corrected: false,
+                source: "271 2100C".into(),
+            }),
+            ..EligibilityAnswer::default()
+        }
+    }
+
+    fn with(mut answer: EligibilityAnswer, f: impl FnOnce(&mut AnsweredFor)) -> EligibilityAnswer {
+        f(answer.answered_for.as_mut().unwrap());
+        answer
+    }
+
+    #[test]
+    fn our_answer_matches_after_transliteration_and_beside_a_clearinghouse_trace() {
+        let report = check(&inquiry(), &about(&["CH-999", "abc-1"], "w123456789")).unwrap();
+        assert!(report.is_empty(), "{report:?}");
+        // No trace echoed at all: the id and the names decide.
+        assert!(check(&inquiry(), &about(&[], "W123456789")).is_ok());
+        // An answer that names nobody cannot be compared.
+        assert!(check(&inquiry(), &EligibilityAnswer::default()).is_ok());
+    }
+
+    #[test]
+    fn another_inquirys_trace_or_member_is_a_mismatch_naming_the_field() {
+        let err = check(&inquiry(), &about(&["xyz-9"], "W123456789")).unwrap_err();
+        assert!(err.starts_with("trace number"), "{err}");
+        let err = check(&inquiry(), &about(&["abc-1"], "W999")).unwrap_err();
+        assert!(err.starts_with("member id"), "{err}");
+        assert!(err.contains("W999") && err.contains("W123456789"), "{err}");
+    }
+
+    #[test]
+    fn a_corrected_member_id_with_ours_as_the_prior_id_is_a_match() {
+        let answer = with(about(&["abc-1"], "NEW42"), |a| {
+            a.prior_member_ids = vec!["W123456789".into()]
+        });
+        let report = check(&inquiry(), &answer).unwrap();
+        assert_eq!(report.corrected_member_id.as_deref(), Some("NEW42"));
+    }
+
+    #[test]
+    fn a_name_or_birth_date_that_differs_is_the_payers_data_only_with_our_trace_and_id() {
+        let differs = |a: &mut AnsweredFor| {
+            a.last_name = Some("NUNES".into());
+            a.birth_date = NaiveDate::from_ymd_opt(1985, 3, 21);
+        };
+        let vouched = with(about(&["abc-1"], "W123456789"), differs);
+        let report = check(&inquiry(), &vouched).unwrap();
+        assert_eq!(report.payer_data.len(), 2, "{report:?}");
+        assert!(report.payer_data[0].contains("NUNES"));
+        // Without our trace, a different name is someone else.
+        let unvouched = with(about(&[], "W123456789"), differs);
+        let err = check(&inquiry(), &unvouched).unwrap_err();
+        assert!(err.starts_with("last name"), "{err}");
+        // Unless the payer says it changed identifying data (INS04 25).
+        let corrected = with(about(&[], "W123456789"), |a| {
+            differs(a);
+            a.identity_corrected = true;
+        });
+        let report = check(&inquiry(), &corrected).unwrap();
+        assert!(report.payer_data[0].contains("changed identifying data"));
+    }
+}
