@@ -22,6 +22,7 @@ mod logs;
 mod organization;
 mod payer_secrets;
 mod payers;
+mod real_answers;
 mod scenarios;
 mod store;
 mod users;
