@@ -88,6 +88,8 @@ impl TokenKeys {
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = LEEWAY_SECONDS;
+        // A token not valid before a time to come is refused until then (within the leeway).
+        validation.validate_nbf = true;
         let claims = decode::<Claims>(token, &self.decoding, &validation)?.claims;
         // jsonwebtoken does not check `iat`; a token issued in the future is not ours.
         if claims.iat > unix_now() + LEEWAY_SECONDS {
@@ -147,5 +149,45 @@ mod tests {
             .issue_at(Uuid::now_v7(), &[Role::Admin], now - 7200, now - 3600)
             .unwrap();
         assert!(keys.verify(&expired).is_err());
+    }
+
+    /// Signs `claims` (raw JSON) with HS256 and `secret`, as another issuer might.
+    fn signed(secret: &str, claims: &str) -> String {
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = engine.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+        let body = engine.encode(claims);
+        let key = EncodingKey::from_secret(secret.as_bytes());
+        let signature = jsonwebtoken::crypto::sign(
+            format!("{header}.{body}").as_bytes(),
+            &key,
+            Algorithm::HS256,
+        )
+        .unwrap();
+        format!("{header}.{body}.{signature}")
+    }
+
+    #[test]
+    fn a_token_not_yet_valid_or_issued_in_the_future_is_refused() {
+        let secret = "a-signing-key-of-sufficient-length!";
+        let keys = keys(secret);
+        let now = unix_now();
+        let sub = Uuid::now_v7();
+        let claims = |nbf: u64, iat: u64| {
+            format!(
+                r#"{{"sub":"{sub}","roles":["admin"],"iss":"perdiem","aud":"perdiem-api","iat":{iat},"nbf":{nbf},"exp":{},"jti":"j"}}"#,
+                now + 7200
+            )
+        };
+        assert!(keys.verify(&signed(secret, &claims(now, now))).is_ok());
+        // Within the leeway of clock skew.
+        assert!(keys.verify(&signed(secret, &claims(now + 10, now))).is_ok());
+        let err = keys
+            .verify(&signed(secret, &claims(now + 3600, now)))
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &jsonwebtoken::errors::ErrorKind::ImmatureSignature
+        );
+        assert!(keys.verify(&signed(secret, &claims(now, now + 3600))).is_err());
     }
 }
