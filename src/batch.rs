@@ -10,20 +10,41 @@
 //! verification (see `store::batches::recover`), at start and then periodically, so a restart
 //! resumes the batch with no item lost or asked twice, and no instance settles an item another
 //! live instance is running.
+//!
+//! # Payer outages
+//!
+//! An item whose payer's circuit is open is not asked and not failed: it waits (`waiting`)
+//! until the circuit closes. The worker looks at the payer's breaker (`state.health`) before it
+//! claims an item, rather than letting the verification find the circuit open: that way a
+//! waiting item stores no verification that asked nobody and holds no lease, and the payer is
+//! not asked. When the cool-down ends, the item that has waited longest is claimed as the
+//! probe, alone (the breaker lets one inquiry through); if the payer answers, the circuit
+//! closes and the waiting items go back to pending; if not, the circuit opens again and they
+//! keep waiting. An item already claimed whose verification found the circuit open (it opened
+//! while the item was in flight) waits too; that verification stays on record as it is, since
+//! it may hold the failed calls that opened the circuit. An item that has waited
+//! `verification.batch_wait_seconds` since it first started waiting fails with the reason.
+//!
+//! The breaker is this instance's (as every verification's is): another instance whose circuit
+//! for the payer is closed resumes the waiting items and finds out for itself.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use actix_web::web;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
+use uuid::Uuid;
 
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::ids::new_id;
+use crate::payers::breaker::{self, Breaker};
 use crate::startup::AppState;
 use crate::store::batches::{self, Item, Lease};
+use crate::store::verifications::Verification;
 use crate::verification::{self, Request, Requester};
 
 /// Items worked at once across all batches (each payer's own limit applies inside).
@@ -76,12 +97,24 @@ async fn keep_leases(state: &AppState, owner: &str, lease: Duration) {
 
 async fn work_batches(state: &web::Data<AppState>, owner: &str, lease: Duration) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    let probing = Probing::default();
     // Items in flight belong to this task: when it is stopped, they stop with it (as they would
     // in a crash), and once their lease lapses the next start, or another instance, settles
     // them.
     let mut in_flight = JoinSet::new();
     loop {
         while in_flight.try_join_next().is_some() {}
+        let mut worker = Worker {
+            state,
+            owner,
+            lease,
+            slots: &slots,
+            probing: &probing,
+            in_flight: &mut in_flight,
+        };
+        if let Err(error) = worker.tend_waiting().await {
+            tracing::error!(cause = %error, "could not tend waiting batch items");
+        }
         let available = slots.available_permits();
         let items = if available == 0 {
             Vec::new()
@@ -93,21 +126,261 @@ async fn work_batches(state: &web::Data<AppState>, owner: &str, lease: Duration)
             continue;
         }
         for item in items {
+            let payer = payer_of(&item);
+            let gate = match payer {
+                Some(payer) => worker.gate(payer).await,
+                None => Gate::Ask,
+            };
+            if gate == Gate::Wait {
+                worker.wait(&item).await;
+                continue;
+            }
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
             };
-            let verification_id = new_id();
-            let leased = lease_from_now(owner, lease);
-            if !claim(state, &item, &verification_id.to_string(), leased).await {
-                continue;
-            }
-            let state = state.clone();
-            let owner = owner.to_string();
-            in_flight.spawn(async move {
-                work(&state, item, verification_id, &owner).await;
-                drop(permit);
-            });
+            let probe = payer.filter(|_| gate == Gate::Probe);
+            worker.launch(item, permit, Claim::Pending, probe).await;
         }
+    }
+}
+
+/// What the worker does with an item, from its payer's circuit as this instance knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    Ask,
+    /// The cool-down is over and no probe is under way: this item goes, alone.
+    Probe,
+    Wait,
+}
+
+fn gate(breaker: &Breaker, now: DateTime<Utc>, probing: bool) -> Gate {
+    match breaker.state {
+        breaker::State::Closed => Gate::Ask,
+        // A probe (a batch item's or someone's verification) is deciding.
+        breaker::State::HalfOpen => Gate::Wait,
+        breaker::State::Open if !probing && breaker.retry_at.is_some_and(|at| now >= at) => {
+            Gate::Probe
+        }
+        breaker::State::Open => Gate::Wait,
+    }
+}
+
+/// Why an item that waited too long failed, in words staff can act on.
+fn expiry_reason(breaker: &Breaker, waited: Duration) -> String {
+    let failures = breaker.consecutive_failures;
+    format!(
+        "the payer's circuit stayed open for {} ({failures} consecutive failure{}: {}); not asked",
+        span(waited),
+        if failures == 1 { "" } else { "s" },
+        breaker.last_failure.as_deref().unwrap_or("no answer"),
+    )
+}
+
+/// `7200 s` as `2 h`, `5400 s` as `90 min`: the largest whole unit.
+fn span(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        s if s >= 3600 && s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
+fn payer_of(item: &Item) -> Option<Uuid> {
+    item.payer_id
+        .as_deref()
+        .and_then(|id| Uuid::parse_str(id).ok())
+}
+
+/// Payers whose probe this worker has under way: between the claim and the probe's inquiry
+/// the circuit still reads "open, cool-down over", and without this every item looking at it
+/// in that moment would go as a probe too.
+#[derive(Clone, Default)]
+struct Probing(Arc<std::sync::Mutex<HashSet<Uuid>>>);
+
+impl Probing {
+    fn payers(&self) -> std::sync::MutexGuard<'_, HashSet<Uuid>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn contains(&self, payer: Uuid) -> bool {
+        self.payers().contains(&payer)
+    }
+
+    /// Marks `payer` probed until the returned guard is dropped (when the probe's item is
+    /// settled, or its task ends any other way).
+    fn start(&self, payer: Uuid) -> ProbeUnderWay {
+        self.payers().insert(payer);
+        ProbeUnderWay {
+            probing: self.clone(),
+            payer,
+        }
+    }
+}
+
+struct ProbeUnderWay {
+    probing: Probing,
+    payer: Uuid,
+}
+
+impl Drop for ProbeUnderWay {
+    fn drop(&mut self) {
+        self.probing.payers().remove(&self.payer);
+    }
+}
+
+/// Where a claimed item comes from.
+#[derive(Debug, Clone, Copy)]
+enum Claim {
+    Pending,
+    /// A waiting item, claimed as its payer's probe.
+    Waiting,
+}
+
+/// One turn of the worker's loop: what it needs to claim, start and park items.
+struct Worker<'a> {
+    state: &'a web::Data<AppState>,
+    owner: &'a str,
+    lease: Duration,
+    slots: &'a Arc<Semaphore>,
+    probing: &'a Probing,
+    in_flight: &'a mut JoinSet<()>,
+}
+
+impl Worker<'_> {
+    async fn breaker(&self, payer: Uuid) -> Breaker {
+        self.state.health.report(payer, None).await.breaker
+    }
+
+    async fn gate(&self, payer: Uuid) -> Gate {
+        let breaker = self.breaker(payer).await;
+        gate(&breaker, Utc::now(), self.probing.contains(payer))
+    }
+
+    /// Claims `item` and works it on a task of its own; `probe` names the payer it probes.
+    async fn launch(
+        &mut self,
+        item: Item,
+        permit: OwnedSemaphorePermit,
+        from: Claim,
+        probe: Option<Uuid>,
+    ) {
+        let verification_id = new_id();
+        let leased = lease_from_now(self.owner, self.lease);
+        if !claim(
+            self.state,
+            &item,
+            &verification_id.to_string(),
+            leased,
+            from,
+        )
+        .await
+        {
+            return;
+        }
+        let probe = probe.map(|payer| self.probing.start(payer));
+        if probe.is_some() {
+            tracing::info!(item = %item.id, payer_id = ?item.payer_id, "probing a payer whose circuit is open with a waiting batch item");
+        }
+        let state = self.state.clone();
+        let owner = self.owner.to_string();
+        self.in_flight.spawn(async move {
+            work(&state, item, verification_id, &owner).await;
+            drop(probe);
+            drop(permit);
+        });
+    }
+
+    /// Sets a pending item waiting for its payer, unasked.
+    async fn wait(&self, item: &Item) {
+        let waited = async {
+            let mut tx = self.state.db.begin().await?;
+            batches::wait(&mut tx, &item.id, Utc::now()).await?;
+            tx.commit().await?;
+            Ok::<_, anyhow::Error>(())
+        };
+        if let Err(error) = waited.await {
+            tracing::error!(cause = %error, item = %item.id, "could not set a batch item waiting");
+        }
+    }
+
+    /// For each payer items wait for: resumes them once its circuit is closed; otherwise fails
+    /// those past their deadline and, at the end of the cool-down, sends one as the probe.
+    async fn tend_waiting(&mut self) -> anyhow::Result<()> {
+        let mut tx = self.state.db.begin_read().await?;
+        let payers = batches::waiting_payers(&mut tx).await?;
+        tx.commit().await?;
+        for payer in payers {
+            let Some(id) = payer.as_deref().and_then(|p| Uuid::parse_str(p).ok()) else {
+                // No payer's circuit holds it back: asked, it fails as its verification does.
+                self.resume(payer.as_deref(), None).await?;
+                continue;
+            };
+            let payer = id.to_string();
+            let breaker = self.breaker(id).await;
+            match gate(&breaker, Utc::now(), self.probing.contains(id)) {
+                Gate::Ask => self.resume(Some(&payer), Some(id)).await?,
+                decision => {
+                    self.expire(&payer, &breaker).await?;
+                    if decision == Gate::Probe {
+                        self.probe(&payer, id).await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn resume(&self, payer: Option<&str>, id: Option<Uuid>) -> anyhow::Result<()> {
+        let mut tx = self.state.db.begin().await?;
+        let resumed = batches::resume(&mut tx, payer, Utc::now()).await?;
+        tx.commit().await?;
+        if resumed > 0 {
+            tracing::info!(items = resumed, payer_id = ?id, "batch items resume: the payer's circuit is closed");
+        }
+        Ok(())
+    }
+
+    async fn expire(&self, payer: &str, breaker: &Breaker) -> anyhow::Result<()> {
+        let waited = Duration::from_secs(self.state.settings.verification.batch_wait_seconds);
+        let now = Utc::now();
+        // A wait too long to subtract from now is one no item has reached.
+        let Some(since) = chrono::Duration::from_std(waited)
+            .ok()
+            .and_then(|waited| now.checked_sub_signed(waited))
+        else {
+            return Ok(());
+        };
+        let reason = expiry_reason(breaker, waited);
+        let mut tx = self.state.db.begin().await?;
+        let expired = batches::expire(&mut tx, payer, since, &reason, now).await?;
+        tx.commit().await?;
+        // As for a finished item: closing is checked once the items' outcome is committed.
+        for batch_id in &expired {
+            let mut tx = self.state.db.begin().await?;
+            batches::close_if_finished(&mut tx, batch_id).await?;
+            tx.commit().await?;
+        }
+        if !expired.is_empty() {
+            tracing::warn!(payer_id = %payer, batches = expired.len(), "batch items failed: their payer's circuit stayed open past the wait");
+        }
+        Ok(())
+    }
+
+    async fn probe(&mut self, payer: &str, id: Uuid) -> anyhow::Result<()> {
+        // With every slot busy the probe goes at a later turn; the circuit stays as it is.
+        let Ok(permit) = self.slots.clone().try_acquire_owned() else {
+            return Ok(());
+        };
+        let mut tx = self.state.db.begin_read().await?;
+        let item = batches::first_waiting(&mut tx, payer).await?;
+        tx.commit().await?;
+        if let Some(item) = item {
+            self.launch(item, permit, Claim::Waiting, Some(id)).await;
+        }
+        Ok(())
     }
 }
 
@@ -131,14 +404,46 @@ async fn next(state: &AppState, limit: i64) -> Vec<Item> {
     })
 }
 
-async fn claim(state: &AppState, item: &Item, verification_id: &str, lease: Lease<'_>) -> bool {
+async fn claim(
+    state: &AppState,
+    item: &Item,
+    verification_id: &str,
+    lease: Lease<'_>,
+    from: Claim,
+) -> bool {
     let claimed = async {
         let mut tx = state.db.begin().await?;
-        let claimed = batches::claim(&mut tx, &item.id, verification_id, lease).await?;
+        let claimed = match from {
+            Claim::Pending => batches::claim(&mut tx, &item.id, verification_id, lease).await?,
+            Claim::Waiting => {
+                batches::claim_waiting(&mut tx, &item.id, verification_id, lease).await?
+            }
+        };
         tx.commit().await?;
         Ok::<_, anyhow::Error>(claimed)
     };
     claimed.await.unwrap_or(false)
+}
+
+/// How a worked item ends.
+enum Settled {
+    /// By the verification that answers it (whatever its outcome).
+    Answered(String),
+    /// It could not be verified at all, for this reason.
+    Failed(String),
+    /// Its verification found the payer's circuit open (it opened while the item was in
+    /// flight): the item waits for the circuit to close.
+    Waiting,
+}
+
+/// A verification that stopped at its payer's open circuit: nothing it holds answers the item.
+fn found_circuit_open(verification: &Verification) -> bool {
+    verification.status == "payer_error"
+        && verification
+            .error
+            .as_ref()
+            .and_then(|error| error["kind"].as_str())
+            == Some(batches::CIRCUIT_OPEN)
 }
 
 async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid, owner: &str) {
@@ -163,12 +468,13 @@ async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid, owner: 
                 ip: None,
                 request_id: format!("batch {}", item.batch_id),
             };
-            verification::verify(state, &who, &request)
-                .await
-                .map(|outcome| outcome.verification.id)
-                .map_err(|error| error.to_string())
+            match verification::verify(state, &who, &request).await {
+                Ok(outcome) if found_circuit_open(&outcome.verification) => Settled::Waiting,
+                Ok(outcome) => Settled::Answered(outcome.verification.id),
+                Err(error) => Settled::Failed(error.to_string()),
+            }
         }
-        _ => Err("the stored item does not parse".to_string()),
+        _ => Settled::Failed("the stored item does not parse".to_string()),
     };
     // Recording the outcome must not be lost to a database error (a busy pool, a lock, an
     // outage): it is tried until it is recorded, the pause doubling up to 10 s. Meanwhile the
@@ -178,9 +484,14 @@ async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid, owner: 
         let finished = async {
             let mut tx = state.db.begin().await?;
             let held = match &outcome {
-                Ok(id) => batches::finish(&mut tx, &item.id, Some(id), None, Some(owner)).await?,
-                Err(why) => {
+                Settled::Answered(id) => {
+                    batches::finish(&mut tx, &item.id, Some(id), None, Some(owner)).await?
+                }
+                Settled::Failed(why) => {
                     batches::finish(&mut tx, &item.id, None, Some(why), Some(owner)).await?
+                }
+                Settled::Waiting => {
+                    batches::wait_held(&mut tx, &item.id, Utc::now(), owner).await?
                 }
             };
             tx.commit().await?;
@@ -205,5 +516,58 @@ async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid, owner: 
                 tokio::time::sleep(Duration::from_millis(pause)).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    fn opened_at_zero(failures: u32) -> Breaker {
+        let mut b = Breaker::new(failures, chrono::Duration::seconds(30));
+        for _ in 0..failures {
+            b.failed(t(0), "timeout");
+        }
+        b
+    }
+
+    #[test]
+    fn items_wait_while_the_circuit_is_open_and_one_goes_as_the_probe() {
+        let closed = Breaker::new(5, chrono::Duration::seconds(30));
+        assert_eq!(gate(&closed, t(0), false), Gate::Ask);
+        let mut b = opened_at_zero(5);
+        assert_eq!(gate(&b, t(29), false), Gate::Wait, "cooling down");
+        assert_eq!(gate(&b, t(30), false), Gate::Probe, "the cool-down is over");
+        assert_eq!(
+            gate(&b, t(30), true),
+            Gate::Wait,
+            "this worker's probe is under way"
+        );
+        assert!(b.admit(t(31)));
+        assert_eq!(
+            gate(&b, t(31), false),
+            Gate::Wait,
+            "someone's probe is deciding"
+        );
+        b.succeeded(t(32));
+        assert_eq!(gate(&b, t(32), false), Gate::Ask);
+    }
+
+    #[test]
+    fn the_reason_an_item_failed_waiting_names_the_wait_and_the_failures() {
+        assert_eq!(
+            expiry_reason(&opened_at_zero(5), Duration::from_secs(7200)),
+            "the payer's circuit stayed open for 2 h (5 consecutive failures: timeout); not asked"
+        );
+        assert_eq!(
+            expiry_reason(&opened_at_zero(1), Duration::from_secs(1)),
+            "the payer's circuit stayed open for 1 s (1 consecutive failure: timeout); not asked"
+        );
+        assert_eq!(span(Duration::from_secs(5400)), "90 min");
+        assert_eq!(span(Duration::from_secs(90)), "90 s");
     }
 }

@@ -77,6 +77,9 @@ pub struct VerificationSettings {
     /// every third of this). Another instance, or this one restarted, takes over a running
     /// item only after its lease lapses.
     pub batch_lease_seconds: u64,
+    /// Seconds a batch item waits for its payer's open circuit to close, counted from when it
+    /// first started waiting; past it the item fails with the reason.
+    pub batch_wait_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -157,6 +160,7 @@ retry_backoff_ms = 200
 breaker_threshold = 5
 breaker_cooldown_seconds = 30
 batch_lease_seconds = 60
+batch_wait_seconds = 7200
 
 [billing]
 iop_minimum_minutes = 180

@@ -11,7 +11,8 @@
 //! answer depends only on the member id (an unknown one is "subscriber not found", AAA 75);
 //! all rows are returned whatever service types were asked, as many payers do. A scenario's
 //! fault (latency, HTTP 500, no answer, garbage, truncated, a 999 or TA1 rejection) applies on
-//! every protocol. A 270 that cannot be read is answered as a payer would: with a 999 naming the
+//! every protocol, to every request or to the first `first_calls` naming the member (a payer
+//! that recovers). A 270 that cannot be read is answered as a payer would: with a 999 naming the
 //! segment and element at fault.
 //!
 //! | file | owns |

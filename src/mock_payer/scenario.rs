@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::x12::{ControlNumbers, Delimiters, Envelope, PartyId, Usage};
 
 /// The bundled scenarios, compiled in so tests and the demo need no file.
-const BUNDLED: &str = include_str!("../../fixtures/mock-payer/scenarios.json");
+pub(crate) const BUNDLED: &str = include_str!("../../fixtures/mock-payer/scenarios.json");
 
 /// All scenarios, by member id.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,6 +153,18 @@ pub struct Fault {
     /// For `latency`: how long to wait before the normal answer (300 ms when absent).
     #[serde(default)]
     pub latency_ms: Option<u64>,
+    /// Only the first this many requests naming the member meet the fault; later ones are
+    /// answered normally, as by a payer that recovers from an outage. Every request when absent.
+    #[serde(default)]
+    pub first_calls: Option<u32>,
+}
+
+impl Fault {
+    /// Whether the `nth` request naming the member (1 for the first) meets the fault.
+    pub fn applies_to(&self, nth: usize) -> bool {
+        self.first_calls
+            .is_none_or(|first| usize::try_from(first).is_ok_and(|first| nth <= first))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -292,6 +304,9 @@ impl Scenario {
         if let Some(reject) = &self.reject {
             code("reject.code", &reject.code, 2)?;
             code("reject.follow_up", &reject.follow_up, 1)?;
+        }
+        if self.fault.is_some_and(|f| f.first_calls == Some(0)) {
+            return Err("fault.first_calls must be at least 1 (left out: every call)".into());
         }
         if let Some(plan) = &self.plan {
             if plan.end < plan.begin {

@@ -49,14 +49,18 @@ impl State {
         }
     }
 
-    /// Counts the request and returns the answer for the member.
+    /// Counts the request and returns the answer for the member, without its fault once the
+    /// fault's `first_calls` are spent.
     fn record(&self, member_id: &str) -> Scenario {
         let mut counts = self
             .counts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *counts.entry(member_id.to_string()).or_insert(0) += 1;
-        self.scenarios.answer_for(member_id)
+        let count = counts.entry(member_id.to_string()).or_insert(0);
+        *count += 1;
+        let mut scenario = self.scenarios.answer_for(member_id);
+        scenario.fault = scenario.fault.filter(|fault| fault.applies_to(*count));
+        scenario
     }
 
     /// ISA13/GS06/ST02 of the next 271: 1, 2, 3, … wrapping within 9 digits.

@@ -1305,3 +1305,48 @@ fn money_never_passes_through_floats_in_the_fixture() {
     }
     assert!(numbers > 20);
 }
+
+/// MOCK-COPAY whose first `first_calls` requests meet an HTTP 500.
+fn recovering_payer(first_calls: u32) -> String {
+    let mut file: serde_json::Value = serde_json::from_str(super::scenario::BUNDLED).unwrap();
+    let mut scenario = file["MOCK-COPAY"].take();
+    scenario["member_id"] = "MOCK-RECOVERS".into();
+    scenario["fault"] = serde_json::json!({"kind": "http_500", "first_calls": first_calls});
+    serde_json::json!({ "MOCK-RECOVERS": scenario }).to_string()
+}
+
+#[tokio::test]
+async fn a_fault_on_the_first_calls_only_is_followed_by_the_answer_on_every_protocol() {
+    let scenarios = Scenarios::parse(&recovering_payer(2)).unwrap();
+    let payer = start(scenarios, "127.0.0.1", 0).await.unwrap();
+    let http = client();
+    let q = inquiry("MOCK-RECOVERS");
+    let x12 = || {
+        http.post(payer.url(X12_PATH))
+            .multipart(core_form(x12_270(&q)))
+            .send()
+    };
+    let json = || {
+        http.post(payer.url(JSON_PATH))
+            .json(&json_wire::request(&q))
+            .send()
+    };
+    let fhir = || {
+        http.post(payer.url(FHIR_PATH))
+            .json(&fhir_wire::request(&q, Utc::now()))
+            .send()
+    };
+    // The count is the member's, across protocols: the outage is the payer's.
+    assert_eq!(x12().await.unwrap().status(), 500);
+    assert_eq!(json().await.unwrap().status(), 500);
+    for response in [fhir().await, x12().await, json().await] {
+        assert_eq!(response.unwrap().status(), 200);
+    }
+    assert_eq!(payer.requests_for("MOCK-RECOVERS"), 5);
+    payer.stop().await;
+
+    let none = Scenarios::parse(&recovering_payer(0))
+        .unwrap_err()
+        .to_string();
+    assert!(none.contains("first_calls must be at least 1"), "{none}");
+}

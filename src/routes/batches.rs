@@ -1,10 +1,13 @@
 //! Verification batches: admissions (or a nightly job signed in as admissions) asks for many
 //! verifications at once; the worker answers them in the background.
 
+use std::collections::HashMap;
+
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
+use uuid::Uuid;
 
 use super::extract::{path_id, Body};
 use super::{audit, ok};
@@ -15,9 +18,10 @@ use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
+use crate::payers::breaker::State;
 use crate::startup::AppState;
 use crate::store::audit::Action;
-use crate::store::batches::{self, NewItem};
+use crate::store::batches::{self, Batch, Item, NewItem};
 
 const MAX_ITEMS: usize = 10_000;
 
@@ -115,8 +119,7 @@ pub async fn create(
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("batch vanished")))?;
     tx.commit().await?;
-    let mut json = serde_json::to_value(batch).map_err(ApiError::internal)?;
-    json["items"] = serde_json::to_value(items).map_err(ApiError::internal)?;
+    let json = progress(&state, batch, items).await?;
     Ok(HttpResponse::Accepted()
         .insert_header((
             actix_web::http::header::LOCATION,
@@ -146,7 +149,37 @@ pub async fn get(
     )
     .await?;
     tx.commit().await?;
+    Ok(ok(&progress(&state, batch, items).await?))
+}
+
+/// The batch and its items as the API shows them: each waiting item with when its payer is
+/// next probed, as far as this instance's breaker knows (`null` when it does not: the circuit
+/// is closed here, or a probe is under way).
+async fn progress(state: &AppState, batch: Batch, items: Vec<Item>) -> Result<Value, ApiError> {
     let mut json: Value = serde_json::to_value(batch).map_err(ApiError::internal)?;
-    json["items"] = serde_json::to_value(items).map_err(ApiError::internal)?;
-    Ok(ok(&json))
+    let mut shown = Vec::with_capacity(items.len());
+    let mut next_probes: HashMap<Uuid, Option<DateTime<Utc>>> = HashMap::new();
+    for item in items {
+        let payer = item
+            .payer_id
+            .as_deref()
+            .and_then(|p| Uuid::parse_str(p).ok());
+        let next_probe_at = match payer.filter(|_| item.status == "waiting") {
+            Some(payer) => match next_probes.get(&payer) {
+                Some(at) => *at,
+                None => {
+                    let breaker = state.health.report(payer, None).await.breaker;
+                    let at = breaker.retry_at.filter(|_| breaker.state == State::Open);
+                    next_probes.insert(payer, at);
+                    at
+                }
+            },
+            None => None,
+        };
+        let mut item = serde_json::to_value(item).map_err(ApiError::internal)?;
+        item["next_probe_at"] = serde_json::to_value(next_probe_at).map_err(ApiError::internal)?;
+        shown.push(item);
+    }
+    json["items"] = Value::Array(shown);
+    Ok(json)
 }

@@ -37,6 +37,11 @@ pub struct Item {
     pub error: Option<String>,
     /// The verification's own outcome (verified, inactive, rejected, payer_error).
     pub outcome: Option<String>,
+    /// When the item first waited for its payer's circuit to close (kept once it resumes).
+    pub waiting_since: Option<DateTime<Utc>>,
+    /// The payer of its coverage; `None` when the coverage is not the client's (or is gone).
+    #[serde(skip)]
+    pub payer_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -46,6 +51,7 @@ pub struct Batch {
     pub total: i64,
     pub pending: i64,
     pub running: i64,
+    pub waiting: i64,
     pub done: i64,
     pub failed: i64,
     pub created_at: DateTime<Utc>,
@@ -112,6 +118,8 @@ struct ItemRow {
     verification_id: Option<String>,
     error: Option<String>,
     outcome: Option<String>,
+    waiting_since: Option<DateTime<Utc>>,
+    payer_id: Option<String>,
 }
 
 impl From<ItemRow> for Item {
@@ -131,20 +139,31 @@ impl From<ItemRow> for Item {
             verification_id: r.verification_id,
             error: r.error,
             outcome: r.outcome,
+            waiting_since: r.waiting_since,
+            payer_id: r.payer_id,
         }
     }
 }
 
 const ITEM_COLUMNS: &str = "i.id, i.batch_id, i.seq, i.client_id, i.coverage_id, \
     i.levels_of_care, i.program, i.service_date, i.force, b.requested_by, i.status, \
-    i.verification_id, i.error, v.status AS outcome";
+    i.verification_id, i.error, v.status AS outcome, i.waiting_since, c.payer_id";
+
+/// Items with their batch, verification and payer (through the client's coverage).
+const ITEMS: &str = "verification_batch_items i
+    JOIN verification_batches b ON b.id = i.batch_id
+    LEFT JOIN verifications v ON v.id = i.verification_id
+    LEFT JOIN coverages c ON c.id = i.coverage_id AND c.client_id = i.client_id";
+
+/// The payer of the item being updated, for statements on `verification_batch_items` itself.
+const PAYER_OF_ITEM: &str = "(SELECT c.payer_id FROM coverages c
+    WHERE c.id = verification_batch_items.coverage_id
+      AND c.client_id = verification_batch_items.client_id)";
 
 /// Up to `limit` pending items, oldest batch and lowest position first.
 pub async fn pending(tx: &mut Tx, limit: i64) -> StoreResult<Vec<Item>> {
     let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM verification_batch_items i
-         JOIN verification_batches b ON b.id = i.batch_id
-         LEFT JOIN verifications v ON v.id = i.verification_id
+        "SELECT {ITEM_COLUMNS} FROM {ITEMS}
          WHERE i.status = 'pending' ORDER BY i.batch_id, i.seq LIMIT $1"
     );
     let rows: Vec<ItemRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
@@ -169,22 +188,155 @@ pub async fn claim(
     verification_id: &str,
     lease: Lease<'_>,
 ) -> StoreResult<bool> {
+    claim_from(tx, "pending", item_id, verification_id, lease).await
+}
+
+/// Claims a waiting item as the probe of its payer's circuit (see `crate::batch`), as
+/// [`claim`] does a pending one. `false` when it no longer waits.
+pub async fn claim_waiting(
+    tx: &mut Tx,
+    item_id: &str,
+    verification_id: &str,
+    lease: Lease<'_>,
+) -> StoreResult<bool> {
+    claim_from(tx, "waiting", item_id, verification_id, lease).await
+}
+
+async fn claim_from(
+    tx: &mut Tx,
+    status: &str,
+    item_id: &str,
+    verification_id: &str,
+    lease: Lease<'_>,
+) -> StoreResult<bool> {
     let claimed = with_tx!(tx, |conn| {
         sqlx::query(
             "UPDATE verification_batch_items SET status = 'running', verification_id = $2,
                 updated_at = $3, lease_owner = $4, lease_until = $5
-             WHERE id = $1 AND status = 'pending'",
+             WHERE id = $1 AND status = $6",
         )
         .bind(item_id)
         .bind(verification_id)
         .bind(now())
         .bind(lease.owner)
         .bind(lease.until)
+        .bind(status)
         .execute(conn)
         .await
         .map(|done| done.rows_affected())
     })?;
     Ok(claimed == 1)
+}
+
+/// Sets a pending item waiting for its payer's circuit to close, unasked. `false` when it is no
+/// longer pending (another worker claimed it).
+pub async fn wait(tx: &mut Tx, item_id: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+    to_waiting(tx, item_id, at, "pending", None).await
+}
+
+/// Sets a running item `owner` holds waiting: its verification found the payer's circuit open.
+/// The item lets go of that verification (which stays on record as it is): the one that
+/// answers the item is asked once the circuit closes. `false` when `owner`'s lease lapsed and
+/// the item was settled without it.
+pub async fn wait_held(
+    tx: &mut Tx,
+    item_id: &str,
+    at: DateTime<Utc>,
+    owner: &str,
+) -> StoreResult<bool> {
+    to_waiting(tx, item_id, at, "running", Some(owner)).await
+}
+
+async fn to_waiting(
+    tx: &mut Tx,
+    item_id: &str,
+    at: DateTime<Utc>,
+    status: &str,
+    owner: Option<&str>,
+) -> StoreResult<bool> {
+    let done = with_tx!(tx, |conn| sqlx::query(
+        "UPDATE verification_batch_items SET status = 'waiting', verification_id = NULL,
+            waiting_since = COALESCE(waiting_since, $2), updated_at = $2, lease_owner = NULL,
+            lease_until = NULL
+         WHERE id = $1 AND status = $3 AND ($4 IS NULL OR lease_owner = $4)"
+    )
+    .bind(item_id)
+    .bind(at)
+    .bind(status)
+    .bind(owner)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// The payers items wait for, each once; `None` for items whose coverage is not (or no longer)
+/// the client's, which no circuit holds back.
+pub async fn waiting_payers(tx: &mut Tx) -> StoreResult<Vec<Option<String>>> {
+    let rows: Vec<(Option<String>,)> = with_tx!(tx, |conn| sqlx::query_as(
+        "SELECT DISTINCT c.payer_id FROM verification_batch_items i
+         LEFT JOIN coverages c ON c.id = i.coverage_id AND c.client_id = i.client_id
+         WHERE i.status = 'waiting'"
+    )
+    .fetch_all(conn)
+    .await)?;
+    Ok(rows.into_iter().map(|(payer,)| payer).collect())
+}
+
+/// The item that has waited longest for `payer_id` (the next probe), if any.
+pub async fn first_waiting(tx: &mut Tx, payer_id: &str) -> StoreResult<Option<Item>> {
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM {ITEMS}
+         WHERE i.status = 'waiting' AND c.payer_id = $1
+         ORDER BY i.waiting_since, i.batch_id, i.seq LIMIT 1"
+    );
+    let row: Option<ItemRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(payer_id)
+        .fetch_optional(conn)
+        .await)?;
+    Ok(row.map(Item::from))
+}
+
+/// Puts the items waiting for `payer_id` (`None`: for no payer) back to pending, keeping when
+/// they first waited; returns how many.
+pub async fn resume(tx: &mut Tx, payer_id: Option<&str>, at: DateTime<Utc>) -> StoreResult<u64> {
+    let sql = format!(
+        "UPDATE verification_batch_items SET status = 'pending', updated_at = $2
+         WHERE status = 'waiting' AND COALESCE({PAYER_OF_ITEM}, '') = COALESCE($1, '')"
+    );
+    Ok(with_tx!(tx, |conn| sqlx::query(&sql)
+        .bind(payer_id)
+        .bind(at)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?)
+}
+
+/// Fails the items that have waited for `payer_id` since before `waited_since`, with `reason`
+/// as their error; returns the batches they belong to (each once), for closing.
+pub async fn expire(
+    tx: &mut Tx,
+    payer_id: &str,
+    waited_since: DateTime<Utc>,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<Vec<String>> {
+    let sql = format!(
+        "UPDATE verification_batch_items SET status = 'failed', error = $3, updated_at = $4
+         WHERE status = 'waiting' AND waiting_since < $2 AND {PAYER_OF_ITEM} = $1
+         RETURNING batch_id"
+    );
+    let rows: Vec<(String,)> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(payer_id)
+        .bind(waited_since)
+        .bind(reason)
+        .bind(at)
+        .fetch_all(conn)
+        .await)?;
+    let mut batches: Vec<String> = rows.into_iter().map(|(batch,)| batch).collect();
+    batches.sort_unstable();
+    batches.dedup();
+    Ok(batches)
 }
 
 /// Extends every lease `lease.owner` holds on a running item to `lease.until`; returns how many.
@@ -231,12 +383,15 @@ pub async fn finish(
 }
 
 /// Items left `running` by a worker whose lease lapsed before `at` (a process that stopped, or
-/// lost its database): items another live worker holds are left alone. Each is settled from
-/// its verification: a finished one completes the item as it is (never asked twice); one that
-/// never finished is marked interrupted and the item goes back to pending with no verification.
+/// lost its database): items another live worker holds are left alone, and so are waiting
+/// items (nobody runs them). Each is settled from its verification: a finished one completes
+/// the item as it is (never asked twice), unless it found its payer's circuit open — then the
+/// item waits, as its worker would have set it; one that never finished is marked interrupted
+/// and the item goes back to pending with no verification.
 pub async fn recover(tx: &mut Tx, at: DateTime<Utc>) -> StoreResult<u64> {
-    let rows: Vec<(String, Option<String>, Option<String>)> = with_tx!(tx, |conn| sqlx::query_as(
-        "SELECT i.id, i.verification_id, v.status FROM verification_batch_items i
+    type Row = (String, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = with_tx!(tx, |conn| sqlx::query_as(
+        "SELECT i.id, i.verification_id, v.status, v.error_kind FROM verification_batch_items i
          LEFT JOIN verifications v ON v.id = i.verification_id
          WHERE i.status = 'running' AND (i.lease_until IS NULL OR i.lease_until < $1)"
     )
@@ -244,9 +399,9 @@ pub async fn recover(tx: &mut Tx, at: DateTime<Utc>) -> StoreResult<u64> {
     .fetch_all(conn)
     .await)?;
     let mut recovered = 0;
-    for (item_id, verification_id, status) in rows {
-        match status.as_deref() {
-            Some("in_progress") => {
+    for (item_id, verification_id, status, error_kind) in rows {
+        match (status.as_deref(), error_kind.as_deref()) {
+            (Some("in_progress"), _) => {
                 let verification_id = verification_id.unwrap_or_default();
                 with_tx!(tx, |conn| {
                     sqlx::query(
@@ -263,15 +418,22 @@ pub async fn recover(tx: &mut Tx, at: DateTime<Utc>) -> StoreResult<u64> {
                 })?;
                 reset(tx, &item_id).await?;
             }
-            Some(_) => {
+            (Some("payer_error"), Some(CIRCUIT_OPEN)) => {
+                to_waiting(tx, &item_id, now(), "running", None).await?;
+            }
+            (Some(_), _) => {
                 finish(tx, &item_id, None, None, None).await?;
             }
-            None => reset(tx, &item_id).await?,
+            (None, _) => reset(tx, &item_id).await?,
         }
         recovered += 1;
     }
     Ok(recovered)
 }
+
+/// The error kind of a verification that found its payer's circuit open and asked nothing more
+/// (`PayerError::CircuitOpen`).
+pub const CIRCUIT_OPEN: &str = "circuit_open";
 
 async fn reset(tx: &mut Tx, item_id: &str) -> StoreResult<()> {
     with_tx!(tx, |conn| {
@@ -289,13 +451,13 @@ async fn reset(tx: &mut Tx, item_id: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// Marks the batch finished once no item is pending or running.
+/// Marks the batch finished once no item is pending, running or waiting.
 pub async fn close_if_finished(tx: &mut Tx, batch_id: &str) -> StoreResult<()> {
     with_tx!(tx, |conn| sqlx::query(
         "UPDATE verification_batches SET finished_at = $2
          WHERE id = $1 AND finished_at IS NULL AND NOT EXISTS (
             SELECT 1 FROM verification_batch_items
-            WHERE batch_id = $1 AND status IN ('pending', 'running'))"
+            WHERE batch_id = $1 AND status IN ('pending', 'running', 'waiting'))"
     )
     .bind(batch_id)
     .bind(now())
@@ -327,9 +489,7 @@ pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<(Batch, Vec<Item>
         return Ok(None);
     };
     let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM verification_batch_items i
-         JOIN verification_batches b ON b.id = i.batch_id
-         LEFT JOIN verifications v ON v.id = i.verification_id
+        "SELECT {ITEM_COLUMNS} FROM {ITEMS}
          WHERE i.batch_id = $1 ORDER BY i.seq"
     );
     let rows: Vec<ItemRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
@@ -346,6 +506,7 @@ pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<(Batch, Vec<Item>
         total: row.total,
         pending: count("pending"),
         running: count("running"),
+        waiting: count("waiting"),
         done: count("done"),
         failed: count("failed"),
         created_at: row.created_at,
