@@ -17,6 +17,7 @@ pub mod estimate;
 pub mod fee_schedule;
 pub mod ids;
 pub mod money;
+pub mod names;
 pub mod organization;
 pub mod patterns;
 pub mod payer;
