@@ -22,6 +22,7 @@ use tokio::task::JoinSet;
 
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::ids::new_id;
+use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::store::batches::{self, Item, Lease};
 use crate::verification::{self, Request, Requester};
@@ -166,7 +167,15 @@ async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid, owner: 
             verification::verify(state, &who, &request)
                 .await
                 .map(|outcome| outcome.verification.id)
-                .map_err(|error| error.to_string())
+                .map_err(|error| match error {
+                    // Staff fix what a refusal names (a name X12 cannot carry), as with a 422.
+                    ApiError::Validation(errors) => errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    other => other.to_string(),
+                })
         }
         _ => Err("the stored item does not parse".to_string()),
     };

@@ -240,6 +240,7 @@ fn run<'a>(
                 "the clinic's NPI and name are not set; an admin sets them at /api/v1/organization",
             )
         })?;
+        crate::payers::x12::check_names(&connection, &client.data, &coverage.data.coverage)?;
         let levels_key = request.levels_key();
         if !request.force && parent_id.is_none() {
             let since = Utc::now()
