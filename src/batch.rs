@@ -41,6 +41,7 @@ use uuid::Uuid;
 
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::ids::new_id;
+use crate::error::ApiError;
 use crate::payers::breaker::{self, Breaker};
 use crate::startup::AppState;
 use crate::store::batches::{self, Item, Lease};
@@ -471,6 +472,14 @@ async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid, owner: 
             match verification::verify(state, &who, &request).await {
                 Ok(outcome) if found_circuit_open(&outcome.verification) => Settled::Waiting,
                 Ok(outcome) => Settled::Answered(outcome.verification.id),
+                // Staff fix what a refusal names (a name X12 cannot carry), as with a 422.
+                Err(ApiError::Validation(errors)) => Settled::Failed(
+                    errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
                 Err(error) => Settled::Failed(error.to_string()),
             }
         }

@@ -10,8 +10,10 @@
 //!   the clinic's submitter id (or its NPI) and the receiver the payer's EDI id. Claims for
 //!   different receivers go in different files.
 //! - **Text**: names and addresses are cleaned by the writer's documented rule (delimiters and
-//!   control characters become spaces); identifiers holding a delimiter are refused, naming
-//!   the element.
+//!   control characters become spaces, Latin letters are spelled without their diacritics and
+//!   uppercased); identifiers holding a delimiter are refused, naming the element. A person's
+//!   name the writer could not spell whole (stored before names were checked at entry) is
+//!   refused first, naming its field, rather than sent with letters missing.
 //! - A voided or replaced claim is not sent again; its void or replacement claim is.
 
 use std::collections::HashMap;
@@ -24,7 +26,10 @@ use crate::claims::original_reference;
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::coverage::{Priority, Relationship};
 use crate::domain::ids::new_id;
-use crate::domain::person::Sex;
+use crate::domain::names::check_x12_names;
+use crate::domain::organization::Organization;
+use crate::domain::person::{Sex, FIRST_NAME_MAX, LAST_NAME_MAX};
+use crate::domain::validation::{FieldError, Invalid};
 use crate::secrets::SecretKey;
 use crate::store::claims::{self, ClaimRecord};
 use crate::store::coverages::{self, Coverage};
@@ -61,6 +66,10 @@ pub enum FileError {
     /// The writer refused a value (a delimiter in an identifier, a length).
     #[error(transparent)]
     X12(#[from] X12Error),
+    /// People's names X12 cannot carry (stored before names were checked where they are
+    /// entered), each with its field.
+    #[error("{0}")]
+    Names(Invalid),
 }
 
 /// A written 837 interchange.
@@ -96,6 +105,72 @@ struct Parties {
     coverage: Coverage,
     payer: Payer,
     client: crate::store::clients::Client,
+}
+
+/// Why the names of the people of one subscriber loop — the policy holder (2010BA) and the
+/// patient (2010CA) — cannot be sent, each naming its field. Cleaned by the writer, a name in
+/// another script would lose its letters and bill for somebody else.
+fn unsendable_names(p: &Parties, claim_number: &str) -> Vec<FieldError> {
+    let client = &p.client.data;
+    let c = &p.coverage.data.coverage;
+    let mut names = vec![
+        (
+            "client.first_name",
+            client.first_name.as_str(),
+            FIRST_NAME_MAX,
+        ),
+        ("client.last_name", client.last_name.as_str(), LAST_NAME_MAX),
+    ];
+    // As in `subscriber_of`: the holder is written only when the client is not the subscriber.
+    let holder = match (c.relationship, &c.subscriber) {
+        (Relationship::Subscriber, _) | (_, None) => None,
+        (_, Some(holder)) => Some(holder),
+    };
+    if let Some(holder) = holder {
+        names.push((
+            "coverage.subscriber.first_name",
+            holder.first_name.as_str(),
+            FIRST_NAME_MAX,
+        ));
+        names.push((
+            "coverage.subscriber.last_name",
+            holder.last_name.as_str(),
+            LAST_NAME_MAX,
+        ));
+    }
+    check_x12_names(&names)
+        .err()
+        .map_or_else(Vec::new, |invalid| {
+            invalid
+                .0
+                .into_iter()
+                .map(|e| FieldError::new(e.field, format!("claim {claim_number}: {}", e.message)))
+                .collect()
+        })
+}
+
+/// The clinic's people on the claims: the clinician (2310A/2310B, NM104 35 and NM103 60
+/// characters) and the billing contact (1000A PER02, 60).
+fn unsendable_clinic_names(org: &Organization) -> Vec<FieldError> {
+    let mut names = Vec::new();
+    if let Some(c) = &org.attending_provider {
+        names.push((
+            "organization.attending_provider.first_name",
+            c.first_name.as_str(),
+            35,
+        ));
+        names.push((
+            "organization.attending_provider.last_name",
+            c.last_name.as_str(),
+            60,
+        ));
+    }
+    if let Some(contact) = &org.billing_contact_name {
+        names.push(("organization.billing_contact_name", contact.as_str(), 60));
+    }
+    check_x12_names(&names)
+        .err()
+        .map_or_else(Vec::new, |invalid| invalid.0)
 }
 
 /// The parties of every claim's subscriber loop, by coverage, in three reads.
@@ -331,6 +406,7 @@ pub async fn produce(
         )
     })?;
     let org = org.organization;
+    let mut unsendable = unsendable_clinic_names(&org);
     let provider = org.attending_provider.as_ref().map(|c| ProviderPerson837 {
         last_name: c.last_name.as_str().to_string(),
         first_name: c.first_name.as_str().to_string(),
@@ -390,18 +466,24 @@ pub async fn produce(
             .find(|(coverage, _)| *coverage == claim.coverage_id)
         {
             Some((_, loop_)) => loop_.claims.push(written),
-            None => subscribers.push((
-                claim.coverage_id,
-                SubscriberClaims837 {
-                    subscriber: subscriber_of(p)?,
-                    payer: Payer837 {
-                        name: p.payer.data.name.as_str().to_string(),
-                        id: p.payer.data.payer_id.as_str().to_string(),
+            None => {
+                unsendable.extend(unsendable_names(p, &claim.claim_number));
+                subscribers.push((
+                    claim.coverage_id,
+                    SubscriberClaims837 {
+                        subscriber: subscriber_of(p)?,
+                        payer: Payer837 {
+                            name: p.payer.data.name.as_str().to_string(),
+                            id: p.payer.data.payer_id.as_str().to_string(),
+                        },
+                        claims: vec![written],
                     },
-                    claims: vec![written],
-                },
-            )),
+                ))
+            }
         }
+    }
+    if !unsendable.is_empty() {
+        return Err(FileError::Names(Invalid(unsendable)));
     }
     let Some((sender, receiver, payer_name)) = partners else {
         return Err(setup("claim_ids", "name at least one claim"));

@@ -244,6 +244,7 @@ fn run<'a>(
                 "the clinic's NPI and name are not set; an admin sets them at /api/v1/organization",
             )
         })?;
+        crate::payers::x12::check_names(&connection, &client.data, &coverage.data.coverage)?;
         // Where the clinic bills each level: facility benefits must be for that place.
         let mut places = Vec::new();
         for level in &request.levels {

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::names::NameRule;
 use super::patterns::{matching, EXTERNAL_ID_RE};
 use super::person::{
     parse_birth_date, parse_first_name, parse_last_name, Address, AddressInput, Email, Phone, Sex,
@@ -57,10 +58,24 @@ pub struct ClientInput {
 }
 
 impl ClientInput {
+    /// A client as staff send it: names must be sendable in X12 ([`NameRule::Entered`]).
     pub fn parse(self, today: NaiveDate) -> Result<NewClient, Invalid> {
+        self.parse_under(today, NameRule::Entered)
+    }
+
+    /// A client read back from the database, names taken as stored ([`NameRule::Stored`]).
+    pub fn parse_stored(self, today: NaiveDate) -> Result<NewClient, Invalid> {
+        self.parse_under(today, NameRule::Stored)
+    }
+
+    fn parse_under(self, today: NaiveDate, rule: NameRule) -> Result<NewClient, Invalid> {
         let mut fields = Fields::new();
-        let first_name = fields.required("first_name", self.first_name, parse_first_name);
-        let last_name = fields.required("last_name", self.last_name, parse_last_name);
+        let first_name = fields.required("first_name", self.first_name, |raw| {
+            parse_first_name(raw, rule)
+        });
+        let last_name = fields.required("last_name", self.last_name, |raw| {
+            parse_last_name(raw, rule)
+        });
         let date_of_birth = fields.required("date_of_birth", self.date_of_birth, |raw| {
             parse_birth_date(raw, today)
         });

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ids::parse_id;
+use super::names::NameRule;
 use super::patterns::{matching, GROUP_NUMBER_RE, MEMBER_ID_RE};
 use super::person::{parse_birth_date, parse_date, parse_first_name, parse_last_name, Sex};
 use super::text::SafeText;
@@ -133,10 +134,14 @@ pub struct SubscriberInput {
 }
 
 impl SubscriberInput {
-    fn parse(self, today: NaiveDate) -> Result<Subscriber, Invalid> {
+    fn parse(self, today: NaiveDate, rule: NameRule) -> Result<Subscriber, Invalid> {
         let mut fields = Fields::new();
-        let first_name = fields.required("first_name", self.first_name, parse_first_name);
-        let last_name = fields.required("last_name", self.last_name, parse_last_name);
+        let first_name = fields.required("first_name", self.first_name, |raw| {
+            parse_first_name(raw, rule)
+        });
+        let last_name = fields.required("last_name", self.last_name, |raw| {
+            parse_last_name(raw, rule)
+        });
         let date_of_birth = fields.required("date_of_birth", self.date_of_birth, |raw| {
             parse_birth_date(raw, today)
         });
@@ -183,7 +188,17 @@ pub struct CoverageInput {
 }
 
 impl CoverageInput {
+    /// A coverage as staff send it: the policy holder's name must be sendable in X12.
     pub fn parse(self, today: NaiveDate) -> Result<NewCoverage, Invalid> {
+        self.parse_under(today, NameRule::Entered)
+    }
+
+    /// A coverage read back from the database, the holder's name taken as stored.
+    pub fn parse_stored(self, today: NaiveDate) -> Result<NewCoverage, Invalid> {
+        self.parse_under(today, NameRule::Stored)
+    }
+
+    fn parse_under(self, today: NaiveDate, rule: NameRule) -> Result<NewCoverage, Invalid> {
         let mut fields = Fields::new();
         let payer_id = fields.required("payer_id", self.payer_id, |raw| parse_id(&raw));
         let member_id = fields.required("member_id", self.member_id, MemberId::parse);
@@ -217,7 +232,7 @@ impl CoverageInput {
                 );
                 None
             }
-            (_, Some(input)) => match input.parse(today) {
+            (_, Some(input)) => match input.parse(today, rule) {
                 Ok(subscriber) => Some(Some(subscriber)),
                 Err(invalid) => {
                     fields.absorb_under("subscriber", invalid);

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::names::{parse_person_name, NameRule};
 use super::patterns::{matching, PARTNER_ID_RE, TAXONOMY_RE, TAX_ID_RE};
 use super::person::{Address, AddressInput, Phone};
 use super::text::SafeText;
@@ -87,13 +88,15 @@ pub struct ClinicianInput {
 }
 
 impl ClinicianInput {
-    pub fn parse(self) -> Result<Clinician, Invalid> {
+    /// 2310A/2310B NM104 holds 35 characters, NM103 60.
+    pub fn parse(self, rule: NameRule) -> Result<Clinician, Invalid> {
         let mut fields = Fields::new();
         let first_name = fields.required("first_name", self.first_name, |raw| {
-            SafeText::parse(&raw, 35)
+            parse_person_name(&raw, 35, rule)
         });
-        let last_name =
-            fields.required("last_name", self.last_name, |raw| SafeText::parse(&raw, 60));
+        let last_name = fields.required("last_name", self.last_name, |raw| {
+            parse_person_name(&raw, 60, rule)
+        });
         let npi = fields.required("npi", self.npi, Npi::parse);
         fields.finish()?;
         match (first_name, last_name, npi) {
@@ -147,7 +150,18 @@ pub struct OrganizationInput {
 }
 
 impl OrganizationInput {
+    /// The clinic as an admin sends it: the clinician's and the billing contact's names must
+    /// be sendable in X12.
     pub fn parse(self) -> Result<Organization, Invalid> {
+        self.parse_under(NameRule::Entered)
+    }
+
+    /// The clinic read back from the database, names taken as stored.
+    pub fn parse_stored(self) -> Result<Organization, Invalid> {
+        self.parse_under(NameRule::Stored)
+    }
+
+    fn parse_under(self, rule: NameRule) -> Result<Organization, Invalid> {
         let mut fields = Fields::new();
         let legal_name = fields.required("legal_name", self.legal_name, |raw| {
             SafeText::parse(&raw, 60)
@@ -187,11 +201,12 @@ impl OrganizationInput {
                 "must be 1 to 15 letters, digits or inner spaces (it travels in ISA06)",
             )
         });
+        // 1000A PER02 holds 60 characters.
         let billing_contact_name =
             fields.optional("billing_contact_name", self.billing_contact_name, |raw| {
-                SafeText::parse(&raw, 60)
+                parse_person_name(&raw, 60, rule)
             });
-        let attending_provider = match self.attending_provider.map(ClinicianInput::parse) {
+        let attending_provider = match self.attending_provider.map(|c| c.parse(rule)) {
             None => None,
             Some(Ok(clinician)) => Some(clinician),
             Some(Err(invalid)) => {

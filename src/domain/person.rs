@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::names::{parse_person_name, NameRule};
 use super::patterns::{matching, EMAIL_RE, PHONE_RE, POSTAL_CODE_RE, STATE_RE};
 use super::text::SafeText;
 use super::validation::{Fields, Invalid};
@@ -11,12 +12,12 @@ use super::validation::{Fields, Invalid};
 pub const FIRST_NAME_MAX: usize = 35;
 pub const LAST_NAME_MAX: usize = 60;
 
-pub fn parse_first_name(raw: String) -> Result<SafeText, String> {
-    SafeText::parse(&raw, FIRST_NAME_MAX)
+pub fn parse_first_name(raw: String, rule: NameRule) -> Result<SafeText, String> {
+    parse_person_name(&raw, FIRST_NAME_MAX, rule)
 }
 
-pub fn parse_last_name(raw: String) -> Result<SafeText, String> {
-    SafeText::parse(&raw, LAST_NAME_MAX)
+pub fn parse_last_name(raw: String, rule: NameRule) -> Result<SafeText, String> {
+    parse_person_name(&raw, LAST_NAME_MAX, rule)
 }
 
 /// A calendar date in ISO 8601 form (`YYYY-MM-DD`), nothing looser.

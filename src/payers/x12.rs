@@ -7,8 +7,13 @@ use futures_util::future::BoxFuture;
 
 use super::transport::{classify, Transport};
 use super::{x12_map, Attempt, PayerAdapter, PayerError};
+use crate::domain::client::NewClient;
+use crate::domain::coverage::NewCoverage;
 use crate::domain::eligibility::{Inquiry, InquiryPerson};
-use crate::domain::payer::Connection;
+use crate::domain::names::check_x12_names;
+use crate::domain::payer::{Connection, Protocol};
+use crate::domain::person::{FIRST_NAME_MAX, LAST_NAME_MAX};
+use crate::domain::Invalid;
 use crate::x12::{
     build_270, parse_271, parse_acknowledgment, ControlNumbers, DateOrRange, Delimiters,
     Dependent270, Envelope, Gender, InformationReceiver, InformationSource, Inquiry270, PartyId,
@@ -49,6 +54,41 @@ impl X12Adapter {
             .clone()
             .unwrap_or_else(|| inquiry.payer_edi_id.chars().take(15).collect::<String>())
     }
+}
+
+/// Refuses, naming each field, a client's or policy holder's name that a 270 cannot carry when
+/// `connection` speaks X12: one stored before names were checked where they are entered (in
+/// Cyrillic, say). Sent with its letters dropped, the inquiry would ask about somebody else;
+/// JSON and FHIR carry names as stored, so nothing is refused for them.
+pub fn check_names(
+    connection: &Connection,
+    client: &NewClient,
+    coverage: &NewCoverage,
+) -> Result<(), Invalid> {
+    if connection.protocol != Protocol::X12 {
+        return Ok(());
+    }
+    let mut names = vec![
+        (
+            "client.first_name",
+            client.first_name.as_str(),
+            FIRST_NAME_MAX,
+        ),
+        ("client.last_name", client.last_name.as_str(), LAST_NAME_MAX),
+    ];
+    if let Some(holder) = &coverage.subscriber {
+        names.push((
+            "coverage.subscriber.first_name",
+            holder.first_name.as_str(),
+            FIRST_NAME_MAX,
+        ));
+        names.push((
+            "coverage.subscriber.last_name",
+            holder.last_name.as_str(),
+            LAST_NAME_MAX,
+        ));
+    }
+    check_x12_names(&names)
 }
 
 fn gender(person: &InquiryPerson) -> Option<Gender> {

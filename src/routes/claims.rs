@@ -546,6 +546,7 @@ fn file_error(error: FileError) -> ApiError {
         }
         FileError::Setup { field, detail } => ApiError::validation(&field, &detail),
         FileError::X12(e) => ApiError::validation("x12", &e.to_string()),
+        FileError::Names(invalid) => invalid.into(),
     }
 }
 

@@ -49,7 +49,7 @@ impl ClientRow {
             email: self.email,
             external_id: self.external_id,
         }
-        .parse(Utc::now().date_naive())
+        .parse_stored(Utc::now().date_naive())
         .map_err(|e| StoreError::corrupt("client", e))?;
         Stored::new("client", &self.id, data, self.created_at, self.updated_at)
     }

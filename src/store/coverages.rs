@@ -59,7 +59,7 @@ impl CoverageRow {
             effective_date: self.effective_date.map(|d| d.to_string()),
             end_date: self.end_date.map(|d| d.to_string()),
         }
-        .parse(Utc::now().date_naive())
+        .parse_stored(Utc::now().date_naive())
         .map_err(|e| StoreError::corrupt("coverage", e))?;
         let client_id =
             Uuid::parse_str(&self.client_id).map_err(|e| StoreError::corrupt("coverage", e))?;

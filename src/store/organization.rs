@@ -67,7 +67,7 @@ pub async fn get(tx: &mut Tx) -> StoreResult<Option<StoredOrganization>> {
             npi: Some(npi),
         }),
     }
-    .parse()
+    .parse_stored()
     .map_err(|e| StoreError::corrupt("organization", e))?;
     Ok(Some(StoredOrganization {
         organization,

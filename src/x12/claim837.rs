@@ -44,9 +44,11 @@
 //! Free text — person and organization names (NM103/NM104 of every loop), address lines
 //! (N301/N302), city (N401) and the submitter's contact name (PER02) — is cleaned with
 //! [`clean_text`](super::writer::clean_text) before anything is checked: every delimiter of the
-//! active set and every control character becomes a space, common Latin accented letters are
-//! transliterated (`É` → `E`), any other non-ASCII character becomes a space, runs of spaces
-//! collapse and the ends are trimmed. Lengths are checked on the cleaned text; a required
+//! active set and every control character becomes a space, letters are uppercased and Latin
+//! letters lose their diacritics (`José Núñez` → `JOSE NUNEZ`, `ß` → `SS`: the one
+//! transliteration of `domain::names`), any other non-ASCII character becomes a space, runs of
+//! spaces collapse and the ends are trimmed. A person's name that would lose a character that
+//! way is refused before the file is built (`claim_files`). Lengths are checked on the cleaned text; a required
 //! name or address line that cleans to nothing is refused with [`X12Error::InvalidInput`]
 //! naming the element, and an optional one (first name, second address line) is left out.
 //!

@@ -16,13 +16,19 @@
 //!
 //! The patient's loop carries the trace number, the service date and the EQ: 2000C when the
 //! patient is the subscriber, otherwise 2000D (and then 2000C has no EQ).
+//!
+//! Names (NM103/NM104 of every loop) are cleaned by the writer's rule
+//! ([`clean_text`](super::writer::clean_text)) before they are checked: the X12 spelling of
+//! `José Núñez` is `JOSE NUNEZ`. Whether a person's name can be sent at all is decided before
+//! the 270 is built (`domain::names::check_x12_names`): this builder never refuses a name for
+//! its letters, and a name cleaned to nothing is refused as too short.
 
 use chrono::NaiveDate;
 
 use super::error::X12Error;
 use super::segment::{Element, Segment};
 use super::values::{format_d8, DateOrRange};
-use super::writer::{check_len, write_interchange, Envelope, TransactionKind};
+use super::writer::{check_len, clean_text, write_interchange, Envelope, TransactionKind};
 
 /// GS01/ST01/GS08 of a 270.
 pub const KIND_270: TransactionKind = TransactionKind {
@@ -144,8 +150,9 @@ pub fn build_270(inquiry: &Inquiry270) -> Result<String, X12Error> {
     write_interchange(&inquiry.envelope, KIND_270, &body_270(inquiry)?)
 }
 
-/// The segments between ST and SE, after checking every input.
+/// The segments between ST and SE, after cleaning the names and checking every input.
 pub fn body_270(q: &Inquiry270) -> Result<Vec<Segment>, X12Error> {
+    let q = &cleaned(q.clone());
     check_inputs(q)?;
     let ts = q.envelope.timestamp;
     let date = ts.format("%Y%m%d").to_string();
@@ -208,6 +215,22 @@ pub fn body_270(q: &Inquiry270) -> Result<Vec<Segment>, X12Error> {
         }
     }
     Ok(s)
+}
+
+/// `q` with every name passed through [`clean_text`]: spelled in the X12 basic character set
+/// (`José Núñez` is sent as `JOSE NUNEZ`), delimiters made spaces. Lengths are checked after.
+fn cleaned(mut q: Inquiry270) -> Inquiry270 {
+    let d = q.envelope.delimiters;
+    let text = |v: &mut String| *v = clean_text(v, &d);
+    text(&mut q.source.payer_name);
+    text(&mut q.receiver.name);
+    text(&mut q.subscriber.last_name);
+    text(&mut q.subscriber.first_name);
+    if let Some(dep) = &mut q.dependent {
+        text(&mut dep.last_name);
+        text(&mut dep.first_name);
+    }
+    q
 }
 
 /// DTP*291 (2100C/2100D) and the EQ (2110C/2110D) of the patient's loop.

@@ -81,6 +81,6 @@ pub use response271::{
 pub use segment::{tokenize, Element, ElementRef, Segment, SegmentRef, Tokenized};
 pub use values::DateOrRange;
 pub use writer::{
-    check_text, clean_text, transliterate, write_interchange, write_segment, write_ta1, Body,
-    ControlNumbers, Envelope, PartyId, SegmentWriter, TransactionKind, WrittenBody,
+    check_text, clean_text, write_interchange, write_segment, write_ta1, Body, ControlNumbers,
+    Envelope, PartyId, SegmentWriter, TransactionKind, WrittenBody,
 };

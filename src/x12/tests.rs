@@ -294,41 +294,54 @@ fn built_270s_read_back_through_the_envelope_checks() {
 }
 
 #[test]
-fn text_with_a_delimiter_is_refused_not_written() {
+fn names_are_spelled_in_the_basic_set_and_identifiers_with_a_delimiter_are_refused() {
     let mut q = php_inquiry();
-    q.subscriber.last_name = "DOE*SMITH".into();
-    assert_eq!(
-        build_270(&q),
-        Err(X12Error::UnsafeText {
-            field: "NM103".into(),
-            problem: TextProblem::Delimiter('*')
-        })
+    q.subscriber.last_name = "Núñez*O’Brien".into();
+    q.subscriber.first_name = "José".into();
+    q.source.payer_name = "Acme~Health".into();
+    let x12 = build_270(&q).unwrap();
+    assert!(
+        x12.contains("~NM1*IL*1*NUNEZ O'BRIEN*JOSE****MI*W123456789~"),
+        "{x12}"
     );
+    assert!(x12.contains("~NM1*PR*2*ACME HEALTH*****PI*12345~"), "{x12}");
     let mut q = php_inquiry();
-    q.source.payer_name = "ACME~HEALTH".into();
-    assert!(matches!(
-        build_270(&q),
-        Err(X12Error::UnsafeText {
-            problem: TextProblem::Delimiter('~'),
-            ..
-        })
-    ));
+    q.dependent = Some(Dependent270 {
+        last_name: "Ærøskøbing".into(),
+        first_name: "Zoë".into(),
+        birth_date: None,
+        gender: None,
+    });
+    assert!(build_270(&q)
+        .unwrap()
+        .contains("~NM1*03*1*AEROSKOBING*ZOE~"));
+    // Identifiers are never changed: one with a delimiter is refused.
     let mut q = php_inquiry();
     q.reference = "VOB:1".into();
     assert!(matches!(build_270(&q), Err(X12Error::UnsafeText { .. })));
     let mut q = php_inquiry();
-    q.subscriber.first_name = "ZOË".into();
-    assert!(matches!(
+    q.subscriber.member_id = "W123*456".into();
+    assert_eq!(
         build_270(&q),
         Err(X12Error::UnsafeText {
-            problem: TextProblem::NotPrintableAscii,
+            field: "NM109".into(),
+            problem: TextProblem::Delimiter('*')
+        })
+    );
+    // A name of nothing but what cannot be spelled is too short, never sent empty.
+    let mut q = php_inquiry();
+    q.subscriber.last_name = "王".into();
+    assert!(matches!(
+        build_270(&q),
+        Err(X12Error::InvalidInput {
+            field: "subscriber.last_name (NM103)",
             ..
         })
     ));
     // A `*` is harmless text when the element separator is `|`.
     let mut q = pipe_inquiry();
     q.receiver.name = "SUNRISE * BH".into();
-    assert!(build_270(&q).is_ok());
+    assert!(build_270(&q).unwrap().contains("|SUNRISE * BH|"));
 }
 
 #[test]
@@ -384,6 +397,20 @@ fn invalid_270_inputs_are_refused() {
     }
 }
 
+/// A policy holder and a dependent whose names are typed with accents, ligatures and a
+/// typographic apostrophe.
+fn accented_inquiry() -> Inquiry270 {
+    let mut q = dependent_inquiry_one_eq_per_code();
+    q.subscriber.last_name = "Núñez-O’Brien".into();
+    q.subscriber.first_name = "José".into();
+    if let Some(dep) = &mut q.dependent {
+        dep.last_name = "Strauß Ærøskøbing".into();
+        dep.first_name = "Łukasz Żółć".into();
+    }
+    q.receiver.name = "Clínica Señora Ñandú".into();
+    q
+}
+
 fn oracle() -> Option<std::path::PathBuf> {
     crate::oracles::script("x12-check")
 }
@@ -414,6 +441,7 @@ fn every_built_270_passes_the_x12_oracle() {
             dependent_inquiry_one_eq_per_code(),
         ),
         ("pipe.x12", pipe_inquiry()),
+        ("accented-names.x12", accented_inquiry()),
     ];
     for (name, q) in inquiries {
         let (ok, report) = run_oracle(&check, name, &build_270(&q).unwrap());
@@ -1168,7 +1196,7 @@ fn errors_do_not_echo_element_values() {
     let message = parse_271(x12.as_bytes()).unwrap_err().to_string();
     assert!(!message.contains("19851345"), "{message}");
     let mut q = php_inquiry();
-    q.subscriber.last_name = "SECRET*NAME".into();
+    q.subscriber.member_id = "SECRET*ID".into();
     let message = build_270(&q).unwrap_err().to_string();
     assert!(!message.contains("SECRET"), "{message}");
 }

@@ -15,11 +15,17 @@
 //!
 //! 1. every delimiter of the *active* set (element, component, repetition, segment terminator)
 //!    and every control or white-space character becomes a space;
-//! 2. printable ASCII (the X12 basic and extended character sets) is kept as is, case included;
-//! 3. other characters are transliterated when they are common Latin letters with a diacritic
-//!    or typographic punctuation (`É` → `E`, `ß` → `ss`, `Æ` → `AE`, `’` → `'`, `–` → `-`;
-//!    see [`transliterate`]), and otherwise become a space;
+//! 2. every other character is spelled in the X12 basic character set by the one
+//!    transliteration, [`crate::domain::names::spell`]: letters uppercased, Latin letters
+//!    without their diacritics (`é` → `E`, `ß` → `SS`, `Æ` → `AE`, `ł` → `L`), typographic
+//!    punctuation as ASCII (`’` → `'`, `–` → `-`);
+//! 3. printable ASCII outside the basic set (`#`, `@`, `%`: the extended set) is kept, and
+//!    anything else (other scripts, symbols, emoji) becomes a space;
 //! 4. runs of spaces collapse to one, and the ends are trimmed.
+//!
+//! Step 3 drops what cannot be spelled, so a person's name must not reach a builder with such a
+//! character: where a name is entered it is refused, and a name stored before that rule is
+//! refused by [`crate::domain::names::check_x12_names`] before a 270 or an 837 is built.
 //!
 //! The result always passes [`check_text`]. It may be empty; a builder then refuses a
 //! required value with [`X12Error::InvalidInput`] naming the element.
@@ -36,6 +42,7 @@ use super::delimiters::{Delimiters, ISA_LEN};
 use super::envelope::Usage;
 use super::error::{TextProblem, X12Error};
 use super::segment::Segment;
+use crate::domain::names;
 
 /// Largest value of a 9-digit control number (ISA13, GS06, ST02).
 pub const MAX_CONTROL_NUMBER: u32 = 999_999_999;
@@ -67,26 +74,29 @@ pub fn check_text(field: &str, value: &str, delimiters: &Delimiters) -> Result<(
 /// ```
 /// # use perdiem::x12::{clean_text, Delimiters};
 /// let d = Delimiters::STANDARD;
-/// assert_eq!(clean_text("  O'Brien*Smith~ ^Jr: ", &d), "O'Brien Smith Jr");
-/// assert_eq!(clean_text("José Müller\tÆbø", &d), "Jose Muller AEbo");
+/// assert_eq!(clean_text("  O'Brien*Smith~ ^Jr: ", &d), "O'BRIEN SMITH JR");
+/// assert_eq!(clean_text("José Müller\tÆbø", &d), "JOSE MULLER AEBO");
+/// assert_eq!(clean_text("Suite #4", &d), "SUITE #4");
 /// assert_eq!(clean_text("李*~", &d), "");
 /// ```
 pub fn clean_text(value: &str, delimiters: &Delimiters) -> String {
     let mut mapped = String::with_capacity(value.len());
-    let mut push = |c: char| {
-        let printable = (' '..='~').contains(&c);
-        mapped.push(if printable && !delimiters.is_delimiter(c) {
-            c
-        } else {
-            ' '
-        });
-    };
+    let mut spelled = String::new();
     for c in value.chars() {
-        if (' '..='~').contains(&c) || c.is_control() || c.is_whitespace() {
-            push(c);
-        } else {
-            transliterate(c).unwrap_or(" ").chars().for_each(&mut push);
+        spelled.clear();
+        if delimiters.is_delimiter(c) || c.is_control() || c.is_whitespace() {
+            spelled.push(' ');
+        } else if names::spell(c, &mut spelled).is_err() {
+            // Printable ASCII outside the basic set (`#`, `@`, `%`) is the extended set, which
+            // addresses use and payers read; anything else has no spelling.
+            spelled.push(if (' '..='~').contains(&c) { c } else { ' ' });
         }
+        // A spelling may itself be a delimiter of an unusual set (`!`, `/`, `=`).
+        mapped.extend(
+            spelled
+                .chars()
+                .map(|s| if delimiters.is_delimiter(s) { ' ' } else { s }),
+        );
     }
     let mut out = String::with_capacity(mapped.len());
     for word in mapped.split(' ').filter(|w| !w.is_empty()) {
@@ -96,68 +106,6 @@ pub fn clean_text(value: &str, delimiters: &Delimiters) -> String {
         out.push_str(word);
     }
     out
-}
-
-/// The ASCII spelling [`clean_text`] uses for a non-ASCII character: Latin-1 Supplement and
-/// Latin Extended-A letters lose their diacritics (`Ñ` → `N`, `ł` → `l`), ligatures and
-/// special letters are spelled out (`Æ` → `AE`, `Œ` → `OE`, `ß` → `ss`, `Þ` → `TH`), and
-/// typographic quotes, dashes and the ellipsis become their ASCII forms. `None` for anything
-/// else (other scripts, symbols, emoji), which [`clean_text`] replaces with a space.
-pub fn transliterate(c: char) -> Option<&'static str> {
-    Some(match c {
-        'À'..='Å' | 'Ā' | 'Ă' | 'Ą' => "A",
-        'à'..='å' | 'ā' | 'ă' | 'ą' => "a",
-        'Æ' => "AE",
-        'æ' => "ae",
-        'Ç' | 'Ć' | 'Ĉ' | 'Ċ' | 'Č' => "C",
-        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => "c",
-        'Ð' | 'Ď' | 'Đ' => "D",
-        'ð' | 'ď' | 'đ' => "d",
-        'È'..='Ë' | 'Ē' | 'Ĕ' | 'Ė' | 'Ę' | 'Ě' => "E",
-        'è'..='ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => "e",
-        'Ĝ' | 'Ğ' | 'Ġ' | 'Ģ' => "G",
-        'ĝ' | 'ğ' | 'ġ' | 'ģ' => "g",
-        'Ĥ' | 'Ħ' => "H",
-        'ĥ' | 'ħ' => "h",
-        'Ì'..='Ï' | 'Ĩ' | 'Ī' | 'Ĭ' | 'Į' | 'İ' => "I",
-        'ì'..='ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => "i",
-        'Ĳ' => "IJ",
-        'ĳ' => "ij",
-        'Ĵ' => "J",
-        'ĵ' => "j",
-        'Ķ' => "K",
-        'ķ' | 'ĸ' => "k",
-        'Ĺ' | 'Ļ' | 'Ľ' | 'Ŀ' | 'Ł' => "L",
-        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => "l",
-        'Ñ' | 'Ń' | 'Ņ' | 'Ň' | 'Ŋ' => "N",
-        'ñ' | 'ń' | 'ņ' | 'ň' | 'ŉ' | 'ŋ' => "n",
-        'Ò'..='Ö' | 'Ø' | 'Ō' | 'Ŏ' | 'Ő' => "O",
-        'ò'..='ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => "o",
-        'Œ' => "OE",
-        'œ' => "oe",
-        'Ŕ' | 'Ŗ' | 'Ř' => "R",
-        'ŕ' | 'ŗ' | 'ř' => "r",
-        'Ś' | 'Ŝ' | 'Ş' | 'Š' => "S",
-        'ś' | 'ŝ' | 'ş' | 'š' | 'ſ' => "s",
-        'ß' => "ss",
-        'Ţ' | 'Ť' | 'Ŧ' => "T",
-        'ţ' | 'ť' | 'ŧ' => "t",
-        'Þ' => "TH",
-        'þ' => "th",
-        'Ù'..='Ü' | 'Ũ' | 'Ū' | 'Ŭ' | 'Ů' | 'Ű' | 'Ų' => "U",
-        'ù'..='ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => "u",
-        'Ŵ' => "W",
-        'ŵ' => "w",
-        'Ý' | 'Ÿ' | 'Ŷ' => "Y",
-        'ý' | 'ÿ' | 'ŷ' => "y",
-        'Ź' | 'Ż' | 'Ž' => "Z",
-        'ź' | 'ż' | 'ž' => "z",
-        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{2032}' | '\u{00B4}' => "'",
-        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{2033}' | '\u{00AB}' | '\u{00BB}' => "\"",
-        '\u{2010}'..='\u{2015}' | '\u{2212}' => "-",
-        '\u{2026}' => "...",
-        _ => return None,
-    })
 }
 
 /// Appends `segment` and its terminator to `out`.
@@ -702,14 +650,19 @@ mod tests {
             clean_text("O'BRIEN-SMITH & SONS, INC.", &d),
             "O'BRIEN-SMITH & SONS, INC."
         );
-        // Common Latin letters are transliterated; other scripts and symbols become spaces.
+        // Latin letters lose their marks and are uppercased; other scripts and symbols become
+        // spaces; the extended set's ASCII punctuation stays.
         assert_eq!(clean_text("JOSÉ NÚÑEZ", &d), "JOSE NUNEZ");
-        assert_eq!(clean_text("Straße Œuvre Łódź", &d), "Strasse OEuvre Lodz");
+        assert_eq!(clean_text("Straße Œuvre Łódź", &d), "STRASSE OEUVRE LODZ");
         assert_eq!(
             clean_text("O\u{2019}Neil \u{2013} Apt\u{2026}", &d),
-            "O'Neil - Apt..."
+            "O'NEIL - APT..."
         );
-        assert_eq!(clean_text("Anna 李 Smith 😀", &d), "Anna Smith");
+        assert_eq!(clean_text("Anna 李 Smith 😀", &d), "ANNA SMITH");
+        assert_eq!(
+            clean_text("100 Main St #4 c/o J@ne", &d),
+            "100 MAIN ST #4 C/O J@NE"
+        );
         assert_eq!(clean_text("*~:^ \n", &d), "");
         // The active set decides: with `|` as element separator, `*` is ordinary text.
         let pipes = Delimiters::new('|', '{', '>', '\n').unwrap();
@@ -718,6 +671,20 @@ mod tests {
             let once = clean_text(s, &pipes);
             assert_eq!(clean_text(&once, &pipes), once);
             assert!(check_text("NM103", &once, &pipes).is_ok());
+        }
+    }
+
+    proptest::proptest! {
+        /// The writers' cleaning and the name rule spell a sendable name the same way, so what
+        /// staff are told is sent is what is sent.
+        #[test]
+        fn clean_text_spells_a_sendable_name_as_the_name_rule_does(
+            name in "[A-Za-zÀ-ÖØ-öø-ſ \\-'’.]{1,40}"
+        ) {
+            let d = Delimiters::STANDARD;
+            let spelled = names::to_x12_basic(&name).unwrap();
+            proptest::prop_assert_eq!(clean_text(&name, &d), spelled.clone());
+            proptest::prop_assert!(check_text("NM103", &spelled, &d).is_ok());
         }
     }
 

@@ -726,13 +726,14 @@ async fn claims_are_written_as_837i_and_837p_files_that_validate() {
     assert!(segs
         .iter()
         .any(|s| s.ends_with("*005010X223A2") && s.starts_with("ST*837*")));
-    assert!(segs.contains(&"NM1*41*2*Sunrise Behavioral Health LLC*****46*SUNRISE01"));
-    assert!(segs.contains(&"PER*IC*Billing Office*TE*5125550100"));
+    // Names travel in the X12 basic character set: upper case.
+    assert!(segs.contains(&"NM1*41*2*SUNRISE BEHAVIORAL HEALTH LLC*****46*SUNRISE01"));
+    assert!(segs.contains(&"PER*IC*BILLING OFFICE*TE*5125550100"));
     assert!(segs
         .iter()
         .any(|s| s.starts_with("CLM*PD") && s.ends_with("*1333.32***13:A:1**A*Y*Y")));
     assert!(segs.contains(&"REF*G1*PA-7781"));
-    assert!(segs.contains(&"NM1*71*1*Okafor*Maya****XX*1987654328"));
+    assert!(segs.contains(&"NM1*71*1*OKAFOR*MAYA****XX*1987654328"));
     assert!(segs.contains(&"HI*ABK:F331"));
     assert!(segs.contains(&"HI*ABF:F411"));
     assert!(segs.contains(&"HI*BG:92"));
@@ -798,7 +799,7 @@ async fn claims_are_written_as_837i_and_837p_files_that_validate() {
         .iter()
         .any(|s| s.starts_with("CLM*PD") && s.contains("*300***52:B:1*Y*A*Y*Y")));
     assert!(segs.contains(&"SV1*HC:S9480:HQ*300*UN*1***1"));
-    assert!(segs.contains(&"NM1*82*1*Okafor*Maya****XX*1987654328"));
+    assert!(segs.contains(&"NM1*82*1*OKAFOR*MAYA****XX*1987654328"));
     assert!(segs.last().unwrap().starts_with("IEA*2*"));
     let next = both.header("x-interchange-control-number").unwrap();
     assert!(next.parse::<i64>().unwrap() > isa13.parse::<i64>().unwrap());

@@ -19,6 +19,7 @@ mod estimates;
 mod fee_schedules;
 mod ledger;
 mod logs;
+mod names;
 mod organization;
 mod payer_secrets;
 mod payers;

@@ -41,7 +41,9 @@ fn client(
         external_id: external_id.map(str::to_string),
         ..ClientInput::default()
     }
-    .parse(today())
+    // As stored rows are read: `Li_n` (for the search's escaping of `_`) is refused where names
+    // are entered now, but a database from before that rule holds such names.
+    .parse_stored(today())
     .unwrap()
 }
 
