@@ -225,7 +225,7 @@ pub(crate) async fn x12(
     let fields = match form {
         Form::Soap => match soap_request(&state, &body) {
             Ok(fields) => fields,
-            Err(refused) => return refused,
+            Err(refusal) => return refusal.response(),
         },
         Form::Multipart => {
             if let Some(refused) = state.refuse_basic(&request) {
@@ -317,27 +317,42 @@ pub(crate) async fn x12(
     payload_response(form, &core, PAYLOAD_TYPE_271, &payload)
 }
 
-/// The fields of a SOAP 1.2 CORE request, by name (the last wins on repeats, as in a form),
-/// once its UsernameToken holds the configured credentials. What is not such a request gets a
-/// `Sender` fault: HTTP 400, or 401 for wrong or missing credentials.
-fn soap_request(state: &State, body: &[u8]) -> Result<BTreeMap<String, String>, HttpResponse> {
-    let refuse = |status: StatusCode, subcode: Option<&str>, reason: &str| {
-        HttpResponse::build(status)
+/// Why a SOAP request was refused before its envelope was checked, answered as a `Sender`
+/// fault: HTTP 400, or 401 for wrong or missing credentials.
+struct SoapRefusal {
+    status: StatusCode,
+    subcode: Option<&'static str>,
+    reason: String,
+}
+
+impl SoapRefusal {
+    fn bad_request(reason: impl Into<String>) -> SoapRefusal {
+        SoapRefusal {
+            status: StatusCode::BAD_REQUEST,
+            subcode: None,
+            reason: reason.into(),
+        }
+    }
+
+    fn response(&self) -> HttpResponse {
+        HttpResponse::build(self.status)
             .insert_header((CONTENT_TYPE, SOAP_ANSWER))
-            .body(core_soap::write_fault("Sender", subcode, reason))
-    };
-    let envelope = match core_soap::read(body) {
-        Ok(Soap::Envelope(envelope)) if envelope.message == core_soap::Message::RealTimeRequest => {
+            .body(core_soap::write_fault("Sender", self.subcode, &self.reason))
+    }
+}
+
+/// The fields of a SOAP 1.2 CORE request, by name (the last wins on repeats, as in a form),
+/// once its UsernameToken holds the configured credentials.
+fn soap_request(state: &State, body: &[u8]) -> Result<BTreeMap<String, String>, SoapRefusal> {
+    let envelope = match core_soap::read(body).map_err(SoapRefusal::bad_request)? {
+        Soap::Envelope(envelope) if envelope.message == core_soap::Message::RealTimeRequest => {
             envelope
         }
-        Ok(_) => {
-            return Err(refuse(
-                StatusCode::BAD_REQUEST,
-                None,
+        _ => {
+            return Err(SoapRefusal::bad_request(
                 "expected a COREEnvelopeRealTimeRequest",
             ))
         }
-        Err(reason) => return Err(refuse(StatusCode::BAD_REQUEST, None, &reason)),
     };
     if let Some(expected) = &state.credentials {
         let known = envelope
@@ -346,11 +361,11 @@ fn soap_request(state: &State, body: &[u8]) -> Result<BTreeMap<String, String>, 
             .is_some_and(|token| token.matches(&expected.username, &expected.password));
         if !known {
             // WS-Security 1.0 §12: the fault for a token that does not authenticate.
-            return Err(refuse(
-                StatusCode::UNAUTHORIZED,
-                Some("FailedAuthentication"),
-                "The security token could not be authenticated or authorized",
-            ));
+            return Err(SoapRefusal {
+                status: StatusCode::UNAUTHORIZED,
+                subcode: Some("FailedAuthentication"),
+                reason: "The security token could not be authenticated or authorized".into(),
+            });
         }
     }
     Ok(envelope.fields.into_iter().collect())
