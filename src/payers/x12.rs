@@ -46,6 +46,22 @@ impl X12Adapter {
             .unwrap_or_else(|| "PERDIEM".to_string())
     }
 
+    /// The SOAP envelope to send, and the one to keep for the record: the same but for the
+    /// password, masked.
+    fn soap_request(&self, fields: &[(&'static str, String)]) -> (String, String) {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let token = match &self.connection.credentials {
+            Credentials::Basic { username, password } => {
+                Some(UsernameToken::new(username, password))
+            }
+            _ => None,
+        };
+        let message = core_soap::Message::RealTimeRequest;
+        let sent = core_soap::write(message, &fields, token.as_ref());
+        let masked = token.as_ref().map(UsernameToken::masked);
+        (sent, core_soap::write(message, &fields, masked.as_ref()))
+    }
+
     fn receiver(&self, inquiry: &Inquiry) -> String {
         self.connection
             .receiver_id
@@ -285,19 +301,7 @@ impl PayerAdapter for X12Adapter {
                     }
                 }
                 CoreEnvelope::Soap => {
-                    let fields: Vec<(&str, &str)> =
-                        fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
-                    let token = match &self.connection.credentials {
-                        Credentials::Basic { username, password } => {
-                            Some(UsernameToken::new(username, password))
-                        }
-                        _ => None,
-                    };
-                    let message = core_soap::Message::RealTimeRequest;
-                    let sent = core_soap::write(message, &fields, token.as_ref());
-                    // The record is the envelope as sent, but for the password.
-                    let masked = token.as_ref().map(UsernameToken::masked);
-                    let record = core_soap::write(message, &fields, masked.as_ref());
+                    let (sent, record) = self.soap_request(&fields);
                     match self
                         .transport
                         .post_with_basic_in_message(&self.connection)
