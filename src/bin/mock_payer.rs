@@ -2,21 +2,25 @@
 //!
 //! ```text
 //! mock-payer [--host 127.0.0.1] [--port 8099] [--scenarios fixtures/mock-payer/scenarios.json]
+//!            [--basic USERNAME:PASSWORD]
 //! ```
 //!
-//! Without `--scenarios` it serves the bundled scenarios. `--port 0` picks a free port; the
+//! Without `--scenarios` it serves the bundled scenarios. With `--basic` every request must carry
+//! those credentials (HTTP Basic, or a WS-Security UsernameToken in a SOAP envelope). `--port 0` picks a free port; the
 //! chosen address is printed on the first line. Stops on SIGINT or SIGTERM.
 
 use std::process::ExitCode;
 
-use perdiem::mock_payer::{start, Scenarios};
+use perdiem::mock_payer::{start_with, BasicCredentials, Scenarios};
 
-const USAGE: &str = "usage: mock-payer [--host HOST] [--port PORT] [--scenarios FILE]";
+const USAGE: &str =
+    "usage: mock-payer [--host HOST] [--port PORT] [--scenarios FILE] [--basic USERNAME:PASSWORD]";
 
 struct Args {
     host: String,
     port: u16,
     scenarios: Option<String>,
+    basic: Option<BasicCredentials>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -24,6 +28,7 @@ fn parse_args() -> Result<Args, String> {
         host: "127.0.0.1".into(),
         port: 8099,
         scenarios: None,
+        basic: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -36,6 +41,16 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|_| "--port must be a number from 0 to 65535".to_string())?
             }
             "--scenarios" => args.scenarios = Some(value()?),
+            "--basic" => {
+                let pair = value()?;
+                let (username, password) = pair
+                    .split_once(':')
+                    .ok_or("--basic must be USERNAME:PASSWORD")?;
+                args.basic = Some(BasicCredentials {
+                    username: username.to_string(),
+                    password: password.to_string(),
+                });
+            }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -63,7 +78,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let payer = match start(scenarios, &args.host, args.port).await {
+    let payer = match start_with(scenarios, &args.host, args.port, args.basic.clone()).await {
         Ok(payer) => payer,
         Err(error) => {
             eprintln!(

@@ -28,7 +28,8 @@ impl EdiPayerId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
-    /// X12 270/271 over the CAQH CORE connectivity rule (HTTP multipart).
+    /// X12 270/271 over the CAQH CORE connectivity rule (multipart or SOAP, see
+    /// [`CoreEnvelope`]).
     X12,
     /// The JSON eligibility shape of the clearinghouses.
     Json,
@@ -51,6 +52,35 @@ impl Protocol {
             Protocol::X12 => "x12",
             Protocol::Json => "json",
             Protocol::Fhir => "fhir",
+        }
+    }
+}
+
+/// How an X12 payer's 270 and 271 travel over HTTP: the CAQH CORE connectivity rule (vC2.2.0)
+/// allows two envelopes, and a payer speaks only the one it chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CoreEnvelope {
+    /// HTTP MIME multipart: one form field per envelope element.
+    #[default]
+    Multipart,
+    /// SOAP 1.2 with the rule's WSDL; basic credentials ride in a WS-Security UsernameToken.
+    Soap,
+}
+
+impl CoreEnvelope {
+    fn parse(raw: String) -> Result<CoreEnvelope, String> {
+        match raw.as_str() {
+            "multipart" => Ok(CoreEnvelope::Multipart),
+            "soap" => Ok(CoreEnvelope::Soap),
+            _ => Err("must be multipart or soap".into()),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoreEnvelope::Multipart => "multipart",
+            CoreEnvelope::Soap => "soap",
         }
     }
 }
@@ -302,6 +332,8 @@ pub struct Connection {
     /// Trading-partner ids for the CORE envelope and the ISA (ISA06/ISA08).
     pub sender_id: Option<String>,
     pub receiver_id: Option<String>,
+    /// The CORE envelope of an X12 payer; `None` for the other protocols, which have none.
+    pub envelope: Option<CoreEnvelope>,
 }
 
 impl Connection {
@@ -335,6 +367,7 @@ pub struct ConnectionInput {
     pub service_types: Option<Vec<String>>,
     pub sender_id: Option<String>,
     pub receiver_id: Option<String>,
+    pub envelope: Option<String>,
 }
 
 fn bounded(min: i64, max: i64) -> impl Fn(i64) -> Result<u32, String> {
@@ -385,6 +418,18 @@ impl ConnectionInput {
         };
         let sender_id = fields.optional("sender_id", self.sender_id, partner);
         let receiver_id = fields.optional("receiver_id", self.receiver_id, partner);
+        let envelope = match (protocol, self.envelope) {
+            (Some(Protocol::X12), raw) => fields
+                .optional("envelope", raw, CoreEnvelope::parse)
+                .map(|envelope| Some(envelope.unwrap_or_default())),
+            (_, None) => Some(None),
+            (Some(_), Some(_)) => {
+                fields.push("envelope", "applies only to the x12 protocol");
+                None
+            }
+            // The protocol is already refused; the envelope cannot be judged without it.
+            (None, Some(_)) => None,
+        };
         fields.finish()?;
         match (
             protocol,
@@ -396,6 +441,7 @@ impl ConnectionInput {
             service_types,
             sender_id,
             receiver_id,
+            envelope,
         ) {
             (
                 Some(protocol),
@@ -407,6 +453,7 @@ impl ConnectionInput {
                 Some(service_types),
                 Some(sender_id),
                 Some(receiver_id),
+                Some(envelope),
             ) => Ok(Connection {
                 protocol,
                 endpoint_url,
@@ -417,6 +464,7 @@ impl ConnectionInput {
                 service_types,
                 sender_id,
                 receiver_id,
+                envelope,
             }),
             _ => Err(Invalid::one("connection", "is not valid")),
         }
@@ -435,6 +483,7 @@ impl From<&Connection> for ConnectionInput {
             service_types: c.service_types.clone(),
             sender_id: c.sender_id.clone(),
             receiver_id: c.receiver_id.clone(),
+            envelope: c.envelope.map(|e| e.as_str().to_string()),
         }
     }
 }
@@ -690,6 +739,43 @@ mod tests {
                 "connection.timeout_seconds"
             ]
         );
+    }
+
+    fn connection(protocol: &str, envelope: Option<&str>) -> Result<Connection, Vec<String>> {
+        ConnectionInput {
+            protocol: Some(protocol.into()),
+            endpoint_url: Some("https://payer.example/core".into()),
+            envelope: envelope.map(str::to_string),
+            ..ConnectionInput::default()
+        }
+        .parse()
+        .map_err(|invalid| invalid.0.iter().map(|e| e.field.clone()).collect())
+    }
+
+    #[test]
+    fn an_x12_payer_speaks_multipart_unless_told_soap() {
+        let envelope = |raw| connection("x12", raw).unwrap().envelope;
+        assert_eq!(envelope(None), Some(CoreEnvelope::Multipart));
+        assert_eq!(envelope(Some("multipart")), Some(CoreEnvelope::Multipart));
+        assert_eq!(envelope(Some("soap")), Some(CoreEnvelope::Soap));
+        assert_eq!(connection("x12", Some("SOAP")).unwrap_err(), ["envelope"]);
+        // The stored form names it, so it survives a round trip.
+        let soap = connection("x12", Some("soap")).unwrap();
+        assert_eq!(ConnectionInput::from(&soap).parse().unwrap(), soap);
+    }
+
+    #[test]
+    fn only_x12_payers_have_an_envelope() {
+        for protocol in ["json", "fhir"] {
+            assert_eq!(connection(protocol, None).unwrap().envelope, None);
+            for envelope in ["soap", "multipart"] {
+                assert_eq!(
+                    connection(protocol, Some(envelope)).unwrap_err(),
+                    ["envelope"],
+                    "{protocol} {envelope}"
+                );
+            }
+        }
     }
 
     #[test]

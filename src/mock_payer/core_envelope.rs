@@ -1,15 +1,17 @@
-//! The CAQH CORE connectivity envelope (rule vC2.2.0), HTTP MIME multipart form: how a 270
-//! arrives and a 271 leaves (domain reference §8a).
+//! The CAQH CORE connectivity envelope (rule vC2.2.0): how a 270 arrives and a 271 leaves
+//! (domain reference §8a). Its fields, checks and error codes are the same in both of the rule's
+//! forms; the HTTP MIME multipart form is read and written here, the SOAP 1.2 form by
+//! [`crate::payers::core_soap`].
 //!
 //! Request fields: `PayloadType` (`X12_270_Request_005010X279A1`), `ProcessingMode`
 //! (`RealTime`), `PayloadID`, `TimeStamp` (ISO 8601 UTC), `SenderID`, `ReceiverID`,
 //! `CORERuleVersion` (`2.2.0`), `Payload` (the interchange). The response carries the same
 //! metadata (PayloadID echoed, SenderID/ReceiverID swapped), `ErrorCode` and `ErrorMessage`.
 //!
-//! An envelope problem is still answered with HTTP 200 and a multipart body, per CORE, with
-//! `PayloadType` `CoreEnvelopeError`, no `Payload`, and one of these `ErrorCode`s (the rule's
-//! full list was not available: these names follow its `<Field>Illegal` pattern and are the
-//! mock's choice, UNVERIFIED):
+//! An envelope problem is still answered with HTTP 200 and an envelope in the request's form,
+//! per CORE, with `PayloadType` `CoreEnvelopeError`, no `Payload`, and one of these `ErrorCode`s
+//! (the rule's full list was not available: these names follow its `<Field>Illegal` pattern and
+//! are the mock's choice, UNVERIFIED):
 //!
 //! | ErrorCode | when |
 //! |---|---|

@@ -3,7 +3,7 @@
 //!
 //! | route | protocol |
 //! |---|---|
-//! | `POST /x12` | CAQH CORE connectivity vC2.2.0 multipart envelope around a 270 → 271 |
+//! | `POST /x12` | CAQH CORE connectivity vC2.2.0 envelope around a 270 → 271: multipart, or SOAP 1.2 when the content type is `application/soap+xml` (answered in the form asked) |
 //! | `POST /json` | the JSON clearinghouse shape (`payers::json_wire`) |
 //! | `POST /fhir/CoverageEligibilityRequest` | FHIR R4 (`payers::fhir_wire`) |
 //!
@@ -15,11 +15,17 @@
 //! that recovers). A 270 that cannot be read is answered as a payer would: with a 999 naming the
 //! segment and element at fault.
 //!
+//! Started with [`BasicCredentials`] ([`start_with`]), it asks for them as a payer does: in the
+//! `Authorization: Basic` header of multipart, JSON and FHIR requests, and in the WS-Security
+//! UsernameToken of a SOAP envelope (PasswordText), answering anything else with HTTP 401 (a
+//! SOAP `Sender` fault with subcode `wsse:FailedAuthentication` for SOAP). Refused requests name
+//! nobody and are not counted.
+//!
 //! | file | owns |
 //! |---|---|
 //! | `scenario.rs` | the scenario data and its loading |
 //! | `inquiry.rs` | reading what was asked from a 270, a JSON or a FHIR request |
-//! | `core_envelope.rs` | the CORE multipart envelope, its checks and error codes |
+//! | `core_envelope.rs` | the CORE multipart envelope, its checks and error codes (both forms) |
 //! | `render_x12.rs`, `render_json.rs`, `render_fhir.rs` | a scenario as each protocol's answer |
 //! | `render_ack.rs` | the 999 and TA1 sent instead of a 271 |
 //! | `server.rs` | routes, faults, request counts |
@@ -86,13 +92,30 @@ pub struct MockPayer {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
+/// The username and password a mock payer started with [`start_with`] asks every request for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasicCredentials {
+    pub username: String,
+    pub password: String,
+}
+
 /// Starts the mock payer on `host:port` (port 0 picks a free port) and returns once it listens.
 /// Works inside `#[tokio::test]`: the server runs on a spawned task with its own worker thread.
 pub async fn start(scenarios: Scenarios, host: &str, port: u16) -> std::io::Result<MockPayer> {
+    start_with(scenarios, host, port, None).await
+}
+
+/// [`start`], asking every request for `credentials` when there are some.
+pub async fn start_with(
+    scenarios: Scenarios,
+    host: &str,
+    port: u16,
+    credentials: Option<BasicCredentials>,
+) -> std::io::Result<MockPayer> {
     let listener = std::net::TcpListener::bind((host, port))?;
     let port = listener.local_addr()?.port();
     let (shutdown, stopping) = watch::channel(false);
-    let state = Arc::new(State::new(scenarios, stopping));
+    let state = Arc::new(State::new(scenarios, stopping, credentials));
     let data = web::Data::from(state.clone());
     let server = HttpServer::new(move || {
         App::new()
@@ -133,8 +156,8 @@ impl MockPayer {
         format!("http://{host}:{}{path}", self.port)
     }
 
-    /// How many requests named `member_id`, on all protocols together (envelope errors and
-    /// unreadable requests name nobody and are not counted).
+    /// How many requests named `member_id`, on all protocols together (envelope errors,
+    /// unreadable requests and refused credentials name nobody and are not counted).
     pub fn requests_for(&self, member_id: &str) -> usize {
         let counts = self
             .state

@@ -1,12 +1,13 @@
 //! The HTTP side: one actix-web app serving the three protocols, applying each scenario's
 //! fault, and counting requests per member id.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use actix_web::http::header::{ContentType, CONTENT_TYPE};
+use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::Utc;
@@ -23,6 +24,8 @@ use super::render_fhir::render_fhir;
 use super::render_json::render_json;
 use super::render_x12::render_271;
 use super::scenario::{FaultKind, Scenario, Scenarios};
+use super::BasicCredentials;
+use crate::payers::core_soap::{self, Soap};
 use crate::x12::{ControlNumbers, Envelope, Interchange, PartyId};
 
 /// How long the `timeout` fault holds a request: longer than any sane client timeout (CORE
@@ -37,16 +40,48 @@ pub(crate) struct State {
     pub(crate) counts: Mutex<HashMap<String, usize>>,
     control: AtomicU32,
     shutdown: watch::Receiver<bool>,
+    credentials: Option<BasicCredentials>,
 }
 
 impl State {
-    pub(crate) fn new(scenarios: Scenarios, shutdown: watch::Receiver<bool>) -> State {
+    pub(crate) fn new(
+        scenarios: Scenarios,
+        shutdown: watch::Receiver<bool>,
+        credentials: Option<BasicCredentials>,
+    ) -> State {
         State {
             scenarios,
             counts: Mutex::new(HashMap::new()),
             control: AtomicU32::new(0),
             shutdown,
+            credentials,
         }
+    }
+
+    /// The 401 for a request without the configured credentials in its `Authorization: Basic`
+    /// header; `None` when it may go on (or no credentials are configured).
+    fn refuse_basic(&self, request: &HttpRequest) -> Option<HttpResponse> {
+        let expected = self.credentials.as_ref()?;
+        let sent = request
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            .and_then(|encoded| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD
+                    .decode(encoded.trim())
+                    .ok()
+            })
+            .and_then(|decoded| String::from_utf8(decoded).ok());
+        let matches = sent.as_deref().and_then(|s| s.split_once(':'))
+            == Some((expected.username.as_str(), expected.password.as_str()));
+        (!matches).then(|| {
+            HttpResponse::Unauthorized()
+                .insert_header(("WWW-Authenticate", "Basic realm=\"mock payer\""))
+                .content_type(ContentType::plaintext())
+                .body("mock payer: wrong or missing credentials")
+        })
     }
 
     /// Counts the request and returns the answer for the member, without its fault once the
@@ -69,9 +104,20 @@ impl State {
     }
 }
 
+/// The CORE envelope a 270 came in; its answer goes back in the same one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Multipart,
+    Soap,
+}
+
+/// A SOAP answer's content type (the request's `action` names the operation; an answer needs
+/// none).
+const SOAP_ANSWER: &str = "application/soap+xml; charset=utf-8";
+
 #[derive(Clone, Copy)]
 enum Protocol {
-    X12,
+    X12(Form),
     Json,
     Fhir,
 }
@@ -80,7 +126,8 @@ impl Protocol {
     fn content_type(self) -> &'static str {
         match self {
             // The real boundary is unknown to a client reading garbage; any will do.
-            Protocol::X12 => "multipart/form-data; boundary=mock-payer-garbage",
+            Protocol::X12(Form::Multipart) => "multipart/form-data; boundary=mock-payer-garbage",
+            Protocol::X12(Form::Soap) => SOAP_ANSWER,
             Protocol::Json => "application/json",
             Protocol::Fhir => "application/fhir+json",
         }
@@ -127,7 +174,7 @@ async fn fault(state: &State, scenario: &Scenario, protocol: Protocol) -> Option
         // X12 answers these with an acknowledgment (in `x12`); the JSON and FHIR protocols have
         // none, and refuse the request the way they refuse one they cannot read.
         FaultKind::Reject999 | FaultKind::RejectTa1 => match protocol {
-            Protocol::X12 => None,
+            Protocol::X12(_) => None,
             Protocol::Json => Some(HttpResponse::BadRequest().json(json!({
                 "errors": [{"code": "400", "description": "the payer refused the request"}]
             }))),
@@ -161,7 +208,8 @@ fn cut(bytes: &[u8], terminator: Option<u8>) -> Vec<u8> {
     bytes.get(..at).unwrap_or_default().to_vec()
 }
 
-/// `POST /x12`: a CORE multipart 270 in, a CORE multipart 271 out.
+/// `POST /x12`: a CORE 270 in, a CORE 271 out, in the envelope it came in: SOAP 1.2 when the
+/// content type is `application/soap+xml`, multipart otherwise.
 pub(crate) async fn x12(
     state: web::Data<State>,
     request: HttpRequest,
@@ -173,25 +221,47 @@ pub(crate) async fn x12(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let Ok(fields) = core_envelope::read_form(&content_type, body).await else {
-        return HttpResponse::BadRequest()
-            .content_type(ContentType::plaintext())
-            .body("expected a CORE multipart/form-data envelope");
+    let form = if core_soap::is_soap(&content_type) {
+        Form::Soap
+    } else {
+        Form::Multipart
+    };
+    let fields = match form {
+        Form::Soap => match soap_request(&state, &body) {
+            Ok(fields) => fields,
+            Err(refusal) => return refusal.response(),
+        },
+        Form::Multipart => {
+            if let Some(refused) = state.refuse_basic(&request) {
+                return refused;
+            }
+            match core_envelope::read_form(&content_type, body).await {
+                Ok(fields) => fields,
+                Err(_) => {
+                    return HttpResponse::BadRequest()
+                        .content_type(ContentType::plaintext())
+                        .body("expected a CORE multipart/form-data or SOAP 1.2 envelope")
+                }
+            }
+        }
     };
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
     let envelope_error = |error: EnvelopeError| {
         let message = error.message();
-        core_response(&[
-            ("PayloadType", PAYLOAD_TYPE_ERROR),
-            ("ProcessingMode", PROCESSING_MODE),
-            ("PayloadID", field("PayloadID")),
-            ("TimeStamp", &now()),
-            ("SenderID", field("ReceiverID")),
-            ("ReceiverID", field("SenderID")),
-            ("CORERuleVersion", CORE_RULE_VERSION),
-            ("ErrorCode", error.code()),
-            ("ErrorMessage", &message),
-        ])
+        core_response(
+            form,
+            &[
+                ("PayloadType", PAYLOAD_TYPE_ERROR),
+                ("ProcessingMode", PROCESSING_MODE),
+                ("PayloadID", field("PayloadID")),
+                ("TimeStamp", &now()),
+                ("SenderID", field("ReceiverID")),
+                ("ReceiverID", field("SenderID")),
+                ("CORERuleVersion", CORE_RULE_VERSION),
+                ("ErrorCode", error.code()),
+                ("ErrorMessage", &message),
+            ],
+        )
     };
     let core = match core_envelope::check(&fields) {
         Ok(core) => core,
@@ -207,7 +277,7 @@ pub(crate) async fn x12(
     };
     let envelope = reply_envelope(&interchange, state.next_control_number());
     let acknowledged = |payload_type: &str, ack: Result<String, _>| match ack {
-        Ok(ack) => payload_response(&core, payload_type, &ack),
+        Ok(ack) => payload_response(form, &core, payload_type, &ack),
         Err(_) => HttpResponse::InternalServerError()
             .content_type(ContentType::plaintext())
             .body("mock payer: the acknowledgment cannot be written"),
@@ -222,7 +292,7 @@ pub(crate) async fn x12(
         }
     };
     let scenario = state.record(&asked.member_id);
-    if let Some(response) = fault(&state, &scenario, Protocol::X12).await {
+    if let Some(response) = fault(&state, &scenario, Protocol::X12(form)).await {
         return response;
     }
     match scenario.fault.map(|f| f.kind) {
@@ -248,28 +318,97 @@ pub(crate) async fn x12(
     } else {
         x12
     };
-    payload_response(&core, PAYLOAD_TYPE_271, &payload)
+    payload_response(form, &core, PAYLOAD_TYPE_271, &payload)
+}
+
+/// Why a SOAP request was refused before its envelope was checked, answered as a `Sender`
+/// fault: HTTP 400, or 401 for wrong or missing credentials.
+struct SoapRefusal {
+    status: StatusCode,
+    subcode: Option<&'static str>,
+    reason: String,
+}
+
+impl SoapRefusal {
+    fn bad_request(reason: impl Into<String>) -> SoapRefusal {
+        SoapRefusal {
+            status: StatusCode::BAD_REQUEST,
+            subcode: None,
+            reason: reason.into(),
+        }
+    }
+
+    fn response(&self) -> HttpResponse {
+        HttpResponse::build(self.status)
+            .insert_header((CONTENT_TYPE, SOAP_ANSWER))
+            .body(core_soap::write_fault("Sender", self.subcode, &self.reason))
+    }
+}
+
+/// The fields of a SOAP 1.2 CORE request, by name (the last wins on repeats, as in a form),
+/// once its UsernameToken holds the configured credentials.
+fn soap_request(state: &State, body: &[u8]) -> Result<BTreeMap<String, String>, SoapRefusal> {
+    let envelope = match core_soap::read(body).map_err(SoapRefusal::bad_request)? {
+        Soap::Envelope(envelope) if envelope.message == core_soap::Message::RealTimeRequest => {
+            envelope
+        }
+        _ => {
+            return Err(SoapRefusal::bad_request(
+                "expected a COREEnvelopeRealTimeRequest",
+            ))
+        }
+    };
+    if let Some(expected) = &state.credentials {
+        let known = envelope
+            .token
+            .as_ref()
+            .is_some_and(|token| token.matches(&expected.username, &expected.password));
+        if !known {
+            // WS-Security 1.0 §12: the fault for a token that does not authenticate.
+            return Err(SoapRefusal {
+                status: StatusCode::UNAUTHORIZED,
+                subcode: Some("FailedAuthentication"),
+                reason: "The security token could not be authenticated or authorized".into(),
+            });
+        }
+    }
+    Ok(envelope.fields.into_iter().collect())
 }
 
 /// An accepted envelope carrying the payer's answer: a 271, or a 999 or TA1 in its place.
-fn payload_response(core: &CoreRequest, payload_type: &str, payload: &str) -> HttpResponse {
-    core_response(&[
-        ("PayloadType", payload_type),
-        ("ProcessingMode", PROCESSING_MODE),
-        ("PayloadID", &core.payload_id),
-        ("TimeStamp", &now()),
-        // The payer answers: the roles swap.
-        ("SenderID", &core.receiver_id),
-        ("ReceiverID", &core.sender_id),
-        ("CORERuleVersion", CORE_RULE_VERSION),
-        ("ErrorCode", SUCCESS),
-        ("ErrorMessage", ""),
-        ("Payload", payload),
-    ])
+fn payload_response(
+    form: Form,
+    core: &CoreRequest,
+    payload_type: &str,
+    payload: &str,
+) -> HttpResponse {
+    core_response(
+        form,
+        &[
+            ("PayloadType", payload_type),
+            ("ProcessingMode", PROCESSING_MODE),
+            ("PayloadID", &core.payload_id),
+            ("TimeStamp", &now()),
+            // The payer answers: the roles swap.
+            ("SenderID", &core.receiver_id),
+            ("ReceiverID", &core.sender_id),
+            ("CORERuleVersion", CORE_RULE_VERSION),
+            ("ErrorCode", SUCCESS),
+            ("ErrorMessage", ""),
+            ("Payload", payload),
+        ],
+    )
 }
 
-fn core_response(fields: &[(&str, &str)]) -> HttpResponse {
-    let (content_type, body) = core_envelope::form_body(fields);
+/// A CORE answer: HTTP 200 whatever its `ErrorCode`, as the rule has it, in the request's form.
+fn core_response(form: Form, fields: &[(&str, &str)]) -> HttpResponse {
+    let (content_type, body) = match form {
+        Form::Multipart => core_envelope::form_body(fields),
+        Form::Soap => {
+            let xml = core_soap::write(core_soap::Message::RealTimeResponse, fields, None);
+            (SOAP_ANSWER.to_string(), xml.into_bytes())
+        }
+    };
     HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, content_type))
         .body(body)
@@ -308,7 +447,14 @@ fn reply_envelope(inquiry: &Interchange<'_>, control: u32) -> Envelope {
 
 /// `POST /json`: the JSON clearinghouse request in, its response out. Rejections are answers
 /// (HTTP 200 with `errors[]`); only an unreadable request is a 400.
-pub(crate) async fn json_route(state: web::Data<State>, body: Bytes) -> HttpResponse {
+pub(crate) async fn json_route(
+    state: web::Data<State>,
+    request: HttpRequest,
+    body: Bytes,
+) -> HttpResponse {
+    if let Some(refused) = state.refuse_basic(&request) {
+        return refused;
+    }
     let asked = match inquiry::from_json(&body) {
         Ok(asked) => asked,
         Err(reason) => {
@@ -323,7 +469,14 @@ pub(crate) async fn json_route(state: web::Data<State>, body: Bytes) -> HttpResp
 /// `POST /fhir/CoverageEligibilityRequest`: a FHIR request in, a `CoverageEligibilityResponse`
 /// out; rejections are `outcome: error` with `error[]`, an unreadable request a 400
 /// `OperationOutcome`.
-pub(crate) async fn fhir_route(state: web::Data<State>, body: Bytes) -> HttpResponse {
+pub(crate) async fn fhir_route(
+    state: web::Data<State>,
+    request: HttpRequest,
+    body: Bytes,
+) -> HttpResponse {
+    if let Some(refused) = state.refuse_basic(&request) {
+        return refused;
+    }
     let asked =
         match inquiry::from_fhir(&body) {
             Ok(asked) => asked,
@@ -347,7 +500,7 @@ async fn answer_json(state: &State, asked: Asked, protocol: Protocol) -> HttpRes
     }
     let body = match protocol {
         Protocol::Fhir => render_fhir(&scenario, &asked, Utc::now()),
-        Protocol::Json | Protocol::X12 => serde_json::to_vec(&render_json(&scenario, &asked)),
+        Protocol::Json | Protocol::X12(_) => serde_json::to_vec(&render_json(&scenario, &asked)),
     };
     let Ok(body) = body else {
         return HttpResponse::InternalServerError()

@@ -20,6 +20,7 @@ use crate::domain::benefits::{summarize, CopayPer, CoverageStatus, LevelSummary,
 use crate::domain::eligibility::{
     EligibilityAnswer, Inquiry, InquiryPerson, LevelOfCare, Program, Sourced,
 };
+use crate::payers::core_soap::{self, Soap, UsernameToken};
 use crate::payers::fhir_wire::tests::fhir_check;
 use crate::payers::{fhir_wire, json_wire, x12_map};
 use crate::x12::{
@@ -1349,4 +1350,247 @@ async fn a_fault_on_the_first_calls_only_is_followed_by_the_answer_on_every_prot
         .unwrap_err()
         .to_string();
     assert!(none.contains("first_calls must be at least 1"), "{none}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The SOAP form of the CORE envelope.
+
+/// The fields of [`core_form`], with `changes` replacing (or adding) some.
+fn core_fields(
+    payload: &str,
+    changes: &[(&'static str, &'static str)],
+) -> Vec<(&'static str, String)> {
+    let mut fields: Vec<(&'static str, String)> = [
+        ("PayloadType", PAYLOAD_TYPE_270),
+        ("ProcessingMode", "RealTime"),
+        ("PayloadID", "f81d4fae-7dec-11d0-a765-00a0c91e6bf6"),
+        ("TimeStamp", "2026-11-23T10:30:00Z"),
+        ("SenderID", "PERDIEM"),
+        ("ReceiverID", "MOCKPAYER"),
+        ("CORERuleVersion", "2.2.0"),
+        ("Payload", payload),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name, value.to_string()))
+    .collect();
+    for (name, value) in changes {
+        match fields.iter_mut().find(|(n, _)| n == name) {
+            Some(field) => field.1 = value.to_string(),
+            None => fields.push((name, value.to_string())),
+        }
+    }
+    fields
+}
+
+fn soap_request(fields: &[(&'static str, String)], token: Option<&UsernameToken>) -> String {
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    core_soap::write(core_soap::Message::RealTimeRequest, &fields, token)
+}
+
+/// Posts a SOAP 1.2 body to `/x12` and reads the answer, which must be SOAP too.
+async fn post_soap(payer: &MockPayer, xml: String) -> (reqwest::StatusCode, Soap) {
+    let response = client()
+        .post(payer.url(X12_PATH))
+        .header("content-type", core_soap::CONTENT_TYPE)
+        .body(xml)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    assert_eq!(response.headers()["x-mock-response"], "true");
+    let content_type = response.headers()["content-type"].to_str().unwrap();
+    assert!(core_soap::is_soap(content_type), "{content_type}");
+    let body = response.bytes().await.unwrap();
+    (status, core_soap::read(&body).unwrap())
+}
+
+fn answered(soap: Soap) -> BTreeMap<String, String> {
+    match soap {
+        Soap::Envelope(envelope) => {
+            assert_eq!(envelope.message, core_soap::Message::RealTimeResponse);
+            assert!(envelope.token.is_none(), "the payer sends no credentials");
+            envelope.fields.into_iter().collect()
+        }
+        Soap::Fault(fault) => panic!("a fault: {fault}"),
+    }
+}
+
+fn fault(soap: Soap) -> core_soap::Fault {
+    match soap {
+        Soap::Fault(fault) => fault,
+        Soap::Envelope(envelope) => panic!("not a fault: {:?}", envelope.fields),
+    }
+}
+
+#[tokio::test]
+async fn a_soap_270_gets_a_soap_271_back_with_the_same_fields_as_multipart() {
+    let payer = start(bundled(), "127.0.0.1", 0).await.unwrap();
+    let x12 = x12_270(&inquiry("MOCK-DEDUCTIBLE"));
+    let (status, soap) = post_soap(&payer, soap_request(&core_fields(&x12, &[]), None)).await;
+    assert_eq!(status, 200);
+    let fields = answered(soap);
+    let (_, multipart) = post_core(&payer, core_form(x12)).await;
+    let metadata = |fields: &BTreeMap<String, String>| {
+        let mut fields = fields.clone();
+        fields.remove("TimeStamp");
+        fields.remove("Payload");
+        fields
+    };
+    assert_eq!(metadata(&fields), metadata(&multipart));
+    assert_eq!(fields["PayloadType"], PAYLOAD_TYPE_271);
+    assert_eq!(fields["ErrorCode"], "Success");
+    let r = parse_271(fields["Payload"].as_bytes()).unwrap();
+    check_scenario("MOCK-DEDUCTIBLE", Wire::X12, &x12_map::answer(&r));
+    assert_eq!(payer.requests_for("MOCK-DEDUCTIBLE"), 2);
+    payer.stop().await;
+}
+
+#[tokio::test]
+async fn soap_envelope_errors_and_acknowledgments_come_back_in_soap() {
+    let payer = start(bundled(), "127.0.0.1", 0).await.unwrap();
+    let x12 = x12_270(&inquiry("MOCK-COPAY"));
+    let (status, soap) = post_soap(
+        &payer,
+        soap_request(&core_fields(&x12, &[("CORERuleVersion", "4.0.0")]), None),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let fields = answered(soap);
+    assert_eq!(fields["ErrorCode"], "VersionMismatch");
+    assert_eq!(fields["PayloadType"], "CoreEnvelopeError");
+    assert!(!fields.contains_key("Payload"));
+    // A 999 for an unreadable 270, and the scenario's TA1, in SOAP too.
+    let broken = x12.replace("NM1*IL", "NM1*XX");
+    let (_, soap) = post_soap(&payer, soap_request(&core_fields(&broken, &[]), None)).await;
+    let ack = the_999(&answered(soap));
+    assert_eq!(ack.status, AckStatus::Rejected);
+    let ta1 = x12_270(&inquiry("MOCK-TA1"));
+    let (_, soap) = post_soap(&payer, soap_request(&core_fields(&ta1, &[]), None)).await;
+    let fields = answered(soap);
+    assert_eq!(fields["PayloadType"], PAYLOAD_TYPE_TA1);
+    assert!(parse_acknowledgment(fields["Payload"].as_bytes()).is_ok());
+    assert_eq!(
+        payer.requests_for("MOCK-COPAY"),
+        0,
+        "envelope errors name nobody"
+    );
+    payer.stop().await;
+}
+
+#[tokio::test]
+async fn what_is_not_a_soap_core_request_gets_a_sender_fault() {
+    let payer = start(bundled(), "127.0.0.1", 0).await.unwrap();
+    let response_not_request = core_soap::write(
+        core_soap::Message::RealTimeResponse,
+        &[("PayloadType", PAYLOAD_TYPE_271)],
+        None,
+    );
+    for (xml, reason) in [
+        ("ISA*00*~".to_string(), "not well-formed XML"),
+        (
+            response_not_request,
+            "expected a COREEnvelopeRealTimeRequest",
+        ),
+    ] {
+        let (status, soap) = post_soap(&payer, xml).await;
+        assert_eq!(status, 400);
+        let fault = fault(soap);
+        assert!(fault.is_senders());
+        assert!(fault.reason.contains(reason), "{fault}");
+    }
+    payer.stop().await;
+}
+
+#[tokio::test]
+async fn the_garbage_fault_answers_in_the_requests_content_type() {
+    let payer = start(bundled(), "127.0.0.1", 0).await.unwrap();
+    let x12 = x12_270(&inquiry("MOCK-GARBAGE"));
+    let response = client()
+        .post(payer.url(X12_PATH))
+        .header("content-type", core_soap::CONTENT_TYPE)
+        .body(soap_request(&core_fields(&x12, &[]), None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"].to_str().unwrap();
+    assert!(core_soap::is_soap(content_type), "{content_type}");
+    let body = response.bytes().await.unwrap();
+    assert!(core_soap::read(&body).is_err());
+    payer.stop().await;
+}
+
+#[tokio::test]
+async fn configured_credentials_are_asked_for_in_every_form() {
+    let credentials = BasicCredentials {
+        username: "clinic01".into(),
+        password: "s3cret-pw".into(),
+    };
+    let payer = start_with(bundled(), "127.0.0.1", 0, Some(credentials))
+        .await
+        .unwrap();
+    let x12 = x12_270(&inquiry("MOCK-COPAY"));
+    let soap = |token: Option<UsernameToken>| soap_request(&core_fields(&x12, &[]), token.as_ref());
+    let token = |username: &str, password: &str| {
+        Some(UsernameToken::new(
+            username,
+            &secrecy::SecretString::from(password.to_string()),
+        ))
+    };
+
+    // SOAP: the UsernameToken decides; an HTTP Basic header is not read.
+    for refused in [
+        None,
+        token("clinic01", "wrong"),
+        token("clinic02", "s3cret-pw"),
+    ] {
+        let (status, answer) = post_soap(&payer, soap(refused)).await;
+        assert_eq!(status, 401);
+        let fault = fault(answer);
+        assert_eq!(fault.subcode.as_deref(), Some("FailedAuthentication"));
+        assert!(fault.is_senders());
+    }
+    let digest = soap(token("clinic01", "s3cret-pw")).replace("#PasswordText", "#PasswordDigest");
+    assert_eq!(post_soap(&payer, digest).await.0, 401);
+    let with_header_only = client()
+        .post(payer.url(X12_PATH))
+        .basic_auth("clinic01", Some("s3cret-pw"))
+        .header("content-type", core_soap::CONTENT_TYPE)
+        .body(soap(None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_header_only.status(), 401);
+    assert_eq!(payer.requests_for("MOCK-COPAY"), 0, "refused: not counted");
+    let (status, answer) = post_soap(&payer, soap(token("clinic01", "s3cret-pw"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(answered(answer)["PayloadType"], PAYLOAD_TYPE_271);
+
+    // Multipart, JSON and FHIR: the Authorization header.
+    let q = inquiry("MOCK-COPAY");
+    let post = |path: &'static str, password: Option<&'static str>| {
+        let mut request = client().post(payer.url(path));
+        request = match path {
+            X12_PATH => request.multipart(core_form(x12.clone())),
+            JSON_PATH => request.json(&json_wire::request(&q)),
+            _ => request.json(&fhir_wire::request(&q, Utc::now())),
+        };
+        if let Some(password) = password {
+            request = request.basic_auth("clinic01", Some(password));
+        }
+        async move { request.send().await.unwrap() }
+    };
+    for path in [X12_PATH, JSON_PATH, FHIR_PATH] {
+        for wrong in [None, Some("wrong")] {
+            let response = post(path, wrong).await;
+            assert_eq!(response.status(), 401, "{path} {wrong:?}");
+            assert_eq!(
+                response.headers()["www-authenticate"],
+                "Basic realm=\"mock payer\""
+            );
+        }
+        assert_eq!(post(path, Some("s3cret-pw")).await.status(), 200, "{path}");
+    }
+    assert_eq!(payer.requests_for("MOCK-COPAY"), 4);
+    payer.stop().await;
 }

@@ -5,6 +5,7 @@
 //! was sent, what came back (raw, for the record), and either the answer or a [`PayerError`].
 
 pub mod breaker;
+pub mod core_soap;
 pub mod fhir_wire;
 pub mod json_http;
 pub mod json_wire;

@@ -43,6 +43,23 @@ impl Transport {
         self.authorize(builder, connection).await
     }
 
+    /// A POST like [`Transport::post`] for a message that carries basic credentials itself (a
+    /// SOAP envelope's WS-Security UsernameToken): they are not repeated in an `Authorization`
+    /// header. Token credentials still go in the header, the one place a SOAP payer reads them.
+    pub async fn post_with_basic_in_message(
+        &self,
+        connection: &Connection,
+    ) -> Result<RequestBuilder, PayerError> {
+        let builder = self
+            .http
+            .post(&connection.endpoint_url)
+            .timeout(Duration::from_secs(u64::from(connection.timeout_seconds)));
+        match connection.credentials {
+            Credentials::Basic { .. } => Ok(builder),
+            _ => self.authorize(builder, connection).await,
+        }
+    }
+
     async fn authorize(
         &self,
         builder: RequestBuilder,

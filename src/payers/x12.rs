@@ -1,17 +1,20 @@
-//! X12 005010X279A1 over the CAQH CORE connectivity rule (vC2.2.0, HTTP MIME multipart): the
-//! 270 goes out as the `Payload` field of a `multipart/form-data` POST with the envelope's
-//! metadata beside it; the 271 comes back the same way (domain reference §8a).
+//! X12 005010X279A1 over the CAQH CORE connectivity rule (vC2.2.0; domain reference §8a), in
+//! the envelope the payer's connection names: HTTP MIME multipart (the 270 as the `Payload`
+//! field of a `multipart/form-data` POST with the envelope's metadata beside it, the 271 back the
+//! same way) or SOAP 1.2 ([`super::core_soap`]). Both carry the same fields, and what they carry
+//! is read by one function, [`read_payload`].
 
 use chrono::Utc;
 use futures_util::future::BoxFuture;
 
+use super::core_soap::{self, Soap, UsernameToken};
 use super::transport::{classify, Transport};
 use super::{x12_map, Attempt, PayerAdapter, PayerError};
 use crate::domain::client::NewClient;
 use crate::domain::coverage::NewCoverage;
-use crate::domain::eligibility::{Inquiry, InquiryPerson};
+use crate::domain::eligibility::{EligibilityAnswer, Inquiry, InquiryPerson};
 use crate::domain::names::check_x12_names;
-use crate::domain::payer::{Connection, Protocol};
+use crate::domain::payer::{Connection, CoreEnvelope, Credentials, Protocol};
 use crate::domain::person::{FIRST_NAME_MAX, LAST_NAME_MAX};
 use crate::domain::Invalid;
 use crate::x12::{
@@ -46,6 +49,22 @@ impl X12Adapter {
             .sender_id
             .clone()
             .unwrap_or_else(|| "PERDIEM".to_string())
+    }
+
+    /// The SOAP envelope to send, and the one to keep for the record: the same but for the
+    /// password, masked.
+    fn soap_request(&self, fields: &[(&'static str, String)]) -> (String, String) {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let token = match &self.connection.credentials {
+            Credentials::Basic { username, password } => {
+                Some(UsernameToken::new(username, password))
+            }
+            _ => None,
+        };
+        let message = core_soap::Message::RealTimeRequest;
+        let sent = core_soap::write(message, &fields, token.as_ref());
+        let masked = token.as_ref().map(UsernameToken::masked);
+        (sent, core_soap::write(message, &fields, masked.as_ref()))
     }
 
     fn receiver(&self, inquiry: &Inquiry) -> String {
@@ -190,20 +209,44 @@ async fn form_fields(
     Ok(fields)
 }
 
-/// Reads a CORE envelope answer: its `ErrorCode` must be `Success` and its `Payload` a 271. A
-/// 999 or TA1 in its place (by `PayloadType` or by content) fails the attempt as
-/// [`PayerError::Acknowledgment`], accepted or not: either way there is no 271 to read.
+/// Reads a CORE multipart answer (HTTP 2xx); see [`read_envelope`].
 pub async fn read_response(
     content_type: &str,
     body: bytes::Bytes,
-) -> Result<crate::domain::eligibility::EligibilityAnswer, PayerError> {
+) -> Result<EligibilityAnswer, PayerError> {
     let fields = form_fields(content_type, body).await?;
-    let field = |name: &str| {
+    read_envelope(|name| {
         fields
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, value)| value.as_str())
-    };
+    })
+}
+
+/// Reads a CORE SOAP answer. Its HTTP status keeps the meaning it has in the multipart form (a
+/// 401 is our credentials, a 5xx the payer's health), except that a fault the payer blames on
+/// our message (SOAP 1.2 `Sender`, sent with 400, or with 500 by older toolkits) is an envelope
+/// refusal with the fault's reason, like a non-`Success` `ErrorCode`.
+pub fn read_soap_response(status: u16, body: &[u8]) -> Result<EligibilityAnswer, PayerError> {
+    let success = (200..300).contains(&status);
+    if !success && status != 400 && status != 500 {
+        return Err(PayerError::HttpStatus(status));
+    }
+    match core_soap::read(body) {
+        Ok(Soap::Fault(fault)) if success || status == 400 || fault.is_senders() => {
+            Err(PayerError::Envelope(fault.to_string()))
+        }
+        Ok(Soap::Envelope(envelope)) if success => read_envelope(|name| envelope.field(name)),
+        Err(reason) if success => Err(PayerError::Unparseable(reason)),
+        _ => Err(PayerError::HttpStatus(status)),
+    }
+}
+
+/// Reads a CORE envelope answer, whichever form carried it (`field` gives each field's value):
+/// its `ErrorCode` must be `Success`, and then its `Payload` is read by [`read_payload`].
+fn read_envelope<'a>(
+    field: impl Fn(&str) -> Option<&'a str>,
+) -> Result<EligibilityAnswer, PayerError> {
     let code = field("ErrorCode").unwrap_or("Success");
     if code != "Success" {
         let message = field("ErrorMessage").unwrap_or("");
@@ -213,7 +256,16 @@ pub async fn read_response(
     }
     let payload_type = field("PayloadType")
         .ok_or_else(|| PayerError::Unparseable("no PayloadType in the answer".into()))?;
-    let payload = field("Payload");
+    read_payload(payload_type, field("Payload"))
+}
+
+/// The answer in an accepted envelope, from its `PayloadType` and `Payload`: a 271. A 999 or TA1
+/// in its place (by `PayloadType` or by content) fails the attempt as
+/// [`PayerError::Acknowledgment`], accepted or not: either way there is no 271 to read.
+pub fn read_payload(
+    payload_type: &str,
+    payload: Option<&str>,
+) -> Result<EligibilityAnswer, PayerError> {
     if matches!(payload_type, ACK_999_PAYLOAD_TYPE | TA1_PAYLOAD_TYPE) {
         let payload =
             payload.ok_or_else(|| PayerError::Unparseable("no Payload in the answer".into()))?;
@@ -247,6 +299,23 @@ fn acknowledgment(payload: &str) -> Option<PayerError> {
         .map(|ack| PayerError::Acknowledgment(ack.summary()))
 }
 
+/// The CORE envelope's fields for a real-time 270, in the rule's order: the same in both forms.
+fn request_fields(sender: String, receiver: String, payload: &str) -> [(&'static str, String); 8] {
+    [
+        ("PayloadType", REQUEST_PAYLOAD_TYPE.to_string()),
+        ("ProcessingMode", "RealTime".to_string()),
+        ("PayloadID", uuid::Uuid::new_v4().to_string()),
+        (
+            "TimeStamp",
+            Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ),
+        ("SenderID", sender),
+        ("ReceiverID", receiver),
+        ("CORERuleVersion", CORE_RULE_VERSION.to_string()),
+        ("Payload", payload.to_string()),
+    ]
+}
+
 impl PayerAdapter for X12Adapter {
     fn inquire<'a>(&'a self, inquiry: &'a Inquiry) -> BoxFuture<'a, Attempt> {
         Box::pin(async move {
@@ -256,26 +325,41 @@ impl PayerAdapter for X12Adapter {
                 Ok(payload) => payload,
                 Err(error) => return Attempt::failed(String::new(), error),
             };
-            let form = reqwest::multipart::Form::new()
-                .text("PayloadType", REQUEST_PAYLOAD_TYPE)
-                .text("ProcessingMode", "RealTime")
-                .text("PayloadID", uuid::Uuid::new_v4().to_string())
-                .text(
-                    "TimeStamp",
-                    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                )
-                .text("SenderID", sender)
-                .text("ReceiverID", receiver)
-                .text("CORERuleVersion", CORE_RULE_VERSION)
-                .text("Payload", payload.clone());
+            let fields = request_fields(sender, receiver, &payload);
+            let envelope = self.connection.envelope.unwrap_or_default();
             let timeout = self.connection.timeout_seconds;
-            let request = match self.transport.post(&self.connection).await {
-                Ok(request) => request.multipart(form),
-                Err(error) => return Attempt::failed(payload, error),
+            let (request, record) = match envelope {
+                CoreEnvelope::Multipart => {
+                    let form = fields
+                        .into_iter()
+                        .fold(reqwest::multipart::Form::new(), |form, (name, value)| {
+                            form.text(name, value)
+                        });
+                    match self.transport.post(&self.connection).await {
+                        Ok(request) => (request.multipart(form), payload),
+                        Err(error) => return Attempt::failed(payload, error),
+                    }
+                }
+                CoreEnvelope::Soap => {
+                    let (sent, record) = self.soap_request(&fields);
+                    match self
+                        .transport
+                        .post_with_basic_in_message(&self.connection)
+                        .await
+                    {
+                        Ok(request) => (
+                            request
+                                .header(reqwest::header::CONTENT_TYPE, core_soap::CONTENT_TYPE)
+                                .body(sent),
+                            record,
+                        ),
+                        Err(error) => return Attempt::failed(record, error),
+                    }
+                }
             };
             let response = match request.send().await {
                 Ok(response) => response,
-                Err(error) => return Attempt::failed(payload, classify(&error, timeout)),
+                Err(error) => return Attempt::failed(record, classify(&error, timeout)),
             };
             let status = response.status().as_u16();
             let content_type = response
@@ -287,19 +371,21 @@ impl PayerAdapter for X12Adapter {
             let body = match response.bytes().await {
                 Ok(body) => body,
                 Err(error) => {
-                    let mut attempt = Attempt::failed(payload, classify(&error, timeout));
+                    let mut attempt = Attempt::failed(record, classify(&error, timeout));
                     attempt.http_status = Some(status);
                     return attempt;
                 }
             };
             let raw = super::raw_body(&body);
-            let outcome = if (200..300).contains(&status) {
-                read_response(&content_type, body).await
-            } else {
-                Err(PayerError::HttpStatus(status))
+            let outcome = match envelope {
+                CoreEnvelope::Soap => read_soap_response(status, &body),
+                CoreEnvelope::Multipart if (200..300).contains(&status) => {
+                    read_response(&content_type, body).await
+                }
+                CoreEnvelope::Multipart => Err(PayerError::HttpStatus(status)),
             };
             Attempt {
-                request: payload,
+                request: record,
                 http_status: Some(status),
                 response: Some(raw),
                 outcome,
@@ -410,6 +496,91 @@ mod tests {
         assert!(detail.contains("NM109"), "{detail}");
         let detail = acknowledged(answer("X12_999_Response", REJECTED_TA1).await);
         assert!(detail.contains("TA1 R"), "{detail}");
+    }
+
+    fn soap_answer(status: u16, fields: &[(&str, &str)]) -> Result<(), PayerError> {
+        let xml = core_soap::write(core_soap::Message::RealTimeResponse, fields, None);
+        read_soap_response(status, xml.as_bytes()).map(|_| ())
+    }
+
+    #[tokio::test]
+    async fn the_soap_form_carries_the_same_answers_as_the_multipart_form() {
+        let cases = [
+            (RESPONSE_PAYLOAD_TYPE, ACTIVE_271),
+            (ACK_999_PAYLOAD_TYPE, REJECTED_999),
+            (TA1_PAYLOAD_TYPE, REJECTED_TA1),
+            (ACK_999_PAYLOAD_TYPE, ACCEPTED_999),
+            (RESPONSE_PAYLOAD_TYPE, REJECTED_999),
+            (RESPONSE_PAYLOAD_TYPE, "ISA*garbage~"),
+            ("X12_277_Response_005010X212", ACTIVE_271),
+        ];
+        for (payload_type, payload) in cases {
+            let multipart = answer(payload_type, payload).await;
+            let soap = soap_answer(
+                200,
+                &[
+                    ("PayloadType", payload_type),
+                    ("ErrorCode", "Success"),
+                    ("Payload", payload),
+                ],
+            );
+            assert_eq!(soap, multipart, "{payload_type}");
+        }
+    }
+
+    #[test]
+    fn a_soap_error_code_or_sender_fault_is_an_envelope_refusal() {
+        assert_eq!(
+            soap_answer(
+                200,
+                &[
+                    ("PayloadType", "CoreEnvelopeError"),
+                    ("ErrorCode", "VersionMismatch"),
+                    ("ErrorMessage", "CORERuleVersion must be 2.2.0"),
+                ]
+            ),
+            Err(PayerError::Envelope(
+                "VersionMismatch CORERuleVersion must be 2.2.0".into()
+            ))
+        );
+        for status in [200, 400, 500] {
+            let fault = core_soap::write_fault("Sender", None, "Payload is not X12");
+            assert_eq!(
+                read_soap_response(status, fault.as_bytes()).map(|_| ()),
+                Err(PayerError::Envelope(
+                    "SOAP fault Sender: Payload is not X12".into()
+                )),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_http_status_of_a_soap_answer_keeps_its_meaning() {
+        // The payer's own trouble stays a 5xx: retried, and counted toward its circuit.
+        let down = core_soap::write_fault("Receiver", None, "back end unavailable");
+        assert_eq!(
+            read_soap_response(500, down.as_bytes()).map(|_| ()),
+            Err(PayerError::HttpStatus(500))
+        );
+        // A refused password is a 401 in either form, whatever fault comes with it.
+        let refused = core_soap::write_fault("Sender", Some("FailedAuthentication"), "no");
+        assert_eq!(
+            read_soap_response(401, refused.as_bytes()).map(|_| ()),
+            Err(PayerError::HttpStatus(401))
+        );
+        assert_eq!(
+            read_soap_response(503, b"<html>busy</html>").map(|_| ()),
+            Err(PayerError::HttpStatus(503))
+        );
+        assert_eq!(
+            read_soap_response(400, b"Bad Request").map(|_| ()),
+            Err(PayerError::HttpStatus(400))
+        );
+        assert!(matches!(
+            read_soap_response(200, b"\x00\x1b<html>Gateway"),
+            Err(PayerError::Unparseable(_))
+        ));
     }
 
     #[tokio::test]

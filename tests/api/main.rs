@@ -12,6 +12,7 @@ mod claims;
 mod cli;
 mod clients;
 mod contract;
+mod core_soap;
 mod coverages;
 mod episodes;
 mod errors;

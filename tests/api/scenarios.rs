@@ -17,13 +17,22 @@ struct Setup {
     impatient_payer_id: String,
 }
 
-async fn payer(app: &TestApp, protocol: &str, url: &str, edi: &str, timeout: u32) -> String {
+/// A payer reached over `protocol` (an X12 one in the CORE `envelope` given, multipart when
+/// `None`).
+async fn payer(
+    app: &TestApp,
+    (protocol, envelope): (&str, Option<&str>),
+    url: &str,
+    edi: &str,
+    timeout: u32,
+) -> String {
     app.post("/api/v1/payers")
         .token(&app.admin)
         .json(json!({
             "name": format!("Mock {protocol} {edi}"),
             "payer_id": edi,
-            "connection": {"protocol": protocol, "endpoint_url": url, "timeout_seconds": timeout, "max_concurrent": 10}
+            "connection": {"protocol": protocol, "endpoint_url": url, "timeout_seconds": timeout, "max_concurrent": 10,
+                           "envelope": envelope}
         }))
         .expect(201)
         .await
@@ -34,6 +43,10 @@ async fn payer(app: &TestApp, protocol: &str, url: &str, edi: &str, timeout: u32
 }
 
 async fn set_up(protocol: &str) -> Setup {
+    set_up_in(protocol, None).await
+}
+
+async fn set_up_in(protocol: &str, envelope: Option<&str>) -> Setup {
     // One payer answers every scenario here, faults included: its circuit must stay closed.
     let mut settings = crate::helpers::test_settings();
     settings.verification.breaker_threshold = 1000;
@@ -47,8 +60,9 @@ async fn set_up(protocol: &str) -> Setup {
         _ => FHIR_PATH,
     };
     app.set_up_clinic().await;
-    let payer_id = payer(&app, protocol, &mock.url(path), "MOCKPAYER1", 10).await;
-    let impatient_payer_id = payer(&app, protocol, &mock.url(path), "MOCKPAYER2", 1).await;
+    let how = (protocol, envelope);
+    let payer_id = payer(&app, how, &mock.url(path), "MOCKPAYER1", 10).await;
+    let impatient_payer_id = payer(&app, how, &mock.url(path), "MOCKPAYER2", 1).await;
     Setup {
         app,
         mock,
@@ -118,8 +132,8 @@ fn money(summary: &Value, path: &str) -> Option<String> {
     Some(figure["value"].as_str().unwrap().to_string())
 }
 
-async fn run_every_scenario(protocol: &str) {
-    let setup = set_up(protocol).await;
+async fn run_every_scenario(protocol: &str, envelope: Option<&str>) {
+    let setup = set_up_in(protocol, envelope).await;
     let s = &setup;
 
     // Active with a per-day copay.
@@ -308,24 +322,36 @@ async fn run_every_scenario(protocol: &str) {
 
 #[tokio::test]
 async fn every_scenario_over_x12() {
-    run_every_scenario("x12").await;
+    run_every_scenario("x12", None).await;
+}
+
+#[tokio::test]
+async fn every_scenario_over_x12_in_the_soap_envelope() {
+    run_every_scenario("x12", Some("soap")).await;
 }
 
 #[tokio::test]
 async fn every_scenario_over_json() {
-    run_every_scenario("json").await;
+    run_every_scenario("json", None).await;
 }
 
 #[tokio::test]
 async fn every_scenario_over_fhir() {
-    run_every_scenario("fhir").await;
+    run_every_scenario("fhir", None).await;
 }
 
 #[tokio::test]
 async fn a_carve_out_to_a_payer_the_clinic_has_is_verified_again_and_linked() {
     let setup = set_up("x12").await;
     // The administrator named in the carve-out (EDI 87726), reached through the same mock.
-    payer(&setup.app, "json", &setup.mock.url(JSON_PATH), "87726", 10).await;
+    payer(
+        &setup.app,
+        ("json", None),
+        &setup.mock.url(JSON_PATH),
+        "87726",
+        10,
+    )
+    .await;
     let v = verify_member(&setup, &setup.payer_id, "MOCK-CARVEOUT").await;
     let linked = v["carve_out_verification_id"]
         .as_str()
