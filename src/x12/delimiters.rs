@@ -210,7 +210,13 @@ fn check_version(isa: &[u8; ISA_LEN]) -> Result<(), X12Error> {
         element: "ISA12",
         found: version
             .iter()
-            .map(|&b| if b.is_ascii_graphic() { char::from(b) } else { '?' })
+            .map(|&b| {
+                if b.is_ascii_graphic() {
+                    char::from(b)
+                } else {
+                    '?'
+                }
+            })
             .collect(),
         expected: ISA_VERSION,
     })

@@ -967,7 +967,10 @@ mod tests {
         ));
         // A mark and nothing else is an empty interchange.
         assert_eq!(tokenize(BOM.as_bytes()), Err(X12Error::Empty));
-        assert_eq!(tokenize(format!("{BOM}\r\n").as_bytes()), Err(X12Error::Empty));
+        assert_eq!(
+            tokenize(format!("{BOM}\r\n").as_bytes()),
+            Err(X12Error::Empty)
+        );
     }
 
     #[test]
