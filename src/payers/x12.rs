@@ -10,7 +10,7 @@ use super::{x12_map, Attempt, PayerAdapter, PayerError};
 use crate::domain::eligibility::{Inquiry, InquiryPerson};
 use crate::domain::payer::Connection;
 use crate::x12::{
-    build_270, parse_271, parse_acknowledgment, ControlNumbers, DateOrRange, Delimiters,
+    build_270, parse_271_batch, parse_acknowledgment, ControlNumbers, DateOrRange, Delimiters,
     Dependent270, Envelope, Gender, InformationReceiver, InformationSource, Inquiry270, PartyId,
     ServiceTypeLayout, Subscriber270, TraceNumber, Usage,
 };
@@ -150,12 +150,14 @@ async fn form_fields(
     Ok(fields)
 }
 
-/// Reads a CORE envelope answer: its `ErrorCode` must be `Success` and its `Payload` a 271. A
-/// 999 or TA1 in its place (by `PayloadType` or by content) fails the attempt as
-/// [`PayerError::Acknowledgment`], accepted or not: either way there is no 271 to read.
+/// Reads a CORE envelope answer: its `ErrorCode` must be `Success` and its `Payload` a 271 (of
+/// a batch 271, the member answering `inquiry`, by its trace). A 999 or TA1 in its place (by
+/// `PayloadType` or by content) fails the attempt as [`PayerError::Acknowledgment`], accepted or
+/// not: either way there is no 271 to read.
 pub async fn read_response(
     content_type: &str,
     body: bytes::Bytes,
+    inquiry: &Inquiry,
 ) -> Result<crate::domain::eligibility::EligibilityAnswer, PayerError> {
     let fields = form_fields(content_type, body).await?;
     let field = |name: &str| {
@@ -190,8 +192,9 @@ pub async fn read_response(
     }
     let payload =
         payload.ok_or_else(|| PayerError::Unparseable("no Payload in the answer".into()))?;
-    match parse_271(payload.as_bytes()) {
-        Ok(response) => Ok(x12_map::answer(&response)),
+    // A batch 271 answers other members too: ours is found by the trace we sent.
+    match parse_271_batch(payload.as_bytes()) {
+        Ok(members) => x12_map::answer_for_trace(&members, &inquiry.trace),
         // A 999 or TA1 sent as a 271: read only once the 271 reading failed, so a real 271
         // costs nothing more.
         Err(e) => {
@@ -254,7 +257,7 @@ impl PayerAdapter for X12Adapter {
             };
             let raw = super::raw_body(&body);
             let outcome = if (200..300).contains(&status) {
-                read_response(&content_type, body).await
+                read_response(&content_type, body, inquiry).await
             } else {
                 Err(PayerError::HttpStatus(status))
             };
@@ -273,6 +276,7 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
+    use crate::domain::eligibility::EligibilityAnswer;
 
     fn inquiry(dependent: bool) -> Inquiry {
         let person = |first: &str, born: (i32, u32, u32), sex: &str| InquiryPerson {
@@ -328,7 +332,9 @@ mod tests {
             ("ErrorCode", "Success"),
             ("Payload", payload),
         ]);
-        read_response(&content_type, body.into()).await.map(|_| ())
+        read_response(&content_type, body.into(), &inquiry(false))
+            .await
+            .map(|_| ())
     }
 
     const REJECTED_999: &str = include_str!("../../fixtures/x12/999_rejected.x12");
@@ -370,6 +376,54 @@ mod tests {
         assert!(detail.contains("NM109"), "{detail}");
         let detail = acknowledged(answer("X12_999_Response", REJECTED_TA1).await);
         assert!(detail.contains("TA1 R"), "{detail}");
+    }
+
+    /// Our answer in a 271 payload, for an inquiry with `trace`.
+    async fn read(payload: &str, trace: &str) -> Result<EligibilityAnswer, PayerError> {
+        let (content_type, body) = crate::mock_payer::core_envelope::form_body(&[
+            ("PayloadType", RESPONSE_PAYLOAD_TYPE),
+            ("ErrorCode", "Success"),
+            ("Payload", payload),
+        ]);
+        let mut inquiry = inquiry(false);
+        inquiry.trace = trace.into();
+        read_response(&content_type, body.into(), &inquiry).await
+    }
+
+    #[tokio::test]
+    async fn a_271_as_files_arrive_reads_like_a_plain_one() {
+        let plain = read(ACTIVE_271, "VOB0501").await.unwrap();
+        let crlf = ACTIVE_271.replace('\n', "\r\n");
+        for payload in [format!("\u{FEFF}{crlf}"), format!("\r\n\r\n{crlf}")] {
+            assert_eq!(read(&payload, "VOB0501").await.as_ref(), Ok(&plain));
+        }
+    }
+
+    #[tokio::test]
+    async fn from_a_batch_271_ours_is_read_by_its_trace() {
+        const BATCH: &str =
+            include_str!("../../fixtures/realworld/271/kartik_gainwell_271_redacted_batch.edi");
+        let ours = read(BATCH, "TRACE000077").await.unwrap();
+        let about = ours.answered_for.as_ref().unwrap();
+        assert_eq!(
+            (about.traces.as_slice(), about.member_id.as_deref()),
+            (&["TRACE000077".to_string()][..], Some("SUB000077"))
+        );
+        assert_eq!(
+            ours.notes,
+            [
+                "the payer's answer held 152 other members' answers; they were set aside (not \
+              this inquiry's trace)"
+            ]
+        );
+        assert_eq!(
+            read(BATCH, "0194f1d26a4e7c1b9a532d2f5c9e8a10-2").await,
+            Err(PayerError::Mismatch(
+                "the payer's batch answer of 153 members holds none with our trace number \
+                 0194f1d26a4e7c1b9a532d2f5c9e8a10-2"
+                    .into()
+            ))
+        );
     }
 
     #[tokio::test]
