@@ -266,6 +266,9 @@ pub fn answer_for_trace(
 }
 
 #[cfg(test)]
+mod realworld;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::benefits::{summarize, CoverageStatus};

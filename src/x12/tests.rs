@@ -33,6 +33,21 @@ const FIXTURES: [(&str, &str); 7] = [
     ("271_domain_rejection.x12", DOMAIN_REJECTION),
 ];
 
+/// The third-party 271s of `fixtures/realworld/271` (read in `payers::x12_map::realworld`),
+/// here as inputs that must never make a reader panic.
+const REAL_WORLD: [&[u8]; 10] = [
+    include_bytes!("../../fixtures/realworld/271/lfh_subscriber-health-benefit-check.271"),
+    include_bytes!("../../fixtures/realworld/271/lfh_dependent-health-benefit-check.271"),
+    include_bytes!("../../fixtures/realworld/271/lfh_subscriber-health-benefit-check-error.271"),
+    include_bytes!("../../fixtures/realworld/271/tigershark_zirmed_271-example-3.txt"),
+    include_bytes!("../../fixtures/realworld/271/xiaoerge_emedny_271.edi"),
+    include_bytes!("../../fixtures/realworld/271/xiaoerge_united_concordia_dental_271.edi"),
+    include_bytes!("../../fixtures/realworld/271/badx12_X279-response-dependent.edi"),
+    include_bytes!("../../fixtures/realworld/271/kartik_271_rejected_subscriber.x12"),
+    include_bytes!("../../fixtures/realworld/271/kartik_gainwell_271_redacted_batch.edi"),
+    include_bytes!("../../fixtures/realworld/271/imsweb_x271_4010_envelope.txt"),
+];
+
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
@@ -1622,6 +1637,34 @@ proptest! {
         }
         let _ = parse_271(&bytes);
         let _ = parse_271_batch(&bytes);
+    }
+
+    #[test]
+    fn mutated_real_world_271s_never_panic(
+        which in 0..REAL_WORLD.len(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+    ) {
+        let mut bytes = REAL_WORLD[which].to_vec();
+        for (i, b) in edits {
+            let i = i.index(bytes.len());
+            bytes[i] = b;
+        }
+        let _ = parse_271(&bytes);
+        let _ = parse_271_batch(&bytes);
+    }
+
+    #[test]
+    fn truncated_real_world_271s_are_errors(
+        which in 0..REAL_WORLD.len(),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let text = REAL_WORLD[which];
+        let end = cut.index(text.len() + 1);
+        // Only the whole interchange (give or take a trailing line break) may be read.
+        if end + 2 < text.len() {
+            prop_assert!(parse_271(&text[..end]).is_err());
+            prop_assert!(parse_271_batch(&text[..end]).is_err());
+        }
     }
 
     #[test]
