@@ -117,7 +117,8 @@ pub enum X12Error {
         found: String,
     },
 
-    /// Legal X12 this module does not handle yet (for example a batch 271 with several subscribers).
+    /// Legal X12 a reader does not handle (for example a batch 271 given to `parse_271`, which
+    /// reads one answer; `parse_271_batch` reads them all).
     #[error("unsupported structure at segment {segment}: {what}")]
     Unsupported { segment: usize, what: &'static str },
 

@@ -948,7 +948,7 @@ mod tests {
             BOM.to_string(),
             format!("{BOM}\r\n"),
             format!("\r\n \t{BOM}"),
-            format!("\n\n  "),
+            "\n\n  ".to_string(),
         ] {
             let text = format!("{lead}{ISA}\r\nGS*HB*A*B~\r\nIEA*1*000000101~\r\n");
             let t = tokenize(text.as_bytes()).unwrap_or_else(|e| panic!("{lead:?}: {e}"));

@@ -44,7 +44,7 @@ fn only(file: &[u8]) -> Response271 {
     let single = parse_271(file).expect("the single reader reads it");
     assert_eq!(
         parse_271_batch(file).expect("the batch reader reads it"),
-        [single.clone()]
+        std::slice::from_ref(&single)
     );
     single
 }
@@ -158,7 +158,7 @@ fn eb(b: &Benefit) -> String {
     for a in &b.rejections {
         put(
             "aaa",
-            Some(format!("{}", a.reason_code.as_deref().unwrap_or("-"))),
+            Some(a.reason_code.clone().unwrap_or_else(|| "-".into())),
         );
     }
     for m in &b.messages {
