@@ -18,7 +18,7 @@ use crate::domain::payer::{Connection, CoreEnvelope, Credentials, Protocol};
 use crate::domain::person::{FIRST_NAME_MAX, LAST_NAME_MAX};
 use crate::domain::Invalid;
 use crate::x12::{
-    build_270, parse_271, parse_acknowledgment, ControlNumbers, DateOrRange, Delimiters,
+    build_270, parse_271_batch, parse_acknowledgment, ControlNumbers, DateOrRange, Delimiters,
     Dependent270, Envelope, Gender, InformationReceiver, InformationSource, Inquiry270, PartyId,
     ServiceTypeLayout, Subscriber270, TraceNumber, Usage,
 };
@@ -209,25 +209,34 @@ async fn form_fields(
     Ok(fields)
 }
 
-/// Reads a CORE multipart answer (HTTP 2xx); see [`read_envelope`].
+/// Reads a CORE multipart answer (HTTP 2xx); see [`read_envelope`]. Of a batch 271, the
+/// member answering `inquiry` is read, found by its trace.
 pub async fn read_response(
     content_type: &str,
     body: bytes::Bytes,
+    inquiry: &Inquiry,
 ) -> Result<EligibilityAnswer, PayerError> {
     let fields = form_fields(content_type, body).await?;
-    read_envelope(|name| {
-        fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, value)| value.as_str())
-    })
+    read_envelope(
+        |name| {
+            fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, value)| value.as_str())
+        },
+        inquiry,
+    )
 }
 
 /// Reads a CORE SOAP answer. Its HTTP status keeps the meaning it has in the multipart form (a
 /// 401 is our credentials, a 5xx the payer's health), except that a fault the payer blames on
 /// our message (SOAP 1.2 `Sender`, sent with 400, or with 500 by older toolkits) is an envelope
 /// refusal with the fault's reason, like a non-`Success` `ErrorCode`.
-pub fn read_soap_response(status: u16, body: &[u8]) -> Result<EligibilityAnswer, PayerError> {
+pub fn read_soap_response(
+    status: u16,
+    body: &[u8],
+    inquiry: &Inquiry,
+) -> Result<EligibilityAnswer, PayerError> {
     let success = (200..300).contains(&status);
     if !success && status != 400 && status != 500 {
         return Err(PayerError::HttpStatus(status));
@@ -236,7 +245,9 @@ pub fn read_soap_response(status: u16, body: &[u8]) -> Result<EligibilityAnswer,
         Ok(Soap::Fault(fault)) if success || status == 400 || fault.is_senders() => {
             Err(PayerError::Envelope(fault.to_string()))
         }
-        Ok(Soap::Envelope(envelope)) if success => read_envelope(|name| envelope.field(name)),
+        Ok(Soap::Envelope(envelope)) if success => {
+            read_envelope(|name| envelope.field(name), inquiry)
+        }
         Err(reason) if success => Err(PayerError::Unparseable(reason)),
         _ => Err(PayerError::HttpStatus(status)),
     }
@@ -246,6 +257,7 @@ pub fn read_soap_response(status: u16, body: &[u8]) -> Result<EligibilityAnswer,
 /// its `ErrorCode` must be `Success`, and then its `Payload` is read by [`read_payload`].
 fn read_envelope<'a>(
     field: impl Fn(&str) -> Option<&'a str>,
+    inquiry: &Inquiry,
 ) -> Result<EligibilityAnswer, PayerError> {
     let code = field("ErrorCode").unwrap_or("Success");
     if code != "Success" {
@@ -256,7 +268,7 @@ fn read_envelope<'a>(
     }
     let payload_type = field("PayloadType")
         .ok_or_else(|| PayerError::Unparseable("no PayloadType in the answer".into()))?;
-    read_payload(payload_type, field("Payload"))
+    read_payload(payload_type, field("Payload"), inquiry)
 }
 
 /// The answer in an accepted envelope, from its `PayloadType` and `Payload`: a 271. A 999 or TA1
@@ -265,6 +277,7 @@ fn read_envelope<'a>(
 pub fn read_payload(
     payload_type: &str,
     payload: Option<&str>,
+    inquiry: &Inquiry,
 ) -> Result<EligibilityAnswer, PayerError> {
     if matches!(payload_type, ACK_999_PAYLOAD_TYPE | TA1_PAYLOAD_TYPE) {
         let payload =
@@ -282,8 +295,9 @@ pub fn read_payload(
     }
     let payload =
         payload.ok_or_else(|| PayerError::Unparseable("no Payload in the answer".into()))?;
-    match parse_271(payload.as_bytes()) {
-        Ok(response) => Ok(x12_map::answer(&response)),
+    // A batch 271 answers other members too: ours is found by the trace we sent.
+    match parse_271_batch(payload.as_bytes()) {
+        Ok(members) => x12_map::answer_for_trace(&members, &inquiry.trace),
         // A 999 or TA1 sent as a 271: read only once the 271 reading failed, so a real 271
         // costs nothing more.
         Err(e) => {
@@ -378,9 +392,9 @@ impl PayerAdapter for X12Adapter {
             };
             let raw = super::raw_body(&body);
             let outcome = match envelope {
-                CoreEnvelope::Soap => read_soap_response(status, &body),
+                CoreEnvelope::Soap => read_soap_response(status, &body, inquiry),
                 CoreEnvelope::Multipart if (200..300).contains(&status) => {
-                    read_response(&content_type, body).await
+                    read_response(&content_type, body, inquiry).await
                 }
                 CoreEnvelope::Multipart => Err(PayerError::HttpStatus(status)),
             };
@@ -399,6 +413,7 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
+    use crate::domain::eligibility::EligibilityAnswer;
 
     fn inquiry(dependent: bool) -> Inquiry {
         let person = |first: &str, born: (i32, u32, u32), sex: &str| InquiryPerson {
@@ -454,7 +469,9 @@ mod tests {
             ("ErrorCode", "Success"),
             ("Payload", payload),
         ]);
-        read_response(&content_type, body.into()).await.map(|_| ())
+        read_response(&content_type, body.into(), &inquiry(false))
+            .await
+            .map(|_| ())
     }
 
     const REJECTED_999: &str = include_str!("../../fixtures/x12/999_rejected.x12");
@@ -500,7 +517,7 @@ mod tests {
 
     fn soap_answer(status: u16, fields: &[(&str, &str)]) -> Result<(), PayerError> {
         let xml = core_soap::write(core_soap::Message::RealTimeResponse, fields, None);
-        read_soap_response(status, xml.as_bytes()).map(|_| ())
+        read_soap_response(status, xml.as_bytes(), &inquiry(false)).map(|_| ())
     }
 
     #[tokio::test]
@@ -546,7 +563,7 @@ mod tests {
         for status in [200, 400, 500] {
             let fault = core_soap::write_fault("Sender", None, "Payload is not X12");
             assert_eq!(
-                read_soap_response(status, fault.as_bytes()).map(|_| ()),
+                read_soap_response(status, fault.as_bytes(), &inquiry(false)).map(|_| ()),
                 Err(PayerError::Envelope(
                     "SOAP fault Sender: Payload is not X12".into()
                 )),
@@ -560,27 +577,75 @@ mod tests {
         // The payer's own trouble stays a 5xx: retried, and counted toward its circuit.
         let down = core_soap::write_fault("Receiver", None, "back end unavailable");
         assert_eq!(
-            read_soap_response(500, down.as_bytes()).map(|_| ()),
+            read_soap_response(500, down.as_bytes(), &inquiry(false)).map(|_| ()),
             Err(PayerError::HttpStatus(500))
         );
         // A refused password is a 401 in either form, whatever fault comes with it.
         let refused = core_soap::write_fault("Sender", Some("FailedAuthentication"), "no");
         assert_eq!(
-            read_soap_response(401, refused.as_bytes()).map(|_| ()),
+            read_soap_response(401, refused.as_bytes(), &inquiry(false)).map(|_| ()),
             Err(PayerError::HttpStatus(401))
         );
         assert_eq!(
-            read_soap_response(503, b"<html>busy</html>").map(|_| ()),
+            read_soap_response(503, b"<html>busy</html>", &inquiry(false)).map(|_| ()),
             Err(PayerError::HttpStatus(503))
         );
         assert_eq!(
-            read_soap_response(400, b"Bad Request").map(|_| ()),
+            read_soap_response(400, b"Bad Request", &inquiry(false)).map(|_| ()),
             Err(PayerError::HttpStatus(400))
         );
         assert!(matches!(
-            read_soap_response(200, b"\x00\x1b<html>Gateway"),
+            read_soap_response(200, b"\x00\x1b<html>Gateway", &inquiry(false)),
             Err(PayerError::Unparseable(_))
         ));
+    }
+
+    /// Our answer in a 271 payload, for an inquiry with `trace`.
+    async fn read(payload: &str, trace: &str) -> Result<EligibilityAnswer, PayerError> {
+        let (content_type, body) = crate::mock_payer::core_envelope::form_body(&[
+            ("PayloadType", RESPONSE_PAYLOAD_TYPE),
+            ("ErrorCode", "Success"),
+            ("Payload", payload),
+        ]);
+        let mut inquiry = inquiry(false);
+        inquiry.trace = trace.into();
+        read_response(&content_type, body.into(), &inquiry).await
+    }
+
+    #[tokio::test]
+    async fn a_271_as_files_arrive_reads_like_a_plain_one() {
+        let plain = read(ACTIVE_271, "VOB0501").await.unwrap();
+        let crlf = ACTIVE_271.replace('\n', "\r\n");
+        for payload in [format!("\u{FEFF}{crlf}"), format!("\r\n\r\n{crlf}")] {
+            assert_eq!(read(&payload, "VOB0501").await.as_ref(), Ok(&plain));
+        }
+    }
+
+    #[tokio::test]
+    async fn from_a_batch_271_ours_is_read_by_its_trace() {
+        const BATCH: &str =
+            include_str!("../../fixtures/realworld/271/kartik_gainwell_271_redacted_batch.edi");
+        let ours = read(BATCH, "TRACE000077").await.unwrap();
+        let about = ours.answered_for.as_ref().unwrap();
+        assert_eq!(
+            (about.traces.as_slice(), about.member_id.as_deref()),
+            (&["TRACE000077".to_string()][..], Some("SUB000077"))
+        );
+        assert_eq!(
+            ours.notes,
+            [
+                "the payer's answer held 152 other members' answers; they were set aside (not \
+              this inquiry's trace)"
+            ]
+        );
+        assert_eq!(
+            read(BATCH, "0194f1d26a4e7c1b9a532d2f5c9e8a10-2").await,
+            Err(PayerError::Mismatch(
+                "the payer's batch answer of 153 members holds none with our trace number \
+                 0194f1d26a4e7c1b9a532d2f5c9e8a10-2"
+                    .into()
+            ))
+        );
     }
 
     #[tokio::test]

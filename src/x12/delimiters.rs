@@ -103,17 +103,7 @@ impl Delimiters {
         }
         // Constant offsets inside the fixed-size ISA.
         let element = isa[3];
-        let d = Delimiters {
-            element,
-            repetition: isa[REPETITION_OFFSET],
-            component: isa[COMPONENT_OFFSET],
-            segment: isa[TERMINATOR_OFFSET],
-        };
-        check_delimiter_byte(d.element, false)?;
-        check_delimiter_byte(d.repetition, false)?;
-        check_delimiter_byte(d.component, false)?;
-        check_delimiter_byte(d.segment, true)?;
-        d.check_distinct()?;
+        check_delimiter_byte(element, false)?;
         // Fixed width: the separator must sit exactly at each of the 16 boundaries and appear
         // nowhere inside an element (a shorter or longer ISA06/ISA08 shifts every boundary).
         for &offset in &ISA_SEPARATOR_OFFSETS {
@@ -129,6 +119,19 @@ impl Delimiters {
                 reason: "ISA elements must not contain the element separator",
             });
         }
+        // The version before ISA11: a 4010 ISA11 is the standards identifier (`U`), not a
+        // repetition separator, and "not 5010" is the reason to give for it.
+        check_version(isa)?;
+        let d = Delimiters {
+            element,
+            repetition: isa[REPETITION_OFFSET],
+            component: isa[COMPONENT_OFFSET],
+            segment: isa[TERMINATOR_OFFSET],
+        };
+        check_delimiter_byte(d.repetition, false)?;
+        check_delimiter_byte(d.component, false)?;
+        check_delimiter_byte(d.segment, true)?;
+        d.check_distinct()?;
         Ok(d)
     }
 
@@ -190,6 +193,33 @@ impl Delimiters {
         }
         Ok(())
     }
+}
+
+/// The only interchange control version (ISA12) read here.
+pub const ISA_VERSION: &str = "00501";
+
+/// ISA12 must be `00501`; the error names what was sent (printable ASCII only).
+fn check_version(isa: &[u8; ISA_LEN]) -> Result<(), X12Error> {
+    let version = isa_element_range(12)
+        .and_then(|range| isa.get(range))
+        .unwrap_or_default();
+    if version == ISA_VERSION.as_bytes() {
+        return Ok(());
+    }
+    Err(X12Error::UnsupportedVersion {
+        element: "ISA12",
+        found: version
+            .iter()
+            .map(|&b| {
+                if b.is_ascii_graphic() {
+                    char::from(b)
+                } else {
+                    '?'
+                }
+            })
+            .collect(),
+        expected: ISA_VERSION,
+    })
 }
 
 fn check_delimiter_byte(b: u8, may_be_line_break: bool) -> Result<(), X12Error> {
@@ -280,6 +310,32 @@ mod tests {
         // A letter as terminator.
         let letter = ISA.replace(":~", ":A");
         assert!(Delimiters::from_isa(letter.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn another_version_is_refused_by_name_before_its_isa11_is_read() {
+        // 4010: ISA11 is the standards identifier `U`, which is no delimiter.
+        let v4010 = ISA.replace("*^*00501*", "*U*00401*");
+        assert_eq!(
+            Delimiters::from_isa(v4010.as_bytes()),
+            Err(X12Error::UnsupportedVersion {
+                element: "ISA12",
+                found: "00401".into(),
+                expected: "00501",
+            })
+        );
+        let v6020 = ISA.replace("*00501*", "*00602*");
+        let err = Delimiters::from_isa(v6020.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unsupported version \"00602\" in ISA12; expected 00501"
+        );
+        // What is not printable is not echoed.
+        let odd = ISA.replace("*00501*", "*0\u{7}501*");
+        assert!(matches!(
+            Delimiters::from_isa(odd.as_bytes()),
+            Err(X12Error::UnsupportedVersion { found, .. }) if found == "0?501"
+        ));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use chrono::{NaiveDate, NaiveTime};
 
-use super::delimiters::Delimiters;
+use super::delimiters::{Delimiters, ISA_VERSION};
 use super::error::X12Error;
 use super::segment::{ids, tokenize_into, SegmentRef, SegmentSink};
 use super::values::{parse_d8, parse_time};
@@ -255,8 +255,12 @@ pub(crate) fn read_isa(isa: &SegmentRef<'_>) -> Result<InterchangeHeader, X12Err
     if !digits(raw(9), 6) || !digits(raw(10), 4) {
         return Err(bad("ISA09/ISA10 must be YYMMDD and HHMM"));
     }
-    if raw(12) != "00501" {
-        return Err(X12Error::UnsupportedVersion);
+    if raw(12) != ISA_VERSION {
+        return Err(X12Error::UnsupportedVersion {
+            element: "ISA12",
+            found: raw(12).to_owned(),
+            expected: ISA_VERSION,
+        });
     }
     if !digits(raw(13), 9) {
         return Err(bad("ISA13 must be 9 digits"));
@@ -541,7 +545,11 @@ mod tests {
         let version = ISA.replace("00501", "00401");
         assert_eq!(
             Interchange::parse(format!("{version}IEA*0*000000101~").as_bytes()),
-            Err(X12Error::UnsupportedVersion)
+            Err(X12Error::UnsupportedVersion {
+                element: "ISA12",
+                found: "00401".into(),
+                expected: "00501"
+            })
         );
         let usage = ISA.replace("*P*:", "*X*:");
         assert!(Interchange::parse(format!("{usage}IEA*0*000000101~").as_bytes()).is_err());

@@ -40,9 +40,15 @@ pub enum X12Error {
     #[error("invalid ISA interchange header: {reason}")]
     Isa { reason: &'static str },
 
-    /// ISA12 is not `00501`; only 5010 interchanges carry a repetition separator in ISA11.
-    #[error("unsupported interchange control version (ISA12); expected 00501")]
-    UnsupportedVersion,
+    /// A version this module does not read: ISA12 other than `00501` (only 5010 interchanges
+    /// carry a repetition separator in ISA11, and 4010 or 6020 loops differ), or a 271's GS08
+    /// other than 005010X279(A1). `found` is the envelope code as sent, never member data.
+    #[error("unsupported version {found:?} in {element}; expected {expected}")]
+    UnsupportedVersion {
+        element: &'static str,
+        found: String,
+        expected: &'static str,
+    },
 
     /// A byte that is neither printable ASCII nor one of the delimiters.
     #[error("invalid byte 0x{byte:02X} at offset {offset} (segment {segment})")]
@@ -111,7 +117,8 @@ pub enum X12Error {
         found: String,
     },
 
-    /// Legal X12 this module does not handle yet (for example a batch 271 with several subscribers).
+    /// Legal X12 a reader does not handle (for example a batch 271 given to `parse_271`, which
+    /// reads one answer; `parse_271_batch` reads them all).
     #[error("unsupported structure at segment {segment}: {what}")]
     Unsupported { segment: usize, what: &'static str },
 

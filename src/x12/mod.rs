@@ -15,8 +15,8 @@
 //! | `common.rs` | NM1, N3/N4, PER, REF, DTP, AAA, PRV, TRN as typed structs |
 //! | `inquiry270.rs` | building a 270 (005010X279A1) |
 //! | `claim837.rs` | building an 837I (005010X223A2) or 837P (005010X222A1) |
-//! | `response271.rs` | the 271 (005010X279A1) tree and [`parse_271`] |
-//! | `loops271.rs` | the 271 loop readers behind `parse_271` |
+//! | `response271.rs` | the 271 (005010X279A1) tree, [`parse_271`] and [`parse_271_batch`] |
+//! | `loops271.rs` | the 271 loop readers behind both |
 //! | `ack.rs` | the 999 and TA1 a payer sends instead of a 271, and [`parse_acknowledgment`] |
 //! | `ack_codes.rs` | the 999 and TA1 code lists with their descriptions |
 //!
@@ -74,9 +74,9 @@ pub use inquiry270::{
     ServiceTypeLayout, Subscriber270, TraceNumber, KIND_270,
 };
 pub use response271::{
-    parse_271, AdditionalInfo, AuthRequired, Benefit, DeliveryPattern, Demographics, DiagnosisCode,
-    InNetwork, InsuredRelationship, Member271, MilitaryInfo, ProcedureCode, Receiver271,
-    RelatedEntity, Response271, Source271,
+    parse_271, parse_271_batch, AdditionalInfo, AuthRequired, Benefit, DeliveryPattern,
+    Demographics, DiagnosisCode, InNetwork, InsuredRelationship, Member271, MilitaryInfo,
+    ProcedureCode, Receiver271, RelatedEntity, Response271, Source271,
 };
 pub use segment::{tokenize, Element, ElementRef, Segment, SegmentRef, Tokenized};
 pub use values::DateOrRange;

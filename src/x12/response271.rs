@@ -20,12 +20,24 @@
 //!   the preceding EB, as do those that follow a III.
 //! * Within a loop the optional segments may come in any order.
 //!
-//! Not handled (an [`X12Error::Unsupported`], never a silent drop): several transaction sets,
-//! information sources, receivers, subscribers or dependents in one interchange (batch 271s).
+//! * The envelope as files arrive: a byte-order mark, whitespace before the ISA, line breaks
+//!   after segment terminators (see [`tokenize`](super::segment::tokenize)); GS08
+//!   `005010X279` without the `A1` errata suffix.
+//!
+//! Two readers:
+//! * [`parse_271`] — one transaction set with one answer (the real-time case, and the fast
+//!   path). Several transaction sets, information sources, receivers, subscribers or dependents
+//!   are an [`X12Error::Unsupported`] there, never a silent drop.
+//! * [`parse_271_batch`] — every answer of an interchange that may hold many (a batch 271):
+//!   one [`Response271`] per member, each with the envelope, source and receiver it came under.
+//!
+//! Refused by version, naming it: ISA12 other than `00501` (4010, 6020) and GS08 other than
+//! 005010X279(A1).
 
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
+use super::common::At;
 use super::common::{
     Address, Contact, EntityName, ProviderInfo, QualifiedDate, Reference, Rejection, Trace,
 };
@@ -349,8 +361,11 @@ impl<'a> EnvelopeVisitor<'a> for OneSet<'a> {
     }
 }
 
-/// Parses a 271 interchange holding one transaction set. Checks the envelope first (see
-/// [`Interchange::parse`](super::envelope::Interchange::parse)). Never panics, whatever the input.
+/// Parses a 271 interchange holding one answer: one transaction set, one subscriber and at most
+/// one dependent. Checks the envelope first (see
+/// [`Interchange::parse`](super::envelope::Interchange::parse)). A batch is an
+/// [`X12Error::Unsupported`] here; read it with [`parse_271_batch`]. Never panics, whatever the
+/// input.
 pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
     let mut segments = InlineSegments::new();
     let mut envelope = OneSet::default();
@@ -377,12 +392,7 @@ pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
             what: "more than one transaction set",
         });
     }
-    if set.id != "271" {
-        return Err(X12Error::UnexpectedTransaction {
-            expected: "271",
-            found: set.id.chars().take(3).collect(),
-        });
-    }
+    check_271(&set, &group)?;
 
     // The only set's body, read in place.
     let mut c = Cursor {
@@ -393,16 +403,7 @@ pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
         next: 0,
         first_number: set.first_segment_number,
     };
-    // BHT — BHT01 0022 is the hierarchical structure of 270/271.
-    let bht = c.require(ids::BHT, "BHT")?;
-    if bht.seg.value(1) != Some("0022") {
-        return Err(bht.bad(1, "hierarchical structure code must be 0022"));
-    }
-    let purpose_code = bht.req(2)?;
-    let reference = bht.opt(3);
-    let date = parse_d8(&bht.req(4)?).map_err(|r| bht.bad(4, r))?;
-    let time = parse_time(&bht.req(5)?).map_err(|r| bht.bad(5, r))?;
-
+    let head = read_head(&mut c)?;
     c.expect_hl("20")?;
     let source = read_source(&mut c)?;
     // Built here and filled in place: the tree is large, and moving it costs.
@@ -411,9 +412,9 @@ pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
         group,
         transaction_set_control_number: set.control_number.to_owned(),
         implementation_reference: set.implementation_reference.map(str::to_owned),
-        purpose_code,
-        reference,
-        created: date.and_time(time),
+        purpose_code: head.purpose_code,
+        reference: head.reference,
+        created: head.created,
         source,
         receiver: None,
         subscriber: None,
@@ -443,14 +444,181 @@ pub fn parse_271(input: &[u8]) -> Result<Response271, X12Error> {
                 what: "more than one information source, receiver, subscriber or dependent (batch 271)",
             }
         } else {
-            X12Error::UnexpectedSegment {
-                segment: at.number,
-                id: at.id().to_owned(),
-                expected:
-                    "a segment of the current loop, or the next HL level (20, 21, 22, 23 in order)",
-            }
+            out_of_place(&at)
         });
     }
 
     Ok(response)
+}
+
+/// The ST01 must be 271 and the group's GS08 the 271's implementation guide.
+fn check_271(set: &SetHeader<'_>, group: &GroupHeader) -> Result<(), X12Error> {
+    if set.id != "271" {
+        return Err(X12Error::UnexpectedTransaction {
+            expected: "271",
+            found: set.id.chars().take(3).collect(),
+        });
+    }
+    // 005010X279 is the guide before its errata (A1); the loops this reader knows are the same.
+    if !group.version.starts_with("005010X279") {
+        return Err(X12Error::UnsupportedVersion {
+            element: "GS08",
+            found: group.version.chars().take(12).collect(),
+            expected: "005010X279A1",
+        });
+    }
+    Ok(())
+}
+
+/// BHT of a 271.
+struct Head {
+    purpose_code: String,
+    reference: Option<String>,
+    created: NaiveDateTime,
+}
+
+fn read_head(c: &mut Cursor<'_>) -> Result<Head, X12Error> {
+    // BHT — BHT01 0022 is the hierarchical structure of 270/271.
+    let bht = c.require(ids::BHT, "BHT")?;
+    if bht.seg.value(1) != Some("0022") {
+        return Err(bht.bad(1, "hierarchical structure code must be 0022"));
+    }
+    let purpose_code = bht.req(2)?;
+    let reference = bht.opt(3);
+    let date = parse_d8(&bht.req(4)?).map_err(|r| bht.bad(4, r))?;
+    let time = parse_time(&bht.req(5)?).map_err(|r| bht.bad(5, r))?;
+    Ok(Head {
+        purpose_code,
+        reference,
+        created: date.and_time(time),
+    })
+}
+
+fn out_of_place(at: &At<'_>) -> X12Error {
+    X12Error::UnexpectedSegment {
+        segment: at.number,
+        id: at.id().to_owned(),
+        expected: "a segment of the current loop, or the next HL level (20, 21, 22, 23 in order)",
+    }
+}
+
+/// Every group and transaction set of an interchange, in order.
+#[derive(Default)]
+struct AllSets<'a> {
+    groups: Vec<GroupHeader>,
+    /// Each set with the index of its group in `groups`.
+    sets: Vec<(usize, SetHeader<'a>)>,
+}
+
+impl<'a> EnvelopeVisitor<'a> for AllSets<'a> {
+    fn group(&mut self, header: GroupHeader) {
+        self.groups.push(header);
+    }
+
+    fn set(&mut self, set: SetHeader<'a>) {
+        self.sets.push((self.groups.len().saturating_sub(1), set));
+    }
+}
+
+/// Parses a 271 interchange that may answer for many members at once (a batch 271: several
+/// groups, transaction sets, information sources, receivers, subscribers or dependents), giving
+/// one [`Response271`] per member, in the order sent.
+///
+/// Each holds exactly one subscriber and at most one dependent, with copies of the envelope,
+/// BHT, source and receiver it came under, so it reads like the single answer it would have
+/// been. A subscriber with dependents gives one response per dependent (the patients; each
+/// carries the subscriber); a subscriber without, one response. A source or receiver answered
+/// without any member below it (`AAA*N**42` at 2000A, `AAA*Y**50` at 2100B) gives one response
+/// with no subscriber. For an interchange with one answer the result is exactly
+/// `vec![parse_271(input)?]`.
+///
+/// The envelope is checked whole first: one broken set refuses the interchange, since its
+/// counts and control numbers no longer vouch for any of it. Never panics, whatever the input.
+pub fn parse_271_batch(input: &[u8]) -> Result<Vec<Response271>, X12Error> {
+    let mut segments = Vec::new();
+    let mut envelope = AllSets::default();
+    let (_, interchange) = walk(input, &mut segments, &mut envelope)?;
+    if envelope.groups.is_empty() {
+        return Err(X12Error::UnexpectedEnd {
+            expected: "a functional group (GS)",
+        });
+    }
+    if envelope.sets.is_empty() {
+        return Err(X12Error::UnexpectedEnd {
+            expected: "a transaction set (ST)",
+        });
+    }
+    let mut members = Vec::new();
+    for (group_index, set) in &envelope.sets {
+        let Some(group) = envelope.groups.get(*group_index) else {
+            continue;
+        };
+        check_271(set, group)?;
+        let mut c = Cursor {
+            segments: segments.get(set.body.clone()).unwrap_or_default(),
+            next: 0,
+            first_number: set.first_segment_number,
+        };
+        let head = read_head(&mut c)?;
+        let answer = |source: &Source271,
+                      receiver: Option<Receiver271>,
+                      subscriber: Option<Member271>,
+                      dependent: Option<Member271>| Response271 {
+            interchange: interchange.clone(),
+            group: group.clone(),
+            transaction_set_control_number: set.control_number.to_owned(),
+            implementation_reference: set.implementation_reference.map(str::to_owned),
+            purpose_code: head.purpose_code.clone(),
+            reference: head.reference.clone(),
+            created: head.created,
+            source: source.clone(),
+            receiver,
+            subscriber,
+            dependent,
+        };
+        // 2000A, repeated: each source with its receivers, their subscribers and dependents.
+        loop {
+            c.expect_hl("20")?;
+            let source = read_source(&mut c)?;
+            let mut receivers = 0;
+            while c.take_hl("21")?.is_some() {
+                receivers += 1;
+                let mut receiver = None;
+                read_receiver(&mut c, &mut receiver)?;
+                let mut subscribers = 0;
+                while c.take_hl("22")?.is_some() {
+                    subscribers += 1;
+                    let mut subscriber = None;
+                    read_member(&mut c, Level::Subscriber, &mut subscriber)?;
+                    let mut dependents = 0;
+                    while c.take_hl("23")?.is_some() {
+                        dependents += 1;
+                        let mut dependent = None;
+                        read_member(&mut c, Level::Dependent, &mut dependent)?;
+                        members.push(answer(
+                            &source,
+                            receiver.clone(),
+                            subscriber.clone(),
+                            dependent,
+                        ));
+                    }
+                    if dependents == 0 {
+                        members.push(answer(&source, receiver.clone(), subscriber, None));
+                    }
+                }
+                if subscribers == 0 {
+                    members.push(answer(&source, receiver, None, None));
+                }
+            }
+            if receivers == 0 {
+                members.push(answer(&source, None, None, None));
+            }
+            match c.peek() {
+                None => break,
+                Some(at) if at.seg.tag() == ids::HL && at.seg.value(3) == Some("20") => {}
+                Some(at) => return Err(out_of_place(&at)),
+            }
+        }
+    }
+    Ok(members)
 }

@@ -12,8 +12,8 @@
 //!
 //! The tokenizer accepts any byte sequence and either returns segments or an [`X12Error`]; it
 //! never panics. It accepts only printable ASCII inside segments (the X12 basic and extended
-//! character sets), tolerates CR/LF line breaks after each segment terminator and trailing
-//! whitespace after the last one.
+//! character sets), tolerates whitespace and a UTF-8 byte-order mark before the ISA, CR/LF, LF
+//! or CR line breaks after each segment terminator and trailing whitespace after the last one.
 //!
 //! It reads each segment once, eight bytes at a time as one integer: exact byte masks give the
 //! terminator, the element separators (whose offsets are kept in the segment), the elements
@@ -531,8 +531,9 @@ pub struct Tokenized<'a> {
     pub segments: Vec<SegmentRef<'a>>,
 }
 
-/// Cuts an interchange into segments. Leading whitespace is skipped; the interchange must then
-/// start with a well-formed 106-character ISA, which defines the delimiters.
+/// Cuts an interchange into segments. Leading whitespace and a UTF-8 byte-order mark are
+/// skipped; the interchange must then start with a well-formed 106-character ISA, which defines
+/// the delimiters.
 pub fn tokenize(input: &[u8]) -> Result<Tokenized<'_>, X12Error> {
     let mut segments = Vec::new();
     let delimiters = tokenize_into(input, &mut segments)?;
@@ -625,9 +626,10 @@ pub(crate) fn tokenize_into<'a>(
     input: &'a [u8],
     segments: &mut impl SegmentSink<'a>,
 ) -> Result<Delimiters, X12Error> {
-    let Some(start) = input.iter().position(|b| !b.is_ascii_whitespace()) else {
+    let start = interchange_start(input);
+    if start == input.len() {
         return Err(X12Error::Empty);
-    };
+    }
     let data = input.get(start..).unwrap_or_default();
     let delimiters = Delimiters::from_isa(data)?;
     let terminator = delimiters.segment_byte();
@@ -695,6 +697,25 @@ pub(crate) fn tokenize_into<'a>(
         pos += len + 1;
     }
     Ok(delimiters)
+}
+
+/// The UTF-8 byte-order mark, which Windows tools write at the start of a text file.
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
+/// Where the ISA should begin: after any whitespace and UTF-8 byte-order marks. Payers and
+/// clearinghouses save 271s with editors and export tools that add both; neither is data.
+fn interchange_start(input: &[u8]) -> usize {
+    let mut start = 0;
+    loop {
+        let rest = input.get(start..).unwrap_or_default();
+        if rest.starts_with(BYTE_ORDER_MARK) {
+            start += BYTE_ORDER_MARK.len();
+        } else if rest.first().is_some_and(u8::is_ascii_whitespace) {
+            start += 1;
+        } else {
+            return start;
+        }
+    }
 }
 
 /// The tokenizer reads this many bytes at a time, as one integer.
@@ -915,6 +936,41 @@ mod tests {
         let text = format!("\r\n{ISA}\r\nGS*HB*A*B~\nIEA*1*000000101~\r\n\r\n");
         let t = tokenize(text.as_bytes()).unwrap();
         assert_eq!(ids(&t), ["ISA", "GS", "IEA"]);
+        // A lone CR (old Mac line ends, some mainframe exports) is layout too.
+        let cr = format!("{ISA}\rGS*HB*A*B~\rIEA*1*000000101~\r");
+        assert_eq!(ids(&tokenize(cr.as_bytes()).unwrap()), ["ISA", "GS", "IEA"]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_whitespace_before_the_isa_are_skipped() {
+        const BOM: &str = "\u{FEFF}";
+        for lead in [
+            BOM.to_string(),
+            format!("{BOM}\r\n"),
+            format!("\r\n \t{BOM}"),
+            "\n\n  ".to_string(),
+        ] {
+            let text = format!("{lead}{ISA}\r\nGS*HB*A*B~\r\nIEA*1*000000101~\r\n");
+            let t = tokenize(text.as_bytes()).unwrap_or_else(|e| panic!("{lead:?}: {e}"));
+            assert_eq!(ids(&t), ["ISA", "GS", "IEA"], "{lead:?}");
+            assert_eq!(t.delimiters, Delimiters::STANDARD);
+        }
+        // Only a mark before the ISA is layout: inside a segment it is a byte out of place.
+        let inside = format!("{ISA}GS*HB*A{BOM}*B~IEA*1*000000101~");
+        assert!(matches!(
+            tokenize(inside.as_bytes()),
+            Err(X12Error::InvalidByte {
+                segment: 2,
+                byte: 0xEF,
+                ..
+            })
+        ));
+        // A mark and nothing else is an empty interchange.
+        assert_eq!(tokenize(BOM.as_bytes()), Err(X12Error::Empty));
+        assert_eq!(
+            tokenize(format!("{BOM}\r\n").as_bytes()),
+            Err(X12Error::Empty)
+        );
     }
 
     #[test]

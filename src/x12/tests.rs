@@ -33,6 +33,21 @@ const FIXTURES: [(&str, &str); 7] = [
     ("271_domain_rejection.x12", DOMAIN_REJECTION),
 ];
 
+/// The third-party 271s of `fixtures/realworld/271` (read in `payers::x12_map::realworld`),
+/// here as inputs that must never make a reader panic.
+const REAL_WORLD: [&[u8]; 10] = [
+    include_bytes!("../../fixtures/realworld/271/lfh_subscriber-health-benefit-check.271"),
+    include_bytes!("../../fixtures/realworld/271/lfh_dependent-health-benefit-check.271"),
+    include_bytes!("../../fixtures/realworld/271/lfh_subscriber-health-benefit-check-error.271"),
+    include_bytes!("../../fixtures/realworld/271/tigershark_zirmed_271-example-3.txt"),
+    include_bytes!("../../fixtures/realworld/271/xiaoerge_emedny_271.edi"),
+    include_bytes!("../../fixtures/realworld/271/xiaoerge_united_concordia_dental_271.edi"),
+    include_bytes!("../../fixtures/realworld/271/badx12_X279-response-dependent.edi"),
+    include_bytes!("../../fixtures/realworld/271/kartik_271_rejected_subscriber.x12"),
+    include_bytes!("../../fixtures/realworld/271/kartik_gainwell_271_redacted_batch.edi"),
+    include_bytes!("../../fixtures/realworld/271/imsweb_x271_4010_envelope.txt"),
+];
+
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
@@ -970,6 +985,28 @@ fn line_break_styles_parse_the_same() {
     let reference = parse_271(ACTIVE_PPO.as_bytes()).unwrap();
     assert_eq!(parse_271(compact.as_bytes()).unwrap(), reference);
     assert_eq!(parse_271(crlf.as_bytes()).unwrap(), reference);
+    // As real files arrive: a byte-order mark, blank lines before the ISA, CR-only line ends.
+    let cr = ACTIVE_PPO.replace('\n', "\r");
+    let bom_crlf = format!("\u{FEFF}{crlf}");
+    let leading = format!("\r\n\r\n  {ACTIVE_PPO}");
+    let bom_then_blank = format!("\u{FEFF}\n\n{cr}");
+    for (style, text) in [
+        ("CR", &cr),
+        ("BOM + CRLF", &bom_crlf),
+        ("blank lines first", &leading),
+        ("BOM, blank lines, CR", &bom_then_blank),
+    ] {
+        assert_eq!(
+            parse_271(text.as_bytes()).as_ref(),
+            Ok(&reference),
+            "{style}"
+        );
+        assert_eq!(
+            parse_271_batch(text.as_bytes()).as_deref(),
+            Ok(std::slice::from_ref(&reference)),
+            "{style}"
+        );
+    }
 }
 
 /// The domain example with `body` in place of everything after the subscriber's DMG.
@@ -1201,6 +1238,374 @@ fn errors_do_not_echo_element_values() {
     assert!(!message.contains("SECRET"), "{message}");
 }
 
+#[test]
+fn gs08_without_the_errata_suffix_is_read_and_another_guide_refused_by_name() {
+    let x12 = with_benefits(&["EB*1*IND*30"]);
+    assert_eq!(x12.matches("*X*005010X279A1~").count(), 1, "GS08 only");
+    let before_errata = x12.replace("*X*005010X279A1~", "*X*005010X279~");
+    let r = parse_271(before_errata.as_bytes()).unwrap();
+    assert_eq!(r.group.version, "005010X279");
+    let v4010 = x12.replace("*X*005010X279A1~", "*X*004010X092A1~");
+    let refused = X12Error::UnsupportedVersion {
+        element: "GS08",
+        found: "004010X092A1".into(),
+        expected: "005010X279A1",
+    };
+    assert_eq!(parse_271(v4010.as_bytes()), Err(refused.clone()));
+    assert_eq!(parse_271_batch(v4010.as_bytes()), Err(refused));
+}
+
+#[test]
+fn trailing_empty_elements_are_not_sent_values() {
+    let x12 = with_benefits(&[
+        "EB*1**30**GOLD 123 PLAN********",
+        "MSG*PLAN NOTE*",
+        "LS*2120",
+        "NM1*P3*1*JONES*MARCUS****SV*0202034***",
+        "LE*2120",
+    ]);
+    let r = parse_271(x12.as_bytes()).unwrap();
+    let eb = &r.subscriber.as_ref().unwrap().benefits[0];
+    assert_eq!(eb.info_code, "1");
+    assert_eq!(eb.coverage_level, None);
+    assert_eq!(eb.service_types, ["30"]);
+    assert_eq!(eb.plan_description.as_deref(), Some("GOLD 123 PLAN"));
+    assert_eq!(
+        (eb.auth_required, eb.in_network, &eb.procedure),
+        (None, None, &None)
+    );
+    assert_eq!(eb.messages, ["PLAN NOTE"]);
+    let pcp = &eb.related_entities[0].name;
+    assert_eq!(
+        (
+            pcp.entity_code.as_str(),
+            pcp.id.as_deref(),
+            pcp.relationship.as_deref()
+        ),
+        ("P3", Some("0202034"), None)
+    );
+}
+
+#[test]
+fn any_repetition_separator_splits_eb03() {
+    // ISA11 `>` with ISA16 `:`, as the TR3's one-line example is often written.
+    let x12 = with_benefits(&["EB*B**1>33>MH>UC*HM*GOLD 123 PLAN*27*10*****Y"]).replacen(
+        "*^*00501*",
+        "*>*00501*",
+        1,
+    );
+    let r = parse_271(x12.as_bytes()).unwrap();
+    let eb = &r.subscriber.as_ref().unwrap().benefits[0];
+    assert_eq!(eb.service_types, ["1", "33", "MH", "UC"]);
+    assert_eq!(eb.amount, Some(dec("10")));
+    assert_eq!(eb.in_network, Some(InNetwork::Yes));
+    // Under `^` the same text is one (unknown) code: the ISA decides, not a guess.
+    let caret = with_benefits(&["EB*B**1>33>MH>UC*HM*GOLD 123 PLAN*27*10*****Y"]);
+    let r = parse_271(caret.as_bytes()).unwrap();
+    assert_eq!(
+        r.subscriber.as_ref().unwrap().benefits[0].service_types,
+        ["1>33>MH>UC"]
+    );
+}
+
+#[test]
+fn an_entity_loop_after_the_last_eb_belongs_to_that_eb() {
+    let x12 = with_benefits(&[
+        "EB*1**30**GOLD 123 PLAN",
+        "EB*L",
+        "EB*B**MH*HM**27*10*****Y",
+        "EB*B**MH*HM**27*30*****N",
+        "LS*2120",
+        "NM1*P3*1*JONES*MARCUS****SV*0202034",
+        "LE*2120",
+    ]);
+    let r = parse_271(x12.as_bytes()).unwrap();
+    let b = &r.subscriber.as_ref().unwrap().benefits;
+    assert_eq!(b.len(), 4);
+    assert!(b[..3].iter().all(|eb| eb.related_entities.is_empty()));
+    assert_eq!(b[3].in_network, Some(InNetwork::No));
+    assert_eq!(
+        b[3].related_entities[0]
+            .name
+            .last_or_organization
+            .as_deref(),
+        Some("JONES")
+    );
+}
+
+// ---------------------------------------------------------------- batch 271
+
+/// An interchange (ISA13 101, one group, GS06 101) holding one 271 transaction set per `sets`
+/// entry, each given by the segments between its ST and SE.
+fn batch_of(sets: &[&[&str]]) -> String {
+    let mut out = String::from(
+        "ISA*00*          *00*          *ZZ*ACMEPAYER      *ZZ*SUBMITTERID    *250115*1030*^*00501*000000101*0*P*:~\
+         GS*HB*ACMEPAYER*SUBMITTERID*20250115*1030*101*X*005010X279A1~",
+    );
+    for (i, body) in sets.iter().enumerate() {
+        let control = format!("{:04}", i + 1);
+        out += &format!("ST*271*{control}*005010X279A1~");
+        for segment in *body {
+            out += segment;
+            out.push('~');
+        }
+        out += &format!("SE*{}*{control}~", body.len() + 2);
+    }
+    out + &format!("GE*{}*101~IEA*1*000000101~", sets.len())
+}
+
+/// Two subscribers under one receiver, the second with two dependents.
+const FAMILY_SET: [&str; 19] = [
+    "BHT*0022*11*BATCH01*20250115*1030",
+    "HL*1**20*1",
+    "NM1*PR*2*ACME HEALTH PLAN*****PI*12345",
+    "HL*2*1*21*1",
+    "NM1*1P*2*SUNRISE BEHAVIORAL HEALTH*****XX*1234567893",
+    "HL*3*2*22*0",
+    "TRN*2*TRACE-A*1123456789",
+    "NM1*IL*1*DOE*JANE****MI*W1",
+    "EB*1*IND*30",
+    "HL*4*2*22*1",
+    "NM1*IL*1*ROE*RICHARD****MI*W2",
+    "HL*5*4*23*0",
+    "TRN*2*TRACE-B*1123456789",
+    "NM1*03*1*ROE*AMY",
+    "EB*1*IND*30",
+    "HL*6*4*23*0",
+    "TRN*2*TRACE-C*1123456789",
+    "NM1*03*1*ROE*BEN",
+    "EB*6*IND*30",
+];
+
+/// The payer could not answer at all: a source with its AAA and nothing below.
+const UNAVAILABLE_SET: [&str; 4] = [
+    "BHT*0022*11*BATCH02*20250115*1031",
+    "HL*1**20*0",
+    "NM1*PR*2*ACME HEALTH PLAN*****PI*12345",
+    "AAA*N**42*R",
+];
+
+/// Two sources: the first refuses the receiver, the second answers for one member.
+const TWO_SOURCES_SET: [&str; 14] = [
+    "BHT*0022*11*BATCH03*20250115*1032",
+    "HL*1**20*1",
+    "NM1*PR*2*ACME HEALTH PLAN*****PI*12345",
+    "HL*2*1*21*0",
+    "NM1*1P*2*SUNRISE BEHAVIORAL HEALTH*****XX*1234567893",
+    "AAA*Y**50*N",
+    "HL*3**20*1",
+    "NM1*PR*2*ACME SENIOR PLAN*****PI*12346",
+    "HL*4*3*21*1",
+    "NM1*1P*2*SUNRISE BEHAVIORAL HEALTH*****XX*1234567893",
+    "HL*5*4*22*0",
+    "TRN*2*TRACE-D*1123456789",
+    "NM1*IL*1*POE*DANA****MI*W4",
+    "EB*1*IND*30",
+];
+
+/// Who each member of a batch is: (ST02, payer, receiver, subscriber, dependent, patient's traces).
+type Who = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Vec<String>,
+);
+
+fn who(r: &Response271) -> Who {
+    let last = |m: &Option<Member271>| {
+        m.as_ref()
+            .and_then(|m| {
+                m.name
+                    .first
+                    .as_ref()
+                    .or(m.name.last_or_organization.as_ref())
+            })
+            .cloned()
+    };
+    (
+        r.transaction_set_control_number.clone(),
+        r.source.name.last_or_organization.clone().unwrap(),
+        r.receiver
+            .as_ref()
+            .and_then(|x| x.name.last_or_organization.clone()),
+        last(&r.subscriber),
+        last(&r.dependent),
+        r.patient()
+            .map(|p| p.traces.iter().map(|t| t.reference.clone()).collect())
+            .unwrap_or_default(),
+    )
+}
+
+#[test]
+fn a_batch_271_gives_one_answer_per_member_with_what_it_came_under() {
+    let x12 = batch_of(&[&FAMILY_SET, &UNAVAILABLE_SET, &TWO_SOURCES_SET]);
+    assert!(matches!(
+        parse_271(x12.as_bytes()),
+        Err(X12Error::Unsupported { .. })
+    ));
+    let members = parse_271_batch(x12.as_bytes()).unwrap();
+    let s = |t: &str| t.to_string();
+    let some = |t: &str| Some(t.to_string());
+    let acme = || s("ACME HEALTH PLAN");
+    let clinic = || some("SUNRISE BEHAVIORAL HEALTH");
+    assert_eq!(
+        members.iter().map(who).collect::<Vec<Who>>(),
+        [
+            (
+                s("0001"),
+                acme(),
+                clinic(),
+                some("JANE"),
+                None,
+                vec![s("TRACE-A")]
+            ),
+            (
+                s("0001"),
+                acme(),
+                clinic(),
+                some("RICHARD"),
+                some("AMY"),
+                vec![s("TRACE-B")]
+            ),
+            (
+                s("0001"),
+                acme(),
+                clinic(),
+                some("RICHARD"),
+                some("BEN"),
+                vec![s("TRACE-C")]
+            ),
+            (s("0002"), acme(), None, None, None, vec![]),
+            (s("0003"), acme(), clinic(), None, None, vec![]),
+            (
+                s("0003"),
+                s("ACME SENIOR PLAN"),
+                clinic(),
+                some("DANA"),
+                None,
+                vec![s("TRACE-D")]
+            ),
+        ]
+    );
+    // Each reads like the single answer it would have been.
+    assert_eq!(members[0].reference.as_deref(), Some("BATCH01"));
+    assert_eq!(
+        members[0].subscriber.as_ref().unwrap().benefits[0].info_code,
+        "1"
+    );
+    assert_eq!(
+        members[2].dependent.as_ref().unwrap().benefits[0].info_code,
+        "6"
+    );
+    assert_eq!(members[3].reference.as_deref(), Some("BATCH02"));
+    let codes = |r: &Response271| -> Vec<(&'static str, Option<String>)> {
+        r.rejections()
+            .iter()
+            .map(|a| (a.loop_id, a.reason_code.clone()))
+            .collect()
+    };
+    assert_eq!(codes(&members[3]), [("2100A", Some("42".into()))]);
+    assert_eq!(codes(&members[4]), [("2100B", Some("50".into()))]);
+    assert!(
+        codes(&members[5]).is_empty(),
+        "the first source's AAA stays with it"
+    );
+    assert!(members
+        .iter()
+        .all(|m| m.interchange.control_number == "000000101" && m.group.control_number == "101"));
+}
+
+#[test]
+fn each_group_of_a_batch_keeps_its_own_gs() {
+    let x12 = batch_of(&[&FAMILY_SET]).replace(
+        "IEA*1*",
+        "GS*HB*ACMEPAYER*SUBMITTERID*20250116*0900*102*X*005010X279~ST*271*0001~\
+         BHT*0022*11*BATCH04*20250116*0900~HL*1**20*0~NM1*PR*2*ACME HEALTH PLAN*****PI*12345~\
+         AAA*N**42*R~SE*6*0001~GE*1*102~IEA*2*",
+    );
+    let members = parse_271_batch(x12.as_bytes()).unwrap();
+    let groups: Vec<(&str, &str)> = members
+        .iter()
+        .map(|m| (m.group.control_number.as_str(), m.group.version.as_str()))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            ("101", "005010X279A1"),
+            ("101", "005010X279A1"),
+            ("101", "005010X279A1"),
+            ("102", "005010X279"),
+        ]
+    );
+    assert_eq!(members[3].implementation_reference, None);
+}
+
+#[test]
+fn a_single_answer_reads_the_same_through_both_readers() {
+    for (name, text) in FIXTURES {
+        let single = parse_271(text.as_bytes()).unwrap();
+        assert_eq!(
+            parse_271_batch(text.as_bytes()).unwrap(),
+            vec![single],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_batch_is_refused_whole_when_any_part_is_broken() {
+    let good = batch_of(&[&FAMILY_SET, &UNAVAILABLE_SET]);
+    assert_eq!(parse_271_batch(good.as_bytes()).unwrap().len(), 4);
+    // The second set's SE count: the envelope no longer vouches for the rest.
+    let count = good.replace("SE*6*0002", "SE*7*0002");
+    assert!(matches!(
+        parse_271_batch(count.as_bytes()),
+        Err(X12Error::CountMismatch {
+            element: "SE01",
+            ..
+        })
+    ));
+    // A 999 among the 271s.
+    let other = good.replace("ST*271*0002", "ST*999*0002");
+    assert_eq!(
+        parse_271_batch(other.as_bytes()),
+        Err(X12Error::UnexpectedTransaction {
+            expected: "271",
+            found: "999".into()
+        })
+    );
+    // A dependent with no subscriber above it.
+    let orphan = batch_of(&[&[
+        "BHT*0022*11*BATCH05*20250115*1030",
+        "HL*1**20*1",
+        "NM1*PR*2*ACME HEALTH PLAN*****PI*12345",
+        "HL*2*1*21*1",
+        "NM1*1P*2*SUNRISE BEHAVIORAL HEALTH*****XX*1234567893",
+        "HL*3*2*23*0",
+        "NM1*03*1*ROE*AMY",
+    ]]);
+    assert_eq!(
+        parse_271_batch(orphan.as_bytes()),
+        Err(X12Error::UnexpectedSegment {
+            segment: 9,
+            id: "HL".into(),
+            expected:
+                "a segment of the current loop, or the next HL level (20, 21, 22, 23 in order)",
+        })
+    );
+    assert_eq!(parse_271_batch(b""), Err(X12Error::Empty));
+    let no_set = "ISA*00*          *00*          *ZZ*ACMEPAYER      *ZZ*SUBMITTERID    *250115*1030*^*00501*000000101*0*P*:~\
+         GS*HB*A*B*20250115*1030*101*X*005010X279A1~GE*0*101~IEA*1*000000101~";
+    assert_eq!(
+        parse_271_batch(no_set.as_bytes()),
+        Err(X12Error::UnexpectedEnd {
+            expected: "a transaction set (ST)"
+        })
+    );
+}
+
 // ---------------------------------------------------------------- no panics
 
 proptest! {
@@ -1209,6 +1614,7 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         let _ = parse_271(&bytes);
+        let _ = parse_271_batch(&bytes);
         let _ = Interchange::parse(&bytes);
     }
 
@@ -1217,6 +1623,7 @@ proptest! {
         let mut bytes = DOMAIN_REJECTION.as_bytes()[..106].to_vec();
         bytes.extend(tail);
         let _ = parse_271(&bytes);
+        let _ = parse_271_batch(&bytes);
     }
 
     #[test]
@@ -1224,9 +1631,25 @@ proptest! {
         let text = FIXTURES[which].1.as_bytes();
         let end = cut.index(text.len() + 1);
         let result = parse_271(&text[..end]);
+        let batch = parse_271_batch(&text[..end]);
         // Only the whole interchange (give or take trailing line breaks) may parse.
         if end + 2 < text.len() {
             prop_assert!(result.is_err());
+            prop_assert!(batch.is_err());
+        }
+    }
+
+    #[test]
+    fn mutated_batches_never_panic(
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+    ) {
+        let mut bytes = batch_of(&[&FAMILY_SET, &UNAVAILABLE_SET, &TWO_SOURCES_SET]).into_bytes();
+        for (i, b) in edits {
+            let i = i.index(bytes.len());
+            bytes[i] = b;
+        }
+        if let Ok(members) = parse_271_batch(&bytes) {
+            prop_assert!(!members.is_empty());
         }
     }
 
@@ -1241,6 +1664,35 @@ proptest! {
             bytes[i] = b;
         }
         let _ = parse_271(&bytes);
+        let _ = parse_271_batch(&bytes);
+    }
+
+    #[test]
+    fn mutated_real_world_271s_never_panic(
+        which in 0..REAL_WORLD.len(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+    ) {
+        let mut bytes = REAL_WORLD[which].to_vec();
+        for (i, b) in edits {
+            let i = i.index(bytes.len());
+            bytes[i] = b;
+        }
+        let _ = parse_271(&bytes);
+        let _ = parse_271_batch(&bytes);
+    }
+
+    #[test]
+    fn truncated_real_world_271s_are_errors(
+        which in 0..REAL_WORLD.len(),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let text = REAL_WORLD[which];
+        let end = cut.index(text.len() + 1);
+        // Only the whole interchange (give or take a trailing line break) may be read.
+        if end + 2 < text.len() {
+            prop_assert!(parse_271(&text[..end]).is_err());
+            prop_assert!(parse_271_batch(&text[..end]).is_err());
+        }
     }
 
     #[test]
