@@ -188,6 +188,8 @@ mod tests {
             err.kind(),
             &jsonwebtoken::errors::ErrorKind::ImmatureSignature
         );
-        assert!(keys.verify(&signed(secret, &claims(now, now + 3600))).is_err());
+        assert!(keys
+            .verify(&signed(secret, &claims(now, now + 3600)))
+            .is_err());
     }
 }

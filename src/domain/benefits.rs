@@ -783,6 +783,20 @@ fn carve_out(answer: &EligibilityAnswer, reading: &Reading<'_>) -> Option<CarveO
 fn contacts(answer: &EligibilityAnswer, carve: Option<&CarveOut>) -> Vec<Contact> {
     let payer = answer.payer.as_ref();
     let mut out: Vec<Contact> = Vec::new();
+    // The payer's own number (X12 2100A PER) comes first: it is who staff call by default.
+    if let Some(own) = payer.filter(|p| p.phone.is_some()) {
+        out.push(Contact {
+            name: own.name.clone(),
+            entity_code: Some("PR".into()),
+            role: entity_role(Some("PR")).to_string(),
+            id_qualifier: None,
+            identifier: own.id.clone(),
+            phone: own.phone.clone(),
+            purpose: "the payer's own contact".into(),
+            is_payer: true,
+            source: "payer (information source)".into(),
+        });
+    }
     for entry in &answer.benefits {
         for entity in &entry.related_entities {
             let code = entity.entity_code.as_deref();
@@ -866,7 +880,8 @@ pub fn other_coverage(answer: &EligibilityAnswer) -> Vec<OtherCoverage> {
             })
             .collect();
         let base = OtherCoverage {
-            name: None,
+            // EB05 names the other plan when no entity does.
+            name: entry.plan_description.clone(),
             entity_code: None,
             order: OtherPayerOrder::Unknown,
             id_qualifier: None,
@@ -887,7 +902,7 @@ pub fn other_coverage(answer: &EligibilityAnswer) -> Vec<OtherCoverage> {
         }
         for entity in entities {
             out.push(OtherCoverage {
-                name: entity.name.clone(),
+                name: entity.name.clone().or_else(|| base.name.clone()),
                 entity_code: entity.entity_code.clone(),
                 order: OtherPayerOrder::from_entity_code(entity.entity_code.as_deref()),
                 id_qualifier: entity.id_qualifier.clone(),
@@ -914,9 +929,12 @@ pub fn other_coverage_warning(other: &OtherCoverage) -> String {
             "the payer reports {name} as the {} payer: bill this coverage first",
             other.order.as_str()
         ),
-        OtherPayerOrder::Prior => {
-            format!("the payer reports {name} as the member's prior carrier")
-        }
+        // An EB*R is other coverage the payer knows of; a carrier it calls prior may still be
+        // in force (eMedNY reports Medicare this way), so the billing order is confirmed too.
+        OtherPayerOrder::Prior => format!(
+            "the payer reports other coverage with {name} (prior carrier): confirm whether it \
+             is still in force and the billing order before billing"
+        ),
     }
 }
 
@@ -1632,6 +1650,7 @@ mod tests {
         a.payer = Some(AnsweringPayer {
             name: Some("ACME HEALTH PLAN".into()),
             id: Some("12345".into()),
+            phone: None,
         });
         let p = php(&a);
         let carve = p.carve_out.clone().unwrap();

@@ -186,6 +186,8 @@ pub struct AnsweringPayer {
     pub name: Option<String>,
     /// The payer's id as it gave it (2100A NM109, e.g. a `PI` payer id).
     pub id: Option<String>,
+    /// The phone the payer gives for itself (2100A PER `TE`), for staff to call.
+    pub phone: Option<String>,
 }
 
 /// Whom the payer says its answer is about, as it echoed them: compared with what we asked

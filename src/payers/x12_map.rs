@@ -120,6 +120,13 @@ pub fn answer(response: &Response271) -> EligibilityAnswer {
         payer: Some(AnsweringPayer {
             name: response.source.name.last_or_organization.clone(),
             id: response.source.name.id.clone(),
+            phone: response
+                .source
+                .contacts
+                .iter()
+                .flat_map(|c| c.numbers.iter())
+                .find(|n| n.qualifier == "TE")
+                .map(|n| n.number.clone()),
         }),
         answered_for: answered_for(response),
         ..EligibilityAnswer::default()

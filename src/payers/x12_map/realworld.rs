@@ -928,10 +928,18 @@ fn emedny_reads_mh_active_medicare_as_other_coverage_and_restricted_providers() 
             "271 2110C EB #14 (related entity)"
         )
     );
+    // EB*R is coverage the payer knows of now: staff confirm the billing order.
+    assert_eq!(
+        crate::domain::benefits::other_coverage_warning(medicare),
+        "the payer reports other coverage with MEDICARE ABD (prior carrier): confirm whether it \
+         is still in force and the billing order before billing"
+    );
     assert_eq!(mh.carve_out, None);
     assert_eq!(
         contacts(&mh),
         [
+            "payer NYSDOH -:141797357 tel 8003439000 for the payer's own contact, the payer \
+             itself (payer (information source))",
             "primary care provider Benefit Related Provider XX:1987654321 tel - for services \
              restricted to this provider (service types 88) (271 2110C EB #8 (related entity))",
             "primary care provider Benefit Related Provider XX:9995995661 tel - for services \
@@ -1213,9 +1221,13 @@ fn gainwell_batch_reads_153_members_each_with_its_trace() {
     assert_eq!(
         other
             .iter()
-            .map(|o| (o.order, o.insurance_type.as_deref()))
+            .map(|o| (o.order, o.insurance_type.as_deref(), o.name.as_deref()))
             .collect::<Vec<_>>(),
-        [(OtherPayerOrder::Unknown, Some("MC"))]
+        [(
+            OtherPayerOrder::Unknown,
+            Some("MC"),
+            Some("SUPPLEMENTAL PLAN R")
+        )]
     );
     // None of them is this inquiry's.
     assert_eq!(
