@@ -320,6 +320,30 @@ fn bad_scenario_files_are_refused_with_the_member_id() {
             r#"{"A": {"member_id": "A", "description": "", "colour": 1}}"#,
             "not valid",
         ),
+        (
+            r#"{"A": {"member_id": "A", "description": "", "benefits": [{"code": "A", "service_types": ["50"], "places_of_service": ["2"]}]}}"#,
+            "two-digit place of service",
+        ),
+        (
+            r#"{"A": {"member_id": "A", "description": "", "benefits": [{"code": "U", "related_entities": [{"entity_code": "VN"}]}]}}"#,
+            "needs a name",
+        ),
+        (
+            r#"{"A": {"member_id": "A", "description": "", "benefits": [{"code": "R", "dates": [{"qualifier": "290", "begin": "2026-02-01", "end": "2026-01-01"}]}]}}"#,
+            "ends before it begins",
+        ),
+        (
+            r#"{"A": {"member_id": "A", "description": "", "batch_with": {"members": 2, "ours_at": 3}}}"#,
+            "batch_with",
+        ),
+        (
+            r#"{"A": {"member_id": "A", "description": "", "answer_as": {"prior_member_id": true}}}"#,
+            "needs the corrected",
+        ),
+        (
+            r#"{"A": {"member_id": "A", "description": "", "x12_format": {"line_ending": "cr"}}}"#,
+            "not valid",
+        ),
     ];
     for (json, expected) in cases {
         let error = Scenarios::parse(json).unwrap_err().to_string();
@@ -832,6 +856,338 @@ fn carve_out_entities_are_written_between_ls_and_le() {
         ),
         "{text}"
     );
+}
+
+#[test]
+fn places_of_service_references_dates_and_contacts_are_written_where_the_guide_puts_them() {
+    let render = |id: &str| {
+        render_271(
+            &bundled().answer_for(id),
+            &asked_x12(&inquiry(id)),
+            &reply_envelope(),
+        )
+        .unwrap()
+    };
+    // 2110C EB, MSG, then 2115C III.
+    let facility = render("MOCK-FACILITY-ONLY");
+    assert!(
+        facility.contains("EB*C*IND*50^47***23*2000*****Y~MSG*FACILITY~III*ZZ*22~"),
+        "{facility}"
+    );
+    assert!(
+        facility.contains("EB*C*IND*98***23*500*****Y~MSG*PROFESSIONAL~III*ZZ*11~"),
+        "{facility}"
+    );
+    assert!(facility.contains("EB*1*IND*MH*********W~"), "{facility}");
+    // EB04 on the row, then REF, DTP (RD8), MSG and the 2120 entity.
+    let other = render("MOCK-OTHER-PAYER");
+    assert!(
+        other.contains(
+            "EB*R**30*MB~REF*IG*1EG4TE5MK73~DTP*290*RD8*20250101-20261231~\
+             MSG*MEDICARE PART B IS PRIMARY~LS*2120~NM1*PRP*2*MEDICARE*****PI*CMS~\
+             PER*IC**TE*8006334227~LE*2120~"
+        ),
+        "{other}"
+    );
+    let contacts = render("MOCK-CONTACTS");
+    assert!(
+        contacts.contains(
+            "EB*U*IND*MH^BB^A8~MSG*BEHAVIORAL HEALTH BENEFITS ARE MANAGED BY A SEPARATE VENDOR~\
+             LS*2120~NM1*VN*2*MOCK BEHAVIORAL VENDOR*****SV*BHV12345~PER*IC**TE*8005557788~\
+             LE*2120~EB*U~MSG*MEMBER SERVICES~LS*2120~NM1*PR*2*MOCK HEALTH PLAN*****PI*MOCKPAYER~\
+             PER*IC**TE*8005550100~LE*2120~"
+        ),
+        "{contacts}"
+    );
+}
+
+#[test]
+fn the_member_services_contact_is_the_payer_the_inquiry_was_sent_to_on_every_protocol() {
+    let scenario = bundled().answer_for("MOCK-CONTACTS");
+    let mut q = inquiry("MOCK-CONTACTS");
+    q.payer_name = "BLUE PLAN OF TEXAS".into();
+    q.payer_edi_id = "P1234ABCD".into();
+    let text = render_271(&scenario, &asked_x12(&q), &reply_envelope()).unwrap();
+    assert!(
+        text.contains("NM1*PR*2*BLUE PLAN OF TEXAS*****PI*P1234ABCD~PER*IC**TE*8005550100~"),
+        "{text}"
+    );
+    for wire in WIRES {
+        let a = round_trip(&scenario, &q, wire);
+        let payer = a.payer.as_ref().unwrap();
+        assert_eq!(payer.id.as_deref(), Some("P1234ABCD"), "{wire:?}");
+        let summary = php(&a);
+        let member_services: Vec<&Contact> = summary
+            .contacts
+            .iter()
+            .filter(|c| c.phone.as_deref() == Some("8005550100"))
+            .collect();
+        let [contact] = member_services.as_slice() else {
+            panic!("{wire:?}: {member_services:?}")
+        };
+        assert!(contact.is_payer, "{wire:?}");
+        assert_eq!(contact.identifier.as_deref(), Some("P1234ABCD"), "{wire:?}");
+        assert_eq!(contact.entity_code.as_deref(), Some("PR"), "{wire:?}");
+    }
+}
+
+#[test]
+fn answers_about_someone_else_are_mismatches_and_corrections_are_reported_on_every_protocol() {
+    let scenarios = bundled();
+    for wire in WIRES {
+        let answer = |id: &str| round_trip(&scenarios.answer_for(id), &inquiry(id), wire);
+        let check = |id: &str| identity::check(&inquiry(id), &answer(id));
+        let other = check("MOCK-OTHER-MEMBER").unwrap_err();
+        assert!(
+            other.starts_with(
+                "member id: the payer answered for member W999999999, we asked about \
+                 MOCK-OTHER-MEMBER"
+            ),
+            "{wire:?}: {other}"
+        );
+        let trace = check("MOCK-OTHER-TRACE").unwrap_err();
+        assert!(
+            trace.starts_with("trace number:") && trace.contains("carries 987654321, not ours"),
+            "{wire:?}: {trace}"
+        );
+        assert_eq!(
+            check("MOCK-CORRECTED-ID").unwrap(),
+            IdentityReport {
+                corrected_member_id: Some("W900000002".into()),
+                payer_data: Vec::new(),
+            },
+            "{wire:?}"
+        );
+        // FHIR has no place for the payer's "identifying data changed" flag.
+        let flag = match wire {
+            Wire::Fhir => "",
+            Wire::X12 | Wire::Json => " (the payer says it changed identifying data)",
+        };
+        assert_eq!(
+            check("MOCK-NAME-DIFFERS").unwrap(),
+            IdentityReport {
+                corrected_member_id: None,
+                payer_data: vec![format!(
+                    "the payer has the last name as SMITH-JONES, we sent DOE{flag}"
+                )],
+            },
+            "{wire:?}"
+        );
+        assert_eq!(
+            check("MOCK-RELAYED").unwrap(),
+            IdentityReport::default(),
+            "{wire:?}"
+        );
+        // The clearinghouse's trace is kept beside ours where the protocol can carry it.
+        let traces = answer("MOCK-RELAYED").answered_for.unwrap().traces;
+        let expected: &[&str] = match wire {
+            Wire::Fhir => &["VOB-7001"],
+            Wire::X12 | Wire::Json => &["VOB-7001", "CLEARINGHOUSE-TRACE-1"],
+        };
+        assert_eq!(traces, expected, "{wire:?}");
+        let about = answer("MOCK-OTHER-MEMBER").answered_for.unwrap();
+        assert_eq!(
+            (
+                about.member_id.as_deref(),
+                about.first_name.as_deref(),
+                about.last_name.as_deref(),
+                about.birth_date,
+            ),
+            (
+                Some("W999999999"),
+                Some("JOHN"),
+                Some("SMITH"),
+                NaiveDate::from_ymd_opt(1970, 1, 1)
+            ),
+            "{wire:?}"
+        );
+    }
+}
+
+#[test]
+fn a_dependent_answered_under_other_data_is_reported_in_the_dependents_loop() {
+    let mut q = inquiry("MOCK-NAME-DIFFERS");
+    q.dependent = Some(InquiryPerson {
+        first_name: "EMMA".into(),
+        last_name: "DOE".into(),
+        date_of_birth: NaiveDate::from_ymd_opt(2009, 5, 21).unwrap(),
+        sex: Some("F".into()),
+    });
+    let scenario = bundled().answer_for("MOCK-NAME-DIFFERS");
+    let text = render_271(&scenario, &asked_x12(&q), &reply_envelope()).unwrap();
+    assert!(
+        text.contains("NM1*IL*1*DOE*JANE****MI*MOCK-NAME-DIFFERS~DMG*D8*19850312*F~HL*4*3*23*0~"),
+        "the subscriber as asked: {text}"
+    );
+    assert!(
+        text.contains("NM1*03*1*SMITH-JONES*EMMA~DMG*D8*20090521*F~INS*N*G8*001*25~"),
+        "{text}"
+    );
+    for wire in WIRES {
+        let a = round_trip(&scenario, &q, wire);
+        let report = identity::check(&q, &a).unwrap();
+        assert_eq!(report.payer_data.len(), 1, "{wire:?}: {report:?}");
+        assert!(
+            report.payer_data[0]
+                .starts_with("the payer has the last name as SMITH-JONES, we sent DOE"),
+            "{wire:?}: {report:?}"
+        );
+        let about = a.answered_for.unwrap();
+        assert_eq!(about.first_name.as_deref(), Some("EMMA"), "{wire:?}");
+        assert_eq!(
+            about.identity_corrected,
+            !matches!(wire, Wire::Fhir),
+            "{wire:?}"
+        );
+    }
+}
+
+/// The subscriber loops of a 271: HL01, HL02, TRN02, NM109 and the EB01 codes of each.
+type MemberLoop = (String, String, String, String, Vec<String>);
+
+fn member_loops(text: &str) -> Vec<MemberLoop> {
+    let interchange = Interchange::parse(text.as_bytes()).unwrap();
+    let set = &interchange.groups[0].transaction_sets[0];
+    let mut loops: Vec<MemberLoop> = Vec::new();
+    let mut in_member = false;
+    for seg in &set.segments {
+        let v = |n: usize| seg.value(n).unwrap_or_default().to_string();
+        match seg.id() {
+            "HL" => {
+                in_member = seg.value(3) == Some("22");
+                if in_member {
+                    loops.push((v(1), v(2), String::new(), String::new(), Vec::new()));
+                }
+            }
+            "TRN" if in_member => {
+                if let Some(last) = loops.last_mut() {
+                    last.2 = v(2);
+                }
+            }
+            "NM1" if in_member && seg.value(1) == Some("IL") => {
+                if let Some(last) = loops.last_mut() {
+                    last.3 = v(9);
+                }
+            }
+            "EB" if in_member => {
+                if let Some(last) = loops.last_mut() {
+                    last.4.push(v(1));
+                }
+            }
+            _ => {}
+        }
+    }
+    loops
+}
+
+#[test]
+fn a_batch_answer_puts_ours_among_other_members_with_their_own_traces() {
+    let scenario = bundled().answer_for("MOCK-BATCH");
+    let mut q = inquiry("MOCK-BATCH");
+    let text = render_271(&scenario, &asked_x12(&q), &reply_envelope()).unwrap();
+    let member = |hl: &str, trace: &str, id: &str, ebs: &[&str]| {
+        (
+            hl.to_string(),
+            "2".to_string(),
+            trace.to_string(),
+            id.to_string(),
+            ebs.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        member_loops(&text),
+        [
+            member("3", "BATCH-1-VOB-7001", "BATCH-MEMBER-1", &["6"]),
+            member("4", "VOB-7001", "MOCK-BATCH", &["1", "B", "B"]),
+            member("5", "BATCH-2-VOB-7001", "BATCH-MEMBER-2", &["6"]),
+        ]
+    );
+    // With a dependent, our 2000D follows our 2000C and the HLs stay in order.
+    q.dependent = Some(InquiryPerson {
+        first_name: "EMMA".into(),
+        last_name: "DOE".into(),
+        date_of_birth: NaiveDate::from_ymd_opt(2009, 5, 21).unwrap(),
+        sex: None,
+    });
+    let text = render_271(&scenario, &asked_x12(&q), &reply_envelope()).unwrap();
+    let hls: Vec<&str> = text.split('~').filter(|s| s.starts_with("HL*")).collect();
+    assert_eq!(
+        hls,
+        [
+            "HL*1**20*1",
+            "HL*2*1*21*1",
+            "HL*3*2*22*0",
+            "HL*4*2*22*1",
+            "HL*5*4*23*0",
+            "HL*6*2*22*0"
+        ]
+    );
+    // First and last place too.
+    for (ours_at, expected) in [
+        (0, ["MOCK-BATCH", "BATCH-MEMBER-1", "BATCH-MEMBER-2"]),
+        (2, ["BATCH-MEMBER-1", "BATCH-MEMBER-2", "MOCK-BATCH"]),
+    ] {
+        let mut moved = scenario.clone();
+        moved.batch_with = Some(scenario::BatchWith {
+            members: 2,
+            ours_at,
+        });
+        let text = render_271(
+            &moved,
+            &asked_x12(&inquiry("MOCK-BATCH")),
+            &reply_envelope(),
+        )
+        .unwrap();
+        let ids: Vec<String> = member_loops(&text).into_iter().map(|l| l.3).collect();
+        assert_eq!(ids, expected);
+    }
+}
+
+#[tokio::test]
+async fn a_bom_and_crlf_271_is_the_plain_271_laid_out_as_a_gateway_sends_it() {
+    let scenario = bundled().answer_for("MOCK-BOM-CRLF");
+    let asked = asked_x12(&inquiry("MOCK-BOM-CRLF"));
+    let text = render_271(&scenario, &asked, &reply_envelope()).unwrap();
+    let plain = Scenario {
+        x12_format: None,
+        ..scenario.clone()
+    };
+    let plain = render_271(&plain, &asked, &reply_envelope()).unwrap();
+    assert!(text.starts_with("\u{feff}ISA*"), "{text:?}");
+    assert!(!plain.contains('\n') && plain.starts_with("ISA*"));
+    assert_eq!(text.matches("~\r\n").count(), plain.matches('~').count());
+    assert!(text.ends_with("IEA*1*000000001~\r\n"), "{text:?}");
+    assert_eq!(
+        text.trim_start_matches('\u{feff}').replace("\r\n", ""),
+        plain
+    );
+    let lf = Scenario {
+        x12_format: Some(scenario::X12Format {
+            byte_order_mark: false,
+            line_ending: Some(scenario::LineEnding::Lf),
+        }),
+        ..scenario.clone()
+    };
+    let lf = render_271(&lf, &asked, &reply_envelope()).unwrap();
+    assert!(lf.starts_with("ISA*") && !lf.contains('\r'));
+    assert_eq!(lf.replace('\n', ""), plain);
+    // Over HTTP the CORE payload part carries the bytes as laid out (a multipart text reader
+    // may drop the mark, so the raw body is looked at).
+    let payer = start(bundled(), "127.0.0.1", 0).await.unwrap();
+    let body = client()
+        .post(payer.url(X12_PATH))
+        .multipart(core_form(x12_270(&inquiry("MOCK-BOM-CRLF"))))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let laid_out = "\u{feff}ISA*00*".as_bytes();
+    assert!(body.windows(laid_out.len()).any(|w| w == laid_out));
+    let crlf = b"~\r\nGS*HB*";
+    assert!(body.windows(crlf.len()).any(|w| w == crlf));
+    payer.stop().await;
 }
 
 #[test]
