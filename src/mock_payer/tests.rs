@@ -1397,6 +1397,33 @@ fn rendered_fhir_responses_pass_the_fhir_oracle() {
         "request-dependent".into(),
         fhir_wire::request(&q, created()),
     ));
+    // A dependent answered under other data, and the new scenarios by name, so none can be
+    // left out silently.
+    q.member_id = "MOCK-NAME-DIFFERS".into();
+    let body = render_fhir(
+        &bundled().answer_for("MOCK-NAME-DIFFERS"),
+        &asked_fhir(&q),
+        created(),
+    )
+    .unwrap();
+    resources.push((
+        "response-dependent-name-differs".into(),
+        serde_json::from_slice(&body).unwrap(),
+    ));
+    for id in [
+        "MOCK-FACILITY-ONLY",
+        "MOCK-CONTACTS",
+        "MOCK-OTHER-PAYER",
+        "MOCK-CORRECTED-ID",
+        "MOCK-OTHER-MEMBER",
+    ] {
+        assert!(
+            resources
+                .iter()
+                .any(|(name, _)| name == &format!("response-{id}")),
+            "{id}"
+        );
+    }
     if let Some((ok, report)) = fhir_check(&resources) {
         assert!(ok, "{report}");
         assert_eq!(report.matches(": OK").count(), resources.len(), "{report}");

@@ -1246,6 +1246,10 @@ pub(crate) mod tests {
                 "response-sample".to_string(),
                 serde_json::from_str(SAMPLE).unwrap(),
             ),
+            (
+                "response-other-coverage".to_string(),
+                response_with_other_coverage(),
+            ),
         ];
         if let Some((ok, report)) = fhir_check(&resources) {
             assert!(ok, "{report}");
@@ -1416,6 +1420,198 @@ pub(crate) mod tests {
             carve.messages,
             ["BEHAVIORAL HEALTH ADMINISTERED BY OPTUM BEHAVIORAL HEALTH 800-555-1234"]
         );
+    }
+
+    /// A response with this plan's coverage, another payer's, a facility item limited to
+    /// outpatient hospital and a vendor named on an item.
+    fn response_with_other_coverage() -> Value {
+        let coding =
+            |system: &str, code: &str| json!({"coding": [{"system": system, "code": code}]});
+        json!({
+            "resourceType": "CoverageEligibilityResponse", "status": "active",
+            "purpose": ["benefits"], "created": "2026-11-23T10:30:05Z", "outcome": "complete",
+            "patient": {"reference": "#patient"},
+            "request": {"identifier": {"system": TRACE_SYSTEM, "value": "VOB-0001"}},
+            "insurer": {"reference": "#insurer"},
+            "contained": [
+                {"resourceType": "Patient", "id": "patient",
+                 "name": [{"family": "DOE", "given": ["JANE", "Q"]}], "birthDate": "1985-03-12"},
+                {"resourceType": "Organization", "id": "insurer", "name": "ACME HEALTH PLAN",
+                 "identifier": [{"system": PAYER_ID_SYSTEM, "value": "12345"}]},
+                {"resourceType": "Coverage", "id": "coverage", "status": "active",
+                 "subscriberId": "W900000002",
+                 "identifier": [{"use": "old", "value": "W123456789"},
+                                {"use": "official", "value": "W900000002"}],
+                 "beneficiary": {"reference": "#patient"}, "payor": [{"reference": "#insurer"}]},
+                {"resourceType": "Organization", "id": "medicare", "name": "MEDICARE",
+                 "identifier": [{"system": PAYER_ID_SYSTEM, "value": "CMS"}],
+                 "telecom": [{"system": "phone", "value": "8006334227"}]},
+                {"resourceType": "Coverage", "id": "medicare-coverage", "status": "active",
+                 "type": coding(INSURANCE_TYPE_SYSTEM, "MB"),
+                 "identifier": [{"type": coding(REFERENCE_QUALIFIER_SYSTEM, "IG"),
+                                 "value": "1EG4TE5MK73"}],
+                 "beneficiary": {"reference": "#patient"},
+                 "period": {"start": "2025-01-01", "end": "2026-12-31"},
+                 "payor": [{"reference": "#medicare"}], "order": 1},
+                {"resourceType": "Organization", "id": "old-plan", "name": "OLD PLAN"},
+                {"resourceType": "Coverage", "id": "old-coverage", "status": "cancelled",
+                 "beneficiary": {"reference": "#patient"}, "payor": [{"reference": "#old-plan"}]},
+                {"resourceType": "PractitionerRole", "id": "vendor",
+                 "code": [coding(ENTITY_CODE_SYSTEM, "VN")],
+                 "telecom": [{"system": "phone", "value": "8005557788"}]}
+            ],
+            "insurance": [
+                {"coverage": {"reference": "#coverage", "display": "GOLD PPO"}, "inforce": true,
+                 "item": [
+                    {"category": coding(STC_SYSTEM, "50"),
+                     "modifier": [coding(PLACE_OF_SERVICE_SYSTEM, "22"), coding("urn:other", "XX")],
+                     "network": coding(BENEFIT_NETWORK_SYSTEM, "in"),
+                     "unit": coding(BENEFIT_UNIT_SYSTEM, "individual"),
+                     "term": coding(BENEFIT_TERM_SYSTEM, "annual"),
+                     "description": "FACILITY",
+                     "benefit": [
+                        {"type": coding(BENEFIT_TYPE_SYSTEM, "deductible"),
+                         "allowedMoney": {"value": 2000, "currency": "USD"},
+                         "usedMoney": {"value": 750, "currency": "USD"}},
+                        {"type": coding(BENEFIT_TYPE_SYSTEM, "copay-percent"),
+                         "allowedUnsignedInt": 20}]},
+                    {"category": coding(STC_SYSTEM, "MH"),
+                     "provider": {"reference": "#vendor", "display": "MOCK BEHAVIORAL VENDOR",
+                                  "identifier": {"type": coding(ID_QUALIFIER_SYSTEM, "SV"),
+                                                 "value": "BHV12345"}}}]},
+                {"coverage": {"reference": "#medicare-coverage", "display": "NOT OUR PLAN"},
+                 "inforce": false,
+                 "item": [{"category": coding(STC_SYSTEM, "30"), "excluded": true}]},
+                {"coverage": {"reference": "#old-coverage"}}
+            ]
+        })
+    }
+
+    #[test]
+    fn other_payers_places_of_service_and_whom_the_answer_is_about_are_read() {
+        let a = parse_response(response_with_other_coverage().to_string().as_bytes()).unwrap();
+        assert_eq!(
+            a.payer,
+            Some(AnsweringPayer {
+                name: Some("ACME HEALTH PLAN".into()),
+                id: Some("12345".into()),
+            })
+        );
+        assert_eq!(
+            a.answered_for,
+            Some(AnsweredFor {
+                traces: vec!["VOB-0001".into()],
+                member_id: Some("W900000002".into()),
+                prior_member_ids: vec!["W123456789".into()],
+                first_name: Some("JANE".into()),
+                last_name: Some("DOE".into()),
+                birth_date: NaiveDate::from_ymd_opt(1985, 3, 12),
+                identity_corrected: false,
+                source: "FHIR patient and coverage".into(),
+            })
+        );
+        // Another payer's coverage says nothing about this plan's name or status.
+        assert_eq!(a.plan_name.as_ref().unwrap().value, "GOLD PPO");
+        assert!(!a
+            .benefits
+            .iter()
+            .any(|e| e.kind == BenefitKind::Inactive || e.kind == BenefitKind::NonCovered));
+        let rows: Vec<&BenefitEntry> = a
+            .benefits
+            .iter()
+            .filter(|e| e.service_types == ["50"])
+            .collect();
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        for row in &rows {
+            assert_eq!(row.places_of_service, ["22"]);
+        }
+        // The description holds for both rows of the deductible, not for the coinsurance.
+        assert_eq!(rows[0].messages, ["FACILITY"]);
+        assert_eq!(
+            (rows[1].time_period.as_deref(), rows[1].messages.as_slice()),
+            (Some("24"), ["FACILITY".to_string()].as_slice())
+        );
+        assert!(rows[2].messages.is_empty());
+        let vendor = a
+            .benefits
+            .iter()
+            .find(|e| e.kind == BenefitKind::ContactEntity)
+            .unwrap();
+        assert_eq!(
+            vendor.related_entities,
+            [RelatedEntity {
+                entity_code: Some("VN".into()),
+                name: Some("MOCK BEHAVIORAL VENDOR".into()),
+                id_qualifier: Some("SV".into()),
+                id: Some("BHV12345".into()),
+                phone: Some("8005557788".into()),
+            }]
+        );
+        let others: Vec<&BenefitEntry> = a
+            .benefits
+            .iter()
+            .filter(|e| e.kind == BenefitKind::OtherPayer)
+            .collect();
+        let [medicare, prior] = others.as_slice() else {
+            panic!("{others:?}")
+        };
+        assert_eq!(medicare.source, "FHIR insurance[1]");
+        assert_eq!(medicare.insurance_type.as_deref(), Some("MB"));
+        assert_eq!(
+            medicare.references,
+            [EntryReference {
+                qualifier: "IG".into(),
+                value: "1EG4TE5MK73".into(),
+            }]
+        );
+        assert_eq!(
+            medicare.dates,
+            [EntryDate {
+                qualifier: "290".into(),
+                begin: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+                end: NaiveDate::from_ymd_opt(2026, 12, 31),
+            }]
+        );
+        assert_eq!(
+            medicare.related_entities,
+            [RelatedEntity {
+                entity_code: Some("PRP".into()),
+                name: Some("MEDICARE".into()),
+                id_qualifier: Some("PI".into()),
+                id: Some("CMS".into()),
+                phone: Some("8006334227".into()),
+            }]
+        );
+        assert_eq!(
+            prior.related_entities[0].entity_code.as_deref(),
+            Some("P4"),
+            "a cancelled coverage is a prior carrier"
+        );
+    }
+
+    #[test]
+    fn a_payor_that_cannot_be_told_apart_from_the_insurer_is_the_insurer() {
+        let mut body = response_with_other_coverage();
+        // The insurer named only by display: the coverages' payors cannot be compared with it.
+        body["insurer"] = json!({"display": "ACME"});
+        let a = parse_response(body.to_string().as_bytes()).unwrap();
+        assert!(!a.benefits.iter().any(|e| e.kind == BenefitKind::OtherPayer));
+        assert_eq!(
+            a.payer,
+            Some(AnsweringPayer {
+                name: Some("ACME".into()),
+                id: None,
+            })
+        );
+        // A contained resource of the right type but the wrong shape names where, not what.
+        let mut body = response_with_other_coverage();
+        body["contained"][2]["subscriberId"] = json!(["W123456789"]);
+        let err = parse_response(body.to_string().as_bytes()).unwrap_err();
+        assert!(
+            matches!(&err, WireError::Shape { path, .. } if path == "contained[2].subscriberId"),
+            "{err:?}"
+        );
+        assert!(!err.to_string().contains("W123"));
     }
 
     #[test]

@@ -807,6 +807,164 @@ mod tests {
     }
 
     #[test]
+    fn whom_the_answer_is_about_is_read_and_our_control_number_is_our_trace() {
+        let q = inquiry();
+        let ours = control_number(&q.trace);
+        let mut body = json!({
+            "controlNumber": ours,
+            "subscriber": {
+                "memberId": "W123456789", "firstName": "JANE", "lastName": "DOE-SMITH",
+                "dateOfBirth": "19850312", "maintenanceTypeCode": "001", "maintenanceReasonCode": "25"
+            },
+            "subscriberTraceNumbers": [
+                {"traceTypeCode": "2", "referenceIdentification": ours,
+                 "originatingCompanyIdentifier": "9877281234"},
+                {"traceTypeCode": "2", "referenceIdentification": "CH-REF-77"},
+                {"traceTypeCode": "1", "referenceIdentification": "PAYER-OWN-1"}
+            ],
+            "planInformation": {"priorIdNumber": "W000000001"},
+            "payer": {"entityIdentifier": "Payer", "name": "ACME HEALTH PLAN",
+                      "payorIdentification": "12345"}
+        });
+        let raw = parse_response(body.to_string().as_bytes()).unwrap();
+        assert_eq!(
+            raw.answered_for.unwrap().traces,
+            [ours.as_str(), "CH-REF-77"],
+            "as echoed"
+        );
+        let a = parse_answer(body.to_string().as_bytes(), &q).unwrap();
+        assert_eq!(
+            a.answered_for,
+            Some(AnsweredFor {
+                traces: vec!["VOB-0001".into(), "CH-REF-77".into()],
+                member_id: Some("W123456789".into()),
+                prior_member_ids: vec!["W000000001".into()],
+                first_name: Some("JANE".into()),
+                last_name: Some("DOE-SMITH".into()),
+                birth_date: NaiveDate::from_ymd_opt(1985, 3, 12),
+                identity_corrected: true,
+                source: "JSON subscriber".into(),
+            })
+        );
+        assert_eq!(
+            a.payer,
+            Some(AnsweringPayer {
+                name: Some("ACME HEALTH PLAN".into()),
+                id: Some("12345".into()),
+            })
+        );
+        // A dependent is the patient; another inquiry's control number is kept as sent.
+        body["dependents"] =
+            json!([{"firstName": "EMMA", "lastName": "DOE", "dateOfBirth": "20090521"}]);
+        body["controlNumber"] = json!("987654321");
+        body["subscriberTraceNumbers"] = json!([]);
+        let about = parse_answer(body.to_string().as_bytes(), &q)
+            .unwrap()
+            .answered_for
+            .unwrap();
+        assert_eq!(about.traces, ["987654321"]);
+        assert_eq!(
+            (about.first_name.as_deref(), about.birth_date),
+            (Some("EMMA"), NaiveDate::from_ymd_opt(2009, 5, 21))
+        );
+        assert_eq!(about.source, "JSON dependents[0]");
+        // Nobody named, nothing echoed: no identity to check.
+        let a = parse_response(br#"{"benefitsInformation": []}"#).unwrap();
+        assert_eq!(a.answered_for, None);
+        let bad = parse_response(br#"{"subscriber": {"dateOfBirth": "W1234567"}}"#).unwrap_err();
+        assert_eq!(
+            bad,
+            WireError::value("subscriber.dateOfBirth", "not a full date")
+        );
+    }
+
+    #[test]
+    fn places_of_service_references_and_dates_are_read_from_the_clearinghouse_keys() {
+        let body = r#"{"benefitsInformation": [
+            {"code": "C", "serviceTypeCodes": ["50"], "timeQualifierCode": "23",
+             "benefitAmount": "2000", "inPlanNetworkIndicatorCode": "Y",
+             "eligibilityAdditionalInformation": {"codeListQualifierCode": "ZZ", "industryCode": "22"},
+             "eligibilityAdditionalInformationList": [
+                {"codeListQualifierCode": "ZZ", "codeListQualifier": "Mutually Defined",
+                 "industryCode": "22", "industry": "Outpatient Hospital"},
+                {"codeListQualifierCode": "NI", "industryCode": "01"}]},
+            {"code": "A", "serviceTypeCodes": ["98"], "benefitPercent": "0.1",
+             "eligibilityAdditionalInformation": {"codeListQualifierCode": "ZZ", "industryCode": "11"}},
+            {"code": "R", "serviceTypeCodes": ["30"], "insuranceTypeCode": "MB",
+             "benefitsAdditionalInformation": {"insurancePolicyNumber": "1EG4TE5MK73",
+                                               "groupNumber": "G1", "somethingElse": "X"},
+             "benefitsDateInformation": {"coordinationOfBenefits": "20250101-20261231",
+                                         "eligibilityBegin": "20250101"},
+             "benefitsRelatedEntities": [{"entityIdentifier": "Primary Payer",
+                "entityName": "MEDICARE", "entityIdentification": "PI",
+                "entityIdentificationValue": "CMS"}]},
+            {"code": "R", "benefitsRelatedEntities": [
+                {"entityIdentifier": "Prior Insurance Carrier", "entityName": "OLD PLAN"}]}
+        ]}"#;
+        let a = parse_response(body.as_bytes()).unwrap();
+        assert_eq!(a.benefits[0].places_of_service, ["22"], "the list wins");
+        assert_eq!(a.benefits[1].places_of_service, ["11"]);
+        let other = &a.benefits[2];
+        assert_eq!(other.kind, BenefitKind::OtherPayer);
+        assert_eq!(other.insurance_type.as_deref(), Some("MB"));
+        let reference = |q: &str, v: &str| EntryReference {
+            qualifier: q.into(),
+            value: v.into(),
+        };
+        assert_eq!(
+            other.references,
+            [reference("6P", "G1"), reference("IG", "1EG4TE5MK73")]
+        );
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(
+            other.dates,
+            [
+                EntryDate {
+                    qualifier: "290".into(),
+                    begin: day(2025, 1, 1),
+                    end: Some(day(2026, 12, 31)),
+                },
+                EntryDate {
+                    qualifier: "356".into(),
+                    begin: day(2025, 1, 1),
+                    end: None,
+                },
+            ]
+        );
+        assert_eq!(
+            other.related_entities[0].entity_code.as_deref(),
+            Some("PRP")
+        );
+        assert_eq!(
+            a.benefits[3].related_entities[0].entity_code.as_deref(),
+            Some("P4")
+        );
+        assert!(a.benefits[3].service_types.is_empty());
+
+        let bad = [
+            (
+                r#"{"benefitsInformation": [{"code": "R", "benefitsDateInformation": {"coordinationOfBenefits": "W1234567-W7654321"}}]}"#,
+                WireError::value(
+                    "benefitsInformation[0].benefitsDateInformation.coordinationOfBenefits",
+                    "not a full date",
+                ),
+            ),
+            (
+                r#"{"benefitsInformation": [{"code": "R", "benefitsAdditionalInformation": {"insurancePolicyNumber": 12345}}]}"#,
+                WireError::value(
+                    "benefitsInformation[0].benefitsAdditionalInformation.insurancePolicyNumber",
+                    "not text",
+                ),
+            ),
+        ];
+        for (body, expected) in bad {
+            let err = parse_response(body.as_bytes()).unwrap_err();
+            assert_eq!(err, expected);
+            assert!(!err.to_string().contains("W123"), "{err}");
+        }
+    }
+
+    #[test]
     fn plan_ranges_and_eligibility_dates_fill_missing_plan_dates() {
         let a =
             parse_response(br#"{"planDateInformation": {"plan": "20260101-20261231"}}"#).unwrap();
