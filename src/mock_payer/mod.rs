@@ -12,7 +12,9 @@
 //! all rows are returned whatever service types were asked, as many payers do. A scenario's
 //! fault (latency, HTTP 500, no answer, garbage, truncated, a 999 or TA1 rejection) applies on
 //! every protocol. A 270 that cannot be read is answered as a payer would: with a 999 naming the
-//! segment and element at fault.
+//! segment and element at fault. A scenario may also answer about someone else (`answer_as`),
+//! add a clearinghouse's trace, lay its 271 out with a byte-order mark and line breaks, or answer
+//! in a batch beside other members; `scenario.rs` tabulates what each protocol can say.
 //!
 //! | file | owns |
 //! |---|---|
