@@ -805,10 +805,10 @@ fn contacts(answer: &EligibilityAnswer, carve: Option<&CarveOut>) -> Vec<Contact
             {
                 continue;
             }
+            // The carve-out named again on another row (FHIR gives one item per service type;
+            // some payers repeat the EB*U per code) is still the carve-out, not a contact.
             let is_carve = carve.is_some_and(|c| {
-                c.source.starts_with(&entry.source)
-                    && c.name == entity.name
-                    && c.identifier == entity.id
+                c.entity_code.is_some() && c.name == entity.name && c.identifier == entity.id
             });
             if is_carve {
                 continue;
@@ -896,12 +896,28 @@ pub fn other_coverage(answer: &EligibilityAnswer) -> Vec<OtherCoverage> {
             messages: entry.messages.clone(),
             source: entry.source.clone(),
         };
+        // Several requests each answer the same EB*R: one payer is listed once.
+        let mut push = |other: OtherCoverage| {
+            let same = |o: &OtherCoverage| {
+                (&o.name, &o.identifier, o.order, &o.policy_number, &o.begin)
+                    == (
+                        &other.name,
+                        &other.identifier,
+                        other.order,
+                        &other.policy_number,
+                        &other.begin,
+                    )
+            };
+            if !out.iter().any(same) {
+                out.push(other);
+            }
+        };
         if entities.is_empty() {
-            out.push(base);
+            push(base);
             continue;
         }
         for entity in entities {
-            out.push(OtherCoverage {
+            push(OtherCoverage {
                 name: entity.name.clone().or_else(|| base.name.clone()),
                 entity_code: entity.entity_code.clone(),
                 order: OtherPayerOrder::from_entity_code(entity.entity_code.as_deref()),

@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use serde_json::Value;
 
+use super::render_x12::{DEFAULT_PAYER_ID, DEFAULT_PAYER_NAME};
 use crate::payers::fhir_wire::STC_SYSTEM;
 use crate::x12::values::parse_d8;
 use crate::x12::{Interchange, SegmentRef};
@@ -68,6 +69,15 @@ impl Asked {
     /// The patient: the dependent when there is one, else the subscriber.
     pub fn patient(&self) -> &Person {
         self.dependent.as_ref().unwrap_or(&self.subscriber)
+    }
+
+    /// The answering payer's name and id: as the inquiry named it, else the mock's own (a JSON
+    /// request names only the payer id).
+    pub fn answering_payer(&self) -> (&str, &str) {
+        (
+            self.payer_name.as_deref().unwrap_or(DEFAULT_PAYER_NAME),
+            self.payer_id.as_deref().unwrap_or(DEFAULT_PAYER_ID),
+        )
     }
 }
 

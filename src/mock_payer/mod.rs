@@ -13,7 +13,9 @@
 //! fault (latency, HTTP 500, no answer, garbage, truncated, a 999 or TA1 rejection) applies on
 //! every protocol, to every request or to the first `first_calls` naming the member (a payer
 //! that recovers). A 270 that cannot be read is answered as a payer would: with a 999 naming the
-//! segment and element at fault.
+//! segment and element at fault. A scenario may also answer about someone else (`answer_as`),
+//! add a clearinghouse's trace, lay its 271 out with a byte-order mark and line breaks, or answer
+//! in a batch beside other members; `scenario.rs` tabulates what each protocol can say.
 //!
 //! Started with [`BasicCredentials`] ([`start_with`]), it asks for them as a payer does: in the
 //! `Authorization: Basic` header of multipart, JSON and FHIR requests, and in the WS-Security

@@ -5,8 +5,12 @@
 //! one concept (several codings would be translations of one code, not a list):
 //! - the plan-level status row (EB01 1–8 on STC 30) becomes `inforce`; its other service
 //!   types become covered items (`excluded: false`);
-//! - `I` rows become `excluded: true` items; `U` rows items whose `provider` names the
-//!   administrator, with its phone on a contained `PractitionerRole`;
+//! - `I` rows become `excluded: true` items; `U` and `W` rows items whose `provider` names the
+//!   entity, with its NM101 code and phone on a contained `PractitionerRole` (an item without a
+//!   category when the row names no service type);
+//! - `R` rows (other payers) become further `insurance[]` entries, each with a contained
+//!   `Coverage` (order, type, identifiers, period) paid by a contained `Organization`;
+//! - a row's places of service become `item.modifier` codings (CMS place-of-service codes);
 //! - a `C`/`G` total (EB06 other than 24/29) is paired with its remaining (29) or met (24) row
 //!   of the same tier, network and service types into `allowedMoney`/`usedMoney`
 //!   (used = total − remaining); `F` days/visits likewise into `allowed`/`usedUnsignedInt`;
@@ -20,11 +24,13 @@ use serde::Serialize;
 use serde_json::{json, value::RawValue, Map, Value};
 
 use super::inquiry::{Asked, Person};
-use super::render_x12::{is_plan_row, DEFAULT_PAYER_NAME};
-use super::scenario::{BenefitRow, Scenario};
+use super::render_x12::{entity_name, is_plan_row};
+use super::scenario::{BenefitRow, Entity, Scenario};
 use crate::payers::fhir_wire::{
     BENEFIT_NETWORK_SYSTEM, BENEFIT_TERM_SYSTEM, BENEFIT_TYPE_SYSTEM, BENEFIT_UNIT_SYSTEM,
-    FOLLOW_UP_SYSTEM, PAYER_ID_SYSTEM, REJECT_REASON_SYSTEM, STC_SYSTEM, TRACE_SYSTEM,
+    ENTITY_CODE_SYSTEM, FOLLOW_UP_SYSTEM, IDENTIFIER_TYPE_SYSTEM, ID_QUALIFIER_SYSTEM,
+    INSURANCE_TYPE_SYSTEM, PAYER_ID_SYSTEM, PLACE_OF_SERVICE_SYSTEM, REFERENCE_QUALIFIER_SYSTEM,
+    REJECT_REASON_SYSTEM, STC_SYSTEM, TRACE_SYSTEM,
 };
 
 /// A decimal written as a JSON number with exactly its own digits.
@@ -70,7 +76,10 @@ struct BenefitOut {
 #[derive(Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct ItemOut {
-    category: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    modifier: Vec<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     provider: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,26 +126,41 @@ pub fn render_fhir(
     asked: &Asked,
     created: DateTime<Utc>,
 ) -> Result<Vec<u8>, serde_json::Error> {
-    let mut contained = vec![patient(asked.patient())];
+    let echo = scenario.echo(asked);
+    let (payer_name, payer_id) = asked.answering_payer();
+    let mut contained = vec![patient(&echo.patient)];
     contained.push(json!({
         "resourceType": "Organization",
         "id": "insurer",
-        "identifier": [{"system": PAYER_ID_SYSTEM, "value": asked.payer_id.as_deref().unwrap_or("MOCKPAYER")}],
-        "name": asked.payer_name.as_deref().unwrap_or(DEFAULT_PAYER_NAME),
+        "identifier": [{"system": PAYER_ID_SYSTEM, "value": payer_id}],
+        "name": payer_name,
     }));
     let inforce = scenario
         .benefits
         .iter()
         .find(|row| is_plan_row(row))
         .map(|row| matches!(row.code.as_str(), "1" | "2" | "3" | "4" | "5"));
-    contained.push(json!({
+    let mut coverage = json!({
         "resourceType": "Coverage",
         "id": "coverage",
         "status": if inforce == Some(false) { "cancelled" } else { "active" },
-        "subscriberId": asked.member_id,
+        "subscriberId": echo.member_id,
         "beneficiary": {"reference": "#patient"},
         "payor": [{"reference": "#insurer"}],
-    }));
+    });
+    if let Some(prior) = &echo.prior_member_id {
+        // The member id the payer replaced (the 271's REF*Q4): an identifier no longer valid.
+        set(
+            &mut coverage,
+            "identifier",
+            json!([{
+                "use": "old",
+                "type": {"coding": [{"system": IDENTIFIER_TYPE_SYSTEM, "code": "MB"}]},
+                "value": prior,
+            }]),
+        );
+    }
+    contained.push(coverage);
 
     let mut insurance = Vec::new();
     let mut error = Vec::new();
@@ -165,8 +189,9 @@ pub fn render_fhir(
                 coverage,
                 inforce,
                 benefit_period,
-                item: items(scenario, &mut contained),
+                item: items(scenario, asked, &mut contained),
             });
+            insurance.extend(other_payers(scenario, &mut contained));
         }
     }
 
@@ -189,7 +214,7 @@ pub fn render_fhir(
     // The request, by its trace: the mock keeps no resources to reference.
     head.insert(
         "request".into(),
-        json!({"identifier": {"system": TRACE_SYSTEM, "value": asked.trace}}),
+        json!({"identifier": {"system": TRACE_SYSTEM, "value": echo.trace}}),
     );
     head.insert(
         "outcome".into(),
@@ -242,10 +267,16 @@ fn coding(system: &str, code: &str) -> Value {
     json!({"coding": [{"system": system, "code": code}]})
 }
 
-/// The item fields every row shares: category, network, unit, authorization, description.
-fn item_for(row: &BenefitRow, stc: &str) -> ItemOut {
+/// The item fields every row shares: category, places of service, network, unit,
+/// authorization, description. `stc` is `None` for a row that names no service type.
+fn item_for(row: &BenefitRow, stc: Option<&str>) -> ItemOut {
     ItemOut {
-        category: coding(STC_SYSTEM, stc),
+        category: stc.map(|stc| coding(STC_SYSTEM, stc)),
+        modifier: row
+            .places_of_service
+            .iter()
+            .map(|place| coding(PLACE_OF_SERVICE_SYSTEM, place))
+            .collect(),
         network: match row.network.as_deref() {
             Some("Y") => Some(coding(BENEFIT_NETWORK_SYSTEM, "in")),
             Some("N") => Some(coding(BENEFIT_NETWORK_SYSTEM, "out")),
@@ -290,20 +321,21 @@ fn partner<'a>(rows: &'a [BenefitRow], total: &BenefitRow, period: &str) -> Opti
             && r.coverage_level == total.coverage_level
             && r.network == total.network
             && r.service_types == total.service_types
+            && r.places_of_service == total.places_of_service
             && r.quantity_qualifier == total.quantity_qualifier
             && r.time_period.as_deref() == Some(period)
     })
 }
 
-fn items(scenario: &Scenario, contained: &mut Vec<Value>) -> Vec<ItemOut> {
+fn items(scenario: &Scenario, asked: &Asked, contained: &mut Vec<Value>) -> Vec<ItemOut> {
     let rows = scenario.benefits.as_slice();
     let mut items = Vec::new();
     for (n, row) in rows.iter().enumerate() {
-        let stcs = row.service_types.iter().map(String::as_str);
+        let stcs = row.service_types.iter().map(|s| Some(s.as_str()));
         match row.code.as_str() {
             "1" | "2" | "3" | "4" | "5" => {
                 for stc in stcs {
-                    if stc == "30" {
+                    if stc == Some("30") {
                         // Said by `inforce`; only its text or flag needs an item.
                         if !row.messages.is_empty() || row.auth_required.is_some() {
                             items.push(item_for(row, stc));
@@ -318,40 +350,23 @@ fn items(scenario: &Scenario, contained: &mut Vec<Value>) -> Vec<ItemOut> {
             }
             // Inactive is `inforce: false` (FHIR has no per-category inactive); only its text
             // needs an item.
-            "6" | "7" | "8" if !row.messages.is_empty() => items.push(item_for(row, "30")),
+            "6" | "7" | "8" if !row.messages.is_empty() => items.push(item_for(row, Some("30"))),
             "I" => items.extend(stcs.map(|stc| ItemOut {
                 excluded: Some(true),
                 ..item_for(row, stc)
             })),
-            "U" => {
-                let provider = row.related_entities.first().map(|entity| {
-                    let id = format!("entity-{n}");
-                    let mut role = json!({"resourceType": "PractitionerRole", "id": id});
-                    if let Some(phone) = &entity.phone {
-                        set(
-                            &mut role,
-                            "telecom",
-                            json!([{"system": "phone", "value": phone}]),
-                        );
-                    }
-                    contained.push(role);
-                    let mut provider =
-                        json!({"reference": format!("#{id}"), "display": entity.name});
-                    if let Some(value) = &entity.id {
-                        // A PI id is an EDI payer id.
-                        let system = match entity.id_qualifier.as_deref() {
-                            Some("PI") => PAYER_ID_SYSTEM,
-                            _ => "urn:perdiem:x12-entity-id",
-                        };
-                        set(
-                            &mut provider,
-                            "identifier",
-                            json!({"system": system, "value": value}),
-                        );
-                    }
-                    provider
-                });
-                items.extend(stcs.map(|stc| ItemOut {
+            "U" | "W" => {
+                let provider = row
+                    .related_entities
+                    .first()
+                    .map(|entity| provider(entity, asked, n, contained));
+                // A contact for every service: one item without a category.
+                let stcs: Vec<Option<&str>> = if row.service_types.is_empty() {
+                    vec![None]
+                } else {
+                    stcs.collect()
+                };
+                items.extend(stcs.into_iter().map(|stc| ItemOut {
                     provider: provider.clone(),
                     ..item_for(row, stc)
                 }));
@@ -438,6 +453,139 @@ fn items(scenario: &Scenario, contained: &mut Vec<Value>) -> Vec<ItemOut> {
         }
     }
     items
+}
+
+/// `item.provider` for a 2120 entity: a reference to a contained `PractitionerRole` holding its
+/// NM101 code and phone, with its name and id on the reference.
+fn provider(entity: &Entity, asked: &Asked, n: usize, contained: &mut Vec<Value>) -> Value {
+    let id = format!("entity-{n}");
+    let mut role = json!({
+        "resourceType": "PractitionerRole",
+        "id": id,
+        "code": [coding(ENTITY_CODE_SYSTEM, &entity.entity_code)],
+    });
+    if let Some(phone) = &entity.phone {
+        set(
+            &mut role,
+            "telecom",
+            json!([{"system": "phone", "value": phone}]),
+        );
+    }
+    contained.push(role);
+    let (name, qualifier, value) = entity_name(entity, asked);
+    let mut provider = json!({"reference": format!("#{id}"), "display": name});
+    if !value.is_empty() {
+        set(&mut provider, "identifier", identifier(qualifier, value));
+    }
+    provider
+}
+
+/// An NM108/NM109 id: an EDI payer id (`PI`) in its own system, another with its qualifier as
+/// the identifier's type.
+fn identifier(qualifier: &str, value: &str) -> Value {
+    if qualifier == "PI" {
+        json!({"system": PAYER_ID_SYSTEM, "value": value})
+    } else if qualifier.is_empty() {
+        json!({"value": value})
+    } else {
+        json!({"type": coding(ID_QUALIFIER_SYSTEM, qualifier), "value": value})
+    }
+}
+
+/// The member's other payers (`R` rows): an `insurance[]` each, whose contained `Coverage` is
+/// paid by a contained `Organization`. `Coverage.order` says primary, secondary or tertiary; a
+/// prior carrier's coverage is `cancelled`.
+fn other_payers(scenario: &Scenario, contained: &mut Vec<Value>) -> Vec<InsuranceOut> {
+    let mut out = Vec::new();
+    for (n, row) in scenario.benefits.iter().enumerate() {
+        if row.code != "R" {
+            continue;
+        }
+        let entity = row.related_entities.first();
+        let code = entity.map_or("PR", |e| e.entity_code.as_str());
+        let payer_id = format!("other-payer-{n}");
+        let mut organization = json!({
+            "resourceType": "Organization",
+            "id": payer_id,
+            "name": entity.and_then(|e| e.name.clone()).unwrap_or_else(|| "OTHER PAYER".into()),
+        });
+        if let Some(entity) = entity {
+            if let Some(id) = &entity.id {
+                let qualifier = entity.id_qualifier.as_deref().unwrap_or_default();
+                set(
+                    &mut organization,
+                    "identifier",
+                    json!([identifier(qualifier, id)]),
+                );
+            }
+            if let Some(phone) = &entity.phone {
+                set(
+                    &mut organization,
+                    "telecom",
+                    json!([{"system": "phone", "value": phone}]),
+                );
+            }
+        }
+        contained.push(organization);
+        let coverage_id = format!("other-coverage-{n}");
+        let mut coverage = json!({
+            "resourceType": "Coverage",
+            "id": coverage_id,
+            "status": if code == "P4" { "cancelled" } else { "active" },
+            "beneficiary": {"reference": "#patient"},
+            "payor": [{"reference": format!("#{payer_id}")}],
+        });
+        if let Some(kind) = &row.insurance_type {
+            set(&mut coverage, "type", coding(INSURANCE_TYPE_SYSTEM, kind));
+        }
+        if !row.references.is_empty() {
+            let identifiers: Vec<Value> = row
+                .references
+                .iter()
+                .map(|r| {
+                    json!({
+                        "type": coding(REFERENCE_QUALIFIER_SYSTEM, &r.qualifier),
+                        "value": r.value,
+                    })
+                })
+                .collect();
+            set(&mut coverage, "identifier", json!(identifiers));
+        }
+        // One period per coverage: the coordination-of-benefits dates when given.
+        let date = row
+            .dates
+            .iter()
+            .find(|d| d.qualifier == "290")
+            .or(row.dates.first());
+        if let Some(date) = date {
+            let mut period = json!({"start": date.begin.format("%Y-%m-%d").to_string()});
+            if let Some(end) = date.end {
+                set(
+                    &mut period,
+                    "end",
+                    json!(end.format("%Y-%m-%d").to_string()),
+                );
+            }
+            set(&mut coverage, "period", period);
+        }
+        let order = match code {
+            "PRP" => Some(1),
+            "SEP" => Some(2),
+            "TTP" => Some(3),
+            _ => None,
+        };
+        if let Some(order) = order {
+            set(&mut coverage, "order", json!(order));
+        }
+        contained.push(coverage);
+        out.push(InsuranceOut {
+            coverage: json!({"reference": format!("#{coverage_id}")}),
+            inforce: None,
+            benefit_period: None,
+            item: Vec::new(),
+        });
+    }
+    out
 }
 
 /// Sets `key` on a JSON object (a no-op on anything else, which the builders never pass).

@@ -1,18 +1,22 @@
 //! A scenario in the JSON clearinghouse shape (what `payers::json_wire::parse_response` reads):
-//! X12 codes with names, amounts as decimal strings, rejections in `errors[]`.
+//! X12 codes with names, amounts as decimal strings, rejections in `errors[]`. Whom the answer
+//! is about travels as the clearinghouse sends it: `controlNumber` and `subscriberTraceNumbers`
+//! echo the request's control number, `subscriber` (and `dependents`) the people,
+//! `planInformation.priorIdNumber` a replaced member id (the 271's `REF*Q4`).
 
 use serde_json::{json, Map, Value};
 
 use super::inquiry::{Asked, Person};
-use super::render_x12::{is_plan_row, DEFAULT_PAYER_NAME};
+use super::render_x12::{entity_name, is_plan_row};
 use super::scenario::{BenefitRow, Entity, RejectLoop, Scenario};
-use crate::payers::json_wire::{ENTITY_IDENTIFIERS, FOLLOW_UP_ACTIONS};
+use crate::payers::json_wire::{DATE_KEYS, ENTITY_IDENTIFIERS, FOLLOW_UP_ACTIONS, REFERENCE_KEYS};
 
 /// The JSON answer to `asked`.
 pub fn render_json(scenario: &Scenario, asked: &Asked) -> Value {
+    let echo = scenario.echo(asked);
     let mut body = Map::new();
     body.insert("meta".into(), json!({"applicationMode": "mock"}));
-    body.insert("controlNumber".into(), json!(asked.trace));
+    body.insert("controlNumber".into(), json!(echo.trace));
     if let Some(id) = &asked.payer_id {
         body.insert("tradingPartnerServiceId".into(), json!(id));
     }
@@ -20,17 +24,56 @@ pub fn render_json(scenario: &Scenario, asked: &Asked) -> Value {
         "provider".into(),
         json!({"providerName": asked.provider_name, "npi": asked.provider_npi}),
     );
-    let mut subscriber = person(&asked.subscriber);
-    subscriber.insert("memberId".into(), json!(asked.member_id));
-    body.insert("subscriber".into(), Value::Object(subscriber));
-    if let Some(dependent) = &asked.dependent {
-        body.insert("dependents".into(), json!([person(dependent)]));
+    // The patient as the payer has them; with a dependent, the subscriber as asked.
+    let (subscriber_person, dependent) = match &asked.dependent {
+        Some(_) => (asked.subscriber.clone(), Some(echo.patient.clone())),
+        None => (echo.patient.clone(), None),
+    };
+    let corrected = |person: &mut Map<String, Value>| {
+        if echo.identity_corrected {
+            // INS03 001 change, INS04 25 change in identifying data elements.
+            person.insert("maintenanceTypeCode".into(), json!("001"));
+            person.insert("maintenanceReasonCode".into(), json!("25"));
+        }
+    };
+    let mut subscriber = person(&subscriber_person);
+    subscriber.insert("memberId".into(), json!(echo.member_id));
+    if dependent.is_none() {
+        corrected(&mut subscriber);
     }
+    body.insert("subscriber".into(), Value::Object(subscriber));
+    if let Some(dependent) = &dependent {
+        let mut dependent = person(dependent);
+        corrected(&mut dependent);
+        body.insert("dependents".into(), json!([dependent]));
+    }
+    // TRN*2 as the clearinghouse relays it: ours (the request's control number), then theirs.
+    let mut traces = vec![json!({
+        "traceTypeCode": "2",
+        "traceType": "Referenced Transaction Trace Numbers",
+        "referenceIdentification": echo.trace,
+        "originatingCompanyIdentifier": "9MOCKPAYER",
+    })];
+    if let Some(theirs) = &scenario.clearinghouse_trace {
+        traces.push(json!({
+            "traceTypeCode": "2",
+            "traceType": "Referenced Transaction Trace Numbers",
+            "referenceIdentification": theirs,
+            "originatingCompanyIdentifier": "9CLEARHOUS",
+        }));
+    }
+    body.insert("subscriberTraceNumbers".into(), json!(traces));
+    if let Some(prior) = &echo.prior_member_id {
+        body.insert("planInformation".into(), json!({"priorIdNumber": prior}));
+    }
+    let (payer_name, payer_id) = asked.answering_payer();
     body.insert(
         "payer".into(),
         json!({
-            "name": asked.payer_name.as_deref().unwrap_or(DEFAULT_PAYER_NAME),
-            "payorIdentification": asked.payer_id,
+            "entityIdentifier": "Payer",
+            "entityType": "Non-Person Entity",
+            "name": payer_name,
+            "payorIdentification": payer_id,
         }),
     );
     if let Some(reject) = &scenario.reject {
@@ -82,7 +125,7 @@ pub fn render_json(scenario: &Scenario, asked: &Asked) -> Value {
     let benefits: Vec<Value> = scenario
         .benefits
         .iter()
-        .map(|row| benefit(row, scenario))
+        .map(|row| benefit(row, scenario, asked))
         .collect();
     body.insert("benefitsInformation".into(), json!(benefits));
     Value::Object(body)
@@ -105,7 +148,7 @@ fn person(p: &Person) -> Map<String, Value> {
     out
 }
 
-fn benefit(row: &BenefitRow, scenario: &Scenario) -> Value {
+fn benefit(row: &BenefitRow, scenario: &Scenario, asked: &Asked) -> Value {
     let mut b = Map::new();
     let mut put = |key: &str, value: Value| {
         if !value.is_null() {
@@ -115,9 +158,17 @@ fn benefit(row: &BenefitRow, scenario: &Scenario) -> Value {
     put("code", json!(row.code));
     put("name", json!(eb01_name(&row.code)));
     put("coverageLevelCode", json!(row.coverage_level));
-    put("serviceTypeCodes", json!(row.service_types));
+    if !row.service_types.is_empty() {
+        put("serviceTypeCodes", json!(row.service_types));
+    }
     let plan = scenario.plan.as_ref().filter(|_| is_plan_row(row));
-    put("insuranceTypeCode", json!(plan.map(|p| &p.insurance_type)));
+    put(
+        "insuranceTypeCode",
+        json!(row
+            .insurance_type
+            .as_ref()
+            .or(plan.map(|p| &p.insurance_type))),
+    );
     put(
         "planCoverage",
         json!(row.plan_description.as_ref().or(plan.map(|p| &p.name))),
@@ -144,24 +195,80 @@ fn benefit(row: &BenefitRow, scenario: &Scenario) -> Value {
             .collect();
         put("additionalInformation", json!(info));
     }
+    if !row.places_of_service.is_empty() {
+        // 2115C III*ZZ: the clearinghouse's list of facility type (place of service) codes.
+        let places: Vec<Value> = row
+            .places_of_service
+            .iter()
+            .map(|place| {
+                json!({
+                    "codeListQualifierCode": "ZZ",
+                    "codeListQualifier": "Mutually Defined",
+                    "industryCode": place,
+                })
+            })
+            .collect();
+        put("eligibilityAdditionalInformationList", json!(places));
+    }
+    if !row.references.is_empty() {
+        let mut references = Map::new();
+        for reference in &row.references {
+            let key = REFERENCE_KEYS
+                .iter()
+                .find(|(qualifier, _)| *qualifier == reference.qualifier)
+                .map(|(_, key)| *key);
+            // A REF01 the shape has no key for cannot travel in it.
+            if let Some(key) = key {
+                references.insert(key.into(), json!(reference.value));
+            }
+        }
+        put("benefitsAdditionalInformation", Value::Object(references));
+    }
+    if !row.dates.is_empty() {
+        let mut dates = Map::new();
+        for date in &row.dates {
+            let key = DATE_KEYS
+                .iter()
+                .find(|(qualifier, _)| *qualifier == date.qualifier)
+                .map(|(_, key)| *key);
+            let text = match date.end {
+                Some(end) => format!("{}-{}", yyyymmdd(date.begin), yyyymmdd(end)),
+                None => yyyymmdd(date.begin),
+            };
+            if let Some(key) = key {
+                dates.insert(key.into(), json!(text));
+            }
+        }
+        put("benefitsDateInformation", Value::Object(dates));
+    }
     if !row.related_entities.is_empty() {
-        let entities: Vec<Value> = row.related_entities.iter().map(entity).collect();
+        let entities: Vec<Value> = row
+            .related_entities
+            .iter()
+            .map(|e| entity(e, asked))
+            .collect();
         put("benefitsRelatedEntities", json!(entities));
     }
     Value::Object(b)
 }
 
-fn entity(e: &Entity) -> Value {
+fn yyyymmdd(date: chrono::NaiveDate) -> String {
+    date.format("%Y%m%d").to_string()
+}
+
+fn entity(e: &Entity, asked: &Asked) -> Value {
     let identifier = ENTITY_IDENTIFIERS
         .iter()
         .find(|(code, _)| *code == e.entity_code)
         .map_or(e.entity_code.as_str(), |(_, words)| words);
+    let (name, qualifier, id) = entity_name(e, asked);
+    let some = |text: &str| (!text.is_empty()).then(|| text.to_string());
     let mut out = json!({
         "entityIdentifier": identifier,
         "entityType": "Non-Person Entity",
-        "entityName": e.name,
-        "entityIdentification": e.id_qualifier,
-        "entityIdentificationValue": e.id,
+        "entityName": name,
+        "entityIdentification": some(qualifier),
+        "entityIdentificationValue": some(id),
     });
     if let Some(phone) = &e.phone {
         set(
@@ -186,7 +293,9 @@ fn eb01_name(code: &str) -> &'static str {
         "F" => "Limitations",
         "G" => "Out of Pocket (Stop Loss)",
         "I" => "Non-Covered",
+        "R" => "Other or Additional Payor",
         "U" => "Contact Following Entity for Eligibility or Benefit Information",
+        "W" => "Other Source of Data",
         _ => "Other",
     }
 }

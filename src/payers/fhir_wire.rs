@@ -23,13 +23,31 @@
 //! | `item.excluded` `true`/`false` | EB01 `I` / `1` for the category |
 //! | `item.authorizationRequired` | EB11 |
 //! | `item.description` | MSG |
-//! | `item.provider` (display, identifier, contained `telecom`) | EB01 `U` with a 2120 entity |
+//! | `item.provider` (display, identifier, contained `PractitionerRole`: `code` with [`ENTITY_CODE_SYSTEM`], `telecom`) | EB01 `U` with a 2120 entity: NM101 from the role's code (else `PR` for an EDI payer id), NM108 `PI` for a [`PAYER_ID_SYSTEM`] identifier, else the identifier's `type` coded with [`ID_QUALIFIER_SYSTEM`] |
+//! | `item.modifier` coded with [`PLACE_OF_SERVICE_SYSTEM`] (CMS place-of-service codes) | 2115C `III*ZZ`: the places of service the item is limited to |
+//! | another `insurance[]` whose contained `Coverage` names another `payor` than the `insurer` | EB01 `R` (other payer): the payor `Organization` as the 2120 entity (NM101 from `Coverage.order` 1/2/3 → `PRP`/`SEP`/`TTP`, a `cancelled` coverage → `P4`, else `PR`), `Coverage.type` coded with [`INSURANCE_TYPE_SYSTEM`] → EB04, `Coverage.identifier` typed with [`REFERENCE_QUALIFIER_SYSTEM`] → REF, `Coverage.period` → DTP `290`; its items are not read as this plan's |
 //! | benefit `deductible` / `out-of-pocket` | EB01 `C` / `G`: `allowedMoney` total, `usedMoney` met (EB06 `24`) |
 //! | benefit `copay` | EB01 `B`, `allowedMoney` |
 //! | benefit `copay-percent` | EB01 `A`, `allowedUnsignedInt` percent → fraction (20 → 0.2) |
 //! | benefit `visit` / `room` | EB01 `F` with EB09 `VS` / `DY`: allowed total, allowed − used remaining (EB06 `29`) |
 //! | `error[].code` | AAA03 (and AAA04 when a coding with [`FOLLOW_UP_SYSTEM`] is present) |
 //!
+//! The description (MSG) goes on the first row an item yields and on the other rows of the same
+//! benefit (a total and what was used of it are one benefit), so a `FACILITY` or
+//! `PROFESSIONAL` setting holds for both.
+//!
+//! Whom the answer is about and who answered:
+//!
+//! | FHIR | X12 |
+//! |---|---|
+//! | `request.identifier` ([`TRACE_SYSTEM`]) | `TRN*2` TRN02 |
+//! | this plan's contained `Coverage.subscriberId` | 2100C NM109 |
+//! | that `Coverage.identifier` with `use` `old` | 2100C `REF*Q4` |
+//! | the contained `Patient` the response's `patient` references: `name[0]`, `birthDate` | the patient's NM1 and DMG |
+//! | the `insurer` (a contained `Organization`'s `name` and [`PAYER_ID_SYSTEM`] identifier, else the reference's display and identifier) | 2100A NM103, NM109 |
+//!
+//! FHIR has no place for the payer's "identifying data changed" flag (INS04 `25`): it is never
+//! set from a FHIR answer.
 //! `out-of-pocket` is not in R4's example benefit-type list (`benefit-type` is an *example*
 //! binding, so other codes are allowed); it is used here with the same system, as the
 //! X12-to-FHIR mapping has no standard code for EB01 `G` (domain reference §7, UNVERIFIED).
@@ -56,8 +74,8 @@ use super::wire::{
     count_from_raw, decimal_from_raw, decimal_from_str, from_body, parse_date, WireError,
 };
 use crate::domain::eligibility::{
-    BenefitEntry, BenefitKind, EligibilityAnswer, Inquiry, InquiryPerson, NetworkScope,
-    PayerRejection, RelatedEntity, Sourced,
+    AnsweredFor, AnsweringPayer, BenefitEntry, BenefitKind, EligibilityAnswer, EntryDate,
+    EntryReference, Inquiry, InquiryPerson, NetworkScope, PayerRejection, RelatedEntity, Sourced,
 };
 
 /// X12 service type codes as a FHIR code system (CARIN/Da Vinci usage).
@@ -82,6 +100,19 @@ pub const TRACE_SYSTEM: &str = "urn:perdiem:eligibility-trace";
 pub const REJECT_REASON_SYSTEM: &str = "urn:perdiem:x12-reject-reason";
 /// AAA04 follow-up action codes, as an extra coding of `error[].code`.
 pub const FOLLOW_UP_SYSTEM: &str = "urn:perdiem:x12-follow-up-action";
+/// CMS place-of-service codes (HL7 terminology's external code system for them).
+pub const PLACE_OF_SERVICE_SYSTEM: &str =
+    "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set";
+/// X12 entity identifier codes (NM101: `PR`, `VN`, `Y2`, …) on a contained `PractitionerRole`.
+pub const ENTITY_CODE_SYSTEM: &str = "urn:perdiem:x12-entity-identifier-code";
+/// X12 identification code qualifiers (NM108: `SV`, `XX`, …) as an identifier's `type`.
+pub const ID_QUALIFIER_SYSTEM: &str = "urn:perdiem:x12-id-code-qualifier";
+/// X12 insurance type codes (EB04: `MB`, `MC`, …) as another coverage's `type`.
+pub const INSURANCE_TYPE_SYSTEM: &str = "urn:perdiem:x12-insurance-type";
+/// X12 reference identification qualifiers (REF01: `IG`, `6P`, …) as an identifier's `type`.
+pub const REFERENCE_QUALIFIER_SYSTEM: &str = "urn:perdiem:x12-reference-qualifier";
+/// HL7 v2 identifier types (`MB` member number).
+pub const IDENTIFIER_TYPE_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v2-0203";
 
 /// A `CoverageEligibilityRequest` asking for the benefits of `inquiry`'s service types.
 pub fn request(inquiry: &Inquiry, created: DateTime<Utc>) -> Value {
@@ -189,17 +220,120 @@ fn patient_resource(id: &str, person: &InquiryPerson) -> Value {
 struct Response {
     resource_type: Option<String>,
     outcome: Option<String>,
-    contained: Option<Vec<Contained>>,
+    /// Kept raw: each resource type gives its fields other JSON types (`name` is text on an
+    /// Organization, a list on a Patient), so each is read as its own type once found.
+    contained: Option<Vec<Box<RawValue>>>,
+    patient: Option<Reference>,
+    request: Option<Reference>,
+    insurer: Option<Reference>,
     insurance: Option<Vec<Insurance>>,
     error: Option<Vec<ErrorComponent>>,
 }
 
-/// Only what a carve-out contact needs from a contained resource.
+/// A contained resource's type and id, to find it by reference.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Contained {
+struct ContainedHead {
+    resource_type: Option<String>,
     id: Option<String>,
+}
+
+/// What is read from a contained `Organization` or `PractitionerRole`.
+#[derive(Deserialize, Default)]
+struct Party {
+    name: Option<String>,
+    identifier: Option<Vec<Identifier>>,
     telecom: Option<Vec<ContactPoint>>,
+    code: Option<Vec<CodeableConcept>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct PatientResource {
+    name: Option<Vec<HumanName>>,
+    birth_date: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct HumanName {
+    family: Option<String>,
+    given: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct CoverageResource {
+    status: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<CodeableConcept>,
+    subscriber_id: Option<String>,
+    identifier: Option<Vec<Identifier>>,
+    period: Option<Period>,
+    payor: Option<Vec<Reference>>,
+    order: Option<Value>,
+}
+
+/// The contained resources, found by their local id (`#id`).
+struct Contained<'a> {
+    resources: Vec<(ContainedHead, &'a RawValue)>,
+}
+
+impl<'a> Contained<'a> {
+    fn new(raw: &'a [Box<RawValue>]) -> Result<Contained<'a>, WireError> {
+        let resources = raw
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| Ok((read_contained(raw, i)?, raw.as_ref())))
+            .collect::<Result<_, WireError>>()?;
+        Ok(Contained { resources })
+    }
+
+    /// The contained resource `reference` points to (`#id`), read as `T`.
+    fn resolve<T: serde::de::DeserializeOwned>(
+        &self,
+        reference: Option<&Reference>,
+        resource_type: &str,
+    ) -> Result<Option<T>, WireError> {
+        let Some(id) = reference
+            .and_then(|r| r.reference.as_deref())
+            .and_then(|r| r.trim().strip_prefix('#'))
+        else {
+            return Ok(None);
+        };
+        self.find(resource_type, |head| head.id.as_deref() == Some(id))
+    }
+
+    /// The first contained resource of `resource_type` passing `test`, read as `T`.
+    fn find<T: serde::de::DeserializeOwned>(
+        &self,
+        resource_type: &str,
+        test: impl Fn(&ContainedHead) -> bool,
+    ) -> Result<Option<T>, WireError> {
+        for (i, (head, raw)) in self.resources.iter().enumerate() {
+            if head.resource_type.as_deref() == Some(resource_type) && test(head) {
+                return read_contained(raw, i).map(Some);
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A contained resource read as `T`; errors name `contained[i]` and the path inside it.
+fn read_contained<T: serde::de::DeserializeOwned>(
+    raw: &RawValue,
+    i: usize,
+) -> Result<T, WireError> {
+    from_body(raw.get().as_bytes()).map_err(|error| match error {
+        WireError::Shape { path, reason } => WireError::Shape {
+            path: format!("contained[{i}].{path}"),
+            reason,
+        },
+        WireError::Value { path, reason } => WireError::Value {
+            path: format!("contained[{i}].{path}"),
+            reason,
+        },
+        other => other,
+    })
 }
 
 #[derive(Deserialize)]
@@ -232,6 +366,10 @@ struct Reference {
 
 #[derive(Deserialize)]
 struct Identifier {
+    #[serde(rename = "use")]
+    usage: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<CodeableConcept>,
     system: Option<String>,
     value: Option<String>,
 }
@@ -240,6 +378,7 @@ struct Identifier {
 #[serde(rename_all = "camelCase")]
 struct Item {
     category: Option<CodeableConcept>,
+    modifier: Option<Vec<CodeableConcept>>,
     provider: Option<Reference>,
     excluded: Option<bool>,
     description: Option<String>,
@@ -295,6 +434,16 @@ impl CodeableConcept {
             .filter(|c| c.system.as_deref().is_none_or(|s| systems.contains(&s)))
             .find_map(|c| c.code.as_deref().map(str::trim).filter(|c| !c.is_empty()))
     }
+
+    /// The code of the first coding from exactly `system` (a coding without a system does not
+    /// count).
+    fn code_from(&self, system: &str) -> Option<&str> {
+        self.coding
+            .iter()
+            .flatten()
+            .filter(|c| c.system.as_deref() == Some(system))
+            .find_map(|c| c.code.as_deref().map(str::trim).filter(|c| !c.is_empty()))
+    }
 }
 
 /// Reads a `CoverageEligibilityResponse`. Never panics; a body that is not one is a
@@ -334,15 +483,249 @@ pub fn parse_response(body: &[u8]) -> Result<EligibilityAnswer, WireError> {
         None => return Err(WireError::value("outcome", "missing")),
     }
 
-    let mut answer = EligibilityAnswer::default();
+    let contained = Contained::new(response.contained.as_deref().unwrap_or_default())?;
+    let insurer = response.insurer.as_ref();
+    let mut answer = EligibilityAnswer {
+        payer: answering_payer(insurer, &contained)?,
+        ..EligibilityAnswer::default()
+    };
     for (i, error) in errors.iter().enumerate() {
         answer.rejections.push(read_error(i, error)?);
     }
-    let contained = response.contained.as_deref().unwrap_or_default();
+    // Which insurances are this plan's and which another payer's, by their coverage's payor.
+    let mut ours = None;
     for (i, insurance) in response.insurance.iter().flatten().enumerate() {
-        read_insurance(i, insurance, contained, &mut answer)?;
+        let coverage: Option<CoverageResource> =
+            contained.resolve(insurance.coverage.as_ref(), "Coverage")?;
+        match coverage {
+            Some(coverage) if is_other_payer(&coverage, insurer) => {
+                answer.benefits.push(other_payer(i, &coverage, &contained)?);
+            }
+            coverage => {
+                if ours.is_none() {
+                    ours = coverage;
+                }
+                read_insurance(i, insurance, &contained, &mut answer)?;
+            }
+        }
     }
+    if ours.is_none() {
+        // No insurance (a rejection): the contained coverage of this insurer is the one asked
+        // about.
+        for (i, (head, raw)) in contained.resources.iter().enumerate() {
+            if head.resource_type.as_deref() != Some("Coverage") {
+                continue;
+            }
+            let coverage: CoverageResource = read_contained(raw, i)?;
+            if !is_other_payer(&coverage, insurer) {
+                ours = Some(coverage);
+                break;
+            }
+        }
+    }
+    answer.answered_for = answered_for(&response, ours.as_ref(), &contained)?;
     Ok(answer)
+}
+
+/// The payer that answered: the contained organization the `insurer` references, else what
+/// the reference itself says.
+fn answering_payer(
+    insurer: Option<&Reference>,
+    contained: &Contained<'_>,
+) -> Result<Option<AnsweringPayer>, WireError> {
+    let Some(insurer) = insurer else {
+        return Ok(None);
+    };
+    let organization: Party = contained
+        .resolve(Some(insurer), "Organization")?
+        .unwrap_or_default();
+    let id = payer_id(organization.identifier.as_deref().unwrap_or_default())
+        .or_else(|| insurer.identifier.as_ref().and_then(|i| text(&i.value)));
+    Ok(Some(AnsweringPayer {
+        phone: None,
+        name: text(&organization.name).or_else(|| text(&insurer.display)),
+        id,
+    }))
+}
+
+/// An EDI payer id among `identifiers` (else the first identifier's value).
+fn payer_id(identifiers: &[Identifier]) -> Option<String> {
+    identifiers
+        .iter()
+        .find(|i| i.system.as_deref() == Some(PAYER_ID_SYSTEM))
+        .or_else(|| identifiers.first())
+        .and_then(|i| text(&i.value))
+}
+
+/// Whether `coverage` is paid by someone other than the responding `insurer`: it names payors
+/// and each is known to differ from the insurer (by reference, else identifier, else name). A
+/// payor that cannot be compared is taken for the insurer.
+fn is_other_payer(coverage: &CoverageResource, insurer: Option<&Reference>) -> bool {
+    let payors = coverage.payor.as_deref().unwrap_or_default();
+    let Some(insurer) = insurer else {
+        return false;
+    };
+    let differs = |payor: &Reference| {
+        let by = |a: Option<String>, b: Option<String>| match (a, b) {
+            (Some(a), Some(b)) => Some(a != b),
+            _ => None,
+        };
+        by(text(&payor.reference), text(&insurer.reference))
+            .or_else(|| {
+                by(
+                    payor.identifier.as_ref().and_then(|i| text(&i.value)),
+                    insurer.identifier.as_ref().and_then(|i| text(&i.value)),
+                )
+            })
+            .or_else(|| by(text(&payor.display), text(&insurer.display)))
+            .unwrap_or(false)
+    };
+    !payors.is_empty() && payors.iter().all(differs)
+}
+
+/// Another payer of the member's, as an X12 `EB*R` row with its 2120 entity, REF and DTP.
+fn other_payer(
+    i: usize,
+    coverage: &CoverageResource,
+    contained: &Contained<'_>,
+) -> Result<BenefitEntry, WireError> {
+    let path = format!("insurance[{i}]");
+    let mut entry = BenefitEntry::new(format!("FHIR {path}"), BenefitKind::OtherPayer);
+    entry.insurance_type = coverage
+        .kind
+        .as_ref()
+        .and_then(|k| k.code_from(INSURANCE_TYPE_SYSTEM))
+        .map(str::to_string);
+    for identifier in coverage.identifier.iter().flatten() {
+        let qualifier = identifier
+            .kind
+            .as_ref()
+            .and_then(|k| k.code_from(REFERENCE_QUALIFIER_SYSTEM));
+        if let (Some(qualifier), Some(value)) = (qualifier, text(&identifier.value)) {
+            entry.references.push(EntryReference {
+                qualifier: qualifier.to_string(),
+                value,
+            });
+        }
+    }
+    if let Some(period) = &coverage.period {
+        let date = |name: &str, value: &Option<String>| {
+            text(value)
+                .map(|v| {
+                    parse_date(&v).map_err(|r| {
+                        WireError::value(format!("{path}.coverage Coverage.period.{name}"), r)
+                    })
+                })
+                .transpose()
+        };
+        if let Some(begin) = date("start", &period.start)? {
+            // One period per coverage: read as the coordination-of-benefits dates (DTP 290).
+            entry.dates.push(EntryDate {
+                qualifier: "290".into(),
+                begin,
+                end: date("end", &period.end)?,
+            });
+        }
+    }
+    let payor = coverage.payor.as_deref().unwrap_or_default().first();
+    let organization: Party = contained
+        .resolve(payor, "Organization")?
+        .unwrap_or_default();
+    let identifiers = organization.identifier.as_deref().unwrap_or_default();
+    // An EDI payer id, else another id with its NM108 qualifier as its type.
+    let (id_qualifier, id) = match identifiers
+        .iter()
+        .find(|i| i.system.as_deref() == Some(PAYER_ID_SYSTEM))
+    {
+        Some(payer_id) => (Some("PI".to_string()), text(&payer_id.value)),
+        None => identifiers.first().map_or((None, None), |i| {
+            (
+                i.kind
+                    .as_ref()
+                    .and_then(|k| k.code_from(ID_QUALIFIER_SYSTEM))
+                    .map(str::to_string),
+                text(&i.value),
+            )
+        }),
+    };
+    // PRP/SEP/TTP by the coverage's order; an ended coverage is a prior carrier.
+    let entity_code = match (coverage.status.as_deref(), coverage.order.as_ref()) {
+        (Some("cancelled"), _) => "P4",
+        (_, Some(order)) => match order.as_u64() {
+            Some(1) => "PRP",
+            Some(2) => "SEP",
+            Some(3) => "TTP",
+            _ => "PR",
+        },
+        _ => "PR",
+    };
+    entry.related_entities.push(RelatedEntity {
+        entity_code: Some(entity_code.into()),
+        name: text(&organization.name).or_else(|| payor.and_then(|p| text(&p.display))),
+        id_qualifier,
+        id,
+        phone: phone(organization.telecom.as_deref()),
+    });
+    Ok(entry)
+}
+
+/// Whom the answer is about: the echoed trace, this plan's coverage, the patient.
+fn answered_for(
+    response: &Response,
+    coverage: Option<&CoverageResource>,
+    contained: &Contained<'_>,
+) -> Result<Option<AnsweredFor>, WireError> {
+    let traces: Vec<String> = response
+        .request
+        .as_ref()
+        .and_then(|r| r.identifier.as_ref())
+        .filter(|i| i.system.as_deref().is_none_or(|s| s == TRACE_SYSTEM))
+        .and_then(|i| text(&i.value))
+        .into_iter()
+        .collect();
+    let patient: Option<PatientResource> =
+        contained.resolve(response.patient.as_ref(), "Patient")?;
+    let member_id = coverage.and_then(|c| text(&c.subscriber_id));
+    if traces.is_empty() && member_id.is_none() && patient.is_none() {
+        return Ok(None);
+    }
+    let name = patient
+        .as_ref()
+        .and_then(|p| p.name.as_deref())
+        .and_then(<[HumanName]>::first);
+    let birth_date = patient
+        .as_ref()
+        .and_then(|p| text(&p.birth_date))
+        .map(|d| parse_date(&d).map_err(|r| WireError::value("patient Patient.birthDate", r)))
+        .transpose()?;
+    Ok(Some(AnsweredFor {
+        traces,
+        member_id,
+        prior_member_ids: coverage
+            .and_then(|c| c.identifier.as_deref())
+            .unwrap_or_default()
+            .iter()
+            .filter(|i| i.usage.as_deref() == Some("old"))
+            .filter_map(|i| text(&i.value))
+            .collect(),
+        first_name: name
+            .and_then(|n| n.given.as_deref())
+            .and_then(<[String]>::first)
+            .map(|g| g.trim().to_string())
+            .filter(|g| !g.is_empty()),
+        last_name: name.and_then(|n| text(&n.family)),
+        birth_date,
+        identity_corrected: false,
+        source: "FHIR patient and coverage".into(),
+    }))
+}
+
+fn phone(telecom: Option<&[ContactPoint]>) -> Option<String> {
+    telecom
+        .unwrap_or_default()
+        .iter()
+        .find(|t| t.system.as_deref() == Some("phone"))
+        .and_then(|t| text(&t.value))
 }
 
 fn read_error(i: usize, error: &ErrorComponent) -> Result<PayerRejection, WireError> {
@@ -385,7 +768,7 @@ fn read_error(i: usize, error: &ErrorComponent) -> Result<PayerRejection, WireEr
 fn read_insurance(
     i: usize,
     insurance: &Insurance,
-    contained: &[Contained],
+    contained: &Contained<'_>,
     answer: &mut EligibilityAnswer,
 ) -> Result<(), WireError> {
     let path = format!("insurance[{i}]");
@@ -435,12 +818,13 @@ fn read_insurance(
 }
 
 /// The rows of one `item`: a status row (carve-out contact, excluded, covered, or a plain
-/// description) and one or two rows per benefit, all sharing the item's category, network,
-/// unit, term and authorization flag. The description goes on the first row.
+/// description) and one or two rows per benefit, all sharing the item's category, places of
+/// service, network, unit, term and authorization flag. The description goes on the first row
+/// and the other rows of its benefit.
 fn read_item(
     path: &str,
     item: &Item,
-    contained: &[Contained],
+    contained: &Contained<'_>,
 ) -> Result<Vec<BenefitEntry>, WireError> {
     let service_types = match &item.category {
         None => Vec::new(),
@@ -451,6 +835,14 @@ fn read_item(
             None => vec![category_label(category)],
         },
     };
+    let mut places_of_service: Vec<String> = Vec::new();
+    for modifier in item.modifier.iter().flatten() {
+        if let Some(place) = modifier.code_from(PLACE_OF_SERVICE_SYSTEM) {
+            if !places_of_service.iter().any(|p| p == place) {
+                places_of_service.push(place.to_string());
+            }
+        }
+    }
     let network = match item
         .network
         .as_ref()
@@ -484,44 +876,54 @@ fn read_item(
     let row = |source: String, kind: BenefitKind| {
         let mut entry = BenefitEntry::new(source, kind);
         entry.service_types = service_types.clone();
+        entry.places_of_service = places_of_service.clone();
         entry.network = network;
         entry.coverage_level = coverage_level.clone();
         entry.auth_required = item.authorization_required;
         entry
     };
 
-    let mut rows = Vec::new();
+    // Rows in groups: one group per status row and per benefit.
+    let mut groups: Vec<Vec<BenefitEntry>> = Vec::new();
     if let Some(provider) = &item.provider {
         let mut entry = row(format!("FHIR {path}.provider"), BenefitKind::ContactEntity);
         entry
             .related_entities
-            .push(related_entity(provider, contained));
-        rows.push(entry);
+            .push(related_entity(provider, contained)?);
+        groups.push(vec![entry]);
     }
     match item.excluded {
-        Some(true) => rows.push(row(
+        Some(true) => groups.push(vec![row(
             format!("FHIR {path}.excluded"),
             BenefitKind::NonCovered,
-        )),
-        Some(false) => rows.push(row(
+        )]),
+        Some(false) => groups.push(vec![row(
             format!("FHIR {path}.excluded"),
             BenefitKind::ActiveCoverage,
-        )),
+        )]),
         None => {}
     }
     for (k, benefit) in item.benefit.iter().flatten().enumerate() {
         let benefit_path = format!("{path}.benefit[{k}]");
+        let mut rows = Vec::new();
         read_benefit(&benefit_path, benefit, term.as_deref(), &row, &mut rows)?;
+        groups.push(rows);
     }
+    groups.retain(|g| !g.is_empty());
     let description = text(&item.description);
-    if rows.is_empty() && (description.is_some() || item.authorization_required.is_some()) {
+    if groups.is_empty() && (description.is_some() || item.authorization_required.is_some()) {
         // EB01 D, benefit description: text (or an authorization flag) with no figure.
-        rows.push(row(format!("FHIR {path}"), BenefitKind::from_code("D")));
+        groups.push(vec![row(
+            format!("FHIR {path}"),
+            BenefitKind::from_code("D"),
+        )]);
     }
-    if let (Some(description), Some(first)) = (description, rows.first_mut()) {
-        first.messages.push(description);
+    if let (Some(description), Some(first)) = (description, groups.first_mut()) {
+        for entry in first {
+            entry.messages.push(description.clone());
+        }
     }
-    Ok(rows)
+    Ok(groups.into_iter().flatten().collect())
 }
 
 fn read_benefit(
@@ -641,31 +1043,39 @@ fn read_benefit(
     Ok(())
 }
 
-/// A carve-out administrator named on an item: its name and id from the reference, its phone
-/// from the contained resource the reference points to, if any.
-fn related_entity(provider: &Reference, contained: &[Contained]) -> RelatedEntity {
+/// An entity named on an item: its name and id from the reference; its NM101 code and phone
+/// from the contained role the reference points to, if any.
+fn related_entity(
+    provider: &Reference,
+    contained: &Contained<'_>,
+) -> Result<RelatedEntity, WireError> {
+    let role: Party = contained
+        .resolve(Some(provider), "PractitionerRole")?
+        .unwrap_or_default();
     let identifier = provider.identifier.as_ref();
     let is_payer_id = identifier.and_then(|i| i.system.as_deref()) == Some(PAYER_ID_SYSTEM);
-    let phone = provider
-        .reference
-        .as_deref()
-        .and_then(|r| r.strip_prefix('#'))
-        .and_then(|id| contained.iter().find(|c| c.id.as_deref() == Some(id)))
-        .and_then(|c| {
-            c.telecom
-                .iter()
-                .flatten()
-                .find(|t| t.system.as_deref() == Some("phone"))
-                .and_then(|t| text(&t.value))
-        });
-    RelatedEntity {
-        // An EDI payer id marks another payer (NM101 PR, NM108 PI), as in X12 loop 2120C.
-        entity_code: is_payer_id.then(|| "PR".to_string()),
+    let stated_code = role
+        .code
+        .iter()
+        .flatten()
+        .find_map(|c| c.code_from(ENTITY_CODE_SYSTEM))
+        .map(str::to_string);
+    let qualifier = if is_payer_id {
+        Some("PI".to_string())
+    } else {
+        identifier
+            .and_then(|i| i.kind.as_ref())
+            .and_then(|k| k.code_from(ID_QUALIFIER_SYSTEM))
+            .map(str::to_string)
+    };
+    Ok(RelatedEntity {
+        // Without a stated code, an EDI payer id marks a payer (NM101 PR), as in loop 2120C.
+        entity_code: stated_code.or_else(|| is_payer_id.then(|| "PR".to_string())),
         name: text(&provider.display),
-        id_qualifier: is_payer_id.then(|| "PI".to_string()),
+        id_qualifier: qualifier,
         id: identifier.and_then(|i| text(&i.value)),
-        phone,
-    }
+        phone: phone(role.telecom.as_deref()),
+    })
 }
 
 fn category_label(category: &CodeableConcept) -> String {
@@ -837,6 +1247,10 @@ pub(crate) mod tests {
                 "response-sample".to_string(),
                 serde_json::from_str(SAMPLE).unwrap(),
             ),
+            (
+                "response-other-coverage".to_string(),
+                response_with_other_coverage(),
+            ),
         ];
         if let Some((ok, report)) = fhir_check(&resources) {
             assert!(ok, "{report}");
@@ -1007,6 +1421,200 @@ pub(crate) mod tests {
             carve.messages,
             ["BEHAVIORAL HEALTH ADMINISTERED BY OPTUM BEHAVIORAL HEALTH 800-555-1234"]
         );
+    }
+
+    /// A response with this plan's coverage, another payer's, a facility item limited to
+    /// outpatient hospital and a vendor named on an item.
+    fn response_with_other_coverage() -> Value {
+        let coding =
+            |system: &str, code: &str| json!({"coding": [{"system": system, "code": code}]});
+        json!({
+            "resourceType": "CoverageEligibilityResponse", "status": "active",
+            "purpose": ["benefits"], "created": "2026-11-23T10:30:05Z", "outcome": "complete",
+            "patient": {"reference": "#patient"},
+            "request": {"identifier": {"system": TRACE_SYSTEM, "value": "VOB-0001"}},
+            "insurer": {"reference": "#insurer"},
+            "contained": [
+                {"resourceType": "Patient", "id": "patient",
+                 "name": [{"family": "DOE", "given": ["JANE", "Q"]}], "birthDate": "1985-03-12"},
+                {"resourceType": "Organization", "id": "insurer", "name": "ACME HEALTH PLAN",
+                 "identifier": [{"system": PAYER_ID_SYSTEM, "value": "12345"}]},
+                {"resourceType": "Coverage", "id": "coverage", "status": "active",
+                 "subscriberId": "W900000002",
+                 "identifier": [{"use": "old", "value": "W123456789"},
+                                {"use": "official", "value": "W900000002"}],
+                 "beneficiary": {"reference": "#patient"}, "payor": [{"reference": "#insurer"}]},
+                {"resourceType": "Organization", "id": "medicare", "name": "MEDICARE",
+                 "identifier": [{"system": PAYER_ID_SYSTEM, "value": "CMS"}],
+                 "telecom": [{"system": "phone", "value": "8006334227"}]},
+                {"resourceType": "Coverage", "id": "medicare-coverage", "status": "active",
+                 "type": coding(INSURANCE_TYPE_SYSTEM, "MB"),
+                 "identifier": [{"type": coding(REFERENCE_QUALIFIER_SYSTEM, "IG"),
+                                 "value": "1EG4TE5MK73"}],
+                 "beneficiary": {"reference": "#patient"},
+                 "period": {"start": "2025-01-01", "end": "2026-12-31"},
+                 "payor": [{"reference": "#medicare"}], "order": 1},
+                {"resourceType": "Organization", "id": "old-plan", "name": "OLD PLAN"},
+                {"resourceType": "Coverage", "id": "old-coverage", "status": "cancelled",
+                 "beneficiary": {"reference": "#patient"}, "payor": [{"reference": "#old-plan"}]},
+                {"resourceType": "PractitionerRole", "id": "vendor",
+                 "code": [coding(ENTITY_CODE_SYSTEM, "VN")],
+                 "telecom": [{"system": "phone", "value": "8005557788"}]}
+            ],
+            "insurance": [
+                {"coverage": {"reference": "#coverage", "display": "GOLD PPO"}, "inforce": true,
+                 "item": [
+                    {"category": coding(STC_SYSTEM, "50"),
+                     "modifier": [coding(PLACE_OF_SERVICE_SYSTEM, "22"), coding("urn:other", "XX")],
+                     "network": coding(BENEFIT_NETWORK_SYSTEM, "in"),
+                     "unit": coding(BENEFIT_UNIT_SYSTEM, "individual"),
+                     "term": coding(BENEFIT_TERM_SYSTEM, "annual"),
+                     "description": "FACILITY",
+                     "benefit": [
+                        {"type": coding(BENEFIT_TYPE_SYSTEM, "deductible"),
+                         "allowedMoney": {"value": 2000, "currency": "USD"},
+                         "usedMoney": {"value": 750, "currency": "USD"}},
+                        {"type": coding(BENEFIT_TYPE_SYSTEM, "copay-percent"),
+                         "allowedUnsignedInt": 20}]},
+                    {"category": coding(STC_SYSTEM, "MH"),
+                     "provider": {"reference": "#vendor", "display": "MOCK BEHAVIORAL VENDOR",
+                                  "identifier": {"type": coding(ID_QUALIFIER_SYSTEM, "SV"),
+                                                 "value": "BHV12345"}}}]},
+                {"coverage": {"reference": "#medicare-coverage", "display": "NOT OUR PLAN"},
+                 "inforce": false,
+                 "item": [{"category": coding(STC_SYSTEM, "30"), "excluded": true}]},
+                {"coverage": {"reference": "#old-coverage"}}
+            ]
+        })
+    }
+
+    #[test]
+    fn other_payers_places_of_service_and_whom_the_answer_is_about_are_read() {
+        let a = parse_response(response_with_other_coverage().to_string().as_bytes()).unwrap();
+        assert_eq!(
+            a.payer,
+            Some(AnsweringPayer {
+                phone: None,
+                name: Some("ACME HEALTH PLAN".into()),
+                id: Some("12345".into()),
+            })
+        );
+        assert_eq!(
+            a.answered_for,
+            Some(AnsweredFor {
+                traces: vec!["VOB-0001".into()],
+                member_id: Some("W900000002".into()),
+                prior_member_ids: vec!["W123456789".into()],
+                first_name: Some("JANE".into()),
+                last_name: Some("DOE".into()),
+                birth_date: NaiveDate::from_ymd_opt(1985, 3, 12),
+                identity_corrected: false,
+                source: "FHIR patient and coverage".into(),
+            })
+        );
+        // Another payer's coverage says nothing about this plan's name or status.
+        assert_eq!(a.plan_name.as_ref().unwrap().value, "GOLD PPO");
+        assert!(!a
+            .benefits
+            .iter()
+            .any(|e| e.kind == BenefitKind::Inactive || e.kind == BenefitKind::NonCovered));
+        let rows: Vec<&BenefitEntry> = a
+            .benefits
+            .iter()
+            .filter(|e| e.service_types == ["50"])
+            .collect();
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        for row in &rows {
+            assert_eq!(row.places_of_service, ["22"]);
+        }
+        // The description holds for both rows of the deductible, not for the coinsurance.
+        assert_eq!(rows[0].messages, ["FACILITY"]);
+        assert_eq!(
+            (rows[1].time_period.as_deref(), rows[1].messages.as_slice()),
+            (Some("24"), ["FACILITY".to_string()].as_slice())
+        );
+        assert!(rows[2].messages.is_empty());
+        let vendor = a
+            .benefits
+            .iter()
+            .find(|e| e.kind == BenefitKind::ContactEntity)
+            .unwrap();
+        assert_eq!(
+            vendor.related_entities,
+            [RelatedEntity {
+                entity_code: Some("VN".into()),
+                name: Some("MOCK BEHAVIORAL VENDOR".into()),
+                id_qualifier: Some("SV".into()),
+                id: Some("BHV12345".into()),
+                phone: Some("8005557788".into()),
+            }]
+        );
+        let others: Vec<&BenefitEntry> = a
+            .benefits
+            .iter()
+            .filter(|e| e.kind == BenefitKind::OtherPayer)
+            .collect();
+        let [medicare, prior] = others.as_slice() else {
+            panic!("{others:?}")
+        };
+        assert_eq!(medicare.source, "FHIR insurance[1]");
+        assert_eq!(medicare.insurance_type.as_deref(), Some("MB"));
+        assert_eq!(
+            medicare.references,
+            [EntryReference {
+                qualifier: "IG".into(),
+                value: "1EG4TE5MK73".into(),
+            }]
+        );
+        assert_eq!(
+            medicare.dates,
+            [EntryDate {
+                qualifier: "290".into(),
+                begin: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+                end: NaiveDate::from_ymd_opt(2026, 12, 31),
+            }]
+        );
+        assert_eq!(
+            medicare.related_entities,
+            [RelatedEntity {
+                entity_code: Some("PRP".into()),
+                name: Some("MEDICARE".into()),
+                id_qualifier: Some("PI".into()),
+                id: Some("CMS".into()),
+                phone: Some("8006334227".into()),
+            }]
+        );
+        assert_eq!(
+            prior.related_entities[0].entity_code.as_deref(),
+            Some("P4"),
+            "a cancelled coverage is a prior carrier"
+        );
+    }
+
+    #[test]
+    fn a_payor_that_cannot_be_told_apart_from_the_insurer_is_the_insurer() {
+        let mut body = response_with_other_coverage();
+        // The insurer named only by display: the coverages' payors cannot be compared with it.
+        body["insurer"] = json!({"display": "ACME"});
+        let a = parse_response(body.to_string().as_bytes()).unwrap();
+        assert!(!a.benefits.iter().any(|e| e.kind == BenefitKind::OtherPayer));
+        assert_eq!(
+            a.payer,
+            Some(AnsweringPayer {
+                phone: None,
+                name: Some("ACME".into()),
+                id: None,
+            })
+        );
+        // A contained resource of the right type but the wrong shape names where, not what.
+        let mut body = response_with_other_coverage();
+        body["contained"][2]["subscriberId"] = json!(["W123456789"]);
+        let err = parse_response(body.to_string().as_bytes()).unwrap_err();
+        assert!(
+            matches!(&err, WireError::Shape { path, .. } if path == "contained[2].subscriberId"),
+            "{err:?}"
+        );
+        assert!(!err.to_string().contains("W123"));
     }
 
     #[test]

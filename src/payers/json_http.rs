@@ -75,7 +75,7 @@ impl PayerAdapter for JsonAdapter {
             };
             let outcome = if (200..300).contains(&status) {
                 let parsed = match self.flavor {
-                    Flavor::Clearinghouse => json_wire::parse_response(&body),
+                    Flavor::Clearinghouse => json_wire::parse_answer(&body, inquiry),
                     Flavor::Fhir => fhir_wire::parse_response(&body),
                 };
                 parsed.map_err(|e| PayerError::Unparseable(e.to_string()))

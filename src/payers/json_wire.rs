@@ -9,7 +9,7 @@
 //! | `code` | EB01 |
 //! | `coverageLevelCode` | EB02 |
 //! | `serviceTypeCodes[]` | EB03 (repeated) |
-//! | `insuranceTypeCode` | EB04 (not kept: the neutral row has no field for it) |
+//! | `insuranceTypeCode` | EB04 |
 //! | `planCoverage` | EB05 |
 //! | `timeQualifierCode` | EB06 |
 //! | `benefitAmount` (decimal string) | EB07 |
@@ -18,8 +18,22 @@
 //! | `authOrCertIndicator` (`Y`/`N`/`U`) | EB11 |
 //! | `inPlanNetworkIndicatorCode` (`Y`/`N`/`W`/`U`) | EB12 |
 //! | `additionalInformation[].description` | MSG |
+//! | `eligibilityAdditionalInformationList[]` (else the older single `eligibilityAdditionalInformation`) with `codeListQualifierCode` `ZZ` | 2115C `III*ZZ`: `industryCode` is a place of service |
+//! | `benefitsAdditionalInformation` (named keys, [`REFERENCE_KEYS`]) | 2110C REF |
+//! | `benefitsDateInformation` (named keys, [`DATE_KEYS`]; a date or a range) | 2110C DTP |
 //! | `benefitsRelatedEntities[]` | LS*2120 / NM1 / PER / LE*2120 |
 //! | `errors[]` (`code`, `description`, `followupAction`) | AAA03, AAA04 |
+//!
+//! Whom the answer is about ([`AnsweredFor`]) and who answered:
+//!
+//! | JSON | X12 |
+//! |---|---|
+//! | `controlNumber`, `subscriberTraceNumbers[]` with `traceTypeCode` `2` | `TRN*2` TRN02 (see [`parse_answer`]) |
+//! | `subscriber.memberId` | 2100C NM109 |
+//! | `planInformation.priorIdNumber` | 2100C `REF*Q4` |
+//! | `dependents[0]` when present, else `subscriber`: `firstName`, `lastName`, `dateOfBirth` | the patient's NM1 and DMG |
+//! | `maintenanceReasonCode` `25` on the patient or subscriber | INS04 `25` |
+//! | `payer.name`, `payer.payorIdentification` | 2100A NM103, NM109 |
 //!
 //! `planStatus[]` repeats the EB01 = 1/6 rows (active/inactive per service type); they are
 //! read as rows too, so coverage status works even when `benefitsInformation` is empty.
@@ -43,8 +57,8 @@ use serde_json::{json, value::RawValue, Map, Value};
 
 use super::wire::{decimal_from_raw, from_body, parse_date, WireError};
 use crate::domain::eligibility::{
-    BenefitEntry, BenefitKind, EligibilityAnswer, Inquiry, InquiryPerson, NetworkScope,
-    PayerRejection, RelatedEntity, Sourced,
+    AnsweredFor, AnsweringPayer, BenefitEntry, BenefitKind, EligibilityAnswer, EntryDate,
+    EntryReference, Inquiry, InquiryPerson, NetworkScope, PayerRejection, RelatedEntity, Sourced,
 };
 
 /// The body of a JSON eligibility request for `inquiry`.
@@ -118,11 +132,12 @@ pub const FOLLOW_UP_ACTIONS: [(&str, &str); 8] = [
 
 /// NM101 entity identifier codes of loop 2120 and the words the JSON shape sends for them in
 /// `entityIdentifier`. A code (`PR`) is read as is; words not listed are kept as sent.
-pub const ENTITY_IDENTIFIERS: [(&str, &str); 15] = [
+pub const ENTITY_IDENTIFIERS: [(&str, &str); 16] = [
     ("PR", "Payer"),
     ("PRP", "Primary Payer"),
     ("SEP", "Secondary Payer"),
     ("TTP", "Tertiary Payer"),
+    ("P4", "Prior Insurance Carrier"),
     ("2B", "Third-Party Administrator"),
     ("Y2", "Managed Care Organization"),
     ("X3", "Utilization Management Organization"),
@@ -136,20 +151,94 @@ pub const ENTITY_IDENTIFIERS: [(&str, &str); 15] = [
     ("36", "Employer"),
 ];
 
+/// 2110C REF01 qualifiers and the keys of `benefitsAdditionalInformation` that carry them.
+/// (`medicaidRecepientIdNumber` is spelled as the clearinghouse spells it.)
+pub const REFERENCE_KEYS: [(&str, &str); 14] = [
+    ("18", "planNumber"),
+    ("1L", "policyNumber"),
+    ("1W", "memberId"),
+    ("49", "familyUnitNumber"),
+    ("6P", "groupNumber"),
+    ("9F", "referralNumber"),
+    ("ALS", "alternativeListId"),
+    ("CLI", "coverageListId"),
+    ("F6", "hicNumber"),
+    ("FO", "drugFormularyNumber"),
+    ("G1", "priorAuthorizationNumber"),
+    ("IG", "insurancePolicyNumber"),
+    ("N6", "planNetworkIdNumber"),
+    ("NQ", "medicaidRecepientIdNumber"),
+];
+
+/// 2110C DTP01 qualifiers and the keys of `benefitsDateInformation` that carry them.
+pub const DATE_KEYS: [(&str, &str); 20] = [
+    ("193", "periodStart"),
+    ("194", "periodEnd"),
+    ("198", "completion"),
+    ("290", "coordinationOfBenefits"),
+    ("291", "plan"),
+    ("292", "benefit"),
+    ("295", "primaryCareProvider"),
+    ("304", "latestVisitOrConsultation"),
+    ("307", "eligibility"),
+    ("318", "added"),
+    ("346", "planBegin"),
+    ("347", "planEnd"),
+    ("348", "benefitBegin"),
+    ("349", "benefitEnd"),
+    ("356", "eligibilityBegin"),
+    ("357", "eligibilityEnd"),
+    ("435", "admission"),
+    ("472", "service"),
+    ("636", "dateOfLastUpdate"),
+    ("771", "status"),
+];
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Response {
+    control_number: Option<String>,
     plan_status: Option<Vec<PlanStatus>>,
     plan_date_information: Option<PlanDates>,
+    plan_information: Option<PlanInformation>,
     benefits_information: Option<Vec<Benefit>>,
     errors: Option<Vec<ErrorInfo>>,
-    subscriber: Option<Subscriber>,
+    subscriber: Option<Member>,
+    dependents: Option<Vec<Member>>,
+    subscriber_trace_numbers: Option<Vec<TraceNumber>>,
+    payer: Option<Payer>,
+}
+
+/// The subscriber or a dependent, as the payer has them.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Member {
+    member_id: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    date_of_birth: Option<String>,
+    maintenance_reason_code: Option<String>,
+    aaa_errors: Option<Vec<ErrorInfo>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Subscriber {
-    aaa_errors: Option<Vec<ErrorInfo>>,
+struct PlanInformation {
+    prior_id_number: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TraceNumber {
+    trace_type_code: Option<String>,
+    reference_identification: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Payer {
+    name: Option<String>,
+    payor_identification: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -184,7 +273,13 @@ struct Benefit {
     benefit_quantity: Option<Box<RawValue>>,
     auth_or_cert_indicator: Option<String>,
     in_plan_network_indicator_code: Option<String>,
+    insurance_type_code: Option<String>,
     additional_information: Option<Vec<AdditionalInfo>>,
+    eligibility_additional_information_list: Option<Vec<IndustryCode>>,
+    /// Older responses send one as an object.
+    eligibility_additional_information: Option<IndustryCode>,
+    benefits_additional_information: Option<Map<String, Value>>,
+    benefits_date_information: Option<Map<String, Value>>,
     benefits_related_entities: Option<Vec<Entity>>,
     /// Older responses send one entity as an object.
     benefits_related_entity: Option<Entity>,
@@ -193,6 +288,14 @@ struct Benefit {
 #[derive(Deserialize)]
 struct AdditionalInfo {
     description: Option<String>,
+}
+
+/// III01/III02 in the JSON shape.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IndustryCode {
+    code_list_qualifier_code: Option<String>,
+    industry_code: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -227,9 +330,20 @@ struct ErrorInfo {
 
 /// Reads a JSON eligibility response. Never panics; a body that is not JSON or not this shape
 /// is a [`WireError`] naming where, never quoting a value.
+///
+/// `answered_for.traces` holds the control numbers as echoed; [`parse_answer`] translates ours
+/// back to the inquiry's trace.
 pub fn parse_response(body: &[u8]) -> Result<EligibilityAnswer, WireError> {
     let response: Response = from_body(body)?;
-    let mut answer = EligibilityAnswer::default();
+    let mut answer = EligibilityAnswer {
+        payer: response.payer.as_ref().map(|p| AnsweringPayer {
+            phone: None,
+            name: text(&p.name),
+            id: text(&p.payor_identification),
+        }),
+        answered_for: answered_for(&response)?,
+        ..EligibilityAnswer::default()
+    };
 
     for (i, status) in response.plan_status.iter().flatten().enumerate() {
         let source = format!("JSON planStatus[{i}]");
@@ -277,6 +391,69 @@ pub fn parse_response(body: &[u8]) -> Result<EligibilityAnswer, WireError> {
         }
     }
     Ok(answer)
+}
+
+/// Reads the answer to `inquiry`: [`parse_response`], with the echoed control number that is
+/// ours (derived from the trace, see [`control_number`]) read as the inquiry's trace, so the
+/// identity check compares traces. Any other echo is kept as sent: it names another inquiry.
+pub fn parse_answer(body: &[u8], inquiry: &Inquiry) -> Result<EligibilityAnswer, WireError> {
+    let mut answer = parse_response(body)?;
+    let ours = control_number(&inquiry.trace);
+    if let Some(about) = answer.answered_for.as_mut() {
+        for trace in &mut about.traces {
+            if *trace == ours {
+                trace.clone_from(&inquiry.trace);
+            }
+        }
+        about.traces.dedup();
+    }
+    Ok(answer)
+}
+
+/// Whom the answer is about: the echoed control number and traces, the subscriber's member id
+/// and prior id, the patient (the first dependent, else the subscriber).
+fn answered_for(response: &Response) -> Result<Option<AnsweredFor>, WireError> {
+    let subscriber = response.subscriber.as_ref();
+    let dependent = response.dependents.as_deref().and_then(<[Member]>::first);
+    let (patient, path) = match (dependent, subscriber) {
+        (Some(d), _) => (Some(d), "dependents[0]"),
+        (None, s) => (s, "subscriber"),
+    };
+    let mut traces: Vec<String> = text(&response.control_number).into_iter().collect();
+    for trace in response.subscriber_trace_numbers.iter().flatten() {
+        let referenced = trace.trace_type_code.as_deref().map(str::trim) == Some("2");
+        if let (true, Some(value)) = (referenced, text(&trace.reference_identification)) {
+            if !traces.contains(&value) {
+                traces.push(value);
+            }
+        }
+    }
+    let member_id = subscriber.and_then(|s| text(&s.member_id));
+    if traces.is_empty() && member_id.is_none() && patient.is_none() {
+        return Ok(None);
+    }
+    let birth_date = patient
+        .and_then(|p| text(&p.date_of_birth))
+        .map(|d| parse_date(&d).map_err(|r| WireError::value(format!("{path}.dateOfBirth"), r)))
+        .transpose()?;
+    let corrected = |m: Option<&Member>| {
+        m.is_some_and(|m| text(&m.maintenance_reason_code).as_deref() == Some("25"))
+    };
+    Ok(Some(AnsweredFor {
+        traces,
+        member_id,
+        prior_member_ids: response
+            .plan_information
+            .as_ref()
+            .and_then(|p| text(&p.prior_id_number))
+            .into_iter()
+            .collect(),
+        first_name: patient.and_then(|p| text(&p.first_name)),
+        last_name: patient.and_then(|p| text(&p.last_name)),
+        birth_date,
+        identity_corrected: corrected(patient) || corrected(subscriber),
+        source: format!("JSON {path}"),
+    }))
 }
 
 /// `planBegin`/`planEnd` (each `CCYYMMDD` or `CCYYMMDD-CCYYMMDD`), else `plan` (a range), else
@@ -365,6 +542,7 @@ fn read_benefit(i: usize, b: &Benefit) -> Result<BenefitEntry, WireError> {
             ))
         }
     };
+    entry.insurance_type = text(&b.insurance_type_code);
     entry.network = match text(&b.in_plan_network_indicator_code) {
         None => NetworkScope::Unknown,
         Some(code) if matches!(code.as_str(), "Y" | "N" | "W" | "U") => {
@@ -383,6 +561,55 @@ fn read_benefit(i: usize, b: &Benefit) -> Result<BenefitEntry, WireError> {
         .flatten()
         .filter_map(|info| text(&info.description))
         .collect();
+    // The list supersedes the older single object; a response carrying both repeats itself.
+    let places = match (
+        &b.eligibility_additional_information_list,
+        &b.eligibility_additional_information,
+    ) {
+        (Some(list), _) => list.iter().collect::<Vec<_>>(),
+        (None, single) => single.iter().collect(),
+    };
+    for info in places {
+        let qualifier = text(&info.code_list_qualifier_code);
+        if let (Some("ZZ"), Some(code)) = (qualifier.as_deref(), text(&info.industry_code)) {
+            if !entry.places_of_service.contains(&code) {
+                entry.places_of_service.push(code);
+            }
+        }
+    }
+    if let Some(keys) = &b.benefits_additional_information {
+        for (qualifier, key) in REFERENCE_KEYS {
+            let Some(value) = keys.get(key) else { continue };
+            let value = value.as_str().map(str::trim).ok_or_else(|| {
+                WireError::value(
+                    format!("{path}.benefitsAdditionalInformation.{key}"),
+                    "not text",
+                )
+            })?;
+            if !value.is_empty() {
+                entry.references.push(EntryReference {
+                    qualifier: qualifier.to_string(),
+                    value: value.to_string(),
+                });
+            }
+        }
+    }
+    if let Some(keys) = &b.benefits_date_information {
+        for (qualifier, key) in DATE_KEYS {
+            let Some(value) = keys.get(key) else { continue };
+            let field = format!("{path}.benefitsDateInformation.{key}");
+            let value = value
+                .as_str()
+                .map(str::trim)
+                .ok_or_else(|| WireError::value(&field, "not text"))?;
+            let (begin, end) = date_or_range(value).map_err(|r| WireError::value(&field, r))?;
+            entry.dates.push(EntryDate {
+                qualifier: qualifier.to_string(),
+                begin,
+                end,
+            });
+        }
+    }
     entry.related_entities = b
         .benefits_related_entities
         .iter()
@@ -578,6 +805,165 @@ mod tests {
             }]
         );
         assert!(a.benefits.is_empty());
+    }
+
+    #[test]
+    fn whom_the_answer_is_about_is_read_and_our_control_number_is_our_trace() {
+        let q = inquiry();
+        let ours = control_number(&q.trace);
+        let mut body = json!({
+            "controlNumber": ours,
+            "subscriber": {
+                "memberId": "W123456789", "firstName": "JANE", "lastName": "DOE-SMITH",
+                "dateOfBirth": "19850312", "maintenanceTypeCode": "001", "maintenanceReasonCode": "25"
+            },
+            "subscriberTraceNumbers": [
+                {"traceTypeCode": "2", "referenceIdentification": ours,
+                 "originatingCompanyIdentifier": "9877281234"},
+                {"traceTypeCode": "2", "referenceIdentification": "CH-REF-77"},
+                {"traceTypeCode": "1", "referenceIdentification": "PAYER-OWN-1"}
+            ],
+            "planInformation": {"priorIdNumber": "W000000001"},
+            "payer": {"entityIdentifier": "Payer", "name": "ACME HEALTH PLAN",
+                      "payorIdentification": "12345"}
+        });
+        let raw = parse_response(body.to_string().as_bytes()).unwrap();
+        assert_eq!(
+            raw.answered_for.unwrap().traces,
+            [ours.as_str(), "CH-REF-77"],
+            "as echoed"
+        );
+        let a = parse_answer(body.to_string().as_bytes(), &q).unwrap();
+        assert_eq!(
+            a.answered_for,
+            Some(AnsweredFor {
+                traces: vec!["VOB-0001".into(), "CH-REF-77".into()],
+                member_id: Some("W123456789".into()),
+                prior_member_ids: vec!["W000000001".into()],
+                first_name: Some("JANE".into()),
+                last_name: Some("DOE-SMITH".into()),
+                birth_date: NaiveDate::from_ymd_opt(1985, 3, 12),
+                identity_corrected: true,
+                source: "JSON subscriber".into(),
+            })
+        );
+        assert_eq!(
+            a.payer,
+            Some(AnsweringPayer {
+                phone: None,
+                name: Some("ACME HEALTH PLAN".into()),
+                id: Some("12345".into()),
+            })
+        );
+        // A dependent is the patient; another inquiry's control number is kept as sent.
+        body["dependents"] =
+            json!([{"firstName": "EMMA", "lastName": "DOE", "dateOfBirth": "20090521"}]);
+        body["controlNumber"] = json!("987654321");
+        body["subscriberTraceNumbers"] = json!([]);
+        let about = parse_answer(body.to_string().as_bytes(), &q)
+            .unwrap()
+            .answered_for
+            .unwrap();
+        assert_eq!(about.traces, ["987654321"]);
+        assert_eq!(
+            (about.first_name.as_deref(), about.birth_date),
+            (Some("EMMA"), NaiveDate::from_ymd_opt(2009, 5, 21))
+        );
+        assert_eq!(about.source, "JSON dependents[0]");
+        // Nobody named, nothing echoed: no identity to check.
+        let a = parse_response(br#"{"benefitsInformation": []}"#).unwrap();
+        assert_eq!(a.answered_for, None);
+        let bad = parse_response(br#"{"subscriber": {"dateOfBirth": "W1234567"}}"#).unwrap_err();
+        assert_eq!(
+            bad,
+            WireError::value("subscriber.dateOfBirth", "not a full date")
+        );
+    }
+
+    #[test]
+    fn places_of_service_references_and_dates_are_read_from_the_clearinghouse_keys() {
+        let body = r#"{"benefitsInformation": [
+            {"code": "C", "serviceTypeCodes": ["50"], "timeQualifierCode": "23",
+             "benefitAmount": "2000", "inPlanNetworkIndicatorCode": "Y",
+             "eligibilityAdditionalInformation": {"codeListQualifierCode": "ZZ", "industryCode": "22"},
+             "eligibilityAdditionalInformationList": [
+                {"codeListQualifierCode": "ZZ", "codeListQualifier": "Mutually Defined",
+                 "industryCode": "22", "industry": "Outpatient Hospital"},
+                {"codeListQualifierCode": "NI", "industryCode": "01"}]},
+            {"code": "A", "serviceTypeCodes": ["98"], "benefitPercent": "0.1",
+             "eligibilityAdditionalInformation": {"codeListQualifierCode": "ZZ", "industryCode": "11"}},
+            {"code": "R", "serviceTypeCodes": ["30"], "insuranceTypeCode": "MB",
+             "benefitsAdditionalInformation": {"insurancePolicyNumber": "1EG4TE5MK73",
+                                               "groupNumber": "G1", "somethingElse": "X"},
+             "benefitsDateInformation": {"coordinationOfBenefits": "20250101-20261231",
+                                         "eligibilityBegin": "20250101"},
+             "benefitsRelatedEntities": [{"entityIdentifier": "Primary Payer",
+                "entityName": "MEDICARE", "entityIdentification": "PI",
+                "entityIdentificationValue": "CMS"}]},
+            {"code": "R", "benefitsRelatedEntities": [
+                {"entityIdentifier": "Prior Insurance Carrier", "entityName": "OLD PLAN"}]}
+        ]}"#;
+        let a = parse_response(body.as_bytes()).unwrap();
+        assert_eq!(a.benefits[0].places_of_service, ["22"], "the list wins");
+        assert_eq!(a.benefits[1].places_of_service, ["11"]);
+        let other = &a.benefits[2];
+        assert_eq!(other.kind, BenefitKind::OtherPayer);
+        assert_eq!(other.insurance_type.as_deref(), Some("MB"));
+        let reference = |q: &str, v: &str| EntryReference {
+            qualifier: q.into(),
+            value: v.into(),
+        };
+        assert_eq!(
+            other.references,
+            [reference("6P", "G1"), reference("IG", "1EG4TE5MK73")]
+        );
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(
+            other.dates,
+            [
+                EntryDate {
+                    qualifier: "290".into(),
+                    begin: day(2025, 1, 1),
+                    end: Some(day(2026, 12, 31)),
+                },
+                EntryDate {
+                    qualifier: "356".into(),
+                    begin: day(2025, 1, 1),
+                    end: None,
+                },
+            ]
+        );
+        assert_eq!(
+            other.related_entities[0].entity_code.as_deref(),
+            Some("PRP")
+        );
+        assert_eq!(
+            a.benefits[3].related_entities[0].entity_code.as_deref(),
+            Some("P4")
+        );
+        assert!(a.benefits[3].service_types.is_empty());
+
+        let bad = [
+            (
+                r#"{"benefitsInformation": [{"code": "R", "benefitsDateInformation": {"coordinationOfBenefits": "W1234567-W7654321"}}]}"#,
+                WireError::value(
+                    "benefitsInformation[0].benefitsDateInformation.coordinationOfBenefits",
+                    "not a full date",
+                ),
+            ),
+            (
+                r#"{"benefitsInformation": [{"code": "R", "benefitsAdditionalInformation": {"insurancePolicyNumber": 12345}}]}"#,
+                WireError::value(
+                    "benefitsInformation[0].benefitsAdditionalInformation.insurancePolicyNumber",
+                    "not text",
+                ),
+            ),
+        ];
+        for (body, expected) in bad {
+            let err = parse_response(body.as_bytes()).unwrap_err();
+            assert_eq!(err, expected);
+            assert!(!err.to_string().contains("W123"), "{err}");
+        }
     }
 
     #[test]
