@@ -26,9 +26,9 @@ use crate::claims::original_reference;
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::coverage::{Priority, Relationship};
 use crate::domain::ids::new_id;
-use crate::domain::names::check_x12_names;
+use crate::domain::names::{check_client_names, check_x12_names};
 use crate::domain::organization::Organization;
-use crate::domain::person::{Sex, FIRST_NAME_MAX, LAST_NAME_MAX};
+use crate::domain::person::Sex;
 use crate::domain::validation::{FieldError, Invalid};
 use crate::secrets::SecretKey;
 use crate::store::claims::{self, ClaimRecord};
@@ -113,32 +113,12 @@ struct Parties {
 fn unsendable_names(p: &Parties, claim_number: &str) -> Vec<FieldError> {
     let client = &p.client.data;
     let c = &p.coverage.data.coverage;
-    let mut names = vec![
-        (
-            "client.first_name",
-            client.first_name.as_str(),
-            FIRST_NAME_MAX,
-        ),
-        ("client.last_name", client.last_name.as_str(), LAST_NAME_MAX),
-    ];
     // As in `subscriber_of`: the holder is written only when the client is not the subscriber.
     let holder = match (c.relationship, &c.subscriber) {
         (Relationship::Subscriber, _) | (_, None) => None,
         (_, Some(holder)) => Some(holder),
     };
-    if let Some(holder) = holder {
-        names.push((
-            "coverage.subscriber.first_name",
-            holder.first_name.as_str(),
-            FIRST_NAME_MAX,
-        ));
-        names.push((
-            "coverage.subscriber.last_name",
-            holder.last_name.as_str(),
-            LAST_NAME_MAX,
-        ));
-    }
-    check_x12_names(&names)
+    check_client_names(client, holder)
         .err()
         .map_or_else(Vec::new, |invalid| {
             invalid

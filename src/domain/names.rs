@@ -294,6 +294,37 @@ pub fn check_x12_names(names: &[(&str, &str, usize)]) -> Result<(), Invalid> {
     }
 }
 
+/// Checks the names of the people of one subscriber loop about to be sent in X12 — the
+/// client, and the policy holder when `holder` is another person — naming each field that cannot
+/// be sent (a 270 or 837 would otherwise ask about, or bill for, somebody else).
+pub fn check_client_names(
+    client: &super::client::NewClient,
+    holder: Option<&super::coverage::Subscriber>,
+) -> Result<(), Invalid> {
+    use super::person::{FIRST_NAME_MAX, LAST_NAME_MAX};
+    let mut names = vec![
+        (
+            "client.first_name",
+            client.first_name.as_str(),
+            FIRST_NAME_MAX,
+        ),
+        ("client.last_name", client.last_name.as_str(), LAST_NAME_MAX),
+    ];
+    if let Some(holder) = holder {
+        names.push((
+            "coverage.subscriber.first_name",
+            holder.first_name.as_str(),
+            FIRST_NAME_MAX,
+        ));
+        names.push((
+            "coverage.subscriber.last_name",
+            holder.last_name.as_str(),
+            LAST_NAME_MAX,
+        ));
+    }
+    check_x12_names(&names)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

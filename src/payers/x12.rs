@@ -13,9 +13,8 @@ use super::{x12_map, Attempt, PayerAdapter, PayerError};
 use crate::domain::client::NewClient;
 use crate::domain::coverage::NewCoverage;
 use crate::domain::eligibility::{EligibilityAnswer, Inquiry, InquiryPerson};
-use crate::domain::names::check_x12_names;
+use crate::domain::names::check_client_names;
 use crate::domain::payer::{Connection, CoreEnvelope, Credentials, Protocol};
-use crate::domain::person::{FIRST_NAME_MAX, LAST_NAME_MAX};
 use crate::domain::Invalid;
 use crate::x12::{
     build_270, parse_271_batch, parse_acknowledgment, ControlNumbers, DateOrRange, Delimiters,
@@ -87,27 +86,7 @@ pub fn check_names(
     if connection.protocol != Protocol::X12 {
         return Ok(());
     }
-    let mut names = vec![
-        (
-            "client.first_name",
-            client.first_name.as_str(),
-            FIRST_NAME_MAX,
-        ),
-        ("client.last_name", client.last_name.as_str(), LAST_NAME_MAX),
-    ];
-    if let Some(holder) = &coverage.subscriber {
-        names.push((
-            "coverage.subscriber.first_name",
-            holder.first_name.as_str(),
-            FIRST_NAME_MAX,
-        ));
-        names.push((
-            "coverage.subscriber.last_name",
-            holder.last_name.as_str(),
-            LAST_NAME_MAX,
-        ));
-    }
-    check_x12_names(&names)
+    check_client_names(client, coverage.subscriber.as_ref())
 }
 
 fn gender(person: &InquiryPerson) -> Option<Gender> {
