@@ -8,7 +8,6 @@ use serde_json::json;
 
 use super::extract::Body;
 use super::peer_ip;
-use crate::auth::password;
 use crate::domain::validation::Fields;
 use crate::error::{current_request_id, ApiError};
 use crate::startup::AppState;
@@ -22,6 +21,10 @@ struct TokenRequest {
     username: Option<String>,
     password: Option<String>,
 }
+
+/// What a sign-in turned away for load is told to wait: a check takes tens of milliseconds, so
+/// the queue has turned over well within a second.
+const BUSY_RETRY_AFTER_SECONDS: u64 = 1;
 
 fn bounded(max: usize) -> impl Fn(String) -> Result<String, String> {
     move |raw| {
@@ -67,12 +70,14 @@ pub async fn token(
     let account = users::find_by_username(&mut tx, &username).await?;
     tx.commit().await?;
 
-    // Verify against a decoy hash when the user is unknown: same cost, no timing oracle.
-    let stored = account
-        .as_ref()
-        .map(|a| a.password_hash.clone())
-        .unwrap_or_else(|| password::decoy_hash().to_string());
-    let matches = password::verify_blocking(secret, stored).await;
+    let admitted = state.hashing.admit().map_err(|_| ApiError::Busy {
+        retry_after_seconds: BUSY_RETRY_AFTER_SECONDS,
+    })?;
+    let stored = account.as_ref().map(|a| a.password_hash.clone());
+    let matches = admitted
+        .verify(secret, stored)
+        .await
+        .map_err(ApiError::internal)?;
     let account = account.filter(|a| matches && a.active && account_known(a));
 
     let request_id = current_request_id();
