@@ -33,6 +33,59 @@ fn assert_retry_after(reply: &Reply) {
     assert!(retry >= 1, "{retry}");
 }
 
+/// Room for the whole burst in the hashing queue, so that only the lockout turns attempts away.
+fn settings_without_load_refusals() -> perdiem::config::Settings {
+    let mut settings = test_settings();
+    settings.auth.password_hash_queue = Some(64);
+    settings
+}
+
+#[tokio::test]
+async fn thirty_wrong_passwords_at_once_check_five_and_lock_out_the_right_one() {
+    let settings = settings_without_load_refusals();
+    assert_eq!(settings.auth.login_max_failures, 5);
+    let app = spawn_app_with(settings).await;
+    let replies = burst(&app, "billing", &["wrong-password-1"; 30]).await;
+    let replies: Vec<&Reply> = replies.iter().collect();
+    assert_eq!(count(&replies, 401), 5, "checked: at most the allowance");
+    assert_eq!(count(&replies, 429), 25);
+    for reply in replies.iter().filter(|r| r.status == 429) {
+        assert_eq!(
+            reply.problem_type(),
+            "urn:perdiem:problem:too-many-requests"
+        );
+        assert_retry_after(reply);
+    }
+
+    let right = login(&app, "billing", PASSWORD).await;
+    assert_eq!(right.status, 429, "{}", right.body);
+    assert_retry_after(&right);
+}
+
+#[tokio::test]
+async fn the_right_password_inside_a_burst_is_checked_only_within_the_allowance() {
+    let app = spawn_app_with(settings_without_load_refusals()).await;
+    let mut passwords = vec!["wrong-password-1"; 30];
+    passwords.insert(15, PASSWORD);
+    let replies = burst(&app, "billing", &passwords).await;
+    let right = &replies[15];
+    let wrong: Vec<&Reply> = replies
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 15)
+        .map(|(_, r)| r)
+        .collect();
+    assert_eq!(count(&wrong, 401) + count(&wrong, 429), 30);
+    match right.status {
+        // The allowance was used up before it was reached: nothing after that was checked.
+        429 => assert!(count(&wrong, 401) <= 5, "{} checked", count(&wrong, 401)),
+        // It came within the allowance, and a success forgets the failures before it: at most
+        // four before it and five after.
+        200 => assert!(count(&wrong, 401) <= 9, "{} checked", count(&wrong, 401)),
+        other => panic!("the right password got {other}: {}", right.body),
+    }
+}
+
 #[tokio::test]
 async fn a_sign_in_turned_away_for_load_is_a_503_with_retry_after_and_is_not_counted() {
     let mut settings = test_settings();
