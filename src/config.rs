@@ -111,6 +111,25 @@ pub struct AuthSettings {
     pub login_max_failures: u32,
     pub login_window_seconds: u64,
     pub login_lockout_seconds: u64,
+    /// Password hashes (sign-in checks, new passwords) run at once; each holds 19 MiB while it
+    /// runs. Absent: the number of cores, beyond which hashes only queue for the CPU anyway.
+    pub password_hashes_at_once: Option<usize>,
+    /// Sign-ins that may wait for a hash beyond those running; more are answered 503 with
+    /// `Retry-After`. Absent: four times the hashes at once.
+    pub password_hash_queue: Option<usize>,
+}
+
+impl AuthSettings {
+    pub fn hashes_at_once(&self) -> usize {
+        self.password_hashes_at_once.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        })
+    }
+
+    pub fn hash_queue(&self) -> usize {
+        self.password_hash_queue
+            .unwrap_or_else(|| self.hashes_at_once().saturating_mul(4))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -213,6 +232,12 @@ impl Settings {
     }
 
     fn check(&self) -> anyhow::Result<()> {
+        if self.auth.password_hashes_at_once == Some(0) {
+            anyhow::bail!(
+                "PERDIEM__AUTH__PASSWORD_HASHES_AT_ONCE (auth.password_hashes_at_once) must be at \
+                 least 1"
+            );
+        }
         // Renewed every third of it: under 3 s the renewals would outrun the database.
         if self.verification.batch_lease_seconds < 3 {
             anyhow::bail!(
@@ -286,6 +311,21 @@ mod tests {
         assert!(refused.contains("batch_lease_seconds"), "{refused}");
         settings.verification.batch_lease_seconds = 3;
         assert!(settings.check().is_ok());
+    }
+
+    #[test]
+    fn password_hashes_default_to_the_cores_and_a_queue_four_times_that() {
+        let mut settings = Settings::defaults();
+        let cores = std::thread::available_parallelism().unwrap().get();
+        assert_eq!(settings.auth.hashes_at_once(), cores);
+        assert_eq!(settings.auth.hash_queue(), 4 * cores);
+        settings.auth.password_hashes_at_once = Some(3);
+        assert_eq!(settings.auth.hash_queue(), 12);
+        settings.auth.password_hash_queue = Some(0);
+        assert_eq!(settings.auth.hash_queue(), 0);
+        settings.auth.password_hashes_at_once = Some(0);
+        let refused = settings.check().unwrap_err().to_string();
+        assert!(refused.contains("password_hashes_at_once"), "{refused}");
     }
 
     #[test]

@@ -76,6 +76,10 @@ pub enum ApiError {
     },
     #[error("too many requests")]
     TooManyRequests { retry_after_seconds: u64 },
+    /// Too many requests of a costly kind in progress (sign-ins waiting for a password hash):
+    /// 503, try again shortly. Not the caller's fault, so not a 429.
+    #[error("busy")]
+    Busy { retry_after_seconds: u64 },
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
@@ -125,6 +129,7 @@ impl ApiError {
             }
             ApiError::RowsRefused { .. } => ("rows-refused", "Rows refused; nothing was stored"),
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
+            ApiError::Busy { .. } => ("busy", "Too busy"),
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal error"),
         }
@@ -157,6 +162,12 @@ impl ApiError {
             ApiError::TooManyRequests {
                 retry_after_seconds,
             } => format!("Too many failed attempts; try again in {retry_after_seconds} seconds."),
+            ApiError::Busy {
+                retry_after_seconds,
+            } => format!(
+                "Too many sign-ins are being checked at once; try again in {retry_after_seconds} \
+                 seconds."
+            ),
             ApiError::Unavailable(_) => "The service cannot serve requests right now.".into(),
             ApiError::Internal(_) => {
                 "Something went wrong on our side; quote the request id when reporting it.".into()
@@ -219,7 +230,7 @@ impl ResponseError for ApiError {
             ApiError::RowsRefused { conflict: true, .. } => StatusCode::CONFLICT,
             ApiError::RowsRefused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Busy { .. } | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -252,6 +263,9 @@ impl ResponseError for ApiError {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"perdiem\""));
             }
             ApiError::TooManyRequests {
+                retry_after_seconds,
+            }
+            | ApiError::Busy {
                 retry_after_seconds,
             } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));

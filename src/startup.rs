@@ -14,6 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
 use crate::auth::jwt::TokenKeys;
+use crate::auth::password::Hashing;
 use crate::config::Settings;
 use crate::error::REQUEST_ID;
 use crate::key_file::development_key;
@@ -27,6 +28,8 @@ use crate::verification::{ControlNumbers, PayerHealth};
 pub struct AppState {
     pub db: Db,
     pub tokens: TokenKeys,
+    /// Bounds the password hashes running at once (each holds 19 MiB).
+    pub hashing: Hashing,
     /// Seals and opens payer secrets at the store boundary.
     pub secrets: Arc<SecretKey>,
     pub settings: Settings,
@@ -93,9 +96,11 @@ impl Application {
             settings.verification.breaker_threshold,
             settings.verification.breaker_cooldown_seconds,
         );
+        let hashing = Hashing::new(settings.auth.hashes_at_once(), settings.auth.hash_queue());
         let state = web::Data::new(AppState {
             db,
             tokens,
+            hashing,
             secrets: Arc::new(secrets),
             settings,
             transport: Transport::new()?,

@@ -8,12 +8,12 @@ use serde_json::json;
 
 use super::extract::Body;
 use super::peer_ip;
-use crate::auth::password;
+use crate::auth::password::Admitted;
 use crate::domain::validation::Fields;
 use crate::error::{current_request_id, ApiError};
 use crate::startup::AppState;
 use crate::store::audit::{self, Action, AuditEntry};
-use crate::store::login_throttle::{self, ThrottlePolicy};
+use crate::store::login_throttle::{self, Attempt, ThrottlePolicy};
 use crate::store::{now, users};
 
 #[derive(Deserialize)]
@@ -22,6 +22,10 @@ struct TokenRequest {
     username: Option<String>,
     password: Option<String>,
 }
+
+/// What a sign-in turned away for load is told to wait: a check takes tens of milliseconds, so
+/// the queue has turned over well within a second.
+const BUSY_RETRY_AFTER_SECONDS: u64 = 1;
 
 fn bounded(max: usize) -> impl Fn(String) -> Result<String, String> {
     move |raw| {
@@ -50,13 +54,8 @@ pub async fn token(
         )));
     };
     let secret = SecretString::from(secret);
-    let auth = &state.settings.auth;
-    let policy = ThrottlePolicy {
-        max_failures: auth.login_max_failures,
-        window: Duration::seconds(i64::try_from(auth.login_window_seconds).unwrap_or(900)),
-        lockout: Duration::seconds(i64::try_from(auth.login_lockout_seconds).unwrap_or(300)),
-    };
 
+    // A locked username is refused before it takes a place in the hashing queue.
     let mut tx = state.db.begin_read().await?;
     if let Some(retry_after_seconds) = login_throttle::locked_for(&mut tx, &username, now()).await?
     {
@@ -67,19 +66,19 @@ pub async fn token(
     let account = users::find_by_username(&mut tx, &username).await?;
     tx.commit().await?;
 
-    // Verify against a decoy hash when the user is unknown: same cost, no timing oracle.
-    let stored = account
-        .as_ref()
-        .map(|a| a.password_hash.clone())
-        .unwrap_or_else(|| password::decoy_hash().to_string());
-    let matches = password::verify_blocking(secret, stored).await;
+    let admitted = take_attempt(&state, &username).await?;
+    let stored = account.as_ref().map(|a| a.password_hash.clone());
+    let matches = admitted
+        .verify(secret, stored)
+        .await
+        .map_err(ApiError::internal)?;
     let account = account.filter(|a| matches && a.active && account_known(a));
 
     let request_id = current_request_id();
     let ip = peer_ip(&req);
     let mut tx = state.db.begin().await?;
     let Some(account) = account else {
-        login_throttle::record_failure(&mut tx, &username, now(), policy).await?;
+        // Counted already, when it was reserved.
         audit::record(
             &mut tx,
             &AuditEntry {
@@ -120,6 +119,31 @@ pub async fn token(
         "token_type": "Bearer",
         "expires_in": state.tokens.ttl_seconds(),
     })))
+}
+
+/// A place in the hashing queue, then one of the username's attempts. In this order: a sign-in
+/// turned away for load (503) was neither checked nor counted.
+async fn take_attempt(state: &AppState, username: &str) -> Result<Admitted, ApiError> {
+    let admitted = state.hashing.admit().map_err(|_| ApiError::Busy {
+        retry_after_seconds: BUSY_RETRY_AFTER_SECONDS,
+    })?;
+    let auth = &state.settings.auth;
+    let policy = ThrottlePolicy {
+        max_failures: auth.login_max_failures,
+        window: Duration::seconds(i64::try_from(auth.login_window_seconds).unwrap_or(900)),
+        lockout: Duration::seconds(i64::try_from(auth.login_lockout_seconds).unwrap_or(300)),
+    };
+    let mut tx = state.db.begin().await?;
+    let attempt = login_throttle::reserve(&mut tx, username, now(), policy).await?;
+    tx.commit().await?;
+    match attempt {
+        Attempt::Reserved => Ok(admitted),
+        Attempt::Refused {
+            retry_after_seconds,
+        } => Err(ApiError::TooManyRequests {
+            retry_after_seconds,
+        }),
+    }
 }
 
 /// An account with no role can do nothing; refusing its sign-in says so early.

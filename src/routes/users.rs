@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::extract::{from_value, page, path_id, query, refuse_nulls, Body};
 use super::{audit, created, ok, unique_conflict, PageOf};
-use crate::auth::{password, Staff};
+use crate::auth::Staff;
 use crate::domain::ids::new_id;
 use crate::domain::role::{parse_roles, Role};
 use crate::domain::user::{parse_password, Username};
@@ -59,7 +59,9 @@ pub async fn create(
             "checked fields missing"
         )));
     };
-    let hash = password::hash_blocking(secret)
+    let hash = state
+        .hashing
+        .hash(secret)
         .await
         .map_err(ApiError::internal)?;
     let mut tx = state.db.begin().await?;
@@ -130,7 +132,9 @@ pub async fn update(
     };
     let password_hash = match secret {
         Some(secret) => Some(
-            password::hash_blocking(secret)
+            state
+                .hashing
+                .hash(secret)
                 .await
                 .map_err(ApiError::internal)?,
         ),

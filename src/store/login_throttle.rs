@@ -41,50 +41,83 @@ fn seconds_left(until: DateTime<Utc>, at: DateTime<Utc>) -> Option<u64> {
     Some(u64::try_from(rounded.max(1)).unwrap_or(1))
 }
 
-/// Counts one failure atomically (one upsert, so concurrent failures are all counted) and locks
-/// the username once the count within the window reaches the policy's maximum. Returns the
-/// seconds of lock now in force, if any.
-pub async fn record_failure(
+/// Whether a sign-in attempt may have its password checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Checked it may be; it already counts as a failure until [`clear`] says otherwise.
+    Reserved,
+    /// The username is locked: its allowance is spent, by failures or by attempts still being
+    /// checked.
+    Refused { retry_after_seconds: u64 },
+}
+
+/// Takes one attempt from the username's allowance before its password is checked, in one
+/// statement, so that attempts at once (on any instance) cannot all read "not locked" and all be
+/// checked: within a window at most `max_failures` attempts are ever checked. The attempt counts
+/// as a failure from here on (a success clears the count), and the one that uses up the
+/// allowance locks the username at once, even while it is still being checked.
+pub async fn reserve(
     tx: &mut Tx,
     username: &str,
     at: DateTime<Utc>,
     policy: ThrottlePolicy,
-) -> StoreResult<Option<u64>> {
-    let window_start = at - policy.window;
-    let failures: i64 = with_tx!(tx, |conn| sqlx::query_scalar(
+) -> StoreResult<Attempt> {
+    let max = i64::from(policy.max_failures.max(1));
+    let until = at + policy.lockout;
+    // A row whose window has passed, or whose lock has ended, starts a new count. The WHERE
+    // clause refuses a locked username and a spent allowance; it then updates no row and
+    // returns none.
+    let reserved: Option<i64> = with_tx!(tx, |conn| sqlx::query_scalar(
         "INSERT INTO login_throttle (username, failures, window_started_at, locked_until)
-         VALUES ($1, 1, $2, NULL)
+         VALUES ($1, 1, $2, CASE WHEN 1 >= $5 THEN $4 END)
          ON CONFLICT (username) DO UPDATE SET
-           failures = CASE WHEN login_throttle.window_started_at < $3
-                           THEN 1 ELSE login_throttle.failures + 1 END,
-           window_started_at = CASE WHEN login_throttle.window_started_at < $3
-                           THEN $2 ELSE login_throttle.window_started_at END
+           failures = CASE
+             WHEN login_throttle.window_started_at < $3 OR login_throttle.locked_until <= $2
+             THEN 1 ELSE login_throttle.failures + 1 END,
+           window_started_at = CASE
+             WHEN login_throttle.window_started_at < $3 OR login_throttle.locked_until <= $2
+             THEN $2 ELSE login_throttle.window_started_at END,
+           locked_until = CASE
+             WHEN (CASE
+                     WHEN login_throttle.window_started_at < $3 OR login_throttle.locked_until <= $2
+                     THEN 1 ELSE login_throttle.failures + 1 END) >= $5
+             THEN $4 END
+         WHERE (login_throttle.locked_until IS NULL OR login_throttle.locked_until <= $2)
+           AND (login_throttle.window_started_at < $3 OR login_throttle.locked_until <= $2
+                OR login_throttle.failures < $5)
          RETURNING failures"
     )
     .bind(username)
     .bind(at)
-    .bind(window_start)
-    .fetch_one(conn)
+    .bind(at - policy.window)
+    .bind(until)
+    .bind(max)
+    .fetch_optional(conn)
     .await)?;
-    if failures < i64::from(policy.max_failures) {
-        return Ok(None);
+    if reserved.is_some() {
+        return Ok(Attempt::Reserved);
     }
-    let until = at + policy.lockout;
-    // The lock starts a fresh window: after it expires the user has the full count again.
-    with_tx!(tx, |conn| sqlx::query(
-        "UPDATE login_throttle SET locked_until = $2, failures = 0, window_started_at = $3
-         WHERE username = $1"
+    let row: Option<(Option<DateTime<Utc>>, DateTime<Utc>)> = with_tx!(tx, |conn| sqlx::query_as(
+        "SELECT locked_until, window_started_at FROM login_throttle WHERE username = $1"
     )
     .bind(username)
-    .bind(until)
-    .bind(at)
-    .execute(conn)
-    .await
-    .map(|done| done.rows_affected()))?;
-    Ok(seconds_left(until, at))
+    .fetch_optional(conn)
+    .await)?;
+    // Locked, as a rule. A spent allowance without a lock (the maximum lowered since) waits for
+    // its window to end.
+    let retry_after_seconds = row
+        .and_then(|(locked_until, window_started_at)| {
+            locked_until
+                .and_then(|until| seconds_left(until, at))
+                .or_else(|| seconds_left(window_started_at + policy.window, at))
+        })
+        .unwrap_or(1);
+    Ok(Attempt::Refused {
+        retry_after_seconds,
+    })
 }
 
-/// A successful sign-in forgets earlier failures.
+/// A successful sign-in forgets earlier failures, its own reserved attempt among them.
 pub async fn clear(tx: &mut Tx, username: &str) -> StoreResult<()> {
     with_tx!(tx, |conn| sqlx::query(
         "DELETE FROM login_throttle WHERE username = $1"

@@ -19,6 +19,7 @@ mod errors;
 mod estimates;
 mod fee_schedules;
 mod ledger;
+mod login_limits;
 mod logs;
 mod names;
 mod organization;

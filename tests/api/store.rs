@@ -129,7 +129,8 @@ async fn users_are_inserted_found_listed_and_updated() {
 }
 
 #[tokio::test]
-async fn login_failures_lock_after_the_maximum_and_clear_on_success() {
+async fn login_attempts_are_reserved_up_to_the_maximum_lock_and_clear_on_success() {
+    use login_throttle::Attempt::{Refused, Reserved};
     let db = fresh_db().await;
     let policy = ThrottlePolicy {
         max_failures: 3,
@@ -138,64 +139,73 @@ async fn login_failures_lock_after_the_maximum_and_clear_on_success() {
     };
     let at = perdiem::store::now();
     let mut tx = db.begin().await.unwrap();
-    assert_eq!(
-        login_throttle::locked_for(&mut tx, "sam", at)
+    let mut reserve = async |username: &str, at| {
+        login_throttle::reserve(&mut tx, username, at, policy)
             .await
-            .unwrap(),
-        None
-    );
+            .unwrap()
+    };
+    for _ in 0..3 {
+        assert_eq!(reserve("sam", at).await, Reserved);
+    }
+    // The third locked the name at once, before anyone knew how its check would end.
+    let locked = Refused {
+        retry_after_seconds: 300,
+    };
+    assert_eq!(reserve("sam", at).await, locked);
     assert_eq!(
-        login_throttle::record_failure(&mut tx, "sam", at, policy)
-            .await
-            .unwrap(),
-        None
+        reserve("sam", at + Duration::minutes(4)).await,
+        Refused {
+            retry_after_seconds: 60,
+        }
     );
-    assert_eq!(
-        login_throttle::record_failure(&mut tx, "sam", at, policy)
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        login_throttle::record_failure(&mut tx, "sam", at, policy)
-            .await
-            .unwrap(),
-        Some(300)
-    );
-    assert_eq!(
-        login_throttle::locked_for(&mut tx, "sam", at)
-            .await
-            .unwrap(),
-        Some(300)
-    );
+    // After the lock, a new count.
     let later = at + Duration::minutes(6);
+    for _ in 0..3 {
+        assert_eq!(reserve("sam", later).await, Reserved);
+    }
+    assert!(matches!(reserve("sam", later).await, Refused { .. }));
+
+    // Attempts outside the window start the count again.
+    assert_eq!(reserve("kim", at).await, Reserved);
+    assert_eq!(reserve("kim", at).await, Reserved);
+    let much_later = at + Duration::minutes(20);
+    for _ in 0..3 {
+        assert_eq!(reserve("kim", much_later).await, Reserved);
+    }
+    assert!(matches!(reserve("kim", much_later).await, Refused { .. }));
+
+    // An allowance spent under a lowered maximum waits out its window.
+    assert_eq!(reserve("lee", at).await, Reserved);
+    assert_eq!(reserve("lee", at).await, Reserved);
+    let stricter = ThrottlePolicy {
+        max_failures: 2,
+        ..policy
+    };
+    assert_eq!(
+        login_throttle::reserve(&mut tx, "lee", at, stricter)
+            .await
+            .unwrap(),
+        Refused {
+            retry_after_seconds: 900
+        }
+    );
+
+    assert!(login_throttle::locked_for(&mut tx, "sam", later)
+        .await
+        .unwrap()
+        .is_some());
+    login_throttle::clear(&mut tx, "sam").await.unwrap();
     assert_eq!(
         login_throttle::locked_for(&mut tx, "sam", later)
             .await
             .unwrap(),
         None
     );
-    login_throttle::clear(&mut tx, "sam").await.unwrap();
     assert_eq!(
-        login_throttle::locked_for(&mut tx, "sam", at)
+        login_throttle::reserve(&mut tx, "sam", later, policy)
             .await
             .unwrap(),
-        None
-    );
-
-    // Failures outside the window start the count again.
-    login_throttle::record_failure(&mut tx, "kim", at, policy)
-        .await
-        .unwrap();
-    login_throttle::record_failure(&mut tx, "kim", at, policy)
-        .await
-        .unwrap();
-    let much_later = at + Duration::minutes(20);
-    assert_eq!(
-        login_throttle::record_failure(&mut tx, "kim", much_later, policy)
-            .await
-            .unwrap(),
-        None
+        Reserved
     );
     tx.commit().await.unwrap();
 }
