@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::client::ExternalId;
+use super::dates::check_service_date;
 use super::eligibility::LevelOfCare;
 use super::ids::parse_id;
 use super::text::SafeText;
@@ -194,21 +195,20 @@ impl RowProblem {
     }
 }
 
-/// A date as EHR exports write it: ISO `YYYY-MM-DD`, or US `MM/DD/YYYY` when `us_dates`.
+/// A date as EHR exports write it: ISO `YYYY-MM-DD`, or US `MM/DD/YYYY` when `us_dates`; in
+/// either form a date of service ([`check_service_date`]).
 fn parse_service_date(raw: &str, us_dates: bool) -> Result<NaiveDate, String> {
     let raw = raw.trim();
-    if raw.len() == 10 {
-        if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-            return Ok(date);
-        }
-    }
-    if us_dates {
-        if let Ok(date) = NaiveDate::parse_from_str(raw, "%m/%d/%Y") {
-            return Ok(date);
-        }
-        return Err("must be a date as YYYY-MM-DD or MM/DD/YYYY".into());
-    }
-    Err("must be a date as YYYY-MM-DD".into())
+    let iso = Some(raw)
+        .filter(|raw| raw.len() == 10)
+        .and_then(|raw| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok());
+    let date = match iso {
+        Some(date) => date,
+        None if us_dates => NaiveDate::parse_from_str(raw, "%m/%d/%Y")
+            .map_err(|_| "must be a date as YYYY-MM-DD or MM/DD/YYYY")?,
+        None => return Err("must be a date as YYYY-MM-DD".into()),
+    };
+    check_service_date(date)
 }
 
 /// A time of day: `HH:MM`, `HH:MM:SS`, or `h:MM AM`.
@@ -807,6 +807,28 @@ mod tests {
             us.parse(today(), true).unwrap().day.service_date,
             NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
         );
+    }
+
+    #[test]
+    fn days_before_2000_are_refused_in_either_form() {
+        for (raw, us_dates) in [
+            ("0000-03-02", false),
+            ("1999-12-31", false),
+            ("03/02/0000", true),
+            ("12/31/1999", true),
+        ] {
+            let early = AttendanceInput {
+                service_date: Some(raw.into()),
+                ..row()
+            };
+            let problems = early.parse(today(), us_dates).unwrap_err();
+            assert_eq!(
+                codes(&problems),
+                [("service_date", ProblemCode::Invalid)],
+                "{raw}"
+            );
+            assert!(problems[0].message.contains("2000-01-01"), "{raw}");
+        }
     }
 
     fn stored(day: AttendedDay, claim: Option<&str>) -> StoredDay {

@@ -21,6 +21,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize, Serializer};
 use uuid::Uuid;
 
+use super::dates::parse_service_date;
 use super::eligibility::{LevelOfCare, Program};
 use super::ids::parse_id;
 use super::money::Money;
@@ -28,7 +29,6 @@ use super::patterns::{
     matching, CONDITION_CODE_RE, HCPCS_RE, MODIFIER_RE, PLACE_OF_SERVICE_RE, REVENUE_CODE_RE,
     TYPE_OF_BILL_RE,
 };
-use super::person::parse_date;
 use super::text::Note;
 use super::validation::{Fields, Invalid};
 
@@ -389,10 +389,11 @@ impl FeeScheduleInput {
             Money::parse(&raw)
         });
         let effective_from = fields.required("effective_from", self.effective_from, |raw| {
-            parse_date(&raw)
+            parse_service_date(&raw)
         });
-        let effective_to =
-            fields.optional("effective_to", self.effective_to, |raw| parse_date(&raw));
+        let effective_to = fields.optional("effective_to", self.effective_to, |raw| {
+            parse_service_date(&raw)
+        });
         // 837I unless said otherwise: IOP and PHP are facility services first.
         let claim_form = match self.claim_form {
             None => Some(ClaimForm::Institutional),
@@ -587,6 +588,7 @@ pub fn fixed_changes(stored: &NewFeeSchedule, next: &NewFeeSchedule) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::person::parse_date;
 
     fn date(raw: &str) -> NaiveDate {
         parse_date(raw).unwrap()
