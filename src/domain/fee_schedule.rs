@@ -412,6 +412,15 @@ impl FeeScheduleInput {
                 fields.push("effective_to", "must not be before effective_from");
             }
         }
+        if let (Some(None), Some(modifiers)) = (&hcpcs, &modifiers) {
+            if !modifiers.is_empty() {
+                fields.push(
+                    "modifiers",
+                    "must be empty without hcpcs (modifiers follow the procedure code in \
+                     SV202/SV101)",
+                );
+            }
+        }
         let claim = match claim_form {
             Some(ClaimForm::Institutional) => {
                 if self.place_of_service.is_some() {
@@ -799,6 +808,16 @@ mod tests {
         let mut bad_place = professional();
         bad_place.place_of_service = Some("5A".into());
         assert_eq!(bad_fields(bad_place.parse()), ["place_of_service"]);
+    }
+
+    #[test]
+    fn an_institutional_schedule_may_go_by_its_revenue_code_alone_but_without_modifiers() {
+        let mut revenue_code_only = valid();
+        revenue_code_only.hcpcs = None;
+        assert_eq!(revenue_code_only.clone().parse().unwrap().hcpcs, None);
+
+        revenue_code_only.modifiers = Some(vec!["HQ".into()]);
+        assert_eq!(bad_fields(revenue_code_only.parse()), ["modifiers"]);
     }
 
     #[test]
