@@ -318,19 +318,22 @@ fn claim_of(
     };
     let mut lines = Vec::new();
     for line in claim.lines.iter().flatten() {
-        let Some(hcpcs) = &line.hcpcs else {
+        // An 837I line may go by its revenue code alone; an 837P line has only SV101. Fee
+        // schedules refuse an 837P without HCPCS, so only a claim from before that rule lands
+        // here.
+        if professional && line.hcpcs.is_none() {
             return Err(setup(
                 "fee_schedule.hcpcs",
                 format!(
-                    "claim {} has a line without a HCPCS code; give the fee schedule one and \
-                     replace or regenerate the claim",
+                    "claim {} is an 837P with a line without a HCPCS code; give the fee \
+                     schedule one and replace or regenerate the claim",
                     claim.claim_number
                 ),
             ));
-        };
+        }
         lines.push(Line837 {
             revenue_code: (!professional).then(|| line.revenue_code.clone()),
-            procedure_code: hcpcs.clone(),
+            procedure_code: line.hcpcs.clone(),
             modifiers: line.modifiers.clone(),
             charge: line.charge.amount(),
             units: Decimal::from(line.units),

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::client::ExternalId;
+use super::dates::check_service_date;
 use super::eligibility::LevelOfCare;
 use super::ids::parse_id;
 use super::text::SafeText;
@@ -194,21 +195,20 @@ impl RowProblem {
     }
 }
 
-/// A date as EHR exports write it: ISO `YYYY-MM-DD`, or US `MM/DD/YYYY` when `us_dates`.
+/// A date as EHR exports write it: ISO `YYYY-MM-DD`, or US `MM/DD/YYYY` when `us_dates`; in
+/// either form a date of service ([`check_service_date`]).
 fn parse_service_date(raw: &str, us_dates: bool) -> Result<NaiveDate, String> {
     let raw = raw.trim();
-    if raw.len() == 10 {
-        if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-            return Ok(date);
-        }
-    }
-    if us_dates {
-        if let Ok(date) = NaiveDate::parse_from_str(raw, "%m/%d/%Y") {
-            return Ok(date);
-        }
-        return Err("must be a date as YYYY-MM-DD or MM/DD/YYYY".into());
-    }
-    Err("must be a date as YYYY-MM-DD".into())
+    let iso = Some(raw)
+        .filter(|raw| raw.len() == 10)
+        .and_then(|raw| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok());
+    let date = match iso {
+        Some(date) => date,
+        None if us_dates => NaiveDate::parse_from_str(raw, "%m/%d/%Y")
+            .map_err(|_| "must be a date as YYYY-MM-DD or MM/DD/YYYY")?,
+        None => return Err("must be a date as YYYY-MM-DD".into()),
+    };
+    check_service_date(date)
 }
 
 /// A time of day: `HH:MM`, `HH:MM:SS`, or `h:MM AM`.
@@ -542,13 +542,17 @@ pub struct CsvFile {
 
 /// Reads an EHR's CSV export. The file as a whole fails (with a message for the `body`) only
 /// when it is not CSV or the header lacks a needed column; row problems are per row.
+///
+/// A quoted value may hold a line break (an EHR's notes column does). A quote left open does
+/// not swallow the rest of the file: when the record it makes cannot be a row — the file ends
+/// inside the quote; or the record runs over several lines and has another number of values
+/// than the header, a line break in one of our columns (none can hold one), or a quote closed
+/// in the middle of a value (a stray quote that closed the open one) — that record is refused
+/// at the line where it starts, which is where the quote opened, and reading resumes at the
+/// next line. So every line of the file ends up a row or a refusal.
 pub fn read_csv(bytes: &[u8]) -> Result<CsvFile, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
+    let mut reader = csv_reader(bytes, true);
     let header = reader
         .headers()
         .map_err(|e| format!("the header row cannot be read: {e}"))?
@@ -586,75 +590,227 @@ pub fn read_csv(bytes: &[u8]) -> Result<CsvFile, String> {
             missing.join(", ")
         ));
     }
-    // Line numbers are counted here from byte offsets: the reader's own count skips blank
-    // lines, and staff look rows up in a text editor or spreadsheet.
-    let mut lines = LineCounter::new(bytes);
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(record) => record,
-            Err(error) => {
-                let line = error.position().map_or(0, |p| lines.line_at(p.byte()));
-                rows.push(CsvRow {
-                    line,
-                    row: Err(vec![RowProblem::invalid("row", "is not readable CSV")]),
-                });
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
-        if record.iter().all(str::is_empty) {
-            continue; // a blank line, as spreadsheets leave at the end
-        }
-        let cell = |name: &str| -> Option<String> {
-            let index = columns.get(name)?;
-            record
-                .get(*index)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
-        let mut problems = Vec::new();
-        let minutes = match cell("minutes").map(|m| m.parse::<i64>()) {
-            None => None,
-            Some(Ok(m)) => Some(m),
-            Some(Err(_)) => {
-                problems.push(RowProblem::invalid(
-                    "minutes",
-                    "must be a whole number of minutes",
-                ));
-                None
-            }
-        };
-        let input = AttendanceInput {
-            client_id: cell("client_id"),
-            external_id: cell("external_id"),
-            service_date: cell("service_date"),
-            level_of_care: cell("level_of_care"),
-            minutes,
-            start_time: cell("start_time"),
-            end_time: cell("end_time"),
-            services: cell("services").map(|s| {
-                s.split(';')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            }),
-            source: cell("source"),
-        };
-        rows.push(CsvRow {
-            line,
-            row: if problems.is_empty() {
-                Ok(input)
-            } else {
-                Err(problems)
-            },
-        });
+    let mut records = Records {
+        bytes,
+        columns,
+        width: header.len(),
+        lines: LineCounter::new(bytes),
+        rows: Vec::new(),
+    };
+    let mut resume = Some(offset(reader.position()));
+    while let Some(from) = resume {
+        resume = records.read_from(from);
     }
     Ok(CsvFile {
-        rows,
+        rows: records.rows,
         ignored_columns,
     })
+}
+
+fn csv_reader(bytes: &[u8], has_headers: bool) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(has_headers)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes)
+}
+
+fn offset(position: &csv::Position) -> usize {
+    usize::try_from(position.byte()).unwrap_or(usize::MAX)
+}
+
+/// The data records of a file, read into rows.
+struct Records<'a> {
+    bytes: &'a [u8],
+    columns: HashMap<&'static str, usize>,
+    /// How many values the header has: a record with another number took in a quote left open.
+    width: usize,
+    lines: LineCounter<'a>,
+    rows: Vec<CsvRow>,
+}
+
+impl Records<'_> {
+    /// Reads the records from byte `from` on. When one cannot be a row because a quote was
+    /// left open, it is refused and the byte where reading resumes (its next line) is returned.
+    fn read_from(&mut self, from: usize) -> Option<usize> {
+        let rest = self.bytes.get(from..)?;
+        // Every record is data here: the header was read before the first call.
+        let mut reader = csv_reader(rest, false);
+        let mut record = csv::ByteRecord::new();
+        loop {
+            // A record's offset can point at blank lines before it; its line is where it starts.
+            let start = record_start(self.bytes, from.saturating_add(offset(reader.position())));
+            let read = reader.read_byte_record(&mut record);
+            let line = self.lines.line_at(start);
+            match read {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(_) => {
+                    // Not expected from bytes in memory read flexibly; skipping the line keeps
+                    // the promise that each line is a row or a refusal.
+                    self.refuse(line, "is not readable CSV");
+                    return Some(next_line(self.bytes, start));
+                }
+            }
+            let end = from.saturating_add(offset(reader.position()));
+            let raw = self.bytes.get(start..end).unwrap_or_default();
+            if let Some(reason) = self.quote_left_open(raw, &record) {
+                self.refuse(line, reason);
+                return Some(next_line(self.bytes, start));
+            }
+            if record.iter().all(<[u8]>::is_empty) {
+                continue; // a blank line, as spreadsheets leave at the end
+            }
+            let row = match csv::StringRecord::from_byte_record(record.clone()) {
+                Ok(mut text) => {
+                    text.trim(); // Unicode white space too, as the byte record's trim is ASCII
+                    row_of(&text, &self.columns)
+                }
+                Err(_) => Err(vec![RowProblem::invalid("row", "is not readable CSV")]),
+            };
+            self.rows.push(CsvRow { line, row });
+        }
+    }
+
+    /// Why the record read from `raw` took in lines that are not its own, if it did.
+    fn quote_left_open(&self, raw: &[u8], record: &csv::ByteRecord) -> Option<&'static str> {
+        let quotes = Quotes::of(raw);
+        if quotes.open_at_end {
+            return Some(
+                "opens a quote that is never closed; the lines after it are read as rows of \
+                 their own",
+            );
+        }
+        let broken = |index: &usize| {
+            record
+                .get(*index)
+                .is_some_and(|value| value.contains(&b'\n') || value.contains(&b'\r'))
+        };
+        let runs_on = quotes.spans_lines
+            && (quotes.closed_mid_value
+                || record.len() != self.width
+                || self.columns.values().any(broken));
+        runs_on.then_some(
+            "opens a quote that is not closed on this line; the lines after it are read as rows \
+             of their own",
+        )
+    }
+
+    fn refuse(&mut self, line: u64, reason: &str) {
+        self.rows.push(CsvRow {
+            line,
+            row: Err(vec![RowProblem::invalid("row", reason)]),
+        });
+    }
+}
+
+/// One record's cells as an input row.
+fn row_of(
+    record: &csv::StringRecord,
+    columns: &HashMap<&'static str, usize>,
+) -> Result<AttendanceInput, Vec<RowProblem>> {
+    let cell = |name: &str| -> Option<String> {
+        let index = columns.get(name)?;
+        record
+            .get(*index)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let minutes = match cell("minutes").map(|m| m.parse::<i64>()) {
+        None => None,
+        Some(Ok(m)) => Some(m),
+        Some(Err(_)) => {
+            return Err(vec![RowProblem::invalid(
+                "minutes",
+                "must be a whole number of minutes",
+            )]);
+        }
+    };
+    Ok(AttendanceInput {
+        client_id: cell("client_id"),
+        external_id: cell("external_id"),
+        service_date: cell("service_date"),
+        level_of_care: cell("level_of_care"),
+        minutes,
+        start_time: cell("start_time"),
+        end_time: cell("end_time"),
+        services: cell("services").map(|s| {
+            s.split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        }),
+        source: cell("source"),
+    })
+}
+
+/// How the quotes of one record's raw text stand, read as the `csv` crate reads them (RFC
+/// 4180): a quote opens a value only as its first character, `""` inside one is a quote, and
+/// a line break inside one belongs to the value.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Quotes {
+    /// A quoted value holds a line break: the record runs over more than one line.
+    spans_lines: bool,
+    /// The text ends inside a quoted value: the file ended before the quote was closed.
+    open_at_end: bool,
+    /// A quote that closes a value is followed by more of it (`"ab"c`): `csv` reads on, but
+    /// a quoted value ends at a comma or a line break.
+    closed_mid_value: bool,
+}
+
+impl Quotes {
+    fn of(raw: &[u8]) -> Quotes {
+        #[derive(PartialEq)]
+        enum At {
+            ValueStart,
+            Unquoted,
+            Quoted,
+            QuoteInQuoted,
+        }
+        let mut quotes = Quotes::default();
+        let mut at = At::ValueStart;
+        for &byte in raw {
+            at = match (at, byte) {
+                (At::Quoted, b'"') => At::QuoteInQuoted,
+                (At::Quoted, b'\r' | b'\n') => {
+                    quotes.spans_lines = true;
+                    At::Quoted
+                }
+                (At::Quoted, _) => At::Quoted,
+                (At::ValueStart | At::QuoteInQuoted, b'"') => At::Quoted,
+                (_, b',') => At::ValueStart,
+                // The record's own end: what follows belongs to the next one.
+                (_, b'\r' | b'\n') => return quotes,
+                (At::QuoteInQuoted, _) => {
+                    quotes.closed_mid_value = true;
+                    At::Unquoted
+                }
+                _ => At::Unquoted,
+            };
+        }
+        quotes.open_at_end = at == At::Quoted;
+        quotes
+    }
+}
+
+/// The first byte at or after `offset` that is not a line break: where a record starts.
+fn record_start(bytes: &[u8], offset: usize) -> usize {
+    let mut start = offset.min(bytes.len());
+    while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+        start += 1;
+    }
+    start
+}
+
+/// The start of the line after the one `offset` is on (or the end of the file).
+fn next_line(bytes: &[u8], offset: usize) -> usize {
+    let rest = bytes.get(offset..).unwrap_or_default();
+    match rest.iter().position(|b| matches!(b, b'\r' | b'\n')) {
+        None => bytes.len(),
+        Some(at) if rest[at] == b'\r' && rest.get(at + 1) == Some(&b'\n') => offset + at + 2,
+        Some(at) => offset + at + 1,
+    }
 }
 
 /// The 1-based line of a byte offset, for offsets that only move forward.
@@ -673,14 +829,8 @@ impl<'a> LineCounter<'a> {
         }
     }
 
-    fn line_at(&mut self, byte: u64) -> u64 {
-        let mut target = usize::try_from(byte)
-            .unwrap_or(usize::MAX)
-            .min(self.bytes.len());
-        // A record's offset can point at blank lines before it; its line is where it starts.
-        while matches!(self.bytes.get(target), Some(b'\r' | b'\n')) {
-            target += 1;
-        }
+    fn line_at(&mut self, byte: usize) -> u64 {
+        let target = byte.min(self.bytes.len());
         if target > self.offset {
             let passed = self.bytes.get(self.offset..target).unwrap_or_default();
             self.line += passed.iter().filter(|&&b| b == b'\n').count() as u64;
@@ -809,6 +959,28 @@ mod tests {
         );
     }
 
+    #[test]
+    fn days_before_2000_are_refused_in_either_form() {
+        for (raw, us_dates) in [
+            ("0000-03-02", false),
+            ("1999-12-31", false),
+            ("03/02/0000", true),
+            ("12/31/1999", true),
+        ] {
+            let early = AttendanceInput {
+                service_date: Some(raw.into()),
+                ..row()
+            };
+            let problems = early.parse(today(), us_dates).unwrap_err();
+            assert_eq!(
+                codes(&problems),
+                [("service_date", ProblemCode::Invalid)],
+                "{raw}"
+            );
+            assert!(problems[0].message.contains("2000-01-01"), "{raw}");
+        }
+    }
+
     fn stored(day: AttendedDay, claim: Option<&str>) -> StoredDay {
         StoredDay {
             id: Uuid::nil(),
@@ -865,5 +1037,119 @@ mod tests {
         );
         let header_only = read_csv(b"external_id,minutes\n").unwrap_err();
         assert!(header_only.contains("service_date"), "{header_only}");
+    }
+
+    /// Each row read: its line, and its service date or the field of its first problem.
+    fn read_lines(file: &str) -> Vec<(u64, Result<String, String>)> {
+        read_csv(file.as_bytes())
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|r| {
+                let row = r
+                    .row
+                    .map(|input| input.service_date.unwrap_or_default())
+                    .map_err(|problems| problems[0].field.clone());
+                (r.line, row)
+            })
+            .collect()
+    }
+
+    fn expected(rows: &[(u64, Result<&str, &str>)]) -> Vec<(u64, Result<String, String>)> {
+        rows.iter()
+            .map(|(line, row)| (*line, row.map(str::to_string).map_err(str::to_string)))
+            .collect()
+    }
+
+    const HEADER: &str = "external_id,service_date,level_of_care,minutes,notes\n";
+    const LINES_4_TO_6: &str = "MRN-2,2026-03-04,PHP,330,\n\
+                                MRN-3,2026-03-05,PHP,330,\n\
+                                MRN-4,2026-03-06,PHP,330,\n";
+
+    #[test]
+    fn a_quote_never_closed_is_refused_at_its_line_and_the_lines_after_it_are_read() {
+        let file = format!(
+            "{HEADER}MRN-1,2026-03-02,PHP,330,\nMRN-1,\"2026-03-03,PHP,330,\n{LINES_4_TO_6}"
+        );
+        let read = read_csv(file.as_bytes()).unwrap();
+        let refusal = read.rows[1].row.as_ref().unwrap_err();
+        assert!(refusal[0].message.contains("quote"), "{refusal:?}");
+        let rows = expected(&[
+            (2, Ok("2026-03-02")),
+            (3, Err("row")),
+            (4, Ok("2026-03-04")),
+            (5, Ok("2026-03-05")),
+            (6, Ok("2026-03-06")),
+        ]);
+        assert_eq!(read_lines(&file), rows);
+        assert_eq!(read_lines(&file.replace('\n', "\r\n")), rows);
+        // On the last line, the quote opens and the file ends on that same line.
+        let last = format!("{HEADER}MRN-1,2026-03-02,PHP,330,\"sign-in sheet\n");
+        assert_eq!(read_lines(&last), expected(&[(2, Err("row"))]));
+    }
+
+    #[test]
+    fn a_quote_closed_on_a_later_line_is_refused_when_the_record_cannot_be_a_row() {
+        // Too few values: the quote of line 3 ends at the one before PHP on line 4.
+        let short = format!("{HEADER}MRN-1,\"2026-03-03,PHP,330,\nMRN-2,2026-03-04,\"PHP\",330,\n");
+        assert_eq!(
+            read_lines(&short),
+            expected(&[(2, Err("row")), (3, Ok("2026-03-04"))])
+        );
+        // As many values as the header, the line breaks in notes (not ours), but closed by
+        // the first quote of line 4, in the middle of a value.
+        let stray = format!(
+            "{HEADER}MRN-1,2026-03-02,PHP,330,\"called in\n\
+             MRN-2,2026-03-03,PHP,330,ok\n\
+             MRN-3,2026-03-04,PHP,330,\"fine\"\n"
+        );
+        assert_eq!(
+            read_lines(&stray),
+            expected(&[
+                (2, Err("row")),
+                (3, Ok("2026-03-03")),
+                (4, Ok("2026-03-04"))
+            ])
+        );
+        // As many values, closed cleanly, but a line break in level_of_care.
+        let ours = format!("{HEADER}MRN-1,2026-03-02,\"PHP,330,x\nMRN-2\",330,y\n{LINES_4_TO_6}");
+        let read = read_lines(&ours);
+        assert_eq!(read[0], (2, Err("row".to_string())));
+        assert_eq!(read[1].0, 3, "line 3 is read on its own: {read:?}");
+        assert_eq!(read.len(), 5);
+    }
+
+    #[test]
+    fn a_quoted_value_may_hold_a_line_break() {
+        let file = format!(
+            "{HEADER}MRN-1,2026-03-02,PHP,330,\"first line\r\nsecond, \"\"quoted\"\"\"\n\
+             MRN-2,2026-03-03,PHP,330,\n"
+        );
+        assert_eq!(
+            read_lines(&file),
+            expected(&[(2, Ok("2026-03-02")), (4, Ok("2026-03-03"))])
+        );
+    }
+
+    #[test]
+    fn quotes_are_read_as_the_csv_reader_reads_them() {
+        assert_eq!(Quotes::of(b"a,\"b\"\n\"c"), Quotes::default());
+        assert_eq!(
+            Quotes::of(b"a,\"b\nc\"\"\n"),
+            Quotes {
+                spans_lines: true,
+                open_at_end: true,
+                closed_mid_value: false,
+            }
+        );
+        // A quote inside an unquoted value is a character, not an opening.
+        assert_eq!(
+            Quotes::of(b"5\" tall,\"x\"y"),
+            Quotes {
+                closed_mid_value: true,
+                ..Quotes::default()
+            }
+        );
+        assert_eq!(Quotes::of(b"5\" tall,x"), Quotes::default());
     }
 }

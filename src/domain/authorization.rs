@@ -29,10 +29,11 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::dates::parse_service_date;
 use super::eligibility::{LevelOfCare, Program};
 use super::ids::parse_id;
 use super::patterns::{matching, PAYER_REFERENCE_RE};
-use super::person::{parse_date, Phone};
+use super::person::Phone;
 use super::text::{Note, SafeText};
 use super::validation::{FieldError, Fields, Invalid};
 
@@ -265,14 +266,16 @@ impl AuthorizationInput {
             self.authorization_number,
             PayerReference::parse,
         );
-        let start_date = fields.required("start_date", self.start_date, |raw| parse_date(&raw));
-        let end_date = fields.required("end_date", self.end_date, |raw| parse_date(&raw));
+        let start_date = fields.required("start_date", self.start_date, |raw| {
+            parse_service_date(&raw)
+        });
+        let end_date = fields.required("end_date", self.end_date, |raw| parse_service_date(&raw));
         let days_approved = fields.required("days_approved", self.days_approved, parse_days);
         let status = fields.required("status", self.status, |raw| {
             AuthorizationStatus::parse(&raw)
         });
         let next_review_date = fields.optional("next_review_date", self.next_review_date, |raw| {
-            parse_date(&raw)
+            parse_service_date(&raw)
         });
         let care_manager_name =
             fields.optional("care_manager_name", self.care_manager_name, |raw| {
@@ -501,14 +504,15 @@ impl ExtensionInput {
     pub fn parse(self) -> Result<Extension, Invalid> {
         let mut fields = Fields::new();
         let effective_date = fields.required("effective_date", self.effective_date, |raw| {
-            parse_date(&raw)
+            parse_service_date(&raw)
         });
         let reference = fields.optional("reference", self.reference, PayerReference::parse);
         let days_added = fields
             .optional("days_added", self.days_added, parse_days)
             .map(|days| days.unwrap_or(0));
-        let new_end_date =
-            fields.optional("new_end_date", self.new_end_date, |raw| parse_date(&raw));
+        let new_end_date = fields.optional("new_end_date", self.new_end_date, |raw| {
+            parse_service_date(&raw)
+        });
         let notes = fields.optional("notes", self.notes, |raw| Note::parse(&raw, NOTES_MAX));
         if let (Some(0), Some(None)) = (days_added, new_end_date) {
             fields.push(
@@ -572,6 +576,7 @@ impl Extension {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::person::parse_date;
 
     fn date(raw: &str) -> NaiveDate {
         parse_date(raw).unwrap()

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::dates::{parse_service_date, FIRST_SERVICE_DATE};
 use super::ids::parse_id;
 use super::names::NameRule;
 use super::patterns::{matching, GROUP_NUMBER_RE, MEMBER_ID_RE};
@@ -208,9 +209,18 @@ impl CoverageInput {
         let relationship = fields.required("relationship", self.relationship, Relationship::parse);
         let priority = fields.required("priority", self.priority, Priority::parse);
         let effective_date = fields.optional("effective_date", self.effective_date, |raw| {
-            parse_date(&raw)
+            // A policy can be older than any day we bill (Medicare since 1998); here its
+            // start only bounds the days it covers, which an absent start does as well.
+            let date = parse_date(&raw)?;
+            if date < FIRST_SERVICE_DATE {
+                return Err(format!(
+                    "must not be before {FIRST_SERVICE_DATE}; for a policy in force since \
+                     before then, leave it out"
+                ));
+            }
+            Ok(date)
         });
-        let end_date = fields.optional("end_date", self.end_date, |raw| parse_date(&raw));
+        let end_date = fields.optional("end_date", self.end_date, |raw| parse_service_date(&raw));
         if let (Some(Some(start)), Some(Some(end))) = (effective_date, end_date) {
             if end < start {
                 fields.push("end_date", "must not be before effective_date");

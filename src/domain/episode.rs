@@ -23,9 +23,9 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::dates::parse_service_date;
 use super::eligibility::LevelOfCare;
 use super::patterns::{matching, ICD10_CM_RE, PATIENT_STATUS_RE};
-use super::person::parse_date;
 use super::text::{Note, SafeText};
 use super::validation::{Fields, Invalid};
 
@@ -224,9 +224,9 @@ pub struct EpisodeInput {
     pub notes: Option<String>,
 }
 
-/// A date that has happened: on or before `today`.
+/// A date of service that has happened: on or before `today`.
 fn past_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
-    let date = parse_date(raw)?;
+    let date = parse_service_date(raw)?;
     if date > today {
         return Err(format!("must not be in the future (today is {today})"));
     }
@@ -474,6 +474,7 @@ impl From<&NewEpisode> for EpisodeInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::person::parse_date;
 
     fn date(raw: &str) -> NaiveDate {
         parse_date(raw).unwrap()

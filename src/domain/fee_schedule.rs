@@ -21,6 +21,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize, Serializer};
 use uuid::Uuid;
 
+use super::dates::parse_service_date;
 use super::eligibility::{LevelOfCare, Program};
 use super::ids::parse_id;
 use super::money::Money;
@@ -28,7 +29,6 @@ use super::patterns::{
     matching, CONDITION_CODE_RE, HCPCS_RE, MODIFIER_RE, PLACE_OF_SERVICE_RE, REVENUE_CODE_RE,
     TYPE_OF_BILL_RE,
 };
-use super::person::parse_date;
 use super::text::Note;
 use super::validation::{Fields, Invalid};
 
@@ -389,10 +389,11 @@ impl FeeScheduleInput {
             Money::parse(&raw)
         });
         let effective_from = fields.required("effective_from", self.effective_from, |raw| {
-            parse_date(&raw)
+            parse_service_date(&raw)
         });
-        let effective_to =
-            fields.optional("effective_to", self.effective_to, |raw| parse_date(&raw));
+        let effective_to = fields.optional("effective_to", self.effective_to, |raw| {
+            parse_service_date(&raw)
+        });
         // 837I unless said otherwise: IOP and PHP are facility services first.
         let claim_form = match self.claim_form {
             None => Some(ClaimForm::Institutional),
@@ -409,6 +410,15 @@ impl FeeScheduleInput {
         if let (Some(from), Some(Some(to))) = (effective_from, effective_to) {
             if to < from {
                 fields.push("effective_to", "must not be before effective_from");
+            }
+        }
+        if let (Some(None), Some(modifiers)) = (&hcpcs, &modifiers) {
+            if !modifiers.is_empty() {
+                fields.push(
+                    "modifiers",
+                    "must be empty without hcpcs (modifiers follow the procedure code in \
+                     SV202/SV101)",
+                );
             }
         }
         let claim = match claim_form {
@@ -587,6 +597,7 @@ pub fn fixed_changes(stored: &NewFeeSchedule, next: &NewFeeSchedule) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::person::parse_date;
 
     fn date(raw: &str) -> NaiveDate {
         parse_date(raw).unwrap()
@@ -797,6 +808,16 @@ mod tests {
         let mut bad_place = professional();
         bad_place.place_of_service = Some("5A".into());
         assert_eq!(bad_fields(bad_place.parse()), ["place_of_service"]);
+    }
+
+    #[test]
+    fn an_institutional_schedule_may_go_by_its_revenue_code_alone_but_without_modifiers() {
+        let mut revenue_code_only = valid();
+        revenue_code_only.hcpcs = None;
+        assert_eq!(revenue_code_only.clone().parse().unwrap().hcpcs, None);
+
+        revenue_code_only.modifiers = Some(vec!["HQ".into()]);
+        assert_eq!(bad_fields(revenue_code_only.parse()), ["modifiers"]);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod claim;
 pub mod claim_status;
 pub mod client;
 pub mod coverage;
+pub mod dates;
 pub mod eligibility;
 pub mod episode;
 pub mod estimate;

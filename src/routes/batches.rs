@@ -12,9 +12,9 @@ use uuid::Uuid;
 use super::extract::{path_id, Body};
 use super::{audit, ok};
 use crate::auth::Staff;
+use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::ids::{new_id, parse_id};
-use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
@@ -64,7 +64,9 @@ fn parse_item(item: ItemInput, fields: &mut Fields) -> Option<NewItem> {
     let program = fields.required("program", item.program, |raw| {
         Program::parse(&raw).map(|p| p.as_str().to_string())
     });
-    let service_date = fields.optional("service_date", item.service_date, |raw| parse_date(&raw));
+    let service_date = fields.optional("service_date", item.service_date, |raw| {
+        parse_service_date(&raw)
+    });
     Some(NewItem {
         client_id: client_id?,
         coverage_id: coverage_id?,

@@ -17,6 +17,7 @@ use crate::claims::{self as service, GenerateError, Generation, UndoError};
 use crate::domain::authorization::PayerReference;
 use crate::domain::claim::{BillingPeriod, ClaimRequest};
 use crate::domain::claim_status::{refusal, ClaimStatus};
+use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::LevelOfCare;
 use crate::domain::ids::parse_id;
 use crate::domain::patterns::IDEMPOTENCY_KEY_RE;
@@ -50,8 +51,10 @@ struct GenerateInput {
 impl GenerateInput {
     fn parse(self) -> Result<Generation, ApiError> {
         let mut fields = Fields::new();
-        let through = fields.required("through_date", self.through_date, |raw| parse_date(&raw));
-        let from = fields.optional("from_date", self.from_date, |raw| parse_date(&raw));
+        let through = fields.required("through_date", self.through_date, |raw| {
+            parse_service_date(&raw)
+        });
+        let from = fields.optional("from_date", self.from_date, |raw| parse_service_date(&raw));
         let period = fields.required("period", self.period, |raw| BillingPeriod::parse(&raw));
         let payer = fields.optional("payer_id", self.payer_id, |raw| parse_id(&raw));
         let client = fields.optional("client_id", self.client_id, |raw| parse_id(&raw));

@@ -9,11 +9,11 @@ use uuid::Uuid;
 use super::audit;
 use super::extract::{path_id, Body};
 use crate::auth::Staff;
+use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::LevelOfCare;
 use crate::domain::estimate::{schedule_days, Schedule, MAX_WEEKS};
 use crate::domain::ids::parse_id;
 use crate::domain::money::Money;
-use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
@@ -85,7 +85,7 @@ fn parse(input: EstimateInput) -> Result<Parsed, ApiError> {
         }
         (Some(schedule), None) => {
             let start = fields.required("schedule.start_date", schedule.start_date, |raw| {
-                parse_date(&raw)
+                parse_service_date(&raw)
             });
             let per_week = fields.required("schedule.days_per_week", schedule.days_per_week, |n| {
                 u8::try_from(n)
@@ -118,7 +118,8 @@ fn parse(input: EstimateInput) -> Result<Parsed, ApiError> {
             } else {
                 let mut days = Vec::with_capacity(planned.len());
                 for (i, raw) in planned.iter().enumerate() {
-                    if let Some(day) = fields.check(&format!("planned_days[{i}]"), parse_date(raw))
+                    if let Some(day) =
+                        fields.check(&format!("planned_days[{i}]"), parse_service_date(raw))
                     {
                         if days.contains(&day) {
                             fields.push(&format!("planned_days[{i}]"), "is already in the list");

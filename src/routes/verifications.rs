@@ -9,9 +9,9 @@ use serde_json::Value;
 use super::extract::{page, path_id, query, Body};
 use super::{audit, ok, peer_ip, PageOf};
 use crate::auth::Staff;
+use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::ids::parse_id;
-use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
 use crate::error::{current_request_id, ApiError};
@@ -58,7 +58,9 @@ fn parse(input: VerificationInput) -> Result<Request, ApiError> {
     let coverage_id = fields.required("coverage_id", input.coverage_id, id);
     let levels = fields.required("levels_of_care", input.levels_of_care, parse_levels);
     let program = fields.required("program", input.program, |raw| Program::parse(&raw));
-    let service_date = fields.optional("service_date", input.service_date, |raw| parse_date(&raw));
+    let service_date = fields.optional("service_date", input.service_date, |raw| {
+        parse_service_date(&raw)
+    });
     fields.finish()?;
     match (client_id, coverage_id, levels, program, service_date) {
         (Some(client_id), Some(coverage_id), Some(levels), Some(program), Some(service_date)) => {

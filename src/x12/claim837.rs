@@ -18,6 +18,10 @@
 //! SE
 //! ```
 //!
+//! An 837I line without a procedure code is written with its revenue code alone
+//! (`SV2*0905**250*UN*1`): SV202 is situational on the 837I, needed only when a HCPCS code
+//! describes the service. The 837P has no revenue code, so SV101 always carries one.
+//!
 //! HL01 numbers the HLs 1, 2, 3 … in the order written; a 2000B's HL02 is `1`, a 2000C's is its
 //! 2000B's HL01. HL04 is `1` on the 2000A, `1` on a 2000B with a 2000C under it, else `0`.
 //! A subscriber with two dependent patients is given as two [`SubscriberClaims837`] (two 2000B
@@ -279,9 +283,10 @@ pub struct Institutional837 {
 pub struct Line837 {
     /// SV201 4-digit revenue code; required on the 837I, refused on the 837P.
     pub revenue_code: Option<String>,
-    /// HCPCS/CPT code (`S9480`, `H0015`).
-    pub procedure_code: String,
-    /// Up to 4 two-character modifiers.
+    /// HCPCS/CPT code (`S9480`, `H0015`) of SV202/SV101: optional on the 837I, required on
+    /// the 837P.
+    pub procedure_code: Option<String>,
+    /// Up to 4 two-character modifiers, written after the procedure code (so only with one).
     pub modifiers: Vec<String>,
     /// Line charge, at most two decimals, not negative.
     pub charge: Decimal,
@@ -419,7 +424,7 @@ impl Claim837 {
     ///
     /// `frequency` is CLM05-3 on both forms (the draft's type of bill's last digit is
     /// ignored). `discharge_status` is CL103 (837I only; ignored on the 837P). A line without
-    /// a HCPCS code is refused: SV202/SV101 are always written here.
+    /// a HCPCS code is an 837I line with its revenue code alone; the 837P refuses it.
     pub fn from_draft(
         draft: &crate::domain::claim::DraftClaim,
         patient_control_number: String,
@@ -452,15 +457,9 @@ impl Claim837 {
         let professional = institutional.is_none();
         let mut lines = Vec::with_capacity(draft.lines.len());
         for l in &draft.lines {
-            let Some(hcpcs) = &l.hcpcs else {
-                return Err(invalid(
-                    "line.hcpcs (SV202/SV101)",
-                    "is needed on every line",
-                ));
-            };
             lines.push(Line837 {
                 revenue_code: (!professional).then(|| l.revenue_code.as_str().to_owned()),
-                procedure_code: hcpcs.as_str().to_owned(),
+                procedure_code: l.hcpcs.as_ref().map(|h| h.as_str().to_owned()),
                 modifiers: l.modifiers.iter().map(|m| m.as_str().to_owned()).collect(),
                 charge: l.charge,
                 units: Decimal::from(l.units),
@@ -785,13 +784,17 @@ fn write_claim(
         n.line.clear();
         write!(n.line, "{}", i + 1).map_err(|_| invalid("LX01", "could not be written"))?;
         w.segment("LX", &[&[&n.line]])?;
+        // SV202/SV101: `HC:code[:modifier…]`, or nothing on an 837I line priced by its
+        // revenue code alone (checked: no modifiers then).
         let mut procedure: ArrayVec<&str, { 2 + MAX_MODIFIERS }> = ArrayVec::new();
-        procedure.push("HC");
-        procedure.push(&line.procedure_code);
-        for modifier in &line.modifiers {
-            procedure
-                .try_push(modifier)
-                .map_err(|_| invalid("modifiers", "at most four a line"))?;
+        if let Some(code) = &line.procedure_code {
+            procedure.push("HC");
+            procedure.push(code);
+            for modifier in &line.modifiers {
+                procedure
+                    .try_push(modifier)
+                    .map_err(|_| invalid("modifiers", "at most four a line"))?;
+            }
         }
         push_amount(&mut n.charge, line.charge);
         push_amount(&mut n.units, line.units);
@@ -1123,7 +1126,22 @@ fn check_claim(form: ClaimForm837, c: &Claim837, d: &Delimiters) -> Result<(), X
             }
             (ClaimForm837::Professional, None) => {}
         }
-        code("line.procedure_code (SV2/SV1 HC)", &l.procedure_code, 5, 5)?;
+        match (form, &l.procedure_code) {
+            (_, Some(procedure)) => code("line.procedure_code (SV2/SV1 HC)", procedure, 5, 5)?,
+            (ClaimForm837::Professional, None) => {
+                return Err(invalid(
+                    "line.procedure_code (SV101)",
+                    "required on the 837P",
+                ))
+            }
+            (ClaimForm837::Institutional, None) if !l.modifiers.is_empty() => {
+                return Err(invalid(
+                    "line.modifiers (SV202)",
+                    "need a procedure code to follow",
+                ))
+            }
+            (ClaimForm837::Institutional, None) => {}
+        }
         if l.modifiers.len() > 4 {
             return Err(invalid("line.modifiers", "at most 4"));
         }
@@ -1191,7 +1209,7 @@ mod tests {
     fn line(revenue_code: Option<&str>, code: &str, charge: Decimal, day: u32) -> Line837 {
         Line837 {
             revenue_code: revenue_code.map(str::to_owned),
-            procedure_code: code.into(),
+            procedure_code: Some(code.into()),
             modifiers: vec![],
             charge,
             units: dec("1"),
@@ -1501,10 +1519,65 @@ mod tests {
         assert!(s.contains(&"REF*F8*PAYER77"));
         oracle_accepts("draft837pvoid.x12", &x12);
 
+        // Without a HCPCS code the 837P has nothing for SV101; the 837I writes the revenue
+        // code alone.
         draft.lines[0].hcpcs = None;
-        assert!(
-            Claim837::from_draft(&draft, "PCN9".into(), ClaimFrequency::Original, "01", None)
-                .is_err()
+        b.subscribers[0].claims =
+            vec![
+                Claim837::from_draft(&draft, "PCN9".into(), ClaimFrequency::Original, "01", None)
+                    .unwrap(),
+            ];
+        assert_eq!(
+            build_837(&b),
+            Err(X12Error::InvalidInput {
+                field: "line.procedure_code (SV101)",
+                reason: "required on the 837P"
+            })
+        );
+        draft.claim = ClaimSetup::Institutional {
+            type_of_bill: TypeOfBill::parse("0131".into()).unwrap(),
+            condition_codes: vec![],
+        };
+        let mut b = batch(ClaimForm837::Institutional);
+        b.subscribers[0].claims =
+            vec![
+                Claim837::from_draft(&draft, "PCN9".into(), ClaimFrequency::Original, "01", None)
+                    .unwrap(),
+            ];
+        let x12 = build_837(&b).unwrap();
+        assert!(segments(&x12).contains(&"SV2*0905**250*UN*1"));
+        oracle_accepts("draft837i-revenue-code-only.x12", &x12);
+    }
+
+    #[test]
+    fn an_837i_line_without_a_procedure_code_has_its_revenue_code_alone_and_passes_the_oracle() {
+        let mut b = batch(ClaimForm837::Institutional);
+        for line in &mut b.subscribers[0].claims[0].lines {
+            line.procedure_code = None;
+        }
+        let x12 = build_837(&b).unwrap();
+        let lines: Vec<&str> = segments(&x12)
+            .into_iter()
+            .filter(|x| x.starts_with("SV2"))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "SV2*0905**250*UN*1",
+                "SV2*0905**250*UN*1",
+                "SV2*0905**333.33*UN*1"
+            ]
+        );
+        oracle_accepts("revenue-code-only837i.x12", &x12);
+
+        // Modifiers follow a procedure code; without one there is nowhere to write them.
+        b.subscribers[0].claims[0].lines[0].modifiers = vec!["HQ".into()];
+        assert_eq!(
+            build_837(&b),
+            Err(X12Error::InvalidInput {
+                field: "line.modifiers (SV202)",
+                reason: "need a procedure code to follow"
+            })
         );
     }
 

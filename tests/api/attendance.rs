@@ -363,6 +363,49 @@ async fn rows_of_the_wrong_shape_are_refused_one_by_one() {
 }
 
 #[tokio::test]
+async fn a_quote_left_open_is_reported_at_its_line_and_the_lines_after_it_are_stored() {
+    let app = crate::helpers::spawn_app().await;
+    let payer = app.create_payer().await;
+    covered_client(&app, payer["id"].as_str().unwrap(), "MRN-Q").await;
+    // Line 3 opens a quote it never closes; lines 7 and 8 are one record, whose note holds a
+    // line break as a quoted value may.
+    let file = "external_id,service_date,level_of_care,minutes,notes\n\
+                MRN-Q,2026-03-02,PHP,330,\n\
+                MRN-Q,\"2026-03-03,PHP,330,\n\
+                MRN-Q,2026-03-04,PHP,330,\n\
+                MRN-Q,2026-03-05,PHP,330,\n\
+                MRN-Q,2026-03-06,PHP,330,\n\
+                MRN-Q,2026-03-09,PHP,330,\"seen by Dr. Ames\nand the group\"\n";
+
+    let refused = csv(&app, "?atomic=true", file, 422).await;
+    assert_eq!(refused["errors"][0]["field"], "lines[3].row");
+    assert_eq!(refused["errors"].as_array().unwrap().len(), 1);
+
+    let report = csv(&app, "", file, 200).await;
+    assert_eq!(errors(&report), owned(&[(3, "row", "invalid")]));
+    assert_eq!(
+        (&report["received"], &report["created"], &report["rejected"]),
+        (&json!(6), &json!(5), &json!(1))
+    );
+    let stored: Vec<Value> = days(&app, "?limit=10").await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|day| day["service_date"].clone())
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            json!("2026-03-02"),
+            json!("2026-03-04"),
+            json!("2026-03-05"),
+            json!("2026-03-06"),
+            json!("2026-03-09")
+        ]
+    );
+}
+
+#[tokio::test]
 async fn each_day_says_whether_it_is_billable_and_why_not() {
     let app = crate::helpers::spawn_app().await;
     // This payer needs no authorization and takes 4-hour PHP days.

@@ -833,6 +833,73 @@ async fn claims_are_written_as_837i_and_837p_files_that_validate() {
 }
 
 #[tokio::test]
+async fn an_837i_schedule_without_hcpcs_bills_by_revenue_code_in_a_file_that_validates() {
+    let (app, s) = attended_march().await;
+    set_up_clinic(&app).await;
+    // SV202 is situational on the 837I: a schedule may price the day by revenue code alone.
+    let schedule = app
+        .get("/api/v1/fee-schedules")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body["items"][0]
+        .clone();
+    let path = format!("/api/v1/fee-schedules/{}", id_of(&schedule));
+    let cleared = app
+        .patch(&path)
+        .token(&app.billing)
+        .json(json!({"hcpcs": null}))
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(cleared["hcpcs"], Value::Null);
+
+    let ids = claim_ids(&app).await;
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let file = x12_file(&app, &ids).await;
+    let text = file.body.as_str().unwrap().to_string();
+    oracle_accepts("revenue-code-only.837", &text);
+    let segs = segments(&text);
+    let lines: Vec<&&str> = segs.iter().filter(|s| s.starts_with("SV2*")).collect();
+    assert_eq!(lines.len(), 9, "{text}");
+    assert!(
+        lines.iter().all(|l| **l == "SV2*0905**333.33*UN*1"),
+        "{text}"
+    );
+
+    // What the export cannot write is refused where it is entered: an 837P has only SV101 for
+    // the procedure, and modifiers follow a procedure code.
+    let professional = app
+        .post("/api/v1/fee-schedules")
+        .token(&app.billing)
+        .json(json!({
+            "payer_id": s.payer, "level_of_care": "PHP", "program": "mental_health",
+            "revenue_code": "0912", "charge_per_day": "300", "effective_from": "2026-03-16",
+            "claim_form": "837P", "place_of_service": "52"
+        }))
+        .expect(422)
+        .await;
+    assert_eq!(professional.error_fields(), ["hcpcs"]);
+    let switched = app
+        .patch(&path)
+        .token(&app.billing)
+        .json(
+            json!({"claim_form": "837P", "place_of_service": "52", "type_of_bill": null,
+                     "condition_codes": []}),
+        )
+        .expect(422)
+        .await;
+    assert_eq!(switched.error_fields(), ["hcpcs"]);
+    let modifiers = app
+        .patch(&path)
+        .token(&app.billing)
+        .json(json!({"modifiers": ["HQ"]}))
+        .expect(422)
+        .await;
+    assert_eq!(modifiers.error_fields(), ["modifiers"]);
+}
+
+#[tokio::test]
 async fn void_and_replacement_files_name_the_original_and_validate() {
     let (app, _) = attended_march().await;
     set_up_clinic(&app).await;

@@ -14,6 +14,7 @@ mod clients;
 mod contract;
 mod core_soap;
 mod coverages;
+mod dates;
 mod episodes;
 mod errors;
 mod estimates;
