@@ -4,11 +4,16 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::dates::{parse_service_date, FIRST_SERVICE_DATE};
 use super::ids::parse_id;
 use super::names::NameRule;
 use super::patterns::{matching, GROUP_NUMBER_RE, MEMBER_ID_RE};
 use super::person::{parse_birth_date, parse_date, parse_first_name, parse_last_name, Sex};
+
+/// The earliest date a policy's effective or end date can have.
+const FIRST_POLICY_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(date) => date,
+    None => panic!("1900-01-01 is a date"),
+};
 use super::text::SafeText;
 use super::validation::{Fields, Invalid};
 
@@ -208,19 +213,20 @@ impl CoverageInput {
             fields.optional("plan_name", self.plan_name, |raw| SafeText::parse(&raw, 60));
         let relationship = fields.required("relationship", self.relationship, Relationship::parse);
         let priority = fields.required("priority", self.priority, Priority::parse);
-        let effective_date = fields.optional("effective_date", self.effective_date, |raw| {
-            // A policy can be older than any day we bill (Medicare since 1998); here its
-            // start only bounds the days it covers, which an absent start does as well.
+        // A policy can be older than any day we bill (Medicare since 1998), and a stored one
+        // must stay readable: its dates only bound the days it covers, which the service-date
+        // floor guards. Only a date no policy can have (before 1900, year 0000) is refused.
+        let policy_date = |raw: String| {
             let date = parse_date(&raw)?;
-            if date < FIRST_SERVICE_DATE {
+            if date < FIRST_POLICY_DATE {
                 return Err(format!(
-                    "must not be before {FIRST_SERVICE_DATE}; for a policy in force since \
-                     before then, leave it out"
+                    "must not be before {FIRST_POLICY_DATE}; check the year"
                 ));
             }
             Ok(date)
-        });
-        let end_date = fields.optional("end_date", self.end_date, |raw| parse_service_date(&raw));
+        };
+        let effective_date = fields.optional("effective_date", self.effective_date, policy_date);
+        let end_date = fields.optional("end_date", self.end_date, policy_date);
         if let (Some(Some(start)), Some(Some(end))) = (effective_date, end_date) {
             if end < start {
                 fields.push("end_date", "must not be before effective_date");

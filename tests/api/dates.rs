@@ -134,7 +134,9 @@ async fn every_other_date_of_service_or_coverage_before_2000_is_refused_naming_t
     );
 
     let mut new_coverage = coverage_body(&payer);
-    new_coverage["effective_date"] = json!(early);
+    // A policy may be older than 2000 (its days before then are never billed); year 0000 is
+    // no policy's.
+    new_coverage["effective_date"] = json!("0000-01-01");
     new_coverage["end_date"] = json!("0000-12-31");
     assert_eq!(
         refused(
@@ -146,6 +148,13 @@ async fn every_other_date_of_service_or_coverage_before_2000_is_refused_naming_t
         .await,
         ["effective_date", "end_date"]
     );
+    let mut old_policy = coverage_body(&payer);
+    old_policy["effective_date"] = json!("1995-06-01");
+    app.post(&format!("/api/v1/clients/{client}/coverages"))
+        .token(&app.admissions)
+        .json(old_policy)
+        .expect(201)
+        .await;
 
     let authorization = json!({"client_id": client, "coverage_id": coverage,
         "level_of_care": "PHP", "program": "mental_health", "authorization_number": "PA-1",
