@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use perdiem::domain::ids::new_id;
 use perdiem::domain::role::Role;
-use perdiem::mock_payer::{self, Scenarios, X12_PATH};
+use perdiem::mock_payer::{self, MockPayer, Scenarios, X12_PATH};
+use perdiem::startup::Stopper;
 use perdiem::store::batches::{self, Lease, NewItem};
 use perdiem::store::users;
 use perdiem::store::verifications::{self, Completion, NewVerification};
@@ -334,23 +335,23 @@ fn waiting_items(batch: &Value) -> Vec<&Value> {
         .collect()
 }
 
-#[tokio::test]
-async fn items_wait_out_a_payer_outage_and_are_verified_once_a_probe_gets_through() {
-    let mock = mock_payer::start(recovering_payer(3), "127.0.0.1", 0)
+/// A payer failing its first `first_calls` calls (HTTP 500), a server with `tune`d settings
+/// (two failures open the circuit; three attempts each), and a batch of `count` items for it.
+async fn outage_batch(
+    first_calls: u32,
+    count: usize,
+    tune: impl FnOnce(&mut perdiem::config::Settings),
+) -> OutageBatch {
+    let mock = mock_payer::start(recovering_payer(first_calls), "127.0.0.1", 0)
         .await
         .unwrap();
     let mut settings = test_settings();
-    // Two failures open the circuit, so the first item's third attempt finds it open.
     settings.verification.breaker_threshold = 2;
     settings.verification.retry_attempts = 3;
-    settings.verification.breaker_cooldown_seconds = 1;
-    let (app, _stop) = start_on(settings, fresh_db().await, true).await;
-    let pairs = coverages_on(
-        &app,
-        one_at_a_time(&mock.url(X12_PATH)),
-        &["MOCK-RECOVERS"; 20],
-    )
-    .await;
+    tune(&mut settings);
+    let (app, stop) = start_on(settings, fresh_db().await, true).await;
+    let members = vec!["MOCK-RECOVERS"; count];
+    let pairs = coverages_on(&app, one_at_a_time(&mock.url(X12_PATH)), &members).await;
     let id = app
         .post("/api/v1/verification-batches")
         .token(&app.admissions)
@@ -361,6 +362,38 @@ async fn items_wait_out_a_payer_outage_and_are_verified_once_a_probe_gets_throug
         .as_str()
         .unwrap()
         .to_string();
+    OutageBatch {
+        mock,
+        app,
+        _stop: stop,
+        id,
+        pairs,
+    }
+}
+
+struct OutageBatch {
+    mock: MockPayer,
+    app: TestApp,
+    _stop: Stopper,
+    /// The batch.
+    id: String,
+    /// Each item's client and coverage.
+    pairs: Vec<(String, String)>,
+}
+
+#[tokio::test]
+async fn items_wait_out_a_payer_outage_and_are_verified_once_a_probe_gets_through() {
+    // Two failures open the circuit, so the first item's third attempt finds it open.
+    let OutageBatch {
+        mock,
+        app,
+        _stop,
+        id,
+        pairs,
+    } = outage_batch(3, 20, |s| {
+        s.verification.breaker_cooldown_seconds = 1;
+    })
+    .await;
 
     // While the circuit is open the items wait, unasked, and say when the payer is next probed.
     let outage = until(&app, &id, |b| {
@@ -429,31 +462,17 @@ async fn items_wait_out_a_payer_outage_and_are_verified_once_a_probe_gets_throug
 
 #[tokio::test]
 async fn items_fail_with_the_reason_once_they_have_waited_past_the_deadline() {
-    let mock = mock_payer::start(recovering_payer(1000), "127.0.0.1", 0)
-        .await
-        .unwrap();
-    let mut settings = test_settings();
-    settings.verification.breaker_threshold = 2;
-    settings.verification.retry_attempts = 3;
-    settings.verification.breaker_cooldown_seconds = 600;
-    settings.verification.batch_wait_seconds = 1;
-    let (app, _stop) = start_on(settings, fresh_db().await, true).await;
-    let pairs = coverages_on(
-        &app,
-        one_at_a_time(&mock.url(X12_PATH)),
-        &["MOCK-RECOVERS"; 4],
-    )
+    let OutageBatch {
+        mock,
+        app,
+        _stop,
+        id,
+        ..
+    } = outage_batch(1000, 4, |s| {
+        s.verification.breaker_cooldown_seconds = 600;
+        s.verification.batch_wait_seconds = 1;
+    })
     .await;
-    let id = app
-        .post("/api/v1/verification-batches")
-        .token(&app.admissions)
-        .json(json!({"items": items(&pairs)}))
-        .expect(202)
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
     let finished = until(&app, &id, |b| !b["finished_at"].is_null()).await;
     assert_eq!(
         (&finished["done"], &finished["failed"], &finished["waiting"]),
