@@ -382,7 +382,10 @@ fn run<'a>(
         let mut identities = Vec::new();
         for (seq, (inquiry, attempts)) in inquiries.iter().zip(results).enumerate() {
             let mut last: Option<Result<EligibilityAnswer, PayerError>> = None;
+            let mut identity = None;
             for (n, (attempt, started_at, duration)) in attempts.into_iter().enumerate() {
+                let (attempt, report) = about_this_client(inquiry, attempt);
+                identity = report;
                 let (error_kind, error_detail) = match &attempt.outcome {
                     Err(error) => (Some(error.kind().to_string()), Some(error.to_string())),
                     Ok(_) => (None, None),
@@ -410,10 +413,7 @@ fn run<'a>(
             let label = format!("request {} ({})", seq + 1, inquiry.service_types.join(","));
             match last {
                 Some(Ok(answer)) => {
-                    // Checked in `ask`: only a matching answer is Ok here.
-                    if let Ok(report) = identity::check(inquiry, &answer) {
-                        identities.push(report);
-                    }
+                    identities.extend(identity);
                     answers.push((label, answer));
                 }
                 Some(Err(error)) => failures.push((label, error)),
@@ -482,7 +482,7 @@ impl Asking<'_> {
                 break;
             }
             let clock = Instant::now();
-            let attempt = about_this_client(inquiry, self.adapter.inquire(inquiry).await);
+            let attempt = self.adapter.inquire(inquiry).await;
             let finished = crate::store::now();
             let counted_before = matches!(attempt.outcome, Err(PayerError::Unparseable(_)))
                 && self
@@ -507,14 +507,20 @@ impl Asking<'_> {
 }
 
 /// An answer about someone else is never this client's: it becomes a [`PayerError::Mismatch`]
-/// (its raw exchange stays on the attempt, for the record).
-fn about_this_client(inquiry: &Inquiry, mut attempt: Attempt) -> Attempt {
-    if let Ok(answer) = &attempt.outcome {
-        if let Err(detail) = identity::check(inquiry, answer) {
+/// (its raw exchange stays on the attempt, for the record). A matching answer comes with what
+/// the payer holds differently about the client. The payer did answer, so its breaker counted
+/// the attempt as a response in [`Asking::ask`].
+fn about_this_client(inquiry: &Inquiry, mut attempt: Attempt) -> (Attempt, Option<IdentityReport>) {
+    let Ok(answer) = &attempt.outcome else {
+        return (attempt, None);
+    };
+    match identity::check(inquiry, answer) {
+        Ok(report) => (attempt, Some(report)),
+        Err(detail) => {
             attempt.outcome = Err(PayerError::Mismatch(detail));
+            (attempt, None)
         }
     }
-    attempt
 }
 
 /// Decides the outcome from the answers and failures of every request.
