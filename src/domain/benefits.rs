@@ -605,16 +605,18 @@ fn coverage_status(answer: &EligibilityAnswer, reading: &Reading<'_>) -> Sourced
     if !answer.rejections.is_empty() {
         return Sourced::new(CoverageStatus::Unknown, "the payer rejected the inquiry");
     }
-    // The plan-level row (30, or no service type) decides; a more specific row only when the
-    // payer gave no plan-level one.
+    // A plan-level row (30 among its service types, or none) decides, and says so; a more
+    // specific row only when the payer gave no plan-level one.
     answer
         .benefits
         .iter()
         .filter(|e| matches!(e.kind, BenefitKind::ActiveCoverage | BenefitKind::Inactive))
         .filter_map(|e| {
-            reading
-                .step(e)
-                .map(|(step, _)| (usize::from(step != AppliesVia::Plan), step, e))
+            let plan = e.service_types.is_empty() || e.service_types.iter().any(|s| s == "30");
+            if plan {
+                return Some((0, AppliesVia::Plan, e));
+            }
+            reading.step(e).map(|(step, _)| (1, step, e))
         })
         .min_by_key(|(rank, step, _)| (*rank, *step))
         .map(|(_, step, e)| {
