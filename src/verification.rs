@@ -20,7 +20,7 @@ use crate::domain::benefits::{
 use crate::domain::eligibility::{
     EligibilityAnswer, Inquiry, InquiryPerson, LevelOfCare, PayerRejection, Program,
 };
-use crate::domain::fee_schedule::{in_force, ClaimSetup};
+use crate::domain::fee_schedule::in_force;
 use crate::domain::identity::{self, IdentityReport};
 use crate::domain::ids::new_id;
 use crate::domain::payer::Connection;
@@ -245,24 +245,6 @@ fn run<'a>(
             )
         })?;
         crate::payers::x12::check_names(&connection, &client.data, &coverage.data.coverage)?;
-        // Where the clinic bills each level: facility benefits must be for that place.
-        let mut places = Vec::new();
-        for level in &request.levels {
-            let schedules =
-                fee_schedules::of_payer(&mut tx, payer.id, *level, request.program).await?;
-            let place = match in_force(&schedules, *level, request.program, request.service_date)
-                .map(|s| &s.data.claim)
-            {
-                Some(ClaimSetup::Institutional { type_of_bill, .. }) => {
-                    billed_place_of_service(Some(type_of_bill.as_str()), None)
-                }
-                Some(ClaimSetup::Professional { place_of_service }) => {
-                    billed_place_of_service(None, Some(place_of_service.as_str()))
-                }
-                None => billed_place_of_service(None, None),
-            };
-            places.push((*level, place));
-        }
         let levels_key = request.levels_key();
         if !request.force && parent_id.is_none() {
             let since = Utc::now()
@@ -285,6 +267,15 @@ fn run<'a>(
                     cached: true,
                 });
             }
+        }
+        // Where the clinic bills each level: facility benefits must be for that place.
+        let mut places = Vec::new();
+        for level in &request.levels {
+            let schedules =
+                fee_schedules::of_payer(&mut tx, payer.id, *level, request.program).await?;
+            let setup = in_force(&schedules, *level, request.program, request.service_date)
+                .map(|s| &s.data.claim);
+            places.push((*level, billed_place_of_service(setup)));
         }
         tx.commit().await?;
 

@@ -17,6 +17,7 @@ use super::eligibility::{
     AnsweringPayer, AppliesVia, BenefitEntry, BenefitKind, EligibilityAnswer, LevelOfCare,
     MoneyText, NetworkScope, Program, RelatedEntity, Sourced,
 };
+use super::fee_schedule::ClaimSetup;
 use super::identity::IdentityReport;
 use super::money::to_cents;
 
@@ -263,15 +264,17 @@ pub fn selection_steps(
 /// match: from the fee schedule's type of bill for an 837I (013x hospital outpatient → 22,
 /// 076x community mental health center → 53, 085x critical access hospital → 22) or its place
 /// of service for an 837P; 22 when the payer has no fee schedule for the level.
-pub fn billed_place_of_service(
-    type_of_bill: Option<&str>,
-    place_of_service: Option<&str>,
-) -> String {
-    if let Some(place) = place_of_service {
-        return place.to_string();
-    }
-    match type_of_bill.map(|t| t.trim_start_matches('0')) {
-        Some(t) if t.starts_with("76") => "53".into(),
+pub fn billed_place_of_service(setup: Option<&ClaimSetup>) -> String {
+    match setup {
+        Some(ClaimSetup::Professional { place_of_service }) => place_of_service.as_str().into(),
+        Some(ClaimSetup::Institutional { type_of_bill, .. })
+            if type_of_bill
+                .as_str()
+                .trim_start_matches('0')
+                .starts_with("76") =>
+        {
+            "53".into()
+        }
         _ => "22".into(),
     }
 }
@@ -1616,11 +1619,19 @@ mod tests {
             (copay.amount.as_str(), copay.applies_via),
             ("60.00", Some(AppliesVia::Facility))
         );
-        assert_eq!(billed_place_of_service(Some("0761"), None), "53");
-        assert_eq!(billed_place_of_service(Some("0131"), None), "22");
-        assert_eq!(billed_place_of_service(Some("0851"), None), "22");
-        assert_eq!(billed_place_of_service(None, Some("52")), "52");
-        assert_eq!(billed_place_of_service(None, None), "22");
+        use crate::domain::fee_schedule::{PlaceOfService, TypeOfBill};
+        let bill = |code: &str| ClaimSetup::Institutional {
+            type_of_bill: TypeOfBill::parse(code.into()).unwrap(),
+            condition_codes: vec![],
+        };
+        assert_eq!(billed_place_of_service(Some(&bill("0761"))), "53");
+        assert_eq!(billed_place_of_service(Some(&bill("0131"))), "22");
+        assert_eq!(billed_place_of_service(Some(&bill("0851"))), "22");
+        let professional = ClaimSetup::Professional {
+            place_of_service: PlaceOfService::parse("52".into()).unwrap(),
+        };
+        assert_eq!(billed_place_of_service(Some(&professional)), "52");
+        assert_eq!(billed_place_of_service(None), "22");
     }
 
     #[test]
