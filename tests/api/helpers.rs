@@ -411,6 +411,33 @@ impl TestApp {
             .body
     }
 
+    /// A coverage of `client_id` with `payer_id` under member id `member` (which picks the mock
+    /// payer's scenario).
+    pub async fn create_coverage_for_member(
+        &self,
+        client_id: &str,
+        payer_id: &str,
+        member: &str,
+    ) -> Value {
+        let mut coverage = coverage_body(payer_id);
+        coverage["member_id"] = json!(member);
+        self.post(&format!("/api/v1/clients/{client_id}/coverages"))
+            .token(&self.admissions)
+            .json(coverage)
+            .expect(201)
+            .await
+            .body
+    }
+
+    /// A stored verification as `token` reads it.
+    pub async fn read_verification(&self, id: &Value, token: &str) -> Value {
+        self.get(&format!("/api/v1/verifications/{}", id.as_str().unwrap()))
+            .token(token)
+            .expect(200)
+            .await
+            .body
+    }
+
     pub async fn create_coverage(&self, client_id: &str, payer_id: &str) -> Value {
         self.post(&format!("/api/v1/clients/{client_id}/coverages"))
             .token(&self.admissions)

@@ -5,7 +5,7 @@
 use perdiem::mock_payer::{self, MockPayer, Scenarios, FHIR_PATH, JSON_PATH, X12_PATH};
 use serde_json::{json, Value};
 
-use crate::helpers::{client_body, coverage_body, TestApp};
+use crate::helpers::{client_body, TestApp};
 
 pub struct Setup {
     pub app: TestApp,
@@ -78,15 +78,9 @@ pub async fn verify(setup: &Setup, client: Value, member: &str, levels: &[&str])
 /// A coverage under `member` for `client_id`, and the verification of `levels`.
 pub async fn verify_client(setup: &Setup, client_id: &str, member: &str, levels: &[&str]) -> Value {
     let app = &setup.app;
-    let mut coverage = coverage_body(&setup.payer_id);
-    coverage["member_id"] = json!(member);
     let coverage = app
-        .post(&format!("/api/v1/clients/{client_id}/coverages"))
-        .token(&app.admissions)
-        .json(coverage)
-        .expect(201)
-        .await
-        .body;
+        .create_coverage_for_member(client_id, &setup.payer_id, member)
+        .await;
     app.post("/api/v1/verifications")
         .token(&app.admissions)
         .json(json!({
@@ -386,15 +380,7 @@ async fn an_answer_about_someone_else_is_a_mismatch_that_feeds_nothing_on_every_
         );
         assert_eq!(v["levels"], json!([]), "{protocol}: no level is shown");
         // The raw exchange is kept for the record.
-        let stored = app
-            .get(&format!(
-                "/api/v1/verifications/{}",
-                v["id"].as_str().unwrap()
-            ))
-            .token(&app.admin)
-            .expect(200)
-            .await
-            .body;
+        let stored = app.read_verification(&v["id"], &app.admin).await;
         let exchanges = stored["exchanges"].as_array().unwrap();
         assert!(!exchanges.is_empty(), "{protocol}");
         assert!(exchanges

@@ -4,7 +4,7 @@
 use perdiem::mock_payer::{self, MockPayer, Scenarios, FHIR_PATH, JSON_PATH, X12_PATH};
 use serde_json::{json, Value};
 
-use crate::helpers::{client_body, coverage_body, TestApp};
+use crate::helpers::{client_body, TestApp};
 
 /// The service types asked for IOP and PHP in a mental-health program: 30, A8, CH, CF, MH, BB, A7.
 const REQUESTS: usize = 7;
@@ -75,15 +75,9 @@ async fn verify_member(setup: &Setup, payer_id: &str, member: &str) -> Value {
     let app = &setup.app;
     let client = app.create_client(client_body()).await;
     let client_id = client["id"].as_str().unwrap();
-    let mut coverage = coverage_body(payer_id);
-    coverage["member_id"] = json!(member);
     let coverage = app
-        .post(&format!("/api/v1/clients/{client_id}/coverages"))
-        .token(&app.admissions)
-        .json(coverage)
-        .expect(201)
-        .await
-        .body;
+        .create_coverage_for_member(client_id, payer_id, member)
+        .await;
     let created = app
         .post("/api/v1/verifications")
         .token(&app.admissions)
@@ -98,15 +92,7 @@ async fn verify_member(setup: &Setup, payer_id: &str, member: &str) -> Value {
         .await
         .body;
     // The answer is built from what was written, not read back: it must be what a read gives.
-    let stored = app
-        .get(&format!(
-            "/api/v1/verifications/{}",
-            created["id"].as_str().unwrap()
-        ))
-        .token(&app.admissions)
-        .expect(200)
-        .await
-        .body;
+    let stored = app.read_verification(&created["id"], &app.admissions).await;
     assert_eq!(
         stored, created,
         "the created answer differs from the stored one"
