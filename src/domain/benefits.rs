@@ -308,19 +308,19 @@ impl Reading<'_> {
     /// The step and the code's position in it; `None` when no service type of the row is in
     /// the rule.
     fn step(&self, entry: &BenefitEntry) -> Option<(AppliesVia, usize)> {
-        let plan = [String::from("30")];
-        let codes: &[String] = if entry.service_types.is_empty() {
-            &plan
-        } else {
-            &entry.service_types
-        };
-        codes
-            .iter()
-            .filter_map(|code| {
-                self.steps.iter().find_map(|(via, wanted)| {
-                    wanted.iter().position(|w| w == code).map(|at| (*via, at))
-                })
+        let find = |code: &str| {
+            self.steps.iter().find_map(|(via, wanted)| {
+                wanted.iter().position(|w| *w == code).map(|at| (*via, at))
             })
+        };
+        // A row with no service type speaks for the plan, as 30 does.
+        if entry.service_types.is_empty() {
+            return find("30");
+        }
+        entry
+            .service_types
+            .iter()
+            .filter_map(|code| find(code))
             .min()
     }
 
