@@ -10,7 +10,6 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::attendance::{self, Locator, Row};
 use crate::auth::password;
 use crate::domain::attendance::AttendanceInput;
 use crate::domain::authorization::AuthorizationInput;
@@ -25,6 +24,7 @@ use crate::domain::payer::PayerInput;
 use crate::domain::role::{parse_roles, Role};
 use crate::mock_payer::{FHIR_PATH, JSON_PATH, X12_PATH};
 use crate::secrets::SecretKey;
+use crate::services::attendance::{self, Locator, Row};
 use crate::store::{
     authorizations, clients, coverages, episodes, fee_schedules, organization, payers, users, Db,
     Tx,

@@ -3,18 +3,12 @@
 //!
 //! Data flows one way: `routes -> (domain, store)`; `domain` depends on nothing of ours.
 
-pub mod alerts;
-pub mod attendance;
 pub mod auth;
-pub mod batch;
-pub mod claim_files;
-pub mod claims;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
-pub mod estimates;
 pub mod key_file;
 pub mod mock_payer;
 /// Test support (the external validators); public so integration tests can use it.
@@ -23,8 +17,9 @@ pub mod oracles;
 pub mod payers;
 pub mod routes;
 pub mod secrets;
+pub mod services;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod telemetry;
-pub mod verification;
 pub mod x12;

@@ -21,25 +21,9 @@ use crate::key_file::development_key;
 use crate::payers::Transport;
 use crate::routes;
 use crate::secrets::SecretKey;
+use crate::services::verification::{ControlNumbers, PayerHealth};
+pub use crate::state::AppState;
 use crate::store::{payers, Db};
-use crate::verification::{ControlNumbers, PayerHealth};
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: Db,
-    pub tokens: TokenKeys,
-    /// Bounds the password hashes running at once (each holds 19 MiB).
-    pub hashing: Hashing,
-    /// Seals and opens payer secrets at the store boundary.
-    pub secrets: Arc<SecretKey>,
-    pub settings: Settings,
-    /// The one HTTP client for payers.
-    pub transport: Transport,
-    /// Per payer: inquiries in flight and the circuit breaker.
-    pub health: PayerHealth,
-    /// ISA13 numbers for the 270s this process sends.
-    pub control_numbers: ControlNumbers,
-}
 
 /// How often the server moves SQLite's write-ahead log into the database file.
 const CHECKPOINT_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
@@ -111,7 +95,7 @@ impl Application {
         let worker = tokio::spawn({
             let state = state.clone();
             async move {
-                tokio::join!(crate::batch::run(state), checkpoints);
+                tokio::join!(crate::services::batch::run(state), checkpoints);
             }
         });
         let server = HttpServer::new(move || {

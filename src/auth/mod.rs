@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::users;
 
 /// The signed-in staff member of a request. Built only from a valid, unexpired token of an

@@ -1,4 +1,4 @@
-//! `GET /api/v1/alerts`: what billing must act on now (see [`crate::alerts`]). Each client
+//! `GET /api/v1/alerts`: what billing must act on now (see [`crate::services::alerts`]). Each client
 //! named in the answer is audited as a read (entity `alerts`, id = the client's id).
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use super::extract::query;
 use super::{audit, ok};
-use crate::alerts::{alerts, Alert, ClientPicture, Horizon};
-use crate::attendance as service;
 use crate::auth::Staff;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::services::alerts::{alerts, Alert, ClientPicture, Horizon};
+use crate::services::attendance as service;
+use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::{attendance as days_store, authorizations};
 

@@ -12,14 +12,14 @@ use uuid::Uuid;
 
 use super::extract::{from_value, page, path_id, query, Body, CsvBody};
 use super::{audit, ok, PageOf};
-use crate::attendance::{self as service, Locator, Recorded, Row};
 use crate::auth::Staff;
 use crate::domain::attendance::{read_csv, AttendanceInput, RowProblem, MAX_BATCH_ROWS};
 use crate::domain::eligibility::LevelOfCare;
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::services::attendance::{self as service, Locator, Recorded, Row};
+use crate::state::AppState;
 use crate::store::attendance::{self as days_store, AttendanceFilter};
 use crate::store::audit::Action;
 use crate::store::{clients, Tx};

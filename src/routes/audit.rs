@@ -9,7 +9,7 @@ use super::{ok, PageOf};
 use crate::auth::Staff;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::audit::{self, Action, AuditFilter};
 
 #[derive(Deserialize)]

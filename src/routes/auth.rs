@@ -11,7 +11,7 @@ use super::peer_ip;
 use crate::auth::password::Admitted;
 use crate::domain::validation::Fields;
 use crate::error::{current_request_id, ApiError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::audit::{self, Action, AuditEntry};
 use crate::store::login_throttle::{self, Attempt, ThrottlePolicy};
 use crate::store::{now, users};

@@ -12,7 +12,6 @@ use uuid::Uuid;
 
 use super::extract::{from_value, merge, page, param, path_id, query, refuse_nulls, Body};
 use super::{audit, ok, PageOf};
-use crate::attendance;
 use crate::auth::Staff;
 use crate::domain::authorization::{
     self, AuthorizationInput, AuthorizationStatus, ExtensionInput, NewAuthorization, RevisionError,
@@ -25,7 +24,8 @@ use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::domain::validation::FieldError;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::services::attendance;
+use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::authorizations::{self, Authorization, AuthorizationFilter};
 use crate::store::{clients, coverages, Tx};

@@ -19,7 +19,7 @@ use crate::domain::role::Role;
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
 use crate::payers::breaker::State;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::batches::{self, Batch, Item, NewItem};
 

@@ -13,7 +13,7 @@ use crate::domain::ids::new_id;
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::clients::{self, ClientSearch};
 

@@ -13,7 +13,7 @@ use crate::domain::coverage::{CoverageInput, NewCoverage};
 use crate::domain::ids::new_id;
 use crate::domain::validation::FieldError;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::{clients, coverages, payers, Tx};
 

@@ -18,7 +18,7 @@ use crate::domain::episode::{self, EpisodeInput, NewEpisode};
 use crate::domain::ids::new_id;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::episodes::{self, Episode};
 use crate::store::{clients, Tx};

@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::domain::ids::parse_id;
 use crate::domain::validation::FieldError;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::Page;
 
 /// A request body read up to the size limit. Reading never fails the extraction; the outcome is

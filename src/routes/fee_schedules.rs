@@ -19,7 +19,7 @@ use crate::domain::ids::{new_id, parse_id};
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::fee_schedules::{self, FeeSchedule, FeeScheduleFilter};
 use crate::store::{payers, Tx};
 

@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The API contract, compiled in so that what is served is what was tested.
 pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");

@@ -9,7 +9,7 @@ use crate::auth::Staff;
 use crate::domain::organization::OrganizationInput;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::organization;
 

@@ -10,7 +10,7 @@ use crate::domain::ids::new_id;
 use crate::domain::payer::{NewPayer, PayerInput};
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::payers;
 

@@ -12,7 +12,7 @@ use crate::domain::role::{parse_roles, Role};
 use crate::domain::user::{parse_password, Username};
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::users::{self, UserChanges};
 

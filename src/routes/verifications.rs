@@ -15,10 +15,10 @@ use crate::domain::ids::parse_id;
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
 use crate::error::{current_request_id, ApiError};
-use crate::startup::AppState;
+use crate::services::verification::{self, Request, Requester};
+use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::{clients, verifications};
-use crate::verification::{self, Request, Requester};
 
 const ASKERS: &[Role] = &[Role::Admissions];
 const READERS: &[Role] = &[Role::Admin, Role::Admissions, Role::Billing];

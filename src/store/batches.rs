@@ -191,7 +191,7 @@ pub async fn claim(
     claim_from(tx, "pending", item_id, verification_id, lease).await
 }
 
-/// Claims a waiting item as the probe of its payer's circuit (see `crate::batch`), as
+/// Claims a waiting item as the probe of its payer's circuit (see `crate::services::batch`), as
 /// [`claim`] does a pending one. `false` when it no longer waits.
 pub async fn claim_waiting(
     tx: &mut Tx,

@@ -43,10 +43,10 @@ use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::ids::new_id;
 use crate::error::ApiError;
 use crate::payers::breaker::{self, Breaker};
-use crate::startup::AppState;
+use crate::services::verification::{self, Request, Requester};
+use crate::state::AppState;
 use crate::store::batches::{self, Item, Lease};
 use crate::store::verifications::Verification;
-use crate::verification::{self, Request, Requester};
 
 /// Items worked at once across all batches (each payer's own limit applies inside).
 const IN_FLIGHT: usize = 16;

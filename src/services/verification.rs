@@ -28,7 +28,7 @@ use crate::domain::validation::FieldError;
 use crate::error::ApiError;
 use crate::payers::breaker::Breaker;
 use crate::payers::{adapter, Attempt, PayerAdapter, PayerError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::audit::{self, Action, AuditEntry};
 use crate::store::payers::Payer;
 use crate::store::verifications::{self, Completion, NewExchange, NewVerification, Verification};

@@ -14,7 +14,6 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::attendance::{authorizations_of, minimums, windows};
 use crate::config::BillingSettings;
 use crate::domain::billable::{assess, Day};
 use crate::domain::claim::{
@@ -25,6 +24,7 @@ use crate::domain::episode::{episode_on, NewEpisode, STILL_PATIENT};
 use crate::domain::fee_schedule::{ClaimForm, ClaimSetup};
 use crate::domain::ids::new_id;
 use crate::domain::money::Money;
+use crate::services::attendance::{authorizations_of, minimums, windows};
 use crate::store::claims::{self, ClaimRecord, LineRecord, NewClaim};
 use crate::store::{attendance as days_store, episodes, fee_schedules, now, StoreError, Tx};
 

@@ -22,7 +22,6 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::claims::original_reference;
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::coverage::{Priority, Relationship};
 use crate::domain::ids::new_id;
@@ -31,6 +30,7 @@ use crate::domain::organization::Organization;
 use crate::domain::person::Sex;
 use crate::domain::validation::{FieldError, Invalid};
 use crate::secrets::SecretKey;
+use crate::services::claims::original_reference;
 use crate::store::claims::{self, ClaimRecord};
 use crate::store::coverages::{self, Coverage};
 use crate::store::payers::{self, Payer};

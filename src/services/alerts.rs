@@ -10,9 +10,9 @@ use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::attendance::ClientFacts;
 use crate::domain::billable::{ledger, AuthorizationWindow, Reason};
 use crate::domain::eligibility::LevelOfCare;
+use crate::services::attendance::ClientFacts;
 use crate::store::authorizations::Authorization;
 
 /// How far ahead and back the alerts look.

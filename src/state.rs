@@ -1,0 +1,29 @@
+//! What every handler and service can reach. Built by `startup`; nothing here depends on how
+//! the server is started, so services and routes import this module and never `startup`.
+
+use std::sync::Arc;
+
+use crate::auth::jwt::TokenKeys;
+use crate::auth::password::Hashing;
+use crate::config::Settings;
+use crate::payers::Transport;
+use crate::secrets::SecretKey;
+use crate::services::verification::{ControlNumbers, PayerHealth};
+use crate::store::Db;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub tokens: TokenKeys,
+    /// Bounds the password hashes running at once (each holds 19 MiB).
+    pub hashing: Hashing,
+    /// Seals and opens payer secrets at the store boundary.
+    pub secrets: Arc<SecretKey>,
+    pub settings: Settings,
+    /// The one HTTP client for payers.
+    pub transport: Transport,
+    /// Per payer: inquiries in flight and the circuit breaker.
+    pub health: PayerHealth,
+    /// ISA13 numbers for the 270s this process sends.
+    pub control_numbers: ControlNumbers,
+}
