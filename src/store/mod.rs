@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+use writer::{WriteTx, Writer};
 
 pub mod attendance;
 pub mod audit;
@@ -28,6 +30,7 @@ pub mod organization;
 pub mod payers;
 pub mod users;
 pub mod verifications;
+pub mod writer;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -57,7 +60,10 @@ pub use with_tx;
 macro_rules! with_db {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
-            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Sqlite(sqlite) => {
+                let $pool = sqlite.pool();
+                $body
+            }
             $crate::store::Db::Postgres($pool) => $body,
         }
     };
@@ -99,13 +105,71 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
     Postgres(PgPool),
 }
 
+/// A SQLite database: a pool for reads and the one [`Writer`] for writes (see `writer`).
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    reads: SqlitePool,
+    writer: std::sync::Arc<Writer>,
+}
+
+impl SqliteDb {
+    /// The read pool. (Statements run on it outside a transaction; writes belong to the
+    /// writer, through [`Db::begin`].)
+    pub fn pool(&self) -> &SqlitePool {
+        &self.reads
+    }
+
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    async fn open(options: SqliteConnectOptions, max_connections: u32) -> anyhow::Result<Self> {
+        let reads = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(options.clone())
+            .await?;
+        let writer = Writer::open(&options).await?;
+        Ok(SqliteDb {
+            reads,
+            writer: std::sync::Arc::new(writer),
+        })
+    }
+}
+
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// A SQLite transaction: a deferred one on the read pool, or a writer's turn on the one
+/// writing connection. Both are a connection to the queries.
+pub enum SqliteTx {
+    Read(Transaction<'static, Sqlite>),
+    Write(WriteTx),
+}
+
+impl std::ops::Deref for SqliteTx {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        match self {
+            SqliteTx::Read(tx) => tx,
+            SqliteTx::Write(tx) => tx,
+        }
+    }
+}
+
+impl std::ops::DerefMut for SqliteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        match self {
+            SqliteTx::Read(tx) => &mut *tx,
+            SqliteTx::Write(tx) => &mut *tx,
+        }
+    }
 }
 
 impl Db {
@@ -129,11 +193,7 @@ impl Db {
                 // 100,000 claim lines, benches/claims.rs). A command that exits checkpoints when
                 // its last connection closes.
                 .pragma("wal_autocheckpoint", "0");
-            let pool = SqlitePoolOptions::new()
-                .max_connections(max_connections)
-                .connect_with(options)
-                .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(SqliteDb::open(options, max_connections).await?))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             Db::connect_postgres(options, max_connections).await
@@ -158,11 +218,8 @@ impl Db {
     /// bound to the runtime that opened them; a pool outlives an actix server only this way.)
     pub async fn reopen(&self, max_connections: u32) -> anyhow::Result<Db> {
         Ok(match self {
-            Db::Sqlite(pool) => Db::Sqlite(
-                SqlitePoolOptions::new()
-                    .max_connections(max_connections)
-                    .connect_with((*pool.connect_options()).clone())
-                    .await?,
+            Db::Sqlite(sqlite) => Db::Sqlite(
+                SqliteDb::open((*sqlite.reads.connect_options()).clone(), max_connections).await?,
             ),
             Db::Postgres(pool) => {
                 Db::connect_postgres((*pool.connect_options()).clone(), max_connections).await?
@@ -173,9 +230,9 @@ impl Db {
     /// SQLite: copies the write-ahead log into the database file as far as no reader still
     /// needs it, without waiting for or blocking anyone (`PASSIVE`). PostgreSQL: nothing to do.
     pub async fn checkpoint(&self) -> StoreResult<()> {
-        if let Db::Sqlite(pool) = self {
+        if let Db::Sqlite(sqlite) = self {
             sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(pool)
+                .execute(&sqlite.reads)
                 .await?;
         }
         Ok(())
@@ -200,18 +257,19 @@ impl Db {
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Db::Sqlite(pool) => MIGRATOR.run(pool).await?,
+            Db::Sqlite(sqlite) => MIGRATOR.run(&sqlite.reads).await?,
             Db::Postgres(pool) => MIGRATOR.run(pool).await?,
         }
         Ok(())
     }
 
-    /// Starts a transaction. On SQLite it is `BEGIN IMMEDIATE`: it takes the write lock up front,
-    /// so two read-then-write transactions queue on the busy timeout instead of one failing with
-    /// SQLITE_BUSY when it upgrades its lock.
+    /// Starts a transaction that may write. On SQLite it is a turn of the one writer (queued in
+    /// process, in its own savepoint, committed with its group: see `writer`), so read-then-write
+    /// transactions never fail with SQLITE_BUSY and never sleep on the file lock. Do not begin
+    /// another while holding one: the second would wait for the first forever.
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(sqlite) => Tx::Sqlite(SqliteTx::Write(sqlite.writer.begin().await?)),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -220,7 +278,7 @@ impl Db {
     /// write lock, so reads do not queue behind writers.
     pub async fn begin_read(&self) -> StoreResult<Tx> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Sqlite(sqlite) => Tx::Sqlite(SqliteTx::Read(sqlite.reads.begin().await?)),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -228,7 +286,10 @@ impl Db {
     /// Checks that the database answers (for `/ready`).
     pub async fn ping(&self) -> StoreResult<()> {
         match self {
-            Db::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
+            Db::Sqlite(sqlite) => sqlx::query("SELECT 1")
+                .execute(&sqlite.reads)
+                .await
+                .map(|_| ())?,
             Db::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
         };
         Ok(())
@@ -243,7 +304,10 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(pool) => pool.close().await,
+            Db::Sqlite(sqlite) => {
+                sqlite.writer.close().await;
+                sqlite.reads.close().await
+            }
             Db::Postgres(pool) => pool.close().await,
         }
     }
@@ -252,7 +316,8 @@ impl Db {
 impl Tx {
     pub async fn commit(self) -> StoreResult<()> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Sqlite(SqliteTx::Read(tx)) => tx.commit().await?,
+            Tx::Sqlite(SqliteTx::Write(tx)) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{now, with_db, with_tx, Db, Page, StoreError, StoreResult, Tx};
+use super::{now, with_tx, Db, Page, StoreError, StoreResult, Tx};
 
 /// What a verification was asked.
 #[derive(Debug, Clone)]
@@ -164,11 +164,12 @@ const COLUMNS: &str = "id, client_id, coverage_id, payer_id, parent_id, requeste
     error_kind, error_detail, summary, warnings, carve_out_verification_id, started_at, \
     finished_at";
 
-/// Records a verification as `in_progress`, before any payer is called.
-/// Returns the time it started, as stored.
+/// Records a verification as `in_progress`, before any payer is called, in its own
+/// transaction (committed before the payer is asked). Returns the time it started, as stored.
 pub async fn start(db: &Db, new: &NewVerification) -> StoreResult<DateTime<Utc>> {
     let started_at = now();
-    with_db!(db, |conn| sqlx::query(
+    let mut tx = db.begin().await?;
+    with_tx!(&mut tx, |conn| sqlx::query(
         "INSERT INTO verifications (id, client_id, coverage_id, payer_id, parent_id, requested_by,
             program, levels_of_care, service_date, status, started_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'in_progress', $10)"
@@ -186,6 +187,7 @@ pub async fn start(db: &Db, new: &NewVerification) -> StoreResult<DateTime<Utc>>
     .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
+    tx.commit().await?;
     Ok(started_at)
 }
 
@@ -410,17 +412,19 @@ pub async fn exchanges(tx: &mut Tx, verification_id: &str) -> StoreResult<Vec<Ex
 }
 
 /// Reserves the next `count` values of a named counter (1, 2, …) in one statement and returns
-/// the last of them; the block is `last - count + 1 ..= last`. Runs outside any transaction so
-/// the counter row is locked only for the statement, not for a whole verification.
+/// the last of them; the block is `last - count + 1 ..= last`. Its own short transaction, so the
+/// counter row is locked only for the statement, not for a whole verification.
 pub async fn reserve_control_numbers(db: &Db, name: &str, count: i64) -> StoreResult<i64> {
-    let value: i64 = with_db!(db, |pool| sqlx::query_scalar(
+    let mut tx = db.begin().await?;
+    let value: i64 = with_tx!(&mut tx, |conn| sqlx::query_scalar(
         "INSERT INTO control_numbers (name, value) VALUES ($1, $2)
          ON CONFLICT (name) DO UPDATE SET value = control_numbers.value + $2
          RETURNING value"
     )
     .bind(name)
     .bind(count)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await)?;
+    tx.commit().await?;
     Ok(value)
 }

@@ -674,10 +674,11 @@ async fn the_database_answers_a_ping_and_reports_its_backend() {
 #[tokio::test]
 async fn sqlite_checkpoints_when_asked_not_on_commit() {
     let db = fresh_db().await;
-    let perdiem::store::Db::Sqlite(pool) = &db else {
+    let perdiem::store::Db::Sqlite(sqlite) = &db else {
         db.checkpoint().await.unwrap();
         return;
     };
+    let pool = sqlite.pool();
     let (every,): (i64,) = sqlx::query_as("PRAGMA wal_autocheckpoint")
         .fetch_one(pool)
         .await
@@ -721,9 +722,10 @@ async fn sqlite_checkpoints_when_asked_not_on_commit() {
 #[tokio::test]
 async fn the_server_checkpoints_sqlite_in_the_background() {
     let app = crate::helpers::spawn_app().await;
-    let perdiem::store::Db::Sqlite(pool) = &app.db else {
+    let perdiem::store::Db::Sqlite(sqlite) = &app.db else {
         return;
     };
+    let pool = sqlite.pool();
     let (_, _, file): (i64, String, String) = sqlx::query_as("PRAGMA database_list")
         .fetch_one(pool)
         .await

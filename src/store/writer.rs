@@ -1,0 +1,315 @@
+//! SQLite's single writer: one connection, a fair in-process queue, group commit.
+//!
+//! SQLite allows one writer at a time. With a pool of writers, concurrent requests each took
+//! `BEGIN IMMEDIATE` and the losers slept in the busy handler, polling the file lock; every
+//! request also paid its own `COMMIT`. Here writes queue in process instead (a FIFO mutex over
+//! the one connection) and share transactions:
+//!
+//! - The first writer of a group opens `BEGIN IMMEDIATE`. Each writer works inside its own
+//!   `SAVEPOINT`, so one request's rollback (a 409, a failed check, a dropped future) undoes only
+//!   its own statements, never another's in the same group.
+//! - A writer that finishes releases its savepoint and joins the group. If nobody is queued for
+//!   the connection, or the group is [`MAX_GROUP`] strong, or its first member has waited
+//!   [`MAX_GROUP_WAIT`], it commits the group; otherwise it hands the connection to the next in
+//!   the queue, who will. Either way it answers only once the `COMMIT` that holds its work has
+//!   returned: "stored" means committed, under the connection's `synchronous` setting.
+//! - If the `COMMIT` fails, every member of the group gets the error; none was answered before.
+//!
+//! A member's answer can wait for the writer that follows it (at most one holder's time beyond
+//! [`MAX_GROUP_WAIT`]); a long write such as a claims generation delays the short ones queued
+//! behind it either way, since SQLite has one writer.
+//!
+//! Reads do not come here: they use the read pool, which WAL lets run beside the writer and
+//! which only sees committed data.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Connection, SqliteConnection};
+use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
+
+use super::{StoreError, StoreResult};
+
+/// The most writers one `COMMIT` waits for.
+pub const MAX_GROUP: usize = 128;
+/// The longest the first member of a group waits for others to join while writers are queued.
+pub const MAX_GROUP_WAIT: Duration = Duration::from_millis(4);
+/// How long a member waits for the group's committer before it commits the group itself (the
+/// writer it handed over to may have been cancelled while queued).
+const HANDOVER_PATIENCE: Duration = Duration::from_millis(25);
+
+/// Upper bounds of the commit-size histogram's buckets (members per `COMMIT`).
+pub const GROUP_SIZE_BUCKETS: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
+
+type Waiter = oneshot::Sender<Result<(), String>>;
+
+struct Slot {
+    conn: SqliteConnection,
+    /// A group transaction is open.
+    in_group: bool,
+    /// When the group's first member joined it.
+    group_since: Option<Instant>,
+    /// Members whose savepoint is released, waiting for the group's `COMMIT`.
+    members: Vec<Waiter>,
+    /// A writer was dropped inside its savepoint: roll it back before anyone goes on.
+    abandoned: bool,
+}
+
+/// Counters the metrics endpoint reads.
+#[derive(Default)]
+pub struct WriterStats {
+    /// Writers waiting for the connection now.
+    pub queued: AtomicUsize,
+    pub commits: AtomicU64,
+    pub committed_members: AtomicU64,
+    /// Commits by group size: `GROUP_SIZE_BUCKETS[i]` is the upper bound of bucket `i`
+    /// (not cumulative).
+    pub group_sizes: [AtomicU64; GROUP_SIZE_BUCKETS.len()],
+}
+
+impl WriterStats {
+    fn observe_commit(&self, members: usize) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.committed_members
+            .fetch_add(members as u64, Ordering::Relaxed);
+        let bucket = GROUP_SIZE_BUCKETS
+            .iter()
+            .position(|bound| members <= *bound)
+            .unwrap_or(GROUP_SIZE_BUCKETS.len() - 1);
+        self.group_sizes[bucket].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The one writing connection of a SQLite database.
+pub struct Writer {
+    connection: Arc<Mutex<Slot>>,
+    stats: Arc<WriterStats>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("queued", &self.stats.queued.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+/// Counts a writer in the queue for as long as it waits (also when its future is dropped).
+struct Queued<'a>(&'a AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn enter(count: &'a AtomicUsize) -> Queued<'a> {
+        count.fetch_add(1, Ordering::SeqCst);
+        Queued(count)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Writer {
+    pub async fn open(options: &SqliteConnectOptions) -> StoreResult<Writer> {
+        let conn = SqliteConnection::connect_with(options).await?;
+        Ok(Writer {
+            connection: Arc::new(Mutex::new(Slot {
+                conn,
+                in_group: false,
+                group_since: None,
+                members: Vec::new(),
+                abandoned: false,
+            })),
+            stats: Arc::new(WriterStats::default()),
+        })
+    }
+
+    pub fn stats(&self) -> &Arc<WriterStats> {
+        &self.stats
+    }
+
+    /// Waits for the connection, then opens this writer's savepoint (and the group's
+    /// transaction when none is open).
+    pub async fn begin(&self) -> StoreResult<WriteTx> {
+        let mut held = {
+            let _queued = Queued::enter(&self.stats.queued);
+            Arc::clone(&self.connection).lock_owned().await
+        };
+        settle_abandoned(&mut held).await?;
+        if !held.in_group {
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut held.conn)
+                .await?;
+            held.in_group = true;
+        }
+        sqlx::query("SAVEPOINT request")
+            .execute(&mut held.conn)
+            .await?;
+        held.abandoned = true;
+        Ok(WriteTx {
+            held: Some(held),
+            stats: Arc::clone(&self.stats),
+            connection: Arc::clone(&self.connection),
+        })
+    }
+
+    /// Closes the connection, committing a group still open.
+    pub async fn close(&self) {
+        let mut held = self.connection.lock().await;
+        if settle_abandoned(&mut held).await.is_ok() && held.in_group {
+            finish_group(&mut held, &self.stats).await;
+        }
+    }
+}
+
+/// One writer's turn on the connection, inside its savepoint. Dropped without
+/// [`WriteTx::commit`], its statements are rolled back and the rest of the group is unharmed.
+pub struct WriteTx {
+    held: Option<OwnedMutexGuard<Slot>>,
+    stats: Arc<WriterStats>,
+    connection: Arc<Mutex<Slot>>,
+}
+
+impl Deref for WriteTx {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        &self.held.as_ref().expect("held until commit or drop").conn
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.held.as_mut().expect("held until commit or drop").conn
+    }
+}
+
+impl WriteTx {
+    /// Keeps this writer's work and returns once the group transaction holding it committed.
+    pub async fn commit(mut self) -> StoreResult<()> {
+        let mut held = self.held.take().expect("held until commit or drop");
+        if let Err(error) = sqlx::query("RELEASE request")
+            .execute(&mut held.conn)
+            .await
+        {
+            // Still inside the savepoint: the next holder (or the drop) rolls it back.
+            self.held = Some(held);
+            return Err(error.into());
+        }
+        held.abandoned = false;
+        let (done, mut answer) = oneshot::channel();
+        if held.members.is_empty() {
+            held.group_since = Some(Instant::now());
+        }
+        held.members.push(done);
+        let nobody_waits = self.stats.queued.load(Ordering::SeqCst) == 0;
+        let full = held.members.len() >= MAX_GROUP;
+        let waited = held
+            .group_since
+            .is_some_and(|since| since.elapsed() >= MAX_GROUP_WAIT);
+        if nobody_waits || full || waited {
+            finish_group(&mut held, &self.stats).await;
+        }
+        drop(held);
+        loop {
+            match tokio::time::timeout(HANDOVER_PATIENCE, &mut answer).await {
+                Ok(Ok(outcome)) => return outcome.map_err(group_failed),
+                Ok(Err(_)) => return Err(group_failed("the writer stopped".into())),
+                Err(_) => {
+                    // Whoever we handed over to has not committed yet: a long write, or a
+                    // writer cancelled in the queue. Commit the group ourselves when we can.
+                    let mut held = Arc::clone(&self.connection).lock_owned().await;
+                    if settle_abandoned(&mut held).await.is_ok()
+                        && held.in_group
+                        && !held.members.is_empty()
+                    {
+                        finish_group(&mut held, &self.stats).await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        let Some(mut held) = self.held.take() else {
+            return;
+        };
+        let stats = Arc::clone(&self.stats);
+        // Roll back now rather than at the next writer's turn: members already released may be
+        // waiting for this writer to commit their group.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                // With nobody queued, nobody else would end the group (or the empty
+                // transaction, which holds SQLite's write lock against other processes).
+                if settle_abandoned(&mut held).await.is_ok()
+                    && held.in_group
+                    && stats.queued.load(Ordering::SeqCst) == 0
+                {
+                    finish_group(&mut held, &stats).await;
+                }
+            });
+        }
+    }
+}
+
+fn group_failed(cause: String) -> StoreError {
+    StoreError::Database(sqlx::Error::Protocol(format!(
+        "the write was not committed: {cause}"
+    )))
+}
+
+/// Rolls back the savepoint of a writer dropped inside it. If even that fails the whole group
+/// is rolled back and its members told.
+async fn settle_abandoned(held: &mut Slot) -> StoreResult<()> {
+    if !held.abandoned {
+        return Ok(());
+    }
+    let undone = sqlx::query("ROLLBACK TO request; RELEASE request")
+        .execute(&mut held.conn)
+        .await;
+    held.abandoned = false;
+    if let Err(error) = undone {
+        tracing::error!(cause = %error, "rolling back an abandoned write failed; the group is rolled back");
+        let _ = sqlx::query("ROLLBACK").execute(&mut held.conn).await;
+        held.in_group = false;
+        held.group_since = None;
+        let cause = error.to_string();
+        for member in held.members.drain(..) {
+            let _ = member.send(Err(cause.clone()));
+        }
+        return Err(error.into());
+    }
+    Ok(())
+}
+
+/// Commits the open group and answers every member.
+async fn finish_group(held: &mut Slot, stats: &WriterStats) {
+    let outcome = if held.in_group {
+        sqlx::query("COMMIT").execute(&mut held.conn).await
+    } else {
+        Ok(Default::default())
+    };
+    let outcome = match outcome {
+        Ok(_) => {
+            stats.observe_commit(held.members.len());
+            Ok(())
+        }
+        Err(error) => {
+            tracing::error!(cause = %error, members = held.members.len(), "a group commit failed");
+            // SQLite may have rolled back already; a second rollback then only reports so.
+            let _ = sqlx::query("ROLLBACK").execute(&mut held.conn).await;
+            Err(error.to_string())
+        }
+    };
+    held.in_group = false;
+    held.group_since = None;
+    for member in held.members.drain(..) {
+        let _ = member.send(outcome.clone());
+    }
+}
