@@ -192,10 +192,7 @@ impl WriteTx {
     /// Keeps this writer's work and returns once the group transaction holding it committed.
     pub async fn commit(mut self) -> StoreResult<()> {
         let mut held = self.held.take().expect("held until commit or drop");
-        if let Err(error) = sqlx::query("RELEASE request")
-            .execute(&mut held.conn)
-            .await
-        {
+        if let Err(error) = sqlx::query("RELEASE request").execute(&mut held.conn).await {
             // Still inside the savepoint: the next holder (or the drop) rolls it back.
             self.held = Some(held);
             return Err(error.into());

@@ -19,6 +19,7 @@ mod episodes;
 mod errors;
 mod estimates;
 mod fee_schedules;
+mod group_commit;
 mod ledger;
 mod login_limits;
 mod logs;

@@ -1,0 +1,217 @@
+//! The write path: on SQLite one writer, a savepoint per writer and group commit
+//! (`store::writer`); on PostgreSQL the pool. The same guarantees hold on both: a writer that
+//! rolls back loses only its own work, and a commit that returned is visible to everyone.
+
+use std::sync::atomic::Ordering;
+
+use chrono::Utc;
+use perdiem::domain::client::ClientInput;
+use perdiem::domain::ids::new_id;
+use perdiem::store::audit::{self, Action, AuditEntry};
+use perdiem::store::clients::{self, ClientSearch};
+use perdiem::store::{Db, Page};
+
+use crate::helpers::fresh_db;
+
+fn client(n: usize) -> perdiem::domain::client::NewClient {
+    ClientInput {
+        first_name: Some("Group".into()),
+        last_name: Some(format!("Writer{}", letters(n))),
+        date_of_birth: Some("1990-05-06".into()),
+        sex: Some("F".into()),
+        external_id: Some(format!("GC-{n}")),
+        ..ClientInput::default()
+    }
+    .parse(Utc::now().date_naive())
+    .unwrap()
+}
+
+/// `n` spelled in letters (names hold no digits).
+fn letters(mut n: usize) -> String {
+    let mut out = String::new();
+    loop {
+        out.push(char::from(b'a' + (n % 26) as u8));
+        n /= 26;
+        if n == 0 {
+            return out;
+        }
+    }
+}
+
+/// What one concurrent writer does.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Fate {
+    Commits,
+    /// Writes, then gives up (a failed check after the write): dropped without commit.
+    GivesUp,
+    /// Writes, then hits a UNIQUE violation (a 409) and gives up.
+    Conflicts,
+}
+
+fn fate(n: usize) -> Fate {
+    match n % 3 {
+        0 => Fate::Commits,
+        1 => Fate::GivesUp,
+        _ => Fate::Conflicts,
+    }
+}
+
+async fn write(db: Db, n: usize) -> bool {
+    let mut tx = db.begin().await.unwrap();
+    let id = new_id();
+    clients::insert(&mut tx, id, &client(n)).await.unwrap();
+    audit::record(
+        &mut tx,
+        &AuditEntry {
+            user_id: None,
+            action: Action::Create,
+            entity_type: "client",
+            entity_id: Some(&id.to_string()),
+            ip: None,
+            request_id: &format!("group-commit-{n}"),
+        },
+    )
+    .await
+    .unwrap();
+    match fate(n) {
+        Fate::Commits => {
+            tx.commit().await.unwrap();
+            true
+        }
+        Fate::GivesUp => {
+            // Yield while holding the writer, as a handler awaiting something would.
+            tokio::task::yield_now().await;
+            drop(tx);
+            false
+        }
+        Fate::Conflicts => {
+            // External id GC-0 is taken by writer 0 (or will be): the insert fails inside this
+            // writer's savepoint, and the writer gives up.
+            let taken = clients::insert(&mut tx, new_id(), &client(0)).await;
+            if taken.is_ok() {
+                // Writer 0 has not committed yet: the same outcome, reached differently.
+                drop(tx);
+                return false;
+            }
+            assert!(taken.unwrap_err().is_unique_violation());
+            drop(tx);
+            false
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_writer_that_rolls_back_loses_only_its_own_work() {
+    let db = fresh_db().await;
+    let writers = 60;
+    let tasks: Vec<_> = (0..writers)
+        .map(|n| tokio::spawn(write(db.clone(), n)))
+        .collect();
+    let mut committed = Vec::new();
+    for (n, task) in tasks.into_iter().enumerate() {
+        if task.await.unwrap() {
+            committed.push(n);
+        }
+    }
+    assert_eq!(committed.len(), writers / 3);
+
+    // Read on a connection of its own: a commit that returned is visible to everyone.
+    let reader = db.reopen(1).await.unwrap();
+    let mut tx = reader.begin_read().await.unwrap();
+    let (found, total) = clients::search(
+        &mut tx,
+        &ClientSearch {
+            name: None,
+            date_of_birth: None,
+            external_id: None,
+        },
+        Page {
+            limit: 200,
+            offset: 0,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut kept: Vec<String> = found
+        .iter()
+        .filter_map(|c| c.data.external_id.as_ref().map(|e| e.as_str().to_string()))
+        .collect();
+    kept.sort();
+    let mut expected: Vec<String> = committed.iter().map(|n| format!("GC-{n}")).collect();
+    expected.sort();
+    assert_eq!(kept, expected, "exactly the committed writers' clients");
+    assert_eq!(total, i64::try_from(committed.len()).unwrap());
+    let (events, _) = audit::list(
+        &mut reader.begin_read().await.unwrap(),
+        &Default::default(),
+        Page {
+            limit: 200,
+            offset: 0,
+        },
+    )
+    .await
+    .unwrap();
+    let mut audited: Vec<String> = events.iter().map(|e| e.request_id.clone()).collect();
+    audited.sort();
+    let mut expected: Vec<String> = committed
+        .iter()
+        .map(|n| format!("group-commit-{n}"))
+        .collect();
+    expected.sort();
+    assert_eq!(audited, expected, "each write's audit row went with it");
+
+    if let Db::Sqlite(sqlite) = &db {
+        let stats = sqlite.writer().stats();
+        let commits = stats.commits.load(Ordering::Relaxed);
+        let members = stats.committed_members.load(Ordering::Relaxed);
+        assert_eq!(members, committed.len() as u64);
+        assert!(
+            commits < members,
+            "concurrent writers shared commits: {commits} commits for {members} writers"
+        );
+        assert_eq!(stats.queued.load(Ordering::Relaxed), 0);
+    }
+    reader.close().await;
+}
+
+/// After a dropped writer and nobody else queued, the writer is free again and the next write
+/// commits at once (no group is left waiting, no transaction is left open).
+#[tokio::test]
+async fn a_dropped_writer_leaves_the_writer_free() {
+    let db = fresh_db().await;
+    {
+        let mut tx = db.begin().await.unwrap();
+        clients::insert(&mut tx, new_id(), &client(1))
+            .await
+            .unwrap();
+    }
+    let mut tx = db.begin().await.unwrap();
+    clients::insert(&mut tx, new_id(), &client(2))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let reader = db.reopen(1).await.unwrap();
+    let mut tx = reader.begin_read().await.unwrap();
+    let (found, _) = clients::search(
+        &mut tx,
+        &ClientSearch {
+            name: None,
+            date_of_birth: None,
+            external_id: None,
+        },
+        Page {
+            limit: 10,
+            offset: 0,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let ids: Vec<_> = found
+        .iter()
+        .filter_map(|c| c.data.external_id.as_ref().map(|e| e.as_str().to_string()))
+        .collect();
+    assert_eq!(ids, vec!["GC-2".to_string()]);
+    reader.close().await;
+}
