@@ -1,19 +1,18 @@
 //! Clients: admissions staff write them, admissions and billing read them. Every access is
 //! audited, one event per client shown.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::extract::{from_value, merge, page, path_id, query, Body};
-use super::{audit, created, ok, unique_conflict, PageOf};
-use crate::auth::Staff;
+use super::context::Ctx;
+use super::extract::{from_value, merge, page, Body};
+use super::{created, ok, unique_conflict, PageOf};
 use crate::domain::client::{ClientInput, NewClient};
 use crate::domain::ids::new_id;
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::clients::{self, ClientSearch};
 
@@ -35,39 +34,22 @@ fn parse(input: ClientInput) -> Result<NewClient, ApiError> {
     Ok(input.parse(Utc::now().date_naive())?)
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(WRITERS)?;
+pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(WRITERS)?;
     let client = parse(body.json()?)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     let client = clients::insert(&mut tx, new_id(), &client)
         .await
         .map_err(unique_conflict("external_id", TAKEN))?;
-    audit(
-        &mut tx,
-        &staff,
-        &req,
-        Action::Create,
-        "client",
-        &client.id.to_string(),
-    )
-    .await?;
+    tx.audit(Action::Create, "client", client.id);
     tx.commit().await?;
     tracing::info!(client_id = %client.id, "client created");
     Ok(created(&client))
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let q: ListQuery = query(&req)?;
+pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
     if q.name.as_ref().is_some_and(|n| n.chars().count() > 60) {
         return Err(ApiError::malformed("name", "must be at most 60 characters"));
@@ -81,49 +63,30 @@ pub async fn list(
         date_of_birth,
         external_id: q.external_id,
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.read().await?;
     let (items, total) = clients::search(&mut tx, &search, page).await?;
-    for client in &items {
-        audit(
-            &mut tx,
-            &staff,
-            &req,
-            Action::Read,
-            "client",
-            &client.id.to_string(),
-        )
-        .await?;
-    }
+    tx.audit_all(Action::Read, "client", items.iter().map(|c| c.id));
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let id = path_id(&req, "id")?;
-    let mut tx = state.db.begin().await?;
+pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let id = ctx.path_id("id")?;
+    let mut tx = ctx.read().await?;
     let client = clients::find(&mut tx, &id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
-    audit(&mut tx, &staff, &req, Action::Read, "client", &id).await?;
+    tx.audit(Action::Read, "client", &id);
     tx.commit().await?;
     Ok(ok(&client))
 }
 
-pub async fn update(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(WRITERS)?;
-    let id = path_id(&req, "id")?;
+pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(WRITERS)?;
+    let id = ctx.path_id("id")?;
     let patch = body.object()?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     let current = clients::find(&mut tx, &id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
@@ -134,7 +97,7 @@ pub async fn update(
         .await
         .map_err(unique_conflict("external_id", TAKEN))?
         .ok_or(ApiError::NotFound("client"))?;
-    audit(&mut tx, &staff, &req, Action::Update, "client", &id).await?;
+    tx.audit(Action::Update, "client", &id);
     tx.commit().await?;
     Ok(ok(&client))
 }

@@ -11,6 +11,7 @@ mod authorizations;
 mod batches;
 mod claims;
 mod clients;
+pub mod context;
 mod coverages;
 mod episodes;
 mod estimates;
