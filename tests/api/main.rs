@@ -22,6 +22,7 @@ mod fee_schedules;
 mod ledger;
 mod login_limits;
 mod logs;
+mod metrics;
 mod names;
 mod organization;
 mod payer_secrets;
