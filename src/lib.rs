@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod key_file;
+pub mod metrics;
 pub mod mock_payer;
 /// Test support (the external validators); public so integration tests can use it.
 #[doc(hidden)]

@@ -18,6 +18,7 @@ use crate::auth::password::Hashing;
 use crate::config::Settings;
 use crate::error::REQUEST_ID;
 use crate::key_file::development_key;
+use crate::metrics::Metrics;
 use crate::payers::Transport;
 use crate::routes;
 use crate::secrets::SecretKey;
@@ -90,6 +91,7 @@ impl Application {
             transport: Transport::new()?,
             health: PayerHealth::new(settings_breaker.0, settings_breaker.1),
             control_numbers: ControlNumbers::new(),
+            metrics: Arc::new(Metrics::new()),
         });
         let checkpoints = state.db.clone().checkpoint_every(CHECKPOINT_PERIOD);
         let worker = tokio::spawn({
@@ -201,7 +203,8 @@ const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 /// Per request: an id (the caller's `X-Request-Id` when it is a short token, else a new UUID),
 /// echoed in the response header and in every problem body; one span with the method, the
 /// *route pattern* and, once known, the user id — never the raw path or query, which can carry
-/// a client's name or birth date.
+/// a client's name or birth date; and the request's count and duration in the metrics, under
+/// the same pattern.
 async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -228,6 +231,10 @@ async fn request_context(
         route = %route,
         user_id = tracing::field::Empty,
     );
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.metrics.clone());
+    let method = crate::metrics::method_label(req.method().as_str());
     let started = Instant::now();
     // Handlers and extractors turn their errors into responses themselves, so an `Err` here is
     // actix's own and is passed on as it is. (The request cannot be cloned to build a response
@@ -239,10 +246,15 @@ async fn request_context(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    if let Some(metrics) = metrics {
+        metrics.observe_request(method, &route, status, elapsed);
+    }
     span.in_scope(|| {
         tracing::info!(
-            status = response.status().as_u16(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
+            status,
+            elapsed_ms = elapsed.as_millis() as u64,
             "request served"
         );
     });

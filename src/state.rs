@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::auth::jwt::TokenKeys;
 use crate::auth::password::Hashing;
 use crate::config::Settings;
+use crate::metrics::Metrics;
 use crate::payers::Transport;
 use crate::secrets::SecretKey;
 use crate::services::verification::{ControlNumbers, PayerHealth};
@@ -26,4 +27,6 @@ pub struct AppState {
     pub health: PayerHealth,
     /// ISA13 numbers for the 270s this process sends.
     pub control_numbers: ControlNumbers,
+    /// Counters and histograms recorded as the process runs, served at `/metrics`.
+    pub metrics: Arc<Metrics>,
 }

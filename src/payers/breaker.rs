@@ -17,6 +17,19 @@ pub enum State {
     HalfOpen,
 }
 
+impl State {
+    pub const ALL: [State; 3] = [State::Closed, State::Open, State::HalfOpen];
+
+    /// As serialized (and as the metrics label it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Closed => "closed",
+            State::Open => "open",
+            State::HalfOpen => "half_open",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Breaker {
     pub state: State,
@@ -107,6 +120,16 @@ mod tests {
         assert_eq!(b.state, State::Open);
         assert_eq!(b.retry_at, Some(t(32)));
         assert!(!b.admit(t(10)));
+    }
+
+    #[test]
+    fn each_state_is_named_as_it_is_serialized() {
+        for state in State::ALL {
+            assert_eq!(
+                serde_json::to_value(state).unwrap(),
+                serde_json::json!(state.as_str())
+            );
+        }
     }
 
     #[test]

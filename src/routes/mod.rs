@@ -18,6 +18,7 @@ mod estimates;
 pub mod extract;
 mod fee_schedules;
 mod health;
+mod metrics;
 mod organization;
 mod payers;
 mod users;
@@ -57,6 +58,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::GET, "/health", health::health),
         endpoint(M::GET, "/ready", health::ready),
         endpoint(M::GET, "/openapi.yaml", health::openapi),
+        endpoint(M::GET, "/metrics", metrics::metrics),
         endpoint(M::POST, "/api/v1/auth/token", auth::token),
         endpoint(M::POST, "/api/v1/users", users::create),
         endpoint(M::GET, "/api/v1/users", users::list),

@@ -26,7 +26,7 @@ use crate::domain::ids::new_id;
 use crate::domain::payer::Connection;
 use crate::domain::validation::FieldError;
 use crate::error::ApiError;
-use crate::payers::breaker::Breaker;
+use crate::payers::breaker::{Breaker, State as BreakerState};
 use crate::payers::{adapter, Attempt, PayerAdapter, PayerError};
 use crate::state::AppState;
 use crate::store::audit::{self, Action, AuditEntry};
@@ -111,6 +111,15 @@ impl PayerHealth {
             .entry(payer)
             .or_insert_with(|| Breaker::new(self.threshold, self.cooldown));
         f(breaker)
+    }
+
+    /// Every payer asked since the process started, with its circuit's state now.
+    pub fn circuits(&self) -> Vec<(Uuid, BreakerState)> {
+        let map = self
+            .breakers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.iter().map(|(payer, b)| (*payer, b.state)).collect()
     }
 
     pub async fn report(&self, payer: Uuid, connection: Option<&Connection>) -> HealthReport {
@@ -262,6 +271,7 @@ fn run<'a>(
             .await?
             {
                 tx.commit().await?;
+                state.metrics.count_verification(payer.id, "cached");
                 return Ok(Outcome {
                     verification: stored,
                     cached: true,
@@ -426,6 +436,9 @@ fn run<'a>(
         )
         .await?;
         tx.commit().await?;
+        state
+            .metrics
+            .count_verification(payer.id, &completion.status);
         tracing::info!(verification_id = %id, status = %completion.status, "verification finished");
 
         let mut verification = verifications::assemble(&new, started_at, &completion, finished_at)?;

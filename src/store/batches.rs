@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{now, with_tx, StoreError, StoreResult, Tx};
+use super::{now, with_db, with_tx, Db, StoreError, StoreResult, Tx};
 
 #[derive(Debug, Clone)]
 pub struct NewItem {
@@ -465,6 +465,30 @@ pub async fn close_if_finished(tx: &mut Tx, batch_id: &str) -> StoreResult<()> {
     .await
     .map(|done| done.rows_affected()))?;
     Ok(())
+}
+
+/// The states an item can be in (the CHECK of migration 0022).
+pub const ITEM_STATES: [&str; 5] = ["pending", "running", "waiting", "done", "failed"];
+
+/// How many items are in each state, every state of [`ITEM_STATES`] listed (zero when none is),
+/// then any other state found. One statement, outside any transaction.
+pub async fn count_by_state(db: &Db) -> StoreResult<Vec<(String, i64)>> {
+    let rows: Vec<(String, i64)> = with_db!(db, |pool| sqlx::query_as(
+        "SELECT status, COUNT(*) FROM verification_batch_items GROUP BY status"
+    )
+    .fetch_all(pool)
+    .await)?;
+    let mut counts: Vec<(String, i64)> = ITEM_STATES
+        .iter()
+        .map(|state| (state.to_string(), 0))
+        .collect();
+    for (state, n) in rows {
+        match counts.iter_mut().find(|(s, _)| *s == state) {
+            Some((_, count)) => *count = n,
+            None => counts.push((state, n)),
+        }
+    }
+    Ok(counts)
 }
 
 #[derive(sqlx::FromRow)]

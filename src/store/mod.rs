@@ -140,6 +140,14 @@ impl SqliteDb {
     }
 }
 
+/// A pool's connections at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSizes {
+    pub idle: u32,
+    pub in_use: u32,
+    pub max: u32,
+}
+
 pub enum Tx {
     Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
@@ -293,6 +301,30 @@ impl Db {
             Db::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
         };
         Ok(())
+    }
+
+    /// The pool's connections now: idle, in use, and the most it opens (for the metrics).
+    pub fn pool_sizes(&self) -> PoolSizes {
+        let (size, idle, max) = match self {
+            Db::Sqlite(sqlite) => (
+                sqlite.reads.size(),
+                sqlite.reads.num_idle(),
+                sqlite.reads.options().get_max_connections(),
+            ),
+            Db::Postgres(pool) => (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ),
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+        PoolSizes {
+            idle,
+            // `size` and `num_idle` are read one after the other, so a connection can move
+            // between them: never report fewer than none in use.
+            in_use: size.saturating_sub(idle),
+            max,
+        }
     }
 
     pub fn backend(&self) -> &'static str {

@@ -23,6 +23,7 @@ mod group_commit;
 mod ledger;
 mod login_limits;
 mod logs;
+mod metrics;
 mod names;
 mod organization;
 mod payer_secrets;
