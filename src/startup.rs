@@ -13,6 +13,7 @@ use actix_web::{web, App, HttpServer};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
+use crate::auth::accounts::AccountCache;
 use crate::auth::jwt::TokenKeys;
 use crate::auth::password::Hashing;
 use crate::config::Settings;
@@ -85,6 +86,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             tokens,
+            accounts: AccountCache::new(),
             hashing,
             secrets: Arc::new(secrets),
             settings,

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::accounts::AccountCache;
 use crate::auth::jwt::TokenKeys;
 use crate::auth::password::Hashing;
 use crate::config::Settings;
@@ -16,6 +17,8 @@ use crate::store::Db;
 pub struct AppState {
     pub db: Db,
     pub tokens: TokenKeys,
+    /// The account check of every authenticated request, kept for a moment.
+    pub accounts: AccountCache,
     /// Bounds the password hashes running at once (each holds 19 MiB).
     pub hashing: Hashing,
     /// Seals and opens payer secrets at the store boundary.

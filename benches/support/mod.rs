@@ -88,7 +88,7 @@ pub async fn serve(db: Db, user: uuid::Uuid, role: Role) -> (String, String) {
         &settings.auth.audience,
         3600,
     );
-    let token = keys.issue(user, &[role]).unwrap();
+    let token = keys.issue(user, &[role], 0).unwrap();
     let app = Application::build_with_db(settings, db).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

@@ -20,6 +20,10 @@ pub struct Claims {
     pub iat: u64,
     pub exp: u64,
     pub jti: String,
+    /// The account's credentials version when the token was issued: a password change bumps
+    /// the account's, which ends this token. Tokens from before the claim existed read as 0.
+    #[serde(default)]
+    pub cv: i64,
 }
 
 impl Claims {
@@ -53,9 +57,21 @@ impl TokenKeys {
         self.ttl_seconds
     }
 
-    pub fn issue(&self, user_id: Uuid, roles: &[Role]) -> anyhow::Result<String> {
+    /// A token for an account whose credentials are at `credentials_version`.
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        roles: &[Role],
+        credentials_version: i64,
+    ) -> anyhow::Result<String> {
         let now = unix_now();
-        self.issue_at(user_id, roles, now, now + self.ttl_seconds)
+        self.issue_with(
+            user_id,
+            roles,
+            credentials_version,
+            now,
+            now + self.ttl_seconds,
+        )
     }
 
     /// Issues a token with explicit times (tests use it for expired tokens).
@@ -63,6 +79,17 @@ impl TokenKeys {
         &self,
         user_id: Uuid,
         roles: &[Role],
+        iat: u64,
+        exp: u64,
+    ) -> anyhow::Result<String> {
+        self.issue_with(user_id, roles, 0, iat, exp)
+    }
+
+    fn issue_with(
+        &self,
+        user_id: Uuid,
+        roles: &[Role],
+        cv: i64,
         iat: u64,
         exp: u64,
     ) -> anyhow::Result<String> {
@@ -74,6 +101,7 @@ impl TokenKeys {
             iat,
             exp,
             jti: Uuid::new_v4().to_string(),
+            cv,
         };
         Ok(encode(
             &Header::new(Algorithm::HS256),
@@ -122,7 +150,7 @@ mod tests {
     fn a_token_verifies_with_its_own_key_only() {
         let id = Uuid::now_v7();
         let token = keys("a-signing-key-of-sufficient-length!")
-            .issue(id, &[Role::Billing])
+            .issue(id, &[Role::Billing], 0)
             .unwrap();
         let claims = keys("a-signing-key-of-sufficient-length!")
             .verify(&token)

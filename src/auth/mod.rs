@@ -1,6 +1,7 @@
 //! Authentication and authorization: passwords, tokens, and the extractor every protected
 //! handler takes.
 
+pub mod accounts;
 pub mod jwt;
 pub mod password;
 
@@ -13,11 +14,12 @@ use uuid::Uuid;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::users;
 
 /// The signed-in staff member of a request. Built only from a valid, unexpired token of an
-/// account that still exists and is still active; its roles are those both in the token and on
-/// the account now, so removing a role takes effect before the token expires.
+/// account that still exists, is still active and has not changed its password since; its roles
+/// are those both in the token and on the account, so removing a role takes effect before the
+/// token expires. The account is checked through [`accounts::AccountCache`]: changes made in this
+/// process apply to the next request, changes made elsewhere within a second.
 #[derive(Debug, Clone)]
 pub struct Staff {
     pub id: Uuid,
@@ -72,11 +74,18 @@ impl FromRequest for Staff {
             let id = claims.sub_id().ok_or(ApiError::Unauthorized(
                 "The token is invalid or has expired.",
             ))?;
-            let account = users::access(&state.db, &claims.sub)
+            let account = state
+                .accounts
+                .access(&state.db, id)
                 .await
                 .map_err(ApiError::internal)?
                 .filter(|account| account.active)
                 .ok_or(ApiError::Unauthorized("The account is not active."))?;
+            if claims.cv != account.credentials_version {
+                return Err(ApiError::Unauthorized(
+                    "The password was changed after this token was issued; sign in again.",
+                ));
+            }
             let roles = claims
                 .roles
                 .into_iter()

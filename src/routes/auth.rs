@@ -112,7 +112,7 @@ pub async fn token(
 
     let token = state
         .tokens
-        .issue(account.id, &account.roles)
+        .issue(account.id, &account.roles, account.credentials_version)
         .map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().json(json!({
         "access_token": token,

@@ -165,5 +165,7 @@ pub async fn update(
         .ok_or(ApiError::NotFound("user"))?;
     audit(&mut tx, &staff, &req, Action::Update, "user", &id).await?;
     tx.commit().await?;
+    // Deactivation, role removal and a new password apply to the account's next request.
+    state.accounts.forget(user.id);
     Ok(ok(&user))
 }

@@ -14,6 +14,9 @@ pub struct User {
     pub password_hash: String,
     pub roles: Vec<Role>,
     pub active: bool,
+    /// Bumped by every password change (see [`Access::credentials_version`]).
+    #[serde(skip)]
+    pub credentials_version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -24,11 +27,13 @@ struct UserRow {
     username: String,
     password_hash: String,
     active: bool,
+    credentials_version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, username, password_hash, active, created_at, updated_at";
+const COLUMNS: &str =
+    "id, username, password_hash, active, credentials_version, created_at, updated_at";
 
 async fn with_roles(tx: &mut Tx, row: UserRow) -> StoreResult<User> {
     let names: Vec<String> = with_tx!(tx, |conn| sqlx::query_scalar(
@@ -49,6 +54,7 @@ async fn with_roles(tx: &mut Tx, row: UserRow) -> StoreResult<User> {
         password_hash: row.password_hash,
         roles,
         active: row.active,
+        credentials_version: row.credentials_version,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -117,24 +123,29 @@ pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<User>> {
 /// Whether an account may act now, and its roles: one query outside a transaction, because
 /// every authenticated request asks it.
 pub async fn access(db: &Db, id: &str) -> StoreResult<Option<Access>> {
-    let rows: Vec<(bool, Option<String>)> = with_db!(db, |pool| sqlx::query_as(
-        "SELECT u.active, r.role FROM users u LEFT JOIN user_roles r ON r.user_id = u.id
+    let rows: Vec<(bool, i64, Option<String>)> = with_db!(db, |pool| sqlx::query_as(
+        "SELECT u.active, u.credentials_version, r.role
+         FROM users u LEFT JOIN user_roles r ON r.user_id = u.id
          WHERE u.id = $1"
     )
     .bind(id)
     .fetch_all(pool)
     .await)?;
-    let Some((active, _)) = rows.first() else {
+    let Some((active, credentials_version, _)) = rows.first() else {
         return Ok(None);
     };
-    let active = *active;
+    let (active, credentials_version) = (*active, *credentials_version);
     let roles = rows
         .into_iter()
-        .filter_map(|(_, role)| role)
+        .filter_map(|(_, _, role)| role)
         .map(|name| Role::parse(&name))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| StoreError::corrupt("user role", e))?;
-    Ok(Some(Access { active, roles }))
+    Ok(Some(Access {
+        active,
+        roles,
+        credentials_version,
+    }))
 }
 
 /// What [`access`] answers.
@@ -142,6 +153,8 @@ pub async fn access(db: &Db, id: &str) -> StoreResult<Option<Access>> {
 pub struct Access {
     pub active: bool,
     pub roles: Vec<Role>,
+    /// Bumped by every password change; tokens carry the version they were issued under.
+    pub credentials_version: i64,
 }
 
 pub async fn find_by_username(tx: &mut Tx, username: &str) -> StoreResult<Option<User>> {
@@ -186,14 +199,19 @@ pub async fn update(tx: &mut Tx, id: &str, changes: UserChanges) -> StoreResult<
         return Ok(None);
     };
     let active = changes.active.unwrap_or(current.active);
+    // A new password, even the same one set again, ends every token issued before it.
+    let bump = i64::from(changes.password_hash.is_some());
     let hash = changes.password_hash.unwrap_or(current.password_hash);
     with_tx!(tx, |conn| sqlx::query(
-        "UPDATE users SET active = $2, password_hash = $3, updated_at = $4 WHERE id = $1"
+        "UPDATE users SET active = $2, password_hash = $3, updated_at = $4,
+            credentials_version = credentials_version + $5
+         WHERE id = $1"
     )
     .bind(id)
     .bind(active)
     .bind(&hash)
     .bind(now())
+    .bind(bump)
     .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;

@@ -113,7 +113,7 @@ async fn requests_without_a_valid_token_are_401_with_www_authenticate() {
         "perdiem-api",
         3600,
     )
-    .issue(user, &[Role::Admissions])
+    .issue(user, &[Role::Admissions], 0)
     .unwrap();
     let other_audience = TokenKeys::new(
         &SecretString::from(crate::helpers::SECRET.to_string()),
@@ -121,7 +121,7 @@ async fn requests_without_a_valid_token_are_401_with_www_authenticate() {
         "somebody-else",
         3600,
     )
-    .issue(user, &[Role::Admissions])
+    .issue(user, &[Role::Admissions], 0)
     .unwrap();
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let unsigned = format!(
@@ -170,6 +170,83 @@ async fn a_deactivated_users_tokens_stop_working_and_they_cannot_sign_in() {
         .expect(401)
         .await;
     assert_eq!(login(&app, "admissions", PASSWORD).await.status, 401);
+}
+
+#[tokio::test]
+async fn a_token_from_before_a_password_change_is_refused() {
+    let app = spawn_app().await;
+    let before = login(&app, "admissions", PASSWORD).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.get("/api/v1/clients").token(&before).expect(200).await;
+    app.patch(&format!("/api/v1/users/{}", app.admissions_id))
+        .token(&app.admin)
+        .json(json!({"password": "a brand new password"}))
+        .expect(200)
+        .await;
+    // In the same second as the change: an exact refusal, not one by issue time.
+    let refused = app.get("/api/v1/clients").token(&before).expect(401).await;
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("password was changed"),
+        "{}",
+        refused.body
+    );
+    app.get("/api/v1/clients")
+        .token(&app.admissions)
+        .expect(401)
+        .await;
+    let after = login(&app, "admissions", "a brand new password").await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.get("/api/v1/clients").token(&after).expect(200).await;
+}
+
+/// A change made outside this process (another instance, the CLI: here, straight in the
+/// database) is seen within the account check's lifetime (one second; at most two promised).
+#[tokio::test]
+async fn a_deactivation_made_elsewhere_takes_effect_within_the_bound() {
+    let app = spawn_app().await;
+    app.get("/api/v1/clients")
+        .token(&app.admissions)
+        .expect(200)
+        .await;
+    let mut tx = app.db.begin().await.unwrap();
+    perdiem::store::users::update(
+        &mut tx,
+        &app.admissions_id,
+        perdiem::store::users::UserChanges {
+            active: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    tx.commit().await.unwrap();
+    let changed = std::time::Instant::now();
+    loop {
+        let status = app
+            .get("/api/v1/clients")
+            .token(&app.admissions)
+            .send()
+            .await
+            .status;
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            changed.elapsed() < std::time::Duration::from_secs(2),
+            "the deactivated account still works after {:?}",
+            changed.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
@@ -239,6 +316,7 @@ async fn each_role_reaches_exactly_its_routes() {
         (Method::POST, &coverages, vec![Admissions]),
         (Method::PATCH, &coverage, vec![Admissions]),
         (Method::GET, "/api/v1/audit", vec![Admin]),
+        (Method::GET, "/metrics", vec![Admin]),
         (
             Method::GET,
             "/api/v1/organization",

@@ -190,7 +190,7 @@ pub async fn start_on(settings: Settings, db: Db, new_staff: bool) -> (TestApp, 
                 .await
                 .unwrap(),
         };
-        let token = keys.issue(user.id, &[role]).unwrap();
+        let token = keys.issue(user.id, &[role], 0).unwrap();
         staff.push((user.id.to_string(), token));
     }
     tx.commit().await.unwrap();
