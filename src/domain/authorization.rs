@@ -302,37 +302,8 @@ impl AuthorizationInput {
                 );
             }
         }
-        fields.finish()?;
-        match (
-            client_id,
-            coverage_id,
-            level_of_care,
-            program,
-            authorization_number,
-            start_date,
-            end_date,
-            days_approved,
-            status,
-            next_review_date,
-            care_manager_name,
-            care_manager_phone,
-            notes,
-        ) {
-            (
-                Some(client_id),
-                Some(coverage_id),
-                Some(level_of_care),
-                Some(program),
-                Some(authorization_number),
-                Some(start_date),
-                Some(end_date),
-                Some(days_approved),
-                Some(status),
-                Some(next_review_date),
-                Some(care_manager_name),
-                Some(care_manager_phone),
-                Some(notes),
-            ) => Ok(NewAuthorization {
+        fields.finish_with(|| {
+            let (
                 client_id,
                 coverage_id,
                 level_of_care,
@@ -346,9 +317,37 @@ impl AuthorizationInput {
                 care_manager_name,
                 care_manager_phone,
                 notes,
-            }),
-            _ => Err(Invalid::one("body", "is not a valid authorization")),
-        }
+            ) = (
+                client_id?,
+                coverage_id?,
+                level_of_care?,
+                program?,
+                authorization_number?,
+                start_date?,
+                end_date?,
+                days_approved?,
+                status?,
+                next_review_date?,
+                care_manager_name?,
+                care_manager_phone?,
+                notes?,
+            );
+            Some(NewAuthorization {
+                client_id,
+                coverage_id,
+                level_of_care,
+                program,
+                authorization_number,
+                start_date,
+                end_date,
+                days_approved,
+                status,
+                next_review_date,
+                care_manager_name,
+                care_manager_phone,
+                notes,
+            })
+        })
     }
 
     /// [`parse`](Self::parse) for an authorization being recorded: it starts as the request
@@ -521,23 +520,22 @@ impl ExtensionInput {
                  moves the end date, or both",
             );
         }
-        fields.finish()?;
-        match (effective_date, reference, days_added, new_end_date, notes) {
-            (
-                Some(effective_date),
-                Some(reference),
-                Some(days_added),
-                Some(new_end_date),
-                Some(notes),
-            ) => Ok(Extension {
+        fields.finish_with(|| {
+            let (effective_date, reference, days_added, new_end_date, notes) = (
+                effective_date?,
+                reference?,
+                days_added?,
+                new_end_date?,
+                notes?,
+            );
+            Some(Extension {
                 effective_date,
                 reference,
                 days_added,
                 new_end_date,
                 notes,
-            }),
-            _ => Err(Invalid::one("body", "is not a valid extension")),
-        }
+            })
+        })
     }
 }
 

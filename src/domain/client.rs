@@ -91,27 +91,18 @@ impl ClientInput {
         let phone = fields.optional("phone", self.phone, Phone::parse);
         let email = fields.optional("email", self.email, Email::parse);
         let external_id = fields.optional("external_id", self.external_id, ExternalId::parse);
-        fields.finish()?;
-        match (
-            first_name,
-            last_name,
-            date_of_birth,
-            sex,
-            address,
-            phone,
-            email,
-            external_id,
-        ) {
-            (
-                Some(first_name),
-                Some(last_name),
-                Some(date_of_birth),
-                Some(sex),
-                Some(address),
-                Some(phone),
-                Some(email),
-                Some(external_id),
-            ) => Ok(NewClient {
+        fields.finish_with(|| {
+            let (first_name, last_name, date_of_birth, sex, address, phone, email, external_id) = (
+                first_name?,
+                last_name?,
+                date_of_birth?,
+                sex?,
+                address?,
+                phone?,
+                email?,
+                external_id?,
+            );
+            Some(NewClient {
                 first_name,
                 last_name,
                 date_of_birth,
@@ -120,9 +111,8 @@ impl ClientInput {
                 phone,
                 email,
                 external_id,
-            }),
-            _ => Err(Invalid::one("body", "is not a valid client")),
-        }
+            })
+        })
     }
 }
 

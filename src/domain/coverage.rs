@@ -152,16 +152,16 @@ impl SubscriberInput {
             parse_birth_date(raw, today)
         });
         let sex = fields.optional("sex", self.sex, Sex::parse);
-        fields.finish()?;
-        match (first_name, last_name, date_of_birth, sex) {
-            (Some(first_name), Some(last_name), Some(date_of_birth), Some(sex)) => Ok(Subscriber {
+        fields.finish_with(|| {
+            let (first_name, last_name, date_of_birth, sex) =
+                (first_name?, last_name?, date_of_birth?, sex?);
+            Some(Subscriber {
                 first_name,
                 last_name,
                 date_of_birth,
                 sex,
-            }),
-            _ => Err(Invalid::one("subscriber", "is not a valid subscriber")),
-        }
+            })
+        })
     }
 }
 
@@ -257,29 +257,8 @@ impl CoverageInput {
             },
             (None, None) => None,
         };
-        fields.finish()?;
-        match (
-            payer_id,
-            member_id,
-            group_number,
-            plan_name,
-            relationship,
-            subscriber,
-            priority,
-            effective_date,
-            end_date,
-        ) {
-            (
-                Some(payer_id),
-                Some(member_id),
-                Some(group_number),
-                Some(plan_name),
-                Some(relationship),
-                Some(subscriber),
-                Some(priority),
-                Some(effective_date),
-                Some(end_date),
-            ) => Ok(NewCoverage {
+        fields.finish_with(|| {
+            let (
                 payer_id,
                 member_id,
                 group_number,
@@ -289,9 +268,29 @@ impl CoverageInput {
                 priority,
                 effective_date,
                 end_date,
-            }),
-            _ => Err(Invalid::one("body", "is not a valid coverage")),
-        }
+            ) = (
+                payer_id?,
+                member_id?,
+                group_number?,
+                plan_name?,
+                relationship?,
+                subscriber?,
+                priority?,
+                effective_date?,
+                end_date?,
+            );
+            Some(NewCoverage {
+                payer_id,
+                member_id,
+                group_number,
+                plan_name,
+                relationship,
+                subscriber,
+                priority,
+                effective_date,
+                end_date,
+            })
+        })
     }
 }
 

@@ -290,27 +290,8 @@ impl EpisodeInput {
             episode,
             today,
         );
-        fields.finish()?;
-        match (
-            admission_date,
-            discharge_date,
-            discharge_status,
-            principal_diagnosis,
-            other_diagnoses,
-            level_of_care_history,
-            referral_source,
-            notes,
-        ) {
-            (
-                Some(admission_date),
-                Some(discharge_date),
-                Some(discharge_status),
-                Some(principal_diagnosis),
-                Some(other_diagnoses),
-                Some(level_of_care_history),
-                Some(referral_source),
-                Some(notes),
-            ) => Ok(NewEpisode {
+        fields.finish_with(|| {
+            let (
                 admission_date,
                 discharge_date,
                 discharge_status,
@@ -319,9 +300,27 @@ impl EpisodeInput {
                 level_of_care_history,
                 referral_source,
                 notes,
-            }),
-            _ => Err(Invalid::one("body", "is not a valid episode")),
-        }
+            ) = (
+                admission_date?,
+                discharge_date?,
+                discharge_status?,
+                principal_diagnosis?,
+                other_diagnoses?,
+                level_of_care_history?,
+                referral_source?,
+                notes?,
+            );
+            Some(NewEpisode {
+                admission_date,
+                discharge_date,
+                discharge_status,
+                principal_diagnosis,
+                other_diagnoses,
+                level_of_care_history,
+                referral_source,
+                notes,
+            })
+        })
     }
 }
 

@@ -489,35 +489,35 @@ impl FeeScheduleInput {
             }
             None => None,
         };
-        fields.finish()?;
-        match (
-            payer_id,
-            level_of_care,
-            program,
-            revenue_code,
-            hcpcs,
-            modifiers,
-            charge_per_day,
-            allowed_per_day,
-            effective_from,
-            effective_to,
-            claim,
-            notes,
-        ) {
-            (
-                Some(payer_id),
-                Some(level_of_care),
-                Some(program),
-                Some(revenue_code),
-                Some(hcpcs),
-                Some(modifiers),
-                Some(charge_per_day),
-                Some(allowed_per_day),
-                Some(from),
-                Some(to),
-                Some(claim),
-                Some(notes),
-            ) => Ok(NewFeeSchedule {
+        fields.finish_with(|| {
+            let (
+                payer_id,
+                level_of_care,
+                program,
+                revenue_code,
+                hcpcs,
+                modifiers,
+                charge_per_day,
+                allowed_per_day,
+                from,
+                to,
+                claim,
+                notes,
+            ) = (
+                payer_id?,
+                level_of_care?,
+                program?,
+                revenue_code?,
+                hcpcs?,
+                modifiers?,
+                charge_per_day?,
+                allowed_per_day?,
+                effective_from?,
+                effective_to?,
+                claim?,
+                notes?,
+            );
+            Some(NewFeeSchedule {
                 payer_id,
                 level_of_care,
                 program,
@@ -529,9 +529,8 @@ impl FeeScheduleInput {
                 period: Period { from, to },
                 claim,
                 notes,
-            }),
-            _ => Err(Invalid::one("body", "is not a valid fee schedule")),
-        }
+            })
+        })
     }
 }
 

@@ -98,15 +98,14 @@ impl ClinicianInput {
             parse_person_name(&raw, 60, rule)
         });
         let npi = fields.required("npi", self.npi, Npi::parse);
-        fields.finish()?;
-        match (first_name, last_name, npi) {
-            (Some(first_name), Some(last_name), Some(npi)) => Ok(Clinician {
+        fields.finish_with(|| {
+            let (first_name, last_name, npi) = (first_name?, last_name?, npi?);
+            Some(Clinician {
                 first_name,
                 last_name,
                 npi,
-            }),
-            _ => Err(Invalid::one("body", "is not a valid clinician")),
-        }
+            })
+        })
     }
 }
 
@@ -214,16 +213,10 @@ impl OrganizationInput {
                 None
             }
         };
-        fields.finish()?;
-        match (legal_name, npi, tax_id, taxonomy_code, address, phone) {
-            (
-                Some(legal_name),
-                Some(npi),
-                Some(tax_id),
-                Some(taxonomy_code),
-                Some(address),
-                Some(phone),
-            ) => Ok(Organization {
+        fields.finish_with(|| {
+            let (legal_name, npi, tax_id, taxonomy_code, address, phone) =
+                (legal_name?, npi?, tax_id?, taxonomy_code?, address?, phone?);
+            Some(Organization {
                 legal_name,
                 npi,
                 tax_id,
@@ -233,9 +226,8 @@ impl OrganizationInput {
                 submitter_id: submitter_id.flatten(),
                 billing_contact_name: billing_contact_name.flatten(),
                 attending_provider,
-            }),
-            _ => Err(Invalid::one("body", "is not a valid organization")),
-        }
+            })
+        })
     }
 }
 

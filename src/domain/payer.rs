@@ -310,8 +310,7 @@ impl CredentialsInput {
             }
             _ => Some(Credentials::None),
         };
-        fields.finish()?;
-        credentials.ok_or_else(|| Invalid::one("kind", "is not valid"))
+        fields.finish_with(|| credentials)
     }
 }
 
@@ -430,31 +429,8 @@ impl ConnectionInput {
             // The protocol is already refused; the envelope cannot be judged without it.
             (None, Some(_)) => None,
         };
-        fields.finish()?;
-        match (
-            protocol,
-            endpoint_url,
-            credentials,
-            timeout_seconds,
-            max_concurrent,
-            service_types_per_request,
-            service_types,
-            sender_id,
-            receiver_id,
-            envelope,
-        ) {
-            (
-                Some(protocol),
-                Some(endpoint_url),
-                Some(credentials),
-                Some(timeout_seconds),
-                Some(max_concurrent),
-                Some(service_types_per_request),
-                Some(service_types),
-                Some(sender_id),
-                Some(receiver_id),
-                Some(envelope),
-            ) => Ok(Connection {
+        fields.finish_with(|| {
+            let (
                 protocol,
                 endpoint_url,
                 credentials,
@@ -465,9 +441,31 @@ impl ConnectionInput {
                 sender_id,
                 receiver_id,
                 envelope,
-            }),
-            _ => Err(Invalid::one("connection", "is not valid")),
-        }
+            ) = (
+                protocol?,
+                endpoint_url?,
+                credentials?,
+                timeout_seconds?,
+                max_concurrent?,
+                service_types_per_request?,
+                service_types?,
+                sender_id?,
+                receiver_id?,
+                envelope?,
+            );
+            Some(Connection {
+                protocol,
+                endpoint_url,
+                credentials,
+                timeout_seconds,
+                max_concurrent,
+                service_types_per_request,
+                service_types,
+                sender_id,
+                receiver_id,
+                envelope,
+            })
+        })
     }
 }
 
@@ -648,16 +646,15 @@ impl PayerInput {
                 None
             }
         };
-        fields.finish()?;
-        match (name, payer_id, connection, billing) {
-            (Some(name), Some(payer_id), Some(connection), Some(billing)) => Ok(NewPayer {
+        fields.finish_with(|| {
+            let (name, payer_id, connection, billing) = (name?, payer_id?, connection?, billing?);
+            Some(NewPayer {
                 name,
                 payer_id,
                 connection,
                 billing,
-            }),
-            _ => Err(Invalid::one("body", "is not a valid payer")),
-        }
+            })
+        })
     }
 }
 

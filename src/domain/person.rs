@@ -137,17 +137,17 @@ impl AddressInput {
             matching(v, &STATE_RE, "must be a two-letter state code in capitals")
         });
         let postal_code = fields.required("postal_code", self.postal_code, parse_zip);
-        fields.finish()?;
-        match (line1, line2, city, state, postal_code) {
-            (Some(line1), Some(line2), Some(city), Some(state), Some(postal_code)) => Ok(Address {
+        fields.finish_with(|| {
+            let (line1, line2, city, state, postal_code) =
+                (line1?, line2?, city?, state?, postal_code?);
+            Some(Address {
                 line1,
                 line2,
                 city,
                 state,
                 postal_code,
-            }),
-            _ => Err(Invalid::one("address", "is not a valid address")),
-        }
+            })
+        })
     }
 }
 

@@ -131,6 +131,20 @@ impl Fields {
         self.errors.is_empty()
     }
 
+    /// Ends a parse in one step: every error recorded, or else the value `build` makes of the
+    /// parsed fields. `build` takes each field with `?`: a field [`Fields::required`],
+    /// [`Fields::optional`] or [`Fields::check`] left `None` had its error recorded, so with no
+    /// errors every `?` passes. Should a parser break that rule, the input is refused as a
+    /// whole (422), the same everywhere, never a 500.
+    pub fn finish_with<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, Invalid> {
+        let prefix = self.prefix.trim_end_matches('.').to_string();
+        self.finish()?;
+        build().ok_or_else(|| {
+            let whole = if prefix.is_empty() { "body" } else { &prefix };
+            Invalid::one(whole, "could not be read")
+        })
+    }
+
     pub fn finish(self) -> Result<(), Invalid> {
         if self.errors.is_empty() {
             Ok(())
@@ -143,6 +157,35 @@ impl Fields {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finishing_gives_every_error_or_the_built_value() {
+        let mut fields = Fields::new();
+        let a = fields.required("a", Some("1"), |raw| {
+            raw.parse::<u8>().map_err(|e| e.to_string())
+        });
+        let b = fields.required("b", None::<&str>, |raw| Ok::<_, String>(raw.len()));
+        let c = fields.optional("c", Some("x"), |raw| {
+            raw.parse::<u8>().map_err(|e| e.to_string())
+        });
+        let refused = fields.finish_with(|| Some((a?, b?, c?))).unwrap_err();
+        let named: Vec<&str> = refused.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(named, ["b", "c"]);
+
+        let mut fields = Fields::new();
+        let a = fields.required("a", Some("7"), |raw| {
+            raw.parse::<u8>().map_err(|e| e.to_string())
+        });
+        let c = fields.optional("c", None::<&str>, |raw| Ok::<_, String>(raw.len()));
+        assert_eq!(fields.finish_with(|| Some((a?, c?))), Ok((7, None)));
+    }
+
+    #[test]
+    fn a_parser_that_breaks_the_rule_is_a_refusal_not_a_panic() {
+        let fields = Fields::nested("address");
+        let refused = fields.finish_with(|| None::<u8>).unwrap_err();
+        assert_eq!(refused.0[0].field, "address");
+    }
 
     #[test]
     fn nested_errors_are_named_under_their_field() {
