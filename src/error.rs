@@ -194,6 +194,18 @@ impl From<Invalid> for ApiError {
     }
 }
 
+impl From<crate::services::verification::VerifyError> for ApiError {
+    fn from(error: crate::services::verification::VerifyError) -> ApiError {
+        use crate::services::verification::VerifyError;
+        match error {
+            VerifyError::NotFound(what) => ApiError::NotFound(what),
+            VerifyError::Refused(invalid) => invalid.into(),
+            VerifyError::Store(error) => ApiError::internal(error),
+            error @ VerifyError::Inconsistent(_) => ApiError::internal(error),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> ApiError {
         ApiError::Internal(error.into())

@@ -23,7 +23,7 @@ use crate::metrics::Metrics;
 use crate::payers::Transport;
 use crate::routes;
 use crate::secrets::SecretKey;
-use crate::services::verification::{ControlNumbers, PayerHealth};
+use crate::services::verification::{PayerHealth, Verifier};
 pub use crate::state::AppState;
 use crate::store::{payers, Db};
 
@@ -83,17 +83,27 @@ impl Application {
             settings.verification.breaker_cooldown_seconds,
         );
         let hashing = Hashing::new(settings.auth.hashes_at_once(), settings.auth.hash_queue());
+        let secrets = Arc::new(secrets);
+        let health = Arc::new(PayerHealth::new(settings_breaker.0, settings_breaker.1));
+        let metrics = Arc::new(Metrics::new());
+        let verifier = Verifier::new(
+            db.clone(),
+            secrets.clone(),
+            settings.verification.clone(),
+            Transport::new()?,
+            health.clone(),
+            metrics.clone(),
+        );
         let state = web::Data::new(AppState {
             db,
             tokens,
             accounts: AccountCache::new(),
             hashing,
-            secrets: Arc::new(secrets),
+            secrets,
             settings,
-            transport: Transport::new()?,
-            health: PayerHealth::new(settings_breaker.0, settings_breaker.1),
-            control_numbers: ControlNumbers::new(),
-            metrics: Arc::new(Metrics::new()),
+            verifier,
+            health,
+            metrics,
         });
         let checkpoints = state.db.clone().checkpoint_every(CHECKPOINT_PERIOD);
         let worker = tokio::spawn({

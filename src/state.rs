@@ -8,9 +8,8 @@ use crate::auth::jwt::TokenKeys;
 use crate::auth::password::Hashing;
 use crate::config::Settings;
 use crate::metrics::Metrics;
-use crate::payers::Transport;
 use crate::secrets::SecretKey;
-use crate::services::verification::{ControlNumbers, PayerHealth};
+use crate::services::verification::{PayerHealth, Verifier};
 use crate::store::Db;
 
 /// What every handler can reach.
@@ -24,12 +23,10 @@ pub struct AppState {
     /// Seals and opens payer secrets at the store boundary.
     pub secrets: Arc<SecretKey>,
     pub settings: Settings,
-    /// The one HTTP client for payers.
-    pub transport: Transport,
-    /// Per payer: inquiries in flight and the circuit breaker.
-    pub health: PayerHealth,
-    /// ISA13 numbers for the 270s this process sends.
-    pub control_numbers: ControlNumbers,
+    /// The verification service (routes and the batch worker share it).
+    pub verifier: Verifier,
+    /// Per payer: inquiries in flight and the circuit breaker (the verifier's, shared).
+    pub health: Arc<PayerHealth>,
     /// Counters and histograms recorded as the process runs, served at `/metrics`.
     pub metrics: Arc<Metrics>,
 }

@@ -15,7 +15,7 @@ use crate::domain::ids::parse_id;
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
 use crate::error::{current_request_id, ApiError};
-use crate::services::verification::{self, Request, Requester};
+use crate::services::verification::{Request, Requester};
 use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::{clients, verifications};
@@ -99,7 +99,7 @@ pub async fn create(
         ip: peer_ip(&req),
         request_id: current_request_id(),
     };
-    let outcome = verification::verify(&state, &who, &request).await?;
+    let outcome = state.verifier.verify(&who, &request).await?;
     // A new verification was audited with its completion; a stored answer is a read.
     if outcome.cached {
         let mut tx = state.db.begin().await?;

@@ -41,9 +41,8 @@ use uuid::Uuid;
 
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::ids::new_id;
-use crate::error::ApiError;
 use crate::payers::breaker::{self, Breaker};
-use crate::services::verification::{self, Request, Requester};
+use crate::services::verification::{Request, Requester, VerifyError};
 use crate::state::AppState;
 use crate::store::batches::{self, Item, Lease};
 use crate::store::verifications::Verification;
@@ -469,12 +468,13 @@ async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid, owner: 
                 ip: None,
                 request_id: format!("batch {}", item.batch_id),
             };
-            match verification::verify(state, &who, &request).await {
+            match state.verifier.verify(&who, &request).await {
                 Ok(outcome) if found_circuit_open(&outcome.verification) => Settled::Waiting,
                 Ok(outcome) => Settled::Answered(outcome.verification.id),
                 // Staff fix what a refusal names (a name X12 cannot carry), as with a 422.
-                Err(ApiError::Validation(errors)) => Settled::Failed(
-                    errors
+                Err(VerifyError::Refused(invalid)) => Settled::Failed(
+                    invalid
+                        .0
                         .iter()
                         .map(|e| format!("{}: {}", e.field, e.message))
                         .collect::<Vec<_>>()

@@ -14,6 +14,7 @@ use futures_util::future::join_all;
 use tokio::sync::{Mutex, Semaphore};
 use uuid::Uuid;
 
+use crate::config::VerificationSettings;
 use crate::domain::benefits::{
     billed_place_of_service, other_coverage_warning, summarize_at, CoverageStatus, LevelSummary,
 };
@@ -24,15 +25,15 @@ use crate::domain::fee_schedule::in_force;
 use crate::domain::identity::{self, IdentityReport};
 use crate::domain::ids::new_id;
 use crate::domain::payer::Connection;
-use crate::domain::validation::FieldError;
-use crate::error::ApiError;
+use crate::domain::validation::Invalid;
+use crate::metrics::Metrics;
 use crate::payers::breaker::{Breaker, State as BreakerState};
-use crate::payers::{adapter, Attempt, PayerAdapter, PayerError};
-use crate::state::AppState;
+use crate::payers::{adapter, Attempt, PayerAdapter, PayerError, Transport};
+use crate::secrets::SecretKey;
 use crate::store::audit::{self, Action, AuditEntry};
 use crate::store::payers::Payer;
 use crate::store::verifications::{self, Completion, NewExchange, NewVerification, Verification};
-use crate::store::{clients, coverages, fee_schedules, organization, payers, Db};
+use crate::store::{clients, coverages, fee_schedules, organization, payers, Db, StoreError};
 
 /// What staff asked.
 #[derive(Debug, Clone)]
@@ -161,7 +162,7 @@ impl ControlNumbers {
     }
 
     /// `count` fresh control numbers, each in 1..=999_999_999.
-    pub async fn take(&self, db: &Db, count: usize) -> Result<Vec<u32>, ApiError> {
+    pub async fn take(&self, db: &Db, count: usize) -> Result<Vec<u32>, StoreError> {
         let mut block = self.block.lock().await;
         let mut out = Vec::with_capacity(count);
         while out.len() < count {
@@ -200,34 +201,85 @@ pub struct Outcome {
     pub cached: bool,
 }
 
-fn unprocessable(field: &str, message: &str) -> ApiError {
-    ApiError::Validation(vec![FieldError::new(field, message)])
+/// Why no verification could be made. (A payer that fails or refuses is not one: that is a
+/// verification, stored with its reason.)
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request cannot be sent as the records stand; staff fix the fields named.
+    #[error("{0}")]
+    Refused(Invalid),
+    #[error("the records are inconsistent: {0}")]
+    Inconsistent(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-/// Verifies benefits for `request` on behalf of `who`.
-pub async fn verify(
-    state: &AppState,
-    who: &Requester,
-    request: &Request,
-) -> Result<Outcome, ApiError> {
-    run(state, who, request, None).await
+impl From<Invalid> for VerifyError {
+    fn from(invalid: Invalid) -> VerifyError {
+        VerifyError::Refused(invalid)
+    }
+}
+
+fn unprocessable(field: &str, message: &str) -> VerifyError {
+    VerifyError::Refused(Invalid::one(field, message))
+}
+
+/// The verification service, which the API and the batch worker share: the database, the
+/// payers' transport, each payer's in-flight limit and circuit breaker, and the control numbers
+/// of the 270s this process sends.
+pub struct Verifier {
+    db: Db,
+    secrets: Arc<SecretKey>,
+    settings: VerificationSettings,
+    transport: Transport,
+    health: Arc<PayerHealth>,
+    control_numbers: ControlNumbers,
+    metrics: Arc<Metrics>,
+}
+
+impl Verifier {
+    pub fn new(
+        db: Db,
+        secrets: Arc<SecretKey>,
+        settings: VerificationSettings,
+        transport: Transport,
+        health: Arc<PayerHealth>,
+        metrics: Arc<Metrics>,
+    ) -> Verifier {
+        Verifier {
+            db,
+            secrets,
+            settings,
+            transport,
+            health,
+            control_numbers: ControlNumbers::new(),
+            metrics,
+        }
+    }
+
+    /// Verifies benefits for `request` on behalf of `who`.
+    pub async fn verify(&self, who: &Requester, request: &Request) -> Result<Outcome, VerifyError> {
+        run(self, who, request, None).await
+    }
 }
 
 fn run<'a>(
-    state: &'a AppState,
+    state: &'a Verifier,
     who: &'a Requester,
     request: &'a Request,
     carve_out: Option<(String, Payer)>,
-) -> futures_util::future::BoxFuture<'a, Result<Outcome, ApiError>> {
+) -> futures_util::future::BoxFuture<'a, Result<Outcome, VerifyError>> {
     Box::pin(async move {
         let db = &state.db;
         let mut tx = db.begin_read().await?;
         let client = clients::find(&mut tx, &request.client_id)
             .await?
-            .ok_or(ApiError::NotFound("client"))?;
+            .ok_or(VerifyError::NotFound("client"))?;
         let coverage = coverages::find(&mut tx, &request.client_id, &request.coverage_id)
             .await?
-            .ok_or(ApiError::NotFound("coverage"))?;
+            .ok_or(VerifyError::NotFound("coverage"))?;
         let (parent_id, payer) = match carve_out {
             Some((parent, payer)) => (Some(parent), payer),
             None => {
@@ -237,7 +289,7 @@ fn run<'a>(
                     &coverage.data.coverage.payer_id.to_string(),
                 )
                 .await?
-                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("coverage payer missing")))?;
+                .ok_or(VerifyError::Inconsistent("the coverage's payer is missing"))?;
                 (None, payer)
             }
         };
@@ -258,7 +310,7 @@ fn run<'a>(
         if !request.force && parent_id.is_none() {
             let since = Utc::now()
                 - chrono::Duration::seconds(
-                    i64::try_from(state.settings.verification.cache_seconds).unwrap_or(0),
+                    i64::try_from(state.settings.cache_seconds).unwrap_or(0),
                 );
             if let Some(stored) = verifications::recent_answer(
                 &mut tx,
@@ -364,8 +416,8 @@ fn run<'a>(
                 adapter: adapter.as_ref(),
                 health: &state.health,
                 payer: payer.id,
-                attempts: state.settings.verification.retry_attempts,
-                backoff_ms: state.settings.verification.retry_backoff_ms,
+                attempts: state.settings.retry_attempts,
+                backoff_ms: state.settings.retry_backoff_ms,
                 unreadable_counted: &unreadable_counted,
             };
             async move {
@@ -694,13 +746,13 @@ fn merge(answers: &[(String, EligibilityAnswer)]) -> EligibilityAnswer {
 /// When the answer names another entity that administers behavioral health and the clinic has
 /// that payer (by EDI id) with a connection, verifies again against it and links the two.
 async fn follow_carve_out(
-    state: &AppState,
+    state: &Verifier,
     who: &Requester,
     request: &Request,
     verification_id: &str,
     payer: &Payer,
     completion: &Completion,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<String>, VerifyError> {
     let Some(summary) = &completion.summary else {
         return Ok(None);
     };
