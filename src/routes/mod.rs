@@ -18,6 +18,7 @@ mod estimates;
 pub mod extract;
 mod fee_schedules;
 mod health;
+mod idempotency;
 mod organization;
 mod payers;
 mod users;
