@@ -102,6 +102,34 @@ fn generate_error(error: GenerateError) -> ApiError {
     }
 }
 
+/// Who a generation's answer shows: the clients of its claims and of its days left out.
+#[derive(Deserialize)]
+struct Shown {
+    #[serde(default)]
+    claims: Vec<ShownClient>,
+    #[serde(default)]
+    left_out: Vec<ShownClient>,
+}
+
+#[derive(Deserialize)]
+struct ShownClient {
+    client_id: Uuid,
+}
+
+/// The clients a kept generation answer shows, each once, in order. An answer that cannot be
+/// read is an error rather than a replay nobody audited.
+fn clients_shown(answer: &str) -> Result<Vec<Uuid>, ApiError> {
+    let shown: Shown = serde_json::from_str(answer).map_err(ApiError::internal)?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(shown
+        .claims
+        .iter()
+        .chain(&shown.left_out)
+        .map(|c| c.client_id)
+        .filter(|c| seen.insert(*c))
+        .collect())
+}
+
 /// `POST /api/v1/claims/generate`: bills every billable attended day in range not yet on a
 /// live claim. `?dry_run=true` answers the same without storing anything. A repeated
 /// `Idempotency-Key` (24 h, per user) returns the first answer; with another body, 422.
@@ -123,6 +151,8 @@ pub async fn generate(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     days_store::lock_for_writing(&mut tx).await?;
     if let Some(keyed) = &keyed {
         if let Some(replay) = keyed.kept(&mut tx, user).await? {
+            // The first answer's claims, shown again.
+            tx.audit_all(Action::Read, "claims", clients_shown(replay.body())?);
             tx.commit().await?;
             return replay.response();
         }
@@ -138,8 +168,9 @@ pub async fn generate(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
         StatusCode::CREATED
     };
     if dry_run {
-        // Nothing was written; the rollback is explicit.
-        drop(tx);
+        // Nothing is stored, but what would be is shown: a read of each client's claims.
+        tx.audit_all(Action::Read, "claims", service::clients_touched(&generated));
+        tx.roll_back_keeping_audit().await?;
         return Ok(HttpResponse::build(status).json(&generated));
     }
     let billed: std::collections::HashSet<Uuid> =
@@ -560,3 +591,28 @@ pub async fn unbilled(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     Ok(ok(&report))
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_answer_shows_the_clients_of_its_claims_and_days_left_out_once_each() {
+        let a = Uuid::from_u128(1);
+        let b = Uuid::from_u128(2);
+        let answer = serde_json::json!({
+            "dry_run": false,
+            "claims": [{"client_id": a, "id": Uuid::from_u128(9)}, {"client_id": a}],
+            "left_out": [{"client_id": b, "date": "2026-03-23"}, {"client_id": a}],
+        });
+        assert_eq!(clients_shown(&answer.to_string()).unwrap(), [a, b]);
+    }
+
+    #[test]
+    fn a_kept_answer_without_claims_shows_nobody_and_an_unreadable_one_is_an_error() {
+        let nothing = r#"{"dry_run":false,"claims":[],"left_out":[]}"#;
+        assert!(clients_shown(nothing).unwrap().is_empty());
+        assert!(clients_shown(r#"{"summary":{}}"#).unwrap().is_empty());
+        assert!(clients_shown("not json").is_err());
+        assert!(clients_shown(r#"{"claims":[{"client_id":"x"}]}"#).is_err());
+    }
+}
