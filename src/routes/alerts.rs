@@ -1,19 +1,17 @@
 //! `GET /api/v1/alerts`: what billing must act on now (see [`crate::services::alerts`]). Each client
 //! named in the answer is audited as a read (entity `alerts`, id = the client's id).
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::extract::query;
-use super::{audit, ok};
-use crate::auth::Staff;
+use super::context::Ctx;
+use super::ok;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::services::alerts::{alerts, Alert, ClientPicture, Horizon};
 use crate::services::attendance as service;
-use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::{attendance as days_store, authorizations};
 
@@ -44,13 +42,9 @@ fn bounded(name: &str, value: Option<u32>, default: u32, max: u32) -> Result<u32
     Ok(value)
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(&[Role::Billing])?;
-    let q: AlertQuery = query(&req)?;
+pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(&[Role::Billing])?;
+    let q: AlertQuery = ctx.query()?;
     let horizon = Horizon {
         ending_within_days: bounded("ending_within_days", q.ending_within_days, 7, 365)?,
         days_left_at_most: bounded("days_left_at_most", q.days_left_at_most, 3, 365)?,
@@ -65,13 +59,13 @@ pub async fn list(
     }
     let today = Utc::now().date_naive();
     let since = today - Duration::days(i64::from(horizon.lookback_days));
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = ctx.read().await?;
     let mut clients: Vec<Uuid> = authorizations::clients_with_active(&mut tx).await?;
     clients.extend(days_store::clients_attending_since(&mut tx, since).await?);
     clients.sort();
     clients.dedup();
     let held = service::authorizations_of(&mut tx, &clients).await?;
-    let minimums = service::minimums(&state.settings.billing);
+    let minimums = service::minimums(&ctx.state().settings.billing);
     let facts =
         service::assess_clients(&mut tx, &clients, &service::windows(&held), &minimums).await?;
     let names = days_store::client_names(&mut tx, &clients).await?;
@@ -85,22 +79,10 @@ pub async fn list(
         })
         .collect();
     let items = alerts(&pictures, today, &horizon);
-    drop(tx);
     let mut named: Vec<Uuid> = items.iter().map(|a| a.client_id).collect();
     named.sort();
     named.dedup();
-    let mut tx = state.db.begin().await?;
-    for client in named {
-        audit(
-            &mut tx,
-            &staff,
-            &req,
-            Action::Read,
-            "alerts",
-            &client.to_string(),
-        )
-        .await?;
-    }
+    tx.audit_all(Action::Read, "alerts", named);
     tx.commit().await?;
     Ok(ok(&Alerts {
         as_of: today,

@@ -4,22 +4,21 @@
 
 use std::collections::HashMap;
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::extract::{from_value, page, path_id, query, Body, CsvBody};
-use super::{audit, ok, PageOf};
-use crate::auth::Staff;
+use super::context::{Audited, Ctx};
+use super::extract::{from_value, page, Body, CsvBody};
+use super::{ok, PageOf};
 use crate::domain::attendance::{read_csv, AttendanceInput, RowProblem, MAX_BATCH_ROWS};
 use crate::domain::eligibility::LevelOfCare;
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::services::attendance::{self as service, Locator, Recorded, Row};
-use crate::state::AppState;
 use crate::store::attendance::{self as days_store, AttendanceFilter};
 use crate::store::audit::Action;
 use crate::store::{clients, Tx};
@@ -68,9 +67,7 @@ fn json_row(index: usize, value: Value, today: NaiveDate) -> Row {
 /// Audits the write and answers: 200 with the report, or — atomic with refusals — the problem
 /// that says nothing was stored.
 async fn finish(
-    mut tx: Tx,
-    staff: &Staff,
-    req: &HttpRequest,
+    mut tx: Audited<'_>,
     recorded: Recorded,
     atomic: bool,
 ) -> Result<HttpResponse, ApiError> {
@@ -88,40 +85,15 @@ async fn finish(
             errors: report.errors.iter().map(|e| e.field_error()).collect(),
         });
     }
-    for client in &recorded.created_for {
-        audit(
-            &mut tx,
-            staff,
-            req,
-            Action::Create,
-            "attendance",
-            &client.to_string(),
-        )
-        .await?;
-    }
-    for client in &recorded.replaced_for {
-        audit(
-            &mut tx,
-            staff,
-            req,
-            Action::Update,
-            "attendance",
-            &client.to_string(),
-        )
-        .await?;
-    }
+    tx.audit_all(Action::Create, "attendance", &recorded.created_for);
+    tx.audit_all(Action::Update, "attendance", &recorded.replaced_for);
     tx.commit().await?;
     Ok(ok(&report))
 }
 
-pub async fn record(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(BILLING)?;
-    let q: BatchQuery = query(&req)?;
+pub async fn record(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(BILLING)?;
+    let q: BatchQuery = ctx.query()?;
     let input: BatchInput = body.json()?;
     let rows = input
         .rows
@@ -144,26 +116,21 @@ pub async fn record(
         .map(|(i, value)| json_row(i, value, today))
         .collect();
     let atomic = q.atomic.unwrap_or(false);
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     let recorded = service::record(
         &mut tx,
         rows,
         input.replace.unwrap_or(false),
         atomic,
-        staff.id,
+        ctx.staff.id,
     )
     .await?;
-    finish(tx, &staff, &req, recorded, atomic).await
+    finish(tx, recorded, atomic).await
 }
 
-pub async fn import(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: CsvBody,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(BILLING)?;
-    let q: ImportQuery = query(&req)?;
+pub async fn import(ctx: Ctx, body: CsvBody) -> Result<HttpResponse, ApiError> {
+    ctx.require(BILLING)?;
+    let q: ImportQuery = ctx.query()?;
     let bytes = body.bytes()?;
     let file = read_csv(&bytes).map_err(|message| ApiError::validation("body", &message))?;
     let today = Utc::now().date_naive();
@@ -176,11 +143,11 @@ pub async fn import(
         })
         .collect();
     let atomic = q.atomic.unwrap_or(false);
-    let mut tx = state.db.begin().await?;
-    let mut recorded =
-        service::record(&mut tx, rows, q.replace.unwrap_or(false), atomic, staff.id).await?;
+    let mut tx = ctx.write().await?;
+    let replace = q.replace.unwrap_or(false);
+    let mut recorded = service::record(&mut tx, rows, replace, atomic, ctx.staff.id).await?;
     recorded.report.ignored_columns = file.ignored_columns;
-    finish(tx, &staff, &req, recorded, atomic).await
+    finish(tx, recorded, atomic).await
 }
 
 #[derive(Deserialize)]
@@ -219,13 +186,9 @@ async fn windows(
     ))
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(BILLING)?;
-    let q: ListQuery = query(&req)?;
+pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(BILLING)?;
+    let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
     let filter = AttendanceFilter {
         client_id: q
@@ -242,25 +205,15 @@ pub async fn list(
             .transpose()?,
     };
     range(filter.from, filter.to)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.read().await?;
     let (records, total) = days_store::list(&mut tx, &filter, page).await?;
     let mut clients: Vec<Uuid> = records.iter().map(|r| r.client_id).collect();
     clients.sort();
     clients.dedup();
     let windows = windows(&mut tx, &clients).await?;
-    let minimums = service::minimums(&state.settings.billing);
+    let minimums = service::minimums(&ctx.state().settings.billing);
     let facts = service::assess_clients(&mut tx, &clients, &windows, &minimums).await?;
-    for client in &clients {
-        audit(
-            &mut tx,
-            &staff,
-            &req,
-            Action::Read,
-            "attendance",
-            &client.to_string(),
-        )
-        .await?;
-    }
+    tx.audit_all(Action::Read, "attendance", &clients);
     tx.commit().await?;
     let items = service::verdicts_for(records, &facts);
     Ok(ok(&PageOf::new(items, total, page)))
@@ -273,34 +226,22 @@ struct CalendarQuery {
     to: Option<String>,
 }
 
-pub async fn for_client(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(BILLING)?;
-    let client_id = path_id(&req, "id")?;
-    let q: CalendarQuery = query(&req)?;
+pub async fn for_client(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(BILLING)?;
+    let client_id = ctx.path_id("id")?;
+    let q: CalendarQuery = ctx.query()?;
     let from = date_param("from", q.from)?;
     let to = date_param("to", q.to)?;
     range(from, to)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.read().await?;
     clients::find(&mut tx, &client_id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
     let client = Uuid::parse_str(&client_id).map_err(ApiError::internal)?;
     let windows = windows(&mut tx, &[client]).await?;
-    let minimums = service::minimums(&state.settings.billing);
+    let minimums = service::minimums(&ctx.state().settings.billing);
     let facts = service::assess_clients(&mut tx, &[client], &windows, &minimums).await?;
-    audit(
-        &mut tx,
-        &staff,
-        &req,
-        Action::Read,
-        "attendance",
-        &client_id,
-    )
-    .await?;
+    tx.audit(Action::Read, "attendance", &client_id);
     tx.commit().await?;
     Ok(ok(&service::calendar(
         client,

@@ -1,15 +1,14 @@
 //! `GET /api/v1/audit` (admin): the access log, filtered and paged.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::extract::{page, query};
+use super::context::Ctx;
+use super::extract::page;
 use super::{ok, PageOf};
-use crate::auth::Staff;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store::audit::{self, Action, AuditFilter};
 
 #[derive(Deserialize)]
@@ -34,13 +33,9 @@ fn instant(field: &str, raw: Option<String>) -> Result<Option<DateTime<Utc>>, Ap
     .transpose()
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(&[Role::Admin])?;
-    let q: AuditQuery = query(&req)?;
+pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(&[Role::Admin])?;
+    let q: AuditQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
     let filter = AuditFilter {
         entity_id: q.entity_id,
@@ -49,7 +44,7 @@ pub async fn list(
         from: instant("from", q.from)?,
         to: instant("to", q.to)?,
     };
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = ctx.read().await?;
     let (items, total) = audit::list(&mut tx, &filter, page).await?;
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))

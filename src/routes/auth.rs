@@ -7,7 +7,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::extract::Body;
-use super::peer_ip;
 use crate::auth::password::Admitted;
 use crate::domain::validation::Fields;
 use crate::error::{current_request_id, ApiError};
@@ -149,4 +148,11 @@ async fn take_attempt(state: &AppState, username: &str) -> Result<Admitted, ApiE
 /// An account with no role can do nothing; refusing its sign-in says so early.
 fn account_known(account: &users::User) -> bool {
     !account.roles.is_empty()
+}
+
+/// The address of the connecting peer. Forwarded-for headers are not trusted: anyone can set
+/// them, and an audit trail must not record a caller-chosen address. (Signed-in requests get
+/// theirs from [`super::context::Ctx`]; a sign-in has no staff member yet.)
+fn peer_ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|addr| addr.ip().to_string())
 }

@@ -5,14 +5,14 @@
 //! approvals, so two concurrent writers cannot both pass the check.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::extract::{from_value, merge, page, param, path_id, query, refuse_nulls, Body};
-use super::{audit, ok, PageOf};
-use crate::auth::Staff;
+use super::context::Ctx;
+use super::extract::{from_value, merge, page, param, refuse_nulls, Body};
+use super::{ok, PageOf};
 use crate::domain::authorization::{
     self, AuthorizationInput, AuthorizationStatus, ExtensionInput, NewAuthorization, RevisionError,
     Transition, Window,
@@ -238,37 +238,20 @@ async fn one_with_ledger(
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("an authorization went missing")))
 }
 
-async fn audit_reads(
-    tx: &mut Tx,
-    staff: &Staff,
-    req: &HttpRequest,
-    items: &[Authorization],
-) -> Result<(), ApiError> {
-    for item in items {
-        audit(tx, staff, req, Action::Read, ENTITY, &item.id.to_string()).await?;
-    }
-    Ok(())
-}
-
-pub async fn create(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(WRITERS)?;
+pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(WRITERS)?;
     let terms = body.json::<AuthorizationInput>()?.parse_new()?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     lock_parties(&mut tx, &terms).await?;
     let window = Window {
         start: terms.start_date,
         end: terms.end_date,
     };
     refuse_overlap(&mut tx, None, &terms, window).await?;
-    let authorization = authorizations::insert(&mut tx, new_id(), staff.id, &terms).await?;
+    let authorization = authorizations::insert(&mut tx, new_id(), ctx.staff.id, &terms).await?;
     let id = authorization.id.to_string();
-    audit(&mut tx, &staff, &req, Action::Create, ENTITY, &id).await?;
-    let view = one_with_ledger(&mut tx, &state, authorization).await?;
+    tx.audit(Action::Create, ENTITY, &id);
+    let view = one_with_ledger(&mut tx, ctx.state(), authorization).await?;
     tx.commit().await?;
     tracing::info!(authorization_id = %id, "authorization recorded");
     Ok(HttpResponse::Created()
@@ -276,33 +259,25 @@ pub async fn create(
         .json(&view))
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let q: ListQuery = query(&req)?;
+pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
     let filter = filter(q)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.read().await?;
     let (items, total) = authorizations::list(&mut tx, &filter, page).await?;
-    audit_reads(&mut tx, &staff, &req, &items).await?;
-    let items = with_ledgers(&mut tx, &state, items).await?;
+    tx.audit_all(Action::Read, ENTITY, items.iter().map(|a| a.id));
+    let items = with_ledgers(&mut tx, ctx.state(), items).await?;
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
 }
 
-pub async fn list_for_client(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let client_id = path_id(&req, "id")?;
-    let q: PageQuery = query(&req)?;
+pub async fn list_for_client(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let client_id = ctx.path_id("id")?;
+    let q: PageQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.read().await?;
     clients::find(&mut tx, &client_id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
@@ -311,42 +286,33 @@ pub async fn list_for_client(
         ..AuthorizationFilter::default()
     };
     let (items, total) = authorizations::list(&mut tx, &filter, page).await?;
-    audit_reads(&mut tx, &staff, &req, &items).await?;
-    let items = with_ledgers(&mut tx, &state, items).await?;
+    tx.audit_all(Action::Read, ENTITY, items.iter().map(|a| a.id));
+    let items = with_ledgers(&mut tx, ctx.state(), items).await?;
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let id = path_id(&req, "id")?;
-    let mut tx = state.db.begin().await?;
+pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let id = ctx.path_id("id")?;
+    let mut tx = ctx.read().await?;
     let authorization = authorizations::find(&mut tx, &id)
         .await?
         .ok_or(ApiError::NotFound("authorization"))?;
-    audit(&mut tx, &staff, &req, Action::Read, ENTITY, &id).await?;
-    let view = one_with_ledger(&mut tx, &state, authorization).await?;
+    tx.audit(Action::Read, ENTITY, &id);
+    let view = one_with_ledger(&mut tx, ctx.state(), authorization).await?;
     tx.commit().await?;
     Ok(ok(&view))
 }
 
 /// A JSON merge patch. While pending, every term but the client and coverage may be corrected;
 /// once decided, the days and end date move only by extension (`authorization::revise`).
-pub async fn update(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(WRITERS)?;
-    let id = path_id(&req, "id")?;
+pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(WRITERS)?;
+    let id = ctx.path_id("id")?;
     let patch = body.object()?;
     refuse_nulls(&patch, REQUIRED)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     let stored = find_locked(&mut tx, &id).await?;
     let current = serde_json::to_value(AuthorizationInput::from(&stored.terms))
         .map_err(ApiError::internal)?;
@@ -361,23 +327,18 @@ pub async fn update(
     let updated = authorizations::update(&mut tx, &id, &revised.terms)
         .await?
         .ok_or(ApiError::NotFound("authorization"))?;
-    audit(&mut tx, &staff, &req, Action::Update, ENTITY, &id).await?;
-    let view = one_with_ledger(&mut tx, &state, updated).await?;
+    tx.audit(Action::Update, ENTITY, &id);
+    let view = one_with_ledger(&mut tx, ctx.state(), updated).await?;
     tx.commit().await?;
     Ok(ok(&view))
 }
 
 /// Records a concurrent review's decision. Answers 201 with the authorization as it now stands.
-pub async fn add_extension(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(WRITERS)?;
-    let id = path_id(&req, "id")?;
+pub async fn add_extension(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(WRITERS)?;
+    let id = ctx.path_id("id")?;
     let extension = body.json::<ExtensionInput>()?.parse()?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     let stored = find_locked(&mut tx, &id).await?;
     let status = stored.terms.status;
     if !status.is_active() {
@@ -399,11 +360,11 @@ pub async fn add_extension(
         };
         refuse_overlap(&mut tx, Some(stored.id), &stored.terms, window).await?;
     }
-    let updated = authorizations::add_extension(&mut tx, new_id(), &id, staff.id, &extension)
+    let updated = authorizations::add_extension(&mut tx, new_id(), &id, ctx.staff.id, &extension)
         .await?
         .ok_or(ApiError::NotFound("authorization"))?;
-    audit(&mut tx, &staff, &req, Action::Update, ENTITY, &id).await?;
-    let view = one_with_ledger(&mut tx, &state, updated).await?;
+    tx.audit(Action::Update, ENTITY, &id);
+    let view = one_with_ledger(&mut tx, ctx.state(), updated).await?;
     tx.commit().await?;
     tracing::info!(authorization_id = %id, "authorization extended");
     Ok(HttpResponse::Created().json(&view))

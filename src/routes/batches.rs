@@ -3,15 +3,15 @@
 
 use std::collections::HashMap;
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::extract::{path_id, Body};
-use super::{audit, ok};
-use crate::auth::Staff;
+use super::context::Ctx;
+use super::extract::Body;
+use super::ok;
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::ids::{new_id, parse_id};
@@ -77,13 +77,8 @@ fn parse_item(item: ItemInput, fields: &mut Fields) -> Option<NewItem> {
     })
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(&[Role::Admissions])?;
+pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(&[Role::Admissions])?;
     let input: BatchInput = body.json()?;
     let mut fields = Fields::new();
     let items = fields.required("items", input.items, |items| {
@@ -106,22 +101,14 @@ pub async fn create(
     }
     all.finish()?;
     let id = new_id();
-    let mut tx = state.db.begin().await?;
-    batches::insert(&mut tx, id, &staff.id_string(), &parsed).await?;
-    audit(
-        &mut tx,
-        &staff,
-        &req,
-        Action::Create,
-        "verification_batch",
-        &id.to_string(),
-    )
-    .await?;
+    let mut tx = ctx.write().await?;
+    batches::insert(&mut tx, id, &ctx.staff.id_string(), &parsed).await?;
+    tx.audit(Action::Create, "verification_batch", id);
     let (batch, items) = batches::find(&mut tx, &id.to_string())
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("batch vanished")))?;
     tx.commit().await?;
-    let json = progress(&state, batch, items).await?;
+    let json = progress(ctx.state(), batch, items).await?;
     Ok(HttpResponse::Accepted()
         .insert_header((
             actix_web::http::header::LOCATION,
@@ -130,28 +117,16 @@ pub async fn create(
         .json(json))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(&[Role::Admin, Role::Admissions, Role::Billing])?;
-    let id = path_id(&req, "id")?;
-    let mut tx = state.db.begin().await?;
+pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(&[Role::Admin, Role::Admissions, Role::Billing])?;
+    let id = ctx.path_id("id")?;
+    let mut tx = ctx.read().await?;
     let (batch, items) = batches::find(&mut tx, &id)
         .await?
         .ok_or(ApiError::NotFound("verification batch"))?;
-    audit(
-        &mut tx,
-        &staff,
-        &req,
-        Action::Read,
-        "verification_batch",
-        &id,
-    )
-    .await?;
+    tx.audit(Action::Read, "verification_batch", &id);
     tx.commit().await?;
-    Ok(ok(&progress(&state, batch, items).await?))
+    Ok(ok(&progress(ctx.state(), batch, items).await?))
 }
 
 /// The batch and its items as the API shows them: each waiting item with when its payer is

@@ -3,22 +3,21 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{Duration, Utc};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::extract::{page, param, path_id, query, Body};
-use super::{audit, audit_many, ok, PageOf};
-use crate::auth::Staff;
+use super::context::Ctx;
+use super::extract::{page, param, Body};
+use super::idempotency::Keyed;
+use super::{ok, PageOf};
 use crate::domain::authorization::PayerReference;
 use crate::domain::claim::{BillingPeriod, ClaimRequest};
 use crate::domain::claim_status::{refusal, ClaimStatus};
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::LevelOfCare;
 use crate::domain::ids::parse_id;
-use crate::domain::patterns::IDEMPOTENCY_KEY_RE;
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::domain::text::Note;
@@ -26,14 +25,11 @@ use crate::domain::validation::Fields;
 use crate::error::ApiError;
 use crate::services::claim_files::{self, FileError};
 use crate::services::claims::{self as service, GenerateError, Generation, UndoError};
-use crate::state::AppState;
 use crate::store::audit::Action;
-use crate::store::claims::{self, ClaimEvent, ClaimFilter, ClaimRecord, KeptAnswer};
+use crate::store::claims::{self, ClaimEvent, ClaimFilter, ClaimRecord};
 use crate::store::{attendance as days_store, clients, payers, Tx};
 
 const BILLING: &[Role] = &[Role::Billing];
-/// How long the first answer to an `Idempotency-Key` is returned for a retry.
-const KEY_HOURS: i64 = 24;
 const OPERATION_GENERATE: &str = "claims.generate";
 /// The longest note a status change, void or replacement keeps.
 const NOTE_CHARS: usize = 500;
@@ -106,89 +102,75 @@ fn generate_error(error: GenerateError) -> ApiError {
     }
 }
 
-fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get("Idempotency-Key") else {
-        return Ok(None);
-    };
-    let key = value
-        .to_str()
-        .ok()
-        .filter(|k| IDEMPOTENCY_KEY_RE.is_match(k))
-        .ok_or_else(|| {
-            ApiError::malformed(
-                "Idempotency-Key",
-                "must be 1 to 255 visible ASCII characters",
-            )
-        })?;
-    Ok(Some(key.to_string()))
+/// Who a generation's answer shows: the clients of its claims and of its days left out.
+#[derive(Deserialize)]
+struct Shown {
+    #[serde(default)]
+    claims: Vec<ShownClient>,
+    #[serde(default)]
+    left_out: Vec<ShownClient>,
 }
 
-fn kept_response(answer: KeptAnswer) -> Result<HttpResponse, ApiError> {
-    let status = StatusCode::from_u16(answer.status_code).map_err(ApiError::internal)?;
-    Ok(HttpResponse::build(status)
-        .content_type("application/json")
-        .insert_header(("Idempotency-Replayed", "true"))
-        .body(answer.response))
+#[derive(Deserialize)]
+struct ShownClient {
+    client_id: Uuid,
+}
+
+/// The clients a kept generation answer shows, each once, in order. An answer that cannot be
+/// read is an error rather than a replay nobody audited.
+fn clients_shown(answer: &str) -> Result<Vec<Uuid>, ApiError> {
+    let shown: Shown = serde_json::from_str(answer).map_err(ApiError::internal)?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(shown
+        .claims
+        .iter()
+        .chain(&shown.left_out)
+        .map(|c| c.client_id)
+        .filter(|c| seen.insert(*c))
+        .collect())
 }
 
 /// `POST /api/v1/claims/generate`: bills every billable attended day in range not yet on a
 /// live claim. `?dry_run=true` answers the same without storing anything. A repeated
 /// `Idempotency-Key` (24 h, per user) returns the first answer; with another body, 422.
-pub async fn generate(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(BILLING)?;
-    let q: GenerateQuery = query(&req)?;
+pub async fn generate(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(BILLING)?;
+    let q: GenerateQuery = ctx.query()?;
     let dry_run = q.dry_run.unwrap_or(false);
     let raw: Value = body.json()?;
     let input: GenerateInput = super::extract::from_value(raw.clone())?;
     let generation = input.parse()?;
     // A dry run stores nothing, so it has nothing to replay: the key (checked all the same)
     // only guards writes.
-    let key = idempotency_key(&req)?.filter(|_| !dry_run);
+    let keyed = Keyed::of(ctx.request(), OPERATION_GENERATE, &raw)?.filter(|_| !dry_run);
+    let user = ctx.staff.id;
 
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     // The attendance writers' lock first: a retry waits for the first attempt to finish and
     // then finds its answer.
     days_store::lock_for_writing(&mut tx).await?;
-    let canonical = raw.to_string();
-    if let Some(key) = &key {
-        let since = Utc::now() - Duration::hours(KEY_HOURS);
-        if let Some(answer) =
-            claims::kept_answer(&mut tx, staff.id, OPERATION_GENERATE, key, since).await?
-        {
+    if let Some(keyed) = &keyed {
+        if let Some(replay) = keyed.kept(&mut tx, user).await? {
+            // The first answer's claims, shown again.
+            tx.audit_all(Action::Read, "claims", clients_shown(replay.body())?);
             tx.commit().await?;
-            if answer.request != canonical {
-                return Err(ApiError::validation(
-                    "Idempotency-Key",
-                    "was used with another request body in the last 24 hours; use a new key \
-                     for a new request",
-                ));
-            }
-            return kept_response(answer);
+            return replay.response();
         }
     }
     refuse_unknown(&mut tx, &generation).await?;
-    let generated = service::generate(
-        &mut tx,
-        &generation,
-        &state.settings.billing,
-        dry_run,
-        staff.id,
-    )
-    .await
-    .map_err(generate_error)?;
+    let billing = &ctx.state().settings.billing;
+    let generated = service::generate(&mut tx, &generation, billing, dry_run, user)
+        .await
+        .map_err(generate_error)?;
     let status = if generated.claims.is_empty() || dry_run {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
     if dry_run {
-        // Nothing was written; the rollback is explicit.
-        drop(tx);
+        // Nothing is stored, but what would be is shown: a read of each client's claims.
+        tx.audit_all(Action::Read, "claims", service::clients_touched(&generated));
+        tx.roll_back_keeping_audit().await?;
         return Ok(HttpResponse::build(status).json(&generated));
     }
     let billed: std::collections::HashSet<Uuid> =
@@ -203,28 +185,21 @@ pub async fn generate(
         let generated = generated.clone();
         move || serde_json::to_string(&*generated)
     });
-    service::store(&mut tx, &generated, staff.id)
+    service::store(&mut tx, &generated, user)
         .await
         .map_err(|e| generate_error(e.into()))?;
-    for (action, clients) in [(Action::Create, created), (Action::Read, read)] {
-        let ids: Vec<String> = clients.iter().map(Uuid::to_string).collect();
-        audit_many(&mut tx, &staff, &req, action, "claims", &ids).await?;
-    }
+    tx.audit_all(Action::Create, "claims", created);
+    tx.audit_all(Action::Read, "claims", read);
     let body = answer
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    if let Some(key) = &key {
-        let answer = KeptAnswer {
-            request: canonical,
-            status_code: status.as_u16(),
-            response: body.clone(),
-        };
-        claims::keep_answer(&mut tx, staff.id, OPERATION_GENERATE, key, &answer).await?;
+    if let Some(keyed) = keyed {
+        keyed.keep(&mut tx, user, status, &body).await?;
     }
     tx.commit().await?;
     tracing::info!(claims = generated.summary.claims, lines = generated.summary.lines,
-        left_out = generated.summary.days_left_out, user_id = %staff.id, "claims generated");
+        left_out = generated.summary.days_left_out, user_id = %user, "claims generated");
     Ok(HttpResponse::build(status)
         .content_type("application/json")
         .body(body))
@@ -258,13 +233,9 @@ struct ListQuery {
     offset: Option<i64>,
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(BILLING)?;
-    let q: ListQuery = query(&req)?;
+pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(BILLING)?;
+    let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
     let filter = ClaimFilter {
         client_id: param("client_id", q.client_id, parse_id)?,
@@ -279,10 +250,9 @@ pub async fn list(
             return Err(ApiError::validation("from", "must be on or before to"));
         }
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.read().await?;
     let (items, total) = claims::list(&mut tx, &filter, page).await?;
-    let ids: Vec<String> = items.iter().map(|c| c.id.to_string()).collect();
-    audit_many(&mut tx, &staff, &req, Action::Read, "claim", &ids).await?;
+    tx.audit_all(Action::Read, "claim", items.iter().map(|c| c.id));
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
 }
@@ -296,8 +266,12 @@ struct ClaimDetail {
     replaced_or_voided_by: Vec<Uuid>,
 }
 
-async fn claim_in(tx: &mut Tx, req: &HttpRequest) -> Result<ClaimRecord, ApiError> {
-    let id = parse_id(&path_id(req, "id")?).map_err(|m| ApiError::malformed("id", m))?;
+/// The claim id in the path.
+fn claim_id(ctx: &Ctx) -> Result<Uuid, ApiError> {
+    parse_id(&ctx.path_id("id")?).map_err(|m| ApiError::malformed("id", m))
+}
+
+async fn claim_in(tx: &mut Tx, id: Uuid) -> Result<ClaimRecord, ApiError> {
     claims::find(tx, id)
         .await?
         .ok_or(ApiError::NotFound("claim"))
@@ -313,17 +287,13 @@ async fn detail(tx: &mut Tx, claim: ClaimRecord) -> Result<ClaimDetail, ApiError
     })
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(BILLING)?;
-    let mut tx = state.db.begin().await?;
-    let claim = claim_in(&mut tx, &req).await?;
-    let id = claim.id.to_string();
+pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(BILLING)?;
+    let id = claim_id(&ctx)?;
+    let mut tx = ctx.read().await?;
+    let claim = claim_in(&mut tx, id).await?;
     let shown = detail(&mut tx, claim).await?;
-    audit(&mut tx, &staff, &req, Action::Read, "claim", &id).await?;
+    tx.audit(Action::Read, "claim", id);
     tx.commit().await?;
     Ok(ok(&shown))
 }
@@ -357,13 +327,8 @@ fn refused(claim: &ClaimRecord, detail: String) -> ApiError {
 }
 
 /// `POST /api/v1/claims/{id}/status`: one move along the lifecycle graph.
-pub async fn change_status(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(BILLING)?;
+pub async fn change_status(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(BILLING)?;
     let input: StatusInput = body.json()?;
     let mut fields = Fields::new();
     let to = fields.required("status", input.status, |raw| ClaimStatus::parse(&raw));
@@ -379,8 +344,9 @@ pub async fn change_status(
     let payer_claim_number = payer_claim_number.flatten();
     let payer_claim_number = payer_claim_number.as_ref().map(PayerReference::as_str);
 
-    let mut tx = state.db.begin().await?;
-    let claim = claim_in(&mut tx, &req).await?;
+    let id = claim_id(&ctx)?;
+    let mut tx = ctx.write().await?;
+    let claim = claim_in(&mut tx, id).await?;
     if !claim.status.next().contains(&to) {
         let detail = if matches!(to, ClaimStatus::Void | ClaimStatus::Replaced) {
             format!(
@@ -405,7 +371,7 @@ pub async fn change_status(
         to,
         payer_claim_number,
         note.as_ref().map(Note::as_str),
-        staff.id,
+        ctx.staff.id,
     )
     .await?;
     if !moved {
@@ -414,22 +380,14 @@ pub async fn change_status(
             "the claim changed meanwhile; read it again".into(),
         ));
     }
-    let id = claim.id;
     let now_claim = claims::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("claim"))?;
     let shown = detail(&mut tx, now_claim).await?;
-    audit(
-        &mut tx,
-        &staff,
-        &req,
-        Action::Update,
-        "claim",
-        &id.to_string(),
-    )
-    .await?;
+    tx.audit(Action::Update, "claim", id);
     tx.commit().await?;
-    tracing::info!(claim_id = %id, status = to.as_str(), user_id = %staff.id, "claim status changed");
+    tracing::info!(claim_id = %id, status = to.as_str(), user_id = %ctx.staff.id,
+        "claim status changed");
     Ok(ok(&shown))
 }
 
@@ -446,48 +404,29 @@ fn undo_error(claim: &ClaimRecord, error: UndoError) -> ApiError {
     }
 }
 
-async fn undo(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-    replace: bool,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(BILLING)?;
+async fn undo(ctx: Ctx, body: Body, replace: bool) -> Result<HttpResponse, ApiError> {
+    ctx.require(BILLING)?;
     let input: UndoInput = body.json_or_default()?;
     let note = note_of(input.note)?;
     let note = note.as_ref().map(Note::as_str);
-    let mut tx = state.db.begin().await?;
-    let claim = claim_in(&mut tx, &req).await?;
+    let id = claim_id(&ctx)?;
+    let user = ctx.staff.id;
+    let mut tx = ctx.write().await?;
+    let claim = claim_in(&mut tx, id).await?;
     let shown = claim.clone();
     let undone = if replace {
-        service::replace(&mut tx, claim, &state.settings.billing, note, staff.id).await
+        let billing = &ctx.state().settings.billing;
+        service::replace(&mut tx, claim, billing, note, user).await
     } else {
-        service::void(&mut tx, claim, note, staff.id).await
+        service::void(&mut tx, claim, note, user).await
     }
     .map_err(|e| undo_error(&shown, e))?;
-    audit(
-        &mut tx,
-        &staff,
-        &req,
-        Action::Update,
-        "claim",
-        &shown.id.to_string(),
-    )
-    .await?;
+    tx.audit(Action::Update, "claim", shown.id);
     if let Some(successor) = &undone.successor {
-        audit(
-            &mut tx,
-            &staff,
-            &req,
-            Action::Create,
-            "claim",
-            &successor.id.to_string(),
-        )
-        .await?;
+        tx.audit(Action::Create, "claim", successor.id);
     }
     tx.commit().await?;
-    tracing::info!(claim_id = %shown.id, replace, user_id = %staff.id, "claim undone");
+    tracing::info!(claim_id = %shown.id, replace, user_id = %user, "claim undone");
     let mut response = match &undone.successor {
         Some(successor) => {
             let mut r = HttpResponse::Created();
@@ -500,23 +439,13 @@ async fn undo(
 }
 
 /// `POST /api/v1/claims/{id}/void`.
-pub async fn void(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    undo(state, staff, req, body, false).await
+pub async fn void(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    undo(ctx, body, false).await
 }
 
 /// `POST /api/v1/claims/{id}/replace`.
-pub async fn replace(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    undo(state, staff, req, body, true).await
+pub async fn replace(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    undo(ctx, body, true).await
 }
 
 fn file_error(error: FileError) -> ApiError {
@@ -554,21 +483,16 @@ fn file_error(error: FileError) -> ApiError {
 }
 
 /// Writes, stores and answers one 837 interchange, and audits the export of each claim.
-async fn export(
-    state: &AppState,
-    staff: &Staff,
-    req: &HttpRequest,
-    ids: &[Uuid],
-) -> Result<HttpResponse, ApiError> {
-    let mut tx = state.db.begin().await?;
-    let file = claim_files::produce(&mut tx, &state.secrets, ids, staff.id)
+async fn export(ctx: &Ctx, ids: &[Uuid]) -> Result<HttpResponse, ApiError> {
+    let user = ctx.staff.id;
+    let mut tx = ctx.write().await?;
+    let file = claim_files::produce(&mut tx, &ctx.state().secrets, ids, user)
         .await
         .map_err(file_error)?;
-    let ids: Vec<String> = file.claim_ids.iter().map(Uuid::to_string).collect();
-    audit_many(&mut tx, staff, req, Action::Export, "claim", &ids).await?;
+    tx.audit_all(Action::Export, "claim", &file.claim_ids);
     tx.commit().await?;
     tracing::info!(claim_file_id = %file.id, claims = file.claim_ids.len(),
-        interchange = file.interchange_control_number, user_id = %staff.id, "837 file written");
+        interchange = file.interchange_control_number, user_id = %user, "837 file written");
     Ok(HttpResponse::Ok()
         .content_type("application/edi-x12")
         .insert_header((
@@ -588,14 +512,10 @@ async fn export(
 
 /// `GET /api/v1/claims/{id}/x12`: the claim as an 837 interchange of its own. Every call
 /// writes a new interchange with new control numbers, and keeps it.
-pub async fn x12_one(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(BILLING)?;
-    let id = parse_id(&path_id(&req, "id")?).map_err(|m| ApiError::malformed("id", m))?;
-    let result = export(&state, &staff, &req, &[id]).await;
+pub async fn x12_one(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(BILLING)?;
+    let id = claim_id(&ctx)?;
+    let result = export(&ctx, &[id]).await;
     match result {
         Err(ApiError::Validation(errors)) if errors.iter().any(|e| e.field == "claim_ids[0]") => {
             Err(ApiError::NotFound("claim"))
@@ -614,13 +534,8 @@ struct FileInput {
 }
 
 /// `POST /api/v1/claims/x12`: many claims as one interchange, one functional group per form.
-pub async fn x12_many(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(BILLING)?;
+pub async fn x12_many(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(BILLING)?;
     let input: FileInput = body.json()?;
     let raw = input
         .claim_ids
@@ -646,7 +561,7 @@ pub async fn x12_many(
         }
     }
     fields.finish()?;
-    export(&state, &staff, &req, &ids).await
+    export(&ctx, &ids).await
 }
 
 #[derive(Deserialize)]
@@ -658,25 +573,46 @@ struct UnbilledQuery {
 /// `GET /api/v1/reports/unbilled?through=`: what is attended and not on a live claim, per
 /// client and payer — billable days priced, the others with their reasons. Nothing is written
 /// but the audit (one read per client shown).
-pub async fn unbilled(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(BILLING)?;
-    let q: UnbilledQuery = query(&req)?;
+pub async fn unbilled(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(BILLING)?;
+    let q: UnbilledQuery = ctx.query()?;
     let through = param("through", q.through, parse_date)?
         .ok_or_else(|| ApiError::malformed("through", "is required (YYYY-MM-DD)"))?;
-    let mut tx = state.db.begin().await?;
-    let report = service::unbilled(&mut tx, through, &state.settings.billing)
+    let mut tx = ctx.read().await?;
+    let report = service::unbilled(&mut tx, through, &ctx.state().settings.billing)
         .await
         .map_err(generate_error)?;
-    let ids: Vec<String> = report
-        .clients
-        .iter()
-        .map(|c| c.client_id.to_string())
-        .collect();
-    audit_many(&mut tx, &staff, &req, Action::Read, "attendance", &ids).await?;
+    tx.audit_all(
+        Action::Read,
+        "attendance",
+        report.clients.iter().map(|c| c.client_id),
+    );
     tx.commit().await?;
     Ok(ok(&report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_answer_shows_the_clients_of_its_claims_and_days_left_out_once_each() {
+        let a = Uuid::from_u128(1);
+        let b = Uuid::from_u128(2);
+        let answer = serde_json::json!({
+            "dry_run": false,
+            "claims": [{"client_id": a, "id": Uuid::from_u128(9)}, {"client_id": a}],
+            "left_out": [{"client_id": b, "date": "2026-03-23"}, {"client_id": a}],
+        });
+        assert_eq!(clients_shown(&answer.to_string()).unwrap(), [a, b]);
+    }
+
+    #[test]
+    fn a_kept_answer_without_claims_shows_nobody_and_an_unreadable_one_is_an_error() {
+        let nothing = r#"{"dry_run":false,"claims":[],"left_out":[]}"#;
+        assert!(clients_shown(nothing).unwrap().is_empty());
+        assert!(clients_shown(r#"{"summary":{}}"#).unwrap().is_empty());
+        assert!(clients_shown("not json").is_err());
+        assert!(clients_shown(r#"{"claims":[{"client_id":"x"}]}"#).is_err());
+    }
 }

@@ -249,3 +249,90 @@ async fn record(ctx: &Ctx, tx: &mut Tx, accesses: &[Access]) -> Result<(), ApiEr
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::path::{Path, PathBuf};
+
+    /// Files that reach the database without a [`super::Ctx`]: sign-in has no staff member yet
+    /// and records its own events, health checks sign nobody in, metrics read only counts (pool
+    /// connections, batch items per state), and this module is the way through.
+    const OUTSIDE: &[&str] = &["auth.rs", "health.rs", "metrics.rs", "context.rs"];
+    /// What a file that reaches the database without the context would have to name.
+    const FORBIDDEN: &[&str] = &["store::audit::record", "web::Data<AppState>", "state.db"];
+    /// The body extractors read their size limits from the settings, before any handler runs.
+    const ALLOWED: &[(&str, &str)] = &[("extract.rs", "web::Data<AppState>")];
+
+    fn sources(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+
+    /// Whether `text` names a field or method `db` (`x.db`, `x.db.begin()`, `x().db`).
+    fn names_db(text: &str) -> bool {
+        text.match_indices(".db").any(|(at, _)| {
+            !text[at + 3..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+    }
+
+    fn violations(name: &str, text: &str) -> Vec<String> {
+        let mut found: Vec<String> = FORBIDDEN
+            .iter()
+            .filter(|pattern| text.contains(**pattern) && !ALLOWED.contains(&(name, **pattern)))
+            .map(|pattern| format!("{name} names `{pattern}`"))
+            .collect();
+        if names_db(text) {
+            found.push(format!("{name} names `.db`"));
+        }
+        found
+    }
+
+    /// So that an unaudited read of client data cannot be written, a handler reaches the
+    /// database only through `Ctx`: no other file of `src/routes/` names the pool, the state
+    /// as an extractor, or the audit writer.
+    #[test]
+    fn handlers_reach_the_database_only_through_the_context() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
+        let mut files = Vec::new();
+        sources(&dir, &mut files);
+        let mut checked = 0;
+        let mut found = Vec::new();
+        for path in files {
+            let name = path.file_name().unwrap().to_str().unwrap();
+            if OUTSIDE.contains(&name) {
+                continue;
+            }
+            found.extend(violations(name, &fs::read_to_string(&path).unwrap()));
+            checked += 1;
+        }
+        assert!(
+            checked >= 15,
+            "only {checked} handler files found in {dir:?}"
+        );
+        assert!(found.is_empty(), "{}", found.join("\n"));
+    }
+
+    #[test]
+    fn each_way_around_the_context_is_caught() {
+        for text in [
+            "let mut tx = state.db.begin().await?;",
+            "let db = &ctx.state().db;",
+            "store::audit::record(&mut tx, &entry)",
+            "state: web::Data<AppState>,",
+        ] {
+            assert!(!violations("claims.rs", text).is_empty(), "{text}");
+        }
+        assert!(violations("claims.rs", "let debts = dbg!(x.dbname);").is_empty());
+        assert!(violations("extract.rs", "req.app_data::<web::Data<AppState>>()").is_empty());
+    }
+}

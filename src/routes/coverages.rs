@@ -1,19 +1,18 @@
 //! A client's coverages: same roles as clients, audited the same way.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::Utc;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::clients::{READERS, WRITERS};
-use super::extract::{from_value, merge, page, path_id, query, Body};
-use super::{audit, created, ok, PageOf};
-use crate::auth::Staff;
+use super::context::Ctx;
+use super::extract::{from_value, merge, page, Body};
+use super::{created, ok, PageOf};
 use crate::domain::coverage::{CoverageInput, NewCoverage};
 use crate::domain::ids::new_id;
 use crate::domain::validation::FieldError;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::{clients, coverages, payers, Tx};
 
@@ -43,88 +42,52 @@ async fn client_exists(tx: &mut Tx, client_id: &str) -> Result<(), ApiError> {
         .ok_or(ApiError::NotFound("client"))
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(WRITERS)?;
-    let client_id = path_id(&req, "id")?;
+pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(WRITERS)?;
+    let client_id = ctx.path_id("id")?;
     let input: CoverageInput = body.json()?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     client_exists(&mut tx, &client_id).await?;
     let coverage = parse(&mut tx, input).await?;
     let client_uuid = Uuid::parse_str(&client_id).map_err(ApiError::internal)?;
     let coverage = coverages::insert(&mut tx, new_id(), client_uuid, &coverage).await?;
-    audit(
-        &mut tx,
-        &staff,
-        &req,
-        Action::Create,
-        "coverage",
-        &coverage.id.to_string(),
-    )
-    .await?;
+    tx.audit(Action::Create, "coverage", coverage.id);
     tx.commit().await?;
     Ok(created(&coverage))
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let client_id = path_id(&req, "id")?;
-    let q: ListQuery = query(&req)?;
+pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let client_id = ctx.path_id("id")?;
+    let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.read().await?;
     client_exists(&mut tx, &client_id).await?;
     let (items, total) = coverages::list(&mut tx, &client_id, page).await?;
-    for coverage in &items {
-        audit(
-            &mut tx,
-            &staff,
-            &req,
-            Action::Read,
-            "coverage",
-            &coverage.id.to_string(),
-        )
-        .await?;
-    }
+    tx.audit_all(Action::Read, "coverage", items.iter().map(|c| c.id));
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let client_id = path_id(&req, "id")?;
-    let id = path_id(&req, "coverage_id")?;
-    let mut tx = state.db.begin().await?;
+pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let client_id = ctx.path_id("id")?;
+    let id = ctx.path_id("coverage_id")?;
+    let mut tx = ctx.read().await?;
     let coverage = coverages::find(&mut tx, &client_id, &id)
         .await?
         .ok_or(ApiError::NotFound("coverage"))?;
-    audit(&mut tx, &staff, &req, Action::Read, "coverage", &id).await?;
+    tx.audit(Action::Read, "coverage", &id);
     tx.commit().await?;
     Ok(ok(&coverage))
 }
 
-pub async fn update(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(WRITERS)?;
-    let client_id = path_id(&req, "id")?;
-    let id = path_id(&req, "coverage_id")?;
+pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(WRITERS)?;
+    let client_id = ctx.path_id("id")?;
+    let id = ctx.path_id("coverage_id")?;
     let patch = body.object()?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     let current = coverages::find(&mut tx, &client_id, &id)
         .await?
         .ok_or(ApiError::NotFound("coverage"))?;
@@ -134,7 +97,7 @@ pub async fn update(
     let coverage = coverages::update(&mut tx, &client_id, &id, &coverage)
         .await?
         .ok_or(ApiError::NotFound("coverage"))?;
-    audit(&mut tx, &staff, &req, Action::Update, "coverage", &id).await?;
+    tx.audit(Action::Update, "coverage", &id);
     tx.commit().await?;
     Ok(ok(&coverage))
 }

@@ -5,20 +5,19 @@
 //! episodes, so two concurrent writers cannot both pass the check.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::extract::{from_value, merge, page, path_id, query, refuse_nulls, Body};
-use super::{audit, ok, PageOf};
-use crate::auth::Staff;
+use super::context::Ctx;
+use super::extract::{from_value, merge, page, refuse_nulls, Body};
+use super::{ok, PageOf};
 use crate::domain::episode::{self, EpisodeInput, NewEpisode};
 use crate::domain::ids::new_id;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::episodes::{self, Episode};
 use crate::store::{clients, Tx};
@@ -97,23 +96,18 @@ fn today() -> chrono::NaiveDate {
     Utc::now().date_naive()
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(WRITERS)?;
-    let client_id = path_id(&req, "id")?;
+pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(WRITERS)?;
+    let client_id = ctx.path_id("id")?;
     let input: EpisodeInput = body.json()?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     lock_client(&mut tx, &client_id).await?;
     let terms = input.parse(today())?;
     refuse_overlap(&mut tx, &client_id, None, &terms).await?;
     let client_uuid = Uuid::parse_str(&client_id).map_err(ApiError::internal)?;
     let episode = episodes::insert(&mut tx, new_id(), client_uuid, &terms).await?;
     let id = episode.id.to_string();
-    audit(&mut tx, &staff, &req, Action::Create, ENTITY, &id).await?;
+    tx.audit(Action::Create, ENTITY, &id);
     tx.commit().await?;
     tracing::info!(episode_id = %id, client_id = %client_id, "episode recorded");
     Ok(HttpResponse::Created()
@@ -124,66 +118,43 @@ pub async fn create(
         .json(&episode))
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let client_id = path_id(&req, "id")?;
-    let q: PageQuery = query(&req)?;
+pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let client_id = ctx.path_id("id")?;
+    let q: PageQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.read().await?;
     clients::find(&mut tx, &client_id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
     let (items, total) = episodes::list(&mut tx, &client_id, page).await?;
-    for item in &items {
-        audit(
-            &mut tx,
-            &staff,
-            &req,
-            Action::Read,
-            ENTITY,
-            &item.id.to_string(),
-        )
-        .await?;
-    }
+    tx.audit_all(Action::Read, ENTITY, items.iter().map(|e| e.id));
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let client_id = path_id(&req, "id")?;
-    let id = path_id(&req, "episode_id")?;
-    let mut tx = state.db.begin().await?;
+pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let client_id = ctx.path_id("id")?;
+    let id = ctx.path_id("episode_id")?;
+    let mut tx = ctx.read().await?;
     let episode = episodes::find(&mut tx, &client_id, &id)
         .await?
         .ok_or(ApiError::NotFound("episode"))?;
-    audit(&mut tx, &staff, &req, Action::Read, ENTITY, &id).await?;
+    tx.audit(Action::Read, ENTITY, &id);
     tx.commit().await?;
     Ok(ok(&episode))
 }
 
 /// A JSON merge patch; the merged episode obeys the rules of a new one, and its dates are
 /// checked for overlap with the client's other episodes.
-pub async fn update(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(WRITERS)?;
-    let client_id = path_id(&req, "id")?;
-    let id = path_id(&req, "episode_id")?;
+pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(WRITERS)?;
+    let client_id = ctx.path_id("id")?;
+    let id = ctx.path_id("episode_id")?;
     let patch = body.object()?;
     refuse_nulls(&patch, REQUIRED)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     lock_client(&mut tx, &client_id).await?;
     let stored = episodes::find(&mut tx, &client_id, &id)
         .await?
@@ -195,7 +166,7 @@ pub async fn update(
     let updated = episodes::update(&mut tx, &client_id, &id, &next)
         .await?
         .ok_or(ApiError::NotFound("episode"))?;
-    audit(&mut tx, &staff, &req, Action::Update, ENTITY, &id).await?;
+    tx.audit(Action::Update, ENTITY, &id);
     tx.commit().await?;
     tracing::info!(episode_id = %id, client_id = %client_id, "episode changed");
     Ok(ok(&updated))

@@ -2,13 +2,12 @@
 //! Estimates are PHI: each one created or read is audited.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::audit;
-use super::extract::{path_id, Body};
-use crate::auth::Staff;
+use super::context::Ctx;
+use super::extract::Body;
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::LevelOfCare;
 use crate::domain::estimate::{schedule_days, Schedule, MAX_WEEKS};
@@ -18,7 +17,6 @@ use crate::domain::role::Role;
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
 use crate::services::estimates::{self as service, EstimateError, Network, Request};
-use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::estimates::{self, NewEstimate};
 use crate::store::{clients, verifications};
@@ -168,17 +166,12 @@ fn estimate_error(error: EstimateError) -> ApiError {
 }
 
 /// `POST /api/v1/estimates`.
-pub async fn create(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(WRITERS)?;
+pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(WRITERS)?;
     let raw: serde_json::Value = body.json()?;
     let input: EstimateInput = super::extract::from_value(raw.clone())?;
     let parsed = parse(input)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     let verification = match parsed.verification_id {
         Some(id) => Some(
             verifications::find(&mut tx, &id.to_string())
@@ -212,8 +205,8 @@ pub async fn create(
         client_id,
         verification.as_ref(),
         &parsed.request,
-        &state.settings.billing,
-        staff.id,
+        &ctx.state().settings.billing,
+        ctx.staff.id,
     )
     .await
     .map_err(estimate_error)?;
@@ -228,22 +221,14 @@ pub async fn create(
             level_of_care: answer.level_of_care.as_str(),
             request: &raw,
             result: &result,
-            created_by: staff.id,
+            created_by: ctx.staff.id,
             created_at: answer.created_at,
         },
     )
     .await?;
-    audit(
-        &mut tx,
-        &staff,
-        &req,
-        Action::Create,
-        "estimate",
-        &answer.id.to_string(),
-    )
-    .await?;
+    tx.audit(Action::Create, "estimate", answer.id);
     tx.commit().await?;
-    tracing::info!(estimate_id = %answer.id, kind = answer.kind, user_id = %staff.id,
+    tracing::info!(estimate_id = %answer.id, kind = answer.kind, user_id = %ctx.staff.id,
         "estimate made");
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/estimates/{}", answer.id)))
@@ -251,26 +236,14 @@ pub async fn create(
 }
 
 /// `GET /api/v1/estimates/{id}`: the estimate exactly as it was given.
-pub async fn get(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let id = parse_id(&path_id(&req, "id")?).map_err(|m| ApiError::malformed("id", m))?;
-    let mut tx = state.db.begin().await?;
+pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let id = parse_id(&ctx.path_id("id")?).map_err(|m| ApiError::malformed("id", m))?;
+    let mut tx = ctx.read().await?;
     let (_, result) = estimates::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("estimate"))?;
-    audit(
-        &mut tx,
-        &staff,
-        &req,
-        Action::Read,
-        "estimate",
-        &id.to_string(),
-    )
-    .await?;
+    tx.audit(Action::Read, "estimate", id);
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(&result))
 }

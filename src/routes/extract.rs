@@ -1,9 +1,9 @@
 //! Reading requests into typed values, with every failure as a problem naming its field.
 //!
-//! Only [`crate::auth::Staff`] is an actix extractor that can fail. Bodies, queries and path ids
-//! are read *inside* the handler, after the role check: actix polls a handler's extractors side
-//! by side, so a failing body extractor could otherwise answer 422 to a caller who is not even
-//! signed in.
+//! Only [`super::context::Ctx`] (through [`crate::auth::Staff`]) is an actix extractor that can
+//! fail. Bodies, queries and path ids are read *inside* the handler, after the role check: actix
+//! polls a handler's extractors side by side, so a failing body extractor could otherwise answer
+//! 422 to a caller who is not even signed in.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -5,21 +5,20 @@
 //! so two concurrent writers cannot both pass the check.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::extract::{from_value, merge, page, param, path_id, query, refuse_nulls, Body};
+use super::context::Ctx;
+use super::extract::{from_value, merge, page, param, refuse_nulls, Body};
 use super::{ok, PageOf};
-use crate::auth::Staff;
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::fee_schedule::{self, FeeScheduleInput, NewFeeSchedule};
 use crate::domain::ids::{new_id, parse_id};
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store::fee_schedules::{self, FeeSchedule, FeeScheduleFilter};
 use crate::store::{payers, Tx};
 
@@ -122,49 +121,37 @@ fn overlap(other: &FeeSchedule, terms: &NewFeeSchedule) -> ApiError {
     }
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    staff: Staff,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(WRITERS)?;
+pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(WRITERS)?;
     let terms = body.json::<FeeScheduleInput>()?.parse()?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     lock_payer(&mut tx, terms.payer_id).await?;
     refuse_overlap(&mut tx, None, &terms).await?;
     let schedule = fee_schedules::insert(&mut tx, new_id(), &terms).await?;
     tx.commit().await?;
     let id = schedule.id;
-    tracing::info!(fee_schedule_id = %id, payer_id = %terms.payer_id, user_id = %staff.id,
+    tracing::info!(fee_schedule_id = %id, payer_id = %terms.payer_id, user_id = %ctx.staff.id,
         "fee schedule recorded");
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/fee-schedules/{id}")))
         .json(&schedule))
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let q: ListQuery = query(&req)?;
+pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
     let filter = filter(q)?;
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = ctx.read().await?;
     let (items, total) = fee_schedules::list(&mut tx, &filter, page).await?;
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let id = path_id(&req, "id")?;
-    let mut tx = state.db.begin_read().await?;
+pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let id = ctx.path_id("id")?;
+    let mut tx = ctx.read().await?;
     let schedule = fee_schedules::find(&mut tx, &id)
         .await?
         .ok_or(ApiError::NotFound("fee schedule"))?;
@@ -174,17 +161,12 @@ pub async fn get(
 
 /// A JSON merge patch. The payer, level of care and program are fixed; the new period is
 /// checked for overlap as on creation.
-pub async fn update(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(WRITERS)?;
-    let id = path_id(&req, "id")?;
+pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(WRITERS)?;
+    let id = ctx.path_id("id")?;
     let patch = body.object()?;
     refuse_nulls(&patch, REQUIRED)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     let found = fee_schedules::find(&mut tx, &id)
         .await?
         .ok_or(ApiError::NotFound("fee schedule"))?;
@@ -202,6 +184,6 @@ pub async fn update(
         .await?
         .ok_or(ApiError::NotFound("fee schedule"))?;
     tx.commit().await?;
-    tracing::info!(fee_schedule_id = %id, user_id = %staff.id, "fee schedule changed");
+    tracing::info!(fee_schedule_id = %id, user_id = %ctx.staff.id, "fee schedule changed");
     Ok(ok(&updated))
 }

@@ -18,6 +18,7 @@ mod estimates;
 pub mod extract;
 mod fee_schedules;
 mod health;
+mod idempotency;
 mod metrics;
 mod organization;
 mod payers;
@@ -25,13 +26,11 @@ mod users;
 mod verifications;
 
 use actix_web::http::Method;
-use actix_web::{web, Handler, HttpRequest, HttpResponse, Responder, Route};
+use actix_web::{web, Handler, HttpResponse, Responder, Route};
 use serde::Serialize;
 
-use crate::auth::Staff;
-use crate::error::{current_request_id, ApiError};
-use crate::store::audit::{Action, AuditEntry};
-use crate::store::{Page, StoreError, Tx};
+use crate::error::ApiError;
+use crate::store::{Page, StoreError};
 
 pub struct Endpoint {
     pub method: Method,
@@ -206,60 +205,6 @@ impl<T: Serialize> PageOf<T> {
             offset: page.offset,
         }
     }
-}
-
-/// Writes one audit event for the signed-in staff member in the request's transaction.
-pub async fn audit(
-    tx: &mut Tx,
-    staff: &Staff,
-    req: &HttpRequest,
-    action: Action,
-    entity_type: &'static str,
-    entity_id: &str,
-) -> Result<(), ApiError> {
-    audit_many(
-        tx,
-        staff,
-        req,
-        action,
-        entity_type,
-        &[entity_id.to_string()],
-    )
-    .await
-}
-
-/// [`audit`] for many records of one kind at once (a list shown, a file exported).
-pub async fn audit_many(
-    tx: &mut Tx,
-    staff: &Staff,
-    req: &HttpRequest,
-    action: Action,
-    entity_type: &'static str,
-    entity_ids: &[String],
-) -> Result<(), ApiError> {
-    let user_id = staff.id_string();
-    let ip = peer_ip(req);
-    let request_id = current_request_id();
-    crate::store::audit::record_many(
-        tx,
-        &AuditEntry {
-            user_id: Some(&user_id),
-            action,
-            entity_type,
-            entity_id: None,
-            ip: ip.as_deref(),
-            request_id: &request_id,
-        },
-        entity_ids,
-    )
-    .await
-    .map_err(ApiError::internal)
-}
-
-/// The address of the connecting peer. Forwarded-for headers are not trusted: anyone can set
-/// them, and an audit trail must not record a caller-chosen address.
-pub fn peer_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|addr| addr.ip().to_string())
 }
 
 impl From<StoreError> for ApiError {

@@ -1,16 +1,15 @@
 //! Payer records: everyone signed in reads them, admins write them.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use serde::Deserialize;
 
-use super::extract::{from_value, merge, page, path_id, query, Body};
-use super::{audit, created, ok, unique_conflict, PageOf};
-use crate::auth::Staff;
+use super::context::Ctx;
+use super::extract::{from_value, merge, page, Body};
+use super::{created, ok, unique_conflict, PageOf};
 use crate::domain::ids::new_id;
 use crate::domain::payer::{NewPayer, PayerInput};
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::payers;
 
@@ -30,103 +29,76 @@ fn parse(input: PayerInput) -> Result<NewPayer, ApiError> {
     Ok(input.parse()?)
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(WRITERS)?;
+pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(WRITERS)?;
     let payer = parse(body.json()?)?;
-    let mut tx = state.db.begin().await?;
-    let payer = payers::insert(&mut tx, &state.secrets, new_id(), &payer)
+    let mut tx = ctx.write().await?;
+    let payer = payers::insert(&mut tx, &ctx.state().secrets, new_id(), &payer)
         .await
         .map_err(unique_conflict("payer_id", TAKEN))?;
-    audit(
-        &mut tx,
-        &staff,
-        &req,
-        Action::Create,
-        "payer",
-        &payer.id.to_string(),
-    )
-    .await?;
+    tx.audit(Action::Create, "payer", payer.id);
     tx.commit().await?;
     Ok(created(&payer))
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let q: ListQuery = query(&req)?;
+pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
     if q.name.as_ref().is_some_and(|n| n.chars().count() > 60) {
         return Err(ApiError::malformed("name", "must be at most 60 characters"));
     }
-    let mut tx = state.db.begin_read().await?;
-    let (items, total) = payers::list(&mut tx, &state.secrets, q.name.as_deref(), page).await?;
+    let mut tx = ctx.read().await?;
+    let secrets = &ctx.state().secrets;
+    let (items, total) = payers::list(&mut tx, secrets, q.name.as_deref(), page).await?;
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let id = path_id(&req, "id")?;
-    let mut tx = state.db.begin_read().await?;
-    let payer = payers::find(&mut tx, &state.secrets, &id)
+pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let id = ctx.path_id("id")?;
+    let mut tx = ctx.read().await?;
+    let payer = payers::find(&mut tx, &ctx.state().secrets, &id)
         .await?
         .ok_or(ApiError::NotFound("payer"))?;
     tx.commit().await?;
     Ok(ok(&payer))
 }
 
-pub async fn update(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(WRITERS)?;
-    let id = path_id(&req, "id")?;
+pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(WRITERS)?;
+    let id = ctx.path_id("id")?;
     let patch = body.object()?;
-    let mut tx = state.db.begin().await?;
-    let current = payers::find(&mut tx, &state.secrets, &id)
+    let secrets = &ctx.state().secrets;
+    let mut tx = ctx.write().await?;
+    let current = payers::find(&mut tx, secrets, &id)
         .await?
         .ok_or(ApiError::NotFound("payer"))?;
     let current =
         serde_json::to_value(PayerInput::from(&current.data)).map_err(ApiError::internal)?;
     let payer = parse(from_value(merge(current, patch))?)?;
-    let payer = payers::update(&mut tx, &state.secrets, &id, &payer)
+    let payer = payers::update(&mut tx, secrets, &id, &payer)
         .await
         .map_err(unique_conflict("payer_id", TAKEN))?
         .ok_or(ApiError::NotFound("payer"))?;
-    audit(&mut tx, &staff, &req, Action::Update, "payer", &id).await?;
+    tx.audit(Action::Update, "payer", &id);
     tx.commit().await?;
     Ok(ok(&payer))
 }
 
 /// `GET /api/v1/payers/{id}/health`: the payer's circuit breaker and inquiries in flight, as
 /// this instance sees them.
-pub async fn health(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let id = path_id(&req, "id")?;
-    let mut tx = state.db.begin_read().await?;
-    let payer = payers::find(&mut tx, &state.secrets, &id)
+pub async fn health(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let id = ctx.path_id("id")?;
+    let mut tx = ctx.read().await?;
+    let payer = payers::find(&mut tx, &ctx.state().secrets, &id)
         .await?
         .ok_or(ApiError::NotFound("payer"))?;
     tx.commit().await?;
-    let report = state
+    let report = ctx
+        .state()
         .health
         .report(payer.id, payer.data.connection.as_ref())
         .await;

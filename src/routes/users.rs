@@ -1,18 +1,17 @@
 //! Staff accounts (admin only).
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::extract::{from_value, page, path_id, query, refuse_nulls, Body};
-use super::{audit, created, ok, unique_conflict, PageOf};
-use crate::auth::Staff;
+use super::context::Ctx;
+use super::extract::{from_value, page, refuse_nulls, Body};
+use super::{created, ok, unique_conflict, PageOf};
 use crate::domain::ids::new_id;
 use crate::domain::role::{parse_roles, Role};
 use crate::domain::user::{parse_password, Username};
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::users::{self, UserChanges};
 
@@ -41,13 +40,8 @@ struct ListQuery {
     offset: Option<i64>,
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(ADMIN)?;
+pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(ADMIN)?;
     let input: NewUserInput = body.json()?;
     let mut fields = Fields::new();
     let username = fields.required("username", input.username, Username::parse);
@@ -59,50 +53,35 @@ pub async fn create(
             "checked fields missing"
         )));
     };
-    let hash = state
+    let hash = ctx
+        .state()
         .hashing
         .hash(secret)
         .await
         .map_err(ApiError::internal)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     let user = users::insert(&mut tx, new_id(), username.as_str(), &hash, &roles)
         .await
         .map_err(unique_conflict("username", "This username is taken."))?;
-    audit(
-        &mut tx,
-        &staff,
-        &req,
-        Action::Create,
-        "user",
-        &user.id.to_string(),
-    )
-    .await?;
+    tx.audit(Action::Create, "user", user.id);
     tx.commit().await?;
     Ok(created(&user))
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(ADMIN)?;
-    let q: ListQuery = query(&req)?;
+pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(ADMIN)?;
+    let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = ctx.read().await?;
     let (items, total) = users::list(&mut tx, page).await?;
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(ADMIN)?;
-    let id = path_id(&req, "id")?;
-    let mut tx = state.db.begin_read().await?;
+pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(ADMIN)?;
+    let id = ctx.path_id("id")?;
+    let mut tx = ctx.read().await?;
     let user = users::find(&mut tx, &id)
         .await?
         .ok_or(ApiError::NotFound("user"))?;
@@ -110,14 +89,9 @@ pub async fn get(
     Ok(ok(&user))
 }
 
-pub async fn update(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(ADMIN)?;
-    let id = path_id(&req, "id")?;
+pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(ADMIN)?;
+    let id = ctx.path_id("id")?;
     let patch = body.object()?;
     refuse_nulls(&patch, &["roles", "active", "password"])?;
     let patch: UserPatch = from_value(Value::Object(patch))?;
@@ -132,7 +106,7 @@ pub async fn update(
     };
     let password_hash = match secret {
         Some(secret) => Some(
-            state
+            ctx.state()
                 .hashing
                 .hash(secret)
                 .await
@@ -141,7 +115,7 @@ pub async fn update(
         None => None,
     };
     // An admin cannot lock themself out: the last door back in would be the command line.
-    if id == staff.id_string() {
+    if id == ctx.staff.id_string() {
         let mut own = Fields::new();
         if patch.active == Some(false) {
             own.push("active", "you cannot deactivate your own account");
@@ -159,13 +133,13 @@ pub async fn update(
         active: patch.active,
         password_hash,
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.write().await?;
     let user = users::update(&mut tx, &id, changes)
         .await?
         .ok_or(ApiError::NotFound("user"))?;
-    audit(&mut tx, &staff, &req, Action::Update, "user", &id).await?;
+    tx.audit(Action::Update, "user", &id);
     tx.commit().await?;
     // Deactivation, role removal and a new password apply to the account's next request.
-    state.accounts.forget(user.id);
+    ctx.state().accounts.forget(user.id);
     Ok(ok(&user))
 }

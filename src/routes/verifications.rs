@@ -1,22 +1,21 @@
 //! Benefits verifications: admissions asks while the caller is on the phone; billing and
 //! admins read them, with the raw payer exchanges.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::extract::{page, path_id, query, Body};
-use super::{audit, ok, peer_ip, PageOf};
-use crate::auth::Staff;
+use super::context::Ctx;
+use super::extract::{page, Body};
+use super::{ok, PageOf};
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::ids::parse_id;
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
-use crate::error::{current_request_id, ApiError};
-use crate::services::verification::{Request, Requester};
-use crate::state::AppState;
+use crate::error::ApiError;
+use crate::services::verification::Request;
 use crate::store::audit::Action;
 use crate::store::{clients, verifications};
 
@@ -86,25 +85,14 @@ fn body(verification: &verifications::Verification, cached: bool) -> Result<Valu
     Ok(value)
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-    body_in: Body,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(ASKERS)?;
+pub async fn create(ctx: Ctx, body_in: Body) -> Result<HttpResponse, ApiError> {
+    ctx.require(ASKERS)?;
     let request = parse(body_in.json()?)?;
-    let who = Requester {
-        user_id: staff.id_string(),
-        ip: peer_ip(&req),
-        request_id: current_request_id(),
-    };
-    let outcome = state.verifier.verify(&who, &request).await?;
+    let outcome = ctx.state().verifier.verify(&ctx.requester(), &request).await?;
     // A new verification was audited with its completion; a stored answer is a read.
     if outcome.cached {
-        let mut tx = state.db.begin().await?;
-        let id = &outcome.verification.id;
-        audit(&mut tx, &staff, &req, Action::Read, "verification", id).await?;
+        let mut tx = ctx.write().await?;
+        tx.audit(Action::Read, "verification", &outcome.verification.id);
         tx.commit().await?;
     }
     let json = body(&outcome.verification, outcome.cached)?;
@@ -115,23 +103,19 @@ pub async fn create(
     })
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(READERS)?;
-    let id = path_id(&req, "id")?;
-    let mut tx = state.db.begin().await?;
+pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(READERS)?;
+    let id = ctx.path_id("id")?;
+    let mut tx = ctx.read().await?;
     let verification = verifications::find(&mut tx, &id)
         .await?
         .ok_or(ApiError::NotFound("verification"))?;
     let mut json = body(&verification, false)?;
-    if staff.require(RAW_READERS).is_ok() {
+    if ctx.require(RAW_READERS).is_ok() {
         let exchanges = verifications::exchanges(&mut tx, &id).await?;
         json["exchanges"] = serde_json::to_value(exchanges).map_err(ApiError::internal)?;
     }
-    audit(&mut tx, &staff, &req, Action::Read, "verification", &id).await?;
+    tx.audit(Action::Read, "verification", &id);
     tx.commit().await?;
     Ok(ok(&json))
 }
@@ -143,31 +127,17 @@ struct ListQuery {
     offset: Option<i64>,
 }
 
-pub async fn list_for_client(
-    state: web::Data<AppState>,
-    staff: Staff,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    staff.require(&[Role::Admissions, Role::Billing])?;
-    let client_id = path_id(&req, "id")?;
-    let q: ListQuery = query(&req)?;
+pub async fn list_for_client(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(&[Role::Admissions, Role::Billing])?;
+    let client_id = ctx.path_id("id")?;
+    let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.read().await?;
     clients::find(&mut tx, &client_id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
     let (items, total) = verifications::list_for_client(&mut tx, &client_id, page).await?;
-    for item in &items {
-        audit(
-            &mut tx,
-            &staff,
-            &req,
-            Action::Read,
-            "verification",
-            &item.id,
-        )
-        .await?;
-    }
+    tx.audit_all(Action::Read, "verification", items.iter().map(|v| &v.id));
     tx.commit().await?;
     let items = items
         .iter()

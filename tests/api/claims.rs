@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{client_body, id_of, spawn_app, TestApp};
+use crate::helpers::{client_body, id_of, spawn_app, Reply, TestApp};
 
 /// A client with an open coverage, an IOP authorization (PA-7781, 10 days, 2026-03-02 to
 /// 2026-03-20), an episode from 2026-03-01 and an IOP fee schedule from 2026-03-03 at
@@ -389,6 +389,69 @@ async fn an_idempotency_key_returns_the_first_answer_and_refuses_another_body() 
         .expect(200)
         .await;
     assert_eq!(fresh.body["summary"]["claims"], 0);
+}
+
+/// The audit events on record `entity_id` written in the request `reply` answered, as
+/// (action, entity type).
+async fn audited_in(app: &TestApp, entity_id: &str, reply: &Reply) -> Vec<(String, String)> {
+    let request_id = reply.header("x-request-id").expect("a request id");
+    let found = app
+        .get(&format!("/api/v1/audit?entity_id={entity_id}&limit=200"))
+        .token(&app.admin)
+        .expect(200)
+        .await
+        .body;
+    found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["request_id"] == request_id)
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["entity_type"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn read_of_claims() -> Vec<(String, String)> {
+    vec![("read".to_string(), "claims".to_string())]
+}
+
+#[tokio::test]
+async fn a_dry_run_is_audited_as_a_read_of_the_claims_it_shows() {
+    let (app, s) = attended_march().await;
+    let dry = app
+        .post("/api/v1/claims/generate?dry_run=true")
+        .token(&app.billing)
+        .json(march())
+        .expect(200)
+        .await;
+    assert_eq!(dry.body["claims"][0]["client_id"], s.client.as_str());
+    assert_eq!(audited_in(&app, &s.client, &dry).await, read_of_claims());
+    assert_eq!(claim_count(&app).await, 0, "a dry run stores no claim");
+}
+
+#[tokio::test]
+async fn a_replayed_answer_is_audited_as_a_read_of_the_claims_it_shows_again() {
+    let (app, s) = attended_march().await;
+    let keyed = |body: Value| {
+        app.post("/api/v1/claims/generate")
+            .token(&app.billing)
+            .header("Idempotency-Key", "gen-2026-03-audit")
+            .json(body)
+    };
+    keyed(march()).expect(201).await;
+    let replay = keyed(march()).expect(201).await;
+    assert_eq!(replay.header("idempotency-replayed"), Some("true"));
+    assert_eq!(audited_in(&app, &s.client, &replay).await, read_of_claims());
+
+    // Refused with another body, it shows nothing and audits nothing.
+    let mut other = march();
+    other["period"] = json!("month");
+    let refused = keyed(other).expect(422).await;
+    assert!(audited_in(&app, &s.client, &refused).await.is_empty());
 }
 
 #[tokio::test]
