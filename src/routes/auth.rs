@@ -46,12 +46,7 @@ pub async fn token(
     let mut fields = Fields::new();
     let username = fields.required("username", input.username, bounded(256));
     let secret = fields.required("password", input.password, bounded(1024));
-    fields.finish()?;
-    let (Some(username), Some(secret)) = (username, secret) else {
-        return Err(ApiError::internal(anyhow::anyhow!(
-            "checked fields missing"
-        )));
-    };
+    let (username, secret) = fields.finish_with(|| Some((username?, secret?)))?;
     let secret = SecretString::from(secret);
 
     // A locked username is refused before it takes a place in the hashing queue.

@@ -59,25 +59,17 @@ impl GenerateInput {
                 fields.push("from_date", "must be on or before through_date");
             }
         }
-        fields.finish()?;
-        match (through, from, period, payer, client) {
-            (
-                Some(through_date),
-                Some(from_date),
-                Some(period),
-                Some(payer_id),
-                Some(client_id),
-            ) => Ok(Generation {
+        Ok(fields.finish_with(|| {
+            Some(Generation {
                 request: ClaimRequest {
-                    period,
-                    from_date,
-                    through_date,
+                    period: period?,
+                    from_date: from?,
+                    through_date: through?,
                 },
-                payer_id,
-                client_id,
-            }),
-            _ => Err(ApiError::validation("body", "is not a generation request")),
-        }
+                payer_id: payer?,
+                client_id: client?,
+            })
+        })?)
     }
 }
 
@@ -338,9 +330,7 @@ pub async fn change_status(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiErro
         PayerReference::parse,
     );
     let note = fields.optional("note", input.note, |raw| Note::parse(&raw, NOTE_CHARS));
-    fields.finish()?;
-    let note = note.flatten();
-    let to = to.ok_or_else(|| ApiError::validation("status", "is required"))?;
+    let (to, note) = fields.finish_with(|| Some((to?, note?)))?;
     let payer_claim_number = payer_claim_number.flatten();
     let payer_claim_number = payer_claim_number.as_ref().map(PayerReference::as_str);
 

@@ -140,10 +140,7 @@ fn parse(input: EstimateInput) -> Result<Parsed, ApiError> {
              with self_pay: true instead)",
         );
     }
-    fields.finish()?;
-    let (Some(level_of_care), Some(days)) = (level, days) else {
-        return Err(ApiError::validation("body", "is not an estimate request"));
-    };
+    let (level_of_care, days) = fields.finish_with(|| Some((level?, days?)))?;
     Ok(Parsed {
         verification_id: verification_id.flatten(),
         client_id: client_id.flatten(),

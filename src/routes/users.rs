@@ -47,12 +47,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     let username = fields.required("username", input.username, Username::parse);
     let secret = fields.required("password", input.password, parse_password);
     let roles = fields.required("roles", input.roles, parse_roles);
-    fields.finish()?;
-    let (Some(username), Some(secret), Some(roles)) = (username, secret, roles) else {
-        return Err(ApiError::internal(anyhow::anyhow!(
-            "checked fields missing"
-        )));
-    };
+    let (username, secret, roles) = fields.finish_with(|| Some((username?, secret?, roles?)))?;
     let hash = ctx
         .state()
         .hashing
@@ -98,12 +93,7 @@ pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     let mut fields = Fields::new();
     let roles = fields.optional("roles", patch.roles, parse_roles);
     let secret = fields.optional("password", patch.password, parse_password);
-    fields.finish()?;
-    let (Some(roles), Some(secret)) = (roles, secret) else {
-        return Err(ApiError::internal(anyhow::anyhow!(
-            "checked fields missing"
-        )));
-    };
+    let (roles, secret) = fields.finish_with(|| Some((roles?, secret?)))?;
     let password_hash = match secret {
         Some(secret) => Some(
             ctx.state()

@@ -60,23 +60,17 @@ fn parse(input: VerificationInput) -> Result<Request, ApiError> {
     let service_date = fields.optional("service_date", input.service_date, |raw| {
         parse_service_date(&raw)
     });
-    fields.finish()?;
-    match (client_id, coverage_id, levels, program, service_date) {
-        (Some(client_id), Some(coverage_id), Some(levels), Some(program), Some(service_date)) => {
-            Ok(Request {
-                client_id,
-                coverage_id,
-                levels,
-                program,
-                service_date: service_date.unwrap_or_else(|| Utc::now().date_naive()),
-                force: input.force.unwrap_or(false),
-                id: None,
-            })
-        }
-        _ => Err(ApiError::internal(anyhow::anyhow!(
-            "checked fields missing"
-        ))),
-    }
+    Ok(fields.finish_with(|| {
+        Some(Request {
+            client_id: client_id?,
+            coverage_id: coverage_id?,
+            levels: levels?,
+            program: program?,
+            service_date: service_date?.unwrap_or_else(|| Utc::now().date_naive()),
+            force: input.force.unwrap_or(false),
+            id: None,
+        })
+    })?)
 }
 
 fn body(verification: &verifications::Verification, cached: bool) -> Result<Value, ApiError> {
@@ -88,7 +82,11 @@ fn body(verification: &verifications::Verification, cached: bool) -> Result<Valu
 pub async fn create(ctx: Ctx, body_in: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(ASKERS)?;
     let request = parse(body_in.json()?)?;
-    let outcome = ctx.state().verifier.verify(&ctx.requester(), &request).await?;
+    let outcome = ctx
+        .state()
+        .verifier
+        .verify(&ctx.requester(), &request)
+        .await?;
     // A new verification was audited with its completion; a stored answer is a read.
     if outcome.cached {
         let mut tx = ctx.write().await?;
