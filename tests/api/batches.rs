@@ -507,6 +507,8 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
     let mut pairs = payer_and_coverages(&app, "http://127.0.0.1:9/x12", &["A1", "A2", "A3"]).await;
     // The worker must not take the items: the store is driven by hand.
     stop.stop_now().await;
+    // Connections the stopped server's runtime opened are dead with it: a pool of our own.
+    let db = db.reopen(5).await.unwrap();
     pairs.push((pairs[0].0.clone(), new_id().to_string()));
     let new_items: Vec<NewItem> = pairs
         .iter()
