@@ -25,6 +25,7 @@ use crate::routes;
 use crate::secrets::SecretKey;
 use crate::services::verification::{PayerHealth, Verifier};
 pub use crate::state::AppState;
+use crate::store::audit_queue::AuditQueue;
 use crate::store::{payers, Db};
 
 /// How often the server moves SQLite's write-ahead log into the database file.
@@ -94,8 +95,10 @@ impl Application {
             health.clone(),
             metrics.clone(),
         );
+        let audits = AuditQueue::start(db.clone());
         let state = web::Data::new(AppState {
             db,
+            audits,
             tokens,
             accounts: AccountCache::new(),
             hashing,

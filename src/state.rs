@@ -10,11 +10,14 @@ use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::secrets::SecretKey;
 use crate::services::verification::{PayerHealth, Verifier};
+use crate::store::audit_queue::AuditQueue;
 use crate::store::Db;
 
 /// What every handler can reach.
 pub struct AppState {
     pub db: Db,
+    /// Writes the audit rows of reads, many requests' at once.
+    pub audits: AuditQueue,
     pub tokens: TokenKeys,
     /// The account check of every authenticated request, kept for a moment.
     pub accounts: AccountCache,

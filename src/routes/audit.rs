@@ -44,7 +44,7 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
         from: instant("from", q.from)?,
         to: instant("to", q.to)?,
     };
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     let (items, total) = audit::list(&mut tx, &filter, page).await?;
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))

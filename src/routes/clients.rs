@@ -63,7 +63,7 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
         date_of_birth,
         external_id: q.external_id,
     };
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     let (items, total) = clients::search(&mut tx, &search, page).await?;
     tx.audit_all(Action::Read, "client", items.iter().map(|c| c.id));
     tx.commit().await?;
@@ -73,7 +73,7 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
     let id = ctx.path_id("id")?;
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     let client = clients::find(&mut tx, &id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;

@@ -8,9 +8,9 @@
 //! [`Audited::commit`]s. The audit rows are committed before `commit` returns:
 //!
 //! - a write's audit rows are in its own transaction, so the write and its audit land together;
-//! - a read on SQLite reads on the read pool, then commits its audit rows through the writer
-//!   (grouped with the other requests' writes); on PostgreSQL they go in the read's own
-//!   transaction.
+//! - a read reads on the read pool, then hands its audit rows to the audit queue
+//!   (`store::audit_queue`), which writes those of many requests in one insert, and waits
+//!   until they are committed.
 
 use std::fmt::Display;
 use std::future::Future;
@@ -25,8 +25,8 @@ use crate::domain::role::Role;
 use crate::error::{current_request_id, ApiError};
 use crate::services::verification::Requester;
 use crate::state::AppState;
-use crate::store::audit::{self, Action, AuditEntry};
-use crate::store::{Db, Tx};
+use crate::store::audit::{self, Action, AuditEntry, NewAuditEvent};
+use crate::store::Tx;
 
 /// The signed-in staff member's request.
 pub struct Ctx {
@@ -104,13 +104,17 @@ impl Ctx {
         Ok(Audited::new(self, tx, Mode::Write))
     }
 
-    /// A transaction that only reads (its audit rows are written all the same).
+    /// A transaction that only reads: every statement sees one state of the database. (Its
+    /// audit rows are written all the same, through the audit queue, before `commit` returns.)
     pub async fn read(&self) -> Result<Audited<'_>, ApiError> {
-        let tx = match &self.state.db {
-            Db::Sqlite(_) => self.state.db.begin_read().await?,
-            // One transaction for the read and its audit: the fewest round trips.
-            Db::Postgres(_) => self.state.db.begin().await?,
-        };
+        let tx = self.state.db.begin_read().await?;
+        Ok(Audited::new(self, tx, Mode::Read))
+    }
+
+    /// Reads without a transaction ([`crate::store::Db::read_each`]), audited like
+    /// [`Ctx::read`]: for a record read in one statement, or a page and its total.
+    pub async fn read_each(&self) -> Result<Audited<'_>, ApiError> {
+        let tx = self.state.db.read_each().await?;
         Ok(Audited::new(self, tx, Mode::Read))
     }
 }
@@ -198,8 +202,7 @@ impl<'c> Audited<'c> {
             mode,
             accesses,
         } = self;
-        let in_same_transaction = mode == Mode::Write || matches!(tx, Tx::Postgres(_));
-        if in_same_transaction {
+        if mode == Mode::Write {
             record(ctx, &mut tx, &accesses).await?;
             tx.commit().await?;
             return Ok(());
@@ -219,13 +222,23 @@ impl<'c> Audited<'c> {
     }
 }
 
+/// Audits through the audit queue, which writes many requests' rows at once.
 async fn audit_apart(ctx: &Ctx, accesses: &[Access]) -> Result<(), ApiError> {
-    if accesses.is_empty() {
-        return Ok(());
-    }
-    let mut tx = ctx.state.db.begin().await?;
-    record(ctx, &mut tx, accesses).await?;
-    tx.commit().await?;
+    let user_id = ctx.staff.id_string();
+    let rows = accesses
+        .iter()
+        .flat_map(|access| {
+            access.ids.iter().map(|id| NewAuditEvent {
+                user_id: Some(user_id.clone()),
+                action: access.action,
+                entity_type: access.entity_type,
+                entity_id: Some(id.clone()),
+                ip: ctx.peer.clone(),
+                request_id: ctx.request_id.clone(),
+            })
+        })
+        .collect();
+    ctx.state.audits.record(rows).await?;
     Ok(())
 }
 

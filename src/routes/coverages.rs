@@ -61,7 +61,7 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     let client_id = ctx.path_id("id")?;
     let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     client_exists(&mut tx, &client_id).await?;
     let (items, total) = coverages::list(&mut tx, &client_id, page).await?;
     tx.audit_all(Action::Read, "coverage", items.iter().map(|c| c.id));
@@ -73,7 +73,7 @@ pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
     let client_id = ctx.path_id("id")?;
     let id = ctx.path_id("coverage_id")?;
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     let coverage = coverages::find(&mut tx, &client_id, &id)
         .await?
         .ok_or(ApiError::NotFound("coverage"))?;

@@ -123,7 +123,7 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     let client_id = ctx.path_id("id")?;
     let q: PageQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     clients::find(&mut tx, &client_id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
@@ -137,7 +137,7 @@ pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
     let client_id = ctx.path_id("id")?;
     let id = ctx.path_id("episode_id")?;
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     let episode = episodes::find(&mut tx, &client_id, &id)
         .await?
         .ok_or(ApiError::NotFound("episode"))?;

@@ -236,7 +236,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
     let id = parse_id(&ctx.path_id("id")?).map_err(|m| ApiError::malformed("id", m))?;
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     let (_, result) = estimates::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("estimate"))?;

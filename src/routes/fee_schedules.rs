@@ -142,7 +142,7 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
     let filter = filter(q)?;
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     let (items, total) = fee_schedules::list(&mut tx, &filter, page).await?;
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
@@ -151,7 +151,7 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
     let id = ctx.path_id("id")?;
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     let schedule = fee_schedules::find(&mut tx, &id)
         .await?
         .ok_or(ApiError::NotFound("fee schedule"))?;

@@ -14,7 +14,7 @@ use crate::store::organization;
 
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(&Role::ALL)?;
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     let org = organization::get(&mut tx).await?.ok_or(ApiError::NotFound(
         "organization (an admin sets it with PUT)",
     ))?;

@@ -48,7 +48,7 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     if q.name.as_ref().is_some_and(|n| n.chars().count() > 60) {
         return Err(ApiError::malformed("name", "must be at most 60 characters"));
     }
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     let secrets = &ctx.state().secrets;
     let (items, total) = payers::list(&mut tx, secrets, q.name.as_deref(), page).await?;
     tx.commit().await?;
@@ -58,7 +58,7 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
     let id = ctx.path_id("id")?;
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     let payer = payers::find(&mut tx, &ctx.state().secrets, &id)
         .await?
         .ok_or(ApiError::NotFound("payer"))?;
@@ -92,7 +92,7 @@ pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
 pub async fn health(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
     let id = ctx.path_id("id")?;
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     let payer = payers::find(&mut tx, &ctx.state().secrets, &id)
         .await?
         .ok_or(ApiError::NotFound("payer"))?;

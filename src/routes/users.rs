@@ -67,7 +67,7 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(ADMIN)?;
     let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     let (items, total) = users::list(&mut tx, page).await?;
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
@@ -76,7 +76,7 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(ADMIN)?;
     let id = ctx.path_id("id")?;
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     let user = users::find(&mut tx, &id)
         .await?
         .ok_or(ApiError::NotFound("user"))?;

@@ -104,7 +104,7 @@ pub async fn create(ctx: Ctx, body_in: Body) -> Result<HttpResponse, ApiError> {
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
     let id = ctx.path_id("id")?;
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     let verification = verifications::find(&mut tx, &id)
         .await?
         .ok_or(ApiError::NotFound("verification"))?;
@@ -130,7 +130,7 @@ pub async fn list_for_client(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     let client_id = ctx.path_id("id")?;
     let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
-    let mut tx = ctx.read().await?;
+    let mut tx = ctx.read_each().await?;
     clients::find(&mut tx, &client_id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;

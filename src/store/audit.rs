@@ -152,6 +152,48 @@ pub async fn record_many(
     Ok(())
 }
 
+/// One event to write, owning its values (rows travel between requests and the audit queue).
+#[derive(Debug, Clone)]
+pub struct NewAuditEvent {
+    pub user_id: Option<String>,
+    pub action: Action,
+    pub entity_type: &'static str,
+    pub entity_id: Option<String>,
+    pub ip: Option<String>,
+    pub request_id: String,
+}
+
+/// Writes `rows` in as few statements as the backends allow.
+pub async fn record_rows(tx: &mut Tx, rows: &[&NewAuditEvent]) -> StoreResult<()> {
+    const SQL: &str = "INSERT INTO audit_events (id, occurred_at, user_id, action, entity_type, \
+        entity_id, ip, request_id) ";
+    const ROWS: usize = 1_000;
+    let at = now();
+    macro_rules! insert {
+        ($db:ty, $conn:expr, $chunk:expr) => {{
+            let mut query = sqlx::QueryBuilder::<$db>::new(SQL);
+            query.push_values($chunk, |mut row, event| {
+                row.push_bind(new_id().to_string())
+                    .push_bind(at)
+                    .push_bind(event.user_id.as_deref())
+                    .push_bind(event.action.as_str())
+                    .push_bind(event.entity_type)
+                    .push_bind(event.entity_id.as_deref())
+                    .push_bind(event.ip.as_deref())
+                    .push_bind(event.request_id.as_str());
+            });
+            query.build().execute($conn).await?;
+        }};
+    }
+    for chunk in rows.chunks(ROWS) {
+        match tx {
+            Tx::Sqlite(transaction) => insert!(sqlx::Sqlite, &mut **transaction, chunk),
+            Tx::Postgres(transaction) => insert!(sqlx::Postgres, &mut **transaction, chunk),
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct AuditFilter {
     pub entity_id: Option<String>,

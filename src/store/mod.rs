@@ -17,6 +17,7 @@ use writer::{WriteTx, Writer};
 
 pub mod attendance;
 pub mod audit;
+pub mod audit_queue;
 pub mod authorizations;
 pub mod batches;
 pub mod claims;
@@ -150,13 +151,42 @@ pub struct PoolSizes {
 
 pub enum Tx {
     Sqlite(SqliteTx),
-    Postgres(Transaction<'static, Postgres>),
+    Postgres(PgTx),
+}
+
+/// A PostgreSQL transaction, or a pooled connection whose statements each commit on their own
+/// (see [`Db::read_each`]). Both are a connection to the queries.
+pub enum PgTx {
+    Transaction(Transaction<'static, Postgres>),
+    Each(sqlx::pool::PoolConnection<Postgres>),
+}
+
+impl std::ops::Deref for PgTx {
+    type Target = sqlx::PgConnection;
+
+    fn deref(&self) -> &sqlx::PgConnection {
+        match self {
+            PgTx::Transaction(tx) => tx,
+            PgTx::Each(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for PgTx {
+    fn deref_mut(&mut self) -> &mut sqlx::PgConnection {
+        match self {
+            PgTx::Transaction(tx) => &mut *tx,
+            PgTx::Each(conn) => &mut *conn,
+        }
+    }
 }
 
 /// A SQLite transaction: a deferred one on the read pool, or a writer's turn on the one
 /// writing connection. Both are a connection to the queries.
 pub enum SqliteTx {
     Read(Transaction<'static, Sqlite>),
+    /// A read-pool connection without a transaction (see [`Db::read_each`]).
+    Each(sqlx::pool::PoolConnection<Sqlite>),
     Write(WriteTx),
 }
 
@@ -166,6 +196,7 @@ impl std::ops::Deref for SqliteTx {
     fn deref(&self) -> &SqliteConnection {
         match self {
             SqliteTx::Read(tx) => tx,
+            SqliteTx::Each(conn) => conn,
             SqliteTx::Write(tx) => tx,
         }
     }
@@ -175,6 +206,7 @@ impl std::ops::DerefMut for SqliteTx {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
         match self {
             SqliteTx::Read(tx) => &mut *tx,
+            SqliteTx::Each(conn) => &mut *conn,
             SqliteTx::Write(tx) => &mut *tx,
         }
     }
@@ -278,7 +310,7 @@ impl Db {
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {
             Db::Sqlite(sqlite) => Tx::Sqlite(SqliteTx::Write(sqlite.writer.begin().await?)),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(PgTx::Transaction(pool.begin().await?)),
         })
     }
 
@@ -287,7 +319,19 @@ impl Db {
     pub async fn begin_read(&self) -> StoreResult<Tx> {
         Ok(match self {
             Db::Sqlite(sqlite) => Tx::Sqlite(SqliteTx::Read(sqlite.reads.begin().await?)),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(PgTx::Transaction(pool.begin().await?)),
+        })
+    }
+
+    /// A connection for reads whose statements each see the database as committed when that
+    /// statement runs, with no transaction around them: it saves the `BEGIN` and `COMMIT` round
+    /// trips, which on SQLite are each a hand-off to the connection's thread. For a read of one
+    /// statement, or of several whose agreement does not matter (a page and its total); a read
+    /// that must see one state across statements takes [`Db::begin_read`].
+    pub async fn read_each(&self) -> StoreResult<Tx> {
+        Ok(match self {
+            Db::Sqlite(sqlite) => Tx::Sqlite(SqliteTx::Each(sqlite.reads.acquire().await?)),
+            Db::Postgres(pool) => Tx::Postgres(PgTx::Each(pool.acquire().await?)),
         })
     }
 
@@ -349,8 +393,9 @@ impl Tx {
     pub async fn commit(self) -> StoreResult<()> {
         match self {
             Tx::Sqlite(SqliteTx::Read(tx)) => tx.commit().await?,
+            Tx::Sqlite(SqliteTx::Each(_)) | Tx::Postgres(PgTx::Each(_)) => {}
             Tx::Sqlite(SqliteTx::Write(tx)) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+            Tx::Postgres(PgTx::Transaction(tx)) => tx.commit().await?,
         }
         Ok(())
     }

@@ -215,3 +215,75 @@ async fn a_dropped_writer_leaves_the_writer_free() {
     assert_eq!(ids, vec!["GC-2".to_string()]);
     reader.close().await;
 }
+
+/// Reads hand their audit rows to one queue, which writes those of many requests together;
+/// each request's `record` returns once its own rows are stored.
+#[tokio::test]
+async fn read_audits_from_many_requests_are_all_stored_before_each_answer() {
+    use perdiem::store::audit::NewAuditEvent;
+    use perdiem::store::audit_queue::AuditQueue;
+
+    let db = fresh_db().await;
+    let queue = AuditQueue::start(db.clone());
+    let requests = 50;
+    let tasks: Vec<_> = (0..requests)
+        .map(|n| {
+            let queue = queue.clone();
+            let db = db.clone();
+            tokio::spawn(async move {
+                let rows = (0..2)
+                    .map(|k| NewAuditEvent {
+                        user_id: None,
+                        action: Action::Read,
+                        entity_type: "client",
+                        entity_id: Some(format!("client-{n}-{k}")),
+                        ip: None,
+                        request_id: format!("read-{n}"),
+                    })
+                    .collect();
+                queue.record(rows).await.unwrap();
+                // Stored before the answer: a new read sees this request's rows.
+                let mut tx = db.begin_read().await.unwrap();
+                let (events, _) = audit::list(
+                    &mut tx,
+                    &perdiem::store::audit::AuditFilter {
+                        entity_id: Some(format!("client-{n}-1")),
+                        ..Default::default()
+                    },
+                    Page {
+                        limit: 5,
+                        offset: 0,
+                    },
+                )
+                .await
+                .unwrap();
+                tx.commit().await.unwrap();
+                assert_eq!(events.len(), 1, "request {n}'s rows are stored");
+                assert_eq!(events[0].request_id, format!("read-{n}"));
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let mut tx = db.begin_read().await.unwrap();
+    let (_, total) = audit::list(
+        &mut tx,
+        &Default::default(),
+        Page {
+            limit: 1,
+            offset: 0,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(total, 2 * requests);
+    if let Db::Sqlite(sqlite) = &db {
+        let stats = sqlite.writer().stats();
+        assert!(
+            stats.commits.load(Ordering::Relaxed) < requests as u64,
+            "the queue wrote many requests' rows per transaction"
+        );
+    }
+}
