@@ -131,6 +131,9 @@ impl SqliteDb {
     async fn open(options: SqliteConnectOptions, max_connections: u32) -> anyhow::Result<Self> {
         let reads = SqlitePoolOptions::new()
             .max_connections(max_connections)
+            // A local file needs no liveness check: the check was a statement, so a hand-off to
+            // the connection's thread and back, before every read.
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         let writer = Writer::open(&options).await?;
