@@ -273,7 +273,9 @@ fn run<'a>(
 ) -> futures_util::future::BoxFuture<'a, Result<Outcome, VerifyError>> {
     Box::pin(async move {
         let db = &state.db;
-        let mut tx = db.begin_read().await?;
+        // The records the inquiry is built from, read without a transaction: each is read once,
+        // and none depends on another's snapshot.
+        let mut tx = db.read_each().await?;
         let client = clients::find(&mut tx, &request.client_id)
             .await?
             .ok_or(VerifyError::NotFound("client"))?;
@@ -768,7 +770,7 @@ async fn follow_carve_out(
         .collect();
     let db: &Db = &state.db;
     for identifier in identifiers {
-        let mut tx = db.begin_read().await?;
+        let mut tx = db.read_each().await?;
         let target = payers::find_by_edi_id(&mut tx, &state.secrets, &identifier).await?;
         tx.commit().await?;
         let Some(target) = target.filter(|t| t.id != payer.id && t.data.connection.is_some())
