@@ -430,11 +430,11 @@ fn run<'a>(
         .await;
 
         let protocol = connection.protocol.as_str().to_string();
-        let mut tx = db.begin().await?;
         let id_text = id.to_string();
         let mut answers = Vec::new();
         let mut failures = Vec::new();
         let mut identities = Vec::new();
+        let mut exchanges = Vec::new();
         for (seq, (inquiry, attempts)) in inquiries.iter().zip(results).enumerate() {
             let mut last: Option<Result<EligibilityAnswer, PayerError>> = None;
             let mut identity = None;
@@ -445,24 +445,19 @@ fn run<'a>(
                     Err(error) => (Some(error.kind().to_string()), Some(error.to_string())),
                     Ok(_) => (None, None),
                 };
-                verifications::record_exchange(
-                    &mut tx,
-                    &id_text,
-                    &NewExchange {
-                        seq: i64::try_from(seq + 1).unwrap_or(0),
-                        attempt: i64::try_from(n + 1).unwrap_or(0),
-                        protocol: protocol.clone(),
-                        service_types: inquiry.service_types.clone(),
-                        request: attempt.request.clone(),
-                        http_status: attempt.http_status.map(i64::from),
-                        response: attempt.response.clone(),
-                        error_kind,
-                        error_detail,
-                        started_at,
-                        duration_ms: i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
-                    },
-                )
-                .await?;
+                exchanges.push(NewExchange {
+                    seq: i64::try_from(seq + 1).unwrap_or(0),
+                    attempt: i64::try_from(n + 1).unwrap_or(0),
+                    protocol: protocol.clone(),
+                    service_types: inquiry.service_types.clone(),
+                    request: attempt.request.clone(),
+                    http_status: attempt.http_status.map(i64::from),
+                    response: attempt.response.clone(),
+                    error_kind,
+                    error_detail,
+                    started_at,
+                    duration_ms: i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
+                });
                 last = Some(attempt.outcome);
             }
             let label = format!("request {} ({})", seq + 1, inquiry.service_types.join(","));
@@ -476,6 +471,9 @@ fn run<'a>(
             }
         }
         let completion = complete(&answers, &failures, &places, request.program, &identities);
+        // The writer is taken once everything to write is ready.
+        let mut tx = db.begin().await?;
+        verifications::record_exchanges(&mut tx, &id_text, &exchanges).await?;
         let finished_at = verifications::complete(&mut tx, &id_text, &completion).await?;
         audit::record(
             &mut tx,
