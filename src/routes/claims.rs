@@ -189,7 +189,10 @@ pub async fn generate(
     if dry_run {
         // Nothing was written; the rollback is explicit.
         drop(tx);
-        return Ok(HttpResponse::build(status).json(&generated));
+        let body = service::to_json(&generated).map_err(ApiError::internal)?;
+        return Ok(HttpResponse::build(status)
+            .content_type("application/json")
+            .body(body));
     }
     let billed: std::collections::HashSet<Uuid> =
         generated.claims.iter().map(|c| c.client_id).collect();
@@ -201,7 +204,7 @@ pub async fn generate(
     let generated = std::sync::Arc::new(generated);
     let answer = tokio::task::spawn_blocking({
         let generated = generated.clone();
-        move || serde_json::to_string(&*generated)
+        move || service::to_json(&generated)
     });
     service::store(&mut tx, &generated, staff.id)
         .await
