@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::attendance::{rows_for, texts};
+use super::attendance::{for_each_text_pair, rows_for, texts};
 use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::eligibility::{LevelOfCare, Program};
@@ -296,53 +296,25 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
         }
     }
     if let Tx::Sqlite(transaction) = tx {
+        let full = SQLITE_CLAIM_ROWS.min(claims.len());
+        let full_sql = values_sql(CLAIMS_INSERT, CLAIM_FIELDS, full);
         for chunk in claims.chunks(SQLITE_CLAIM_ROWS) {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO claims (id, claim_number, client_id, coverage_id, payer_id, \
-                 level_of_care, authorization_id, authorization_number, period_from, \
-                 period_through, statement_from, statement_through, claim_form, type_of_bill, \
-                 place_of_service, condition_codes, principal_diagnosis, other_diagnoses, \
-                 discharge_status, total_charge_cents, expected_reimbursement_cents, status, \
-                 frequency, original_claim_id, payer_claim_number, created_by, created_at, \
-                 updated_at) ",
-            );
             let mut texts = Vec::with_capacity(chunk.len());
             for claim in chunk {
                 let c = claim.record;
                 texts.push((json(&c.condition_codes)?, json(&c.other_diagnoses)?));
             }
-            insert.push_values(chunk.iter().zip(&texts), |mut row, (claim, (codes, dx))| {
-                let c = claim.record;
-                row.push_bind(c.id.to_string())
-                    .push_bind(c.claim_number.as_str())
-                    .push_bind(c.client_id.to_string())
-                    .push_bind(c.coverage_id.to_string())
-                    .push_bind(c.payer_id.to_string())
-                    .push_bind(c.level_of_care.as_str())
-                    .push_bind(c.authorization_id.map(|id| id.to_string()))
-                    .push_bind(c.authorization_number.as_deref())
-                    .push_bind(c.period_from)
-                    .push_bind(c.period_through)
-                    .push_bind(c.statement_from)
-                    .push_bind(c.statement_through)
-                    .push_bind(c.claim_form.as_str())
-                    .push_bind(c.type_of_bill.as_deref())
-                    .push_bind(c.place_of_service.as_deref())
-                    .push_bind(codes.as_str())
-                    .push_bind(c.principal_diagnosis.as_str())
-                    .push_bind(dx.as_str())
-                    .push_bind(c.discharge_status.as_str())
-                    .push_bind(c.total_charge.minor_units())
-                    .push_bind(c.expected_reimbursement.map(Money::minor_units))
-                    .push_bind(c.status.as_str())
-                    .push_bind(c.frequency.code())
-                    .push_bind(c.original_claim_id.map(|id| id.to_string()))
-                    .push_bind(c.payer_claim_number.as_deref())
-                    .push_bind(c.created_by.to_string())
-                    .push_bind(c.created_at)
-                    .push_bind(c.updated_at);
-            });
-            insert.build().execute(&mut **transaction).await?;
+            let values = sqlite_claim_values(chunk, &texts)?;
+            let last_sql;
+            let sql = if chunk.len() == full {
+                &full_sql
+            } else {
+                last_sql = values_sql(CLAIMS_INSERT, CLAIM_FIELDS, chunk.len());
+                &last_sql
+            };
+            sqlx::query_with(sql, values)
+                .execute(&mut **transaction)
+                .await?;
         }
     } else {
         postgres_rows(
@@ -389,13 +361,24 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
                 .collect::<StoreResult<_>>()?;
             // Pipelined: the next statement's values are bound on this thread while SQLite's
             // worker thread runs the current one (binding was a third of the write's time).
+            // Every chunk but the last has the same text, so it is written and prepared once.
+            let full = SQLITE_ROWS.min(lines.len());
+            let full_sql = values_sql(LINES_INSERT, LINE_FIELDS, full);
             let mut chunks = lines.chunks(SQLITE_ROWS).zip(modifiers.chunks(SQLITE_ROWS));
-            let mut next = chunks.next().map(sqlite_lines_statement);
-            while let Some(mut current) = next.take() {
-                let (written, prepared) =
-                    tokio::join!(current.build().execute(&mut **transaction), async {
-                        chunks.next().map(sqlite_lines_statement)
-                    });
+            let mut next = chunks.next().map(sqlite_line_values);
+            while let Some(current) = next.take() {
+                let (rows, values) = current?;
+                let last_sql;
+                let sql = if rows == full {
+                    &full_sql
+                } else {
+                    last_sql = values_sql(LINES_INSERT, LINE_FIELDS, rows);
+                    &last_sql
+                };
+                let (written, prepared) = tokio::join!(
+                    sqlx::query_with(sql, values).execute(&mut **transaction),
+                    async { chunks.next().map(sqlite_line_values) }
+                );
                 written?;
                 next = prepared;
             }
@@ -421,30 +404,106 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
     Ok(())
 }
 
-/// One multi-row INSERT of claim lines for SQLite, values bound.
-fn sqlite_lines_statement<'a>(
+/// A value that could not be bound, as the store's error.
+fn encoded(result: Result<(), sqlx::error::BoxDynError>) -> StoreResult<()> {
+    result.map_err(|e| StoreError::Database(sqlx::Error::Encode(e)))
+}
+
+const CLAIMS_INSERT: &str = "INSERT INTO claims (id, claim_number, client_id, coverage_id, \
+    payer_id, level_of_care, authorization_id, authorization_number, period_from, \
+    period_through, statement_from, statement_through, claim_form, type_of_bill, \
+    place_of_service, condition_codes, principal_diagnosis, other_diagnoses, discharge_status, \
+    total_charge_cents, expected_reimbursement_cents, status, frequency, original_claim_id, \
+    payer_claim_number, created_by, created_at, updated_at) VALUES ";
+const CLAIM_FIELDS: usize = 28;
+
+/// The bound values of one multi-row INSERT of claims for SQLite, in [`CLAIMS_INSERT`]'s
+/// order; `texts` holds each claim's condition codes and other diagnoses as JSON.
+fn sqlite_claim_values<'a>(
+    chunk: &'a [NewClaim<'a>],
+    texts: &'a [(String, String)],
+) -> StoreResult<sqlx::sqlite::SqliteArguments<'a>> {
+    use sqlx::Arguments as _;
+    let mut values = sqlx::sqlite::SqliteArguments::default();
+    values.reserve(chunk.len() * CLAIM_FIELDS, 0);
+    for (claim, (codes, dx)) in chunk.iter().zip(texts) {
+        let c = claim.record;
+        encoded(values.add(c.id.to_string()))?;
+        encoded(values.add(c.claim_number.as_str()))?;
+        encoded(values.add(c.client_id.to_string()))?;
+        encoded(values.add(c.coverage_id.to_string()))?;
+        encoded(values.add(c.payer_id.to_string()))?;
+        encoded(values.add(c.level_of_care.as_str()))?;
+        encoded(values.add(c.authorization_id.map(|id| id.to_string())))?;
+        encoded(values.add(c.authorization_number.as_deref()))?;
+        encoded(values.add(c.period_from))?;
+        encoded(values.add(c.period_through))?;
+        encoded(values.add(c.statement_from))?;
+        encoded(values.add(c.statement_through))?;
+        encoded(values.add(c.claim_form.as_str()))?;
+        encoded(values.add(c.type_of_bill.as_deref()))?;
+        encoded(values.add(c.place_of_service.as_deref()))?;
+        encoded(values.add(codes.as_str()))?;
+        encoded(values.add(c.principal_diagnosis.as_str()))?;
+        encoded(values.add(dx.as_str()))?;
+        encoded(values.add(c.discharge_status.as_str()))?;
+        encoded(values.add(c.total_charge.minor_units()))?;
+        encoded(values.add(c.expected_reimbursement.map(Money::minor_units)))?;
+        encoded(values.add(c.status.as_str()))?;
+        encoded(values.add(c.frequency.code()))?;
+        encoded(values.add(c.original_claim_id.map(|id| id.to_string())))?;
+        encoded(values.add(c.payer_claim_number.as_deref()))?;
+        encoded(values.add(c.created_by.to_string()))?;
+        encoded(values.add(c.created_at))?;
+        encoded(values.add(c.updated_at))?;
+    }
+    Ok(values)
+}
+
+const LINES_INSERT: &str = "INSERT INTO claim_lines (claim_id, line_number, attendance_id, \
+    service_date, program, revenue_code, hcpcs, modifiers, units, charge_cents, expected_cents, \
+    live) VALUES ";
+const LINE_FIELDS: usize = 12;
+
+/// `insert` followed by `rows` tuples of `fields` anonymous parameters.
+fn values_sql(insert: &str, fields: usize, rows: usize) -> String {
+    let tuple = format!("({})", vec!["?"; fields].join(", "));
+    let mut sql = String::with_capacity(insert.len() + rows * (tuple.len() + 2));
+    sql.push_str(insert);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&tuple);
+    }
+    sql
+}
+
+/// The bound values of one multi-row INSERT of claim lines for SQLite (in [`LINES_INSERT`]'s
+/// order), with their row count. Reserved up front: the value list of 2,500 lines grown by
+/// doubling was most of the time spent binding.
+fn sqlite_line_values<'a>(
     (chunk, modifiers): (&'a [(&'a str, &'a LineRecord)], &'a [String]),
-) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
-    let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date, program, \
-         revenue_code, hcpcs, modifiers, units, charge_cents, expected_cents, live) ",
-    );
-    insert.push_values(chunk.iter().zip(modifiers), |mut row, ((claim, l), m)| {
+) -> StoreResult<(usize, sqlx::sqlite::SqliteArguments<'a>)> {
+    use sqlx::Arguments as _;
+    let mut values = sqlx::sqlite::SqliteArguments::default();
+    values.reserve(chunk.len() * LINE_FIELDS, 0);
+    for ((claim, l), m) in chunk.iter().zip(modifiers) {
+        encoded(values.add(*claim))?;
+        encoded(values.add(i64::from(l.line_number)))?;
+        encoded(values.add(l.attendance_id.to_string()))?;
         // The date as sqlx would write it (`%F`), without chrono's pattern parse per line.
-        row.push_bind(*claim)
-            .push_bind(i64::from(l.line_number))
-            .push_bind(l.attendance_id.to_string())
-            .push_bind(l.service_date.to_string())
-            .push_bind(l.program.as_str())
-            .push_bind(l.revenue_code.as_str())
-            .push_bind(l.hcpcs.as_deref())
-            .push_bind(m.as_str())
-            .push_bind(i64::from(l.units))
-            .push_bind(l.charge.minor_units())
-            .push_bind(l.expected.map(Money::minor_units))
-            .push_bind(l.live);
-    });
-    insert
+        encoded(values.add(l.service_date.to_string()))?;
+        encoded(values.add(l.program.as_str()))?;
+        encoded(values.add(l.revenue_code.as_str()))?;
+        encoded(values.add(l.hcpcs.as_deref()))?;
+        encoded(values.add(m.as_str()))?;
+        encoded(values.add(i64::from(l.units)))?;
+        encoded(values.add(l.charge.minor_units()))?;
+        encoded(values.add(l.expected.map(Money::minor_units)))?;
+        encoded(values.add(l.live))?;
+    }
+    Ok((chunk.len(), values))
 }
 
 /// Stops a claim's lines from billing their days: the days are free to bill again.
@@ -506,17 +565,18 @@ async fn lines_of(
         SQLITE_LINE_FIELDS,
         POSTGRES_LINE_FIELDS,
     );
-    let rows: Vec<(String, String)> = rows_for(tx, &sql, &texts(claim_ids)).await?;
-    let mut by_claim = std::collections::HashMap::with_capacity(rows.len());
-    for (claim, lines) in rows {
-        let packed: Vec<PackedLine> = serde_json::from_str(&lines).map_err(corrupt)?;
+    let mut by_claim = std::collections::HashMap::with_capacity(claim_ids.len());
+    for_each_text_pair(tx, &sql, &texts(claim_ids), |claim, lines| {
+        let packed: Vec<PackedLine> = serde_json::from_str(lines).map_err(corrupt)?;
         let mut lines = packed
             .into_iter()
             .map(PackedLine::parse)
             .collect::<StoreResult<Vec<_>>>()?;
         lines.sort_by_key(|l| l.line_number);
-        by_claim.insert(uuid(&claim)?, lines);
-    }
+        by_claim.insert(uuid(claim)?, lines);
+        Ok(())
+    })
+    .await?;
     Ok(by_claim)
 }
 
@@ -949,11 +1009,15 @@ pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<B
     const FIELDS: &str = "id, service_date, level_of_care, minutes, \
         (SELECT l.claim_id FROM claim_lines l WHERE l.attendance_id = attendance.id AND l.live)";
     let sql = packed_sql(tx, "attendance", "client_id", FIELDS, FIELDS);
-    let rows: Vec<(String, String)> = rows_for(tx, &sql, &texts(client_ids)).await?;
     let mut days = Vec::new();
-    for (client, packed) in rows {
-        let client_id = uuid(&client)?;
-        let packed: Vec<PackedDay> = serde_json::from_str(&packed).map_err(corrupt)?;
+    for_each_text_pair(tx, &sql, &texts(client_ids), |client, packed| {
+        let client_id = uuid(client)?;
+        let packed: Vec<PackedDay> = serde_json::from_str(packed).map_err(corrupt)?;
+        if days.is_empty() {
+            // Room for every client having as many days as the first (up to a million), so
+            // that 100,000 days are not grown by doubling, which touched twice their memory.
+            days.reserve((packed.len() * client_ids.len()).min(1_000_000));
+        }
         for PackedDay(id, date, level, minutes, claim_id) in packed {
             days.push(BillingDay {
                 id,
@@ -964,7 +1028,11 @@ pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<B
                 claim_id,
             });
         }
-    }
-    days.sort_by_key(|d| (d.client_id, d.date));
+        Ok(())
+    })
+    .await?;
+    // A client has one day per date (UNIQUE), so the unstable sort, which needs no buffer,
+    // orders them the same.
+    days.sort_unstable_by_key(|d| (d.client_id, d.date));
     Ok(days)
 }
