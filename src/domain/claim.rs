@@ -255,8 +255,14 @@ pub fn build(days: &[AssessedDay], facts: &Facts, request: &ClaimRequest) -> Bui
 
     let mut setups: Vec<&ClaimSetup> = Vec::new();
     let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
+    // The group the last day went to: consecutive days mostly share one (a client's days come
+    // in date order), and looking each up in the map was a fifth of the build.
+    let mut current: Option<(Key, Group)> = None;
     let mut left_out = Vec::new();
     let no_episodes = Vec::new();
+    // The schedules of the last payer seen, kept while days of that payer follow.
+    let mut payer_schedules: Vec<&NewFeeSchedule> = Vec::new();
+    let mut schedules_of: Option<Uuid> = None;
 
     for day in in_range {
         let leave = |reasons| LeftOut {
@@ -288,11 +294,16 @@ pub fn build(days: &[AssessedDay], facts: &Facts, request: &ClaimRequest) -> Bui
             continue;
         };
 
-        let payer_schedules: Vec<&NewFeeSchedule> = facts
-            .fee_schedules
-            .iter()
-            .filter(|s| s.payer_id == payer_id)
-            .collect();
+        if schedules_of != Some(payer_id) {
+            payer_schedules.clear();
+            payer_schedules.extend(
+                facts
+                    .fee_schedules
+                    .iter()
+                    .filter(|s| s.payer_id == payer_id),
+            );
+            schedules_of = Some(payer_id);
+        }
         let schedule = match day.program {
             Some(program) => in_force(&payer_schedules, day.level_of_care, program, day.date),
             // No authorization names the program: the payer's only schedule in force at this
@@ -353,18 +364,26 @@ pub fn build(days: &[AssessedDay], facts: &Facts, request: &ClaimRequest) -> Bui
                 .allowed_per_day
                 .map(|allowed| to_cents(allowed.amount() * Decimal::from(units))),
         };
-        groups
-            .entry(key)
-            .or_insert_with(|| Group {
-                payer_id,
-                level_of_care: day.level_of_care,
-                authorization,
-                period,
-                episode,
-                lines: Vec::new(),
-            })
-            .lines
-            .push(line);
+        match &mut current {
+            Some((last, group)) if *last == key => group.lines.push(line),
+            _ => {
+                if let Some((last, group)) = current.take() {
+                    add_to(&mut groups, last, group);
+                }
+                let group = Group {
+                    payer_id,
+                    level_of_care: day.level_of_care,
+                    authorization,
+                    period,
+                    episode,
+                    lines: vec![line],
+                };
+                current = Some((key, group));
+            }
+        }
+    }
+    if let Some((last, group)) = current.take() {
+        add_to(&mut groups, last, group);
     }
 
     let claims = groups
@@ -374,6 +393,19 @@ pub fn build(days: &[AssessedDay], facts: &Facts, request: &ClaimRequest) -> Bui
         })
         .collect();
     Built { claims, left_out }
+}
+
+/// A run of days of one group: a new group as the run's first day makes it, or more lines
+/// for the group an earlier day made.
+fn add_to<'a>(groups: &mut BTreeMap<Key, Group<'a>>, key: Key, run: Group<'a>) {
+    match groups.entry(key) {
+        std::collections::btree_map::Entry::Vacant(slot) => {
+            slot.insert(run);
+        }
+        std::collections::btree_map::Entry::Occupied(mut group) => {
+            group.get_mut().lines.extend(run.lines);
+        }
+    }
 }
 
 fn finish(

@@ -120,9 +120,40 @@ fn reason_view(reason: &LeftOutReason) -> LeftOutReasonView {
 /// The facts a generation (or a replacement) builds from, for a set of clients.
 struct Loaded {
     days: Vec<AssessedDay>,
-    attendance_ids: HashMap<(Uuid, NaiveDate), Uuid>,
+    attendance_ids: AttendanceIds,
     facts: Facts,
     payer_names: HashMap<Uuid, String>,
+}
+
+/// The stored id of every attended day loaded, in (client, date) order. Searched rather than
+/// hashed: 100,000 days make a table of megabytes, and probing it at random was most of the
+/// time spent writing a generation's records (a claim's lines are one client's, in date order).
+struct AttendanceIds(Vec<(Uuid, NaiveDate, Uuid)>);
+
+impl AttendanceIds {
+    fn new(mut days: Vec<(Uuid, NaiveDate, Uuid)>) -> AttendanceIds {
+        // A client has one day per date; loaded in this order already, so this only checks.
+        days.sort_unstable_by_key(|(client, date, _)| (*client, *date));
+        AttendanceIds(days)
+    }
+
+    /// One client's days, in date order.
+    fn of_client(&self, client: Uuid) -> &[(Uuid, NaiveDate, Uuid)] {
+        let start = self.0.partition_point(|(c, _, _)| *c < client);
+        let len = self.0[start..].partition_point(|(c, _, _)| *c == client);
+        &self.0[start..start + len]
+    }
+
+    /// The id of the day on `date` among one client's days.
+    fn on(days: &[(Uuid, NaiveDate, Uuid)], date: NaiveDate) -> Option<Uuid> {
+        days.binary_search_by_key(&date, |(_, d, _)| *d)
+            .ok()
+            .map(|i| days[i].2)
+    }
+
+    fn get(&self, client: Uuid, date: NaiveDate) -> Option<Uuid> {
+        AttendanceIds::on(self.of_client(client), date)
+    }
 }
 
 /// Loads and assesses every attended day of `clients` (their whole history: authorizations
@@ -159,7 +190,7 @@ async fn load(
     let stored = claims::billing_days(tx, clients).await?;
 
     let mut days = Vec::with_capacity(stored.len());
-    let mut attendance_ids = HashMap::with_capacity(stored.len());
+    let mut attendance_ids = Vec::with_capacity(stored.len());
     for client_days in stored.chunk_by(|a, b| a.client_id == b.client_id) {
         let Some(client) = client_days.first().map(|d| d.client_id) else {
             continue;
@@ -176,7 +207,7 @@ async fn load(
             .collect();
         let assessments = assess(&plain, coverages, client_windows, &minimums);
         for (record, assessment) in client_days.iter().zip(assessments) {
-            attendance_ids.insert((client, record.date), record.id);
+            attendance_ids.push((client, record.date, record.id));
             let program = assessment
                 .authorization_id
                 .and_then(|id| program_of.get(&id));
@@ -218,7 +249,7 @@ async fn load(
     }
     Ok(Loaded {
         days,
-        attendance_ids,
+        attendance_ids: AttendanceIds::new(attendance_ids),
         facts: Facts {
             fee_schedules,
             episodes: by_client,
@@ -247,6 +278,24 @@ fn money(amount: rust_decimal::Decimal) -> Result<Money, GenerateError> {
     Money::from_minor_units(cents).map_err(GenerateError::Amount)
 }
 
+/// [`money`] of the amount last asked again when it comes again: a claim's lines mostly
+/// repeat one schedule's amounts, and rounding each was a tenth of writing the records.
+#[derive(Default)]
+struct LastAmount(Option<(rust_decimal::Decimal, Money)>);
+
+impl LastAmount {
+    fn money(&mut self, amount: rust_decimal::Decimal) -> Result<Money, GenerateError> {
+        match self.0 {
+            Some((last, money)) if last == amount => Ok(money),
+            _ => {
+                let converted = money(amount)?;
+                self.0 = Some((amount, converted));
+                Ok(converted)
+            }
+        }
+    }
+}
+
 /// What a stored claim adds to a draft.
 struct Header {
     id: Uuid,
@@ -261,7 +310,7 @@ struct Header {
 fn record_of(
     draft: &DraftClaim,
     header: Header,
-    attendance_ids: &HashMap<(Uuid, NaiveDate), Uuid>,
+    attendance_ids: &AttendanceIds,
 ) -> Result<ClaimRecord, GenerateError> {
     let Header {
         id,
@@ -272,16 +321,15 @@ fn record_of(
         created_by,
     } = header;
     let mut lines = Vec::with_capacity(draft.lines.len());
+    let days = attendance_ids.of_client(draft.client_id);
+    let (mut charges, mut expected) = (LastAmount::default(), LastAmount::default());
     for (i, line) in draft.lines.iter().enumerate() {
-        let attendance_id = attendance_ids
-            .get(&(draft.client_id, line.date))
-            .copied()
-            .ok_or_else(|| {
-                GenerateError::Store(StoreError::corrupt(
-                    "attendance",
-                    "a claim line has no attended day",
-                ))
-            })?;
+        let attendance_id = AttendanceIds::on(days, line.date).ok_or_else(|| {
+            GenerateError::Store(StoreError::corrupt(
+                "attendance",
+                "a claim line has no attended day",
+            ))
+        })?;
         lines.push(LineRecord {
             line_number: u32::try_from(i + 1).unwrap_or(u32::MAX),
             attendance_id,
@@ -295,8 +343,8 @@ fn record_of(
                 .map(|m| m.as_str().to_string())
                 .collect(),
             units: line.units,
-            charge: money(line.charge)?,
-            expected: line.expected.map(money).transpose()?,
+            charge: charges.money(line.charge)?,
+            expected: line.expected.map(|e| expected.money(e)).transpose()?,
             live: true,
         });
     }
@@ -367,10 +415,10 @@ fn claim_number(n: i64) -> String {
     format!("PD{n:08}")
 }
 
-fn left_out_view(left: &LeftOut, attendance_ids: &HashMap<(Uuid, NaiveDate), Uuid>) -> LeftOutView {
+fn left_out_view(left: &LeftOut, attendance_ids: &AttendanceIds) -> LeftOutView {
     LeftOutView {
         client_id: left.client_id,
-        attendance_id: attendance_ids.get(&(left.client_id, left.date)).copied(),
+        attendance_id: attendance_ids.get(left.client_id, left.date),
         date: left.date,
         level_of_care: left.level_of_care,
         reasons: left.reasons.iter().map(reason_view).collect(),
@@ -831,10 +879,7 @@ pub async fn unbilled(
                 not_billable: Vec::new(),
             });
         row.not_billable.push(NotBillableDay {
-            attendance_id: loaded
-                .attendance_ids
-                .get(&(left.client_id, left.date))
-                .copied(),
+            attendance_id: loaded.attendance_ids.get(left.client_id, left.date),
             date: left.date,
             level_of_care: left.level_of_care,
             reasons: left.reasons.iter().map(reason_view).collect(),
