@@ -11,7 +11,7 @@ use std::time::Instant;
 use chrono::{Duration, NaiveDate};
 use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
-use perdiem::domain::ids::new_id;
+use perdiem::domain::ids::{new_id, ClientId};
 use perdiem::domain::payer::PayerInput;
 use perdiem::domain::role::Role;
 use perdiem::store::{clients, coverages, users};
@@ -58,7 +58,7 @@ async fn import() {
             external_id: Some(format!("MRN-{n:05}")),
             ..ClientInput::default()
         };
-        let client = clients::insert(&mut tx, new_id(), &client.parse(today).unwrap())
+        let client = clients::insert(&mut tx, ClientId::new(), &client.parse(today).unwrap())
             .await
             .unwrap();
         let coverage = CoverageInput {
@@ -72,7 +72,7 @@ async fn import() {
         coverages::insert(
             &mut tx,
             new_id(),
-            client.id,
+            client.id.into(),
             &coverage.parse(today).unwrap(),
         )
         .await

@@ -19,7 +19,7 @@ use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::episode::EpisodeInput;
 use perdiem::domain::fee_schedule::FeeScheduleInput;
-use perdiem::domain::ids::new_id;
+use perdiem::domain::ids::{new_id, ClientId};
 use perdiem::domain::organization::OrganizationInput;
 use perdiem::domain::payer::{BillingRulesInput, PayerInput};
 use perdiem::domain::role::Role;
@@ -119,7 +119,7 @@ async fn generate() {
             external_id: Some(format!("MRN-{n:05}")),
             ..ClientInput::default()
         };
-        let client = clients::insert(&mut tx, new_id(), &client.parse(today).unwrap())
+        let client = clients::insert(&mut tx, ClientId::new(), &client.parse(today).unwrap())
             .await
             .unwrap();
         let coverage = CoverageInput {
@@ -133,7 +133,7 @@ async fn generate() {
         let coverage = coverages::insert(
             &mut tx,
             new_id(),
-            client.id,
+            client.id.into(),
             &coverage.parse(today).unwrap(),
         )
         .await
@@ -157,9 +157,14 @@ async fn generate() {
             "admission_date": first.to_string(), "principal_diagnosis": "F33.1",
             "other_diagnoses": ["F41.1"]
         }));
-        episodes::insert(&mut tx, new_id(), client.id, &episode.parse(today).unwrap())
-            .await
-            .unwrap();
+        episodes::insert(
+            &mut tx,
+            new_id(),
+            client.id.into(),
+            &episode.parse(today).unwrap(),
+        )
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::eligibility::{Inquiry, InquiryPerson, LevelOfCare, Program};
-use perdiem::domain::ids::new_id;
+use perdiem::domain::ids::{new_id, ClientId};
 use perdiem::domain::organization::OrganizationInput;
 use perdiem::domain::payer::{ConnectionInput, PayerInput};
 use perdiem::domain::role::Role;
@@ -172,7 +172,7 @@ async fn added_latency() {
         sex: Some("F".into()),
         ..ClientInput::default()
     };
-    let client = clients::insert(&mut tx, new_id(), &client.parse(today).unwrap())
+    let client = clients::insert(&mut tx, ClientId::new(), &client.parse(today).unwrap())
         .await
         .unwrap();
     let coverage = CoverageInput {
@@ -185,7 +185,7 @@ async fn added_latency() {
     let coverage = coverages::insert(
         &mut tx,
         new_id(),
-        client.id,
+        client.id.into(),
         &coverage.parse(today).unwrap(),
     )
     .await

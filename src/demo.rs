@@ -17,7 +17,7 @@ use crate::domain::client::ClientInput;
 use crate::domain::coverage::CoverageInput;
 use crate::domain::episode::EpisodeInput;
 use crate::domain::fee_schedule::FeeScheduleInput;
-use crate::domain::ids::new_id;
+use crate::domain::ids::{new_id, ClientId};
 use crate::domain::organization::OrganizationInput;
 use crate::domain::payer::ConnectionInput;
 use crate::domain::payer::PayerInput;
@@ -95,7 +95,7 @@ pub async fn seed(db: &Db, secrets: &SecretKey) -> anyhow::Result<bool> {
     let today = Utc::now().date_naive();
     let mut first_coverage = None;
     for entry in demo.clients {
-        let client = clients::insert(&mut tx, new_id(), &entry.client.parse(today)?).await?;
+        let client = clients::insert(&mut tx, ClientId::new(), &entry.client.parse(today)?).await?;
         for mut coverage in entry.coverages {
             // The fixture names payers by EDI id; the API takes the payer record's id.
             let edi = coverage
@@ -111,8 +111,9 @@ pub async fn seed(db: &Db, secrets: &SecretKey) -> anyhow::Result<bool> {
             coverage["payer_id"] = Value::String(payer.to_string());
             let input: CoverageInput = serde_json::from_value(coverage)?;
             let stored =
-                coverages::insert(&mut tx, new_id(), client.id, &input.parse(today)?).await?;
-            first_coverage.get_or_insert((client.id, stored.id));
+                coverages::insert(&mut tx, new_id(), client.id.into(), &input.parse(today)?)
+                    .await?;
+            first_coverage.get_or_insert((client.id.into(), stored.id));
         }
     }
     if let (Some((client, coverage)), Some(user)) = (first_coverage, billing_user) {

@@ -19,7 +19,7 @@ use crate::domain::authorization::{
 };
 use crate::domain::billable::{ledger, Ledger};
 use crate::domain::eligibility::LevelOfCare;
-use crate::domain::ids::{new_id, parse_id};
+use crate::domain::ids::{new_id, parse_id, ClientId};
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::domain::validation::FieldError;
@@ -81,7 +81,10 @@ fn filter(q: ListQuery) -> Result<AuthorizationFilter, ApiError> {
 async fn lock_parties(tx: &mut Tx, terms: &NewAuthorization) -> Result<(), ApiError> {
     let client_id = terms.client_id.to_string();
     let mut errors = Vec::new();
-    if clients::find(tx, &client_id).await?.is_none() {
+    if clients::find(tx, ClientId::from_uuid(terms.client_id))
+        .await?
+        .is_none()
+    {
         errors.push(FieldError::new("client_id", "names no client"));
     }
     match coverages::lock(tx, &terms.coverage_id.to_string()).await? {
@@ -274,15 +277,15 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 
 pub async fn list_for_client(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let client_id = ctx.path_id("id")?;
+    let client_id: ClientId = ctx.path("id")?;
     let q: PageQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
     let mut tx = ctx.read().await?;
-    clients::find(&mut tx, &client_id)
+    clients::find(&mut tx, client_id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
     let filter = AuthorizationFilter {
-        client_id: Some(client_id),
+        client_id: Some(client_id.to_string()),
         ..AuthorizationFilter::default()
     };
     let (items, total) = authorizations::list(&mut tx, &filter, page).await?;

@@ -17,7 +17,7 @@ use crate::domain::claim::{BillingPeriod, ClaimRequest};
 use crate::domain::claim_status::{refusal, ClaimStatus};
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::LevelOfCare;
-use crate::domain::ids::parse_id;
+use crate::domain::ids::{parse_id, ClientId};
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::domain::text::Note;
@@ -200,7 +200,10 @@ pub async fn generate(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
 /// A client or payer named in the request must exist (422 naming the field).
 async fn refuse_unknown(tx: &mut Tx, generation: &Generation) -> Result<(), ApiError> {
     if let Some(client) = generation.client_id {
-        if clients::find(tx, &client.to_string()).await?.is_none() {
+        if clients::find(tx, ClientId::from_uuid(client))
+            .await?
+            .is_none()
+        {
             return Err(ApiError::validation("client_id", "names no client"));
         }
     }

@@ -15,7 +15,7 @@ use super::context::Ctx;
 use super::extract::{from_value, merge, page, refuse_nulls, Body};
 use super::{ok, PageOf};
 use crate::domain::episode::{self, EpisodeInput, NewEpisode};
-use crate::domain::ids::new_id;
+use crate::domain::ids::{new_id, ClientId};
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::store::audit::Action;
@@ -36,7 +36,7 @@ struct PageQuery {
 }
 
 /// Checks that the client exists (404 otherwise) and locks it for the rest of the transaction.
-async fn lock_client(tx: &mut Tx, client_id: &str) -> Result<(), ApiError> {
+async fn lock_client(tx: &mut Tx, client_id: ClientId) -> Result<(), ApiError> {
     if clients::lock(tx, client_id).await? {
         Ok(())
     } else {
@@ -98,14 +98,13 @@ fn today() -> chrono::NaiveDate {
 
 pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITERS)?;
-    let client_id = ctx.path_id("id")?;
+    let client_id: ClientId = ctx.path("id")?;
     let input: EpisodeInput = body.json()?;
     let mut tx = ctx.write().await?;
-    lock_client(&mut tx, &client_id).await?;
+    lock_client(&mut tx, client_id).await?;
     let terms = input.parse(today())?;
-    refuse_overlap(&mut tx, &client_id, None, &terms).await?;
-    let client_uuid = Uuid::parse_str(&client_id).map_err(ApiError::internal)?;
-    let episode = episodes::insert(&mut tx, new_id(), client_uuid, &terms).await?;
+    refuse_overlap(&mut tx, &client_id.to_string(), None, &terms).await?;
+    let episode = episodes::insert(&mut tx, new_id(), client_id.into(), &terms).await?;
     let id = episode.id.to_string();
     tx.audit(Action::Create, ENTITY, &id);
     tx.commit().await?;
@@ -120,14 +119,14 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
 
 pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let client_id = ctx.path_id("id")?;
+    let client_id: ClientId = ctx.path("id")?;
     let q: PageQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
     let mut tx = ctx.read_each().await?;
-    clients::find(&mut tx, &client_id)
+    clients::find(&mut tx, client_id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
-    let (items, total) = episodes::list(&mut tx, &client_id, page).await?;
+    let (items, total) = episodes::list(&mut tx, &client_id.to_string(), page).await?;
     tx.audit_all(Action::Read, ENTITY, items.iter().map(|e| e.id));
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
@@ -135,10 +134,10 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let client_id = ctx.path_id("id")?;
+    let client_id: ClientId = ctx.path("id")?;
     let id = ctx.path_id("episode_id")?;
     let mut tx = ctx.read_each().await?;
-    let episode = episodes::find(&mut tx, &client_id, &id)
+    let episode = episodes::find(&mut tx, &client_id.to_string(), &id)
         .await?
         .ok_or(ApiError::NotFound("episode"))?;
     tx.audit(Action::Read, ENTITY, &id);
@@ -150,20 +149,20 @@ pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 /// checked for overlap with the client's other episodes.
 pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITERS)?;
-    let client_id = ctx.path_id("id")?;
+    let client_id: ClientId = ctx.path("id")?;
     let id = ctx.path_id("episode_id")?;
     let patch = body.object()?;
     refuse_nulls(&patch, REQUIRED)?;
     let mut tx = ctx.write().await?;
-    lock_client(&mut tx, &client_id).await?;
-    let stored = episodes::find(&mut tx, &client_id, &id)
+    lock_client(&mut tx, client_id).await?;
+    let stored = episodes::find(&mut tx, &client_id.to_string(), &id)
         .await?
         .ok_or(ApiError::NotFound("episode"))?;
     let current = serde_json::to_value(EpisodeInput::from(&stored.data.episode))
         .map_err(ApiError::internal)?;
     let next = from_value::<EpisodeInput>(merge(current, patch))?.parse(today())?;
-    refuse_overlap(&mut tx, &client_id, Some(stored.id), &next).await?;
-    let updated = episodes::update(&mut tx, &client_id, &id, &next)
+    refuse_overlap(&mut tx, &client_id.to_string(), Some(stored.id), &next).await?;
+    let updated = episodes::update(&mut tx, &client_id.to_string(), &id, &next)
         .await?
         .ok_or(ApiError::NotFound("episode"))?;
     tx.audit(Action::Update, ENTITY, &id);

@@ -11,7 +11,7 @@ use super::extract::Body;
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::LevelOfCare;
 use crate::domain::estimate::{schedule_days, Schedule, MAX_WEEKS};
-use crate::domain::ids::parse_id;
+use crate::domain::ids::{parse_id, ClientId};
 use crate::domain::money::Money;
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
@@ -190,7 +190,10 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
             client
         }
         (None, Some(client)) => {
-            if clients::find(&mut tx, &client.to_string()).await?.is_none() {
+            if clients::find(&mut tx, ClientId::from_uuid(client))
+                .await?
+                .is_none()
+            {
                 return Err(ApiError::validation("client_id", "names no client"));
             }
             client

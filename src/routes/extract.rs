@@ -261,6 +261,16 @@ pub fn path_id(req: &HttpRequest, name: &str) -> Result<String, ApiError> {
         .map_err(|message| ApiError::malformed(name, message))
 }
 
+/// A path segment as `T` (an entity id, say), refused with a 400 naming the segment.
+pub fn path<T: std::str::FromStr<Err = String>>(
+    req: &HttpRequest,
+    name: &str,
+) -> Result<T, ApiError> {
+    let raw = req.match_info().get(name).unwrap_or_default();
+    raw.parse()
+        .map_err(|message| ApiError::malformed(name, message))
+}
+
 /// Refuses `null` for patch fields that cannot be cleared.
 pub fn refuse_nulls(
     patch: &serde_json::Map<String, Value>,

@@ -11,7 +11,7 @@ use super::extract::{page, Body};
 use super::{ok, PageOf};
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::{LevelOfCare, Program};
-use crate::domain::ids::parse_id;
+use crate::domain::ids::{parse_id, ClientId};
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
@@ -127,14 +127,15 @@ struct ListQuery {
 
 pub async fn list_for_client(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(&[Role::Admissions, Role::Billing])?;
-    let client_id = ctx.path_id("id")?;
+    let client_id: ClientId = ctx.path("id")?;
     let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
     let mut tx = ctx.read_each().await?;
-    clients::find(&mut tx, &client_id)
+    clients::find(&mut tx, client_id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
-    let (items, total) = verifications::list_for_client(&mut tx, &client_id, page).await?;
+    let (items, total) =
+        verifications::list_for_client(&mut tx, &client_id.to_string(), page).await?;
     tx.audit_all(Action::Read, "verification", items.iter().map(|v| &v.id));
     tx.commit().await?;
     let items = items

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::coverage::{Priority, Relationship};
-use crate::domain::ids::new_id;
+use crate::domain::ids::{new_id, ClientId};
 use crate::domain::names::{check_client_names, check_x12_names};
 use crate::domain::organization::Organization;
 use crate::domain::person::Sex;
@@ -164,13 +164,16 @@ async fn parties(
     coverage_ids.sort();
     coverage_ids.dedup();
     let coverages = coverages::find_many(tx, &coverage_ids).await?;
-    let mut client_ids: Vec<Uuid> = coverages.iter().map(|c| c.data.client_id).collect();
+    let mut client_ids: Vec<ClientId> = coverages
+        .iter()
+        .map(|c| ClientId::from_uuid(c.data.client_id))
+        .collect();
     client_ids.sort();
     client_ids.dedup();
     let clients: HashMap<Uuid, crate::store::clients::Client> = clients::find_many(tx, &client_ids)
         .await?
         .into_iter()
-        .map(|c| (c.id, c))
+        .map(|c| (c.id.as_uuid(), c))
         .collect();
     let mut payers_by_id: HashMap<Uuid, Payer> = HashMap::new();
     for coverage in &coverages {

@@ -23,7 +23,7 @@ use crate::domain::eligibility::{
 };
 use crate::domain::fee_schedule::in_force;
 use crate::domain::identity::{self, IdentityReport};
-use crate::domain::ids::new_id;
+use crate::domain::ids::{new_id, ClientId};
 use crate::domain::payer::Connection;
 use crate::domain::validation::Invalid;
 use crate::metrics::Metrics;
@@ -274,9 +274,12 @@ fn run<'a>(
     Box::pin(async move {
         let db = &state.db;
         let mut tx = db.begin_read().await?;
-        let client = clients::find(&mut tx, &request.client_id)
-            .await?
-            .ok_or(VerifyError::NotFound("client"))?;
+        // Batch items carry their ids as text; one that does not parse names no client.
+        let client = match ClientId::parse(&request.client_id) {
+            Ok(id) => clients::find(&mut tx, id).await?,
+            Err(_) => None,
+        }
+        .ok_or(VerifyError::NotFound("client"))?;
         let coverage = coverages::find(&mut tx, &request.client_id, &request.coverage_id)
             .await?
             .ok_or(VerifyError::NotFound("coverage"))?;

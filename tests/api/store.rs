@@ -6,7 +6,7 @@ use perdiem::domain::authorization::{AuthorizationInput, AuthorizationStatus, Ex
 use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::eligibility::LevelOfCare;
-use perdiem::domain::ids::new_id;
+use perdiem::domain::ids::{new_id, ClientId};
 use perdiem::domain::payer::PayerInput;
 use perdiem::domain::role::Role;
 use perdiem::secrets::SecretKey;
@@ -271,27 +271,33 @@ async fn payers_are_inserted_found_filtered_and_updated() {
 async fn clients_are_inserted_found_searched_and_updated() {
     let db = fresh_db().await;
     let mut tx = db.begin().await.unwrap();
-    let ana = clients::insert(&mut tx, new_id(), &client("Ana", "Lopez", Some("MRN-1")))
+    let ana = clients::insert(
+        &mut tx,
+        ClientId::new(),
+        &client("Ana", "Lopez", Some("MRN-1")),
+    )
+    .await
+    .unwrap();
+    clients::insert(&mut tx, ClientId::new(), &client("Lorenzo", "Diaz", None))
         .await
         .unwrap();
-    clients::insert(&mut tx, new_id(), &client("Lorenzo", "Diaz", None))
-        .await
-        .unwrap();
-    clients::insert(&mut tx, new_id(), &client("Bo", "Li_n", None))
+    clients::insert(&mut tx, ClientId::new(), &client("Bo", "Li_n", None))
         .await
         .unwrap();
     tx.commit().await.unwrap();
     let mut tx = db.begin().await.unwrap();
-    assert!(
-        clients::insert(&mut tx, new_id(), &client("Other", "Person", Some("MRN-1")))
-            .await
-            .unwrap_err()
-            .is_unique_violation()
-    );
+    assert!(clients::insert(
+        &mut tx,
+        ClientId::new(),
+        &client("Other", "Person", Some("MRN-1"))
+    )
+    .await
+    .unwrap_err()
+    .is_unique_violation());
     drop(tx);
     let mut tx = db.begin().await.unwrap();
-    let id = ana.id.to_string();
-    assert_eq!(clients::find(&mut tx, &id).await.unwrap().unwrap(), ana);
+    let id = ana.id;
+    assert_eq!(clients::find(&mut tx, id).await.unwrap().unwrap(), ana);
 
     let search = |name: Option<&str>, external: Option<&str>| ClientSearch {
         name: name.map(str::to_string),
@@ -321,7 +327,7 @@ async fn clients_are_inserted_found_searched_and_updated() {
     let (_, total) = clients::search(&mut tx, &by_birth, PAGE).await.unwrap();
     assert_eq!(total, 3);
 
-    let renamed = clients::update(&mut tx, &id, &client("Ana", "Lopez-Garcia", None))
+    let renamed = clients::update(&mut tx, id, &client("Ana", "Lopez-Garcia", None))
         .await
         .unwrap()
         .unwrap();
@@ -329,7 +335,7 @@ async fn clients_are_inserted_found_searched_and_updated() {
     assert_eq!(renamed.data.external_id, None);
     assert_eq!(renamed.created_at, ana.created_at);
     assert!(
-        clients::update(&mut tx, &new_id().to_string(), &client("A", "B", None))
+        clients::update(&mut tx, ClientId::new(), &client("A", "B", None))
             .await
             .unwrap()
             .is_none()
@@ -357,7 +363,7 @@ async fn coverages_are_inserted_found_listed_and_updated() {
     )
     .await
     .unwrap();
-    let owner = clients::insert(&mut tx, new_id(), &client("Ana", "Lopez", None))
+    let owner = clients::insert(&mut tx, ClientId::new(), &client("Ana", "Lopez", None))
         .await
         .unwrap();
     let coverage = |priority: &str, relationship: &str| {
@@ -383,14 +389,19 @@ async fn coverages_are_inserted_found_listed_and_updated() {
     let secondary = coverages::insert(
         &mut tx,
         new_id(),
-        owner.id,
+        owner.id.into(),
         &coverage("secondary", "spouse"),
     )
     .await
     .unwrap();
-    let primary = coverages::insert(&mut tx, new_id(), owner.id, &coverage("primary", "self"))
-        .await
-        .unwrap();
+    let primary = coverages::insert(
+        &mut tx,
+        new_id(),
+        owner.id.into(),
+        &coverage("primary", "self"),
+    )
+    .await
+    .unwrap();
     let owner_id = owner.id.to_string();
     let found = coverages::find(&mut tx, &owner_id, &secondary.id.to_string())
         .await
@@ -459,13 +470,13 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
     .unwrap();
     let mut owners = Vec::new();
     for name in ["Ana", "Ben"] {
-        let client = clients::insert(&mut tx, new_id(), &client(name, "Lopez", None))
+        let client = clients::insert(&mut tx, ClientId::new(), &client(name, "Lopez", None))
             .await
             .unwrap();
-        let covered = coverages::insert(&mut tx, new_id(), client.id, &coverage)
+        let covered = coverages::insert(&mut tx, new_id(), client.id.into(), &coverage)
             .await
             .unwrap();
-        owners.push((client.id, covered.id));
+        owners.push((client.id.as_uuid(), covered.id));
     }
     let [(ana, anas_coverage), (_, bens_coverage)] = <[_; 2]>::try_from(owners).unwrap();
     let biller = users::insert(&mut tx, new_id(), "casey", "hash-1", &[Role::Billing])
