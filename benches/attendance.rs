@@ -11,7 +11,7 @@ use std::time::Instant;
 use chrono::{Duration, NaiveDate};
 use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
-use perdiem::domain::ids::{new_id, ClientId};
+use perdiem::domain::ids::{new_id, ClientId, CoverageId};
 use perdiem::domain::payer::PayerInput;
 use perdiem::domain::role::Role;
 use perdiem::store::{clients, coverages, users};
@@ -71,8 +71,8 @@ async fn import() {
         };
         coverages::insert(
             &mut tx,
-            new_id(),
-            client.id.into(),
+            CoverageId::new(),
+            client.id,
             &coverage.parse(today).unwrap(),
         )
         .await

@@ -19,7 +19,7 @@ use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::episode::EpisodeInput;
 use perdiem::domain::fee_schedule::FeeScheduleInput;
-use perdiem::domain::ids::{new_id, ClientId};
+use perdiem::domain::ids::{new_id, ClientId, CoverageId};
 use perdiem::domain::organization::OrganizationInput;
 use perdiem::domain::payer::{BillingRulesInput, PayerInput};
 use perdiem::domain::role::Role;
@@ -132,8 +132,8 @@ async fn generate() {
         };
         let coverage = coverages::insert(
             &mut tx,
-            new_id(),
-            client.id.into(),
+            CoverageId::new(),
+            client.id,
             &coverage.parse(today).unwrap(),
         )
         .await

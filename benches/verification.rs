@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::eligibility::{Inquiry, InquiryPerson, LevelOfCare, Program};
-use perdiem::domain::ids::{new_id, ClientId};
+use perdiem::domain::ids::{new_id, ClientId, CoverageId};
 use perdiem::domain::organization::OrganizationInput;
 use perdiem::domain::payer::{ConnectionInput, PayerInput};
 use perdiem::domain::role::Role;
@@ -184,8 +184,8 @@ async fn added_latency() {
     };
     let coverage = coverages::insert(
         &mut tx,
-        new_id(),
-        client.id.into(),
+        CoverageId::new(),
+        client.id,
         &coverage.parse(today).unwrap(),
     )
     .await

@@ -17,7 +17,7 @@ use crate::domain::client::ClientInput;
 use crate::domain::coverage::CoverageInput;
 use crate::domain::episode::EpisodeInput;
 use crate::domain::fee_schedule::FeeScheduleInput;
-use crate::domain::ids::{new_id, ClientId};
+use crate::domain::ids::{new_id, ClientId, CoverageId};
 use crate::domain::organization::OrganizationInput;
 use crate::domain::payer::ConnectionInput;
 use crate::domain::payer::PayerInput;
@@ -111,9 +111,9 @@ pub async fn seed(db: &Db, secrets: &SecretKey) -> anyhow::Result<bool> {
             coverage["payer_id"] = Value::String(payer.to_string());
             let input: CoverageInput = serde_json::from_value(coverage)?;
             let stored =
-                coverages::insert(&mut tx, new_id(), client.id.into(), &input.parse(today)?)
+                coverages::insert(&mut tx, CoverageId::new(), client.id, &input.parse(today)?)
                     .await?;
-            first_coverage.get_or_insert((client.id.into(), stored.id));
+            first_coverage.get_or_insert((client.id, stored.id));
         }
     }
     if let (Some((client, coverage)), Some(user)) = (first_coverage, billing_user) {
@@ -129,8 +129,8 @@ pub async fn seed(db: &Db, secrets: &SecretKey) -> anyhow::Result<bool> {
 /// few more attended, one short day, the end and the review close.
 async fn seed_billing(
     tx: &mut Tx,
-    client: Uuid,
-    coverage: Uuid,
+    client: ClientId,
+    coverage: CoverageId,
     user: Uuid,
     today: NaiveDate,
 ) -> anyhow::Result<()> {
@@ -181,8 +181,8 @@ async fn seed_billing(
 /// /api/v1/claims/generate` and the 837 files work on the demo data.
 async fn seed_claim_setup(
     tx: &mut Tx,
-    client: Uuid,
-    coverage: Uuid,
+    client: ClientId,
+    coverage: CoverageId,
     today: NaiveDate,
 ) -> anyhow::Result<()> {
     let admission = today - Duration::days(21);
@@ -193,8 +193,8 @@ async fn seed_claim_setup(
         ..EpisodeInput::default()
     }
     .parse(today)?;
-    episodes::insert(tx, new_id(), client, &episode).await?;
-    let payer = coverages::find(tx, &client.to_string(), &coverage.to_string())
+    episodes::insert(tx, new_id(), client.into(), &episode).await?;
+    let payer = coverages::find(tx, client, coverage)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the demo coverage is gone"))?
         .data

@@ -19,7 +19,7 @@ use crate::domain::authorization::{
 };
 use crate::domain::billable::{ledger, Ledger};
 use crate::domain::eligibility::LevelOfCare;
-use crate::domain::ids::{new_id, parse_id, ClientId};
+use crate::domain::ids::{new_id, parse_id, ClientId, CoverageId};
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::domain::validation::FieldError;
@@ -79,15 +79,12 @@ fn filter(q: ListQuery) -> Result<AuthorizationFilter, ApiError> {
 /// Checks that the client exists and that the coverage is the client's own, and locks the
 /// coverage for the rest of the transaction (422 naming the field otherwise).
 async fn lock_parties(tx: &mut Tx, terms: &NewAuthorization) -> Result<(), ApiError> {
-    let client_id = terms.client_id.to_string();
+    let client_id = ClientId::from_uuid(terms.client_id);
     let mut errors = Vec::new();
-    if clients::find(tx, ClientId::from_uuid(terms.client_id))
-        .await?
-        .is_none()
-    {
+    if clients::find(tx, client_id).await?.is_none() {
         errors.push(FieldError::new("client_id", "names no client"));
     }
-    match coverages::lock(tx, &terms.coverage_id.to_string()).await? {
+    match coverages::lock(tx, CoverageId::from_uuid(terms.coverage_id)).await? {
         None => errors.push(FieldError::new("coverage_id", "names no coverage")),
         Some(owner) if owner != client_id && errors.is_empty() => errors.push(FieldError::new(
             "coverage_id",
@@ -108,7 +105,7 @@ async fn find_locked(tx: &mut Tx, id: &str) -> Result<Authorization, ApiError> {
     let found = authorizations::find(tx, id)
         .await?
         .ok_or(ApiError::NotFound("authorization"))?;
-    coverages::lock(tx, &found.terms.coverage_id.to_string()).await?;
+    coverages::lock(tx, CoverageId::from_uuid(found.terms.coverage_id)).await?;
     authorizations::find(tx, id)
         .await?
         .ok_or(ApiError::NotFound("authorization"))

@@ -14,7 +14,7 @@ use super::extract::Body;
 use super::ok;
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::{LevelOfCare, Program};
-use crate::domain::ids::{new_id, parse_id};
+use crate::domain::ids::{new_id, ClientId, CoverageId};
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
@@ -43,9 +43,10 @@ struct ItemInput {
 }
 
 fn parse_item(item: ItemInput, fields: &mut Fields) -> Option<NewItem> {
-    let id = |raw: String| parse_id(&raw).map(|id| id.to_string());
-    let client_id = fields.required("client_id", item.client_id, id);
-    let coverage_id = fields.required("coverage_id", item.coverage_id, id);
+    let client_id = fields.required("client_id", item.client_id, |raw| ClientId::parse(&raw));
+    let coverage_id = fields.required("coverage_id", item.coverage_id, |raw| {
+        CoverageId::parse(&raw)
+    });
     let levels = fields.required("levels_of_care", item.levels_of_care, |raw| {
         if raw.is_empty() {
             return Err("must name IOP, PHP or both".to_string());

@@ -9,7 +9,7 @@ use super::context::Ctx;
 use super::extract::{from_value, merge, page, Body};
 use super::{created, ok, PageOf};
 use crate::domain::coverage::{CoverageInput, NewCoverage};
-use crate::domain::ids::{new_id, ClientId};
+use crate::domain::ids::{ClientId, CoverageId};
 use crate::domain::validation::FieldError;
 use crate::error::ApiError;
 use crate::store::audit::Action;
@@ -48,7 +48,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     let mut tx = ctx.write().await?;
     client_exists(&mut tx, client_id).await?;
     let coverage = parse(&mut tx, input).await?;
-    let coverage = coverages::insert(&mut tx, new_id(), client_id.into(), &coverage).await?;
+    let coverage = coverages::insert(&mut tx, CoverageId::new(), client_id, &coverage).await?;
     tx.audit(Action::Create, "coverage", coverage.id);
     tx.commit().await?;
     Ok(created(&coverage))
@@ -61,7 +61,7 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     let page = page(q.limit, q.offset)?;
     let mut tx = ctx.read_each().await?;
     client_exists(&mut tx, client_id).await?;
-    let (items, total) = coverages::list(&mut tx, &client_id.to_string(), page).await?;
+    let (items, total) = coverages::list(&mut tx, client_id, page).await?;
     tx.audit_all(Action::Read, "coverage", items.iter().map(|c| c.id));
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
@@ -70,12 +70,12 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
     let client_id: ClientId = ctx.path("id")?;
-    let id = ctx.path_id("coverage_id")?;
+    let id: CoverageId = ctx.path("coverage_id")?;
     let mut tx = ctx.read_each().await?;
-    let coverage = coverages::find(&mut tx, &client_id.to_string(), &id)
+    let coverage = coverages::find(&mut tx, client_id, id)
         .await?
         .ok_or(ApiError::NotFound("coverage"))?;
-    tx.audit(Action::Read, "coverage", &id);
+    tx.audit(Action::Read, "coverage", id);
     tx.commit().await?;
     Ok(ok(&coverage))
 }
@@ -83,19 +83,19 @@ pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITERS)?;
     let client_id: ClientId = ctx.path("id")?;
-    let id = ctx.path_id("coverage_id")?;
+    let id: CoverageId = ctx.path("coverage_id")?;
     let patch = body.object()?;
     let mut tx = ctx.write().await?;
-    let current = coverages::find(&mut tx, &client_id.to_string(), &id)
+    let current = coverages::find(&mut tx, client_id, id)
         .await?
         .ok_or(ApiError::NotFound("coverage"))?;
     let current = serde_json::to_value(CoverageInput::from(&current.data.coverage))
         .map_err(ApiError::internal)?;
     let coverage = parse(&mut tx, from_value(merge(current, patch))?).await?;
-    let coverage = coverages::update(&mut tx, &client_id.to_string(), &id, &coverage)
+    let coverage = coverages::update(&mut tx, client_id, id, &coverage)
         .await?
         .ok_or(ApiError::NotFound("coverage"))?;
-    tx.audit(Action::Update, "coverage", &id);
+    tx.audit(Action::Update, "coverage", id);
     tx.commit().await?;
     Ok(ok(&coverage))
 }

@@ -11,7 +11,7 @@ use super::extract::{page, Body};
 use super::{ok, PageOf};
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::{LevelOfCare, Program};
-use crate::domain::ids::{parse_id, ClientId};
+use crate::domain::ids::{ClientId, CoverageId};
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
@@ -52,9 +52,10 @@ fn parse_levels(raw: Vec<String>) -> Result<Vec<LevelOfCare>, String> {
 
 fn parse(input: VerificationInput) -> Result<Request, ApiError> {
     let mut fields = Fields::new();
-    let id = |raw: String| parse_id(&raw).map(|id| id.to_string());
-    let client_id = fields.required("client_id", input.client_id, id);
-    let coverage_id = fields.required("coverage_id", input.coverage_id, id);
+    let client_id = fields.required("client_id", input.client_id, |raw| ClientId::parse(&raw));
+    let coverage_id = fields.required("coverage_id", input.coverage_id, |raw| {
+        CoverageId::parse(&raw)
+    });
     let levels = fields.required("levels_of_care", input.levels_of_care, parse_levels);
     let program = fields.required("program", input.program, |raw| Program::parse(&raw));
     let service_date = fields.optional("service_date", input.service_date, |raw| {

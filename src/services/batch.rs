@@ -455,8 +455,8 @@ async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid, owner: 
     let outcome = match (levels, Program::parse(&item.program)) {
         (Ok(levels), Ok(program)) => {
             let request = Request {
-                client_id: item.client_id.clone(),
-                coverage_id: item.coverage_id.clone(),
+                client_id: item.client_id,
+                coverage_id: item.coverage_id,
                 levels,
                 program,
                 service_date: item.service_date,

@@ -23,7 +23,7 @@ use crate::domain::eligibility::{
 };
 use crate::domain::fee_schedule::in_force;
 use crate::domain::identity::{self, IdentityReport};
-use crate::domain::ids::{new_id, ClientId};
+use crate::domain::ids::{new_id, ClientId, CoverageId};
 use crate::domain::payer::Connection;
 use crate::domain::validation::Invalid;
 use crate::metrics::Metrics;
@@ -38,8 +38,8 @@ use crate::store::{clients, coverages, fee_schedules, organization, payers, Db, 
 /// What staff asked.
 #[derive(Debug, Clone)]
 pub struct Request {
-    pub client_id: String,
-    pub coverage_id: String,
+    pub client_id: ClientId,
+    pub coverage_id: CoverageId,
     pub levels: Vec<LevelOfCare>,
     pub program: Program,
     pub service_date: NaiveDate,
@@ -274,13 +274,10 @@ fn run<'a>(
     Box::pin(async move {
         let db = &state.db;
         let mut tx = db.begin_read().await?;
-        // Batch items carry their ids as text; one that does not parse names no client.
-        let client = match ClientId::parse(&request.client_id) {
-            Ok(id) => clients::find(&mut tx, id).await?,
-            Err(_) => None,
-        }
-        .ok_or(VerifyError::NotFound("client"))?;
-        let coverage = coverages::find(&mut tx, &request.client_id, &request.coverage_id)
+        let client = clients::find(&mut tx, request.client_id)
+            .await?
+            .ok_or(VerifyError::NotFound("client"))?;
+        let coverage = coverages::find(&mut tx, request.client_id, request.coverage_id)
             .await?
             .ok_or(VerifyError::NotFound("coverage"))?;
         let (parent_id, payer) = match carve_out {
@@ -317,7 +314,7 @@ fn run<'a>(
                 );
             if let Some(stored) = verifications::recent_answer(
                 &mut tx,
-                &request.coverage_id,
+                &request.coverage_id.to_string(),
                 request.program.as_str(),
                 &levels_key,
                 request.service_date,
@@ -353,8 +350,8 @@ fn run<'a>(
         let chunks: Vec<Vec<String>> = codes.chunks(per_request).map(<[String]>::to_vec).collect();
         let new = NewVerification {
             id,
-            client_id: request.client_id.clone(),
-            coverage_id: request.coverage_id.clone(),
+            client_id: request.client_id.to_string(),
+            coverage_id: request.coverage_id.to_string(),
             payer_id: payer.id.to_string(),
             parent_id: parent_id.clone(),
             requested_by: who.user_id.clone(),

@@ -4,12 +4,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::ids::{ClientId, CoverageId};
+
 use super::{now, with_db, with_tx, Db, StoreError, StoreResult, Tx};
 
 #[derive(Debug, Clone)]
 pub struct NewItem {
-    pub client_id: String,
-    pub coverage_id: String,
+    pub client_id: ClientId,
+    pub coverage_id: CoverageId,
     pub levels_of_care: String,
     pub program: String,
     pub service_date: NaiveDate,
@@ -23,8 +25,8 @@ pub struct Item {
     #[serde(skip)]
     pub batch_id: String,
     pub seq: i64,
-    pub client_id: String,
-    pub coverage_id: String,
+    pub client_id: ClientId,
+    pub coverage_id: CoverageId,
     pub levels_of_care: Vec<String>,
     pub program: String,
     pub service_date: NaiveDate,
@@ -88,8 +90,8 @@ pub async fn insert(
         .bind(Uuid::now_v7().to_string())
         .bind(&id)
         .bind(i64::try_from(seq + 1).unwrap_or(i64::MAX))
-        .bind(&item.client_id)
-        .bind(&item.coverage_id)
+        .bind(item.client_id)
+        .bind(item.coverage_id)
         .bind(&item.levels_of_care)
         .bind(&item.program)
         .bind(item.service_date)
@@ -107,8 +109,8 @@ struct ItemRow {
     id: String,
     batch_id: String,
     seq: i64,
-    client_id: String,
-    coverage_id: String,
+    client_id: ClientId,
+    coverage_id: CoverageId,
     levels_of_care: String,
     program: String,
     service_date: NaiveDate,

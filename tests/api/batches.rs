@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use perdiem::domain::ids::new_id;
+use perdiem::domain::ids::{new_id, ClientId, CoverageId};
 use perdiem::domain::role::Role;
 use perdiem::mock_payer::{self, MockPayer, Scenarios, X12_PATH};
 use perdiem::startup::Stopper;
@@ -219,8 +219,8 @@ async fn a_running_item_is_settled_by_another_worker_only_once_its_lease_lapses(
         .await
         .unwrap();
     let item = NewItem {
-        client_id: new_id().to_string(),
-        coverage_id: new_id().to_string(),
+        client_id: ClientId::new(),
+        coverage_id: CoverageId::new(),
         levels_of_care: r#"["IOP"]"#.to_string(),
         program: "mental_health".to_string(),
         service_date: Utc::now().date_naive(),
@@ -513,8 +513,8 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
     let new_items: Vec<NewItem> = pairs
         .iter()
         .map(|(client_id, coverage_id)| NewItem {
-            client_id: client_id.clone(),
-            coverage_id: coverage_id.clone(),
+            client_id: client_id.parse().unwrap(),
+            coverage_id: coverage_id.parse().unwrap(),
             levels_of_care: "PHP".to_string(),
             program: "mental_health".to_string(),
             service_date: Utc::now().date_naive(),

@@ -6,7 +6,7 @@ use perdiem::domain::authorization::{AuthorizationInput, AuthorizationStatus, Ex
 use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::eligibility::LevelOfCare;
-use perdiem::domain::ids::{new_id, ClientId};
+use perdiem::domain::ids::{new_id, ClientId, CoverageId};
 use perdiem::domain::payer::PayerInput;
 use perdiem::domain::role::Role;
 use perdiem::secrets::SecretKey;
@@ -388,39 +388,37 @@ async fn coverages_are_inserted_found_listed_and_updated() {
     };
     let secondary = coverages::insert(
         &mut tx,
-        new_id(),
-        owner.id.into(),
+        CoverageId::new(),
+        owner.id,
         &coverage("secondary", "spouse"),
     )
     .await
     .unwrap();
     let primary = coverages::insert(
         &mut tx,
-        new_id(),
-        owner.id.into(),
+        CoverageId::new(),
+        owner.id,
         &coverage("primary", "self"),
     )
     .await
     .unwrap();
-    let owner_id = owner.id.to_string();
-    let found = coverages::find(&mut tx, &owner_id, &secondary.id.to_string())
+    let owner_id = owner.id;
+    let found = coverages::find(&mut tx, owner_id, secondary.id)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(found, secondary);
-    assert!(
-        coverages::find(&mut tx, &new_id().to_string(), &secondary.id.to_string())
-            .await
-            .unwrap()
-            .is_none()
-    );
-    let (listed, total) = coverages::list(&mut tx, &owner_id, PAGE).await.unwrap();
+    assert!(coverages::find(&mut tx, ClientId::new(), secondary.id)
+        .await
+        .unwrap()
+        .is_none());
+    let (listed, total) = coverages::list(&mut tx, owner_id, PAGE).await.unwrap();
     assert_eq!(total, 2);
     assert_eq!(listed[0].id, primary.id, "primary first");
     let updated = coverages::update(
         &mut tx,
-        &owner_id,
-        &secondary.id.to_string(),
+        owner_id,
+        secondary.id,
         &coverage("tertiary", "self"),
     )
     .await
@@ -429,8 +427,8 @@ async fn coverages_are_inserted_found_listed_and_updated() {
     assert_eq!(updated.data.coverage.subscriber, None);
     assert!(coverages::update(
         &mut tx,
-        &owner_id,
-        &new_id().to_string(),
+        owner_id,
+        CoverageId::new(),
         &coverage("primary", "self")
     )
     .await
@@ -473,25 +471,23 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
         let client = clients::insert(&mut tx, ClientId::new(), &client(name, "Lopez", None))
             .await
             .unwrap();
-        let covered = coverages::insert(&mut tx, new_id(), client.id.into(), &coverage)
+        let covered = coverages::insert(&mut tx, CoverageId::new(), client.id, &coverage)
             .await
             .unwrap();
-        owners.push((client.id.as_uuid(), covered.id));
+        owners.push((client.id.as_uuid(), covered.id.as_uuid()));
     }
     let [(ana, anas_coverage), (_, bens_coverage)] = <[_; 2]>::try_from(owners).unwrap();
     let biller = users::insert(&mut tx, new_id(), "casey", "hash-1", &[Role::Billing])
         .await
         .unwrap();
     assert_eq!(
-        coverages::lock(&mut tx, &anas_coverage.to_string())
+        coverages::lock(&mut tx, CoverageId::from_uuid(anas_coverage))
             .await
             .unwrap(),
-        Some(ana.to_string())
+        Some(ClientId::from_uuid(ana))
     );
     assert_eq!(
-        coverages::lock(&mut tx, &new_id().to_string())
-            .await
-            .unwrap(),
+        coverages::lock(&mut tx, CoverageId::new()).await.unwrap(),
         None
     );
 
