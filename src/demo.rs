@@ -17,7 +17,7 @@ use crate::domain::client::ClientInput;
 use crate::domain::coverage::CoverageInput;
 use crate::domain::episode::EpisodeInput;
 use crate::domain::fee_schedule::FeeScheduleInput;
-use crate::domain::ids::{new_id, ClientId, CoverageId};
+use crate::domain::ids::{new_id, ClientId, CoverageId, PayerId};
 use crate::domain::organization::OrganizationInput;
 use crate::domain::payer::ConnectionInput;
 use crate::domain::payer::PayerInput;
@@ -80,7 +80,7 @@ pub async fn seed(db: &Db, secrets: &SecretKey) -> anyhow::Result<bool> {
         }
     }
     organization::put(&mut tx, &demo.organization.parse()?).await?;
-    let mut payer_ids: Vec<(String, Uuid)> = Vec::new();
+    let mut payer_ids: Vec<(String, PayerId)> = Vec::new();
     for demo_payer in demo.payers {
         let payer = PayerInput {
             name: Some(demo_payer.name),
@@ -89,7 +89,7 @@ pub async fn seed(db: &Db, secrets: &SecretKey) -> anyhow::Result<bool> {
             billing: None,
         }
         .parse()?;
-        let stored = payers::insert(&mut tx, secrets, new_id(), &payer).await?;
+        let stored = payers::insert(&mut tx, secrets, PayerId::new(), &payer).await?;
         payer_ids.push((payer.payer_id.as_str().to_string(), stored.id));
     }
     let today = Utc::now().date_naive();
@@ -240,7 +240,7 @@ pub async fn attach_mock_payer(db: &Db, secrets: &SecretKey, base: &str) -> anyh
             timeout_seconds: Some(10),
             ..ConnectionInput::default()
         });
-        payers::update(&mut tx, secrets, &payer.id.to_string(), &input.parse()?).await?;
+        payers::update(&mut tx, secrets, payer.id, &input.parse()?).await?;
     }
     tx.commit().await?;
     Ok(())

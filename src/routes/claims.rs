@@ -17,7 +17,7 @@ use crate::domain::claim::{BillingPeriod, ClaimRequest};
 use crate::domain::claim_status::{refusal, ClaimStatus};
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::LevelOfCare;
-use crate::domain::ids::{parse_id, ClientId};
+use crate::domain::ids::{parse_id, ClientId, PayerId};
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::domain::text::Note;
@@ -208,7 +208,7 @@ async fn refuse_unknown(tx: &mut Tx, generation: &Generation) -> Result<(), ApiE
         }
     }
     if let Some(payer) = generation.payer_id {
-        if !payers::exists(tx, &payer.to_string()).await? {
+        if !payers::exists(tx, PayerId::from_uuid(payer)).await? {
             return Err(ApiError::validation("payer_id", "names no payer"));
         }
     }

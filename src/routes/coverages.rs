@@ -25,7 +25,7 @@ struct ListQuery {
 /// Parses a coverage and checks that its payer exists (a 422 on `payer_id` if not).
 async fn parse(tx: &mut Tx, input: CoverageInput) -> Result<NewCoverage, ApiError> {
     let coverage = input.parse(Utc::now().date_naive())?;
-    if !payers::exists(tx, &coverage.payer_id.to_string()).await? {
+    if !payers::exists(tx, coverage.payer_id).await? {
         return Err(ApiError::Validation(vec![FieldError::new(
             "payer_id",
             "names no payer; create the payer first",

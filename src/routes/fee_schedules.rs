@@ -15,7 +15,7 @@ use super::extract::{from_value, merge, page, param, refuse_nulls, Body};
 use super::{ok, PageOf};
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::fee_schedule::{self, FeeScheduleInput, NewFeeSchedule};
-use crate::domain::ids::{new_id, parse_id};
+use crate::domain::ids::{new_id, parse_id, PayerId};
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::error::ApiError;
@@ -60,7 +60,7 @@ fn filter(q: ListQuery) -> Result<FeeScheduleFilter, ApiError> {
 /// Checks that the payer exists (422 naming `payer_id` otherwise) and locks it for the rest of
 /// the transaction.
 async fn lock_payer(tx: &mut Tx, payer_id: Uuid) -> Result<(), ApiError> {
-    if payers::lock(tx, &payer_id.to_string()).await? {
+    if payers::lock(tx, PayerId::from_uuid(payer_id)).await? {
         Ok(())
     } else {
         Err(ApiError::validation("payer_id", "names no payer"))

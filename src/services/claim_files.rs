@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::coverage::{Priority, Relationship};
-use crate::domain::ids::{new_id, ClientId, CoverageId};
+use crate::domain::ids::{new_id, ClientId, CoverageId, PayerId};
 use crate::domain::names::{check_client_names, check_x12_names};
 use crate::domain::organization::Organization;
 use crate::domain::person::Sex;
@@ -176,11 +176,11 @@ async fn parties(
             .into_iter()
             .map(|c| (c.id, c))
             .collect();
-    let mut payers_by_id: HashMap<Uuid, Payer> = HashMap::new();
+    let mut payers_by_id: HashMap<PayerId, Payer> = HashMap::new();
     for coverage in &coverages {
         let id = coverage.data.coverage.payer_id;
         if let std::collections::hash_map::Entry::Vacant(slot) = payers_by_id.entry(id) {
-            let payer = payers::find(tx, secrets, &id.to_string())
+            let payer = payers::find(tx, secrets, id)
                 .await?
                 .ok_or_else(|| missing("payer"))?;
             slot.insert(payer);

@@ -283,13 +283,9 @@ fn run<'a>(
         let (parent_id, payer) = match carve_out {
             Some((parent, payer)) => (Some(parent), payer),
             None => {
-                let payer = payers::find(
-                    &mut tx,
-                    &state.secrets,
-                    &coverage.data.coverage.payer_id.to_string(),
-                )
-                .await?
-                .ok_or(VerifyError::Inconsistent("the coverage's payer is missing"))?;
+                let payer = payers::find(&mut tx, &state.secrets, coverage.data.coverage.payer_id)
+                    .await?
+                    .ok_or(VerifyError::Inconsistent("the coverage's payer is missing"))?;
                 (None, payer)
             }
         };
@@ -323,7 +319,9 @@ fn run<'a>(
             .await?
             {
                 tx.commit().await?;
-                state.metrics.count_verification(payer.id, "cached");
+                state
+                    .metrics
+                    .count_verification(payer.id.as_uuid(), "cached");
                 return Ok(Outcome {
                     verification: stored,
                     cached: true,
@@ -334,7 +332,7 @@ fn run<'a>(
         let mut places = Vec::new();
         for level in &request.levels {
             let schedules =
-                fee_schedules::of_payer(&mut tx, payer.id, *level, request.program).await?;
+                fee_schedules::of_payer(&mut tx, payer.id.into(), *level, request.program).await?;
             let setup = in_force(&schedules, *level, request.program, request.service_date)
                 .map(|s| &s.data.claim);
             places.push((*level, billed_place_of_service(setup)));
@@ -407,7 +405,7 @@ fn run<'a>(
             })
             .collect();
 
-        let limit = state.health.limit(payer.id, &connection).await;
+        let limit = state.health.limit(payer.id.as_uuid(), &connection).await;
         let adapter = adapter(&connection, &state.transport);
         let unreadable_counted = std::sync::atomic::AtomicBool::new(false);
         let results = join_all(inquiries.iter().map(|inquiry| {
@@ -415,7 +413,7 @@ fn run<'a>(
             let asking = Asking {
                 adapter: adapter.as_ref(),
                 health: &state.health,
-                payer: payer.id,
+                payer: payer.id.as_uuid(),
                 attempts: state.settings.retry_attempts,
                 backoff_ms: state.settings.retry_backoff_ms,
                 unreadable_counted: &unreadable_counted,
@@ -490,7 +488,7 @@ fn run<'a>(
         tx.commit().await?;
         state
             .metrics
-            .count_verification(payer.id, &completion.status);
+            .count_verification(payer.id.as_uuid(), &completion.status);
         tracing::info!(verification_id = %id, status = %completion.status, "verification finished");
 
         let mut verification = verifications::assemble(&new, started_at, &completion, finished_at)?;

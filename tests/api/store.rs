@@ -6,7 +6,7 @@ use perdiem::domain::authorization::{AuthorizationInput, AuthorizationStatus, Ex
 use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::eligibility::LevelOfCare;
-use perdiem::domain::ids::{new_id, ClientId, CoverageId};
+use perdiem::domain::ids::{new_id, ClientId, CoverageId, PayerId};
 use perdiem::domain::payer::PayerInput;
 use perdiem::domain::role::Role;
 use perdiem::secrets::SecretKey;
@@ -225,16 +225,16 @@ async fn payers_are_inserted_found_filtered_and_updated() {
         .parse()
         .unwrap()
     };
-    let aetna = payers::insert(&mut tx, &key, new_id(), &payer("Aetna", "60054"))
+    let aetna = payers::insert(&mut tx, &key, PayerId::new(), &payer("Aetna", "60054"))
         .await
         .unwrap();
-    payers::insert(&mut tx, &key, new_id(), &payer("Cigna", "62308"))
+    payers::insert(&mut tx, &key, PayerId::new(), &payer("Cigna", "62308"))
         .await
         .unwrap();
     tx.commit().await.unwrap();
     let mut tx = db.begin().await.unwrap();
     assert!(
-        payers::insert(&mut tx, &key, new_id(), &payer("Again", "60054"))
+        payers::insert(&mut tx, &key, PayerId::new(), &payer("Again", "60054"))
             .await
             .unwrap_err()
             .is_unique_violation()
@@ -243,7 +243,10 @@ async fn payers_are_inserted_found_filtered_and_updated() {
     let mut tx = db.begin().await.unwrap();
     let id = aetna.id.to_string();
     assert_eq!(
-        payers::find(&mut tx, &key, &id).await.unwrap().unwrap(),
+        payers::find(&mut tx, &key, id.parse::<PayerId>().unwrap())
+            .await
+            .unwrap()
+            .unwrap(),
         aetna
     );
     let (found, total) = payers::list(&mut tx, &key, Some("ign"), PAGE)
@@ -253,13 +256,18 @@ async fn payers_are_inserted_found_filtered_and_updated() {
     assert_eq!(found[0].data.name.as_str(), "Cigna");
     let (_, total) = payers::list(&mut tx, &key, None, PAGE).await.unwrap();
     assert_eq!(total, 2);
-    let renamed = payers::update(&mut tx, &key, &id, &payer("Aetna Inc", "60054"))
-        .await
-        .unwrap()
-        .unwrap();
+    let renamed = payers::update(
+        &mut tx,
+        &key,
+        id.parse::<PayerId>().unwrap(),
+        &payer("Aetna Inc", "60054"),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(renamed.data.name.as_str(), "Aetna Inc");
     assert!(
-        payers::update(&mut tx, &key, &new_id().to_string(), &payer("X", "XX"))
+        payers::update(&mut tx, &key, PayerId::new(), &payer("X", "XX"))
             .await
             .unwrap()
             .is_none()
@@ -351,7 +359,7 @@ async fn coverages_are_inserted_found_listed_and_updated() {
     let payer = payers::insert(
         &mut tx,
         &key,
-        new_id(),
+        PayerId::new(),
         &PayerInput {
             name: Some("Aetna".into()),
             payer_id: Some("60054".into()),
@@ -445,7 +453,7 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
     let payer = payers::insert(
         &mut tx,
         &key,
-        new_id(),
+        PayerId::new(),
         &PayerInput {
             name: Some("Aetna".into()),
             payer_id: Some("60054".into()),
