@@ -19,7 +19,7 @@ use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::episode::EpisodeInput;
 use perdiem::domain::fee_schedule::FeeScheduleInput;
-use perdiem::domain::ids::{new_id, ClientId, CoverageId};
+use perdiem::domain::ids::{new_id, ClientId, CoverageId, EpisodeId};
 use perdiem::domain::organization::OrganizationInput;
 use perdiem::domain::payer::{BillingRulesInput, PayerInput};
 use perdiem::domain::role::Role;
@@ -159,8 +159,8 @@ async fn generate() {
         }));
         episodes::insert(
             &mut tx,
-            new_id(),
-            client.id.into(),
+            EpisodeId::new(),
+            client.id,
             &episode.parse(today).unwrap(),
         )
         .await

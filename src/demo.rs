@@ -17,7 +17,7 @@ use crate::domain::client::ClientInput;
 use crate::domain::coverage::CoverageInput;
 use crate::domain::episode::EpisodeInput;
 use crate::domain::fee_schedule::FeeScheduleInput;
-use crate::domain::ids::{new_id, ClientId, CoverageId, PayerId};
+use crate::domain::ids::{new_id, ClientId, CoverageId, EpisodeId, PayerId};
 use crate::domain::organization::OrganizationInput;
 use crate::domain::payer::ConnectionInput;
 use crate::domain::payer::PayerInput;
@@ -193,7 +193,7 @@ async fn seed_claim_setup(
         ..EpisodeInput::default()
     }
     .parse(today)?;
-    episodes::insert(tx, new_id(), client.into(), &episode).await?;
+    episodes::insert(tx, EpisodeId::new(), client, &episode).await?;
     let payer = coverages::find(tx, client, coverage)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the demo coverage is gone"))?
