@@ -19,7 +19,7 @@ use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::episode::EpisodeInput;
 use perdiem::domain::fee_schedule::FeeScheduleInput;
-use perdiem::domain::ids::{new_id, ClientId, CoverageId, EpisodeId};
+use perdiem::domain::ids::{new_id, AuthorizationId, ClientId, CoverageId, EpisodeId};
 use perdiem::domain::organization::OrganizationInput;
 use perdiem::domain::payer::{BillingRulesInput, PayerInput};
 use perdiem::domain::role::Role;
@@ -147,7 +147,7 @@ async fn generate() {
         }));
         authorizations::insert(
             &mut tx,
-            new_id(),
+            AuthorizationId::new(),
             user.id,
             &authorization.parse_new().unwrap(),
         )

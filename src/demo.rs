@@ -17,7 +17,7 @@ use crate::domain::client::ClientInput;
 use crate::domain::coverage::CoverageInput;
 use crate::domain::episode::EpisodeInput;
 use crate::domain::fee_schedule::FeeScheduleInput;
-use crate::domain::ids::{new_id, ClientId, CoverageId, EpisodeId, PayerId};
+use crate::domain::ids::{new_id, AuthorizationId, ClientId, CoverageId, EpisodeId, PayerId};
 use crate::domain::organization::OrganizationInput;
 use crate::domain::payer::ConnectionInput;
 use crate::domain::payer::PayerInput;
@@ -151,7 +151,7 @@ async fn seed_billing(
         notes: None,
     }
     .parse_new()?;
-    authorizations::insert(tx, new_id(), user, &authorization).await?;
+    authorizations::insert(tx, AuthorizationId::new(), user, &authorization).await?;
     let rows = (0..20)
         .map(|back| today - Duration::days(20 - back))
         .filter(|day| day.weekday().num_days_from_monday() < 5)

@@ -138,7 +138,7 @@ async fn load(
         .flatten()
         .map(|(a, _)| {
             (
-                a.id,
+                a.id.as_uuid(),
                 (a.terms.program, a.terms.authorization_number.clone()),
             )
         })

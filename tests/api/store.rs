@@ -6,7 +6,7 @@ use perdiem::domain::authorization::{AuthorizationInput, AuthorizationStatus, Ex
 use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::eligibility::LevelOfCare;
-use perdiem::domain::ids::{new_id, ClientId, CoverageId, PayerId};
+use perdiem::domain::ids::{new_id, AuthorizationId, ClientId, CoverageId, PayerId};
 use perdiem::domain::payer::PayerInput;
 use perdiem::domain::role::Role;
 use perdiem::secrets::SecretKey;
@@ -485,6 +485,10 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
         owners.push((client.id.as_uuid(), covered.id.as_uuid()));
     }
     let [(ana, anas_coverage), (_, bens_coverage)] = <[_; 2]>::try_from(owners).unwrap();
+    let (ana_id, anas_coverage_id) = (
+        ClientId::from_uuid(ana),
+        CoverageId::from_uuid(anas_coverage),
+    );
     let biller = users::insert(&mut tx, new_id(), "casey", "hash-1", &[Role::Billing])
         .await
         .unwrap();
@@ -515,11 +519,16 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
         .parse()
         .unwrap()
     };
-    let inserted = authorizations::insert(&mut tx, new_id(), biller.id, &terms(anas_coverage))
-        .await
-        .unwrap();
-    let id = inserted.id.to_string();
-    let found = authorizations::find(&mut tx, &id).await.unwrap().unwrap();
+    let inserted = authorizations::insert(
+        &mut tx,
+        AuthorizationId::new(),
+        biller.id,
+        &terms(anas_coverage),
+    )
+    .await
+    .unwrap();
+    let id = inserted.id;
+    let found = authorizations::find(&mut tx, id).await.unwrap().unwrap();
     assert_eq!(found, inserted);
     let extension = |days: i64, end: Option<&str>| {
         ExtensionInput {
@@ -532,12 +541,12 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
         .unwrap()
     };
     for (days, end) in [(5, Some("2026-03-20")), (2, None), (0, Some("2026-03-24"))] {
-        authorizations::add_extension(&mut tx, new_id(), &id, biller.id, &extension(days, end))
+        authorizations::add_extension(&mut tx, new_id(), id, biller.id, &extension(days, end))
             .await
             .unwrap()
             .unwrap();
     }
-    let extended = authorizations::find(&mut tx, &id).await.unwrap().unwrap();
+    let extended = authorizations::find(&mut tx, id).await.unwrap().unwrap();
     let days: Vec<u32> = extended
         .extensions
         .iter()
@@ -552,7 +561,7 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
     assert!(authorizations::add_extension(
         &mut tx,
         new_id(),
-        &new_id().to_string(),
+        AuthorizationId::new(),
         biller.id,
         &extension(1, None)
     )
@@ -577,20 +586,21 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
     }
     assert_eq!(extended.window().end.to_string(), "2026-03-24");
 
-    let active = authorizations::active_at_level(&mut tx, ana, anas_coverage, LevelOfCare::Php)
-        .await
-        .unwrap();
+    let active =
+        authorizations::active_at_level(&mut tx, ana_id, anas_coverage_id, LevelOfCare::Php)
+            .await
+            .unwrap();
     assert_eq!(active, std::slice::from_ref(&extended));
     let mut expired = extended.terms.clone();
     expired.status = AuthorizationStatus::Expired;
-    let updated = authorizations::update(&mut tx, &id, &expired)
+    let updated = authorizations::update(&mut tx, id, &expired)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(updated.terms.status, AuthorizationStatus::Expired);
     assert_eq!(updated.extensions, extended.extensions);
     assert!(
-        authorizations::active_at_level(&mut tx, ana, anas_coverage, LevelOfCare::Php)
+        authorizations::active_at_level(&mut tx, ana_id, anas_coverage_id, LevelOfCare::Php)
             .await
             .unwrap()
             .is_empty()
@@ -599,7 +609,13 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
 
     // The schema itself refuses another client's coverage.
     let mut tx = db.begin().await.unwrap();
-    let refused = authorizations::insert(&mut tx, new_id(), biller.id, &terms(bens_coverage)).await;
+    let refused = authorizations::insert(
+        &mut tx,
+        AuthorizationId::new(),
+        biller.id,
+        &terms(bens_coverage),
+    )
+    .await;
     assert!(refused.is_err(), "a coverage of another client is refused");
 }
 
