@@ -19,7 +19,9 @@ use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::episode::EpisodeInput;
 use perdiem::domain::fee_schedule::FeeScheduleInput;
-use perdiem::domain::ids::{new_id, AuthorizationId, ClientId, CoverageId, EpisodeId};
+use perdiem::domain::ids::{
+    new_id, AuthorizationId, ClientId, CoverageId, EpisodeId, FeeScheduleId,
+};
 use perdiem::domain::organization::OrganizationInput;
 use perdiem::domain::payer::{BillingRulesInput, PayerInput};
 use perdiem::domain::role::Role;
@@ -107,7 +109,7 @@ async fn generate() {
         "allowed_per_day": "250.10", "effective_from": "2020-01-01",
         "type_of_bill": "0131", "condition_codes": ["92"]
     }));
-    fee_schedules::insert(&mut tx, new_id(), &schedule.parse().unwrap())
+    fee_schedules::insert(&mut tx, FeeScheduleId::new(), &schedule.parse().unwrap())
         .await
         .unwrap();
     for n in 0..CLIENTS {

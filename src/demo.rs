@@ -17,7 +17,9 @@ use crate::domain::client::ClientInput;
 use crate::domain::coverage::CoverageInput;
 use crate::domain::episode::EpisodeInput;
 use crate::domain::fee_schedule::FeeScheduleInput;
-use crate::domain::ids::{new_id, AuthorizationId, ClientId, CoverageId, EpisodeId, PayerId};
+use crate::domain::ids::{
+    new_id, AuthorizationId, ClientId, CoverageId, EpisodeId, FeeScheduleId, PayerId,
+};
 use crate::domain::organization::OrganizationInput;
 use crate::domain::payer::ConnectionInput;
 use crate::domain::payer::PayerInput;
@@ -214,7 +216,7 @@ async fn seed_claim_setup(
         ..FeeScheduleInput::default()
     }
     .parse()?;
-    fee_schedules::insert(tx, new_id(), &schedule).await?;
+    fee_schedules::insert(tx, FeeScheduleId::new(), &schedule).await?;
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use crate::domain::estimate::{
     SelfPayService,
 };
 use crate::domain::fee_schedule::in_force;
-use crate::domain::ids::new_id;
+use crate::domain::ids::{new_id, FeeScheduleId};
 use crate::domain::money::Money;
 use crate::store::verifications::Verification;
 use crate::store::{fee_schedules, StoreError, Tx};
@@ -53,7 +53,7 @@ pub struct Request {
 #[serde(tag = "from", rename_all = "snake_case")]
 pub enum AllowedSource {
     Request,
-    FeeSchedule { fee_schedule_id: Uuid },
+    FeeSchedule { fee_schedule_id: FeeScheduleId },
 }
 
 /// An estimate as answered and kept.

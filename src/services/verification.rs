@@ -332,7 +332,7 @@ fn run<'a>(
         let mut places = Vec::new();
         for level in &request.levels {
             let schedules =
-                fee_schedules::of_payer(&mut tx, payer.id.into(), *level, request.program).await?;
+                fee_schedules::of_payer(&mut tx, payer.id, *level, request.program).await?;
             let setup = in_force(&schedules, *level, request.program, request.service_date)
                 .map(|s| &s.data.claim);
             places.push((*level, billed_place_of_service(setup)));

@@ -435,7 +435,7 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 /// A stored entity: its id and timestamps around the domain value. Serialises flat, as the
 /// API returns it. `I` is the entity's id type (`ClientId`, …).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Stored<T, I = uuid::Uuid> {
+pub struct Stored<T, I> {
     pub id: I,
     #[serde(flatten)]
     pub data: T,
@@ -462,18 +462,5 @@ impl<T, I> Stored<T, I> {
             created_at,
             updated_at,
         }
-    }
-}
-
-impl<T> Stored<T> {
-    fn new(
-        entity: &'static str,
-        id: &str,
-        data: T,
-        created_at: chrono::DateTime<chrono::Utc>,
-        updated_at: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<Stored<T>> {
-        let id = uuid::Uuid::parse_str(id).map_err(|e| StoreError::corrupt(entity, e))?;
-        Ok(Stored::from_parts(id, data, created_at, updated_at))
     }
 }
