@@ -20,7 +20,7 @@ use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::episode::EpisodeInput;
 use perdiem::domain::fee_schedule::FeeScheduleInput;
 use perdiem::domain::ids::{
-    new_id, AuthorizationId, ClientId, CoverageId, EpisodeId, FeeScheduleId,
+    AuthorizationId, ClientId, CoverageId, EpisodeId, FeeScheduleId, UserId,
 };
 use perdiem::domain::organization::OrganizationInput;
 use perdiem::domain::payer::{BillingRulesInput, PayerInput};
@@ -88,7 +88,7 @@ async fn generate() {
     organization::put(&mut tx, &clinic.parse().unwrap())
         .await
         .unwrap();
-    let user = users::insert(&mut tx, new_id(), "bench", "x", &[Role::Billing])
+    let user = users::insert(&mut tx, UserId::new(), "bench", "x", &[Role::Billing])
         .await
         .unwrap();
     let payer = PayerInput {
@@ -150,7 +150,7 @@ async fn generate() {
         authorizations::insert(
             &mut tx,
             AuthorizationId::new(),
-            user.id,
+            user.id.into(),
             &authorization.parse_new().unwrap(),
         )
         .await
@@ -180,7 +180,7 @@ async fn generate() {
             .unwrap();
         }
     }
-    let (base, token) = serve(db.clone(), user.id, Role::Billing).await;
+    let (base, token) = serve(db.clone(), user.id.into(), Role::Billing).await;
     let http = reqwest::Client::new();
     let response = http
         .post(format!("{base}/api/v1/attendance/import"))

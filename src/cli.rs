@@ -9,11 +9,10 @@ use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
-use crate::domain::ids::PayerId;
+use crate::domain::ids::{PayerId, UserId};
 
 use crate::auth::password;
 use crate::config::{Environment, Settings};
-use crate::domain::ids::new_id;
 use crate::domain::role::parse_roles;
 use crate::domain::user::{parse_password, Username};
 use crate::secrets::SecretKey;
@@ -171,7 +170,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .await?;
             let db = connect(&settings).await?;
             let mut tx = db.begin().await?;
-            let user = users::insert(&mut tx, new_id(), username.as_str(), &hash, &roles)
+            let user = users::insert(&mut tx, UserId::new(), username.as_str(), &hash, &roles)
                 .await
                 .map_err(|e| {
                     if e.is_unique_violation() {

@@ -18,7 +18,7 @@ use crate::domain::coverage::CoverageInput;
 use crate::domain::episode::EpisodeInput;
 use crate::domain::fee_schedule::FeeScheduleInput;
 use crate::domain::ids::{
-    new_id, AuthorizationId, ClientId, CoverageId, EpisodeId, FeeScheduleId, PayerId,
+    AuthorizationId, ClientId, CoverageId, EpisodeId, FeeScheduleId, PayerId, UserId,
 };
 use crate::domain::organization::OrganizationInput;
 use crate::domain::payer::ConnectionInput;
@@ -76,9 +76,9 @@ pub async fn seed(db: &Db, secrets: &SecretKey) -> anyhow::Result<bool> {
     let mut billing_user = None;
     for staff in demo.staff {
         let roles = parse_roles(staff.roles).map_err(anyhow::Error::msg)?;
-        let user = users::insert(&mut tx, new_id(), &staff.username, &hash, &roles).await?;
+        let user = users::insert(&mut tx, UserId::new(), &staff.username, &hash, &roles).await?;
         if roles.contains(&Role::Billing) {
-            billing_user = Some(user.id);
+            billing_user = Some(user.id.as_uuid());
         }
     }
     organization::put(&mut tx, &demo.organization.parse()?).await?;

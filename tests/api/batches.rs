@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use perdiem::domain::ids::{new_id, ClientId, CoverageId};
+use perdiem::domain::ids::{new_id, ClientId, CoverageId, UserId};
 use perdiem::domain::role::Role;
 use perdiem::mock_payer::{self, MockPayer, Scenarios, X12_PATH};
 use perdiem::startup::Stopper;
@@ -215,7 +215,7 @@ async fn a_payer_outage_and_a_restart_mid_batch_lose_and_repeat_nothing() {
 async fn a_running_item_is_settled_by_another_worker_only_once_its_lease_lapses() {
     let db = fresh_db().await;
     let mut tx = db.begin().await.unwrap();
-    let user = users::insert(&mut tx, new_id(), "lease", "x", &[Role::Admissions])
+    let user = users::insert(&mut tx, UserId::new(), "lease", "x", &[Role::Admissions])
         .await
         .unwrap();
     let item = NewItem {

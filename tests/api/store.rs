@@ -6,7 +6,7 @@ use perdiem::domain::authorization::{AuthorizationInput, AuthorizationStatus, Ex
 use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::eligibility::LevelOfCare;
-use perdiem::domain::ids::{new_id, AuthorizationId, ClientId, CoverageId, PayerId};
+use perdiem::domain::ids::{new_id, AuthorizationId, ClientId, CoverageId, PayerId, UserId};
 use perdiem::domain::payer::PayerInput;
 use perdiem::domain::role::Role;
 use perdiem::secrets::SecretKey;
@@ -51,7 +51,7 @@ fn client(
 async fn users_are_inserted_found_listed_and_updated() {
     let db = fresh_db().await;
     let mut tx = db.begin().await.unwrap();
-    let id = new_id();
+    let id = UserId::new();
     let user = users::insert(
         &mut tx,
         id,
@@ -66,18 +66,12 @@ async fn users_are_inserted_found_listed_and_updated() {
     tx.commit().await.unwrap();
     // A violation aborts a PostgreSQL transaction, so it gets one of its own.
     let mut tx = db.begin().await.unwrap();
-    let duplicate = users::insert(&mut tx, new_id(), "casey", "hash-2", &[Role::Admin]).await;
+    let duplicate = users::insert(&mut tx, UserId::new(), "casey", "hash-2", &[Role::Admin]).await;
     assert!(duplicate.unwrap_err().is_unique_violation());
     drop(tx);
 
     let mut tx = db.begin().await.unwrap();
-    assert_eq!(
-        users::find(&mut tx, &id.to_string())
-            .await
-            .unwrap()
-            .unwrap(),
-        user
-    );
+    assert_eq!(users::find(&mut tx, id).await.unwrap().unwrap(), user);
     assert_eq!(
         users::find_by_username(&mut tx, "casey")
             .await
@@ -92,7 +86,7 @@ async fn users_are_inserted_found_listed_and_updated() {
         .is_none());
     let changed = users::update(
         &mut tx,
-        &id.to_string(),
+        id,
         UserChanges {
             roles: Some(vec![Role::Admissions]),
             active: Some(false),
@@ -106,12 +100,12 @@ async fn users_are_inserted_found_listed_and_updated() {
     assert!(!changed.active);
     assert_eq!(changed.password_hash, "hash-3");
     assert!(
-        users::update(&mut tx, &new_id().to_string(), UserChanges::default())
+        users::update(&mut tx, UserId::new(), UserChanges::default())
             .await
             .unwrap()
             .is_none()
     );
-    users::insert(&mut tx, new_id(), "alex", "h", &[Role::Admin])
+    users::insert(&mut tx, UserId::new(), "alex", "h", &[Role::Admin])
         .await
         .unwrap();
     let (listed, total) = users::list(
@@ -489,9 +483,11 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
         ClientId::from_uuid(ana),
         CoverageId::from_uuid(anas_coverage),
     );
-    let biller = users::insert(&mut tx, new_id(), "casey", "hash-1", &[Role::Billing])
+    let biller = users::insert(&mut tx, UserId::new(), "casey", "hash-1", &[Role::Billing])
         .await
         .unwrap();
+    // Authorizations still name their author by the staff member's bare UUID.
+    let biller_id = biller.id.as_uuid();
     assert_eq!(
         coverages::lock(&mut tx, CoverageId::from_uuid(anas_coverage))
             .await
@@ -522,7 +518,7 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
     let inserted = authorizations::insert(
         &mut tx,
         AuthorizationId::new(),
-        biller.id,
+        biller_id,
         &terms(anas_coverage),
     )
     .await
@@ -541,7 +537,7 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
         .unwrap()
     };
     for (days, end) in [(5, Some("2026-03-20")), (2, None), (0, Some("2026-03-24"))] {
-        authorizations::add_extension(&mut tx, new_id(), id, biller.id, &extension(days, end))
+        authorizations::add_extension(&mut tx, new_id(), id, biller_id, &extension(days, end))
             .await
             .unwrap()
             .unwrap();
@@ -562,7 +558,7 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
         &mut tx,
         new_id(),
         AuthorizationId::new(),
-        biller.id,
+        biller_id,
         &extension(1, None)
     )
     .await
@@ -612,7 +608,7 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
     let refused = authorizations::insert(
         &mut tx,
         AuthorizationId::new(),
-        biller.id,
+        biller_id,
         &terms(bens_coverage),
     )
     .await;
@@ -727,7 +723,7 @@ async fn sqlite_checkpoints_when_asked_not_on_commit() {
     for n in 0..500 {
         users::insert(
             &mut tx,
-            new_id(),
+            UserId::new(),
             &format!("user{n}"),
             &hash,
             &[Role::Billing],
