@@ -11,7 +11,7 @@ use super::extract::Body;
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::LevelOfCare;
 use crate::domain::estimate::{schedule_days, Schedule, MAX_WEEKS};
-use crate::domain::ids::{parse_id, ClientId};
+use crate::domain::ids::{parse_id, ClientId, VerificationId};
 use crate::domain::money::Money;
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
@@ -171,7 +171,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     let mut tx = ctx.write().await?;
     let verification = match parsed.verification_id {
         Some(id) => Some(
-            verifications::find(&mut tx, &id.to_string())
+            verifications::find(&mut tx, VerificationId::from_uuid(id))
                 .await?
                 .ok_or_else(|| ApiError::validation("verification_id", "names no verification"))?,
         ),
@@ -179,8 +179,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     };
     let client_id = match (&verification, parsed.client_id) {
         (Some(v), asked) => {
-            let client =
-                parse_id(&v.client_id).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+            let client = v.client_id.as_uuid();
             if asked.is_some_and(|a| a != client) {
                 return Err(ApiError::validation(
                     "client_id",

@@ -11,7 +11,7 @@ use super::extract::{page, Body};
 use super::{ok, PageOf};
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::{LevelOfCare, Program};
-use crate::domain::ids::{ClientId, CoverageId};
+use crate::domain::ids::{ClientId, CoverageId, VerificationId};
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
@@ -104,17 +104,17 @@ pub async fn create(ctx: Ctx, body_in: Body) -> Result<HttpResponse, ApiError> {
 
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let id = ctx.path_id("id")?;
+    let id: VerificationId = ctx.path("id")?;
     let mut tx = ctx.read_each().await?;
-    let verification = verifications::find(&mut tx, &id)
+    let verification = verifications::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("verification"))?;
     let mut json = body(&verification, false)?;
     if ctx.require(RAW_READERS).is_ok() {
-        let exchanges = verifications::exchanges(&mut tx, &id).await?;
+        let exchanges = verifications::exchanges(&mut tx, id).await?;
         json["exchanges"] = serde_json::to_value(exchanges).map_err(ApiError::internal)?;
     }
-    tx.audit(Action::Read, "verification", &id);
+    tx.audit(Action::Read, "verification", id);
     tx.commit().await?;
     Ok(ok(&json))
 }
@@ -135,8 +135,7 @@ pub async fn list_for_client(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     clients::find(&mut tx, client_id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
-    let (items, total) =
-        verifications::list_for_client(&mut tx, &client_id.to_string(), page).await?;
+    let (items, total) = verifications::list_for_client(&mut tx, client_id, page).await?;
     tx.audit_all(Action::Read, "verification", items.iter().map(|v| &v.id));
     tx.commit().await?;
     let items = items

@@ -40,7 +40,7 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::domain::eligibility::{LevelOfCare, Program};
-use crate::domain::ids::new_id;
+use crate::domain::ids::{new_id, VerificationId};
 use crate::payers::breaker::{self, Breaker};
 use crate::services::verification::{Request, Requester, VerifyError};
 use crate::state::AppState;
@@ -267,7 +267,7 @@ impl Worker<'_> {
         from: Claim,
         probe: Option<Uuid>,
     ) {
-        let verification_id = new_id();
+        let verification_id = VerificationId::new();
         let leased = lease_from_now(self.owner, self.lease);
         if !claim(
             self.state,
@@ -446,7 +446,7 @@ fn found_circuit_open(verification: &Verification) -> bool {
             == Some(batches::CIRCUIT_OPEN)
 }
 
-async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid, owner: &str) {
+async fn work(state: &AppState, item: Item, verification_id: VerificationId, owner: &str) {
     let levels: Result<Vec<LevelOfCare>, String> = item
         .levels_of_care
         .iter()
@@ -470,7 +470,7 @@ async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid, owner: 
             };
             match state.verifier.verify(&who, &request).await {
                 Ok(outcome) if found_circuit_open(&outcome.verification) => Settled::Waiting,
-                Ok(outcome) => Settled::Answered(outcome.verification.id),
+                Ok(outcome) => Settled::Answered(outcome.verification.id.to_string()),
                 // Staff fix what a refusal names (a name X12 cannot carry), as with a 422.
                 Err(VerifyError::Refused(invalid)) => Settled::Failed(
                     invalid

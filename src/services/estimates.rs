@@ -138,10 +138,7 @@ pub async fn make(
     user: Uuid,
 ) -> Result<Answer, EstimateError> {
     let mut notes = Vec::new();
-    let verification_id = verification
-        .map(|v| Uuid::parse_str(&v.id))
-        .transpose()
-        .map_err(|e| StoreError::corrupt("verification", e))?;
+    let verification_id = verification.map(|v| v.id.as_uuid());
     let summary = match verification {
         Some(v) => summary_of(v, request.level_of_care)?,
         None => None,
@@ -224,8 +221,7 @@ pub async fn make(
     let (allowed, source) = match request.allowed_per_day {
         Some(allowed) => (allowed, AllowedSource::Request),
         None => {
-            let payer = Uuid::parse_str(&verification.payer_id)
-                .map_err(|e| StoreError::corrupt("verification", e))?;
+            let payer = verification.payer_id.as_uuid();
             let schedules = fee_schedules::of_payers(tx, &[payer]).await?;
             let first = request.days.iter().min().copied();
             let found = first

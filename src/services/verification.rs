@@ -23,7 +23,7 @@ use crate::domain::eligibility::{
 };
 use crate::domain::fee_schedule::in_force;
 use crate::domain::identity::{self, IdentityReport};
-use crate::domain::ids::{new_id, ClientId, CoverageId};
+use crate::domain::ids::{ClientId, CoverageId, VerificationId};
 use crate::domain::payer::Connection;
 use crate::domain::validation::Invalid;
 use crate::metrics::Metrics;
@@ -45,7 +45,7 @@ pub struct Request {
     pub service_date: NaiveDate,
     pub force: bool,
     /// The id the new verification gets (a batch fixes it before asking); a new one if `None`.
-    pub id: Option<Uuid>,
+    pub id: Option<VerificationId>,
 }
 
 impl Request {
@@ -269,7 +269,7 @@ fn run<'a>(
     state: &'a Verifier,
     who: &'a Requester,
     request: &'a Request,
-    carve_out: Option<(String, Payer)>,
+    carve_out: Option<(VerificationId, Payer)>,
 ) -> futures_util::future::BoxFuture<'a, Result<Outcome, VerifyError>> {
     Box::pin(async move {
         let db = &state.db;
@@ -310,7 +310,7 @@ fn run<'a>(
                 );
             if let Some(stored) = verifications::recent_answer(
                 &mut tx,
-                &request.coverage_id.to_string(),
+                request.coverage_id,
                 request.program.as_str(),
                 &levels_key,
                 request.service_date,
@@ -340,7 +340,7 @@ fn run<'a>(
         tx.commit().await?;
 
         // On record before the payer is called.
-        let id = request.id.unwrap_or_else(new_id);
+        let id = request.id.unwrap_or_else(VerificationId::new);
         let codes = connection.codes_for(&request.levels, request.program);
         let per_request = usize::try_from(connection.service_types_per_request)
             .unwrap_or(1)
@@ -348,10 +348,10 @@ fn run<'a>(
         let chunks: Vec<Vec<String>> = codes.chunks(per_request).map(<[String]>::to_vec).collect();
         let new = NewVerification {
             id,
-            client_id: request.client_id.to_string(),
-            coverage_id: request.coverage_id.to_string(),
-            payer_id: payer.id.to_string(),
-            parent_id: parent_id.clone(),
+            client_id: request.client_id,
+            coverage_id: request.coverage_id,
+            payer_id: payer.id,
+            parent_id,
             requested_by: who.user_id.clone(),
             program: request.program.as_str().to_string(),
             levels_of_care: levels_key,
@@ -386,7 +386,7 @@ fn run<'a>(
             .zip(&control_numbers)
             .enumerate()
             .map(|(seq, (codes, control))| Inquiry {
-                trace: format!("{}-{}", id.simple(), seq + 1),
+                trace: format!("{}-{}", id.as_uuid().simple(), seq + 1),
                 control_number: *control,
                 payer_name: payer.data.name.to_string(),
                 payer_edi_id: payer.data.payer_id.as_str().to_string(),
@@ -443,7 +443,7 @@ fn run<'a>(
                 };
                 verifications::record_exchange(
                     &mut tx,
-                    &id_text,
+                    id,
                     &NewExchange {
                         seq: i64::try_from(seq + 1).unwrap_or(0),
                         attempt: i64::try_from(n + 1).unwrap_or(0),
@@ -472,7 +472,7 @@ fn run<'a>(
             }
         }
         let completion = complete(&answers, &failures, &places, request.program, &identities);
-        let finished_at = verifications::complete(&mut tx, &id_text, &completion).await?;
+        let finished_at = verifications::complete(&mut tx, id, &completion).await?;
         audit::record(
             &mut tx,
             &AuditEntry {
@@ -494,7 +494,7 @@ fn run<'a>(
         let mut verification = verifications::assemble(&new, started_at, &completion, finished_at)?;
         if parent_id.is_none() {
             verification.carve_out_verification_id =
-                follow_carve_out(state, who, request, &id_text, &payer, &completion).await?;
+                follow_carve_out(state, who, request, id, &payer, &completion).await?;
         }
         Ok(Outcome {
             verification,
@@ -747,10 +747,10 @@ async fn follow_carve_out(
     state: &Verifier,
     who: &Requester,
     request: &Request,
-    verification_id: &str,
+    verification_id: VerificationId,
     payer: &Payer,
     completion: &Completion,
-) -> Result<Option<String>, VerifyError> {
+) -> Result<Option<VerificationId>, VerifyError> {
     let Some(summary) = &completion.summary else {
         return Ok(None);
     };
@@ -778,15 +778,9 @@ async fn follow_carve_out(
             id: None,
             ..request.clone()
         };
-        let outcome = run(
-            state,
-            who,
-            &follow,
-            Some((verification_id.to_string(), target)),
-        )
-        .await?;
+        let outcome = run(state, who, &follow, Some((verification_id, target))).await?;
         let mut tx = db.begin().await?;
-        verifications::link_carve_out(&mut tx, verification_id, &outcome.verification.id).await?;
+        verifications::link_carve_out(&mut tx, verification_id, outcome.verification.id).await?;
         tx.commit().await?;
         return Ok(Some(outcome.verification.id));
     }

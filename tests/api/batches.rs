@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use perdiem::domain::ids::{new_id, ClientId, CoverageId, UserId};
+use perdiem::domain::ids::{new_id, ClientId, CoverageId, UserId, VerificationId};
 use perdiem::domain::role::Role;
 use perdiem::mock_payer::{self, MockPayer, Scenarios, X12_PATH};
 use perdiem::startup::Stopper;
@@ -637,7 +637,7 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
 
     // A worker stopped after its verification found the circuit open: recovery sets the item
     // waiting, as the worker would have, and the verification stays on record.
-    let verification_id = new_id();
+    let verification_id = VerificationId::new();
     let mut tx = db.begin().await.unwrap();
     assert!(batches::claim(
         &mut tx,
@@ -655,9 +655,9 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
         &db,
         &NewVerification {
             id: verification_id,
-            client_id: pairs[1].0.clone(),
-            coverage_id: pairs[1].1.clone(),
-            payer_id: payer.clone(),
+            client_id: pairs[1].0.parse().unwrap(),
+            coverage_id: pairs[1].1.parse().unwrap(),
+            payer_id: payer.parse().unwrap(),
             parent_id: None,
             requested_by: app.admissions_id.clone(),
             program: "mental_health".to_string(),
@@ -674,7 +674,7 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
         error_detail: Some("circuit open".into()),
         ..Completion::default()
     };
-    verifications::complete(&mut tx, &verification_id.to_string(), &stopped)
+    verifications::complete(&mut tx, verification_id, &stopped)
         .await
         .unwrap();
     assert_eq!(batches::recover(&mut tx, at(2)).await.unwrap(), 1);
@@ -689,7 +689,7 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
         shown[1].waiting_since.map(|t| t.timestamp()),
         Some(at(-20).timestamp())
     );
-    assert!(verifications::find(&mut tx, &verification_id.to_string())
+    assert!(verifications::find(&mut tx, verification_id)
         .await
         .unwrap()
         .is_some());
