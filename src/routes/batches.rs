@@ -14,7 +14,7 @@ use super::extract::Body;
 use super::ok;
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::{LevelOfCare, Program};
-use crate::domain::ids::{new_id, ClientId, CoverageId};
+use crate::domain::ids::{BatchId, ClientId, CoverageId};
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
@@ -101,11 +101,11 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
         parsed.extend(new);
     }
     all.finish()?;
-    let id = new_id();
+    let id = BatchId::new();
     let mut tx = ctx.write().await?;
     batches::insert(&mut tx, id, &ctx.staff.id_string(), &parsed).await?;
     tx.audit(Action::Create, "verification_batch", id);
-    let (batch, items) = batches::find(&mut tx, &id.to_string())
+    let (batch, items) = batches::find(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("batch vanished")))?;
     tx.commit().await?;
@@ -120,12 +120,12 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
 
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(&[Role::Admin, Role::Admissions, Role::Billing])?;
-    let id = ctx.path_id("id")?;
+    let id: BatchId = ctx.path("id")?;
     let mut tx = ctx.read().await?;
-    let (batch, items) = batches::find(&mut tx, &id)
+    let (batch, items) = batches::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("verification batch"))?;
-    tx.audit(Action::Read, "verification_batch", &id);
+    tx.audit(Action::Read, "verification_batch", id);
     tx.commit().await?;
     Ok(ok(&progress(ctx.state(), batch, items).await?))
 }

@@ -269,15 +269,7 @@ impl Worker<'_> {
     ) {
         let verification_id = VerificationId::new();
         let leased = lease_from_now(self.owner, self.lease);
-        if !claim(
-            self.state,
-            &item,
-            &verification_id.to_string(),
-            leased,
-            from,
-        )
-        .await
-        {
+        if !claim(self.state, &item, verification_id, leased, from).await {
             return;
         }
         let probe = probe.map(|payer| self.probing.start(payer));
@@ -360,7 +352,7 @@ impl Worker<'_> {
         // As for a finished item: closing is checked once the items' outcome is committed.
         for batch_id in &expired {
             let mut tx = self.state.db.begin().await?;
-            batches::close_if_finished(&mut tx, batch_id).await?;
+            batches::close_if_finished(&mut tx, *batch_id).await?;
             tx.commit().await?;
         }
         if !expired.is_empty() {
@@ -407,7 +399,7 @@ async fn next(state: &AppState, limit: i64) -> Vec<Item> {
 async fn claim(
     state: &AppState,
     item: &Item,
-    verification_id: &str,
+    verification_id: VerificationId,
     lease: Lease<'_>,
     from: Claim,
 ) -> bool {
@@ -428,7 +420,7 @@ async fn claim(
 /// How a worked item ends.
 enum Settled {
     /// By the verification that answers it (whatever its outcome).
-    Answered(String),
+    Answered(VerificationId),
     /// It could not be verified at all, for this reason.
     Failed(String),
     /// Its verification found the payer's circuit open (it opened while the item was in
@@ -470,7 +462,7 @@ async fn work(state: &AppState, item: Item, verification_id: VerificationId, own
             };
             match state.verifier.verify(&who, &request).await {
                 Ok(outcome) if found_circuit_open(&outcome.verification) => Settled::Waiting,
-                Ok(outcome) => Settled::Answered(outcome.verification.id.to_string()),
+                Ok(outcome) => Settled::Answered(outcome.verification.id),
                 // Staff fix what a refusal names (a name X12 cannot carry), as with a 422.
                 Err(VerifyError::Refused(invalid)) => Settled::Failed(
                     invalid
@@ -494,7 +486,7 @@ async fn work(state: &AppState, item: Item, verification_id: VerificationId, own
             let mut tx = state.db.begin().await?;
             let held = match &outcome {
                 Settled::Answered(id) => {
-                    batches::finish(&mut tx, &item.id, Some(id), None, Some(owner)).await?
+                    batches::finish(&mut tx, &item.id, Some(*id), None, Some(owner)).await?
                 }
                 Settled::Failed(why) => {
                     batches::finish(&mut tx, &item.id, None, Some(why), Some(owner)).await?
@@ -513,7 +505,7 @@ async fn work(state: &AppState, item: Item, verification_id: VerificationId, own
             // items finishing at once would otherwise each see the other still running, and
             // neither would close it. The last commit's check sees every item finished.
             let mut tx = state.db.begin().await?;
-            batches::close_if_finished(&mut tx, &item.batch_id).await?;
+            batches::close_if_finished(&mut tx, item.batch_id).await?;
             tx.commit().await?;
             Ok::<_, anyhow::Error>(())
         };

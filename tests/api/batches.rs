@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use perdiem::domain::ids::{new_id, ClientId, CoverageId, UserId, VerificationId};
+use perdiem::domain::ids::{new_id, BatchId, ClientId, CoverageId, UserId, VerificationId};
 use perdiem::domain::role::Role;
 use perdiem::mock_payer::{self, MockPayer, Scenarios, X12_PATH};
 use perdiem::startup::Stopper;
@@ -226,7 +226,7 @@ async fn a_running_item_is_settled_by_another_worker_only_once_its_lease_lapses(
         service_date: Utc::now().date_naive(),
         force: false,
     };
-    batches::insert(&mut tx, new_id(), &user.id.to_string(), &[item])
+    batches::insert(&mut tx, BatchId::new(), &user.id.to_string(), &[item])
         .await
         .unwrap();
     let item = batches::pending(&mut tx, 10).await.unwrap().remove(0);
@@ -236,14 +236,14 @@ async fn a_running_item_is_settled_by_another_worker_only_once_its_lease_lapses(
         until: now + chrono::Duration::seconds(seconds),
     };
 
-    let first_verification = new_id().to_string();
+    let first_verification = VerificationId::new();
     assert!(
-        batches::claim(&mut tx, &item.id, &first_verification, lease("a", 30))
+        batches::claim(&mut tx, &item.id, first_verification, lease("a", 30))
             .await
             .unwrap()
     );
     assert!(
-        !batches::claim(&mut tx, &item.id, &new_id().to_string(), lease("b", 30))
+        !batches::claim(&mut tx, &item.id, VerificationId::new(), lease("b", 30))
             .await
             .unwrap(),
         "a running item is not claimed twice"
@@ -269,43 +269,34 @@ async fn a_running_item_is_settled_by_another_worker_only_once_its_lease_lapses(
     let again = batches::pending(&mut tx, 10).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].verification_id, None);
-    let second_verification = new_id().to_string();
+    let second_verification = VerificationId::new();
     assert!(
-        batches::claim(&mut tx, &item.id, &second_verification, lease("b", 30))
+        batches::claim(&mut tx, &item.id, second_verification, lease("b", 30))
             .await
             .unwrap()
     );
     assert!(
-        !batches::finish(
-            &mut tx,
-            &item.id,
-            Some(&first_verification),
-            None,
-            Some("a")
-        )
-        .await
-        .unwrap(),
+        !batches::finish(&mut tx, &item.id, Some(first_verification), None, Some("a"))
+            .await
+            .unwrap(),
         "the worker whose lease lapsed records nothing"
     );
     assert!(batches::finish(
         &mut tx,
         &item.id,
-        Some(&second_verification),
+        Some(second_verification),
         None,
         Some("b")
     )
     .await
     .unwrap());
     assert_eq!(batches::renew(&mut tx, lease("b", 90)).await.unwrap(), 0);
-    let (_, items) = batches::find(&mut tx, &again[0].batch_id)
+    let (_, items) = batches::find(&mut tx, again[0].batch_id)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(items[0].status, "done");
-    assert_eq!(
-        items[0].verification_id.as_deref(),
-        Some(second_verification.as_str())
-    );
+    assert_eq!(items[0].verification_id, Some(second_verification));
     tx.commit().await.unwrap();
 }
 
@@ -521,7 +512,7 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
             force: false,
         })
         .collect();
-    let batch_id = new_id();
+    let batch_id = BatchId::new();
     let now = Utc::now();
     let at = |minutes: i64| now + chrono::Duration::minutes(minutes);
     let lease = |owner| Lease {
@@ -546,14 +537,14 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
     assert!(batches::wait(&mut tx, &second, at(-20)).await.unwrap());
     assert!(!batches::wait(&mut tx, &first, at(-19)).await.unwrap());
     assert!(
-        !batches::claim(&mut tx, &first, &new_id().to_string(), lease("a"))
+        !batches::claim(&mut tx, &first, VerificationId::new(), lease("a"))
             .await
             .unwrap(),
         "a waiting item is not claimed as a pending one"
     );
     // In flight when the circuit opened: only the worker holding it sets it waiting.
     assert!(
-        batches::claim(&mut tx, &third, &new_id().to_string(), lease("a"))
+        batches::claim(&mut tx, &third, VerificationId::new(), lease("a"))
             .await
             .unwrap()
     );
@@ -578,12 +569,12 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
         .unwrap();
     assert_eq!(probe.id, first);
     assert!(
-        batches::claim_waiting(&mut tx, &first, &new_id().to_string(), lease("a"))
+        batches::claim_waiting(&mut tx, &first, VerificationId::new(), lease("a"))
             .await
             .unwrap()
     );
     assert!(
-        !batches::claim_waiting(&mut tx, &first, &new_id().to_string(), lease("b"))
+        !batches::claim_waiting(&mut tx, &first, VerificationId::new(), lease("b"))
             .await
             .unwrap(),
         "one probe"
@@ -611,14 +602,9 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
     let expired = batches::expire(&mut tx, &payer, at(-25), "stayed open", at(1))
         .await
         .unwrap();
-    assert_eq!(expired, [batch_id.to_string()]);
-    batches::close_if_finished(&mut tx, &batch_id.to_string())
-        .await
-        .unwrap();
-    let (batch, shown) = batches::find(&mut tx, &batch_id.to_string())
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!(expired, [batch_id]);
+    batches::close_if_finished(&mut tx, batch_id).await.unwrap();
+    let (batch, shown) = batches::find(&mut tx, batch_id).await.unwrap().unwrap();
     let counts = (batch.pending, batch.waiting, batch.failed);
     assert_eq!(counts, (1, 2, 1));
     assert_eq!(shown[0].error.as_deref(), Some("stayed open"));
@@ -642,7 +628,7 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
     assert!(batches::claim(
         &mut tx,
         &second,
-        &verification_id.to_string(),
+        verification_id,
         Lease {
             owner: "gone",
             until: at(0),
@@ -678,10 +664,7 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
         .await
         .unwrap();
     assert_eq!(batches::recover(&mut tx, at(2)).await.unwrap(), 1);
-    let (batch, shown) = batches::find(&mut tx, &batch_id.to_string())
-        .await
-        .unwrap()
-        .unwrap();
+    let (batch, shown) = batches::find(&mut tx, batch_id).await.unwrap().unwrap();
     assert_eq!((batch.pending, batch.waiting), (2, 1));
     assert_eq!(shown[1].status, "waiting");
     assert_eq!(shown[1].verification_id, None);
