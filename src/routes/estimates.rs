@@ -11,7 +11,7 @@ use super::extract::Body;
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::LevelOfCare;
 use crate::domain::estimate::{schedule_days, Schedule, MAX_WEEKS};
-use crate::domain::ids::{parse_id, ClientId, VerificationId};
+use crate::domain::ids::{parse_id, ClientId, EstimateId, VerificationId};
 use crate::domain::money::Money;
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
@@ -214,7 +214,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
         &mut tx,
         &NewEstimate {
             id: answer.id,
-            client_id,
+            client_id: ClientId::from_uuid(client_id),
             verification_id: answer.verification_id,
             kind: answer.kind,
             level_of_care: answer.level_of_care.as_str(),
@@ -237,7 +237,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
 /// `GET /api/v1/estimates/{id}`: the estimate exactly as it was given.
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let id = parse_id(&ctx.path_id("id")?).map_err(|m| ApiError::malformed("id", m))?;
+    let id: EstimateId = ctx.path("id")?;
     let mut tx = ctx.read_each().await?;
     let (_, result) = estimates::find(&mut tx, id)
         .await?

@@ -14,7 +14,7 @@ use crate::domain::estimate::{
     SelfPayService,
 };
 use crate::domain::fee_schedule::in_force;
-use crate::domain::ids::{new_id, FeeScheduleId};
+use crate::domain::ids::{EstimateId, FeeScheduleId, VerificationId};
 use crate::domain::money::Money;
 use crate::store::verifications::Verification;
 use crate::store::{fee_schedules, StoreError, Tx};
@@ -59,9 +59,9 @@ pub enum AllowedSource {
 /// An estimate as answered and kept.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answer {
-    pub id: Uuid,
+    pub id: EstimateId,
     pub client_id: Uuid,
-    pub verification_id: Option<Uuid>,
+    pub verification_id: Option<VerificationId>,
     pub kind: &'static str,
     pub level_of_care: LevelOfCare,
     pub program: Option<Program>,
@@ -138,7 +138,7 @@ pub async fn make(
     user: Uuid,
 ) -> Result<Answer, EstimateError> {
     let mut notes = Vec::new();
-    let verification_id = verification.map(|v| v.id.as_uuid());
+    let verification_id = verification.map(|v| v.id);
     let summary = match verification {
         Some(v) => summary_of(v, request.level_of_care)?,
         None => None,
@@ -148,7 +148,7 @@ pub async fn make(
         .is_some_and(|s| s.coverage_status.value == CoverageStatus::Inactive)
         || verification.is_some_and(|v| v.status == "inactive");
     let mut answer = Answer {
-        id: new_id(),
+        id: EstimateId::new(),
         client_id,
         verification_id,
         kind: "self_pay",
