@@ -85,8 +85,10 @@ impl Money {
 }
 
 impl fmt::Display for Money {
+    /// What [`to_cents`] of the amount prints, from the integer cents (never negative): a
+    /// generation's answer prints 100,000 of them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", to_cents(self.amount()))
+        write!(f, "{}.{:02}", self.cents / 100, self.cents % 100)
     }
 }
 
@@ -121,6 +123,26 @@ mod tests {
         for amount in ["0", "1500", "-3.5", "2.675", "1234567.891"] {
             let text = to_cents(d(amount)).to_string();
             assert!(re.is_match(&text), "{text}");
+        }
+    }
+
+    #[test]
+    fn money_prints_as_its_decimal_amount_does() {
+        for cents in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            101,
+            33_333,
+            150_000,
+            MAX_CENTS - 1,
+            MAX_CENTS,
+        ] {
+            let money = Money::from_minor_units(cents).unwrap();
+            assert_eq!(money.to_string(), to_cents(money.amount()).to_string());
         }
     }
 

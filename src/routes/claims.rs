@@ -163,7 +163,10 @@ pub async fn generate(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
         // Nothing is stored, but what would be is shown: a read of each client's claims.
         tx.audit_all(Action::Read, "claims", service::clients_touched(&generated));
         tx.roll_back_keeping_audit().await?;
-        return Ok(HttpResponse::build(status).json(&generated));
+        let body = service::to_json(&generated).map_err(ApiError::internal)?;
+        return Ok(HttpResponse::build(status)
+            .content_type("application/json")
+            .body(body));
     }
     let billed: std::collections::HashSet<Uuid> =
         generated.claims.iter().map(|c| c.client_id).collect();
@@ -175,7 +178,7 @@ pub async fn generate(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     let generated = std::sync::Arc::new(generated);
     let answer = tokio::task::spawn_blocking({
         let generated = generated.clone();
-        move || serde_json::to_string(&*generated)
+        move || service::to_json(&generated)
     });
     service::store(&mut tx, &generated, user)
         .await

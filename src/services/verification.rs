@@ -273,7 +273,9 @@ fn run<'a>(
 ) -> futures_util::future::BoxFuture<'a, Result<Outcome, VerifyError>> {
     Box::pin(async move {
         let db = &state.db;
-        let mut tx = db.begin_read().await?;
+        // The records the inquiry is built from, read without a transaction: each is read once,
+        // and none depends on another's snapshot.
+        let mut tx = db.read_each().await?;
         let client = clients::find(&mut tx, request.client_id)
             .await?
             .ok_or(VerifyError::NotFound("client"))?;
@@ -426,11 +428,11 @@ fn run<'a>(
         .await;
 
         let protocol = connection.protocol.as_str().to_string();
-        let mut tx = db.begin().await?;
         let id_text = id.to_string();
         let mut answers = Vec::new();
         let mut failures = Vec::new();
         let mut identities = Vec::new();
+        let mut exchanges = Vec::new();
         for (seq, (inquiry, attempts)) in inquiries.iter().zip(results).enumerate() {
             let mut last: Option<Result<EligibilityAnswer, PayerError>> = None;
             let mut identity = None;
@@ -441,24 +443,19 @@ fn run<'a>(
                     Err(error) => (Some(error.kind().to_string()), Some(error.to_string())),
                     Ok(_) => (None, None),
                 };
-                verifications::record_exchange(
-                    &mut tx,
-                    id,
-                    &NewExchange {
-                        seq: i64::try_from(seq + 1).unwrap_or(0),
-                        attempt: i64::try_from(n + 1).unwrap_or(0),
-                        protocol: protocol.clone(),
-                        service_types: inquiry.service_types.clone(),
-                        request: attempt.request.clone(),
-                        http_status: attempt.http_status.map(i64::from),
-                        response: attempt.response.clone(),
-                        error_kind,
-                        error_detail,
-                        started_at,
-                        duration_ms: i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
-                    },
-                )
-                .await?;
+                exchanges.push(NewExchange {
+                    seq: i64::try_from(seq + 1).unwrap_or(0),
+                    attempt: i64::try_from(n + 1).unwrap_or(0),
+                    protocol: protocol.clone(),
+                    service_types: inquiry.service_types.clone(),
+                    request: attempt.request.clone(),
+                    http_status: attempt.http_status.map(i64::from),
+                    response: attempt.response.clone(),
+                    error_kind,
+                    error_detail,
+                    started_at,
+                    duration_ms: i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
+                });
                 last = Some(attempt.outcome);
             }
             let label = format!("request {} ({})", seq + 1, inquiry.service_types.join(","));
@@ -472,6 +469,9 @@ fn run<'a>(
             }
         }
         let completion = complete(&answers, &failures, &places, request.program, &identities);
+        // The writer is taken once everything to write is ready.
+        let mut tx = db.begin().await?;
+        verifications::record_exchanges(&mut tx, id, &exchanges).await?;
         let finished_at = verifications::complete(&mut tx, id, &completion).await?;
         audit::record(
             &mut tx,
@@ -766,7 +766,7 @@ async fn follow_carve_out(
         .collect();
     let db: &Db = &state.db;
     for identifier in identifiers {
-        let mut tx = db.begin_read().await?;
+        let mut tx = db.read_each().await?;
         let target = payers::find_by_edi_id(&mut tx, &state.secrets, &identifier).await?;
         tx.commit().await?;
         let Some(target) = target.filter(|t| t.id != payer.id && t.data.connection.is_some())

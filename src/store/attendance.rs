@@ -143,6 +143,36 @@ where
     Ok(all)
 }
 
+/// Like [`rows_for`] for a query selecting two text columns, but each row is handed to `each`
+/// as it arrives, borrowed from the driver's row: packed rows of megabytes in all are neither
+/// copied into strings nor held at once, and SQLite steps the next rows meanwhile.
+pub(crate) async fn for_each_text_pair<F>(
+    tx: &mut Tx,
+    sql: &str,
+    ids: &[String],
+    mut each: F,
+) -> StoreResult<()>
+where
+    F: FnMut(&str, &str) -> StoreResult<()>,
+{
+    use futures_util::TryStreamExt as _;
+    use sqlx::Row as _;
+    for chunk in ids.chunks(CHUNK) {
+        let sql = sql.replace("{ids}", &placeholders(1, chunk.len()));
+        with_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            let mut rows = query.fetch(conn);
+            while let Some(row) = rows.try_next().await? {
+                each(row.try_get(0)?, row.try_get(1)?)?;
+            }
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn texts(ids: &[Uuid]) -> Vec<String> {
     ids.iter().map(Uuid::to_string).collect()
 }

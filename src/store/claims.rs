@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::attendance::{rows_for, texts};
+use super::attendance::{for_each_text_pair, rows_for, texts};
 use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::eligibility::{LevelOfCare, Program};
@@ -22,7 +22,8 @@ use crate::domain::money::Money;
 
 const ENTITY: &str = "claim";
 const CHUNK: usize = 5_000;
-/// Rows per multi-row INSERT on SQLite: 12 binds a line stay under its 32,766 variables.
+/// Claim lines per INSERT on SQLite: 4 binds a line (and 8 shared) stay far under its 32,766
+/// variables; statements of this size let binding keep pace with SQLite.
 const SQLITE_ROWS: usize = 2_500;
 /// Claims per multi-row INSERT on SQLite (28 binds a claim).
 const SQLITE_CLAIM_ROWS: usize = 1_000;
@@ -170,14 +171,27 @@ impl ClaimRow {
     }
 }
 
-const COLUMNS: &str = "c.id, c.claim_number, c.client_id, c.coverage_id, c.payer_id, \
-    c.level_of_care, c.authorization_id, c.authorization_number, c.period_from, \
-    c.period_through, c.statement_from, c.statement_through, c.claim_form, c.type_of_bill, \
-    c.place_of_service, c.condition_codes, c.principal_diagnosis, c.other_diagnoses, \
-    c.discharge_status, c.total_charge_cents, c.expected_reimbursement_cents, c.status, \
-    c.frequency, c.original_claim_id, c.payer_claim_number, \
-    (SELECT COUNT(*) FROM claim_lines l WHERE l.claim_id = c.id) AS line_count, \
-    c.created_by, c.created_at, c.updated_at";
+/// The columns of a [`ClaimRow`], with `line_count` computed by `$count`.
+macro_rules! claim_columns {
+    ($count:literal) => {
+        concat!(
+            "c.id, c.claim_number, c.client_id, c.coverage_id, c.payer_id, c.level_of_care, \
+            c.authorization_id, c.authorization_number, c.period_from, c.period_through, \
+            c.statement_from, c.statement_through, c.claim_form, c.type_of_bill, \
+            c.place_of_service, c.condition_codes, c.principal_diagnosis, c.other_diagnoses, \
+            c.discharge_status, c.total_charge_cents, c.expected_reimbursement_cents, c.status, \
+            c.frequency, c.original_claim_id, c.payer_claim_number, ",
+            $count,
+            " AS line_count, c.created_by, c.created_at, c.updated_at"
+        )
+    };
+}
+
+const COLUMNS: &str =
+    claim_columns!("(SELECT COUNT(*) FROM claim_lines l WHERE l.claim_id = c.id)");
+/// For reads that load the lines too and count them there: the correlated count was a third
+/// of reading 5,000 claims.
+const COLUMNS_LINES_COUNTED_AFTER: &str = claim_columns!("CAST(0 AS BIGINT)");
 
 /// Takes the next `count` values of a named counter and returns the first. The row is
 /// updated inside the caller's transaction, so a number handed out is never handed out again.
@@ -205,26 +219,6 @@ async fn postgres_rows(tx: &mut Tx, sql: &str, rows: Vec<serde_json::Value>) -> 
                 .execute(&mut **transaction)
                 .await?;
         }
-    }
-    Ok(())
-}
-
-/// Runs `sqlite` or `postgres` once per chunk of `rows`, the chunk bound as `$1` (a JSON array).
-async fn bulk(
-    tx: &mut Tx,
-    sqlite: &str,
-    postgres: &str,
-    rows: Vec<serde_json::Value>,
-) -> StoreResult<()> {
-    let Tx::Sqlite(transaction) = tx else {
-        return postgres_rows(tx, postgres, rows).await;
-    };
-    for chunk in rows.chunks(CHUNK) {
-        let document = serde_json::Value::Array(chunk.to_vec()).to_string();
-        sqlx::query(sqlite)
-            .bind(&document)
-            .execute(&mut **transaction)
-            .await?;
     }
     Ok(())
 }
@@ -296,53 +290,25 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
         }
     }
     if let Tx::Sqlite(transaction) = tx {
+        let full = SQLITE_CLAIM_ROWS.min(claims.len());
+        let full_sql = values_sql(CLAIMS_INSERT, CLAIM_FIELDS, full);
         for chunk in claims.chunks(SQLITE_CLAIM_ROWS) {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO claims (id, claim_number, client_id, coverage_id, payer_id, \
-                 level_of_care, authorization_id, authorization_number, period_from, \
-                 period_through, statement_from, statement_through, claim_form, type_of_bill, \
-                 place_of_service, condition_codes, principal_diagnosis, other_diagnoses, \
-                 discharge_status, total_charge_cents, expected_reimbursement_cents, status, \
-                 frequency, original_claim_id, payer_claim_number, created_by, created_at, \
-                 updated_at) ",
-            );
             let mut texts = Vec::with_capacity(chunk.len());
             for claim in chunk {
                 let c = claim.record;
                 texts.push((json(&c.condition_codes)?, json(&c.other_diagnoses)?));
             }
-            insert.push_values(chunk.iter().zip(&texts), |mut row, (claim, (codes, dx))| {
-                let c = claim.record;
-                row.push_bind(c.id.to_string())
-                    .push_bind(c.claim_number.as_str())
-                    .push_bind(c.client_id.to_string())
-                    .push_bind(c.coverage_id.to_string())
-                    .push_bind(c.payer_id.to_string())
-                    .push_bind(c.level_of_care.as_str())
-                    .push_bind(c.authorization_id.map(|id| id.to_string()))
-                    .push_bind(c.authorization_number.as_deref())
-                    .push_bind(c.period_from)
-                    .push_bind(c.period_through)
-                    .push_bind(c.statement_from)
-                    .push_bind(c.statement_through)
-                    .push_bind(c.claim_form.as_str())
-                    .push_bind(c.type_of_bill.as_deref())
-                    .push_bind(c.place_of_service.as_deref())
-                    .push_bind(codes.as_str())
-                    .push_bind(c.principal_diagnosis.as_str())
-                    .push_bind(dx.as_str())
-                    .push_bind(c.discharge_status.as_str())
-                    .push_bind(c.total_charge.minor_units())
-                    .push_bind(c.expected_reimbursement.map(Money::minor_units))
-                    .push_bind(c.status.as_str())
-                    .push_bind(c.frequency.code())
-                    .push_bind(c.original_claim_id.map(|id| id.to_string()))
-                    .push_bind(c.payer_claim_number.as_deref())
-                    .push_bind(c.created_by.to_string())
-                    .push_bind(c.created_at)
-                    .push_bind(c.updated_at);
-            });
-            insert.build().execute(&mut **transaction).await?;
+            let values = sqlite_claim_values(chunk, &texts)?;
+            let last_sql;
+            let sql = if chunk.len() == full {
+                &full_sql
+            } else {
+                last_sql = values_sql(CLAIMS_INSERT, CLAIM_FIELDS, chunk.len());
+                &last_sql
+            };
+            sqlx::query_with(sql, values)
+                .execute(&mut **transaction)
+                .await?;
         }
     } else {
         postgres_rows(
@@ -378,24 +344,31 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
         // a JSON parse per column there, which dominated generation time (benches/claims.rs).
         Tx::Sqlite(transaction) => {
             let claim_ids: Vec<String> = claims.iter().map(|c| c.record.id.to_string()).collect();
-            let lines: Vec<(&str, &LineRecord)> = claims
+            let groups = lines_by_shared(claims, &claim_ids)?;
+            let statements: Vec<SqliteLines> = groups
                 .iter()
-                .zip(&claim_ids)
-                .flat_map(|(c, id)| c.lines.iter().map(move |l| (id.as_str(), l)))
+                .flat_map(|(shared, modifiers, lines)| {
+                    lines.chunks(SQLITE_ROWS).map(move |rows| SqliteLines {
+                        shared,
+                        modifiers,
+                        rows,
+                    })
+                })
                 .collect();
-            let modifiers: Vec<String> = lines
-                .iter()
-                .map(|(_, l)| json(&l.modifiers))
-                .collect::<StoreResult<_>>()?;
             // Pipelined: the next statement's values are bound on this thread while SQLite's
             // worker thread runs the current one (binding was a third of the write's time).
-            let mut chunks = lines.chunks(SQLITE_ROWS).zip(modifiers.chunks(SQLITE_ROWS));
-            let mut next = chunks.next().map(sqlite_lines_statement);
-            while let Some(mut current) = next.take() {
-                let (written, prepared) =
-                    tokio::join!(current.build().execute(&mut **transaction), async {
-                        chunks.next().map(sqlite_lines_statement)
-                    });
+            // Statements of as many lines have the same text, written and prepared once.
+            let mut texts: std::collections::HashMap<usize, String> =
+                std::collections::HashMap::new();
+            let mut statements = statements.into_iter();
+            let mut next = statements.next().map(SqliteLines::values);
+            while let Some(current) = next.take() {
+                let (rows, values) = current?;
+                let sql = texts.entry(rows).or_insert_with(|| sqlite_lines_sql(rows));
+                let (written, prepared) = tokio::join!(
+                    sqlx::query_with(sql, values).execute(&mut **transaction),
+                    async { statements.next().map(SqliteLines::values) }
+                );
                 written?;
                 next = prepared;
             }
@@ -421,30 +394,196 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
     Ok(())
 }
 
-/// One multi-row INSERT of claim lines for SQLite, values bound.
-fn sqlite_lines_statement<'a>(
-    (chunk, modifiers): (&'a [(&'a str, &'a LineRecord)], &'a [String]),
-) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
-    let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date, program, \
-         revenue_code, hcpcs, modifiers, units, charge_cents, expected_cents, live) ",
+/// A value that could not be bound, as the store's error.
+fn encoded(result: Result<(), sqlx::error::BoxDynError>) -> StoreResult<()> {
+    result.map_err(|e| StoreError::Database(sqlx::Error::Encode(e)))
+}
+
+const CLAIMS_INSERT: &str = "INSERT INTO claims (id, claim_number, client_id, coverage_id, \
+    payer_id, level_of_care, authorization_id, authorization_number, period_from, \
+    period_through, statement_from, statement_through, claim_form, type_of_bill, \
+    place_of_service, condition_codes, principal_diagnosis, other_diagnoses, discharge_status, \
+    total_charge_cents, expected_reimbursement_cents, status, frequency, original_claim_id, \
+    payer_claim_number, created_by, created_at, updated_at) VALUES ";
+const CLAIM_FIELDS: usize = 28;
+
+/// The bound values of one multi-row INSERT of claims for SQLite, in [`CLAIMS_INSERT`]'s
+/// order; `texts` holds each claim's condition codes and other diagnoses as JSON.
+fn sqlite_claim_values<'a>(
+    chunk: &'a [NewClaim<'a>],
+    texts: &'a [(String, String)],
+) -> StoreResult<sqlx::sqlite::SqliteArguments<'a>> {
+    use sqlx::Arguments as _;
+    let mut values = sqlx::sqlite::SqliteArguments::default();
+    values.reserve(chunk.len() * CLAIM_FIELDS, 0);
+    for (claim, (codes, dx)) in chunk.iter().zip(texts) {
+        let c = claim.record;
+        encoded(values.add(c.id.to_string()))?;
+        encoded(values.add(c.claim_number.as_str()))?;
+        encoded(values.add(c.client_id.to_string()))?;
+        encoded(values.add(c.coverage_id.to_string()))?;
+        encoded(values.add(c.payer_id.to_string()))?;
+        encoded(values.add(c.level_of_care.as_str()))?;
+        encoded(values.add(c.authorization_id.map(|id| id.to_string())))?;
+        encoded(values.add(c.authorization_number.as_deref()))?;
+        encoded(values.add(c.period_from))?;
+        encoded(values.add(c.period_through))?;
+        encoded(values.add(c.statement_from))?;
+        encoded(values.add(c.statement_through))?;
+        encoded(values.add(c.claim_form.as_str()))?;
+        encoded(values.add(c.type_of_bill.as_deref()))?;
+        encoded(values.add(c.place_of_service.as_deref()))?;
+        encoded(values.add(codes.as_str()))?;
+        encoded(values.add(c.principal_diagnosis.as_str()))?;
+        encoded(values.add(dx.as_str()))?;
+        encoded(values.add(c.discharge_status.as_str()))?;
+        encoded(values.add(c.total_charge.minor_units()))?;
+        encoded(values.add(c.expected_reimbursement.map(Money::minor_units)))?;
+        encoded(values.add(c.status.as_str()))?;
+        encoded(values.add(c.frequency.code()))?;
+        encoded(values.add(c.original_claim_id.map(|id| id.to_string())))?;
+        encoded(values.add(c.payer_claim_number.as_deref()))?;
+        encoded(values.add(c.created_by.to_string()))?;
+        encoded(values.add(c.created_at))?;
+        encoded(values.add(c.updated_at))?;
+    }
+    Ok(values)
+}
+
+/// `insert` followed by `rows` tuples of `fields` anonymous parameters.
+fn values_sql(insert: &str, fields: usize, rows: usize) -> String {
+    let tuple = format!("({})", vec!["?"; fields].join(", "));
+    let mut sql = String::with_capacity(insert.len() + rows * (tuple.len() + 2));
+    sql.push_str(insert);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&tuple);
+    }
+    sql
+}
+
+/// What the lines priced by one fee schedule share, bound once per SQLite statement rather
+/// than once per line: binding (and clearing) every value was a third of SQLite's time.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct SharedLine<'a> {
+    program: &'static str,
+    revenue_code: &'a str,
+    hcpcs: Option<&'a str>,
+    modifiers: &'a [String],
+    units: u32,
+    charge_cents: i64,
+    expected_cents: Option<i64>,
+    live: bool,
+}
+
+/// Lines grouped by what they share (with the modifiers as stored, JSON), each group in the
+/// order given, the groups in the order first seen.
+type LineGroup<'a> = (SharedLine<'a>, String, Vec<(&'a str, &'a LineRecord)>);
+
+fn lines_by_shared<'a>(
+    claims: &'a [NewClaim<'a>],
+    claim_ids: &'a [String],
+) -> StoreResult<Vec<LineGroup<'a>>> {
+    let mut groups: Vec<LineGroup<'a>> = Vec::new();
+    let mut index: std::collections::HashMap<SharedLine<'a>, usize> =
+        std::collections::HashMap::new();
+    for (claim, id) in claims.iter().zip(claim_ids) {
+        for l in claim.lines {
+            let shared = SharedLine {
+                program: l.program.as_str(),
+                revenue_code: &l.revenue_code,
+                hcpcs: l.hcpcs.as_deref(),
+                modifiers: &l.modifiers,
+                units: l.units,
+                charge_cents: l.charge.minor_units(),
+                expected_cents: l.expected.map(Money::minor_units),
+                live: l.live,
+            };
+            let at = match index.get(&shared) {
+                Some(at) => *at,
+                None => {
+                    let modifiers = serde_json::to_string(&l.modifiers).map_err(corrupt)?;
+                    groups.push((shared, modifiers, Vec::new()));
+                    index.insert(shared, groups.len() - 1);
+                    groups.len() - 1
+                }
+            };
+            groups[at].2.push((id.as_str(), l));
+        }
+    }
+    Ok(groups)
+}
+
+/// One SQLite statement's lines: all of one group.
+struct SqliteLines<'a> {
+    shared: &'a SharedLine<'a>,
+    modifiers: &'a str,
+    rows: &'a [(&'a str, &'a LineRecord)],
+}
+
+impl<'a> SqliteLines<'a> {
+    /// The bound values in [`sqlite_lines_sql`]'s order, with the row count. Reserved up
+    /// front: a value list of thousands grown by doubling cost more than filling it.
+    fn values(self) -> StoreResult<(usize, sqlx::sqlite::SqliteArguments<'a>)> {
+        use sqlx::Arguments as _;
+        let mut values = sqlx::sqlite::SqliteArguments::default();
+        values.reserve(self.rows.len() * 4 + 8, 0);
+        for (claim, l) in self.rows {
+            encoded(values.add(*claim))?;
+            encoded(values.add(i64::from(l.line_number)))?;
+            encoded(values.add(l.attendance_id.to_string()))?;
+            // The date as sqlx would bind a NaiveDate (`%F`).
+            encoded(values.add(l.service_date.to_string()))?;
+        }
+        let s = self.shared;
+        encoded(values.add(s.program))?;
+        encoded(values.add(s.revenue_code))?;
+        encoded(values.add(s.hcpcs))?;
+        encoded(values.add(self.modifiers))?;
+        encoded(values.add(i64::from(s.units)))?;
+        encoded(values.add(s.charge_cents))?;
+        encoded(values.add(s.expected_cents))?;
+        encoded(values.add(s.live))?;
+        Ok((self.rows.len(), values))
+    }
+}
+
+/// An INSERT of `rows` claim lines for SQLite: four anonymous parameters a line (claim,
+/// number, day, date), then the eight values the lines share, numbered after them so that
+/// anonymous and numbered parameters agree in SQLite and in sqlx (few named parameters also
+/// keep sqlx's per-parameter name lookup short).
+fn sqlite_lines_sql(rows: usize) -> String {
+    use std::fmt::Write as _;
+    const HEAD: &str = "INSERT INTO claim_lines (claim_id, line_number, attendance_id, \
+        service_date, program, revenue_code, hcpcs, modifiers, units, charge_cents, \
+        expected_cents, live) SELECT v.column1, v.column2, v.column3, v.column4, s.* FROM (VALUES ";
+    let mut sql = String::with_capacity(HEAD.len() + rows * 14 + 200);
+    sql.push_str(HEAD);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str("(?, ?, ?, ?)");
+    }
+    let n = rows * 4;
+    // Writing into a String cannot fail.
+    let _ = write!(
+        sql,
+        ") AS v CROSS JOIN (SELECT ?{} AS program, ?{} AS revenue_code, ?{} AS hcpcs, \
+         ?{} AS modifiers, ?{} AS units, ?{} AS charge_cents, ?{} AS expected_cents, \
+         ?{} AS live) AS s",
+        n + 1,
+        n + 2,
+        n + 3,
+        n + 4,
+        n + 5,
+        n + 6,
+        n + 7,
+        n + 8
     );
-    insert.push_values(chunk.iter().zip(modifiers), |mut row, ((claim, l), m)| {
-        // The date as sqlx would write it (`%F`), without chrono's pattern parse per line.
-        row.push_bind(*claim)
-            .push_bind(i64::from(l.line_number))
-            .push_bind(l.attendance_id.to_string())
-            .push_bind(l.service_date.to_string())
-            .push_bind(l.program.as_str())
-            .push_bind(l.revenue_code.as_str())
-            .push_bind(l.hcpcs.as_deref())
-            .push_bind(m.as_str())
-            .push_bind(i64::from(l.units))
-            .push_bind(l.charge.minor_units())
-            .push_bind(l.expected.map(Money::minor_units))
-            .push_bind(l.live);
-    });
-    insert
+    sql
 }
 
 /// Stops a claim's lines from billing their days: the days are free to bill again.
@@ -461,7 +600,7 @@ pub async fn release(tx: &mut Tx, claim_id: Uuid) -> StoreResult<()> {
 }
 
 pub async fn find(tx: &mut Tx, id: Uuid) -> StoreResult<Option<ClaimRecord>> {
-    let sql = format!("SELECT {COLUMNS} FROM claims c WHERE c.id = $1");
+    let sql = format!("SELECT {COLUMNS_LINES_COUNTED_AFTER} FROM claims c WHERE c.id = $1");
     let row: Option<ClaimRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
         .bind(id.to_string())
         .fetch_optional(conn)
@@ -470,27 +609,34 @@ pub async fn find(tx: &mut Tx, id: Uuid) -> StoreResult<Option<ClaimRecord>> {
         return Ok(None);
     };
     let mut lines = lines_of(tx, &[id]).await?;
-    claim.lines = Some(lines.remove(&id).unwrap_or_default());
+    attach_lines(&mut claim, lines.remove(&id).unwrap_or_default())?;
     Ok(Some(claim))
 }
 
 /// Claims by id, with their lines, in the order asked (unknown ids are left out).
 pub async fn find_many(tx: &mut Tx, ids: &[Uuid]) -> StoreResult<Vec<ClaimRecord>> {
-    let sql = format!("SELECT {COLUMNS} FROM claims c WHERE c.id IN ({{ids}})");
+    let sql = format!("SELECT {COLUMNS_LINES_COUNTED_AFTER} FROM claims c WHERE c.id IN ({{ids}})");
     let rows: Vec<ClaimRow> = rows_for(tx, &sql, &texts(ids)).await?;
     let mut claims: std::collections::HashMap<Uuid, ClaimRecord> = rows
         .into_iter()
         .map(|row| row.parse().map(|c| (c.id, c)))
         .collect::<StoreResult<_>>()?;
     let mut lines = lines_of(tx, ids).await?;
-    Ok(ids
-        .iter()
-        .filter_map(|id| {
-            let mut claim = claims.remove(id)?;
-            claim.lines = Some(lines.remove(id).unwrap_or_default());
-            Some(claim)
-        })
-        .collect())
+    let mut found = Vec::with_capacity(claims.len());
+    for id in ids {
+        if let Some(mut claim) = claims.remove(id) {
+            attach_lines(&mut claim, lines.remove(id).unwrap_or_default())?;
+            found.push(claim);
+        }
+    }
+    Ok(found)
+}
+
+/// A claim read without its line count gets its lines, and their count.
+fn attach_lines(claim: &mut ClaimRecord, lines: Vec<LineRecord>) -> StoreResult<()> {
+    claim.line_count = u32::try_from(lines.len()).map_err(corrupt)?;
+    claim.lines = Some(lines);
+    Ok(())
 }
 
 async fn lines_of(
@@ -506,17 +652,18 @@ async fn lines_of(
         SQLITE_LINE_FIELDS,
         POSTGRES_LINE_FIELDS,
     );
-    let rows: Vec<(String, String)> = rows_for(tx, &sql, &texts(claim_ids)).await?;
-    let mut by_claim = std::collections::HashMap::with_capacity(rows.len());
-    for (claim, lines) in rows {
-        let packed: Vec<PackedLine> = serde_json::from_str(&lines).map_err(corrupt)?;
+    let mut by_claim = std::collections::HashMap::with_capacity(claim_ids.len());
+    for_each_text_pair(tx, &sql, &texts(claim_ids), |claim, lines| {
+        let packed: Vec<PackedLine> = serde_json::from_str(lines).map_err(corrupt)?;
         let mut lines = packed
             .into_iter()
             .map(PackedLine::parse)
             .collect::<StoreResult<Vec<_>>>()?;
         lines.sort_by_key(|l| l.line_number);
-        by_claim.insert(uuid(&claim)?, lines);
-    }
+        by_claim.insert(uuid(claim)?, lines);
+        Ok(())
+    })
+    .await?;
     Ok(by_claim)
 }
 
@@ -751,30 +898,61 @@ pub async fn record_event(
 pub async fn record_created(tx: &mut Tx, claim_ids: &[Uuid], user: Uuid) -> StoreResult<()> {
     let at = now().to_rfc3339();
     let user = user.to_string();
-    let rows = claim_ids
+    let ids: Vec<(String, String)> = claim_ids
         .iter()
-        .map(|id| {
-            serde_json::json!({
-                "id": new_id().to_string(),
-                "claim_id": id.to_string(),
-                "user_id": user,
-                "at": at,
-            })
-        })
+        .map(|id| (new_id().to_string(), id.to_string()))
         .collect();
-    bulk(
-        tx,
-        "INSERT INTO claim_events (id, claim_id, from_status, to_status, note, user_id, at)
-         SELECT json_extract(value, '$.id'), json_extract(value, '$.claim_id'), NULL, 'draft',
-            NULL, json_extract(value, '$.user_id'), json_extract(value, '$.at')
-         FROM json_each($1)",
-        "INSERT INTO claim_events (id, claim_id, from_status, to_status, note, user_id, at)
-         SELECT r.id, r.claim_id, NULL, 'draft', NULL, r.user_id, r.at
-         FROM jsonb_to_recordset($1::jsonb) AS r(id TEXT, claim_id TEXT, user_id TEXT,
-            at TIMESTAMPTZ)",
-        rows,
-    )
-    .await
+    let Tx::Sqlite(transaction) = tx else {
+        let rows = ids
+            .iter()
+            .map(|(id, claim_id)| {
+                serde_json::json!({
+                    "id": id,
+                    "claim_id": claim_id,
+                    "user_id": user,
+                    "at": at,
+                })
+            })
+            .collect();
+        return postgres_rows(
+            tx,
+            "INSERT INTO claim_events (id, claim_id, from_status, to_status, note, user_id, at)
+             SELECT r.id, r.claim_id, NULL, 'draft', NULL, r.user_id, r.at
+             FROM jsonb_to_recordset($1::jsonb) AS r(id TEXT, claim_id TEXT, user_id TEXT,
+                at TIMESTAMPTZ)",
+            rows,
+        )
+        .await;
+    };
+    // SQLite: two values bound an event and the user and time once a statement (reading each
+    // event back out of a JSON document parsed it once per column).
+    let mut texts: std::collections::HashMap<usize, String> = std::collections::HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        use sqlx::Arguments as _;
+        let mut values = sqlx::sqlite::SqliteArguments::default();
+        values.reserve(chunk.len() * 2 + 2, 0);
+        for (id, claim_id) in chunk {
+            encoded(values.add(id.as_str()))?;
+            encoded(values.add(claim_id.as_str()))?;
+        }
+        encoded(values.add(user.as_str()))?;
+        encoded(values.add(at.as_str()))?;
+        let sql = texts.entry(chunk.len()).or_insert_with(|| {
+            let n = chunk.len() * 2;
+            format!(
+                "INSERT INTO claim_events (id, claim_id, from_status, to_status, note, user_id, \
+                 at) SELECT v.column1, v.column2, NULL, 'draft', NULL, s.user_id, s.at FROM \
+                 (VALUES {}) AS v CROSS JOIN (SELECT ?{} AS user_id, ?{} AS at) AS s",
+                vec!["(?, ?)"; chunk.len()].join(", "),
+                n + 1,
+                n + 2
+            )
+        });
+        sqlx::query_with(sql, values)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    Ok(())
 }
 
 /// A status change as shown in a claim's history.
@@ -949,11 +1127,15 @@ pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<B
     const FIELDS: &str = "id, service_date, level_of_care, minutes, \
         (SELECT l.claim_id FROM claim_lines l WHERE l.attendance_id = attendance.id AND l.live)";
     let sql = packed_sql(tx, "attendance", "client_id", FIELDS, FIELDS);
-    let rows: Vec<(String, String)> = rows_for(tx, &sql, &texts(client_ids)).await?;
     let mut days = Vec::new();
-    for (client, packed) in rows {
-        let client_id = uuid(&client)?;
-        let packed: Vec<PackedDay> = serde_json::from_str(&packed).map_err(corrupt)?;
+    for_each_text_pair(tx, &sql, &texts(client_ids), |client, packed| {
+        let client_id = uuid(client)?;
+        let packed: Vec<PackedDay> = serde_json::from_str(packed).map_err(corrupt)?;
+        if days.is_empty() {
+            // Room for every client having as many days as the first (up to a million), so
+            // that 100,000 days are not grown by doubling, which touched twice their memory.
+            days.reserve((packed.len() * client_ids.len()).min(1_000_000));
+        }
         for PackedDay(id, date, level, minutes, claim_id) in packed {
             days.push(BillingDay {
                 id,
@@ -964,7 +1146,11 @@ pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<B
                 claim_id,
             });
         }
-    }
-    days.sort_by_key(|d| (d.client_id, d.date));
+        Ok(())
+    })
+    .await?;
+    // A client has one day per date (UNIQUE), so the unstable sort, which needs no buffer,
+    // orders them the same.
+    days.sort_unstable_by_key(|d| (d.client_id, d.date));
     Ok(days)
 }

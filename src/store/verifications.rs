@@ -193,33 +193,42 @@ pub async fn start(db: &Db, new: &NewVerification) -> StoreResult<DateTime<Utc>>
     Ok(started_at)
 }
 
-pub async fn record_exchange(
+/// Records a verification's exchanges in one statement (per 500 on SQLite's bind limit).
+pub async fn record_exchanges(
     tx: &mut Tx,
     verification_id: VerificationId,
-    e: &NewExchange,
+    exchanges: &[NewExchange],
 ) -> StoreResult<()> {
-    with_tx!(tx, |conn| sqlx::query(
-        "INSERT INTO verification_exchanges (id, verification_id, seq, attempt, protocol,
-            service_types, request, http_status, response, error_kind, error_detail, started_at,
-            duration_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-    )
-    .bind(Uuid::now_v7().to_string())
-    .bind(verification_id)
-    .bind(e.seq)
-    .bind(e.attempt)
-    .bind(&e.protocol)
-    .bind(e.service_types.join(","))
-    .bind(&e.request)
-    .bind(e.http_status)
-    .bind(&e.response)
-    .bind(&e.error_kind)
-    .bind(&e.error_detail)
-    .bind(e.started_at)
-    .bind(e.duration_ms)
-    .execute(conn)
-    .await
-    .map(|done| done.rows_affected()))?;
+    const SQL: &str = "INSERT INTO verification_exchanges (id, verification_id, seq, attempt, \
+        protocol, service_types, request, http_status, response, error_kind, error_detail, \
+        started_at, duration_ms) ";
+    macro_rules! insert {
+        ($db:ty, $conn:expr, $chunk:expr) => {{
+            let mut query = sqlx::QueryBuilder::<$db>::new(SQL);
+            query.push_values($chunk, |mut row, e| {
+                row.push_bind(Uuid::now_v7().to_string())
+                    .push_bind(verification_id)
+                    .push_bind(e.seq)
+                    .push_bind(e.attempt)
+                    .push_bind(&e.protocol)
+                    .push_bind(e.service_types.join(","))
+                    .push_bind(&e.request)
+                    .push_bind(e.http_status)
+                    .push_bind(&e.response)
+                    .push_bind(&e.error_kind)
+                    .push_bind(&e.error_detail)
+                    .push_bind(e.started_at)
+                    .push_bind(e.duration_ms);
+            });
+            query.build().execute($conn).await?;
+        }};
+    }
+    for chunk in exchanges.chunks(500) {
+        match tx {
+            Tx::Sqlite(transaction) => insert!(sqlx::Sqlite, &mut **transaction, chunk),
+            Tx::Postgres(transaction) => insert!(sqlx::Postgres, &mut **transaction, chunk),
+        }
+    }
     Ok(())
 }
 

@@ -513,7 +513,7 @@ pub fn body_837(batch: Batch837) -> Result<WrittenBody, X12Error> {
     let d = batch.envelope.delimiters;
     let b = &cleaned(batch, &d);
     check_inputs(b)?;
-    let mut w = SegmentWriter::new(d);
+    let mut w = SegmentWriter::with_capacity(d, body_bytes(b));
     let ts = b.envelope.timestamp;
     let (date, time) = (
         ts.format("%Y%m%d").to_string(),
@@ -634,6 +634,23 @@ pub fn body_837(batch: Batch837) -> Result<WrittenBody, X12Error> {
         }
     }
     Ok(w.finish())
+}
+
+/// An upper estimate of the body's length, so its text is allocated once: a service line
+/// (LX, SV2 or SV1, DTP*472) is under 100 bytes, a claim's own segments under 400 plus its
+/// diagnoses and codes, a subscriber's loops under 800.
+fn body_bytes(b: &Batch837) -> usize {
+    let claims = b.subscribers.iter().flat_map(|s| &s.claims);
+    let per_claim: usize = claims
+        .map(|c| {
+            let codes = c.other_diagnoses.len()
+                + c.institutional
+                    .as_ref()
+                    .map_or(0, |i| i.condition_codes.len());
+            400 + 16 * codes + 100 * c.lines.len()
+        })
+        .sum();
+    1_024 + 800 * b.subscribers.len() + per_claim
 }
 
 /// `b` with every free-text value passed through [`clean_text`]; an optional value that

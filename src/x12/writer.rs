@@ -231,8 +231,14 @@ impl WrittenBody {
 
 impl SegmentWriter {
     pub fn new(delimiters: Delimiters) -> Self {
+        SegmentWriter::with_capacity(delimiters, 0)
+    }
+
+    /// A writer whose text has room for `bytes` before it grows: a body of megabytes grown by
+    /// doubling touches twice its size in fresh memory and copies itself along the way.
+    pub fn with_capacity(delimiters: Delimiters, bytes: usize) -> Self {
         SegmentWriter {
-            out: String::new(),
+            out: String::with_capacity(bytes),
             delimiters,
             segments: 0,
         }
@@ -383,6 +389,16 @@ pub fn write_groups(envelope: &Envelope, groups: &[Group<'_>]) -> Result<String,
         });
     }
     let mut out = isa(envelope)?;
+    // Room for the written bodies and every envelope segment, so a body of megabytes is copied
+    // in once.
+    let written: usize = groups
+        .iter()
+        .map(|g| match g.body {
+            Body::Written(body) => body.text.len(),
+            Body::Segments(_) => 0,
+        })
+        .sum();
+    out.reserve(written + 256 * groups.len() + 64);
     let gs_sender = envelope
         .application_sender
         .as_deref()
