@@ -80,11 +80,6 @@ impl Ctx {
         &self.req
     }
 
-    /// A path segment that must be an id (400 naming it otherwise).
-    pub fn path_id(&self, name: &str) -> Result<String, ApiError> {
-        super::extract::path_id(&self.req, name)
-    }
-
     /// A path segment as `T`, typically an entity id such as `ClientId` (400 naming the
     /// segment otherwise).
     pub fn path<T: FromStr<Err = String>>(&self, name: &str) -> Result<T, ApiError> {

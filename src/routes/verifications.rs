@@ -91,7 +91,7 @@ pub async fn create(ctx: Ctx, body_in: Body) -> Result<HttpResponse, ApiError> {
     // A new verification was audited with its completion; a stored answer is a read.
     if outcome.cached {
         let mut tx = ctx.write().await?;
-        tx.audit(Action::Read, "verification", &outcome.verification.id);
+        tx.audit(Action::Read, "verification", outcome.verification.id);
         tx.commit().await?;
     }
     let json = body(&outcome.verification, outcome.cached)?;

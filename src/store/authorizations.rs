@@ -346,8 +346,8 @@ pub async fn list(
          ORDER BY a.start_date DESC, a.created_at DESC, a.id DESC LIMIT $6 OFFSET $7"
     );
     let rows: Vec<AuthorizationRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(&filter.client_id)
-        .bind(&filter.coverage_id)
+        .bind(filter.client_id)
+        .bind(filter.coverage_id)
         .bind(level)
         .bind(status)
         .bind(filter.active_on)
@@ -357,8 +357,8 @@ pub async fn list(
         .await)?;
     let count = format!("SELECT COUNT(*) FROM authorizations a {condition}");
     let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(&count)
-        .bind(&filter.client_id)
-        .bind(&filter.coverage_id)
+        .bind(filter.client_id)
+        .bind(filter.coverage_id)
         .bind(level)
         .bind(status)
         .bind(filter.active_on)

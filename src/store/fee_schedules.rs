@@ -225,7 +225,7 @@ pub async fn list(
          ORDER BY effective_from DESC, created_at DESC, id DESC LIMIT $5 OFFSET $6"
     );
     let rows: Vec<FeeScheduleRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(&filter.payer_id)
+        .bind(filter.payer_id)
         .bind(level)
         .bind(program)
         .bind(filter.active_on)
@@ -235,7 +235,7 @@ pub async fn list(
         .await)?;
     let count = format!("SELECT COUNT(*) FROM fee_schedules {condition}");
     let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(&count)
-        .bind(&filter.payer_id)
+        .bind(filter.payer_id)
         .bind(level)
         .bind(program)
         .bind(filter.active_on)
