@@ -11,7 +11,7 @@ use std::time::Instant;
 use chrono::{Duration, NaiveDate};
 use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
-use perdiem::domain::ids::new_id;
+use perdiem::domain::ids::{ClientId, CoverageId, UserId};
 use perdiem::domain::payer::PayerInput;
 use perdiem::domain::role::Role;
 use perdiem::store::{clients, coverages, users};
@@ -39,7 +39,7 @@ async fn import() {
     let db = database().await;
     let today = chrono::Utc::now().date_naive();
     let mut tx = db.begin().await.unwrap();
-    let user = users::insert(&mut tx, new_id(), "bench", "x", &[Role::Billing])
+    let user = users::insert(&mut tx, UserId::new(), "bench", "x", &[Role::Billing])
         .await
         .unwrap();
     let payer = PayerInput {
@@ -58,7 +58,7 @@ async fn import() {
             external_id: Some(format!("MRN-{n:05}")),
             ..ClientInput::default()
         };
-        let client = clients::insert(&mut tx, new_id(), &client.parse(today).unwrap())
+        let client = clients::insert(&mut tx, ClientId::new(), &client.parse(today).unwrap())
             .await
             .unwrap();
         let coverage = CoverageInput {
@@ -71,7 +71,7 @@ async fn import() {
         };
         coverages::insert(
             &mut tx,
-            new_id(),
+            CoverageId::new(),
             client.id,
             &coverage.parse(today).unwrap(),
         )
@@ -98,7 +98,7 @@ async fn import() {
             .unwrap();
         }
     }
-    let (base, token) = serve(db.clone(), user.id, Role::Billing).await;
+    let (base, token) = serve(db.clone(), user.id.as_uuid(), Role::Billing).await;
     let http = reqwest::Client::new();
     let backend = db.backend();
     // The same days with ten more minutes each, sent with replace.

@@ -19,7 +19,9 @@ use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::episode::EpisodeInput;
 use perdiem::domain::fee_schedule::FeeScheduleInput;
-use perdiem::domain::ids::new_id;
+use perdiem::domain::ids::{
+    AuthorizationId, ClientId, CoverageId, EpisodeId, FeeScheduleId, UserId,
+};
 use perdiem::domain::organization::OrganizationInput;
 use perdiem::domain::payer::{BillingRulesInput, PayerInput};
 use perdiem::domain::role::Role;
@@ -86,7 +88,7 @@ async fn generate() {
     organization::put(&mut tx, &clinic.parse().unwrap())
         .await
         .unwrap();
-    let user = users::insert(&mut tx, new_id(), "bench", "x", &[Role::Billing])
+    let user = users::insert(&mut tx, UserId::new(), "bench", "x", &[Role::Billing])
         .await
         .unwrap();
     let payer = PayerInput {
@@ -107,7 +109,7 @@ async fn generate() {
         "allowed_per_day": "250.10", "effective_from": "2020-01-01",
         "type_of_bill": "0131", "condition_codes": ["92"]
     }));
-    fee_schedules::insert(&mut tx, new_id(), &schedule.parse().unwrap())
+    fee_schedules::insert(&mut tx, FeeScheduleId::new(), &schedule.parse().unwrap())
         .await
         .unwrap();
     for n in 0..CLIENTS {
@@ -119,7 +121,7 @@ async fn generate() {
             external_id: Some(format!("MRN-{n:05}")),
             ..ClientInput::default()
         };
-        let client = clients::insert(&mut tx, new_id(), &client.parse(today).unwrap())
+        let client = clients::insert(&mut tx, ClientId::new(), &client.parse(today).unwrap())
             .await
             .unwrap();
         let coverage = CoverageInput {
@@ -132,7 +134,7 @@ async fn generate() {
         };
         let coverage = coverages::insert(
             &mut tx,
-            new_id(),
+            CoverageId::new(),
             client.id,
             &coverage.parse(today).unwrap(),
         )
@@ -147,8 +149,8 @@ async fn generate() {
         }));
         authorizations::insert(
             &mut tx,
-            new_id(),
-            user.id,
+            AuthorizationId::new(),
+            user.id.into(),
             &authorization.parse_new().unwrap(),
         )
         .await
@@ -157,9 +159,14 @@ async fn generate() {
             "admission_date": first.to_string(), "principal_diagnosis": "F33.1",
             "other_diagnoses": ["F41.1"]
         }));
-        episodes::insert(&mut tx, new_id(), client.id, &episode.parse(today).unwrap())
-            .await
-            .unwrap();
+        episodes::insert(
+            &mut tx,
+            EpisodeId::new(),
+            client.id,
+            &episode.parse(today).unwrap(),
+        )
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
 
@@ -173,7 +180,7 @@ async fn generate() {
             .unwrap();
         }
     }
-    let (base, token) = serve(db.clone(), user.id, Role::Billing).await;
+    let (base, token) = serve(db.clone(), user.id.into(), Role::Billing).await;
     let http = reqwest::Client::new();
     let response = http
         .post(format!("{base}/api/v1/attendance/import"))

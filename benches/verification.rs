@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::eligibility::{Inquiry, InquiryPerson, LevelOfCare, Program};
-use perdiem::domain::ids::new_id;
+use perdiem::domain::ids::{ClientId, CoverageId, UserId};
 use perdiem::domain::organization::OrganizationInput;
 use perdiem::domain::payer::{ConnectionInput, PayerInput};
 use perdiem::domain::role::Role;
@@ -124,7 +124,7 @@ async fn added_latency() {
 
     let db = database().await;
     let mut tx = db.begin().await.unwrap();
-    let user = users::insert(&mut tx, new_id(), "bench", "x", &[Role::Admissions])
+    let user = users::insert(&mut tx, UserId::new(), "bench", "x", &[Role::Admissions])
         .await
         .unwrap();
     let org = OrganizationInput {
@@ -172,7 +172,7 @@ async fn added_latency() {
         sex: Some("F".into()),
         ..ClientInput::default()
     };
-    let client = clients::insert(&mut tx, new_id(), &client.parse(today).unwrap())
+    let client = clients::insert(&mut tx, ClientId::new(), &client.parse(today).unwrap())
         .await
         .unwrap();
     let coverage = CoverageInput {
@@ -184,7 +184,7 @@ async fn added_latency() {
     };
     let coverage = coverages::insert(
         &mut tx,
-        new_id(),
+        CoverageId::new(),
         client.id,
         &coverage.parse(today).unwrap(),
     )
@@ -192,7 +192,7 @@ async fn added_latency() {
     .unwrap();
     tx.commit().await.unwrap();
 
-    let (base, token) = serve(db.clone(), user.id, Role::Admissions).await;
+    let (base, token) = serve(db.clone(), user.id.into(), Role::Admissions).await;
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENT)

@@ -9,9 +9,10 @@ use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
+use crate::domain::ids::{PayerId, UserId};
+
 use crate::auth::password;
 use crate::config::{Environment, Settings};
-use crate::domain::ids::new_id;
 use crate::domain::role::parse_roles;
 use crate::domain::user::{parse_password, Username};
 use crate::secrets::SecretKey;
@@ -169,7 +170,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .await?;
             let db = connect(&settings).await?;
             let mut tx = db.begin().await?;
-            let user = users::insert(&mut tx, new_id(), username.as_str(), &hash, &roles)
+            let user = users::insert(&mut tx, UserId::new(), username.as_str(), &hash, &roles)
                 .await
                 .map_err(|e| {
                     if e.is_unique_violation() {
@@ -235,12 +236,13 @@ async fn rotate_secrets(settings: &Settings, from_key_file: Option<PathBuf>) -> 
 
 async fn forget_credentials(settings: &Settings, payer_id: &str) -> anyhow::Result<()> {
     // Ids are stored in their canonical form; parsing also refuses a typo outright.
-    let id = Uuid::parse_str(payer_id)
-        .map_err(|_| anyhow::anyhow!("--payer-id must be a payer's id (a UUID)"))?
-        .to_string();
+    let id = PayerId::from_uuid(
+        Uuid::parse_str(payer_id)
+            .map_err(|_| anyhow::anyhow!("--payer-id must be a payer's id (a UUID)"))?,
+    );
     let db = connect(settings).await?;
     let mut tx = db.begin().await?;
-    let outcome = payers::forget_credentials(&mut tx, &id).await?;
+    let outcome = payers::forget_credentials(&mut tx, id).await?;
     tx.commit().await?;
     match outcome {
         Forgotten::NoSuchPayer => anyhow::bail!("no payer has the id {id}"),

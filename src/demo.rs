@@ -17,7 +17,9 @@ use crate::domain::client::ClientInput;
 use crate::domain::coverage::CoverageInput;
 use crate::domain::episode::EpisodeInput;
 use crate::domain::fee_schedule::FeeScheduleInput;
-use crate::domain::ids::new_id;
+use crate::domain::ids::{
+    AuthorizationId, ClientId, CoverageId, EpisodeId, FeeScheduleId, PayerId, UserId,
+};
 use crate::domain::organization::OrganizationInput;
 use crate::domain::payer::ConnectionInput;
 use crate::domain::payer::PayerInput;
@@ -74,13 +76,13 @@ pub async fn seed(db: &Db, secrets: &SecretKey) -> anyhow::Result<bool> {
     let mut billing_user = None;
     for staff in demo.staff {
         let roles = parse_roles(staff.roles).map_err(anyhow::Error::msg)?;
-        let user = users::insert(&mut tx, new_id(), &staff.username, &hash, &roles).await?;
+        let user = users::insert(&mut tx, UserId::new(), &staff.username, &hash, &roles).await?;
         if roles.contains(&Role::Billing) {
-            billing_user = Some(user.id);
+            billing_user = Some(user.id.as_uuid());
         }
     }
     organization::put(&mut tx, &demo.organization.parse()?).await?;
-    let mut payer_ids: Vec<(String, Uuid)> = Vec::new();
+    let mut payer_ids: Vec<(String, PayerId)> = Vec::new();
     for demo_payer in demo.payers {
         let payer = PayerInput {
             name: Some(demo_payer.name),
@@ -89,13 +91,13 @@ pub async fn seed(db: &Db, secrets: &SecretKey) -> anyhow::Result<bool> {
             billing: None,
         }
         .parse()?;
-        let stored = payers::insert(&mut tx, secrets, new_id(), &payer).await?;
+        let stored = payers::insert(&mut tx, secrets, PayerId::new(), &payer).await?;
         payer_ids.push((payer.payer_id.as_str().to_string(), stored.id));
     }
     let today = Utc::now().date_naive();
     let mut first_coverage = None;
     for entry in demo.clients {
-        let client = clients::insert(&mut tx, new_id(), &entry.client.parse(today)?).await?;
+        let client = clients::insert(&mut tx, ClientId::new(), &entry.client.parse(today)?).await?;
         for mut coverage in entry.coverages {
             // The fixture names payers by EDI id; the API takes the payer record's id.
             let edi = coverage
@@ -111,7 +113,8 @@ pub async fn seed(db: &Db, secrets: &SecretKey) -> anyhow::Result<bool> {
             coverage["payer_id"] = Value::String(payer.to_string());
             let input: CoverageInput = serde_json::from_value(coverage)?;
             let stored =
-                coverages::insert(&mut tx, new_id(), client.id, &input.parse(today)?).await?;
+                coverages::insert(&mut tx, CoverageId::new(), client.id, &input.parse(today)?)
+                    .await?;
             first_coverage.get_or_insert((client.id, stored.id));
         }
     }
@@ -128,8 +131,8 @@ pub async fn seed(db: &Db, secrets: &SecretKey) -> anyhow::Result<bool> {
 /// few more attended, one short day, the end and the review close.
 async fn seed_billing(
     tx: &mut Tx,
-    client: Uuid,
-    coverage: Uuid,
+    client: ClientId,
+    coverage: CoverageId,
     user: Uuid,
     today: NaiveDate,
 ) -> anyhow::Result<()> {
@@ -150,7 +153,7 @@ async fn seed_billing(
         notes: None,
     }
     .parse_new()?;
-    authorizations::insert(tx, new_id(), user, &authorization).await?;
+    authorizations::insert(tx, AuthorizationId::new(), user, &authorization).await?;
     let rows = (0..20)
         .map(|back| today - Duration::days(20 - back))
         .filter(|day| day.weekday().num_days_from_monday() < 5)
@@ -180,8 +183,8 @@ async fn seed_billing(
 /// /api/v1/claims/generate` and the 837 files work on the demo data.
 async fn seed_claim_setup(
     tx: &mut Tx,
-    client: Uuid,
-    coverage: Uuid,
+    client: ClientId,
+    coverage: CoverageId,
     today: NaiveDate,
 ) -> anyhow::Result<()> {
     let admission = today - Duration::days(21);
@@ -192,8 +195,8 @@ async fn seed_claim_setup(
         ..EpisodeInput::default()
     }
     .parse(today)?;
-    episodes::insert(tx, new_id(), client, &episode).await?;
-    let payer = coverages::find(tx, &client.to_string(), &coverage.to_string())
+    episodes::insert(tx, EpisodeId::new(), client, &episode).await?;
+    let payer = coverages::find(tx, client, coverage)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the demo coverage is gone"))?
         .data
@@ -213,7 +216,7 @@ async fn seed_claim_setup(
         ..FeeScheduleInput::default()
     }
     .parse()?;
-    fee_schedules::insert(tx, new_id(), &schedule).await?;
+    fee_schedules::insert(tx, FeeScheduleId::new(), &schedule).await?;
     Ok(())
 }
 
@@ -239,7 +242,7 @@ pub async fn attach_mock_payer(db: &Db, secrets: &SecretKey, base: &str) -> anyh
             timeout_seconds: Some(10),
             ..ConnectionInput::default()
         });
-        payers::update(&mut tx, secrets, &payer.id.to_string(), &input.parse()?).await?;
+        payers::update(&mut tx, secrets, payer.id, &input.parse()?).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::sync::Mutex;
 
 use perdiem::config::Settings;
-use perdiem::domain::ids::new_id;
+use perdiem::domain::ids::PayerId;
 use perdiem::domain::payer::PayerInput;
 use perdiem::domain::role::Role;
 use perdiem::secrets::SecretKey;
@@ -23,7 +23,7 @@ fn secret_key() -> SecretKey {
 
 /// Stores a payer, its secrets sealed with the key the served API opens them with.
 pub async fn insert_payer(tx: &mut Tx, payer: PayerInput) -> Payer {
-    payers::insert(tx, &secret_key(), new_id(), &payer.parse().unwrap())
+    payers::insert(tx, &secret_key(), PayerId::new(), &payer.parse().unwrap())
         .await
         .unwrap()
 }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
+use crate::domain::ids::UserId;
 use crate::store::users::{self, Access};
 use crate::store::{Db, StoreResult};
 
@@ -38,7 +39,7 @@ impl AccountCache {
             return Ok(Some(access));
         }
         let checked_at = Instant::now();
-        let access = users::access(db, &id.to_string()).await?;
+        let access = users::access(db, UserId::from_uuid(id)).await?;
         if let Some(access) = &access {
             let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
             if entries.len() >= SWEEP_ABOVE {

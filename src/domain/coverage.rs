@@ -2,9 +2,8 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use super::ids::parse_id;
+use super::ids::PayerId;
 use super::names::NameRule;
 use super::patterns::{matching, GROUP_NUMBER_RE, MEMBER_ID_RE};
 use super::person::{parse_birth_date, parse_date, parse_first_name, parse_last_name, Sex};
@@ -168,7 +167,7 @@ impl SubscriberInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewCoverage {
     /// The payer record (not the EDI payer id).
-    pub payer_id: Uuid,
+    pub payer_id: PayerId,
     pub member_id: MemberId,
     pub group_number: Option<GroupNumber>,
     pub plan_name: Option<SafeText>,
@@ -206,7 +205,7 @@ impl CoverageInput {
 
     fn parse_under(self, today: NaiveDate, rule: NameRule) -> Result<NewCoverage, Invalid> {
         let mut fields = Fields::new();
-        let payer_id = fields.required("payer_id", self.payer_id, |raw| parse_id(&raw));
+        let payer_id = fields.required("payer_id", self.payer_id, |raw| PayerId::parse(&raw));
         let member_id = fields.required("member_id", self.member_id, MemberId::parse);
         let group_number = fields.optional("group_number", self.group_number, GroupNumber::parse);
         let plan_name =

@@ -15,6 +15,7 @@ use super::extract::{from_value, page, Body, CsvBody};
 use super::{ok, PageOf};
 use crate::domain::attendance::{read_csv, AttendanceInput, RowProblem, MAX_BATCH_ROWS};
 use crate::domain::eligibility::LevelOfCare;
+use crate::domain::ids::ClientId;
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::error::ApiError;
@@ -228,20 +229,20 @@ struct CalendarQuery {
 
 pub async fn for_client(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(BILLING)?;
-    let client_id = ctx.path_id("id")?;
+    let client_id: ClientId = ctx.path("id")?;
     let q: CalendarQuery = ctx.query()?;
     let from = date_param("from", q.from)?;
     let to = date_param("to", q.to)?;
     range(from, to)?;
     let mut tx = ctx.read().await?;
-    clients::find(&mut tx, &client_id)
+    clients::find(&mut tx, client_id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
-    let client = Uuid::parse_str(&client_id).map_err(ApiError::internal)?;
+    let client = client_id.as_uuid();
     let windows = windows(&mut tx, &[client]).await?;
     let minimums = service::minimums(&ctx.state().settings.billing);
     let facts = service::assess_clients(&mut tx, &[client], &windows, &minimums).await?;
-    tx.audit(Action::Read, "attendance", &client_id);
+    tx.audit(Action::Read, "attendance", client_id);
     tx.commit().await?;
     Ok(ok(&service::calendar(
         client,

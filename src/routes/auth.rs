@@ -106,7 +106,11 @@ pub async fn token(
 
     let token = state
         .tokens
-        .issue(account.id, &account.roles, account.credentials_version)
+        .issue(
+            account.id.as_uuid(),
+            &account.roles,
+            account.credentials_version,
+        )
         .map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().json(json!({
         "access_token": token,

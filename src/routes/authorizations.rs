@@ -19,7 +19,7 @@ use crate::domain::authorization::{
 };
 use crate::domain::billable::{ledger, Ledger};
 use crate::domain::eligibility::LevelOfCare;
-use crate::domain::ids::{new_id, parse_id};
+use crate::domain::ids::{new_id, AuthorizationId, ClientId, CoverageId};
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::domain::validation::FieldError;
@@ -66,10 +66,9 @@ struct PageQuery {
 }
 
 fn filter(q: ListQuery) -> Result<AuthorizationFilter, ApiError> {
-    let id = |raw: &str| parse_id(raw).map(|id| id.to_string());
     Ok(AuthorizationFilter {
-        client_id: param("client_id", q.client_id, id)?,
-        coverage_id: param("coverage_id", q.coverage_id, id)?,
+        client_id: param("client_id", q.client_id, ClientId::parse)?,
+        coverage_id: param("coverage_id", q.coverage_id, CoverageId::parse)?,
         level_of_care: param("level_of_care", q.level_of_care, LevelOfCare::parse)?,
         status: param("status", q.status, AuthorizationStatus::parse)?,
         active_on: param("active_on", q.active_on, parse_date)?,
@@ -79,12 +78,12 @@ fn filter(q: ListQuery) -> Result<AuthorizationFilter, ApiError> {
 /// Checks that the client exists and that the coverage is the client's own, and locks the
 /// coverage for the rest of the transaction (422 naming the field otherwise).
 async fn lock_parties(tx: &mut Tx, terms: &NewAuthorization) -> Result<(), ApiError> {
-    let client_id = terms.client_id.to_string();
+    let client_id = ClientId::from_uuid(terms.client_id);
     let mut errors = Vec::new();
-    if clients::find(tx, &client_id).await?.is_none() {
+    if clients::find(tx, client_id).await?.is_none() {
         errors.push(FieldError::new("client_id", "names no client"));
     }
-    match coverages::lock(tx, &terms.coverage_id.to_string()).await? {
+    match coverages::lock(tx, CoverageId::from_uuid(terms.coverage_id)).await? {
         None => errors.push(FieldError::new("coverage_id", "names no coverage")),
         Some(owner) if owner != client_id && errors.is_empty() => errors.push(FieldError::new(
             "coverage_id",
@@ -101,11 +100,11 @@ async fn lock_parties(tx: &mut Tx, terms: &NewAuthorization) -> Result<(), ApiEr
 
 /// The stored authorization, read after its coverage is locked: what a writer checks, no
 /// other writer can change before it commits.
-async fn find_locked(tx: &mut Tx, id: &str) -> Result<Authorization, ApiError> {
+async fn find_locked(tx: &mut Tx, id: AuthorizationId) -> Result<Authorization, ApiError> {
     let found = authorizations::find(tx, id)
         .await?
         .ok_or(ApiError::NotFound("authorization"))?;
-    coverages::lock(tx, &found.terms.coverage_id.to_string()).await?;
+    coverages::lock(tx, CoverageId::from_uuid(found.terms.coverage_id)).await?;
     authorizations::find(tx, id)
         .await?
         .ok_or(ApiError::NotFound("authorization"))
@@ -115,7 +114,7 @@ async fn find_locked(tx: &mut Tx, id: &str) -> Result<Authorization, ApiError> {
 /// client, coverage and level of care covers one of its days (409 naming that one).
 async fn refuse_overlap(
     tx: &mut Tx,
-    itself: Option<Uuid>,
+    itself: Option<AuthorizationId>,
     terms: &NewAuthorization,
     window: Window,
 ) -> Result<(), ApiError> {
@@ -124,8 +123,8 @@ async fn refuse_overlap(
     }
     let others = authorizations::active_at_level(
         tx,
-        terms.client_id,
-        terms.coverage_id,
+        ClientId::from_uuid(terms.client_id),
+        CoverageId::from_uuid(terms.coverage_id),
         terms.level_of_care,
     )
     .await?;
@@ -248,7 +247,8 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
         end: terms.end_date,
     };
     refuse_overlap(&mut tx, None, &terms, window).await?;
-    let authorization = authorizations::insert(&mut tx, new_id(), ctx.staff.id, &terms).await?;
+    let authorization =
+        authorizations::insert(&mut tx, AuthorizationId::new(), ctx.staff.id, &terms).await?;
     let id = authorization.id.to_string();
     tx.audit(Action::Create, ENTITY, &id);
     let view = one_with_ledger(&mut tx, ctx.state(), authorization).await?;
@@ -274,11 +274,11 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 
 pub async fn list_for_client(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let client_id = ctx.path_id("id")?;
+    let client_id: ClientId = ctx.path("id")?;
     let q: PageQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
     let mut tx = ctx.read().await?;
-    clients::find(&mut tx, &client_id)
+    clients::find(&mut tx, client_id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
     let filter = AuthorizationFilter {
@@ -294,12 +294,12 @@ pub async fn list_for_client(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let id = ctx.path_id("id")?;
+    let id: AuthorizationId = ctx.path("id")?;
     let mut tx = ctx.read().await?;
-    let authorization = authorizations::find(&mut tx, &id)
+    let authorization = authorizations::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("authorization"))?;
-    tx.audit(Action::Read, ENTITY, &id);
+    tx.audit(Action::Read, ENTITY, id);
     let view = one_with_ledger(&mut tx, ctx.state(), authorization).await?;
     tx.commit().await?;
     Ok(ok(&view))
@@ -309,11 +309,11 @@ pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 /// once decided, the days and end date move only by extension (`authorization::revise`).
 pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITERS)?;
-    let id = ctx.path_id("id")?;
+    let id: AuthorizationId = ctx.path("id")?;
     let patch = body.object()?;
     refuse_nulls(&patch, REQUIRED)?;
     let mut tx = ctx.write().await?;
-    let stored = find_locked(&mut tx, &id).await?;
+    let stored = find_locked(&mut tx, id).await?;
     let current = serde_json::to_value(AuthorizationInput::from(&stored.terms))
         .map_err(ApiError::internal)?;
     let next = from_value::<AuthorizationInput>(merge(current, patch))?.parse()?;
@@ -324,10 +324,10 @@ pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
         })?;
     let revised = Authorization { terms, ..stored };
     refuse_overlap(&mut tx, Some(revised.id), &revised.terms, revised.window()).await?;
-    let updated = authorizations::update(&mut tx, &id, &revised.terms)
+    let updated = authorizations::update(&mut tx, id, &revised.terms)
         .await?
         .ok_or(ApiError::NotFound("authorization"))?;
-    tx.audit(Action::Update, ENTITY, &id);
+    tx.audit(Action::Update, ENTITY, id);
     let view = one_with_ledger(&mut tx, ctx.state(), updated).await?;
     tx.commit().await?;
     Ok(ok(&view))
@@ -336,10 +336,10 @@ pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
 /// Records a concurrent review's decision. Answers 201 with the authorization as it now stands.
 pub async fn add_extension(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITERS)?;
-    let id = ctx.path_id("id")?;
+    let id: AuthorizationId = ctx.path("id")?;
     let extension = body.json::<ExtensionInput>()?.parse()?;
     let mut tx = ctx.write().await?;
-    let stored = find_locked(&mut tx, &id).await?;
+    let stored = find_locked(&mut tx, id).await?;
     let status = stored.terms.status;
     if !status.is_active() {
         return Err(ApiError::conflict(
@@ -360,10 +360,10 @@ pub async fn add_extension(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiErro
         };
         refuse_overlap(&mut tx, Some(stored.id), &stored.terms, window).await?;
     }
-    let updated = authorizations::add_extension(&mut tx, new_id(), &id, ctx.staff.id, &extension)
+    let updated = authorizations::add_extension(&mut tx, new_id(), id, ctx.staff.id, &extension)
         .await?
         .ok_or(ApiError::NotFound("authorization"))?;
-    tx.audit(Action::Update, ENTITY, &id);
+    tx.audit(Action::Update, ENTITY, id);
     let view = one_with_ledger(&mut tx, ctx.state(), updated).await?;
     tx.commit().await?;
     tracing::info!(authorization_id = %id, "authorization extended");

@@ -14,7 +14,7 @@ use super::extract::Body;
 use super::ok;
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::{LevelOfCare, Program};
-use crate::domain::ids::{new_id, parse_id};
+use crate::domain::ids::{BatchId, ClientId, CoverageId};
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
@@ -43,9 +43,10 @@ struct ItemInput {
 }
 
 fn parse_item(item: ItemInput, fields: &mut Fields) -> Option<NewItem> {
-    let id = |raw: String| parse_id(&raw).map(|id| id.to_string());
-    let client_id = fields.required("client_id", item.client_id, id);
-    let coverage_id = fields.required("coverage_id", item.coverage_id, id);
+    let client_id = fields.required("client_id", item.client_id, |raw| ClientId::parse(&raw));
+    let coverage_id = fields.required("coverage_id", item.coverage_id, |raw| {
+        CoverageId::parse(&raw)
+    });
     let levels = fields.required("levels_of_care", item.levels_of_care, |raw| {
         if raw.is_empty() {
             return Err("must name IOP, PHP or both".to_string());
@@ -100,11 +101,11 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
         parsed.extend(new);
     }
     all.finish()?;
-    let id = new_id();
+    let id = BatchId::new();
     let mut tx = ctx.write().await?;
     batches::insert(&mut tx, id, &ctx.staff.id_string(), &parsed).await?;
     tx.audit(Action::Create, "verification_batch", id);
-    let (batch, items) = batches::find(&mut tx, &id.to_string())
+    let (batch, items) = batches::find(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("batch vanished")))?;
     tx.commit().await?;
@@ -119,12 +120,12 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
 
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(&[Role::Admin, Role::Admissions, Role::Billing])?;
-    let id = ctx.path_id("id")?;
+    let id: BatchId = ctx.path("id")?;
     let mut tx = ctx.read().await?;
-    let (batch, items) = batches::find(&mut tx, &id)
+    let (batch, items) = batches::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("verification batch"))?;
-    tx.audit(Action::Read, "verification_batch", &id);
+    tx.audit(Action::Read, "verification_batch", id);
     tx.commit().await?;
     Ok(ok(&progress(ctx.state(), batch, items).await?))
 }

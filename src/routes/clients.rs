@@ -9,7 +9,7 @@ use super::context::Ctx;
 use super::extract::{from_value, merge, page, Body};
 use super::{created, ok, unique_conflict, PageOf};
 use crate::domain::client::{ClientInput, NewClient};
-use crate::domain::ids::new_id;
+use crate::domain::ids::ClientId;
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::error::ApiError;
@@ -38,7 +38,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITERS)?;
     let client = parse(body.json()?)?;
     let mut tx = ctx.write().await?;
-    let client = clients::insert(&mut tx, new_id(), &client)
+    let client = clients::insert(&mut tx, ClientId::new(), &client)
         .await
         .map_err(unique_conflict("external_id", TAKEN))?;
     tx.audit(Action::Create, "client", client.id);
@@ -72,32 +72,32 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let id = ctx.path_id("id")?;
+    let id: ClientId = ctx.path("id")?;
     let mut tx = ctx.read_each().await?;
-    let client = clients::find(&mut tx, &id)
+    let client = clients::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
-    tx.audit(Action::Read, "client", &id);
+    tx.audit(Action::Read, "client", id);
     tx.commit().await?;
     Ok(ok(&client))
 }
 
 pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITERS)?;
-    let id = ctx.path_id("id")?;
+    let id: ClientId = ctx.path("id")?;
     let patch = body.object()?;
     let mut tx = ctx.write().await?;
-    let current = clients::find(&mut tx, &id)
+    let current = clients::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
     let current =
         serde_json::to_value(ClientInput::from(&current.data)).map_err(ApiError::internal)?;
     let client = parse(from_value(merge(current, patch))?)?;
-    let client = clients::update(&mut tx, &id, &client)
+    let client = clients::update(&mut tx, id, &client)
         .await
         .map_err(unique_conflict("external_id", TAKEN))?
         .ok_or(ApiError::NotFound("client"))?;
-    tx.audit(Action::Update, "client", &id);
+    tx.audit(Action::Update, "client", id);
     tx.commit().await?;
     Ok(ok(&client))
 }

@@ -16,6 +16,7 @@ use std::fmt::Display;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
+use std::str::FromStr;
 
 use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
@@ -79,9 +80,10 @@ impl Ctx {
         &self.req
     }
 
-    /// A path segment that must be an id (400 naming it otherwise).
-    pub fn path_id(&self, name: &str) -> Result<String, ApiError> {
-        super::extract::path_id(&self.req, name)
+    /// A path segment as `T`, typically an entity id such as `ClientId` (400 naming the
+    /// segment otherwise).
+    pub fn path<T: FromStr<Err = String>>(&self, name: &str) -> Result<T, ApiError> {
+        super::extract::path(&self.req, name)
     }
 
     /// The query string as `T` (400 naming the parameter otherwise).

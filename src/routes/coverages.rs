@@ -3,14 +3,13 @@
 use actix_web::HttpResponse;
 use chrono::Utc;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::clients::{READERS, WRITERS};
 use super::context::Ctx;
 use super::extract::{from_value, merge, page, Body};
 use super::{created, ok, PageOf};
 use crate::domain::coverage::{CoverageInput, NewCoverage};
-use crate::domain::ids::new_id;
+use crate::domain::ids::{ClientId, CoverageId};
 use crate::domain::validation::FieldError;
 use crate::error::ApiError;
 use crate::store::audit::Action;
@@ -26,7 +25,7 @@ struct ListQuery {
 /// Parses a coverage and checks that its payer exists (a 422 on `payer_id` if not).
 async fn parse(tx: &mut Tx, input: CoverageInput) -> Result<NewCoverage, ApiError> {
     let coverage = input.parse(Utc::now().date_naive())?;
-    if !payers::exists(tx, &coverage.payer_id.to_string()).await? {
+    if !payers::exists(tx, coverage.payer_id).await? {
         return Err(ApiError::Validation(vec![FieldError::new(
             "payer_id",
             "names no payer; create the payer first",
@@ -35,7 +34,7 @@ async fn parse(tx: &mut Tx, input: CoverageInput) -> Result<NewCoverage, ApiErro
     Ok(coverage)
 }
 
-async fn client_exists(tx: &mut Tx, client_id: &str) -> Result<(), ApiError> {
+async fn client_exists(tx: &mut Tx, client_id: ClientId) -> Result<(), ApiError> {
     clients::find(tx, client_id)
         .await?
         .map(|_| ())
@@ -44,13 +43,12 @@ async fn client_exists(tx: &mut Tx, client_id: &str) -> Result<(), ApiError> {
 
 pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITERS)?;
-    let client_id = ctx.path_id("id")?;
+    let client_id: ClientId = ctx.path("id")?;
     let input: CoverageInput = body.json()?;
     let mut tx = ctx.write().await?;
-    client_exists(&mut tx, &client_id).await?;
+    client_exists(&mut tx, client_id).await?;
     let coverage = parse(&mut tx, input).await?;
-    let client_uuid = Uuid::parse_str(&client_id).map_err(ApiError::internal)?;
-    let coverage = coverages::insert(&mut tx, new_id(), client_uuid, &coverage).await?;
+    let coverage = coverages::insert(&mut tx, CoverageId::new(), client_id, &coverage).await?;
     tx.audit(Action::Create, "coverage", coverage.id);
     tx.commit().await?;
     Ok(created(&coverage))
@@ -58,12 +56,12 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
 
 pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let client_id = ctx.path_id("id")?;
+    let client_id: ClientId = ctx.path("id")?;
     let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
     let mut tx = ctx.read_each().await?;
-    client_exists(&mut tx, &client_id).await?;
-    let (items, total) = coverages::list(&mut tx, &client_id, page).await?;
+    client_exists(&mut tx, client_id).await?;
+    let (items, total) = coverages::list(&mut tx, client_id, page).await?;
     tx.audit_all(Action::Read, "coverage", items.iter().map(|c| c.id));
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
@@ -71,33 +69,33 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let client_id = ctx.path_id("id")?;
-    let id = ctx.path_id("coverage_id")?;
+    let client_id: ClientId = ctx.path("id")?;
+    let id: CoverageId = ctx.path("coverage_id")?;
     let mut tx = ctx.read_each().await?;
-    let coverage = coverages::find(&mut tx, &client_id, &id)
+    let coverage = coverages::find(&mut tx, client_id, id)
         .await?
         .ok_or(ApiError::NotFound("coverage"))?;
-    tx.audit(Action::Read, "coverage", &id);
+    tx.audit(Action::Read, "coverage", id);
     tx.commit().await?;
     Ok(ok(&coverage))
 }
 
 pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITERS)?;
-    let client_id = ctx.path_id("id")?;
-    let id = ctx.path_id("coverage_id")?;
+    let client_id: ClientId = ctx.path("id")?;
+    let id: CoverageId = ctx.path("coverage_id")?;
     let patch = body.object()?;
     let mut tx = ctx.write().await?;
-    let current = coverages::find(&mut tx, &client_id, &id)
+    let current = coverages::find(&mut tx, client_id, id)
         .await?
         .ok_or(ApiError::NotFound("coverage"))?;
     let current = serde_json::to_value(CoverageInput::from(&current.data.coverage))
         .map_err(ApiError::internal)?;
     let coverage = parse(&mut tx, from_value(merge(current, patch))?).await?;
-    let coverage = coverages::update(&mut tx, &client_id, &id, &coverage)
+    let coverage = coverages::update(&mut tx, client_id, id, &coverage)
         .await?
         .ok_or(ApiError::NotFound("coverage"))?;
-    tx.audit(Action::Update, "coverage", &id);
+    tx.audit(Action::Update, "coverage", id);
     tx.commit().await?;
     Ok(ok(&coverage))
 }

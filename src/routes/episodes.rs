@@ -9,13 +9,12 @@ use actix_web::HttpResponse;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 use super::context::Ctx;
 use super::extract::{from_value, merge, page, refuse_nulls, Body};
 use super::{ok, PageOf};
 use crate::domain::episode::{self, EpisodeInput, NewEpisode};
-use crate::domain::ids::new_id;
+use crate::domain::ids::{ClientId, EpisodeId};
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::store::audit::Action;
@@ -36,7 +35,7 @@ struct PageQuery {
 }
 
 /// Checks that the client exists (404 otherwise) and locks it for the rest of the transaction.
-async fn lock_client(tx: &mut Tx, client_id: &str) -> Result<(), ApiError> {
+async fn lock_client(tx: &mut Tx, client_id: ClientId) -> Result<(), ApiError> {
     if clients::lock(tx, client_id).await? {
         Ok(())
     } else {
@@ -47,8 +46,8 @@ async fn lock_client(tx: &mut Tx, client_id: &str) -> Result<(), ApiError> {
 /// Refuses `terms` when another episode of the client shares a day with it (409 naming it).
 async fn refuse_overlap(
     tx: &mut Tx,
-    client_id: &str,
-    itself: Option<Uuid>,
+    client_id: ClientId,
+    itself: Option<EpisodeId>,
     terms: &NewEpisode,
 ) -> Result<(), ApiError> {
     let all = episodes::of_client(tx, client_id).await?;
@@ -98,16 +97,15 @@ fn today() -> chrono::NaiveDate {
 
 pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITERS)?;
-    let client_id = ctx.path_id("id")?;
+    let client_id: ClientId = ctx.path("id")?;
     let input: EpisodeInput = body.json()?;
     let mut tx = ctx.write().await?;
-    lock_client(&mut tx, &client_id).await?;
+    lock_client(&mut tx, client_id).await?;
     let terms = input.parse(today())?;
-    refuse_overlap(&mut tx, &client_id, None, &terms).await?;
-    let client_uuid = Uuid::parse_str(&client_id).map_err(ApiError::internal)?;
-    let episode = episodes::insert(&mut tx, new_id(), client_uuid, &terms).await?;
-    let id = episode.id.to_string();
-    tx.audit(Action::Create, ENTITY, &id);
+    refuse_overlap(&mut tx, client_id, None, &terms).await?;
+    let episode = episodes::insert(&mut tx, EpisodeId::new(), client_id, &terms).await?;
+    let id = episode.id;
+    tx.audit(Action::Create, ENTITY, id);
     tx.commit().await?;
     tracing::info!(episode_id = %id, client_id = %client_id, "episode recorded");
     Ok(HttpResponse::Created()
@@ -120,14 +118,14 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
 
 pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let client_id = ctx.path_id("id")?;
+    let client_id: ClientId = ctx.path("id")?;
     let q: PageQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
     let mut tx = ctx.read_each().await?;
-    clients::find(&mut tx, &client_id)
+    clients::find(&mut tx, client_id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
-    let (items, total) = episodes::list(&mut tx, &client_id, page).await?;
+    let (items, total) = episodes::list(&mut tx, client_id, page).await?;
     tx.audit_all(Action::Read, ENTITY, items.iter().map(|e| e.id));
     tx.commit().await?;
     Ok(ok(&PageOf::new(items, total, page)))
@@ -135,13 +133,13 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let client_id = ctx.path_id("id")?;
-    let id = ctx.path_id("episode_id")?;
+    let client_id: ClientId = ctx.path("id")?;
+    let id: EpisodeId = ctx.path("episode_id")?;
     let mut tx = ctx.read_each().await?;
-    let episode = episodes::find(&mut tx, &client_id, &id)
+    let episode = episodes::find(&mut tx, client_id, id)
         .await?
         .ok_or(ApiError::NotFound("episode"))?;
-    tx.audit(Action::Read, ENTITY, &id);
+    tx.audit(Action::Read, ENTITY, id);
     tx.commit().await?;
     Ok(ok(&episode))
 }
@@ -150,23 +148,23 @@ pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 /// checked for overlap with the client's other episodes.
 pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITERS)?;
-    let client_id = ctx.path_id("id")?;
-    let id = ctx.path_id("episode_id")?;
+    let client_id: ClientId = ctx.path("id")?;
+    let id: EpisodeId = ctx.path("episode_id")?;
     let patch = body.object()?;
     refuse_nulls(&patch, REQUIRED)?;
     let mut tx = ctx.write().await?;
-    lock_client(&mut tx, &client_id).await?;
-    let stored = episodes::find(&mut tx, &client_id, &id)
+    lock_client(&mut tx, client_id).await?;
+    let stored = episodes::find(&mut tx, client_id, id)
         .await?
         .ok_or(ApiError::NotFound("episode"))?;
     let current = serde_json::to_value(EpisodeInput::from(&stored.data.episode))
         .map_err(ApiError::internal)?;
     let next = from_value::<EpisodeInput>(merge(current, patch))?.parse(today())?;
-    refuse_overlap(&mut tx, &client_id, Some(stored.id), &next).await?;
-    let updated = episodes::update(&mut tx, &client_id, &id, &next)
+    refuse_overlap(&mut tx, client_id, Some(stored.id), &next).await?;
+    let updated = episodes::update(&mut tx, client_id, id, &next)
         .await?
         .ok_or(ApiError::NotFound("episode"))?;
-    tx.audit(Action::Update, ENTITY, &id);
+    tx.audit(Action::Update, ENTITY, id);
     tx.commit().await?;
     tracing::info!(episode_id = %id, client_id = %client_id, "episode changed");
     Ok(ok(&updated))

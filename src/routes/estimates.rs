@@ -11,7 +11,7 @@ use super::extract::Body;
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::LevelOfCare;
 use crate::domain::estimate::{schedule_days, Schedule, MAX_WEEKS};
-use crate::domain::ids::parse_id;
+use crate::domain::ids::{parse_id, ClientId, EstimateId, VerificationId};
 use crate::domain::money::Money;
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
@@ -171,7 +171,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     let mut tx = ctx.write().await?;
     let verification = match parsed.verification_id {
         Some(id) => Some(
-            verifications::find(&mut tx, &id.to_string())
+            verifications::find(&mut tx, VerificationId::from_uuid(id))
                 .await?
                 .ok_or_else(|| ApiError::validation("verification_id", "names no verification"))?,
         ),
@@ -179,8 +179,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     };
     let client_id = match (&verification, parsed.client_id) {
         (Some(v), asked) => {
-            let client =
-                parse_id(&v.client_id).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+            let client = v.client_id.as_uuid();
             if asked.is_some_and(|a| a != client) {
                 return Err(ApiError::validation(
                     "client_id",
@@ -190,7 +189,10 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
             client
         }
         (None, Some(client)) => {
-            if clients::find(&mut tx, &client.to_string()).await?.is_none() {
+            if clients::find(&mut tx, ClientId::from_uuid(client))
+                .await?
+                .is_none()
+            {
                 return Err(ApiError::validation("client_id", "names no client"));
             }
             client
@@ -212,7 +214,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
         &mut tx,
         &NewEstimate {
             id: answer.id,
-            client_id,
+            client_id: ClientId::from_uuid(client_id),
             verification_id: answer.verification_id,
             kind: answer.kind,
             level_of_care: answer.level_of_care.as_str(),
@@ -235,7 +237,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
 /// `GET /api/v1/estimates/{id}`: the estimate exactly as it was given.
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let id = parse_id(&ctx.path_id("id")?).map_err(|m| ApiError::malformed("id", m))?;
+    let id: EstimateId = ctx.path("id")?;
     let mut tx = ctx.read_each().await?;
     let (_, result) = estimates::find(&mut tx, id)
         .await?

@@ -15,7 +15,6 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::domain::ids::parse_id;
 use crate::domain::validation::FieldError;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -253,11 +252,13 @@ pub fn page(limit: Option<i64>, offset: Option<i64>) -> Result<Page, ApiError> {
     Ok(Page { limit, offset })
 }
 
-/// A path segment that must be an id.
-pub fn path_id(req: &HttpRequest, name: &str) -> Result<String, ApiError> {
+/// A path segment as `T` (an entity id, say), refused with a 400 naming the segment.
+pub fn path<T: std::str::FromStr<Err = String>>(
+    req: &HttpRequest,
+    name: &str,
+) -> Result<T, ApiError> {
     let raw = req.match_info().get(name).unwrap_or_default();
-    parse_id(raw)
-        .map(|id| id.to_string())
+    raw.parse()
         .map_err(|message| ApiError::malformed(name, message))
 }
 

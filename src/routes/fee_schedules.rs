@@ -15,7 +15,7 @@ use super::extract::{from_value, merge, page, param, refuse_nulls, Body};
 use super::{ok, PageOf};
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::fee_schedule::{self, FeeScheduleInput, NewFeeSchedule};
-use crate::domain::ids::{new_id, parse_id};
+use crate::domain::ids::{FeeScheduleId, PayerId};
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::error::ApiError;
@@ -48,9 +48,7 @@ struct ListQuery {
 
 fn filter(q: ListQuery) -> Result<FeeScheduleFilter, ApiError> {
     Ok(FeeScheduleFilter {
-        payer_id: param("payer_id", q.payer_id, |raw| {
-            parse_id(raw).map(|id| id.to_string())
-        })?,
+        payer_id: param("payer_id", q.payer_id, PayerId::parse)?,
         level_of_care: param("level_of_care", q.level_of_care, LevelOfCare::parse)?,
         program: param("program", q.program, Program::parse)?,
         active_on: param("active_on", q.active_on, parse_date)?,
@@ -60,7 +58,7 @@ fn filter(q: ListQuery) -> Result<FeeScheduleFilter, ApiError> {
 /// Checks that the payer exists (422 naming `payer_id` otherwise) and locks it for the rest of
 /// the transaction.
 async fn lock_payer(tx: &mut Tx, payer_id: Uuid) -> Result<(), ApiError> {
-    if payers::lock(tx, &payer_id.to_string()).await? {
+    if payers::lock(tx, PayerId::from_uuid(payer_id)).await? {
         Ok(())
     } else {
         Err(ApiError::validation("payer_id", "names no payer"))
@@ -71,11 +69,11 @@ async fn lock_payer(tx: &mut Tx, payer_id: Uuid) -> Result<(), ApiError> {
 /// shares a day with it (409 naming that one).
 async fn refuse_overlap(
     tx: &mut Tx,
-    itself: Option<Uuid>,
+    itself: Option<FeeScheduleId>,
     terms: &NewFeeSchedule,
 ) -> Result<(), ApiError> {
-    let schedules =
-        fee_schedules::of_payer(tx, terms.payer_id, terms.level_of_care, terms.program).await?;
+    let payer = PayerId::from_uuid(terms.payer_id);
+    let schedules = fee_schedules::of_payer(tx, payer, terms.level_of_care, terms.program).await?;
     let others = schedules.iter().filter(|s| Some(s.id) != itself);
     match fee_schedule::first_overlap(others, terms) {
         Some(other) => Err(overlap(other, terms)),
@@ -127,7 +125,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     let mut tx = ctx.write().await?;
     lock_payer(&mut tx, terms.payer_id).await?;
     refuse_overlap(&mut tx, None, &terms).await?;
-    let schedule = fee_schedules::insert(&mut tx, new_id(), &terms).await?;
+    let schedule = fee_schedules::insert(&mut tx, FeeScheduleId::new(), &terms).await?;
     tx.commit().await?;
     let id = schedule.id;
     tracing::info!(fee_schedule_id = %id, payer_id = %terms.payer_id, user_id = %ctx.staff.id,
@@ -150,9 +148,9 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let id = ctx.path_id("id")?;
+    let id: FeeScheduleId = ctx.path("id")?;
     let mut tx = ctx.read_each().await?;
-    let schedule = fee_schedules::find(&mut tx, &id)
+    let schedule = fee_schedules::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("fee schedule"))?;
     tx.commit().await?;
@@ -163,16 +161,16 @@ pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 /// checked for overlap as on creation.
 pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITERS)?;
-    let id = ctx.path_id("id")?;
+    let id: FeeScheduleId = ctx.path("id")?;
     let patch = body.object()?;
     refuse_nulls(&patch, REQUIRED)?;
     let mut tx = ctx.write().await?;
-    let found = fee_schedules::find(&mut tx, &id)
+    let found = fee_schedules::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("fee schedule"))?;
     lock_payer(&mut tx, found.data.payer_id).await?;
     // Read again under the lock: what is checked is what no other writer can change.
-    let stored = fee_schedules::find(&mut tx, &id)
+    let stored = fee_schedules::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("fee schedule"))?;
     let current =
@@ -180,7 +178,7 @@ pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     let next = from_value::<FeeScheduleInput>(merge(current, patch))?.parse()?;
     fee_schedule::fixed_changes(&stored.data, &next)?;
     refuse_overlap(&mut tx, Some(stored.id), &next).await?;
-    let updated = fee_schedules::update(&mut tx, &id, &next)
+    let updated = fee_schedules::update(&mut tx, id, &next)
         .await?
         .ok_or(ApiError::NotFound("fee schedule"))?;
     tx.commit().await?;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::context::Ctx;
 use super::extract::{from_value, merge, page, Body};
 use super::{created, ok, unique_conflict, PageOf};
-use crate::domain::ids::new_id;
+use crate::domain::ids::PayerId;
 use crate::domain::payer::{NewPayer, PayerInput};
 use crate::domain::role::Role;
 use crate::error::ApiError;
@@ -33,7 +33,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITERS)?;
     let payer = parse(body.json()?)?;
     let mut tx = ctx.write().await?;
-    let payer = payers::insert(&mut tx, &ctx.state().secrets, new_id(), &payer)
+    let payer = payers::insert(&mut tx, &ctx.state().secrets, PayerId::new(), &payer)
         .await
         .map_err(unique_conflict("payer_id", TAKEN))?;
     tx.audit(Action::Create, "payer", payer.id);
@@ -57,9 +57,9 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let id = ctx.path_id("id")?;
+    let id: PayerId = ctx.path("id")?;
     let mut tx = ctx.read_each().await?;
-    let payer = payers::find(&mut tx, &ctx.state().secrets, &id)
+    let payer = payers::find(&mut tx, &ctx.state().secrets, id)
         .await?
         .ok_or(ApiError::NotFound("payer"))?;
     tx.commit().await?;
@@ -68,21 +68,21 @@ pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 
 pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITERS)?;
-    let id = ctx.path_id("id")?;
+    let id: PayerId = ctx.path("id")?;
     let patch = body.object()?;
     let secrets = &ctx.state().secrets;
     let mut tx = ctx.write().await?;
-    let current = payers::find(&mut tx, secrets, &id)
+    let current = payers::find(&mut tx, secrets, id)
         .await?
         .ok_or(ApiError::NotFound("payer"))?;
     let current =
         serde_json::to_value(PayerInput::from(&current.data)).map_err(ApiError::internal)?;
     let payer = parse(from_value(merge(current, patch))?)?;
-    let payer = payers::update(&mut tx, secrets, &id, &payer)
+    let payer = payers::update(&mut tx, secrets, id, &payer)
         .await
         .map_err(unique_conflict("payer_id", TAKEN))?
         .ok_or(ApiError::NotFound("payer"))?;
-    tx.audit(Action::Update, "payer", &id);
+    tx.audit(Action::Update, "payer", id);
     tx.commit().await?;
     Ok(ok(&payer))
 }
@@ -91,16 +91,16 @@ pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
 /// this instance sees them.
 pub async fn health(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let id = ctx.path_id("id")?;
+    let id: PayerId = ctx.path("id")?;
     let mut tx = ctx.read_each().await?;
-    let payer = payers::find(&mut tx, &ctx.state().secrets, &id)
+    let payer = payers::find(&mut tx, &ctx.state().secrets, id)
         .await?
         .ok_or(ApiError::NotFound("payer"))?;
     tx.commit().await?;
     let report = ctx
         .state()
         .health
-        .report(payer.id, payer.data.connection.as_ref())
+        .report(payer.id.as_uuid(), payer.data.connection.as_ref())
         .await;
     Ok(ok(&report))
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::context::Ctx;
 use super::extract::{from_value, page, refuse_nulls, Body};
 use super::{created, ok, unique_conflict, PageOf};
-use crate::domain::ids::new_id;
+use crate::domain::ids::UserId;
 use crate::domain::role::{parse_roles, Role};
 use crate::domain::user::{parse_password, Username};
 use crate::domain::validation::Fields;
@@ -55,7 +55,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
         .await
         .map_err(ApiError::internal)?;
     let mut tx = ctx.write().await?;
-    let user = users::insert(&mut tx, new_id(), username.as_str(), &hash, &roles)
+    let user = users::insert(&mut tx, UserId::new(), username.as_str(), &hash, &roles)
         .await
         .map_err(unique_conflict("username", "This username is taken."))?;
     tx.audit(Action::Create, "user", user.id);
@@ -75,9 +75,9 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(ADMIN)?;
-    let id = ctx.path_id("id")?;
+    let id: UserId = ctx.path("id")?;
     let mut tx = ctx.read_each().await?;
-    let user = users::find(&mut tx, &id)
+    let user = users::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("user"))?;
     tx.commit().await?;
@@ -86,7 +86,7 @@ pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 
 pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(ADMIN)?;
-    let id = ctx.path_id("id")?;
+    let id: UserId = ctx.path("id")?;
     let patch = body.object()?;
     refuse_nulls(&patch, &["roles", "active", "password"])?;
     let patch: UserPatch = from_value(Value::Object(patch))?;
@@ -105,7 +105,7 @@ pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
         None => None,
     };
     // An admin cannot lock themself out: the last door back in would be the command line.
-    if id == ctx.staff.id_string() {
+    if id.as_uuid() == ctx.staff.id {
         let mut own = Fields::new();
         if patch.active == Some(false) {
             own.push("active", "you cannot deactivate your own account");
@@ -124,12 +124,12 @@ pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
         password_hash,
     };
     let mut tx = ctx.write().await?;
-    let user = users::update(&mut tx, &id, changes)
+    let user = users::update(&mut tx, id, changes)
         .await?
         .ok_or(ApiError::NotFound("user"))?;
-    tx.audit(Action::Update, "user", &id);
+    tx.audit(Action::Update, "user", id);
     tx.commit().await?;
     // Deactivation, role removal and a new password apply to the account's next request.
-    ctx.state().accounts.forget(user.id);
+    ctx.state().accounts.forget(user.id.as_uuid());
     Ok(ok(&user))
 }

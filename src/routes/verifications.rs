@@ -11,7 +11,7 @@ use super::extract::{page, Body};
 use super::{ok, PageOf};
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::{LevelOfCare, Program};
-use crate::domain::ids::parse_id;
+use crate::domain::ids::{ClientId, CoverageId, VerificationId};
 use crate::domain::role::Role;
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
@@ -52,9 +52,10 @@ fn parse_levels(raw: Vec<String>) -> Result<Vec<LevelOfCare>, String> {
 
 fn parse(input: VerificationInput) -> Result<Request, ApiError> {
     let mut fields = Fields::new();
-    let id = |raw: String| parse_id(&raw).map(|id| id.to_string());
-    let client_id = fields.required("client_id", input.client_id, id);
-    let coverage_id = fields.required("coverage_id", input.coverage_id, id);
+    let client_id = fields.required("client_id", input.client_id, |raw| ClientId::parse(&raw));
+    let coverage_id = fields.required("coverage_id", input.coverage_id, |raw| {
+        CoverageId::parse(&raw)
+    });
     let levels = fields.required("levels_of_care", input.levels_of_care, parse_levels);
     let program = fields.required("program", input.program, |raw| Program::parse(&raw));
     let service_date = fields.optional("service_date", input.service_date, |raw| {
@@ -90,7 +91,7 @@ pub async fn create(ctx: Ctx, body_in: Body) -> Result<HttpResponse, ApiError> {
     // A new verification was audited with its completion; a stored answer is a read.
     if outcome.cached {
         let mut tx = ctx.write().await?;
-        tx.audit(Action::Read, "verification", &outcome.verification.id);
+        tx.audit(Action::Read, "verification", outcome.verification.id);
         tx.commit().await?;
     }
     let json = body(&outcome.verification, outcome.cached)?;
@@ -103,17 +104,17 @@ pub async fn create(ctx: Ctx, body_in: Body) -> Result<HttpResponse, ApiError> {
 
 pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(READERS)?;
-    let id = ctx.path_id("id")?;
+    let id: VerificationId = ctx.path("id")?;
     let mut tx = ctx.read_each().await?;
-    let verification = verifications::find(&mut tx, &id)
+    let verification = verifications::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("verification"))?;
     let mut json = body(&verification, false)?;
     if ctx.require(RAW_READERS).is_ok() {
-        let exchanges = verifications::exchanges(&mut tx, &id).await?;
+        let exchanges = verifications::exchanges(&mut tx, id).await?;
         json["exchanges"] = serde_json::to_value(exchanges).map_err(ApiError::internal)?;
     }
-    tx.audit(Action::Read, "verification", &id);
+    tx.audit(Action::Read, "verification", id);
     tx.commit().await?;
     Ok(ok(&json))
 }
@@ -127,14 +128,14 @@ struct ListQuery {
 
 pub async fn list_for_client(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(&[Role::Admissions, Role::Billing])?;
-    let client_id = ctx.path_id("id")?;
+    let client_id: ClientId = ctx.path("id")?;
     let q: ListQuery = ctx.query()?;
     let page = page(q.limit, q.offset)?;
     let mut tx = ctx.read_each().await?;
-    clients::find(&mut tx, &client_id)
+    clients::find(&mut tx, client_id)
         .await?
         .ok_or(ApiError::NotFound("client"))?;
-    let (items, total) = verifications::list_for_client(&mut tx, &client_id, page).await?;
+    let (items, total) = verifications::list_for_client(&mut tx, client_id, page).await?;
     tx.audit_all(Action::Read, "verification", items.iter().map(|v| &v.id));
     tx.commit().await?;
     let items = items

@@ -280,7 +280,7 @@ pub fn window_of(authorization: &Authorization) -> AuthorizationWindow {
     let terms = &authorization.terms;
     let current = authorization.current();
     AuthorizationWindow {
-        id: authorization.id,
+        id: authorization.id.as_uuid(),
         number: terms.authorization_number.as_str().to_string(),
         coverage_id: terms.coverage_id,
         level_of_care: terms.level_of_care,

@@ -40,7 +40,7 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::domain::eligibility::{LevelOfCare, Program};
-use crate::domain::ids::new_id;
+use crate::domain::ids::{new_id, VerificationId};
 use crate::payers::breaker::{self, Breaker};
 use crate::services::verification::{Request, Requester, VerifyError};
 use crate::state::AppState;
@@ -267,17 +267,9 @@ impl Worker<'_> {
         from: Claim,
         probe: Option<Uuid>,
     ) {
-        let verification_id = new_id();
+        let verification_id = VerificationId::new();
         let leased = lease_from_now(self.owner, self.lease);
-        if !claim(
-            self.state,
-            &item,
-            &verification_id.to_string(),
-            leased,
-            from,
-        )
-        .await
-        {
+        if !claim(self.state, &item, verification_id, leased, from).await {
             return;
         }
         let probe = probe.map(|payer| self.probing.start(payer));
@@ -360,7 +352,7 @@ impl Worker<'_> {
         // As for a finished item: closing is checked once the items' outcome is committed.
         for batch_id in &expired {
             let mut tx = self.state.db.begin().await?;
-            batches::close_if_finished(&mut tx, batch_id).await?;
+            batches::close_if_finished(&mut tx, *batch_id).await?;
             tx.commit().await?;
         }
         if !expired.is_empty() {
@@ -407,7 +399,7 @@ async fn next(state: &AppState, limit: i64) -> Vec<Item> {
 async fn claim(
     state: &AppState,
     item: &Item,
-    verification_id: &str,
+    verification_id: VerificationId,
     lease: Lease<'_>,
     from: Claim,
 ) -> bool {
@@ -428,7 +420,7 @@ async fn claim(
 /// How a worked item ends.
 enum Settled {
     /// By the verification that answers it (whatever its outcome).
-    Answered(String),
+    Answered(VerificationId),
     /// It could not be verified at all, for this reason.
     Failed(String),
     /// Its verification found the payer's circuit open (it opened while the item was in
@@ -446,7 +438,7 @@ fn found_circuit_open(verification: &Verification) -> bool {
             == Some(batches::CIRCUIT_OPEN)
 }
 
-async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid, owner: &str) {
+async fn work(state: &AppState, item: Item, verification_id: VerificationId, owner: &str) {
     let levels: Result<Vec<LevelOfCare>, String> = item
         .levels_of_care
         .iter()
@@ -455,8 +447,8 @@ async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid, owner: 
     let outcome = match (levels, Program::parse(&item.program)) {
         (Ok(levels), Ok(program)) => {
             let request = Request {
-                client_id: item.client_id.clone(),
-                coverage_id: item.coverage_id.clone(),
+                client_id: item.client_id,
+                coverage_id: item.coverage_id,
                 levels,
                 program,
                 service_date: item.service_date,
@@ -494,7 +486,7 @@ async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid, owner: 
             let mut tx = state.db.begin().await?;
             let held = match &outcome {
                 Settled::Answered(id) => {
-                    batches::finish(&mut tx, &item.id, Some(id), None, Some(owner)).await?
+                    batches::finish(&mut tx, &item.id, Some(*id), None, Some(owner)).await?
                 }
                 Settled::Failed(why) => {
                     batches::finish(&mut tx, &item.id, None, Some(why), Some(owner)).await?
@@ -513,7 +505,7 @@ async fn work(state: &AppState, item: Item, verification_id: uuid::Uuid, owner: 
             // items finishing at once would otherwise each see the other still running, and
             // neither would close it. The last commit's check sees every item finished.
             let mut tx = state.db.begin().await?;
-            batches::close_if_finished(&mut tx, &item.batch_id).await?;
+            batches::close_if_finished(&mut tx, item.batch_id).await?;
             tx.commit().await?;
             Ok::<_, anyhow::Error>(())
         };

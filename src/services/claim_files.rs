@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::coverage::{Priority, Relationship};
-use crate::domain::ids::new_id;
+use crate::domain::ids::{new_id, ClientId, CoverageId, PayerId};
 use crate::domain::names::{check_client_names, check_x12_names};
 use crate::domain::organization::Organization;
 use crate::domain::person::Sex;
@@ -160,23 +160,27 @@ async fn parties(
     claims: &[&ClaimRecord],
 ) -> Result<HashMap<Uuid, Parties>, FileError> {
     let missing = |what: &'static str| StoreError::corrupt("claim", format!("its {what} is gone"));
-    let mut coverage_ids: Vec<Uuid> = claims.iter().map(|c| c.coverage_id).collect();
+    let mut coverage_ids: Vec<CoverageId> = claims
+        .iter()
+        .map(|c| CoverageId::from_uuid(c.coverage_id))
+        .collect();
     coverage_ids.sort();
     coverage_ids.dedup();
     let coverages = coverages::find_many(tx, &coverage_ids).await?;
-    let mut client_ids: Vec<Uuid> = coverages.iter().map(|c| c.data.client_id).collect();
+    let mut client_ids: Vec<ClientId> = coverages.iter().map(|c| c.data.client_id).collect();
     client_ids.sort();
     client_ids.dedup();
-    let clients: HashMap<Uuid, crate::store::clients::Client> = clients::find_many(tx, &client_ids)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    let mut payers_by_id: HashMap<Uuid, Payer> = HashMap::new();
+    let clients: HashMap<ClientId, crate::store::clients::Client> =
+        clients::find_many(tx, &client_ids)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+    let mut payers_by_id: HashMap<PayerId, Payer> = HashMap::new();
     for coverage in &coverages {
         let id = coverage.data.coverage.payer_id;
         if let std::collections::hash_map::Entry::Vacant(slot) = payers_by_id.entry(id) {
-            let payer = payers::find(tx, secrets, &id.to_string())
+            let payer = payers::find(tx, secrets, id)
                 .await?
                 .ok_or_else(|| missing("payer"))?;
             slot.insert(payer);
@@ -193,7 +197,7 @@ async fn parties(
             .cloned()
             .ok_or_else(|| missing("payer"))?;
         out.insert(
-            coverage.id,
+            coverage.id.as_uuid(),
             Parties {
                 coverage,
                 payer,

@@ -169,7 +169,7 @@ async fn load(
         .flatten()
         .map(|(a, _)| {
             (
-                a.id,
+                a.id.as_uuid(),
                 (a.terms.program, a.terms.authorization_number.clone()),
             )
         })
@@ -243,7 +243,7 @@ async fn load(
     let mut by_client: BTreeMap<Uuid, Vec<NewEpisode>> = BTreeMap::new();
     for episode in episodes::for_clients(tx, clients).await? {
         by_client
-            .entry(episode.data.client_id)
+            .entry(episode.data.client_id.as_uuid())
             .or_default()
             .push(episode.data.episode);
     }

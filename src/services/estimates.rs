@@ -14,7 +14,7 @@ use crate::domain::estimate::{
     SelfPayService,
 };
 use crate::domain::fee_schedule::in_force;
-use crate::domain::ids::new_id;
+use crate::domain::ids::{EstimateId, FeeScheduleId, VerificationId};
 use crate::domain::money::Money;
 use crate::store::verifications::Verification;
 use crate::store::{fee_schedules, StoreError, Tx};
@@ -53,15 +53,15 @@ pub struct Request {
 #[serde(tag = "from", rename_all = "snake_case")]
 pub enum AllowedSource {
     Request,
-    FeeSchedule { fee_schedule_id: Uuid },
+    FeeSchedule { fee_schedule_id: FeeScheduleId },
 }
 
 /// An estimate as answered and kept.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answer {
-    pub id: Uuid,
+    pub id: EstimateId,
     pub client_id: Uuid,
-    pub verification_id: Option<Uuid>,
+    pub verification_id: Option<VerificationId>,
     pub kind: &'static str,
     pub level_of_care: LevelOfCare,
     pub program: Option<Program>,
@@ -138,10 +138,7 @@ pub async fn make(
     user: Uuid,
 ) -> Result<Answer, EstimateError> {
     let mut notes = Vec::new();
-    let verification_id = verification
-        .map(|v| Uuid::parse_str(&v.id))
-        .transpose()
-        .map_err(|e| StoreError::corrupt("verification", e))?;
+    let verification_id = verification.map(|v| v.id);
     let summary = match verification {
         Some(v) => summary_of(v, request.level_of_care)?,
         None => None,
@@ -151,7 +148,7 @@ pub async fn make(
         .is_some_and(|s| s.coverage_status.value == CoverageStatus::Inactive)
         || verification.is_some_and(|v| v.status == "inactive");
     let mut answer = Answer {
-        id: new_id(),
+        id: EstimateId::new(),
         client_id,
         verification_id,
         kind: "self_pay",
@@ -224,8 +221,7 @@ pub async fn make(
     let (allowed, source) = match request.allowed_per_day {
         Some(allowed) => (allowed, AllowedSource::Request),
         None => {
-            let payer = Uuid::parse_str(&verification.payer_id)
-                .map_err(|e| StoreError::corrupt("verification", e))?;
+            let payer = verification.payer_id.as_uuid();
             let schedules = fee_schedules::of_payers(tx, &[payer]).await?;
             let first = request.days.iter().min().copied();
             let found = first

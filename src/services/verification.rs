@@ -23,7 +23,7 @@ use crate::domain::eligibility::{
 };
 use crate::domain::fee_schedule::in_force;
 use crate::domain::identity::{self, IdentityReport};
-use crate::domain::ids::new_id;
+use crate::domain::ids::{ClientId, CoverageId, VerificationId};
 use crate::domain::payer::Connection;
 use crate::domain::validation::Invalid;
 use crate::metrics::Metrics;
@@ -38,14 +38,14 @@ use crate::store::{clients, coverages, fee_schedules, organization, payers, Db, 
 /// What staff asked.
 #[derive(Debug, Clone)]
 pub struct Request {
-    pub client_id: String,
-    pub coverage_id: String,
+    pub client_id: ClientId,
+    pub coverage_id: CoverageId,
     pub levels: Vec<LevelOfCare>,
     pub program: Program,
     pub service_date: NaiveDate,
     pub force: bool,
     /// The id the new verification gets (a batch fixes it before asking); a new one if `None`.
-    pub id: Option<Uuid>,
+    pub id: Option<VerificationId>,
 }
 
 impl Request {
@@ -269,29 +269,25 @@ fn run<'a>(
     state: &'a Verifier,
     who: &'a Requester,
     request: &'a Request,
-    carve_out: Option<(String, Payer)>,
+    carve_out: Option<(VerificationId, Payer)>,
 ) -> futures_util::future::BoxFuture<'a, Result<Outcome, VerifyError>> {
     Box::pin(async move {
         let db = &state.db;
         // The records the inquiry is built from, read without a transaction: each is read once,
         // and none depends on another's snapshot.
         let mut tx = db.read_each().await?;
-        let client = clients::find(&mut tx, &request.client_id)
+        let client = clients::find(&mut tx, request.client_id)
             .await?
             .ok_or(VerifyError::NotFound("client"))?;
-        let coverage = coverages::find(&mut tx, &request.client_id, &request.coverage_id)
+        let coverage = coverages::find(&mut tx, request.client_id, request.coverage_id)
             .await?
             .ok_or(VerifyError::NotFound("coverage"))?;
         let (parent_id, payer) = match carve_out {
             Some((parent, payer)) => (Some(parent), payer),
             None => {
-                let payer = payers::find(
-                    &mut tx,
-                    &state.secrets,
-                    &coverage.data.coverage.payer_id.to_string(),
-                )
-                .await?
-                .ok_or(VerifyError::Inconsistent("the coverage's payer is missing"))?;
+                let payer = payers::find(&mut tx, &state.secrets, coverage.data.coverage.payer_id)
+                    .await?
+                    .ok_or(VerifyError::Inconsistent("the coverage's payer is missing"))?;
                 (None, payer)
             }
         };
@@ -316,7 +312,7 @@ fn run<'a>(
                 );
             if let Some(stored) = verifications::recent_answer(
                 &mut tx,
-                &request.coverage_id,
+                request.coverage_id,
                 request.program.as_str(),
                 &levels_key,
                 request.service_date,
@@ -325,7 +321,9 @@ fn run<'a>(
             .await?
             {
                 tx.commit().await?;
-                state.metrics.count_verification(payer.id, "cached");
+                state
+                    .metrics
+                    .count_verification(payer.id.as_uuid(), "cached");
                 return Ok(Outcome {
                     verification: stored,
                     cached: true,
@@ -344,7 +342,7 @@ fn run<'a>(
         tx.commit().await?;
 
         // On record before the payer is called.
-        let id = request.id.unwrap_or_else(new_id);
+        let id = request.id.unwrap_or_else(VerificationId::new);
         let codes = connection.codes_for(&request.levels, request.program);
         let per_request = usize::try_from(connection.service_types_per_request)
             .unwrap_or(1)
@@ -352,10 +350,10 @@ fn run<'a>(
         let chunks: Vec<Vec<String>> = codes.chunks(per_request).map(<[String]>::to_vec).collect();
         let new = NewVerification {
             id,
-            client_id: request.client_id.clone(),
-            coverage_id: request.coverage_id.clone(),
-            payer_id: payer.id.to_string(),
-            parent_id: parent_id.clone(),
+            client_id: request.client_id,
+            coverage_id: request.coverage_id,
+            payer_id: payer.id,
+            parent_id,
             requested_by: who.user_id.clone(),
             program: request.program.as_str().to_string(),
             levels_of_care: levels_key,
@@ -390,7 +388,7 @@ fn run<'a>(
             .zip(&control_numbers)
             .enumerate()
             .map(|(seq, (codes, control))| Inquiry {
-                trace: format!("{}-{}", id.simple(), seq + 1),
+                trace: format!("{}-{}", id.as_uuid().simple(), seq + 1),
                 control_number: *control,
                 payer_name: payer.data.name.to_string(),
                 payer_edi_id: payer.data.payer_id.as_str().to_string(),
@@ -409,7 +407,7 @@ fn run<'a>(
             })
             .collect();
 
-        let limit = state.health.limit(payer.id, &connection).await;
+        let limit = state.health.limit(payer.id.as_uuid(), &connection).await;
         let adapter = adapter(&connection, &state.transport);
         let unreadable_counted = std::sync::atomic::AtomicBool::new(false);
         let results = join_all(inquiries.iter().map(|inquiry| {
@@ -417,7 +415,7 @@ fn run<'a>(
             let asking = Asking {
                 adapter: adapter.as_ref(),
                 health: &state.health,
-                payer: payer.id,
+                payer: payer.id.as_uuid(),
                 attempts: state.settings.retry_attempts,
                 backoff_ms: state.settings.retry_backoff_ms,
                 unreadable_counted: &unreadable_counted,
@@ -473,8 +471,8 @@ fn run<'a>(
         let completion = complete(&answers, &failures, &places, request.program, &identities);
         // The writer is taken once everything to write is ready.
         let mut tx = db.begin().await?;
-        verifications::record_exchanges(&mut tx, &id_text, &exchanges).await?;
-        let finished_at = verifications::complete(&mut tx, &id_text, &completion).await?;
+        verifications::record_exchanges(&mut tx, id, &exchanges).await?;
+        let finished_at = verifications::complete(&mut tx, id, &completion).await?;
         audit::record(
             &mut tx,
             &AuditEntry {
@@ -490,13 +488,13 @@ fn run<'a>(
         tx.commit().await?;
         state
             .metrics
-            .count_verification(payer.id, &completion.status);
+            .count_verification(payer.id.as_uuid(), &completion.status);
         tracing::info!(verification_id = %id, status = %completion.status, "verification finished");
 
         let mut verification = verifications::assemble(&new, started_at, &completion, finished_at)?;
         if parent_id.is_none() {
             verification.carve_out_verification_id =
-                follow_carve_out(state, who, request, &id_text, &payer, &completion).await?;
+                follow_carve_out(state, who, request, id, &payer, &completion).await?;
         }
         Ok(Outcome {
             verification,
@@ -749,10 +747,10 @@ async fn follow_carve_out(
     state: &Verifier,
     who: &Requester,
     request: &Request,
-    verification_id: &str,
+    verification_id: VerificationId,
     payer: &Payer,
     completion: &Completion,
-) -> Result<Option<String>, VerifyError> {
+) -> Result<Option<VerificationId>, VerifyError> {
     let Some(summary) = &completion.summary else {
         return Ok(None);
     };
@@ -780,15 +778,9 @@ async fn follow_carve_out(
             id: None,
             ..request.clone()
         };
-        let outcome = run(
-            state,
-            who,
-            &follow,
-            Some((verification_id.to_string(), target)),
-        )
-        .await?;
+        let outcome = run(state, who, &follow, Some((verification_id, target))).await?;
         let mut tx = db.begin().await?;
-        verifications::link_carve_out(&mut tx, verification_id, &outcome.verification.id).await?;
+        verifications::link_carve_out(&mut tx, verification_id, outcome.verification.id).await?;
         tx.commit().await?;
         return Ok(Some(outcome.verification.id));
     }

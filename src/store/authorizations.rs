@@ -12,6 +12,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
+use crate::domain::ids::{AuthorizationId, ClientId, CoverageId};
+
 use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
 use crate::domain::authorization::{
     self, AuthorizationInput, AuthorizationStatus, Extension, ExtensionInput, Figures,
@@ -22,7 +24,7 @@ use crate::domain::eligibility::{LevelOfCare, Program};
 /// An authorization with its extensions, as the API shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Authorization {
-    pub id: Uuid,
+    pub id: AuthorizationId,
     /// The terms with the initial decision.
     pub terms: NewAuthorization,
     /// In the order recorded.
@@ -56,7 +58,7 @@ impl Serialize for Authorization {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
         struct Wire<'a> {
-            id: Uuid,
+            id: AuthorizationId,
             client_id: Uuid,
             coverage_id: Uuid,
             level_of_care: LevelOfCare,
@@ -160,7 +162,8 @@ impl AuthorizationRow {
         .parse()
         .map_err(|e| StoreError::corrupt("authorization", e))?;
         Ok(Authorization {
-            id: uuid("authorization", &self.id)?,
+            id: AuthorizationId::parse(&self.id)
+                .map_err(|e| StoreError::corrupt("authorization", e))?,
             terms,
             extensions,
             created_by: uuid("authorization", &self.created_by)?,
@@ -263,7 +266,7 @@ async fn assemble(tx: &mut Tx, rows: Vec<AuthorizationRow>) -> StoreResult<Vec<A
 
 pub async fn insert(
     tx: &mut Tx,
-    id: Uuid,
+    id: AuthorizationId,
     created_by: Uuid,
     terms: &NewAuthorization,
 ) -> StoreResult<Authorization> {
@@ -274,7 +277,7 @@ pub async fn insert(
             care_manager_name, care_manager_phone, notes, created_by, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)"
     )
-    .bind(id.to_string())
+    .bind(id)
     .bind(terms.client_id.to_string())
     .bind(terms.coverage_id.to_string())
     .bind(terms.level_of_care.as_str())
@@ -303,7 +306,7 @@ pub async fn insert(
     })
 }
 
-pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<Authorization>> {
+pub async fn find(tx: &mut Tx, id: AuthorizationId) -> StoreResult<Option<Authorization>> {
     let sql = format!("SELECT {COLUMNS} FROM authorizations a WHERE a.id = $1");
     let row: Option<AuthorizationRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
         .bind(id)
@@ -315,8 +318,8 @@ pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<Authorization>> {
 /// Criteria of a listing; every one given must match.
 #[derive(Debug, Default, Clone)]
 pub struct AuthorizationFilter {
-    pub client_id: Option<String>,
-    pub coverage_id: Option<String>,
+    pub client_id: Option<ClientId>,
+    pub coverage_id: Option<CoverageId>,
     pub level_of_care: Option<LevelOfCare>,
     pub status: Option<AuthorizationStatus>,
     /// A day inside the current window (start date to current end date, both included).
@@ -343,8 +346,8 @@ pub async fn list(
          ORDER BY a.start_date DESC, a.created_at DESC, a.id DESC LIMIT $6 OFFSET $7"
     );
     let rows: Vec<AuthorizationRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(&filter.client_id)
-        .bind(&filter.coverage_id)
+        .bind(filter.client_id)
+        .bind(filter.coverage_id)
         .bind(level)
         .bind(status)
         .bind(filter.active_on)
@@ -354,8 +357,8 @@ pub async fn list(
         .await)?;
     let count = format!("SELECT COUNT(*) FROM authorizations a {condition}");
     let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(&count)
-        .bind(&filter.client_id)
-        .bind(&filter.coverage_id)
+        .bind(filter.client_id)
+        .bind(filter.coverage_id)
         .bind(level)
         .bind(status)
         .bind(filter.active_on)
@@ -368,8 +371,8 @@ pub async fn list(
 /// care: the ones a window at that level must not overlap.
 pub async fn active_at_level(
     tx: &mut Tx,
-    client_id: Uuid,
-    coverage_id: Uuid,
+    client_id: ClientId,
+    coverage_id: CoverageId,
     level: LevelOfCare,
 ) -> StoreResult<Vec<Authorization>> {
     let sql = format!(
@@ -379,8 +382,8 @@ pub async fn active_at_level(
          ORDER BY a.start_date, a.id"
     );
     let rows: Vec<AuthorizationRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(client_id.to_string())
-        .bind(coverage_id.to_string())
+        .bind(client_id)
+        .bind(coverage_id)
         .bind(level.as_str())
         .fetch_all(conn)
         .await)?;
@@ -390,7 +393,7 @@ pub async fn active_at_level(
 /// Stores corrected terms. The client and the coverage are not columns it writes.
 pub async fn update(
     tx: &mut Tx,
-    id: &str,
+    id: AuthorizationId,
     terms: &NewAuthorization,
 ) -> StoreResult<Option<Authorization>> {
     let done = with_tx!(tx, |conn| sqlx::query(
@@ -427,7 +430,7 @@ pub async fn update(
 pub async fn add_extension(
     tx: &mut Tx,
     id: Uuid,
-    authorization_id: &str,
+    authorization_id: AuthorizationId,
     recorded_by: Uuid,
     extension: &Extension,
 ) -> StoreResult<Option<Authorization>> {

@@ -4,12 +4,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::ids::{BatchId, ClientId, CoverageId, VerificationId};
+
 use super::{now, with_db, with_tx, Db, StoreError, StoreResult, Tx};
 
 #[derive(Debug, Clone)]
 pub struct NewItem {
-    pub client_id: String,
-    pub coverage_id: String,
+    pub client_id: ClientId,
+    pub coverage_id: CoverageId,
     pub levels_of_care: String,
     pub program: String,
     pub service_date: NaiveDate,
@@ -21,10 +23,10 @@ pub struct Item {
     #[serde(skip)]
     pub id: String,
     #[serde(skip)]
-    pub batch_id: String,
+    pub batch_id: BatchId,
     pub seq: i64,
-    pub client_id: String,
-    pub coverage_id: String,
+    pub client_id: ClientId,
+    pub coverage_id: CoverageId,
     pub levels_of_care: Vec<String>,
     pub program: String,
     pub service_date: NaiveDate,
@@ -33,7 +35,7 @@ pub struct Item {
     #[serde(skip)]
     pub requested_by: String,
     pub status: String,
-    pub verification_id: Option<String>,
+    pub verification_id: Option<VerificationId>,
     pub error: Option<String>,
     /// The verification's own outcome (verified, inactive, rejected, payer_error).
     pub outcome: Option<String>,
@@ -46,7 +48,7 @@ pub struct Item {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Batch {
-    pub id: String,
+    pub id: BatchId,
     pub requested_by: String,
     pub total: i64,
     pub pending: i64,
@@ -60,18 +62,17 @@ pub struct Batch {
 
 pub async fn insert(
     tx: &mut Tx,
-    id: Uuid,
+    id: BatchId,
     requested_by: &str,
     items: &[NewItem],
 ) -> StoreResult<()> {
     let at = now();
-    let id = id.to_string();
     let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
     with_tx!(tx, |conn| {
         sqlx::query(
         "INSERT INTO verification_batches (id, requested_by, total, created_at) VALUES ($1, $2, $3, $4)"
     )
-    .bind(&id)
+    .bind(id)
     .bind(requested_by)
     .bind(total)
     .bind(at)
@@ -86,10 +87,10 @@ pub async fn insert(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10)"
         )
         .bind(Uuid::now_v7().to_string())
-        .bind(&id)
+        .bind(id)
         .bind(i64::try_from(seq + 1).unwrap_or(i64::MAX))
-        .bind(&item.client_id)
-        .bind(&item.coverage_id)
+        .bind(item.client_id)
+        .bind(item.coverage_id)
         .bind(&item.levels_of_care)
         .bind(&item.program)
         .bind(item.service_date)
@@ -105,17 +106,17 @@ pub async fn insert(
 #[derive(sqlx::FromRow)]
 struct ItemRow {
     id: String,
-    batch_id: String,
+    batch_id: BatchId,
     seq: i64,
-    client_id: String,
-    coverage_id: String,
+    client_id: ClientId,
+    coverage_id: CoverageId,
     levels_of_care: String,
     program: String,
     service_date: NaiveDate,
     force: bool,
     requested_by: String,
     status: String,
-    verification_id: Option<String>,
+    verification_id: Option<VerificationId>,
     error: Option<String>,
     outcome: Option<String>,
     waiting_since: Option<DateTime<Utc>>,
@@ -185,7 +186,7 @@ pub struct Lease<'a> {
 pub async fn claim(
     tx: &mut Tx,
     item_id: &str,
-    verification_id: &str,
+    verification_id: VerificationId,
     lease: Lease<'_>,
 ) -> StoreResult<bool> {
     claim_from(tx, "pending", item_id, verification_id, lease).await
@@ -196,7 +197,7 @@ pub async fn claim(
 pub async fn claim_waiting(
     tx: &mut Tx,
     item_id: &str,
-    verification_id: &str,
+    verification_id: VerificationId,
     lease: Lease<'_>,
 ) -> StoreResult<bool> {
     claim_from(tx, "waiting", item_id, verification_id, lease).await
@@ -206,7 +207,7 @@ async fn claim_from(
     tx: &mut Tx,
     status: &str,
     item_id: &str,
-    verification_id: &str,
+    verification_id: VerificationId,
     lease: Lease<'_>,
 ) -> StoreResult<bool> {
     let claimed = with_tx!(tx, |conn| {
@@ -320,20 +321,20 @@ pub async fn expire(
     waited_since: DateTime<Utc>,
     reason: &str,
     at: DateTime<Utc>,
-) -> StoreResult<Vec<String>> {
+) -> StoreResult<Vec<BatchId>> {
     let sql = format!(
         "UPDATE verification_batch_items SET status = 'failed', error = $3, updated_at = $4
          WHERE status = 'waiting' AND waiting_since < $2 AND {PAYER_OF_ITEM} = $1
          RETURNING batch_id"
     );
-    let rows: Vec<(String,)> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+    let rows: Vec<(BatchId,)> = with_tx!(tx, |conn| sqlx::query_as(&sql)
         .bind(payer_id)
         .bind(waited_since)
         .bind(reason)
         .bind(at)
         .fetch_all(conn)
         .await)?;
-    let mut batches: Vec<String> = rows.into_iter().map(|(batch,)| batch).collect();
+    let mut batches: Vec<BatchId> = rows.into_iter().map(|(batch,)| batch).collect();
     batches.sort_unstable();
     batches.dedup();
     Ok(batches)
@@ -359,7 +360,7 @@ pub async fn renew(tx: &mut Tx, lease: Lease<'_>) -> StoreResult<u64> {
 pub async fn finish(
     tx: &mut Tx,
     item_id: &str,
-    verification_id: Option<&str>,
+    verification_id: Option<VerificationId>,
     error: Option<&str>,
     owner: Option<&str>,
 ) -> StoreResult<bool> {
@@ -452,7 +453,7 @@ async fn reset(tx: &mut Tx, item_id: &str) -> StoreResult<()> {
 }
 
 /// Marks the batch finished once no item is pending, running or waiting.
-pub async fn close_if_finished(tx: &mut Tx, batch_id: &str) -> StoreResult<()> {
+pub async fn close_if_finished(tx: &mut Tx, batch_id: BatchId) -> StoreResult<()> {
     with_tx!(tx, |conn| sqlx::query(
         "UPDATE verification_batches SET finished_at = $2
          WHERE id = $1 AND finished_at IS NULL AND NOT EXISTS (
@@ -493,14 +494,14 @@ pub async fn count_by_state(db: &Db) -> StoreResult<Vec<(String, i64)>> {
 
 #[derive(sqlx::FromRow)]
 struct BatchRow {
-    id: String,
+    id: BatchId,
     requested_by: String,
     total: i64,
     created_at: DateTime<Utc>,
     finished_at: Option<DateTime<Utc>>,
 }
 
-pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<(Batch, Vec<Item>)>> {
+pub async fn find(tx: &mut Tx, id: BatchId) -> StoreResult<Option<(Batch, Vec<Item>)>> {
     let row: Option<BatchRow> = with_tx!(tx, |conn| {
         sqlx::query_as(
         "SELECT id, requested_by, total, created_at, finished_at FROM verification_batches WHERE id = $1"

@@ -1,17 +1,17 @@
 //! Client records (PHI: callers audit every access).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use uuid::Uuid;
 
 use super::{like_prefix, now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
 use crate::domain::client::{ClientInput, NewClient};
+use crate::domain::ids::ClientId;
 use crate::domain::person::AddressInput;
 
-pub type Client = Stored<NewClient>;
+pub type Client = Stored<NewClient, ClientId>;
 
 #[derive(sqlx::FromRow)]
 struct ClientRow {
-    id: String,
+    id: ClientId,
     first_name: String,
     last_name: String,
     date_of_birth: NaiveDate,
@@ -51,7 +51,12 @@ impl ClientRow {
         }
         .parse_stored(Utc::now().date_naive())
         .map_err(|e| StoreError::corrupt("client", e))?;
-        Stored::new("client", &self.id, data, self.created_at, self.updated_at)
+        Ok(Stored::from_parts(
+            self.id,
+            data,
+            self.created_at,
+            self.updated_at,
+        ))
     }
 }
 
@@ -59,7 +64,7 @@ const COLUMNS: &str = "id, first_name, last_name, date_of_birth, sex, address_li
     address_line2, address_city, address_state, address_postal_code, phone, email, external_id, \
     created_at, updated_at";
 
-pub async fn insert(tx: &mut Tx, id: Uuid, client: &NewClient) -> StoreResult<Client> {
+pub async fn insert(tx: &mut Tx, id: ClientId, client: &NewClient) -> StoreResult<Client> {
     let at = now();
     let address = client.address.as_ref();
     with_tx!(tx, |conn| sqlx::query(
@@ -68,7 +73,7 @@ pub async fn insert(tx: &mut Tx, id: Uuid, client: &NewClient) -> StoreResult<Cl
             external_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)"
     )
-    .bind(id.to_string())
+    .bind(id)
     .bind(client.first_name.as_str())
     .bind(client.last_name.as_str())
     .bind(client.date_of_birth)
@@ -88,7 +93,7 @@ pub async fn insert(tx: &mut Tx, id: Uuid, client: &NewClient) -> StoreResult<Cl
     Ok(Stored::from_parts(id, client.clone(), at, at))
 }
 
-pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<Client>> {
+pub async fn find(tx: &mut Tx, id: ClientId) -> StoreResult<Option<Client>> {
     let sql = format!("SELECT {COLUMNS} FROM clients WHERE id = $1");
     let row: Option<ClientRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
         .bind(id)
@@ -98,17 +103,21 @@ pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<Client>> {
 }
 
 /// These clients (unknown ids are left out), in no particular order.
-pub async fn find_many(tx: &mut Tx, ids: &[uuid::Uuid]) -> StoreResult<Vec<Client>> {
+pub async fn find_many(tx: &mut Tx, ids: &[ClientId]) -> StoreResult<Vec<Client>> {
     let sql = format!("SELECT {COLUMNS} FROM clients WHERE id IN ({{ids}})");
-    let rows: Vec<ClientRow> =
-        super::attendance::rows_for(tx, &sql, &super::attendance::texts(ids)).await?;
+    let rows: Vec<ClientRow> = super::attendance::rows_for(
+        tx,
+        &sql,
+        &ids.iter().map(ClientId::to_string).collect::<Vec<_>>(),
+    )
+    .await?;
     rows.into_iter().map(ClientRow::parse).collect()
 }
 
 /// Whether the client exists, locking its row for the rest of the transaction on PostgreSQL
 /// (SQLite transactions already hold the write lock from `BEGIN IMMEDIATE`). Writers of a
 /// client's episodes take it before they check for overlaps, so two cannot both pass.
-pub async fn lock(tx: &mut Tx, id: &str) -> StoreResult<bool> {
+pub async fn lock(tx: &mut Tx, id: ClientId) -> StoreResult<bool> {
     let found: Option<String> = match tx {
         Tx::Postgres(transaction) => {
             sqlx::query_scalar("SELECT id FROM clients WHERE id = $1 FOR UPDATE")
@@ -171,7 +180,7 @@ pub async fn search(
     Ok((clients, total))
 }
 
-pub async fn update(tx: &mut Tx, id: &str, client: &NewClient) -> StoreResult<Option<Client>> {
+pub async fn update(tx: &mut Tx, id: ClientId, client: &NewClient) -> StoreResult<Option<Client>> {
     let address = client.address.as_ref();
     let done = with_tx!(tx, |conn| sqlx::query(
         "UPDATE clients SET first_name = $2, last_name = $3, date_of_birth = $4, sex = $5,

@@ -2,25 +2,25 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use uuid::Uuid;
 
 use super::{now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
 use crate::domain::coverage::{CoverageInput, NewCoverage, SubscriberInput};
+use crate::domain::ids::{ClientId, CoverageId};
 
 /// A coverage with the client it belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClientCoverage {
-    pub client_id: Uuid,
+    pub client_id: ClientId,
     #[serde(flatten)]
     pub coverage: NewCoverage,
 }
 
-pub type Coverage = Stored<ClientCoverage>;
+pub type Coverage = Stored<ClientCoverage, CoverageId>;
 
 #[derive(sqlx::FromRow)]
 struct CoverageRow {
-    id: String,
-    client_id: String,
+    id: CoverageId,
+    client_id: ClientId,
     payer_id: String,
     member_id: String,
     group_number: Option<String>,
@@ -61,18 +61,15 @@ impl CoverageRow {
         }
         .parse_stored(Utc::now().date_naive())
         .map_err(|e| StoreError::corrupt("coverage", e))?;
-        let client_id =
-            Uuid::parse_str(&self.client_id).map_err(|e| StoreError::corrupt("coverage", e))?;
-        Stored::new(
-            "coverage",
-            &self.id,
+        Ok(Stored::from_parts(
+            self.id,
             ClientCoverage {
-                client_id,
+                client_id: self.client_id,
                 coverage,
             },
             self.created_at,
             self.updated_at,
-        )
+        ))
     }
 }
 
@@ -82,8 +79,8 @@ const COLUMNS: &str = "id, client_id, payer_id, member_id, group_number, plan_na
 
 pub async fn insert(
     tx: &mut Tx,
-    id: Uuid,
-    client_id: Uuid,
+    id: CoverageId,
+    client_id: ClientId,
     coverage: &NewCoverage,
 ) -> StoreResult<Coverage> {
     let at = now();
@@ -94,8 +91,8 @@ pub async fn insert(
             subscriber_sex, priority, effective_date, end_date, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)"
     )
-    .bind(id.to_string())
-    .bind(client_id.to_string())
+    .bind(id)
+    .bind(client_id)
     .bind(coverage.payer_id.to_string())
     .bind(coverage.member_id.as_str())
     .bind(coverage.group_number.as_ref().map(|g| g.as_str()))
@@ -119,7 +116,11 @@ pub async fn insert(
     Ok(Stored::from_parts(id, data, at, at))
 }
 
-pub async fn find(tx: &mut Tx, client_id: &str, id: &str) -> StoreResult<Option<Coverage>> {
+pub async fn find(
+    tx: &mut Tx,
+    client_id: ClientId,
+    id: CoverageId,
+) -> StoreResult<Option<Coverage>> {
     let sql = format!("SELECT {COLUMNS} FROM coverages WHERE client_id = $1 AND id = $2");
     let row: Option<CoverageRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
         .bind(client_id)
@@ -130,14 +131,22 @@ pub async fn find(tx: &mut Tx, client_id: &str, id: &str) -> StoreResult<Option<
 }
 
 /// These coverages (unknown ids are left out), in no particular order.
-pub async fn find_many(tx: &mut Tx, ids: &[uuid::Uuid]) -> StoreResult<Vec<Coverage>> {
+pub async fn find_many(tx: &mut Tx, ids: &[CoverageId]) -> StoreResult<Vec<Coverage>> {
     let sql = format!("SELECT {COLUMNS} FROM coverages WHERE id IN ({{ids}})");
-    let rows: Vec<CoverageRow> =
-        super::attendance::rows_for(tx, &sql, &super::attendance::texts(ids)).await?;
+    let rows: Vec<CoverageRow> = super::attendance::rows_for(
+        tx,
+        &sql,
+        &ids.iter().map(CoverageId::to_string).collect::<Vec<_>>(),
+    )
+    .await?;
     rows.into_iter().map(CoverageRow::parse).collect()
 }
 
-pub async fn list(tx: &mut Tx, client_id: &str, page: Page) -> StoreResult<(Vec<Coverage>, i64)> {
+pub async fn list(
+    tx: &mut Tx,
+    client_id: ClientId,
+    page: Page,
+) -> StoreResult<(Vec<Coverage>, i64)> {
     // Coordination-of-benefits order first, so the primary plan leads.
     let sql = format!(
         "SELECT {COLUMNS} FROM coverages WHERE client_id = $1
@@ -166,8 +175,8 @@ pub async fn list(tx: &mut Tx, client_id: &str, page: Page) -> StoreResult<(Vec<
 
 pub async fn update(
     tx: &mut Tx,
-    client_id: &str,
-    id: &str,
+    client_id: ClientId,
+    id: CoverageId,
     coverage: &NewCoverage,
 ) -> StoreResult<Option<Coverage>> {
     let subscriber = coverage.subscriber.as_ref();
@@ -209,7 +218,7 @@ pub async fn update(
 /// concurrent writers queue here instead of both passing. PostgreSQL needs `FOR UPDATE`; a
 /// SQLite transaction already holds the database's write lock (`BEGIN IMMEDIATE`, see
 /// [`Db::begin`](super::Db::begin)), and SQLite has no `FOR UPDATE`.
-pub async fn lock(tx: &mut Tx, id: &str) -> StoreResult<Option<String>> {
+pub async fn lock(tx: &mut Tx, id: CoverageId) -> StoreResult<Option<ClientId>> {
     let client_id = match tx {
         Tx::Postgres(transaction) => {
             sqlx::query_scalar("SELECT client_id FROM coverages WHERE id = $1 FOR UPDATE")

@@ -5,6 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::ids::{ClientId, EpisodeId};
+
 use super::{now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
 use crate::domain::episode::{EpisodeInput, LevelSpanInput, NewEpisode};
 
@@ -13,7 +15,7 @@ const ENTITY: &str = "episode";
 /// An episode with the client it belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClientEpisode {
-    pub client_id: Uuid,
+    pub client_id: ClientId,
     #[serde(flatten)]
     pub episode: NewEpisode,
 }
@@ -30,12 +32,12 @@ impl AsRef<NewEpisode> for Episode {
     }
 }
 
-pub type Episode = Stored<ClientEpisode>;
+pub type Episode = Stored<ClientEpisode, EpisodeId>;
 
 #[derive(sqlx::FromRow)]
 struct EpisodeRow {
-    id: String,
-    client_id: String,
+    id: EpisodeId,
+    client_id: ClientId,
     admission_date: NaiveDate,
     discharge_date: Option<NaiveDate>,
     discharge_status: Option<String>,
@@ -67,15 +69,15 @@ impl EpisodeRow {
         }
         .parse(NaiveDate::MAX)
         .map_err(|e| StoreError::corrupt(ENTITY, e))?;
-        let client_id =
-            Uuid::parse_str(&self.client_id).map_err(|e| StoreError::corrupt(ENTITY, e))?;
-        Stored::new(
-            ENTITY,
-            &self.id,
-            ClientEpisode { client_id, episode },
+        Ok(Stored::from_parts(
+            self.id,
+            ClientEpisode {
+                client_id: self.client_id,
+                episode,
+            },
             self.created_at,
             self.updated_at,
-        )
+        ))
     }
 }
 
@@ -95,8 +97,8 @@ fn json_columns(episode: &NewEpisode) -> StoreResult<(String, String)> {
 
 pub async fn insert(
     tx: &mut Tx,
-    id: Uuid,
-    client_id: Uuid,
+    id: EpisodeId,
+    client_id: ClientId,
     episode: &NewEpisode,
 ) -> StoreResult<Episode> {
     let at = now();
@@ -107,8 +109,8 @@ pub async fn insert(
             created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)"
     )
-    .bind(id.to_string())
-    .bind(client_id.to_string())
+    .bind(id)
+    .bind(client_id)
     .bind(episode.admission_date)
     .bind(episode.discharge_date)
     .bind(episode.discharge_status.as_ref().map(|s| s.as_str()))
@@ -129,7 +131,7 @@ pub async fn insert(
 }
 
 /// The client's episode `id` (none when it is another client's).
-pub async fn find(tx: &mut Tx, client_id: &str, id: &str) -> StoreResult<Option<Episode>> {
+pub async fn find(tx: &mut Tx, client_id: ClientId, id: EpisodeId) -> StoreResult<Option<Episode>> {
     let sql = format!("SELECT {COLUMNS} FROM episodes WHERE id = $1 AND client_id = $2");
     let row: Option<EpisodeRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
         .bind(id)
@@ -140,7 +142,11 @@ pub async fn find(tx: &mut Tx, client_id: &str, id: &str) -> StoreResult<Option<
 }
 
 /// A page of the client's episodes, the latest admission first.
-pub async fn list(tx: &mut Tx, client_id: &str, page: Page) -> StoreResult<(Vec<Episode>, i64)> {
+pub async fn list(
+    tx: &mut Tx,
+    client_id: ClientId,
+    page: Page,
+) -> StoreResult<(Vec<Episode>, i64)> {
     let sql = format!(
         "SELECT {COLUMNS} FROM episodes WHERE client_id = $1
          ORDER BY admission_date DESC, created_at DESC, id DESC LIMIT $2 OFFSET $3"
@@ -166,7 +172,7 @@ pub async fn list(tx: &mut Tx, client_id: &str, page: Page) -> StoreResult<(Vec<
 
 /// Every episode of the client, the earliest admission first: what a new one must not overlap,
 /// and what [`episode_on`](crate::domain::episode::episode_on) reads.
-pub async fn of_client(tx: &mut Tx, client_id: &str) -> StoreResult<Vec<Episode>> {
+pub async fn of_client(tx: &mut Tx, client_id: ClientId) -> StoreResult<Vec<Episode>> {
     let sql =
         format!("SELECT {COLUMNS} FROM episodes WHERE client_id = $1 ORDER BY admission_date, id");
     let rows: Vec<EpisodeRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
@@ -192,8 +198,8 @@ pub async fn for_clients(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<Ep
 /// Stores new terms. The client is not a column it writes.
 pub async fn update(
     tx: &mut Tx,
-    client_id: &str,
-    id: &str,
+    client_id: ClientId,
+    id: EpisodeId,
     episode: &NewEpisode,
 ) -> StoreResult<Option<Episode>> {
     let (diagnoses, history) = json_columns(episode)?;

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use uuid::Uuid;
+
+use crate::domain::ids::{ClientId, EstimateId, VerificationId};
 
 use super::{with_tx, StoreError, StoreResult, Tx};
 
@@ -12,14 +13,14 @@ fn corrupt(detail: impl std::fmt::Display) -> StoreError {
 
 /// An estimate to keep.
 pub struct NewEstimate<'a> {
-    pub id: Uuid,
-    pub client_id: Uuid,
-    pub verification_id: Option<Uuid>,
+    pub id: EstimateId,
+    pub client_id: ClientId,
+    pub verification_id: Option<VerificationId>,
     pub kind: &'a str,
     pub level_of_care: &'a str,
     pub request: &'a Value,
     pub result: &'a Value,
-    pub created_by: Uuid,
+    pub created_by: uuid::Uuid,
     pub created_at: DateTime<Utc>,
 }
 
@@ -29,9 +30,9 @@ pub async fn insert(tx: &mut Tx, estimate: &NewEstimate<'_>) -> StoreResult<()> 
             result, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     )
-    .bind(estimate.id.to_string())
-    .bind(estimate.client_id.to_string())
-    .bind(estimate.verification_id.map(|v| v.to_string()))
+    .bind(estimate.id)
+    .bind(estimate.client_id)
+    .bind(estimate.verification_id)
     .bind(estimate.kind)
     .bind(estimate.level_of_care)
     .bind(estimate.request.to_string())
@@ -45,18 +46,13 @@ pub async fn insert(tx: &mut Tx, estimate: &NewEstimate<'_>) -> StoreResult<()> 
 }
 
 /// The estimate as it was answered, and whose it is.
-pub async fn find(tx: &mut Tx, id: Uuid) -> StoreResult<Option<(Uuid, Value)>> {
-    let row: Option<(String, String)> = with_tx!(tx, |conn| sqlx::query_as(
+pub async fn find(tx: &mut Tx, id: EstimateId) -> StoreResult<Option<(ClientId, Value)>> {
+    let row: Option<(ClientId, String)> = with_tx!(tx, |conn| sqlx::query_as(
         "SELECT client_id, result FROM estimates WHERE id = $1"
     )
-    .bind(id.to_string())
+    .bind(id)
     .fetch_optional(conn)
     .await)?;
-    row.map(|(client, result)| {
-        Ok((
-            Uuid::parse_str(&client).map_err(corrupt)?,
-            serde_json::from_str(&result).map_err(corrupt)?,
-        ))
-    })
-    .transpose()
+    row.map(|(client, result)| Ok((client, serde_json::from_str(&result).map_err(corrupt)?)))
+        .transpose()
 }

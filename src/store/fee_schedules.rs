@@ -4,18 +4,20 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::domain::ids::{FeeScheduleId, PayerId};
+
 use super::{now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::fee_schedule::{ClaimSetup, FeeScheduleInput, NewFeeSchedule};
 use crate::domain::money::Money;
 
-pub type FeeSchedule = Stored<NewFeeSchedule>;
+pub type FeeSchedule = Stored<NewFeeSchedule, FeeScheduleId>;
 
 const ENTITY: &str = "fee schedule";
 
 #[derive(sqlx::FromRow)]
 struct FeeScheduleRow {
-    id: String,
+    id: FeeScheduleId,
     payer_id: String,
     level_of_care: String,
     program: String,
@@ -66,7 +68,12 @@ impl FeeScheduleRow {
         }
         .parse()
         .map_err(|e| StoreError::corrupt(ENTITY, e))?;
-        Stored::new(ENTITY, &self.id, data, self.created_at, self.updated_at)
+        Ok(Stored::from_parts(
+            self.id,
+            data,
+            self.created_at,
+            self.updated_at,
+        ))
     }
 }
 
@@ -106,7 +113,11 @@ fn columns(terms: &NewFeeSchedule) -> StoreResult<Columns> {
     })
 }
 
-pub async fn insert(tx: &mut Tx, id: Uuid, terms: &NewFeeSchedule) -> StoreResult<FeeSchedule> {
+pub async fn insert(
+    tx: &mut Tx,
+    id: FeeScheduleId,
+    terms: &NewFeeSchedule,
+) -> StoreResult<FeeSchedule> {
     let at = now();
     let c = columns(terms)?;
     with_tx!(tx, |conn| sqlx::query(
@@ -139,7 +150,7 @@ pub async fn insert(tx: &mut Tx, id: Uuid, terms: &NewFeeSchedule) -> StoreResul
     Ok(Stored::from_parts(id, terms.clone(), at, at))
 }
 
-pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<FeeSchedule>> {
+pub async fn find(tx: &mut Tx, id: FeeScheduleId) -> StoreResult<Option<FeeSchedule>> {
     let sql = format!("SELECT {COLUMNS} FROM fee_schedules WHERE id = $1");
     let row: Option<FeeScheduleRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
         .bind(id)
@@ -152,7 +163,7 @@ pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<FeeSchedule>> {
 /// are fixed for a schedule's life.
 pub async fn update(
     tx: &mut Tx,
-    id: &str,
+    id: FeeScheduleId,
     terms: &NewFeeSchedule,
 ) -> StoreResult<Option<FeeSchedule>> {
     let c = columns(terms)?;
@@ -189,7 +200,7 @@ pub async fn update(
 /// Criteria of a listing; every one given must match.
 #[derive(Debug, Default, Clone)]
 pub struct FeeScheduleFilter {
-    pub payer_id: Option<String>,
+    pub payer_id: Option<PayerId>,
     pub level_of_care: Option<LevelOfCare>,
     pub program: Option<Program>,
     /// A day inside the effective period (an open end runs forever).
@@ -214,7 +225,7 @@ pub async fn list(
          ORDER BY effective_from DESC, created_at DESC, id DESC LIMIT $5 OFFSET $6"
     );
     let rows: Vec<FeeScheduleRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(&filter.payer_id)
+        .bind(filter.payer_id)
         .bind(level)
         .bind(program)
         .bind(filter.active_on)
@@ -224,7 +235,7 @@ pub async fn list(
         .await)?;
     let count = format!("SELECT COUNT(*) FROM fee_schedules {condition}");
     let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(&count)
-        .bind(&filter.payer_id)
+        .bind(filter.payer_id)
         .bind(level)
         .bind(program)
         .bind(filter.active_on)
@@ -241,7 +252,7 @@ pub async fn list(
 /// period must not overlap, and what [`in_force`](crate::domain::fee_schedule::in_force) reads.
 pub async fn of_payer(
     tx: &mut Tx,
-    payer_id: Uuid,
+    payer_id: PayerId,
     level: LevelOfCare,
     program: Program,
 ) -> StoreResult<Vec<FeeSchedule>> {
@@ -251,7 +262,7 @@ pub async fn of_payer(
          ORDER BY effective_from, id"
     );
     let rows: Vec<FeeScheduleRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(payer_id.to_string())
+        .bind(payer_id)
         .bind(level.as_str())
         .bind(program.as_str())
         .fetch_all(conn)

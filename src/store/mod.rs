@@ -26,6 +26,7 @@ pub mod coverages;
 pub mod episodes;
 pub mod estimates;
 pub mod fee_schedules;
+pub mod ids;
 pub mod login_throttle;
 pub mod organization;
 pub mod payers;
@@ -432,45 +433,34 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 }
 
 /// A stored entity: its id and timestamps around the domain value. Serialises flat, as the
-/// API returns it.
+/// API returns it. `I` is the entity's id type (`ClientId`, …).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Stored<T> {
-    pub id: uuid::Uuid,
+pub struct Stored<T, I> {
+    pub id: I,
     #[serde(flatten)]
     pub data: T,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-impl<T> AsRef<T> for Stored<T> {
+impl<T, I> AsRef<T> for Stored<T, I> {
     fn as_ref(&self) -> &T {
         &self.data
     }
 }
 
-impl<T> Stored<T> {
+impl<T, I> Stored<T, I> {
     pub fn from_parts(
-        id: uuid::Uuid,
+        id: I,
         data: T,
         created_at: chrono::DateTime<chrono::Utc>,
         updated_at: chrono::DateTime<chrono::Utc>,
-    ) -> Stored<T> {
+    ) -> Stored<T, I> {
         Stored {
             id,
             data,
             created_at,
             updated_at,
         }
-    }
-
-    fn new(
-        entity: &'static str,
-        id: &str,
-        data: T,
-        created_at: chrono::DateTime<chrono::Utc>,
-        updated_at: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<Stored<T>> {
-        let id = uuid::Uuid::parse_str(id).map_err(|e| StoreError::corrupt(entity, e))?;
-        Ok(Stored::from_parts(id, data, created_at, updated_at))
     }
 }

@@ -9,19 +9,19 @@
 
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
-use uuid::Uuid;
 
 use super::{like_prefix, now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
+use crate::domain::ids::PayerId;
 use crate::domain::payer::{
     BillingRulesInput, ConnectionInput, CredentialsInput, NewPayer, PayerInput,
 };
 use crate::secrets::{is_sealed, SecretKey};
 
-pub type Payer = Stored<NewPayer>;
+pub type Payer = Stored<NewPayer, PayerId>;
 
 #[derive(sqlx::FromRow)]
 struct PayerRow {
-    id: String,
+    id: PayerId,
     name: String,
     payer_id: String,
     connection: Option<String>,
@@ -34,7 +34,7 @@ impl PayerRow {
     fn parse(self, key: &SecretKey) -> StoreResult<Payer> {
         let connection = self
             .connection
-            .map(|text| opened_connection(&self.id, &text, key))
+            .map(|text| opened_connection(&self.id.to_string(), &text, key))
             .transpose()?;
         let billing = self
             .billing
@@ -49,7 +49,12 @@ impl PayerRow {
         }
         .parse()
         .map_err(|e| StoreError::corrupt("payer", e))?;
-        Stored::new("payer", &self.id, data, self.created_at, self.updated_at)
+        Ok(Stored::from_parts(
+            self.id,
+            data,
+            self.created_at,
+            self.updated_at,
+        ))
     }
 }
 
@@ -137,7 +142,7 @@ fn billing_json(payer: &NewPayer) -> StoreResult<String> {
 pub async fn insert(
     tx: &mut Tx,
     key: &SecretKey,
-    id: Uuid,
+    id: PayerId,
     payer: &NewPayer,
 ) -> StoreResult<Payer> {
     let at = now();
@@ -147,7 +152,7 @@ pub async fn insert(
         "INSERT INTO payers (id, name, payer_id, connection, billing, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6)"
     )
-    .bind(id.to_string())
+    .bind(id)
     .bind(payer.name.as_str())
     .bind(payer.payer_id.as_str())
     .bind(&connection)
@@ -159,7 +164,7 @@ pub async fn insert(
     Ok(Stored::from_parts(id, payer.clone(), at, at))
 }
 
-pub async fn find(tx: &mut Tx, key: &SecretKey, id: &str) -> StoreResult<Option<Payer>> {
+pub async fn find(tx: &mut Tx, key: &SecretKey, id: PayerId) -> StoreResult<Option<Payer>> {
     let sql = format!("SELECT {COLUMNS} FROM payers WHERE id = $1");
     let row: Option<PayerRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
         .bind(id)
@@ -199,10 +204,10 @@ pub async fn list(
 pub async fn update(
     tx: &mut Tx,
     key: &SecretKey,
-    id: &str,
+    id: PayerId,
     payer: &NewPayer,
 ) -> StoreResult<Option<Payer>> {
-    let connection = connection_json(id, payer, key)?;
+    let connection = connection_json(&id.to_string(), payer, key)?;
     let billing = billing_json(payer)?;
     let done = with_tx!(tx, |conn| {
         sqlx::query(
@@ -242,7 +247,7 @@ pub async fn find_by_edi_id(
 /// Whether the payer exists, locking its row for the rest of the transaction on PostgreSQL
 /// (SQLite transactions already hold the write lock from `BEGIN IMMEDIATE`). Writers of a
 /// payer's fee schedules take it before they check for overlaps, so two cannot both pass.
-pub async fn lock(tx: &mut Tx, id: &str) -> StoreResult<bool> {
+pub async fn lock(tx: &mut Tx, id: PayerId) -> StoreResult<bool> {
     let found: Option<String> = match tx {
         Tx::Postgres(transaction) => {
             sqlx::query_scalar("SELECT id FROM payers WHERE id = $1 FOR UPDATE")
@@ -262,7 +267,7 @@ pub async fn lock(tx: &mut Tx, id: &str) -> StoreResult<bool> {
 
 /// Whether the payer exists. Reads only its id, so it needs no key and a payer whose secrets
 /// do not open still counts: a check for existence has no business opening credentials.
-pub async fn exists(tx: &mut Tx, id: &str) -> StoreResult<bool> {
+pub async fn exists(tx: &mut Tx, id: PayerId) -> StoreResult<bool> {
     let found: Option<String> = with_tx!(tx, |conn| sqlx::query_scalar(
         "SELECT id FROM payers WHERE id = $1"
     )
@@ -384,7 +389,7 @@ pub enum Forgotten {
 /// Sets the payer's stored credentials to `none`, keeping the rest of its connection (protocol,
 /// endpoint, limits…). For a lost key: the secrets are dropped without being opened, which
 /// makes the payer readable again so that its credentials can be entered anew.
-pub async fn forget_credentials(tx: &mut Tx, id: &str) -> StoreResult<Forgotten> {
+pub async fn forget_credentials(tx: &mut Tx, id: PayerId) -> StoreResult<Forgotten> {
     let row: Option<Option<String>> = with_tx!(tx, |conn| sqlx::query_scalar(
         "SELECT connection FROM payers WHERE id = $1"
     )

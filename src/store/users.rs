@@ -1,14 +1,14 @@
 //! Staff accounts and their roles.
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use super::{now, with_db, with_tx, Db, Page, StoreError, StoreResult, Tx};
+use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct User {
-    pub id: Uuid,
+    pub id: UserId,
     pub username: String,
     #[serde(skip)]
     pub password_hash: String,
@@ -23,7 +23,7 @@ pub struct User {
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
-    id: String,
+    id: UserId,
     username: String,
     password_hash: String,
     active: bool,
@@ -39,7 +39,7 @@ async fn with_roles(tx: &mut Tx, row: UserRow) -> StoreResult<User> {
     let names: Vec<String> = with_tx!(tx, |conn| sqlx::query_scalar(
         "SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role"
     )
-    .bind(&row.id)
+    .bind(row.id)
     .fetch_all(conn)
     .await)?;
     let mut roles = names
@@ -49,7 +49,7 @@ async fn with_roles(tx: &mut Tx, row: UserRow) -> StoreResult<User> {
         .map_err(|e| StoreError::corrupt("user role", e))?;
     roles.sort();
     Ok(User {
-        id: Uuid::parse_str(&row.id).map_err(|e| StoreError::corrupt("user", e))?,
+        id: row.id,
         username: row.username,
         password_hash: row.password_hash,
         roles,
@@ -60,7 +60,7 @@ async fn with_roles(tx: &mut Tx, row: UserRow) -> StoreResult<User> {
     })
 }
 
-async fn replace_roles(tx: &mut Tx, id: &str, roles: &[Role]) -> StoreResult<()> {
+async fn replace_roles(tx: &mut Tx, id: UserId, roles: &[Role]) -> StoreResult<()> {
     with_tx!(tx, |conn| sqlx::query(
         "DELETE FROM user_roles WHERE user_id = $1"
     )
@@ -83,18 +83,17 @@ async fn replace_roles(tx: &mut Tx, id: &str, roles: &[Role]) -> StoreResult<()>
 
 pub async fn insert(
     tx: &mut Tx,
-    id: Uuid,
+    id: UserId,
     username: &str,
     password_hash: &str,
     roles: &[Role],
 ) -> StoreResult<User> {
     let at = now();
-    let id = id.to_string();
     with_tx!(tx, |conn| sqlx::query(
         "INSERT INTO users (id, username, password_hash, active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $5)"
     )
-    .bind(&id)
+    .bind(id)
     .bind(username)
     .bind(password_hash)
     .bind(true)
@@ -102,13 +101,13 @@ pub async fn insert(
     .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
-    replace_roles(tx, &id, roles).await?;
-    find(tx, &id)
+    replace_roles(tx, id, roles).await?;
+    find(tx, id)
         .await?
         .ok_or_else(|| StoreError::corrupt("user", "vanished after insert"))
 }
 
-pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<User>> {
+pub async fn find(tx: &mut Tx, id: UserId) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
     let row: Option<UserRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
         .bind(id)
@@ -122,7 +121,7 @@ pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<User>> {
 
 /// Whether an account may act now, and its roles: one query outside a transaction, because
 /// every authenticated request asks it.
-pub async fn access(db: &Db, id: &str) -> StoreResult<Option<Access>> {
+pub async fn access(db: &Db, id: UserId) -> StoreResult<Option<Access>> {
     let rows: Vec<(bool, i64, Option<String>)> = with_db!(db, |pool| sqlx::query_as(
         "SELECT u.active, u.credentials_version, r.role
          FROM users u LEFT JOIN user_roles r ON r.user_id = u.id
@@ -194,7 +193,7 @@ pub struct UserChanges {
     pub password_hash: Option<String>,
 }
 
-pub async fn update(tx: &mut Tx, id: &str, changes: UserChanges) -> StoreResult<Option<User>> {
+pub async fn update(tx: &mut Tx, id: UserId, changes: UserChanges) -> StoreResult<Option<User>> {
     let Some(current) = find(tx, id).await? else {
         return Ok(None);
     };

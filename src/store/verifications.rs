@@ -5,16 +5,18 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::domain::ids::{ClientId, CoverageId, PayerId, VerificationId};
+
 use super::{now, with_tx, Db, Page, StoreError, StoreResult, Tx};
 
 /// What a verification was asked.
 #[derive(Debug, Clone)]
 pub struct NewVerification {
-    pub id: Uuid,
-    pub client_id: String,
-    pub coverage_id: String,
-    pub payer_id: String,
-    pub parent_id: Option<String>,
+    pub id: VerificationId,
+    pub client_id: ClientId,
+    pub coverage_id: CoverageId,
+    pub payer_id: PayerId,
+    pub parent_id: Option<VerificationId>,
     pub requested_by: String,
     pub program: String,
     /// Sorted and comma-joined, e.g. `IOP,PHP`.
@@ -67,11 +69,11 @@ pub struct Exchange {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Verification {
-    pub id: String,
-    pub client_id: String,
-    pub coverage_id: String,
-    pub payer_id: String,
-    pub parent_verification_id: Option<String>,
+    pub id: VerificationId,
+    pub client_id: ClientId,
+    pub coverage_id: CoverageId,
+    pub payer_id: PayerId,
+    pub parent_verification_id: Option<VerificationId>,
     pub requested_by: String,
     pub program: String,
     pub levels_of_care: Vec<String>,
@@ -81,18 +83,18 @@ pub struct Verification {
     pub error: Option<Value>,
     pub levels: Value,
     pub warnings: Vec<String>,
-    pub carve_out_verification_id: Option<String>,
+    pub carve_out_verification_id: Option<VerificationId>,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
 struct VerificationRow {
-    id: String,
-    client_id: String,
-    coverage_id: String,
-    payer_id: String,
-    parent_id: Option<String>,
+    id: VerificationId,
+    client_id: ClientId,
+    coverage_id: CoverageId,
+    payer_id: PayerId,
+    parent_id: Option<VerificationId>,
     requested_by: String,
     program: String,
     levels_of_care: String,
@@ -105,7 +107,7 @@ struct VerificationRow {
     error_detail: Option<String>,
     summary: Option<String>,
     warnings: Option<String>,
-    carve_out_verification_id: Option<String>,
+    carve_out_verification_id: Option<VerificationId>,
     started_at: DateTime<Utc>,
     finished_at: Option<DateTime<Utc>>,
 }
@@ -174,11 +176,11 @@ pub async fn start(db: &Db, new: &NewVerification) -> StoreResult<DateTime<Utc>>
             program, levels_of_care, service_date, status, started_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'in_progress', $10)"
     )
-    .bind(new.id.to_string())
-    .bind(&new.client_id)
-    .bind(&new.coverage_id)
-    .bind(&new.payer_id)
-    .bind(&new.parent_id)
+    .bind(new.id)
+    .bind(new.client_id)
+    .bind(new.coverage_id)
+    .bind(new.payer_id)
+    .bind(new.parent_id)
     .bind(&new.requested_by)
     .bind(&new.program)
     .bind(&new.levels_of_care)
@@ -194,7 +196,7 @@ pub async fn start(db: &Db, new: &NewVerification) -> StoreResult<DateTime<Utc>>
 /// Records a verification's exchanges in one statement (per 500 on SQLite's bind limit).
 pub async fn record_exchanges(
     tx: &mut Tx,
-    verification_id: &str,
+    verification_id: VerificationId,
     exchanges: &[NewExchange],
 ) -> StoreResult<()> {
     const SQL: &str = "INSERT INTO verification_exchanges (id, verification_id, seq, attempt, \
@@ -231,7 +233,11 @@ pub async fn record_exchanges(
 }
 
 /// Records how a verification ended; returns the time it finished, as stored.
-pub async fn complete(tx: &mut Tx, id: &str, c: &Completion) -> StoreResult<DateTime<Utc>> {
+pub async fn complete(
+    tx: &mut Tx,
+    id: VerificationId,
+    c: &Completion,
+) -> StoreResult<DateTime<Utc>> {
     let finished_at = now();
     let summary = c
         .summary
@@ -275,11 +281,11 @@ pub fn assemble(
         serde_json::to_string(value).map_err(|e| StoreError::corrupt("verification", e))
     };
     VerificationRow {
-        id: new.id.to_string(),
-        client_id: new.client_id.clone(),
-        coverage_id: new.coverage_id.clone(),
-        payer_id: new.payer_id.clone(),
-        parent_id: new.parent_id.clone(),
+        id: new.id,
+        client_id: new.client_id,
+        coverage_id: new.coverage_id,
+        payer_id: new.payer_id,
+        parent_id: new.parent_id,
         requested_by: new.requested_by.clone(),
         program: new.program.clone(),
         levels_of_care: new.levels_of_care.clone(),
@@ -302,7 +308,11 @@ pub fn assemble(
     .parse()
 }
 
-pub async fn link_carve_out(tx: &mut Tx, id: &str, follow_up_id: &str) -> StoreResult<()> {
+pub async fn link_carve_out(
+    tx: &mut Tx,
+    id: VerificationId,
+    follow_up_id: VerificationId,
+) -> StoreResult<()> {
     with_tx!(tx, |conn| sqlx::query(
         "UPDATE verifications SET carve_out_verification_id = $2 WHERE id = $1"
     )
@@ -314,7 +324,7 @@ pub async fn link_carve_out(tx: &mut Tx, id: &str, follow_up_id: &str) -> StoreR
     Ok(())
 }
 
-pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<Verification>> {
+pub async fn find(tx: &mut Tx, id: VerificationId) -> StoreResult<Option<Verification>> {
     let sql = format!("SELECT {COLUMNS} FROM verifications WHERE id = $1");
     let row: Option<VerificationRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
         .bind(id)
@@ -327,7 +337,7 @@ pub async fn find(tx: &mut Tx, id: &str) -> StoreResult<Option<Verification>> {
 /// answer from the payer (verified or inactive) — errors and rejections are asked again.
 pub async fn recent_answer(
     tx: &mut Tx,
-    coverage_id: &str,
+    coverage_id: CoverageId,
     program: &str,
     levels_of_care: &str,
     service_date: NaiveDate,
@@ -352,7 +362,7 @@ pub async fn recent_answer(
 
 pub async fn list_for_client(
     tx: &mut Tx,
-    client_id: &str,
+    client_id: ClientId,
     page: Page,
 ) -> StoreResult<(Vec<Verification>, i64)> {
     let sql = format!(
@@ -393,7 +403,7 @@ struct ExchangeRow {
     duration_ms: i64,
 }
 
-pub async fn exchanges(tx: &mut Tx, verification_id: &str) -> StoreResult<Vec<Exchange>> {
+pub async fn exchanges(tx: &mut Tx, verification_id: VerificationId) -> StoreResult<Vec<Exchange>> {
     let rows: Vec<ExchangeRow> = with_tx!(tx, |conn| sqlx::query_as(
         "SELECT seq, attempt, protocol, service_types, request, http_status, response,
                 error_kind, error_detail, started_at, duration_ms

@@ -218,7 +218,7 @@ async fn a_deactivation_made_elsewhere_takes_effect_within_the_bound() {
     let mut tx = app.db.begin().await.unwrap();
     perdiem::store::users::update(
         &mut tx,
-        &app.admissions_id,
+        app.admissions_id.parse().unwrap(),
         perdiem::store::users::UserChanges {
             active: Some(false),
             ..Default::default()

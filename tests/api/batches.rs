@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use perdiem::domain::ids::new_id;
+use perdiem::domain::ids::{new_id, BatchId, ClientId, CoverageId, UserId, VerificationId};
 use perdiem::domain::role::Role;
 use perdiem::mock_payer::{self, MockPayer, Scenarios, X12_PATH};
 use perdiem::startup::Stopper;
@@ -215,18 +215,18 @@ async fn a_payer_outage_and_a_restart_mid_batch_lose_and_repeat_nothing() {
 async fn a_running_item_is_settled_by_another_worker_only_once_its_lease_lapses() {
     let db = fresh_db().await;
     let mut tx = db.begin().await.unwrap();
-    let user = users::insert(&mut tx, new_id(), "lease", "x", &[Role::Admissions])
+    let user = users::insert(&mut tx, UserId::new(), "lease", "x", &[Role::Admissions])
         .await
         .unwrap();
     let item = NewItem {
-        client_id: new_id().to_string(),
-        coverage_id: new_id().to_string(),
+        client_id: ClientId::new(),
+        coverage_id: CoverageId::new(),
         levels_of_care: r#"["IOP"]"#.to_string(),
         program: "mental_health".to_string(),
         service_date: Utc::now().date_naive(),
         force: false,
     };
-    batches::insert(&mut tx, new_id(), &user.id.to_string(), &[item])
+    batches::insert(&mut tx, BatchId::new(), &user.id.to_string(), &[item])
         .await
         .unwrap();
     let item = batches::pending(&mut tx, 10).await.unwrap().remove(0);
@@ -236,14 +236,14 @@ async fn a_running_item_is_settled_by_another_worker_only_once_its_lease_lapses(
         until: now + chrono::Duration::seconds(seconds),
     };
 
-    let first_verification = new_id().to_string();
+    let first_verification = VerificationId::new();
     assert!(
-        batches::claim(&mut tx, &item.id, &first_verification, lease("a", 30))
+        batches::claim(&mut tx, &item.id, first_verification, lease("a", 30))
             .await
             .unwrap()
     );
     assert!(
-        !batches::claim(&mut tx, &item.id, &new_id().to_string(), lease("b", 30))
+        !batches::claim(&mut tx, &item.id, VerificationId::new(), lease("b", 30))
             .await
             .unwrap(),
         "a running item is not claimed twice"
@@ -269,43 +269,34 @@ async fn a_running_item_is_settled_by_another_worker_only_once_its_lease_lapses(
     let again = batches::pending(&mut tx, 10).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].verification_id, None);
-    let second_verification = new_id().to_string();
+    let second_verification = VerificationId::new();
     assert!(
-        batches::claim(&mut tx, &item.id, &second_verification, lease("b", 30))
+        batches::claim(&mut tx, &item.id, second_verification, lease("b", 30))
             .await
             .unwrap()
     );
     assert!(
-        !batches::finish(
-            &mut tx,
-            &item.id,
-            Some(&first_verification),
-            None,
-            Some("a")
-        )
-        .await
-        .unwrap(),
+        !batches::finish(&mut tx, &item.id, Some(first_verification), None, Some("a"))
+            .await
+            .unwrap(),
         "the worker whose lease lapsed records nothing"
     );
     assert!(batches::finish(
         &mut tx,
         &item.id,
-        Some(&second_verification),
+        Some(second_verification),
         None,
         Some("b")
     )
     .await
     .unwrap());
     assert_eq!(batches::renew(&mut tx, lease("b", 90)).await.unwrap(), 0);
-    let (_, items) = batches::find(&mut tx, &again[0].batch_id)
+    let (_, items) = batches::find(&mut tx, again[0].batch_id)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(items[0].status, "done");
-    assert_eq!(
-        items[0].verification_id.as_deref(),
-        Some(second_verification.as_str())
-    );
+    assert_eq!(items[0].verification_id, Some(second_verification));
     tx.commit().await.unwrap();
 }
 
@@ -513,15 +504,15 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
     let new_items: Vec<NewItem> = pairs
         .iter()
         .map(|(client_id, coverage_id)| NewItem {
-            client_id: client_id.clone(),
-            coverage_id: coverage_id.clone(),
+            client_id: client_id.parse().unwrap(),
+            coverage_id: coverage_id.parse().unwrap(),
             levels_of_care: "PHP".to_string(),
             program: "mental_health".to_string(),
             service_date: Utc::now().date_naive(),
             force: false,
         })
         .collect();
-    let batch_id = new_id();
+    let batch_id = BatchId::new();
     let now = Utc::now();
     let at = |minutes: i64| now + chrono::Duration::minutes(minutes);
     let lease = |owner| Lease {
@@ -546,14 +537,14 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
     assert!(batches::wait(&mut tx, &second, at(-20)).await.unwrap());
     assert!(!batches::wait(&mut tx, &first, at(-19)).await.unwrap());
     assert!(
-        !batches::claim(&mut tx, &first, &new_id().to_string(), lease("a"))
+        !batches::claim(&mut tx, &first, VerificationId::new(), lease("a"))
             .await
             .unwrap(),
         "a waiting item is not claimed as a pending one"
     );
     // In flight when the circuit opened: only the worker holding it sets it waiting.
     assert!(
-        batches::claim(&mut tx, &third, &new_id().to_string(), lease("a"))
+        batches::claim(&mut tx, &third, VerificationId::new(), lease("a"))
             .await
             .unwrap()
     );
@@ -578,12 +569,12 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
         .unwrap();
     assert_eq!(probe.id, first);
     assert!(
-        batches::claim_waiting(&mut tx, &first, &new_id().to_string(), lease("a"))
+        batches::claim_waiting(&mut tx, &first, VerificationId::new(), lease("a"))
             .await
             .unwrap()
     );
     assert!(
-        !batches::claim_waiting(&mut tx, &first, &new_id().to_string(), lease("b"))
+        !batches::claim_waiting(&mut tx, &first, VerificationId::new(), lease("b"))
             .await
             .unwrap(),
         "one probe"
@@ -611,14 +602,9 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
     let expired = batches::expire(&mut tx, &payer, at(-25), "stayed open", at(1))
         .await
         .unwrap();
-    assert_eq!(expired, [batch_id.to_string()]);
-    batches::close_if_finished(&mut tx, &batch_id.to_string())
-        .await
-        .unwrap();
-    let (batch, shown) = batches::find(&mut tx, &batch_id.to_string())
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!(expired, [batch_id]);
+    batches::close_if_finished(&mut tx, batch_id).await.unwrap();
+    let (batch, shown) = batches::find(&mut tx, batch_id).await.unwrap().unwrap();
     let counts = (batch.pending, batch.waiting, batch.failed);
     assert_eq!(counts, (1, 2, 1));
     assert_eq!(shown[0].error.as_deref(), Some("stayed open"));
@@ -637,12 +623,12 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
 
     // A worker stopped after its verification found the circuit open: recovery sets the item
     // waiting, as the worker would have, and the verification stays on record.
-    let verification_id = new_id();
+    let verification_id = VerificationId::new();
     let mut tx = db.begin().await.unwrap();
     assert!(batches::claim(
         &mut tx,
         &second,
-        &verification_id.to_string(),
+        verification_id,
         Lease {
             owner: "gone",
             until: at(0),
@@ -655,9 +641,9 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
         &db,
         &NewVerification {
             id: verification_id,
-            client_id: pairs[1].0.clone(),
-            coverage_id: pairs[1].1.clone(),
-            payer_id: payer.clone(),
+            client_id: pairs[1].0.parse().unwrap(),
+            coverage_id: pairs[1].1.parse().unwrap(),
+            payer_id: payer.parse().unwrap(),
             parent_id: None,
             requested_by: app.admissions_id.clone(),
             program: "mental_health".to_string(),
@@ -674,14 +660,11 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
         error_detail: Some("circuit open".into()),
         ..Completion::default()
     };
-    verifications::complete(&mut tx, &verification_id.to_string(), &stopped)
+    verifications::complete(&mut tx, verification_id, &stopped)
         .await
         .unwrap();
     assert_eq!(batches::recover(&mut tx, at(2)).await.unwrap(), 1);
-    let (batch, shown) = batches::find(&mut tx, &batch_id.to_string())
-        .await
-        .unwrap()
-        .unwrap();
+    let (batch, shown) = batches::find(&mut tx, batch_id).await.unwrap().unwrap();
     assert_eq!((batch.pending, batch.waiting), (2, 1));
     assert_eq!(shown[1].status, "waiting");
     assert_eq!(shown[1].verification_id, None);
@@ -689,7 +672,7 @@ async fn a_waiting_item_is_leased_to_nobody_and_resumes_expires_or_probes_by_its
         shown[1].waiting_since.map(|t| t.timestamp()),
         Some(at(-20).timestamp())
     );
-    assert!(verifications::find(&mut tx, &verification_id.to_string())
+    assert!(verifications::find(&mut tx, verification_id)
         .await
         .unwrap()
         .is_some());

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use perdiem::domain::ids::new_id;
+use perdiem::domain::ids::{new_id, PayerId};
 use perdiem::domain::payer::Credentials;
 use perdiem::secrets::SecretKey;
 use perdiem::store::{payers, Db};
@@ -143,7 +143,7 @@ async fn database_with_a_payer(dir: &Path, key: &SecretKey) -> String {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let db = database_in(dir).await;
     let mut tx = db.begin().await.unwrap();
-    let stored = payers::insert(&mut tx, key, new_id(), &payer("CLI01", basic()))
+    let stored = payers::insert(&mut tx, key, PayerId::new(), &payer("CLI01", basic()))
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -154,7 +154,10 @@ async fn database_with_a_payer(dir: &Path, key: &SecretKey) -> String {
 async fn find_with(dir: &Path, key: &SecretKey, id: &str) -> Option<payers::Payer> {
     let db = database_in(dir).await;
     let mut tx = db.begin_read().await.unwrap();
-    let found = payers::find(&mut tx, key, id).await.ok().flatten();
+    let found = payers::find(&mut tx, key, id.parse::<PayerId>().unwrap())
+        .await
+        .ok()
+        .flatten();
     tx.commit().await.unwrap();
     db.close().await;
     found

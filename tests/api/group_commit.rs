@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use chrono::Utc;
 use perdiem::domain::client::ClientInput;
-use perdiem::domain::ids::new_id;
+use perdiem::domain::ids::ClientId;
 use perdiem::store::audit::{self, Action, AuditEntry};
 use perdiem::store::clients::{self, ClientSearch};
 use perdiem::store::{Db, Page};
@@ -58,7 +58,7 @@ fn fate(n: usize) -> Fate {
 
 async fn write(db: Db, n: usize) -> bool {
     let mut tx = db.begin().await.unwrap();
-    let id = new_id();
+    let id = ClientId::new();
     clients::insert(&mut tx, id, &client(n)).await.unwrap();
     audit::record(
         &mut tx,
@@ -87,7 +87,7 @@ async fn write(db: Db, n: usize) -> bool {
         Fate::Conflicts => {
             // External id GC-0 is taken by writer 0 (or will be): the insert fails inside this
             // writer's savepoint, and the writer gives up.
-            let taken = clients::insert(&mut tx, new_id(), &client(0)).await;
+            let taken = clients::insert(&mut tx, ClientId::new(), &client(0)).await;
             if taken.is_ok() {
                 // Writer 0 has not committed yet: the same outcome, reached differently.
                 drop(tx);
@@ -182,12 +182,12 @@ async fn a_dropped_writer_leaves_the_writer_free() {
     let db = fresh_db().await;
     {
         let mut tx = db.begin().await.unwrap();
-        clients::insert(&mut tx, new_id(), &client(1))
+        clients::insert(&mut tx, ClientId::new(), &client(1))
             .await
             .unwrap();
     }
     let mut tx = db.begin().await.unwrap();
-    clients::insert(&mut tx, new_id(), &client(2))
+    clients::insert(&mut tx, ClientId::new(), &client(2))
         .await
         .unwrap();
     tx.commit().await.unwrap();

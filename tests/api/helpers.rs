@@ -7,7 +7,7 @@ use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use perdiem::auth::jwt::TokenKeys;
 use perdiem::auth::password;
 use perdiem::config::{LogFormat, LogSettings, Settings};
-use perdiem::domain::ids::new_id;
+use perdiem::domain::ids::UserId;
 use perdiem::domain::role::Role;
 use perdiem::secrets::SecretKey;
 use perdiem::startup::{Application, Stopper};
@@ -186,11 +186,11 @@ pub async fn start_on(settings: Settings, db: Db, new_staff: bool) -> (TestApp, 
     ] {
         let user = match users::find_by_username(&mut tx, name).await.unwrap() {
             Some(user) if !new_staff => user,
-            _ => users::insert(&mut tx, new_id(), name, password_hash(), &[role])
+            _ => users::insert(&mut tx, UserId::new(), name, password_hash(), &[role])
                 .await
                 .unwrap(),
         };
-        let token = keys.issue(user.id, &[role], 0).unwrap();
+        let token = keys.issue(user.id.as_uuid(), &[role], 0).unwrap();
         staff.push((user.id.to_string(), token));
     }
     tx.commit().await.unwrap();

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use base64::Engine;
-use perdiem::domain::ids::new_id;
+use perdiem::domain::ids::PayerId;
 use perdiem::domain::payer::{NewPayer, PayerInput};
 use perdiem::secrets::SecretKey;
 use perdiem::store::{payers, Db, Page, StoreError};
@@ -97,7 +97,7 @@ async fn bare_payer(db: &Db, key: &SecretKey, edi: &str) -> String {
         billing: None,
     };
     let mut tx = db.begin().await.unwrap();
-    let stored = payers::insert(&mut tx, key, new_id(), &input.parse().unwrap())
+    let stored = payers::insert(&mut tx, key, PayerId::new(), &input.parse().unwrap())
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -138,7 +138,7 @@ async fn payer_secrets_are_sealed_in_the_column_and_opened_by_the_store() {
             CLIENT_SECRET,
         ),
     ] {
-        let inserted = payers::insert(&mut tx, &key, new_id(), &payer(edi, credentials))
+        let inserted = payers::insert(&mut tx, &key, PayerId::new(), &payer(edi, credentials))
             .await
             .unwrap();
         // What insert returns is the domain value, secret in the clear.
@@ -158,7 +158,10 @@ async fn payer_secrets_are_sealed_in_the_column_and_opened_by_the_store() {
 
     let mut tx = db.begin_read().await.unwrap();
     for (id, secret) in &ids {
-        let found = payers::find(&mut tx, &key, id).await.unwrap().unwrap();
+        let found = payers::find(&mut tx, &key, id.parse::<PayerId>().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(secret_of(&found), *secret);
     }
     let by_edi = payers::find_by_edi_id(&mut tx, &key, "BEARER01")
@@ -179,10 +182,14 @@ async fn payer_secrets_are_sealed_in_the_column_and_opened_by_the_store() {
     // Another key opens none of them, and says which payer and field, never the value.
     let other = SecretKey::generate();
     let (basic_id, _) = &ids[0];
-    let error = payers::find(&mut tx, &other, basic_id).await.unwrap_err();
+    let error = payers::find(&mut tx, &other, basic_id.parse::<PayerId>().unwrap())
+        .await
+        .unwrap_err();
     assert_corrupt_naming(error, basic_id, "password", PASSWORD);
     let (oauth_id, _) = &ids[2];
-    let error = payers::find(&mut tx, &other, oauth_id).await.unwrap_err();
+    let error = payers::find(&mut tx, &other, oauth_id.parse::<PayerId>().unwrap())
+        .await
+        .unwrap_err();
     assert_corrupt_naming(error, oauth_id, "client_secret", CLIENT_SECRET);
     assert!(payers::list(&mut tx, &other, None, page).await.is_err());
     tx.commit().await.unwrap();
@@ -193,15 +200,20 @@ async fn an_update_seals_the_new_secret_too() {
     let db = fresh_db().await;
     let key = SecretKey::generate();
     let mut tx = db.begin().await.unwrap();
-    let id = payers::insert(&mut tx, &key, new_id(), &payer("BASIC02", basic()))
+    let id = payers::insert(&mut tx, &key, PayerId::new(), &payer("BASIC02", basic()))
         .await
         .unwrap()
         .id
         .to_string();
-    let updated = payers::update(&mut tx, &key, &id, &payer("BASIC02", bearer()))
-        .await
-        .unwrap()
-        .unwrap();
+    let updated = payers::update(
+        &mut tx,
+        &key,
+        id.parse::<PayerId>().unwrap(),
+        &payer("BASIC02", bearer()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(secret_of(&updated), TOKEN);
     let raw = raw_connection(&db, &id).await;
@@ -216,7 +228,7 @@ async fn a_secret_that_looks_sealed_is_sealed_all_the_same() {
     let lookalike = "sealed:v1:what-the-payer-really-issued";
     let credentials = json!({"kind": "bearer", "token": lookalike});
     let mut tx = db.begin().await.unwrap();
-    let id = payers::insert(&mut tx, &key, new_id(), &payer("LOOK01", credentials))
+    let id = payers::insert(&mut tx, &key, PayerId::new(), &payer("LOOK01", credentials))
         .await
         .unwrap()
         .id
@@ -225,7 +237,10 @@ async fn a_secret_that_looks_sealed_is_sealed_all_the_same() {
     let raw = raw_connection(&db, &id).await;
     assert!(!raw.contains(lookalike), "{raw}");
     let mut tx = db.begin_read().await.unwrap();
-    let found = payers::find(&mut tx, &key, &id).await.unwrap().unwrap();
+    let found = payers::find(&mut tx, &key, id.parse::<PayerId>().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(secret_of(&found), lookalike);
 }
@@ -235,7 +250,7 @@ async fn a_sealed_secret_moved_to_another_payer_does_not_open() {
     let db = fresh_db().await;
     let key = SecretKey::generate();
     let mut tx = db.begin().await.unwrap();
-    let first = payers::insert(&mut tx, &key, new_id(), &payer("BASIC03", basic()))
+    let first = payers::insert(&mut tx, &key, PayerId::new(), &payer("BASIC03", basic()))
         .await
         .unwrap()
         .id
@@ -246,10 +261,16 @@ async fn a_sealed_secret_moved_to_another_payer_does_not_open() {
     write_raw_connection(&db, &second, &copied).await;
 
     let mut tx = db.begin_read().await.unwrap();
-    let error = payers::find(&mut tx, &key, &second).await.unwrap_err();
+    let error = payers::find(&mut tx, &key, second.parse::<PayerId>().unwrap())
+        .await
+        .unwrap_err();
     assert_corrupt_naming(error, &second, "password", PASSWORD);
     // And the original still opens.
-    assert!(payers::find(&mut tx, &key, &first).await.is_ok());
+    assert!(
+        payers::find(&mut tx, &key, first.parse::<PayerId>().unwrap())
+            .await
+            .is_ok()
+    );
     tx.commit().await.unwrap();
 }
 
@@ -269,7 +290,7 @@ async fn secrets_stored_in_the_clear_are_sealed_once_at_start_up() {
     .await;
     // One already sealed, as a database half-way through would hold.
     let mut tx = db.begin().await.unwrap();
-    let sealed_id = payers::insert(&mut tx, &key, new_id(), &payer("NEW01", bearer()))
+    let sealed_id = payers::insert(&mut tx, &key, PayerId::new(), &payer("NEW01", bearer()))
         .await
         .unwrap()
         .id
@@ -279,7 +300,9 @@ async fn secrets_stored_in_the_clear_are_sealed_once_at_start_up() {
 
     // Until the step runs, a secret in the clear is a corrupt row, not a value to use.
     let mut tx = db.begin_read().await.unwrap();
-    let error = payers::find(&mut tx, &key, &basic_id).await.unwrap_err();
+    let error = payers::find(&mut tx, &key, basic_id.parse::<PayerId>().unwrap())
+        .await
+        .unwrap_err();
     assert_corrupt_naming(error, &basic_id, "password", PASSWORD);
     tx.commit().await.unwrap();
 
@@ -300,10 +323,13 @@ async fn secrets_stored_in_the_clear_are_sealed_once_at_start_up() {
         (&oauth_id, CLIENT_SECRET),
         (&sealed_id, TOKEN),
     ] {
-        let found = payers::find(&mut tx, &key, id).await.unwrap().unwrap();
+        let found = payers::find(&mut tx, &key, id.parse::<PayerId>().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(secret_of(&found), secret);
     }
-    let bare = payers::find(&mut tx, &key, &untouched)
+    let bare = payers::find(&mut tx, &key, untouched.parse::<PayerId>().unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -330,7 +356,10 @@ async fn the_start_up_migration_seals_what_an_older_database_kept_in_the_clear()
     perdiem::startup::migrate(&db, &key).await.unwrap();
     assert_eq!(raw_connection(&db, &id).await, raw);
     let mut tx = db.begin_read().await.unwrap();
-    let found = payers::find(&mut tx, &key, &id).await.unwrap().unwrap();
+    let found = payers::find(&mut tx, &key, id.parse::<PayerId>().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(secret_of(&found), TOKEN);
 }
@@ -338,7 +367,7 @@ async fn the_start_up_migration_seals_what_an_older_database_kept_in_the_clear()
 /// Inserts a payer with `credentials`, sealed under `key`; returns its id.
 async fn payer_under(db: &Db, key: &SecretKey, edi: &str, credentials: Value) -> String {
     let mut tx = db.begin().await.unwrap();
-    let stored = payers::insert(&mut tx, key, new_id(), &payer(edi, credentials))
+    let stored = payers::insert(&mut tx, key, PayerId::new(), &payer(edi, credentials))
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -354,7 +383,9 @@ async fn reseal(db: &Db, old: &SecretKey, new: &SecretKey) -> Result<u64, StoreE
 
 async fn find_with(db: &Db, key: &SecretKey, id: &str) -> Result<payers::Payer, StoreError> {
     let mut tx = db.begin_read().await.unwrap();
-    let found = payers::find(&mut tx, key, id).await.map(Option::unwrap);
+    let found = payers::find(&mut tx, key, id.parse::<PayerId>().unwrap())
+        .await
+        .map(Option::unwrap);
     tx.commit().await.unwrap();
     found
 }
@@ -428,11 +459,15 @@ async fn forgetting_credentials_keeps_the_connection_and_needs_no_key() {
     assert!(find_with(&db, &key, &id).await.is_err());
 
     let mut tx = db.begin().await.unwrap();
-    let outcome = payers::forget_credentials(&mut tx, &id).await.unwrap();
+    let outcome = payers::forget_credentials(&mut tx, id.parse::<PayerId>().unwrap())
+        .await
+        .unwrap();
     assert_eq!(outcome, payers::Forgotten::Forgotten);
-    let no_connection = payers::forget_credentials(&mut tx, &bare_id).await.unwrap();
+    let no_connection = payers::forget_credentials(&mut tx, bare_id.parse::<PayerId>().unwrap())
+        .await
+        .unwrap();
     assert_eq!(no_connection, payers::Forgotten::NoConnection);
-    let unknown = payers::forget_credentials(&mut tx, &new_id().to_string())
+    let unknown = payers::forget_credentials(&mut tx, PayerId::new())
         .await
         .unwrap();
     assert_eq!(unknown, payers::Forgotten::NoSuchPayer);
@@ -465,10 +500,10 @@ async fn existence_needs_no_key() {
     let db = fresh_db().await;
     let id = payer_under(&db, &SecretKey::generate(), "EXI01", basic()).await;
     let mut tx = db.begin_read().await.unwrap();
-    assert!(payers::exists(&mut tx, &id).await.unwrap());
-    assert!(!payers::exists(&mut tx, &new_id().to_string())
+    assert!(payers::exists(&mut tx, id.parse::<PayerId>().unwrap())
         .await
         .unwrap());
+    assert!(!payers::exists(&mut tx, PayerId::new()).await.unwrap());
     tx.commit().await.unwrap();
 }
 
@@ -477,13 +512,18 @@ async fn existence_needs_no_key() {
 async fn seal_under_a_lost_key(db: &Db, id: &str) {
     let lost = SecretKey::generate();
     let mut tx = db.begin().await.unwrap();
-    let current = payers::find(&mut tx, &secret_key(), id)
+    let current = payers::find(&mut tx, &secret_key(), id.parse::<PayerId>().unwrap())
         .await
         .unwrap()
         .unwrap();
-    payers::update(&mut tx, &lost, id, &current.data)
-        .await
-        .unwrap();
+    payers::update(
+        &mut tx,
+        &lost,
+        id.parse::<PayerId>().unwrap(),
+        &current.data,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -543,7 +583,7 @@ async fn after_a_lost_key_forgotten_credentials_are_entered_again_with_patch() {
         .await;
 
     let mut tx = app.db.begin().await.unwrap();
-    payers::forget_credentials(&mut tx, &payer_id)
+    payers::forget_credentials(&mut tx, payer_id.parse::<PayerId>().unwrap())
         .await
         .unwrap();
     tx.commit().await.unwrap();

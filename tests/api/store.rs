@@ -6,7 +6,7 @@ use perdiem::domain::authorization::{AuthorizationInput, AuthorizationStatus, Ex
 use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::eligibility::LevelOfCare;
-use perdiem::domain::ids::new_id;
+use perdiem::domain::ids::{new_id, AuthorizationId, ClientId, CoverageId, PayerId, UserId};
 use perdiem::domain::payer::PayerInput;
 use perdiem::domain::role::Role;
 use perdiem::secrets::SecretKey;
@@ -51,7 +51,7 @@ fn client(
 async fn users_are_inserted_found_listed_and_updated() {
     let db = fresh_db().await;
     let mut tx = db.begin().await.unwrap();
-    let id = new_id();
+    let id = UserId::new();
     let user = users::insert(
         &mut tx,
         id,
@@ -66,18 +66,12 @@ async fn users_are_inserted_found_listed_and_updated() {
     tx.commit().await.unwrap();
     // A violation aborts a PostgreSQL transaction, so it gets one of its own.
     let mut tx = db.begin().await.unwrap();
-    let duplicate = users::insert(&mut tx, new_id(), "casey", "hash-2", &[Role::Admin]).await;
+    let duplicate = users::insert(&mut tx, UserId::new(), "casey", "hash-2", &[Role::Admin]).await;
     assert!(duplicate.unwrap_err().is_unique_violation());
     drop(tx);
 
     let mut tx = db.begin().await.unwrap();
-    assert_eq!(
-        users::find(&mut tx, &id.to_string())
-            .await
-            .unwrap()
-            .unwrap(),
-        user
-    );
+    assert_eq!(users::find(&mut tx, id).await.unwrap().unwrap(), user);
     assert_eq!(
         users::find_by_username(&mut tx, "casey")
             .await
@@ -92,7 +86,7 @@ async fn users_are_inserted_found_listed_and_updated() {
         .is_none());
     let changed = users::update(
         &mut tx,
-        &id.to_string(),
+        id,
         UserChanges {
             roles: Some(vec![Role::Admissions]),
             active: Some(false),
@@ -106,12 +100,12 @@ async fn users_are_inserted_found_listed_and_updated() {
     assert!(!changed.active);
     assert_eq!(changed.password_hash, "hash-3");
     assert!(
-        users::update(&mut tx, &new_id().to_string(), UserChanges::default())
+        users::update(&mut tx, UserId::new(), UserChanges::default())
             .await
             .unwrap()
             .is_none()
     );
-    users::insert(&mut tx, new_id(), "alex", "h", &[Role::Admin])
+    users::insert(&mut tx, UserId::new(), "alex", "h", &[Role::Admin])
         .await
         .unwrap();
     let (listed, total) = users::list(
@@ -225,16 +219,16 @@ async fn payers_are_inserted_found_filtered_and_updated() {
         .parse()
         .unwrap()
     };
-    let aetna = payers::insert(&mut tx, &key, new_id(), &payer("Aetna", "60054"))
+    let aetna = payers::insert(&mut tx, &key, PayerId::new(), &payer("Aetna", "60054"))
         .await
         .unwrap();
-    payers::insert(&mut tx, &key, new_id(), &payer("Cigna", "62308"))
+    payers::insert(&mut tx, &key, PayerId::new(), &payer("Cigna", "62308"))
         .await
         .unwrap();
     tx.commit().await.unwrap();
     let mut tx = db.begin().await.unwrap();
     assert!(
-        payers::insert(&mut tx, &key, new_id(), &payer("Again", "60054"))
+        payers::insert(&mut tx, &key, PayerId::new(), &payer("Again", "60054"))
             .await
             .unwrap_err()
             .is_unique_violation()
@@ -243,7 +237,10 @@ async fn payers_are_inserted_found_filtered_and_updated() {
     let mut tx = db.begin().await.unwrap();
     let id = aetna.id.to_string();
     assert_eq!(
-        payers::find(&mut tx, &key, &id).await.unwrap().unwrap(),
+        payers::find(&mut tx, &key, id.parse::<PayerId>().unwrap())
+            .await
+            .unwrap()
+            .unwrap(),
         aetna
     );
     let (found, total) = payers::list(&mut tx, &key, Some("ign"), PAGE)
@@ -253,13 +250,18 @@ async fn payers_are_inserted_found_filtered_and_updated() {
     assert_eq!(found[0].data.name.as_str(), "Cigna");
     let (_, total) = payers::list(&mut tx, &key, None, PAGE).await.unwrap();
     assert_eq!(total, 2);
-    let renamed = payers::update(&mut tx, &key, &id, &payer("Aetna Inc", "60054"))
-        .await
-        .unwrap()
-        .unwrap();
+    let renamed = payers::update(
+        &mut tx,
+        &key,
+        id.parse::<PayerId>().unwrap(),
+        &payer("Aetna Inc", "60054"),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(renamed.data.name.as_str(), "Aetna Inc");
     assert!(
-        payers::update(&mut tx, &key, &new_id().to_string(), &payer("X", "XX"))
+        payers::update(&mut tx, &key, PayerId::new(), &payer("X", "XX"))
             .await
             .unwrap()
             .is_none()
@@ -271,27 +273,33 @@ async fn payers_are_inserted_found_filtered_and_updated() {
 async fn clients_are_inserted_found_searched_and_updated() {
     let db = fresh_db().await;
     let mut tx = db.begin().await.unwrap();
-    let ana = clients::insert(&mut tx, new_id(), &client("Ana", "Lopez", Some("MRN-1")))
+    let ana = clients::insert(
+        &mut tx,
+        ClientId::new(),
+        &client("Ana", "Lopez", Some("MRN-1")),
+    )
+    .await
+    .unwrap();
+    clients::insert(&mut tx, ClientId::new(), &client("Lorenzo", "Diaz", None))
         .await
         .unwrap();
-    clients::insert(&mut tx, new_id(), &client("Lorenzo", "Diaz", None))
-        .await
-        .unwrap();
-    clients::insert(&mut tx, new_id(), &client("Bo", "Li_n", None))
+    clients::insert(&mut tx, ClientId::new(), &client("Bo", "Li_n", None))
         .await
         .unwrap();
     tx.commit().await.unwrap();
     let mut tx = db.begin().await.unwrap();
-    assert!(
-        clients::insert(&mut tx, new_id(), &client("Other", "Person", Some("MRN-1")))
-            .await
-            .unwrap_err()
-            .is_unique_violation()
-    );
+    assert!(clients::insert(
+        &mut tx,
+        ClientId::new(),
+        &client("Other", "Person", Some("MRN-1"))
+    )
+    .await
+    .unwrap_err()
+    .is_unique_violation());
     drop(tx);
     let mut tx = db.begin().await.unwrap();
-    let id = ana.id.to_string();
-    assert_eq!(clients::find(&mut tx, &id).await.unwrap().unwrap(), ana);
+    let id = ana.id;
+    assert_eq!(clients::find(&mut tx, id).await.unwrap().unwrap(), ana);
 
     let search = |name: Option<&str>, external: Option<&str>| ClientSearch {
         name: name.map(str::to_string),
@@ -321,7 +329,7 @@ async fn clients_are_inserted_found_searched_and_updated() {
     let (_, total) = clients::search(&mut tx, &by_birth, PAGE).await.unwrap();
     assert_eq!(total, 3);
 
-    let renamed = clients::update(&mut tx, &id, &client("Ana", "Lopez-Garcia", None))
+    let renamed = clients::update(&mut tx, id, &client("Ana", "Lopez-Garcia", None))
         .await
         .unwrap()
         .unwrap();
@@ -329,7 +337,7 @@ async fn clients_are_inserted_found_searched_and_updated() {
     assert_eq!(renamed.data.external_id, None);
     assert_eq!(renamed.created_at, ana.created_at);
     assert!(
-        clients::update(&mut tx, &new_id().to_string(), &client("A", "B", None))
+        clients::update(&mut tx, ClientId::new(), &client("A", "B", None))
             .await
             .unwrap()
             .is_none()
@@ -345,7 +353,7 @@ async fn coverages_are_inserted_found_listed_and_updated() {
     let payer = payers::insert(
         &mut tx,
         &key,
-        new_id(),
+        PayerId::new(),
         &PayerInput {
             name: Some("Aetna".into()),
             payer_id: Some("60054".into()),
@@ -357,7 +365,7 @@ async fn coverages_are_inserted_found_listed_and_updated() {
     )
     .await
     .unwrap();
-    let owner = clients::insert(&mut tx, new_id(), &client("Ana", "Lopez", None))
+    let owner = clients::insert(&mut tx, ClientId::new(), &client("Ana", "Lopez", None))
         .await
         .unwrap();
     let coverage = |priority: &str, relationship: &str| {
@@ -382,34 +390,37 @@ async fn coverages_are_inserted_found_listed_and_updated() {
     };
     let secondary = coverages::insert(
         &mut tx,
-        new_id(),
+        CoverageId::new(),
         owner.id,
         &coverage("secondary", "spouse"),
     )
     .await
     .unwrap();
-    let primary = coverages::insert(&mut tx, new_id(), owner.id, &coverage("primary", "self"))
-        .await
-        .unwrap();
-    let owner_id = owner.id.to_string();
-    let found = coverages::find(&mut tx, &owner_id, &secondary.id.to_string())
+    let primary = coverages::insert(
+        &mut tx,
+        CoverageId::new(),
+        owner.id,
+        &coverage("primary", "self"),
+    )
+    .await
+    .unwrap();
+    let owner_id = owner.id;
+    let found = coverages::find(&mut tx, owner_id, secondary.id)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(found, secondary);
-    assert!(
-        coverages::find(&mut tx, &new_id().to_string(), &secondary.id.to_string())
-            .await
-            .unwrap()
-            .is_none()
-    );
-    let (listed, total) = coverages::list(&mut tx, &owner_id, PAGE).await.unwrap();
+    assert!(coverages::find(&mut tx, ClientId::new(), secondary.id)
+        .await
+        .unwrap()
+        .is_none());
+    let (listed, total) = coverages::list(&mut tx, owner_id, PAGE).await.unwrap();
     assert_eq!(total, 2);
     assert_eq!(listed[0].id, primary.id, "primary first");
     let updated = coverages::update(
         &mut tx,
-        &owner_id,
-        &secondary.id.to_string(),
+        owner_id,
+        secondary.id,
         &coverage("tertiary", "self"),
     )
     .await
@@ -418,8 +429,8 @@ async fn coverages_are_inserted_found_listed_and_updated() {
     assert_eq!(updated.data.coverage.subscriber, None);
     assert!(coverages::update(
         &mut tx,
-        &owner_id,
-        &new_id().to_string(),
+        owner_id,
+        CoverageId::new(),
         &coverage("primary", "self")
     )
     .await
@@ -436,7 +447,7 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
     let payer = payers::insert(
         &mut tx,
         &key,
-        new_id(),
+        PayerId::new(),
         &PayerInput {
             name: Some("Aetna".into()),
             payer_id: Some("60054".into()),
@@ -459,28 +470,32 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
     .unwrap();
     let mut owners = Vec::new();
     for name in ["Ana", "Ben"] {
-        let client = clients::insert(&mut tx, new_id(), &client(name, "Lopez", None))
+        let client = clients::insert(&mut tx, ClientId::new(), &client(name, "Lopez", None))
             .await
             .unwrap();
-        let covered = coverages::insert(&mut tx, new_id(), client.id, &coverage)
+        let covered = coverages::insert(&mut tx, CoverageId::new(), client.id, &coverage)
             .await
             .unwrap();
-        owners.push((client.id, covered.id));
+        owners.push((client.id.as_uuid(), covered.id.as_uuid()));
     }
     let [(ana, anas_coverage), (_, bens_coverage)] = <[_; 2]>::try_from(owners).unwrap();
-    let biller = users::insert(&mut tx, new_id(), "casey", "hash-1", &[Role::Billing])
+    let (ana_id, anas_coverage_id) = (
+        ClientId::from_uuid(ana),
+        CoverageId::from_uuid(anas_coverage),
+    );
+    let biller = users::insert(&mut tx, UserId::new(), "casey", "hash-1", &[Role::Billing])
         .await
         .unwrap();
+    // Authorizations still name their author by the staff member's bare UUID.
+    let biller_id = biller.id.as_uuid();
     assert_eq!(
-        coverages::lock(&mut tx, &anas_coverage.to_string())
+        coverages::lock(&mut tx, CoverageId::from_uuid(anas_coverage))
             .await
             .unwrap(),
-        Some(ana.to_string())
+        Some(ClientId::from_uuid(ana))
     );
     assert_eq!(
-        coverages::lock(&mut tx, &new_id().to_string())
-            .await
-            .unwrap(),
+        coverages::lock(&mut tx, CoverageId::new()).await.unwrap(),
         None
     );
 
@@ -500,11 +515,16 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
         .parse()
         .unwrap()
     };
-    let inserted = authorizations::insert(&mut tx, new_id(), biller.id, &terms(anas_coverage))
-        .await
-        .unwrap();
-    let id = inserted.id.to_string();
-    let found = authorizations::find(&mut tx, &id).await.unwrap().unwrap();
+    let inserted = authorizations::insert(
+        &mut tx,
+        AuthorizationId::new(),
+        biller_id,
+        &terms(anas_coverage),
+    )
+    .await
+    .unwrap();
+    let id = inserted.id;
+    let found = authorizations::find(&mut tx, id).await.unwrap().unwrap();
     assert_eq!(found, inserted);
     let extension = |days: i64, end: Option<&str>| {
         ExtensionInput {
@@ -517,12 +537,12 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
         .unwrap()
     };
     for (days, end) in [(5, Some("2026-03-20")), (2, None), (0, Some("2026-03-24"))] {
-        authorizations::add_extension(&mut tx, new_id(), &id, biller.id, &extension(days, end))
+        authorizations::add_extension(&mut tx, new_id(), id, biller_id, &extension(days, end))
             .await
             .unwrap()
             .unwrap();
     }
-    let extended = authorizations::find(&mut tx, &id).await.unwrap().unwrap();
+    let extended = authorizations::find(&mut tx, id).await.unwrap().unwrap();
     let days: Vec<u32> = extended
         .extensions
         .iter()
@@ -537,8 +557,8 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
     assert!(authorizations::add_extension(
         &mut tx,
         new_id(),
-        &new_id().to_string(),
-        biller.id,
+        AuthorizationId::new(),
+        biller_id,
         &extension(1, None)
     )
     .await
@@ -562,20 +582,21 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
     }
     assert_eq!(extended.window().end.to_string(), "2026-03-24");
 
-    let active = authorizations::active_at_level(&mut tx, ana, anas_coverage, LevelOfCare::Php)
-        .await
-        .unwrap();
+    let active =
+        authorizations::active_at_level(&mut tx, ana_id, anas_coverage_id, LevelOfCare::Php)
+            .await
+            .unwrap();
     assert_eq!(active, std::slice::from_ref(&extended));
     let mut expired = extended.terms.clone();
     expired.status = AuthorizationStatus::Expired;
-    let updated = authorizations::update(&mut tx, &id, &expired)
+    let updated = authorizations::update(&mut tx, id, &expired)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(updated.terms.status, AuthorizationStatus::Expired);
     assert_eq!(updated.extensions, extended.extensions);
     assert!(
-        authorizations::active_at_level(&mut tx, ana, anas_coverage, LevelOfCare::Php)
+        authorizations::active_at_level(&mut tx, ana_id, anas_coverage_id, LevelOfCare::Php)
             .await
             .unwrap()
             .is_empty()
@@ -584,7 +605,13 @@ async fn authorizations_keep_their_extensions_and_derive_the_current_figures() {
 
     // The schema itself refuses another client's coverage.
     let mut tx = db.begin().await.unwrap();
-    let refused = authorizations::insert(&mut tx, new_id(), biller.id, &terms(bens_coverage)).await;
+    let refused = authorizations::insert(
+        &mut tx,
+        AuthorizationId::new(),
+        biller_id,
+        &terms(bens_coverage),
+    )
+    .await;
     assert!(refused.is_err(), "a coverage of another client is refused");
 }
 
@@ -696,7 +723,7 @@ async fn sqlite_checkpoints_when_asked_not_on_commit() {
     for n in 0..500 {
         users::insert(
             &mut tx,
-            new_id(),
+            UserId::new(),
             &format!("user{n}"),
             &hash,
             &[Role::Billing],
