@@ -122,34 +122,18 @@ pub async fn record_many(
     entry: &AuditEntry<'_>,
     entity_ids: &[String],
 ) -> StoreResult<()> {
-    const SQL: &str = "INSERT INTO audit_events (id, occurred_at, user_id, action, entity_type, \
-        entity_id, ip, request_id) ";
-    // Eight binds an event: 1,000 stay under every backend's limit.
-    const ROWS: usize = 1_000;
-    let at = now();
-    macro_rules! insert {
-        ($db:ty, $conn:expr, $chunk:expr) => {{
-            let mut query = sqlx::QueryBuilder::<$db>::new(SQL);
-            query.push_values($chunk, |mut row, id| {
-                row.push_bind(new_id().to_string())
-                    .push_bind(at)
-                    .push_bind(entry.user_id)
-                    .push_bind(entry.action.as_str())
-                    .push_bind(entry.entity_type)
-                    .push_bind(id.as_str())
-                    .push_bind(entry.ip)
-                    .push_bind(entry.request_id);
-            });
-            query.build().execute($conn).await?;
-        }};
-    }
-    for chunk in entity_ids.chunks(ROWS) {
-        match tx {
-            Tx::Sqlite(transaction) => insert!(sqlx::Sqlite, &mut **transaction, chunk),
-            Tx::Postgres(transaction) => insert!(sqlx::Postgres, &mut **transaction, chunk),
-        }
-    }
-    Ok(())
+    let rows: Vec<NewAuditEvent> = entity_ids
+        .iter()
+        .map(|id| NewAuditEvent {
+            user_id: entry.user_id.map(str::to_string),
+            action: entry.action,
+            entity_type: entry.entity_type,
+            entity_id: Some(id.clone()),
+            ip: entry.ip.map(str::to_string),
+            request_id: entry.request_id.to_string(),
+        })
+        .collect();
+    record_rows(tx, &rows.iter().collect::<Vec<_>>()).await
 }
 
 /// One event to write, owning its values (rows travel between requests and the audit queue).
@@ -167,6 +151,7 @@ pub struct NewAuditEvent {
 pub async fn record_rows(tx: &mut Tx, rows: &[&NewAuditEvent]) -> StoreResult<()> {
     const SQL: &str = "INSERT INTO audit_events (id, occurred_at, user_id, action, entity_type, \
         entity_id, ip, request_id) ";
+    // Eight binds an event: 1,000 stay under every backend's limit.
     const ROWS: usize = 1_000;
     let at = now();
     macro_rules! insert {

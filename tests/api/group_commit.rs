@@ -38,6 +38,31 @@ fn letters(mut n: usize) -> String {
     }
 }
 
+/// The external ids of the stored clients, and how many clients there are.
+async fn stored_external_ids(db: &Db) -> (Vec<String>, i64) {
+    let mut tx = db.begin_read().await.unwrap();
+    let (found, total) = clients::search(
+        &mut tx,
+        &ClientSearch {
+            name: None,
+            date_of_birth: None,
+            external_id: None,
+        },
+        Page {
+            limit: 200,
+            offset: 0,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let ids = found
+        .iter()
+        .filter_map(|c| c.data.external_id.as_ref().map(|e| e.as_str().to_string()))
+        .collect();
+    (ids, total)
+}
+
 /// What one concurrent writer does.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Fate {
@@ -117,26 +142,7 @@ async fn a_writer_that_rolls_back_loses_only_its_own_work() {
 
     // Read on a connection of its own: a commit that returned is visible to everyone.
     let reader = db.reopen(1).await.unwrap();
-    let mut tx = reader.begin_read().await.unwrap();
-    let (found, total) = clients::search(
-        &mut tx,
-        &ClientSearch {
-            name: None,
-            date_of_birth: None,
-            external_id: None,
-        },
-        Page {
-            limit: 200,
-            offset: 0,
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let mut kept: Vec<String> = found
-        .iter()
-        .filter_map(|c| c.data.external_id.as_ref().map(|e| e.as_str().to_string()))
-        .collect();
+    let (mut kept, total) = stored_external_ids(&reader).await;
     kept.sort();
     let mut expected: Vec<String> = committed.iter().map(|n| format!("GC-{n}")).collect();
     expected.sort();
@@ -192,26 +198,7 @@ async fn a_dropped_writer_leaves_the_writer_free() {
         .unwrap();
     tx.commit().await.unwrap();
     let reader = db.reopen(1).await.unwrap();
-    let mut tx = reader.begin_read().await.unwrap();
-    let (found, _) = clients::search(
-        &mut tx,
-        &ClientSearch {
-            name: None,
-            date_of_birth: None,
-            external_id: None,
-        },
-        Page {
-            limit: 10,
-            offset: 0,
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let ids: Vec<_> = found
-        .iter()
-        .filter_map(|c| c.data.external_id.as_ref().map(|e| e.as_str().to_string()))
-        .collect();
+    let (ids, _) = stored_external_ids(&reader).await;
     assert_eq!(ids, vec!["GC-2".to_string()]);
     reader.close().await;
 }
