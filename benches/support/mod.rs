@@ -32,7 +32,14 @@ pub async fn insert_payer(tx: &mut Tx, payer: PayerInput) -> Payer {
 static FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Removes the bench's SQLite files (with their -wal and -shm): a run leaves about 80 MB.
+/// `PERDIEM_BENCH_KEEP=1` keeps them, named on stderr, for a look at the queries afterwards.
 pub fn remove_files() {
+    if std::env::var_os("PERDIEM_BENCH_KEEP").is_some() {
+        for file in FILES.lock().unwrap().iter() {
+            eprintln!("kept {}", file.display());
+        }
+        return;
+    }
     for file in FILES.lock().unwrap().drain(..) {
         for suffix in ["", "-wal", "-shm"] {
             let mut name = file.clone().into_os_string();
