@@ -2,13 +2,21 @@
 //! and what voiding or replacing does. Pure: the service loads the claim and asks here.
 //!
 //! ```text
-//! draft ⇄ ready → submitted → accepted → paid
-//!                     │           └────→ denied
-//!                     └→ rejected → ready (corrected, sent again)
+//! draft ⇄ ready → submitted → received → accepted → paid | partially_paid | denied | forwarded
+//!                     │           │          │
+//!                     └───────────┴──────────┴→ rejected → ready (corrected, sent again)
 //! void:    draft, ready, rejected            → void (never reached the payer: nothing to send)
-//!          submitted, accepted, paid, denied → void + a void claim (frequency 8) to send
-//! replace: submitted, accepted, paid, denied → replaced + a replacement claim (frequency 7)
+//!          every status the payer has        → void + a void claim (frequency 8) to send
+//! replace: every status the payer has        → replaced + a replacement claim (frequency 7)
 //! ```
+//!
+//! Staff move claims along the graph by hand ([`ClaimStatus::next`]). Acknowledgments and
+//! remittances move them too ([`ClaimStatus::acknowledged`], [`ClaimStatus::remitted`]), and may
+//! skip steps: an 835 may arrive for a claim that is only `submitted`, because nobody sent its
+//! 277CA. `received` is a clearinghouse's or payer's receipt (a 999 accepting the set, a 277CA
+//! A0 or A1), not acceptance: only a 277CA A2 or a remittance says the payer adjudicates it.
+//! A remittance's outcome may replace an earlier one (a denied claim paid after an appeal; a
+//! reversal, CLP02 22, takes a paid claim back to `accepted` until it is paid again).
 //!
 //! A voided or replaced claim no longer bills its days: its lines stop being live, so the days
 //! can be billed again (by the replacement, or by the next generation after a void).
@@ -21,25 +29,56 @@ pub enum ClaimStatus {
     Draft,
     Ready,
     Submitted,
+    /// A clearinghouse or the payer has it; not yet accepted into adjudication.
+    Received,
     Accepted,
     Rejected,
     Paid,
+    /// Paid less than was billed, the rest adjusted or denied by line.
+    PartiallyPaid,
     Denied,
+    /// Paid (or not) as primary and passed on to another payer (835 CLP02 19, 20 or 21).
+    Forwarded,
     Void,
     Replaced,
 }
 
-pub const ALL: [ClaimStatus; 9] = [
+pub const ALL: [ClaimStatus; 12] = [
     ClaimStatus::Draft,
     ClaimStatus::Ready,
     ClaimStatus::Submitted,
+    ClaimStatus::Received,
     ClaimStatus::Accepted,
     ClaimStatus::Rejected,
     ClaimStatus::Paid,
+    ClaimStatus::PartiallyPaid,
     ClaimStatus::Denied,
+    ClaimStatus::Forwarded,
     ClaimStatus::Void,
     ClaimStatus::Replaced,
 ];
+
+/// What an acknowledgment says of a claim (a TA1 or 999 of its file, a 277CA of the claim).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acknowledged {
+    /// 999 IK5 `A`/`E`, 277CA A0 (forwarded) or A1 (received).
+    Received,
+    /// 277CA A2: accepted into adjudication.
+    Accepted,
+    /// TA1 rejecting the interchange, 999 rejecting the set, 277CA A3, A4, A6, A7, A8.
+    Rejected,
+}
+
+/// What a remittance (835 CLP) says of a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remitted {
+    PaidInFull,
+    PartiallyPaid,
+    Denied,
+    Forwarded,
+    /// CLP02 22: an earlier posting of this claim is undone.
+    Reversed,
+}
 
 impl ClaimStatus {
     pub fn as_str(self) -> &'static str {
@@ -47,10 +86,13 @@ impl ClaimStatus {
             ClaimStatus::Draft => "draft",
             ClaimStatus::Ready => "ready",
             ClaimStatus::Submitted => "submitted",
+            ClaimStatus::Received => "received",
             ClaimStatus::Accepted => "accepted",
             ClaimStatus::Rejected => "rejected",
             ClaimStatus::Paid => "paid",
+            ClaimStatus::PartiallyPaid => "partially_paid",
             ClaimStatus::Denied => "denied",
+            ClaimStatus::Forwarded => "forwarded",
             ClaimStatus::Void => "void",
             ClaimStatus::Replaced => "replaced",
         }
@@ -69,10 +111,11 @@ impl ClaimStatus {
         match self {
             Draft => &[Ready],
             Ready => &[Draft, Submitted],
-            Submitted => &[Accepted, Rejected],
-            Accepted => &[Paid, Denied],
+            Submitted => &[Received, Accepted, Rejected],
+            Received => &[Accepted, Rejected],
+            Accepted => &[Paid, PartiallyPaid, Denied],
             Rejected => &[Ready],
-            Paid | Denied | Void | Replaced => &[],
+            Paid | PartiallyPaid | Denied | Forwarded | Void | Replaced => &[],
         }
     }
 
@@ -81,10 +124,44 @@ impl ClaimStatus {
         matches!(
             self,
             ClaimStatus::Submitted
+                | ClaimStatus::Received
                 | ClaimStatus::Accepted
                 | ClaimStatus::Paid
+                | ClaimStatus::PartiallyPaid
                 | ClaimStatus::Denied
+                | ClaimStatus::Forwarded
         )
+    }
+
+    /// Where an acknowledgment takes a claim; `None` leaves it where it is (and the service
+    /// records the acknowledgment in its history all the same). An acknowledgment never undoes
+    /// what a later stage said: a receipt arriving after the payer accepted, or after its
+    /// remittance, moves nothing.
+    pub fn acknowledged(self, ack: Acknowledged) -> Option<ClaimStatus> {
+        use ClaimStatus::*;
+        let to = match (self, ack) {
+            (Submitted, Acknowledged::Received) => Received,
+            (Submitted | Received, Acknowledged::Accepted) => Accepted,
+            (Submitted | Received | Accepted, Acknowledged::Rejected) => Rejected,
+            _ => return None,
+        };
+        Some(to)
+    }
+
+    /// Where a remittance takes a claim; `None` when the claim cannot be paid in its status
+    /// (never sent, voided, replaced): the posting keeps the money and flags the claim instead.
+    pub fn remitted(self, outcome: Remitted) -> Option<ClaimStatus> {
+        use ClaimStatus::*;
+        if !self.payer_has_it() {
+            return None;
+        }
+        Some(match outcome {
+            Remitted::PaidInFull => Paid,
+            Remitted::PartiallyPaid => PartiallyPaid,
+            Remitted::Denied => Denied,
+            Remitted::Forwarded => Forwarded,
+            Remitted::Reversed => Accepted,
+        })
     }
 
     pub fn can_void(self) -> bool {
@@ -174,13 +251,50 @@ mod tests {
                 (Draft, Ready),
                 (Ready, Draft),
                 (Ready, Submitted),
+                (Submitted, Received),
                 (Submitted, Accepted),
                 (Submitted, Rejected),
+                (Received, Accepted),
+                (Received, Rejected),
                 (Accepted, Paid),
+                (Accepted, PartiallyPaid),
                 (Accepted, Denied),
                 (Rejected, Ready),
             ]
         );
+    }
+
+    #[test]
+    fn acknowledgments_move_forward_only() {
+        use Acknowledged as A;
+        use ClaimStatus::*;
+        assert_eq!(Submitted.acknowledged(A::Received), Some(Received));
+        assert_eq!(Submitted.acknowledged(A::Accepted), Some(Accepted));
+        assert_eq!(Received.acknowledged(A::Accepted), Some(Accepted));
+        assert_eq!(Received.acknowledged(A::Rejected), Some(Rejected));
+        assert_eq!(Accepted.acknowledged(A::Rejected), Some(Rejected));
+        // A late receipt or acceptance changes nothing.
+        assert_eq!(Accepted.acknowledged(A::Received), None);
+        assert_eq!(Paid.acknowledged(A::Accepted), None);
+        assert_eq!(Paid.acknowledged(A::Rejected), None);
+        // Claims never sent are not acknowledged.
+        for status in [Draft, Ready, Void, Replaced, Rejected] {
+            assert_eq!(status.acknowledged(A::Received), None, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn remittances_reach_every_claim_the_payer_has() {
+        use ClaimStatus::*;
+        for status in ALL {
+            let moved = status.remitted(Remitted::PaidInFull);
+            assert_eq!(moved.is_some(), status.payer_has_it(), "{status:?}");
+        }
+        assert_eq!(Submitted.remitted(Remitted::PartiallyPaid), Some(PartiallyPaid));
+        assert_eq!(Denied.remitted(Remitted::PaidInFull), Some(Paid));
+        assert_eq!(Paid.remitted(Remitted::Reversed), Some(Accepted));
+        assert_eq!(Accepted.remitted(Remitted::Forwarded), Some(Forwarded));
+        assert_eq!(Void.remitted(Remitted::PaidInFull), None);
     }
 
     #[test]

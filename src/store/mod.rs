@@ -34,7 +34,37 @@ pub mod users;
 pub mod verifications;
 pub mod writer;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The migrations both backends run, in `migrations/`.
+static SHARED: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// Where the backends need different SQL for one change (SQLite cannot alter a CHECK
+/// constraint: it rebuilds the table), each has its own file under the same version number in
+/// `migrations/sqlite/` and `migrations/postgres/`. A database only ever runs one backend's set,
+/// so the checksums sqlx keeps stay consistent.
+static SQLITE_ONLY: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_ONLY: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The shared migrations and one backend's own, in version order.
+#[derive(Debug)]
+struct Migrations(Vec<sqlx::migrate::Migration>);
+
+impl Migrations {
+    fn of(own: &sqlx::migrate::Migrator) -> Migrations {
+        let mut all: Vec<_> = SHARED.iter().chain(own.iter()).cloned().collect();
+        all.sort_by_key(|m| m.version);
+        Migrations(all)
+    }
+}
+
+impl<'s> sqlx::migrate::MigrationSource<'s> for Migrations {
+    fn resolve(
+        self,
+    ) -> futures_util::future::BoxFuture<
+        's,
+        Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>,
+    > {
+        Box::pin(async move { Ok(self.0) })
+    }
+}
 
 /// Runs one expression on the concrete connection of a [`Tx`]; `$conn` is bound to a
 /// `&mut SqliteConnection` or `&mut PgConnection`, so the same query text serves both.
@@ -301,8 +331,15 @@ impl Db {
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Db::Sqlite(sqlite) => MIGRATOR.run(&sqlite.reads).await?,
-            Db::Postgres(pool) => MIGRATOR.run(pool).await?,
+            Db::Sqlite(sqlite) => {
+                let migrator = sqlx::migrate::Migrator::new(Migrations::of(&SQLITE_ONLY)).await?;
+                migrator.run(&sqlite.reads).await?
+            }
+            Db::Postgres(pool) => {
+                let migrator =
+                    sqlx::migrate::Migrator::new(Migrations::of(&POSTGRES_ONLY)).await?;
+                migrator.run(pool).await?
+            }
         }
         Ok(())
     }
