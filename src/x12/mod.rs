@@ -1,6 +1,7 @@
 //! Pure X12 EDI (ASC X12 005010) for eligibility and claims: delimiters, tokenizer, envelope,
 //! writer, the 270 inquiry and 837 claim builders, and the readers of what comes back — the 271
-//! response, the 999/TA1 acknowledgments and the 835 remittance.
+//! response, the 999/TA1 acknowledgments, the 277CA claim acknowledgment and the 835
+//! remittance.
 //!
 //! Nothing here does I/O or logging: functions take bytes or plain structs and return strings
 //! or typed trees. Every reader is total: any input, however broken (random bytes, truncated,
@@ -20,6 +21,7 @@
 //! | `loops271.rs` | the 271 loop readers behind both |
 //! | `ack.rs` | the 999 and TA1 a payer sends instead of a 271, and [`parse_acknowledgment`] |
 //! | `ack_codes.rs` | the 999 and TA1 code lists with their descriptions |
+//! | `ack277.rs` | the 277CA claim acknowledgment (005010X214), [`parse_277ca`] |
 //! | `remit835.rs` | the 835 remittance (005010X221A1), [`parse_835`], and its balancing checks |
 //!
 //! Errors never echo element values (names, ids, dates), only segment ids, positions, codes
@@ -38,6 +40,7 @@
 )]
 
 pub mod ack;
+pub mod ack277;
 pub mod ack_codes;
 pub mod claim837;
 pub mod common;
@@ -58,6 +61,10 @@ mod tests;
 pub use ack::{
     parse_acknowledgment, Ack999, AckStatus, Acknowledgment, ElementError, SegmentError, Ta1,
     Ta1Code, TransactionAck,
+};
+pub use ack277::{
+    parse_277ca, AcknowledgedClaim, Claim277, ClaimAcknowledgment, Interchange277, Line277,
+    PeriodReference, Provider277, Receiver277, Source277, StatusCategory, StatusCode, StatusReport,
 };
 pub use claim837::{
     body_837, build_837, format_amount, Address837, Batch837, BillingProvider837, Claim837,
