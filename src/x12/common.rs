@@ -8,9 +8,9 @@
 use rust_decimal::Decimal;
 
 use super::envelope::bad_element;
-use super::error::X12Error;
+use super::error::{Warning, X12Error};
 use super::segment::SegmentRef;
-use super::values::{parse_decimal, DateOrRange};
+use super::values::{parse_decimal, DateOrRange, SentDate};
 
 /// NM1 — an individual or organization name with its identifier.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -137,6 +137,91 @@ pub struct Trace {
     pub supplemental_id: Option<String>,
 }
 
+/// AMT — an amount with its qualifier (835 `AU` coverage amount, `B6` allowed; 277CA `YU`
+/// accepted, `YY` rejected).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QualifiedAmount {
+    /// AMT01.
+    pub qualifier: String,
+    /// AMT02.
+    pub amount: Decimal,
+}
+
+/// QTY — a quantity with its qualifier (835 `CA` covered actual days, `ZK` federal Medicare
+/// or Medicaid covered days; 277CA `90`/`QA` accepted, `AA`/`QC` rejected).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QualifiedQuantity {
+    /// QTY01.
+    pub qualifier: String,
+    /// QTY02.
+    pub quantity: Decimal,
+}
+
+/// The separator a sender used in a composite when it is not ISA16: the third character of a
+/// composite whose first component is a 2-character code (SVC01 `HC>99213`, PLB03 `WO>123`,
+/// STC01 `A7>562`), when that character is punctuation.
+///
+/// Every composite the remittance readers split starts with a 2-character code (product or
+/// service id qualifier, provider adjustment reason, status category), so such a composite can
+/// be read without guessing. Anything else is left whole, to be refused by the caller.
+fn stray_separator(whole: &str) -> Option<char> {
+    match whole.as_bytes() {
+        [a, b, sep, _, ..]
+            if a.is_ascii_alphanumeric()
+                && b.is_ascii_alphanumeric()
+                && sep.is_ascii_punctuation() =>
+        {
+            Some(char::from(*sep))
+        }
+        _ => None,
+    }
+}
+
+/// A closed code list as an enum: each variant with its code and its meaning in the
+/// standard's words, `parse` for the code as sent, `code` and `description` back.
+macro_rules! code_list {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            $( $(#[$variant_meta:meta])* $variant:ident = $code:literal, $words:literal; )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$variant_meta])* #[doc = concat!("`", $code, "` ", $words)] $variant, )+
+        }
+
+        impl $name {
+            /// The variant for a code as sent; `None` when the list has no such code.
+            pub fn parse(code: &str) -> Option<Self> {
+                match code {
+                    $( $code => Some(Self::$variant), )+
+                    _ => None,
+                }
+            }
+
+            /// The code as sent.
+            pub fn code(&self) -> &'static str {
+                match self {
+                    $( Self::$variant => $code, )+
+                }
+            }
+
+            /// What the code means, in the standard's words.
+            pub fn description(&self) -> &'static str {
+                match self {
+                    $( Self::$variant => $words, )+
+                }
+            }
+
+            /// Every code of the list, in the standard's order.
+            pub const ALL: &'static [$name] = &[ $( Self::$variant, )+ ];
+        }
+    };
+}
+pub(crate) use code_list;
+
 /// A segment and its number in the interchange, with typed accessors whose errors carry that
 /// position.
 #[derive(Clone, Copy)]
@@ -186,6 +271,99 @@ impl<'a> At<'a> {
             (None, Some(_)) => Err(self.bad(q, "date format qualifier is missing")),
             (Some(_), None) => Err(self.bad(q + 1, "date is missing")),
         }
+    }
+
+    /// A warning about element `element` of this segment (`None`: the segment as a whole).
+    pub fn warning(&self, element: impl Into<Option<usize>>, what: &'static str) -> Warning {
+        Warning {
+            segment: self.number,
+            id: self.seg.id().to_owned(),
+            element: element.into(),
+            what,
+        }
+    }
+
+    /// Element `n` holds `code`, which is not in the list the reader knows.
+    pub fn unknown(&self, element: usize, code: &str) -> X12Error {
+        X12Error::UnknownCode {
+            segment: self.number,
+            id: self.seg.id().to_owned(),
+            element,
+            code: code.chars().take(4).collect(),
+        }
+    }
+
+    /// Element `n`, a code that must be present and in the list `parse` knows.
+    pub fn code<T>(&self, n: usize, parse: fn(&str) -> Option<T>) -> Result<T, X12Error> {
+        let code = self.req(n)?;
+        parse(&code).ok_or_else(|| self.unknown(n, &code))
+    }
+
+    /// Element `n` as an amount or quantity of the remittance transactions: an X12 `R` of at
+    /// most 18 digits (the implementation guides' maximum length). The bound also keeps every
+    /// total the readers add up far inside `Decimal`'s range, so no sum can overflow.
+    pub fn money(&self, n: usize) -> Result<Option<Decimal>, X12Error> {
+        let Some(text) = self.seg.value(n) else {
+            return Ok(None);
+        };
+        if text.bytes().filter(u8::is_ascii_digit).count() > 18 {
+            return Err(self.bad(n, "amount has more than 18 digits"));
+        }
+        parse_decimal(text).map(Some).map_err(|r| self.bad(n, r))
+    }
+
+    /// Element `n` as a [`money`](Self::money) value that must be present.
+    pub fn req_money(&self, n: usize) -> Result<Decimal, X12Error> {
+        self.money(n)?
+            .ok_or_else(|| self.bad(n, "required element is missing"))
+    }
+
+    /// Element `n` as a CCYYMMDD date, kept as sent when it is none; a warning says so.
+    pub fn sent_date(&self, n: usize, warnings: &mut Vec<Warning>) -> Option<SentDate> {
+        let date = SentDate::read(self.seg.value(n)?);
+        if date.date.is_none() {
+            warnings.push(self.warning(n, "not a calendar date (CCYYMMDD); kept as sent"));
+        }
+        Some(date)
+    }
+
+    /// The components of composite element `n` (`None` when it is absent or empty).
+    ///
+    /// Some senders write composites with another separator than the ISA16 they announce
+    /// (`SVC*HC>99213` under ISA16 `:`). When the element is not split by ISA16 and its third
+    /// character is punctuation after a 2-character code, it is split on that character and a
+    /// warning records it (see `stray_separator`): the codes are unambiguous, and refusing the
+    /// file would hide the payments in it.
+    pub fn composite(&self, n: usize, warnings: &mut Vec<Warning>) -> Option<Vec<&'a str>> {
+        let element = self.seg.element(n)?;
+        if element.is_empty() {
+            return None;
+        }
+        let parts: Vec<&'a str> = element.components().collect();
+        if let [whole] = parts.as_slice() {
+            if let Some(separator) = stray_separator(whole) {
+                warnings.push(self.warning(
+                    n,
+                    "composite written with another component separator than ISA16; split on it",
+                ));
+                return Some(whole.split(separator).collect());
+            }
+        }
+        Some(parts)
+    }
+
+    pub fn amt(&self) -> Result<QualifiedAmount, X12Error> {
+        Ok(QualifiedAmount {
+            qualifier: self.req(1)?,
+            amount: self.req_money(2)?,
+        })
+    }
+
+    pub fn qty(&self) -> Result<QualifiedQuantity, X12Error> {
+        Ok(QualifiedQuantity {
+            qualifier: self.req(1)?,
+            quantity: self.req_money(2)?,
+        })
     }
 
     pub fn nm1(&self) -> Result<EntityName, X12Error> {

@@ -110,6 +110,28 @@ pub enum X12Error {
         actual: usize,
     },
 
+    /// A code outside the list the implementation guide allows for an element whose meaning
+    /// the reader must know (835 CLP02 claim status, CAS01 adjustment group, BPR04 payment
+    /// method; 277CA STC01-1 status category). `code` is what was sent, cut to 4 characters:
+    /// a code, never member data.
+    #[error("segment {segment} ({id}{element:02}): unknown code {code:?}")]
+    UnknownCode {
+        segment: usize,
+        id: String,
+        element: usize,
+        code: String,
+    },
+
+    /// A loop without a segment it cannot do without (an 835 without its TRN, a 277CA claim
+    /// without the TRN that carries our patient control number). `segment` is where the loop
+    /// begins.
+    #[error("loop {loop_id} at segment {segment} has no {expected}")]
+    MissingSegment {
+        segment: usize,
+        loop_id: &'static str,
+        expected: &'static str,
+    },
+
     /// The transaction set is not the one asked for (for example a 999 where a 271 was expected).
     #[error("expected transaction set {expected}, found {found:?}")]
     UnexpectedTransaction {
@@ -132,4 +154,33 @@ pub enum X12Error {
     /// Text that cannot be written into an element without corrupting the interchange.
     #[error("{field} {problem}")]
     UnsafeText { field: String, problem: TextProblem },
+}
+
+/// Something a reader took in although it is not as the implementation guide says (a payment
+/// date that is no calendar date, a composite split on another separator than ISA16). The
+/// file is still read; the warning says where, so staff can look. Like [`X12Error`], it names
+/// positions and never echoes element values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// Segment number in the interchange (the ISA is 1).
+    pub segment: usize,
+    /// Segment id (`BPR`).
+    pub id: String,
+    /// Element position (16 for BPR16); `None` when the warning is about the whole segment.
+    pub element: Option<usize>,
+    /// What is off and what the reader did about it.
+    pub what: &'static str,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.element {
+            Some(n) => write!(
+                f,
+                "segment {} ({}{n:02}): {}",
+                self.segment, self.id, self.what
+            ),
+            None => write!(f, "segment {} ({}): {}", self.segment, self.id, self.what),
+        }
+    }
 }

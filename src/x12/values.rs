@@ -53,6 +53,52 @@ impl DateOrRange {
     }
 }
 
+/// A CCYYMMDD date as the payer sent it, and the calendar date it names when it names one.
+///
+/// Remittances and acknowledgments carry dates that are none (`20002316` as a payment date)
+/// or placeholders (`10010101`). Refusing a whole 835 for its payment date would hide every
+/// payment in it, so the readers keep the text, set `date` to `None` and record a
+/// [`Warning`](super::error::Warning).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SentDate {
+    /// The element as sent.
+    pub text: String,
+    /// The date, when the text is a valid CCYYMMDD.
+    pub date: Option<NaiveDate>,
+}
+
+impl SentDate {
+    /// Reads CCYYMMDD, keeping the text whatever it holds.
+    pub fn read(text: &str) -> Self {
+        SentDate {
+            text: text.to_owned(),
+            date: parse_d8(text).ok(),
+        }
+    }
+}
+
+/// A `D8` date or `RD8` range as sent (DTP02/DTP03), and what it names when it is valid.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SentPeriod {
+    /// DTP02 `D8` or `RD8`.
+    pub format: String,
+    /// DTP03 as sent.
+    pub text: String,
+    /// The date or range, when the text is valid for its format.
+    pub value: Option<DateOrRange>,
+}
+
+impl SentPeriod {
+    /// Reads a DTP02/DTP03 pair, keeping the text whatever it holds.
+    pub fn read(format: &str, text: &str) -> Self {
+        SentPeriod {
+            format: format.to_owned(),
+            text: text.to_owned(),
+            value: DateOrRange::parse(format, text).ok(),
+        }
+    }
+}
+
 /// CCYYMMDD.
 pub fn format_d8(date: NaiveDate) -> String {
     let mut out = String::with_capacity(8);
