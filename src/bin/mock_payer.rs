@@ -5,6 +5,9 @@
 //!            [--basic USERNAME:PASSWORD]
 //! ```
 //!
+//! It answers eligibility inquiries (270/271 over CORE, JSON, FHIR) and writes 835 remittances
+//! for claims posted to `/remittances/835` (see the `mock_payer` module docs).
+//!
 //! Without `--scenarios` it serves the bundled scenarios. With `--basic` every request must carry
 //! those credentials (HTTP Basic, or a WS-Security UsernameToken in a SOAP envelope). `--port 0` picks a free port; the
 //! chosen address is printed on the first line. Stops on SIGINT or SIGTERM.
@@ -94,6 +97,10 @@ async fn main() -> ExitCode {
         payer.url(perdiem::mock_payer::X12_PATH),
         payer.url(perdiem::mock_payer::JSON_PATH),
         payer.url(perdiem::mock_payer::FHIR_PATH)
+    );
+    println!(
+        "  POST {}?scenario=…&payee_npi=…&payee_name=…  (claims JSON in, 835 out)",
+        payer.url(perdiem::mock_payer::REMITTANCE_835_PATH)
     );
     wait_for_signal().await;
     payer.stop().await;

@@ -136,6 +136,23 @@ pub struct Facts {
     pub episodes: BTreeMap<Uuid, Vec<NewEpisode>>,
 }
 
+/// The line item control number of a claim's line (837 2400 `REF*6R`), which a payer echoes
+/// in its 835 (2110 `REF*6R`) so a payment can be posted to the line it pays: the claim number
+/// and the line number, `PD00000042-3`.
+///
+/// Why these two: a claim line has no id of its own (it is the claim's line number), the claim
+/// number is never reused, and a replacement or void claim takes a new number, so its lines
+/// are new lines with new control numbers while the replaced claim's keep theirs. At most 32
+/// characters (`PD` and 19 digits, a dash, 10 digits): under REF02's 50.
+///
+/// A claim without a number yet (a dry run) has no control numbers: the empty string.
+pub fn line_control_number(claim_number: &str, line_number: u32) -> String {
+    if claim_number.is_empty() {
+        return String::new();
+    }
+    format!("{claim_number}-{line_number}")
+}
+
 /// One line: one day of service (837I 2400 SV2 / 837P SV1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimLine {
@@ -694,6 +711,19 @@ mod tests {
                 claim_id: OLD_CLAIM
             }]
         );
+    }
+
+    #[test]
+    fn a_line_control_number_is_the_claim_number_and_the_line_number() {
+        assert_eq!(line_control_number("PD00000042", 3), "PD00000042-3");
+        assert_ne!(
+            line_control_number("PD00000042", 1),
+            line_control_number("PD00000043", 1),
+            "a replacement claim's lines are new lines"
+        );
+        assert_eq!(line_control_number("", 1), "", "a dry run has no numbers");
+        let longest = line_control_number(&format!("PD{}", i64::MAX), u32::MAX);
+        assert!(longest.len() <= 50, "{longest}: REF02 holds 50");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! | `POST /x12` | CAQH CORE connectivity vC2.2.0 envelope around a 270 → 271: multipart, or SOAP 1.2 when the content type is `application/soap+xml` (answered in the form asked) |
 //! | `POST /json` | the JSON clearinghouse shape (`payers::json_wire`) |
 //! | `POST /fhir/CoverageEligibilityRequest` | FHIR R4 (`payers::fhir_wire`) |
+//! | `POST /remittances/835?scenario=…&payee_npi=…&payee_name=…[&trace=…][&receiver_id=…]` | a JSON list of claims as perdiem's `GET /api/v1/claims/{id}` shows them → the 835 remittance the payer sends for them (`application/edi-x12`) |
 //!
 //! Every response carries `X-Mock-Response: true`, so nobody mistakes it for a payer's. The
 //! answer depends only on the member id (an unknown one is "subscriber not found", AAA 75);
@@ -23,6 +24,18 @@
 //! SOAP `Sender` fault with subcode `wsse:FailedAuthentication` for SOAP). Refused requests name
 //! nobody and are not counted.
 //!
+//! Remittances are asked for, as a test or the demo needs them: `POST /remittances/835` takes
+//! the claims perdiem billed (the JSON its API shows for each) and answers the 835 a payer would
+//! send for them under the named scenario — paid in full, contractual write-off with deductible
+//! and coinsurance, one line or every line denied for a missing authorization, half paid, a
+//! reversal, forwarded to a secondary, or with a provider-level recovery or interest. The
+//! payee's NPI and name are query parameters (perdiem's claim JSON does not carry the billing
+//! provider); `trace` sets TRN02 (otherwise `MOCKEFT` and a sequence number) and `receiver_id`
+//! the interchange receiver and REF*EV (otherwise the payee's NPI, and no REF*EV). Every amount
+//! balances: see `remittance.rs`. A request it cannot read is answered HTTP 400, a scenario the
+//! claims cannot pay (the `plb` recovery exceeds what they pay) HTTP 422, each with the reason
+//! in plain text.
+//!
 //! | file | owns |
 //! |---|---|
 //! | `scenario.rs` | the scenario data and its loading |
@@ -30,6 +43,7 @@
 //! | `core_envelope.rs` | the CORE multipart envelope, its checks and error codes (both forms) |
 //! | `render_x12.rs`, `render_json.rs`, `render_fhir.rs` | a scenario as each protocol's answer |
 //! | `render_ack.rs` | the 999 and TA1 sent instead of a 271 |
+//! | `remittance.rs` | the 835 for billed claims under a remittance scenario (`paid_in_full`, `denied`, `reversal`, …) |
 //! | `server.rs` | routes, faults, request counts |
 //!
 //! ```no_run
@@ -56,6 +70,7 @@
 
 pub mod core_envelope;
 pub mod inquiry;
+pub mod remittance;
 pub mod render_ack;
 pub mod render_fhir;
 pub mod render_json;
@@ -81,6 +96,7 @@ use server::State;
 pub const X12_PATH: &str = "/x12";
 pub const JSON_PATH: &str = "/json";
 pub const FHIR_PATH: &str = "/fhir/CoverageEligibilityRequest";
+pub const REMITTANCE_835_PATH: &str = "/remittances/835";
 
 /// A running mock payer. Stop it with [`MockPayer::stop`]; dropped without it, it runs until
 /// the runtime that spawned it ends.
@@ -126,6 +142,7 @@ pub async fn start_with(
             .route(X12_PATH, web::post().to(server::x12))
             .route(JSON_PATH, web::post().to(server::json_route))
             .route(FHIR_PATH, web::post().to(server::fhir_route))
+            .route(REMITTANCE_835_PATH, web::post().to(server::remittance_835))
     })
     // One worker is plenty for tests and leaves the CPU to the code under test.
     .workers(1)

@@ -19,14 +19,18 @@ use super::core_envelope::{
     PAYLOAD_TYPE_ERROR, PAYLOAD_TYPE_TA1, PROCESSING_MODE, SUCCESS,
 };
 use super::inquiry::{self, Asked, Unreadable};
+use super::remittance::{
+    render_835, BilledClaim, ClaimJson, Payee, RemitError, RemitScenario, Remittance,
+};
 use super::render_ack::{member_id_refused, render_999, render_ta1};
 use super::render_fhir::render_fhir;
 use super::render_json::render_json;
 use super::render_x12::render_271;
 use super::scenario::{FaultKind, Scenario, Scenarios};
 use super::BasicCredentials;
+use crate::domain::organization::Npi;
 use crate::payers::core_soap::{self, Soap};
-use crate::x12::{ControlNumbers, Envelope, Interchange, PartyId};
+use crate::x12::{ControlNumbers, Delimiters, Envelope, Interchange, PartyId, Usage};
 
 /// How long the `timeout` fault holds a request: longer than any sane client timeout (CORE
 /// asks clients to wait 60 s at most). The server's shutdown ends it early.
@@ -515,6 +519,111 @@ async fn answer_json(state: &State, asked: Asked, protocol: Protocol) -> HttpRes
     HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, protocol.content_type()))
         .body(body)
+}
+
+/// The query of `POST /remittances/835`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemittanceQuery {
+    scenario: Option<String>,
+    payee_npi: Option<String>,
+    payee_name: Option<String>,
+    trace: Option<String>,
+    receiver_id: Option<String>,
+}
+
+fn plain(status: StatusCode, reason: impl Into<String>) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(ContentType::plaintext())
+        .body(format!("mock payer: {}", reason.into()))
+}
+
+/// Reads the request's query and claims into what [`render_835`] needs, or says what is wrong.
+fn remittance_request(
+    query: &str,
+    body: &[u8],
+) -> Result<(Vec<BilledClaim>, RemittanceQuery, RemitScenario, Payee), String> {
+    let q: RemittanceQuery =
+        serde_urlencoded::from_str(query).map_err(|e| format!("query: {e}"))?;
+    let scenario = RemitScenario::parse(q.scenario.as_deref().unwrap_or_default())
+        .map_err(|reason| format!("scenario: {reason}"))?;
+    let npi = Npi::parse(q.payee_npi.clone().unwrap_or_default())
+        .map_err(|reason| format!("payee_npi: {reason} (the billing provider's NPI)"))?;
+    let name = q
+        .payee_name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .ok_or("payee_name: required (the billing provider's name)")?;
+    let claims: Vec<ClaimJson> = serde_json::from_slice(body).map_err(|e| {
+        format!("body: a JSON list of claims as GET /api/v1/claims/{{id}} shows them: {e}")
+    })?;
+    let claims = claims
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| BilledClaim::parse(i, c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    Ok((claims, q, scenario, Payee { name, npi }))
+}
+
+/// `POST /remittances/835`: the 835 the payer sends for the claims in the body under the
+/// query's scenario (see `remittance.rs`).
+pub(crate) async fn remittance_835(
+    state: web::Data<State>,
+    request: HttpRequest,
+    body: Bytes,
+) -> HttpResponse {
+    if let Some(refused) = state.refuse_basic(&request) {
+        return refused;
+    }
+    let (claims, query, scenario, payee) = match remittance_request(request.query_string(), &body) {
+        Ok(read) => read,
+        Err(reason) => return plain(StatusCode::BAD_REQUEST, reason),
+    };
+    let control = state.next_control_number();
+    let receiver = query
+        .receiver_id
+        .clone()
+        .unwrap_or_else(|| payee.npi.as_str().to_string());
+    let envelope = Envelope {
+        sender: PartyId {
+            qualifier: "ZZ".into(),
+            id: "MOCKPAYER".into(),
+        },
+        receiver: PartyId {
+            qualifier: "ZZ".into(),
+            id: receiver,
+        },
+        application_sender: None,
+        application_receiver: None,
+        usage: Usage::Production,
+        ack_requested: false,
+        control_numbers: ControlNumbers {
+            interchange: control,
+            group: control,
+            transaction_set: control,
+        },
+        timestamp: Utc::now().naive_utc(),
+        delimiters: Delimiters::STANDARD,
+    };
+    let remittance = Remittance {
+        envelope,
+        payee,
+        trace: query
+            .trace
+            .clone()
+            .unwrap_or_else(|| format!("MOCKEFT{control:09}")),
+        receiver: query.receiver_id.clone(),
+        scenario,
+        claims: &claims,
+    };
+    match render_835(&remittance) {
+        Ok(x12) => HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, "application/edi-x12"))
+            .body(x12),
+        Err(RemitError::Unpayable(reason)) => plain(StatusCode::UNPROCESSABLE_ENTITY, reason),
+        Err(e) => plain(StatusCode::BAD_REQUEST, e.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -2200,3 +2200,128 @@ async fn configured_credentials_are_asked_for_in_every_form() {
     assert_eq!(payer.requests_for("MOCK-COPAY"), 4);
     payer.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Remittances over HTTP.
+
+/// A one-line 837P claim as perdiem's API shows it.
+fn billed_claim_json(number: &str, charge: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": "5f0c2a7e-1b8d-4d8e-9a47-6c1f0e9b2d33",
+        "claim_number": number,
+        "claim_form": "837P",
+        "type_of_bill": null,
+        "place_of_service": "57",
+        "frequency": "1",
+        "statement_from": "2026-03-03",
+        "statement_through": "2026-03-03",
+        "total_charge": charge,
+        "status": "submitted",
+        "lines": [{
+            "line_number": 1,
+            "line_control_number": format!("{number}-1"),
+            "service_date": "2026-03-03",
+            "program": "mental_health",
+            "revenue_code": "0906",
+            "hcpcs": "H0015",
+            "modifiers": [],
+            "units": 1,
+            "charge": charge,
+            "expected": null,
+            "live": true,
+        }],
+        "history": [],
+    })
+}
+
+#[tokio::test]
+async fn remittances_are_written_over_http_for_claims_as_perdiem_shows_them() {
+    let payer = start(bundled(), "127.0.0.1", 0).await.unwrap();
+    let http = client();
+    let url = |query: &str| format!("{}?{query}", payer.url(REMITTANCE_835_PATH));
+    let claims = serde_json::json!([billed_claim_json("PD00000007", "250.00")]);
+    let response = http
+        .post(url(
+            "scenario=partial&payee_npi=1234567893&payee_name=Sunrise%20BH&trace=EFT42",
+        ))
+        .json(&claims)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/edi-x12");
+    assert_eq!(response.headers()["x-mock-response"], "true");
+    let x12 = response.text().await.unwrap();
+    let segments: Vec<&str> = x12.split('~').collect();
+    assert!(segments.contains(&"TRN*1*EFT42*1999999999"), "{x12}");
+    assert!(
+        segments.contains(&"N1*PE*SUNRISE BH*XX*1234567893"),
+        "{x12}"
+    );
+    assert!(segments.contains(&"CLP*PD00000007*1*250*125**12*MOCK-PD00000007*57*1"));
+    assert!(segments.contains(&"REF*6R*PD00000007-1"));
+    if let Some((ok, report)) = crate::oracles::check("x12-check", "over-http.835", &x12) {
+        assert!(ok, "{report}\n{x12}");
+    }
+    // Without a trace, one is made; with a receiver, the interchange goes to it (REF*EV).
+    let x12 = http
+        .post(url(
+            "scenario=paid_in_full&payee_npi=1234567893&payee_name=Sunrise&receiver_id=CLEARING01",
+        ))
+        .json(&claims)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(x12.contains("*ZZ*CLEARING01     *"), "{x12}");
+    assert!(x12.contains("~REF*EV*CLEARING01~"), "{x12}");
+    assert!(x12.contains("~TRN*1*MOCKEFT"), "{x12}");
+
+    // What it cannot read is a 400 saying why; what it cannot pay a 422.
+    for (query, body, status, says) in [
+        (
+            "scenario=sometimes&payee_npi=1234567893&payee_name=S",
+            claims.clone(),
+            400,
+            "scenario",
+        ),
+        (
+            "scenario=denied&payee_name=S",
+            claims.clone(),
+            400,
+            "payee_npi",
+        ),
+        (
+            "scenario=denied&payee_npi=1234567894&payee_name=S",
+            claims.clone(),
+            400,
+            "payee_npi",
+        ),
+        (
+            "scenario=denied&payee_npi=1234567893",
+            claims.clone(),
+            400,
+            "payee_name",
+        ),
+        (
+            "scenario=denied&payee_npi=1234567893&payee_name=S",
+            serde_json::json!({"claims": []}),
+            400,
+            "body",
+        ),
+        (
+            "scenario=plb&payee_npi=1234567893&payee_name=S",
+            serde_json::json!([billed_claim_json("PD00000008", "20.00")]),
+            422,
+            "recovers",
+        ),
+    ] {
+        let response = http.post(url(query)).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), status, "{query}");
+        let text = response.text().await.unwrap();
+        assert!(text.contains(says), "{query}: {text}");
+    }
+    payer.stop().await;
+}

@@ -22,6 +22,7 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::domain::claim::line_control_number;
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::coverage::{Priority, Relationship};
 use crate::domain::ids::{new_id, ClientId, CoverageId, PayerId};
@@ -342,6 +343,7 @@ fn claim_of(
             charge: line.charge.amount(),
             units: Decimal::from(line.units),
             service_date: line.service_date,
+            control_number: line_control_number(&claim.claim_number, line.line_number),
         });
     }
     Ok(Claim837 {

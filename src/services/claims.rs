@@ -17,7 +17,8 @@ use uuid::Uuid;
 use crate::config::BillingSettings;
 use crate::domain::billable::{assess, Day};
 use crate::domain::claim::{
-    build, AssessedDay, AuthorizationRef, ClaimRequest, DraftClaim, Facts, LeftOut, LeftOutReason,
+    build, line_control_number, AssessedDay, AuthorizationRef, ClaimRequest, DraftClaim, Facts,
+    LeftOut, LeftOutReason,
 };
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::episode::{episode_on, NewEpisode, STILL_PATIENT};
@@ -330,8 +331,10 @@ fn record_of(
                 "a claim line has no attended day",
             ))
         })?;
+        let line_number = u32::try_from(i + 1).unwrap_or(u32::MAX);
         lines.push(LineRecord {
-            line_number: u32::try_from(i + 1).unwrap_or(u32::MAX),
+            line_number,
+            line_control_number: line_control_number(&claim_number, line_number),
             attendance_id,
             service_date: line.date,
             program: line.program,
@@ -638,7 +641,12 @@ pub async fn void(
             .clone()
             .unwrap_or_default()
             .into_iter()
-            .map(|l| LineRecord { live: false, ..l })
+            // The void claim's lines are its own, under its own number.
+            .map(|l| LineRecord {
+                live: false,
+                line_control_number: line_control_number(&number, l.line_number),
+                ..l
+            })
             .collect();
         let record = ClaimRecord {
             id: new_id(),

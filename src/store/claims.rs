@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::attendance::{for_each_text_pair, rows_for, texts};
 use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
+use crate::domain::claim::line_control_number;
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::ids::new_id;
@@ -52,6 +53,9 @@ fn list_of(text: &str) -> StoreResult<Vec<String>> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LineRecord {
     pub line_number: u32,
+    /// 837 `REF*6R`, which the payer echoes in its 835: made from the claim's number by
+    /// [`line_control_number`] wherever a line meets its claim, not stored.
+    pub line_control_number: String,
     pub attendance_id: Uuid,
     pub service_date: NaiveDate,
     pub program: Program,
@@ -633,8 +637,11 @@ pub async fn find_many(tx: &mut Tx, ids: &[Uuid]) -> StoreResult<Vec<ClaimRecord
 }
 
 /// A claim read without its line count gets its lines, and their count.
-fn attach_lines(claim: &mut ClaimRecord, lines: Vec<LineRecord>) -> StoreResult<()> {
+fn attach_lines(claim: &mut ClaimRecord, mut lines: Vec<LineRecord>) -> StoreResult<()> {
     claim.line_count = u32::try_from(lines.len()).map_err(corrupt)?;
+    for line in &mut lines {
+        line.line_control_number = line_control_number(&claim.claim_number, line.line_number);
+    }
     claim.lines = Some(lines);
     Ok(())
 }
@@ -735,6 +742,8 @@ impl PackedLine<'_> {
         };
         Ok(LineRecord {
             line_number: u32::try_from(line_number).map_err(corrupt)?,
+            // Filled by `attach_lines`, which knows the claim's number.
+            line_control_number: String::new(),
             attendance_id,
             service_date,
             program: Program::parse(&program).map_err(corrupt)?,

@@ -14,9 +14,14 @@
 //!     2300 CLM  (837I: DTP*434 CL1)  [REF*G1] [REF*F8]
 //!          837I: HI*ABK [HI*ABF…] [HI*BG…]   837P: HI*ABK[*ABF…] (one segment)
 //!          [2310A NM1*71 attending (837I) | 2310B NM1*82 rendering (837P)]
-//!          2400 LX  SV2 (837I) | SV1 (837P)  DTP*472
+//!          2400 LX  SV2 (837I) | SV1 (837P)  DTP*472  REF*6R
 //! SE
 //! ```
+//!
+//! Every line carries its line item control number in `REF*6R`, which the payer echoes in the
+//! 835 (2110 `REF*6R`) so each payment is posted to the line it pays. Its place is the order of
+//! both guides' loop 2400: after the DTPs (837I: LX, SV2, PWK, DTP*472, REF*6R; 837P: LX, SV1,
+//! … DTP*472 …, QTY, MEA, CN1, REF*9B, REF*9D, REF*G1, REF*6R, …).
 //!
 //! An 837I line without a procedure code is written with its revenue code alone
 //! (`SV2*0905**250*UN*1`): SV202 is situational on the 837I, needed only when a HCPCS code
@@ -294,6 +299,9 @@ pub struct Line837 {
     pub units: Decimal,
     /// DTP*472 date of service.
     pub service_date: NaiveDate,
+    /// REF*6R line item control number, 1–50 characters, unique among the lines we send
+    /// ([`crate::domain::claim::line_control_number`]).
+    pub control_number: String,
 }
 
 /// One claim (2300).
@@ -456,7 +464,8 @@ impl Claim837 {
         };
         let professional = institutional.is_none();
         let mut lines = Vec::with_capacity(draft.lines.len());
-        for l in &draft.lines {
+        for (i, l) in draft.lines.iter().enumerate() {
+            let line_number = u32::try_from(i + 1).unwrap_or(u32::MAX);
             lines.push(Line837 {
                 revenue_code: (!professional).then(|| l.revenue_code.as_str().to_owned()),
                 procedure_code: l.hcpcs.as_ref().map(|h| h.as_str().to_owned()),
@@ -464,6 +473,10 @@ impl Claim837 {
                 charge: l.charge,
                 units: Decimal::from(l.units),
                 service_date: l.date,
+                control_number: crate::domain::claim::line_control_number(
+                    &patient_control_number,
+                    line_number,
+                ),
             });
         }
         Ok(Claim837 {
@@ -637,7 +650,7 @@ pub fn body_837(batch: Batch837) -> Result<WrittenBody, X12Error> {
 }
 
 /// An upper estimate of the body's length, so its text is allocated once: a service line
-/// (LX, SV2 or SV1, DTP*472) is under 100 bytes, a claim's own segments under 400 plus its
+/// (LX, SV2 or SV1, DTP*472, REF*6R) is under 140 bytes, a claim's own segments under 400 plus its
 /// diagnoses and codes, a subscriber's loops under 800.
 fn body_bytes(b: &Batch837) -> usize {
     let claims = b.subscribers.iter().flat_map(|s| &s.claims);
@@ -647,7 +660,7 @@ fn body_bytes(b: &Batch837) -> usize {
                 + c.institutional
                     .as_ref()
                     .map_or(0, |i| i.condition_codes.len());
-            400 + 16 * codes + 100 * c.lines.len()
+            400 + 16 * codes + 140 * c.lines.len()
         })
         .sum();
     1_024 + 800 * b.subscribers.len() + per_claim
@@ -843,6 +856,7 @@ fn write_claim(
         n.date.clear();
         push_d8(&mut n.date, line.service_date);
         w.segment("DTP", &[&["472"], &["D8"], &[&n.date]])?;
+        w.segment("REF", &[&["6R"], &[&line.control_number]])?;
     }
     Ok(())
 }
@@ -1174,6 +1188,7 @@ fn check_claim(form: ClaimForm837, c: &Claim837, d: &Delimiters) -> Result<(), X
         if l.units <= Decimal::ZERO {
             return Err(invalid("line.units", "must be positive"));
         }
+        identifier("line.control_number (REF*6R)", &l.control_number, 1, 50, d)?;
         if l.service_date < c.statement_from || l.service_date > c.statement_through {
             return Err(invalid(
                 "line.service_date (DTP*472)",
@@ -1231,6 +1246,7 @@ mod tests {
             charge,
             units: dec("1"),
             service_date: date(1, day),
+            control_number: format!("PCN0001-{day}"),
         }
     }
 
@@ -1365,24 +1381,27 @@ mod tests {
         assert!(s.contains(&"HI*ABF:F411*ABF:F1020"));
         assert!(s.contains(&"HI*BG:92"));
         assert!(s.contains(&"NM1*71*1*SMITH*ANNA****XX*1245319599"));
-        let lines: Vec<&str> = s
-            .iter()
-            .copied()
-            .filter(|x| x.starts_with("SV2") || x.starts_with("DTP*472"))
-            .collect();
-        assert_eq!(
-            lines,
-            [
-                "SV2*0905*HC:S9480*250*UN*1",
-                "DTP*472*D8*20250120",
-                "SV2*0905*HC:S9480*250*UN*1",
-                "DTP*472*D8*20250121",
-                "SV2*0905*HC:S9480*333.33*UN*1",
-                "DTP*472*D8*20250122",
-            ]
-        );
         let st = s.iter().position(|x| x.starts_with("ST*")).unwrap();
         let se = s.iter().position(|x| x.starts_with("SE*")).unwrap();
+        // Loop 2400 in the 005010X223A2 order, REF*6R after DTP*472, up to the SE.
+        let lx = s.iter().position(|x| *x == "LX*1").unwrap();
+        assert_eq!(
+            s[lx..se],
+            [
+                "LX*1",
+                "SV2*0905*HC:S9480*250*UN*1",
+                "DTP*472*D8*20250120",
+                "REF*6R*PCN0001-20",
+                "LX*2",
+                "SV2*0905*HC:S9480*250*UN*1",
+                "DTP*472*D8*20250121",
+                "REF*6R*PCN0001-21",
+                "LX*3",
+                "SV2*0905*HC:S9480*333.33*UN*1",
+                "DTP*472*D8*20250122",
+                "REF*6R*PCN0001-22",
+            ]
+        );
         assert_eq!(s[se], format!("SE*{}*0001", se - st + 1));
         oracle_accepts("claim837i.x12", &x12);
     }
@@ -1397,20 +1416,24 @@ mod tests {
         assert!(s.contains(&"HI*ABK:F332*ABF:F411*ABF:F1020"));
         assert!(s.contains(&"NM1*82*1*JONES*MARK****XX*1679576722"));
         assert!(!x12.contains("CL1*") && !x12.contains("DTP*434") && !x12.contains("SV2*"));
-        let lines: Vec<&str> = s
-            .iter()
-            .copied()
-            .filter(|x| x.starts_with("SV1") || x.starts_with("DTP*472"))
-            .collect();
+        let lx = s.iter().position(|x| *x == "LX*1").unwrap();
+        let se = s.iter().position(|x| x.starts_with("SE*")).unwrap();
+        // Loop 2400 in the 005010X222A1 order, REF*6R after DTP*472, up to the SE.
         assert_eq!(
-            lines,
+            s[lx..se],
             [
+                "LX*1",
                 "SV1*HC:H0015*250*UN*1***1",
                 "DTP*472*D8*20250120",
+                "REF*6R*PCN0001-20",
+                "LX*2",
                 "SV1*HC:H0015*250.5*UN*1***1",
                 "DTP*472*D8*20250121",
+                "REF*6R*PCN0001-21",
+                "LX*3",
                 "SV1*HC:H0015*250*UN*1***1",
                 "DTP*472*D8*20250122",
+                "REF*6R*PCN0001-22",
             ]
         );
         oracle_accepts("claim837p.x12", &x12);
@@ -1508,6 +1531,12 @@ mod tests {
         let s = segments(&x12);
         assert!(s.contains(&"CLM*PCN9*750***13:A:1**A*Y*Y"));
         assert!(s.contains(&"REF*G1*AUTH9"));
+        let control: Vec<&str> = s
+            .iter()
+            .copied()
+            .filter(|x| x.starts_with("REF*6R"))
+            .collect();
+        assert_eq!(control, ["REF*6R*PCN9-1", "REF*6R*PCN9-2", "REF*6R*PCN9-3"]);
         assert!(s.contains(&"HI*ABK:F332"));
         assert!(s.contains(&"HI*ABF:F411"));
         assert!(s.contains(&"HI*BG:92"));
@@ -1906,7 +1935,7 @@ mod tests {
     #[test]
     fn an_identifier_with_a_delimiter_is_refused_naming_the_element() {
         type Edit = fn(&mut Batch837);
-        let cases: [(&str, Edit); 7] = [
+        let cases: [(&str, Edit); 8] = [
             ("subscriber.member_id (NM109)", |b| {
                 b.subscribers[0].subscriber.member_id = "W123*456".into()
             }),
@@ -1925,6 +1954,9 @@ mod tests {
             }),
             ("batch_reference (BHT03)", |b| {
                 b.batch_reference = "B*1".into()
+            }),
+            ("line.control_number (REF*6R)", |b| {
+                b.subscribers[0].claims[0].lines[1].control_number = "PCN0001~2".into()
             }),
         ];
         for (expected, edit) in cases {
@@ -2049,6 +2081,17 @@ mod tests {
         let mut b = batch(ClaimForm837::Institutional);
         b.billing_provider.address.zip = "62701".into();
         assert!(build_837(&b).is_err());
+        for bad in [String::new(), "L".repeat(51)] {
+            let mut b = batch(ClaimForm837::Professional);
+            b.subscribers[0].claims[0].lines[0].control_number = bad;
+            assert!(matches!(
+                build_837(&b),
+                Err(X12Error::InvalidInput {
+                    field: "line.control_number (REF*6R)",
+                    ..
+                })
+            ));
+        }
     }
 
     #[test]

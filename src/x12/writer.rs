@@ -336,6 +336,18 @@ pub struct TransactionKind {
     pub version: &'static str,
 }
 
+impl TransactionKind {
+    /// ST03, the implementation convention reference: the version, except for the 835, whose
+    /// guide (005010X221A1) marks ST03 "not used" and names its version in GS08 alone.
+    fn st03(&self) -> &'static str {
+        if self.transaction_set_id == "835" {
+            ""
+        } else {
+            self.version
+        }
+    }
+}
+
 /// Writes `ISA GS ST <body> SE GE IEA` with one group holding one transaction set.
 ///
 /// `body` is every segment between ST and SE. SE01, GE01 and IEA01 are computed.
@@ -434,7 +446,7 @@ pub fn write_groups(envelope: &Envelope, groups: &[Group<'_>]) -> Result<String,
         write_segment(&mut out, &Segment::simple("GS", &gs), d)?;
         write_segment(
             &mut out,
-            &Segment::simple("ST", &[kind.transaction_set_id, &st02, kind.version]),
+            &Segment::simple("ST", &[kind.transaction_set_id, &st02, kind.st03()]),
             d,
         )?;
         let segments = match group.body {
@@ -829,6 +841,23 @@ mod tests {
             ]
         );
         assert_eq!(segments[0].len() + 1, ISA_LEN);
+    }
+
+    #[test]
+    fn an_835_names_its_version_in_gs08_alone() {
+        let kind = TransactionKind {
+            functional_id: "HP",
+            transaction_set_id: "835",
+            version: "005010X221A1",
+        };
+        let body = [Segment::simple("LX", &["1"])];
+        let text = write_interchange(&envelope(), kind, &body).unwrap();
+        let segments: Vec<&str> = text.split_terminator('~').collect();
+        assert_eq!(
+            segments[1],
+            "GS*HP*SUBMITTERID*ACMEPAYER*20250115*1030*101*X*005010X221A1"
+        );
+        assert_eq!(segments[2], "ST*835*0001");
     }
 
     #[test]

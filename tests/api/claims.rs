@@ -224,7 +224,10 @@ async fn a_month_of_mixed_attendance_bills_exactly_the_billable_days_to_the_cent
         strings(lines, "service_date"),
         ["2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"]
     );
-    for line in lines {
+    let number = first["claim_number"].as_str().unwrap();
+    for (i, line) in lines.iter().enumerate() {
+        // 837 REF*6R, echoed in the 835: the claim number and the line number.
+        assert_eq!(line["line_control_number"], format!("{number}-{}", i + 1));
         assert_eq!(line["revenue_code"], "0905");
         assert_eq!(line["hcpcs"], "S9480");
         assert_eq!(line["units"], 1);
@@ -603,6 +606,16 @@ async fn void_releases_days_and_a_claim_the_payer_has_gets_a_void_claim() {
         .unwrap()
         .iter()
         .all(|l| l["live"] == false));
+    // The void claim's lines are its own: their control numbers carry its number.
+    let void_number = successor["claim_number"].as_str().unwrap();
+    assert!(successor["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["line_control_number"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{void_number}-"))));
     assert_eq!(
         reply.header("location").unwrap(),
         format!("/api/v1/claims/{}", id_of(successor))
@@ -796,6 +809,8 @@ async fn claims_are_written_as_837i_and_837p_files_that_validate() {
         .iter()
         .any(|s| s.starts_with("CLM*PD") && s.ends_with("*1333.32***13:A:1**A*Y*Y")));
     assert!(segs.contains(&"REF*G1*PA-7781"));
+    let first_line = segs.iter().position(|s| *s == "LX*1").unwrap();
+    assert!(segs[first_line + 3].starts_with("REF*6R*PD") && segs[first_line + 3].ends_with("-1"));
     assert!(segs.contains(&"NM1*71*1*OKAFOR*MAYA****XX*1987654328"));
     assert!(segs.contains(&"HI*ABK:F331"));
     assert!(segs.contains(&"HI*ABF:F411"));
