@@ -1,5 +1,8 @@
-//! Reading the acknowledgments a payer sends instead of a 271 when it will not answer our 270:
-//! the 999 implementation acknowledgment (005010X231A1) and the TA1 interchange acknowledgment.
+//! Reading the acknowledgments a payer sends instead of a 271 when it will not answer our 270,
+//! and in answer to every 837 we send: the 999 implementation acknowledgment (005010X231A1)
+//! and the TA1 interchange acknowledgment. A 999 acknowledges one functional group of ours
+//! (AK101 `HS` for 270s, `HC` for 837s) and each transaction set in it (AK2, with its own
+//! IK5 status); [`Ack999::status_of`] finds a set's status by its ST02.
 //!
 //! ```text
 //! 999:  ISA GS*FA ST*999 AK1
@@ -92,7 +95,7 @@ impl AckStatus {
 pub struct Ack999 {
     /// The 999's own ISA.
     pub interchange: InterchangeHeader,
-    /// AK101: functional id of the group acknowledged (`HS` for 270s).
+    /// AK101: functional id of the group acknowledged (`HS` for 270s, `HC` for 837s).
     pub functional_id: String,
     /// AK102: that group's GS06.
     pub group_control_number: String,
@@ -110,10 +113,21 @@ pub struct Ack999 {
     pub group_errors: Vec<String>,
 }
 
+impl Ack999 {
+    /// IK501 for the transaction set whose ST02 was `control_number` (AK202), when the 999
+    /// acknowledges it.
+    pub fn status_of(&self, control_number: &str) -> Option<AckStatus> {
+        self.transactions
+            .iter()
+            .find(|t| t.control_number == control_number)
+            .map(|t| t.status)
+    }
+}
+
 /// 2000 — one transaction set acknowledged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransactionAck {
-    /// AK201 (`270`).
+    /// AK201 (`270`, `837`).
     pub set_id: String,
     /// AK202: the set's ST02.
     pub control_number: String,
@@ -452,12 +466,19 @@ fn summarize_999(ack: &Ack999) -> String {
             .iter()
             .map(|c| described(c, ack_codes::group_error)),
     );
+    // Only a 270 is owed an answer (a 271) that the acknowledgment stands in for; an 837's
+    // acknowledgment is the answer expected.
+    let answers_270 = ack
+        .transactions
+        .first()
+        .map_or(ack.functional_id == "HS", |t| t.set_id == "270");
+    let no_271 = if answers_270 { " but sent no 271" } else { "" };
     let verdict = match ack.status {
         AckStatus::Accepted => {
-            return format!("the payer accepted {subject} (999 A) but sent no 271");
+            return format!("the payer accepted {subject} (999 A){no_271}");
         }
         AckStatus::AcceptedWithErrors => {
-            format!("the payer accepted {subject} with errors noted (999 E) but sent no 271")
+            format!("the payer accepted {subject} with errors noted (999 E){no_271}")
         }
         AckStatus::PartiallyAccepted => format!("the payer rejected part of {subject} (999 P)"),
         _ => format!("the payer rejected {subject} (999 {})", ack.status.code()),
@@ -656,6 +677,36 @@ mod tests {
             Acknowledgment::Implementation(ack999(&set_only)).summary(),
             "the payer rejected the 270 (999 R): number of included segments does not match \
              actual count; number of included transaction sets does not match actual count"
+        );
+    }
+
+    #[test]
+    fn a_999_of_an_837_group_gives_each_sets_status_and_owes_no_271() {
+        let text = flat(ACCEPTED)
+            .replace("AK1*HS*", "AK1*HC*")
+            .replace(
+                "AK2*270*0001*005010X279A1~IK5*A~",
+                "AK2*837*0001~IK5*A~AK2*837*0002~IK5*R*5~",
+            )
+            .replace("AK9*A*1*1*1~", "AK9*P*2*2*1~")
+            .replace("SE*6*", "SE*8*");
+        let ack = ack999(&text);
+        assert_eq!(ack.functional_id, "HC");
+        assert_eq!(ack.status_of("0001"), Some(AckStatus::Accepted));
+        assert_eq!(ack.status_of("0002"), Some(AckStatus::Rejected));
+        assert_eq!(ack.status_of("0003"), None);
+        let ack = Acknowledgment::Implementation(ack);
+        assert!(!ack.is_accepted());
+        assert_eq!(
+            ack.summary(),
+            "the payer rejected part of the 837 (999 P): one or more segments in error"
+        );
+        let accepted = text
+            .replace("IK5*R*5~", "IK5*A~")
+            .replace("AK9*P*2*2*1~", "AK9*A*2*2*2~");
+        assert_eq!(
+            Acknowledgment::Implementation(ack999(&accepted)).summary(),
+            "the payer accepted the 837 (999 A)"
         );
     }
 

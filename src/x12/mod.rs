@@ -56,6 +56,8 @@ pub mod values;
 pub mod writer;
 
 #[cfg(test)]
+mod realworld;
+#[cfg(test)]
 mod tests;
 
 pub use ack::{

@@ -134,6 +134,8 @@ pub struct Remittance {
     pub payment: Payment,
     /// TRN: TRN02 the check or EFT trace number, TRN03 the payer's originating company id.
     pub trace: Trace,
+    /// CUR02, the currency of every amount, sent only when it is not US dollars (`CAD`).
+    pub currency: Option<String>,
     /// Header REF (`EV` receiver identification, `F2` version identification).
     pub references: Vec<Reference>,
     /// DTM*405, the date the payer's system produced the remittance.
@@ -743,6 +745,7 @@ fn read_remittance(group: &GroupHeader, set: &TransactionSet<'_>) -> Result<Remi
     let payment = read_bpr(&bpr, &mut warnings)?;
 
     let mut trace = None;
+    let mut currency = None;
     let mut references = Vec::new();
     let mut production_date = None;
     while let Some(at) = c.peek() {
@@ -753,8 +756,12 @@ fn read_remittance(group: &GroupHeader, set: &TransactionSet<'_>) -> Result<Remi
                 }
                 trace = Some(at.trn()?);
             }
-            // CUR: the currency, stated only when it is not US dollars; amounts are read as sent.
-            seg::CUR => {}
+            seg::CUR => {
+                if currency.is_some() {
+                    return Err(repeated(&at));
+                }
+                currency = Some(at.req(2)?);
+            }
             ids::REF => references.push(at.reference()?),
             seg::DTM => {
                 let dtm = read_dtm(&at, &mut warnings)?;
@@ -819,6 +826,7 @@ fn read_remittance(group: &GroupHeader, set: &TransactionSet<'_>) -> Result<Remi
         transaction_set_control_number: set.control_number.clone(),
         payment,
         trace,
+        currency,
         references,
         production_date,
         payer,

@@ -120,6 +120,7 @@ fn the_payment_payer_and_payee_are_read() {
         r.production_date.as_ref().and_then(|d| d.date),
         Some(date(2025, 3, 10))
     );
+    assert_eq!(r.currency, None);
 
     assert_eq!(r.payer.name, "ACME HEALTH PLAN");
     assert_eq!(
@@ -597,6 +598,35 @@ fn a_claim_without_an_lx_is_read_under_a_header_without_a_number() {
         r.warnings[0].to_string(),
         "segment 12 (CLP): claim without an LX header; read under a header without a number"
     );
+}
+
+#[test]
+fn a_currency_other_than_dollars_is_kept() {
+    let r = only(&edit(DOMAIN_EXAMPLE, "DTM*405", "CUR*PR*CAD~\nDTM*405"));
+    assert_eq!(r.currency.as_deref(), Some("CAD"));
+    assert_eq!(r.payment.amount, dec("800"));
+}
+
+/// Amounts of up to 18 digits at any scale add up without leaving `Decimal`'s range, so the
+/// balancing sums cannot panic (they use plain `+` and `-`).
+#[test]
+fn the_largest_amounts_add_and_subtract_without_overflow() {
+    let largest = [
+        "999999999999999999",
+        "-999999999999999999",
+        ".000000000000000001",
+        "-99999999.9999999999",
+    ];
+    let amounts: Vec<Decimal> = largest
+        .iter()
+        .cycle()
+        .take(40_000)
+        .map(|s| crate::x12::values::parse_decimal(s).unwrap())
+        .collect();
+    let positive: Decimal = total(amounts.iter().copied().filter(|a| a.is_sign_positive()));
+    let negative: Decimal = total(amounts.iter().copied().filter(|a| a.is_sign_negative()));
+    assert!(positive > dec("9990000000000000000000"));
+    assert!(positive - negative > positive);
 }
 
 #[test]
