@@ -1196,19 +1196,6 @@ mod tests {
 
     // -----------------------------------------------------------------------------------------
 
-    /// Writes every scenario's 835 to `dir` (for a look, or the oracle by hand).
-    #[test]
-    #[ignore]
-    fn write_the_scenarios_to_perdiem_835_dir() {
-        let dir = std::env::var("PERDIEM_835_DIR").unwrap_or_else(|_| "/tmp/perdiem-835".into());
-        std::fs::create_dir_all(&dir).unwrap();
-        let claims = billed(claims_json()).unwrap();
-        for scenario in RemitScenario::ALL {
-            let path = std::path::Path::new(&dir).join(format!("{}.835", scenario.name()));
-            std::fs::write(path, render(&claims, scenario).unwrap()).unwrap();
-        }
-    }
-
     #[test]
     fn every_scenario_passes_the_x12_oracle() {
         let claims = billed(claims_json()).unwrap();

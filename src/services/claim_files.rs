@@ -15,6 +15,9 @@
 //!   name the writer could not spell whole (stored before names were checked at entry) is
 //!   refused first, naming its field, rather than sent with letters missing.
 //! - A voided or replaced claim is not sent again; its void or replacement claim is.
+//! - Every line carries its line item control number in `REF*6R`
+//!   ([`line_control_number`]: the claim number and the line number), which the payer echoes
+//!   in the 835 so each payment posts to its line.
 
 use std::collections::HashMap;
 
