@@ -53,6 +53,8 @@ pub struct BillingSettings {
     pub php_weekly_minimum_minutes: u32,
     /// Largest attendance CSV accepted by the import, in bytes.
     pub max_import_bytes: usize,
+    /// Largest X12 file accepted by `POST /remittances` and `/acknowledgments`, in bytes.
+    pub max_remittance_bytes: usize,
     /// The clinic's self-pay rate per day (good-faith estimates), as a decimal string.
     pub self_pay_iop_per_day: String,
     pub self_pay_php_per_day: String,
@@ -187,6 +189,7 @@ php_minimum_minutes = 300
 iop_weekly_minimum_minutes = 540
 php_weekly_minimum_minutes = 1200
 max_import_bytes = 33554432
+max_remittance_bytes = 16777216
 self_pay_iop_per_day = "650.00"
 self_pay_php_per_day = "1100.00"
 good_faith_disclaimer = "This Good Faith Estimate shows the costs of items and services that are reasonably expected for your health care needs for an item or service. The estimate is based on information known at the time the estimate was created. It does not include any unknown or unexpected costs that may arise during treatment. You could be charged more if complications or special circumstances occur. If this happens, federal law allows you to dispute (appeal) the bill. If you are billed for more than this Good Faith Estimate, you have the right to dispute the bill. You may contact the health care provider or facility listed to let them know the billed charges are higher than the Good Faith Estimate. You can ask them to update the bill to match the Good Faith Estimate, ask to negotiate the bill, or ask if there is financial assistance available. You may also start a dispute resolution process with the U.S. Department of Health and Human Services (HHS). If you choose to use the dispute resolution process, you must start the dispute process within 120 calendar days (about 4 months) of the date on the original bill. For questions or more information about your right to a Good Faith Estimate or the dispute process, visit www.cms.gov/nosurprises or call 1-800-985-3059. Keep a copy of this Good Faith Estimate in a safe place or take pictures of it. You may need it if you are billed a higher amount."

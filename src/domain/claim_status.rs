@@ -70,7 +70,8 @@ pub enum Acknowledged {
 }
 
 /// What a remittance (835 CLP) says of a claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Remitted {
     PaidInFull,
     PartiallyPaid,
@@ -290,7 +291,10 @@ mod tests {
             let moved = status.remitted(Remitted::PaidInFull);
             assert_eq!(moved.is_some(), status.payer_has_it(), "{status:?}");
         }
-        assert_eq!(Submitted.remitted(Remitted::PartiallyPaid), Some(PartiallyPaid));
+        assert_eq!(
+            Submitted.remitted(Remitted::PartiallyPaid),
+            Some(PartiallyPaid)
+        );
         assert_eq!(Denied.remitted(Remitted::PaidInFull), Some(Paid));
         assert_eq!(Paid.remitted(Remitted::Reversed), Some(Accepted));
         assert_eq!(Accepted.remitted(Remitted::Forwarded), Some(Forwarded));

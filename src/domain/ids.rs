@@ -107,6 +107,7 @@ macro_rules! for_each_entity_id {
             FeeScheduleId,
             ClaimId,
             EstimateId,
+            RemittanceId,
         );
     };
 }
@@ -134,6 +135,8 @@ entity_ids! {
     ClaimId;
     /// A cost estimate shown to a client.
     EstimateId;
+    /// One 835 transaction set as received (a payment).
+    RemittanceId;
 }
 
 #[cfg(test)]

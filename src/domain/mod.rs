@@ -25,6 +25,7 @@ pub mod organization;
 pub mod patterns;
 pub mod payer;
 pub mod person;
+pub mod remittance;
 pub mod role;
 pub mod text;
 pub mod user;

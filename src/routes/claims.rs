@@ -27,7 +27,7 @@ use crate::services::claim_files::{self, FileError};
 use crate::services::claims::{self as service, GenerateError, Generation, UndoError};
 use crate::store::audit::Action;
 use crate::store::claims::{self, ClaimEvent, ClaimFilter, ClaimRecord};
-use crate::store::{attendance as days_store, clients, payers, Tx};
+use crate::store::{attendance as days_store, clients, payers, remittances, Tx};
 
 const BILLING: &[Role] = &[Role::Billing];
 const OPERATION_GENERATE: &str = "claims.generate";
@@ -255,13 +255,52 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     Ok(ok(&PageOf::new(items, total, page)))
 }
 
-/// One claim with its lines, its status history and the claims that void or replace it.
+/// One claim with its lines, its status history, the claims that void or replace it, and what
+/// payers' remittances said of it.
 #[derive(Serialize)]
 struct ClaimDetail {
     #[serde(flatten)]
     claim: ClaimRecord,
     history: Vec<ClaimEvent>,
     replaced_or_voided_by: Vec<Uuid>,
+    payments: Payments,
+}
+
+/// The claim's money from posted remittances (amounts as decimal strings; a reversal's
+/// negative amounts are netted in).
+#[derive(Serialize)]
+struct Payments {
+    paid: String,
+    /// Σ CAS by group: `CO` contractual, `OA` other, `PI` payer initiated, `PR` patient.
+    adjustments: std::collections::BTreeMap<String, String>,
+    /// Σ PR by reason code (`1` deductible, `2` coinsurance, `3` copay, ...).
+    patient_responsibility: std::collections::BTreeMap<String, String>,
+    patient_responsibility_total: String,
+    /// What the payer has neither paid, adjusted nor left to the patient: the charge until a
+    /// remittance arrives, zero once fully adjudicated.
+    payer_balance: String,
+    remittances: Vec<Uuid>,
+}
+
+fn payments_of(charge: &crate::domain::money::Money, money: remittances::ClaimMoney) -> Payments {
+    let adjusted: i64 = money.adjusted_cents.values().sum();
+    let patient: i64 = money.patient_cents.values().sum();
+    Payments {
+        paid: remittances::decimal(money.paid_cents),
+        adjustments: money
+            .adjusted_cents
+            .into_iter()
+            .map(|(group, cents)| (group, remittances::decimal(cents)))
+            .collect(),
+        patient_responsibility: money
+            .patient_cents
+            .into_iter()
+            .map(|(reason, cents)| (reason, remittances::decimal(cents)))
+            .collect(),
+        patient_responsibility_total: remittances::decimal(patient),
+        payer_balance: remittances::decimal(charge.minor_units() - money.paid_cents - adjusted),
+        remittances: money.remittances,
+    }
 }
 
 /// The claim id in the path. (The claims store still takes bare UUIDs: it is being reworked
@@ -279,10 +318,15 @@ async fn claim_in(tx: &mut Tx, id: Uuid) -> Result<ClaimRecord, ApiError> {
 async fn detail(tx: &mut Tx, claim: ClaimRecord) -> Result<ClaimDetail, ApiError> {
     let history = claims::events(tx, claim.id).await?;
     let replaced_or_voided_by = claims::successors(tx, claim.id).await?;
+    let payments = payments_of(
+        &claim.total_charge,
+        remittances::claim_money(tx, claim.id).await?,
+    );
     Ok(ClaimDetail {
         claim,
         history,
         replaced_or_voided_by,
+        payments,
     })
 }
 

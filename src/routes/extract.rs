@@ -122,6 +122,48 @@ impl CsvBody {
     }
 }
 
+/// An X12 body (an 835, a 999, a TA1, a 277CA), `application/edi-x12` or `text/plain`, up to
+/// `billing.max_remittance_bytes` (16 MiB by default, above the API's general limit: a month's
+/// remittance from a large payer is several megabytes). Like [`Body`], the outcome waits for
+/// the handler, after the role check.
+pub struct X12Body(Result<Bytes, ApiError>);
+
+impl FromRequest for X12Body {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<X12Body, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.settings.billing.max_remittance_bytes)
+            .unwrap_or(1 << 24);
+        let is_x12 = essence(req).is_some_and(|e| e == "application/edi-x12" || e == "text/plain");
+        let read = read_payload(req, payload, limit);
+        Box::pin(async move {
+            if !is_x12 {
+                return Ok(X12Body(Err(ApiError::UnsupportedMediaType {
+                    expected: "application/edi-x12",
+                })));
+            }
+            Ok(X12Body(read.await))
+        })
+    }
+}
+
+impl X12Body {
+    /// The file's bytes; an empty body is a 422.
+    pub fn bytes(self) -> Result<Bytes, ApiError> {
+        let bytes = self.0?;
+        if bytes.is_empty() {
+            return Err(ApiError::validation(
+                "body",
+                "the body is empty; send the X12 file as it came from the payer",
+            ));
+        }
+        Ok(bytes)
+    }
+}
+
 /// The declared content type without parameters, lower-cased.
 fn essence(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::CONTENT_TYPE)?;

@@ -22,6 +22,7 @@ mod idempotency;
 mod metrics;
 mod organization;
 mod payers;
+mod remittances;
 mod users;
 mod verifications;
 
@@ -153,6 +154,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::POST, "/api/v1/claims/{id}/replace", claims::replace),
         endpoint(M::GET, "/api/v1/claims/{id}/x12", claims::x12_one),
         endpoint(M::GET, "/api/v1/reports/unbilled", claims::unbilled),
+        endpoint(M::POST, "/api/v1/remittances", remittances::receive),
+        endpoint(M::GET, "/api/v1/remittances", remittances::list),
+        endpoint(M::GET, "/api/v1/remittances/{id}", remittances::get),
+        endpoint(M::GET, "/api/v1/clients/{id}/balance", remittances::balance),
         endpoint(M::POST, "/api/v1/estimates", estimates::create),
         endpoint(M::GET, "/api/v1/estimates/{id}", estimates::get),
     ]

@@ -8,4 +8,5 @@ pub mod batch;
 pub mod claim_files;
 pub mod claims;
 pub mod estimates;
+pub mod remittances;
 pub mod verification;

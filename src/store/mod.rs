@@ -30,6 +30,7 @@ pub mod ids;
 pub mod login_throttle;
 pub mod organization;
 pub mod payers;
+pub mod remittances;
 pub mod users;
 pub mod verifications;
 pub mod writer;
@@ -336,8 +337,7 @@ impl Db {
                 migrator.run(&sqlite.reads).await?
             }
             Db::Postgres(pool) => {
-                let migrator =
-                    sqlx::migrate::Migrator::new(Migrations::of(&POSTGRES_ONLY)).await?;
+                let migrator = sqlx::migrate::Migrator::new(Migrations::of(&POSTGRES_ONLY)).await?;
                 migrator.run(pool).await?
             }
         }

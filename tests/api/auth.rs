@@ -292,6 +292,8 @@ async fn each_role_reaches_exactly_its_routes() {
     let claim_replace = format!("/api/v1/claims/{some}/replace");
     let claim_x12 = format!("/api/v1/claims/{some}/x12");
     let estimate = format!("/api/v1/estimates/{some}");
+    let remittance = format!("/api/v1/remittances/{some}");
+    let client_balance = format!("/api/v1/clients/{some}/balance");
     use Role::*;
     let table: Vec<(Method, &str, Vec<Role>)> = vec![
         (Method::GET, "/api/v1/users", vec![Admin]),
@@ -376,6 +378,10 @@ async fn each_role_reaches_exactly_its_routes() {
         (Method::GET, &claim_x12, vec![Billing]),
         (Method::POST, "/api/v1/claims/x12", vec![Billing]),
         (Method::GET, "/api/v1/reports/unbilled", vec![Billing]),
+        (Method::POST, "/api/v1/remittances", vec![Billing]),
+        (Method::GET, "/api/v1/remittances", vec![Billing]),
+        (Method::GET, &remittance, vec![Billing]),
+        (Method::GET, &client_balance, vec![Billing]),
         (Method::POST, "/api/v1/estimates", vec![Admissions]),
         (Method::GET, &estimate, vec![Admissions, Billing]),
     ];

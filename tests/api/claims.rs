@@ -9,10 +9,10 @@ use crate::helpers::{client_body, id_of, spawn_app, Reply, TestApp};
 /// A client with an open coverage, an IOP authorization (PA-7781, 10 days, 2026-03-02 to
 /// 2026-03-20), an episode from 2026-03-01 and an IOP fee schedule from 2026-03-03 at
 /// 333.33 a day (250.10 contracted).
-struct Scene {
-    client: String,
-    payer: String,
-    authorization: String,
+pub(crate) struct Scene {
+    pub(crate) client: String,
+    pub(crate) payer: String,
+    pub(crate) authorization: String,
 }
 
 async fn scene(app: &TestApp) -> Scene {
@@ -111,17 +111,17 @@ async fn attended_march() -> (TestApp, Scene) {
 }
 
 /// [`attended_march`], and March billed by week: the ids of its three claims.
-async fn billed_march() -> (TestApp, Scene, Vec<String>) {
+pub(crate) async fn billed_march() -> (TestApp, Scene, Vec<String>) {
     let (app, s) = attended_march().await;
     let ids = claim_ids(&app).await;
     (app, s, ids)
 }
 
-fn march() -> Value {
+pub(crate) fn march() -> Value {
     json!({"from_date": "2026-03-01", "through_date": "2026-03-31", "period": "week"})
 }
 
-async fn generate(app: &TestApp, query: &str, body: Value, status: u16) -> Value {
+pub(crate) async fn generate(app: &TestApp, query: &str, body: Value, status: u16) -> Value {
     app.post(&format!("/api/v1/claims/generate{query}"))
         .token(&app.billing)
         .json(body)
@@ -501,7 +501,7 @@ async fn the_schema_refuses_a_second_live_line_for_a_day() {
     assert!(error.is_unique_violation(), "{error:?}");
 }
 
-async fn claim_ids(app: &TestApp) -> Vec<String> {
+pub(crate) async fn claim_ids(app: &TestApp) -> Vec<String> {
     let generated = generate(app, "", march(), 201).await;
     strings(generated["claims"].as_array().unwrap(), "id")
 }
@@ -517,7 +517,7 @@ async fn undo(app: &TestApp, id: &str, operation: &str, body: Option<Value>, sta
     call.expect(status).await.body
 }
 
-async fn move_to(app: &TestApp, id: &str, status: &str, expect: u16) -> Value {
+pub(crate) async fn move_to(app: &TestApp, id: &str, status: &str, expect: u16) -> Value {
     app.post(&format!("/api/v1/claims/{id}/status"))
         .token(&app.billing)
         .json(json!({"status": status}))
@@ -734,7 +734,7 @@ async fn claims_are_for_billing_staff_and_audited() {
         .any(|e| e["entity_type"] == "claims" && e["action"] == "create"));
 }
 
-async fn set_up_clinic(app: &TestApp) {
+pub(crate) async fn set_up_clinic(app: &TestApp) {
     app.call(reqwest::Method::PUT, "/api/v1/organization")
         .token(&app.admin)
         .json(json!({
@@ -751,14 +751,14 @@ async fn set_up_clinic(app: &TestApp) {
         .await;
 }
 
-fn segments(x12: &str) -> Vec<&str> {
+pub(crate) fn segments(x12: &str) -> Vec<&str> {
     x12.split('~')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect()
 }
 
-fn oracle_accepts(name: &str, x12: &str) {
+pub(crate) fn oracle_accepts(name: &str, x12: &str) {
     let Some((ok, report)) = perdiem::oracles::check("x12-check", name, x12) else {
         return;
     };

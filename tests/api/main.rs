@@ -29,6 +29,7 @@ mod organization;
 mod payer_secrets;
 mod payers;
 mod real_answers;
+mod remittances;
 mod scenarios;
 mod store;
 mod users;
