@@ -1,8 +1,26 @@
 //! What the bench binaries share: a fresh database.
 
+#![allow(dead_code)] // each bench binary uses part of this module
+
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Mutex;
+
+use chrono::NaiveDate;
+use perdiem::domain::authorization::AuthorizationInput;
+use perdiem::domain::client::ClientInput;
+use perdiem::domain::coverage::CoverageInput;
+use perdiem::domain::episode::EpisodeInput;
+use perdiem::domain::fee_schedule::FeeScheduleInput;
+use perdiem::domain::ids::{
+    AuthorizationId, ClientId, CoverageId, EpisodeId, FeeScheduleId, UserId,
+};
+use perdiem::domain::organization::OrganizationInput;
+use perdiem::domain::payer::BillingRulesInput;
+use perdiem::store::{
+    authorizations, clients, coverages, episodes, fee_schedules, organization, users,
+};
+use serde_json::{json, Value};
 
 use perdiem::config::Settings;
 use perdiem::domain::ids::PayerId;
@@ -100,4 +118,116 @@ pub async fn serve(db: Db, user: uuid::Uuid, role: Role) -> (String, String) {
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     (base, token)
+}
+
+fn parsed<T: serde::de::DeserializeOwned>(value: Value) -> T {
+    serde_json::from_value(value).unwrap()
+}
+
+/// The billing scene of the claims benches, stored untimed through the store modules: the
+/// clinic (NPI 1234567893), a billing user, a payer requiring authorizations, one IOP fee
+/// schedule (333.33 a day, 250.10 contracted), and per client (record numbers `MRN-00000`…) a
+/// coverage, an approved authorization of `days_approved` days from `first` to `last` and an
+/// episode. Returns the billing user.
+pub async fn billing_scene(
+    db: &Db,
+    clients: usize,
+    first: NaiveDate,
+    last: NaiveDate,
+    today: NaiveDate,
+) -> users::User {
+    let days_approved = (last - first).num_days() + 1;
+    let mut tx = db.begin().await.unwrap();
+    let clinic: OrganizationInput = parsed(json!({
+        "legal_name": "Bench Clinic", "npi": "1234567893", "tax_id": "123456789",
+        "taxonomy_code": "261QM0801X",
+        "address": {"line1": "1 Main St", "city": "Austin", "state": "TX",
+                    "postal_code": "78701-1234"},
+        "phone": "5125550100", "submitter_id": "BENCHCLINIC"
+    }));
+    organization::put(&mut tx, &clinic.parse().unwrap())
+        .await
+        .unwrap();
+    let user = users::insert(&mut tx, UserId::new(), "bench", "x", &[Role::Billing])
+        .await
+        .unwrap();
+    let payer = PayerInput {
+        name: Some("Bench Payer".into()),
+        payer_id: Some("BENCH1".into()),
+        connection: None,
+        billing: Some(BillingRulesInput {
+            iop_minimum_minutes: None,
+            php_minimum_minutes: None,
+            authorization_required: Some(true),
+            claim_filing_indicator: None,
+        }),
+    };
+    let payer = insert_payer(&mut tx, payer).await;
+    let schedule: FeeScheduleInput = parsed(json!({
+        "payer_id": payer.id.to_string(), "level_of_care": "IOP", "program": "mental_health",
+        "revenue_code": "0905", "hcpcs": "S9480", "charge_per_day": "333.33",
+        "allowed_per_day": "250.10", "effective_from": "2020-01-01",
+        "type_of_bill": "0131", "condition_codes": ["92"]
+    }));
+    fee_schedules::insert(&mut tx, FeeScheduleId::new(), &schedule.parse().unwrap())
+        .await
+        .unwrap();
+    for n in 0..clients {
+        let client = ClientInput {
+            first_name: Some("Bench".into()),
+            last_name: Some(format!("Client{n}")),
+            date_of_birth: Some("1990-01-01".into()),
+            sex: Some("F".into()),
+            external_id: Some(format!("MRN-{n:05}")),
+            ..ClientInput::default()
+        };
+        let client = clients::insert(&mut tx, ClientId::new(), &client.parse(today).unwrap())
+            .await
+            .unwrap();
+        let coverage = CoverageInput {
+            payer_id: Some(payer.id.to_string()),
+            member_id: Some(format!("M{n:08}")),
+            relationship: Some("self".into()),
+            priority: Some("primary".into()),
+            effective_date: Some("2020-01-01".into()),
+            ..CoverageInput::default()
+        };
+        let coverage = coverages::insert(
+            &mut tx,
+            CoverageId::new(),
+            client.id,
+            &coverage.parse(today).unwrap(),
+        )
+        .await
+        .unwrap();
+        let authorization: AuthorizationInput = parsed(json!({
+            "client_id": client.id.to_string(), "coverage_id": coverage.id.to_string(),
+            "level_of_care": "IOP", "program": "mental_health",
+            "authorization_number": format!("PA-{n:05}"), "status": "approved",
+            "start_date": first.to_string(), "end_date": last.to_string(),
+            "days_approved": days_approved
+        }));
+        authorizations::insert(
+            &mut tx,
+            AuthorizationId::new(),
+            user.id.into(),
+            &authorization.parse_new().unwrap(),
+        )
+        .await
+        .unwrap();
+        let episode: EpisodeInput = parsed(json!({
+            "admission_date": first.to_string(), "principal_diagnosis": "F33.1",
+            "other_diagnoses": ["F41.1"]
+        }));
+        episodes::insert(
+            &mut tx,
+            EpisodeId::new(),
+            client.id,
+            &episode.parse(today).unwrap(),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    user
 }

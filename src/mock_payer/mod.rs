@@ -97,6 +97,8 @@ pub const X12_PATH: &str = "/x12";
 pub const JSON_PATH: &str = "/json";
 pub const FHIR_PATH: &str = "/fhir/CoverageEligibilityRequest";
 pub const REMITTANCE_835_PATH: &str = "/remittances/835";
+/// The largest claim list `POST /remittances/835` reads, in bytes.
+const REMITTANCE_BODY_LIMIT: usize = 256 << 20;
 
 /// A running mock payer. Stop it with [`MockPayer::stop`]; dropped without it, it runs until
 /// the runtime that spawned it ends.
@@ -142,7 +144,12 @@ pub async fn start_with(
             .route(X12_PATH, web::post().to(server::x12))
             .route(JSON_PATH, web::post().to(server::json_route))
             .route(FHIR_PATH, web::post().to(server::fhir_route))
-            .route(REMITTANCE_835_PATH, web::post().to(server::remittance_835))
+            .service(
+                web::resource(REMITTANCE_835_PATH)
+                    // A month of a large clinic's claims as JSON is tens of megabytes.
+                    .app_data(web::PayloadConfig::new(REMITTANCE_BODY_LIMIT))
+                    .route(web::post().to(server::remittance_835)),
+            )
     })
     // One worker is plenty for tests and leaves the CPU to the code under test.
     .workers(1)

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::domain::organization::Organization;
 use crate::domain::remittance::{self, PostingError};
 use crate::store::remittances::{self, RemittanceStatus};
-use crate::store::{claims, now, StoreError, Tx};
+use crate::store::{now, StoreError, Tx};
 use crate::x12::{self, X12Error};
 
 #[derive(Debug, thiserror::Error)]
@@ -162,36 +162,39 @@ pub async fn receive(
         let mut claims_not_moved = Vec::new();
         if status == RemittanceStatus::Posted {
             posted_here.insert(key, id);
+            let mut moves = Vec::new();
             for claim in &posting.claims {
                 let (Some(claim_id), Some(before)) = (claim.claim_id, claim.status_before) else {
                     continue;
                 };
                 match claim.status_after {
-                    Some(after) => {
-                        let note = format!(
+                    Some(after) => moves.push(remittances::StatusMove {
+                        claim_id,
+                        from: before,
+                        to: after,
+                        payer_claim_number: claim.payer_claim_number.as_deref(),
+                        note: format!(
                             "835 {} trace {}: CLP02 {}, paid {}",
                             posting.payer_name,
                             posting.trace_number,
                             claim.status_code,
                             remittances::decimal(claim.paid_cents)
-                        );
-                        let moved = claims::set_status(
-                            tx,
-                            claim_id,
-                            before,
-                            after,
-                            claim.payer_claim_number.as_deref(),
-                            Some(&note),
-                            user,
-                        )
-                        .await?;
-                        if moved {
-                            claims_posted += 1;
-                        } else {
-                            claims_not_moved.push(claim.patient_control_number.clone());
-                        }
-                    }
+                        ),
+                    }),
                     None => claims_not_moved.push(claim.patient_control_number.clone()),
+                }
+            }
+            let moved = remittances::move_claims(tx, &moves, user, at).await?;
+            claims_posted = moved.len();
+            for m in &moves {
+                if !moved.contains(&m.claim_id) {
+                    if let Some(c) = posting
+                        .claims
+                        .iter()
+                        .find(|c| c.claim_id == Some(m.claim_id))
+                    {
+                        claims_not_moved.push(c.patient_control_number.clone());
+                    }
                 }
             }
         }

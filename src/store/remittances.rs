@@ -48,14 +48,23 @@ fn maybe_text(v: Option<impl Into<String>>) -> Value {
 /// `INSERT INTO {into} VALUES (...), (...)` for `rows`, each of the same width, in as few
 /// statements as the parameter limit allows.
 async fn insert_rows(tx: &mut Tx, into: &str, rows: Vec<Vec<Value>>) -> StoreResult<()> {
+    run_rows(tx, &format!("INSERT INTO {into} VALUES "), "", rows).await
+}
+
+/// `{head}(...), (...){tail}` for `rows`, in as few statements as the parameter limit allows.
+/// SQLite gets anonymous `?` placeholders: it looks a named one (`$7`) up among those already
+/// seen, which made a statement of 30,000 of them take seconds to prepare.
+async fn run_rows(tx: &mut Tx, head: &str, tail: &str, rows: Vec<Vec<Value>>) -> StoreResult<()> {
     let Some(width) = rows.first().map(Vec::len) else {
         return Ok(());
     };
+    let sqlite = matches!(tx, Tx::Sqlite(_));
     let per_statement = (MAX_PARAMETERS / width).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
-        let mut sql = format!("INSERT INTO {into} VALUES ");
+        let mut sql = String::with_capacity(head.len() + chunk.len() * width * 6);
+        sql.push_str(head);
         let mut n = 0;
         for (i, row) in chunk.iter().enumerate() {
             sql.push_str(if i == 0 { "(" } else { ", (" });
@@ -64,11 +73,16 @@ async fn insert_rows(tx: &mut Tx, into: &str, rows: Vec<Vec<Value>>) -> StoreRes
                 if j > 0 {
                     sql.push_str(", ");
                 }
-                sql.push('$');
-                sql.push_str(&n.to_string());
+                if sqlite {
+                    sql.push('?');
+                } else {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
             }
             sql.push(')');
         }
+        sql.push_str(tail);
         with_tx!(tx, |conn| {
             let mut query = sqlx::query(&sql);
             for value in chunk.into_iter().flatten() {
@@ -83,6 +97,99 @@ async fn insert_rows(tx: &mut Tx, into: &str, rows: Vec<Vec<Value>>) -> StoreRes
         })?;
     }
     Ok(())
+}
+
+/// A claim's move by a remittance.
+pub struct StatusMove<'a> {
+    pub claim_id: Uuid,
+    pub from: ClaimStatus,
+    pub to: ClaimStatus,
+    pub payer_claim_number: Option<&'a str>,
+    pub note: String,
+}
+
+/// Moves many claims at once, each only if it is still in its `from` status (one UPDATE per
+/// few thousand claims, not one per claim), and records an event for each moved. Returns the
+/// ids moved.
+pub async fn move_claims(
+    tx: &mut Tx,
+    moves: &[StatusMove<'_>],
+    user: Uuid,
+    at: DateTime<Utc>,
+) -> StoreResult<std::collections::HashSet<Uuid>> {
+    let mut moved = std::collections::HashSet::new();
+    let sqlite = matches!(tx, Tx::Sqlite(_));
+    for chunk in moves.chunks(MAX_PARAMETERS / 4) {
+        let mut values = String::new();
+        for i in 0..chunk.len() {
+            if i > 0 {
+                values.push_str(", ");
+            }
+            if sqlite {
+                values.push_str("(?, ?, ?, ?)");
+            } else {
+                let n = i * 4 + 1;
+                values.push_str(&format!("(${n}, ${}, ${}, ${})", n + 1, n + 2, n + 3));
+            }
+        }
+        // VALUES columns are column1… on both backends.
+        let sql = format!(
+            "UPDATE claims SET status = v.column3,
+                payer_claim_number = COALESCE(v.column4, claims.payer_claim_number),
+                updated_at = {at}
+             FROM (VALUES {values}) AS v
+             WHERE claims.id = v.column1 AND claims.status = v.column2
+             RETURNING claims.id",
+            at = if sqlite {
+                "?".to_string()
+            } else {
+                format!("${}", chunk.len() * 4 + 1)
+            }
+        );
+        let ids: Vec<(String,)> = with_tx!(tx, |conn| {
+            let mut query = sqlx::query_as(&sql);
+            if sqlite {
+                // Anonymous placeholders bind in the order they appear: `updated_at` first.
+                query = query.bind(at);
+            }
+            for m in chunk {
+                query = query
+                    .bind(m.claim_id.to_string())
+                    .bind(m.from.as_str())
+                    .bind(m.to.as_str())
+                    .bind(m.payer_claim_number);
+            }
+            if !sqlite {
+                query = query.bind(at);
+            }
+            query.fetch_all(conn).await
+        })?;
+        for (id,) in ids {
+            moved.insert(uuid(&id)?);
+        }
+    }
+    let events = moves
+        .iter()
+        .filter(|m| moved.contains(&m.claim_id))
+        .map(|m| {
+            vec![
+                text(new_id().to_string()),
+                text(m.claim_id.to_string()),
+                text(m.from.as_str()),
+                text(m.to.as_str()),
+                text(m.note.as_str()),
+                text(user.to_string()),
+                Value::Time(at),
+            ]
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "claim_events (id, claim_id, from_status, to_status, note, user_id, at)",
+        events,
+    )
+    .await?;
+    Ok(moved)
 }
 
 /// Keeps an 835 file as received; returns its id.
