@@ -155,11 +155,16 @@ pub fn net(postings: Vec<LinePosting>) -> Vec<NetLine> {
         })
         .collect();
     lines.sort_by(|a, b| {
-        (a.line.service_date, &a.line.claim_number, a.line.line_number).cmp(&(
-            b.line.service_date,
-            &b.line.claim_number,
-            b.line.line_number,
-        ))
+        (
+            a.line.service_date,
+            &a.line.claim_number,
+            a.line.line_number,
+        )
+            .cmp(&(
+                b.line.service_date,
+                &b.line.claim_number,
+                b.line.line_number,
+            ))
     });
     lines
 }
@@ -445,8 +450,7 @@ mod tests {
         Remittance {
             id: Uuid::from_u128(1000 + n),
             trace_number: format!("EFT{n:04}"),
-            posted_at: DateTime::from_timestamp(1_775_000_000 + i64::from(minute) * 60, 0)
-                .unwrap(),
+            posted_at: DateTime::from_timestamp(1_775_000_000 + i64::from(minute) * 60, 0).unwrap(),
         }
     }
 
@@ -516,7 +520,13 @@ mod tests {
         two_days.units = 2;
         let lines = net(vec![
             posting(two_days, remittance(1, 0), "500.00", Some("500.20"), vec![]),
-            posting(line(2, 1), remittance(1, 0), "333.33", Some("333.33"), vec![]),
+            posting(
+                line(2, 1),
+                remittance(1, 0),
+                "333.33",
+                Some("333.33"),
+                vec![],
+            ),
         ]);
         let report = underpayments(&lines);
         assert!(report.lines.is_empty(), "{report:?}");
@@ -594,7 +604,13 @@ mod tests {
         assert_eq!(report.lines_compared, 1);
 
         // A supplemental payment adds to the first one.
-        let supplement = posting(line(1, 1), remittance(4, 20), "50.00", Some("50.00"), vec![]);
+        let supplement = posting(
+            line(1, 1),
+            remittance(4, 20),
+            "50.00",
+            Some("50.00"),
+            vec![],
+        );
         let report = underpayments(&net(vec![paid, supplement]));
         assert_eq!(report.lines[0].paid, dec("216.67"));
         assert_eq!(report.lines[0].shortfall, dec("33.43"));
@@ -668,7 +684,13 @@ mod tests {
         let report = denials(&net(vec![
             denied_for_auth(1, 1),
             denied_for_auth(1, 2),
-            posting(line(2, 1), remittance(1, 0), "333.33", Some("333.33"), vec![]),
+            posting(
+                line(2, 1),
+                remittance(1, 0),
+                "333.33",
+                Some("333.33"),
+                vec![],
+            ),
         ]));
         assert_eq!(report.reasons.len(), 1);
         let reason = &report.reasons[0];

@@ -84,8 +84,7 @@ async fn answer<T: Serialize>(
         }
     }
     let postings =
-        remittance_reports::line_postings(&mut tx, period.from, period.to, period.payer_id)
-            .await?;
+        remittance_reports::line_postings(&mut tx, period.from, period.to, period.payer_id).await?;
     let report = build(&report::net(postings));
     let mut clients = shown(&report);
     clients.sort();

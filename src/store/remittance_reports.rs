@@ -134,9 +134,7 @@ pub async fn line_postings(
             },
             paid: from_minor_units(row.paid_cents),
             allowed: row.allowed_cents.map(from_minor_units),
-            adjustments: by_line
-                .remove(&row.remittance_line_id)
-                .unwrap_or_default(),
+            adjustments: by_line.remove(&row.remittance_line_id).unwrap_or_default(),
             remark_codes: serde_json::from_str(&row.remark_codes).map_err(corrupt)?,
         });
     }
