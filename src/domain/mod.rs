@@ -26,6 +26,7 @@ pub mod patterns;
 pub mod payer;
 pub mod person;
 pub mod remittance;
+pub mod remittance_reports;
 pub mod role;
 pub mod text;
 pub mod user;

@@ -32,6 +32,7 @@
 //! | `denied` | 4 | every line CO-197 with `LQ*HE*M62`, nothing paid |
 //! | `partial` | 1 | paid half, CO-45 the other half |
 //! | `reversal` | 22 | the `paid_in_full` payment with every amount negated, nothing else |
+//! | `partial_reversal` | 22 | the `partial` payment with every amount negated, nothing else |
 //! | `forwarded` | 19 | paid in full; NM1*TT names the crossover carrier |
 //! | `plb` | 1 | paid in full; PLB WO 25.00 (overpayment recovery) lowers the payment |
 //! | `plb_interest` | 1 | paid in full; PLB L6 −3.17 (interest) raises it |
@@ -95,19 +96,21 @@ pub enum RemitScenario {
     Denied,
     Partial,
     Reversal,
+    PartialReversal,
     Forwarded,
     Plb,
     PlbInterest,
 }
 
 impl RemitScenario {
-    pub const ALL: [RemitScenario; 9] = [
+    pub const ALL: [RemitScenario; 10] = [
         RemitScenario::PaidInFull,
         RemitScenario::ContractualDeductibleCoinsurance,
         RemitScenario::OneLineDeniedMissingAuth,
         RemitScenario::Denied,
         RemitScenario::Partial,
         RemitScenario::Reversal,
+        RemitScenario::PartialReversal,
         RemitScenario::Forwarded,
         RemitScenario::Plb,
         RemitScenario::PlbInterest,
@@ -121,6 +124,7 @@ impl RemitScenario {
             RemitScenario::Denied => "denied",
             RemitScenario::Partial => "partial",
             RemitScenario::Reversal => "reversal",
+            RemitScenario::PartialReversal => "partial_reversal",
             RemitScenario::Forwarded => "forwarded",
             RemitScenario::Plb => "plb",
             RemitScenario::PlbInterest => "plb_interest",
@@ -528,6 +532,16 @@ pub fn adjudicate(claim: &BilledClaim, scenario: RemitScenario) -> ClaimPayment 
         RemitScenario::Reversal => (
             "22",
             in_full().iter().map(LinePayment::negated).collect(),
+            None,
+        ),
+        // Undoes the `partial` payment, as a payer does before paying the claim again.
+        RemitScenario::PartialReversal => (
+            "22",
+            adjudicate(claim, RemitScenario::Partial)
+                .lines
+                .iter()
+                .map(LinePayment::negated)
+                .collect(),
             None,
         ),
         RemitScenario::Denied => ("4", each(&|_, l| LinePayment::denied_missing_auth(l)), None),
@@ -1240,7 +1254,7 @@ mod tests {
             let statuses: Vec<String> = read(&x12).claims.into_iter().map(|c| c.status).collect();
             let expected = match scenario {
                 RemitScenario::Denied => "4",
-                RemitScenario::Reversal => "22",
+                RemitScenario::Reversal | RemitScenario::PartialReversal => "22",
                 RemitScenario::Forwarded => "19",
                 _ => "1",
             };
@@ -1573,7 +1587,10 @@ mod tests {
                     let remit = read(&x12);
                     for line in remit.claims.iter().flat_map(|c| &c.lines) {
                         // Only a reversal pays back; no other line pays more than it charged.
-                        if scenario == RemitScenario::Reversal {
+                        if matches!(
+                            scenario,
+                            RemitScenario::Reversal | RemitScenario::PartialReversal
+                        ) {
                             prop_assert!(line.paid <= Decimal::ZERO);
                         } else {
                             prop_assert!(line.paid >= Decimal::ZERO && line.paid <= line.charge);

@@ -23,6 +23,7 @@ mod metrics;
 mod organization;
 mod payers;
 mod remittances;
+mod reports;
 mod users;
 mod verifications;
 
@@ -154,6 +155,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::POST, "/api/v1/claims/{id}/replace", claims::replace),
         endpoint(M::GET, "/api/v1/claims/{id}/x12", claims::x12_one),
         endpoint(M::GET, "/api/v1/reports/unbilled", claims::unbilled),
+        endpoint(
+            M::GET,
+            "/api/v1/reports/underpayments",
+            reports::underpayments,
+        ),
+        endpoint(M::GET, "/api/v1/reports/denials", reports::denials),
         endpoint(M::POST, "/api/v1/remittances", remittances::receive),
         endpoint(M::GET, "/api/v1/remittances", remittances::list),
         endpoint(M::GET, "/api/v1/remittances/{id}", remittances::get),

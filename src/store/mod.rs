@@ -30,6 +30,7 @@ pub mod ids;
 pub mod login_throttle;
 pub mod organization;
 pub mod payers;
+pub mod remittance_reports;
 pub mod remittances;
 pub mod users;
 pub mod verifications;

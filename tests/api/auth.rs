@@ -378,6 +378,8 @@ async fn each_role_reaches_exactly_its_routes() {
         (Method::GET, &claim_x12, vec![Billing]),
         (Method::POST, "/api/v1/claims/x12", vec![Billing]),
         (Method::GET, "/api/v1/reports/unbilled", vec![Billing]),
+        (Method::GET, "/api/v1/reports/underpayments", vec![Billing]),
+        (Method::GET, "/api/v1/reports/denials", vec![Billing]),
         (Method::POST, "/api/v1/remittances", vec![Billing]),
         (Method::GET, "/api/v1/remittances", vec![Billing]),
         (Method::GET, &remittance, vec![Billing]),

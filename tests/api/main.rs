@@ -30,6 +30,7 @@ mod payer_secrets;
 mod payers;
 mod real_answers;
 mod remittances;
+mod reports;
 mod scenarios;
 mod store;
 mod users;

@@ -14,15 +14,15 @@ use crate::helpers::TestApp;
 /// The clinic's NPI (`set_up_clinic`).
 const CLINIC_NPI: &str = "1234567893";
 
-struct Billed {
-    app: TestApp,
-    scene: Scene,
-    mock: MockPayer,
+pub(crate) struct Billed {
+    pub(crate) app: TestApp,
+    pub(crate) scene: Scene,
+    pub(crate) mock: MockPayer,
     /// March's three claims, submitted to the payer.
-    claims: Vec<String>,
+    pub(crate) claims: Vec<String>,
 }
 
-async fn billed() -> Billed {
+pub(crate) async fn billed() -> Billed {
     let (app, scene, claims) = billed_march().await;
     set_up_clinic(&app).await;
     for id in &claims {
@@ -40,7 +40,7 @@ async fn billed() -> Billed {
     }
 }
 
-async fn claim(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn claim(app: &TestApp, id: &str) -> Value {
     app.get(&format!("/api/v1/claims/{id}"))
         .token(&app.billing)
         .expect(200)
@@ -49,7 +49,7 @@ async fn claim(app: &TestApp, id: &str) -> Value {
 }
 
 /// The 835 the mock payer writes for `ids` under `scenario`.
-async fn remittance_of(b: &Billed, ids: &[&str], scenario: &str, trace: &str) -> String {
+pub(crate) async fn remittance_of(b: &Billed, ids: &[&str], scenario: &str, trace: &str) -> String {
     let mut claims = Vec::new();
     for id in ids {
         claims.push(claim(&b.app, id).await);
@@ -70,7 +70,7 @@ async fn remittance_of(b: &Billed, ids: &[&str], scenario: &str, trace: &str) ->
     text
 }
 
-async fn post_835(app: &TestApp, content: &str, expect: u16) -> Value {
+pub(crate) async fn post_835(app: &TestApp, content: &str, expect: u16) -> Value {
     app.post("/api/v1/remittances")
         .token(&app.billing)
         .raw(content.as_bytes(), Some("application/edi-x12"))
