@@ -226,13 +226,9 @@ fn status_words(status: AckStatus) -> &'static str {
         AckStatus::AcceptedWithErrors => "accepted with errors",
         AckStatus::PartiallyAccepted => "partially accepted",
         AckStatus::Rejected => "rejected",
-        AckStatus::RejectedAuthentication => {
-            "rejected: message authentication code failed"
-        }
+        AckStatus::RejectedAuthentication => "rejected: message authentication code failed",
         AckStatus::RejectedValidity => "rejected: assurance failed validity tests",
-        AckStatus::RejectedDecryption => {
-            "rejected: content after decryption could not be analyzed"
-        }
+        AckStatus::RejectedDecryption => "rejected: content after decryption could not be analyzed",
     }
 }
 
@@ -242,7 +238,10 @@ fn set_problems(t: &crate::x12::TransactionAck) -> Vec<String> {
     let mut problems = Vec::new();
     for s in &t.segment_errors {
         let place = match &s.loop_id {
-            Some(l) => format!("segment {} at position {} (loop {l})", s.segment_id, s.position),
+            Some(l) => format!(
+                "segment {} at position {} (loop {l})",
+                s.segment_id, s.position
+            ),
             None => format!("segment {} at position {}", s.segment_id, s.position),
         };
         if let Some(code) = &s.code {
@@ -589,10 +588,8 @@ pub fn judge(statements: &[Statement], known: &Known) -> Judgement {
             .iter()
             .filter_map(|s| s.outcome)
             .max_by_key(|o| severity(*o));
-        let winners: Vec<&&Statement> = statements
-            .iter()
-            .filter(|s| s.outcome == outcome)
-            .collect();
+        let winners: Vec<&&Statement> =
+            statements.iter().filter(|s| s.outcome == outcome).collect();
         let detail = winners
             .iter()
             .map(|s| s.detail.as_str())
@@ -702,7 +699,11 @@ mod tests {
         let moves: Vec<_> = j.claims.iter().map(|c| c.move_to).collect();
         assert_eq!(
             moves,
-            [Some(ClaimStatus::Rejected), Some(ClaimStatus::Rejected), None],
+            [
+                Some(ClaimStatus::Rejected),
+                Some(ClaimStatus::Rejected),
+                None
+            ],
             "a paid claim stays paid"
         );
         assert!(j.unmatched.is_empty());

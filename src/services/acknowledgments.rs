@@ -168,20 +168,30 @@ pub async fn receive(
             claim_id: Some(c.claim_id),
             patient_control_number: Some(&c.claim_number),
             reference: &c.reference,
-            outcome: c.outcome.as_deref().and_then(ack::parse_outcome).map(ack::outcome_name),
+            outcome: c
+                .outcome
+                .as_deref()
+                .and_then(ack::parse_outcome)
+                .map(ack::outcome_name),
             status_before: Some(c.status_before),
             status_after: Some(c.status_after),
             detail: &c.detail,
         })
         .collect();
-    rows.extend(unmatched.iter().map(|u| NewAckClaim {
-        claim_id: None,
-        patient_control_number: u.patient_control_number.as_deref(),
-        reference: &u.reference,
-        outcome: u.outcome.as_deref().and_then(ack::parse_outcome).map(ack::outcome_name),
-        status_before: None,
-        status_after: None,
-        detail: &u.detail,
+    rows.extend(unmatched.iter().map(|u| {
+        NewAckClaim {
+            claim_id: None,
+            patient_control_number: u.patient_control_number.as_deref(),
+            reference: &u.reference,
+            outcome: u
+                .outcome
+                .as_deref()
+                .and_then(ack::parse_outcome)
+                .map(ack::outcome_name),
+            status_before: None,
+            status_after: None,
+            detail: &u.detail,
+        }
     }));
     store::insert(
         tx,

@@ -62,8 +62,10 @@ pub async fn file_sets(tx: &mut Tx, references: &[Reference]) -> StoreResult<Vec
              FROM claim_file_sets WHERE {column} = $1"
         );
         for n in numbers {
-            let found: Vec<(String, i64, i64, i64)> =
-                with_tx!(tx, |conn| sqlx::query_as(&sql).bind(*n).fetch_all(conn).await)?;
+            let found: Vec<(String, i64, i64, i64)> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+                .bind(*n)
+                .fetch_all(conn)
+                .await)?;
             rows.extend(found);
         }
     }
