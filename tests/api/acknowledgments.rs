@@ -25,7 +25,7 @@ struct Sent {
     st02: String,
 }
 
-fn element<'a>(segment: &'a str, n: usize) -> &'a str {
+fn element(segment: &str, n: usize) -> &str {
     segment.split('*').nth(n).unwrap()
 }
 
