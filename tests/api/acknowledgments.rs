@@ -213,6 +213,7 @@ async fn a_ta1_rejecting_the_interchange_rejects_every_claim_of_the_file() {
         900,
         &[format!("TA1*{}*{}*{}*R*006", s.isa13, s.date, s.time)],
     );
+    oracle_accepts("reject.ta1", &ta1);
     let answer = post_ack(&s.app, &ta1, 201).await;
     assert_eq!(answer["kind"], "TA1");
     assert_eq!(answer["claims"].as_array().unwrap().len(), 3, "{answer}");
