@@ -108,6 +108,7 @@ macro_rules! for_each_entity_id {
             ClaimId,
             EstimateId,
             RemittanceId,
+            AcknowledgmentId,
         );
     };
 }
@@ -137,6 +138,8 @@ entity_ids! {
     EstimateId;
     /// One 835 transaction set as received (a payment).
     RemittanceId;
+    /// A TA1, 999 or 277CA received for our 837 files.
+    AcknowledgmentId;
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! Every type here parses, it does not validate: a value of the type cannot be a bad one. Wire
 //! inputs (`*Input`) are plain optional fields; their `parse` gathers every field error.
 
+pub mod acknowledgment;
 pub mod adjustment_codes;
 pub mod attendance;
 pub mod authorization;

@@ -3,6 +3,7 @@
 //! [`endpoints`] is the one route table: the app is configured from it, and a test holds it
 //! equal to the paths and methods of `openapi.yaml`.
 
+mod acknowledgments;
 mod alerts;
 mod attendance;
 mod audit;
@@ -165,6 +166,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::GET, "/api/v1/remittances", remittances::list),
         endpoint(M::GET, "/api/v1/remittances/{id}", remittances::get),
         endpoint(M::GET, "/api/v1/clients/{id}/balance", remittances::balance),
+        endpoint(M::POST, "/api/v1/acknowledgments", acknowledgments::receive),
+        endpoint(M::GET, "/api/v1/acknowledgments", acknowledgments::list),
+        endpoint(M::GET, "/api/v1/acknowledgments/{id}", acknowledgments::get),
         endpoint(M::POST, "/api/v1/estimates", estimates::create),
         endpoint(M::GET, "/api/v1/estimates/{id}", estimates::get),
     ]

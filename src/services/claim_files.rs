@@ -104,6 +104,21 @@ fn setup(field: &str, detail: impl Into<String>) -> FileError {
     }
 }
 
+fn form_of(claim: &ClaimRecord) -> ClaimForm837 {
+    if claim.claim_form == "837P" {
+        ClaimForm837::Professional
+    } else {
+        ClaimForm837::Institutional
+    }
+}
+
+fn form_name(form: ClaimForm837) -> &'static str {
+    match form {
+        ClaimForm837::Professional => "837P",
+        ClaimForm837::Institutional => "837I",
+    }
+}
+
 /// The facts of one claim's subscriber loop.
 struct Parties {
     coverage: Coverage,
@@ -435,11 +450,7 @@ pub async fn produce(
                 ))
             }
         }
-        let form = if claim.claim_form == "837P" {
-            ClaimForm837::Professional
-        } else {
-            ClaimForm837::Institutional
-        };
+        let form = form_of(claim);
         let written = claim_of(
             claim,
             claim.original_claim_id.and_then(|o| originals.get(&o)),
@@ -487,6 +498,7 @@ pub async fn produce(
         receiver.clone()
     };
 
+    let form_order: Vec<ClaimForm837> = forms.iter().map(|(f, _)| *f).collect();
     let groups = i64::try_from(forms.len()).unwrap_or(1);
     let interchange = claims::take_numbers(tx, "isa13", 1).await?;
     let first_group = claims::take_numbers(tx, "gs06", groups).await?;
@@ -537,6 +549,26 @@ pub async fn produce(
     let content = build_837_groups(batches)?;
     let claim_ids: Vec<Uuid> = ordered.iter().map(|c| c.id).collect();
     claims::insert_file(tx, file_id, interchange, &claim_ids, &content, user).await?;
+    // A TA1 names the file by ISA13 and a 999 each set by GS06 and ST02: keep which claims
+    // went under which numbers, so their acknowledgments find them.
+    let sets: Vec<claims::FileSet> = ordered
+        .iter()
+        .map(|claim| {
+            let offset = form_order
+                .iter()
+                .position(|f| *f == form_of(claim))
+                .and_then(|i| i64::try_from(i).ok())
+                .unwrap_or(0);
+            claims::FileSet {
+                claim_id: claim.id,
+                interchange_control_number: i64::from(control(interchange)),
+                group_control_number: i64::from(control(first_group + offset)),
+                set_control_number: i64::from(control(first_set + offset)),
+                functional_form: form_name(form_of(claim)),
+            }
+        })
+        .collect();
+    claims::insert_file_sets(tx, file_id, &sets).await?;
     Ok(ClaimFile {
         id: file_id,
         interchange_control_number: interchange,

@@ -2,6 +2,7 @@
 //! one capability. They take the [`crate::state::AppState`] or a store transaction, never an
 //! HTTP request.
 
+pub mod acknowledgments;
 pub mod alerts;
 pub mod attendance;
 pub mod batch;

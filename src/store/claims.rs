@@ -1028,6 +1028,51 @@ pub async fn insert_file(
     Ok(())
 }
 
+/// One claim of a produced file, with the control numbers of the group and set it went in.
+pub struct FileSet {
+    pub claim_id: Uuid,
+    pub interchange_control_number: i64,
+    pub group_control_number: i64,
+    pub set_control_number: i64,
+    /// `837I` or `837P`.
+    pub functional_form: &'static str,
+}
+
+/// Keeps which group and set of file `file_id` carried each claim, a few hundred rows a
+/// statement (a file holds up to 5,000 claims).
+pub async fn insert_file_sets(tx: &mut Tx, file_id: Uuid, sets: &[FileSet]) -> StoreResult<()> {
+    const WIDTH: usize = 6;
+    for chunk in sets.chunks(500) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let first = i * WIDTH + 1;
+                let params: Vec<String> = (first..first + WIDTH).map(|n| format!("${n}")).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO claim_file_sets (file_id, claim_id, interchange_control_number,
+                group_control_number, set_control_number, functional_form)
+             VALUES {}",
+            rows.join(", ")
+        );
+        with_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for set in chunk {
+                query = query
+                    .bind(file_id.to_string())
+                    .bind(set.claim_id.to_string())
+                    .bind(set.interchange_control_number)
+                    .bind(set.group_control_number)
+                    .bind(set.set_control_number)
+                    .bind(set.functional_form);
+            }
+            query.execute(conn).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
 /// The first answer given to an idempotency key, if it is younger than `since`.
 pub struct KeptAnswer {
     pub request: String,

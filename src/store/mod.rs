@@ -15,6 +15,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 use writer::{WriteTx, Writer};
 
+pub mod acknowledgments;
 pub mod attendance;
 pub mod audit;
 pub mod audit_queue;

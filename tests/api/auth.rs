@@ -294,6 +294,7 @@ async fn each_role_reaches_exactly_its_routes() {
     let estimate = format!("/api/v1/estimates/{some}");
     let remittance = format!("/api/v1/remittances/{some}");
     let client_balance = format!("/api/v1/clients/{some}/balance");
+    let acknowledgment = format!("/api/v1/acknowledgments/{some}");
     use Role::*;
     let table: Vec<(Method, &str, Vec<Role>)> = vec![
         (Method::GET, "/api/v1/users", vec![Admin]),
@@ -384,6 +385,9 @@ async fn each_role_reaches_exactly_its_routes() {
         (Method::GET, "/api/v1/remittances", vec![Billing]),
         (Method::GET, &remittance, vec![Billing]),
         (Method::GET, &client_balance, vec![Billing]),
+        (Method::POST, "/api/v1/acknowledgments", vec![Billing]),
+        (Method::GET, "/api/v1/acknowledgments", vec![Billing]),
+        (Method::GET, &acknowledgment, vec![Billing]),
         (Method::POST, "/api/v1/estimates", vec![Admissions]),
         (Method::GET, &estimate, vec![Admissions, Billing]),
     ];

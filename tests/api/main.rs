@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod acknowledgments;
 mod attendance;
 mod audit;
 mod auth;
