@@ -503,3 +503,119 @@ impl<T, I> Stored<T, I> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 0024 rebuilds `claims` on SQLite: the claims, their lines and events (and a
+    /// replacement's reference to its original) come through whole, the new statuses are
+    /// allowed, and the foreign keys still hold afterwards.
+    #[tokio::test]
+    async fn the_sqlite_claims_rebuild_keeps_every_row_and_reference() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("m.db").display());
+        let db = Db::connect(&url, 2).await.unwrap();
+        let Db::Sqlite(sqlite) = &db else {
+            unreachable!()
+        };
+        let before_0024 = Migrations(
+            Migrations::of(&SQLITE_ONLY)
+                .0
+                .into_iter()
+                .filter(|m| m.version < 24)
+                .collect(),
+        );
+        sqlx::migrate::Migrator::new(before_0024)
+            .await
+            .unwrap()
+            .run(&sqlite.reads)
+            .await
+            .unwrap();
+        let at = "2026-03-01T09:00:00+00:00";
+        let setup = format!(
+            "INSERT INTO users (id, username, password_hash, active, created_at, updated_at)
+                VALUES ('u', 'billing', 'x', 1, '{at}', '{at}');
+             INSERT INTO payers (id, name, payer_id, created_at, updated_at)
+                VALUES ('p', 'Payer', 'P1', '{at}', '{at}');
+             INSERT INTO clients (id, first_name, last_name, date_of_birth, sex, created_at,
+                updated_at) VALUES ('c', 'Ana', 'Diaz', '1990-01-01', 'F', '{at}', '{at}');
+             INSERT INTO coverages (id, client_id, payer_id, member_id, relationship, priority,
+                created_at, updated_at)
+                VALUES ('v', 'c', 'p', 'M1', 'self', 'primary', '{at}', '{at}');
+             INSERT INTO attendance (id, client_id, service_date, level_of_care, minutes,
+                services, recorded_by, created_at, updated_at)
+                VALUES ('a', 'c', '2026-03-02', 'IOP', 190, '[]', 'u', '{at}', '{at}');
+             INSERT INTO claims (id, claim_number, client_id, coverage_id, payer_id,
+                level_of_care, period_from, period_through, statement_from, statement_through,
+                claim_form, condition_codes, principal_diagnosis, other_diagnoses,
+                discharge_status, total_charge_cents, status, frequency, original_claim_id,
+                created_by, created_at, updated_at)
+                VALUES
+                ('k1', 'PD1', 'c', 'v', 'p', 'IOP', '2026-03-01', '2026-03-31', '2026-03-02',
+                 '2026-03-02', '837I', '[]', 'F33.1', '[]', '30', 33333, 'replaced', '1',
+                 NULL, 'u', '{at}', '{at}'),
+                ('k2', 'PD2', 'c', 'v', 'p', 'IOP', '2026-03-01', '2026-03-31', '2026-03-02',
+                 '2026-03-02', '837I', '[]', 'F33.1', '[]', '30', 33333, 'submitted', '7',
+                 'k1', 'u', '{at}', '{at}');
+             INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date,
+                program, revenue_code, modifiers, units, charge_cents, live)
+                VALUES ('k1', 1, 'a', '2026-03-02', 'mental_health', '0905', '[]', 1, 33333, 0),
+                       ('k2', 1, 'a', '2026-03-02', 'mental_health', '0905', '[]', 1, 33333, 1);
+             INSERT INTO claim_events (id, claim_id, to_status, user_id, at)
+                VALUES ('e1', 'k1', 'draft', 'u', '{at}'), ('e2', 'k2', 'draft', 'u', '{at}');"
+        );
+        sqlx::raw_sql(&setup).execute(&sqlite.reads).await.unwrap();
+
+        db.migrate().await.unwrap();
+
+        let claims: Vec<(String, String, Option<String>)> =
+            sqlx::query_as("SELECT id, status, original_claim_id FROM claims ORDER BY id")
+                .fetch_all(&sqlite.reads)
+                .await
+                .unwrap();
+        assert_eq!(
+            claims,
+            vec![
+                ("k1".into(), "replaced".into(), None),
+                ("k2".into(), "submitted".into(), Some("k1".into())),
+            ]
+        );
+        let counts: (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM claim_lines), (SELECT COUNT(*) FROM claim_events)",
+        )
+        .fetch_one(&sqlite.reads)
+        .await
+        .unwrap();
+        assert_eq!(counts, (2, 2));
+        let problems: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
+            .fetch_all(&sqlite.reads)
+            .await
+            .unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        let mut tx = db.begin().await.unwrap();
+        with_tx!(&mut tx, |conn| sqlx::query(
+            "UPDATE claims SET status = 'partially_paid' WHERE id = 'k2'"
+        )
+        .execute(conn)
+        .await
+        .map(|_| ()))
+        .unwrap();
+        let orphan = with_tx!(&mut tx, |conn| sqlx::query(
+            "INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date,
+                program, revenue_code, modifiers, units, charge_cents, live)
+             VALUES ('nope', 1, 'a', '2026-03-02', 'mental_health', '0905', '[]', 1, 1, 0)"
+        )
+        .execute(conn)
+        .await
+        .map(|_| ()));
+        assert!(orphan.is_err(), "foreign keys hold after the rebuild");
+        let bogus = with_tx!(&mut tx, |conn| sqlx::query(
+            "UPDATE claims SET status = 'bogus' WHERE id = 'k1'"
+        )
+        .execute(conn)
+        .await
+        .map(|_| ()));
+        assert!(bogus.is_err(), "the new check still checks");
+    }
+}
