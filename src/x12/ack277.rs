@@ -63,7 +63,7 @@ use rust_decimal::Decimal;
 use super::common::{
     code_list, At, EntityName, QualifiedAmount, QualifiedQuantity, Reference, Trace,
 };
-use super::envelope::{GroupHeader, Interchange, InterchangeHeader, TransactionSet};
+use super::envelope::{read_sets, GroupHeader, InterchangeHeader, SetKind, TransactionSet};
 use super::error::{Warning, X12Error};
 use super::loops271::Cursor;
 use super::remit835::{service_code, ServiceCode};
@@ -377,51 +377,22 @@ fn period_of<'a>(dates: &'a [PeriodReference], qualifier: &str) -> Option<&'a Se
 /// [`ClaimAcknowledgment`]. The envelope is checked whole first, as for every reader here.
 /// Never panics, whatever the input.
 pub fn parse_277ca(input: &[u8]) -> Result<Interchange277, X12Error> {
-    let parsed = Interchange::parse(input)?;
-    if parsed.groups.is_empty() {
-        return Err(X12Error::UnexpectedEnd {
-            expected: "a functional group (GS)",
-        });
-    }
-    let mut acknowledgments = Vec::new();
-    for group in &parsed.groups {
-        for set in &group.transaction_sets {
-            acknowledgments.push(read_acknowledgment(&group.header, set)?);
-        }
-    }
-    if acknowledgments.is_empty() {
-        return Err(X12Error::UnexpectedEnd {
-            expected: "a transaction set (ST)",
-        });
-    }
+    let kind = SetKind {
+        id: "277",
+        version_prefix: "005010X214",
+        version: "005010X214",
+    };
+    let (interchange, acknowledgments) = read_sets(input, kind, read_acknowledgment)?;
     Ok(Interchange277 {
-        interchange: parsed.header,
+        interchange,
         acknowledgments,
     })
-}
-
-fn check_277ca(set: &TransactionSet<'_>, group: &GroupHeader) -> Result<(), X12Error> {
-    if set.id != "277" {
-        return Err(X12Error::UnexpectedTransaction {
-            expected: "277",
-            found: set.id.chars().take(3).collect(),
-        });
-    }
-    if !group.version.starts_with("005010X214") {
-        return Err(X12Error::UnsupportedVersion {
-            element: "GS08",
-            found: group.version.chars().take(12).collect(),
-            expected: "005010X214",
-        });
-    }
-    Ok(())
 }
 
 fn read_acknowledgment(
     group: &GroupHeader,
     set: &TransactionSet<'_>,
 ) -> Result<ClaimAcknowledgment, X12Error> {
-    check_277ca(set, group)?;
     let mut c = Cursor {
         segments: &set.segments,
         next: 0,

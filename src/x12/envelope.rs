@@ -105,6 +105,62 @@ pub struct Interchange<'a> {
     pub groups: Vec<FunctionalGroup<'a>>,
 }
 
+/// Every transaction set of every group of `input`, each read by `read` after its ST01 and
+/// the group's GS08 are checked against `kind`, with the interchange's header: what the 835
+/// and 277CA readers share. The envelope is checked whole first (see [`Interchange::parse`]).
+pub fn read_sets<T>(
+    input: &[u8],
+    kind: SetKind,
+    mut read: impl FnMut(&GroupHeader, &TransactionSet<'_>) -> Result<T, X12Error>,
+) -> Result<(InterchangeHeader, Vec<T>), X12Error> {
+    let parsed = Interchange::parse(input)?;
+    if parsed.groups.is_empty() {
+        return Err(X12Error::UnexpectedEnd {
+            expected: "a functional group (GS)",
+        });
+    }
+    let mut sets = Vec::new();
+    for group in &parsed.groups {
+        for set in &group.transaction_sets {
+            kind.check(set, &group.header)?;
+            sets.push(read(&group.header, set)?);
+        }
+    }
+    if sets.is_empty() {
+        return Err(X12Error::UnexpectedEnd {
+            expected: "a transaction set (ST)",
+        });
+    }
+    Ok((parsed.header, sets))
+}
+
+/// What a reader accepts: its ST01, and the GS08 prefix shared by the guide and its errata.
+#[derive(Debug, Clone, Copy)]
+pub struct SetKind {
+    pub id: &'static str,
+    pub version_prefix: &'static str,
+    pub version: &'static str,
+}
+
+impl SetKind {
+    fn check(&self, set: &TransactionSet<'_>, group: &GroupHeader) -> Result<(), X12Error> {
+        if set.id != self.id {
+            return Err(X12Error::UnexpectedTransaction {
+                expected: self.id,
+                found: set.id.chars().take(3).collect(),
+            });
+        }
+        if !group.version.starts_with(self.version_prefix) {
+            return Err(X12Error::UnsupportedVersion {
+                element: "GS08",
+                found: group.version.chars().take(12).collect(),
+                expected: self.version,
+            });
+        }
+        Ok(())
+    }
+}
+
 impl<'a> Interchange<'a> {
     /// Tokenizes `input` and checks the envelope. Never panics.
     pub fn parse(input: &'a [u8]) -> Result<Self, X12Error> {

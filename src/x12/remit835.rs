@@ -73,7 +73,7 @@ use super::common::{
     code_list, Address, At, Contact, EntityName, QualifiedAmount, QualifiedQuantity, Reference,
     Trace,
 };
-use super::envelope::{GroupHeader, Interchange, InterchangeHeader, TransactionSet};
+use super::envelope::{read_sets, GroupHeader, InterchangeHeader, SetKind, TransactionSet};
 use super::error::{Warning, X12Error};
 use super::loops271::Cursor;
 use super::segment::ids;
@@ -691,50 +691,20 @@ fn date_of<'a>(dates: &'a [DateReference], qualifier: &str) -> Option<&'a SentDa
 /// [`Interchange::parse`](super::envelope::Interchange::parse)): one broken count or control
 /// number refuses the interchange. Never panics, whatever the input.
 pub fn parse_835(input: &[u8]) -> Result<Interchange835, X12Error> {
-    let parsed = Interchange::parse(input)?;
-    if parsed.groups.is_empty() {
-        return Err(X12Error::UnexpectedEnd {
-            expected: "a functional group (GS)",
-        });
-    }
-    let mut remittances = Vec::new();
-    for group in &parsed.groups {
-        for set in &group.transaction_sets {
-            remittances.push(read_remittance(&group.header, set)?);
-        }
-    }
-    if remittances.is_empty() {
-        return Err(X12Error::UnexpectedEnd {
-            expected: "a transaction set (ST)",
-        });
-    }
+    // 005010X221 is the guide before its errata (A1); the loops read here are the same.
+    let kind = SetKind {
+        id: "835",
+        version_prefix: "005010X221",
+        version: "005010X221A1",
+    };
+    let (interchange, remittances) = read_sets(input, kind, read_remittance)?;
     Ok(Interchange835 {
-        interchange: parsed.header,
+        interchange,
         remittances,
     })
 }
 
-/// The ST01 must be 835 and the group's GS08 the 835's implementation guide.
-fn check_835(set: &TransactionSet<'_>, group: &GroupHeader) -> Result<(), X12Error> {
-    if set.id != "835" {
-        return Err(X12Error::UnexpectedTransaction {
-            expected: "835",
-            found: set.id.chars().take(3).collect(),
-        });
-    }
-    // 005010X221 is the guide before its errata (A1); the loops read here are the same.
-    if !group.version.starts_with("005010X221") {
-        return Err(X12Error::UnsupportedVersion {
-            element: "GS08",
-            found: group.version.chars().take(12).collect(),
-            expected: "005010X221A1",
-        });
-    }
-    Ok(())
-}
-
 fn read_remittance(group: &GroupHeader, set: &TransactionSet<'_>) -> Result<Remittance, X12Error> {
-    check_835(set, group)?;
     let mut c = Cursor {
         segments: &set.segments,
         next: 0,
