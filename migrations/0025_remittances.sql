@@ -93,10 +93,12 @@ CREATE TABLE remittance_lines (
 CREATE INDEX remittance_lines_claim ON remittance_lines (remittance_claim_id, position);
 CREATE INDEX remittance_lines_line ON remittance_lines (claim_id, line_number);
 
--- CAS: one adjustment of a claim (remittance_line_id NULL) or of a line.
+-- CAS: one adjustment of a claim (remittance_line_id NULL) or of a line, in file order within
+-- its claim (position). No key of its own: nothing refers to one adjustment, and a large
+-- remittance has a hundred thousand of them.
 CREATE TABLE remittance_adjustments (
-    id TEXT PRIMARY KEY,
     remittance_claim_id TEXT NOT NULL REFERENCES remittance_claims (id),
+    position BIGINT NOT NULL,
     remittance_line_id TEXT REFERENCES remittance_lines (id),
     -- CO contractual, OA other, PI payer initiated, PR patient responsibility.
     group_code TEXT NOT NULL CHECK (group_code IN ('CO', 'OA', 'PI', 'PR')),
@@ -105,12 +107,13 @@ CREATE TABLE remittance_adjustments (
     quantity TEXT
 );
 
-CREATE INDEX remittance_adjustments_claim ON remittance_adjustments (remittance_claim_id);
+CREATE INDEX remittance_adjustments_claim
+    ON remittance_adjustments (remittance_claim_id, position);
 
 -- PLB: an adjustment to the payment not tied to a claim (positive reduces the payment).
 CREATE TABLE provider_adjustments (
-    id TEXT PRIMARY KEY,
     remittance_id TEXT NOT NULL REFERENCES remittances (id),
+    position BIGINT NOT NULL,
     provider_id TEXT NOT NULL,
     fiscal_period_date DATE,
     reason_code TEXT NOT NULL,
@@ -118,4 +121,4 @@ CREATE TABLE provider_adjustments (
     amount_cents BIGINT NOT NULL
 );
 
-CREATE INDEX provider_adjustments_remittance ON provider_adjustments (remittance_id);
+CREATE INDEX provider_adjustments_remittance ON provider_adjustments (remittance_id, position);

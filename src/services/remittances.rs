@@ -122,6 +122,7 @@ pub async fn receive(
         .collect::<Result<Vec<_>, _>>()
         .map_err(RemitError::Amount)?;
 
+    remittances::lock_for_posting(tx).await?;
     let at = now();
     let text = String::from_utf8_lossy(content);
     let file_id = remittances::insert_file(

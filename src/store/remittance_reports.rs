@@ -89,7 +89,8 @@ pub async fn line_postings(
     let adjustments: Vec<(Option<String>, String, String, i64)> = rows_for(
         tx,
         "SELECT remittance_line_id, group_code, reason_code, amount_cents
-         FROM remittance_adjustments WHERE remittance_claim_id IN ({ids}) ORDER BY id",
+         FROM remittance_adjustments WHERE remittance_claim_id IN ({ids})
+         ORDER BY remittance_claim_id, position",
         &claim_rows,
     )
     .await?;

@@ -216,6 +216,18 @@ pub async fn insert_file(
     Ok(id)
 }
 
+/// Makes remittance postings take turns until this transaction ends, so two uploads of the same
+/// payment at once cannot both find it unposted. SQLite's writers already take turns; on
+/// PostgreSQL a transaction-scoped advisory lock (835, the transaction set's id) does it.
+pub async fn lock_for_posting(tx: &mut Tx) -> StoreResult<()> {
+    if let Tx::Postgres(transaction) = tx {
+        sqlx::query("SELECT pg_advisory_xact_lock(835)")
+            .execute(&mut **transaction)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The remittance that posted this payment (payer and trace number), if one did.
 pub async fn posted(
     tx: &mut Tx,
@@ -302,10 +314,10 @@ pub async fn insert(
     let mut claims = Vec::new();
     let mut lines = Vec::new();
     let mut adjustments = Vec::new();
-    let adjustment_row = |claim: &str, line: Option<&str>, a: &AdjustmentPosting| {
+    let adjustment_row = |claim: &str, position: i64, line: Option<&str>, a: &AdjustmentPosting| {
         vec![
-            text(new_id().to_string()),
             text(claim),
+            Value::Int(Some(position)),
             maybe_text(line),
             text(a.group),
             text(a.reason.as_str()),
@@ -331,8 +343,10 @@ pub async fn insert(
             maybe_text(c.status_before.map(ClaimStatus::as_str)),
             maybe_text(c.status_after.map(ClaimStatus::as_str)),
         ]);
+        let mut position = 0;
         for a in &c.adjustments {
-            adjustments.push(adjustment_row(&claim_row, None, a));
+            position += 1;
+            adjustments.push(adjustment_row(&claim_row, position, None, a));
         }
         for l in &c.lines {
             let line_row = new_id().to_string();
@@ -355,7 +369,8 @@ pub async fn insert(
                 text(serde_json::to_string(&l.remark_codes).map_err(corrupt)?),
             ]);
             for a in &l.adjustments {
-                adjustments.push(adjustment_row(&claim_row, Some(&line_row), a));
+                position += 1;
+                adjustments.push(adjustment_row(&claim_row, position, Some(&line_row), a));
             }
         }
     }
@@ -377,7 +392,7 @@ pub async fn insert(
     .await?;
     insert_rows(
         tx,
-        "remittance_adjustments (id, remittance_claim_id, remittance_line_id, group_code, \
+        "remittance_adjustments (remittance_claim_id, position, remittance_line_id, group_code, \
          reason_code, amount_cents, quantity)",
         adjustments,
     )
@@ -385,10 +400,11 @@ pub async fn insert(
     let plb = posting
         .provider_adjustments
         .iter()
-        .map(|p| {
+        .zip(1_i64..)
+        .map(|(p, position)| {
             vec![
-                text(new_id().to_string()),
                 text(id.to_string()),
+                Value::Int(Some(position)),
                 text(p.provider_id.as_str()),
                 Value::Date(p.fiscal_period_date),
                 text(p.reason_code.as_str()),
@@ -399,7 +415,8 @@ pub async fn insert(
         .collect();
     insert_rows(
         tx,
-        "provider_adjustments (id, remittance_id, provider_id, fiscal_period_date, reason_code, \
+        "provider_adjustments (remittance_id, position, provider_id, fiscal_period_date, \
+         reason_code, \
          reference, amount_cents)",
         plb,
     )
@@ -705,7 +722,8 @@ pub async fn claims_of(
         tx,
         "SELECT remittance_claim_id, remittance_line_id, group_code, reason_code,
                 amount_cents, quantity
-             FROM remittance_adjustments WHERE remittance_claim_id IN ({ids}) ORDER BY id",
+             FROM remittance_adjustments WHERE remittance_claim_id IN ({ids})
+             ORDER BY remittance_claim_id, position",
         &row_ids,
     )
     .await?;
@@ -811,7 +829,7 @@ pub async fn provider_adjustments(
 ) -> StoreResult<Vec<ProviderAdjustmentRecord>> {
     let rows: Vec<ProviderAdjustmentRow> = with_tx!(tx, |conn| sqlx::query_as(
         "SELECT provider_id, fiscal_period_date, reason_code, reference, amount_cents
-             FROM provider_adjustments WHERE remittance_id = $1 ORDER BY id"
+             FROM provider_adjustments WHERE remittance_id = $1 ORDER BY position"
     )
     .bind(id.to_string())
     .fetch_all(conn)

@@ -408,3 +408,35 @@ async fn remittances_are_for_billing_staff_and_audited() {
         "{audit}"
     );
 }
+
+#[tokio::test]
+async fn the_same_payment_sent_twice_at_once_posts_once() {
+    let b = billed().await;
+    let first = b.claims[0].as_str();
+    let file = remittance_of(&b, &[first], "paid_in_full", "EFT0013").await;
+    let send = || async {
+        b.app
+            .post("/api/v1/remittances")
+            .token(&b.app.billing)
+            .raw(file.as_bytes(), Some("application/edi-x12"))
+            .send()
+            .await
+    };
+    let (one, two) = tokio::join!(send(), send());
+    let mut statuses: Vec<String> = [&one, &two]
+        .iter()
+        .map(|r| {
+            r.body["remittances"][0]["status"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, ["duplicate", "posted"]);
+    let shown = claim(&b.app, first).await;
+    assert_eq!(
+        shown["payments"]["paid"], shown["total_charge"],
+        "paid once"
+    );
+}
