@@ -646,7 +646,7 @@ fn attach_lines(claim: &mut ClaimRecord, mut lines: Vec<LineRecord>) -> StoreRes
     Ok(())
 }
 
-async fn lines_of(
+pub(crate) async fn lines_of(
     tx: &mut Tx,
     claim_ids: &[Uuid],
 ) -> StoreResult<std::collections::HashMap<Uuid, Vec<LineRecord>>> {
