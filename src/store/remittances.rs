@@ -48,14 +48,11 @@ fn maybe_text(v: Option<impl Into<String>>) -> Value {
 /// `INSERT INTO {into} VALUES (...), (...)` for `rows`, each of the same width, in as few
 /// statements as the parameter limit allows.
 async fn insert_rows(tx: &mut Tx, into: &str, rows: Vec<Vec<Value>>) -> StoreResult<()> {
-    run_rows(tx, &format!("INSERT INTO {into} VALUES "), "", rows).await
-}
-
-/// `{head}(...), (...){tail}` for `rows`, in as few statements as the parameter limit allows.
-async fn run_rows(tx: &mut Tx, head: &str, tail: &str, rows: Vec<Vec<Value>>) -> StoreResult<()> {
     let Some(width) = rows.first().map(Vec::len) else {
         return Ok(());
     };
+    let head = format!("INSERT INTO {into} VALUES ");
+    let head = head.as_str();
     let per_statement = (MAX_PARAMETERS / width).max(1);
     let mut chunks = Vec::new();
     let mut rows = rows.into_iter().peekable();
@@ -67,12 +64,12 @@ async fn run_rows(tx: &mut Tx, head: &str, tail: &str, rows: Vec<Vec<Value>>) ->
             // Pipelined: the next statement's values are bound on this thread while SQLite's
             // own thread runs the current one (as claims are stored).
             let mut chunks = chunks.into_iter();
-            let mut next = chunks.next().map(sqlite_statement(head, tail, width));
+            let mut next = chunks.next().map(sqlite_statement(head, width));
             while let Some(current) = next.take() {
                 let (sql, values) = current?;
                 let (written, prepared) = tokio::join!(
                     sqlx::query_with(&sql, values).execute(&mut **transaction),
-                    async { chunks.next().map(sqlite_statement(head, tail, width)) }
+                    async { chunks.next().map(sqlite_statement(head, width)) }
                 );
                 written?;
                 next = prepared;
@@ -80,7 +77,7 @@ async fn run_rows(tx: &mut Tx, head: &str, tail: &str, rows: Vec<Vec<Value>>) ->
         }
         Tx::Postgres(transaction) => {
             for chunk in chunks {
-                let sql = values_sql(head, tail, width, chunk.len(), false);
+                let sql = values_sql(head, width, chunk.len(), false);
                 let mut query = sqlx::query(&sql);
                 for value in chunk.into_iter().flatten() {
                     query = match value {
@@ -97,11 +94,11 @@ async fn run_rows(tx: &mut Tx, head: &str, tail: &str, rows: Vec<Vec<Value>>) ->
     Ok(())
 }
 
-/// `{head}(…), (…){tail}` for `rows` rows of `width` values. SQLite gets anonymous `?`
+/// `{head}(…), (…)` for `rows` rows of `width` values. SQLite gets anonymous `?`
 /// placeholders: it looks a named one (`$7`) up among those already seen, which made a
 /// statement of 30,000 of them take seconds to prepare.
-fn values_sql(head: &str, tail: &str, width: usize, rows: usize, sqlite: bool) -> String {
-    let mut sql = String::with_capacity(head.len() + tail.len() + rows * width * 7);
+fn values_sql(head: &str, width: usize, rows: usize, sqlite: bool) -> String {
+    let mut sql = String::with_capacity(head.len() + rows * width * 7);
     sql.push_str(head);
     let mut n = 0;
     for i in 0..rows {
@@ -120,20 +117,18 @@ fn values_sql(head: &str, tail: &str, width: usize, rows: usize, sqlite: bool) -
         }
         sql.push(')');
     }
-    sql.push_str(tail);
     sql
 }
 
-/// The text and bound values of one SQLite statement of [`run_rows`].
+/// The text and bound values of one SQLite statement of [`insert_rows`].
 fn sqlite_statement<'h>(
     head: &'h str,
-    tail: &'h str,
     width: usize,
 ) -> impl Fn(Vec<Vec<Value>>) -> StoreResult<(String, sqlx::sqlite::SqliteArguments<'static>)> + 'h
 {
     move |chunk| {
         use sqlx::Arguments as _;
-        let sql = values_sql(head, tail, width, chunk.len(), true);
+        let sql = values_sql(head, width, chunk.len(), true);
         let mut values = sqlx::sqlite::SqliteArguments::default();
         values.reserve(chunk.len() * width, 0);
         for value in chunk.into_iter().flatten() {
