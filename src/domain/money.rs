@@ -38,6 +38,12 @@ pub fn from_minor_units(cents: i64) -> Decimal {
     Decimal::new(cents, 2)
 }
 
+/// Signed integer cents as the API shows an amount that may be negative (a payer's reversal,
+/// an adjustment taken back): `-12.50`. Exact: no rounding is involved.
+pub fn signed_text(cents: i64) -> String {
+    format!("{:.2}", from_minor_units(cents))
+}
+
 /// An amount of money as staff enter it: whole cents, from 0 to 99,999,999.99. Serialises as a
 /// decimal string with two places (`"1250.00"`); stored as integer cents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -106,6 +112,14 @@ mod tests {
 
     fn d(text: &str) -> Decimal {
         Decimal::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn signed_cents_print_exactly_with_their_sign() {
+        assert_eq!(signed_text(-1250), "-12.50");
+        assert_eq!(signed_text(5), "0.05");
+        assert_eq!(signed_text(0), "0.00");
+        assert_eq!(signed_text(-1), "-0.01");
     }
 
     #[test]

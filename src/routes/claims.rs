@@ -18,6 +18,7 @@ use crate::domain::claim_status::{refusal, ClaimStatus};
 use crate::domain::dates::parse_service_date;
 use crate::domain::eligibility::LevelOfCare;
 use crate::domain::ids::{parse_id, ClaimId, ClientId, PayerId};
+use crate::domain::money::signed_text;
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::domain::text::Note;
@@ -286,19 +287,19 @@ fn payments_of(charge: &crate::domain::money::Money, money: remittances::ClaimMo
     let adjusted: i64 = money.adjusted_cents.values().sum();
     let patient: i64 = money.patient_cents.values().sum();
     Payments {
-        paid: remittances::decimal(money.paid_cents),
+        paid: signed_text(money.paid_cents),
         adjustments: money
             .adjusted_cents
             .into_iter()
-            .map(|(group, cents)| (group, remittances::decimal(cents)))
+            .map(|(group, cents)| (group, signed_text(cents)))
             .collect(),
         patient_responsibility: money
             .patient_cents
             .into_iter()
-            .map(|(reason, cents)| (reason, remittances::decimal(cents)))
+            .map(|(reason, cents)| (reason, signed_text(cents)))
             .collect(),
-        patient_responsibility_total: remittances::decimal(patient),
-        payer_balance: remittances::decimal(charge.minor_units() - money.paid_cents - adjusted),
+        patient_responsibility_total: signed_text(patient),
+        payer_balance: signed_text(charge.minor_units() - money.paid_cents - adjusted),
         remittances: money.remittances,
     }
 }

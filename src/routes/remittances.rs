@@ -11,6 +11,7 @@ use super::context::Ctx;
 use super::extract::{page, X12Body};
 use super::{ok, PageOf};
 use crate::domain::ids::{ClientId, RemittanceId};
+use crate::domain::money::signed_text;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::services::remittances::{self as service, RemitError};
@@ -160,9 +161,9 @@ pub async fn balance(ctx: Ctx) -> Result<HttpResponse, ApiError> {
             .map(|(code, cents)| Share {
                 reason: share_reason(&code),
                 reason_code: code,
-                amount: remittances::decimal(cents),
+                amount: signed_text(cents),
             })
             .collect(),
-        total: remittances::decimal(total),
+        total: signed_text(total),
     }))
 }

@@ -16,6 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::money::signed_text;
 use crate::domain::organization::Organization;
 use crate::domain::remittance::{self, PostingError};
 use crate::store::remittances::{self, RemittanceStatus};
@@ -163,41 +164,34 @@ pub async fn receive(
         let mut claims_not_moved = Vec::new();
         if status == RemittanceStatus::Posted {
             posted_here.insert(key, id);
-            let mut moves = Vec::new();
-            for claim in &posting.claims {
-                let (Some(claim_id), Some(before)) = (claim.claim_id, claim.status_before) else {
-                    continue;
-                };
-                match claim.status_after {
-                    Some(after) => moves.push(remittances::StatusMove {
-                        claim_id,
-                        from: before,
-                        to: after,
+            let moves: Vec<remittances::StatusMove> = posting
+                .claims
+                .iter()
+                .filter_map(|claim| {
+                    Some(remittances::StatusMove {
+                        claim_id: claim.claim_id?,
+                        from: claim.status_before?,
+                        to: claim.status_after?,
                         payer_claim_number: claim.payer_claim_number.as_deref(),
                         note: format!(
                             "835 {} trace {}: CLP02 {}, paid {}",
                             posting.payer_name,
                             posting.trace_number,
                             claim.status_code,
-                            remittances::decimal(claim.paid_cents)
+                            signed_text(claim.paid_cents)
                         ),
-                    }),
-                    None => claims_not_moved.push(claim.patient_control_number.clone()),
-                }
-            }
+                    })
+                })
+                .collect();
             let moved = remittances::move_claims(tx, &moves, user, at).await?;
             claims_posted = moved.len();
-            for m in &moves {
-                if !moved.contains(&m.claim_id) {
-                    if let Some(c) = posting
-                        .claims
-                        .iter()
-                        .find(|c| c.claim_id == Some(m.claim_id))
-                    {
-                        claims_not_moved.push(c.patient_control_number.clone());
-                    }
-                }
-            }
+            // Ours, but not moved: its status cannot take a payment, or it changed meanwhile.
+            claims_not_moved = posting
+                .claims
+                .iter()
+                .filter(|c| c.claim_id.is_some_and(|id| !moved.contains(&id)))
+                .map(|c| c.patient_control_number.clone())
+                .collect();
         }
         for claim in posting.claims.iter().filter_map(|c| c.claim_id) {
             if let Some(client) = clients_of.get(&claim) {
@@ -211,7 +205,7 @@ pub async fn receive(
             set_control_number: posting.set_control_number.clone(),
             payer_name: posting.payer_name.clone(),
             trace_number: posting.trace_number.clone(),
-            payment: remittances::decimal(posting.payment_cents),
+            payment: signed_text(posting.payment_cents),
             claims: posting.claims.len(),
             claims_posted,
             unmatched_claims: posting

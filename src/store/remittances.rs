@@ -15,6 +15,7 @@ use super::attendance::rows_for;
 use super::{with_tx, Page, StoreError, StoreResult, Tx};
 use crate::domain::claim_status::ClaimStatus;
 use crate::domain::ids::new_id;
+use crate::domain::money::signed_text;
 use crate::domain::remittance::{AdjustmentPosting, Imbalance, OurClaim, OurLine, Posting};
 
 const ENTITY: &str = "remittance";
@@ -578,7 +579,7 @@ fn summary(row: SummaryRow) -> StoreResult<RemittanceSummary> {
         payer_name: row.payer_name,
         payer_identifier: row.payer_identifier,
         trace_number: row.trace_number,
-        payment: decimal(row.payment_cents),
+        payment: signed_text(row.payment_cents),
         credit_debit: row.credit_debit,
         payment_method: row.payment_method,
         payment_date: row.payment_date,
@@ -591,11 +592,6 @@ fn summary(row: SummaryRow) -> StoreResult<RemittanceSummary> {
         unmatched_claims: row.unmatched_claims,
         created_at: row.created_at,
     })
-}
-
-/// Signed cents as the API shows amounts: `"-12.50"`.
-pub fn decimal(cents: i64) -> String {
-    format!("{:.2}", crate::domain::money::from_minor_units(cents))
 }
 
 /// A page of remittances, newest first, and the total.
@@ -774,7 +770,7 @@ pub async fn claims_of(
         let record = AdjustmentRecord {
             group,
             reason,
-            amount: decimal(cents),
+            amount: signed_text(cents),
             quantity,
         };
         match line {
@@ -812,9 +808,9 @@ pub async fn claims_of(
                 revenue_code,
                 submitted_procedure,
                 service_date,
-                charge: decimal(charge),
-                paid: decimal(paid),
-                allowed: allowed.map(decimal),
+                charge: signed_text(charge),
+                paid: signed_text(paid),
+                allowed: allowed.map(signed_text),
                 units,
                 line_control_number,
                 remark_codes: serde_json::from_str(&remark_codes).map_err(corrupt)?,
@@ -847,9 +843,9 @@ pub async fn claims_of(
                     client_id: client_id.as_deref().map(uuid).transpose()?,
                     patient_control_number,
                     status_code,
-                    charge: decimal(charge),
-                    paid: decimal(paid),
-                    patient_responsibility: patient_responsibility.map(decimal),
+                    charge: signed_text(charge),
+                    paid: signed_text(paid),
+                    patient_responsibility: patient_responsibility.map(signed_text),
                     payer_claim_number,
                     crossover_name,
                     crossover_id,
@@ -884,7 +880,7 @@ pub async fn provider_adjustments(
                     fiscal_period_date,
                     reason_code,
                     reference,
-                    amount: decimal(cents),
+                    amount: signed_text(cents),
                 }
             },
         )
