@@ -14,7 +14,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::attendance::{for_each_text_pair, rows_for, texts};
-use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
+use super::{now, values_sql, with_tx, Page, StoreError, StoreResult, Tx};
 use crate::domain::claim::line_control_number;
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::eligibility::{LevelOfCare, Program};
@@ -295,7 +295,7 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
     }
     if let Tx::Sqlite(transaction) = tx {
         let full = SQLITE_CLAIM_ROWS.min(claims.len());
-        let full_sql = values_sql(CLAIMS_INSERT, CLAIM_FIELDS, full);
+        let full_sql = values_sql(CLAIMS_INSERT, CLAIM_FIELDS, full, true);
         for chunk in claims.chunks(SQLITE_CLAIM_ROWS) {
             let mut texts = Vec::with_capacity(chunk.len());
             for claim in chunk {
@@ -307,7 +307,7 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
             let sql = if chunk.len() == full {
                 &full_sql
             } else {
-                last_sql = values_sql(CLAIMS_INSERT, CLAIM_FIELDS, chunk.len());
+                last_sql = values_sql(CLAIMS_INSERT, CLAIM_FIELDS, chunk.len(), true);
                 &last_sql
             };
             sqlx::query_with(sql, values)
@@ -452,20 +452,6 @@ fn sqlite_claim_values<'a>(
         encoded(values.add(c.updated_at))?;
     }
     Ok(values)
-}
-
-/// `insert` followed by `rows` tuples of `fields` anonymous parameters.
-fn values_sql(insert: &str, fields: usize, rows: usize) -> String {
-    let tuple = format!("({})", vec!["?"; fields].join(", "));
-    let mut sql = String::with_capacity(insert.len() + rows * (tuple.len() + 2));
-    sql.push_str(insert);
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&tuple);
-    }
-    sql
 }
 
 /// What the lines priced by one fee schedule share, bound once per SQLite statement rather

@@ -12,7 +12,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::attendance::rows_for;
-use super::{with_tx, Page, StoreError, StoreResult, Tx};
+use super::{values_sql, with_tx, Page, StoreError, StoreResult, Tx};
 use crate::domain::claim_status::ClaimStatus;
 use crate::domain::ids::new_id;
 use crate::domain::money::signed_text;
@@ -93,32 +93,6 @@ async fn insert_rows(tx: &mut Tx, into: &str, rows: Vec<Vec<Value>>) -> StoreRes
         }
     }
     Ok(())
-}
-
-/// `{head}(…), (…)` for `rows` rows of `width` values. SQLite gets anonymous `?`
-/// placeholders: it looks a named one (`$7`) up among those already seen, which made a
-/// statement of 30,000 of them take seconds to prepare.
-fn values_sql(head: &str, width: usize, rows: usize, sqlite: bool) -> String {
-    let mut sql = String::with_capacity(head.len() + rows * width * 7);
-    sql.push_str(head);
-    let mut n = 0;
-    for i in 0..rows {
-        sql.push_str(if i == 0 { "(" } else { ", (" });
-        for j in 0..width {
-            n += 1;
-            if j > 0 {
-                sql.push_str(", ");
-            }
-            if sqlite {
-                sql.push('?');
-            } else {
-                sql.push('$');
-                sql.push_str(&n.to_string());
-            }
-        }
-        sql.push(')');
-    }
-    sql
 }
 
 /// The text and bound values of one SQLite statement of [`insert_rows`].
