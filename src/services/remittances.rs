@@ -20,7 +20,7 @@ use crate::domain::money::signed_text;
 use crate::domain::organization::Organization;
 use crate::domain::remittance::{self, PostingError};
 use crate::store::remittances::{self, RemittanceStatus};
-use crate::store::{now, StoreError, Tx};
+use crate::store::{claims, now, StoreError, Tx};
 use crate::x12::{self, X12Error};
 
 #[derive(Debug, thiserror::Error)]
@@ -164,11 +164,11 @@ pub async fn receive(
         let mut claims_not_moved = Vec::new();
         if status == RemittanceStatus::Posted {
             posted_here.insert(key, id);
-            let moves: Vec<remittances::StatusMove> = posting
+            let moves: Vec<claims::StatusMove> = posting
                 .claims
                 .iter()
                 .filter_map(|claim| {
-                    Some(remittances::StatusMove {
+                    Some(claims::StatusMove {
                         claim_id: claim.claim_id?,
                         from: claim.status_before?,
                         to: claim.status_after?,
@@ -183,7 +183,7 @@ pub async fn receive(
                     })
                 })
                 .collect();
-            let moved = remittances::move_claims(tx, &moves, user, at).await?;
+            let moved = claims::move_claims(tx, &moves, user, at).await?;
             claims_posted = moved.len();
             // Ours, but not moved: its status cannot take a payment, or it changed meanwhile.
             claims_not_moved = posting

@@ -8,13 +8,15 @@
 //! day (see migration 0015). Bulk writes travel as one JSON document per chunk, like attendance.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::attendance::{for_each_text_pair, rows_for, texts};
-use super::{now, values_sql, with_tx, Page, StoreError, StoreResult, Tx};
+use super::rows::{insert_rows, text, values_sql, Value, MAX_PARAMETERS};
+use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
 use crate::domain::claim::line_control_number;
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::eligibility::{LevelOfCare, Program};
@@ -836,6 +838,93 @@ pub async fn list(
         .map(ClaimRow::parse)
         .collect::<StoreResult<_>>()?;
     Ok((claims, total))
+}
+
+/// A claim's move by a remittance or an acknowledgment: from the status it was read in to
+/// `to`, with the payer's claim number when the payer gave one and the event's note.
+pub struct StatusMove<'a> {
+    pub claim_id: Uuid,
+    pub from: ClaimStatus,
+    pub to: ClaimStatus,
+    pub payer_claim_number: Option<&'a str>,
+    pub note: String,
+}
+
+/// Moves many claims at once, each only if it is still in its `from` status (one UPDATE per
+/// few thousand claims, not one per claim: a 277CA or an 835 for a 5,000-claim file would
+/// otherwise be 10,000 statements), keeps the payer claim numbers given (never erasing one
+/// with none), and records an event for each claim moved, all stamped `at`. Returns the ids
+/// moved; a claim left out has changed since it was read.
+pub async fn move_claims(
+    tx: &mut Tx,
+    moves: &[StatusMove<'_>],
+    user: Uuid,
+    at: DateTime<Utc>,
+) -> StoreResult<HashSet<Uuid>> {
+    const WIDTH: usize = 4;
+    let mut moved = HashSet::with_capacity(moves.len());
+    let sqlite = matches!(tx, Tx::Sqlite(_));
+    for chunk in moves.chunks(MAX_PARAMETERS / WIDTH) {
+        let values = values_sql("", WIDTH, chunk.len(), sqlite);
+        // `updated_at` is the one value after the rows: anonymous on SQLite (bound first, as it
+        // comes first in the text), numbered after them on PostgreSQL. VALUES columns are
+        // column1… on both backends.
+        let at_parameter = if sqlite {
+            "?".to_string()
+        } else {
+            format!("${}", chunk.len() * WIDTH + 1)
+        };
+        let sql = format!(
+            "UPDATE claims SET status = v.column3,
+                payer_claim_number = COALESCE(v.column4, claims.payer_claim_number),
+                updated_at = {at_parameter}
+             FROM (VALUES {values}) AS v
+             WHERE claims.id = v.column1 AND claims.status = v.column2
+             RETURNING claims.id"
+        );
+        let ids: Vec<(String,)> = with_tx!(tx, |conn| {
+            let mut query = sqlx::query_as(&sql);
+            if sqlite {
+                query = query.bind(at);
+            }
+            for m in chunk {
+                query = query
+                    .bind(m.claim_id.to_string())
+                    .bind(m.from.as_str())
+                    .bind(m.to.as_str())
+                    .bind(m.payer_claim_number);
+            }
+            if !sqlite {
+                query = query.bind(at);
+            }
+            query.fetch_all(conn).await
+        })?;
+        for (id,) in ids {
+            moved.insert(uuid(&id)?);
+        }
+    }
+    let events = moves
+        .iter()
+        .filter(|m| moved.contains(&m.claim_id))
+        .map(|m| {
+            vec![
+                text(new_id().to_string()),
+                text(m.claim_id.to_string()),
+                text(m.from.as_str()),
+                text(m.to.as_str()),
+                text(m.note.as_str()),
+                text(user.to_string()),
+                Value::Time(at),
+            ]
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "claim_events (id, claim_id, from_status, to_status, note, user_id, at)",
+        events,
+    )
+    .await?;
+    Ok(moved)
 }
 
 /// Moves a claim from `from` to `to` (only if it is still in `from`: a concurrent change makes

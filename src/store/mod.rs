@@ -33,6 +33,7 @@ pub mod organization;
 pub mod payers;
 pub mod remittance_reports;
 pub mod remittances;
+mod rows;
 pub mod users;
 pub mod verifications;
 pub mod writer;
@@ -452,32 +453,6 @@ pub struct Page {
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-/// `{head}(…), (…)` for `rows` rows of `width` values. SQLite gets anonymous `?`
-/// placeholders: it looks a named one (`$7`) up among those already seen, which made a
-/// statement of 30,000 of them take seconds to prepare.
-pub(crate) fn values_sql(head: &str, width: usize, rows: usize, sqlite: bool) -> String {
-    let mut sql = String::with_capacity(head.len() + rows * width * 7);
-    sql.push_str(head);
-    let mut n = 0;
-    for i in 0..rows {
-        sql.push_str(if i == 0 { "(" } else { ", (" });
-        for j in 0..width {
-            n += 1;
-            if j > 0 {
-                sql.push_str(", ");
-            }
-            if sqlite {
-                sql.push('?');
-            } else {
-                sql.push('$');
-                sql.push_str(&n.to_string());
-            }
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 pub fn like_prefix(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len() + 1);
     for c in raw.to_lowercase().chars() {

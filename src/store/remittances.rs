@@ -2,8 +2,7 @@
 //! adjustments and provider adjustments, and what they add up to per claim and per client.
 //! PHI (the claims' clients): callers audit every access.
 //!
-//! Rows go in as multi-row INSERTs with numbered parameters (the same text on both backends),
-//! a few hundred rows a statement.
+//! Rows go in as multi-row INSERTs ([`super::rows`]), thousands of rows a statement.
 
 use std::collections::HashMap;
 
@@ -12,15 +11,14 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::attendance::rows_for;
-use super::{values_sql, with_tx, Page, StoreError, StoreResult, Tx};
+use super::rows::{insert_rows, maybe_text, text, Value};
+use super::{with_tx, Page, StoreError, StoreResult, Tx};
 use crate::domain::claim_status::ClaimStatus;
 use crate::domain::ids::new_id;
 use crate::domain::money::signed_text;
 use crate::domain::remittance::{AdjustmentPosting, Imbalance, OurClaim, OurLine, Posting};
 
 const ENTITY: &str = "remittance";
-/// Parameters per INSERT: under SQLite's 32,766 and PostgreSQL's 65,535.
-const MAX_PARAMETERS: usize = 30_000;
 
 fn corrupt(detail: impl std::fmt::Display) -> StoreError {
     StoreError::corrupt(ENTITY, detail)
@@ -28,188 +26,6 @@ fn corrupt(detail: impl std::fmt::Display) -> StoreError {
 
 fn uuid(raw: &str) -> StoreResult<Uuid> {
     Uuid::parse_str(raw).map_err(corrupt)
-}
-
-/// A value bound into a multi-row INSERT.
-enum Value {
-    Text(Option<String>),
-    Int(Option<i64>),
-    Date(Option<NaiveDate>),
-    Time(DateTime<Utc>),
-}
-
-fn text(v: impl Into<String>) -> Value {
-    Value::Text(Some(v.into()))
-}
-
-fn maybe_text(v: Option<impl Into<String>>) -> Value {
-    Value::Text(v.map(Into::into))
-}
-
-/// `INSERT INTO {into} VALUES (...), (...)` for `rows`, each of the same width, in as few
-/// statements as the parameter limit allows.
-async fn insert_rows(tx: &mut Tx, into: &str, rows: Vec<Vec<Value>>) -> StoreResult<()> {
-    let Some(width) = rows.first().map(Vec::len) else {
-        return Ok(());
-    };
-    let head = format!("INSERT INTO {into} VALUES ");
-    let head = head.as_str();
-    let per_statement = (MAX_PARAMETERS / width).max(1);
-    let mut chunks = Vec::new();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        chunks.push(rows.by_ref().take(per_statement).collect::<Vec<_>>());
-    }
-    match tx {
-        Tx::Sqlite(transaction) => {
-            // Pipelined: the next statement's values are bound on this thread while SQLite's
-            // own thread runs the current one (as claims are stored).
-            let mut chunks = chunks.into_iter();
-            let mut next = chunks.next().map(sqlite_statement(head, width));
-            while let Some(current) = next.take() {
-                let (sql, values) = current?;
-                let (written, prepared) = tokio::join!(
-                    sqlx::query_with(&sql, values).execute(&mut **transaction),
-                    async { chunks.next().map(sqlite_statement(head, width)) }
-                );
-                written?;
-                next = prepared;
-            }
-        }
-        Tx::Postgres(transaction) => {
-            for chunk in chunks {
-                let sql = values_sql(head, width, chunk.len(), false);
-                let mut query = sqlx::query(&sql);
-                for value in chunk.into_iter().flatten() {
-                    query = match value {
-                        Value::Text(v) => query.bind(v),
-                        Value::Int(v) => query.bind(v),
-                        Value::Date(v) => query.bind(v),
-                        Value::Time(v) => query.bind(v),
-                    };
-                }
-                query.execute(&mut **transaction).await?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The text and bound values of one SQLite statement of [`insert_rows`].
-fn sqlite_statement<'h>(
-    head: &'h str,
-    width: usize,
-) -> impl Fn(Vec<Vec<Value>>) -> StoreResult<(String, sqlx::sqlite::SqliteArguments<'static>)> + 'h
-{
-    move |chunk| {
-        use sqlx::Arguments as _;
-        let sql = values_sql(head, width, chunk.len(), true);
-        let mut values = sqlx::sqlite::SqliteArguments::default();
-        values.reserve(chunk.len() * width, 0);
-        for value in chunk.into_iter().flatten() {
-            let added = match value {
-                Value::Text(v) => values.add(v),
-                Value::Int(v) => values.add(v),
-                Value::Date(v) => values.add(v),
-                Value::Time(v) => values.add(v),
-            };
-            added.map_err(|e| StoreError::Database(sqlx::Error::Encode(e)))?;
-        }
-        Ok((sql, values))
-    }
-}
-
-/// A claim's move by a remittance.
-pub struct StatusMove<'a> {
-    pub claim_id: Uuid,
-    pub from: ClaimStatus,
-    pub to: ClaimStatus,
-    pub payer_claim_number: Option<&'a str>,
-    pub note: String,
-}
-
-/// Moves many claims at once, each only if it is still in its `from` status (one UPDATE per
-/// few thousand claims, not one per claim), and records an event for each moved. Returns the
-/// ids moved.
-pub async fn move_claims(
-    tx: &mut Tx,
-    moves: &[StatusMove<'_>],
-    user: Uuid,
-    at: DateTime<Utc>,
-) -> StoreResult<std::collections::HashSet<Uuid>> {
-    let mut moved = std::collections::HashSet::new();
-    let sqlite = matches!(tx, Tx::Sqlite(_));
-    for chunk in moves.chunks(MAX_PARAMETERS / 4) {
-        let mut values = String::new();
-        for i in 0..chunk.len() {
-            if i > 0 {
-                values.push_str(", ");
-            }
-            if sqlite {
-                values.push_str("(?, ?, ?, ?)");
-            } else {
-                let n = i * 4 + 1;
-                values.push_str(&format!("(${n}, ${}, ${}, ${})", n + 1, n + 2, n + 3));
-            }
-        }
-        // VALUES columns are column1… on both backends.
-        let sql = format!(
-            "UPDATE claims SET status = v.column3,
-                payer_claim_number = COALESCE(v.column4, claims.payer_claim_number),
-                updated_at = {at}
-             FROM (VALUES {values}) AS v
-             WHERE claims.id = v.column1 AND claims.status = v.column2
-             RETURNING claims.id",
-            at = if sqlite {
-                "?".to_string()
-            } else {
-                format!("${}", chunk.len() * 4 + 1)
-            }
-        );
-        let ids: Vec<(String,)> = with_tx!(tx, |conn| {
-            let mut query = sqlx::query_as(&sql);
-            if sqlite {
-                // Anonymous placeholders bind in the order they appear: `updated_at` first.
-                query = query.bind(at);
-            }
-            for m in chunk {
-                query = query
-                    .bind(m.claim_id.to_string())
-                    .bind(m.from.as_str())
-                    .bind(m.to.as_str())
-                    .bind(m.payer_claim_number);
-            }
-            if !sqlite {
-                query = query.bind(at);
-            }
-            query.fetch_all(conn).await
-        })?;
-        for (id,) in ids {
-            moved.insert(uuid(&id)?);
-        }
-    }
-    let events = moves
-        .iter()
-        .filter(|m| moved.contains(&m.claim_id))
-        .map(|m| {
-            vec![
-                text(new_id().to_string()),
-                text(m.claim_id.to_string()),
-                text(m.from.as_str()),
-                text(m.to.as_str()),
-                text(m.note.as_str()),
-                text(user.to_string()),
-                Value::Time(at),
-            ]
-        })
-        .collect();
-    insert_rows(
-        tx,
-        "claim_events (id, claim_id, from_status, to_status, note, user_id, at)",
-        events,
-    )
-    .await?;
-    Ok(moved)
 }
 
 /// Keeps an 835 file as received; returns its id.
