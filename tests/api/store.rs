@@ -1,17 +1,22 @@
 //! Every store function, against the backend under test (SQLite, or PostgreSQL when
 //! TEST_DATABASE_URL is set; CI runs the suite on both).
 
+use std::collections::HashSet;
+
 use chrono::{Duration, NaiveDate, Utc};
 use perdiem::domain::authorization::{AuthorizationInput, AuthorizationStatus, ExtensionInput};
+use perdiem::domain::claim_status::{ClaimStatus, Frequency};
 use perdiem::domain::client::ClientInput;
 use perdiem::domain::coverage::CoverageInput;
 use perdiem::domain::eligibility::LevelOfCare;
 use perdiem::domain::ids::{new_id, AuthorizationId, ClientId, CoverageId, PayerId, UserId};
+use perdiem::domain::money::Money;
 use perdiem::domain::payer::PayerInput;
 use perdiem::domain::role::Role;
 use perdiem::secrets::SecretKey;
 use perdiem::store::audit::{self, Action, AuditEntry, AuditFilter};
 use perdiem::store::authorizations::{self, AuthorizationFilter};
+use perdiem::store::claims::{self, ClaimEvent, ClaimRecord, NewClaim, StatusMove};
 use perdiem::store::clients::{self, ClientSearch};
 use perdiem::store::login_throttle::{self, ThrottlePolicy};
 use perdiem::store::users::{self, UserChanges};
@@ -770,4 +775,195 @@ async fn the_server_checkpoints_sqlite_in_the_background() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// A claim of `client` on `coverage` in `status`, without lines.
+fn bare_claim(
+    number: &str,
+    client: ClientId,
+    coverage: CoverageId,
+    payer: PayerId,
+    user: UserId,
+    status: ClaimStatus,
+) -> ClaimRecord {
+    let day = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    let at = perdiem::store::now();
+    ClaimRecord {
+        id: new_id(),
+        claim_number: number.into(),
+        client_id: client.into(),
+        coverage_id: coverage.into(),
+        payer_id: payer.into(),
+        level_of_care: LevelOfCare::Iop,
+        authorization_id: None,
+        authorization_number: None,
+        period_from: day,
+        period_through: day,
+        statement_from: day,
+        statement_through: day,
+        claim_form: "837I".into(),
+        type_of_bill: Some("0131".into()),
+        place_of_service: None,
+        condition_codes: Vec::new(),
+        principal_diagnosis: "F33.1".into(),
+        other_diagnoses: Vec::new(),
+        discharge_status: "30".into(),
+        total_charge: Money::from_minor_units(33_333).unwrap(),
+        expected_reimbursement: None,
+        status,
+        frequency: Frequency::Original,
+        original_claim_id: None,
+        payer_claim_number: None,
+        line_count: 0,
+        lines: None,
+        created_by: user.into(),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+/// `claims::move_claims` moves each claim only from the status it was read in: one changed
+/// meanwhile is skipped (not moved, no event, its payer claim number untouched), the others
+/// move with their events and notes in one pass, and a move without a payer claim number keeps
+/// the one the claim has.
+#[tokio::test]
+async fn a_bulk_move_skips_a_claim_no_longer_in_its_from_status() {
+    let db = fresh_db().await;
+    let key = SecretKey::generate();
+    let mut tx = db.begin().await.unwrap();
+    let user = UserId::new();
+    users::insert(&mut tx, user, "casey", "hash-1", &[Role::Billing])
+        .await
+        .unwrap();
+    let payer = payers::insert(
+        &mut tx,
+        &key,
+        PayerId::new(),
+        &PayerInput {
+            name: Some("Aetna".into()),
+            payer_id: Some("60054".into()),
+            connection: None,
+            billing: None,
+        }
+        .parse()
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let owner = clients::insert(&mut tx, ClientId::new(), &client("Ana", "Lopez", None))
+        .await
+        .unwrap();
+    let coverage = coverages::insert(
+        &mut tx,
+        CoverageId::new(),
+        owner.id,
+        &CoverageInput {
+            payer_id: Some(payer.id.to_string()),
+            member_id: Some("M-1".into()),
+            relationship: Some("self".into()),
+            priority: Some("primary".into()),
+            effective_date: Some("2026-01-01".into()),
+            ..CoverageInput::default()
+        }
+        .parse(today())
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let claim = |number: &str| {
+        bare_claim(
+            number,
+            owner.id,
+            coverage.id,
+            payer.id,
+            user,
+            ClaimStatus::Submitted,
+        )
+    };
+    let (a, b, mut c) = (claim("PD1"), claim("PD2"), claim("PD3"));
+    c.payer_claim_number = Some("PAYER-3".into());
+    let new = |record| NewClaim { record, lines: &[] };
+    claims::insert(&mut tx, &[new(&a), new(&b), new(&c)])
+        .await
+        .unwrap();
+    // B changes after the acknowledgment read it as submitted.
+    assert!(claims::set_status(
+        &mut tx,
+        b.id,
+        ClaimStatus::Submitted,
+        ClaimStatus::Received,
+        None,
+        Some("999 accepted"),
+        user.into(),
+    )
+    .await
+    .unwrap());
+
+    let at = perdiem::store::now();
+    let moves = [
+        StatusMove {
+            claim_id: a.id,
+            from: ClaimStatus::Submitted,
+            to: ClaimStatus::Accepted,
+            payer_claim_number: Some("PAYER-1"),
+            note: "277CA: A2 accepted".into(),
+        },
+        StatusMove {
+            claim_id: b.id,
+            from: ClaimStatus::Submitted,
+            to: ClaimStatus::Accepted,
+            payer_claim_number: Some("PAYER-2"),
+            note: "277CA: A2 accepted".into(),
+        },
+        StatusMove {
+            claim_id: c.id,
+            from: ClaimStatus::Submitted,
+            to: ClaimStatus::Rejected,
+            payer_claim_number: None,
+            note: "277CA: A3 returned".into(),
+        },
+    ];
+    let moved = claims::move_claims(&mut tx, &moves, user.into(), at)
+        .await
+        .unwrap();
+    assert_eq!(moved, HashSet::from([a.id, c.id]));
+
+    let shown = |record: ClaimRecord| (record.status, record.payer_claim_number);
+    let found = claims::find_many(&mut tx, &[a.id, b.id, c.id])
+        .await
+        .unwrap();
+    let found: Vec<_> = found.into_iter().map(shown).collect();
+    assert_eq!(
+        found,
+        vec![
+            (ClaimStatus::Accepted, Some("PAYER-1".to_string())),
+            (ClaimStatus::Received, None),
+            (ClaimStatus::Rejected, Some("PAYER-3".to_string())),
+        ]
+    );
+    let last_event = |events: Vec<ClaimEvent>| {
+        let e = events.last().unwrap().clone();
+        (e.from_status, e.to_status, e.note, e.at)
+    };
+    assert_eq!(
+        last_event(claims::events(&mut tx, a.id).await.unwrap()),
+        (
+            Some("submitted".to_string()),
+            "accepted".to_string(),
+            Some("277CA: A2 accepted".to_string()),
+            at
+        )
+    );
+    let b_events = claims::events(&mut tx, b.id).await.unwrap();
+    assert_eq!(b_events.len(), 1, "only its own move: {b_events:?}");
+    assert_eq!(b_events[0].to_status, "received");
+    assert_eq!(
+        last_event(claims::events(&mut tx, c.id).await.unwrap()).2,
+        Some("277CA: A3 returned".to_string())
+    );
+    assert!(claims::move_claims(&mut tx, &[], user.into(), at)
+        .await
+        .unwrap()
+        .is_empty());
+    tx.commit().await.unwrap();
 }
