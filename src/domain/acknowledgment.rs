@@ -32,7 +32,7 @@ use std::fmt;
 use uuid::Uuid;
 
 use super::claim_status::{Acknowledged, ClaimStatus};
-use crate::x12::ack_codes;
+use crate::x12::{ack_codes, claim_status_codes};
 use crate::x12::{
     parse_277ca, parse_acknowledgment, tokenize, Ack999, AckStatus, AcknowledgedClaim,
     Acknowledgment, Interchange277, StatusCode, StatusReport, Ta1, Ta1Code, X12Error,
@@ -358,55 +358,21 @@ fn category_outcome(code: &StatusCode) -> Acknowledged {
     }
 }
 
-/// STC01-2 — claim status codes (code source 508) that 277CAs commonly carry, in the list's
-/// words. Others are shown by their code: a wrong description misleads more than none.
-pub fn status_code_words(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "0" => "cannot provide further status electronically",
-        "1" => "for more detailed information, see remittance advice",
-        "2" => "more detailed information in letter",
-        "3" => "claim has been adjudicated and is awaiting payment cycle",
-        "16" => "claim/encounter has been forwarded to entity",
-        "19" => "entity acknowledges receipt of claim/encounter",
-        "20" => "accepted for processing",
-        "21" => "missing or invalid information",
-        "187" => "date(s) of service",
-        "400" => "claim is out of balance",
-        "562" => "entity's national provider identifier (NPI)",
-        _ => return None,
-    })
-}
-
-/// STC01-3 — entity identifier codes a 277CA names.
-pub fn entity_words(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "03" => "dependent",
-        "1P" => "provider",
-        "40" => "receiver",
-        "41" => "submitter",
-        "71" => "attending physician",
-        "77" => "service location",
-        "82" => "rendering provider",
-        "85" => "billing provider",
-        "87" => "pay-to provider",
-        "DN" => "referring provider",
-        "FA" => "facility",
-        "IL" => "insured or subscriber",
-        "PR" => "payer",
-        "QC" => "patient",
-        _ => return None,
-    })
-}
-
+/// One STC composite in words: its category, what it says (list 508) and of whom (element
+/// 98), e.g. `A7 acknowledgement/rejected for invalid information: status entity's national
+/// provider identifier (NPI) (562), entity billing provider (85)`.
 fn code_words(code: &StatusCode) -> String {
     let mut out = format!(
         "{} {}: status {}",
         code.category.code(),
         code.category.description(),
-        described(&code.status, status_code_words)
+        described(&code.status, claim_status_codes::status_code)
     );
     if let Some(entity) = &code.entity {
-        out.push_str(&format!(", entity {}", described(entity, entity_words)));
+        out.push_str(&format!(
+            ", entity {}",
+            described(entity, claim_status_codes::entity)
+        ));
     }
     if code.category == crate::x12::StatusCategory::Split {
         out.push_str(" (the payer split the claim; each part is remitted on its own)");
@@ -816,7 +782,14 @@ mod tests {
             d.contains("A7 acknowledgement/rejected for invalid information: status entity's national provider identifier (NPI) (562), entity billing provider (85)"),
             "{d}"
         );
-        assert!(d.contains("status code 128, entity patient (QC)"), "{d}");
+        assert!(
+            d.contains("A6 acknowledgement/rejected for missing information: status entity's tax id (128), entity patient (QC)"),
+            "{d}"
+        );
+        assert!(
+            d.contains("status procedure code for services rendered (454)"),
+            "{d}"
+        );
 
         let (a, b) = (
             claim(1, ClaimStatus::Submitted),
@@ -828,6 +801,14 @@ mod tests {
         let j = judge(&said, &k);
         assert_eq!(j.claims[0].move_to, Some(ClaimStatus::Accepted));
         assert_eq!(j.claims[1].move_to, Some(ClaimStatus::Rejected));
+    }
+
+    #[test]
+    fn a_status_or_entity_code_without_words_shows_as_its_code() {
+        let text = MIXED_277.replace("A6:128:QC", "A6:9999:ZZ");
+        let said = statements(&read_text(&text));
+        let d = &said[1].detail;
+        assert!(d.contains("status code 9999, entity code ZZ"), "{d}");
     }
 
     #[test]

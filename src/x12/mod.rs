@@ -22,6 +22,7 @@
 //! | `ack.rs` | the 999 and TA1 a payer sends instead of a 271, and [`parse_acknowledgment`] |
 //! | `ack_codes.rs` | the 999 and TA1 code lists with their descriptions |
 //! | `ack277.rs` | the 277CA claim acknowledgment (005010X214), [`parse_277ca`] |
+//! | `claim_status_codes.rs` | the 277CA's status codes (list 508) and entity codes with their descriptions |
 //! | `remit835.rs` | the 835 remittance (005010X221A1), [`parse_835`], and its balancing checks |
 //!
 //! Errors never echo element values (names, ids, dates), only segment ids, positions, codes
@@ -43,6 +44,7 @@ pub mod ack;
 pub mod ack277;
 pub mod ack_codes;
 pub mod claim837;
+pub mod claim_status_codes;
 pub mod common;
 pub mod delimiters;
 pub mod envelope;
