@@ -34,8 +34,9 @@ use uuid::Uuid;
 use super::claim_status::{Acknowledged, ClaimStatus};
 use crate::x12::{ack_codes, claim_status_codes};
 use crate::x12::{
-    parse_277ca, parse_acknowledgment, tokenize, Ack999, AckStatus, AcknowledgedClaim,
-    Acknowledgment, Interchange277, StatusCode, StatusReport, Ta1, Ta1Code, X12Error,
+    parse_277ca, parse_acknowledgment, read_sent_837, tokenize, Ack999, AckStatus,
+    AcknowledgedClaim, Acknowledgment, ClaimForm837, Interchange277, StatusCode, StatusReport, Ta1,
+    Ta1Code, X12Error,
 };
 
 /// Which acknowledgment a file is.
@@ -451,6 +452,51 @@ pub fn parse_outcome(raw: &str) -> Option<Acknowledged> {
     .find(|o| outcome_name(*o) == raw)
 }
 
+/// One claim of one of our 837 files, by the numbers its TA1 and 999 name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentClaim {
+    pub claim_id: Uuid,
+    /// ISA13.
+    pub interchange: i64,
+    /// GS06.
+    pub group: i64,
+    /// ST02.
+    pub set: i64,
+    pub form: ClaimForm837,
+}
+
+/// The claims of a stored 837 file by the numbers its acknowledgments name, read back from the
+/// file itself: for a file kept before perdiem recorded them beside it. Each CLM01 is matched
+/// to the file's own claims by claim number (`claims`); one not among them is left out.
+pub fn sent_claims(
+    content: &[u8],
+    claims: &HashMap<String, Uuid>,
+) -> Result<Vec<SentClaim>, X12Error> {
+    let mut sent = Vec::new();
+    for set in read_sent_837(content)? {
+        // The envelope reader allows only control numbers of 1–9 digits, which always read.
+        let (Some(interchange), Some(group), Some(number)) = (
+            control_number(&set.interchange_control_number),
+            control_number(&set.group_control_number),
+            control_number(&set.set_control_number),
+        ) else {
+            continue;
+        };
+        for claim_number in &set.claim_numbers {
+            if let Some(id) = claims.get(claim_number) {
+                sent.push(SentClaim {
+                    claim_id: *id,
+                    interchange,
+                    group,
+                    set: number,
+                    form: set.form,
+                });
+            }
+        }
+    }
+    Ok(sent)
+}
+
 /// A claim of ours an acknowledgment may name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OurClaim {
@@ -472,6 +518,17 @@ pub struct Known {
 }
 
 impl Known {
+    /// Whether `reference` names an interchange, group or set of an 837 file that no file-set
+    /// row of ours holds: a file written before they were kept (migration 0026), or not ours.
+    pub fn names_unknown_file(&self, reference: &Reference) -> bool {
+        match reference {
+            Reference::Interchange(n) => !self.by_interchange.contains_key(n),
+            Reference::Set { group, set } => !self.by_set.contains_key(&(*group, *set)),
+            Reference::Group(n) => !self.by_group.contains_key(n),
+            Reference::Claim(_) | Reference::NotOurs(_) => false,
+        }
+    }
+
     /// The claims a reference reaches, in the order the files carried them.
     fn reached(&self, reference: &Reference) -> Vec<Uuid> {
         let ids = match reference {
@@ -880,6 +937,81 @@ mod tests {
         let j = judge(&said, &known(&[a]));
         assert_eq!(j.claims.len(), 1);
         assert_eq!(j.claims[0].move_to, None);
+    }
+
+    /// A stored 837 interchange (ISA13 77) with an 837I group (GS06 12, ST02 0012) of two
+    /// claims and an 837P group (GS06 13, ST02 0013) of one.
+    fn stored_837() -> String {
+        let isa = "ISA*00*          *00*          *ZZ*SUBMITTERID    *ZZ*ACMEPAYER      \
+                   *250202*0800*^*00501*000000077*0*P*:~";
+        let group = |gs06: u32, version: &str, claims: &[&str]| {
+            let mut body = vec![format!("BHT*0019*00*B{gs06}*20250202*0800*CH")];
+            body.extend(
+                claims
+                    .iter()
+                    .map(|c| format!("CLM*{c}*100***13:A:1**A*Y*Y")),
+            );
+            format!(
+                "GS*HC*SUBMITTERID*ACMEPAYER*20250202*0800*{gs06}*X*{version}~\
+                 ST*837*{gs06:04}*{version}~{}~SE*{}*{gs06:04}~GE*1*{gs06}~",
+                body.join("~"),
+                body.len() + 2
+            )
+        };
+        format!(
+            "{isa}{}{}IEA*2*000000077~",
+            group(12, "005010X223A2", &["PD1", "PD2"]),
+            group(13, "005010X222A1", &["PD3"])
+        )
+    }
+
+    #[test]
+    fn a_stored_837_names_its_claims_by_interchange_group_and_set() {
+        let ours: HashMap<String, Uuid> = [1_u8, 3]
+            .into_iter()
+            .map(|n| (format!("PD{n}"), Uuid::from_u128(u128::from(n))))
+            .collect();
+        let sent = sent_claims(stored_837().as_bytes(), &ours).unwrap();
+        let claim = |n: u8, group, form| SentClaim {
+            claim_id: Uuid::from_u128(u128::from(n)),
+            interchange: 77,
+            group,
+            set: group,
+            form,
+        };
+        assert_eq!(
+            sent,
+            vec![
+                claim(1, 12, ClaimForm837::Institutional),
+                claim(3, 13, ClaimForm837::Professional),
+            ],
+            "PD2 is not among the file's claims: left out"
+        );
+        assert!(sent_claims(b"ISA*garbage", &ours).is_err());
+    }
+
+    #[test]
+    fn a_file_number_no_file_set_holds_is_unknown() {
+        let mut k = Known::default();
+        k.by_interchange.insert(77, vec![]);
+        k.by_group.insert(12, vec![]);
+        k.by_set.insert((12, 12), vec![]);
+        for known in [
+            Reference::Interchange(77),
+            Reference::Group(12),
+            Reference::Set { group: 12, set: 12 },
+            Reference::Claim("PD9".into()),
+            Reference::NotOurs("group 12 of functional id HS".into()),
+        ] {
+            assert!(!k.names_unknown_file(&known), "{known}");
+        }
+        for unknown in [
+            Reference::Interchange(78),
+            Reference::Group(13),
+            Reference::Set { group: 12, set: 13 },
+        ] {
+            assert!(k.names_unknown_file(&unknown), "{unknown}");
+        }
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //!   acknowledgment's words as their note, and a 277CA's payer claim number (REF*1K) is kept
 //!   on the claim. A claim the acknowledgment reaches but does not move (already further
 //!   along) is recorded all the same, with its status before and after.
+//! - A TA1 or 999 naming an interchange, group or set of a file written before the file sets
+//!   were kept (migration 0026) finds it all the same: those files' numbers are read from the
+//!   files themselves the first time one is needed, and kept.
 
 use std::collections::BTreeSet;
 
@@ -19,6 +22,7 @@ use uuid::Uuid;
 
 use crate::domain::acknowledgment::{self as ack, Known, Reference};
 use crate::domain::ids::new_id;
+use crate::services::claim_files::form_name;
 use crate::store::acknowledgments::{
     self as store, AckClaimRecord, NewAckClaim, NewAcknowledgment, UnmatchedRecord,
 };
@@ -54,9 +58,23 @@ impl AcknowledgmentDetail {
 }
 
 /// What the store knows of the references: our claims and the files' sets that carried them.
+/// Files written before their sets were kept (migration 0026) have none: when the
+/// acknowledgment names an interchange, group or set no row holds, the sets of those files are
+/// read from the files themselves and kept ([`record_older_file_sets`]), and looked up again.
 async fn known(tx: &mut Tx, said: &[ack::Statement]) -> Result<Known, StoreError> {
     let references: Vec<Reference> = said.iter().map(|s| s.reference.clone()).collect();
-    let sets = store::file_sets(tx, &references).await?;
+    let known = known_of(tx, &references).await?;
+    if !references.iter().any(|r| known.names_unknown_file(r)) {
+        return Ok(known);
+    }
+    if record_older_file_sets(tx).await? == 0 {
+        return Ok(known);
+    }
+    known_of(tx, &references).await
+}
+
+async fn known_of(tx: &mut Tx, references: &[Reference]) -> Result<Known, StoreError> {
+    let sets = store::file_sets(tx, references).await?;
     let numbers: Vec<String> = references
         .iter()
         .filter_map(|r| match r {
@@ -89,6 +107,47 @@ async fn known(tx: &mut Tx, said: &[ack::Statement]) -> Result<Known, StoreError
         }
     }
     Ok(known)
+}
+
+/// Reads the interchange, group and set control numbers and the claims of every stored 837
+/// file that has no file-set rows (those written before migration 0026) from the file itself,
+/// and keeps them, so that this and later acknowledgments of those files match. Done once: a
+/// file whose rows are kept is not read again. A file that does not read back (it always
+/// should: perdiem wrote it) is left as it is and logged by id. Returns the rows kept.
+async fn record_older_file_sets(tx: &mut Tx) -> Result<usize, StoreError> {
+    let mut kept = 0;
+    for file_id in claims::files_without_sets(tx).await? {
+        let Some(file) = claims::sent_file(tx, file_id).await? else {
+            continue;
+        };
+        let sent = match ack::sent_claims(file.content.as_bytes(), &file.claims) {
+            Ok(sent) => sent,
+            Err(error) => {
+                tracing::warn!(file_id = %file_id, cause = %error,
+                    "a stored claim file does not read back: its acknowledgments cannot match it");
+                continue;
+            }
+        };
+        let sets: Vec<claims::FileSet> = sent
+            .iter()
+            .map(|c| claims::FileSet {
+                claim_id: c.claim_id,
+                interchange_control_number: c.interchange,
+                group_control_number: c.group,
+                set_control_number: c.set,
+                functional_form: form_name(c.form),
+            })
+            .collect();
+        claims::insert_file_sets(tx, file_id, &sets).await?;
+        kept += sets.len();
+    }
+    if kept > 0 {
+        tracing::info!(
+            rows = kept,
+            "file sets of claim files written before they were kept"
+        );
+    }
+    Ok(kept)
 }
 
 /// Reads, matches, moves and keeps `content`.

@@ -112,7 +112,8 @@ fn form_of(claim: &ClaimRecord) -> ClaimForm837 {
     }
 }
 
-fn form_name(form: ClaimForm837) -> &'static str {
+/// The form as `claim_file_sets.functional_form` names it.
+pub(crate) fn form_name(form: ClaimForm837) -> &'static str {
     match form {
         ClaimForm837::Professional => "837P",
         ClaimForm837::Institutional => "837I",

@@ -1114,7 +1114,9 @@ pub struct FileSet {
 }
 
 /// Keeps which group and set of file `file_id` carried each claim, a few hundred rows a
-/// statement (a file holds up to 5,000 claims).
+/// statement (a file holds up to 5,000 claims). A row already kept stays as it is: two
+/// acknowledgments may read the same file written before these rows were kept (see
+/// [`files_without_sets`]) at once.
 pub async fn insert_file_sets(tx: &mut Tx, file_id: Uuid, sets: &[FileSet]) -> StoreResult<()> {
     const WIDTH: usize = 6;
     for chunk in sets.chunks(500) {
@@ -1128,7 +1130,8 @@ pub async fn insert_file_sets(tx: &mut Tx, file_id: Uuid, sets: &[FileSet]) -> S
         let sql = format!(
             "INSERT INTO claim_file_sets (file_id, claim_id, interchange_control_number,
                 group_control_number, set_control_number, functional_form)
-             VALUES {}",
+             VALUES {}
+             ON CONFLICT (file_id, claim_id) DO NOTHING",
             rows.join(", ")
         );
         with_tx!(tx, |conn| {
@@ -1146,6 +1149,49 @@ pub async fn insert_file_sets(tx: &mut Tx, file_id: Uuid, sets: &[FileSet]) -> S
         })?;
     }
     Ok(())
+}
+
+/// The produced 837 files with no file-set rows: those written before migration 0026 kept
+/// them, oldest first.
+pub async fn files_without_sets(tx: &mut Tx) -> StoreResult<Vec<Uuid>> {
+    let ids: Vec<String> = with_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT f.id FROM claim_files f
+         WHERE NOT EXISTS (SELECT 1 FROM claim_file_sets s WHERE s.file_id = f.id)
+         ORDER BY f.created_at, f.id"
+    )
+    .fetch_all(conn)
+    .await)?;
+    ids.iter().map(|id| uuid(id)).collect()
+}
+
+/// A produced 837 file as written, with its claims by claim number (CLM01).
+pub struct SentFile {
+    pub content: String,
+    pub claims: std::collections::HashMap<String, Uuid>,
+}
+
+pub async fn sent_file(tx: &mut Tx, file_id: Uuid) -> StoreResult<Option<SentFile>> {
+    let row: Option<(String, String)> = with_tx!(tx, |conn| sqlx::query_as(
+        "SELECT content, claim_ids FROM claim_files WHERE id = $1"
+    )
+    .bind(file_id.to_string())
+    .fetch_optional(conn)
+    .await)?;
+    let Some((content, claim_ids)) = row else {
+        return Ok(None);
+    };
+    let claim_ids: Vec<String> = serde_json::from_str(&claim_ids).map_err(corrupt)?;
+    let numbers: Vec<(String, String)> = rows_for(
+        tx,
+        "SELECT id, claim_number FROM claims WHERE id IN ({ids})",
+        &claim_ids,
+    )
+    .await?;
+    let claims = numbers
+        .into_iter()
+        .map(|(id, number)| Ok((number, uuid(&id)?)))
+        .collect::<StoreResult<_>>()?;
+    Ok(Some(SentFile { content, claims }))
 }
 
 /// The first answer given to an idempotency key, if it is younger than `since`.

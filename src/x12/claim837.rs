@@ -65,6 +65,12 @@
 //! patient control number, prior authorization, original claim reference, codes — are never
 //! changed: one holding a delimiter or a character outside printable ASCII is refused with
 //! [`X12Error::UnsafeText`] naming the field.
+//!
+//! # Reading back
+//!
+//! [`read_sent_837`] reads an 837 perdiem wrote back into what its acknowledgments name: each
+//! transaction set's ISA13, GS06 and ST02, its form (by GS08) and the CLM01 of each of its
+//! claims. A TA1 names the interchange and a 999 the group and set, never the claims.
 
 use std::fmt::Write as _;
 
@@ -72,6 +78,7 @@ use arrayvec::ArrayVec;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::envelope::Interchange;
 use super::error::X12Error;
 use super::values::{format_d8, push_d8};
 use super::writer::{
@@ -399,6 +406,64 @@ pub fn build_837_groups(batches: Vec<Batch837>) -> Result<String, X12Error> {
         })
         .collect();
     write_groups(&envelope, &groups)
+}
+
+/// One transaction set of an 837 perdiem wrote, by the numbers its acknowledgments name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent837Set {
+    /// ISA13.
+    pub interchange_control_number: String,
+    /// GS06.
+    pub group_control_number: String,
+    /// ST02.
+    pub set_control_number: String,
+    /// By GS08: `005010X223A2` institutional, `005010X222A1` professional.
+    pub form: ClaimForm837,
+    /// CLM01 of each claim of the set, in file order.
+    pub claim_numbers: Vec<String>,
+}
+
+/// Every transaction set of an 837 interchange perdiem wrote, with its control numbers and
+/// its claims' CLM01s. The envelope is checked whole (counts, trailers, control numbers of 1–9
+/// digits); a group of another guide or a set other than an 837 is an error.
+pub fn read_sent_837(input: &[u8]) -> Result<Vec<Sent837Set>, X12Error> {
+    let parsed = Interchange::parse(input)?;
+    let mut sets = Vec::new();
+    for group in &parsed.groups {
+        let form = if group.header.version == KIND_837I.version {
+            ClaimForm837::Institutional
+        } else if group.header.version == KIND_837P.version {
+            ClaimForm837::Professional
+        } else {
+            return Err(X12Error::UnsupportedVersion {
+                element: "GS08",
+                found: group.header.version.chars().take(12).collect(),
+                expected: "005010X223A2 or 005010X222A1",
+            });
+        };
+        for set in &group.transaction_sets {
+            if set.id != "837" {
+                return Err(X12Error::UnexpectedTransaction {
+                    expected: "837",
+                    found: set.id.chars().take(3).collect(),
+                });
+            }
+            sets.push(Sent837Set {
+                interchange_control_number: parsed.header.control_number.clone(),
+                group_control_number: group.header.control_number.clone(),
+                set_control_number: set.control_number.clone(),
+                form,
+                claim_numbers: set
+                    .segments
+                    .iter()
+                    .filter(|s| s.id() == "CLM")
+                    .filter_map(|s| s.value(1))
+                    .map(str::to_owned)
+                    .collect(),
+            });
+        }
+    }
+    Ok(sets)
 }
 
 impl From<&crate::domain::person::Address> for Address837 {
@@ -1364,6 +1429,50 @@ mod tests {
             return;
         };
         assert!(ok, "x12-check refused {name}:\n{report}\n{x12}");
+    }
+
+    #[test]
+    fn a_written_837_reads_back_into_its_control_numbers_and_claims() {
+        let institutional = batch(ClaimForm837::Institutional);
+        let mut professional = batch(ClaimForm837::Professional);
+        professional.envelope.control_numbers.transaction_set = 2;
+        let numbers = |b: &Batch837| -> Vec<String> {
+            b.subscribers
+                .iter()
+                .flat_map(|s| s.claims.iter().map(|c| c.patient_control_number.clone()))
+                .collect()
+        };
+        let (claims_i, claims_p) = (numbers(&institutional), numbers(&professional));
+        let text = build_837_groups(vec![institutional, professional]).unwrap();
+        let sets = read_sent_837(text.as_bytes()).unwrap();
+        assert_eq!(
+            sets,
+            vec![
+                Sent837Set {
+                    interchange_control_number: "000000201".into(),
+                    group_control_number: "201".into(),
+                    set_control_number: "0001".into(),
+                    form: ClaimForm837::Institutional,
+                    claim_numbers: claims_i,
+                },
+                Sent837Set {
+                    interchange_control_number: "000000201".into(),
+                    group_control_number: "202".into(),
+                    set_control_number: "0002".into(),
+                    form: ClaimForm837::Professional,
+                    claim_numbers: claims_p,
+                },
+            ]
+        );
+        assert!(!sets[0].claim_numbers.is_empty());
+
+        // Not an 837 of ours: another guide, or no interchange at all.
+        let other_guide = text.replace("005010X222A1", "005010X221A1");
+        assert!(matches!(
+            read_sent_837(other_guide.as_bytes()),
+            Err(X12Error::UnsupportedVersion { .. })
+        ));
+        assert!(read_sent_837(b"not x12").is_err());
     }
 
     #[test]

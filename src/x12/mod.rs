@@ -16,7 +16,7 @@
 //! | `values.rs` | typed element values: `D8`/`RD8` dates, times, `R` decimals; dates kept as sent |
 //! | `common.rs` | NM1, N3/N4, PER, REF, DTP, AAA, PRV, TRN, AMT, QTY as typed structs; composites |
 //! | `inquiry270.rs` | building a 270 (005010X279A1) |
-//! | `claim837.rs` | building an 837I (005010X223A2) or 837P (005010X222A1) |
+//! | `claim837.rs` | building an 837I (005010X223A2) or 837P (005010X222A1); reading back the numbers of one we wrote |
 //! | `response271.rs` | the 271 (005010X279A1) tree, [`parse_271`] and [`parse_271_batch`] |
 //! | `loops271.rs` | the 271 loop readers behind both |
 //! | `ack.rs` | the 999 and TA1 a payer sends instead of a 271, and [`parse_acknowledgment`] |
@@ -71,10 +71,10 @@ pub use ack277::{
     PeriodReference, Provider277, Receiver277, Source277, StatusCategory, StatusCode, StatusReport,
 };
 pub use claim837::{
-    body_837, build_837, format_amount, Address837, Batch837, BillingProvider837, Claim837,
-    ClaimForm837, ClaimFrequency, Facility837, Institutional837, Line837, Patient837, Payer837,
-    ProviderPerson837, Receiver837, Sex, Submitter837, Subscriber837, SubscriberClaims837,
-    KIND_837I, KIND_837P,
+    body_837, build_837, format_amount, read_sent_837, Address837, Batch837, BillingProvider837,
+    Claim837, ClaimForm837, ClaimFrequency, Facility837, Institutional837, Line837, Patient837,
+    Payer837, ProviderPerson837, Receiver837, Sent837Set, Sex, Submitter837, Subscriber837,
+    SubscriberClaims837, KIND_837I, KIND_837P,
 };
 pub use common::{
     Address, CommunicationNumber, Contact, EntityName, ProviderInfo, QualifiedAmount,

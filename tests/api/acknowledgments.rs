@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::claims::{billed_march, move_to, oracle_accepts, segments, set_up_clinic};
 use crate::helpers::TestApp;
+use perdiem::store::Db;
 
 /// March's three claims, submitted in one 837I file.
 struct Sent {
@@ -443,4 +444,53 @@ async fn acknowledgments_are_for_billing_staff_and_audited() {
             .any(|e| e["action"] == "update" && e["entity_type"] == "claims"),
         "{of_client}"
     );
+}
+
+/// Every file-set row, in a stable order: file, claim, ISA13, GS06, ST02, form.
+type FileSetRow = (String, String, i64, i64, i64, String);
+
+async fn file_set_rows(db: &Db) -> Vec<FileSetRow> {
+    let sql = "SELECT file_id, claim_id, interchange_control_number, group_control_number,
+            set_control_number, functional_form
+         FROM claim_file_sets ORDER BY file_id, claim_id";
+    perdiem::with_db!(db, |pool| sqlx::query_as(sql).fetch_all(pool).await).unwrap()
+}
+
+/// Deletes every file-set row, as for files written before migration 0026 kept them.
+async fn forget_file_sets(db: &Db) {
+    perdiem::with_db!(db, |pool| sqlx::query("DELETE FROM claim_file_sets")
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_999_for_a_file_written_before_its_sets_were_kept_still_finds_its_claims() {
+    let s = sent().await;
+    let written = file_set_rows(&s.app.db).await;
+    assert_eq!(written.len(), 3, "{written:?}");
+    forget_file_sets(&s.app.db).await;
+    assert!(file_set_rows(&s.app.db).await.is_empty());
+
+    let rejected = ack_999(&s, 910, &["IK3*NM1*17*2010*8", "IK4*9*67*1"], "R");
+    let answer = post_ack(&s.app, &rejected, 201).await;
+    assert_eq!(answer["unmatched"], serde_json::json!([]), "{answer}");
+    for id in &s.claims {
+        let c = entry(&answer, id);
+        assert_eq!(c["status_before"], "submitted");
+        assert_eq!(c["status_after"], "rejected", "{c}");
+        assert_eq!(status_of(&s.app, id).await, "rejected");
+    }
+    // Read back from the file, the rows are those written with it, and they are kept.
+    assert_eq!(file_set_rows(&s.app.db).await, written);
+
+    // A TA1 of the same interchange now finds the claims by the kept rows.
+    let ta1 = interchange(
+        911,
+        &[format!("TA1*{}*{}*{}*A*000", s.isa13, s.date, s.time)],
+    );
+    let answer = post_ack(&s.app, &ta1, 201).await;
+    assert_eq!(answer["claims"].as_array().unwrap().len(), 3, "{answer}");
+    assert_eq!(file_set_rows(&s.app.db).await, written);
 }
