@@ -46,6 +46,7 @@ use crate::services::verification::{Request, Requester, VerifyError};
 use crate::state::AppState;
 use crate::store::batches::{self, Item, Lease};
 use crate::store::verifications::Verification;
+use crate::store::writer::in_background;
 
 /// Items worked at once across all batches (each payer's own limit applies inside).
 const IN_FLIGHT: usize = 16;
@@ -55,10 +56,14 @@ const IDLE_PAUSE: Duration = Duration::from_millis(200);
 pub async fn run(state: web::Data<AppState>) {
     let owner = new_id().to_string();
     let lease = Duration::from_secs(state.settings.verification.batch_lease_seconds);
-    tokio::join!(
-        keep_leases(&state, &owner, lease),
-        work_batches(&state, &owner, lease)
-    );
+    // Background work: a staff request's commit never waits for the batch's writes.
+    in_background(async {
+        tokio::join!(
+            keep_leases(&state, &owner, lease),
+            work_batches(&state, &owner, lease)
+        )
+    })
+    .await;
 }
 
 /// The lease of `owner`'s items ends `lease` from now.
@@ -278,11 +283,11 @@ impl Worker<'_> {
         }
         let state = self.state.clone();
         let owner = self.owner.to_string();
-        self.in_flight.spawn(async move {
+        self.in_flight.spawn(in_background(async move {
             work(&state, item, verification_id, &owner).await;
             drop(probe);
             drop(permit);
-        });
+        }));
     }
 
     /// Sets a pending item waiting for its payer, unasked.

@@ -274,3 +274,53 @@ async fn read_audits_from_many_requests_are_all_stored_before_each_answer() {
         );
     }
 }
+
+/// A staff request's commit does not wait for the batch worker's writes (background work)
+/// queued behind it to join its group: with only background writers waiting, it commits at
+/// once. Before, it handed the connection over and waited for their commit; here the
+/// background writer holds the connection until the request's commit has returned, so the old
+/// rule waits out the timeout and fails.
+#[tokio::test]
+async fn a_request_commits_without_waiting_for_background_writes() {
+    use perdiem::store::writer::in_background;
+
+    let db = fresh_db().await;
+    let Db::Sqlite(sqlite) = &db else {
+        // PostgreSQL has no writer queue: each transaction commits on its own.
+        return;
+    };
+    let mut request = db.begin().await.unwrap();
+    clients::insert(&mut request, ClientId::new(), &client(1))
+        .await
+        .unwrap();
+    let (release, hold) = tokio::sync::oneshot::channel::<()>();
+    let background = tokio::spawn(in_background({
+        let db = db.clone();
+        async move {
+            let mut tx = db.begin().await.unwrap();
+            clients::insert(&mut tx, ClientId::new(), &client(2))
+                .await
+                .unwrap();
+            hold.await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    }));
+    let stats = sqlite.writer().stats();
+    while stats.queued.load(Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(stats.queued_requests.load(Ordering::SeqCst), 0);
+    tokio::time::timeout(std::time::Duration::from_secs(10), request.commit())
+        .await
+        .expect("the request's commit waited for a background writer")
+        .unwrap();
+    let reader = db.reopen(1).await.unwrap();
+    let (ids, _) = stored_external_ids(&reader).await;
+    assert_eq!(ids, vec!["GC-1".to_string()], "the request's write is committed");
+    release.send(()).unwrap();
+    background.await.unwrap();
+    let (mut ids, _) = stored_external_ids(&reader).await;
+    ids.sort();
+    assert_eq!(ids, vec!["GC-1".to_string(), "GC-2".to_string()]);
+    reader.close().await;
+}
