@@ -35,6 +35,7 @@ pub mod remittance_reports;
 pub mod remittances;
 pub mod users;
 pub mod verifications;
+pub mod web_sessions;
 pub mod writer;
 
 /// The migrations both backends run, in `migrations/`.
