@@ -50,6 +50,17 @@ pub fn date_text(raw: &str) -> String {
         .unwrap_or_else(|_| raw.to_string())
 }
 
+/// A date as staff type it, `12/05/2026` (or `12/5/2026`, or ISO `2026-12-05`), as the ISO text
+/// the domain parsers read; `None` when it is neither.
+pub fn typed_date(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    NaiveDate::parse_from_str(raw, "%m/%d/%Y")
+        .ok()
+        .filter(|_| raw.len() >= 8 && raw.rsplit('/').next().is_some_and(|y| y.len() == 4))
+        .or_else(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+        .map(|day| day.format("%Y-%m-%d").to_string())
+}
+
 /// `12/05/2026 2:05 PM UTC`: stored times are UTC, and saying so beats a silent guess.
 pub fn date_time(at: DateTime<Utc>) -> String {
     at.format("%m/%d/%Y %-I:%M %p UTC").to_string()
@@ -112,6 +123,16 @@ mod tests {
         assert_eq!(date_text("soon"), "soon");
         let at = Utc.with_ymd_and_hms(2026, 12, 5, 14, 5, 0).unwrap();
         assert_eq!(date_time(at), "12/05/2026 2:05 PM UTC");
+    }
+
+    #[test]
+    fn typed_dates_are_read_as_us_or_iso_dates() {
+        assert_eq!(typed_date("04/12/1988").as_deref(), Some("1988-04-12"));
+        assert_eq!(typed_date(" 4/2/1988 ").as_deref(), Some("1988-04-02"));
+        assert_eq!(typed_date("1988-04-12").as_deref(), Some("1988-04-12"));
+        assert_eq!(typed_date("04/12/88"), None);
+        assert_eq!(typed_date("13/12/1988"), None);
+        assert_eq!(typed_date("yesterday"), None);
     }
 
     #[test]

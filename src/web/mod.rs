@@ -9,7 +9,9 @@
 //! - first line `page.require(ROLES)?`; then `page.ctx.read_each()` / `.read()` / `.write()`,
 //!   `tx.audit(..)` for every client record shown, `tx.commit()`;
 //! - `page.render("/menu/href", "Title", html! { .. })`, with `(page.csrf_field())` in every
-//!   `<form method="post">`; after a successful POST, `page::see_other(path)`;
+//!   `<form method="post">`; inputs through `fields` (label, hint, error beside the field);
+//!   a refused form is rendered again with `fields::Errors` (422), a successful POST answers
+//!   `page::see_other(path)`;
 //! - register the route in [`configure`], and the menu entry in `layout::MENU`.
 //!
 //! Every response here gets the security headers of [`security_headers`]; errors are HTML pages
@@ -19,6 +21,7 @@ pub mod admin;
 pub mod assets;
 pub mod csrf;
 pub mod error;
+pub mod fields;
 pub mod format;
 pub mod home;
 pub mod layout;
