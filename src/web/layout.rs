@@ -36,12 +36,20 @@ pub struct MenuItem {
 }
 
 /// Every screen reachable from the top bar, in menu order.
-pub const MENU: &[MenuItem] = &[MenuItem {
-    menu: Menu::Admin,
-    label: "Clinic",
-    href: "/admin/clinic",
-    roles: super::admin::ADMINS,
-}];
+pub const MENU: &[MenuItem] = &[
+    MenuItem {
+        menu: Menu::Admissions,
+        label: "Verify benefits",
+        href: super::admissions::HOME,
+        roles: super::admissions::READERS,
+    },
+    MenuItem {
+        menu: Menu::Admin,
+        label: "Clinic",
+        href: "/admin/clinic",
+        roles: super::admin::ADMINS,
+    },
+];
 
 /// The menu items `roles` may open.
 pub fn menu_for(roles: &[Role]) -> Vec<&'static MenuItem> {
@@ -145,9 +153,14 @@ mod tests {
 
     #[test]
     fn each_role_sees_its_own_menus() {
+        assert_eq!(labels(&[Role::Admissions]), ["Verify benefits"]);
         assert_eq!(labels(&[Role::Admin]), ["Clinic"]);
         assert!(!labels(&[Role::Billing]).contains(&"Clinic"));
-        assert!(!labels(&[Role::Admissions]).contains(&"Clinic"));
+        assert!(labels(&[Role::Billing]).contains(&"Verify benefits"));
+        assert_eq!(
+            labels(&[Role::Admin, Role::Admissions]),
+            ["Verify benefits", "Clinic"]
+        );
         assert!(labels(&[]).is_empty());
     }
 

@@ -18,6 +18,7 @@
 //! (`error::WebError`), never problem documents.
 
 pub mod admin;
+pub mod admissions;
 pub mod assets;
 pub mod csrf;
 pub mod error;
@@ -53,6 +54,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/signin", web::post().to(signin::submit))
             .route("/signout", web::post().to(signin::sign_out))
             .route("/assets/{file}", web::get().to(assets::serve))
+            .route("/clients", web::get().to(admissions::find::start))
+            .route("/clients/search", web::post().to(admissions::find::search))
+            .route("/clients/new", web::get().to(admissions::enroll::form))
+            .route("/clients/new", web::post().to(admissions::enroll::submit))
+            .route("/clients/{id}", web::get().to(admissions::client::show))
+            .route(
+                "/clients/{id}/verify",
+                web::post().to(admissions::client::verify),
+            )
+            .route(
+                "/verifications/{id}",
+                web::get().to(admissions::result::show),
+            )
+            .route(
+                "/verifications/{id}/print",
+                web::get().to(admissions::result::print),
+            )
             .route("/admin/clinic", web::get().to(admin::clinic))
             .default_service(web::to(not_found)),
     );

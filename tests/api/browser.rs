@@ -117,8 +117,21 @@ impl Browser {
         panic!("chromedriver did not answer: {last:?}");
     }
 
+    /// Sizes the window so that the page itself (the viewport) is `width` × `height`.
     async fn size(&mut self, width: u32, height: u32) {
         self.client.set_window_size(width, height).await.unwrap();
+        let inner = self
+            .client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .unwrap();
+        let inner = |i: usize| inner[i].as_u64().unwrap_or(0) as u32;
+        let (w, h) = (inner(0), inner(1));
+        if (w, h) != (width, height) && w > 0 && h > 0 {
+            let outer_w = width + width.saturating_sub(w);
+            let outer_h = height + height.saturating_sub(h);
+            self.client.set_window_size(outer_w, outer_h).await.unwrap();
+        }
     }
 
     pub async fn visit(&self, path: &str) {
@@ -137,6 +150,21 @@ impl Browser {
         let field = self.client.find(Locator::Css(css)).await.unwrap();
         field.clear().await.unwrap();
         field.send_keys(value).await.unwrap();
+    }
+
+    /// Picks the option whose visible text is `label` in the `<select>` at `css`.
+    pub async fn choose(&self, css: &str, label: &str) {
+        let select = self.client.find(Locator::Css(css)).await.unwrap();
+        select.select_by_label(label).await.unwrap();
+    }
+
+    /// The page printed to PDF (as the browser's print dialog would lay it out, print
+    /// stylesheet and all).
+    pub async fn pdf(&self) -> Vec<u8> {
+        self.client
+            .print(fantoccini::wd::PrintConfiguration::default())
+            .await
+            .unwrap()
     }
 
     pub async fn click(&self, css: &str) {

@@ -38,5 +38,6 @@ mod scenarios;
 mod store;
 mod users;
 mod verifications;
+mod web_admissions;
 mod web_pages;
 mod web_support;
