@@ -37,6 +37,14 @@ impl Errors {
         }
     }
 
+    /// How many fields have an error (a field may have several; its first is shown).
+    pub fn fields(&self) -> usize {
+        let mut names: Vec<&str> = self.0.iter().map(|e| e.field.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names.len()
+    }
+
     /// The first error of `field`.
     pub fn of(&self, field: &str) -> Option<&str> {
         self.0
@@ -63,6 +71,9 @@ pub struct Input<'a> {
     /// `text` unless given (`date`, `password`, `search`, `tel`, `email`).
     pub kind: Option<&'a str>,
     pub required: bool,
+    /// Says "(optional)" beside the label: for the fields of a form most of whose fields are
+    /// required (not for a search, whose fields are all optional).
+    pub optional: bool,
     pub hint: Option<&'a str>,
     pub autocomplete: Option<&'a str>,
 }
@@ -74,13 +85,14 @@ pub fn text(name: &str, label: &str, value: &str, errors: &Errors, input: Input<
     let described = described_by(&id, input.hint.is_some(), error.is_some());
     html! {
         div.field {
-            label for=(id) { (label) @if !input.required { " " span.muted { "(optional)" } } }
-            @if let Some(hint) = input.hint { span.hint id={ (id) "-hint" } { (hint) } }
+            label for=(id) { (label) @if input.optional { " " span.muted { "(optional)" } } }
             input type=(input.kind.unwrap_or("text")) id=(id) name=(name) value=(value)
                 required[input.required]
                 autocomplete=[input.autocomplete]
                 aria-invalid=[error.map(|_| "true")]
                 aria-describedby=[described];
+            // Below the input, so that the inputs of a row line up whatever their hints.
+            @if let Some(hint) = input.hint { span.hint id={ (id) "-hint" } { (hint) } }
             @if let Some(error) = error { span.field-error id={ (id) "-error" } { (error) } }
         }
     }
@@ -118,8 +130,8 @@ pub fn summary(errors: &Errors) -> Markup {
     html! {
         @if !errors.is_empty() {
             div.notice.bad role="alert" {
-                @if errors.0.len() == 1 { "One field needs attention; it is marked below." }
-                @else { (errors.0.len()) " fields need attention; each is marked below." }
+                @if errors.fields() == 1 { "One field needs attention; it is marked below." }
+                @else { (errors.fields()) " fields need attention; each is marked below." }
             }
         }
     }
@@ -161,11 +173,17 @@ mod tests {
         assert!(html.contains(r#"aria-invalid="true""#));
         assert!(html.contains(r#"aria-describedby="f-member_id-error""#));
         assert!(html.contains("must be 2 to 80 letters or digits"));
+        errors.push("member_id", "a second error of the same field");
+        assert_eq!(errors.fields(), 2);
         assert_eq!(
             errors.of("subscriber.first_name"),
             Some("must not be empty")
         );
-        let clean = text("group", "Group", "", &Errors::none(), Input::default()).into_string();
+        let optional = Input {
+            optional: true,
+            ..Input::default()
+        };
+        let clean = text("group", "Group", "", &Errors::none(), optional).into_string();
         assert!(!clean.contains("aria-invalid"));
         assert!(clean.contains("(optional)"));
     }

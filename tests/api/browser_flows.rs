@@ -61,11 +61,21 @@ async fn admissions_enrolls_a_caller_verifies_benefits_and_prints_the_vob() {
     browser.screen("enroll").await;
     browser.fill("#f-first_name", "Ana").await;
     browser.fill("#f-last_name", "Lopez").await;
-    browser.fill("#f-date_of_birth", "04/12/1988").await;
+    browser.fill("#f-date_of_birth", "04/31/1988").await;
     browser.choose("#f-sex", "Female").await;
     browser.choose("#f-payer_id", "Mock Health Plan").await;
     browser.fill("#f-member_id", "MOCK-DEDUCTIBLE-COPAY").await;
     browser.fill("#f-group_number", "GRP-100").await;
+    browser
+        .submit("form[action='/clients/new'] button[type=submit]")
+        .await;
+    // No April 31st: the error sits beside the field, and what was typed stays.
+    assert_eq!(
+        browser.text_of("#f-date_of_birth-error").await,
+        "enter the date as MM/DD/YYYY"
+    );
+    browser.screen("enroll-refused").await;
+    browser.fill("#f-date_of_birth", "04/12/1988").await;
     browser
         .submit("form[action='/clients/new'] button[type=submit]")
         .await;

@@ -180,3 +180,111 @@ async fn a_verification_without_a_payer_connection_is_explained_beside_the_form(
         refused.body
     );
 }
+
+#[tokio::test]
+async fn a_rejected_verification_says_what_to_do_next_and_joins_the_history() {
+    let app = spawn_app().await;
+    let mock = perdiem::mock_payer::start(
+        perdiem::mock_payer::Scenarios::bundled().unwrap(),
+        "127.0.0.1",
+        0,
+    )
+    .await
+    .unwrap();
+    let (client, coverage, _) = crate::verifications::set_up(
+        &app,
+        "x12",
+        &mock.url(perdiem::mock_payer::X12_PATH),
+        "MOCK-BADID",
+    )
+    .await;
+    let mut visitor = Visitor::signed_in(&app, "admissions").await;
+    let token = visitor
+        .get(&format!("/clients/{client}"))
+        .await
+        .csrf_token();
+    let asked = visitor
+        .post(
+            &format!("/clients/{client}/verify"),
+            &[
+                ("csrf_token", &token),
+                ("coverage_id", &coverage),
+                ("iop", "on"),
+                ("php", "on"),
+                ("program", "mental_health"),
+                ("service_date", "11/23/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let result = visitor.get(asked.header("location")).await;
+    assert_eq!(result.status, 200);
+    assert!(result.body.contains("Rejected by payer"), "{}", result.body);
+    assert!(result.body.contains("Check the member id on the caller"));
+    assert!(result.body.contains("(code 72)"));
+    let page = visitor.get(&format!("/clients/{client}")).await;
+    let id = asked
+        .header("location")
+        .strip_prefix("/verifications/")
+        .unwrap();
+    assert!(
+        page.body.contains(&format!("/verifications/{id}")),
+        "in the history"
+    );
+    // The verification was asked through the service, audited with its completion.
+    assert!(audited(&app, id)
+        .await
+        .iter()
+        .any(|e| e["action"] == "create"));
+}
+
+#[tokio::test]
+async fn a_recent_answer_is_reused_unless_staff_ask_the_payer_again() {
+    let app = spawn_app().await;
+    let mock = perdiem::mock_payer::start(
+        perdiem::mock_payer::Scenarios::bundled().unwrap(),
+        "127.0.0.1",
+        0,
+    )
+    .await
+    .unwrap();
+    let (client, coverage, _) = crate::verifications::set_up(
+        &app,
+        "x12",
+        &mock.url(perdiem::mock_payer::X12_PATH),
+        "MOCK-COPAY",
+    )
+    .await;
+    let mut visitor = Visitor::signed_in(&app, "admissions").await;
+    let token = visitor
+        .get(&format!("/clients/{client}"))
+        .await
+        .csrf_token();
+    let path = format!("/clients/{client}/verify");
+    let fields = |fresh: &'static str| {
+        [
+            ("csrf_token", token.clone()),
+            ("coverage_id", coverage.clone()),
+            ("php", "on".to_string()),
+            ("program", "mental_health".to_string()),
+            ("fresh", fresh.to_string()),
+        ]
+    };
+    let mut ask = async |fresh: &'static str| {
+        let fields = fields(fresh);
+        // An unchecked box is not sent at all.
+        let sent: Vec<(&str, &str)> = fields
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        let reply = visitor.post(&path, &sent).await;
+        assert_eq!(reply.status, 303, "{}", reply.body);
+        reply.header("location").to_string()
+    };
+    let first = ask("").await;
+    let again = ask("").await;
+    assert_eq!(first, again, "the stored answer");
+    let fresh = ask("on").await;
+    assert_ne!(first, fresh, "asked again");
+}

@@ -105,6 +105,8 @@ pub struct VerifyFields {
     program: String,
     #[serde(default)]
     service_date: String,
+    /// Ask the payer even when it answered the same question a short while ago.
+    fresh: Option<String>,
 }
 
 /// `POST /clients/{id}/verify`.
@@ -173,7 +175,7 @@ fn parse(client_id: ClientId, fields: &VerifyFields, errors: &mut Errors) -> Opt
         levels: (!levels.is_empty()).then_some(levels)?,
         program: program?,
         service_date: service_date?,
-        force: false,
+        force: fields.fresh.is_some(),
         id: None,
     })
 }
@@ -335,6 +337,12 @@ fn verify_form(page: &Page, record: &Record, fields: &VerifyFields, errors: &Err
                     }
                     (crate::web::fields::text("service_date", "Date of service", &fields.service_date, errors,
                         crate::web::fields::Input { hint: Some("MM/DD/YYYY; today when empty"), ..Default::default() }))
+                }
+                div.choices {
+                    label {
+                        input type="checkbox" name="fresh" value="on" checked[fields.fresh.is_some()];
+                        "Ask the payer again, even if it answered the same question in the last few hours"
+                    }
                 }
                 div.actions {
                     button type="submit" { "Verify with the payer" }

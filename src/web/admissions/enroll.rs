@@ -229,13 +229,17 @@ fn screen(page: &Page, f: &EnrollFields, payers: &[(String, String)], errors: &E
         required: true,
         ..Input::default()
     };
+    let optional = Input {
+        optional: true,
+        ..Input::default()
+    };
     let date = |hint| Input {
         hint: Some(hint),
-        ..Input::default()
+        ..optional
     };
     let sexes = choices(&[("F", "Female"), ("M", "Male"), ("U", "Unknown")]);
     let relationships = choices(&[
-        ("self", "Self (the client holds the policy)"),
+        ("self", "Self"),
         ("spouse", "Spouse"),
         ("child", "Child"),
         ("other", "Other"),
@@ -256,10 +260,10 @@ fn screen(page: &Page, f: &EnrollFields, payers: &[(String, String)], errors: &E
                 div.fields {
                     (fields::text("first_name", "First name", &f.first_name, errors, Input { autocomplete: Some("off"), ..required }))
                     (fields::text("last_name", "Last name", &f.last_name, errors, Input { autocomplete: Some("off"), ..required }))
-                    (fields::text("date_of_birth", "Date of birth", &f.date_of_birth, errors, Input { required: true, ..date("MM/DD/YYYY") }))
+                    (fields::text("date_of_birth", "Date of birth", &f.date_of_birth, errors, Input { required: true, optional: false, ..date("MM/DD/YYYY") }))
                     (fields::select("sex", "Sex", &sexes, &f.sex, errors, true))
-                    (fields::text("phone", "Phone", &f.phone, errors, Input { kind: Some("tel"), ..Input::default() }))
-                    (fields::text("external_id", "Record number", &f.external_id, errors, Input::default()))
+                    (fields::text("phone", "Phone", &f.phone, errors, Input { kind: Some("tel"), ..optional }))
+                    (fields::text("external_id", "Record number", &f.external_id, errors, optional))
                 }
             }
             div.card {
@@ -267,9 +271,9 @@ fn screen(page: &Page, f: &EnrollFields, payers: &[(String, String)], errors: &E
                 div.fields {
                     (fields::select("payer_id", "Payer", payers, &f.payer_id, errors, true))
                     (fields::text("member_id", "Member id", &f.member_id, errors, Input { hint: Some("As printed on the card"), ..required }))
-                    (fields::text("group_number", "Group number", &f.group_number, errors, Input::default()))
-                    (fields::text("plan_name", "Plan name", &f.plan_name, errors, Input::default()))
-                    (fields::select("relationship", "Client's relationship to the policy holder", &relationships, &f.relationship, errors, true))
+                    (fields::text("group_number", "Group number", &f.group_number, errors, optional))
+                    (fields::text("plan_name", "Plan name", &f.plan_name, errors, optional))
+                    (fields::select("relationship", "Relationship to the holder", &relationships, &f.relationship, errors, true))
                     (fields::select("priority", "Order of benefits", &priorities, &f.priority, errors, true))
                     (fields::text("effective_date", "Effective date", &f.effective_date, errors, date("MM/DD/YYYY")))
                 }
@@ -279,7 +283,7 @@ fn screen(page: &Page, f: &EnrollFields, payers: &[(String, String)], errors: &E
                     div.fields {
                         (fields::text("subscriber.first_name", "Holder's first name", &f.subscriber_first_name, errors, Input::default()))
                         (fields::text("subscriber.last_name", "Holder's last name", &f.subscriber_last_name, errors, Input::default()))
-                        (fields::text("subscriber.date_of_birth", "Holder's date of birth", &f.subscriber_date_of_birth, errors, date("MM/DD/YYYY")))
+                        (fields::text("subscriber.date_of_birth", "Holder's date of birth", &f.subscriber_date_of_birth, errors, Input { hint: Some("MM/DD/YYYY"), ..Input::default() }))
                         (fields::select("subscriber.sex", "Holder's sex", &sexes, &f.subscriber_sex, errors, false))
                     }
                 }
