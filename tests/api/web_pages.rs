@@ -247,3 +247,21 @@ async fn unknown_pages_are_pages_and_unknown_api_paths_stay_problems() {
     assert_eq!(api.status, 404);
     assert_eq!(api.header("content-type"), "application/problem+json");
 }
+
+#[tokio::test]
+async fn a_role_change_applies_to_a_live_session_at_once() {
+    let app = spawn_app().await;
+    let mut visitor = Visitor::signed_in(&app, "admissions").await;
+    assert_eq!(visitor.get("/admin/clinic").await.status, 403);
+    app.patch(&format!("/api/v1/users/{}", app.admissions_id))
+        .token(&app.admin)
+        .json(json!({"roles": ["admin"]}))
+        .expect(200)
+        .await;
+    assert_eq!(visitor.get("/admin/clinic").await.status, 200);
+    assert_eq!(
+        visitor.get("/clients").await.status,
+        403,
+        "admissions taken away"
+    );
+}
