@@ -288,3 +288,30 @@ async fn a_recent_answer_is_reused_unless_staff_ask_the_payer_again() {
     let fresh = ask("on").await;
     assert_ne!(first, fresh, "asked again");
 }
+
+#[tokio::test]
+async fn an_enrollment_posted_without_its_csrf_token_stores_nothing() {
+    let app = spawn_app().await;
+    let payer = id_of(&app.create_payer().await);
+    let mut visitor = Visitor::signed_in(&app, "admissions").await;
+    let fields = [
+        ("first_name", "Ana"),
+        ("last_name", "Lopez"),
+        ("date_of_birth", "04/12/1988"),
+        ("sex", "F"),
+        ("payer_id", payer.as_str()),
+        ("member_id", "XYZ123456789"),
+        ("relationship", "self"),
+        ("priority", "primary"),
+    ];
+    let refused = visitor.post("/clients/new", &fields).await;
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("Nothing was changed"));
+    let clients = app
+        .get("/api/v1/clients?name=lopez")
+        .token(&app.admissions)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(clients["total"], 0);
+}

@@ -79,41 +79,22 @@ pub async fn submit(form: Form<EnrollFields>) -> Result<HttpResponse, WebError> 
     let Form { page, fields } = form;
     page.require(ASKERS)?;
     let mut errors = Errors::none();
-    let parsed = parse(&fields, &mut errors);
-    let mut tx = page.ctx.write().await?;
-    if let Some((_, coverage)) = &parsed {
-        if !payers::exists(&mut tx, coverage.payer_id).await? {
-            errors.push("payer_id", "choose a payer from the list");
-        }
-    }
-    let (client, coverage) = match parsed {
-        Some(parsed) if errors.is_empty() => parsed,
-        _ => {
-            drop(tx);
-            let payers = payer_choices(&page).await?;
-            return Ok(page.render_with(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                HOME,
-                "Enroll a client",
-                screen(&page, &fields, &payers, &errors),
-            ));
-        }
+    let Some((client, coverage)) = parse(&fields, &mut errors) else {
+        return refused(&page, &fields, &errors).await;
     };
+    let mut tx = page.ctx.write().await?;
+    if !payers::exists(&mut tx, coverage.payer_id).await? {
+        drop(tx);
+        errors.push("payer_id", "choose a payer from the list");
+        return refused(&page, &fields, &errors).await;
+    }
     let client = match clients::insert(&mut tx, ClientId::new(), &client).await {
         Ok(client) => client,
         Err(error) if error.is_unique_violation() => {
             drop(tx);
-            errors.push(
-                "external_id",
-                "another client already has this record number",
-            );
-            let payers = payer_choices(&page).await?;
-            return Ok(page.render_with(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                HOME,
-                "Enroll a client",
-                screen(&page, &fields, &payers, &errors),
-            ));
+            let taken = "another client already has this record number";
+            errors.push("external_id", taken);
+            return refused(&page, &fields, &errors).await;
         }
         Err(error) => return Err(error.into()),
     };
@@ -123,6 +104,21 @@ pub async fn submit(form: Form<EnrollFields>) -> Result<HttpResponse, WebError> 
     tx.commit().await?;
     tracing::info!(client_id = %client.id, "client enrolled from the web app");
     Ok(see_other(&format!("/clients/{}", client.id)))
+}
+
+/// The form again, with what was typed and each error beside its field.
+async fn refused(
+    page: &Page,
+    fields: &EnrollFields,
+    errors: &Errors,
+) -> Result<HttpResponse, WebError> {
+    let payers = payer_choices(page).await?;
+    Ok(page.render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        HOME,
+        "Enroll a client",
+        screen(page, fields, &payers, errors),
+    ))
 }
 
 /// The client and the coverage, or the errors of both (every field's, not the first only).
