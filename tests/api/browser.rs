@@ -19,8 +19,14 @@ use serde_json::{json, Value};
 
 use crate::helpers::{TestApp, PASSWORD};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Debian's browser and driver; `PERDIEM_CHROMIUM` / `PERDIEM_CHROMEDRIVER` name others.
+fn chromium() -> String {
+    std::env::var("PERDIEM_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+fn chromedriver() -> String {
+    std::env::var("PERDIEM_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
+}
 const AXE: &str = include_str!("../vendor/axe-core/axe.min.js");
 
 /// The two widths every screen is photographed at: a laptop and a tablet held upright.
@@ -37,16 +43,21 @@ pub struct Browser {
 /// Whether the browser tests can run here; without a browser they are skipped (one line said
 /// once), except under CI, where a missing browser is a failure.
 fn browser_available() -> bool {
-    let present = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
+    let (browser, driver) = (chromium(), chromedriver());
+    let present = Path::new(&browser).exists() && Path::new(&driver).exists();
     if !present {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!(
-                "CI=true but {CHROMIUM} or {CHROMEDRIVER} is missing: the browser tests must run"
-            );
+            panic!("CI=true but {browser} or {driver} is missing: the browser tests must run");
         }
+        // Straight to the process's stderr: the test harness captures `println!` of passing
+        // tests, and this line must be seen.
         static SAID: Once = Once::new();
         SAID.call_once(|| {
-            println!("browser tests skipped: {CHROMIUM} and {CHROMEDRIVER} not installed (apt-get install chromium chromium-driver)");
+            let line = format!(
+                "browser tests skipped: {browser} or {driver} is not installed \
+                 (apt-get install chromium chromium-driver)\n"
+            );
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
         });
     }
     present
@@ -67,7 +78,7 @@ impl Browser {
             return None;
         }
         let port = free_port();
-        let driver = Command::new(CHROMEDRIVER)
+        let driver = Command::new(chromedriver())
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -78,7 +89,7 @@ impl Browser {
         capabilities.insert(
             "goog:chromeOptions".into(),
             json!({
-                "binary": CHROMIUM,
+                "binary": chromium(),
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--no-first-run", "--disable-background-networking",
