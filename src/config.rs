@@ -27,6 +27,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub verification: VerificationSettings,
     pub billing: BillingSettings,
+    pub web: WebSettings,
     /// Absent from the defaults: its one setting has no default value.
     #[serde(default)]
     pub secrets: SecretsSettings,
@@ -38,6 +39,18 @@ pub struct SecretsSettings {
     /// Base64 of 32 bytes. Optional in development (generated and kept beside the database),
     /// required in production. Losing it means re-entering every payer's credentials.
     pub key: Option<SecretString>,
+}
+
+/// The staff web app's sessions.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebSettings {
+    /// Seconds without a page view after which a session ends.
+    pub session_idle_seconds: u64,
+    /// Seconds after sign-in after which a session ends, however active.
+    pub session_lifetime_seconds: u64,
+    /// Marks the session cookie `Secure` even when the request reached us over plain HTTP
+    /// (behind a proxy that ends TLS). Requests that arrive over HTTPS get it regardless.
+    pub secure_cookies: bool,
 }
 
 /// When an attended day is billable, unless the payer's own rules say otherwise
@@ -182,6 +195,11 @@ breaker_threshold = 5
 breaker_cooldown_seconds = 30
 batch_lease_seconds = 60
 batch_wait_seconds = 7200
+
+[web]
+session_idle_seconds = 1800
+session_lifetime_seconds = 43200
+secure_cookies = false
 
 [billing]
 iop_minimum_minutes = 180

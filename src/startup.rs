@@ -120,7 +120,8 @@ impl Application {
                 .app_data(state.clone())
                 .wrap(from_fn(request_context))
                 .configure(routes::configure)
-                .default_service(web::to(routes::not_found))
+                // After the API: the web app's scope takes every path the API does not.
+                .configure(crate::web::configure)
         })
         .listen(listener)?
         // actix-web stops on SIGTERM/SIGINT and lets in-flight requests finish for this long.

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::users::Access;
 
 /// The signed-in staff member of a request. Built only from a valid, unexpired token of an
 /// account that still exists, is still active and has not changed its password since; its roles
@@ -39,6 +40,39 @@ impl Staff {
     pub fn id_string(&self) -> String {
         self.id.to_string()
     }
+}
+
+/// Why a signed-in account may not act now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Deactivated, or gone.
+    Inactive,
+    /// The password changed after the token was issued or the session began.
+    CredentialsChanged,
+}
+
+/// The account check every signed-in request makes, by bearer token or by web session alike:
+/// still active, and under the credentials version it signed in with. The account's current
+/// roles come back with it. Checked through [`accounts::AccountCache`], so a change made in this
+/// process applies to the next request and one made elsewhere within its bound.
+pub async fn admit(
+    state: &AppState,
+    id: Uuid,
+    credentials_version: i64,
+) -> Result<Result<Access, Refused>, ApiError> {
+    let Some(account) = state
+        .accounts
+        .access(&state.db, id)
+        .await
+        .map_err(ApiError::internal)?
+        .filter(|account| account.active)
+    else {
+        return Ok(Err(Refused::Inactive));
+    };
+    if account.credentials_version != credentials_version {
+        return Ok(Err(Refused::CredentialsChanged));
+    }
+    Ok(Ok(account))
 }
 
 impl FromRequest for Staff {
@@ -74,18 +108,17 @@ impl FromRequest for Staff {
             let id = claims.sub_id().ok_or(ApiError::Unauthorized(
                 "The token is invalid or has expired.",
             ))?;
-            let account = state
-                .accounts
-                .access(&state.db, id)
-                .await
-                .map_err(ApiError::internal)?
-                .filter(|account| account.active)
-                .ok_or(ApiError::Unauthorized("The account is not active."))?;
-            if claims.cv != account.credentials_version {
-                return Err(ApiError::Unauthorized(
-                    "The password was changed after this token was issued; sign in again.",
-                ));
-            }
+            let account = match admit(state, id, claims.cv).await? {
+                Ok(account) => account,
+                Err(Refused::Inactive) => {
+                    return Err(ApiError::Unauthorized("The account is not active."))
+                }
+                Err(Refused::CredentialsChanged) => {
+                    return Err(ApiError::Unauthorized(
+                        "The password was changed after this token was issued; sign in again.",
+                    ))
+                }
+            };
             let roles = claims
                 .roles
                 .into_iter()

@@ -228,9 +228,10 @@ fn bundled() -> Scenarios {
 // ---------------------------------------------------------------------------------------------
 // Scenarios as data.
 
-const MEMBER_IDS: [&str; 27] = [
+const MEMBER_IDS: [&str; 28] = [
     "MOCK-COPAY",
     "MOCK-DEDUCTIBLE",
+    "MOCK-DEDUCTIBLE-COPAY",
     "MOCK-INACTIVE",
     "MOCK-BADID",
     "MOCK-NOTFOUND",
@@ -458,6 +459,17 @@ fn check_scenario(member_id: &str, wire: Wire, a: &EligibilityAnswer) {
                     "{at}"
                 );
             }
+        }
+        "MOCK-DEDUCTIBLE-COPAY" => {
+            active_plan("MOCK BRONZE PPO 1000");
+            for s in [&p, &i] {
+                let d = &s.in_network.deductible.individual;
+                assert_eq!(money(&d.total), Some("1000.00"), "{at}");
+                assert_eq!(money(&d.remaining), Some("400.00"), "{at}");
+                assert_eq!(money(&d.met), Some("600.00"), "{at}");
+            }
+            copay(&p, "75.00");
+            copay(&i, "40.00");
         }
         "MOCK-INACTIVE" => {
             assert_eq!(p.coverage_status.value, CoverageStatus::Inactive, "{at}");

@@ -47,24 +47,27 @@ impl FromRequest for Ctx {
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
         let staff = Staff::from_request(req, payload);
         let req = req.clone();
-        Box::pin(async move {
-            let staff = staff.await?;
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
-                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("app state missing")))?;
-            Ok(Ctx {
-                state,
-                staff,
-                request_id: current_request_id(),
-                peer: req.peer_addr().map(|addr| addr.ip().to_string()),
-                req,
-            })
-        })
+        Box::pin(async move { Ctx::for_staff(&req, staff.await?) })
     }
 }
 
 impl Ctx {
+    /// The context of `staff`'s request, however they proved who they are: a bearer token
+    /// (the API) or a session cookie (the web app's pages).
+    pub fn for_staff(req: &HttpRequest, staff: Staff) -> Result<Ctx, ApiError> {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("app state missing")))?;
+        Ok(Ctx {
+            state,
+            staff,
+            request_id: current_request_id(),
+            peer: req.peer_addr().map(|addr| addr.ip().to_string()),
+            req: req.clone(),
+        })
+    }
+
     /// Continues only when the staff member holds one of `allowed` (403 otherwise).
     pub fn require(&self, allowed: &[Role]) -> Result<(), ApiError> {
         self.staff.require(allowed).map(|_| ())
@@ -318,23 +321,41 @@ mod tests {
     #[test]
     fn handlers_reach_the_database_only_through_the_context() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
+        let found = violations_under(&dir, OUTSIDE);
+        assert!(
+            found.1 >= 15,
+            "only {} handler files found in {dir:?}",
+            found.1
+        );
+        assert!(found.0.is_empty(), "{}", found.0.join("\n"));
+    }
+
+    /// The web app's pages likewise: only the session machinery (which has no staff member
+    /// until it finds the session) and sign-in reach the database without a `Ctx`.
+    #[test]
+    fn pages_reach_the_database_only_through_the_context() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+        let found = violations_under(&dir, &["page.rs", "signin.rs"]);
+        assert!(found.1 >= 3, "only {} page files found in {dir:?}", found.1);
+        assert!(found.0.is_empty(), "{}", found.0.join("\n"));
+    }
+
+    /// The violations in the files under `dir` but those named `outside`, and how many files
+    /// were read.
+    fn violations_under(dir: &Path, outside: &[&str]) -> (Vec<String>, usize) {
         let mut files = Vec::new();
-        sources(&dir, &mut files);
+        sources(dir, &mut files);
         let mut checked = 0;
         let mut found = Vec::new();
         for path in files {
             let name = path.file_name().unwrap().to_str().unwrap();
-            if OUTSIDE.contains(&name) {
+            if outside.contains(&name) {
                 continue;
             }
             found.extend(violations(name, &fs::read_to_string(&path).unwrap()));
             checked += 1;
         }
-        assert!(
-            checked >= 15,
-            "only {checked} handler files found in {dir:?}"
-        );
-        assert!(found.is_empty(), "{}", found.join("\n"));
+        (found, checked)
     }
 
     #[test]

@@ -10,4 +10,5 @@ pub mod claim_files;
 pub mod claims;
 pub mod estimates;
 pub mod remittances;
+pub mod sign_in;
 pub mod verification;

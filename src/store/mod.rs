@@ -36,6 +36,7 @@ pub mod remittances;
 mod rows;
 pub mod users;
 pub mod verifications;
+pub mod web_sessions;
 pub mod writer;
 
 /// The migrations both backends run, in `migrations/`.

@@ -1,0 +1,293 @@
+//! Enrolling a caller: the client and their coverage in one form, parsed by the same domain
+//! parsers as the API (`ClientInput`, `CoverageInput`), stored in one audited transaction. A
+//! refused form comes back with what was typed and each error beside its field.
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use chrono::Utc;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::{ASKERS, HOME};
+use crate::domain::client::{ClientInput, NewClient};
+use crate::domain::coverage::{CoverageInput, NewCoverage, SubscriberInput};
+use crate::domain::ids::{ClientId, CoverageId};
+use crate::store::audit::Action;
+use crate::store::{clients, coverages, payers, Page as Rows};
+use crate::web::error::WebError;
+use crate::web::fields::{self, Errors, Input};
+use crate::web::format;
+use crate::web::page::{see_other, Form, Page};
+
+/// The form as typed; every field kept as text so a refused form shows it again.
+#[derive(Deserialize, Default)]
+pub struct EnrollFields {
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    date_of_birth: String,
+    #[serde(default)]
+    sex: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    external_id: String,
+    #[serde(default)]
+    payer_id: String,
+    #[serde(default)]
+    member_id: String,
+    #[serde(default)]
+    group_number: String,
+    #[serde(default)]
+    plan_name: String,
+    #[serde(default)]
+    relationship: String,
+    #[serde(default)]
+    priority: String,
+    #[serde(default)]
+    effective_date: String,
+    #[serde(default, rename = "subscriber.first_name")]
+    subscriber_first_name: String,
+    #[serde(default, rename = "subscriber.last_name")]
+    subscriber_last_name: String,
+    #[serde(default, rename = "subscriber.date_of_birth")]
+    subscriber_date_of_birth: String,
+    #[serde(default, rename = "subscriber.sex")]
+    subscriber_sex: String,
+}
+
+/// `GET /clients/new`.
+pub async fn form(page: Page) -> Result<HttpResponse, WebError> {
+    page.require(ASKERS)?;
+    let payers = payer_choices(&page).await?;
+    let fields = EnrollFields {
+        relationship: "self".into(),
+        priority: "primary".into(),
+        ..EnrollFields::default()
+    };
+    Ok(page.render(
+        HOME,
+        "Enroll a client",
+        screen(&page, &fields, &payers, &Errors::none()),
+    ))
+}
+
+/// `POST /clients/new`.
+pub async fn submit(form: Form<EnrollFields>) -> Result<HttpResponse, WebError> {
+    let Form { page, fields } = form;
+    page.require(ASKERS)?;
+    let mut errors = Errors::none();
+    let Some((client, coverage)) = parse(&fields, &mut errors) else {
+        return refused(&page, &fields, &errors).await;
+    };
+    let mut tx = page.ctx.write().await?;
+    if !payers::exists(&mut tx, coverage.payer_id).await? {
+        drop(tx);
+        errors.push("payer_id", "choose a payer from the list");
+        return refused(&page, &fields, &errors).await;
+    }
+    let client = match clients::insert(&mut tx, ClientId::new(), &client).await {
+        Ok(client) => client,
+        Err(error) if error.is_unique_violation() => {
+            drop(tx);
+            let taken = "another client already has this record number";
+            errors.push("external_id", taken);
+            return refused(&page, &fields, &errors).await;
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let coverage = coverages::insert(&mut tx, CoverageId::new(), client.id, &coverage).await?;
+    tx.audit(Action::Create, "client", client.id);
+    tx.audit(Action::Create, "coverage", coverage.id);
+    tx.commit().await?;
+    tracing::info!(client_id = %client.id, "client enrolled from the web app");
+    Ok(see_other(&format!("/clients/{}", client.id)))
+}
+
+/// The form again, with what was typed and each error beside its field.
+async fn refused(
+    page: &Page,
+    fields: &EnrollFields,
+    errors: &Errors,
+) -> Result<HttpResponse, WebError> {
+    let payers = payer_choices(page).await?;
+    Ok(page.render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        HOME,
+        "Enroll a client",
+        screen(page, fields, &payers, errors),
+    ))
+}
+
+/// The client and the coverage, or the errors of both (every field's, not the first only).
+fn parse(fields: &EnrollFields, errors: &mut Errors) -> Option<(NewClient, NewCoverage)> {
+    let today = Utc::now().date_naive();
+    let optional = |raw: &str| {
+        let raw = raw.trim();
+        (!raw.is_empty()).then(|| raw.to_string())
+    };
+    let mut date = |name: &str, raw: &str| match raw.trim() {
+        "" => None,
+        typed => format::typed_date(typed).or_else(|| {
+            errors.push(name, "enter the date as MM/DD/YYYY");
+            // Sent on so the parser does not also call a required date missing.
+            Some(typed.to_string())
+        }),
+    };
+    let date_of_birth = date("date_of_birth", &fields.date_of_birth);
+    let effective_date = date("effective_date", &fields.effective_date);
+    let subscriber_date_of_birth =
+        date("subscriber.date_of_birth", &fields.subscriber_date_of_birth);
+    let client = ClientInput {
+        first_name: optional(&fields.first_name),
+        last_name: optional(&fields.last_name),
+        date_of_birth,
+        sex: optional(&fields.sex),
+        address: None,
+        phone: optional(&fields.phone),
+        email: None,
+        external_id: optional(&fields.external_id),
+    }
+    .parse(today);
+    let subscriber_given = [
+        &fields.subscriber_first_name,
+        &fields.subscriber_last_name,
+        &fields.subscriber_date_of_birth,
+        &fields.subscriber_sex,
+    ]
+    .iter()
+    .any(|raw| !raw.trim().is_empty());
+    // The holder's fields are read only when the client is not the holder: typed and then
+    // switched back to "self", they are not an error.
+    let subscriber = (fields.relationship != "self" && subscriber_given).then(|| SubscriberInput {
+        first_name: optional(&fields.subscriber_first_name),
+        last_name: optional(&fields.subscriber_last_name),
+        date_of_birth: subscriber_date_of_birth,
+        sex: optional(&fields.subscriber_sex),
+    });
+    let coverage = CoverageInput {
+        payer_id: optional(&fields.payer_id),
+        member_id: optional(&fields.member_id),
+        group_number: optional(&fields.group_number),
+        plan_name: optional(&fields.plan_name),
+        relationship: optional(&fields.relationship),
+        subscriber,
+        priority: optional(&fields.priority),
+        effective_date,
+        end_date: None,
+    }
+    .parse(today);
+    match (client, coverage) {
+        (Ok(client), Ok(coverage)) if errors.is_empty() => Some((client, coverage)),
+        (client, coverage) => {
+            if let Err(invalid) = client {
+                errors.absorb(None, invalid);
+            }
+            if let Err(invalid) = coverage {
+                errors.absorb(None, invalid);
+            }
+            None
+        }
+    }
+}
+
+/// The payers to pick from, by name.
+async fn payer_choices(page: &Page) -> Result<Vec<(String, String)>, WebError> {
+    let mut tx = page.ctx.read_each().await?;
+    let (list, _) = payers::list(
+        &mut tx,
+        &page.ctx.state().secrets,
+        None,
+        Rows {
+            limit: 500,
+            offset: 0,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(list
+        .into_iter()
+        .map(|payer| (payer.id.to_string(), payer.data.name.to_string()))
+        .collect())
+}
+
+fn choices(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(value, label)| (value.to_string(), label.to_string()))
+        .collect()
+}
+
+fn screen(page: &Page, f: &EnrollFields, payers: &[(String, String)], errors: &Errors) -> Markup {
+    let required = Input {
+        required: true,
+        ..Input::default()
+    };
+    let optional = Input {
+        optional: true,
+        ..Input::default()
+    };
+    let date = |hint| Input {
+        hint: Some(hint),
+        ..optional
+    };
+    let sexes = choices(&[("F", "Female"), ("M", "Male"), ("U", "Unknown")]);
+    let relationships = choices(&[
+        ("self", "Self"),
+        ("spouse", "Spouse"),
+        ("child", "Child"),
+        ("other", "Other"),
+    ]);
+    let priorities = choices(&[
+        ("primary", "Primary"),
+        ("secondary", "Secondary"),
+        ("tertiary", "Tertiary"),
+    ]);
+    html! {
+        h1 { "Enroll a client" }
+        p.lede { "The caller and the insurance on their card. Everything here can be corrected later." }
+        (fields::summary(errors))
+        form.stack method="post" action="/clients/new" {
+            (page.csrf_field())
+            div.card {
+                h2 { "The client" }
+                div.fields {
+                    (fields::text("first_name", "First name", &f.first_name, errors, Input { autocomplete: Some("off"), ..required }))
+                    (fields::text("last_name", "Last name", &f.last_name, errors, Input { autocomplete: Some("off"), ..required }))
+                    (fields::text("date_of_birth", "Date of birth", &f.date_of_birth, errors, Input { required: true, optional: false, ..date("MM/DD/YYYY") }))
+                    (fields::select("sex", "Sex", &sexes, &f.sex, errors, true))
+                    (fields::text("phone", "Phone", &f.phone, errors, Input { kind: Some("tel"), ..optional }))
+                    (fields::text("external_id", "Record number", &f.external_id, errors, optional))
+                }
+            }
+            div.card {
+                h2 { "Insurance" }
+                div.fields {
+                    (fields::select("payer_id", "Payer", payers, &f.payer_id, errors, true))
+                    (fields::text("member_id", "Member id", &f.member_id, errors, Input { hint: Some("As printed on the card"), ..required }))
+                    (fields::text("group_number", "Group number", &f.group_number, errors, optional))
+                    (fields::text("plan_name", "Plan name", &f.plan_name, errors, optional))
+                    (fields::select("relationship", "Relationship to the holder", &relationships, &f.relationship, errors, true))
+                    (fields::select("priority", "Order of benefits", &priorities, &f.priority, errors, true))
+                    (fields::text("effective_date", "Effective date", &f.effective_date, errors, date("MM/DD/YYYY")))
+                }
+                fieldset {
+                    legend { "Policy holder, when it is not the client" }
+                    @if let Some(error) = errors.of("subscriber") { p.field-error { (error) } }
+                    div.fields {
+                        (fields::text("subscriber.first_name", "Holder's first name", &f.subscriber_first_name, errors, Input::default()))
+                        (fields::text("subscriber.last_name", "Holder's last name", &f.subscriber_last_name, errors, Input::default()))
+                        (fields::text("subscriber.date_of_birth", "Holder's date of birth", &f.subscriber_date_of_birth, errors, Input { hint: Some("MM/DD/YYYY"), ..Input::default() }))
+                        (fields::select("subscriber.sex", "Holder's sex", &sexes, &f.subscriber_sex, errors, false))
+                    }
+                }
+            }
+            div.actions {
+                button type="submit" { "Enroll" }
+                a.button.secondary href=(HOME) { "Cancel" }
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! How the web app writes money, dates and times: `$1,250.50`, `12/05/2026`, `12/05/2026 2:05 PM`
+//! (US style, as the clinics' other tools write them). Money comes as a `Decimal` and is rounded
+//! only by `domain::money`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+use crate::domain::money::to_cents;
+
+/// `$1,250.50`; negative amounts as `−$75.00` (a minus sign, not a hyphen, for screen readers
+/// and print alike).
+pub fn money(amount: Decimal) -> String {
+    let cents = to_cents(amount);
+    let text = cents.abs().to_string();
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, "00"));
+    let sign = if cents.is_sign_negative() && !cents.is_zero() {
+        "\u{2212}"
+    } else {
+        ""
+    };
+    format!("{sign}${}.{fraction}", group_thousands(whole))
+}
+
+/// A decimal string as the API carries it (`"1250.00"`) written as [`money`]; `None` when it is
+/// not a number.
+pub fn money_text(raw: &str) -> Option<String> {
+    raw.parse::<Decimal>().ok().map(money)
+}
+
+fn group_thousands(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `12/05/2026`.
+pub fn date(day: NaiveDate) -> String {
+    day.format("%m/%d/%Y").to_string()
+}
+
+/// An ISO date (`2026-12-05`) as [`date`]; anything else as it came.
+pub fn date_text(raw: &str) -> String {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map(date)
+        .unwrap_or_else(|_| raw.to_string())
+}
+
+/// A date as staff type it, `12/05/2026` (or `12/5/2026`, or ISO `2026-12-05`), as the ISO text
+/// the domain parsers read; `None` when it is neither.
+pub fn typed_date(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    NaiveDate::parse_from_str(raw, "%m/%d/%Y")
+        .ok()
+        .filter(|_| raw.len() >= 8 && raw.rsplit('/').next().is_some_and(|y| y.len() == 4))
+        .or_else(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+        .map(|day| day.format("%Y-%m-%d").to_string())
+}
+
+/// `12/05/2026 2:05 PM UTC`: stored times are UTC, and saying so beats a silent guess.
+pub fn date_time(at: DateTime<Utc>) -> String {
+    at.format("%m/%d/%Y %-I:%M %p UTC").to_string()
+}
+
+/// A percentage as the payer states it (`"20"`, `"12.5"`) → `20%`, `12.5%`.
+pub fn percent(raw: &str) -> String {
+    match raw.parse::<Decimal>() {
+        Ok(value) => format!("{}%", value.normalize()),
+        Err(_) => format!("{raw}%"),
+    }
+}
+
+/// A US phone number of ten digits as `(800) 555-1234`; anything else as it came.
+pub fn phone(raw: &str) -> String {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    let digits = digits
+        .strip_prefix('1')
+        .filter(|rest| rest.len() == 10)
+        .unwrap_or(&digits);
+    if digits.len() == 10 {
+        format!("({}) {}-{}", &digits[..3], &digits[3..6], &digits[6..])
+    } else {
+        raw.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use std::str::FromStr;
+
+    fn d(raw: &str) -> Decimal {
+        Decimal::from_str(raw).unwrap()
+    }
+
+    #[test]
+    fn money_has_a_dollar_sign_thousands_commas_and_cents() {
+        assert_eq!(money(d("1250.5")), "$1,250.50");
+        assert_eq!(money(d("0")), "$0.00");
+        assert_eq!(money(d("999.999")), "$1,000.00");
+        assert_eq!(money(d("1234567.89")), "$1,234,567.89");
+        assert_eq!(money(d("100")), "$100.00");
+        assert_eq!(money(d("-75")), "\u{2212}$75.00");
+        assert_eq!(money(d("-0.001")), "$0.00");
+    }
+
+    #[test]
+    fn money_text_reads_the_apis_decimal_strings() {
+        assert_eq!(money_text("900.00").as_deref(), Some("$900.00"));
+        assert_eq!(money_text("not money"), None);
+    }
+
+    #[test]
+    fn dates_are_month_day_year() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        assert_eq!(date(day), "12/05/2026");
+        assert_eq!(date_text("2026-01-31"), "01/31/2026");
+        assert_eq!(date_text("soon"), "soon");
+        let at = Utc.with_ymd_and_hms(2026, 12, 5, 14, 5, 0).unwrap();
+        assert_eq!(date_time(at), "12/05/2026 2:05 PM UTC");
+    }
+
+    #[test]
+    fn typed_dates_are_read_as_us_or_iso_dates() {
+        assert_eq!(typed_date("04/12/1988").as_deref(), Some("1988-04-12"));
+        assert_eq!(typed_date(" 4/2/1988 ").as_deref(), Some("1988-04-02"));
+        assert_eq!(typed_date("1988-04-12").as_deref(), Some("1988-04-12"));
+        assert_eq!(typed_date("04/12/88"), None);
+        assert_eq!(typed_date("13/12/1988"), None);
+        assert_eq!(typed_date("yesterday"), None);
+    }
+
+    #[test]
+    fn percents_and_phones_read_as_people_write_them() {
+        assert_eq!(percent("20"), "20%");
+        assert_eq!(percent("12.50"), "12.5%");
+        assert_eq!(phone("8005551234"), "(800) 555-1234");
+        assert_eq!(phone("1-800-555-1234"), "(800) 555-1234");
+        assert_eq!(phone("ext 12"), "ext 12");
+    }
+}

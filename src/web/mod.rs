@@ -1,0 +1,107 @@
+//! The staff web app: server-rendered HTML (maud) at `/`, beside the bearer-only API at
+//! `/api/v1`. Pages sign in with the same accounts and rules as the API, keep a server-side
+//! session (`session`, `store::web_sessions`), refuse forged forms (`csrf`), and reach the
+//! database only through the API's audited request context (`page::Page` holds a `Ctx`).
+//!
+//! How to add a screen:
+//! - a handler `async fn(page: Page) -> Result<HttpResponse, WebError>` (or `form: Form<T>` for
+//!   a POST, whose CSRF token is checked before the handler runs) in a module of its own;
+//! - first line `page.require(ROLES)?`; then `page.ctx.read_each()` / `.read()` / `.write()`,
+//!   `tx.audit(..)` for every client record shown, `tx.commit()`;
+//! - `page.render("/menu/href", "Title", html! { .. })`, with `(page.csrf_field())` in every
+//!   `<form method="post">`; inputs through `fields` (label, hint, error beside the field);
+//!   a refused form is rendered again with `fields::Errors` (422), a successful POST answers
+//!   `page::see_other(path)`;
+//! - register the route in [`configure`], and the menu entry in `layout::MENU`.
+//!
+//! Every response here gets the security headers of [`security_headers`]; errors are HTML pages
+//! (`error::WebError`), never problem documents.
+
+pub mod admin;
+pub mod admissions;
+pub mod assets;
+pub mod csrf;
+pub mod error;
+pub mod fields;
+pub mod format;
+pub mod home;
+pub mod layout;
+pub mod page;
+pub mod session;
+pub mod signin;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use error::WebError;
+
+/// The policy of every page: only our own script, style and forms; no framing; no `<base>`.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
+
+/// Registers the web app's routes. Call after the API's, so that `/api/…`, `/health` and the
+/// other API paths keep their own handlers.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("")
+            .wrap(from_fn(security_headers))
+            .route("/", web::get().to(home::home))
+            .route("/signin", web::get().to(signin::form))
+            .route("/signin", web::post().to(signin::submit))
+            .route("/signout", web::post().to(signin::sign_out))
+            .route("/assets/{file}", web::get().to(assets::serve))
+            .route("/clients", web::get().to(admissions::find::start))
+            .route("/clients/search", web::post().to(admissions::find::search))
+            .route("/clients/new", web::get().to(admissions::enroll::form))
+            .route("/clients/new", web::post().to(admissions::enroll::submit))
+            .route("/clients/{id}", web::get().to(admissions::client::show))
+            .route(
+                "/clients/{id}/verify",
+                web::post().to(admissions::client::verify),
+            )
+            .route(
+                "/verifications/{id}",
+                web::get().to(admissions::result::show),
+            )
+            .route(
+                "/verifications/{id}/print",
+                web::get().to(admissions::result::print),
+            )
+            .route("/admin/clinic", web::get().to(admin::clinic))
+            .default_service(web::to(not_found)),
+    );
+}
+
+/// An unknown path: under `/api/` the API's problem document, elsewhere a page.
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, actix_web::Error> {
+    if req.path().starts_with("/api/") {
+        return Err(crate::routes::not_found().await.unwrap_err().into());
+    }
+    Err(WebError::NotFound("page").into())
+}
+
+/// The headers of every web response: the CSP, no sniffing, no referrer (a URL holds ids of
+/// clients), no framing, and pages not stored by the browser or a proxy (assets say otherwise).
+async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(response)
+}

@@ -1,0 +1,136 @@
+//! The staff web app in real Chromium (see `browser`).
+
+use perdiem::mock_payer::{self, Scenarios, X12_PATH};
+use serde_json::json;
+
+use crate::browser::Browser;
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn a_signed_out_visit_lands_on_sign_in_and_signing_in_returns_to_the_page() {
+    let app = spawn_app().await;
+    let Some(mut browser) = Browser::start(&app, "signin").await else {
+        return;
+    };
+    browser.visit("/admin/clinic").await;
+    assert_eq!(browser.path().await, "/signin");
+    assert!(browser.text().await.contains("Please sign in to continue."));
+    browser.screen("signin").await;
+    browser.fill("#username", "admin").await;
+    browser.fill("#password", "not-the-password").await;
+    browser.submit("button[type=submit]").await;
+    assert!(browser
+        .text_of("#signin-error")
+        .await
+        .contains("The username or password is wrong."));
+    browser.screen("signin-refused").await;
+    browser.sign_in("admin").await;
+    assert_eq!(browser.path().await, "/admin/clinic");
+    assert!(browser.text_of("h1").await.contains("Clinic"));
+    browser.screen("clinic").await;
+    browser.submit(".who button[type=submit]").await;
+    assert_eq!(browser.path().await, "/signin");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn admissions_enrolls_a_caller_verifies_benefits_and_prints_the_vob() {
+    let app = spawn_app().await;
+    let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    app.set_up_clinic().await;
+    app.post("/api/v1/payers")
+        .token(&app.admin)
+        .json(json!({
+            "name": "Mock Health Plan",
+            "payer_id": "MOCKWEB1",
+            "connection": {"protocol": "x12", "endpoint_url": mock.url(X12_PATH), "timeout_seconds": 5}
+        }))
+        .expect(201)
+        .await;
+    let Some(mut browser) = Browser::start(&app, "admissions").await else {
+        return;
+    };
+    browser.visit("/").await;
+    browser.sign_in("admissions").await;
+    browser.visit("/clients").await;
+    browser.screen("find").await;
+    browser.click("a[href='/clients/new']").await;
+    assert_eq!(browser.path().await, "/clients/new");
+    browser.screen("enroll").await;
+    browser.fill("#f-first_name", "Ana").await;
+    browser.fill("#f-last_name", "Lopez").await;
+    browser.fill("#f-date_of_birth", "04/31/1988").await;
+    browser.choose("#f-sex", "Female").await;
+    browser.choose("#f-payer_id", "Mock Health Plan").await;
+    browser.fill("#f-member_id", "MOCK-DEDUCTIBLE-COPAY").await;
+    browser.fill("#f-group_number", "GRP-100").await;
+    browser
+        .submit("form[action='/clients/new'] button[type=submit]")
+        .await;
+    // No April 31st: the error sits beside the field, and what was typed stays.
+    assert_eq!(
+        browser.text_of("#f-date_of_birth-error").await,
+        "enter the date as MM/DD/YYYY"
+    );
+    browser.screen("enroll-refused").await;
+    browser.fill("#f-date_of_birth", "04/12/1988").await;
+    browser
+        .submit("form[action='/clients/new'] button[type=submit]")
+        .await;
+    assert!(
+        browser.path().await.starts_with("/clients/"),
+        "{}",
+        browser.text().await
+    );
+    assert_eq!(browser.text_of("h1").await, "Ana Lopez");
+    browser.screen("client").await;
+
+    browser
+        .submit("form[action$='/verify'] button[type=submit]")
+        .await;
+    assert!(
+        browser.path().await.starts_with("/verifications/"),
+        "{}",
+        browser.text().await
+    );
+    // The mock scenario: $400 of the $1,000 in-network deductible left; $75 per PHP day.
+    assert_eq!(
+        browser.text_of("#IOP-in-ded-ind-remaining").await,
+        "$400.00"
+    );
+    assert_eq!(browser.text_of("#IOP-in-ded-ind-total").await, "$1,000.00");
+    assert_eq!(browser.text_of("#PHP-in-copay").await, "$75.00");
+    assert_eq!(browser.text_of("#IOP-in-copay").await, "$40.00");
+    assert_eq!(browser.text_of("#PHP-status").await, "Active");
+    let text = browser.text().await;
+    assert!(
+        text.contains("not stated by payer"),
+        "unstated figures say so"
+    );
+    browser.screen("result").await;
+
+    browser.click("a[href$='/print']").await;
+    assert!(browser.path().await.ends_with("/print"));
+    let vob = browser.text().await;
+    for expected in [
+        "Verification of benefits",
+        "Ana Lopez",
+        "Mock Health Plan",
+        "MOCK-DEDUCTIBLE-COPAY",
+        "admissions",
+        "$400.00",
+        "$75.00",
+    ] {
+        assert!(vob.contains(expected), "{expected} on the VOB: {vob}");
+    }
+    browser.screen("print").await;
+    let pdf = browser.pdf().await;
+    let pages = pdf
+        .windows(b"/Type /Page".len() + 1)
+        .filter(|w| w.starts_with(b"/Type /Page") && w[b"/Type /Page".len()] != b's')
+        .count();
+    assert_eq!(pages, 1, "the VOB prints on one page");
+    browser.close().await;
+}
