@@ -316,7 +316,11 @@ async fn a_request_commits_without_waiting_for_background_writes() {
         .unwrap();
     let reader = db.reopen(1).await.unwrap();
     let (ids, _) = stored_external_ids(&reader).await;
-    assert_eq!(ids, vec!["GC-1".to_string()], "the request's write is committed");
+    assert_eq!(
+        ids,
+        vec!["GC-1".to_string()],
+        "the request's write is committed"
+    );
     release.send(()).unwrap();
     background.await.unwrap();
     let (mut ids, _) = stored_external_ids(&reader).await;
