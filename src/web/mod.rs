@@ -71,7 +71,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/verifications/{id}/print",
                 web::get().to(admissions::result::print),
             )
-            .route("/admin/clinic", web::get().to(admin::clinic))
+            .route("/admin/clinic", web::get().to(admin::clinic::clinic))
+            .route("/admin/staff", web::get().to(admin::staff::list))
+            .route("/admin/staff", web::post().to(admin::staff::create))
+            .route("/admin/staff/{id}", web::get().to(admin::staff::show))
+            .route("/admin/staff/{id}", web::post().to(admin::staff::update))
+            .route(
+                "/admin/staff/{id}/standing",
+                web::post().to(admin::staff::standing),
+            )
+            .route("/admin/audit", web::get().to(admin::audit_log::list))
             .default_service(web::to(not_found)),
     );
 }

@@ -38,6 +38,7 @@ mod scenarios;
 mod store;
 mod users;
 mod verifications;
+mod web_admin;
 mod web_admissions;
 mod web_pages;
 mod web_support;
