@@ -71,6 +71,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/verifications/{id}/print",
                 web::get().to(admissions::result::print),
             )
+            .route(
+                "/verifications/{id}/estimate",
+                web::get().to(admissions::estimate::form),
+            )
+            .route(
+                "/verifications/{id}/estimate",
+                web::post().to(admissions::estimate::submit),
+            )
+            .route("/estimates/{id}", web::get().to(admissions::estimate::show))
             .route("/admin/clinic", web::get().to(admin::clinic::clinic))
             .route("/admin/staff", web::get().to(admin::staff::list))
             .route("/admin/staff", web::post().to(admin::staff::create))

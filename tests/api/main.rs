@@ -40,5 +40,6 @@ mod users;
 mod verifications;
 mod web_admin;
 mod web_admissions;
+mod web_estimates;
 mod web_pages;
 mod web_support;
