@@ -57,6 +57,12 @@ pub const MENU: &[MenuItem] = &[
     },
     MenuItem {
         menu: Menu::Admin,
+        label: "Payers",
+        href: "/admin/payers",
+        roles: super::admin::ADMINS,
+    },
+    MenuItem {
+        menu: Menu::Admin,
         label: "Audit log",
         href: "/admin/audit",
         roles: super::admin::ADMINS,
@@ -166,12 +172,15 @@ mod tests {
     #[test]
     fn each_role_sees_its_own_menus() {
         assert_eq!(labels(&[Role::Admissions]), ["Verify benefits"]);
-        assert_eq!(labels(&[Role::Admin]), ["Clinic", "Staff", "Audit log"]);
+        assert_eq!(
+            labels(&[Role::Admin]),
+            ["Clinic", "Staff", "Payers", "Audit log"]
+        );
         assert!(!labels(&[Role::Billing]).contains(&"Clinic"));
         assert!(labels(&[Role::Billing]).contains(&"Verify benefits"));
         assert_eq!(
             labels(&[Role::Admin, Role::Admissions]),
-            ["Verify benefits", "Clinic", "Staff", "Audit log"]
+            ["Verify benefits", "Clinic", "Staff", "Payers", "Audit log"]
         );
         assert!(labels(&[]).is_empty());
     }

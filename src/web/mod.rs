@@ -90,6 +90,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(admin::staff::standing),
             )
             .route("/admin/audit", web::get().to(admin::audit_log::list))
+            .route("/admin/payers", web::get().to(admin::payers::list))
             .default_service(web::to(not_found)),
     );
 }

@@ -138,6 +138,7 @@ async fn admissions_enrolls_a_caller_verifies_benefits_and_prints_the_vob() {
 #[tokio::test]
 async fn an_admin_adds_a_staff_member_who_then_signs_in() {
     let app = spawn_app().await;
+    app.create_payer().await;
     let Some(mut browser) = Browser::start(&app, "admin").await else {
         return;
     };
@@ -161,6 +162,9 @@ async fn an_admin_adds_a_staff_member_who_then_signs_in() {
     browser.visit("/admin/audit").await;
     assert!(browser.text().await.contains("Created"));
     browser.screen("audit").await;
+    browser.visit("/admin/payers").await;
+    assert!(browser.text().await.contains("Answering"));
+    browser.screen("payers").await;
     browser.submit(".who button[type=submit]").await;
     assert_eq!(browser.path().await, "/signin");
     browser.fill("#username", "rosa.intake").await;
@@ -182,13 +186,9 @@ async fn an_estimate_from_a_verification_shows_the_days_and_totals_and_prints() 
     let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
         .await
         .unwrap();
-    let (client, _, _) = crate::verifications::set_up(
-        &app,
-        "x12",
-        &mock.url(X12_PATH),
-        "MOCK-DEDUCTIBLE-COPAY",
-    )
-    .await;
+    let (client, _, _) =
+        crate::verifications::set_up(&app, "x12", &mock.url(X12_PATH), "MOCK-DEDUCTIBLE-COPAY")
+            .await;
     let Some(mut browser) = Browser::start(&app, "estimate").await else {
         return;
     };
@@ -205,14 +205,22 @@ async fn an_estimate_from_a_verification_shows_the_days_and_totals_and_prints() 
     browser.fill("#f-weeks", "2").await;
     browser.fill("#f-allowed_per_day", "450.00").await;
     browser.screen("form").await;
-    browser.submit("form[action$='/estimate'] button[type=submit]").await;
+    browser
+        .submit("form[action$='/estimate'] button[type=submit]")
+        .await;
     assert!(
         browser.path().await.starts_with("/estimates/"),
         "{}",
         browser.text().await
     );
     let text = browser.text().await;
-    for expected in ["Estimate for Ana Lopez", "11/23/2026", "12/04/2026", "$400.00", "Total"] {
+    for expected in [
+        "Estimate for Ana Lopez",
+        "11/23/2026",
+        "12/04/2026",
+        "$400.00",
+        "Total",
+    ] {
         assert!(text.contains(expected), "{expected} in {text}");
     }
     browser.screen("result").await;

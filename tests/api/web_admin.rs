@@ -3,7 +3,12 @@
 use crate::helpers::{spawn_app, PASSWORD};
 use crate::web_support::Visitor;
 
-const ADMIN_PAGES: [&str; 3] = ["/admin/clinic", "/admin/staff", "/admin/audit"];
+const ADMIN_PAGES: [&str; 4] = [
+    "/admin/clinic",
+    "/admin/staff",
+    "/admin/payers",
+    "/admin/audit",
+];
 
 #[tokio::test]
 async fn billing_and_admissions_get_the_friendly_403_on_every_admin_page() {
@@ -243,4 +248,30 @@ async fn the_audit_log_filters_by_action_and_dates_and_explains_a_bad_date() {
         .get("/admin/audit?from=01%2F01%2F2099&to=01%2F02%2F2099")
         .await;
     assert!(future.body.contains("0 events"), "{}", future.body);
+}
+
+#[tokio::test]
+async fn the_payers_page_shows_the_connection_and_circuit_but_never_a_secret() {
+    let app = spawn_app().await;
+    app.post("/api/v1/payers")
+        .token(&app.admin)
+        .json(serde_json::json!({
+            "name": "Secretive Health",
+            "payer_id": "SECRET1",
+            "connection": {
+                "protocol": "json",
+                "endpoint_url": "http://127.0.0.1:9/eligibility",
+                "credentials": {"kind": "bearer", "token": "tok-never-shown-123"}
+            }
+        }))
+        .expect(201)
+        .await;
+    let mut admin = Visitor::signed_in(&app, "admin").await;
+    let page = admin.get("/admin/payers").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Secretive Health"));
+    assert!(page.body.contains("http://127.0.0.1:9/eligibility"));
+    assert!(page.body.contains("bearer token (set)"));
+    assert!(page.body.contains("Answering"));
+    assert!(!page.body.contains("tok-never-shown-123"));
 }

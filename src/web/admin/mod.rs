@@ -3,6 +3,7 @@
 
 pub mod audit_log;
 pub mod clinic;
+pub mod payers;
 pub mod staff;
 
 use crate::domain::role::Role;

@@ -294,7 +294,7 @@ fn form_screen(
             p.notice.warn { "This verification did not find active coverage: only a self-pay good-faith estimate can be made from it." }
         }
         (fields::summary(errors))
-        form.stack method="post" action={ "/verifications/" (verification.id) "/estimate" } {
+        form.stack.estimate-form method="post" action={ "/verifications/" (verification.id) "/estimate" } {
             (page.csrf_field())
             div.card {
                 h2 { "Care" }
