@@ -191,7 +191,7 @@ async fn chosen_days_and_self_pay_make_a_good_faith_estimate_and_bad_input_is_sa
 
     // Without the CSRF token nothing is made.
     let before = app
-        .get(&format!("/api/v1/audit?action=create"))
+        .get("/api/v1/audit?action=create")
         .token(&app.admin)
         .expect(200)
         .await
