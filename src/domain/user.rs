@@ -2,6 +2,8 @@
 
 use secrecy::SecretString;
 
+use super::role::Role;
+
 use super::patterns::{matching, USERNAME_RE};
 
 /// Lower-case letters, digits, `.`, `_`, `-`; 3–64 characters.
@@ -32,4 +34,37 @@ pub fn parse_password(raw: String) -> Result<SecretString, String> {
         return Err("must be 12 to 256 characters".into());
     }
     Ok(SecretString::from(raw))
+}
+
+/// An admin changing their own account may not lock themself out: the last door back in would
+/// be the command line. `active` and `roles` are the changes asked (`None`: left as they are).
+pub fn guard_own_account(
+    active: Option<bool>,
+    roles: Option<&[Role]>,
+) -> Result<(), crate::domain::validation::Invalid> {
+    let mut own = crate::domain::validation::Fields::new();
+    if active == Some(false) {
+        own.push("active", "you cannot deactivate your own account");
+    }
+    if roles.is_some_and(|r| !r.contains(&Role::Admin)) {
+        own.push(
+            "roles",
+            "you cannot remove the admin role from your own account",
+        );
+    }
+    own.finish()
+}
+
+#[cfg(test)]
+mod own_account_tests {
+    use super::*;
+
+    #[test]
+    fn an_admin_keeps_their_own_access() {
+        assert!(guard_own_account(None, None).is_ok());
+        assert!(guard_own_account(Some(true), Some(&[Role::Admin, Role::Billing])).is_ok());
+        let refused = guard_own_account(Some(false), Some(&[Role::Billing])).unwrap_err();
+        let fields: Vec<&str> = refused.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["active", "roles"]);
+    }
 }

@@ -18,7 +18,7 @@ use crate::domain::validation::Fields;
 use crate::error::ApiError;
 use crate::services::estimates::{self as service, EstimateError, Network, Request};
 use crate::store::audit::Action;
-use crate::store::estimates::{self, NewEstimate};
+use crate::store::estimates;
 use crate::store::{clients, verifications};
 
 const WRITERS: &[Role] = &[Role::Admissions];
@@ -209,22 +209,7 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     )
     .await
     .map_err(estimate_error)?;
-    let result = serde_json::to_value(&answer).map_err(ApiError::internal)?;
-    estimates::insert(
-        &mut tx,
-        &NewEstimate {
-            id: answer.id,
-            client_id: ClientId::from_uuid(client_id),
-            verification_id: answer.verification_id,
-            kind: answer.kind,
-            level_of_care: answer.level_of_care.as_str(),
-            request: &raw,
-            result: &result,
-            created_by: ctx.staff.id,
-            created_at: answer.created_at,
-        },
-    )
-    .await?;
+    let result = service::keep(&mut tx, &answer, &raw).await?;
     tx.audit(Action::Create, "estimate", answer.id);
     tx.commit().await?;
     tracing::info!(estimate_id = %answer.id, kind = answer.kind, user_id = %ctx.staff.id,

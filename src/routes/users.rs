@@ -9,7 +9,7 @@ use super::extract::{from_value, page, refuse_nulls, Body};
 use super::{created, ok, unique_conflict, PageOf};
 use crate::domain::ids::UserId;
 use crate::domain::role::{parse_roles, Role};
-use crate::domain::user::{parse_password, Username};
+use crate::domain::user::{guard_own_account, parse_password, Username};
 use crate::domain::validation::Fields;
 use crate::error::ApiError;
 use crate::store::audit::Action;
@@ -104,19 +104,8 @@ pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
         ),
         None => None,
     };
-    // An admin cannot lock themself out: the last door back in would be the command line.
     if id.as_uuid() == ctx.staff.id {
-        let mut own = Fields::new();
-        if patch.active == Some(false) {
-            own.push("active", "you cannot deactivate your own account");
-        }
-        if roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin)) {
-            own.push(
-                "roles",
-                "you cannot remove the admin role from your own account",
-            );
-        }
-        own.finish()?;
+        guard_own_account(patch.active, roles.as_deref())?;
     }
     let changes = UserChanges {
         roles,

@@ -269,3 +269,29 @@ pub async fn make(
     answer.notes = notes;
     Ok(answer)
 }
+
+/// Keeps `answer` as given, with the request that asked for it (the API's JSON body, or the
+/// web form's fields in the same shape); returns the kept result, the estimate's JSON shape.
+pub async fn keep(
+    tx: &mut Tx,
+    answer: &Answer,
+    request: &serde_json::Value,
+) -> Result<serde_json::Value, StoreError> {
+    let result = serde_json::to_value(answer).map_err(|e| StoreError::corrupt("estimate", e))?;
+    crate::store::estimates::insert(
+        tx,
+        &crate::store::estimates::NewEstimate {
+            id: answer.id,
+            client_id: crate::domain::ids::ClientId::from_uuid(answer.client_id),
+            verification_id: answer.verification_id,
+            kind: answer.kind,
+            level_of_care: answer.level_of_care.as_str(),
+            request,
+            result: &result,
+            created_by: answer.created_by,
+            created_at: answer.created_at,
+        },
+    )
+    .await?;
+    Ok(result)
+}

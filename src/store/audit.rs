@@ -29,7 +29,7 @@ impl Action {
         }
     }
 
-    fn parse(raw: &str) -> Option<Action> {
+    pub fn parse(raw: &str) -> Option<Action> {
         [
             Action::Read,
             Action::Create,

@@ -49,6 +49,24 @@ pub const MENU: &[MenuItem] = &[
         href: "/admin/clinic",
         roles: super::admin::ADMINS,
     },
+    MenuItem {
+        menu: Menu::Admin,
+        label: "Staff",
+        href: "/admin/staff",
+        roles: super::admin::ADMINS,
+    },
+    MenuItem {
+        menu: Menu::Admin,
+        label: "Payers",
+        href: "/admin/payers",
+        roles: super::admin::ADMINS,
+    },
+    MenuItem {
+        menu: Menu::Admin,
+        label: "Audit log",
+        href: "/admin/audit",
+        roles: super::admin::ADMINS,
+    },
 ];
 
 /// The menu items `roles` may open.
@@ -154,12 +172,15 @@ mod tests {
     #[test]
     fn each_role_sees_its_own_menus() {
         assert_eq!(labels(&[Role::Admissions]), ["Verify benefits"]);
-        assert_eq!(labels(&[Role::Admin]), ["Clinic"]);
+        assert_eq!(
+            labels(&[Role::Admin]),
+            ["Clinic", "Staff", "Payers", "Audit log"]
+        );
         assert!(!labels(&[Role::Billing]).contains(&"Clinic"));
         assert!(labels(&[Role::Billing]).contains(&"Verify benefits"));
         assert_eq!(
             labels(&[Role::Admin, Role::Admissions]),
-            ["Verify benefits", "Clinic"]
+            ["Verify benefits", "Clinic", "Staff", "Payers", "Audit log"]
         );
         assert!(labels(&[]).is_empty());
     }

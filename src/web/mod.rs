@@ -71,7 +71,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/verifications/{id}/print",
                 web::get().to(admissions::result::print),
             )
-            .route("/admin/clinic", web::get().to(admin::clinic))
+            .route(
+                "/verifications/{id}/estimate",
+                web::get().to(admissions::estimate::form),
+            )
+            .route(
+                "/verifications/{id}/estimate",
+                web::post().to(admissions::estimate::submit),
+            )
+            .route("/estimates/{id}", web::get().to(admissions::estimate::show))
+            .route("/admin/clinic", web::get().to(admin::clinic::clinic))
+            .route("/admin/staff", web::get().to(admin::staff::list))
+            .route("/admin/staff", web::post().to(admin::staff::create))
+            .route("/admin/staff/{id}", web::get().to(admin::staff::show))
+            .route("/admin/staff/{id}", web::post().to(admin::staff::update))
+            .route(
+                "/admin/staff/{id}/standing",
+                web::post().to(admin::staff::standing),
+            )
+            .route("/admin/audit", web::get().to(admin::audit_log::list))
+            .route("/admin/payers", web::get().to(admin::payers::list))
             .default_service(web::to(not_found)),
     );
 }

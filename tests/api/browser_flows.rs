@@ -134,3 +134,97 @@ async fn admissions_enrolls_a_caller_verifies_benefits_and_prints_the_vob() {
     assert_eq!(pages, 1, "the VOB prints on one page");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_admin_adds_a_staff_member_who_then_signs_in() {
+    let app = spawn_app().await;
+    app.create_payer().await;
+    let Some(mut browser) = Browser::start(&app, "admin").await else {
+        return;
+    };
+    browser.visit("/admin/staff").await;
+    browser.sign_in("admin").await;
+    assert_eq!(browser.path().await, "/admin/staff");
+    browser.screen("staff").await;
+    browser.fill("#f-username", "rosa.intake").await;
+    browser.fill("#f-password", "a long first password").await;
+    browser.click("input[name=role_admissions]").await;
+    browser
+        .submit("form[action='/admin/staff'] button[type=submit]")
+        .await;
+    assert!(
+        browser.path().await.starts_with("/admin/staff/"),
+        "{}",
+        browser.text().await
+    );
+    assert!(browser.text_of("h1").await.contains("rosa.intake"));
+    browser.screen("account").await;
+    browser.visit("/admin/audit").await;
+    assert!(browser.text().await.contains("Created"));
+    browser.screen("audit").await;
+    browser.visit("/admin/payers").await;
+    assert!(browser.text().await.contains("Answering"));
+    browser.screen("payers").await;
+    browser.submit(".who button[type=submit]").await;
+    assert_eq!(browser.path().await, "/signin");
+    browser.fill("#username", "rosa.intake").await;
+    browser.fill("#password", "a long first password").await;
+    browser.submit("button[type=submit]").await;
+    assert!(
+        browser.text().await.contains("Signed in as rosa.intake"),
+        "{}",
+        browser.text().await
+    );
+    browser.visit("/admin/staff").await;
+    assert!(browser.text().await.contains("Not available to your role"));
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_estimate_from_a_verification_shows_the_days_and_totals_and_prints() {
+    let app = spawn_app().await;
+    let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let (client, _, _) =
+        crate::verifications::set_up(&app, "x12", &mock.url(X12_PATH), "MOCK-DEDUCTIBLE-COPAY")
+            .await;
+    let Some(mut browser) = Browser::start(&app, "estimate").await else {
+        return;
+    };
+    browser.visit(&format!("/clients/{client}")).await;
+    browser.sign_in("admissions").await;
+    browser
+        .submit("form[action$='/verify'] button[type=submit]")
+        .await;
+    assert!(browser.path().await.starts_with("/verifications/"));
+    browser.click("a[href$='/estimate']").await;
+    assert!(browser.path().await.ends_with("/estimate"));
+    browser.fill("#f-start_date", "11/23/2026").await;
+    browser.fill("#f-days_per_week", "5").await;
+    browser.fill("#f-weeks", "2").await;
+    browser.fill("#f-allowed_per_day", "450.00").await;
+    browser.screen("form").await;
+    browser
+        .submit("form[action$='/estimate'] button[type=submit]")
+        .await;
+    assert!(
+        browser.path().await.starts_with("/estimates/"),
+        "{}",
+        browser.text().await
+    );
+    let text = browser.text().await;
+    for expected in [
+        "Estimate for Ana Lopez",
+        "11/23/2026",
+        "12/04/2026",
+        "$400.00",
+        "Total",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    browser.screen("result").await;
+    let pdf = browser.pdf().await;
+    assert!(pdf.starts_with(b"%PDF"), "printable");
+    browser.close().await;
+}

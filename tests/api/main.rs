@@ -38,6 +38,8 @@ mod scenarios;
 mod store;
 mod users;
 mod verifications;
+mod web_admin;
 mod web_admissions;
+mod web_estimates;
 mod web_pages;
 mod web_support;

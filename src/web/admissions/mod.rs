@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod enroll;
+pub mod estimate;
 pub mod figures;
 pub mod find;
 pub mod result;

@@ -98,6 +98,9 @@ pub async fn show(page: Page) -> Result<HttpResponse, WebError> {
         }
         div.actions.no-print {
             a.button href={ "/verifications/" (v.id) "/print" } { "Print VOB" }
+            @if page.may(super::ASKERS) {
+                a.button.secondary href={ "/verifications/" (v.id) "/estimate" } { "Estimate the cost" }
+            }
             a.button.secondary href={ "/clients/" (v.client_id) "#verify" } { "Verify again" }
         }
     };

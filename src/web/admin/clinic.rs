@@ -1,15 +1,13 @@
-//! Admin screens. The clinic record is the first; staff, payers and the audit log follow.
+//! The clinic's record, as payers see it.
 
 use actix_web::HttpResponse;
 use maud::html;
 
-use super::error::WebError;
-use super::format;
-use super::page::Page;
-use crate::domain::role::Role;
+use super::ADMINS;
 use crate::store::organization;
-
-pub const ADMINS: &[Role] = &[Role::Admin];
+use crate::web::error::WebError;
+use crate::web::format;
+use crate::web::page::Page;
 
 /// `GET /admin/clinic`: the clinic's record as claims and verifications carry it.
 pub async fn clinic(page: Page) -> Result<HttpResponse, WebError> {
