@@ -20,6 +20,7 @@
 pub mod admin;
 pub mod admissions;
 pub mod assets;
+pub mod billing;
 pub mod csrf;
 pub mod error;
 pub mod fields;
@@ -71,6 +72,42 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/verifications/{id}/print",
                 web::get().to(admissions::result::print),
             )
+            .route("/billing", web::get().to(billing::desk::show))
+            .route(
+                "/billing/attendance",
+                web::get().to(billing::attendance::form),
+            )
+            .route(
+                "/billing/attendance",
+                web::post().to(billing::attendance::submit),
+            )
+            .route("/billing/generate", web::get().to(billing::generate::form))
+            .route(
+                "/billing/generate/preview",
+                web::post().to(billing::generate::preview),
+            )
+            .route(
+                "/billing/generate",
+                web::post().to(billing::generate::confirm),
+            )
+            .route("/billing/claims", web::get().to(billing::claims::list))
+            .route(
+                "/billing/claims/{id}/status",
+                web::post().to(billing::claims::change_status),
+            )
+            .route(
+                "/billing/claims/{id}/void",
+                web::post().to(billing::claims::void),
+            )
+            .route(
+                "/billing/claims/{id}/replace",
+                web::post().to(billing::claims::replace),
+            )
+            .route(
+                "/billing/claims/{id}/837",
+                web::post().to(billing::claims::download),
+            )
+            .route("/billing/unbilled", web::get().to(billing::unbilled::show))
             .route("/admin/clinic", web::get().to(admin::clinic))
             .default_service(web::to(not_found)),
     );
