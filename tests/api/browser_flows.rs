@@ -134,3 +134,70 @@ async fn admissions_enrolls_a_caller_verifies_benefits_and_prints_the_vob() {
     assert_eq!(pages, 1, "the VOB prints on one page");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn billing_imports_attendance_previews_generates_and_the_837i_passes_the_oracle() {
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    let s = crate::claims::scene(&app).await;
+    let Some(mut browser) = Browser::start(&app, "billing").await else {
+        return;
+    };
+    browser.visit("/").await;
+    browser.sign_in("billing").await;
+    browser.visit("/billing").await;
+    browser.screen("desk").await;
+    browser.visit("/billing/attendance").await;
+    browser.fill("#f-csv", &crate::web_billing::week_csv(&s.client)).await;
+    browser.screen("import").await;
+    browser.submit("form[action='/billing/attendance'] button[type=submit]").await;
+    assert!(browser.text_of("#import-outcome").await.contains("3 recorded"));
+    let refused = browser.text_of("#line-5").await;
+    assert!(refused.contains("2026-03-06,XOP,180"), "{refused}");
+    assert!(refused.contains("level_of_care"), "{refused}");
+    browser.screen("import-refused").await;
+
+    browser.visit("/billing/generate").await;
+    browser.fill("#f-from_date", "03/01/2026").await;
+    browser.fill("#f-through_date", "03/31/2026").await;
+    browser.choose("#f-period", "A claim a month").await;
+    browser.screen("generate").await;
+    browser.submit("form[action='/billing/generate/preview'] button[type=submit]").await;
+    assert!(browser.text_of("#generation-summary").await.contains("$999.99"));
+    browser.screen("preview").await;
+    browser.submit("#confirm-generate").await;
+    assert_eq!(browser.text_of("h1").await, "Claims generated");
+    browser.screen("generated").await;
+
+    browser.visit("/billing/claims").await;
+    browser.screen("claims").await;
+    // The 837 file as the download button posts it, in this browser session.
+    let file = browser
+        .post_form("#claims form[action$='/837']")
+        .await;
+    assert!(file.starts_with("ISA*"), "{file}");
+    crate::claims::oracle_accepts("browser-837i", &file);
+    // Sent to the payer (ready, then submitted), replaced, and the replacement voided.
+    for status in ["Ready", "Submitted"] {
+        browser.choose("#status-PD00000001", status).await;
+        browser
+            .submit("#claim-PD00000001 form[action$='/status'] button")
+            .await;
+    }
+    browser.accept_confirms().await;
+    browser
+        .submit("#claim-PD00000001 form[action$='/replace'] button")
+        .await;
+    assert_eq!(browser.path().await, "/billing/claims");
+    assert!(browser.text_of("#claim-PD00000001").await.contains("Replaced"));
+    browser.accept_confirms().await;
+    browser
+        .submit("#claim-PD00000002 form[action$='/void'] button")
+        .await;
+    let text = browser.text_of("#claim-PD00000002").await;
+    assert!(text.contains("Void"), "{text}");
+    browser.screen("claims-after").await;
+    browser.visit("/billing/unbilled?through=03/31/2026").await;
+    browser.screen("unbilled").await;
+    browser.close().await;
+}

@@ -39,5 +39,6 @@ mod store;
 mod users;
 mod verifications;
 mod web_admissions;
+mod web_billing;
 mod web_pages;
 mod web_support;

@@ -296,11 +296,14 @@ fn actions(page: &Page, claim: &ClaimRecord) -> Markup {
                     button.secondary type="submit" { "Set" span.sr-only { " the status of claim " (number) } }
                 }
             }
-            @if !retired && claim.frequency.code() != "8" {
+            // As the lifecycle allows: a replacement only of what the payer holds.
+            @if claim.status.can_replace() && claim.frequency.code() != "8" {
                 form method="post" action={ (base) "/replace" } data-confirm={ "Replace claim " (number) " with a corrected claim from today's records?" } {
                     (page.csrf_field())
                     button.secondary type="submit" { "Replace" span.sr-only { " claim " (number) } }
                 }
+            }
+            @if claim.status.can_void() && !(claim.frequency.code() == "8" && claim.status.payer_has_it()) {
                 form method="post" action={ (base) "/void" } data-confirm={ "Void claim " (number) "? Its days can then be billed again." } {
                     (page.csrf_field())
                     button.secondary type="submit" { "Void" span.sr-only { " claim " (number) } }
