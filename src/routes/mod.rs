@@ -8,7 +8,7 @@ mod alerts;
 pub(crate) mod attendance;
 mod audit;
 mod auth;
-mod authorizations;
+pub(crate) mod authorizations;
 mod batches;
 pub(crate) mod claims;
 mod clients;

@@ -108,6 +108,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(billing::claims::download),
             )
             .route("/billing/unbilled", web::get().to(billing::unbilled::show))
+            .route(
+                "/billing/clients/{id}",
+                web::get().to(billing::client::show),
+            )
+            .route(
+                "/billing/authorizations/{id}/extensions",
+                web::post().to(billing::client::add_extension),
+            )
             .route("/admin/clinic", web::get().to(admin::clinic))
             .default_service(web::to(not_found)),
     );

@@ -197,6 +197,11 @@ async fn billing_imports_attendance_previews_generates_and_the_837i_passes_the_o
     let text = browser.text_of("#claim-PD00000002").await;
     assert!(text.contains("Void"), "{text}");
     browser.screen("claims-after").await;
+    browser
+        .visit(&format!("/billing/clients/{}?month=2026-03", s.client))
+        .await;
+    assert!(browser.text_of("#day-2026-03-03").await.contains("Billable"));
+    browser.screen("client").await;
     browser.visit("/billing/unbilled?through=03/31/2026").await;
     browser.screen("unbilled").await;
     browser.close().await;

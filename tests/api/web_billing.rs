@@ -101,6 +101,10 @@ async fn every_billing_form_refuses_a_post_without_its_token_and_changes_nothing
         (format!("/billing/claims/{}/void", ids[0]), vec![]),
         (format!("/billing/claims/{}/replace", ids[0]), vec![]),
         (format!("/billing/claims/{}/837", ids[0]), vec![]),
+        (
+            format!("/billing/authorizations/{}/extensions", s.authorization),
+            vec![("effective_date", "03/15/2026"), ("days_added", "5")],
+        ),
     ];
     let before = claims_of(&app).await;
     for (path, fields) in &forms {
@@ -109,6 +113,75 @@ async fn every_billing_form_refuses_a_post_without_its_token_and_changes_nothing
         assert!(refused.body.contains("The form could not be accepted"), "{path}");
     }
     assert_eq!(claims_of(&app).await, before, "nothing changed");
+    let authorization = app
+        .get(&format!("/api/v1/authorizations/{}", s.authorization))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(authorization["days_approved"], 10, "no extension recorded");
+}
+
+#[tokio::test]
+async fn a_clients_ledger_and_calendar_are_audited_and_an_extension_is_recorded_beside_it() {
+    let (app, s, _) = billed_march().await;
+    let path = format!("/billing/clients/{}?month=2026-03", s.client);
+    let mut admissions = Visitor::signed_in(&app, "admissions").await;
+    assert_eq!(admissions.get(&path).await.status, 403);
+    let mut billing = Visitor::signed_in(&app, "billing").await;
+    let before = audited(&app, &s.client).await.len();
+    let page = billing.get(&path).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("PA-7781"));
+    assert!(page.body.contains("Attendance, March 2026"));
+    // 10 approved, all used; the 13th attended day (03/17) is beyond them.
+    let remaining = page.body.split(r#"class="ledger-remaining">"#).nth(1).unwrap();
+    assert!(remaining.starts_with("0 days"), "{remaining}");
+    let short = page.body.split(r#"id="day-2026-03-09""#).nth(1).unwrap();
+    let short = short.split("</td>").next().unwrap();
+    assert!(short.contains("Not billable"), "a 120-minute day: {short}");
+    let full = page.body.split(r#"id="day-2026-03-02""#).nth(1).unwrap();
+    assert!(full.split("</td>").next().unwrap().contains("Billable"));
+    let events = audited(&app, &s.client).await;
+    assert!(events.len() >= before + 2, "client and attendance reads: {events:#?}");
+    assert!(events.iter().any(|e| e["entity_type"] == "client" && e["action"] == "read"));
+    assert!(events.iter().any(|e| e["entity_type"] == "attendance" && e["action"] == "read"));
+
+    let token = page.csrf_token();
+    let action = format!("/billing/authorizations/{}/extensions", s.authorization);
+    let refused = billing
+        .post(
+            &action,
+            &[("csrf_token", &token), ("effective_date", "03/15/2026"), ("days_added", "0")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains(r#"id="f-days_added-error""#), "{}", refused.body);
+    assert!(refused.body.contains(r#"value="03/15/2026""#), "keeps what was typed");
+    let recorded = billing
+        .post(
+            &action,
+            &[
+                ("csrf_token", &token),
+                ("effective_date", "03/15/2026"),
+                ("days_added", "5"),
+                ("new_end_date", "03/27/2026"),
+                ("reference", "REV-2"),
+            ],
+        )
+        .await;
+    assert_eq!(recorded.status, 303, "{}", recorded.body);
+    assert_eq!(recorded.header("location"), format!("/billing/clients/{}", s.client));
+    let authorization = app
+        .get(&format!("/api/v1/authorizations/{}", s.authorization))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(authorization["days_approved"], 15);
+    assert_eq!(authorization["end_date"], "2026-03-27");
+    let page = billing.get(&path).await;
+    assert!(page.body.contains("REV-2"));
 }
 
 #[tokio::test]

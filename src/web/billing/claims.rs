@@ -249,7 +249,7 @@ fn screen(page: &Page, filters: &Filters, errors: &Errors, listed: &Listed) -> M
                         @for claim in &listed.claims {
                             tr id={ "claim-" (claim.claim_number) } {
                                 td { (claim.claim_number) @if let Some(kind) = frequency_words(claim) { br; span.muted { (kind) } } }
-                                td { (name_of(&listed.names, claim.client_id)) }
+                                td { a href={ "/billing/clients/" (claim.client_id) } { (name_of(&listed.names, claim.client_id)) } }
                                 td { (listed.payers.get(&PayerId::from_uuid(claim.payer_id)).map_or("", String::as_str)) }
                                 td { (claim.level_of_care.as_str()) }
                                 td { (format::date(claim.statement_from)) " – " (format::date(claim.statement_through)) }

@@ -66,7 +66,7 @@ pub async fn show(page: Page) -> Result<HttpResponse, WebError> {
                         @for alert in &items {
                             tr {
                                 td { (kind_chip(alert.kind)) }
-                                td { (alert.client_name) }
+                                td { a href={ "/billing/clients/" (alert.client_id) } { (alert.client_name) } }
                                 td { (alert.level_of_care.as_str()) }
                                 td { @if let Some(number) = &alert.authorization_number { (number) } }
                                 td { (dates(&alert.dates)) }

@@ -5,6 +5,7 @@
 
 pub mod attendance;
 pub mod claims;
+pub mod client;
 pub mod desk;
 pub mod generate;
 pub mod unbilled;

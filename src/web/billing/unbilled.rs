@@ -75,7 +75,7 @@ pub async fn show(page: Page) -> Result<HttpResponse, WebError> {
                         @for client in &report.clients {
                             @for row in &client.payers {
                                 tr {
-                                    td { (client.client_name) }
+                                    td { a href={ "/billing/clients/" (client.client_id) } { (client.client_name) } }
                                     td { (row.payer_name.as_deref().unwrap_or("No coverage")) }
                                     td.num { (row.unbilled_dates.len()) }
                                     td.num { (format::money(row.unbilled_charge.amount())) }
