@@ -67,11 +67,7 @@ fn json_row(index: usize, value: Value, today: NaiveDate) -> Row {
 
 /// Audits the write and answers: 200 with the report, or — atomic with refusals — the problem
 /// that says nothing was stored.
-async fn finish(
-    mut tx: Audited<'_>,
-    recorded: Recorded,
-    atomic: bool,
-) -> Result<Report, ApiError> {
+async fn finish(mut tx: Audited<'_>, recorded: Recorded, atomic: bool) -> Result<Report, ApiError> {
     let report = recorded.report;
     if atomic && !report.errors.is_empty() {
         // Dropping the transaction rolls it back: nothing of the batch is stored.

@@ -10,9 +10,9 @@ use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::config::BillingSettings;
 use crate::domain::billable::{ledger, AuthorizationWindow, Reason};
 use crate::domain::eligibility::LevelOfCare;
-use crate::config::BillingSettings;
 use crate::services::attendance::{self as service, ClientFacts};
 use crate::store::authorizations::{self, Authorization};
 use crate::store::{attendance as days_store, StoreResult, Tx};

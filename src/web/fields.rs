@@ -47,7 +47,9 @@ impl Errors {
 
     /// Every error, as (field, message), in the order found.
     pub fn all(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|e| (e.field.as_str(), e.message.as_str()))
+        self.0
+            .iter()
+            .map(|e| (e.field.as_str(), e.message.as_str()))
     }
 
     /// The first error of `field`.

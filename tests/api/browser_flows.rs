@@ -148,10 +148,21 @@ async fn billing_imports_attendance_previews_generates_and_the_837i_passes_the_o
     browser.visit("/billing").await;
     browser.screen("desk").await;
     browser.visit("/billing/attendance").await;
-    browser.fill("#f-csv", &crate::web_billing::week_csv(&s.client)).await;
+    // The week, its bad line, and a 60-minute day the preview leaves out.
+    let csv = format!(
+        "{}{},2026-03-09,IOP,60\n",
+        crate::web_billing::week_csv(&s.client),
+        s.client
+    );
+    browser.fill("#f-csv", &csv).await;
     browser.screen("import").await;
-    browser.submit("form[action='/billing/attendance'] button[type=submit]").await;
-    assert!(browser.text_of("#import-outcome").await.contains("3 recorded"));
+    browser
+        .submit("form[action='/billing/attendance'] button[type=submit]")
+        .await;
+    assert!(browser
+        .text_of("#import-outcome")
+        .await
+        .contains("4 recorded"));
     let refused = browser.text_of("#line-5").await;
     assert!(refused.contains("2026-03-06,XOP,180"), "{refused}");
     assert!(refused.contains("level_of_care"), "{refused}");
@@ -162,8 +173,14 @@ async fn billing_imports_attendance_previews_generates_and_the_837i_passes_the_o
     browser.fill("#f-through_date", "03/31/2026").await;
     browser.choose("#f-period", "A claim a month").await;
     browser.screen("generate").await;
-    browser.submit("form[action='/billing/generate/preview'] button[type=submit]").await;
-    assert!(browser.text_of("#generation-summary").await.contains("$999.99"));
+    browser
+        .submit("form[action='/billing/generate/preview'] button[type=submit]")
+        .await;
+    assert!(browser
+        .text_of("#generation-summary")
+        .await
+        .contains("$999.99"));
+    assert!(browser.text_of("#left-out").await.contains("03/09/2026"));
     browser.screen("preview").await;
     browser.submit("#confirm-generate").await;
     assert_eq!(browser.text_of("h1").await, "Claims generated");
@@ -172,9 +189,7 @@ async fn billing_imports_attendance_previews_generates_and_the_837i_passes_the_o
     browser.visit("/billing/claims").await;
     browser.screen("claims").await;
     // The 837 file as the download button posts it, in this browser session.
-    let file = browser
-        .post_form("#claims form[action$='/837']")
-        .await;
+    let file = browser.post_form("#claims form[action$='/837']").await;
     assert!(file.starts_with("ISA*"), "{file}");
     crate::claims::oracle_accepts("browser-837i", &file);
     // Sent to the payer (ready, then submitted), replaced, and the replacement voided.
@@ -189,7 +204,10 @@ async fn billing_imports_attendance_previews_generates_and_the_837i_passes_the_o
         .submit("#claim-PD00000001 form[action$='/replace'] button")
         .await;
     assert_eq!(browser.path().await, "/billing/claims");
-    assert!(browser.text_of("#claim-PD00000001").await.contains("Replaced"));
+    assert!(browser
+        .text_of("#claim-PD00000001")
+        .await
+        .contains("Replaced"));
     browser.accept_confirms().await;
     browser
         .submit("#claim-PD00000002 form[action$='/void'] button")
@@ -200,7 +218,10 @@ async fn billing_imports_attendance_previews_generates_and_the_837i_passes_the_o
     browser
         .visit(&format!("/billing/clients/{}?month=2026-03", s.client))
         .await;
-    assert!(browser.text_of("#day-2026-03-03").await.contains("Billable"));
+    assert!(browser
+        .text_of("#day-2026-03-03")
+        .await
+        .contains("Billable"));
     browser.screen("client").await;
     browser.visit("/billing/unbilled?through=03/31/2026").await;
     browser.screen("unbilled").await;

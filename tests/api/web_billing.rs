@@ -79,7 +79,13 @@ async fn billing_pages_open_for_billing_only_and_the_claims_list_audits_what_it_
     assert!(none.body.contains("No claim matches."));
     let unbilled = billing.get("/billing/unbilled?through=03/31/2026").await;
     assert!(unbilled.body.contains("03/31/2026"), "{}", unbilled.body);
-    assert_eq!(billing.get("/billing/unbilled?through=31/03/2026").await.status, 422);
+    assert_eq!(
+        billing
+            .get("/billing/unbilled?through=31/03/2026")
+            .await
+            .status,
+        422
+    );
 }
 
 #[tokio::test]
@@ -95,9 +101,16 @@ async fn every_billing_form_refuses_a_post_without_its_token_and_changes_nothing
         ),
         (
             "/billing/generate".into(),
-            vec![("through_date", "03/31/2026"), ("period", "month"), ("key", "k-1")],
+            vec![
+                ("through_date", "03/31/2026"),
+                ("period", "month"),
+                ("key", "k-1"),
+            ],
         ),
-        (format!("/billing/claims/{}/status", ids[0]), vec![("status", "ready")]),
+        (
+            format!("/billing/claims/{}/status", ids[0]),
+            vec![("status", "ready")],
+        ),
         (format!("/billing/claims/{}/void", ids[0]), vec![]),
         (format!("/billing/claims/{}/replace", ids[0]), vec![]),
         (format!("/billing/claims/{}/837", ids[0]), vec![]),
@@ -110,7 +123,10 @@ async fn every_billing_form_refuses_a_post_without_its_token_and_changes_nothing
     for (path, fields) in &forms {
         let refused = billing.post(path, fields).await;
         assert_eq!(refused.status, 403, "{path}");
-        assert!(refused.body.contains("The form could not be accepted"), "{path}");
+        assert!(
+            refused.body.contains("The form could not be accepted"),
+            "{path}"
+        );
     }
     assert_eq!(claims_of(&app).await, before, "nothing changed");
     let authorization = app
@@ -135,7 +151,11 @@ async fn a_clients_ledger_and_calendar_are_audited_and_an_extension_is_recorded_
     assert!(page.body.contains("PA-7781"));
     assert!(page.body.contains("Attendance, March 2026"));
     // 10 approved, all used; the 13th attended day (03/17) is beyond them.
-    let remaining = page.body.split(r#"class="ledger-remaining">"#).nth(1).unwrap();
+    let remaining = page
+        .body
+        .split(r#"class="ledger-remaining">"#)
+        .nth(1)
+        .unwrap();
     assert!(remaining.starts_with("0 days"), "{remaining}");
     let short = page.body.split(r#"id="day-2026-03-09""#).nth(1).unwrap();
     let short = short.split("</td>").next().unwrap();
@@ -143,21 +163,39 @@ async fn a_clients_ledger_and_calendar_are_audited_and_an_extension_is_recorded_
     let full = page.body.split(r#"id="day-2026-03-02""#).nth(1).unwrap();
     assert!(full.split("</td>").next().unwrap().contains("Billable"));
     let events = audited(&app, &s.client).await;
-    assert!(events.len() >= before + 2, "client and attendance reads: {events:#?}");
-    assert!(events.iter().any(|e| e["entity_type"] == "client" && e["action"] == "read"));
-    assert!(events.iter().any(|e| e["entity_type"] == "attendance" && e["action"] == "read"));
+    assert!(
+        events.len() >= before + 2,
+        "client and attendance reads: {events:#?}"
+    );
+    assert!(events
+        .iter()
+        .any(|e| e["entity_type"] == "client" && e["action"] == "read"));
+    assert!(events
+        .iter()
+        .any(|e| e["entity_type"] == "attendance" && e["action"] == "read"));
 
     let token = page.csrf_token();
     let action = format!("/billing/authorizations/{}/extensions", s.authorization);
     let refused = billing
         .post(
             &action,
-            &[("csrf_token", &token), ("effective_date", "03/15/2026"), ("days_added", "0")],
+            &[
+                ("csrf_token", &token),
+                ("effective_date", "03/15/2026"),
+                ("days_added", "0"),
+            ],
         )
         .await;
     assert_eq!(refused.status, 422, "{}", refused.body);
-    assert!(refused.body.contains(r#"id="f-days_added-error""#), "{}", refused.body);
-    assert!(refused.body.contains(r#"value="03/15/2026""#), "keeps what was typed");
+    assert!(
+        refused.body.contains(r#"id="f-days_added-error""#),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains(r#"value="03/15/2026""#),
+        "keeps what was typed"
+    );
     let recorded = billing
         .post(
             &action,
@@ -171,7 +209,10 @@ async fn a_clients_ledger_and_calendar_are_audited_and_an_extension_is_recorded_
         )
         .await;
     assert_eq!(recorded.status, 303, "{}", recorded.body);
-    assert_eq!(recorded.header("location"), format!("/billing/clients/{}", s.client));
+    assert_eq!(
+        recorded.header("location"),
+        format!("/billing/clients/{}", s.client)
+    );
     let authorization = app
         .get(&format!("/api/v1/authorizations/{}", s.authorization))
         .token(&app.billing)
@@ -193,26 +234,47 @@ async fn an_import_shows_its_refused_line_and_a_confirmed_generation_bills_once(
     let token = billing.get("/billing/attendance").await.csrf_token();
     let csv = week_csv(&s.client);
     let imported = billing
-        .post("/billing/attendance", &[("csrf_token", &token), ("csv", &csv)])
+        .post(
+            "/billing/attendance",
+            &[("csrf_token", &token), ("csv", &csv)],
+        )
         .await;
     assert_eq!(imported.status, 200, "{}", imported.body);
     assert!(imported.body.contains("3 recorded"), "{}", imported.body);
-    let row = imported.body.split(r#"<tr id="line-5">"#).nth(1).expect("line 5 refused");
+    let row = imported
+        .body
+        .split(r#"<tr id="line-5">"#)
+        .nth(1)
+        .expect("line 5 refused");
     let row = row.split("</tr>").next().unwrap();
-    assert!(row.contains("2026-03-06,XOP,180"), "the line beside its error: {row}");
+    assert!(
+        row.contains("2026-03-06,XOP,180"),
+        "the line beside its error: {row}"
+    );
     assert!(row.contains("level_of_care"), "{row}");
     let empty = billing
-        .post("/billing/attendance", &[("csrf_token", &token), ("csv", "  ")])
+        .post(
+            "/billing/attendance",
+            &[("csrf_token", &token), ("csv", "  ")],
+        )
         .await;
     assert_eq!(empty.status, 422);
     assert!(empty.body.contains(r#"id="f-csv-error""#));
 
-    let month = [("from_date", "03/01/2026"), ("through_date", "03/31/2026"), ("period", "month")];
+    let month = [
+        ("from_date", "03/01/2026"),
+        ("through_date", "03/31/2026"),
+        ("period", "month"),
+    ];
     let mut fields = vec![("csrf_token", token.as_str())];
     fields.extend(month);
     let preview = billing.post("/billing/generate/preview", &fields).await;
     assert_eq!(preview.status, 200, "{}", preview.body);
-    assert!(preview.body.contains("Generate 1 claim"), "{}", preview.body);
+    assert!(
+        preview.body.contains("Generate 1 claim"),
+        "{}",
+        preview.body
+    );
     assert!(preview.body.contains("$999.99"), "3 days at $333.33");
     assert!(claims_of(&app).await.is_empty(), "a preview bills nothing");
     let key = preview.body.split(r#"name="key" value=""#).nth(1).unwrap();
@@ -230,16 +292,27 @@ async fn an_import_shows_its_refused_line_and_a_confirmed_generation_bills_once(
     let bad = billing
         .post(
             "/billing/generate/preview",
-            &[("csrf_token", &token), ("through_date", "02/30/2026"), ("period", "month")],
+            &[
+                ("csrf_token", &token),
+                ("through_date", "02/30/2026"),
+                ("period", "month"),
+            ],
         )
         .await;
     assert_eq!(bad.status, 422);
-    assert!(bad.body.contains(r#"id="f-through_date-error""#), "{}", bad.body);
+    assert!(
+        bad.body.contains(r#"id="f-through_date-error""#),
+        "{}",
+        bad.body
+    );
 
     // The 837 file, then void and replace from the list.
     let id = claims[0]["id"].as_str().unwrap().to_string();
     let file = billing
-        .post(&format!("/billing/claims/{id}/837"), &[("csrf_token", &token)])
+        .post(
+            &format!("/billing/claims/{id}/837"),
+            &[("csrf_token", &token)],
+        )
         .await;
     assert_eq!(file.status, 200, "{}", file.body);
     assert!(file.header("content-disposition").contains("attachment"));
@@ -262,7 +335,10 @@ async fn an_import_shows_its_refused_line_and_a_confirmed_generation_bills_once(
         .await;
     assert_eq!(skipped.status, 409, "submitted cannot be paid at once");
     let replaced = billing
-        .post(&format!("/billing/claims/{id}/replace"), &[("csrf_token", &token)])
+        .post(
+            &format!("/billing/claims/{id}/replace"),
+            &[("csrf_token", &token)],
+        )
         .await;
     assert_eq!(replaced.status, 303, "{}", replaced.body);
     let after = claims_of(&app).await;
@@ -271,7 +347,10 @@ async fn an_import_shows_its_refused_line_and_a_confirmed_generation_bills_once(
     let replacement = after.iter().find(|c| c["frequency"] == "7").unwrap();
     let rid = replacement["id"].as_str().unwrap();
     let voided = billing
-        .post(&format!("/billing/claims/{rid}/void"), &[("csrf_token", &token)])
+        .post(
+            &format!("/billing/claims/{rid}/void"),
+            &[("csrf_token", &token)],
+        )
         .await;
     assert_eq!(voided.status, 303, "{}", voided.body);
     let replacement = claims_of(&app)
@@ -279,10 +358,16 @@ async fn an_import_shows_its_refused_line_and_a_confirmed_generation_bills_once(
         .into_iter()
         .find(|c| c["id"] == rid)
         .unwrap();
-    assert_eq!(replacement["status"], "void", "a draft replacement is voided at home");
+    assert_eq!(
+        replacement["status"], "void",
+        "a draft replacement is voided at home"
+    );
     // Voiding the replaced claim is refused in words, beside the list.
     let twice = billing
-        .post(&format!("/billing/claims/{id}/void"), &[("csrf_token", &token)])
+        .post(
+            &format!("/billing/claims/{id}/void"),
+            &[("csrf_token", &token)],
+        )
         .await;
     assert_eq!(twice.status, 409, "{}", twice.body);
     assert!(twice.body.contains("notice bad"));

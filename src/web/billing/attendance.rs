@@ -36,7 +36,13 @@ pub async fn submit(form: Form<ImportFields>) -> Result<HttpResponse, WebError> 
     if fields.csv.trim().is_empty() {
         errors.push("csv", "choose the CSV file, or paste its text");
     } else {
-        match import_file(&page.ctx, fields.csv.as_bytes(), fields.replace.is_some(), false).await
+        match import_file(
+            &page.ctx,
+            fields.csv.as_bytes(),
+            fields.replace.is_some(),
+            false,
+        )
+        .await
         {
             Ok(report) => {
                 let content = screen(&page, &fields, &errors, Some(&report));

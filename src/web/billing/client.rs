@@ -157,7 +157,10 @@ pub async fn add_extension(form: Form<ExtensionFields>) -> Result<HttpResponse, 
         let mut tx = page.ctx.read().await?;
         let found = authorizations::find(&mut tx, id).await?;
         tx.commit().await?;
-        found.ok_or(WebError::NotFound("authorization"))?.terms.client_id
+        found
+            .ok_or(WebError::NotFound("authorization"))?
+            .terms
+            .client_id
     };
     let mut errors = Errors::none();
     if let Some(input) = fields.input(&mut errors) {
@@ -281,7 +284,10 @@ fn calendar(record: &Record) -> Markup {
     let next = next_month(first);
     let mut by_day: HashMap<NaiveDate, Vec<&service::AssessedRecord>> = HashMap::new();
     for day in &record.calendar.days {
-        by_day.entry(day.record.day.service_date).or_default().push(day);
+        by_day
+            .entry(day.record.day.service_date)
+            .or_default()
+            .push(day);
     }
     // Monday of the first week, through the Sunday of the last.
     let start = first - Duration::days(i64::from(first.weekday().num_days_from_monday()));

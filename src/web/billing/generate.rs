@@ -177,7 +177,10 @@ fn screen(page: &Page, fields: &GenerateFields, errors: &Errors, shown: Option<&
     let periods = [
         ("month".to_string(), "A claim a month".to_string()),
         ("week".to_string(), "A claim a week".to_string()),
-        ("range".to_string(), "One claim for the whole range".to_string()),
+        (
+            "range".to_string(),
+            "One claim for the whole range".to_string(),
+        ),
     ];
     html! {
         p { a href=(HOME) { "← Billing desk" } }
@@ -231,11 +234,18 @@ fn screen(page: &Page, fields: &GenerateFields, errors: &Errors, shown: Option<&
 fn answer(shown: &Shown) -> Markup {
     let body = &shown.body;
     let summary = &body["summary"];
-    let money = |v: &Value| v.as_str().and_then(format::money_text).unwrap_or_else(|| "unknown".into());
+    let money = |v: &Value| {
+        v.as_str()
+            .and_then(format::money_text)
+            .unwrap_or_else(|| "unknown".into())
+    };
     let text = |v: &Value| v.as_str().unwrap_or("").to_string();
     let date = |v: &Value| format::date_text(v.as_str().unwrap_or(""));
     let client = |v: &Value| {
-        let id = v["client_id"].as_str().and_then(|id| id.parse().ok()).unwrap_or_default();
+        let id = v["client_id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_default();
         name_of(&shown.names, id).to_string()
     };
     let empty = Vec::new();

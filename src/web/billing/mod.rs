@@ -33,7 +33,10 @@ pub fn refused(error: ApiError, errors: &mut Errors) -> Result<(), WebError> {
         ApiError::Validation(found) => found
             .into_iter()
             .for_each(|e| errors.push(&e.field, e.message)),
-        ApiError::Malformed { detail, errors: found } if !found.is_empty() => {
+        ApiError::Malformed {
+            detail,
+            errors: found,
+        } if !found.is_empty() => {
             let _ = detail;
             found
                 .into_iter()

@@ -39,14 +39,26 @@ pub async fn show(page: Page) -> Result<HttpResponse, WebError> {
             }
         },
     };
-    let shown = if typed.is_empty() { format::date(through) } else { typed.to_string() };
+    let shown = if typed.is_empty() {
+        format::date(through)
+    } else {
+        typed.to_string()
+    };
     let mut tx = page.ctx.read().await?;
     let report = unbilled(&mut tx, through, &page.ctx.state().settings.billing)
         .await
         .map_err(WebError::internal)?;
-    tx.audit_all(Action::Read, "attendance", report.clients.iter().map(|c| c.client_id));
+    tx.audit_all(
+        Action::Read,
+        "attendance",
+        report.clients.iter().map(|c| c.client_id),
+    );
     tx.commit().await?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let content = html! {
         p { a href=(HOME) { "← Billing desk" } }
         h1 { (TITLE) }
