@@ -140,12 +140,32 @@ async fn billing_imports_attendance_previews_generates_and_the_837i_passes_the_o
     let app = spawn_app().await;
     crate::claims::set_up_clinic(&app).await;
     let s = crate::claims::scene(&app).await;
+    // A second authorization, ending in three days: the desk's alert.
+    let coverages = app
+        .get(&format!("/api/v1/clients/{}/coverages", s.client))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    let today = chrono::Utc::now().date_naive();
+    app.post("/api/v1/authorizations")
+        .token(&app.billing)
+        .json(json!({
+            "client_id": s.client, "coverage_id": coverages["items"][0]["id"],
+            "level_of_care": "IOP", "program": "mental_health",
+            "authorization_number": "PA-8120", "status": "approved",
+            "start_date": (today - chrono::Duration::days(10)).to_string(),
+            "end_date": (today + chrono::Duration::days(3)).to_string(), "days_approved": 10
+        }))
+        .expect(201)
+        .await;
     let Some(mut browser) = Browser::start(&app, "billing").await else {
         return;
     };
     browser.visit("/").await;
     browser.sign_in("billing").await;
     browser.visit("/billing").await;
+    assert!(browser.text().await.contains("Authorization ending"));
     browser.screen("desk").await;
     browser.visit("/billing/attendance").await;
     // The week, its bad line, and a 60-minute day the preview leaves out.

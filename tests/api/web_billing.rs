@@ -5,8 +5,9 @@
 use serde_json::Value;
 
 use crate::claims::{billed_march, oracle_accepts, scene};
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{client_body, id_of, spawn_app, TestApp};
 use crate::web_support::Visitor;
+use serde_json::json;
 
 const PAGES: &[&str] = &[
     "/billing",
@@ -371,4 +372,36 @@ async fn an_import_shows_its_refused_line_and_a_confirmed_generation_bills_once(
         .await;
     assert_eq!(twice.status, 409, "{}", twice.body);
     assert!(twice.body.contains("notice bad"));
+}
+
+#[tokio::test]
+async fn the_desk_shows_an_authorization_ending_soon_and_audits_the_client_it_names() {
+    let app = spawn_app().await;
+    let payer = id_of(&app.create_payer().await);
+    let client = id_of(&app.create_client(client_body()).await);
+    let coverage = id_of(&app.create_coverage(&client, &payer).await);
+    let today = chrono::Utc::now().date_naive();
+    app.post("/api/v1/authorizations")
+        .token(&app.billing)
+        .json(json!({
+            "client_id": client, "coverage_id": coverage, "level_of_care": "IOP",
+            "program": "mental_health", "authorization_number": "PA-END",
+            "status": "approved", "start_date": (today - chrono::Duration::days(10)).to_string(),
+            "end_date": (today + chrono::Duration::days(3)).to_string(), "days_approved": 10
+        }))
+        .expect(201)
+        .await;
+    let mut billing = Visitor::signed_in(&app, "billing").await;
+    let desk = billing.get("/billing").await;
+    assert_eq!(desk.status, 200, "{}", desk.body);
+    assert!(desk.body.contains("Authorization ending"), "{}", desk.body);
+    assert!(desk.body.contains("PA-END"));
+    assert!(desk.body.contains(&format!("/billing/clients/{client}")));
+    let events = audited(&app, &client).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e["entity_type"] == "alerts" && e["action"] == "read"),
+        "{events:#?}"
+    );
 }
