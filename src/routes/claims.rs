@@ -394,7 +394,7 @@ struct StatusInput {
     note: Option<String>,
 }
 
-pub fn note_of(raw: Option<String>) -> Result<Option<Note>, ApiError> {
+fn note_of(raw: Option<String>) -> Result<Option<Note>, ApiError> {
     raw.map(|raw| Note::parse(&raw, NOTE_CHARS).map_err(|m| ApiError::validation("note", &m)))
         .transpose()
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{claim_chip, name_of, refused, status_words, BILLING, HOME};
 use crate::domain::claim_status::ClaimStatus;
 use crate::domain::ids::{ClaimId, PayerId};
-use crate::routes::claims::{export, move_claim, note_of, undo_claim};
+use crate::routes::claims::{export, move_claim, undo_claim};
 use crate::store::audit::Action;
 use crate::store::claims::{self, ClaimFilter, ClaimRecord};
 use crate::store::{attendance as days_store, Page as Rows};
@@ -123,27 +123,16 @@ async fn show(
     Ok(page.render_with(status, PATH, "Claims", content))
 }
 
+/// A status change names the new status; void, replace and the 837 file post nothing but
+/// their token.
 #[derive(Deserialize)]
 pub struct ActionFields {
     #[serde(default)]
     status: String,
-    #[serde(default)]
-    note: String,
 }
 
 fn claim_id(page: &Page) -> Result<Uuid, WebError> {
     Ok(page.ctx.path::<ClaimId>("id")?.into())
-}
-
-fn note(fields: &ActionFields, errors: &mut Errors) -> Option<Option<crate::domain::text::Note>> {
-    let raw = Some(fields.note.trim().to_string()).filter(|n| !n.is_empty());
-    match note_of(raw) {
-        Ok(note) => Some(note),
-        Err(error) => {
-            refused(error, errors).ok()?;
-            None
-        }
-    }
 }
 
 /// After an action: the list again, or the list with why it was refused (409).
@@ -163,10 +152,8 @@ pub async fn change_status(form: Form<ActionFields>) -> Result<HttpResponse, Web
     match ClaimStatus::parse(&fields.status) {
         Err(message) => errors.push("status", message),
         Ok(to) => {
-            if let Some(note) = note(&fields, &mut errors) {
-                if let Err(error) = move_claim(&page.ctx, id, to, None, note.as_ref()).await {
-                    refused(error, &mut errors)?;
-                }
+            if let Err(error) = move_claim(&page.ctx, id, to, None, None).await {
+                refused(error, &mut errors)?;
             }
         }
     }
@@ -174,14 +161,12 @@ pub async fn change_status(form: Form<ActionFields>) -> Result<HttpResponse, Web
 }
 
 async fn undo(form: Form<ActionFields>, replace: bool) -> Result<HttpResponse, WebError> {
-    let Form { page, fields } = form;
+    let Form { page, .. } = form;
     page.require(BILLING)?;
     let id = claim_id(&page)?;
     let mut errors = Errors::none();
-    if let Some(note) = note(&fields, &mut errors) {
-        if let Err(error) = undo_claim(&page.ctx, id, note.as_ref(), replace).await {
-            refused(error, &mut errors)?;
-        }
+    if let Err(error) = undo_claim(&page.ctx, id, None, replace).await {
+        refused(error, &mut errors)?;
     }
     after(page, errors).await
 }

@@ -90,10 +90,12 @@ async fn run(
     let keyed = if dry_run {
         None
     } else {
-        match Keyed::given("key", &fields.key, OPERATION_GENERATE, &request) {
-            Ok(keyed) => Some(keyed),
-            Err(error) => return Err(error.into()),
-        }
+        Some(Keyed::given(
+            "key",
+            &fields.key,
+            OPERATION_GENERATE,
+            &request,
+        )?)
     };
     match generate_once(&page.ctx, &generation, dry_run, keyed).await {
         Ok(answer) => {

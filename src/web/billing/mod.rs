@@ -33,15 +33,9 @@ pub fn refused(error: ApiError, errors: &mut Errors) -> Result<(), WebError> {
         ApiError::Validation(found) => found
             .into_iter()
             .for_each(|e| errors.push(&e.field, e.message)),
-        ApiError::Malformed {
-            detail,
-            errors: found,
-        } if !found.is_empty() => {
-            let _ = detail;
-            found
-                .into_iter()
-                .for_each(|e| errors.push(&e.field, e.message));
-        }
+        ApiError::Malformed { errors: found, .. } if !found.is_empty() => found
+            .into_iter()
+            .for_each(|e| errors.push(&e.field, e.message)),
         ApiError::Conflict { detail, field } => errors.push(&field, detail),
         ApiError::StateConflict { detail, .. } => errors.push("claim", detail),
         ApiError::RowsRefused { errors: found, .. } => found
