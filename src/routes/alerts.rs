@@ -2,7 +2,7 @@
 //! named in the answer is audited as a read (entity `alerts`, id = the client's id).
 
 use actix_web::HttpResponse;
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -10,10 +10,8 @@ use super::context::Ctx;
 use super::ok;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::services::alerts::{alerts, Alert, ClientPicture, Horizon};
-use crate::services::attendance as service;
+use crate::services::alerts::{current, Alert, Horizon};
 use crate::store::audit::Action;
-use crate::store::{attendance as days_store, authorizations};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,27 +56,8 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
         ));
     }
     let today = Utc::now().date_naive();
-    let since = today - Duration::days(i64::from(horizon.lookback_days));
     let mut tx = ctx.read().await?;
-    let mut clients: Vec<Uuid> = authorizations::clients_with_active(&mut tx).await?;
-    clients.extend(days_store::clients_attending_since(&mut tx, since).await?);
-    clients.sort();
-    clients.dedup();
-    let held = service::authorizations_of(&mut tx, &clients).await?;
-    let minimums = service::minimums(&ctx.state().settings.billing);
-    let facts =
-        service::assess_clients(&mut tx, &clients, &service::windows(&held), &minimums).await?;
-    let names = days_store::client_names(&mut tx, &clients).await?;
-    let pictures: Vec<ClientPicture<'_>> = clients
-        .iter()
-        .map(|client| ClientPicture {
-            client_id: *client,
-            name: names.get(client).map(String::as_str).unwrap_or(""),
-            authorizations: held.get(client).map(Vec::as_slice).unwrap_or_default(),
-            facts: facts.get(client),
-        })
-        .collect();
-    let items = alerts(&pictures, today, &horizon);
+    let items = current(&mut tx, &ctx.state().settings.billing, today, &horizon).await?;
     let mut named: Vec<Uuid> = items.iter().map(|a| a.client_id).collect();
     named.sort();
     named.dedup();

@@ -19,7 +19,7 @@ use crate::domain::ids::ClientId;
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::services::attendance::{self as service, Locator, Recorded, Row};
+use crate::services::attendance::{self as service, Locator, Recorded, Report, Row};
 use crate::store::attendance::{self as days_store, AttendanceFilter};
 use crate::store::audit::Action;
 use crate::store::{clients, Tx};
@@ -67,11 +67,7 @@ fn json_row(index: usize, value: Value, today: NaiveDate) -> Row {
 
 /// Audits the write and answers: 200 with the report, or — atomic with refusals — the problem
 /// that says nothing was stored.
-async fn finish(
-    mut tx: Audited<'_>,
-    recorded: Recorded,
-    atomic: bool,
-) -> Result<HttpResponse, ApiError> {
+async fn finish(mut tx: Audited<'_>, recorded: Recorded, atomic: bool) -> Result<Report, ApiError> {
     let report = recorded.report;
     if atomic && !report.errors.is_empty() {
         // Dropping the transaction rolls it back: nothing of the batch is stored.
@@ -89,7 +85,7 @@ async fn finish(
     tx.audit_all(Action::Create, "attendance", &recorded.created_for);
     tx.audit_all(Action::Update, "attendance", &recorded.replaced_for);
     tx.commit().await?;
-    Ok(ok(&report))
+    Ok(report)
 }
 
 pub async fn record(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
@@ -126,14 +122,27 @@ pub async fn record(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
         ctx.staff.id,
     )
     .await?;
-    finish(tx, recorded, atomic).await
+    Ok(ok(&finish(tx, recorded, atomic).await?))
 }
 
 pub async fn import(ctx: Ctx, body: CsvBody) -> Result<HttpResponse, ApiError> {
     ctx.require(BILLING)?;
     let q: ImportQuery = ctx.query()?;
     let bytes = body.bytes()?;
-    let file = read_csv(&bytes).map_err(|message| ApiError::validation("body", &message))?;
+    let atomic = q.atomic.unwrap_or(false);
+    let report = import_file(&ctx, &bytes, q.replace.unwrap_or(false), atomic).await?;
+    Ok(ok(&report))
+}
+
+/// Imports an EHR's CSV export (the API's upload and the web app's): the rows that pass are
+/// stored and the others reported by line — or, `atomic`, nothing when any is refused.
+pub async fn import_file(
+    ctx: &Ctx,
+    bytes: &[u8],
+    replace: bool,
+    atomic: bool,
+) -> Result<Report, ApiError> {
+    let file = read_csv(bytes).map_err(|message| ApiError::validation("body", &message))?;
     let today = Utc::now().date_naive();
     let rows: Vec<Row> = file
         .rows
@@ -143,9 +152,7 @@ pub async fn import(ctx: Ctx, body: CsvBody) -> Result<HttpResponse, ApiError> {
             parsed: row.row.and_then(|input| input.parse(today, true)),
         })
         .collect();
-    let atomic = q.atomic.unwrap_or(false);
     let mut tx = ctx.write().await?;
-    let replace = q.replace.unwrap_or(false);
     let mut recorded = service::record(&mut tx, rows, replace, atomic, ctx.staff.id).await?;
     recorded.report.ignored_columns = file.ignored_columns;
     finish(tx, recorded, atomic).await

@@ -189,13 +189,14 @@ fn invalid_transition(transition: Transition) -> ApiError {
 /// level, in date order), days remaining and the days themselves, derived from attendance on
 /// every read. `null` for a pending or denied authorization, which authorizes nothing.
 #[derive(Serialize)]
-struct WithLedger {
+pub struct WithLedger {
     #[serde(flatten)]
-    authorization: Authorization,
-    ledger: Option<Ledger>,
+    pub authorization: Authorization,
+    pub ledger: Option<Ledger>,
 }
 
-async fn with_ledgers(
+/// `items` with their ledgers (the API's and the web app's).
+pub async fn with_ledgers(
     tx: &mut Tx,
     state: &AppState,
     items: Vec<Authorization>,
@@ -338,6 +339,17 @@ pub async fn add_extension(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiErro
     ctx.require(WRITERS)?;
     let id: AuthorizationId = ctx.path("id")?;
     let extension = body.json::<ExtensionInput>()?.parse()?;
+    let view = extend(&ctx, id, &extension).await?;
+    Ok(HttpResponse::Created().json(&view))
+}
+
+/// Records `extension` on authorization `id` (the API's and the web app's); the
+/// authorization as it now stands.
+pub async fn extend(
+    ctx: &Ctx,
+    id: AuthorizationId,
+    extension: &authorization::Extension,
+) -> Result<WithLedger, ApiError> {
     let mut tx = ctx.write().await?;
     let stored = find_locked(&mut tx, id).await?;
     let status = stored.terms.status;
@@ -360,12 +372,12 @@ pub async fn add_extension(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiErro
         };
         refuse_overlap(&mut tx, Some(stored.id), &stored.terms, window).await?;
     }
-    let updated = authorizations::add_extension(&mut tx, new_id(), id, ctx.staff.id, &extension)
+    let updated = authorizations::add_extension(&mut tx, new_id(), id, ctx.staff.id, extension)
         .await?
         .ok_or(ApiError::NotFound("authorization"))?;
     tx.audit(Action::Update, ENTITY, id);
     let view = one_with_ledger(&mut tx, ctx.state(), updated).await?;
     tx.commit().await?;
     tracing::info!(authorization_id = %id, "authorization extended");
-    Ok(HttpResponse::Created().json(&view))
+    Ok(view)
 }

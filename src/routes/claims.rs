@@ -31,7 +31,7 @@ use crate::store::claims::{self, ClaimEvent, ClaimFilter, ClaimRecord};
 use crate::store::{attendance as days_store, clients, payers, remittances, Tx};
 
 const BILLING: &[Role] = &[Role::Billing];
-const OPERATION_GENERATE: &str = "claims.generate";
+pub const OPERATION_GENERATE: &str = "claims.generate";
 /// The longest note a status change, void or replacement keeps.
 const NOTE_CHARS: usize = 500;
 
@@ -131,11 +131,47 @@ pub async fn generate(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     let q: GenerateQuery = ctx.query()?;
     let dry_run = q.dry_run.unwrap_or(false);
     let raw: Value = body.json()?;
-    let input: GenerateInput = super::extract::from_value(raw.clone())?;
-    let generation = input.parse()?;
+    let generation = parse_generation(raw.clone())?;
+    let keyed = Keyed::of(ctx.request(), OPERATION_GENERATE, &raw)?;
+    let answer = generate_once(&ctx, &generation, dry_run, keyed).await?;
+    Ok(answer.response())
+}
+
+/// A generation's answer: its status and JSON body, and whether it is a kept one sent again.
+pub struct GenerationAnswer {
+    pub status: StatusCode,
+    pub body: String,
+    pub replayed: bool,
+}
+
+impl GenerationAnswer {
+    fn response(self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.content_type("application/json");
+        if self.replayed {
+            response.insert_header(("Idempotency-Replayed", "true"));
+        }
+        response.body(self.body)
+    }
+}
+
+/// A generation as the API's body states it (the web app's form says the same), parsed; the
+/// errors name the body's fields.
+pub fn parse_generation(raw: Value) -> Result<Generation, ApiError> {
+    super::extract::from_value::<GenerateInput>(raw)?.parse()
+}
+
+/// Runs one generation (the API's and the web app's): on a dry run nothing is stored; with a
+/// key, a retry by the same user gets the first answer again instead of billing twice.
+pub async fn generate_once(
+    ctx: &Ctx,
+    generation: &Generation,
+    dry_run: bool,
+    keyed: Option<Keyed>,
+) -> Result<GenerationAnswer, ApiError> {
     // A dry run stores nothing, so it has nothing to replay: the key (checked all the same)
     // only guards writes.
-    let keyed = Keyed::of(ctx.request(), OPERATION_GENERATE, &raw)?.filter(|_| !dry_run);
+    let keyed = keyed.filter(|_| !dry_run);
     let user = ctx.staff.id;
 
     let mut tx = ctx.write().await?;
@@ -147,12 +183,16 @@ pub async fn generate(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
             // The first answer's claims, shown again.
             tx.audit_all(Action::Read, "claims", clients_shown(replay.body())?);
             tx.commit().await?;
-            return replay.response();
+            return Ok(GenerationAnswer {
+                status: replay.status()?,
+                body: replay.body().to_string(),
+                replayed: true,
+            });
         }
     }
-    refuse_unknown(&mut tx, &generation).await?;
+    refuse_unknown(&mut tx, generation).await?;
     let billing = &ctx.state().settings.billing;
-    let generated = service::generate(&mut tx, &generation, billing, dry_run, user)
+    let generated = service::generate(&mut tx, generation, billing, dry_run, user)
         .await
         .map_err(generate_error)?;
     let status = if generated.claims.is_empty() || dry_run {
@@ -165,9 +205,11 @@ pub async fn generate(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
         tx.audit_all(Action::Read, "claims", service::clients_touched(&generated));
         tx.roll_back_keeping_audit().await?;
         let body = service::to_json(&generated).map_err(ApiError::internal)?;
-        return Ok(HttpResponse::build(status)
-            .content_type("application/json")
-            .body(body));
+        return Ok(GenerationAnswer {
+            status,
+            body,
+            replayed: false,
+        });
     }
     let billed: std::collections::HashSet<Uuid> =
         generated.claims.iter().map(|c| c.client_id).collect();
@@ -196,9 +238,11 @@ pub async fn generate(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     tx.commit().await?;
     tracing::info!(claims = generated.summary.claims, lines = generated.summary.lines,
         left_out = generated.summary.days_left_out, user_id = %user, "claims generated");
-    Ok(HttpResponse::build(status)
-        .content_type("application/json")
-        .body(body))
+    Ok(GenerationAnswer {
+        status,
+        body,
+        replayed: false,
+    })
 }
 
 /// A client or payer named in the request must exist (422 naming the field).
@@ -259,7 +303,7 @@ pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 /// One claim with its lines, its status history, the claims that void or replace it, and what
 /// payers' remittances said of it.
 #[derive(Serialize)]
-struct ClaimDetail {
+pub struct ClaimDetail {
     #[serde(flatten)]
     claim: ClaimRecord,
     history: Vec<ClaimEvent>,
@@ -384,9 +428,20 @@ pub async fn change_status(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiErro
     let note = fields.optional("note", input.note, |raw| Note::parse(&raw, NOTE_CHARS));
     let (to, note) = fields.finish_with(|| Some((to?, note?)))?;
     let payer_claim_number = payer_claim_number.flatten();
-    let payer_claim_number = payer_claim_number.as_ref().map(PayerReference::as_str);
-
     let id = claim_id(&ctx)?;
+    let shown = move_claim(&ctx, id, to, payer_claim_number.as_ref(), note.as_ref()).await?;
+    Ok(ok(&shown))
+}
+
+/// One move of claim `id` to `to` along the lifecycle graph (the API's and the web app's).
+pub async fn move_claim(
+    ctx: &Ctx,
+    id: Uuid,
+    to: ClaimStatus,
+    payer_claim_number: Option<&PayerReference>,
+    note: Option<&Note>,
+) -> Result<ClaimDetail, ApiError> {
+    let payer_claim_number = payer_claim_number.map(PayerReference::as_str);
     let mut tx = ctx.write().await?;
     let claim = claim_in(&mut tx, id).await?;
     if !claim.status.next().contains(&to) {
@@ -412,7 +467,7 @@ pub async fn change_status(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiErro
         claim.status,
         to,
         payer_claim_number,
-        note.as_ref().map(Note::as_str),
+        note.map(Note::as_str),
         ctx.staff.id,
     )
     .await?;
@@ -430,7 +485,7 @@ pub async fn change_status(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiErro
     tx.commit().await?;
     tracing::info!(claim_id = %id, status = to.as_str(), user_id = %ctx.staff.id,
         "claim status changed");
-    Ok(ok(&shown))
+    Ok(shown)
 }
 
 #[derive(Deserialize, Default)]
@@ -450,8 +505,27 @@ async fn undo(ctx: Ctx, body: Body, replace: bool) -> Result<HttpResponse, ApiEr
     ctx.require(BILLING)?;
     let input: UndoInput = body.json_or_default()?;
     let note = note_of(input.note)?;
-    let note = note.as_ref().map(Note::as_str);
     let id = claim_id(&ctx)?;
+    let undone = undo_claim(&ctx, id, note.as_ref(), replace).await?;
+    let mut response = match &undone.successor {
+        Some(successor) => {
+            let mut r = HttpResponse::Created();
+            r.insert_header((LOCATION, format!("/api/v1/claims/{}", successor.id)));
+            r
+        }
+        None => HttpResponse::Ok(),
+    };
+    Ok(response.json(&undone))
+}
+
+/// Voids claim `id`, or replaces it with a corrected claim (the API's and the web app's).
+pub async fn undo_claim(
+    ctx: &Ctx,
+    id: Uuid,
+    note: Option<&Note>,
+    replace: bool,
+) -> Result<service::Undone, ApiError> {
+    let note = note.map(Note::as_str);
     let user = ctx.staff.id;
     let mut tx = ctx.write().await?;
     let claim = claim_in(&mut tx, id).await?;
@@ -469,15 +543,7 @@ async fn undo(ctx: Ctx, body: Body, replace: bool) -> Result<HttpResponse, ApiEr
     }
     tx.commit().await?;
     tracing::info!(claim_id = %shown.id, replace, user_id = %user, "claim undone");
-    let mut response = match &undone.successor {
-        Some(successor) => {
-            let mut r = HttpResponse::Created();
-            r.insert_header((LOCATION, format!("/api/v1/claims/{}", successor.id)));
-            r
-        }
-        None => HttpResponse::Ok(),
-    };
-    Ok(response.json(&undone))
+    Ok(undone)
 }
 
 /// `POST /api/v1/claims/{id}/void`.
@@ -525,7 +591,7 @@ fn file_error(error: FileError) -> ApiError {
 }
 
 /// Writes, stores and answers one 837 interchange, and audits the export of each claim.
-async fn export(ctx: &Ctx, ids: &[Uuid]) -> Result<HttpResponse, ApiError> {
+pub async fn export(ctx: &Ctx, ids: &[Uuid]) -> Result<HttpResponse, ApiError> {
     let user = ctx.staff.id;
     let mut tx = ctx.write().await?;
     let file = claim_files::produce(&mut tx, &ctx.state().secrets, ids, user)

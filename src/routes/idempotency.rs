@@ -6,7 +6,7 @@
 //! A replayed answer shows again what the first one showed: the caller audits it like a read.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::HttpRequest;
 use chrono::{Duration, Utc};
 use serde_json::Value;
 use uuid::Uuid;
@@ -56,6 +56,27 @@ impl Keyed {
         }))
     }
 
+    /// A key a web form carries (a hidden field set when the form was shown), under the same
+    /// rules as the header's.
+    pub fn given(
+        field: &str,
+        key: &str,
+        operation: &'static str,
+        request: &Value,
+    ) -> Result<Keyed, ApiError> {
+        if !IDEMPOTENCY_KEY_RE.is_match(key) {
+            return Err(ApiError::malformed(
+                field,
+                "must be 1 to 255 visible ASCII characters",
+            ));
+        }
+        Ok(Keyed {
+            operation,
+            key: key.to_string(),
+            request: request.to_string(),
+        })
+    }
+
     /// The answer `user` was given for this key in the last 24 hours, if any. The key used
     /// with another request is a 422.
     pub async fn kept(&self, tx: &mut Tx, user: Uuid) -> Result<Option<Replay>, ApiError> {
@@ -99,12 +120,8 @@ impl Replay {
         &self.0.response
     }
 
-    /// The kept answer as it was sent, marked as a replay.
-    pub fn response(self) -> Result<HttpResponse, ApiError> {
-        let status = StatusCode::from_u16(self.0.status_code).map_err(ApiError::internal)?;
-        Ok(HttpResponse::build(status)
-            .content_type("application/json")
-            .insert_header(("Idempotency-Replayed", "true"))
-            .body(self.0.response))
+    /// The kept status.
+    pub fn status(&self) -> Result<StatusCode, ApiError> {
+        StatusCode::from_u16(self.0.status_code).map_err(ApiError::internal)
     }
 }

@@ -5,12 +5,12 @@
 
 mod acknowledgments;
 mod alerts;
-mod attendance;
+pub(crate) mod attendance;
 mod audit;
 mod auth;
-mod authorizations;
+pub(crate) mod authorizations;
 mod batches;
-mod claims;
+pub(crate) mod claims;
 mod clients;
 pub mod context;
 mod coverages;
@@ -19,7 +19,7 @@ mod estimates;
 pub mod extract;
 mod fee_schedules;
 mod health;
-mod idempotency;
+pub(crate) mod idempotency;
 mod metrics;
 mod organization;
 mod payers;

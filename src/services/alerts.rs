@@ -10,10 +10,12 @@ use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::config::BillingSettings;
 use crate::domain::billable::{ledger, AuthorizationWindow, Reason};
 use crate::domain::eligibility::LevelOfCare;
-use crate::services::attendance::ClientFacts;
-use crate::store::authorizations::Authorization;
+use crate::services::attendance::{self as service, ClientFacts};
+use crate::store::authorizations::{self, Authorization};
+use crate::store::{attendance as days_store, StoreResult, Tx};
 
 /// How far ahead and back the alerts look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -57,6 +59,35 @@ pub struct ClientPicture<'a> {
     pub name: &'a str,
     pub authorizations: &'a [(Authorization, AuthorizationWindow)],
     pub facts: Option<&'a ClientFacts>,
+}
+
+/// Today's alerts over every client with an active authorization or attendance in the
+/// lookback: the facts loaded in `tx`, then [`alerts`]. The caller audits the clients named.
+pub async fn current(
+    tx: &mut Tx,
+    settings: &BillingSettings,
+    today: NaiveDate,
+    horizon: &Horizon,
+) -> StoreResult<Vec<Alert>> {
+    let since = today - Duration::days(i64::from(horizon.lookback_days));
+    let mut clients: Vec<Uuid> = authorizations::clients_with_active(tx).await?;
+    clients.extend(days_store::clients_attending_since(tx, since).await?);
+    clients.sort();
+    clients.dedup();
+    let held = service::authorizations_of(tx, &clients).await?;
+    let minimums = service::minimums(settings);
+    let facts = service::assess_clients(tx, &clients, &service::windows(&held), &minimums).await?;
+    let names = days_store::client_names(tx, &clients).await?;
+    let pictures: Vec<ClientPicture<'_>> = clients
+        .iter()
+        .map(|client| ClientPicture {
+            client_id: *client,
+            name: names.get(client).map(String::as_str).unwrap_or(""),
+            authorizations: held.get(client).map(Vec::as_slice).unwrap_or_default(),
+            facts: facts.get(client),
+        })
+        .collect();
+    Ok(alerts(&pictures, today, horizon))
 }
 
 pub fn alerts(clients: &[ClientPicture<'_>], today: NaiveDate, horizon: &Horizon) -> Vec<Alert> {

@@ -45,6 +45,13 @@ impl Errors {
         names.len()
     }
 
+    /// Every error, as (field, message), in the order found.
+    pub fn all(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|e| (e.field.as_str(), e.message.as_str()))
+    }
+
     /// The first error of `field`.
     pub fn of(&self, field: &str) -> Option<&str> {
         self.0

@@ -44,6 +44,18 @@ pub const MENU: &[MenuItem] = &[
         roles: super::admissions::READERS,
     },
     MenuItem {
+        menu: Menu::Billing,
+        label: "Billing desk",
+        href: super::billing::HOME,
+        roles: super::billing::BILLING,
+    },
+    MenuItem {
+        menu: Menu::Billing,
+        label: "Claims",
+        href: "/billing/claims",
+        roles: super::billing::BILLING,
+    },
+    MenuItem {
         menu: Menu::Admin,
         label: "Clinic",
         href: "/admin/clinic",

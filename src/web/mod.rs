@@ -20,6 +20,7 @@
 pub mod admin;
 pub mod admissions;
 pub mod assets;
+pub mod billing;
 pub mod csrf;
 pub mod error;
 pub mod fields;
@@ -91,6 +92,50 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route("/admin/audit", web::get().to(admin::audit_log::list))
             .route("/admin/payers", web::get().to(admin::payers::list))
+            .route("/billing", web::get().to(billing::desk::show))
+            .route(
+                "/billing/attendance",
+                web::get().to(billing::attendance::form),
+            )
+            .route(
+                "/billing/attendance",
+                web::post().to(billing::attendance::submit),
+            )
+            .route("/billing/generate", web::get().to(billing::generate::form))
+            .route(
+                "/billing/generate/preview",
+                web::post().to(billing::generate::preview),
+            )
+            .route(
+                "/billing/generate",
+                web::post().to(billing::generate::confirm),
+            )
+            .route("/billing/claims", web::get().to(billing::claims::list))
+            .route(
+                "/billing/claims/{id}/status",
+                web::post().to(billing::claims::change_status),
+            )
+            .route(
+                "/billing/claims/{id}/void",
+                web::post().to(billing::claims::void),
+            )
+            .route(
+                "/billing/claims/{id}/replace",
+                web::post().to(billing::claims::replace),
+            )
+            .route(
+                "/billing/claims/{id}/837",
+                web::post().to(billing::claims::download),
+            )
+            .route("/billing/unbilled", web::get().to(billing::unbilled::show))
+            .route(
+                "/billing/clients/{id}",
+                web::get().to(billing::client::show),
+            )
+            .route(
+                "/billing/authorizations/{id}/extensions",
+                web::post().to(billing::client::add_extension),
+            )
             .default_service(web::to(not_found)),
     );
 }

@@ -216,6 +216,31 @@ impl Browser {
         }
     }
 
+    /// Posts the form at `css` as its button would, from this page (its session, its CSRF
+    /// token), and answers the response's text: a download read without a save dialog.
+    pub async fn post_form(&self, css: &str) -> String {
+        let text = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 const form = document.querySelector(arguments[0]);
+                 fetch(form.action, {method: 'POST', body: new URLSearchParams(new FormData(form))})
+                    .then(r => r.text()).then(done).catch(e => done('failed: ' + e));",
+                vec![Value::String(css.to_string())],
+            )
+            .await
+            .unwrap();
+        text.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Answers yes to every `data-confirm` question on this page.
+    pub async fn accept_confirms(&self) {
+        self.client
+            .execute("window.confirm = () => true;", vec![])
+            .await
+            .unwrap();
+    }
+
     /// The page's visible text.
     pub async fn text(&self) -> String {
         self.client

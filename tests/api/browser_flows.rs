@@ -228,3 +228,116 @@ async fn an_estimate_from_a_verification_shows_the_days_and_totals_and_prints() 
     assert!(pdf.starts_with(b"%PDF"), "printable");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn billing_imports_attendance_previews_generates_and_the_837i_passes_the_oracle() {
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    let s = crate::claims::scene(&app).await;
+    // A second authorization, ending in three days: the desk's alert.
+    let coverages = app
+        .get(&format!("/api/v1/clients/{}/coverages", s.client))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    let today = chrono::Utc::now().date_naive();
+    app.post("/api/v1/authorizations")
+        .token(&app.billing)
+        .json(json!({
+            "client_id": s.client, "coverage_id": coverages["items"][0]["id"],
+            "level_of_care": "IOP", "program": "mental_health",
+            "authorization_number": "PA-8120", "status": "approved",
+            "start_date": (today - chrono::Duration::days(10)).to_string(),
+            "end_date": (today + chrono::Duration::days(3)).to_string(), "days_approved": 10
+        }))
+        .expect(201)
+        .await;
+    let Some(mut browser) = Browser::start(&app, "billing").await else {
+        return;
+    };
+    browser.visit("/").await;
+    browser.sign_in("billing").await;
+    browser.visit("/billing").await;
+    assert!(browser.text().await.contains("Authorization ending"));
+    browser.screen("desk").await;
+    browser.visit("/billing/attendance").await;
+    // The week, its bad line, and a 60-minute day the preview leaves out.
+    let csv = format!(
+        "{}{},2026-03-09,IOP,60\n",
+        crate::web_billing::week_csv(&s.client),
+        s.client
+    );
+    browser.fill("#f-csv", &csv).await;
+    browser.screen("import").await;
+    browser
+        .submit("form[action='/billing/attendance'] button[type=submit]")
+        .await;
+    assert!(browser
+        .text_of("#import-outcome")
+        .await
+        .contains("4 recorded"));
+    let refused = browser.text_of("#line-5").await;
+    assert!(refused.contains("2026-03-06,XOP,180"), "{refused}");
+    assert!(refused.contains("level_of_care"), "{refused}");
+    browser.screen("import-refused").await;
+
+    browser.visit("/billing/generate").await;
+    browser.fill("#f-from_date", "03/01/2026").await;
+    browser.fill("#f-through_date", "03/31/2026").await;
+    browser.choose("#f-period", "A claim a month").await;
+    browser.screen("generate").await;
+    browser
+        .submit("form[action='/billing/generate/preview'] button[type=submit]")
+        .await;
+    assert!(browser
+        .text_of("#generation-summary")
+        .await
+        .contains("$999.99"));
+    assert!(browser.text_of("#left-out").await.contains("03/09/2026"));
+    browser.screen("preview").await;
+    browser.submit("#confirm-generate").await;
+    assert_eq!(browser.text_of("h1").await, "Claims generated");
+    browser.screen("generated").await;
+
+    browser.visit("/billing/claims").await;
+    browser.screen("claims").await;
+    // The 837 file as the download button posts it, in this browser session.
+    let file = browser.post_form("#claims form[action$='/837']").await;
+    assert!(file.starts_with("ISA*"), "{file}");
+    crate::claims::oracle_accepts("browser-837i", &file);
+    // Sent to the payer (ready, then submitted), replaced, and the replacement voided.
+    for status in ["Ready", "Submitted"] {
+        browser.choose("#status-PD00000001", status).await;
+        browser
+            .submit("#claim-PD00000001 form[action$='/status'] button")
+            .await;
+    }
+    browser.accept_confirms().await;
+    browser
+        .submit("#claim-PD00000001 form[action$='/replace'] button")
+        .await;
+    assert_eq!(browser.path().await, "/billing/claims");
+    assert!(browser
+        .text_of("#claim-PD00000001")
+        .await
+        .contains("Replaced"));
+    browser.accept_confirms().await;
+    browser
+        .submit("#claim-PD00000002 form[action$='/void'] button")
+        .await;
+    let text = browser.text_of("#claim-PD00000002").await;
+    assert!(text.contains("Void"), "{text}");
+    browser.screen("claims-after").await;
+    browser
+        .visit(&format!("/billing/clients/{}?month=2026-03", s.client))
+        .await;
+    assert!(browser
+        .text_of("#day-2026-03-03")
+        .await
+        .contains("Billable"));
+    browser.screen("client").await;
+    browser.visit("/billing/unbilled?through=03/31/2026").await;
+    browser.screen("unbilled").await;
+    browser.close().await;
+}

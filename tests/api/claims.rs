@@ -15,7 +15,7 @@ pub(crate) struct Scene {
     pub(crate) authorization: String,
 }
 
-async fn scene(app: &TestApp) -> Scene {
+pub(crate) async fn scene(app: &TestApp) -> Scene {
     let payer = id_of(&app.create_payer().await);
     let client = id_of(&app.create_client(client_body()).await);
     let coverage = app

@@ -41,5 +41,6 @@ mod verifications;
 mod web_admin;
 mod web_admissions;
 mod web_estimates;
+mod web_billing;
 mod web_pages;
 mod web_support;

@@ -49,4 +49,17 @@
       if (!document.hidden) window.location.reload();
     }, seconds * 1000);
   }
+
+  // <input type=file data-fill="#id">: the chosen file's text goes into that textarea, which
+  // the form posts (so a pasted file and a chosen one are the same to the server).
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.hasAttribute("data-fill")) return;
+    var target = document.querySelector(input.getAttribute("data-fill"));
+    var file = input.files && input.files[0];
+    if (!target || !file) return;
+    var reader = new FileReader();
+    reader.onload = function () { target.value = String(reader.result); };
+    reader.readAsText(file);
+  });
 })();

@@ -1,0 +1,407 @@
+//! The billing desk without a browser: roles, audit, CSRF on every form, the import's refused
+//! lines, a confirmed generation billed once however often it is sent, the 837 file, void and
+//! replace.
+
+use serde_json::Value;
+
+use crate::claims::{billed_march, oracle_accepts, scene};
+use crate::helpers::{client_body, id_of, spawn_app, TestApp};
+use crate::web_support::Visitor;
+use serde_json::json;
+
+const PAGES: &[&str] = &[
+    "/billing",
+    "/billing/attendance",
+    "/billing/generate",
+    "/billing/claims",
+    "/billing/unbilled",
+];
+
+/// Three IOP days of one week (545 minutes, over the weekly minimum) and a line whose level
+/// of care is not one (line 5).
+pub(crate) fn week_csv(client: &str) -> String {
+    format!(
+        "client_id,service_date,level_of_care,minutes\n\
+         {client},2026-03-03,IOP,180\n\
+         {client},2026-03-04,IOP,185\n\
+         {client},2026-03-05,IOP,180\n\
+         {client},2026-03-06,XOP,180\n"
+    )
+}
+
+async fn audited(app: &TestApp, entity_id: &str) -> Vec<Value> {
+    let page = app
+        .get(&format!("/api/v1/audit?entity_id={entity_id}"))
+        .token(&app.admin)
+        .expect(200)
+        .await
+        .body;
+    page["items"].as_array().unwrap().clone()
+}
+
+async fn claims_of(app: &TestApp) -> Vec<Value> {
+    app.get("/api/v1/claims")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn billing_pages_open_for_billing_only_and_the_claims_list_audits_what_it_shows() {
+    let (app, _, ids) = billed_march().await;
+    let mut admissions = Visitor::signed_in(&app, "admissions").await;
+    for path in PAGES {
+        let page = admissions.get(path).await;
+        assert_eq!(page.status, 403, "{path}");
+        assert!(page.body.contains("Not available to your role"), "{path}");
+    }
+    let mut billing = Visitor::signed_in(&app, "billing").await;
+    for path in PAGES {
+        let page = billing.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        assert!(page.body.contains("Billing desk"), "{path}: the menu");
+    }
+    let before = audited(&app, &ids[0]).await.len();
+    let list = billing.get("/billing/claims").await;
+    for id in &ids {
+        assert!(list.body.contains(&format!("/billing/claims/{id}/void")));
+    }
+    assert!(list.body.contains("$"), "charges as money");
+    let events = audited(&app, &ids[0]).await;
+    assert_eq!(events.len(), before + 1, "{events:#?}");
+    let billing_id = app.keys.verify(&app.billing).unwrap().sub;
+    assert_eq!(events[0]["user_id"].as_str(), Some(billing_id.as_str()));
+    // A filter no claim matches.
+    let none = billing.get("/billing/claims?status=paid").await;
+    assert!(none.body.contains("No claim matches."));
+    let unbilled = billing.get("/billing/unbilled?through=03/31/2026").await;
+    assert!(unbilled.body.contains("03/31/2026"), "{}", unbilled.body);
+    assert_eq!(
+        billing
+            .get("/billing/unbilled?through=31/03/2026")
+            .await
+            .status,
+        422
+    );
+}
+
+#[tokio::test]
+async fn every_billing_form_refuses_a_post_without_its_token_and_changes_nothing() {
+    let (app, s, ids) = billed_march().await;
+    let mut billing = Visitor::signed_in(&app, "billing").await;
+    let csv = week_csv(&s.client);
+    let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
+        ("/billing/attendance".into(), vec![("csv", csv.as_str())]),
+        (
+            "/billing/generate/preview".into(),
+            vec![("through_date", "03/31/2026"), ("period", "month")],
+        ),
+        (
+            "/billing/generate".into(),
+            vec![
+                ("through_date", "03/31/2026"),
+                ("period", "month"),
+                ("key", "k-1"),
+            ],
+        ),
+        (
+            format!("/billing/claims/{}/status", ids[0]),
+            vec![("status", "ready")],
+        ),
+        (format!("/billing/claims/{}/void", ids[0]), vec![]),
+        (format!("/billing/claims/{}/replace", ids[0]), vec![]),
+        (format!("/billing/claims/{}/837", ids[0]), vec![]),
+        (
+            format!("/billing/authorizations/{}/extensions", s.authorization),
+            vec![("effective_date", "03/15/2026"), ("days_added", "5")],
+        ),
+    ];
+    let before = claims_of(&app).await;
+    for (path, fields) in &forms {
+        let refused = billing.post(path, fields).await;
+        assert_eq!(refused.status, 403, "{path}");
+        assert!(
+            refused.body.contains("The form could not be accepted"),
+            "{path}"
+        );
+    }
+    assert_eq!(claims_of(&app).await, before, "nothing changed");
+    let authorization = app
+        .get(&format!("/api/v1/authorizations/{}", s.authorization))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(authorization["days_approved"], 10, "no extension recorded");
+}
+
+#[tokio::test]
+async fn a_clients_ledger_and_calendar_are_audited_and_an_extension_is_recorded_beside_it() {
+    let (app, s, _) = billed_march().await;
+    let path = format!("/billing/clients/{}?month=2026-03", s.client);
+    let mut admissions = Visitor::signed_in(&app, "admissions").await;
+    assert_eq!(admissions.get(&path).await.status, 403);
+    let mut billing = Visitor::signed_in(&app, "billing").await;
+    let before = audited(&app, &s.client).await.len();
+    let page = billing.get(&path).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("PA-7781"));
+    assert!(page.body.contains("Attendance, March 2026"));
+    // 10 approved, all used; the 13th attended day (03/17) is beyond them.
+    let remaining = page
+        .body
+        .split(r#"class="ledger-remaining">"#)
+        .nth(1)
+        .unwrap();
+    assert!(remaining.starts_with("0 days"), "{remaining}");
+    let short = page.body.split(r#"id="day-2026-03-09""#).nth(1).unwrap();
+    let short = short.split("</td>").next().unwrap();
+    assert!(short.contains("Not billable"), "a 120-minute day: {short}");
+    let full = page.body.split(r#"id="day-2026-03-02""#).nth(1).unwrap();
+    assert!(full.split("</td>").next().unwrap().contains("Billable"));
+    let events = audited(&app, &s.client).await;
+    assert!(
+        events.len() >= before + 2,
+        "client and attendance reads: {events:#?}"
+    );
+    assert!(events
+        .iter()
+        .any(|e| e["entity_type"] == "client" && e["action"] == "read"));
+    assert!(events
+        .iter()
+        .any(|e| e["entity_type"] == "attendance" && e["action"] == "read"));
+
+    let token = page.csrf_token();
+    let action = format!("/billing/authorizations/{}/extensions", s.authorization);
+    let refused = billing
+        .post(
+            &action,
+            &[
+                ("csrf_token", &token),
+                ("effective_date", "03/15/2026"),
+                ("days_added", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains(r#"id="f-days_added-error""#),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains(r#"value="03/15/2026""#),
+        "keeps what was typed"
+    );
+    let recorded = billing
+        .post(
+            &action,
+            &[
+                ("csrf_token", &token),
+                ("effective_date", "03/15/2026"),
+                ("days_added", "5"),
+                ("new_end_date", "03/27/2026"),
+                ("reference", "REV-2"),
+            ],
+        )
+        .await;
+    assert_eq!(recorded.status, 303, "{}", recorded.body);
+    assert_eq!(
+        recorded.header("location"),
+        format!("/billing/clients/{}", s.client)
+    );
+    let authorization = app
+        .get(&format!("/api/v1/authorizations/{}", s.authorization))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(authorization["days_approved"], 15);
+    assert_eq!(authorization["end_date"], "2026-03-27");
+    let page = billing.get(&path).await;
+    assert!(page.body.contains("REV-2"));
+}
+
+#[tokio::test]
+async fn an_import_shows_its_refused_line_and_a_confirmed_generation_bills_once() {
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    let s = scene(&app).await;
+    let mut billing = Visitor::signed_in(&app, "billing").await;
+    let token = billing.get("/billing/attendance").await.csrf_token();
+    let csv = week_csv(&s.client);
+    let imported = billing
+        .post(
+            "/billing/attendance",
+            &[("csrf_token", &token), ("csv", &csv)],
+        )
+        .await;
+    assert_eq!(imported.status, 200, "{}", imported.body);
+    assert!(imported.body.contains("3 recorded"), "{}", imported.body);
+    let row = imported
+        .body
+        .split(r#"<tr id="line-5">"#)
+        .nth(1)
+        .expect("line 5 refused");
+    let row = row.split("</tr>").next().unwrap();
+    assert!(
+        row.contains("2026-03-06,XOP,180"),
+        "the line beside its error: {row}"
+    );
+    assert!(row.contains("level_of_care"), "{row}");
+    let empty = billing
+        .post(
+            "/billing/attendance",
+            &[("csrf_token", &token), ("csv", "  ")],
+        )
+        .await;
+    assert_eq!(empty.status, 422);
+    assert!(empty.body.contains(r#"id="f-csv-error""#));
+
+    let month = [
+        ("from_date", "03/01/2026"),
+        ("through_date", "03/31/2026"),
+        ("period", "month"),
+    ];
+    let mut fields = vec![("csrf_token", token.as_str())];
+    fields.extend(month);
+    let preview = billing.post("/billing/generate/preview", &fields).await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(
+        preview.body.contains("Generate 1 claim"),
+        "{}",
+        preview.body
+    );
+    assert!(preview.body.contains("$999.99"), "3 days at $333.33");
+    assert!(claims_of(&app).await.is_empty(), "a preview bills nothing");
+    let key = preview.body.split(r#"name="key" value=""#).nth(1).unwrap();
+    let key = key.split('"').next().unwrap().to_string();
+    let mut confirm = fields.clone();
+    confirm.push(("key", &key));
+    let first = billing.post("/billing/generate", &confirm).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(first.body.contains("Claims generated"));
+    let again = billing.post("/billing/generate", &confirm).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert!(again.body.contains("already confirmed"), "{}", again.body);
+    let claims = claims_of(&app).await;
+    assert_eq!(claims.len(), 1, "a double submit bills once: {claims:#?}");
+    let bad = billing
+        .post(
+            "/billing/generate/preview",
+            &[
+                ("csrf_token", &token),
+                ("through_date", "02/30/2026"),
+                ("period", "month"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains(r#"id="f-through_date-error""#),
+        "{}",
+        bad.body
+    );
+
+    // The 837 file, then void and replace from the list.
+    let id = claims[0]["id"].as_str().unwrap().to_string();
+    let file = billing
+        .post(
+            &format!("/billing/claims/{id}/837"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(file.status, 200, "{}", file.body);
+    assert!(file.header("content-disposition").contains("attachment"));
+    oracle_accepts("web-837i", &file.body);
+    // Sent (ready, then submitted) through the status form: only then is it replaced.
+    for status in ["ready", "submitted"] {
+        let moved = billing
+            .post(
+                &format!("/billing/claims/{id}/status"),
+                &[("csrf_token", &token), ("status", status)],
+            )
+            .await;
+        assert_eq!(moved.status, 303, "{status}: {}", moved.body);
+    }
+    let skipped = billing
+        .post(
+            &format!("/billing/claims/{id}/status"),
+            &[("csrf_token", &token), ("status", "paid")],
+        )
+        .await;
+    assert_eq!(skipped.status, 409, "submitted cannot be paid at once");
+    let replaced = billing
+        .post(
+            &format!("/billing/claims/{id}/replace"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(replaced.status, 303, "{}", replaced.body);
+    let after = claims_of(&app).await;
+    let original = after.iter().find(|c| c["id"] == id.as_str()).unwrap();
+    assert_eq!(original["status"], "replaced");
+    let replacement = after.iter().find(|c| c["frequency"] == "7").unwrap();
+    let rid = replacement["id"].as_str().unwrap();
+    let voided = billing
+        .post(
+            &format!("/billing/claims/{rid}/void"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(voided.status, 303, "{}", voided.body);
+    let replacement = claims_of(&app)
+        .await
+        .into_iter()
+        .find(|c| c["id"] == rid)
+        .unwrap();
+    assert_eq!(
+        replacement["status"], "void",
+        "a draft replacement is voided at home"
+    );
+    // Voiding the replaced claim is refused in words, beside the list.
+    let twice = billing
+        .post(
+            &format!("/billing/claims/{id}/void"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(twice.status, 409, "{}", twice.body);
+    assert!(twice.body.contains("notice bad"));
+}
+
+#[tokio::test]
+async fn the_desk_shows_an_authorization_ending_soon_and_audits_the_client_it_names() {
+    let app = spawn_app().await;
+    let payer = id_of(&app.create_payer().await);
+    let client = id_of(&app.create_client(client_body()).await);
+    let coverage = id_of(&app.create_coverage(&client, &payer).await);
+    let today = chrono::Utc::now().date_naive();
+    app.post("/api/v1/authorizations")
+        .token(&app.billing)
+        .json(json!({
+            "client_id": client, "coverage_id": coverage, "level_of_care": "IOP",
+            "program": "mental_health", "authorization_number": "PA-END",
+            "status": "approved", "start_date": (today - chrono::Duration::days(10)).to_string(),
+            "end_date": (today + chrono::Duration::days(3)).to_string(), "days_approved": 10
+        }))
+        .expect(201)
+        .await;
+    let mut billing = Visitor::signed_in(&app, "billing").await;
+    let desk = billing.get("/billing").await;
+    assert_eq!(desk.status, 200, "{}", desk.body);
+    assert!(desk.body.contains("Authorization ending"), "{}", desk.body);
+    assert!(desk.body.contains("PA-END"));
+    assert!(desk.body.contains(&format!("/billing/clients/{client}")));
+    let events = audited(&app, &client).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e["entity_type"] == "alerts" && e["action"] == "read"),
+        "{events:#?}"
+    );
+}
