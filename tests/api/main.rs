@@ -40,7 +40,7 @@ mod users;
 mod verifications;
 mod web_admin;
 mod web_admissions;
-mod web_estimates;
 mod web_billing;
+mod web_estimates;
 mod web_pages;
 mod web_support;
