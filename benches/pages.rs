@@ -1,9 +1,10 @@
 //! Benchmark (a bench binary, not a timed test): `cargo bench --bench pages`.
 //!
 //! The staff web app's server time per page with 10,000 clients on record (issue 14: under
-//! 50 ms). The scene (clients, coverages, authorizations, episodes) is stored untimed through
-//! the store modules; a staff member signs in through the sign-in form, then each page is asked
-//! for `ROUNDS` times, one request at a time over loopback, and its median and 95th percentile
+//! 50 ms). The scene is stored untimed through the store modules: each client with a coverage,
+//! an approved authorization and an episode, so the billing desk's alerts have 10,000 clients
+//! to look at. A staff member signs in through the sign-in form, then each page is asked for
+//! `ROUNDS` times, one request at a time over loopback, and its median and 95th percentile
 //! printed. The figure is the whole request as the browser's connection sees it (request
 //! parsing, session check, audited reads, rendering), loopback included. SQLite by default; set
 //! TEST_DATABASE_URL to measure on PostgreSQL.
@@ -119,7 +120,7 @@ async fn pages() {
         UserId::new(),
         "bench-staff",
         &hash,
-        &[Role::Admissions, Role::Billing],
+        &[Role::Admissions, Role::Billing, Role::Admin],
     )
     .await
     .unwrap();
@@ -171,6 +172,7 @@ async fn pages() {
         .find(|id| id.len() == 36)
         .expect("a link to the client found");
     let client_page = format!("/clients/{href}");
+    let billing_page = format!("/billing/clients/{href}");
 
     let search = |fields: &[(&str, &str)]| {
         let mut form = vec![("csrf_token".to_string(), csrf.clone())];
@@ -196,6 +198,27 @@ async fn pages() {
             search(&[("record", "MRN-05000")]),
         ),
         ("GET /clients/{id}", Ask::Get(client_page)),
+        (
+            "GET /billing/clients/{id} (ledger, calendar)",
+            Ask::Get(billing_page),
+        ),
+        (
+            "GET /billing (desk: alerts of every client)",
+            Ask::Get("/billing".to_string()),
+        ),
+        (
+            "GET /billing/claims",
+            Ask::Get("/billing/claims".to_string()),
+        ),
+        (
+            "GET /billing/unbilled",
+            Ask::Get("/billing/unbilled".to_string()),
+        ),
+        ("GET /admin/staff", Ask::Get("/admin/staff".to_string())),
+        (
+            "GET /admin/audit (every page view above audited)",
+            Ask::Get("/admin/audit".to_string()),
+        ),
     ];
     let mut worst = Duration::ZERO;
     for (label, ask) in &asks {

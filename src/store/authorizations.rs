@@ -494,12 +494,22 @@ pub async fn authorizing_for_clients(
     Ok(all)
 }
 
-/// Clients holding an approved or partially approved authorization.
-pub async fn clients_with_active(tx: &mut Tx) -> StoreResult<Vec<Uuid>> {
+/// Clients holding an approved or partially approved authorization that has not ended by
+/// `today` (its end date, or an extension's, today or later).
+pub async fn clients_with_authorization_in_force(
+    tx: &mut Tx,
+    today: NaiveDate,
+) -> StoreResult<Vec<Uuid>> {
+    // An extension only ever moves the end date later (the service checks it), so an
+    // authorization is in force while its own end date or an extension's is today or later.
     let ids: Vec<String> = with_tx!(tx, |conn| sqlx::query_scalar(
-        "SELECT DISTINCT client_id FROM authorizations
-         WHERE status IN ('approved', 'partially_approved')"
+        "SELECT DISTINCT a.client_id FROM authorizations a
+         WHERE a.status IN ('approved', 'partially_approved')
+           AND (a.end_date >= $1 OR EXISTS (
+                SELECT 1 FROM authorization_extensions e
+                WHERE e.authorization_id = a.id AND e.new_end_date >= $1))"
     )
+    .bind(today)
     .fetch_all(conn)
     .await)?;
     ids.iter().map(|id| uuid("authorization", id)).collect()

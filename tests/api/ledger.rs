@@ -275,3 +275,61 @@ async fn alerts_name_the_client_the_authorization_and_the_dates() {
         .expect(403)
         .await;
 }
+
+/// Alerts look at authorizations in force: one whose own end date passed but which an
+/// extension carries on is still watched (its new end is near), while one that simply ended,
+/// with nothing attended since, raises nothing.
+#[tokio::test]
+async fn an_extended_authorization_is_watched_and_an_ended_one_is_not() {
+    let app = crate::helpers::spawn_app().await;
+    let payer = app.create_payer().await;
+    let payer = payer["id"].as_str().unwrap();
+    let (extended, coverage) = client_with_open_coverage(&app, payer).await;
+    let carried_on = authorize(
+        &app,
+        &extended,
+        &coverage,
+        json!({
+            "level_of_care": "IOP", "authorization_number": "PA-CARRIED-ON",
+            "start_date": day(-40), "end_date": day(-2), "days_approved": 20
+        }),
+    )
+    .await;
+    app.post(&format!(
+        "/api/v1/authorizations/{}/extensions",
+        carried_on["id"].as_str().unwrap()
+    ))
+    .token(&app.billing)
+    .json(json!({"effective_date": day(-3), "reference": "CR-9", "days_added": 5, "new_end_date": day(2)}))
+    .expect(201)
+    .await;
+    let (ended, coverage) = client_with_open_coverage(&app, payer).await;
+    authorize(
+        &app,
+        &ended,
+        &coverage,
+        json!({
+            "level_of_care": "IOP", "authorization_number": "PA-ENDED",
+            "start_date": day(-200), "end_date": day(-100), "days_approved": 20
+        }),
+    )
+    .await;
+
+    let answer = app
+        .get("/api/v1/alerts")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    let items = answer["items"].as_array().unwrap();
+    let ending = items
+        .iter()
+        .find(|a| a["kind"] == "authorization_ending")
+        .unwrap_or_else(|| panic!("no authorization_ending alert in {answer}"));
+    assert_eq!(ending["client_id"], json!(extended));
+    assert_eq!(dates(&ending["dates"]), [day(2).to_string()]);
+    assert!(
+        items.iter().all(|a| a["client_id"] != json!(ended)),
+        "{answer}"
+    );
+}
