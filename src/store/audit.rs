@@ -29,17 +29,20 @@ impl Action {
         }
     }
 
+    /// Every action, in the order lists show them.
+    pub const ALL: [Action; 6] = [
+        Action::Read,
+        Action::Create,
+        Action::Update,
+        Action::Export,
+        Action::Login,
+        Action::LoginFailed,
+    ];
+
     pub fn parse(raw: &str) -> Option<Action> {
-        [
-            Action::Read,
-            Action::Create,
-            Action::Update,
-            Action::Export,
-            Action::Login,
-            Action::LoginFailed,
-        ]
-        .into_iter()
-        .find(|action| action.as_str() == raw)
+        Action::ALL
+            .into_iter()
+            .find(|action| action.as_str() == raw)
     }
 }
 

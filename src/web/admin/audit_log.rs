@@ -20,14 +20,7 @@ use crate::web::page::Page;
 
 const HOME: &str = "/admin/audit";
 const PER_PAGE: i64 = 50;
-const ACTIONS: [Action; 6] = [
-    Action::Read,
-    Action::Create,
-    Action::Update,
-    Action::Export,
-    Action::Login,
-    Action::LoginFailed,
-];
+const ACTIONS: [Action; 6] = Action::ALL;
 
 #[derive(Deserialize, Default)]
 pub struct Filters {

@@ -25,20 +25,7 @@ use crate::web::page::{see_other, Form, Page};
 
 const PATH: &str = "/billing/claims";
 const PAGE_SIZE: i64 = 50;
-const STATUSES: &[ClaimStatus] = &[
-    ClaimStatus::Draft,
-    ClaimStatus::Ready,
-    ClaimStatus::Submitted,
-    ClaimStatus::Received,
-    ClaimStatus::Accepted,
-    ClaimStatus::Rejected,
-    ClaimStatus::Paid,
-    ClaimStatus::PartiallyPaid,
-    ClaimStatus::Denied,
-    ClaimStatus::Forwarded,
-    ClaimStatus::Void,
-    ClaimStatus::Replaced,
-];
+const STATUSES: &[ClaimStatus] = &crate::domain::claim_status::ALL;
 
 /// The filters, in the query string (no PHI: a status and dates).
 #[derive(Deserialize, Default)]
