@@ -112,12 +112,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
         let req = req.clone();
-        let body = Bytes::from_request(&req, payload);
+        let mut payload = payload.take();
         Box::pin(async move {
             let page = signed_in(&req).await?;
-            let body = body
-                .await
-                .map_err(|e| WebError::BadRequest(e.to_string()))?;
+            let body = read_form(&req, &mut payload).await?;
             if !same_origin(&req) {
                 return Err(WebError::Forged);
             }
@@ -130,6 +128,29 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
             Ok(Form { page, fields })
         })
     }
+}
+
+/// A signed-in staff member's form body, up to the attendance import's limit
+/// (`billing.max_import_bytes`): the attendance CSV travels in a form, and actix's default of
+/// 256 KB refused a month of a mid-sized clinic's attendance. Read only once the session is
+/// known, so a stranger cannot make the server hold that much.
+async fn read_form(
+    req: &HttpRequest,
+    payload: &mut actix_web::dev::Payload,
+) -> Result<Bytes, WebError> {
+    use futures_util::StreamExt as _;
+    let limit = state(req)?.settings.billing.max_import_bytes;
+    let mut body = actix_web::web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| WebError::BadRequest(e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(WebError::BadRequest(format!(
+                "the form is larger than the {limit} bytes this server takes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// Whether the request came from a page of this site ([`csrf::same_origin`]).

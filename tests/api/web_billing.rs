@@ -405,3 +405,39 @@ async fn the_desk_shows_an_authorization_ending_soon_and_audits_the_client_it_na
         "{events:#?}"
     );
 }
+
+/// A month of a mid-sized clinic's attendance is more than actix's default 256 KB form body:
+/// the import page takes what the API's import takes.
+#[tokio::test]
+async fn an_import_larger_than_256_kb_is_read_whole() {
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    let s = scene(&app).await;
+    let mut billing = Visitor::signed_in(&app, "billing").await;
+    let token = billing.get("/billing/attendance").await.csrf_token();
+    let mut csv = week_csv(&s.client);
+    let refused_line = format!("{},2026-03-06,XOP,180\n", s.client);
+    while csv.len() < 300 * 1024 {
+        csv.push_str(&refused_line);
+    }
+    let last_line = csv.lines().count();
+    let imported = billing
+        .post(
+            "/billing/attendance",
+            &[("csrf_token", &token), ("csv", &csv)],
+        )
+        .await;
+    assert_eq!(
+        imported.status,
+        200,
+        "{}",
+        &imported.body[..imported.body.len().min(2000)]
+    );
+    assert!(imported.body.contains("3 recorded"));
+    assert!(
+        imported
+            .body
+            .contains(&format!(r#"<tr id="line-{last_line}">"#)),
+        "the last line is read and reported"
+    );
+}
