@@ -64,6 +64,7 @@ pub async fn fresh_db() -> Db {
         _ => {
             let dir = std::env::temp_dir().join("perdiem-tests");
             std::fs::create_dir_all(&dir).unwrap();
+            remove_stale_files(&dir);
             let file = dir.join(format!("{}.db", uuid::Uuid::new_v4()));
             Db::connect(&format!("sqlite://{}", file.display()), 5)
                 .await
@@ -72,6 +73,28 @@ pub async fn fresh_db() -> Db {
     };
     db.migrate().await.expect("migrations apply");
     db
+}
+
+/// SQLite files older than two hours are left-overs of earlier runs (each test leaves its
+/// file, and runs added up to gigabytes); as with the PostgreSQL schemas, tests of this run are
+/// younger, so removing the old ones never disturbs a test in flight.
+fn remove_stale_files(dir: &std::path::Path) {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let cutoff = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| modified < cutoff);
+            if stale {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    });
 }
 
 async fn fresh_postgres(url: &str) -> Db {
