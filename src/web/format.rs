@@ -61,6 +61,23 @@ pub fn typed_date(raw: &str) -> Option<String> {
         .map(|day| day.format("%Y-%m-%d").to_string())
 }
 
+/// Why a form refuses `raw` as a date: typed as MM/DD/YYYY but a day the calendar does not
+/// have (04/31, 13/45), or not typed that way at all. Saying only "enter the date as
+/// MM/DD/YYYY" to someone who did left them looking for a typo that was not there.
+pub fn date_error(raw: &str) -> &'static str {
+    let parts: Vec<&str> = raw.trim().split('/').collect();
+    let shaped = parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts[2].len() == 4;
+    if shaped {
+        "not a day on the calendar; enter the date as MM/DD/YYYY"
+    } else {
+        "enter the date as MM/DD/YYYY"
+    }
+}
+
 /// `12/05/2026 2:05 PM UTC`: stored times are UTC, and saying so beats a silent guess.
 pub fn date_time(at: DateTime<Utc>) -> String {
     at.format("%m/%d/%Y %-I:%M %p UTC").to_string()
@@ -93,6 +110,21 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use std::str::FromStr;
+
+    #[test]
+    fn a_date_typed_right_but_not_on_the_calendar_is_told_apart() {
+        assert_eq!(
+            date_error("04/31/1988"),
+            "not a day on the calendar; enter the date as MM/DD/YYYY"
+        );
+        assert_eq!(
+            date_error("13/45/2026").split(';').next(),
+            Some("not a day on the calendar")
+        );
+        assert_eq!(date_error("1988-04-31x"), "enter the date as MM/DD/YYYY");
+        assert_eq!(date_error("4/12/88"), "enter the date as MM/DD/YYYY");
+        assert_eq!(date_error("April 12"), "enter the date as MM/DD/YYYY");
+    }
 
     fn d(raw: &str) -> Decimal {
         Decimal::from_str(raw).unwrap()

@@ -72,7 +72,7 @@ async fn admissions_enrolls_a_caller_verifies_benefits_and_prints_the_vob() {
     // No April 31st: the error sits beside the field, and what was typed stays.
     assert_eq!(
         browser.text_of("#f-date_of_birth-error").await,
-        "enter the date as MM/DD/YYYY"
+        "not a day on the calendar; enter the date as MM/DD/YYYY"
     );
     browser.screen("enroll-refused").await;
     browser.fill("#f-date_of_birth", "04/12/1988").await;

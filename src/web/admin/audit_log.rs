@@ -92,7 +92,7 @@ fn parse(filters: &Filters, errors: &mut Errors) -> Option<AuditFilter> {
                 .and_then(|iso| iso.parse().ok())
                 .map(Some)
                 .or_else(|| {
-                    errors.push(name, "enter the date as MM/DD/YYYY");
+                    errors.push(name, format::date_error(typed));
                     None
                 }),
         }

@@ -165,7 +165,7 @@ fn parse(client_id: ClientId, fields: &VerifyFields, errors: &mut Errors) -> Opt
         raw => format::typed_date(raw)
             .and_then(|iso| iso.parse().ok())
             .or_else(|| {
-                errors.push("service_date", "enter the date as MM/DD/YYYY");
+                errors.push("service_date", format::date_error(raw));
                 None
             }),
     };

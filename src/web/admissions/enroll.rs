@@ -131,7 +131,7 @@ fn parse(fields: &EnrollFields, errors: &mut Errors) -> Option<(NewClient, NewCo
     let mut date = |name: &str, raw: &str| match raw.trim() {
         "" => None,
         typed => format::typed_date(typed).or_else(|| {
-            errors.push(name, "enter the date as MM/DD/YYYY");
+            errors.push(name, format::date_error(typed));
             // Sent on so the parser does not also call a required date missing.
             Some(typed.to_string())
         }),

@@ -228,7 +228,7 @@ fn parse(fields: &EstimateFields, errors: &mut Errors) -> Option<(Request, Value
 fn service_date(raw: &str, name: &str, errors: &mut Errors) -> Option<NaiveDate> {
     let parsed = format::typed_date(raw.trim())
         .and_then(|iso| iso.parse::<NaiveDate>().ok())
-        .ok_or_else(|| "enter the date as MM/DD/YYYY".to_string())
+        .ok_or_else(|| format::date_error(raw).to_string())
         .and_then(check_service_date);
     parsed.map_err(|message| errors.push(name, message)).ok()
 }

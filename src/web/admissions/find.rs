@@ -48,7 +48,7 @@ pub async fn search(form: Form<SearchFields>) -> Result<HttpResponse, WebError> 
         raw => match format::typed_date(raw) {
             Some(iso) => Some(iso),
             None => {
-                errors.push("date_of_birth", "enter the date as MM/DD/YYYY");
+                errors.push("date_of_birth", format::date_error(raw));
                 None
             }
         },

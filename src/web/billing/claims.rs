@@ -80,7 +80,7 @@ fn filter_of(filters: &Filters, errors: &mut Errors) -> ClaimFilter {
         raw => format::typed_date(raw)
             .and_then(|iso| iso.parse().ok())
             .or_else(|| {
-                errors.push(name, "enter the date as MM/DD/YYYY");
+                errors.push(name, format::date_error(raw));
                 None
             }),
     };

@@ -34,7 +34,7 @@ pub async fn show(page: Page) -> Result<HttpResponse, WebError> {
         raw => match format::typed_date(raw).and_then(|iso| iso.parse().ok()) {
             Some(day) => day,
             None => {
-                errors.push("through", "enter the date as MM/DD/YYYY");
+                errors.push("through", format::date_error(raw));
                 Utc::now().date_naive()
             }
         },
