@@ -159,7 +159,7 @@ pub async fn billing_scene(
             iop_minimum_minutes: None,
             php_minimum_minutes: None,
             authorization_required: Some(true),
-            claim_filing_indicator: None,
+            ..BillingRulesInput::default()
         }),
     };
     let payer = insert_payer(&mut tx, payer).await;

@@ -499,6 +499,13 @@ pub struct BillingRules {
     pub authorization_required: bool,
     /// The claim filing indicator on this payer's claims (837 SBR09); commercial by default.
     pub claim_filing_indicator: FilingIndicator,
+    /// One line per day (commercial per diem) or one line per service (Medicare and payers
+    /// that follow it).
+    pub claim_style: ClaimStyle,
+    /// For `per_service`: the services a day needs to be paid as a day (Medicare's APC needs 3).
+    pub minimum_services_per_day: u32,
+    /// For `per_service`: what happens to a day with fewer services than the minimum.
+    pub days_below_minimum: DaysBelowMinimum,
 }
 
 impl Default for BillingRules {
@@ -508,6 +515,68 @@ impl Default for BillingRules {
             php_minimum_minutes: None,
             authorization_required: true,
             claim_filing_indicator: FilingIndicator::COMMERCIAL,
+            claim_style: ClaimStyle::PerDay,
+            minimum_services_per_day: DEFAULT_MINIMUM_SERVICES,
+            days_below_minimum: DaysBelowMinimum::Bill,
+        }
+    }
+}
+
+/// Medicare pays a PHP or IOP day by APC only with 3 or more services (domain.md §4.3).
+pub const DEFAULT_MINIMUM_SERVICES: u32 = 3;
+
+/// How a payer wants attended days on the claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimStyle {
+    /// One line per billable day: revenue code + per-diem HCPCS, priced from the fee schedule.
+    PerDay,
+    /// One line per service of each billed day (revenue code, HCPCS, units, the catalog
+    /// charge), the day paid by APC according to how many services it had.
+    PerService,
+}
+
+impl ClaimStyle {
+    pub fn parse(raw: &str) -> Result<ClaimStyle, String> {
+        match raw {
+            "per_day" => Ok(ClaimStyle::PerDay),
+            "per_service" => Ok(ClaimStyle::PerService),
+            _ => Err("must be per_day or per_service".to_string()),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimStyle::PerDay => "per_day",
+            ClaimStyle::PerService => "per_service",
+        }
+    }
+}
+
+/// A per-service day with fewer services than the payer's minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DaysBelowMinimum {
+    /// Billed line by line with an expected amount of 0.00 and a `fewer_services` warning:
+    /// Medicare expects every service furnished to be reported.
+    Bill,
+    /// Left out of claims, with the same reason.
+    LeaveOut,
+}
+
+impl DaysBelowMinimum {
+    pub fn parse(raw: &str) -> Result<DaysBelowMinimum, String> {
+        match raw {
+            "bill" => Ok(DaysBelowMinimum::Bill),
+            "leave_out" => Ok(DaysBelowMinimum::LeaveOut),
+            _ => Err("must be bill or leave_out".to_string()),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DaysBelowMinimum::Bill => "bill",
+            DaysBelowMinimum::LeaveOut => "leave_out",
         }
     }
 }
@@ -559,6 +628,19 @@ pub struct BillingRulesInput {
     pub php_minimum_minutes: Option<i64>,
     pub authorization_required: Option<bool>,
     pub claim_filing_indicator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_style: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_services_per_day: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_below_minimum: Option<String>,
+}
+
+fn minimum_services(raw: i64) -> Result<u32, String> {
+    u32::try_from(raw)
+        .ok()
+        .filter(|n| (1..=24).contains(n))
+        .ok_or_else(|| "must be a number of services from 1 to 24".to_string())
 }
 
 fn minimum_minutes(raw: i64) -> Result<u32, String> {
@@ -586,12 +668,26 @@ impl BillingRulesInput {
             self.claim_filing_indicator,
             |raw| FilingIndicator::parse(&raw),
         );
+        let style = fields.optional("claim_style", self.claim_style, |raw| {
+            ClaimStyle::parse(&raw)
+        });
+        let minimum = fields.optional(
+            "minimum_services_per_day",
+            self.minimum_services_per_day,
+            minimum_services,
+        );
+        let below = fields.optional("days_below_minimum", self.days_below_minimum, |raw| {
+            DaysBelowMinimum::parse(&raw)
+        });
         fields.finish()?;
         Ok(BillingRules {
             iop_minimum_minutes: iop.flatten(),
             php_minimum_minutes: php.flatten(),
             authorization_required: self.authorization_required.unwrap_or(true),
             claim_filing_indicator: filing.flatten().unwrap_or(FilingIndicator::COMMERCIAL),
+            claim_style: style.flatten().unwrap_or(ClaimStyle::PerDay),
+            minimum_services_per_day: minimum.flatten().unwrap_or(DEFAULT_MINIMUM_SERVICES),
+            days_below_minimum: below.flatten().unwrap_or(DaysBelowMinimum::Bill),
         })
     }
 }
@@ -603,6 +699,9 @@ impl From<&BillingRules> for BillingRulesInput {
             php_minimum_minutes: rules.php_minimum_minutes.map(i64::from),
             authorization_required: Some(rules.authorization_required),
             claim_filing_indicator: Some(rules.claim_filing_indicator.as_str().to_string()),
+            claim_style: Some(rules.claim_style.as_str().to_string()),
+            minimum_services_per_day: Some(i64::from(rules.minimum_services_per_day)),
+            days_below_minimum: Some(rules.days_below_minimum.as_str().to_string()),
         }
     }
 }
@@ -672,6 +771,50 @@ impl From<&NewPayer> for PayerInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn billing_style_defaults_to_per_day_and_names_each_bad_field() {
+        let rules = BillingRulesInput::default().parse().unwrap();
+        assert_eq!(rules.claim_style, ClaimStyle::PerDay);
+        assert_eq!(rules.minimum_services_per_day, 3);
+        assert_eq!(rules.days_below_minimum, DaysBelowMinimum::Bill);
+        let medicare = BillingRulesInput {
+            claim_style: Some("per_service".into()),
+            minimum_services_per_day: Some(4),
+            days_below_minimum: Some("leave_out".into()),
+            ..BillingRulesInput::default()
+        }
+        .parse()
+        .unwrap();
+        assert_eq!(medicare.claim_style, ClaimStyle::PerService);
+        assert_eq!(medicare.minimum_services_per_day, 4);
+        assert_eq!(medicare.days_below_minimum, DaysBelowMinimum::LeaveOut);
+        // What is stored reads back the same.
+        assert_eq!(
+            BillingRulesInput::from(&medicare).parse().unwrap(),
+            medicare
+        );
+        let bad = BillingRulesInput {
+            claim_style: Some("per_visit".into()),
+            minimum_services_per_day: Some(0),
+            days_below_minimum: Some("drop".into()),
+            ..BillingRulesInput::default()
+        }
+        .parse()
+        .unwrap_err();
+        let text = format!("{bad:?}");
+        for field in [
+            "claim_style",
+            "minimum_services_per_day",
+            "days_below_minimum",
+        ] {
+            assert!(text.contains(field), "{field} not named in {text}");
+        }
+        // Rules stored before these settings existed read as per day.
+        let old: BillingRulesInput =
+            serde_json::from_str(r#"{"iop_minimum_minutes":null,"php_minimum_minutes":null,"authorization_required":true,"claim_filing_indicator":"CI"}"#).unwrap();
+        assert_eq!(old.parse().unwrap().claim_style, ClaimStyle::PerDay);
+    }
 
     #[test]
     fn payer_ids_are_alphanumeric() {
