@@ -23,7 +23,7 @@ use crate::state::AppState;
 use crate::store::audit::Action;
 use crate::store::batches::{self, Batch, Item, NewItem};
 
-const MAX_ITEMS: usize = 10_000;
+use crate::services::batch::{start, MAX_ITEMS};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,13 +101,10 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
         parsed.extend(new);
     }
     all.finish()?;
-    let id = BatchId::new();
     let mut tx = ctx.write().await?;
-    batches::insert(&mut tx, id, &ctx.staff.id_string(), &parsed).await?;
+    let (batch, items) = start(&mut tx, &ctx.staff.id_string(), &parsed).await?;
+    let id = batch.id;
     tx.audit(Action::Create, "verification_batch", id);
-    let (batch, items) = batches::find(&mut tx, id)
-        .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("batch vanished")))?;
     tx.commit().await?;
     let json = progress(ctx.state(), batch, items).await?;
     Ok(HttpResponse::Accepted()

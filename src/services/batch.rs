@@ -40,13 +40,33 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::domain::eligibility::{LevelOfCare, Program};
-use crate::domain::ids::{new_id, VerificationId};
+use crate::domain::ids::{new_id, BatchId, VerificationId};
 use crate::payers::breaker::{self, Breaker};
 use crate::services::verification::{Request, Requester, VerifyError};
 use crate::state::AppState;
-use crate::store::batches::{self, Item, Lease};
+use crate::store::batches::{self, Batch, Item, Lease, NewItem};
 use crate::store::verifications::Verification;
 use crate::store::writer::in_background;
+use crate::store::{StoreError, StoreResult, Tx};
+
+/// The most items one batch may hold (the API's and the web app's batches alike).
+pub const MAX_ITEMS: usize = 10_000;
+
+/// Starts a batch of `items` for staff member `requested_by`, in the caller's transaction (the
+/// caller audits it and commits): the API's `POST /verification-batches` and the web app's
+/// list of tomorrow's assessments both start theirs here. The worker takes the items once the
+/// transaction commits.
+pub async fn start(
+    tx: &mut Tx,
+    requested_by: &str,
+    items: &[NewItem],
+) -> StoreResult<(Batch, Vec<Item>)> {
+    let id = BatchId::new();
+    batches::insert(tx, id, requested_by, items).await?;
+    batches::find(tx, id)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("verification batch", "vanished once inserted"))
+}
 
 /// Items worked at once across all batches (each payer's own limit applies inside).
 const IN_FLIGHT: usize = 16;

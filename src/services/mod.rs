@@ -10,5 +10,6 @@ pub mod claim_files;
 pub mod claims;
 pub mod estimates;
 pub mod remittances;
+pub mod roster;
 pub mod sign_in;
 pub mod verification;

@@ -19,7 +19,7 @@ use crate::domain::text::SafeText;
 
 /// Rows per multi-row statement: 12 columns × 400 stays far below the bind limits of both
 /// SQLite (32766) and PostgreSQL (65535).
-const CHUNK: usize = 400;
+pub(crate) const CHUNK: usize = 400;
 
 /// An attended day as the API shows it (before the billable verdict is added).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -101,7 +101,7 @@ const COLUMNS: &str = "id, client_id, service_date, level_of_care, minutes, star
     recorded_by, created_at, updated_at";
 
 /// `$from, $from+1, …` for `count` binds.
-fn placeholders(from: usize, count: usize) -> String {
+pub(crate) fn placeholders(from: usize, count: usize) -> String {
     (from..from + count)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()

@@ -545,3 +545,77 @@ pub async fn find(tx: &mut Tx, id: BatchId) -> StoreResult<Option<(Batch, Vec<It
     }
     Ok(Some((batch, items)))
 }
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: BatchId,
+    requested_by: String,
+    username: String,
+    total: i64,
+    pending: i64,
+    running: i64,
+    waiting: i64,
+    done: i64,
+    failed: i64,
+    created_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl SummaryRow {
+    fn split(self) -> (Batch, String) {
+        let batch = Batch {
+            id: self.id,
+            requested_by: self.requested_by,
+            total: self.total,
+            pending: self.pending,
+            running: self.running,
+            waiting: self.waiting,
+            done: self.done,
+            failed: self.failed,
+            created_at: self.created_at,
+            finished_at: self.finished_at,
+        };
+        (batch, self.username)
+    }
+}
+
+/// A batch's counts by state, with the username of who started it, from `verification_batches`
+/// `b` joined to its items `i` and `users` `u` (grouped by the batch).
+const SUMMARY: &str = "SELECT b.id, b.requested_by, u.username, b.total,
+        SUM(CASE WHEN i.status = 'pending' THEN 1 ELSE 0 END) AS pending,
+        SUM(CASE WHEN i.status = 'running' THEN 1 ELSE 0 END) AS running,
+        SUM(CASE WHEN i.status = 'waiting' THEN 1 ELSE 0 END) AS waiting,
+        SUM(CASE WHEN i.status = 'done' THEN 1 ELSE 0 END) AS done,
+        SUM(CASE WHEN i.status = 'failed' THEN 1 ELSE 0 END) AS failed,
+        b.created_at, b.finished_at
+    FROM verification_batches b
+    JOIN users u ON u.id = b.requested_by
+    JOIN verification_batch_items i ON i.batch_id = b.id";
+
+const SUMMARY_GROUP: &str =
+    "GROUP BY b.id, b.requested_by, u.username, b.total, b.created_at, b.finished_at";
+
+/// A batch's progress (its counts by state) and who started it, without its items: what a
+/// progress bar polls, reading no client's record.
+pub async fn summary(tx: &mut Tx, id: BatchId) -> StoreResult<Option<(Batch, String)>> {
+    let sql = format!("{SUMMARY} WHERE b.id = $1 {SUMMARY_GROUP}");
+    let row: Option<SummaryRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?;
+    Ok(row.map(SummaryRow::split))
+}
+
+/// The `limit` most recent batches, newest first, each with its progress and who started it.
+pub async fn recent(tx: &mut Tx, limit: i64) -> StoreResult<Vec<(Batch, String)>> {
+    let sql = format!(
+        "{SUMMARY} WHERE b.id IN (SELECT id FROM verification_batches
+                                  ORDER BY created_at DESC, id DESC LIMIT $1)
+         {SUMMARY_GROUP} ORDER BY b.created_at DESC, b.id DESC"
+    );
+    let rows: Vec<SummaryRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
+        .bind(limit)
+        .fetch_all(conn)
+        .await)?;
+    Ok(rows.into_iter().map(SummaryRow::split).collect())
+}

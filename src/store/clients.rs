@@ -114,6 +114,32 @@ pub async fn find_many(tx: &mut Tx, ids: &[ClientId]) -> StoreResult<Vec<Client>
     rows.into_iter().map(ClientRow::parse).collect()
 }
 
+/// The clients born on any of `dates`, in no particular order: the candidates a list of
+/// callers (name and birth date) is matched against. One indexed look-up per chunk of dates
+/// (`clients_date_of_birth`); the names are compared by the caller, so that SQLite and
+/// PostgreSQL fold their case alike (SQLite's `lower` folds ASCII only).
+pub async fn born_on(tx: &mut Tx, dates: &[NaiveDate]) -> StoreResult<Vec<Client>> {
+    use super::attendance::{placeholders, CHUNK};
+    let mut all = Vec::new();
+    for chunk in dates.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM clients WHERE date_of_birth IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let rows: Vec<ClientRow> = with_tx!(tx, |conn| {
+            let mut query = sqlx::query_as(&sql);
+            for date in chunk {
+                query = query.bind(*date);
+            }
+            query.fetch_all(conn).await
+        })?;
+        for row in rows {
+            all.push(row.parse()?);
+        }
+    }
+    Ok(all)
+}
+
 /// Whether the client exists, locking its row for the rest of the transaction on PostgreSQL
 /// (SQLite transactions already hold the write lock from `BEGIN IMMEDIATE`). Writers of a
 /// client's episodes take it before they check for overlaps, so two cannot both pass.

@@ -142,6 +142,18 @@ pub async fn find_many(tx: &mut Tx, ids: &[CoverageId]) -> StoreResult<Vec<Cover
     rows.into_iter().map(CoverageRow::parse).collect()
 }
 
+/// Every coverage of these clients (index `coverages_client_id`), in no particular order.
+pub async fn of_clients(tx: &mut Tx, clients: &[ClientId]) -> StoreResult<Vec<Coverage>> {
+    let sql = format!("SELECT {COLUMNS} FROM coverages WHERE client_id IN ({{ids}})");
+    let rows: Vec<CoverageRow> = super::attendance::rows_for(
+        tx,
+        &sql,
+        &clients.iter().map(ClientId::to_string).collect::<Vec<_>>(),
+    )
+    .await?;
+    rows.into_iter().map(CoverageRow::parse).collect()
+}
+
 pub async fn list(
     tx: &mut Tx,
     client_id: ClientId,

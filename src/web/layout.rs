@@ -44,6 +44,12 @@ pub const MENU: &[MenuItem] = &[
         roles: super::admissions::READERS,
     },
     MenuItem {
+        menu: Menu::Admissions,
+        label: "Tomorrow's assessments",
+        href: super::admissions::batch::HOME,
+        roles: super::admissions::ASKERS,
+    },
+    MenuItem {
         menu: Menu::Billing,
         label: "Billing desk",
         href: super::billing::HOME,
@@ -183,16 +189,27 @@ mod tests {
 
     #[test]
     fn each_role_sees_its_own_menus() {
-        assert_eq!(labels(&[Role::Admissions]), ["Verify benefits"]);
+        assert_eq!(
+            labels(&[Role::Admissions]),
+            ["Verify benefits", "Tomorrow's assessments"]
+        );
         assert_eq!(
             labels(&[Role::Admin]),
             ["Clinic", "Staff", "Payers", "Audit log"]
         );
         assert!(!labels(&[Role::Billing]).contains(&"Clinic"));
         assert!(labels(&[Role::Billing]).contains(&"Verify benefits"));
+        assert!(!labels(&[Role::Billing]).contains(&"Tomorrow's assessments"));
         assert_eq!(
             labels(&[Role::Admin, Role::Admissions]),
-            ["Verify benefits", "Clinic", "Staff", "Payers", "Audit log"]
+            [
+                "Verify benefits",
+                "Tomorrow's assessments",
+                "Clinic",
+                "Staff",
+                "Payers",
+                "Audit log"
+            ]
         );
         assert!(labels(&[]).is_empty());
     }

@@ -61,6 +61,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/clients/new", web::post().to(admissions::enroll::submit))
             .route("/clients/{id}", web::get().to(admissions::client::show))
             .route(
+                "/clients/{id}/coverages",
+                web::post().to(admissions::client::add_coverage),
+            )
+            .route(
                 "/clients/{id}/verify",
                 web::post().to(admissions::client::verify),
             )
@@ -81,6 +85,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(admissions::estimate::submit),
             )
             .route("/estimates/{id}", web::get().to(admissions::estimate::show))
+            .route("/batches", web::get().to(admissions::batch::form))
+            .route("/batches", web::post().to(admissions::batch::submit))
+            .route("/batches/{id}", web::get().to(admissions::batch::show))
+            .route(
+                "/batches/{id}/progress",
+                web::get().to(admissions::batch::progress),
+            )
             .route("/admin/clinic", web::get().to(admin::clinic::clinic))
             .route("/admin/staff", web::get().to(admin::staff::list))
             .route("/admin/staff", web::post().to(admin::staff::create))

@@ -24,6 +24,8 @@ use crate::web::fields::Errors;
 use crate::web::format;
 use crate::web::page::{see_other, Form, Page};
 
+use super::enroll::{coverage_fields, payer_choices, CoverageFields};
+
 /// The most recent verifications shown on the client's page.
 const HISTORY: i64 = 25;
 
@@ -91,8 +93,84 @@ pub async fn show(page: Page) -> Result<HttpResponse, WebError> {
     let id: ClientId = page.ctx.path("id")?;
     let record = read(&page, id).await?;
     let title = title(&record.client);
-    let content = screen(&page, &record, &VerifyFields::default(), &Errors::none());
+    let adding = Adding::blank(&page, &record).await?;
+    let content = screen(
+        &page,
+        &record,
+        &VerifyFields::default(),
+        &Errors::none(),
+        &adding,
+    );
     Ok(page.render(HOME, &title, content))
+}
+
+/// The "Add a coverage" form as the page shows it: the enrollment form's insurance fields,
+/// for staff who enroll.
+struct Adding {
+    fields: CoverageFields,
+    errors: Errors,
+    payers: Vec<(String, String)>,
+}
+
+impl Adding {
+    /// An empty form (primary when the client has no coverage yet, secondary otherwise).
+    async fn blank(page: &Page, record: &Record) -> Result<Adding, WebError> {
+        let priority = if record.coverages.is_empty() {
+            "primary"
+        } else {
+            "secondary"
+        };
+        Adding::with(page, CoverageFields::blank(priority), Errors::none()).await
+    }
+
+    async fn with(page: &Page, fields: CoverageFields, errors: Errors) -> Result<Adding, WebError> {
+        let payers = if page.may(ASKERS) {
+            payer_choices(page).await?
+        } else {
+            Vec::new()
+        };
+        Ok(Adding {
+            fields,
+            errors,
+            payers,
+        })
+    }
+}
+
+/// `POST /clients/{id}/coverages`: a coverage added to a client on file, parsed and stored as
+/// the API's `POST /clients/{id}/coverages` does (`CoverageInput`, the payer must exist).
+pub async fn add_coverage(form: Form<CoverageFields>) -> Result<HttpResponse, WebError> {
+    let Form { page, fields } = form;
+    page.require(ASKERS)?;
+    let client_id: ClientId = page.ctx.path("id")?;
+    let mut errors = Errors::none();
+    if let Some(coverage) = fields.parse(&mut errors) {
+        let mut tx = page.ctx.write().await?;
+        if clients::find(&mut tx, client_id).await?.is_none() {
+            return Err(WebError::NotFound("client"));
+        }
+        if payers::exists(&mut tx, coverage.payer_id).await? {
+            let stored =
+                coverages::insert(&mut tx, CoverageId::new(), client_id, &coverage).await?;
+            tx.audit(Action::Create, "coverage", stored.id);
+            tx.commit().await?;
+            tracing::info!(client_id = %client_id, coverage_id = %stored.id, "coverage added from the web app");
+            return Ok(see_other(&format!("/clients/{client_id}#insurance")));
+        }
+        drop(tx);
+        errors.push("payer_id", "choose a payer from the list");
+    }
+    let record = read(&page, client_id).await?;
+    let title = title(&record.client);
+    let adding = Adding::with(&page, fields, errors).await?;
+    let content = screen(
+        &page,
+        &record,
+        &VerifyFields::default(),
+        &Errors::none(),
+        &adding,
+    );
+    Ok(page.render_with(StatusCode::UNPROCESSABLE_ENTITY, HOME, &title, content))
 }
 
 #[derive(Deserialize, Default)]
@@ -138,7 +216,8 @@ pub async fn verify(form: Form<VerifyFields>) -> Result<HttpResponse, WebError> 
     }
     let record = read(&page, client_id).await?;
     let title = title(&record.client);
-    let content = screen(&page, &record, &fields, &errors);
+    let adding = Adding::blank(&page, &record).await?;
+    let content = screen(&page, &record, &fields, &errors, &adding);
     Ok(page.render_with(StatusCode::UNPROCESSABLE_ENTITY, HOME, &title, content))
 }
 
@@ -197,7 +276,13 @@ pub fn status_chip(status: &str) -> Markup {
     html! { span class={ "chip " (class) } { (words) } }
 }
 
-fn screen(page: &Page, record: &Record, fields: &VerifyFields, errors: &Errors) -> Markup {
+fn screen(
+    page: &Page,
+    record: &Record,
+    fields: &VerifyFields,
+    errors: &Errors,
+    adding: &Adding,
+) -> Markup {
     let client = &record.client;
     let data = &client.data;
     html! {
@@ -211,7 +296,7 @@ fn screen(page: &Page, record: &Record, fields: &VerifyFields, errors: &Errors) 
                 @if let Some(phone) = &data.phone { dt { "Phone" } dd { (format::phone(phone.as_str())) } }
             }
         }
-        h2 { "Insurance" }
+        h2 id="insurance" { "Insurance" }
         @if record.coverages.is_empty() {
             p.notice.warn { "No insurance is on file for this client." }
         } @else {
@@ -233,6 +318,9 @@ fn screen(page: &Page, record: &Record, fields: &VerifyFields, errors: &Errors) 
                     }
                 }
             }
+        }
+        @if page.may(ASKERS) {
+            (add_coverage_form(page, record, adding))
         }
         @if page.may(ASKERS) && !record.coverages.is_empty() {
             (verify_form(page, record, fields, errors))
@@ -347,6 +435,24 @@ fn verify_form(page: &Page, record: &Record, fields: &VerifyFields, errors: &Err
                 div.actions {
                     button type="submit" { "Verify with the payer" }
                     span.busy-status data-busy-status hidden role="status" {}
+                }
+            }
+        }
+    }
+}
+
+/// "Add a coverage": folded away unless the client has none yet or the form came back refused.
+fn add_coverage_form(page: &Page, record: &Record, adding: &Adding) -> Markup {
+    let open = record.coverages.is_empty() || !adding.errors.is_empty();
+    html! {
+        details.card id="add-coverage" open[open] {
+            summary { h2.summary-title { "Add a coverage" } }
+            (crate::web::fields::summary(&adding.errors))
+            form.stack method="post" action={ "/clients/" (record.client.id) "/coverages" } {
+                (page.csrf_field())
+                (coverage_fields(&adding.fields, &adding.payers, &adding.errors))
+                div.actions {
+                    button type="submit" { "Add the coverage" }
                 }
             }
         }

@@ -34,6 +34,14 @@ pub struct EnrollFields {
     phone: String,
     #[serde(default)]
     external_id: String,
+    #[serde(flatten)]
+    coverage: CoverageFields,
+}
+
+/// The insurance fields as typed, shared by enrollment and a client's "Add a coverage" form:
+/// the same inputs, the same parser (`CoverageInput`), the same errors beside the same fields.
+#[derive(Deserialize, Default)]
+pub struct CoverageFields {
     #[serde(default)]
     payer_id: String,
     #[serde(default)]
@@ -58,13 +66,93 @@ pub struct EnrollFields {
     subscriber_sex: String,
 }
 
+impl CoverageFields {
+    /// An empty form: the client is the holder, and the plan is `priority` in the order of
+    /// benefits.
+    pub fn blank(priority: &str) -> CoverageFields {
+        CoverageFields {
+            relationship: "self".into(),
+            priority: priority.into(),
+            ..CoverageFields::default()
+        }
+    }
+
+    /// The fields as the domain parser reads them; a date typed in neither accepted form is
+    /// an error of this page's (and is sent on, so the parser does not also call it missing).
+    fn input(&self, errors: &mut Errors) -> CoverageInput {
+        let effective_date = typed_date(errors, "effective_date", &self.effective_date);
+        let subscriber_date_of_birth = typed_date(
+            errors,
+            "subscriber.date_of_birth",
+            &self.subscriber_date_of_birth,
+        );
+        let subscriber_given = [
+            &self.subscriber_first_name,
+            &self.subscriber_last_name,
+            &self.subscriber_date_of_birth,
+            &self.subscriber_sex,
+        ]
+        .iter()
+        .any(|raw| !raw.trim().is_empty());
+        // The holder's fields are read only when the client is not the holder: typed and then
+        // switched back to "self", they are not an error.
+        let subscriber =
+            (self.relationship != "self" && subscriber_given).then(|| SubscriberInput {
+                first_name: optional(&self.subscriber_first_name),
+                last_name: optional(&self.subscriber_last_name),
+                date_of_birth: subscriber_date_of_birth,
+                sex: optional(&self.subscriber_sex),
+            });
+        CoverageInput {
+            payer_id: optional(&self.payer_id),
+            member_id: optional(&self.member_id),
+            group_number: optional(&self.group_number),
+            plan_name: optional(&self.plan_name),
+            relationship: optional(&self.relationship),
+            subscriber,
+            priority: optional(&self.priority),
+            effective_date,
+            end_date: None,
+        }
+    }
+
+    /// The coverage, or the errors of every field (with those already in `errors`).
+    pub fn parse(&self, errors: &mut Errors) -> Option<NewCoverage> {
+        let input = self.input(errors);
+        match input.parse(Utc::now().date_naive()) {
+            Ok(coverage) if errors.is_empty() => Some(coverage),
+            Ok(_) => None,
+            Err(invalid) => {
+                errors.absorb(None, invalid);
+                None
+            }
+        }
+    }
+}
+
+fn optional(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    (!raw.is_empty()).then(|| raw.to_string())
+}
+
+/// A date as typed, as ISO text for the parser; a date typed otherwise is an error beside
+/// `name` (and sent on as typed, so the parser does not also call a required date missing).
+fn typed_date(errors: &mut Errors, name: &str, raw: &str) -> Option<String> {
+    match raw.trim() {
+        "" => None,
+        typed => format::typed_date(typed).or_else(|| {
+            errors.push(name, format::date_error(typed));
+            Some(typed.to_string())
+        }),
+    }
+}
+
 /// `GET /clients/new`.
 pub async fn form(page: Page) -> Result<HttpResponse, WebError> {
     page.require(ASKERS)?;
     let payers = payer_choices(&page).await?;
     let fields = EnrollFields {
-        relationship: "self".into(),
-        priority: "primary".into(),
+        coverage: CoverageFields::blank("primary"),
         ..EnrollFields::default()
     };
     Ok(page.render(
@@ -124,22 +212,7 @@ async fn refused(
 /// The client and the coverage, or the errors of both (every field's, not the first only).
 fn parse(fields: &EnrollFields, errors: &mut Errors) -> Option<(NewClient, NewCoverage)> {
     let today = Utc::now().date_naive();
-    let optional = |raw: &str| {
-        let raw = raw.trim();
-        (!raw.is_empty()).then(|| raw.to_string())
-    };
-    let mut date = |name: &str, raw: &str| match raw.trim() {
-        "" => None,
-        typed => format::typed_date(typed).or_else(|| {
-            errors.push(name, format::date_error(typed));
-            // Sent on so the parser does not also call a required date missing.
-            Some(typed.to_string())
-        }),
-    };
-    let date_of_birth = date("date_of_birth", &fields.date_of_birth);
-    let effective_date = date("effective_date", &fields.effective_date);
-    let subscriber_date_of_birth =
-        date("subscriber.date_of_birth", &fields.subscriber_date_of_birth);
+    let date_of_birth = typed_date(errors, "date_of_birth", &fields.date_of_birth);
     let client = ClientInput {
         first_name: optional(&fields.first_name),
         last_name: optional(&fields.last_name),
@@ -151,34 +224,7 @@ fn parse(fields: &EnrollFields, errors: &mut Errors) -> Option<(NewClient, NewCo
         external_id: optional(&fields.external_id),
     }
     .parse(today);
-    let subscriber_given = [
-        &fields.subscriber_first_name,
-        &fields.subscriber_last_name,
-        &fields.subscriber_date_of_birth,
-        &fields.subscriber_sex,
-    ]
-    .iter()
-    .any(|raw| !raw.trim().is_empty());
-    // The holder's fields are read only when the client is not the holder: typed and then
-    // switched back to "self", they are not an error.
-    let subscriber = (fields.relationship != "self" && subscriber_given).then(|| SubscriberInput {
-        first_name: optional(&fields.subscriber_first_name),
-        last_name: optional(&fields.subscriber_last_name),
-        date_of_birth: subscriber_date_of_birth,
-        sex: optional(&fields.subscriber_sex),
-    });
-    let coverage = CoverageInput {
-        payer_id: optional(&fields.payer_id),
-        member_id: optional(&fields.member_id),
-        group_number: optional(&fields.group_number),
-        plan_name: optional(&fields.plan_name),
-        relationship: optional(&fields.relationship),
-        subscriber,
-        priority: optional(&fields.priority),
-        effective_date,
-        end_date: None,
-    }
-    .parse(today);
+    let coverage = fields.coverage.input(errors).parse(today);
     match (client, coverage) {
         (Ok(client), Ok(coverage)) if errors.is_empty() => Some((client, coverage)),
         (client, coverage) => {
@@ -194,7 +240,7 @@ fn parse(fields: &EnrollFields, errors: &mut Errors) -> Option<(NewClient, NewCo
 }
 
 /// The payers to pick from, by name.
-async fn payer_choices(page: &Page) -> Result<Vec<(String, String)>, WebError> {
+pub async fn payer_choices(page: &Page) -> Result<Vec<(String, String)>, WebError> {
     let mut tx = page.ctx.read_each().await?;
     let (list, _) = payers::list(
         &mut tx,
@@ -234,17 +280,6 @@ fn screen(page: &Page, f: &EnrollFields, payers: &[(String, String)], errors: &E
         ..optional
     };
     let sexes = choices(&[("F", "Female"), ("M", "Male"), ("U", "Unknown")]);
-    let relationships = choices(&[
-        ("self", "Self"),
-        ("spouse", "Spouse"),
-        ("child", "Child"),
-        ("other", "Other"),
-    ]);
-    let priorities = choices(&[
-        ("primary", "Primary"),
-        ("secondary", "Secondary"),
-        ("tertiary", "Tertiary"),
-    ]);
     html! {
         h1 { "Enroll a client" }
         p.lede { "The caller and the insurance on their card. Everything here can be corrected later." }
@@ -264,29 +299,57 @@ fn screen(page: &Page, f: &EnrollFields, payers: &[(String, String)], errors: &E
             }
             div.card {
                 h2 { "Insurance" }
-                div.fields {
-                    (fields::select("payer_id", "Payer", payers, &f.payer_id, errors, true))
-                    (fields::text("member_id", "Member id", &f.member_id, errors, Input { hint: Some("As printed on the card"), ..required }))
-                    (fields::text("group_number", "Group number", &f.group_number, errors, optional))
-                    (fields::text("plan_name", "Plan name", &f.plan_name, errors, optional))
-                    (fields::select("relationship", "Relationship to the holder", &relationships, &f.relationship, errors, true))
-                    (fields::select("priority", "Order of benefits", &priorities, &f.priority, errors, true))
-                    (fields::text("effective_date", "Effective date", &f.effective_date, errors, date("MM/DD/YYYY")))
-                }
-                fieldset {
-                    legend { "Policy holder, when it is not the client" }
-                    @if let Some(error) = errors.of("subscriber") { p.field-error { (error) } }
-                    div.fields {
-                        (fields::text("subscriber.first_name", "Holder's first name", &f.subscriber_first_name, errors, Input::default()))
-                        (fields::text("subscriber.last_name", "Holder's last name", &f.subscriber_last_name, errors, Input::default()))
-                        (fields::text("subscriber.date_of_birth", "Holder's date of birth", &f.subscriber_date_of_birth, errors, Input { hint: Some("MM/DD/YYYY"), ..Input::default() }))
-                        (fields::select("subscriber.sex", "Holder's sex", &sexes, &f.subscriber_sex, errors, false))
-                    }
-                }
+                (coverage_fields(&f.coverage, payers, errors))
             }
             div.actions {
                 button type="submit" { "Enroll" }
                 a.button.secondary href=(HOME) { "Cancel" }
+            }
+        }
+    }
+}
+
+/// The insurance inputs (payer pick list, member id, group, plan, relationship, order of
+/// benefits, effective date, and the holder when it is not the client), each with its error.
+pub fn coverage_fields(f: &CoverageFields, payers: &[(String, String)], errors: &Errors) -> Markup {
+    let required = Input {
+        required: true,
+        ..Input::default()
+    };
+    let optional = Input {
+        optional: true,
+        ..Input::default()
+    };
+    let sexes = choices(&[("F", "Female"), ("M", "Male"), ("U", "Unknown")]);
+    let relationships = choices(&[
+        ("self", "Self"),
+        ("spouse", "Spouse"),
+        ("child", "Child"),
+        ("other", "Other"),
+    ]);
+    let priorities = choices(&[
+        ("primary", "Primary"),
+        ("secondary", "Secondary"),
+        ("tertiary", "Tertiary"),
+    ]);
+    html! {
+        div.fields {
+            (fields::select("payer_id", "Payer", payers, &f.payer_id, errors, true))
+            (fields::text("member_id", "Member id", &f.member_id, errors, Input { hint: Some("As printed on the card"), ..required }))
+            (fields::text("group_number", "Group number", &f.group_number, errors, optional))
+            (fields::text("plan_name", "Plan name", &f.plan_name, errors, optional))
+            (fields::select("relationship", "Relationship to the holder", &relationships, &f.relationship, errors, true))
+            (fields::select("priority", "Order of benefits", &priorities, &f.priority, errors, true))
+            (fields::text("effective_date", "Effective date", &f.effective_date, errors, Input { hint: Some("MM/DD/YYYY"), ..optional }))
+        }
+        fieldset {
+            legend { "Policy holder, when it is not the client" }
+            @if let Some(error) = errors.of("subscriber") { p.field-error { (error) } }
+            div.fields {
+                (fields::text("subscriber.first_name", "Holder's first name", &f.subscriber_first_name, errors, Input::default()))
+                (fields::text("subscriber.last_name", "Holder's last name", &f.subscriber_last_name, errors, Input::default()))
+                (fields::text("subscriber.date_of_birth", "Holder's date of birth", &f.subscriber_date_of_birth, errors, Input { hint: Some("MM/DD/YYYY"), ..Input::default() }))
+                (fields::select("subscriber.sex", "Holder's sex", &sexes, &f.subscriber_sex, errors, false))
             }
         }
     }

@@ -41,13 +41,38 @@
     }
   });
 
-  // <div data-poll="3">: reloads the page every N seconds while it is shown (batch progress).
+  // <div data-poll="/batches/ID/progress" data-poll-seconds="2" aria-live="polite">: every N
+  // seconds, its content is replaced by the fragment that URL answers (the batch's progress);
+  // once the fragment says the work is finished (data-finished), the page reloads to show the
+  // results. Without this script the page's refresh link does the same. Polling stops after
+  // ten minutes, so a tab left open does not keep an idle session alive for ever.
   var poll = document.querySelector("[data-poll]");
-  if (poll) {
-    var seconds = parseInt(poll.getAttribute("data-poll"), 10) || 3;
-    window.setTimeout(function () {
-      if (!document.hidden) window.location.reload();
-    }, seconds * 1000);
+  if (poll && window.fetch) {
+    var seconds = parseInt(poll.getAttribute("data-poll-seconds"), 10) || 2;
+    var left = Math.ceil(600 / seconds);
+    var again = function () { window.setTimeout(tick, seconds * 1000); };
+    var tick = function () {
+      if (left-- <= 0) return;
+      if (document.hidden) { again(); return; }
+      window.fetch(poll.getAttribute("data-poll"), {
+        credentials: "same-origin",
+        headers: { "Accept": "text/html" },
+        redirect: "manual"
+      }).then(function (response) {
+        if (!response.ok) throw new Error("status " + response.status);
+        return response.text();
+      }).then(function (text) {
+        var holder = document.createElement("div");
+        holder.innerHTML = text;
+        if (holder.querySelector("[data-finished]")) {
+          window.location.reload();
+          return;
+        }
+        poll.innerHTML = holder.innerHTML;
+        again();
+      }).catch(function () { /* signed out or offline: the refresh link remains */ });
+    };
+    again();
   }
 
   // <input type=file data-fill="#id">: the chosen file's text goes into that textarea, which
