@@ -40,6 +40,7 @@ mod users;
 mod verifications;
 mod web_admin;
 mod web_admissions;
+mod web_batch;
 mod web_billing;
 mod web_estimates;
 mod web_pages;

@@ -399,7 +399,8 @@ fn batch_screen(page: &Page, view: &View, intake: Option<&Intake<'_>>) -> Markup
                 div id="batch-progress" { (progress_inner(batch)) }
             } @else {
                 div id="batch-progress" aria-live="polite"
-                    data-poll={ "/batches/" (batch.id) "/progress" } data-poll-seconds=(POLL_SECONDS) {
+                    data-poll={ "/batches/" (batch.id) "/progress" } data-poll-seconds=(POLL_SECONDS)
+                    data-poll-done={ "/batches/" (batch.id) } {
                     (progress_inner(batch))
                 }
                 p.no-print { a href={ "/batches/" (batch.id) } { "Refresh the results" } }
@@ -468,7 +469,7 @@ fn intake_notice(intake: &Intake<'_>) -> Markup {
     };
     html! {
         div class={ "notice " (class) } role="status" id="intake-outcome" {
-            (intake.lines) " lines read: " (on_file) " matched to a client and coverage on file, "
+            (intake.lines) " callers listed: " (on_file) " matched to a client and coverage on file, "
             (new_clients) " entered as new clients, " (new_coverages) " new coverages for clients on file; "
             (intake.refused.len()) " not verified."
             @if !intake.ignored_columns.is_empty() {

@@ -41,11 +41,13 @@
     }
   });
 
-  // <div data-poll="/batches/ID/progress" data-poll-seconds="2" aria-live="polite">: every N
-  // seconds, its content is replaced by the fragment that URL answers (the batch's progress);
-  // once the fragment says the work is finished (data-finished), the page reloads to show the
-  // results. Without this script the page's refresh link does the same. Polling stops after
-  // ten minutes, so a tab left open does not keep an idle session alive for ever.
+  // <div data-poll="/batches/ID/progress" data-poll-seconds="2" data-poll-done="/batches/ID"
+  // aria-live="polite">: every N seconds, its content is replaced by the fragment that URL
+  // answers (the batch's progress); once the fragment says the work is finished
+  // (data-finished), the browser goes to data-poll-done to show the results (not a reload: the
+  // page may be the answer to a posted form). Without this script the page's refresh link does
+  // the same. Polling stops after ten minutes, so a tab left open does not keep an idle session
+  // alive for ever.
   var poll = document.querySelector("[data-poll]");
   if (poll && window.fetch) {
     var seconds = parseInt(poll.getAttribute("data-poll-seconds"), 10) || 2;
@@ -65,7 +67,7 @@
         var holder = document.createElement("div");
         holder.innerHTML = text;
         if (holder.querySelector("[data-finished]")) {
-          window.location.reload();
+          window.location.assign(poll.getAttribute("data-poll-done"));
           return;
         }
         poll.innerHTML = holder.innerHTML;
