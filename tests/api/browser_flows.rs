@@ -132,6 +132,49 @@ async fn admissions_enrolls_a_caller_verifies_benefits_and_prints_the_vob() {
         .filter(|w| w.starts_with(b"/Type /Page") && w[b"/Type /Page".len()] != b's')
         .count();
     assert_eq!(pages, 1, "the VOB prints on one page");
+
+    // Tomorrow's list: Ana is matched, Ben entered, the third line names no payer we know.
+    browser.click("a[href='/batches']").await;
+    assert_eq!(browser.path().await, "/batches");
+    browser
+        .fill(
+            "#f-csv",
+            "First name,Last name,Birth date,Payer,Member id\n\
+             Ana,Lopez,04/12/1988,Mock Health Plan,MOCK-DEDUCTIBLE-COPAY\n\
+             Ben,Diaz,02/03/1975,Mock Health Plan,MOCK-COPAY\n\
+             Cy,Ng,05/06/1990,Nobody Health,MOCK-COPAY\n",
+        )
+        .await;
+    browser.screen("batch-list").await;
+    browser
+        .submit("form[action='/batches'] button[type=submit]")
+        .await;
+    assert!(browser
+        .text_of("#intake-outcome")
+        .await
+        .contains("1 matched to a client and coverage on file, 1 entered as new clients"));
+    assert!(browser
+        .text_of("#line-4")
+        .await
+        .contains("no payer is named \"Nobody Health\""));
+    browser.screen("batch-started").await;
+    // The page's script polls the progress and moves to the results once the batch is done.
+    let begun = std::time::Instant::now();
+    while !(browser.path().await.starts_with("/batches/")
+        && browser.text().await.contains("Finished"))
+    {
+        assert!(
+            begun.elapsed() < std::time::Duration::from_secs(60),
+            "{}",
+            browser.text().await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(browser.text_of("#item-1").await.contains("Active"));
+    assert!(browser.text_of("#item-2").await.contains("Ben Diaz"));
+    browser.screen("batch-results").await;
+    browser.click("#item-1 a.chip-link").await;
+    assert!(browser.path().await.starts_with("/verifications/"));
     browser.close().await;
 }
 

@@ -391,7 +391,11 @@ fn batch_screen(page: &Page, view: &View, intake: Option<&Intake<'_>>) -> Markup
     html! {
         p { a href=(back) { "← " @if page.may(ASKERS) { (TITLE) } @else { "Verify benefits" } } }
         h1 { (title(batch)) }
-        p.lede { "Started by " (view.started_by) "; " (batch.total) " callers." }
+        p.lede {
+            "Started by " (view.started_by) "; " (batch.total) " callers"
+            @if let [day] = service_days(&view.items).as_slice() { "; date of service " (format::date(*day)) }
+            "."
+        }
         @if let Some(intake) = intake { (intake_notice(intake)) }
         div.card {
             h2 { "Progress" }
@@ -419,6 +423,14 @@ fn batch_screen(page: &Page, view: &View, intake: Option<&Intake<'_>>) -> Markup
             }
         }
     }
+}
+
+/// The dates of service the batch asks about (one, for a list).
+fn service_days(items: &[Item]) -> Vec<NaiveDate> {
+    let mut days: Vec<NaiveDate> = items.iter().map(|i| i.service_date).collect();
+    days.sort_unstable();
+    days.dedup();
+    days
 }
 
 fn result_row(view: &View, item: &Item) -> Markup {
