@@ -134,7 +134,7 @@ pub async fn match_or_create(
 /// The client a caller is: one on file, or a new one to store.
 enum Client {
     OnFile(ClientId),
-    New(NewClient),
+    New(Box<NewClient>),
 }
 
 /// One caller: the client, then the coverage, each found or created. Both are parsed before
@@ -226,7 +226,7 @@ async fn match_one(
             ..ClientInput::default()
         }
         .parse(today)
-        .map(Client::New),
+        .map(|new| Client::New(Box::new(new))),
     };
     let (client, coverage) = match (client, coverage) {
         (Ok(client), Ok(coverage)) => (client, coverage),
