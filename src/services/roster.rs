@@ -40,6 +40,17 @@ pub struct Caller {
     pub program: Program,
 }
 
+impl Caller {
+    /// The levels as a batch item keeps them: sorted, comma-separated (`IOP,PHP`), as the
+    /// API's batch items are.
+    pub fn levels_of_care(&self) -> String {
+        let mut names: Vec<&str> = self.levels.iter().map(|l| l.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names.join(",")
+    }
+}
+
 /// Whether a record was found or made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Found {
@@ -267,4 +278,60 @@ fn why(invalid: Invalid) -> String {
         .map(|e| format!("{}: {}", e.field.replace('_', " "), e.message))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::payer::PayerInput;
+    use crate::store::Stored;
+
+    fn payer(name: &str, edi: &str) -> Payer {
+        let data = PayerInput {
+            name: Some(name.into()),
+            payer_id: Some(edi.into()),
+            ..PayerInput::default()
+        }
+        .parse()
+        .unwrap();
+        let at = chrono::Utc::now();
+        Stored::from_parts(PayerId::new(), data, at, at)
+    }
+
+    #[test]
+    fn a_payer_is_named_by_its_id_its_payer_id_or_its_name_and_never_guessed() {
+        let list = [
+            payer("Blue Plan of Texas", "BPTX1"),
+            payer("Aetna", "60054"),
+            payer("Aetna", "AETNA2"),
+        ];
+        let payers = Payers::new(&list);
+        assert_eq!(payers.find("  blue   plan of TEXAS "), Ok(list[0].id));
+        assert_eq!(payers.find("bptx1"), Ok(list[0].id));
+        assert_eq!(payers.find(&list[1].id.to_string()), Ok(list[1].id));
+        assert_eq!(payers.find("60054"), Ok(list[1].id));
+        let twice = payers.find("aetna").unwrap_err();
+        assert!(twice.contains("2 payers are named"), "{twice}");
+        let unknown = payers.find("Nobody Health").unwrap_err();
+        assert!(
+            unknown.contains("no payer is named \"Nobody Health\""),
+            "{unknown}"
+        );
+    }
+
+    #[test]
+    fn levels_are_kept_as_batch_items_keep_them() {
+        let caller = Caller {
+            first_name: "Ana".into(),
+            last_name: "Lopez".into(),
+            date_of_birth: NaiveDate::from_ymd_opt(1988, 4, 12).unwrap(),
+            sex: None,
+            payer: "Aetna".into(),
+            member_id: "XYZ1".into(),
+            group_number: None,
+            levels: vec![LevelOfCare::Php, LevelOfCare::Iop],
+            program: Program::MentalHealth,
+        };
+        assert_eq!(caller.levels_of_care(), "IOP,PHP");
+    }
 }

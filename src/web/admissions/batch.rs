@@ -15,12 +15,13 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::client::{payer_names, program_words};
-use super::roster::{self, Line};
+use super::roster::{self, Line, Roster};
 use super::{ASKERS, READERS};
 use crate::domain::dates::check_service_date;
 use crate::domain::ids::{BatchId, ClientId, CoverageId, PayerId};
+use crate::routes::context::Audited;
 use crate::services::batch::{start, MAX_ITEMS};
-use crate::services::roster::{match_or_create, Found, Matched, Payers};
+use crate::services::roster::{match_or_create, Caller, Found, Matched, Payers};
 use crate::store::audit::Action;
 use crate::store::batches::{self, Batch, Item, NewItem};
 use crate::store::clients::{self, Client};
@@ -69,15 +70,69 @@ fn tomorrow() -> NaiveDate {
 struct Refused<'a> {
     number: u64,
     text: &'a str,
-    reason: &'a str,
+    reason: String,
 }
 
-/// `POST /batches`.
+/// `POST /batches`: role → read the list → match or enter each caller → start the batch and
+/// audit it all in one transaction → the batch's page, with the lines not verified.
 pub async fn submit(form: Form<ListFields>) -> Result<HttpResponse, WebError> {
     let Form { page, fields } = form;
     page.require(ASKERS)?;
     let today = Utc::now().date_naive();
     let mut errors = Errors::none();
+    let Some((service_date, roster)) = read_list(&fields, today, &mut errors) else {
+        return refused(&page, &fields, &errors, &[]).await;
+    };
+    let (callers, lines): (Vec<Caller>, Vec<&Line>) = roster
+        .lines
+        .iter()
+        .filter_map(|line| line.caller.clone().ok().map(|caller| (caller, line)))
+        .unzip();
+    let mut tx = page.ctx.write().await?;
+    let (all, _) = payers::list(&mut tx, &page.ctx.state().secrets, None, ALL_PAYERS).await?;
+    let answers = match_or_create(&mut tx, &callers, &Payers::new(&all), today).await?;
+    let outcome = Outcome::of(&roster, &lines, answers);
+    audit_matches(&mut tx, &outcome.matched);
+    if outcome.matched.is_empty() {
+        // Nothing was created (a refused caller leaves nothing behind); the audit of the
+        // records read stands all the same.
+        tx.commit().await?;
+        errors.push(
+            "csv",
+            "no line of the list could be verified; each is listed with why",
+        );
+        return refused(&page, &fields, &errors, &outcome.refused).await;
+    }
+    let items = items(&outcome.matched, service_date, fields.fresh.is_some());
+    let (batch, _) = start(&mut tx, &page.ctx.staff.id_string(), &items).await?;
+    tx.audit(Action::Create, "verification_batch", batch.id);
+    tx.commit().await?;
+    tracing::info!(batch_id = %batch.id, items = items.len(), "verification batch started from a list");
+    let intake = Intake {
+        lines: roster.lines.len(),
+        matched: &outcome.matched,
+        refused: &outcome.refused,
+        ignored_columns: &roster.ignored_columns,
+    };
+    let view = read(&page, batch.id).await?;
+    let title = title(&view.batch);
+    let content = batch_screen(&page, &view, Some(&intake));
+    Ok(page.render(HOME, &title, content))
+}
+
+/// Every payer, for the list to name by id or name (the enrollment form's pick list shows
+/// the same ones).
+const ALL_PAYERS: Rows = Rows {
+    limit: 1000,
+    offset: 0,
+};
+
+/// The date of service (tomorrow when empty) and the list read, or the errors of the form.
+fn read_list(
+    fields: &ListFields,
+    today: NaiveDate,
+    errors: &mut Errors,
+) -> Option<(NaiveDate, Roster)> {
     let service_date = match fields.service_date.trim() {
         "" => Some(tomorrow()),
         raw => match format::typed_date(raw).and_then(|iso| iso.parse().ok()) {
@@ -98,136 +153,90 @@ pub async fn submit(form: Form<ListFields>) -> Result<HttpResponse, WebError> {
             .map_err(|why| errors.push("csv", why))
             .ok()
     };
-    let (Some(service_date), Some(roster)) = (service_date, roster) else {
-        return refused(&page, &fields, &errors, &[]).await;
-    };
-    let (callers, lines): (Vec<_>, Vec<&Line>) = roster
-        .lines
-        .iter()
-        .filter_map(|line| {
-            line.caller
-                .as_ref()
-                .ok()
-                .map(|caller| (caller.clone(), line))
-        })
-        .unzip();
-    if callers.len() > MAX_ITEMS {
-        errors.push(
-            "csv",
-            format!(
-                "the list holds {} callers; a batch takes at most {MAX_ITEMS}",
-                callers.len()
-            ),
-        );
-        return refused(&page, &fields, &errors, &[]).await;
+    let callers = roster.as_ref().map_or(0, |r| {
+        r.lines.iter().filter(|line| line.caller.is_ok()).count()
+    });
+    if callers > MAX_ITEMS {
+        let too_many =
+            format!("the list holds {callers} callers; a batch takes at most {MAX_ITEMS}");
+        errors.push("csv", too_many);
+        return None;
     }
-    let mut tx = page.ctx.write().await?;
-    let (all_payers, _) = payers::list(
-        &mut tx,
-        &page.ctx.state().secrets,
-        None,
-        Rows {
-            limit: 1000,
-            offset: 0,
-        },
-    )
-    .await?;
-    let answers = match_or_create(&mut tx, &callers, &Payers::new(&all_payers), today).await?;
-    let mut reasons: HashMap<u64, String> = roster
-        .lines
-        .iter()
-        .filter_map(|line| {
-            line.caller
-                .as_ref()
-                .err()
-                .map(|why| (line.number, why.clone()))
-        })
-        .collect();
-    let mut matched: Vec<(&Line, Matched)> = Vec::new();
-    for (line, answer) in lines.iter().zip(answers) {
-        match answer {
-            Ok(found) => matched.push((line, found)),
-            Err(why) => {
-                reasons.insert(line.number, why);
+    Some((service_date?, roster?))
+}
+
+/// The list's lines sorted out: those matched (with their match), and those not verified
+/// (with why: the reader's reason or the match's).
+struct Outcome<'r> {
+    matched: Vec<(&'r Line, Matched)>,
+    refused: Vec<Refused<'r>>,
+}
+
+impl<'r> Outcome<'r> {
+    /// `answers` are those of the readable `lines`, in their order.
+    fn of(
+        roster: &'r Roster,
+        lines: &[&'r Line],
+        answers: Vec<Result<Matched, String>>,
+    ) -> Outcome<'r> {
+        let mut reasons: HashMap<u64, String> = HashMap::new();
+        let mut matched = Vec::new();
+        for (line, answer) in lines.iter().zip(answers) {
+            match answer {
+                Ok(found) => matched.push((*line, found)),
+                Err(why) => {
+                    reasons.insert(line.number, why);
+                }
             }
         }
+        let refused = roster
+            .lines
+            .iter()
+            .filter_map(|line| {
+                let reason = match &line.caller {
+                    Err(why) => why.clone(),
+                    Ok(_) => reasons.remove(&line.number)?,
+                };
+                Some(Refused {
+                    number: line.number,
+                    text: &line.text,
+                    reason,
+                })
+            })
+            .collect();
+        Outcome { matched, refused }
     }
+}
+
+/// Audits the clients and coverages the list matched (read) or entered (created).
+fn audit_matches(tx: &mut Audited<'_>, matched: &[(&Line, Matched)]) {
     for (action, found) in [
         (Action::Create, Found::Created),
         (Action::Read, Found::OnFile),
     ] {
-        let of = |m: &&(&Line, Matched)| m.1.client == found;
-        tx.audit_all(
-            action,
-            "client",
-            matched.iter().filter(of).map(|m| m.1.client_id),
-        );
-        let of = |m: &&(&Line, Matched)| m.1.coverage == found;
-        tx.audit_all(
-            action,
-            "coverage",
-            matched.iter().filter(of).map(|m| m.1.coverage_id),
-        );
+        let clients = matched.iter().filter(|(_, m)| m.client == found);
+        tx.audit_all(action, "client", clients.map(|(_, m)| m.client_id));
+        let coverages = matched.iter().filter(|(_, m)| m.coverage == found);
+        tx.audit_all(action, "coverage", coverages.map(|(_, m)| m.coverage_id));
     }
-    let refused_lines: Vec<Refused<'_>> = roster
-        .lines
-        .iter()
-        .filter_map(|line| {
-            reasons.get(&line.number).map(|reason| Refused {
-                number: line.number,
-                text: &line.text,
-                reason,
-            })
-        })
-        .collect();
-    if matched.is_empty() {
-        // Nothing was created (a refused caller leaves nothing behind); the audit of the
-        // records read stands all the same.
-        tx.commit().await?;
-        errors.push(
-            "csv",
-            "no line of the list could be verified; each is listed with why",
-        );
-        return refused(&page, &fields, &errors, &refused_lines).await;
-    }
-    let levels = |line: &Line| {
-        line.caller.as_ref().map_or_else(
-            |_| String::new(),
-            |caller| {
-                let mut names: Vec<&str> = caller.levels.iter().map(|l| l.as_str()).collect();
-                names.sort_unstable();
-                names.join(",")
-            },
-        )
-    };
-    let items: Vec<NewItem> = matched
+}
+
+/// The batch's items: each matched caller on `service_date`, as the list asks.
+fn items(matched: &[(&Line, Matched)], service_date: NaiveDate, force: bool) -> Vec<NewItem> {
+    matched
         .iter()
         .filter_map(|(line, m)| {
             let caller = line.caller.as_ref().ok()?;
             Some(NewItem {
                 client_id: m.client_id,
                 coverage_id: m.coverage_id,
-                levels_of_care: levels(line),
+                levels_of_care: caller.levels_of_care(),
                 program: caller.program.as_str().to_string(),
                 service_date,
-                force: fields.fresh.is_some(),
+                force,
             })
         })
-        .collect();
-    let (batch, _) = start(&mut tx, &page.ctx.staff.id_string(), &items).await?;
-    tx.audit(Action::Create, "verification_batch", batch.id);
-    tx.commit().await?;
-    tracing::info!(batch_id = %batch.id, items = items.len(), "verification batch started from a list");
-    let intake = Intake {
-        lines: roster.lines.len(),
-        matched: &matched,
-        refused: &refused_lines,
-        ignored_columns: &roster.ignored_columns,
-    };
-    let view = read(&page, batch.id).await?;
-    let title = title(&view.batch);
-    let content = batch_screen(&page, &view, Some(&intake));
-    Ok(page.render(HOME, &title, content))
+        .collect()
 }
 
 /// The upload form again (422), with its errors and the lines refused.
