@@ -319,11 +319,11 @@ fn screen(
                 }
             }
         }
-        @if page.may(ASKERS) {
-            (add_coverage_form(page, record, adding))
-        }
         @if page.may(ASKERS) && !record.coverages.is_empty() {
             (verify_form(page, record, fields, errors))
+        }
+        @if page.may(ASKERS) {
+            (add_coverage_form(page, record, adding))
         }
         h2 { "Verification history" }
         @if record.history.is_empty() {
