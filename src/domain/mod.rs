@@ -14,6 +14,7 @@ pub mod claim_status;
 pub mod client;
 pub mod coverage;
 pub mod dates;
+pub mod day_rate;
 pub mod eligibility;
 pub mod episode;
 pub mod estimate;
