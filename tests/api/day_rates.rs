@@ -3,9 +3,11 @@
 //! estimate of a per-service payer, which takes the 3-service rate as its low and the 4+ rate
 //! as its high allowed amount per day.
 
+use perdiem::mock_payer::{self, Scenarios, X12_PATH};
 use serde_json::{json, Value};
 
 use crate::helpers::{id_of, listed_ids, spawn_app, Reply, TestApp};
+use crate::verifications::{set_up, verify};
 
 const DAY_RATES: &str = "/api/v1/day-rates";
 
@@ -372,4 +374,195 @@ async fn concurrent_overlapping_rates_cannot_both_be_recorded() {
         "{statuses:?}"
     );
     assert_eq!(ids(&app, "").await.len(), 1);
+}
+
+async fn estimate(app: &TestApp, body: Value, status: u16) -> Reply {
+    app.post("/api/v1/estimates")
+        .token(&app.admissions)
+        .json(body)
+        .expect(status)
+        .await
+}
+
+/// A verified client of a mock payer whose plan has $900 of deductible left, 20 % coinsurance
+/// and $3,850 of out-of-pocket left (MOCK-DEDUCTIBLE), for PHP and IOP; the payer is billed
+/// per service. Returns the verification and the payer's id.
+async fn per_service_verification(app: &TestApp) -> (Value, String) {
+    let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let (client, coverage, payer) =
+        set_up(app, "x12", &mock.url(X12_PATH), "MOCK-DEDUCTIBLE").await;
+    let verification = verify(app, &client, &coverage, json!(["PHP", "IOP"]), 201).await;
+    assert_eq!(verification["status"], "verified", "{verification:#}");
+    app.patch(&format!("/api/v1/payers/{payer}"))
+        .token(&app.admin)
+        .json(json!({"billing": {"claim_style": "per_service"}}))
+        .expect(200)
+        .await;
+    // The mock has answered; the estimate reads what was kept.
+    drop(mock);
+    (verification, payer)
+}
+
+fn amounts(days: &Value, scenario: &str) -> Vec<String> {
+    days.as_array()
+        .unwrap()
+        .iter()
+        .map(|day| match scenario {
+            "allowed" | "allowed_high" => day[scenario].as_str().unwrap_or("-").to_string(),
+            _ => day[scenario]["patient"].as_str().unwrap_or("-").to_string(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_per_service_payers_estimate_runs_from_the_three_service_rate_to_the_four_plus_rate() {
+    let app = spawn_app().await;
+    let (verification, payer) = per_service_verification(&app).await;
+    // The 3-service rate changes on 7 December; the 4+ rate holds.
+    let old = create(
+        &app,
+        rate(&payer, json!({"effective_to": "2026-12-06"})),
+        201,
+    )
+    .await
+    .body;
+    let new = create(
+        &app,
+        rate(
+            &payer,
+            json!({"effective_from": "2026-12-07", "amount": "265.40"}),
+        ),
+        201,
+    )
+    .await
+    .body;
+    let four = create(
+        &app,
+        rate(&payer, json!({"services": "4+", "amount": "370.20"})),
+        201,
+    )
+    .await
+    .body;
+    let days = json!([
+        "2026-12-01",
+        "2026-12-02",
+        "2026-12-03",
+        "2026-12-07",
+        "2026-12-08"
+    ]);
+    let reply = estimate(
+        &app,
+        json!({"verification_id": id_of(&verification), "level_of_care": "PHP",
+               "planned_days": days}),
+        201,
+    )
+    .await;
+    let body = &reply.body;
+    assert_eq!(body["kind"], "insurance");
+    assert_eq!(body["allowed_per_day"], Value::Null, "each day has its own");
+    assert_eq!(body["allowed_source"]["from"], "day_rates");
+    let mut used: Vec<String> = body["allowed_source"]["day_rate_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_string())
+        .collect();
+    used.sort();
+    let mut expected = vec![id_of(&old), id_of(&new), id_of(&four)];
+    expected.sort();
+    assert_eq!(used, expected);
+    assert!(
+        body["notes"][0].as_str().unwrap().contains("3 services"),
+        "{body:#}"
+    );
+    let e = &body["estimate"];
+    assert_eq!(
+        amounts(&e["days"], "allowed"),
+        ["260.15", "260.15", "260.15", "265.40", "265.40"]
+    );
+    assert_eq!(amounts(&e["days"], "allowed_high"), ["370.20"; 5]);
+    // Low: $900 of deductible over 260.15 × 3 (119.55 left), then 119.55 + 20 % of 145.85
+    // (29.17) = 148.72, then 20 % of 265.40 = 53.08. High: 370.20 × 2 of deductible (159.60
+    // left), then 159.60 + 20 % of 210.60 (42.12) = 201.72, then 74.04 a day.
+    assert_eq!(
+        amounts(&e["days"], "low"),
+        ["260.15", "260.15", "260.15", "148.72", "53.08"]
+    );
+    assert_eq!(
+        amounts(&e["days"], "high"),
+        ["370.20", "370.20", "201.72", "74.04", "74.04"]
+    );
+    assert_eq!(e["days"][3]["low"]["deductible"], "119.55");
+    assert_eq!(e["days"][3]["low"]["coinsurance"], "29.17");
+    assert_eq!(e["days"][2]["high"]["deductible"], "159.60");
+    assert_eq!(e["days"][2]["high"]["coinsurance"], "42.12");
+    let totals = &e["totals"];
+    assert_eq!(totals["allowed"], "1311.25");
+    assert_eq!(totals["allowed_high"], "1851.00");
+    assert_eq!(totals["low"]["patient"], "982.25");
+    assert_eq!(totals["low"]["plan"], "329.00");
+    assert_eq!(totals["high"]["patient"], "1090.20");
+    assert_eq!(totals["high"]["plan"], "760.80");
+    assert_eq!(e["unknown"], json!([]));
+
+    // Kept as given.
+    let path = reply.header("location").unwrap().to_string();
+    let read = app.get(&path).token(&app.billing).expect(200).await.body;
+    assert_eq!(&read, body);
+
+    // An allowed amount sent with the request still wins, one figure for both scenarios.
+    let asked = estimate(
+        &app,
+        json!({"verification_id": id_of(&verification), "level_of_care": "PHP",
+               "planned_days": ["2026-12-01"], "allowed_per_day": "300"}),
+        201,
+    )
+    .await
+    .body;
+    assert_eq!(asked["allowed_source"]["from"], "request");
+    assert_eq!(asked["allowed_per_day"], "300.00");
+    assert!(asked["estimate"]["days"][0].get("allowed_high").is_none());
+}
+
+#[tokio::test]
+async fn without_a_day_rate_the_per_service_estimate_says_what_it_does_not_know() {
+    let app = spawn_app().await;
+    let (verification, payer) = per_service_verification(&app).await;
+    // IOP: a 3-service rate only, from 2 December.
+    create(
+        &app,
+        rate(
+            &payer,
+            json!({"level_of_care": "IOP", "amount": "101.00", "effective_from": "2026-12-02"}),
+        ),
+        201,
+    )
+    .await;
+    let ask = |days: Value| {
+        json!({"verification_id": id_of(&verification), "level_of_care": "IOP",
+               "planned_days": days})
+    };
+    // No 4+ rate: the low figures stand, the high ones are unknown and said to be.
+    let body = estimate(&app, ask(json!(["2026-12-02", "2026-12-03"])), 201)
+        .await
+        .body;
+    let e = &body["estimate"];
+    assert_eq!(amounts(&e["days"], "low"), ["101.00", "101.00"]);
+    assert_eq!(amounts(&e["days"], "high"), ["-", "-"]);
+    assert_eq!(amounts(&e["days"], "allowed_high"), ["-", "-"]);
+    assert_eq!(e["totals"]["high"], Value::Null);
+    assert_eq!(e["totals"]["low"]["patient"], "202.00");
+    assert_eq!(e["unknown"], json!(["day_rate_four_plus"]));
+    assert!(e["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a.as_str().unwrap().starts_with("2 day(s) without a 4+")));
+    // A day before any 3-service rate: no low figure to give, so the allowed amount is asked.
+    let reply = estimate(&app, ask(json!(["2026-12-01", "2026-12-02"])), 422).await;
+    assert_eq!(reply.error_fields(), ["allowed_per_day"]);
+    let detail = reply.body["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(detail.contains("2026-12-01"), "{:#}", reply.body);
 }
