@@ -21,6 +21,7 @@ pub mod estimate;
 pub mod fee_schedule;
 pub mod identity;
 pub mod ids;
+pub mod interim;
 pub mod money;
 pub mod names;
 pub mod organization;
