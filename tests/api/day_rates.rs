@@ -511,6 +511,12 @@ async fn a_per_service_payers_estimate_runs_from_the_three_service_rate_to_the_f
     let path = reply.header("location").unwrap().to_string();
     let read = app.get(&path).token(&app.billing).expect(200).await.body;
     assert_eq!(&read, body);
+    // The staff web app shows each day's allowed range and the total's.
+    let mut visitor = crate::web_support::Visitor::signed_in(&app, "admissions").await;
+    let page = visitor.get(&format!("/estimates/{}", id_of(body))).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("$265.40 – $370.20"), "{}", page.body);
+    assert!(page.body.contains("$1,311.25 – $1,851.00"), "{}", page.body);
 
     // An allowed amount sent with the request still wins, one figure for both scenarios.
     let asked = estimate(
