@@ -66,6 +66,13 @@ fn cents<S: Serializer>(amount: &Decimal, serializer: S) -> Result<S::Ok, S::Err
     serializer.collect_str(&to_cents(*amount))
 }
 
+fn some_cents<S: Serializer>(amount: &Option<Decimal>, serializer: S) -> Result<S::Ok, S::Error> {
+    match amount {
+        Some(amount) => cents(amount, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Course days
 
@@ -179,6 +186,8 @@ pub enum Figure {
     Coinsurance,
     OutOfPocketRemaining,
     OutOfPocketTotal,
+    /// A per-service payer's rate for a day with 4 or more services (the high allowed amount).
+    DayRateFourPlus,
 }
 
 /// How an amount splits between patient and plan. `deductible + copay + coinsurance +
@@ -231,8 +240,13 @@ impl Share {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EstimateDay {
     pub date: NaiveDate,
+    /// The allowed amount of the day (of the `low` scenario when the scenarios differ).
     #[serde(serialize_with = "cents")]
     pub allowed: Decimal,
+    /// Only in an estimate whose scenarios take different allowed amounts ([`estimate_range`]):
+    /// the `high` scenario's, when known.
+    #[serde(serialize_with = "some_cents", skip_serializing_if = "Option::is_none")]
+    pub allowed_high: Option<Decimal>,
     /// The patient-favourable scenario.
     pub low: Share,
     /// The other scenario; `None` when it depends on a figure with no known bound.
@@ -246,6 +260,9 @@ pub struct EstimateDay {
 pub struct EstimateTotals {
     #[serde(serialize_with = "cents")]
     pub allowed: Decimal,
+    /// As on each day: the `high` scenario's total allowed, when every day's is known.
+    #[serde(serialize_with = "some_cents", skip_serializing_if = "Option::is_none")]
+    pub allowed_high: Option<Decimal>,
     pub low: Share,
     /// `None` when any day's `high` is.
     pub high: Option<Share>,
@@ -314,7 +331,6 @@ fn min_known(a: Option<Decimal>, b: Option<Decimal>) -> Option<Decimal> {
 struct Walk<'a> {
     terms: &'a PlanTerms,
     bound: Bound,
-    allowed: Decimal,
     /// `None`: unknown (only in `High`).
     deductible: Option<Decimal>,
     /// `None`: not capped.
@@ -329,7 +345,7 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    fn new(terms: &PlanTerms, allowed: Decimal, bound: Bound) -> Walk<'_> {
+    fn new(terms: &PlanTerms, bound: Bound) -> Walk<'_> {
         let coinsurance = match (terms.coinsurance_percent, bound) {
             (Some(p), _) => Some(p),
             (None, Bound::Low) => Some(Decimal::ZERO),
@@ -338,7 +354,6 @@ impl Walk<'_> {
         Walk {
             terms,
             bound,
-            allowed,
             deductible: remaining(&terms.deductible, terms.family_deductible.as_ref(), bound),
             out_of_pocket: oop_remaining(&terms.out_of_pocket, terms.family_out_of_pocket.as_ref()),
             coinsurance,
@@ -377,9 +392,15 @@ impl Walk<'_> {
             .map(|p| to_cents(rest * p / Decimal::ONE_HUNDRED))
     }
 
-    /// The day's share, or `None` when it needs an unknown figure.
-    fn day(&mut self) -> Option<Share> {
-        let a = self.allowed;
+    /// The day's share of `allowed`, or `None` when it needs an unknown figure. An unknown
+    /// allowed amount (`None`) makes the day and the accumulators after it unknown until a
+    /// plan-year reset, as an unknown coinsurance does.
+    fn day(&mut self, allowed: Option<Decimal>) -> Option<Share> {
+        let Some(a) = allowed else {
+            self.days_left = self.days_left.map(|d| d.saturating_sub(1));
+            self.lost = true;
+            return None;
+        };
         if self.days_left == Some(0) {
             return Some(Share {
                 not_covered: a,
@@ -485,9 +506,11 @@ fn check_amount(name: &str, amount: Option<Decimal>, problems: &mut Vec<String>)
     }
 }
 
-fn validate(allowed: Decimal, terms: &PlanTerms) -> Result<(), String> {
+fn validate(allowed: &[Decimal], terms: &PlanTerms) -> Result<(), String> {
     let mut problems = Vec::new();
-    check_amount("allowed_per_day", Some(allowed), &mut problems);
+    if allowed.iter().any(|a| a.is_sign_negative() && !a.is_zero()) {
+        problems.push("allowed_per_day must not be negative".to_string());
+    }
     let tiers = [
         ("deductible", Some(&terms.deductible)),
         ("family_deductible", terms.family_deductible.as_ref()),
@@ -532,6 +555,15 @@ fn in_cents(terms: &PlanTerms) -> PlanTerms {
     }
 }
 
+/// The allowed amount of one day in each scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allowed {
+    /// The `low` scenario's.
+    pub low: Decimal,
+    /// The `high` scenario's; `None` when not known (the day's `high` is then unknown).
+    pub high: Option<Decimal>,
+}
+
 /// The patient cost estimate of a course: `allowed_per_day` on each of `days` (any order;
 /// a date given twice counts once) under `terms`. Errors name negative amounts or a coinsurance
 /// outside 0–100 %.
@@ -540,22 +572,53 @@ pub fn estimate(
     days: &[NaiveDate],
     terms: &PlanTerms,
 ) -> Result<Estimate, String> {
-    validate(allowed_per_day, terms)?;
-    let allowed = to_cents(allowed_per_day);
+    let allowed = Allowed {
+        low: allowed_per_day,
+        high: Some(allowed_per_day),
+    };
+    let days: Vec<(NaiveDate, Allowed)> = days.iter().map(|day| (*day, allowed)).collect();
+    walk(&days, terms, false)
+}
+
+/// The estimate of a course whose allowed amount per day is itself a range: each day's `low`
+/// scenario takes `Allowed::low`, its `high` scenario `Allowed::high` — a per-service payer's
+/// 3-service and 4+ day rates in force that day (domain reference §4.3), so a rate that changes
+/// inside the course changes the days after it. The other rules are [`estimate`]'s. A day
+/// whose high allowed amount is unknown has no `high` (nor do the days after it in that plan
+/// year) and lists [`Figure::DayRateFourPlus`] in `unknown`. A date given twice counts once,
+/// with the amounts given first.
+pub fn estimate_range(
+    days: &[(NaiveDate, Allowed)],
+    terms: &PlanTerms,
+) -> Result<Estimate, String> {
+    walk(days, terms, true)
+}
+
+fn walk(days: &[(NaiveDate, Allowed)], terms: &PlanTerms, range: bool) -> Result<Estimate, String> {
+    let amounts: Vec<Decimal> = days
+        .iter()
+        .flat_map(|(_, a)| [Some(a.low), a.high])
+        .flatten()
+        .collect();
+    validate(&amounts, terms)?;
     let terms = in_cents(terms);
     let mut dates = days.to_vec();
-    dates.sort_unstable();
+    // Stable: of a date given twice, the first one given is kept.
+    dates.sort_by_key(|(date, _)| *date);
     let given = dates.len();
-    dates.dedup();
+    dates.dedup_by_key(|(date, _)| *date);
 
-    let mut low = Walk::new(&terms, allowed, Bound::Low);
-    let mut high = Walk::new(&terms, allowed, Bound::High);
+    let mut low = Walk::new(&terms, Bound::Low);
+    let mut high = Walk::new(&terms, Bound::High);
     let mut year_end = terms.plan_year_end;
     let mut reset_on: Option<NaiveDate> = None;
     let mut out = Vec::with_capacity(dates.len());
     let mut total_low = Share::default();
     let mut total_high = Some(Share::default());
-    for date in dates {
+    let mut allowed_low = Decimal::ZERO;
+    let mut allowed_high = Some(Decimal::ZERO);
+    for (date, allowed) in dates {
+        let (a_low, a_high) = (to_cents(allowed.low), allowed.high.map(to_cents));
         let mut crossed = false;
         while let Some(end) = year_end.filter(|end| date > *end) {
             year_end = end.checked_add_months(Months::new(12));
@@ -567,8 +630,8 @@ pub fn estimate(
             reset_on.get_or_insert(date);
         }
         let beyond = low.days_left == Some(0);
-        let day_low = low.day().unwrap_or_default();
-        let day_high = high.day();
+        let day_low = low.day(Some(a_low)).unwrap_or_default();
+        let day_high = high.day(a_high);
         total_low.add(&day_low);
         total_high = match (total_high, &day_high) {
             (Some(mut t), Some(d)) => {
@@ -577,16 +640,30 @@ pub fn estimate(
             }
             _ => None,
         };
+        allowed_low += a_low;
+        allowed_high = allowed_high.zip(a_high).map(|(sum, a)| sum + a);
         out.push(EstimateDay {
             date,
-            allowed,
+            allowed: a_low,
+            allowed_high: if range { a_high } else { None },
             low: day_low.scaled(),
             high: day_high.map(Share::scaled),
             beyond_day_limit: beyond,
             after_plan_year_reset: reset_on.is_some(),
         });
     }
-    let (unknown, mut assumptions) = explain(&terms, &out, reset_on);
+    let (mut unknown, mut assumptions) = explain(&terms, &out, reset_on);
+    let without_high = out
+        .iter()
+        .filter(|d| range && d.allowed_high.is_none())
+        .count();
+    if without_high > 0 {
+        unknown.push(Figure::DayRateFourPlus);
+        assumptions.push(format!(
+            "{without_high} day(s) without a 4+ services day rate in force: the high figures \
+             from the first of them are unknown"
+        ));
+    }
     if given > out.len() {
         assumptions.push(format!(
             "{} duplicate date(s) counted once: one unit per date of service",
@@ -594,7 +671,12 @@ pub fn estimate(
         ));
     }
     let totals = EstimateTotals {
-        allowed: to_cents(allowed * Decimal::from(out.len())),
+        allowed: to_cents(allowed_low),
+        allowed_high: if range {
+            allowed_high.map(to_cents)
+        } else {
+            None
+        },
         low: total_low.scaled(),
         high: total_high.map(Share::scaled),
     };
@@ -1520,6 +1602,126 @@ mod tests {
             .iter()
             .any(|a| a.starts_with("visit limit used as a day limit")));
         assert!(said.iter().any(|a| a.starts_with("plan end not reported")));
+    }
+
+    /// Medicare Part B style: the whole deductible remains, then 20 % coinsurance, no
+    /// out-of-pocket maximum reported.
+    fn part_b() -> PlanTerms {
+        PlanTerms {
+            deductible: tier(Some("257"), Some("257")),
+            out_of_pocket: tier(None, None),
+            coinsurance_percent: Some(d("20")),
+            plan_year_end: Some(date(2025, 12, 31)),
+            ..PlanTerms::default()
+        }
+    }
+
+    fn rated(days: &[(u32, &str, Option<&str>)]) -> Vec<(NaiveDate, Allowed)> {
+        days.iter()
+            .map(|(day, low, high)| {
+                (
+                    date(2025, 3, *day),
+                    Allowed {
+                        low: d(low),
+                        high: high.map(d),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_range_of_allowed_amounts_walks_each_scenario_with_its_own_rate() {
+        // Low at the 3-service rate 260.15: 257.00 + 20 % of 3.15 (0.63) = 257.63, then
+        // 52.03 a day. High at the 4+ rate 370.20: 257.00 + 20 % of 113.20 (22.64) = 279.64,
+        // then 74.04 a day.
+        let days = rated(&[
+            (3, "260.15", Some("370.20")),
+            (4, "260.15", Some("370.20")),
+            (5, "260.15", Some("370.20")),
+        ]);
+        let e = estimate_range(&days, &part_b()).unwrap();
+        assert_eq!(patients(&e), ["257.63", "52.03", "52.03"]);
+        let high: Vec<String> = e
+            .days
+            .iter()
+            .map(|x| x.high.unwrap().patient.to_string())
+            .collect();
+        assert_eq!(high, ["279.64", "74.04", "74.04"]);
+        assert_eq!(e.days[0].low.deductible, d("257"));
+        assert_eq!(e.days[0].low.coinsurance, d("0.63"));
+        assert_eq!(e.days[0].high.unwrap().coinsurance, d("22.64"));
+        assert_eq!(e.totals.allowed, d("780.45"));
+        assert_eq!(e.totals.allowed_high, Some(d("1110.60")));
+        assert_eq!(e.totals.low.patient, d("361.69"));
+        assert_eq!(e.totals.low.plan, d("418.76"));
+        let high = e.totals.high.unwrap();
+        assert_eq!(high.patient, d("427.72"));
+        assert_eq!(high.plan, d("682.88"));
+        assert!(!e.unknown.contains(&Figure::DayRateFourPlus));
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["days"][0]["allowed"], "260.15");
+        assert_eq!(json["days"][0]["allowed_high"], "370.20");
+        assert_eq!(json["totals"]["allowed_high"], "1110.60");
+        // A plain estimate has no allowed_high at all.
+        let plain =
+            serde_json::to_value(estimate(d("200"), &weekdays(1), &terms()).unwrap()).unwrap();
+        assert!(plain["days"][0].get("allowed_high").is_none());
+        assert!(plain["totals"].get("allowed_high").is_none());
+    }
+
+    #[test]
+    fn a_rate_changed_inside_the_course_prices_the_days_after_it() {
+        // The deductible met already: 20 % of each day's rate.
+        let t = PlanTerms {
+            deductible: tier(Some("0"), Some("257")),
+            ..part_b()
+        };
+        let days = rated(&[
+            (14, "260.15", Some("370.20")),
+            (17, "265.40", Some("377.55")),
+        ]);
+        let e = estimate_range(&days, &t).unwrap();
+        assert_eq!(patients(&e), ["52.03", "53.08"]);
+        assert_eq!(e.days[1].allowed, d("265.40"));
+        assert_eq!(e.days[1].allowed_high, Some(d("377.55")));
+        assert_eq!(e.days[1].high.unwrap().patient, d("75.51"));
+        assert_eq!(e.totals.allowed, d("525.55"));
+        assert_eq!(e.totals.high.unwrap().patient, d("149.55"));
+    }
+
+    #[test]
+    fn a_day_without_a_four_plus_rate_leaves_the_high_figures_unknown_from_it() {
+        let days = rated(&[
+            (3, "260.15", Some("370.20")),
+            (4, "260.15", None),
+            (5, "260.15", Some("370.20")),
+        ]);
+        let e = estimate_range(&days, &part_b()).unwrap();
+        assert_eq!(patients(&e), ["257.63", "52.03", "52.03"], "low is whole");
+        assert!(e.days[0].high.is_some());
+        assert!(e.days[1].high.is_none());
+        assert!(
+            e.days[2].high.is_none(),
+            "the deductible after it is unknown"
+        );
+        assert_eq!(e.days[1].allowed_high, None);
+        assert_eq!(e.totals.high, None);
+        assert_eq!(e.totals.allowed_high, None);
+        assert!(e.unknown.contains(&Figure::DayRateFourPlus));
+        assert!(e
+            .assumptions
+            .iter()
+            .any(|a| a.starts_with("1 day(s) without a 4+ services day rate")));
+        let json = serde_json::to_value(&e).unwrap();
+        assert!(json["days"][1].get("allowed_high").is_none());
+        assert_eq!(
+            json["unknown"].as_array().unwrap().last().unwrap(),
+            "day_rate_four_plus"
+        );
+        // A negative amount is refused as in a plain estimate.
+        assert!(estimate_range(&rated(&[(3, "-1", Some("2"))]), &part_b()).is_err());
+        assert!(estimate_range(&rated(&[(3, "1", Some("-2"))]), &part_b()).is_err());
     }
 
     #[test]

@@ -109,6 +109,7 @@ macro_rules! for_each_entity_id {
             EstimateId,
             RemittanceId,
             AcknowledgmentId,
+            DayRateId,
         );
     };
 }
@@ -132,6 +133,8 @@ entity_ids! {
     AuthorizationId;
     /// A payer's fee schedule.
     FeeScheduleId;
+    /// A payer's rate for a day by its number of services (APC-style).
+    DayRateId;
     /// A claim.
     ClaimId;
     /// A cost estimate shown to a client.

@@ -279,6 +279,113 @@ pub fn underpayments(lines: &[NetLine]) -> Underpayments {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Underpayments of per-service payers, per day
+
+/// A day of a per-service payer's claim (issue 17) whose lines the payer allowed less, in
+/// all, than the day rate says: such a payer pays the day (Medicare's per-diem APC, domain
+/// reference §4.3), usually on one of its lines with the others packaged at 0.00, so the
+/// comparison is of the day's sum, never line by line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayUnderpayment {
+    pub claim_id: Uuid,
+    pub claim_number: String,
+    pub client_id: Uuid,
+    pub service_date: NaiveDate,
+    pub payer_id: Uuid,
+    pub payer_name: String,
+    /// The day's lines.
+    pub lines: u32,
+    /// What the day rates say ([`super::day_rate::expected_for_day`]).
+    #[serde(serialize_with = "cents")]
+    pub expected: Decimal,
+    /// Σ the payer's allowed amount of the day's lines.
+    #[serde(serialize_with = "cents")]
+    pub payer_allowed: Decimal,
+    #[serde(serialize_with = "cents")]
+    pub paid: Decimal,
+    #[serde(serialize_with = "cents")]
+    pub shortfall: Decimal,
+    /// The latest remittance that posted one of the day's lines.
+    pub remittance_id: Uuid,
+    pub trace_number: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayUnderpayments {
+    pub days: Vec<DayUnderpayment>,
+    #[serde(serialize_with = "cents")]
+    pub total_shortfall: Decimal,
+    /// Paid days compared with their day rate, underpaid or not.
+    pub days_compared: u64,
+    /// Paid days whose expected amount is not known (no day rate in force, or not given).
+    pub not_comparable: u64,
+}
+
+/// The underpaid days among `lines` (netted lines of per-service payers' claims), each day
+/// being the lines of one claim on one service date. `expected` gives a day's expected amount
+/// by (claim, date): `Some(None)` or absent is not known, and the day is counted, not guessed.
+/// A day the payer paid nothing on (net) is a denial, not an underpayment, as for lines; a day
+/// below the payer's minimum is expected 0.00, so paying it nothing is no shortfall either.
+pub fn day_underpayments(
+    lines: &[NetLine],
+    expected: &HashMap<(Uuid, NaiveDate), Option<Decimal>>,
+) -> DayUnderpayments {
+    let mut days: BTreeMap<(NaiveDate, String, Uuid), Vec<&NetLine>> = BTreeMap::new();
+    for net in lines {
+        let line = &net.line;
+        days.entry((line.service_date, line.claim_number.clone(), line.claim_id))
+            .or_default()
+            .push(net);
+    }
+    let mut report = DayUnderpayments {
+        days: Vec::new(),
+        total_shortfall: Decimal::ZERO,
+        days_compared: 0,
+        not_comparable: 0,
+    };
+    for ((date, claim_number, claim_id), day) in days {
+        let paid: Decimal = day.iter().map(|l| l.paid).sum();
+        if paid <= Decimal::ZERO {
+            continue;
+        }
+        let Some(Some(expected)) = expected.get(&(claim_id, date)).copied() else {
+            report.not_comparable += 1;
+            continue;
+        };
+        report.days_compared += 1;
+        let payer_allowed: Decimal = day.iter().map(|l| l.payer_allowed).sum();
+        let shortfall = to_cents(expected) - payer_allowed;
+        if shortfall <= Decimal::ZERO {
+            continue;
+        }
+        let latest = day
+            .iter()
+            .max_by_key(|l| (l.remittance.posted_at, l.remittance.id))
+            .map(|l| &l.remittance);
+        let (Some(first), Some(latest)) = (day.first(), latest) else {
+            continue;
+        };
+        report.total_shortfall += shortfall;
+        report.days.push(DayUnderpayment {
+            claim_id,
+            claim_number,
+            client_id: first.line.client_id,
+            service_date: date,
+            payer_id: first.line.payer_id,
+            payer_name: first.line.payer_name.clone(),
+            lines: u32::try_from(day.len()).unwrap_or(u32::MAX),
+            expected: to_cents(expected),
+            payer_allowed,
+            paid,
+            shortfall,
+            remittance_id: latest.id,
+            trace_number: latest.trace_number.clone(),
+        });
+    }
+    report
+}
+
+// ---------------------------------------------------------------------------------------------
 // Denials
 
 /// Whether an adjustment of a line denies (part of) it — the rule in the module docs.
@@ -488,6 +595,112 @@ mod tests {
             Some("166.67"),
             vec![adj("CO", "45", "166.66")],
         )
+    }
+
+    /// A line of claim 1 on `day` of March 2026, numbered `number`.
+    fn service(number: u32, day: u32) -> OurLine {
+        OurLine {
+            service_date: NaiveDate::from_ymd_opt(2026, 3, day).unwrap(),
+            ..line(1, number)
+        }
+    }
+
+    fn march(day: u32) -> (Uuid, NaiveDate) {
+        (
+            Uuid::from_u128(1),
+            NaiveDate::from_ymd_opt(2026, 3, day).unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_per_service_day_is_compared_as_a_whole_with_its_day_rate() {
+        let remit = remittance(1, 0);
+        // 3 March: four services, the APC paid on the first line (allowed 360.00 of the 4+
+        // rate 370.20), the others packaged at 0.00. 4 March: three services paid at the 3
+        // rate in full (260.15). 5 March: two services, expected 0.00, paid 0.00. 6 March: no
+        // day rate known. 9 March: paid, then reversed.
+        let packaged = |number, day| {
+            posting(
+                service(number, day),
+                remit.clone(),
+                "0",
+                Some("0"),
+                vec![adj("CO", "97", "120.00")],
+            )
+        };
+        let mut postings = vec![
+            posting(
+                service(1, 3),
+                remit.clone(),
+                "288.00",
+                Some("360.00"),
+                vec![adj("PR", "2", "72.00")],
+            ),
+            packaged(2, 3),
+            packaged(3, 3),
+            packaged(4, 3),
+            posting(
+                service(5, 4),
+                remit.clone(),
+                "208.12",
+                None,
+                vec![adj("PR", "2", "52.03")],
+            ),
+            packaged(6, 4),
+            packaged(7, 4),
+            packaged(8, 5),
+            packaged(9, 5),
+            posting(
+                service(10, 6),
+                remit.clone(),
+                "100.00",
+                Some("100.00"),
+                vec![],
+            ),
+            posting(
+                service(11, 9),
+                remit.clone(),
+                "100.00",
+                Some("100.00"),
+                vec![],
+            ),
+        ];
+        postings.push(posting(
+            service(11, 9),
+            remittance(2, 5),
+            "-100.00",
+            Some("-100.00"),
+            vec![],
+        ));
+        let lines = net(postings);
+        let expected: HashMap<(Uuid, NaiveDate), Option<Decimal>> = [
+            (march(3), Some(dec("370.20"))),
+            (march(4), Some(dec("260.15"))),
+            (march(5), Some(dec("0.00"))),
+            (march(6), None),
+            (march(9), Some(dec("260.15"))),
+        ]
+        .into_iter()
+        .collect();
+        let report = day_underpayments(&lines, &expected);
+        assert_eq!(report.days.len(), 1, "{report:#?}");
+        let day = &report.days[0];
+        assert_eq!(day.service_date, march(3).1);
+        assert_eq!(day.lines, 4);
+        assert_eq!(day.expected, dec("370.20"));
+        assert_eq!(day.payer_allowed, dec("360.00"));
+        assert_eq!(day.paid, dec("288.00"));
+        assert_eq!(day.shortfall, dec("10.20"));
+        assert_eq!(report.total_shortfall, dec("10.20"));
+        // 3 and 4 March compared; 6 March not comparable; 5 and 9 March paid nothing (net).
+        assert_eq!(report.days_compared, 2);
+        assert_eq!(report.not_comparable, 1);
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["days"][0]["shortfall"], "10.20");
+        assert_eq!(json["days"][0]["expected"], "370.20");
+        // Line by line, the packaged lines would each have looked underpaid against a per-day
+        // figure; per day they are not.
+        assert!(report.days.iter().all(|d| d.service_date != march(4).1));
     }
 
     #[test]

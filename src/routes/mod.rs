@@ -14,6 +14,7 @@ pub(crate) mod claims;
 mod clients;
 pub mod context;
 mod coverages;
+mod day_rates;
 mod episodes;
 mod estimates;
 pub mod extract;
@@ -146,6 +147,10 @@ pub fn endpoints() -> Vec<Endpoint> {
             "/api/v1/fee-schedules/{id}",
             fee_schedules::update,
         ),
+        endpoint(M::POST, "/api/v1/day-rates", day_rates::create),
+        endpoint(M::GET, "/api/v1/day-rates", day_rates::list),
+        endpoint(M::GET, "/api/v1/day-rates/{id}", day_rates::get),
+        endpoint(M::PATCH, "/api/v1/day-rates/{id}", day_rates::update),
         endpoint(M::POST, "/api/v1/claims/generate", claims::generate),
         // Before `/api/v1/claims/{id}`, which would otherwise take `x12` for an id.
         endpoint(M::POST, "/api/v1/claims/x12", claims::x12_many),

@@ -8,16 +8,18 @@ use uuid::Uuid;
 
 use crate::config::BillingSettings;
 use crate::domain::benefits::{CoverageStatus, LevelSummary};
+use crate::domain::day_rate::{self, Tier};
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::estimate::{
-    estimate, from_network_benefits, good_faith_estimate, Estimate, GoodFaithEstimate,
-    SelfPayService,
+    estimate, estimate_range, from_network_benefits, good_faith_estimate, Allowed, Estimate,
+    GoodFaithEstimate, SelfPayService,
 };
 use crate::domain::fee_schedule::in_force;
-use crate::domain::ids::{EstimateId, FeeScheduleId, VerificationId};
+use crate::domain::ids::{DayRateId, EstimateId, FeeScheduleId, PayerId, VerificationId};
 use crate::domain::money::Money;
+use crate::domain::payer::ClaimStyle;
 use crate::store::verifications::Verification;
-use crate::store::{fee_schedules, StoreError, Tx};
+use crate::store::{day_rates, fee_schedules, payers, StoreError, Tx};
 
 /// In or out of the plan's network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -53,7 +55,22 @@ pub struct Request {
 #[serde(tag = "from", rename_all = "snake_case")]
 pub enum AllowedSource {
     Request,
-    FeeSchedule { fee_schedule_id: FeeScheduleId },
+    FeeSchedule {
+        fee_schedule_id: FeeScheduleId,
+    },
+    /// A per-service payer's day rates: the `3` rate for the low figures, the `4+` rate for
+    /// the high ones, each in force on its day.
+    DayRates {
+        day_rate_ids: Vec<DayRateId>,
+    },
+}
+
+/// The allowed amount per day the estimate walks.
+enum Pricing {
+    /// One amount every day, in both scenarios.
+    Flat(Money, AllowedSource),
+    /// Per day, a low and a high amount (a per-service payer's day rates).
+    Range(Vec<(NaiveDate, Allowed)>, AllowedSource),
 }
 
 /// An estimate as answered and kept.
@@ -66,6 +83,8 @@ pub struct Answer {
     pub level_of_care: LevelOfCare,
     pub program: Option<Program>,
     pub network: Option<Network>,
+    /// One amount a day, when the estimate had one (not with day rates: each day then shows
+    /// its own low and high allowed amount).
     pub allowed_per_day: Option<Money>,
     pub allowed_source: Option<AllowedSource>,
     /// The insurance estimate: the per-day ledger, totals, unknown figures and assumptions.
@@ -125,6 +144,84 @@ fn self_pay_rate(
     };
     Money::parse(configured)
         .map_err(|e| StoreError::corrupt("configuration billing.self_pay_*_per_day", e).into())
+}
+
+/// The contracted amount of the payer's fee schedule in force on the first day (a per-day
+/// payer), or a refusal asking for `allowed_per_day`.
+async fn fee_schedule_pricing(
+    tx: &mut Tx,
+    payer: PayerId,
+    request: &Request,
+    summary: &LevelSummary,
+) -> Result<Pricing, EstimateError> {
+    let schedules = fee_schedules::of_payers(tx, &[payer.as_uuid()]).await?;
+    let first = request.days.iter().min().copied();
+    let found =
+        first.and_then(|day| in_force(&schedules, request.level_of_care, summary.program, day));
+    match found.and_then(|s| s.data.allowed_per_day.map(|a| (a, s.id))) {
+        Some((allowed, id)) => Ok(Pricing::Flat(
+            allowed,
+            AllowedSource::FeeSchedule {
+                fee_schedule_id: id,
+            },
+        )),
+        None => Err(refused(
+            "allowed_per_day",
+            format!(
+                "is needed: the payer has no fee schedule with a contracted amount for {} {} on \
+                 the first day; send the allowed amount per day",
+                request.level_of_care.as_str(),
+                summary.program.as_str()
+            ),
+        )),
+    }
+}
+
+/// A per-service payer's day rates in force on each day: the `3` rate as the low allowed
+/// amount, the `4+` rate as the high one (domain reference §4.3; the issue's rule for the
+/// estimate). A day without a `4+` rate leaves the high figures unknown (the estimate lists
+/// it); a day without a `3` rate has no low figure to give, so the estimate is refused as it
+/// is for a per-day payer without a contracted amount: record the rate or send
+/// `allowed_per_day`.
+async fn day_rate_pricing(
+    tx: &mut Tx,
+    payer: PayerId,
+    request: &Request,
+) -> Result<Pricing, EstimateError> {
+    let rates = day_rates::of_payer(tx, payer).await?;
+    let level = request.level_of_care;
+    let mut days = Vec::with_capacity(request.days.len());
+    let mut used: Vec<DayRateId> = Vec::new();
+    for day in &request.days {
+        let Some(three) = day_rate::in_force(&rates, level, Tier::Three, *day) else {
+            return Err(refused(
+                "allowed_per_day",
+                format!(
+                    "is needed: the payer is billed per service and has no day rate for {} days \
+                     with 3 services in force on {day}; record one, or send the allowed amount \
+                     per day",
+                    level.as_str()
+                ),
+            ));
+        };
+        let four = day_rate::in_force(&rates, level, Tier::FourPlus, *day);
+        for id in std::iter::once(three.id).chain(four.map(|r| r.id)) {
+            if !used.contains(&id) {
+                used.push(id);
+            }
+        }
+        days.push((
+            *day,
+            Allowed {
+                low: three.data.amount.amount(),
+                high: four.map(|r| r.data.amount.amount()),
+            },
+        ));
+    }
+    Ok(Pricing::Range(
+        days,
+        AllowedSource::DayRates { day_rate_ids: used },
+    ))
 }
 
 /// Builds the estimate. `verification` is `None` for a self-pay estimate of a client without
@@ -218,32 +315,21 @@ pub async fn make(
             request.level_of_care.as_str()
         ));
     }
-    let (allowed, source) = match request.allowed_per_day {
-        Some(allowed) => (allowed, AllowedSource::Request),
+    let pricing = match request.allowed_per_day {
+        Some(allowed) => Pricing::Flat(allowed, AllowedSource::Request),
         None => {
-            let payer = verification.payer_id.as_uuid();
-            let schedules = fee_schedules::of_payers(tx, &[payer]).await?;
-            let first = request.days.iter().min().copied();
-            let found = first
-                .and_then(|day| in_force(&schedules, request.level_of_care, summary.program, day));
-            match found.and_then(|s| s.data.allowed_per_day.map(|a| (a, s.id))) {
-                Some((allowed, id)) => (
-                    allowed,
-                    AllowedSource::FeeSchedule {
-                        fee_schedule_id: id,
-                    },
-                ),
-                None => {
-                    return Err(refused(
-                        "allowed_per_day",
-                        format!(
-                            "is needed: the payer has no fee schedule with a contracted amount \
-                             for {} {} on the first day; send the allowed amount per day",
-                            request.level_of_care.as_str(),
-                            summary.program.as_str()
-                        ),
-                    ))
+            let payer = verification.payer_id;
+            let rules = payers::billing_rules(tx, payer).await?.unwrap_or_default();
+            match rules.claim_style {
+                ClaimStyle::PerService => {
+                    notes.push(format!(
+                        "the payer pays a {} day by its number of services: the low figures take \
+                         its day rate for 3 services, the high ones its rate for 4 or more",
+                        request.level_of_care.as_str()
+                    ));
+                    day_rate_pricing(tx, payer, request).await?
                 }
+                ClaimStyle::PerDay => fee_schedule_pricing(tx, payer, request, &summary).await?,
             }
         }
     };
@@ -256,14 +342,21 @@ pub async fn make(
         date_of(summary.plan_begin.as_ref()),
         date_of(summary.plan_end.as_ref()),
     );
-    let mut walked = estimate(allowed.amount(), &request.days, &terms)
-        .map_err(|m| refused("verification_id", m))?;
+    let (allowed, source, walked) = match pricing {
+        Pricing::Flat(allowed, source) => (
+            Some(allowed),
+            source,
+            estimate(allowed.amount(), &request.days, &terms),
+        ),
+        Pricing::Range(days, source) => (None, source, estimate_range(&days, &terms)),
+    };
+    let mut walked = walked.map_err(|m| refused("verification_id", m))?;
     assumptions.append(&mut walked.assumptions);
     walked.assumptions = assumptions;
     answer.kind = "insurance";
     answer.program = Some(summary.program);
     answer.network = Some(request.network);
-    answer.allowed_per_day = Some(allowed);
+    answer.allowed_per_day = allowed;
     answer.allowed_source = Some(source);
     answer.estimate = Some(walked);
     answer.notes = notes;

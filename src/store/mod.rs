@@ -24,6 +24,7 @@ pub mod batches;
 pub mod claims;
 pub mod clients;
 pub mod coverages;
+pub mod day_rates;
 pub mod episodes;
 pub mod estimates;
 pub mod fee_schedules;

@@ -13,7 +13,7 @@ use secrecy::ExposeSecret;
 use super::{like_prefix, now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
 use crate::domain::ids::PayerId;
 use crate::domain::payer::{
-    BillingRulesInput, ConnectionInput, CredentialsInput, NewPayer, PayerInput,
+    BillingRules, BillingRulesInput, ConnectionInput, CredentialsInput, NewPayer, PayerInput,
 };
 use crate::secrets::{is_sealed, SecretKey};
 
@@ -275,6 +275,27 @@ pub async fn exists(tx: &mut Tx, id: PayerId) -> StoreResult<bool> {
     .fetch_optional(conn)
     .await)?;
     Ok(found.is_some())
+}
+
+/// The payer's billing rules (the defaults when it has none), `None` when no payer has the id.
+/// Reads only that column, so, like [`exists`], it needs no key.
+pub async fn billing_rules(tx: &mut Tx, id: PayerId) -> StoreResult<Option<BillingRules>> {
+    let found: Option<(Option<String>,)> = with_tx!(tx, |conn| sqlx::query_as(
+        "SELECT billing FROM payers WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await)?;
+    let corrupt = |e: &dyn std::fmt::Display| StoreError::corrupt("payer billing rules", e);
+    found
+        .map(|(billing,)| match billing {
+            None => Ok(BillingRules::default()),
+            Some(text) => serde_json::from_str::<BillingRulesInput>(&text)
+                .map_err(|e| corrupt(&e))?
+                .parse()
+                .map_err(|e| corrupt(&e)),
+        })
+        .transpose()
 }
 
 /// Every stored connection as it is kept (secrets sealed), by payer id.

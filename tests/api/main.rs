@@ -18,6 +18,7 @@ mod contract;
 mod core_soap;
 mod coverages;
 mod dates;
+mod day_rates;
 mod episodes;
 mod errors;
 mod estimates;

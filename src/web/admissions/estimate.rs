@@ -394,6 +394,9 @@ struct KeptEstimate {
 struct KeptDay {
     date: NaiveDate,
     allowed: Decimal,
+    /// With a per-service payer's day rates: the high scenario's allowed amount.
+    #[serde(default)]
+    allowed_high: Option<Decimal>,
     low: KeptShare,
     high: Option<KeptShare>,
     beyond_day_limit: bool,
@@ -403,6 +406,8 @@ struct KeptDay {
 #[derive(Deserialize)]
 struct KeptTotals {
     allowed: Decimal,
+    #[serde(default)]
+    allowed_high: Option<Decimal>,
     low: KeptShare,
     high: Option<KeptShare>,
 }
@@ -490,6 +495,7 @@ fn figure_words(figure: &str) -> String {
         "coinsurance" => "the coinsurance".into(),
         "out_of_pocket_remaining" => "the out-of-pocket remaining".into(),
         "out_of_pocket_total" => "the out-of-pocket maximum".into(),
+        "day_rate_four_plus" => "a day rate for 4 or more services (none is recorded)".into(),
         other => other.replace('_', " "),
     }
 }
@@ -549,7 +555,7 @@ fn insurance(estimate: &KeptEstimate) -> Markup {
             div.card.total {
                 h2 { "The plan pays" }
                 p.big { (open_range(totals.low.plan, high.map(|h| h.plan), less)) }
-                p.muted { "of " (format::money(totals.allowed)) " allowed" }
+                p.muted { "of " (range(totals.allowed, totals.allowed_high)) " allowed" }
             }
         }
         @if !estimate.unknown.is_empty() {
@@ -574,7 +580,7 @@ fn insurance(estimate: &KeptEstimate) -> Markup {
                                 @if day.beyond_day_limit { " " span.chip.bad { "beyond day limit" } }
                                 @if day.after_plan_year_reset { " " span.chip.warn { "new plan year" } }
                             }
-                            td.num { (format::money(day.allowed)) }
+                            td.num { (range(day.allowed, day.allowed_high)) }
                             td.num { (range(day.low.deductible, day.high.map(|h| h.deductible))) }
                             td.num { (range(day.low.copay, day.high.map(|h| h.copay))) }
                             td.num { (range(day.low.coinsurance, day.high.map(|h| h.coinsurance))) }
@@ -587,7 +593,7 @@ fn insurance(estimate: &KeptEstimate) -> Markup {
                 tfoot {
                     tr {
                         th scope="row" { "Total" }
-                        td.num { (format::money(totals.allowed)) }
+                        td.num { (range(totals.allowed, totals.allowed_high)) }
                         td.num { (range(totals.low.deductible, high.map(|h| h.deductible))) }
                         td.num { (range(totals.low.copay, high.map(|h| h.copay))) }
                         td.num { (range(totals.low.coinsurance, high.map(|h| h.coinsurance))) }

@@ -1,0 +1,587 @@
+//! Interim bills of a long stay, in sequence (domain reference §2.1 "Frequency codes", §4.2):
+//! which type-of-bill frequency (UB-04 FL4 4th digit; 837I CLM05-3) and which patient status
+//! (FL17; CL103) the next claim of an episode carries, or why it cannot be billed yet.
+//!
+//! Pure: the caller gives the episode's dates, the live claims already billed for it and the
+//! new statement period; nothing here reads or writes.
+//!
+//! # The rules
+//!
+//! - Frequency: with no earlier claim, `1` (admit through discharge) when the client is
+//!   discharged by the end of the period, else `2` (interim, first); after earlier claims, `4`
+//!   (interim, last) when discharged by then, else `3` (interim, continuing). A replacement
+//!   is `7` and covers exactly the period of the claim it replaces.
+//! - Patient status: `30` (still a patient) until the discharge date is inside the period;
+//!   then the episode's discharge status. Medicare returns an `x32`/`x33` without `30` and an
+//!   `x31`/`x34` with it (§2.1), so a discharge without a status is refused rather than sent
+//!   as `30`.
+//! - Refusals: a period that shares a day with a billed one; a period before a billed one
+//!   (interims go in date order); a period outside the stay (before admission or after
+//!   discharge); a new period after an admit-through-discharge or last-interim claim (the
+//!   stay is billed to its end); and a period whose earlier claims are not all sent yet — it
+//!   is held until they are.
+//!
+//! judgement: the issue holds the next interim "until the previous one is sent"; the domain
+//! reference (§2.1, [S10]) reads Medicare as wanting the prior remittance first. The caller
+//! decides what `sent` means: pass `sent` as "remitted" for a payer that wants the 835 first.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::episode::{NewEpisode, PatientStatus, STILL_PATIENT};
+use super::fee_schedule::TypeOfBill;
+use super::ids::ClaimId;
+
+/// The type-of-bill frequency digit of a claim in an episode's sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum BillFrequency {
+    /// `1`: admit through discharge, the whole stay on one claim.
+    #[serde(rename = "1")]
+    AdmitThroughDischarge,
+    /// `2`: the first interim claim of a stay still going on.
+    #[serde(rename = "2")]
+    FirstInterim,
+    /// `3`: a continuing interim claim.
+    #[serde(rename = "3")]
+    ContinuingInterim,
+    /// `4`: the last interim claim, ending with the discharge.
+    #[serde(rename = "4")]
+    LastInterim,
+    /// `7`: replaces an earlier claim for the same period.
+    #[serde(rename = "7")]
+    Replacement,
+}
+
+impl BillFrequency {
+    /// The digit, as CLM05-3 and the type of bill's last digit carry it.
+    pub fn code(self) -> char {
+        match self {
+            BillFrequency::AdmitThroughDischarge => '1',
+            BillFrequency::FirstInterim => '2',
+            BillFrequency::ContinuingInterim => '3',
+            BillFrequency::LastInterim => '4',
+            BillFrequency::Replacement => '7',
+        }
+    }
+
+    /// Whether a claim of this frequency ends the stay's sequence.
+    fn closes_the_stay(self) -> bool {
+        matches!(
+            self,
+            BillFrequency::AdmitThroughDischarge | BillFrequency::LastInterim
+        )
+    }
+
+    /// The schedule's type of bill with this frequency as its last digit (`0131` → `0132`).
+    pub fn on(self, type_of_bill: &TypeOfBill) -> TypeOfBill {
+        let mut digits = type_of_bill.as_str().to_string();
+        digits.pop();
+        digits.push(self.code());
+        // Four digits with the leading 0 stay four digits with the leading 0.
+        TypeOfBill::parse(digits).unwrap_or_else(|_| type_of_bill.clone())
+    }
+}
+
+/// The episode's dates as the sequence reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stay {
+    pub admission: NaiveDate,
+    pub discharge: Option<NaiveDate>,
+    /// The discharge status (FL17), when the episode states one.
+    pub discharge_status: Option<PatientStatus>,
+}
+
+impl Stay {
+    pub fn of(episode: &NewEpisode) -> Stay {
+        Stay {
+            admission: episode.admission_date,
+            discharge: episode.discharge_date,
+            discharge_status: episode.discharge_status.clone(),
+        }
+    }
+
+    fn discharged_by(&self, date: NaiveDate) -> bool {
+        self.discharge.is_some_and(|discharge| discharge <= date)
+    }
+}
+
+/// A live claim already billed for the episode (not voided, not replaced).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Billed {
+    pub claim_id: ClaimId,
+    /// Its statement period (DTP*434), both days included.
+    pub from: NaiveDate,
+    pub through: NaiveDate,
+    pub frequency: BillFrequency,
+    /// Whether it has gone to the payer (see the module's judgement note).
+    pub sent: bool,
+}
+
+/// What is to be billed next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextBill {
+    /// A new statement period, from its first to its last day.
+    Period { from: NaiveDate, through: NaiveDate },
+    /// A replacement of a billed claim, for the same period.
+    Replacement {
+        of: ClaimId,
+        from: NaiveDate,
+        through: NaiveDate,
+    },
+}
+
+/// The frequency and patient status of the next bill.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sequenced {
+    pub frequency: BillFrequency,
+    pub patient_status: PatientStatus,
+}
+
+/// Why the next bill cannot go out (yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The statement period ends before it starts.
+    EmptyPeriod,
+    /// The period reaches before the admission or past the discharge.
+    OutsideStay {
+        admission: NaiveDate,
+        discharge: Option<NaiveDate>,
+    },
+    /// The period shares a day with a billed claim.
+    Overlaps {
+        claim_id: ClaimId,
+        from: NaiveDate,
+        through: NaiveDate,
+    },
+    /// A billed claim starts after the period: interims go in date order.
+    OutOfSequence { claim_id: ClaimId, from: NaiveDate },
+    /// The stay is billed to its discharge already (frequency 1 or 4).
+    StayBilledToDischarge { claim_id: ClaimId },
+    /// An earlier claim has not been sent: this one waits for it.
+    HeldUntilSent { claim_id: ClaimId },
+    /// The client is discharged by the end of the period but the episode states no
+    /// discharge status.
+    NoDischargeStatus { discharge: NaiveDate },
+    /// The claim to replace is not among the live claims of the episode.
+    NothingToReplace { claim_id: ClaimId },
+    /// A replacement covers exactly the period of the claim it replaces.
+    ReplacementPeriodDiffers {
+        claim_id: ClaimId,
+        from: NaiveDate,
+        through: NaiveDate,
+    },
+}
+
+impl Refusal {
+    /// A stable code for answers and warnings.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::EmptyPeriod => "empty_period",
+            Refusal::OutsideStay { .. } => "outside_stay",
+            Refusal::Overlaps { .. } => "overlaps_billed_period",
+            Refusal::OutOfSequence { .. } => "out_of_sequence",
+            Refusal::StayBilledToDischarge { .. } => "stay_billed_to_discharge",
+            Refusal::HeldUntilSent { .. } => "held_until_previous_sent",
+            Refusal::NoDischargeStatus { .. } => "no_discharge_status",
+            Refusal::NothingToReplace { .. } => "nothing_to_replace",
+            Refusal::ReplacementPeriodDiffers { .. } => "replacement_period_differs",
+        }
+    }
+
+    /// In words staff can act on (ids and dates only: no PHI).
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::EmptyPeriod => "the statement period ends before it starts".into(),
+            Refusal::OutsideStay {
+                admission,
+                discharge,
+            } => match discharge {
+                Some(discharge) => format!(
+                    "the period must lie within the stay, {admission} to the discharge on \
+                     {discharge}"
+                ),
+                None => format!("the period must not start before the admission on {admission}"),
+            },
+            Refusal::Overlaps {
+                claim_id,
+                from,
+                through,
+            } => format!("claim {claim_id} already bills {from} to {through}, which this period shares a day with"),
+            Refusal::OutOfSequence { claim_id, from } => format!(
+                "claim {claim_id} bills from {from}, after this period: interim bills go in date \
+                 order"
+            ),
+            Refusal::StayBilledToDischarge { claim_id } => format!(
+                "claim {claim_id} bills the stay through its discharge already; replace it to \
+                 change it"
+            ),
+            Refusal::HeldUntilSent { claim_id } => format!(
+                "held: the previous interim claim {claim_id} has not been sent yet"
+            ),
+            Refusal::NoDischargeStatus { discharge } => format!(
+                "the client was discharged on {discharge} but the episode states no discharge \
+                 status; record it first"
+            ),
+            Refusal::NothingToReplace { claim_id } => {
+                format!("claim {claim_id} is not a live claim of this episode")
+            }
+            Refusal::ReplacementPeriodDiffers {
+                claim_id,
+                from,
+                through,
+            } => format!(
+                "a replacement bills the same period as claim {claim_id}: {from} to {through}"
+            ),
+        }
+    }
+}
+
+fn shares_a_day(a_from: NaiveDate, a_through: NaiveDate, b: &Billed) -> bool {
+    a_from <= b.through && b.from <= a_through
+}
+
+/// The patient status of a claim ending `through`: the discharge status once discharged by
+/// then, else `30`.
+fn patient_status(stay: &Stay, through: NaiveDate) -> Result<PatientStatus, Refusal> {
+    match (stay.discharge, &stay.discharge_status) {
+        (Some(discharge), status) if discharge <= through => match status {
+            Some(status) if !status.is_still_patient() => Ok(status.clone()),
+            _ => Err(Refusal::NoDischargeStatus { discharge }),
+        },
+        _ => PatientStatus::parse(STILL_PATIENT.to_string())
+            .map_err(|_| Refusal::NoDischargeStatus { discharge: through }),
+    }
+}
+
+/// The frequency and patient status of `next` for the episode `stay`, given its live `billed`
+/// claims (any order), or the first reason it cannot be billed now.
+pub fn sequence(stay: &Stay, billed: &[Billed], next: NextBill) -> Result<Sequenced, Refusal> {
+    let (from, through) = match next {
+        NextBill::Period { from, through } | NextBill::Replacement { from, through, .. } => {
+            (from, through)
+        }
+    };
+    if through < from {
+        return Err(Refusal::EmptyPeriod);
+    }
+    if from < stay.admission || stay.discharge.is_some_and(|d| through > d) {
+        return Err(Refusal::OutsideStay {
+            admission: stay.admission,
+            discharge: stay.discharge,
+        });
+    }
+    if let NextBill::Replacement { of, .. } = next {
+        let original = billed
+            .iter()
+            .find(|b| b.claim_id == of)
+            .ok_or(Refusal::NothingToReplace { claim_id: of })?;
+        if (original.from, original.through) != (from, through) {
+            return Err(Refusal::ReplacementPeriodDiffers {
+                claim_id: of,
+                from: original.from,
+                through: original.through,
+            });
+        }
+        return Ok(Sequenced {
+            frequency: BillFrequency::Replacement,
+            patient_status: patient_status(stay, through)?,
+        });
+    }
+
+    let mut earlier: Vec<&Billed> = billed.iter().collect();
+    earlier.sort_by_key(|b| (b.from, b.through));
+    if let Some(overlap) = earlier.iter().find(|b| shares_a_day(from, through, b)) {
+        return Err(Refusal::Overlaps {
+            claim_id: overlap.claim_id,
+            from: overlap.from,
+            through: overlap.through,
+        });
+    }
+    if let Some(later) = earlier.iter().find(|b| b.from > through) {
+        return Err(Refusal::OutOfSequence {
+            claim_id: later.claim_id,
+            from: later.from,
+        });
+    }
+    if let Some(last) = earlier.iter().find(|b| b.frequency.closes_the_stay()) {
+        return Err(Refusal::StayBilledToDischarge {
+            claim_id: last.claim_id,
+        });
+    }
+    if let Some(unsent) = earlier.iter().find(|b| !b.sent) {
+        return Err(Refusal::HeldUntilSent {
+            claim_id: unsent.claim_id,
+        });
+    }
+    let discharged = stay.discharged_by(through);
+    let frequency = match (earlier.is_empty(), discharged) {
+        (true, true) => BillFrequency::AdmitThroughDischarge,
+        (true, false) => BillFrequency::FirstInterim,
+        (false, true) => BillFrequency::LastInterim,
+        (false, false) => BillFrequency::ContinuingInterim,
+    };
+    Ok(Sequenced {
+        frequency,
+        patient_status: patient_status(stay, through)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::person::parse_date;
+
+    fn date(raw: &str) -> NaiveDate {
+        parse_date(raw).unwrap()
+    }
+
+    fn status(code: &str) -> PatientStatus {
+        PatientStatus::parse(code.into()).unwrap()
+    }
+
+    fn stay(discharge: Option<(&str, &str)>) -> Stay {
+        Stay {
+            admission: date("2026-01-05"),
+            discharge: discharge.map(|(d, _)| date(d)),
+            discharge_status: discharge.map(|(_, s)| status(s)),
+        }
+    }
+
+    fn period(from: &str, through: &str) -> NextBill {
+        NextBill::Period {
+            from: date(from),
+            through: date(through),
+        }
+    }
+
+    fn billed(id: u128, from: &str, through: &str, frequency: BillFrequency, sent: bool) -> Billed {
+        Billed {
+            claim_id: ClaimId::from_uuid(uuid::Uuid::from_u128(id)),
+            from: date(from),
+            through: date(through),
+            frequency,
+            sent,
+        }
+    }
+
+    fn id(n: u128) -> ClaimId {
+        ClaimId::from_uuid(uuid::Uuid::from_u128(n))
+    }
+
+    fn ok(result: Result<Sequenced, Refusal>) -> (char, String) {
+        let s = result.unwrap();
+        (s.frequency.code(), s.patient_status.as_str().to_string())
+    }
+
+    use BillFrequency::*;
+
+    #[test]
+    fn a_long_stay_goes_out_first_continuing_and_last_in_sequence() {
+        // Still a patient through January and February; discharged home on 13 March.
+        let ongoing = stay(None);
+        let january = ok(sequence(&ongoing, &[], period("2026-01-05", "2026-01-30")));
+        assert_eq!(
+            january,
+            ('2', "30".into()),
+            "first interim, still a patient"
+        );
+
+        let sent_january = [billed(1, "2026-01-05", "2026-01-30", FirstInterim, true)];
+        let february = ok(sequence(
+            &ongoing,
+            &sent_january,
+            period("2026-02-02", "2026-02-27"),
+        ));
+        assert_eq!(february, ('3', "30".into()), "continuing");
+
+        let discharged = stay(Some(("2026-03-13", "01")));
+        let both = [
+            sent_january[0].clone(),
+            billed(2, "2026-02-02", "2026-02-27", ContinuingInterim, true),
+        ];
+        let march = ok(sequence(
+            &discharged,
+            &both,
+            period("2026-03-02", "2026-03-13"),
+        ));
+        assert_eq!(march, ('4', "01".into()), "last, with the discharge status");
+        // The order the claims are given in does not matter.
+        let reversed = [both[1].clone(), both[0].clone()];
+        assert_eq!(
+            ok(sequence(
+                &discharged,
+                &reversed,
+                period("2026-03-02", "2026-03-13")
+            ))
+            .0,
+            '4'
+        );
+        // A March claim ending before the discharge is still continuing, still a patient.
+        assert_eq!(
+            ok(sequence(
+                &discharged,
+                &both,
+                period("2026-03-02", "2026-03-06")
+            )),
+            ('3', "30".into())
+        );
+    }
+
+    #[test]
+    fn a_stay_billed_whole_is_admit_through_discharge() {
+        let short = stay(Some(("2026-01-23", "07")));
+        assert_eq!(
+            ok(sequence(&short, &[], period("2026-01-05", "2026-01-23"))),
+            ('1', "07".into())
+        );
+        // Nothing after it.
+        let whole = [billed(
+            1,
+            "2026-01-05",
+            "2026-01-23",
+            AdmitThroughDischarge,
+            true,
+        )];
+        let longer = stay(Some(("2026-01-30", "01")));
+        assert_eq!(
+            sequence(&longer, &whole, period("2026-01-26", "2026-01-30")),
+            Err(Refusal::StayBilledToDischarge { claim_id: id(1) })
+        );
+    }
+
+    #[test]
+    fn the_next_interim_is_held_until_the_previous_one_is_sent() {
+        let ongoing = stay(None);
+        let unsent = [billed(1, "2026-01-05", "2026-01-30", FirstInterim, false)];
+        let refused = sequence(&ongoing, &unsent, period("2026-02-02", "2026-02-27"));
+        assert_eq!(refused, Err(Refusal::HeldUntilSent { claim_id: id(1) }));
+        assert_eq!(refused.unwrap_err().code(), "held_until_previous_sent");
+        let sent = [billed(1, "2026-01-05", "2026-01-30", FirstInterim, true)];
+        assert!(sequence(&ongoing, &sent, period("2026-02-02", "2026-02-27")).is_ok());
+    }
+
+    #[test]
+    fn a_period_that_shares_a_day_with_a_billed_one_or_comes_before_it_is_refused() {
+        let ongoing = stay(None);
+        let january = [billed(1, "2026-01-05", "2026-01-30", FirstInterim, true)];
+        for (from, through) in [
+            ("2026-01-30", "2026-02-27"),
+            ("2026-01-05", "2026-01-05"),
+            ("2026-01-12", "2026-01-16"),
+        ] {
+            let refused = sequence(&ongoing, &january, period(from, through)).unwrap_err();
+            assert_eq!(
+                refused,
+                Refusal::Overlaps {
+                    claim_id: id(1),
+                    from: date("2026-01-05"),
+                    through: date("2026-01-30")
+                },
+                "{from}–{through}"
+            );
+            assert!(refused.message().contains("2026-01-30"));
+        }
+        let february = [billed(2, "2026-02-02", "2026-02-27", FirstInterim, true)];
+        assert_eq!(
+            sequence(&ongoing, &february, period("2026-01-05", "2026-01-30")),
+            Err(Refusal::OutOfSequence {
+                claim_id: id(2),
+                from: date("2026-02-02")
+            })
+        );
+    }
+
+    #[test]
+    fn a_replacement_is_frequency_7_for_exactly_the_same_period() {
+        let discharged = stay(Some(("2026-02-27", "01")));
+        let claims = [
+            billed(1, "2026-01-05", "2026-01-30", FirstInterim, true),
+            billed(2, "2026-02-02", "2026-02-27", LastInterim, false),
+        ];
+        let replace = |of, from: &str, through: &str| NextBill::Replacement {
+            of: id(of),
+            from: date(from),
+            through: date(through),
+        };
+        // An interim still a patient at its end keeps 30; the last one its discharge status.
+        assert_eq!(
+            ok(sequence(
+                &discharged,
+                &claims,
+                replace(1, "2026-01-05", "2026-01-30")
+            )),
+            ('7', "30".into())
+        );
+        assert_eq!(
+            ok(sequence(
+                &discharged,
+                &claims,
+                replace(2, "2026-02-02", "2026-02-27")
+            )),
+            ('7', "01".into())
+        );
+        assert_eq!(
+            sequence(&discharged, &claims, replace(1, "2026-01-05", "2026-01-29")),
+            Err(Refusal::ReplacementPeriodDiffers {
+                claim_id: id(1),
+                from: date("2026-01-05"),
+                through: date("2026-01-30")
+            })
+        );
+        assert_eq!(
+            sequence(&discharged, &claims, replace(9, "2026-01-05", "2026-01-30")),
+            Err(Refusal::NothingToReplace { claim_id: id(9) })
+        );
+    }
+
+    #[test]
+    fn a_period_outside_the_stay_or_a_discharge_without_status_is_refused() {
+        let discharged = stay(Some(("2026-01-23", "01")));
+        for (from, through) in [("2026-01-02", "2026-01-09"), ("2026-01-19", "2026-01-26")] {
+            assert!(matches!(
+                sequence(&discharged, &[], period(from, through)),
+                Err(Refusal::OutsideStay { .. })
+            ));
+        }
+        assert_eq!(
+            sequence(&discharged, &[], period("2026-01-09", "2026-01-08")),
+            Err(Refusal::EmptyPeriod)
+        );
+        let no_status = Stay {
+            discharge_status: None,
+            ..discharged.clone()
+        };
+        assert_eq!(
+            sequence(&no_status, &[], period("2026-01-05", "2026-01-23")),
+            Err(Refusal::NoDischargeStatus {
+                discharge: date("2026-01-23")
+            })
+        );
+        // A discharge "status" of 30 is no discharge status.
+        let thirty = Stay {
+            discharge_status: Some(status("30")),
+            ..discharged
+        };
+        assert_eq!(
+            sequence(&thirty, &[], period("2026-01-05", "2026-01-23"))
+                .unwrap_err()
+                .code(),
+            "no_discharge_status"
+        );
+    }
+
+    #[test]
+    fn the_frequency_goes_on_the_type_of_bill() {
+        let tob = TypeOfBill::parse("0131".into()).unwrap();
+        assert_eq!(FirstInterim.on(&tob).as_str(), "0132");
+        assert_eq!(ContinuingInterim.on(&tob).as_str(), "0133");
+        assert_eq!(LastInterim.on(&tob).as_str(), "0134");
+        assert_eq!(Replacement.on(&tob).as_str(), "0137");
+        let cmhc = TypeOfBill::parse("761".into()).unwrap();
+        assert_eq!(AdmitThroughDischarge.on(&cmhc).as_str(), "0761");
+        assert_eq!(
+            serde_json::to_value(ContinuingInterim).unwrap(),
+            serde_json::json!("3")
+        );
+    }
+}
