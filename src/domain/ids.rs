@@ -105,6 +105,7 @@ macro_rules! for_each_entity_id {
             BatchId,
             AuthorizationId,
             FeeScheduleId,
+            ServiceCodeId,
             ClaimId,
             EstimateId,
             RemittanceId,
@@ -132,6 +133,8 @@ entity_ids! {
     AuthorizationId;
     /// A payer's fee schedule.
     FeeScheduleId;
+    /// An entry of the service catalog (one code over one period).
+    ServiceCodeId;
     /// A claim.
     ClaimId;
     /// A cost estimate shown to a client.

@@ -25,6 +25,7 @@ mod organization;
 mod payers;
 mod remittances;
 mod reports;
+mod service_codes;
 mod users;
 mod verifications;
 
@@ -145,6 +146,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             M::PATCH,
             "/api/v1/fee-schedules/{id}",
             fee_schedules::update,
+        ),
+        endpoint(M::POST, "/api/v1/service-codes", service_codes::create),
+        endpoint(M::GET, "/api/v1/service-codes", service_codes::list),
+        endpoint(M::GET, "/api/v1/service-codes/{id}", service_codes::get),
+        endpoint(
+            M::PATCH,
+            "/api/v1/service-codes/{id}",
+            service_codes::update,
         ),
         endpoint(M::POST, "/api/v1/claims/generate", claims::generate),
         // Before `/api/v1/claims/{id}`, which would otherwise take `x12` for an id.
