@@ -204,3 +204,202 @@ async fn each_bad_catalog_field_is_named() {
         assert_eq!(reply.error_fields(), [field], "{changes}");
     }
 }
+
+/// The catalog of March 2026: group therapy (G0410) at 210.00 through the 15th and 225.00
+/// from the 16th, individual (90837), family (90847), activity therapy (G0176), a check-in
+/// that does not count toward the day (99211), and H2019, which ended in February.
+async fn march_catalog(app: &TestApp) {
+    for body in [
+        entry("G0410", json!({"effective_to": "2026-03-15"})),
+        entry(
+            "G0410",
+            json!({"effective_from": "2026-03-16", "charge": "225.00"}),
+        ),
+        entry("90837", json!({"revenue_code": "0914", "charge": "300.00"})),
+        entry("90847", json!({"revenue_code": "0916", "charge": "275.50"})),
+        entry("G0176", json!({"revenue_code": "0904", "charge": "95.25"})),
+        entry(
+            "99211",
+            json!({"revenue_code": "0900", "charge": "40.00", "counts_toward_day": false}),
+        ),
+        entry(
+            "H2019",
+            json!({"revenue_code": "0900", "effective_from": "2026-01-01",
+                   "effective_to": "2026-02-28"}),
+        ),
+    ] {
+        record(app, body, 201).await;
+    }
+}
+
+/// A payer with `billing` rules; its id.
+async fn payer_with(app: &TestApp, name: &str, billing: Value) -> String {
+    let edi = format!("P{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    app.post("/api/v1/payers")
+        .token(&app.admin)
+        .json(json!({"name": name, "payer_id": edi, "billing": billing}))
+        .expect(201)
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A client with EHR number `mrn`, covered by `payer` from 2020; its id and coverage id.
+async fn covered_client(app: &TestApp, payer: &str, mrn: &str) -> (String, String) {
+    let mut body = crate::helpers::client_body();
+    body["external_id"] = json!(mrn);
+    let client = id_of(&app.create_client(body).await);
+    let coverage = app
+        .post(&format!("/api/v1/clients/{client}/coverages"))
+        .token(&app.admissions)
+        .json(json!({
+            "payer_id": payer, "member_id": "1EG4TE5MK73", "relationship": "self",
+            "priority": "primary", "effective_date": "2020-01-01"
+        }))
+        .expect(201)
+        .await
+        .body;
+    (client, id_of(&coverage))
+}
+
+async fn attendance(app: &TestApp, query: &str, rows: Vec<Value>, status: u16) -> Value {
+    app.post(&format!("/api/v1/attendance{query}"))
+        .token(&app.billing)
+        .json(json!({ "rows": rows }))
+        .expect(status)
+        .await
+        .body
+}
+
+/// `(row or line, field, code)` of each error in a report.
+fn errors(report: &Value) -> Vec<(u64, String, String)> {
+    report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().or(e["row"].as_u64()).unwrap(),
+                e["field"].as_str().unwrap().to_string(),
+                e["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn attended_days_take_catalog_codes_with_units_and_refuse_unknown_or_expired_ones() {
+    let app = spawn_app().await;
+    march_catalog(&app).await;
+    let payer = payer_with(
+        &app,
+        "Medicare Part A",
+        json!({"claim_style": "per_service"}),
+    )
+    .await;
+    let (client, _) = covered_client(&app, &payer, "MRN-PS1").await;
+    let day = |date: &str, services: Value| {
+        json!({"client_id": client, "service_date": date, "level_of_care": "PHP",
+               "minutes": 330, "services": services})
+    };
+    let report = attendance(
+        &app,
+        "",
+        vec![
+            day(
+                "2026-03-02",
+                json!([{"code": "G0410", "units": 2}, {"code": "90837"}, "lunch group"]),
+            ),
+            day("2026-03-03", json!([{"code": "H2019"}])),
+            day("2026-03-04", json!([{"code": "G0410"}, {"code": "T1234"}])),
+            day("2026-03-05", json!([{"code": "G0410", "units": 25}])),
+        ],
+        200,
+    )
+    .await;
+    assert_eq!(report["created"], 1, "{report}");
+    let mut got = errors(&report);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (1, "services[0]".into(), "unknown_service_code".into()),
+            (2, "services[1]".into(), "unknown_service_code".into()),
+            (3, "services[0]".into(), "invalid".into()),
+        ]
+    );
+    let messages: Vec<&str> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("H2019") && m.contains("2026-03-03")),
+        "{messages:?}"
+    );
+    assert!(messages.iter().any(|m| m.contains("T1234")), "{messages:?}");
+    let stored = app
+        .get("/api/v1/attendance?from=2026-03-01&to=2026-03-31")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(
+        stored["items"][0]["services"],
+        json!([{"code": "G0410", "units": 2}, {"code": "90837", "units": 1}, "lunch group"])
+    );
+}
+
+#[tokio::test]
+async fn a_csv_import_reads_codes_with_units_and_refuses_only_the_line_with_an_unknown_code() {
+    let app = spawn_app().await;
+    march_catalog(&app).await;
+    let payer = payer_with(
+        &app,
+        "Medicare Part A",
+        json!({"claim_style": "per_service"}),
+    )
+    .await;
+    covered_client(&app, &payer, "MRN-PS2").await;
+    let file = "\
+external_id,service_date,level_of_care,minutes,services
+MRN-PS2,2026-03-02,PHP,330,G0410*2;90837;group check-in
+MRN-PS2,2026-03-03,PHP,330,g0410;Z9999
+MRN-PS2,2026-03-04,PHP,330,G0176*3
+";
+    let report = app
+        .post("/api/v1/attendance/import")
+        .token(&app.billing)
+        .raw(file.as_bytes(), Some("text/csv"))
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(
+        (&report["created"], &report["rejected"]),
+        (&json!(2), &json!(1)),
+        "{report}"
+    );
+    assert_eq!(
+        errors(&report),
+        [(3, "services[1]".into(), "unknown_service_code".into())]
+    );
+    let stored = app
+        .get("/api/v1/attendance?from=2026-03-01&to=2026-03-31")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(
+        stored["items"][0]["services"],
+        json!([{"code": "G0410", "units": 2}, {"code": "90837", "units": 1}, "group check-in"])
+    );
+    assert_eq!(
+        stored["items"][1]["services"],
+        json!([{"code": "G0176", "units": 3}])
+    );
+}
