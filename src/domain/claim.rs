@@ -221,6 +221,7 @@ impl LeftOutReason {
                 "no_approved_authorization"
             }
             LeftOutReason::NotBillable(Reason::BeyondApprovedDays { .. }) => "beyond_approved_days",
+            LeftOutReason::NotBillable(Reason::FewerServices { .. }) => "fewer_services",
             LeftOutReason::NoFeeSchedule => "no_fee_schedule",
             LeftOutReason::NoEpisode => "no_episode",
             LeftOutReason::AlreadyBilled { .. } => "already_billed",

@@ -17,7 +17,8 @@ use crate::domain::attendance::{
 };
 use crate::domain::authorization::AuthorizationStatus;
 use crate::domain::billable::{
-    assess, billed_coverage, weeks, Assessment, AuthorizationWindow, Day, Minimums, Week,
+    assess, billed_coverage, qualifying_services, weeks, Assessment, AuthorizationWindow, Day,
+    Minimums, Week,
 };
 use crate::domain::ids::new_id;
 use crate::domain::service_code::{self, ServiceCode};
@@ -405,6 +406,13 @@ pub async fn assess_clients(
     for record in days_store::for_clients(tx, clients).await? {
         by_client.entry(record.client_id).or_default().push(record);
     }
+    let codes: Vec<ServiceCode> = by_client
+        .values()
+        .flatten()
+        .flat_map(|r| r.day.services.iter().filter_map(|s| s.coded()))
+        .map(|(code, _)| code.clone())
+        .collect();
+    let catalog = service_codes::of_codes(tx, &codes).await?;
     let mut facts = HashMap::new();
     for (client, records) in by_client {
         let days: Vec<Day> = records
@@ -413,6 +421,7 @@ pub async fn assess_clients(
                 date: r.day.service_date,
                 level_of_care: r.day.level_of_care,
                 minutes: r.day.minutes.get(),
+                services: qualifying_services(&r.day.services, &catalog, r.day.service_date),
             })
             .collect();
         let coverages = spans.get(&client).map(Vec::as_slice).unwrap_or_default();

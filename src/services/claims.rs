@@ -15,7 +15,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::config::BillingSettings;
-use crate::domain::billable::{assess, Day};
+use crate::domain::billable::{assess, qualifying_services, Day};
 use crate::domain::claim::{
     build, line_control_number, AssessedDay, AuthorizationRef, ClaimRequest, DraftClaim, Facts,
     LeftOut, LeftOutReason,
@@ -25,9 +25,12 @@ use crate::domain::episode::{episode_on, NewEpisode, STILL_PATIENT};
 use crate::domain::fee_schedule::{ClaimForm, ClaimSetup};
 use crate::domain::ids::new_id;
 use crate::domain::money::Money;
+use crate::domain::service_code::{NewServiceCode, ServiceCode};
 use crate::services::attendance::{authorizations_of, minimums, windows};
 use crate::store::claims::{self, ClaimRecord, LineRecord, NewClaim};
-use crate::store::{attendance as days_store, episodes, fee_schedules, now, StoreError, Tx};
+use crate::store::{
+    attendance as days_store, episodes, fee_schedules, now, service_codes, StoreError, Tx,
+};
 
 /// What to generate: the builder's request and the optional narrowing to one payer or client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +95,8 @@ fn reason_view(reason: &LeftOutReason) -> LeftOutReasonView {
                 Reason::BelowMinimumMinutes { message, .. }
                 | Reason::NoCoverage { message }
                 | Reason::NoApprovedAuthorization { message }
-                | Reason::BeyondApprovedDays { message, .. } => message.clone(),
+                | Reason::BeyondApprovedDays { message, .. }
+                | Reason::FewerServices { message, .. } => message.clone(),
             },
             None,
         ),
@@ -189,6 +193,18 @@ async fn load(
         .collect();
     let minimums = minimums(settings);
     let stored = claims::billing_days(tx, clients).await?;
+    // The catalog entries of every code on those days: the services a per-service payer
+    // counts, and (for its claims) what each line is coded and charged.
+    let codes: Vec<ServiceCode> = stored
+        .iter()
+        .flat_map(|d| d.services.iter().filter_map(|s| s.coded()))
+        .map(|(code, _)| code.clone())
+        .collect();
+    let catalog: Vec<NewServiceCode> = service_codes::of_codes(tx, &codes)
+        .await?
+        .into_iter()
+        .map(|e| e.data)
+        .collect();
 
     let mut days = Vec::with_capacity(stored.len());
     let mut attendance_ids = Vec::with_capacity(stored.len());
@@ -204,6 +220,7 @@ async fn load(
                 date: d.date,
                 level_of_care: d.level_of_care,
                 minutes: d.minutes,
+                services: qualifying_services(&d.services, &catalog, d.date),
             })
             .collect();
         let assessments = assess(&plain, coverages, client_windows, &minimums);

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::attendance::{for_each_text_pair, rows_for, texts};
 use super::rows::{insert_rows, text, values_sql, Value, MAX_PARAMETERS};
 use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
+use crate::domain::attendance::{Service, ServiceInput};
 use crate::domain::claim::line_control_number;
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::eligibility::{LevelOfCare, Program};
@@ -1279,7 +1280,7 @@ pub async fn clients_attending(
     ids.iter().map(|id| uuid(id)).collect()
 }
 
-/// An attended day as claim generation needs it: no services, source or timestamps.
+/// An attended day as claim generation needs it: no source or timestamps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BillingDay {
     pub id: Uuid,
@@ -1289,9 +1290,12 @@ pub struct BillingDay {
     pub minutes: u32,
     /// The live claim the day is on.
     pub claim_id: Option<Uuid>,
+    /// Its services (catalog codes are billed line by line for per-service payers).
+    pub services: Vec<Service>,
 }
 
-/// An attended day as [`billing_days`] packs it: id, date, level, minutes, live claim.
+/// An attended day as [`billing_days`] packs it: id, date, level, minutes, live claim,
+/// services (the stored JSON text).
 #[derive(serde::Deserialize)]
 struct PackedDay<'a>(
     Uuid,
@@ -1299,14 +1303,27 @@ struct PackedDay<'a>(
     #[serde(borrow)] Cow<'a, str>,
     i64,
     Option<Uuid>,
+    #[serde(borrow)] Cow<'a, str>,
 );
+
+/// A day's services from their stored JSON (names, and codes with units since issue 17).
+fn services_of(text: &str) -> StoreResult<Vec<Service>> {
+    if text == "[]" {
+        return Ok(Vec::new());
+    }
+    let raw: Vec<ServiceInput> = serde_json::from_str(text).map_err(corrupt)?;
+    raw.into_iter()
+        .map(|s| Service::parse(s).map_err(corrupt))
+        .collect()
+}
 
 /// Every attended day of these clients (their whole history: authorizations count days in
 /// date order), with only what billing needs, by client and date. One row per client, its days
 /// packed as JSON, as [`lines_of`] does for the same reason.
 pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<BillingDay>> {
     const FIELDS: &str = "id, service_date, level_of_care, minutes, \
-        (SELECT l.claim_id FROM claim_lines l WHERE l.attendance_id = attendance.id AND l.live)";
+        (SELECT l.claim_id FROM claim_lines l WHERE l.attendance_id = attendance.id AND l.live), \
+        services";
     let sql = packed_sql(tx, "attendance", "client_id", FIELDS, FIELDS);
     let mut days = Vec::new();
     for_each_text_pair(tx, &sql, &texts(client_ids), |client, packed| {
@@ -1317,7 +1334,7 @@ pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<B
             // that 100,000 days are not grown by doubling, which touched twice their memory.
             days.reserve((packed.len() * client_ids.len()).min(1_000_000));
         }
-        for PackedDay(id, date, level, minutes, claim_id) in packed {
+        for PackedDay(id, date, level, minutes, claim_id, services) in packed {
             days.push(BillingDay {
                 id,
                 client_id,
@@ -1325,6 +1342,7 @@ pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<B
                 level_of_care: LevelOfCare::parse(&level).map_err(corrupt)?,
                 minutes: u32::try_from(minutes).map_err(corrupt)?,
                 claim_id,
+                services: services_of(&services)?,
             });
         }
         Ok(())
