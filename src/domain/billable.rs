@@ -164,7 +164,7 @@ pub enum Reason {
 }
 
 /// Something billing should know about a billable day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Warning {
     /// A per-service payer's day below its minimum of services, billed anyway (`bill`, the

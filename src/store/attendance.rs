@@ -98,12 +98,12 @@ impl AttendanceRow {
 }
 
 const COLUMNS: &str = "id, client_id, service_date, level_of_care, minutes, start_time, end_time, \
-    services, source, (SELECT l.claim_id FROM claim_lines l \
-        WHERE l.attendance_id = attendance.id AND l.live) AS claim_id, \
+    services, source, (SELECT d.claim_id FROM claim_days d \
+        WHERE d.attendance_id = attendance.id AND d.live) AS claim_id, \
     recorded_by, created_at, updated_at";
 
 /// `$from, $from+1, …` for `count` binds.
-fn placeholders(from: usize, count: usize) -> String {
+pub(crate) fn placeholders(from: usize, count: usize) -> String {
     (from..from + count)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()

@@ -232,9 +232,10 @@ async fn march_catalog(app: &TestApp) {
     }
 }
 
-/// A payer with `billing` rules; its id.
+/// A payer with `billing` rules; its id. Each test has its own database, so a fixed EDI
+/// payer id keeps the files it produces the same from run to run.
 async fn payer_with(app: &TestApp, name: &str, billing: Value) -> String {
-    let edi = format!("P{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let edi = name.replace(' ', "").to_ascii_uppercase();
     app.post("/api/v1/payers")
         .token(&app.admin)
         .json(json!({"name": name, "payer_id": edi, "billing": billing}))
@@ -402,4 +403,297 @@ MRN-PS2,2026-03-04,PHP,330,G0176*3
         stored["items"][1]["services"],
         json!([{"code": "G0176", "units": 3}])
     );
+}
+
+/// A per-service payer (Medicare Part A, SBR09 `MA`, no prior authorization) with the fee
+/// schedule that gives its PHP claims their type of bill; a client covered by it with a PHP
+/// episode from 2026-03-01. Returns (payer, client).
+async fn medicare_php(app: &TestApp, below_minimum: &str, mrn: &str) -> (String, String) {
+    let payer = payer_with(
+        app,
+        "Medicare Part A",
+        json!({"claim_style": "per_service", "days_below_minimum": below_minimum,
+               "authorization_required": false, "claim_filing_indicator": "MA"}),
+    )
+    .await;
+    let (client, _) = covered_client(app, &payer, mrn).await;
+    app.post(&format!("/api/v1/clients/{client}/episodes"))
+        .token(&app.billing)
+        .json(json!({
+            "admission_date": "2026-03-01", "principal_diagnosis": "F33.2",
+            "other_diagnoses": ["F41.1"]
+        }))
+        .expect(201)
+        .await;
+    // judgement: the schedule's per-day charge is still required by the fee schedule API;
+    // a per-service claim does not use it.
+    app.post("/api/v1/fee-schedules")
+        .token(&app.billing)
+        .json(json!({
+            "payer_id": payer, "level_of_care": "PHP", "program": "mental_health",
+            "revenue_code": "0913", "charge_per_day": "1.00", "effective_from": "2026-01-01",
+            "type_of_bill": "0131"
+        }))
+        .expect(201)
+        .await;
+    (payer, client)
+}
+
+/// March 2026 of PHP, by day: 3, 4+, 2 (plus a check-in that does not count), 3 (units),
+/// 3 after G0410's charge changed, and 3 with a free-text service that is not billed.
+fn php_march(client: &str) -> Vec<Value> {
+    let day = |date: &str, services: Value| {
+        json!({"client_id": client, "service_date": date, "level_of_care": "PHP",
+               "minutes": 330, "services": services})
+    };
+    vec![
+        day(
+            "2026-03-02",
+            json!([{"code": "G0410", "units": 2}, {"code": "90837"}]),
+        ),
+        day(
+            "2026-03-03",
+            json!([{"code": "G0410"}, {"code": "90837"}, {"code": "90847"}, {"code": "G0176"}]),
+        ),
+        day(
+            "2026-03-04",
+            json!([{"code": "G0410"}, {"code": "90837"}, {"code": "99211"}]),
+        ),
+        day("2026-03-05", json!([{"code": "G0410", "units": 3}])),
+        day(
+            "2026-03-16",
+            json!([{"code": "G0410", "units": 2}, {"code": "90837"}]),
+        ),
+        day(
+            "2026-03-17",
+            json!([{"code": "G0410"}, {"code": "90847"}, {"code": "G0176"}, "lunch group"]),
+        ),
+    ]
+}
+
+fn month(client: &str) -> Value {
+    json!({"from_date": "2026-03-01", "through_date": "2026-03-31", "period": "month",
+           "client_id": client})
+}
+
+async fn generate(app: &TestApp, body: Value, status: u16) -> Value {
+    app.post("/api/v1/claims/generate")
+        .token(&app.billing)
+        .json(body)
+        .expect(status)
+        .await
+        .body
+}
+
+/// (date, HCPCS, units, charge, expected) of each line of a claim.
+fn lines(claim: &Value) -> Vec<(String, String, u64, String, Value)> {
+    claim["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["service_date"].as_str().unwrap().to_string(),
+                l["hcpcs"].as_str().unwrap().to_string(),
+                l["units"].as_u64().unwrap(),
+                l["charge"].as_str().unwrap().to_string(),
+                l["expected"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn line(
+    date: &str,
+    hcpcs: &str,
+    units: u64,
+    charge: &str,
+    expected: Value,
+) -> (String, String, u64, String, Value) {
+    (date.into(), hcpcs.into(), units, charge.into(), expected)
+}
+
+#[tokio::test]
+async fn a_month_of_php_is_billed_service_by_service_to_the_cent() {
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    march_catalog(&app).await;
+    let (_, client) = medicare_php(&app, "bill", "MRN-PS3").await;
+    let report = attendance(&app, "", php_march(&client), 200).await;
+    assert_eq!(report["created"], 6, "{report}");
+
+    // The attendance answer counts services: the 2-service day is billable, with a warning.
+    let days = app
+        .get("/api/v1/attendance?from=2026-03-01&to=2026-03-31")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    let short = days["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["service_date"] == "2026-03-04")
+        .unwrap()
+        .clone();
+    assert_eq!(short["billable"], true, "{short}");
+    assert_eq!(short["warnings"][0]["code"], "fewer_services");
+    assert_eq!(short["warnings"][0]["services"], 2);
+    assert_eq!(short["warnings"][0]["minimum"], 3);
+
+    let generated = generate(&app, month(&client), 201).await;
+    assert_eq!(generated["left_out"], json!([]), "{generated}");
+    let claims = generated["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), 1, "{generated}");
+    let claim = &claims[0];
+    assert_eq!(
+        generated["summary"],
+        json!({"claims": 1, "lines": 15, "days_left_out": 0, "total_charge": "4126.50",
+               "expected_reimbursement": null})
+    );
+    assert_eq!(claim["total_charge"], "4126.50");
+    assert_eq!(claim["condition_codes"], json!(["41"]), "41 exactly once");
+    assert_eq!(claim["type_of_bill"], "0131");
+    assert_eq!(claim["statement_from"], "2026-03-02");
+    assert_eq!(claim["statement_through"], "2026-03-17");
+    let n = Value::Null;
+    let zero = || json!("0.00");
+    assert_eq!(
+        lines(claim),
+        [
+            line("2026-03-02", "G0410", 2, "420.00", n.clone()),
+            line("2026-03-02", "90837", 1, "300.00", n.clone()),
+            line("2026-03-03", "G0410", 1, "210.00", n.clone()),
+            line("2026-03-03", "90837", 1, "300.00", n.clone()),
+            line("2026-03-03", "90847", 1, "275.50", n.clone()),
+            line("2026-03-03", "G0176", 1, "95.25", n.clone()),
+            line("2026-03-04", "G0410", 1, "210.00", zero()),
+            line("2026-03-04", "90837", 1, "300.00", zero()),
+            line("2026-03-04", "99211", 1, "40.00", zero()),
+            line("2026-03-05", "G0410", 3, "630.00", n.clone()),
+            // G0410's charge changed on the 16th.
+            line("2026-03-16", "G0410", 2, "450.00", n.clone()),
+            line("2026-03-16", "90837", 1, "300.00", n.clone()),
+            line("2026-03-17", "G0410", 1, "225.00", n.clone()),
+            line("2026-03-17", "90847", 1, "275.50", n.clone()),
+            line("2026-03-17", "G0176", 1, "95.25", n.clone()),
+        ]
+    );
+    let revenue: Vec<&str> = claim["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["revenue_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &revenue[..6],
+        ["0915", "0914", "0915", "0914", "0916", "0904"]
+    );
+    assert_eq!(
+        claim["warnings"],
+        json!([{"date": "2026-03-04", "code": "fewer_services", "services": 2, "minimum": 3,
+                "message": "2 qualifying services on 2026-03-04, below the payer's minimum of 3 a day"}])
+    );
+    // The claim as stored says the same.
+    let id = id_of(claim);
+    let stored = app
+        .get(&format!("/api/v1/claims/{id}"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(stored["warnings"], claim["warnings"]);
+    assert_eq!(lines(&stored), lines(claim));
+
+    // Generating again bills nothing twice.
+    let again = generate(&app, month(&client), 200).await;
+    assert_eq!(again["summary"]["claims"], 0, "{again}");
+    assert_eq!(again["left_out"].as_array().unwrap().len(), 6);
+    assert!(again["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["reasons"][0]["code"] == "already_billed"));
+
+    // The 837I validates, carries each service on its own dated line, CC 41 once, SBR09 MA,
+    // and matches the golden file.
+    let x12 = app
+        .get(&format!("/api/v1/claims/{id}/x12"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body
+        .as_str()
+        .unwrap()
+        .to_string();
+    crate::claims::oracle_accepts("per-service-php.837", &x12);
+    let segments: Vec<&str> = x12.split('~').map(str::trim).collect();
+    assert_eq!(segments.iter().filter(|s| s.starts_with("LX*")).count(), 15);
+    assert_eq!(
+        segments.iter().filter(|s| s.contains("BG:41")).count(),
+        1,
+        "{x12}"
+    );
+    assert!(
+        segments
+            .iter()
+            .any(|s| s.starts_with("SBR*") && s.ends_with("*MA")),
+        "{x12}"
+    );
+    assert!(
+        segments.contains(&"CLM*PD00000001*4126.5***13:A:1**A*Y*Y")
+            || segments
+                .iter()
+                .any(|s| s.starts_with("CLM*") && s.contains("*4126.5*")),
+        "{x12}"
+    );
+    assert!(segments.contains(&"SV2*0915*HC:G0410*420*UN*2"), "{x12}");
+    assert!(segments.contains(&"DTP*472*D8*20260316"), "{x12}");
+    crate::per_service::golden("837i_per_service_php_month.x12", &x12);
+}
+
+/// Compares `x12` with `fixtures/x12/{name}` after normalising what changes per run (the
+/// interchange date and time, control numbers); `PERDIEM_BLESS=1` writes the file instead.
+pub(crate) fn golden(name: &str, x12: &str) {
+    let normal = normalise(x12);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/x12")
+        .join(name);
+    if std::env::var_os("PERDIEM_BLESS").is_some() {
+        std::fs::write(&path, &normal).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (PERDIEM_BLESS=1 writes it)", path.display()));
+    assert_eq!(
+        normal, expected,
+        "{name} differs (PERDIEM_BLESS=1 rewrites it)"
+    );
+}
+
+fn normalise(x12: &str) -> String {
+    let mut out = String::new();
+    for segment in x12.split('~').map(str::trim).filter(|s| !s.is_empty()) {
+        let mut elements: Vec<String> = segment.split('*').map(str::to_string).collect();
+        let blank = |elements: &mut Vec<String>, indexes: &[usize]| {
+            for &i in indexes {
+                if let Some(e) = elements.get_mut(i) {
+                    *e = "#".repeat(e.len().max(1));
+                }
+            }
+        };
+        match elements[0].as_str() {
+            // Date, time, control number.
+            "ISA" => blank(&mut elements, &[9, 10, 13]),
+            "GS" => blank(&mut elements, &[4, 5, 6]),
+            "ST" | "SE" => blank(&mut elements, &[2]),
+            "GE" | "IEA" => blank(&mut elements, &[2]),
+            // Reference, date, time of creation.
+            "BHT" => blank(&mut elements, &[3, 4, 5]),
+            _ => {}
+        }
+        out.push_str(&elements.join("*"));
+        out.push_str("~\n");
+    }
+    out
 }
