@@ -697,3 +697,217 @@ fn normalise(x12: &str) -> String {
     }
     out
 }
+
+#[tokio::test]
+async fn under_leave_out_the_short_day_is_left_out_with_its_reason() {
+    let app = spawn_app().await;
+    march_catalog(&app).await;
+    let (_, client) = medicare_php(&app, "leave_out", "MRN-PS4").await;
+    attendance(&app, "", php_march(&client), 200).await;
+    let generated = generate(&app, month(&client), 201).await;
+    let left_out = generated["left_out"].as_array().unwrap();
+    assert_eq!(left_out.len(), 1, "{generated}");
+    assert_eq!(left_out[0]["date"], "2026-03-04");
+    assert_eq!(left_out[0]["reasons"][0]["code"], "fewer_services");
+    assert_eq!(
+        generated["summary"],
+        json!({"claims": 1, "lines": 12, "days_left_out": 1, "total_charge": "3576.50",
+               "expected_reimbursement": null})
+    );
+    assert!(generated["claims"][0].get("warnings").is_none());
+}
+
+#[tokio::test]
+async fn schema_refuses_a_service_or_a_day_on_two_live_claims() {
+    use perdiem::store::claims;
+    let app = spawn_app().await;
+    march_catalog(&app).await;
+    let (_, client) = medicare_php(&app, "bill", "MRN-PS5").await;
+    attendance(&app, "", php_march(&client), 200).await;
+    let generated = generate(&app, month(&client), 201).await;
+    let id: uuid::Uuid = id_of(&generated["claims"][0]).parse().unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    let original = claims::find(&mut tx, id).await.unwrap().unwrap();
+    let mut copy = original.clone();
+    copy.id = uuid::Uuid::new_v4();
+    copy.claim_number = "PD-COPY".into();
+    let all = copy.lines.clone().unwrap();
+    // The same service of a day again.
+    let error = claims::insert(
+        &mut tx,
+        &[claims::NewClaim {
+            record: &copy,
+            lines: &all[..1],
+        }],
+    )
+    .await
+    .unwrap_err();
+    assert!(error.is_unique_violation(), "{error:?}");
+    drop(tx);
+    // Another service index of a billed day: the day is on a live claim already.
+    let mut tx = app.db.begin().await.unwrap();
+    let mut other = all[0].clone();
+    other.service_index = Some(7);
+    let error = claims::insert(
+        &mut tx,
+        &[claims::NewClaim {
+            record: &copy,
+            lines: std::slice::from_ref(&other),
+        }],
+    )
+    .await
+    .unwrap_err();
+    assert!(error.is_unique_violation(), "{error:?}");
+}
+
+#[tokio::test]
+async fn an_iop_claim_carries_condition_code_92_once_with_a_counts_false_service() {
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    march_catalog(&app).await;
+    let payer = payer_with(
+        &app,
+        "Medicare Part A",
+        json!({"claim_style": "per_service", "authorization_required": false,
+               "claim_filing_indicator": "MA"}),
+    )
+    .await;
+    let (client, _) = covered_client(&app, &payer, "MRN-PS6").await;
+    app.post(&format!("/api/v1/clients/{client}/episodes"))
+        .token(&app.billing)
+        .json(json!({"admission_date": "2026-03-01", "principal_diagnosis": "F33.1"}))
+        .expect(201)
+        .await;
+    // The schedule lists 92 already, and another condition code: 92 stays once.
+    app.post("/api/v1/fee-schedules")
+        .token(&app.billing)
+        .json(json!({
+            "payer_id": payer, "level_of_care": "IOP", "program": "mental_health",
+            "revenue_code": "0905", "charge_per_day": "1.00", "effective_from": "2026-01-01",
+            "type_of_bill": "0761", "condition_codes": ["92", "C1"]
+        }))
+        .expect(201)
+        .await;
+    let day = |date: &str, services: Value| {
+        json!({"client_id": client, "service_date": date, "level_of_care": "IOP",
+               "minutes": 180, "services": services})
+    };
+    attendance(
+        &app,
+        "",
+        vec![
+            // Three counting services and a check-in: billed on four lines.
+            day(
+                "2026-03-09",
+                json!([{"code": "G0410", "units": 2}, {"code": "90837"}, {"code": "99211"}]),
+            ),
+            // Two G0410 and a check-in that does not count: fewer than 3.
+            day(
+                "2026-03-10",
+                json!([{"code": "G0410", "units": 2}, {"code": "99211", "units": 2}]),
+            ),
+        ],
+        200,
+    )
+    .await;
+    let generated = generate(&app, month(&client), 201).await;
+    let claim = &generated["claims"][0];
+    assert_eq!(claim["condition_codes"], json!(["92", "C1"]));
+    assert_eq!(claim["type_of_bill"], "0761");
+    assert_eq!(claim["total_charge"], "1260.00");
+    assert_eq!(claim["warnings"][0]["date"], "2026-03-10");
+    assert_eq!(claim["warnings"][0]["services"], 2);
+    let x12 = app
+        .get(&format!("/api/v1/claims/{}/x12", id_of(claim)))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body
+        .as_str()
+        .unwrap()
+        .to_string();
+    crate::claims::oracle_accepts("per-service-iop.837", &x12);
+    assert!(x12.contains("HI*BG:92*BG:C1~"), "{x12}");
+    assert_eq!(x12.matches("BG:92").count(), 1);
+}
+
+#[tokio::test]
+async fn a_per_service_claim_is_voided_and_replaced_line_by_line() {
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    march_catalog(&app).await;
+    let (_, client) = medicare_php(&app, "bill", "MRN-PS7").await;
+    attendance(&app, "", php_march(&client), 200).await;
+    let first = generate(&app, month(&client), 201).await;
+    let draft = id_of(&first["claims"][0]);
+
+    // A draft voided: its days are free, and billed again the same way.
+    let voided = app
+        .post(&format!("/api/v1/claims/{draft}/void"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(voided["claim"]["status"], "void");
+    let again = generate(&app, month(&client), 201).await;
+    let claim = &again["claims"][0];
+    assert_eq!(claim["total_charge"], "4126.50");
+    assert_eq!(lines(claim), lines(&first["claims"][0]));
+
+    // Sent, then replaced: frequency 7, the same lines, the same warning, and a valid file.
+    let id = id_of(claim);
+    for status in ["ready", "submitted"] {
+        crate::claims::move_to(&app, &id, status, 200).await;
+    }
+    let replaced = app
+        .post(&format!("/api/v1/claims/{id}/replace"))
+        .token(&app.billing)
+        .expect(201)
+        .await
+        .body;
+    let successor = &replaced["successor"];
+    assert_eq!(successor["frequency"], "7");
+    assert_eq!(successor["total_charge"], "4126.50");
+    assert_eq!(lines(successor), lines(claim));
+    assert_eq!(successor["warnings"], claim["warnings"]);
+    assert_eq!(successor["condition_codes"], json!(["41"]));
+    let x12 = app
+        .get(&format!("/api/v1/claims/{}/x12", id_of(successor)))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body
+        .as_str()
+        .unwrap()
+        .to_string();
+    crate::claims::oracle_accepts("per-service-replacement.837", &x12);
+    assert!(x12.contains("*13:A:7*"), "{x12}");
+    // Nothing is billed twice afterwards.
+    let after = generate(&app, month(&client), 200).await;
+    assert_eq!(after["summary"]["claims"], 0);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_replays_a_per_service_generation() {
+    let app = spawn_app().await;
+    march_catalog(&app).await;
+    let (_, client) = medicare_php(&app, "bill", "MRN-PS8").await;
+    attendance(&app, "", php_march(&client), 200).await;
+    let send = || {
+        app.post("/api/v1/claims/generate")
+            .token(&app.billing)
+            .header("Idempotency-Key", "ps-month-1")
+            .json(month(&client))
+    };
+    let first = send().expect(201).await;
+    let replay = send().expect(201).await;
+    assert_eq!(replay.header("idempotency-replayed"), Some("true"));
+    assert_eq!(replay.body, first.body);
+    let listed = app
+        .get("/api/v1/claims")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(listed["total"], 1);
+}
