@@ -15,6 +15,7 @@ use super::client::ExternalId;
 use super::dates::check_service_date;
 use super::eligibility::LevelOfCare;
 use super::ids::parse_id;
+use super::service_code::{looks_like_code, ServiceCode};
 use super::text::SafeText;
 
 /// Most rows one request may carry (JSON batch); a CSV import is limited by its size instead.
@@ -23,6 +24,8 @@ const MAX_SERVICES: usize = 20;
 const SERVICE_MAX_CHARS: usize = 60;
 const SOURCE_MAX_CHARS: usize = 40;
 const MINUTES_IN_A_DAY: u32 = 1440;
+/// Most units of one service on one day (a day's services cannot fill more).
+pub const MAX_UNITS: u32 = 24;
 
 /// Minutes of attendance on one day: more than none, at most a day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -61,8 +64,115 @@ pub struct AttendanceInput {
     pub minutes: Option<i64>,
     pub start_time: Option<String>,
     pub end_time: Option<String>,
-    pub services: Option<Vec<String>>,
+    pub services: Option<Vec<ServiceInput>>,
     pub source: Option<String>,
+}
+
+/// One service of a day as sent: a free-text name (`"group therapy"`), or a catalog code
+/// with its units (`{"code": "G0410", "units": 2}`; units default to 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ServiceInput {
+    Name(String),
+    Coded(CodedInput),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodedInput {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<i64>,
+}
+
+impl From<&str> for ServiceInput {
+    fn from(name: &str) -> ServiceInput {
+        ServiceInput::Name(name.to_string())
+    }
+}
+
+/// Units of one service on one day: 1 to [`MAX_UNITS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Units(u32);
+
+impl Units {
+    pub const ONE: Units = Units(1);
+
+    pub fn parse(raw: i64) -> Result<Units, String> {
+        u32::try_from(raw)
+            .ok()
+            .filter(|u| (1..=MAX_UNITS).contains(u))
+            .map(Units)
+            .ok_or_else(|| format!("units must be from 1 to {MAX_UNITS}"))
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// One service of an attended day: a catalog code with its units, which a per-service claim
+/// bills on its own line, or a free-text name kept as the program wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Service {
+    Named(SafeText),
+    Coded { code: ServiceCode, units: Units },
+}
+
+impl Service {
+    /// Parses one service as sent. A code must be a catalog code's shape (any case: EHR
+    /// exports are not consistent; kept upper-case); whether the catalog knows it on the day
+    /// needs the database, and the caller checks it.
+    pub fn parse(raw: ServiceInput) -> Result<Service, String> {
+        match raw {
+            ServiceInput::Name(name) => {
+                SafeText::parse(&name, SERVICE_MAX_CHARS).map(Service::Named)
+            }
+            ServiceInput::Coded(CodedInput { code, units }) => {
+                let code = ServiceCode::parse(code.trim().to_ascii_uppercase())?;
+                let units = units.map(Units::parse).transpose()?.unwrap_or(Units::ONE);
+                Ok(Service::Coded { code, units })
+            }
+        }
+    }
+
+    /// The catalog code and units, for a coded service.
+    pub fn coded(&self) -> Option<(&ServiceCode, Units)> {
+        match self {
+            Service::Coded { code, units } => Some((code, *units)),
+            Service::Named(_) => None,
+        }
+    }
+}
+
+/// One entry of the CSV `services` column: `G0410*2` (a code and its units), `90837` (a code,
+/// one unit) or a free-text name. An entry whose part before `*` is shaped like a code is a
+/// code; anything else is a name (so `group*2` is refused as a name holding `*`).
+pub fn csv_service(entry: &str) -> ServiceInput {
+    let (code, units) = match entry.split_once('*') {
+        Some((code, units)) => (code.trim(), Some(units.trim())),
+        None => (entry.trim(), None),
+    };
+    if !looks_like_code(code) {
+        return ServiceInput::Name(entry.to_string());
+    }
+    match units.map(str::parse::<i64>) {
+        None => ServiceInput::Coded(CodedInput {
+            code: code.to_string(),
+            units: None,
+        }),
+        Some(Ok(units)) => ServiceInput::Coded(CodedInput {
+            code: code.to_string(),
+            units: Some(units),
+        }),
+        // `G0410*x`: a code with units that are not a number; 0 is refused with the range.
+        Some(Err(_)) => ServiceInput::Coded(CodedInput {
+            code: code.to_string(),
+            units: Some(0),
+        }),
+    }
 }
 
 /// What was attended, parsed. `minutes` is derived from the times when only they were sent.
@@ -82,7 +192,7 @@ pub struct AttendedDay {
     pub start_time: Option<NaiveTime>,
     #[serde(with = "optional_hhmm")]
     pub end_time: Option<NaiveTime>,
-    pub services: Vec<SafeText>,
+    pub services: Vec<Service>,
     pub source: Option<SafeText>,
 }
 
@@ -130,6 +240,8 @@ pub enum ProblemCode {
     FutureDate,
     MinutesOutOfRange,
     UnknownClient,
+    /// A service code the catalog does not know, or has no entry of in force on the day.
+    UnknownServiceCode,
     /// No coverage of the client is in force on the date.
     NoCoverage,
     /// The payer said this level of care is not covered (latest verification).
@@ -171,6 +283,29 @@ impl RowProblem {
             field,
             ProblemCode::UnknownClient,
             "names no client; create the client first",
+        )
+    }
+
+    /// Service `index` of the row names `code`, which the catalog does not know at all
+    /// (`known` false) or has no entry of in force on `date`.
+    pub fn unknown_service_code(
+        index: usize,
+        code: &ServiceCode,
+        date: NaiveDate,
+        known: bool,
+    ) -> RowProblem {
+        let message = if known {
+            format!(
+                "{code} has no service catalog entry in force on {date} (expired or not yet \
+                 in force); record the entry for that day first"
+            )
+        } else {
+            format!("{code} is not in the service catalog; record it there first")
+        };
+        RowProblem::new(
+            &format!("services[{index}]"),
+            ProblemCode::UnknownServiceCode,
+            message,
         )
     }
 
@@ -317,9 +452,9 @@ impl AttendanceInput {
             }
             Some(list) => {
                 let mut parsed = Vec::with_capacity(list.len());
-                for (i, raw) in list.iter().enumerate() {
-                    match SafeText::parse(raw, SERVICE_MAX_CHARS) {
-                        Ok(text) => parsed.push(text),
+                for (i, raw) in list.into_iter().enumerate() {
+                    match Service::parse(raw) {
+                        Ok(service) => parsed.push(service),
                         Err(message) => {
                             problems.push(RowProblem::invalid(&format!("services[{i}]"), message))
                         }
@@ -512,7 +647,8 @@ pub fn effect(
 }
 
 /// The columns of the CSV import (header names, any case; extra columns are ignored and
-/// reported). `services` holds several names separated by `;`.
+/// reported). `services` holds several entries separated by `;`: catalog codes with their
+/// units (`G0410*2`, `90837`) or free-text names (see [`csv_service`]).
 pub const CSV_COLUMNS: [&str; 9] = [
     "client_id",
     "external_id",
@@ -738,7 +874,7 @@ fn row_of(
             s.split(';')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(str::to_string)
+                .map(csv_service)
                 .collect()
         }),
         source: cell("source"),
@@ -874,6 +1010,73 @@ mod tests {
         );
         assert_eq!(parsed.day.minutes.get(), 330);
         assert_eq!(parsed.day.level_of_care, LevelOfCare::Php);
+    }
+
+    #[test]
+    fn services_are_names_or_codes_with_units() {
+        let coded: Vec<ServiceInput> = serde_json::from_value(serde_json::json!([
+            "group therapy",
+            {"code": "G0410", "units": 2},
+            {"code": "g0176"},
+            "G0410"
+        ]))
+        .unwrap();
+        let parsed = AttendanceInput {
+            services: Some(coded),
+            ..row()
+        }
+        .parse(today(), false)
+        .unwrap();
+        let wire = serde_json::to_value(&parsed.day.services).unwrap();
+        assert_eq!(
+            wire,
+            serde_json::json!([
+                "group therapy",
+                {"code": "G0410", "units": 2},
+                {"code": "G0176", "units": 1},
+                "G0410"
+            ]),
+            "a string stays a name, even shaped like a code"
+        );
+        let bad: Vec<ServiceInput> = serde_json::from_value(serde_json::json!([
+            {"code": "G0410", "units": 0},
+            {"code": "G0410", "units": 25},
+            {"code": "group"},
+            "ok"
+        ]))
+        .unwrap();
+        let problems = AttendanceInput {
+            services: Some(bad),
+            ..row()
+        }
+        .parse(today(), false)
+        .unwrap_err();
+        assert_eq!(
+            codes(&problems),
+            [
+                ("services[0]", ProblemCode::Invalid),
+                ("services[1]", ProblemCode::Invalid),
+                ("services[2]", ProblemCode::Invalid)
+            ]
+        );
+    }
+
+    #[test]
+    fn csv_service_entries_shaped_like_codes_are_codes() {
+        let coded = |code: &str, units: Option<i64>| {
+            ServiceInput::Coded(CodedInput {
+                code: code.into(),
+                units,
+            })
+        };
+        assert_eq!(csv_service("G0410*2"), coded("G0410", Some(2)));
+        assert_eq!(csv_service("90837"), coded("90837", None));
+        assert_eq!(csv_service("g0410 * 3"), coded("g0410", Some(3)));
+        assert_eq!(csv_service("G0410*x"), coded("G0410", Some(0)));
+        assert_eq!(csv_service("group therapy"), "group therapy".into());
+        assert_eq!(csv_service("group*2"), "group*2".into());
+        assert!(Service::parse(csv_service("G0410*x")).is_err());
+        assert!(Service::parse(csv_service("group*2")).is_err());
     }
 
     #[test]

@@ -2,7 +2,11 @@
 //!
 //! A rule, not a guess. A day is billable when all of these hold:
 //! 1. it has at least the minimum minutes for its level of care (the payer's own minimum when
-//!    its billing rules set one, else the configured default);
+//!    its billing rules set one, else the configured default) — or, for a payer billed per
+//!    service (`claim_style: per_service`, Medicare and payers that follow it), at least its
+//!    minimum of qualifying services (`minimum_services_per_day`, default 3) instead of
+//!    minutes: a day below it is billed with a `fewer_services` warning (`days_below_minimum:
+//!    bill`, the default) or left out with that reason (`leave_out`);
 //! 2. a coverage of the client is in force on the date (the highest-priority one is billed);
 //! 3. when that payer requires prior authorization: an approved (or partially approved)
 //!    authorization for the client, that coverage and that level of care covers the date, and
@@ -18,8 +22,10 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::attendance::Service;
 use super::eligibility::LevelOfCare;
-use super::payer::BillingRules;
+use super::payer::{BillingRules, ClaimStyle, DaysBelowMinimum};
+use super::service_code::{in_force, NewServiceCode};
 
 /// The clinic's defaults (configuration `[billing]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +111,28 @@ pub struct Day {
     pub date: NaiveDate,
     pub level_of_care: LevelOfCare,
     pub minutes: u32,
+    /// Its qualifying services ([`qualifying_services`]): what a per-service payer counts.
+    pub services: u32,
+}
+
+/// The services of a day that count toward a per-service payer's minimum: the units of each
+/// catalog code whose entry in force on `date` counts toward the day (two units of G0410 are
+/// two services). judgement: free-text names do not count — nothing says what they were or
+/// whether they are billable, and they are not billed on a per-service claim; a code with no
+/// entry in force (refused on entry, but the catalog may change after) does not count either.
+pub fn qualifying_services<S: AsRef<NewServiceCode>>(
+    services: &[Service],
+    catalog: &[S],
+    date: NaiveDate,
+) -> u32 {
+    services
+        .iter()
+        .filter_map(Service::coded)
+        .filter(|(code, _)| {
+            in_force(catalog, code, date).is_some_and(|e| e.as_ref().counts_toward_day)
+        })
+        .map(|(_, units)| units.get())
+        .sum()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -126,6 +154,36 @@ pub enum Reason {
         days_approved: u32,
         message: String,
     },
+    /// A per-service payer's day below its minimum of services, when the payer leaves such
+    /// days out (`days_below_minimum: leave_out`).
+    FewerServices {
+        services: u32,
+        minimum: u32,
+        message: String,
+    },
+}
+
+/// Something billing should know about a billable day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Warning {
+    /// A per-service payer's day below its minimum of services, billed anyway (`bill`, the
+    /// default): Medicare expects every service furnished to be reported, and pays no day
+    /// rate for it.
+    FewerServices {
+        services: u32,
+        minimum: u32,
+        message: String,
+    },
+}
+
+fn fewer_services_message(day: &Day, minimum: u32) -> String {
+    format!(
+        "{} qualifying service{} on {}, below the payer's minimum of {minimum} a day",
+        day.services,
+        if day.services == 1 { "" } else { "s" },
+        day.date
+    )
 }
 
 /// The verdict on one day.
@@ -133,6 +191,9 @@ pub enum Reason {
 pub struct Assessment {
     pub billable: bool,
     pub reasons: Vec<Reason>,
+    /// Set on billable days only: what billing should know (e.g. `fewer_services`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
     /// The coverage the day would be billed to.
     pub coverage_id: Option<Uuid>,
     /// The authorization whose window holds the day (used or beyond).
@@ -155,19 +216,55 @@ pub fn assess(
         let mut reasons = Vec::new();
         let coverage = billed_coverage(coverages, day.date);
         let rules = coverage.map(|c| c.rules).unwrap_or_default();
-        let minimum = minimums.daily(day.level_of_care, &rules);
-        let long_enough = day.minutes >= minimum;
-        if !long_enough {
-            reasons.push(Reason::BelowMinimumMinutes {
-                minutes: day.minutes,
-                minimum,
-                message: format!(
-                    "{} minutes is below the {minimum}-minute minimum for a {} day",
-                    day.minutes,
-                    day.level_of_care.as_str()
-                ),
-            });
-        }
+        let mut warnings = Vec::new();
+        let long_enough = match rules.claim_style {
+            ClaimStyle::PerDay => {
+                let minimum = minimums.daily(day.level_of_care, &rules);
+                let long_enough = day.minutes >= minimum;
+                if !long_enough {
+                    reasons.push(Reason::BelowMinimumMinutes {
+                        minutes: day.minutes,
+                        minimum,
+                        message: format!(
+                            "{} minutes is below the {minimum}-minute minimum for a {} day",
+                            day.minutes,
+                            day.level_of_care.as_str()
+                        ),
+                    });
+                }
+                long_enough
+            }
+            // judgement: services replace minutes for these payers (their day is defined by
+            // the services furnished, 42 CFR 419 APCs 5851–5864), so a day's minutes are not
+            // checked; the weekly hours still are (`weeks`).
+            ClaimStyle::PerService => {
+                let minimum = rules.minimum_services_per_day;
+                if day.services >= minimum {
+                    true
+                } else {
+                    let message = fewer_services_message(day, minimum);
+                    match rules.days_below_minimum {
+                        DaysBelowMinimum::Bill => {
+                            warnings.push(Warning::FewerServices {
+                                services: day.services,
+                                minimum,
+                                message,
+                            });
+                            // Billed, so it uses an authorized day like any billed day.
+                            true
+                        }
+                        DaysBelowMinimum::LeaveOut => {
+                            reasons.push(Reason::FewerServices {
+                                services: day.services,
+                                minimum,
+                                message,
+                            });
+                            false
+                        }
+                    }
+                }
+            }
+        };
         let mut authorization_id = None;
         match coverage {
             None => reasons.push(Reason::NoCoverage {
@@ -214,9 +311,11 @@ pub fn assess(
             }
         }
         if let Some(slot) = out.get_mut(i) {
+            let billable = reasons.is_empty();
             *slot = Some(Assessment {
-                billable: reasons.is_empty(),
+                billable,
                 reasons,
+                warnings: if billable { warnings } else { Vec::new() },
                 coverage_id: coverage.map(|c| c.id),
                 authorization_id,
             });
@@ -246,10 +345,12 @@ pub fn ledger(window: &AuthorizationWindow, days: &[Day], assessed: &[Assessment
         .zip(assessed)
         .filter(|(_, verdict)| verdict.authorization_id == Some(window.id))
         .filter(|(_, verdict)| {
-            !verdict
-                .reasons
-                .iter()
-                .any(|r| matches!(r, Reason::BelowMinimumMinutes { .. }))
+            !verdict.reasons.iter().any(|r| {
+                matches!(
+                    r,
+                    Reason::BelowMinimumMinutes { .. } | Reason::FewerServices { .. }
+                )
+            })
         })
         .map(|(day, _)| day.date)
         .collect();
@@ -359,6 +460,7 @@ mod tests {
             date: d(day),
             level_of_care: LevelOfCare::Php,
             minutes,
+            services: 0,
         }
     }
 
@@ -370,6 +472,7 @@ mod tests {
                 Reason::NoCoverage { .. } => "no_coverage",
                 Reason::NoApprovedAuthorization { .. } => "no_approved_authorization",
                 Reason::BeyondApprovedDays { .. } => "beyond_approved_days",
+                Reason::FewerServices { .. } => "fewer_services",
             })
             .collect()
     }
@@ -446,6 +549,149 @@ mod tests {
         let assessed = assess(&days, &[coverage(rules)], &[], &MINIMUMS);
         assert!(assessed[0].billable, "{:?}", assessed[0]);
         assert_eq!(codes(&assessed[1]), ["no_coverage"]);
+    }
+
+    fn per_service(days_below_minimum: DaysBelowMinimum) -> BillingRules {
+        BillingRules {
+            claim_style: ClaimStyle::PerService,
+            days_below_minimum,
+            authorization_required: false,
+            ..BillingRules::default()
+        }
+    }
+
+    fn with_services(day: u32, services: u32) -> Day {
+        // Short on minutes on purpose: a per-service payer does not count them.
+        Day {
+            services,
+            ..php(day, 60)
+        }
+    }
+
+    #[test]
+    fn a_per_service_payer_counts_services_not_minutes() {
+        let days = [
+            with_services(2, 2),
+            with_services(3, 3),
+            with_services(4, 5),
+            with_services(5, 0),
+        ];
+        let billed = assess(
+            &days,
+            &[coverage(per_service(DaysBelowMinimum::Bill))],
+            &[],
+            &MINIMUMS,
+        );
+        assert!(billed.iter().all(|a| a.billable && a.reasons.is_empty()));
+        let warned: Vec<(u32, u32)> = billed
+            .iter()
+            .map(|a| match a.warnings.as_slice() {
+                [Warning::FewerServices {
+                    services, minimum, ..
+                }] => (*services, *minimum),
+                [] => (99, 99),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(warned, [(2, 3), (99, 99), (99, 99), (0, 3)]);
+        let Warning::FewerServices { message, .. } = &billed[0].warnings[0];
+        assert!(message.contains("2 qualifying services") && message.contains("minimum of 3"));
+
+        let left_out = assess(
+            &days,
+            &[coverage(per_service(DaysBelowMinimum::LeaveOut))],
+            &[],
+            &MINIMUMS,
+        );
+        let got: Vec<Vec<&str>> = left_out.iter().map(codes).collect();
+        assert_eq!(
+            got,
+            [
+                vec!["fewer_services"],
+                vec![],
+                vec![],
+                vec!["fewer_services"]
+            ]
+        );
+        assert!(left_out.iter().all(|a| a.warnings.is_empty()));
+
+        // A payer's own minimum.
+        let four = BillingRules {
+            minimum_services_per_day: 4,
+            ..per_service(DaysBelowMinimum::LeaveOut)
+        };
+        let got: Vec<bool> = assess(&days, &[coverage(four)], &[], &MINIMUMS)
+            .iter()
+            .map(|a| a.billable)
+            .collect();
+        assert_eq!(got, [false, false, true, false]);
+    }
+
+    #[test]
+    fn left_out_short_days_use_no_authorized_day_and_billed_ones_do() {
+        let days = [with_services(2, 2), with_services(3, 3)];
+        let window = auth(9, LevelOfCare::Php, 1, 10, 5);
+        let required = |rule| BillingRules {
+            authorization_required: true,
+            ..per_service(rule)
+        };
+        for (rule, used) in [
+            (DaysBelowMinimum::Bill, vec![d(2), d(3)]),
+            (DaysBelowMinimum::LeaveOut, vec![d(3)]),
+        ] {
+            let assessed = assess(
+                &days,
+                &[coverage(required(rule))],
+                std::slice::from_ref(&window),
+                &MINIMUMS,
+            );
+            assert_eq!(ledger(&window, &days, &assessed).used_days, used);
+        }
+    }
+
+    #[test]
+    fn qualifying_services_are_units_of_counting_codes_in_force() {
+        use crate::domain::attendance::{CodedInput, ServiceInput};
+        use crate::domain::service_code::ServiceCodeInput;
+        let entry = |code: &str, counts: bool, to: Option<&str>| {
+            ServiceCodeInput {
+                code: Some(code.into()),
+                description: Some("x".into()),
+                revenue_code: Some("0915".into()),
+                hcpcs: Some(code.into()),
+                charge: Some("10".into()),
+                counts_toward_day: Some(counts),
+                effective_from: Some("2026-03-01".into()),
+                effective_to: to.map(Into::into),
+                ..ServiceCodeInput::default()
+            }
+            .parse()
+            .unwrap()
+        };
+        let catalog = [
+            entry("G0410", true, None),
+            entry("99211", false, None),
+            entry("G0176", true, Some("2026-03-03")),
+        ];
+        let coded = |code: &str, units: i64| {
+            Service::parse(ServiceInput::Coded(CodedInput {
+                code: code.into(),
+                units: Some(units),
+            }))
+            .unwrap()
+        };
+        let services = [
+            coded("G0410", 2),
+            coded("99211", 1),
+            coded("G0176", 1),
+            Service::parse("group therapy".into()).unwrap(),
+        ];
+        assert_eq!(qualifying_services(&services, &catalog, d(3)), 3);
+        assert_eq!(
+            qualifying_services(&services, &catalog, d(4)),
+            2,
+            "G0176 ended on the 3rd"
+        );
     }
 
     #[test]

@@ -24,6 +24,20 @@
 //! - A day already on a live claim is reported `already_billed` whatever its verdict; a day
 //!   that is not billable keeps the billable reasons as given; a billable day without a fee
 //!   schedule or an episode reports each of those it lacks.
+//! - Per-service payers (`claim_style: per_service`, Medicare and payers that follow it,
+//!   domain reference §4.2): each catalog-coded service of a billed day is its own line — the
+//!   catalog entry in force that day gives the revenue code, HCPCS, modifiers and the charge
+//!   per unit (× units), dated with the day. The fee schedule still gives the claim its form,
+//!   type of bill and condition codes (its per-day charge and HCPCS are not used), and the
+//!   claim carries condition code 41 (PHP) or 92 (IOP) exactly once whether or not the
+//!   schedule lists it. Free-text services are not billed (they have no code). A day whose
+//!   services cannot all be priced is left out whole (`service_not_in_catalog`), and a day
+//!   with no coded service at all is left out with `no_services`: judgement — billing part
+//!   of a day, or a day with no line, would misstate what was furnished.
+//! - A per-service day's expected amount is the day's rate, which the caller supplies
+//!   ([`Facts::expected_per_day`], the seam for the payer's day rates), carried on the day's
+//!   first line (its other lines 0.00); a day below the payer's minimum of services expects
+//!   0.00 (no day rate is paid for it); without a rate it is not known (`None`).
 //! - A day's program comes from its authorization. A day without one (a payer that needs no
 //!   authorization) is priced by the payer's only schedule in force at its level of care; when
 //!   the payer has one per program, the day cannot be priced and is left out with
@@ -36,11 +50,17 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::authorization::PayerReference;
-use super::billable::Reason;
+use std::collections::{HashMap, HashSet};
+
+use super::attendance::Service;
+use super::billable::{Reason, Warning};
 use super::eligibility::{LevelOfCare, Program};
 use super::episode::{episode_on, Icd10, NewEpisode};
-use super::fee_schedule::{in_force, ClaimSetup, Hcpcs, Modifier, NewFeeSchedule, RevenueCode};
+use super::fee_schedule::{
+    in_force, ClaimSetup, ConditionCode, Hcpcs, Modifier, NewFeeSchedule, RevenueCode,
+};
 use super::money::to_cents;
+use super::service_code::{self, NewServiceCode};
 
 /// The authorization a day is billed under: its record and the payer's number (2300 REF*G1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +82,10 @@ pub struct AssessedDay {
     pub authorization: Option<AuthorizationRef>,
     pub billable: bool,
     pub reasons: Vec<Reason>,
+    /// The billable verdict's warnings (`fewer_services`).
+    pub warnings: Vec<Warning>,
+    /// The day's services (a per-service payer bills each catalog code on a line).
+    pub services: Vec<Service>,
     /// The live claim the day is already on, if any.
     pub on_claim: Option<Uuid>,
 }
@@ -134,6 +158,14 @@ pub struct Facts {
     pub fee_schedules: Vec<NewFeeSchedule>,
     /// Episodes of care per client.
     pub episodes: BTreeMap<Uuid, Vec<NewEpisode>>,
+    /// Payers billed per service (`claim_style: per_service`); the others per day.
+    pub per_service_payers: HashSet<Uuid>,
+    /// The service catalog entries of the codes on the days (per-service lines).
+    pub catalog: Vec<NewServiceCode>,
+    /// The expected amount of a per-service day that meets the payer's minimum, by client
+    /// and date, when the caller knows it (the payer's day rate for 3 or 4+ services). A
+    /// day absent here has no known expected amount. This is the seam for day rates.
+    pub expected_per_day: HashMap<(Uuid, NaiveDate), Decimal>,
 }
 
 /// The line item control number of a claim's line (837 2400 `REF*6R`), which a payer echoes
@@ -153,10 +185,14 @@ pub fn line_control_number(claim_number: &str, line_number: u32) -> String {
     format!("{claim_number}-{line_number}")
 }
 
-/// One line: one day of service (837I 2400 SV2 / 837P SV1).
+/// One line: one day of service, or one service of a day for a per-service payer (837I 2400
+/// SV2 / 837P SV1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimLine {
     pub date: NaiveDate,
+    /// The position of the billed service among the day's services (per-service lines);
+    /// `None` for a per-day line. The schema keeps one live line per (day, service).
+    pub service_index: Option<u32>,
     pub program: Program,
     pub revenue_code: RevenueCode,
     pub hcpcs: Option<Hcpcs>,
@@ -195,6 +231,16 @@ pub struct DraftClaim {
     pub total_charge: Decimal,
     /// Σ line expected amounts; `None` when any line has no allowed amount.
     pub expected_reimbursement: Option<Decimal>,
+    /// What billing should know about its days (`fewer_services`), in date order.
+    pub warnings: Vec<DayWarning>,
+}
+
+/// A warning of one billed day.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DayWarning {
+    pub date: NaiveDate,
+    #[serde(flatten)]
+    pub warning: Warning,
 }
 
 /// Why an attended day in range is on no new claim.
@@ -208,6 +254,11 @@ pub enum LeftOutReason {
     NoEpisode,
     /// The day is already on a live claim.
     AlreadyBilled { claim_id: Uuid },
+    /// A per-service payer's day with no catalog-coded service to bill.
+    NoServices,
+    /// A per-service payer's day with a service code that has no catalog entry in force on
+    /// the date (the catalog changed after the day was recorded).
+    ServiceNotInCatalog { code: String },
 }
 
 impl LeftOutReason {
@@ -221,9 +272,12 @@ impl LeftOutReason {
                 "no_approved_authorization"
             }
             LeftOutReason::NotBillable(Reason::BeyondApprovedDays { .. }) => "beyond_approved_days",
+            LeftOutReason::NotBillable(Reason::FewerServices { .. }) => "fewer_services",
             LeftOutReason::NoFeeSchedule => "no_fee_schedule",
             LeftOutReason::NoEpisode => "no_episode",
             LeftOutReason::AlreadyBilled { .. } => "already_billed",
+            LeftOutReason::NoServices => "no_services",
+            LeftOutReason::ServiceNotInCatalog { .. } => "service_not_in_catalog",
         }
     }
 }
@@ -261,6 +315,89 @@ struct Group<'a> {
     period: (NaiveDate, NaiveDate),
     episode: &'a NewEpisode,
     lines: Vec<ClaimLine>,
+    warnings: Vec<DayWarning>,
+}
+
+/// A per-service claim's setup: the schedule's, with condition code 41 (PHP) or 92 (IOP)
+/// exactly once (domain reference §3.4, §4.2), first when the schedule did not list it.
+fn per_service_setup(setup: &ClaimSetup, level: LevelOfCare) -> ClaimSetup {
+    match setup {
+        ClaimSetup::Institutional {
+            type_of_bill,
+            condition_codes,
+        } => {
+            let code = match level {
+                LevelOfCare::Php => "41",
+                LevelOfCare::Iop => "92",
+            };
+            let mut codes = condition_codes.clone();
+            if !codes.iter().any(|c| c.as_str() == code) {
+                if let Ok(code) = ConditionCode::parse(code.to_string()) {
+                    codes.insert(0, code);
+                }
+            }
+            ClaimSetup::Institutional {
+                type_of_bill: type_of_bill.clone(),
+                condition_codes: codes,
+            }
+        }
+        // judgement: condition codes are 837I only; a per-service payer billed on an 837P
+        // keeps its place of service.
+        professional => professional.clone(),
+    }
+}
+
+/// The lines of a per-service day: one per catalog-coded service, priced by the entry in
+/// force on the day; or why the day cannot be billed.
+fn service_lines(
+    day: &AssessedDay,
+    program: Program,
+    facts: &Facts,
+) -> Result<Vec<ClaimLine>, LeftOutReason> {
+    let below_minimum = day
+        .warnings
+        .iter()
+        .any(|w| matches!(w, Warning::FewerServices { .. }));
+    let day_expected = if below_minimum {
+        Some(Decimal::ZERO)
+    } else {
+        facts
+            .expected_per_day
+            .get(&(day.client_id, day.date))
+            .copied()
+    };
+    let mut lines = Vec::new();
+    for (index, service) in day.services.iter().enumerate() {
+        let Some((code, units)) = service.coded() else {
+            continue;
+        };
+        let entry = service_code::in_force(&facts.catalog, code, day.date).ok_or_else(|| {
+            LeftOutReason::ServiceNotInCatalog {
+                code: code.as_str().to_string(),
+            }
+        })?;
+        let units = units.get();
+        lines.push(ClaimLine {
+            date: day.date,
+            service_index: u32::try_from(index).ok(),
+            program,
+            revenue_code: entry.revenue_code.clone(),
+            hcpcs: Some(entry.hcpcs.clone()),
+            modifiers: entry.modifiers.clone(),
+            units,
+            charge: to_cents(entry.charge.amount() * Decimal::from(units)),
+            // The day's amount on its first line, 0.00 on the others.
+            expected: if lines.is_empty() {
+                day_expected
+            } else {
+                day_expected.map(|_| Decimal::ZERO)
+            },
+        });
+    }
+    if lines.is_empty() {
+        return Err(LeftOutReason::NoServices);
+    }
+    Ok(lines)
 }
 
 /// Builds the draft claims for the days in the request's range. Days outside the range are
@@ -270,7 +407,7 @@ pub fn build(days: &[AssessedDay], facts: &Facts, request: &ClaimRequest) -> Bui
         days.iter().filter(|d| request.contains(d.date)).collect();
     in_range.sort_by_key(|d| (d.client_id, d.date, d.level_of_care.as_str()));
 
-    let mut setups: Vec<&ClaimSetup> = Vec::new();
+    let mut setups: Vec<ClaimSetup> = Vec::new();
     let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
     // The group the last day went to: consecutive days mostly share one (a client's days come
     // in date order), and looking each up in the map was a fifth of the build.
@@ -350,13 +487,47 @@ pub fn build(days: &[AssessedDay], facts: &Facts, request: &ClaimRequest) -> Bui
             continue;
         };
 
-        let setup = match setups.iter().position(|s| **s == schedule.claim) {
+        let per_service = facts.per_service_payers.contains(&payer_id);
+        let lines = if per_service {
+            match service_lines(day, schedule.program, facts) {
+                Ok(lines) => lines,
+                Err(reason) => {
+                    left_out.push(leave(vec![reason]));
+                    continue;
+                }
+            }
+        } else {
+            let units = 1u32;
+            vec![ClaimLine {
+                date: day.date,
+                service_index: None,
+                program: schedule.program,
+                revenue_code: schedule.revenue_code.clone(),
+                hcpcs: schedule.hcpcs.clone(),
+                modifiers: schedule.modifiers.clone(),
+                units,
+                charge: to_cents(schedule.charge_per_day.amount() * Decimal::from(units)),
+                expected: schedule
+                    .allowed_per_day
+                    .map(|allowed| to_cents(allowed.amount() * Decimal::from(units))),
+            }]
+        };
+        let claim_setup = if per_service {
+            per_service_setup(&schedule.claim, day.level_of_care)
+        } else {
+            schedule.claim.clone()
+        };
+        let setup = match setups.iter().position(|s| *s == claim_setup) {
             Some(index) => index,
             None => {
-                setups.push(&schedule.claim);
+                setups.push(claim_setup);
                 setups.len() - 1
             }
         };
+        let warnings = day.warnings.iter().map(|w| DayWarning {
+            date: day.date,
+            warning: w.clone(),
+        });
         let period = request.period.bounds(day.date, request);
         let authorization = day.authorization.as_ref();
         let key = (
@@ -368,21 +539,11 @@ pub fn build(days: &[AssessedDay], facts: &Facts, request: &ClaimRequest) -> Bui
             episode.admission_date,
             setup,
         );
-        let units = 1u32;
-        let line = ClaimLine {
-            date: day.date,
-            program: schedule.program,
-            revenue_code: schedule.revenue_code.clone(),
-            hcpcs: schedule.hcpcs.clone(),
-            modifiers: schedule.modifiers.clone(),
-            units,
-            charge: to_cents(schedule.charge_per_day.amount() * Decimal::from(units)),
-            expected: schedule
-                .allowed_per_day
-                .map(|allowed| to_cents(allowed.amount() * Decimal::from(units))),
-        };
         match &mut current {
-            Some((last, group)) if *last == key => group.lines.push(line),
+            Some((last, group)) if *last == key => {
+                group.lines.extend(lines);
+                group.warnings.extend(warnings);
+            }
             _ => {
                 if let Some((last, group)) = current.take() {
                     add_to(&mut groups, last, group);
@@ -393,7 +554,8 @@ pub fn build(days: &[AssessedDay], facts: &Facts, request: &ClaimRequest) -> Bui
                     authorization,
                     period,
                     episode,
-                    lines: vec![line],
+                    lines,
+                    warnings: warnings.collect(),
                 };
                 current = Some((key, group));
             }
@@ -406,7 +568,7 @@ pub fn build(days: &[AssessedDay], facts: &Facts, request: &ClaimRequest) -> Bui
     let claims = groups
         .into_iter()
         .map(|((client_id, coverage_id, .., setup), group)| {
-            finish(client_id, coverage_id, setups[setup], group, request)
+            finish(client_id, coverage_id, &setups[setup], group, request)
         })
         .collect();
     Built { claims, left_out }
@@ -421,6 +583,7 @@ fn add_to<'a>(groups: &mut BTreeMap<Key, Group<'a>>, key: Key, run: Group<'a>) {
         }
         std::collections::btree_map::Entry::Occupied(mut group) => {
             group.get_mut().lines.extend(run.lines);
+            group.get_mut().warnings.extend(run.warnings);
         }
     }
 }
@@ -434,6 +597,7 @@ fn finish(
 ) -> DraftClaim {
     // Days arrive in date order already; the sort keeps that true whatever the caller did.
     group.lines.sort_by_key(|line| line.date);
+    group.warnings.sort_by_key(|w| w.date);
     let statement_from = group.lines.first().map_or(group.period.0, |l| l.date);
     let statement_through = group.lines.last().map_or(group.period.1, |l| l.date);
     let total_charge = to_cents(group.lines.iter().map(|l| l.charge).sum());
@@ -467,6 +631,7 @@ fn finish(
         lines: group.lines,
         total_charge,
         expected_reimbursement,
+        warnings: group.warnings,
     }
 }
 
@@ -540,6 +705,7 @@ mod tests {
         Facts {
             fee_schedules: schedules.into_iter().map(|s| s.parse().unwrap()).collect(),
             episodes: BTreeMap::from([(CLIENT, vec![episode("2026-10-15", None)])]),
+            ..Facts::default()
         }
     }
 
@@ -561,6 +727,8 @@ mod tests {
             authorization: auth(AUTH_A, "AUTH-1"),
             billable: true,
             reasons: Vec::new(),
+            warnings: Vec::new(),
+            services: Vec::new(),
             on_claim: None,
         }
     }

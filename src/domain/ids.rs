@@ -105,6 +105,7 @@ macro_rules! for_each_entity_id {
             BatchId,
             AuthorizationId,
             FeeScheduleId,
+            ServiceCodeId,
             ClaimId,
             EstimateId,
             RemittanceId,
@@ -135,6 +136,8 @@ entity_ids! {
     FeeScheduleId;
     /// A payer's rate for a day by its number of services (APC-style).
     DayRateId;
+    /// An entry of the service catalog (one code over one period).
+    ServiceCodeId;
     /// A claim.
     ClaimId;
     /// A cost estimate shown to a client.

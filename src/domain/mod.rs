@@ -31,6 +31,7 @@ pub mod person;
 pub mod remittance;
 pub mod remittance_reports;
 pub mod role;
+pub mod service_code;
 pub mod text;
 pub mod user;
 pub mod validation;

@@ -26,6 +26,7 @@ mod organization;
 mod payers;
 mod remittances;
 mod reports;
+mod service_codes;
 mod users;
 mod verifications;
 
@@ -151,6 +152,14 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::GET, "/api/v1/day-rates", day_rates::list),
         endpoint(M::GET, "/api/v1/day-rates/{id}", day_rates::get),
         endpoint(M::PATCH, "/api/v1/day-rates/{id}", day_rates::update),
+        endpoint(M::POST, "/api/v1/service-codes", service_codes::create),
+        endpoint(M::GET, "/api/v1/service-codes", service_codes::list),
+        endpoint(M::GET, "/api/v1/service-codes/{id}", service_codes::get),
+        endpoint(
+            M::PATCH,
+            "/api/v1/service-codes/{id}",
+            service_codes::update,
+        ),
         endpoint(M::POST, "/api/v1/claims/generate", claims::generate),
         // Before `/api/v1/claims/{id}`, which would otherwise take `x12` for an id.
         endpoint(M::POST, "/api/v1/claims/x12", claims::x12_many),

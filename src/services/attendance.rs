@@ -17,12 +17,15 @@ use crate::domain::attendance::{
 };
 use crate::domain::authorization::AuthorizationStatus;
 use crate::domain::billable::{
-    assess, billed_coverage, weeks, Assessment, AuthorizationWindow, Day, Minimums, Week,
+    assess, billed_coverage, qualifying_services, weeks, Assessment, AuthorizationWindow, Day,
+    Minimums, Week,
 };
 use crate::domain::ids::new_id;
+use crate::domain::service_code::{self, ServiceCode};
 use crate::domain::validation::FieldError;
 use crate::store::attendance::{self as days_store, AttendanceRecord, NewDay};
 use crate::store::authorizations::{self, Authorization};
+use crate::store::service_codes::{self, ServiceCodeEntry};
 use crate::store::{StoreResult, Tx};
 
 /// Where a row came from, to name it in errors: its index in a JSON `rows` array, or its line
@@ -146,6 +149,14 @@ pub async fn record(
     let (from, to) = dates.fold((NaiveDate::MAX, NaiveDate::MIN), |(lo, hi), d| {
         (lo.min(d), hi.max(d))
     });
+    // The catalog entries of every code the rows name, in one query.
+    let codes: Vec<ServiceCode> = rows
+        .iter()
+        .filter_map(|r| r.parsed.as_ref().ok())
+        .flat_map(|r| r.day.services.iter().filter_map(|s| s.coded()))
+        .map(|(code, _)| code.clone())
+        .collect();
+    let catalog = service_codes::of_codes(tx, &codes).await?;
     let spans = days_store::coverage_spans(tx, &clients).await?;
     let not_covered = days_store::levels_not_covered(tx, &clients).await?;
     let mut stored = if from <= to {
@@ -202,6 +213,14 @@ pub async fn record(
                 );
                 continue;
             }
+        }
+        let unknown = unknown_codes(&catalog, &new.day);
+        if !unknown.is_empty() {
+            report.rejected += 1;
+            report
+                .errors
+                .extend(unknown.into_iter().map(|p| RowError::new(row.at, p)));
+            continue;
         }
         match effect(&new.day, stored.get(&(client, date)), replace) {
             Err(problem) => refuse(&mut report, problem),
@@ -272,6 +291,28 @@ pub async fn record(
         created_for,
         replaced_for,
     })
+}
+
+/// The services of `day` whose code the catalog does not know, or has no entry of in force on
+/// the day (`services[i]` each).
+fn unknown_codes(catalog: &[ServiceCodeEntry], day: &AttendedDay) -> Vec<RowProblem> {
+    day.services
+        .iter()
+        .enumerate()
+        .filter_map(|(i, service)| {
+            let (code, _) = service.coded()?;
+            if service_code::in_force(catalog, code, day.service_date).is_some() {
+                return None;
+            }
+            let known = catalog.iter().any(|e| &e.data.code == code);
+            Some(RowProblem::unknown_service_code(
+                i,
+                code,
+                day.service_date,
+                known,
+            ))
+        })
+        .collect()
 }
 
 /// An authorization as the billable rule sees it. Expired ones still authorized the days of
@@ -365,6 +406,13 @@ pub async fn assess_clients(
     for record in days_store::for_clients(tx, clients).await? {
         by_client.entry(record.client_id).or_default().push(record);
     }
+    let codes: Vec<ServiceCode> = by_client
+        .values()
+        .flatten()
+        .flat_map(|r| r.day.services.iter().filter_map(|s| s.coded()))
+        .map(|(code, _)| code.clone())
+        .collect();
+    let catalog = service_codes::of_codes(tx, &codes).await?;
     let mut facts = HashMap::new();
     for (client, records) in by_client {
         let days: Vec<Day> = records
@@ -373,6 +421,7 @@ pub async fn assess_clients(
                 date: r.day.service_date,
                 level_of_care: r.day.level_of_care,
                 minutes: r.day.minutes.get(),
+                services: qualifying_services(&r.day.services, &catalog, r.day.service_date),
             })
             .collect();
         let coverages = spans.get(&client).map(Vec::as_slice).unwrap_or_default();

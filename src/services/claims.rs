@@ -15,7 +15,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::config::BillingSettings;
-use crate::domain::billable::{assess, Day};
+use crate::domain::billable::{assess, qualifying_services, Day};
 use crate::domain::claim::{
     build, line_control_number, AssessedDay, AuthorizationRef, ClaimRequest, DraftClaim, Facts,
     LeftOut, LeftOutReason,
@@ -25,9 +25,13 @@ use crate::domain::episode::{episode_on, NewEpisode, STILL_PATIENT};
 use crate::domain::fee_schedule::{ClaimForm, ClaimSetup};
 use crate::domain::ids::new_id;
 use crate::domain::money::Money;
+use crate::domain::payer::ClaimStyle;
+use crate::domain::service_code::{NewServiceCode, ServiceCode};
 use crate::services::attendance::{authorizations_of, minimums, windows};
 use crate::store::claims::{self, ClaimRecord, LineRecord, NewClaim};
-use crate::store::{attendance as days_store, episodes, fee_schedules, now, StoreError, Tx};
+use crate::store::{
+    attendance as days_store, episodes, fee_schedules, now, service_codes, StoreError, Tx,
+};
 
 /// What to generate: the builder's request and the optional narrowing to one payer or client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +96,8 @@ fn reason_view(reason: &LeftOutReason) -> LeftOutReasonView {
                 Reason::BelowMinimumMinutes { message, .. }
                 | Reason::NoCoverage { message }
                 | Reason::NoApprovedAuthorization { message }
-                | Reason::BeyondApprovedDays { message, .. } => message.clone(),
+                | Reason::BeyondApprovedDays { message, .. }
+                | Reason::FewerServices { message, .. } => message.clone(),
             },
             None,
         ),
@@ -109,6 +114,14 @@ fn reason_view(reason: &LeftOutReason) -> LeftOutReasonView {
         LeftOutReason::AlreadyBilled { claim_id } => (
             "already billed on a live claim".to_string(),
             Some(*claim_id),
+        ),
+        LeftOutReason::NoServices => (
+            "the payer is billed per service and the day lists no service catalog code".to_string(),
+            None,
+        ),
+        LeftOutReason::ServiceNotInCatalog { code } => (
+            format!("{code} has no service catalog entry in force on this date"),
+            None,
         ),
     };
     LeftOutReasonView {
@@ -187,8 +200,26 @@ async fn load(
         .flatten()
         .map(|span| (span.payer_id, span.payer_name.clone()))
         .collect();
+    let per_service_payers: HashSet<Uuid> = spans
+        .values()
+        .flatten()
+        .filter(|span| span.rules.claim_style == ClaimStyle::PerService)
+        .map(|span| span.payer_id)
+        .collect();
     let minimums = minimums(settings);
     let stored = claims::billing_days(tx, clients).await?;
+    // The catalog entries of every code on those days: the services a per-service payer
+    // counts, and (for its claims) what each line is coded and charged.
+    let codes: Vec<ServiceCode> = stored
+        .iter()
+        .flat_map(|d| d.services.iter().filter_map(|s| s.coded()))
+        .map(|(code, _)| code.clone())
+        .collect();
+    let catalog: Vec<NewServiceCode> = service_codes::of_codes(tx, &codes)
+        .await?
+        .into_iter()
+        .map(|e| e.data)
+        .collect();
 
     let mut days = Vec::with_capacity(stored.len());
     let mut attendance_ids = Vec::with_capacity(stored.len());
@@ -204,6 +235,7 @@ async fn load(
                 date: d.date,
                 level_of_care: d.level_of_care,
                 minutes: d.minutes,
+                services: qualifying_services(&d.services, &catalog, d.date),
             })
             .collect();
         let assessments = assess(&plain, coverages, client_windows, &minimums);
@@ -212,15 +244,16 @@ async fn load(
             let program = assessment
                 .authorization_id
                 .and_then(|id| program_of.get(&id));
+            let payer_id = assessment
+                .coverage_id
+                .and_then(|c| payer_of.get(&c).copied());
             days.push(AssessedDay {
                 client_id: client,
                 date: record.date,
                 level_of_care: record.level_of_care,
                 program: program.map(|(program, _)| *program),
                 coverage_id: assessment.coverage_id,
-                payer_id: assessment
-                    .coverage_id
-                    .and_then(|c| payer_of.get(&c).copied()),
+                payer_id,
                 authorization: assessment.authorization_id.and_then(|id| {
                     program.map(|(_, number)| AuthorizationRef {
                         id,
@@ -229,6 +262,13 @@ async fn load(
                 }),
                 billable: assessment.billable,
                 reasons: assessment.reasons,
+                warnings: assessment.warnings,
+                // Only a per-service payer's claim reads them.
+                services: if per_service_payers.contains(&payer_id.unwrap_or_default()) {
+                    record.services.clone()
+                } else {
+                    Vec::new()
+                },
                 on_claim: record.claim_id,
             });
         }
@@ -254,6 +294,11 @@ async fn load(
         facts: Facts {
             fee_schedules,
             episodes: by_client,
+            per_service_payers,
+            catalog,
+            // Day rates are not known yet: per-service days meeting the minimum have no
+            // expected amount (the day-rates work fills this).
+            expected_per_day: HashMap::new(),
         },
         payer_names,
     })
@@ -349,6 +394,7 @@ fn record_of(
             charge: charges.money(line.charge)?,
             expected: line.expected.map(|e| expected.money(e)).transpose()?,
             live: true,
+            service_index: line.service_index,
         });
     }
     let (claim_form, type_of_bill, place_of_service, condition_codes) = match &draft.claim {
@@ -406,6 +452,7 @@ fn record_of(
         original_claim_id,
         payer_claim_number: None,
         line_count: u32::try_from(lines.len()).unwrap_or(u32::MAX),
+        warnings: draft.warnings.clone(),
         lines: Some(lines),
         created_by,
         created_at: at,

@@ -11,7 +11,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
-use crate::domain::attendance::{AttendedDay, Minutes, StoredDay};
+use crate::domain::attendance::{AttendedDay, Minutes, Service, ServiceInput, StoredDay};
 use crate::domain::billable::CoverageSpan;
 use crate::domain::eligibility::LevelOfCare;
 use crate::domain::payer::{BillingRules, BillingRulesInput};
@@ -67,7 +67,9 @@ fn time(raw: Option<String>) -> StoreResult<Option<NaiveTime>> {
 
 impl AttendanceRow {
     fn parse(self) -> StoreResult<AttendanceRecord> {
-        let services: Vec<String> = serde_json::from_str(&self.services).map_err(corrupt)?;
+        // Names (strings) and, since issue 17, catalog codes with units (objects); rows
+        // written before hold names only.
+        let services: Vec<ServiceInput> = serde_json::from_str(&self.services).map_err(corrupt)?;
         let day = AttendedDay {
             service_date: self.service_date,
             level_of_care: LevelOfCare::parse(&self.level_of_care).map_err(corrupt)?,
@@ -75,8 +77,8 @@ impl AttendanceRow {
             start_time: time(self.start_time)?,
             end_time: time(self.end_time)?,
             services: services
-                .iter()
-                .map(|s| SafeText::parse(s, 60).map_err(corrupt))
+                .into_iter()
+                .map(|s| Service::parse(s).map_err(corrupt))
                 .collect::<StoreResult<_>>()?,
             source: self
                 .source
@@ -96,8 +98,8 @@ impl AttendanceRow {
 }
 
 const COLUMNS: &str = "id, client_id, service_date, level_of_care, minutes, start_time, end_time, \
-    services, source, (SELECT l.claim_id FROM claim_lines l \
-        WHERE l.attendance_id = attendance.id AND l.live) AS claim_id, \
+    services, source, (SELECT d.claim_id FROM claim_days d \
+        WHERE d.attendance_id = attendance.id AND d.live) AS claim_id, \
     recorded_by, created_at, updated_at";
 
 /// `$from, $from+1, …` for `count` binds.
@@ -338,8 +340,8 @@ pub async fn stored_days(
 }
 
 fn services_json(day: &AttendedDay) -> StoreResult<String> {
-    let names: Vec<&str> = day.services.iter().map(SafeText::as_str).collect();
-    serde_json::to_string(&names).map_err(corrupt)
+    // Names as strings, codes as `{"code", "units"}` objects: the wire form.
+    serde_json::to_string(&day.services).map_err(corrupt)
 }
 
 fn hhmm(time: Option<NaiveTime>) -> Option<String> {

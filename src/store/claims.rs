@@ -17,7 +17,8 @@ use uuid::Uuid;
 use super::attendance::{for_each_text_pair, rows_for, texts};
 use super::rows::{insert_rows, text, values_sql, Value, MAX_PARAMETERS};
 use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
-use crate::domain::claim::line_control_number;
+use crate::domain::attendance::{Service, ServiceInput};
+use crate::domain::claim::{line_control_number, DayWarning};
 use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::ids::new_id;
@@ -69,6 +70,10 @@ pub struct LineRecord {
     pub expected: Option<Money>,
     /// Whether the line bills its day now (false once the claim is voided or replaced).
     pub live: bool,
+    /// The position of the billed service among the day's services (per-service lines);
+    /// absent on a per-day line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_index: Option<u32>,
 }
 
 /// A claim as stored and shown. `lines` is filled when one claim is read, not in lists.
@@ -100,6 +105,9 @@ pub struct ClaimRecord {
     pub original_claim_id: Option<Uuid>,
     pub payer_claim_number: Option<String>,
     pub line_count: u32,
+    /// What billing should know about its days (`fewer_services`); absent when nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<DayWarning>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lines: Option<Vec<LineRecord>>,
     pub created_by: Uuid,
@@ -135,6 +143,7 @@ struct ClaimRow {
     original_claim_id: Option<String>,
     payer_claim_number: Option<String>,
     line_count: i64,
+    warnings: String,
     created_by: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -169,6 +178,11 @@ impl ClaimRow {
             original_claim_id: self.original_claim_id.as_deref().map(uuid).transpose()?,
             payer_claim_number: self.payer_claim_number,
             line_count: u32::try_from(self.line_count).map_err(corrupt)?,
+            warnings: if self.warnings == "[]" {
+                Vec::new()
+            } else {
+                serde_json::from_str(&self.warnings).map_err(corrupt)?
+            },
             lines: None,
             created_by: uuid(&self.created_by)?,
             created_at: self.created_at,
@@ -188,7 +202,7 @@ macro_rules! claim_columns {
             c.discharge_status, c.total_charge_cents, c.expected_reimbursement_cents, c.status, \
             c.frequency, c.original_claim_id, c.payer_claim_number, ",
             $count,
-            " AS line_count, c.created_by, c.created_at, c.updated_at"
+            " AS line_count, c.warnings, c.created_by, c.created_at, c.updated_at"
         )
     };
 }
@@ -271,6 +285,7 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
                 "frequency": c.frequency.code(),
                 "original_claim_id": c.original_claim_id.map(|id| id.to_string()),
                 "payer_claim_number": c.payer_claim_number,
+                "warnings": json_of(&c.warnings)?,
                 "created_by": c.created_by.to_string(),
                 "created_at": c.created_at.to_rfc3339(),
             }));
@@ -292,6 +307,7 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
                 "charge_cents": l.charge.minor_units(),
                 "expected_cents": l.expected.map(Money::minor_units),
                 "live": l.live,
+                "service_index": l.service_index,
             }));
         }
     }
@@ -302,7 +318,11 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
             let mut texts = Vec::with_capacity(chunk.len());
             for claim in chunk {
                 let c = claim.record;
-                texts.push((json(&c.condition_codes)?, json(&c.other_diagnoses)?));
+                texts.push((
+                    json(&c.condition_codes)?,
+                    json(&c.other_diagnoses)?,
+                    json_of(&c.warnings)?,
+                ));
             }
             let values = sqlite_claim_values(chunk, &texts)?;
             let last_sql;
@@ -324,14 +344,14 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
                 statement_through, claim_form, type_of_bill, place_of_service, condition_codes,
                 principal_diagnosis, other_diagnoses, discharge_status, total_charge_cents,
                 expected_reimbursement_cents, status, frequency, original_claim_id,
-                payer_claim_number, created_by, created_at, updated_at)
+                payer_claim_number, warnings, created_by, created_at, updated_at)
              SELECT r.id, r.claim_number, r.client_id, r.coverage_id, r.payer_id, r.level_of_care,
                 r.authorization_id, r.authorization_number, r.period_from, r.period_through,
                 r.statement_from, r.statement_through, r.claim_form, r.type_of_bill,
                 r.place_of_service, r.condition_codes, r.principal_diagnosis, r.other_diagnoses,
                 r.discharge_status, r.total_charge_cents, r.expected_reimbursement_cents, r.status,
-                r.frequency, r.original_claim_id, r.payer_claim_number, r.created_by, r.created_at,
-                r.created_at
+                r.frequency, r.original_claim_id, r.payer_claim_number, r.warnings, r.created_by,
+                r.created_at, r.created_at
              FROM jsonb_to_recordset($1::jsonb) AS r(id TEXT, claim_number TEXT, client_id TEXT,
                 coverage_id TEXT, payer_id TEXT, level_of_care TEXT, authorization_id TEXT,
                 authorization_number TEXT, period_from DATE, period_through DATE,
@@ -339,7 +359,7 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
                 place_of_service TEXT, condition_codes TEXT, principal_diagnosis TEXT,
                 other_diagnoses TEXT, discharge_status TEXT, total_charge_cents BIGINT,
                 expected_reimbursement_cents BIGINT, status TEXT, frequency TEXT,
-                original_claim_id TEXT, payer_claim_number TEXT, created_by TEXT,
+                original_claim_id TEXT, payer_claim_number TEXT, warnings TEXT, created_by TEXT,
                 created_at TIMESTAMPTZ)",
             claim_rows,
         )
@@ -384,20 +404,45 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
                 tx,
                 "INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date,
                     program, revenue_code, hcpcs, modifiers, units, charge_cents,
-                    expected_cents, live)
+                    expected_cents, live, service_index)
                  SELECT r.claim_id, r.line_number, r.attendance_id, r.service_date, r.program,
                     r.revenue_code, r.hcpcs, r.modifiers, r.units, r.charge_cents,
-                    r.expected_cents, r.live
+                    r.expected_cents, r.live, r.service_index
                  FROM jsonb_to_recordset($1::jsonb) AS r(claim_id TEXT, line_number INTEGER,
                     attendance_id TEXT, service_date DATE, program TEXT, revenue_code TEXT,
                     hcpcs TEXT, modifiers TEXT, units INTEGER, charge_cents BIGINT,
-                    expected_cents BIGINT, live BOOLEAN)",
+                    expected_cents BIGINT, live BOOLEAN, service_index INTEGER)",
                 line_rows,
             )
             .await?;
         }
     }
+    // The days the claims bill, one row each: the schema keeps a day on one live claim.
+    let claim_ids: Vec<String> = claims.iter().map(|c| c.record.id.to_string()).collect();
+    for chunk in claim_ids.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO claim_days (claim_id, attendance_id, live)
+             SELECT DISTINCT claim_id, attendance_id, live FROM claim_lines
+             WHERE claim_id IN ({})",
+            super::attendance::placeholders(1, chunk.len())
+        );
+        with_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            query.execute(conn).await.map(|_| ())
+        })?;
+    }
     Ok(())
+}
+
+/// A day's warnings as stored (JSON).
+fn json_of(warnings: &[DayWarning]) -> StoreResult<String> {
+    if warnings.is_empty() {
+        return Ok("[]".to_string());
+    }
+    serde_json::to_string(warnings).map_err(corrupt)
 }
 
 /// A value that could not be bound, as the store's error.
@@ -410,19 +455,19 @@ const CLAIMS_INSERT: &str = "INSERT INTO claims (id, claim_number, client_id, co
     period_through, statement_from, statement_through, claim_form, type_of_bill, \
     place_of_service, condition_codes, principal_diagnosis, other_diagnoses, discharge_status, \
     total_charge_cents, expected_reimbursement_cents, status, frequency, original_claim_id, \
-    payer_claim_number, created_by, created_at, updated_at) VALUES ";
-const CLAIM_FIELDS: usize = 28;
+    payer_claim_number, warnings, created_by, created_at, updated_at) VALUES ";
+const CLAIM_FIELDS: usize = 29;
 
 /// The bound values of one multi-row INSERT of claims for SQLite, in [`CLAIMS_INSERT`]'s
-/// order; `texts` holds each claim's condition codes and other diagnoses as JSON.
+/// order; `texts` holds each claim's condition codes, other diagnoses and warnings as JSON.
 fn sqlite_claim_values<'a>(
     chunk: &'a [NewClaim<'a>],
-    texts: &'a [(String, String)],
+    texts: &'a [(String, String, String)],
 ) -> StoreResult<sqlx::sqlite::SqliteArguments<'a>> {
     use sqlx::Arguments as _;
     let mut values = sqlx::sqlite::SqliteArguments::default();
     values.reserve(chunk.len() * CLAIM_FIELDS, 0);
-    for (claim, (codes, dx)) in chunk.iter().zip(texts) {
+    for (claim, (codes, dx, warnings)) in chunk.iter().zip(texts) {
         let c = claim.record;
         encoded(values.add(c.id.to_string()))?;
         encoded(values.add(c.claim_number.as_str()))?;
@@ -449,6 +494,7 @@ fn sqlite_claim_values<'a>(
         encoded(values.add(c.frequency.code()))?;
         encoded(values.add(c.original_claim_id.map(|id| id.to_string())))?;
         encoded(values.add(c.payer_claim_number.as_deref()))?;
+        encoded(values.add(warnings.as_str()))?;
         encoded(values.add(c.created_by.to_string()))?;
         encoded(values.add(c.created_at))?;
         encoded(values.add(c.updated_at))?;
@@ -521,13 +567,14 @@ impl<'a> SqliteLines<'a> {
     fn values(self) -> StoreResult<(usize, sqlx::sqlite::SqliteArguments<'a>)> {
         use sqlx::Arguments as _;
         let mut values = sqlx::sqlite::SqliteArguments::default();
-        values.reserve(self.rows.len() * 4 + 8, 0);
+        values.reserve(self.rows.len() * 5 + 8, 0);
         for (claim, l) in self.rows {
             encoded(values.add(*claim))?;
             encoded(values.add(i64::from(l.line_number)))?;
             encoded(values.add(l.attendance_id.to_string()))?;
             // The date as sqlx would bind a NaiveDate (`%F`).
             encoded(values.add(l.service_date.to_string()))?;
+            encoded(values.add(l.service_index.map(i64::from)))?;
         }
         let s = self.shared;
         encoded(values.add(s.program))?;
@@ -550,16 +597,18 @@ fn sqlite_lines_sql(rows: usize) -> String {
     use std::fmt::Write as _;
     const HEAD: &str = "INSERT INTO claim_lines (claim_id, line_number, attendance_id, \
         service_date, program, revenue_code, hcpcs, modifiers, units, charge_cents, \
-        expected_cents, live) SELECT v.column1, v.column2, v.column3, v.column4, s.* FROM (VALUES ";
+        expected_cents, live, service_index) SELECT v.column1, v.column2, v.column3, v.column4, \
+        s.program, s.revenue_code, s.hcpcs, s.modifiers, s.units, s.charge_cents, \
+        s.expected_cents, s.live, v.column5 FROM (VALUES ";
     let mut sql = String::with_capacity(HEAD.len() + rows * 14 + 200);
     sql.push_str(HEAD);
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");
         }
-        sql.push_str("(?, ?, ?, ?)");
+        sql.push_str("(?, ?, ?, ?, ?)");
     }
-    let n = rows * 4;
+    let n = rows * 5;
     // Writing into a String cannot fail.
     let _ = write!(
         sql,
@@ -583,6 +632,13 @@ pub async fn release(tx: &mut Tx, claim_id: Uuid) -> StoreResult<()> {
     let id = claim_id.to_string();
     with_tx!(tx, |conn| sqlx::query(
         "UPDATE claim_lines SET live = FALSE WHERE claim_id = $1"
+    )
+    .bind(&id)
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    with_tx!(tx, |conn| sqlx::query(
+        "UPDATE claim_days SET live = FALSE WHERE claim_id = $1"
     )
     .bind(&id)
     .execute(conn)
@@ -687,9 +743,10 @@ fn packed_sql(
 /// stored JSON text and `live` as 0 or 1, the same on both backends: re-encoding them with
 /// `json(...)` per line cost SQLite a third of the read (benches/claims.rs).
 const SQLITE_LINE_FIELDS: &str = "line_number, attendance_id, service_date, program, \
-    revenue_code, hcpcs, modifiers, units, charge_cents, expected_cents, live";
+    revenue_code, hcpcs, modifiers, units, charge_cents, expected_cents, live, service_index";
 const POSTGRES_LINE_FIELDS: &str = "line_number, attendance_id, service_date, program, \
-    revenue_code, hcpcs, modifiers, units, charge_cents, expected_cents, live::int";
+    revenue_code, hcpcs, modifiers, units, charge_cents, expected_cents, live::int, \
+    service_index";
 
 /// A claim line as [`lines_of`] packs it.
 #[derive(serde::Deserialize)]
@@ -705,6 +762,7 @@ struct PackedLine<'a>(
     i64,
     Option<i64>,
     i64,
+    Option<i64>,
 );
 
 impl PackedLine<'_> {
@@ -721,6 +779,7 @@ impl PackedLine<'_> {
             charge_cents,
             expected_cents,
             live,
+            service_index,
         ) = self;
         // Most lines have none; their text is always `[]`.
         let modifiers = if modifiers == "[]" {
@@ -742,6 +801,10 @@ impl PackedLine<'_> {
             charge: money(charge_cents)?,
             expected: expected_cents.map(money).transpose()?,
             live: live != 0,
+            service_index: service_index
+                .map(u32::try_from)
+                .transpose()
+                .map_err(corrupt)?,
         })
     }
 }
@@ -1279,7 +1342,7 @@ pub async fn clients_attending(
     ids.iter().map(|id| uuid(id)).collect()
 }
 
-/// An attended day as claim generation needs it: no services, source or timestamps.
+/// An attended day as claim generation needs it: no source or timestamps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BillingDay {
     pub id: Uuid,
@@ -1289,9 +1352,12 @@ pub struct BillingDay {
     pub minutes: u32,
     /// The live claim the day is on.
     pub claim_id: Option<Uuid>,
+    /// Its services (catalog codes are billed line by line for per-service payers).
+    pub services: Vec<Service>,
 }
 
-/// An attended day as [`billing_days`] packs it: id, date, level, minutes, live claim.
+/// An attended day as [`billing_days`] packs it: id, date, level, minutes, live claim,
+/// services (the stored JSON text).
 #[derive(serde::Deserialize)]
 struct PackedDay<'a>(
     Uuid,
@@ -1299,14 +1365,27 @@ struct PackedDay<'a>(
     #[serde(borrow)] Cow<'a, str>,
     i64,
     Option<Uuid>,
+    #[serde(borrow)] Cow<'a, str>,
 );
+
+/// A day's services from their stored JSON (names, and codes with units since issue 17).
+fn services_of(text: &str) -> StoreResult<Vec<Service>> {
+    if text == "[]" {
+        return Ok(Vec::new());
+    }
+    let raw: Vec<ServiceInput> = serde_json::from_str(text).map_err(corrupt)?;
+    raw.into_iter()
+        .map(|s| Service::parse(s).map_err(corrupt))
+        .collect()
+}
 
 /// Every attended day of these clients (their whole history: authorizations count days in
 /// date order), with only what billing needs, by client and date. One row per client, its days
 /// packed as JSON, as [`lines_of`] does for the same reason.
 pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<BillingDay>> {
     const FIELDS: &str = "id, service_date, level_of_care, minutes, \
-        (SELECT l.claim_id FROM claim_lines l WHERE l.attendance_id = attendance.id AND l.live)";
+        (SELECT d.claim_id FROM claim_days d WHERE d.attendance_id = attendance.id AND d.live), \
+        services";
     let sql = packed_sql(tx, "attendance", "client_id", FIELDS, FIELDS);
     let mut days = Vec::new();
     for_each_text_pair(tx, &sql, &texts(client_ids), |client, packed| {
@@ -1317,7 +1396,7 @@ pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<B
             // that 100,000 days are not grown by doubling, which touched twice their memory.
             days.reserve((packed.len() * client_ids.len()).min(1_000_000));
         }
-        for PackedDay(id, date, level, minutes, claim_id) in packed {
+        for PackedDay(id, date, level, minutes, claim_id, services) in packed {
             days.push(BillingDay {
                 id,
                 client_id,
@@ -1325,6 +1404,7 @@ pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<B
                 level_of_care: LevelOfCare::parse(&level).map_err(corrupt)?,
                 minutes: u32::try_from(minutes).map_err(corrupt)?,
                 claim_id,
+                services: services_of(&services)?,
             });
         }
         Ok(())

@@ -35,6 +35,7 @@ pub mod payers;
 pub mod remittance_reports;
 pub mod remittances;
 mod rows;
+pub mod service_codes;
 pub mod users;
 pub mod verifications;
 pub mod web_sessions;

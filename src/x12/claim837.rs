@@ -1599,6 +1599,7 @@ mod tests {
         };
         let day = |d: u32| ClaimLine {
             date: date(1, d),
+            service_index: None,
             program: Program::MentalHealth,
             revenue_code: RevenueCode::parse("0905".into()).unwrap(),
             hcpcs: Some(Hcpcs::parse("S9480".into()).unwrap()),
@@ -1629,6 +1630,7 @@ mod tests {
             lines: vec![day(20), day(21), day(22)],
             total_charge: dec("750.00"),
             expected_reimbursement: None,
+            warnings: Vec::new(),
         };
         let mut b = batch(ClaimForm837::Institutional);
         b.subscribers[0].claims =

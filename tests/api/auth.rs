@@ -285,6 +285,7 @@ async fn each_role_reaches_exactly_its_routes() {
     let client_authorizations = format!("/api/v1/clients/{some}/authorizations");
     let fee_schedule = format!("/api/v1/fee-schedules/{some}");
     let day_rate = format!("/api/v1/day-rates/{some}");
+    let service_code = format!("/api/v1/service-codes/{some}");
     let episodes = format!("/api/v1/clients/{some}/episodes");
     let episode = format!("/api/v1/clients/{some}/episodes/{some}");
     let claim = format!("/api/v1/claims/{some}");
@@ -371,6 +372,14 @@ async fn each_role_reaches_exactly_its_routes() {
         (Method::POST, "/api/v1/day-rates", vec![Billing]),
         (Method::GET, &day_rate, vec![Admissions, Billing]),
         (Method::PATCH, &day_rate, vec![Billing]),
+        (
+            Method::GET,
+            "/api/v1/service-codes",
+            vec![Admissions, Billing],
+        ),
+        (Method::POST, "/api/v1/service-codes", vec![Billing]),
+        (Method::GET, &service_code, vec![Admissions, Billing]),
+        (Method::PATCH, &service_code, vec![Billing]),
         (Method::GET, &episodes, vec![Admissions, Billing]),
         (Method::POST, &episodes, vec![Admissions, Billing]),
         (Method::GET, &episode, vec![Admissions, Billing]),

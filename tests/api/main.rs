@@ -32,6 +32,7 @@ mod names;
 mod organization;
 mod payer_secrets;
 mod payers;
+mod per_service;
 mod real_answers;
 mod remittances;
 mod reports;

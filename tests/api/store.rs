@@ -815,6 +815,7 @@ fn bare_claim(
         original_claim_id: None,
         payer_claim_number: None,
         line_count: 0,
+        warnings: Vec::new(),
         lines: None,
         created_by: user.into(),
         created_at: at,

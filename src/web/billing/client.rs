@@ -355,6 +355,7 @@ fn reason_text(reason: &crate::domain::billable::Reason) -> &str {
         Reason::BelowMinimumMinutes { message, .. }
         | Reason::NoCoverage { message }
         | Reason::NoApprovedAuthorization { message }
-        | Reason::BeyondApprovedDays { message, .. } => message,
+        | Reason::BeyondApprovedDays { message, .. }
+        | Reason::FewerServices { message, .. } => message,
     }
 }

@@ -1,0 +1,913 @@
+//! Issue 17, per-service billing: the service catalog (the clinic's charge master), catalog
+//! codes with units on attended days, the billable-day rule of per-service payers and their
+//! claims, one line per service.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{id_of, listed_ids, spawn_app, Reply, TestApp};
+
+const SERVICE_CODES: &str = "/api/v1/service-codes";
+
+/// A catalog entry of `code` open-ended from 2026-03-01, with `changes` applied (a null
+/// removes the member).
+fn entry(code: &str, changes: Value) -> Value {
+    let mut body = json!({
+        "code": code,
+        "description": format!("Service {code}"),
+        "revenue_code": "0915",
+        "hcpcs": code,
+        "charge": "210.00",
+        "effective_from": "2026-03-01"
+    });
+    for (key, value) in changes.as_object().unwrap() {
+        if value.is_null() {
+            body.as_object_mut().unwrap().remove(key);
+        } else {
+            body[key] = value.clone();
+        }
+    }
+    body
+}
+
+async fn record(app: &TestApp, body: Value, status: u16) -> Reply {
+    app.post(SERVICE_CODES)
+        .token(&app.billing)
+        .json(body)
+        .expect(status)
+        .await
+}
+
+fn path(entry: &Value) -> String {
+    format!("{SERVICE_CODES}/{}", entry["id"].as_str().unwrap())
+}
+
+#[tokio::test]
+async fn catalog_entries_are_recorded_read_listed_and_changed() {
+    let app = spawn_app().await;
+    let reply = record(
+        &app,
+        entry("G0410", json!({"modifiers": ["PN"], "charge": "210.5"})),
+        201,
+    )
+    .await;
+    let group = reply.body.clone();
+    assert_eq!(reply.header("location").unwrap(), path(&group));
+    assert_eq!(group["charge"], "210.50");
+    assert_eq!(group["counts_toward_day"], true, "the default");
+    assert_eq!(group["modifiers"], json!(["PN"]));
+    assert_eq!(group["effective_to"], Value::Null);
+    let read = app
+        .get(&path(&group))
+        .token(&app.admissions)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(read, group);
+    let check_in = record(
+        &app,
+        entry(
+            "99211",
+            json!({"revenue_code": "0900", "counts_toward_day": false, "charge": "40"}),
+        ),
+        201,
+    )
+    .await
+    .body;
+    assert_eq!(check_in["counts_toward_day"], false);
+
+    // A charge changed mid-month: the old entry ends the day before, a new one starts.
+    let ended = app
+        .patch(&path(&group))
+        .token(&app.billing)
+        .json(json!({"effective_to": "2026-03-15"}))
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(ended["effective_to"], "2026-03-15");
+    let raised = record(
+        &app,
+        entry(
+            "G0410",
+            json!({"effective_from": "2026-03-16", "charge": "225.00"}),
+        ),
+        201,
+    )
+    .await
+    .body;
+    let ids = |query: &'static str| {
+        let app = &app;
+        async move { listed_ids(app, &format!("{SERVICE_CODES}?{query}"), &app.admissions).await }
+    };
+    assert_eq!(
+        ids("code=G0410").await,
+        [id_of(&raised), id_of(&group)],
+        "the latest start first"
+    );
+    assert_eq!(
+        ids("code=G0410&active_on=2026-03-15").await,
+        [id_of(&group)]
+    );
+    assert_eq!(
+        ids("code=G0410&active_on=2026-03-16").await,
+        [id_of(&raised)]
+    );
+    assert_eq!(ids("active_on=2026-02-28").await, Vec::<String>::new());
+    assert_eq!(ids("").await.len(), 3);
+    for bad in ["code=g0410", "active_on=2026-13-01"] {
+        let reply = app
+            .get(&format!("{SERVICE_CODES}?{bad}"))
+            .token(&app.billing)
+            .expect(400)
+            .await;
+        assert_eq!(reply.error_fields(), [bad.split('=').next().unwrap()]);
+    }
+    app.get(&format!(
+        "{SERVICE_CODES}/0194f1d2-6a4e-7c1b-9a53-2d2f5c9e8a10"
+    ))
+    .token(&app.billing)
+    .expect(404)
+    .await;
+}
+
+#[tokio::test]
+async fn overlapping_entries_of_a_code_are_refused_naming_the_other() {
+    let app = spawn_app().await;
+    let first = record(&app, entry("G0410", json!({})), 201).await.body;
+    // Another code may share any day.
+    record(&app, entry("90837", json!({"revenue_code": "0914"})), 201).await;
+    let reply = record(
+        &app,
+        entry("G0410", json!({"effective_from": "2026-06-01"})),
+        409,
+    )
+    .await;
+    assert_eq!(
+        reply.problem_type(),
+        "urn:perdiem:problem:service-code-overlap"
+    );
+    let named = &reply.body["conflicting_service_code"];
+    assert_eq!(named["id"], first["id"]);
+    assert_eq!(named["code"], "G0410");
+    assert_eq!(named["effective_from"], "2026-03-01");
+    let detail = reply.body["detail"].as_str().unwrap();
+    assert!(detail.contains(first["id"].as_str().unwrap()), "{detail}");
+
+    // A patch is checked as a creation is, and the code is fixed.
+    let later = record(
+        &app,
+        entry(
+            "G0410",
+            json!({"effective_from": "2025-01-01", "effective_to": "2025-12-31"}),
+        ),
+        201,
+    )
+    .await
+    .body;
+    let reply = app
+        .patch(&path(&later))
+        .token(&app.billing)
+        .json(json!({"effective_to": "2026-03-01"}))
+        .expect(409)
+        .await;
+    assert_eq!(reply.body["conflicting_service_code"]["id"], first["id"]);
+    let reply = app
+        .patch(&path(&later))
+        .token(&app.billing)
+        .json(json!({"code": "90853"}))
+        .expect(422)
+        .await;
+    assert_eq!(reply.error_fields(), ["code"]);
+    let reply = app
+        .patch(&path(&later))
+        .token(&app.billing)
+        .json(json!({"charge": null}))
+        .expect(422)
+        .await;
+    assert_eq!(reply.error_fields(), ["charge"]);
+}
+
+#[tokio::test]
+async fn each_bad_catalog_field_is_named() {
+    let app = spawn_app().await;
+    for (changes, field) in [
+        (json!({"code": "G041"}), "code"),
+        (json!({"code": "group"}), "code"),
+        (json!({"description": "  "}), "description"),
+        (json!({"revenue_code": "915"}), "revenue_code"),
+        (json!({"hcpcs": null}), "hcpcs"),
+        (json!({"modifiers": ["PN", "PN"]}), "modifiers[1]"),
+        (json!({"charge": "0.00"}), "charge"),
+        (json!({"charge": "12.345"}), "charge"),
+        (json!({"effective_to": "2026-02-01"}), "effective_to"),
+    ] {
+        let reply = record(&app, entry("G0410", changes.clone()), 422).await;
+        assert_eq!(reply.error_fields(), [field], "{changes}");
+    }
+}
+
+/// The catalog of March 2026: group therapy (G0410) at 210.00 through the 15th and 225.00
+/// from the 16th, individual (90837), family (90847), activity therapy (G0176), a check-in
+/// that does not count toward the day (99211), and H2019, which ended in February.
+async fn march_catalog(app: &TestApp) {
+    for body in [
+        entry("G0410", json!({"effective_to": "2026-03-15"})),
+        entry(
+            "G0410",
+            json!({"effective_from": "2026-03-16", "charge": "225.00"}),
+        ),
+        entry("90837", json!({"revenue_code": "0914", "charge": "300.00"})),
+        entry("90847", json!({"revenue_code": "0916", "charge": "275.50"})),
+        entry("G0176", json!({"revenue_code": "0904", "charge": "95.25"})),
+        entry(
+            "99211",
+            json!({"revenue_code": "0900", "charge": "40.00", "counts_toward_day": false}),
+        ),
+        entry(
+            "H2019",
+            json!({"revenue_code": "0900", "effective_from": "2026-01-01",
+                   "effective_to": "2026-02-28"}),
+        ),
+    ] {
+        record(app, body, 201).await;
+    }
+}
+
+/// A payer with `billing` rules; its id. Each test has its own database, so a fixed EDI
+/// payer id keeps the files it produces the same from run to run.
+async fn payer_with(app: &TestApp, name: &str, billing: Value) -> String {
+    let edi = name.replace(' ', "").to_ascii_uppercase();
+    app.post("/api/v1/payers")
+        .token(&app.admin)
+        .json(json!({"name": name, "payer_id": edi, "billing": billing}))
+        .expect(201)
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A client with EHR number `mrn`, covered by `payer` from 2020; its id and coverage id.
+async fn covered_client(app: &TestApp, payer: &str, mrn: &str) -> (String, String) {
+    let mut body = crate::helpers::client_body();
+    body["external_id"] = json!(mrn);
+    let client = id_of(&app.create_client(body).await);
+    let coverage = app
+        .post(&format!("/api/v1/clients/{client}/coverages"))
+        .token(&app.admissions)
+        .json(json!({
+            "payer_id": payer, "member_id": "1EG4TE5MK73", "relationship": "self",
+            "priority": "primary", "effective_date": "2020-01-01"
+        }))
+        .expect(201)
+        .await
+        .body;
+    (client, id_of(&coverage))
+}
+
+async fn attendance(app: &TestApp, query: &str, rows: Vec<Value>, status: u16) -> Value {
+    app.post(&format!("/api/v1/attendance{query}"))
+        .token(&app.billing)
+        .json(json!({ "rows": rows }))
+        .expect(status)
+        .await
+        .body
+}
+
+/// `(row or line, field, code)` of each error in a report.
+fn errors(report: &Value) -> Vec<(u64, String, String)> {
+    report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().or(e["row"].as_u64()).unwrap(),
+                e["field"].as_str().unwrap().to_string(),
+                e["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn attended_days_take_catalog_codes_with_units_and_refuse_unknown_or_expired_ones() {
+    let app = spawn_app().await;
+    march_catalog(&app).await;
+    let payer = payer_with(
+        &app,
+        "Medicare Part A",
+        json!({"claim_style": "per_service"}),
+    )
+    .await;
+    let (client, _) = covered_client(&app, &payer, "MRN-PS1").await;
+    let day = |date: &str, services: Value| {
+        json!({"client_id": client, "service_date": date, "level_of_care": "PHP",
+               "minutes": 330, "services": services})
+    };
+    let report = attendance(
+        &app,
+        "",
+        vec![
+            day(
+                "2026-03-02",
+                json!([{"code": "G0410", "units": 2}, {"code": "90837"}, "lunch group"]),
+            ),
+            day("2026-03-03", json!([{"code": "H2019"}])),
+            day("2026-03-04", json!([{"code": "G0410"}, {"code": "T1234"}])),
+            day("2026-03-05", json!([{"code": "G0410", "units": 25}])),
+        ],
+        200,
+    )
+    .await;
+    assert_eq!(report["created"], 1, "{report}");
+    let mut got = errors(&report);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (1, "services[0]".into(), "unknown_service_code".into()),
+            (2, "services[1]".into(), "unknown_service_code".into()),
+            (3, "services[0]".into(), "invalid".into()),
+        ]
+    );
+    let messages: Vec<&str> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("H2019") && m.contains("2026-03-03")),
+        "{messages:?}"
+    );
+    assert!(messages.iter().any(|m| m.contains("T1234")), "{messages:?}");
+    let stored = app
+        .get("/api/v1/attendance?from=2026-03-01&to=2026-03-31")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(
+        stored["items"][0]["services"],
+        json!([{"code": "G0410", "units": 2}, {"code": "90837", "units": 1}, "lunch group"])
+    );
+}
+
+#[tokio::test]
+async fn a_csv_import_reads_codes_with_units_and_refuses_only_the_line_with_an_unknown_code() {
+    let app = spawn_app().await;
+    march_catalog(&app).await;
+    let payer = payer_with(
+        &app,
+        "Medicare Part A",
+        json!({"claim_style": "per_service"}),
+    )
+    .await;
+    covered_client(&app, &payer, "MRN-PS2").await;
+    let file = "\
+external_id,service_date,level_of_care,minutes,services
+MRN-PS2,2026-03-02,PHP,330,G0410*2;90837;group check-in
+MRN-PS2,2026-03-03,PHP,330,g0410;Z9999
+MRN-PS2,2026-03-04,PHP,330,G0176*3
+";
+    let report = app
+        .post("/api/v1/attendance/import")
+        .token(&app.billing)
+        .raw(file.as_bytes(), Some("text/csv"))
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(
+        (&report["created"], &report["rejected"]),
+        (&json!(2), &json!(1)),
+        "{report}"
+    );
+    assert_eq!(
+        errors(&report),
+        [(3, "services[1]".into(), "unknown_service_code".into())]
+    );
+    let stored = app
+        .get("/api/v1/attendance?from=2026-03-01&to=2026-03-31")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(
+        stored["items"][0]["services"],
+        json!([{"code": "G0410", "units": 2}, {"code": "90837", "units": 1}, "group check-in"])
+    );
+    assert_eq!(
+        stored["items"][1]["services"],
+        json!([{"code": "G0176", "units": 3}])
+    );
+}
+
+/// A per-service payer (Medicare Part A, SBR09 `MA`, no prior authorization) with the fee
+/// schedule that gives its PHP claims their type of bill; a client covered by it with a PHP
+/// episode from 2026-03-01. Returns (payer, client).
+async fn medicare_php(app: &TestApp, below_minimum: &str, mrn: &str) -> (String, String) {
+    let payer = payer_with(
+        app,
+        "Medicare Part A",
+        json!({"claim_style": "per_service", "days_below_minimum": below_minimum,
+               "authorization_required": false, "claim_filing_indicator": "MA"}),
+    )
+    .await;
+    let (client, _) = covered_client(app, &payer, mrn).await;
+    app.post(&format!("/api/v1/clients/{client}/episodes"))
+        .token(&app.billing)
+        .json(json!({
+            "admission_date": "2026-03-01", "principal_diagnosis": "F33.2",
+            "other_diagnoses": ["F41.1"]
+        }))
+        .expect(201)
+        .await;
+    // judgement: the schedule's per-day charge is still required by the fee schedule API;
+    // a per-service claim does not use it.
+    app.post("/api/v1/fee-schedules")
+        .token(&app.billing)
+        .json(json!({
+            "payer_id": payer, "level_of_care": "PHP", "program": "mental_health",
+            "revenue_code": "0913", "charge_per_day": "1.00", "effective_from": "2026-01-01",
+            "type_of_bill": "0131"
+        }))
+        .expect(201)
+        .await;
+    (payer, client)
+}
+
+/// March 2026 of PHP, by day: 3, 4+, 2 (plus a check-in that does not count), 3 (units),
+/// 3 after G0410's charge changed, and 3 with a free-text service that is not billed.
+fn php_march(client: &str) -> Vec<Value> {
+    let day = |date: &str, services: Value| {
+        json!({"client_id": client, "service_date": date, "level_of_care": "PHP",
+               "minutes": 330, "services": services})
+    };
+    vec![
+        day(
+            "2026-03-02",
+            json!([{"code": "G0410", "units": 2}, {"code": "90837"}]),
+        ),
+        day(
+            "2026-03-03",
+            json!([{"code": "G0410"}, {"code": "90837"}, {"code": "90847"}, {"code": "G0176"}]),
+        ),
+        day(
+            "2026-03-04",
+            json!([{"code": "G0410"}, {"code": "90837"}, {"code": "99211"}]),
+        ),
+        day("2026-03-05", json!([{"code": "G0410", "units": 3}])),
+        day(
+            "2026-03-16",
+            json!([{"code": "G0410", "units": 2}, {"code": "90837"}]),
+        ),
+        day(
+            "2026-03-17",
+            json!([{"code": "G0410"}, {"code": "90847"}, {"code": "G0176"}, "lunch group"]),
+        ),
+    ]
+}
+
+fn month(client: &str) -> Value {
+    json!({"from_date": "2026-03-01", "through_date": "2026-03-31", "period": "month",
+           "client_id": client})
+}
+
+async fn generate(app: &TestApp, body: Value, status: u16) -> Value {
+    app.post("/api/v1/claims/generate")
+        .token(&app.billing)
+        .json(body)
+        .expect(status)
+        .await
+        .body
+}
+
+/// (date, HCPCS, units, charge, expected) of each line of a claim.
+fn lines(claim: &Value) -> Vec<(String, String, u64, String, Value)> {
+    claim["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["service_date"].as_str().unwrap().to_string(),
+                l["hcpcs"].as_str().unwrap().to_string(),
+                l["units"].as_u64().unwrap(),
+                l["charge"].as_str().unwrap().to_string(),
+                l["expected"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn line(
+    date: &str,
+    hcpcs: &str,
+    units: u64,
+    charge: &str,
+    expected: Value,
+) -> (String, String, u64, String, Value) {
+    (date.into(), hcpcs.into(), units, charge.into(), expected)
+}
+
+#[tokio::test]
+async fn a_month_of_php_is_billed_service_by_service_to_the_cent() {
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    march_catalog(&app).await;
+    let (_, client) = medicare_php(&app, "bill", "MRN-PS3").await;
+    let report = attendance(&app, "", php_march(&client), 200).await;
+    assert_eq!(report["created"], 6, "{report}");
+
+    // The attendance answer counts services: the 2-service day is billable, with a warning.
+    let days = app
+        .get("/api/v1/attendance?from=2026-03-01&to=2026-03-31")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    let short = days["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["service_date"] == "2026-03-04")
+        .unwrap()
+        .clone();
+    assert_eq!(short["billable"], true, "{short}");
+    assert_eq!(short["warnings"][0]["code"], "fewer_services");
+    assert_eq!(short["warnings"][0]["services"], 2);
+    assert_eq!(short["warnings"][0]["minimum"], 3);
+
+    let generated = generate(&app, month(&client), 201).await;
+    assert_eq!(generated["left_out"], json!([]), "{generated}");
+    let claims = generated["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), 1, "{generated}");
+    let claim = &claims[0];
+    assert_eq!(
+        generated["summary"],
+        json!({"claims": 1, "lines": 15, "days_left_out": 0, "total_charge": "4126.50",
+               "expected_reimbursement": null})
+    );
+    assert_eq!(claim["total_charge"], "4126.50");
+    assert_eq!(claim["condition_codes"], json!(["41"]), "41 exactly once");
+    assert_eq!(claim["type_of_bill"], "0131");
+    assert_eq!(claim["statement_from"], "2026-03-02");
+    assert_eq!(claim["statement_through"], "2026-03-17");
+    let n = Value::Null;
+    let zero = || json!("0.00");
+    assert_eq!(
+        lines(claim),
+        [
+            line("2026-03-02", "G0410", 2, "420.00", n.clone()),
+            line("2026-03-02", "90837", 1, "300.00", n.clone()),
+            line("2026-03-03", "G0410", 1, "210.00", n.clone()),
+            line("2026-03-03", "90837", 1, "300.00", n.clone()),
+            line("2026-03-03", "90847", 1, "275.50", n.clone()),
+            line("2026-03-03", "G0176", 1, "95.25", n.clone()),
+            line("2026-03-04", "G0410", 1, "210.00", zero()),
+            line("2026-03-04", "90837", 1, "300.00", zero()),
+            line("2026-03-04", "99211", 1, "40.00", zero()),
+            line("2026-03-05", "G0410", 3, "630.00", n.clone()),
+            // G0410's charge changed on the 16th.
+            line("2026-03-16", "G0410", 2, "450.00", n.clone()),
+            line("2026-03-16", "90837", 1, "300.00", n.clone()),
+            line("2026-03-17", "G0410", 1, "225.00", n.clone()),
+            line("2026-03-17", "90847", 1, "275.50", n.clone()),
+            line("2026-03-17", "G0176", 1, "95.25", n.clone()),
+        ]
+    );
+    let revenue: Vec<&str> = claim["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["revenue_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &revenue[..6],
+        ["0915", "0914", "0915", "0914", "0916", "0904"]
+    );
+    assert_eq!(
+        claim["warnings"],
+        json!([{"date": "2026-03-04", "code": "fewer_services", "services": 2, "minimum": 3,
+                "message": "2 qualifying services on 2026-03-04, below the payer's minimum of 3 a day"}])
+    );
+    // The claim as stored says the same.
+    let id = id_of(claim);
+    let stored = app
+        .get(&format!("/api/v1/claims/{id}"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(stored["warnings"], claim["warnings"]);
+    assert_eq!(lines(&stored), lines(claim));
+
+    // Generating again bills nothing twice.
+    let again = generate(&app, month(&client), 200).await;
+    assert_eq!(again["summary"]["claims"], 0, "{again}");
+    assert_eq!(again["left_out"].as_array().unwrap().len(), 6);
+    assert!(again["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["reasons"][0]["code"] == "already_billed"));
+
+    // The 837I validates, carries each service on its own dated line, CC 41 once, SBR09 MA,
+    // and matches the golden file.
+    let x12 = app
+        .get(&format!("/api/v1/claims/{id}/x12"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body
+        .as_str()
+        .unwrap()
+        .to_string();
+    crate::claims::oracle_accepts("per-service-php.837", &x12);
+    let segments: Vec<&str> = x12.split('~').map(str::trim).collect();
+    assert_eq!(segments.iter().filter(|s| s.starts_with("LX*")).count(), 15);
+    assert_eq!(
+        segments.iter().filter(|s| s.contains("BG:41")).count(),
+        1,
+        "{x12}"
+    );
+    assert!(
+        segments
+            .iter()
+            .any(|s| s.starts_with("SBR*") && s.ends_with("*MA")),
+        "{x12}"
+    );
+    assert!(
+        segments.contains(&"CLM*PD00000001*4126.5***13:A:1**A*Y*Y")
+            || segments
+                .iter()
+                .any(|s| s.starts_with("CLM*") && s.contains("*4126.5*")),
+        "{x12}"
+    );
+    assert!(segments.contains(&"SV2*0915*HC:G0410*420*UN*2"), "{x12}");
+    assert!(segments.contains(&"DTP*472*D8*20260316"), "{x12}");
+    crate::per_service::golden("837i_per_service_php_month.x12", &x12);
+}
+
+/// Compares `x12` with `fixtures/x12/{name}` after normalising what changes per run (the
+/// interchange date and time, control numbers); `PERDIEM_BLESS=1` writes the file instead.
+pub(crate) fn golden(name: &str, x12: &str) {
+    let normal = normalise(x12);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/x12")
+        .join(name);
+    if std::env::var_os("PERDIEM_BLESS").is_some() {
+        std::fs::write(&path, &normal).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (PERDIEM_BLESS=1 writes it)", path.display()));
+    assert_eq!(
+        normal, expected,
+        "{name} differs (PERDIEM_BLESS=1 rewrites it)"
+    );
+}
+
+fn normalise(x12: &str) -> String {
+    let mut out = String::new();
+    for segment in x12.split('~').map(str::trim).filter(|s| !s.is_empty()) {
+        let mut elements: Vec<String> = segment.split('*').map(str::to_string).collect();
+        let blank = |elements: &mut Vec<String>, indexes: &[usize]| {
+            for &i in indexes {
+                if let Some(e) = elements.get_mut(i) {
+                    *e = "#".repeat(e.len().max(1));
+                }
+            }
+        };
+        match elements[0].as_str() {
+            // Date, time, control number.
+            "ISA" => blank(&mut elements, &[9, 10, 13]),
+            "GS" => blank(&mut elements, &[4, 5, 6]),
+            "ST" | "SE" => blank(&mut elements, &[2]),
+            "GE" | "IEA" => blank(&mut elements, &[2]),
+            // Reference, date, time of creation.
+            "BHT" => blank(&mut elements, &[3, 4, 5]),
+            _ => {}
+        }
+        out.push_str(&elements.join("*"));
+        out.push_str("~\n");
+    }
+    out
+}
+
+#[tokio::test]
+async fn under_leave_out_the_short_day_is_left_out_with_its_reason() {
+    let app = spawn_app().await;
+    march_catalog(&app).await;
+    let (_, client) = medicare_php(&app, "leave_out", "MRN-PS4").await;
+    attendance(&app, "", php_march(&client), 200).await;
+    let generated = generate(&app, month(&client), 201).await;
+    let left_out = generated["left_out"].as_array().unwrap();
+    assert_eq!(left_out.len(), 1, "{generated}");
+    assert_eq!(left_out[0]["date"], "2026-03-04");
+    assert_eq!(left_out[0]["reasons"][0]["code"], "fewer_services");
+    assert_eq!(
+        generated["summary"],
+        json!({"claims": 1, "lines": 12, "days_left_out": 1, "total_charge": "3576.50",
+               "expected_reimbursement": null})
+    );
+    assert!(generated["claims"][0].get("warnings").is_none());
+}
+
+#[tokio::test]
+async fn schema_refuses_a_service_or_a_day_on_two_live_claims() {
+    use perdiem::store::claims;
+    let app = spawn_app().await;
+    march_catalog(&app).await;
+    let (_, client) = medicare_php(&app, "bill", "MRN-PS5").await;
+    attendance(&app, "", php_march(&client), 200).await;
+    let generated = generate(&app, month(&client), 201).await;
+    let id: uuid::Uuid = id_of(&generated["claims"][0]).parse().unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    let original = claims::find(&mut tx, id).await.unwrap().unwrap();
+    let mut copy = original.clone();
+    copy.id = uuid::Uuid::new_v4();
+    copy.claim_number = "PD-COPY".into();
+    let all = copy.lines.clone().unwrap();
+    // The same service of a day again.
+    let error = claims::insert(
+        &mut tx,
+        &[claims::NewClaim {
+            record: &copy,
+            lines: &all[..1],
+        }],
+    )
+    .await
+    .unwrap_err();
+    assert!(error.is_unique_violation(), "{error:?}");
+    drop(tx);
+    // Another service index of a billed day: the day is on a live claim already.
+    let mut tx = app.db.begin().await.unwrap();
+    let mut other = all[0].clone();
+    other.service_index = Some(7);
+    let error = claims::insert(
+        &mut tx,
+        &[claims::NewClaim {
+            record: &copy,
+            lines: std::slice::from_ref(&other),
+        }],
+    )
+    .await
+    .unwrap_err();
+    assert!(error.is_unique_violation(), "{error:?}");
+}
+
+#[tokio::test]
+async fn an_iop_claim_carries_condition_code_92_once_with_a_counts_false_service() {
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    march_catalog(&app).await;
+    let payer = payer_with(
+        &app,
+        "Medicare Part A",
+        json!({"claim_style": "per_service", "authorization_required": false,
+               "claim_filing_indicator": "MA"}),
+    )
+    .await;
+    let (client, _) = covered_client(&app, &payer, "MRN-PS6").await;
+    app.post(&format!("/api/v1/clients/{client}/episodes"))
+        .token(&app.billing)
+        .json(json!({"admission_date": "2026-03-01", "principal_diagnosis": "F33.1"}))
+        .expect(201)
+        .await;
+    // The schedule lists 92 already, and another condition code: 92 stays once.
+    app.post("/api/v1/fee-schedules")
+        .token(&app.billing)
+        .json(json!({
+            "payer_id": payer, "level_of_care": "IOP", "program": "mental_health",
+            "revenue_code": "0905", "charge_per_day": "1.00", "effective_from": "2026-01-01",
+            "type_of_bill": "0761", "condition_codes": ["92", "C1"]
+        }))
+        .expect(201)
+        .await;
+    let day = |date: &str, services: Value| {
+        json!({"client_id": client, "service_date": date, "level_of_care": "IOP",
+               "minutes": 180, "services": services})
+    };
+    attendance(
+        &app,
+        "",
+        vec![
+            // Three counting services and a check-in: billed on four lines.
+            day(
+                "2026-03-09",
+                json!([{"code": "G0410", "units": 2}, {"code": "90837"}, {"code": "99211"}]),
+            ),
+            // Two G0410 and a check-in that does not count: fewer than 3.
+            day(
+                "2026-03-10",
+                json!([{"code": "G0410", "units": 2}, {"code": "99211", "units": 2}]),
+            ),
+        ],
+        200,
+    )
+    .await;
+    let generated = generate(&app, month(&client), 201).await;
+    let claim = &generated["claims"][0];
+    assert_eq!(claim["condition_codes"], json!(["92", "C1"]));
+    assert_eq!(claim["type_of_bill"], "0761");
+    assert_eq!(claim["total_charge"], "1260.00");
+    assert_eq!(claim["warnings"][0]["date"], "2026-03-10");
+    assert_eq!(claim["warnings"][0]["services"], 2);
+    let x12 = app
+        .get(&format!("/api/v1/claims/{}/x12", id_of(claim)))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body
+        .as_str()
+        .unwrap()
+        .to_string();
+    crate::claims::oracle_accepts("per-service-iop.837", &x12);
+    assert!(x12.contains("HI*BG:92*BG:C1~"), "{x12}");
+    assert_eq!(x12.matches("BG:92").count(), 1);
+}
+
+#[tokio::test]
+async fn a_per_service_claim_is_voided_and_replaced_line_by_line() {
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    march_catalog(&app).await;
+    let (_, client) = medicare_php(&app, "bill", "MRN-PS7").await;
+    attendance(&app, "", php_march(&client), 200).await;
+    let first = generate(&app, month(&client), 201).await;
+    let draft = id_of(&first["claims"][0]);
+
+    // A draft voided: its days are free, and billed again the same way.
+    let voided = app
+        .post(&format!("/api/v1/claims/{draft}/void"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(voided["claim"]["status"], "void");
+    let again = generate(&app, month(&client), 201).await;
+    let claim = &again["claims"][0];
+    assert_eq!(claim["total_charge"], "4126.50");
+    assert_eq!(lines(claim), lines(&first["claims"][0]));
+
+    // Sent, then replaced: frequency 7, the same lines, the same warning, and a valid file.
+    let id = id_of(claim);
+    for status in ["ready", "submitted"] {
+        crate::claims::move_to(&app, &id, status, 200).await;
+    }
+    let replaced = app
+        .post(&format!("/api/v1/claims/{id}/replace"))
+        .token(&app.billing)
+        .expect(201)
+        .await
+        .body;
+    let successor = &replaced["successor"];
+    assert_eq!(successor["frequency"], "7");
+    assert_eq!(successor["total_charge"], "4126.50");
+    assert_eq!(lines(successor), lines(claim));
+    assert_eq!(successor["warnings"], claim["warnings"]);
+    assert_eq!(successor["condition_codes"], json!(["41"]));
+    let x12 = app
+        .get(&format!("/api/v1/claims/{}/x12", id_of(successor)))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body
+        .as_str()
+        .unwrap()
+        .to_string();
+    crate::claims::oracle_accepts("per-service-replacement.837", &x12);
+    assert!(x12.contains("*13:A:7*"), "{x12}");
+    // Nothing is billed twice afterwards.
+    let after = generate(&app, month(&client), 200).await;
+    assert_eq!(after["summary"]["claims"], 0);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_replays_a_per_service_generation() {
+    let app = spawn_app().await;
+    march_catalog(&app).await;
+    let (_, client) = medicare_php(&app, "bill", "MRN-PS8").await;
+    attendance(&app, "", php_march(&client), 200).await;
+    let send = || {
+        app.post("/api/v1/claims/generate")
+            .token(&app.billing)
+            .header("Idempotency-Key", "ps-month-1")
+            .json(month(&client))
+    };
+    let first = send().expect(201).await;
+    let replay = send().expect(201).await;
+    assert_eq!(replay.header("idempotency-replayed"), Some("true"));
+    assert_eq!(replay.body, first.body);
+    let listed = app
+        .get("/api/v1/claims")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(listed["total"], 1);
+}
