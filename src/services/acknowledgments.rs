@@ -113,7 +113,8 @@ async fn known_of(tx: &mut Tx, references: &[Reference]) -> Result<Known, StoreE
 /// file that has no file-set rows (those written before migration 0026) from the file itself,
 /// and keeps them, so that this and later acknowledgments of those files match. Done once: a
 /// file whose rows are kept is not read again. A file that does not read back (it always
-/// should: perdiem wrote it) is left as it is and logged by id. Returns the rows kept.
+/// should: perdiem wrote it) is noted as unreadable, so that it is not read again at every
+/// acknowledgment that names an unknown number, and logged by id. Returns the rows kept.
 async fn record_older_file_sets(tx: &mut Tx) -> Result<usize, StoreError> {
     let mut kept = 0;
     for file_id in claims::files_without_sets(tx).await? {
@@ -125,6 +126,7 @@ async fn record_older_file_sets(tx: &mut Tx) -> Result<usize, StoreError> {
             Err(error) => {
                 tracing::warn!(file_id = %file_id, cause = %error,
                     "a stored claim file does not read back: its acknowledgments cannot match it");
+                claims::note_unreadable_file(tx, file_id, &error.to_string()).await?;
                 continue;
             }
         };

@@ -1214,17 +1214,36 @@ pub async fn insert_file_sets(tx: &mut Tx, file_id: Uuid, sets: &[FileSet]) -> S
     Ok(())
 }
 
-/// The produced 837 files with no file-set rows: those written before migration 0026 kept
-/// them, oldest first.
+/// The produced 837 files with no file-set rows (those written before migration 0026 kept
+/// them) that have not already failed to read back, oldest first.
 pub async fn files_without_sets(tx: &mut Tx) -> StoreResult<Vec<Uuid>> {
     let ids: Vec<String> = with_tx!(tx, |conn| sqlx::query_scalar(
         "SELECT f.id FROM claim_files f
          WHERE NOT EXISTS (SELECT 1 FROM claim_file_sets s WHERE s.file_id = f.id)
+           AND NOT EXISTS (SELECT 1 FROM unreadable_claim_files u WHERE u.file_id = f.id)
          ORDER BY f.created_at, f.id"
     )
     .fetch_all(conn)
     .await)?;
     ids.iter().map(|id| uuid(id)).collect()
+}
+
+/// Notes that stored file `file_id` did not read back, so that it is not read again; a file
+/// noted before counts one more attempt.
+pub async fn note_unreadable_file(tx: &mut Tx, file_id: Uuid, failure: &str) -> StoreResult<()> {
+    with_tx!(tx, |conn| sqlx::query(
+        "INSERT INTO unreadable_claim_files (file_id, failure, attempts, noted_at)
+         VALUES ($1, $2, 1, $3)
+         ON CONFLICT (file_id) DO UPDATE SET attempts = unreadable_claim_files.attempts + 1,
+             failure = excluded.failure, noted_at = excluded.noted_at"
+    )
+    .bind(file_id.to_string())
+    .bind(failure)
+    .bind(now())
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
 }
 
 /// A produced 837 file as written, with its claims by claim number (CLM01).

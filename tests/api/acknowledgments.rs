@@ -494,3 +494,45 @@ async fn a_999_for_a_file_written_before_its_sets_were_kept_still_finds_its_clai
     assert_eq!(answer["claims"].as_array().unwrap().len(), 3, "{answer}");
     assert_eq!(file_set_rows(&s.app.db).await, written);
 }
+
+/// The failed reads noted of each stored file that did not read back.
+async fn unreadable_attempts(db: &Db) -> Vec<(String, i64)> {
+    let sql = "SELECT file_id, attempts FROM unreadable_claim_files ORDER BY file_id";
+    perdiem::with_db!(db, |pool| sqlx::query_as(sql).fetch_all(pool).await).unwrap()
+}
+
+#[tokio::test]
+async fn a_stored_file_that_does_not_read_back_is_read_once_not_at_every_acknowledgment() {
+    let s = sent().await;
+    forget_file_sets(&s.app.db).await;
+    // A file written before its sets were kept, damaged since: it no longer reads back.
+    perdiem::with_db!(&s.app.db, |pool| sqlx::query(
+        "UPDATE claim_files SET content = 'ISA*00*damaged~'"
+    )
+    .execute(pool)
+    .await
+    .map(|_| ()))
+    .unwrap();
+    assert!(unreadable_attempts(&s.app.db).await.is_empty());
+
+    let ta1 = |control| {
+        interchange(
+            control,
+            &[format!("TA1*{}*{}*{}*R*006", s.isa13, s.date, s.time)],
+        )
+    };
+    let answer = post_ack(&s.app, &ta1(920), 201).await;
+    assert!(answer["claims"].as_array().unwrap().is_empty(), "{answer}");
+    assert_eq!(answer["unmatched"].as_array().unwrap().len(), 1, "{answer}");
+    let noted = unreadable_attempts(&s.app.db).await;
+    assert_eq!(noted.len(), 1, "{noted:?}");
+    assert_eq!(noted[0].1, 1);
+
+    // The next acknowledgment naming the same unknown interchange does not read it again.
+    let answer = post_ack(&s.app, &ta1(921), 201).await;
+    assert_eq!(answer["unmatched"].as_array().unwrap().len(), 1, "{answer}");
+    assert_eq!(unreadable_attempts(&s.app.db).await, noted);
+    for id in &s.claims {
+        assert_eq!(status_of(&s.app, id).await, "submitted");
+    }
+}
