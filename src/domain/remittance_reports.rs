@@ -764,6 +764,52 @@ mod tests {
     }
 
     #[test]
+    fn the_underpayment_report_compares_a_per_service_claims_lines_as_days() {
+        let remit = remittance(1, 0);
+        // A per-service line expects the day's rate on its first line, 0.00 on the others.
+        let of_day = |number, day, expected: Option<&str>, paid: &str| LinePosting {
+            contract: Contract::ServiceOfDay(expected.map(dec)),
+            ..posting(
+                service(number, day),
+                remit.clone(),
+                paid,
+                Some(paid),
+                vec![],
+            )
+        };
+        let lines = net(vec![
+            // 3 March: the APC (370.20) paid on the first line, the others 0.00: paid in full.
+            of_day(1, 3, Some("370.20"), "370.20"),
+            of_day(2, 3, Some("0.00"), "0"),
+            of_day(3, 3, Some("0.00"), "0"),
+            // 4 March: 260.15 expected, 250.00 allowed in all, over two lines.
+            of_day(4, 4, Some("260.15"), "200.00"),
+            of_day(5, 4, Some("0.00"), "50.00"),
+            // 5 March: billed without a known rate.
+            of_day(6, 5, None, "100.00"),
+            of_day(7, 5, Some("0.00"), "0"),
+            // A per-day payer's line, as before.
+            half_paid(2, 1, remit.clone()),
+        ]);
+        let report = underpayments(&lines);
+        assert_eq!(report.lines.len(), 1, "{report:#?}");
+        assert_eq!(report.lines[0].claim_id, Uuid::from_u128(2));
+        assert_eq!(report.lines_compared, 1);
+        assert_eq!(report.days.len(), 1);
+        assert_eq!(report.days[0].service_date, march(4).1);
+        assert_eq!(report.days[0].expected, dec("260.15"));
+        assert_eq!(report.days[0].payer_allowed, dec("250.00"));
+        assert_eq!(report.days[0].shortfall, dec("10.15"));
+        assert_eq!(report.days_compared, 2);
+        assert_eq!(report.days_not_comparable, 1);
+        assert_eq!(report.total_shortfall, dec("93.58"));
+        assert_eq!(report.payers.len(), 1);
+        assert_eq!(report.payers[0].lines, 1);
+        assert_eq!(report.payers[0].days, 1);
+        assert_eq!(report.payers[0].shortfall, dec("93.58"));
+    }
+
+    #[test]
     fn a_line_paid_half_of_its_charge_is_short_of_the_contract_to_the_cent() {
         let lines = net(vec![
             half_paid(1, 1, remittance(1, 0)),
