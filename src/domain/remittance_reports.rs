@@ -57,6 +57,11 @@ pub enum Contract {
     /// The schedule in force states no allowed amount.
     NoAllowedAmount,
     AllowedPerDay(Decimal),
+    /// A line of a per-service claim (issue 17): the payer pays its day, not the line, so the
+    /// line is compared as part of its day ([`day_underpayments`]). The amount is what the
+    /// line expected when billed — the day's rate on the day's first line, 0.00 on the others
+    /// — or `None` when the day's rate was not known.
+    ServiceOfDay(Option<Decimal>),
 }
 
 /// The remittance a posting came in.
@@ -206,6 +211,8 @@ pub struct PayerShortfall {
     pub shortfall: Decimal,
     /// Paid lines that could not be compared (no schedule, or no allowed amount in it).
     pub not_comparable: u64,
+    /// Underpaid days of per-service claims (their shortfall is in `shortfall`).
+    pub days: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -219,30 +226,53 @@ pub struct Underpayments {
     pub lines_compared: u64,
     /// Paid lines whose date has no schedule, or whose schedule states no allowed amount.
     pub not_comparable: u64,
+    /// Underpaid days of per-service claims, compared as a whole with the day's rate.
+    pub days: Vec<DayUnderpayment>,
+    /// Paid days of per-service claims compared with their day rate, underpaid or not.
+    pub days_compared: u64,
+    /// Paid days of per-service claims whose expected amount is not known.
+    pub days_not_comparable: u64,
 }
 
-/// The underpaid lines among `lines` (netted), with totals per payer.
+fn payer_row<'a>(
+    payers: &'a mut BTreeMap<(String, Uuid), PayerShortfall>,
+    line: &OurLine,
+) -> &'a mut PayerShortfall {
+    payers
+        .entry((line.payer_name.clone(), line.payer_id))
+        .or_insert_with(|| PayerShortfall {
+            payer_id: line.payer_id,
+            payer_name: line.payer_name.clone(),
+            lines: 0,
+            shortfall: Decimal::ZERO,
+            not_comparable: 0,
+            days: 0,
+        })
+}
+
+/// The underpaid lines among `lines` (netted), with totals per payer. Lines of per-service
+/// claims ([`Contract::ServiceOfDay`]) are compared day by day ([`day_underpayments`]), the
+/// day expected the sum of its lines' expected amounts: a payer that pays the day's APC on one
+/// line and 0.00 on the others has underpaid none of them line by line.
 pub fn underpayments(lines: &[NetLine]) -> Underpayments {
+    let (of_days, per_line): (Vec<&NetLine>, Vec<&NetLine>) = lines
+        .iter()
+        .partition(|l| matches!(l.contract, Contract::ServiceOfDay(_)));
     let mut report = Underpayments {
         lines: Vec::new(),
         payers: Vec::new(),
         total_shortfall: Decimal::ZERO,
         lines_compared: 0,
         not_comparable: 0,
+        days: Vec::new(),
+        days_compared: 0,
+        days_not_comparable: 0,
     };
     let mut payers: BTreeMap<(String, Uuid), PayerShortfall> = BTreeMap::new();
     // Denied lines belong to the denials report; a fully reversed line was not paid.
-    for net in lines.iter().filter(|l| l.paid > Decimal::ZERO) {
+    for net in per_line.into_iter().filter(|l| l.paid > Decimal::ZERO) {
         let line = &net.line;
-        let payer = payers
-            .entry((line.payer_name.clone(), line.payer_id))
-            .or_insert_with(|| PayerShortfall {
-                payer_id: line.payer_id,
-                payer_name: line.payer_name.clone(),
-                lines: 0,
-                shortfall: Decimal::ZERO,
-                not_comparable: 0,
-            });
+        let payer = payer_row(&mut payers, line);
         let Contract::AllowedPerDay(per_day) = net.contract else {
             report.not_comparable += 1;
             payer.not_comparable += 1;
@@ -274,6 +304,36 @@ pub fn underpayments(lines: &[NetLine]) -> Underpayments {
             trace_number: net.remittance.trace_number.clone(),
         });
     }
+    let mut expected: HashMap<(Uuid, NaiveDate), Option<Decimal>> = HashMap::new();
+    for net in &of_days {
+        let Contract::ServiceOfDay(amount) = net.contract else {
+            continue;
+        };
+        let day = expected
+            .entry((net.line.claim_id, net.line.service_date))
+            .or_insert(Some(Decimal::ZERO));
+        *day = day.zip(amount).map(|(a, b)| a + b);
+    }
+    let of_days: Vec<NetLine> = of_days.into_iter().cloned().collect();
+    let days = day_underpayments(&of_days, &expected);
+    for day in &days.days {
+        let payer = payers
+            .entry((day.payer_name.clone(), day.payer_id))
+            .or_insert_with(|| PayerShortfall {
+                payer_id: day.payer_id,
+                payer_name: day.payer_name.clone(),
+                lines: 0,
+                shortfall: Decimal::ZERO,
+                not_comparable: 0,
+                days: 0,
+            });
+        payer.days += 1;
+        payer.shortfall += day.shortfall;
+    }
+    report.total_shortfall += days.total_shortfall;
+    report.days = days.days;
+    report.days_compared = days.days_compared;
+    report.days_not_comparable = days.not_comparable;
     report.payers = payers.into_values().collect();
     report
 }
@@ -701,6 +761,52 @@ mod tests {
         // Line by line, the packaged lines would each have looked underpaid against a per-day
         // figure; per day they are not.
         assert!(report.days.iter().all(|d| d.service_date != march(4).1));
+    }
+
+    #[test]
+    fn the_underpayment_report_compares_a_per_service_claims_lines_as_days() {
+        let remit = remittance(1, 0);
+        // A per-service line expects the day's rate on its first line, 0.00 on the others.
+        let of_day = |number, day, expected: Option<&str>, paid: &str| LinePosting {
+            contract: Contract::ServiceOfDay(expected.map(dec)),
+            ..posting(
+                service(number, day),
+                remit.clone(),
+                paid,
+                Some(paid),
+                vec![],
+            )
+        };
+        let lines = net(vec![
+            // 3 March: the APC (370.20) paid on the first line, the others 0.00: paid in full.
+            of_day(1, 3, Some("370.20"), "370.20"),
+            of_day(2, 3, Some("0.00"), "0"),
+            of_day(3, 3, Some("0.00"), "0"),
+            // 4 March: 260.15 expected, 250.00 allowed in all, over two lines.
+            of_day(4, 4, Some("260.15"), "200.00"),
+            of_day(5, 4, Some("0.00"), "50.00"),
+            // 5 March: billed without a known rate.
+            of_day(6, 5, None, "100.00"),
+            of_day(7, 5, Some("0.00"), "0"),
+            // A per-day payer's line, as before.
+            half_paid(2, 1, remit.clone()),
+        ]);
+        let report = underpayments(&lines);
+        assert_eq!(report.lines.len(), 1, "{report:#?}");
+        assert_eq!(report.lines[0].claim_id, Uuid::from_u128(2));
+        assert_eq!(report.lines_compared, 1);
+        assert_eq!(report.days.len(), 1);
+        assert_eq!(report.days[0].service_date, march(4).1);
+        assert_eq!(report.days[0].expected, dec("260.15"));
+        assert_eq!(report.days[0].payer_allowed, dec("250.00"));
+        assert_eq!(report.days[0].shortfall, dec("10.15"));
+        assert_eq!(report.days_compared, 2);
+        assert_eq!(report.days_not_comparable, 1);
+        assert_eq!(report.total_shortfall, dec("93.58"));
+        assert_eq!(report.payers.len(), 1);
+        assert_eq!(report.payers[0].lines, 1);
+        assert_eq!(report.payers[0].days, 1);
+        assert_eq!(report.payers[0].shortfall, dec("93.58"));
     }
 
     #[test]

@@ -98,7 +98,11 @@ async fn answer<T: Serialize>(
 /// less than the fee schedule in force on the service date, with totals per payer.
 pub async fn underpayments(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     answer(ctx, report::underpayments, |r: &Underpayments| {
-        r.lines.iter().map(|l| l.client_id).collect()
+        r.lines
+            .iter()
+            .map(|l| l.client_id)
+            .chain(r.days.iter().map(|d| d.client_id))
+            .collect()
     })
     .await
 }

@@ -21,16 +21,18 @@ use crate::domain::claim::{
     LeftOut, LeftOutReason,
 };
 use crate::domain::claim_status::{ClaimStatus, Frequency};
+use crate::domain::day_rate::{expected_for_day, NewDayRate};
 use crate::domain::episode::{episode_on, NewEpisode, STILL_PATIENT};
 use crate::domain::fee_schedule::{ClaimForm, ClaimSetup};
-use crate::domain::ids::new_id;
+use crate::domain::ids::{new_id, PayerId};
 use crate::domain::money::Money;
 use crate::domain::payer::ClaimStyle;
 use crate::domain::service_code::{NewServiceCode, ServiceCode};
 use crate::services::attendance::{authorizations_of, minimums, windows};
 use crate::store::claims::{self, ClaimRecord, LineRecord, NewClaim};
 use crate::store::{
-    attendance as days_store, episodes, fee_schedules, now, service_codes, StoreError, Tx,
+    attendance as days_store, day_rates, episodes, fee_schedules, now, service_codes, StoreError,
+    Tx,
 };
 
 /// What to generate: the builder's request and the optional narrowing to one payer or client.
@@ -206,6 +208,19 @@ async fn load(
         .filter(|span| span.rules.claim_style == ClaimStyle::PerService)
         .map(|span| span.payer_id)
         .collect();
+    // The billing rules of each coverage: a per-service payer's minimum of services prices
+    // its days as the billable rule counts them.
+    let rules_of: HashMap<Uuid, crate::domain::payer::BillingRules> = spans
+        .values()
+        .flatten()
+        .map(|span| (span.id, span.rules))
+        .collect();
+    let mut day_rates: HashMap<Uuid, Vec<NewDayRate>> = HashMap::new();
+    for payer in &per_service_payers {
+        let rates = day_rates::of_payer(tx, PayerId::from_uuid(*payer)).await?;
+        day_rates.insert(*payer, rates.into_iter().map(|r| r.data).collect());
+    }
+    let mut expected_per_day = HashMap::new();
     let minimums = minimums(settings);
     let stored = claims::billing_days(tx, clients).await?;
     // The catalog entries of every code on those days: the services a per-service payer
@@ -239,7 +254,7 @@ async fn load(
             })
             .collect();
         let assessments = assess(&plain, coverages, client_windows, &minimums);
-        for (record, assessment) in client_days.iter().zip(assessments) {
+        for ((record, assessment), day) in client_days.iter().zip(assessments).zip(&plain) {
             attendance_ids.push((client, record.date, record.id));
             let program = assessment
                 .authorization_id
@@ -247,6 +262,22 @@ async fn load(
             let payer_id = assessment
                 .coverage_id
                 .and_then(|c| payer_of.get(&c).copied());
+            // A per-service day's expected amount: the day rate of its tier, counted with the
+            // very figure the billable rule counted (`day.services`). Absent when not known.
+            if let (Some(rates), Some(rules)) = (
+                payer_id.and_then(|p| day_rates.get(&p)),
+                assessment.coverage_id.and_then(|c| rules_of.get(&c)),
+            ) {
+                if let Some(amount) = expected_for_day(
+                    rates,
+                    record.level_of_care,
+                    record.date,
+                    day.services,
+                    rules.minimum_services_per_day,
+                ) {
+                    expected_per_day.insert((client, record.date), amount);
+                }
+            }
             days.push(AssessedDay {
                 client_id: client,
                 date: record.date,
@@ -296,9 +327,7 @@ async fn load(
             episodes: by_client,
             per_service_payers,
             catalog,
-            // Day rates are not known yet: per-service days meeting the minimum have no
-            // expected amount (the day-rates work fills this).
-            expected_per_day: HashMap::new(),
+            expected_per_day,
         },
         payer_names,
     })

@@ -40,8 +40,12 @@ struct PostingRow {
     remark_codes: String,
     schedule_id: Option<String>,
     allowed_per_day_cents: Option<i64>,
+    /// Set on the lines of a per-service claim (one line per service of a day).
+    per_service: bool,
+    expected_cents: Option<i64>,
 }
 
+/// A line with a `service_index` is a per-service claim's (migration 0028).
 /// Only `posted` remittances carry money: an unbalanced or duplicate set posted nothing. The fee
 /// schedule joined is the one of the claim's payer, level of care and the line's program whose
 /// period holds the service date (periods do not overlap: routes/fee_schedules checks it).
@@ -49,7 +53,8 @@ const POSTINGS: &str = "SELECT l.id AS remittance_line_id, c.id AS remittance_cl
         k.client_id, CAST(cl.line_number AS BIGINT) AS line_number, cl.service_date,
         k.payer_id, p.name AS payer_name, CAST(cl.units AS BIGINT) AS units,
         r.id AS remittance_id, r.trace_number, r.created_at AS posted_at, l.paid_cents,
-        l.allowed_cents, l.remark_codes, f.id AS schedule_id, f.allowed_per_day_cents
+        l.allowed_cents, l.remark_codes, f.id AS schedule_id, f.allowed_per_day_cents,
+        (cl.service_index IS NOT NULL) AS per_service, cl.expected_cents
      FROM remittance_lines l
      JOIN remittance_claims c ON c.id = l.remittance_claim_id
      JOIN remittances r ON r.id = c.remittance_id
@@ -111,7 +116,12 @@ pub async fn line_postings(
         if !seen.insert(row.remittance_line_id.clone()) {
             continue;
         }
+        // A per-service claim's line is paid as part of its day: what it expected when billed
+        // (the day's rate on the day's first line) is its part of the day's figure.
         let contract = match (row.schedule_id, row.allowed_per_day_cents) {
+            _ if row.per_service => {
+                Contract::ServiceOfDay(row.expected_cents.map(from_minor_units))
+            }
             (None, _) => Contract::NoSchedule,
             (Some(_), None) => Contract::NoAllowedAmount,
             (Some(_), Some(cents)) => Contract::AllowedPerDay(from_minor_units(cents)),

@@ -911,3 +911,184 @@ async fn an_idempotency_key_replays_a_per_service_generation() {
         .body;
     assert_eq!(listed["total"], 1);
 }
+
+async fn day_rate(app: &TestApp, payer: &str, tier: &str, amount: &str, from: &str, to: Value) {
+    app.post("/api/v1/day-rates")
+        .token(&app.billing)
+        .json(
+            json!({"payer_id": payer, "level_of_care": "PHP", "services": tier,
+                     "amount": amount, "effective_from": from, "effective_to": to}),
+        )
+        .expect(201)
+        .await;
+}
+
+#[tokio::test]
+async fn a_per_service_claim_expects_the_day_rates_of_its_days_to_the_cent() {
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    march_catalog(&app).await;
+    let (payer, client) = medicare_php(&app, "bill", "MRN-PS9").await;
+    attendance(&app, "", php_march(&client), 200).await;
+    // The 3 rate changes on the 16th; no 4+ rate yet.
+    day_rate(
+        &app,
+        &payer,
+        "3",
+        "260.15",
+        "2026-01-01",
+        json!("2026-03-15"),
+    )
+    .await;
+    day_rate(&app, &payer, "3", "265.40", "2026-03-16", Value::Null).await;
+    // The 4-service day of the 3rd has no rate in force: the claim's figure is not known.
+    let unknown = app
+        .post("/api/v1/claims/generate?dry_run=true")
+        .token(&app.billing)
+        .json(month(&client))
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(
+        unknown["summary"]["expected_reimbursement"],
+        Value::Null,
+        "{unknown}"
+    );
+    let claim = &unknown["claims"][0];
+    assert_eq!(claim["expected_reimbursement"], Value::Null);
+    let expected_of = |claim: &Value, date: &str| -> Vec<Value> {
+        claim["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["service_date"] == date)
+            .map(|l| l["expected"].clone())
+            .collect()
+    };
+    assert_eq!(expected_of(claim, "2026-03-03"), vec![Value::Null; 4]);
+    assert_eq!(
+        expected_of(claim, "2026-03-02"),
+        [json!("260.15"), json!("0.00")]
+    );
+
+    day_rate(&app, &payer, "4+", "370.20", "2026-01-01", Value::Null).await;
+    let generated = generate(&app, month(&client), 201).await;
+    let claim = &generated["claims"][0];
+    // 3 services 260.15 + 4 services 370.20 + 2 services 0.00 + 3 services 260.15, then
+    // the new 3 rate: 265.40 + 265.40.
+    assert_eq!(claim["expected_reimbursement"], "1421.30", "{generated}");
+    assert_eq!(generated["summary"]["expected_reimbursement"], "1421.30");
+    assert_eq!(
+        expected_of(claim, "2026-03-03"),
+        [json!("370.20"), json!("0.00"), json!("0.00"), json!("0.00")]
+    );
+    assert_eq!(
+        expected_of(claim, "2026-03-04"),
+        [json!("0.00"), json!("0.00"), json!("0.00")]
+    );
+    assert_eq!(expected_of(claim, "2026-03-15"), Vec::<Value>::new());
+    assert_eq!(
+        expected_of(claim, "2026-03-16"),
+        [json!("265.40"), json!("0.00")]
+    );
+    let stored = app
+        .get(&format!("/api/v1/claims/{}", id_of(claim)))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(stored["expected_reimbursement"], "1421.30");
+
+    // A replacement prices its days again with the rates in force.
+    let id = id_of(claim);
+    for status in ["ready", "submitted"] {
+        crate::claims::move_to(&app, &id, status, 200).await;
+    }
+    let replaced = app
+        .post(&format!("/api/v1/claims/{id}/replace"))
+        .token(&app.billing)
+        .expect(201)
+        .await
+        .body;
+    assert_eq!(replaced["successor"]["expected_reimbursement"], "1421.30");
+}
+
+#[tokio::test]
+async fn a_per_service_claims_remittance_is_compared_day_by_day_with_its_day_rates() {
+    use perdiem::mock_payer::{self, Scenarios};
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    march_catalog(&app).await;
+    let (payer, client) = medicare_php(&app, "bill", "MRN-PS10").await;
+    attendance(&app, "", php_march(&client), 200).await;
+    // A 4+ rate above what half the 3rd's charges come to: that day alone is underpaid.
+    day_rate(
+        &app,
+        &payer,
+        "3",
+        "260.15",
+        "2026-01-01",
+        json!("2026-03-15"),
+    )
+    .await;
+    day_rate(&app, &payer, "3", "265.40", "2026-03-16", Value::Null).await;
+    day_rate(&app, &payer, "4+", "500.00", "2026-01-01", Value::Null).await;
+    let generated = generate(&app, month(&client), 201).await;
+    let id = id_of(&generated["claims"][0]);
+    for status in ["ready", "submitted"] {
+        crate::claims::move_to(&app, &id, status, 200).await;
+    }
+    let claim = app
+        .get(&format!("/api/v1/claims/{id}"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    // The mock payer's `partial` pays each line half its charge (AMT*B6 the same).
+    let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}?scenario=partial&payee_npi=1234567893&payee_name=SUNRISE%20BEHAVIORAL&trace=EFT0901",
+            mock.url("/remittances/835")
+        ))
+        .json(&[&claim])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let file = response.text().await.unwrap();
+    let posted = crate::remittances::post_835(&app, &file, 201).await;
+    assert_eq!(posted["remittances"][0]["status"], "posted", "{posted}");
+
+    let report = app
+        .get("/api/v1/reports/underpayments?from=2026-03-01&to=2026-03-31")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    // No line is compared on its own: the claim's lines are compared as days.
+    assert_eq!(report["lines"], json!([]), "{report}");
+    assert_eq!(report["lines_compared"], 0);
+    assert_eq!(report["days_compared"], 6);
+    assert_eq!(report["days_not_comparable"], 0);
+    let days = report["days"].as_array().unwrap();
+    assert_eq!(days.len(), 1, "{report}");
+    let day = &days[0];
+    // The 3rd: 210.00, 300.00, 275.50 and 95.25 each paid half (105.00 + 150.00 + 137.75 +
+    // 47.63 = 440.38) against the 4+ rate of 500.00.
+    assert_eq!(day["service_date"], "2026-03-03");
+    assert_eq!(day["claim_id"], id.as_str());
+    assert_eq!(day["client_id"], client.as_str());
+    assert_eq!(day["lines"], 4);
+    assert_eq!(day["expected"], "500.00");
+    assert_eq!(day["payer_allowed"], "440.38");
+    assert_eq!(day["paid"], "440.38");
+    assert_eq!(day["shortfall"], "59.62");
+    assert_eq!(day["trace_number"], "EFT0901");
+    assert_eq!(report["total_shortfall"], "59.62");
+    assert_eq!(report["payers"][0]["days"], 1);
+    assert_eq!(report["payers"][0]["lines"], 0);
+    assert_eq!(report["payers"][0]["shortfall"], "59.62");
+}
