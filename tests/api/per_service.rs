@@ -553,7 +553,11 @@ async fn a_month_of_php_is_billed_service_by_service_to_the_cent() {
     );
     assert_eq!(claim["total_charge"], "4126.50");
     assert_eq!(claim["condition_codes"], json!(["41"]), "41 exactly once");
-    assert_eq!(claim["type_of_bill"], "0131");
+    // The stay goes on past March: the first interim bill (tests/api/interim_bills.rs has the
+    // whole sequence), still a patient.
+    assert_eq!(claim["type_of_bill"], "0132");
+    assert_eq!(claim["frequency"], "2");
+    assert_eq!(claim["discharge_status"], "30");
     assert_eq!(claim["statement_from"], "2026-03-02");
     assert_eq!(claim["statement_through"], "2026-03-17");
     let n = Value::Null;
@@ -641,7 +645,7 @@ async fn a_month_of_php_is_billed_service_by_service_to_the_cent() {
         "{x12}"
     );
     assert!(
-        segments.contains(&"CLM*PD00000001*4126.5***13:A:1**A*Y*Y")
+        segments.contains(&"CLM*PD00000001*4126.5***13:A:2**A*Y*Y")
             || segments
                 .iter()
                 .any(|s| s.starts_with("CLM*") && s.contains("*4126.5*")),
@@ -813,7 +817,8 @@ async fn an_iop_claim_carries_condition_code_92_once_with_a_counts_false_service
     let generated = generate(&app, month(&client), 201).await;
     let claim = &generated["claims"][0];
     assert_eq!(claim["condition_codes"], json!(["92", "C1"]));
-    assert_eq!(claim["type_of_bill"], "0761");
+    // An ongoing stay: the first interim bill of a CMHC (076x).
+    assert_eq!(claim["type_of_bill"], "0762");
     assert_eq!(claim["total_charge"], "1260.00");
     assert_eq!(claim["warnings"][0]["date"], "2026-03-10");
     assert_eq!(claim["warnings"][0]["services"], 2);
