@@ -174,11 +174,20 @@ impl ClaimStatus {
     }
 }
 
-/// CLM05-3, the claim frequency code.
+/// CLM05-3, the claim frequency code (the type of bill's last digit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Frequency {
+    /// `1`: an original claim; for an episode billed in interims, admit through discharge.
     #[serde(rename = "1")]
     Original,
+    /// `2`, `3`, `4`: the first, a continuing and the last interim claim of a long stay
+    /// ([`crate::domain::interim`]); originals too, referring to no earlier claim.
+    #[serde(rename = "2")]
+    FirstInterim,
+    #[serde(rename = "3")]
+    ContinuingInterim,
+    #[serde(rename = "4")]
+    LastInterim,
     #[serde(rename = "7")]
     Replacement,
     #[serde(rename = "8")]
@@ -189,6 +198,9 @@ impl Frequency {
     pub fn code(self) -> &'static str {
         match self {
             Frequency::Original => "1",
+            Frequency::FirstInterim => "2",
+            Frequency::ContinuingInterim => "3",
+            Frequency::LastInterim => "4",
             Frequency::Replacement => "7",
             Frequency::Void => "8",
         }
@@ -197,9 +209,12 @@ impl Frequency {
     pub fn parse(raw: &str) -> Result<Frequency, String> {
         match raw {
             "1" => Ok(Frequency::Original),
+            "2" => Ok(Frequency::FirstInterim),
+            "3" => Ok(Frequency::ContinuingInterim),
+            "4" => Ok(Frequency::LastInterim),
             "7" => Ok(Frequency::Replacement),
             "8" => Ok(Frequency::Void),
-            _ => Err("must be 1, 7 or 8".into()),
+            _ => Err("must be 1, 2, 3, 4, 7 or 8".into()),
         }
     }
 }
@@ -326,9 +341,16 @@ mod tests {
 
     #[test]
     fn frequency_codes() {
-        for f in [Frequency::Original, Frequency::Replacement, Frequency::Void] {
+        for f in [
+            Frequency::Original,
+            Frequency::FirstInterim,
+            Frequency::ContinuingInterim,
+            Frequency::LastInterim,
+            Frequency::Replacement,
+            Frequency::Void,
+        ] {
             assert_eq!(Frequency::parse(f.code()), Ok(f));
         }
-        assert!(Frequency::parse("2").is_err());
+        assert!(Frequency::parse("5").is_err());
     }
 }

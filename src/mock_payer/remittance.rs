@@ -267,8 +267,9 @@ impl BilledClaim {
                 }
             }
         };
-        if !matches!(claim.frequency.as_str(), "1" | "7" | "8") {
-            return Err(unreadable(at("frequency"), "must be 1, 7 or 8"));
+        // 2, 3 and 4 are the interim bills of a long stay (first, continuing, last).
+        if !matches!(claim.frequency.as_str(), "1" | "2" | "3" | "4" | "7" | "8") {
+            return Err(unreadable(at("frequency"), "must be 1, 2, 3, 4, 7 or 8"));
         }
         if claim.statement_through < claim.statement_from {
             return Err(unreadable(

@@ -312,6 +312,9 @@ fn claim_of(
     };
     let frequency = match claim.frequency {
         Frequency::Original => ClaimFrequency::Original,
+        Frequency::FirstInterim => ClaimFrequency::FirstInterim,
+        Frequency::ContinuingInterim => ClaimFrequency::ContinuingInterim,
+        Frequency::LastInterim => ClaimFrequency::LastInterim,
         Frequency::Replacement => ClaimFrequency::Replacement {
             original_reference: reference()?,
         },

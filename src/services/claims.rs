@@ -24,12 +24,13 @@ use crate::domain::claim_status::{ClaimStatus, Frequency};
 use crate::domain::day_rate::{expected_for_day, NewDayRate};
 use crate::domain::episode::{episode_on, NewEpisode, STILL_PATIENT};
 use crate::domain::fee_schedule::{ClaimForm, ClaimSetup};
-use crate::domain::ids::{new_id, PayerId};
+use crate::domain::ids::{new_id, ClaimId, PayerId};
+use crate::domain::interim::{self, BillFrequency, Billed, NextBill, Refusal, Sequenced, Stay};
 use crate::domain::money::Money;
 use crate::domain::payer::ClaimStyle;
 use crate::domain::service_code::{NewServiceCode, ServiceCode};
 use crate::services::attendance::{authorizations_of, minimums, windows};
-use crate::store::claims::{self, ClaimRecord, LineRecord, NewClaim};
+use crate::store::claims::{self, ClaimRecord, LineRecord, NewClaim, SequencedClaim};
 use crate::store::{
     attendance as days_store, day_rates, episodes, fee_schedules, now, service_codes, StoreError,
     Tx,
@@ -489,6 +490,171 @@ fn record_of(
     })
 }
 
+/// Whether a draft goes out as one of its episode's interim bills (issue 17): the 837I
+/// claims of a per-service (Medicare-style) payer, which bills a long PHP or IOP stay in
+/// sequence. judgement: a `per_day` payer keeps frequency 1 on every claim and the discharge
+/// status of [`discharge_status`], as before — commercial per-diem contracts are billed as
+/// independent originals, and nothing in their rules asks for a sequence.
+fn billed_in_sequence(draft: &DraftClaim, per_service_payers: &HashSet<Uuid>) -> bool {
+    per_service_payers.contains(&draft.payer_id)
+        && matches!(draft.claim, ClaimSetup::Institutional { .. })
+}
+
+/// The stored frequency of a sequenced bill.
+fn frequency_of(bill: BillFrequency) -> Frequency {
+    match bill {
+        BillFrequency::AdmitThroughDischarge => Frequency::Original,
+        BillFrequency::FirstInterim => Frequency::FirstInterim,
+        BillFrequency::ContinuingInterim => Frequency::ContinuingInterim,
+        BillFrequency::LastInterim => Frequency::LastInterim,
+        BillFrequency::Replacement => Frequency::Replacement,
+    }
+}
+
+/// The live claims of one payer that bill days of the episode (`stay`), as the sequence reads
+/// them. judgement: "sent" is [`ClaimStatus::payer_has_it`] — submitted or any later status
+/// the payer gave it (received, accepted, paid, partially paid, denied, forwarded). A draft,
+/// ready or rejected claim has not reached the payer, so the next interim waits for it.
+fn billed_of(claims: Option<&Vec<SequencedClaim>>, payer_id: Uuid, stay: &Stay) -> Vec<Billed> {
+    claims
+        .into_iter()
+        .flatten()
+        .filter(|c| c.payer_id == payer_id)
+        .filter(|c| {
+            c.statement_through >= stay.admission
+                && stay.discharge.is_none_or(|d| c.statement_from <= d)
+        })
+        .filter_map(|c| {
+            let frequency = match c.frequency {
+                Frequency::Original => BillFrequency::AdmitThroughDischarge,
+                Frequency::FirstInterim => BillFrequency::FirstInterim,
+                Frequency::ContinuingInterim => BillFrequency::ContinuingInterim,
+                Frequency::LastInterim => BillFrequency::LastInterim,
+                Frequency::Replacement => BillFrequency::Replacement,
+                Frequency::Void => return None,
+            };
+            Some(Billed {
+                claim_id: ClaimId::from_uuid(c.id),
+                from: c.statement_from,
+                through: c.statement_through,
+                frequency,
+                sent: c.status.payer_has_it(),
+            })
+        })
+        .collect()
+}
+
+/// The claim a refusal names, for the answer's `claim_id`.
+fn refused_by(refusal: &Refusal) -> Option<Uuid> {
+    match refusal {
+        Refusal::Overlaps { claim_id, .. }
+        | Refusal::OutOfSequence { claim_id, .. }
+        | Refusal::StayBilledToDischarge { claim_id }
+        | Refusal::HeldUntilSent { claim_id }
+        | Refusal::NothingToReplace { claim_id }
+        | Refusal::ReplacementPeriodDiffers { claim_id, .. } => Some(claim_id.as_uuid()),
+        Refusal::EmptyPeriod | Refusal::OutsideStay { .. } | Refusal::NoDischargeStatus { .. } => {
+            None
+        }
+    }
+}
+
+/// The days of a draft the sequence refused, each left out with the refusal.
+fn refused_days(
+    draft: &DraftClaim,
+    refusal: &Refusal,
+    attendance_ids: &AttendanceIds,
+) -> Vec<LeftOutView> {
+    let mut dates: Vec<NaiveDate> = draft.lines.iter().map(|l| l.date).collect();
+    dates.dedup();
+    dates
+        .into_iter()
+        .map(|date| LeftOutView {
+            client_id: draft.client_id,
+            attendance_id: attendance_ids.get(draft.client_id, date),
+            date,
+            level_of_care: draft.level_of_care,
+            reasons: vec![LeftOutReasonView {
+                code: refusal.code(),
+                message: refusal.message(),
+                claim_id: refused_by(refusal),
+            }],
+        })
+        .collect()
+}
+
+/// Puts a sequenced bill's frequency on the record: CLM05-3, the type of bill's last digit
+/// and the patient status (CL103).
+fn apply_sequence(record: &mut ClaimRecord, sequenced: &Sequenced) {
+    record.frequency = frequency_of(sequenced.frequency);
+    record.discharge_status = sequenced.patient_status.as_str().to_string();
+    record.type_of_bill =
+        record
+            .type_of_bill
+            .take()
+            .map(
+                |tob| match crate::domain::fee_schedule::TypeOfBill::parse(tob.clone()) {
+                    Ok(parsed) => sequenced.frequency.on(&parsed).as_str().to_string(),
+                    Err(_) => tob,
+                },
+            );
+}
+
+/// Decides, for each draft billed in sequence, its frequency and patient status or why it
+/// cannot go out now. Drafts are taken in statement order per client and payer, each one
+/// decided counting the ones before it in this generation as billed and not sent (so a
+/// generation of several months makes the first interim and holds the rest).
+fn sequence_drafts(
+    drafts: &[DraftClaim],
+    ids: &[Uuid],
+    facts: &Facts,
+    live: &HashMap<Uuid, Vec<SequencedClaim>>,
+) -> Vec<Option<Result<Sequenced, Refusal>>> {
+    let mut decided: Vec<Option<Result<Sequenced, Refusal>>> = vec![None; drafts.len()];
+    let mut order: Vec<usize> = (0..drafts.len()).collect();
+    order.sort_by_key(|&i| {
+        let d = &drafts[i];
+        (d.client_id, d.payer_id, d.statement_from)
+    });
+    let mut this_run: HashMap<(Uuid, Uuid, NaiveDate), Vec<Billed>> = HashMap::new();
+    for i in order {
+        let draft = &drafts[i];
+        if !billed_in_sequence(draft, &facts.per_service_payers) {
+            continue;
+        }
+        let Some(episode) = facts
+            .episodes
+            .get(&draft.client_id)
+            .and_then(|list| episode_on(list, draft.statement_through))
+        else {
+            continue;
+        };
+        let stay = Stay::of(episode);
+        let key = (draft.client_id, draft.payer_id, stay.admission);
+        let mut billed = billed_of(live.get(&draft.client_id), draft.payer_id, &stay);
+        billed.extend(this_run.get(&key).into_iter().flatten().cloned());
+        let result = interim::sequence(
+            &stay,
+            &billed,
+            NextBill::Period {
+                from: draft.statement_from,
+                through: draft.statement_through,
+            },
+        );
+        if let Ok(sequenced) = &result {
+            this_run.entry(key).or_default().push(Billed {
+                claim_id: ClaimId::from_uuid(ids[i]),
+                from: draft.statement_from,
+                through: draft.statement_through,
+                frequency: sequenced.frequency,
+                sent: false,
+            });
+        }
+        decided[i] = Some(result);
+    }
+    decided
+}
+
 /// `PD` and the sequence number, zero-padded: short enough for every payer's CLM01 (20).
 fn claim_number(n: i64) -> String {
     format!("PD{n:08}")
@@ -540,22 +706,50 @@ pub async fn generate(
         loaded.days.retain(|d| d.payer_id == Some(payer));
     }
     let built = build(&loaded.days, &loaded.facts, request);
+    let ids: Vec<Uuid> = built.claims.iter().map(|_| new_id()).collect();
+    let sequenced_clients: Vec<Uuid> = built
+        .claims
+        .iter()
+        .filter(|d| billed_in_sequence(d, &loaded.facts.per_service_payers))
+        .map(|d| d.client_id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let live = if sequenced_clients.is_empty() {
+        HashMap::new()
+    } else {
+        claims::live_claims_of(tx, &sequenced_clients).await?
+    };
+    let decided = sequence_drafts(&built.claims, &ids, &loaded.facts, &live);
+    let made = decided
+        .iter()
+        .filter(|d| !matches!(d, Some(Err(_))))
+        .count();
 
-    let first = if dry_run || built.claims.is_empty() {
+    let first = if dry_run || made == 0 {
         0
     } else {
-        let count = i64::try_from(built.claims.len()).unwrap_or(i64::MAX);
+        let count = i64::try_from(made).unwrap_or(i64::MAX);
         claims::take_numbers(tx, "claim_number", count).await?
     };
-    let mut records = Vec::with_capacity(built.claims.len());
-    for (i, draft) in built.claims.iter().enumerate() {
+    let mut records = Vec::with_capacity(made);
+    let mut refused = Vec::new();
+    for ((draft, id), decision) in built.claims.iter().zip(&ids).zip(&decided) {
+        let sequenced = match decision {
+            Some(Err(refusal)) => {
+                refused.extend(refused_days(draft, refusal, &loaded.attendance_ids));
+                continue;
+            }
+            Some(Ok(sequenced)) => Some(sequenced),
+            None => None,
+        };
         let number = if dry_run {
             String::new()
         } else {
-            claim_number(first + i64::try_from(i).unwrap_or(0))
+            claim_number(first + i64::try_from(records.len()).unwrap_or(0))
         };
         let header = Header {
-            id: new_id(),
+            id: *id,
             claim_number: number,
             discharge_status: discharge_status(
                 loaded.facts.episodes.get(&draft.client_id),
@@ -565,12 +759,17 @@ pub async fn generate(
             original_claim_id: None,
             created_by: user,
         };
-        records.push(record_of(draft, header, &loaded.attendance_ids)?);
+        let mut record = record_of(draft, header, &loaded.attendance_ids)?;
+        if let Some(sequenced) = sequenced {
+            apply_sequence(&mut record, sequenced);
+        }
+        records.push(record);
     }
     let left_out: Vec<LeftOutView> = built
         .left_out
         .iter()
         .map(|l| left_out_view(l, &loaded.attendance_ids))
+        .chain(refused)
         .collect();
     Ok(Generated {
         dry_run,
@@ -782,6 +981,9 @@ pub async fn replace(
             original.status.as_str()
         )));
     }
+    // Read before the original is retired: a replacement is sequenced among the live claims,
+    // the original included.
+    let live = claims::live_claims_of(tx, &[original.client_id]).await?;
     retire(tx, &original, ClaimStatus::Replaced, note, user).await?;
     let mut loaded = load(tx, &[original.client_id], settings).await?;
     let dates: HashSet<NaiveDate> = original
@@ -821,7 +1023,33 @@ pub async fn replace(
         original_claim_id: Some(original.id),
         created_by: user,
     };
-    let record = record_of(draft, header, &loaded.attendance_ids)?;
+    let mut record = record_of(draft, header, &loaded.attendance_ids)?;
+    if billed_in_sequence(draft, &loaded.facts.per_service_payers) {
+        let episode = loaded
+            .facts
+            .episodes
+            .get(&draft.client_id)
+            .and_then(|list| episode_on(list, original.statement_through));
+        if let Some(episode) = episode {
+            let stay = Stay::of(episode);
+            let billed = billed_of(live.get(&original.client_id), original.payer_id, &stay);
+            let sequenced = interim::sequence(
+                &stay,
+                &billed,
+                NextBill::Replacement {
+                    of: ClaimId::from_uuid(original.id),
+                    from: original.statement_from,
+                    through: original.statement_through,
+                },
+            )
+            .map_err(|refusal| UndoError::Refused(refusal.message()))?;
+            apply_sequence(&mut record, &sequenced);
+            // A replacement bills the same statement period as the claim it replaces (FL6),
+            // even when a day of it is no longer billable.
+            record.statement_from = original.statement_from;
+            record.statement_through = original.statement_through;
+        }
+    }
     claims::insert(
         tx,
         &[NewClaim {

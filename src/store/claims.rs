@@ -1128,6 +1128,47 @@ pub async fn events(tx: &mut Tx, claim_id: Uuid) -> StoreResult<Vec<ClaimEvent>>
     .await)?)
 }
 
+/// A live claim of a client as an episode's interim sequence reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SequencedClaim {
+    pub id: Uuid,
+    pub payer_id: Uuid,
+    pub statement_from: NaiveDate,
+    pub statement_through: NaiveDate,
+    pub status: ClaimStatus,
+    pub frequency: Frequency,
+}
+
+/// The live claims of `client_ids` (neither voided nor replaced, and not themselves void
+/// claims), in (client, statement) order, keyed by client.
+pub async fn live_claims_of(
+    tx: &mut Tx,
+    client_ids: &[Uuid],
+) -> StoreResult<std::collections::HashMap<Uuid, Vec<SequencedClaim>>> {
+    type Row = (String, String, String, NaiveDate, NaiveDate, String, String);
+    let sql = "SELECT c.id, c.client_id, c.payer_id, c.statement_from, c.statement_through, \
+               c.status, c.frequency FROM claims c WHERE c.client_id IN ({ids}) \
+               AND c.status NOT IN ('void', 'replaced') AND c.frequency <> '8' \
+               ORDER BY c.client_id, c.statement_from";
+    let rows: Vec<Row> = rows_for(tx, sql, &texts(client_ids)).await?;
+    let mut by_client: std::collections::HashMap<Uuid, Vec<SequencedClaim>> =
+        std::collections::HashMap::new();
+    for (id, client, payer, from, through, status, frequency) in rows {
+        by_client
+            .entry(uuid(&client)?)
+            .or_default()
+            .push(SequencedClaim {
+                id: uuid(&id)?,
+                payer_id: uuid(&payer)?,
+                statement_from: from,
+                statement_through: through,
+                status: ClaimStatus::parse(&status).map_err(corrupt)?,
+                frequency: Frequency::parse(&frequency).map_err(corrupt)?,
+            });
+    }
+    Ok(by_client)
+}
+
 /// The claims that replace or void `claim_id`.
 pub async fn successors(tx: &mut Tx, claim_id: Uuid) -> StoreResult<Vec<Uuid>> {
     let ids: Vec<String> = with_tx!(tx, |conn| sqlx::query_scalar(

@@ -34,8 +34,8 @@
 //!
 //! # Claim frequency
 //!
-//! CLM05-3 comes from [`Claim837::frequency`] on both forms: `1` original, `7` replacement,
-//! `8` void. On the 837I CLM05-1 is digits 2–3 of the type of bill and the type of bill's last
+//! CLM05-3 comes from [`Claim837::frequency`] on both forms: `1` original, `2`/`3`/`4` the
+//! first/continuing/last interim claim of a long stay, `7` replacement, `8` void. On the 837I CLM05-1 is digits 2–3 of the type of bill and the type of bill's last
 //! digit is ignored. A replacement or a void carries the payer's claim control number of the
 //! claim it replaces in `REF*F8`, written right after `REF*G1` (the order of both guides:
 //! 4N, 9F, G1, F8, …).
@@ -250,18 +250,29 @@ pub enum Facility837 {
 pub enum ClaimFrequency {
     /// `1`: an original claim.
     Original,
+    /// `2`, `3`, `4`: an interim claim of a long stay — first, continuing, last.
+    FirstInterim,
+    ContinuingInterim,
+    LastInterim,
     /// `7`: replaces the claim the payer knows as `original_reference` (REF*F8, 1–50
     /// characters, the payer claim control number from its 835 CLP07).
-    Replacement { original_reference: String },
+    Replacement {
+        original_reference: String,
+    },
     /// `8`: voids (cancels) the claim the payer knows as `original_reference` (REF*F8).
-    Void { original_reference: String },
+    Void {
+        original_reference: String,
+    },
 }
 
 impl ClaimFrequency {
-    /// The CLM05-3 code: `1`, `7` or `8`.
+    /// The CLM05-3 code: `1`, `2`, `3`, `4`, `7` or `8`.
     pub fn code(&self) -> &'static str {
         match self {
             ClaimFrequency::Original => "1",
+            ClaimFrequency::FirstInterim => "2",
+            ClaimFrequency::ContinuingInterim => "3",
+            ClaimFrequency::LastInterim => "4",
             ClaimFrequency::Replacement { .. } => "7",
             ClaimFrequency::Void { .. } => "8",
         }
@@ -270,7 +281,10 @@ impl ClaimFrequency {
     /// The payer claim control number written in REF*F8, for a replacement or a void.
     pub fn original_reference(&self) -> Option<&str> {
         match self {
-            ClaimFrequency::Original => None,
+            ClaimFrequency::Original
+            | ClaimFrequency::FirstInterim
+            | ClaimFrequency::ContinuingInterim
+            | ClaimFrequency::LastInterim => None,
             ClaimFrequency::Replacement { original_reference }
             | ClaimFrequency::Void { original_reference } => Some(original_reference),
         }
@@ -1877,6 +1891,24 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn interim_claims_carry_their_frequency_without_ref_f8_and_pass_the_oracle() {
+        for (frequency, code) in [
+            (ClaimFrequency::FirstInterim, "2"),
+            (ClaimFrequency::ContinuingInterim, "3"),
+            (ClaimFrequency::LastInterim, "4"),
+        ] {
+            let mut b = batch(ClaimForm837::Institutional);
+            b.subscribers[0].claims[0].frequency = frequency;
+            let x12 = build_837(&b).unwrap();
+            let s = segments(&x12);
+            let clm05 = format!("CLM*PCN0001*833.33***13:A:{code}*");
+            assert!(s.iter().any(|x| x.starts_with(&clm05)), "{clm05}\n{x12}");
+            assert!(!s.iter().any(|x| x.starts_with("REF*F8")));
+            oracle_accepts(&format!("claim837interim{code}.x12"), &x12);
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod errors;
 mod estimates;
 mod fee_schedules;
 mod group_commit;
+mod interim_bills;
 mod ledger;
 mod login_limits;
 mod logs;

@@ -208,7 +208,7 @@ async fn each_bad_catalog_field_is_named() {
 /// The catalog of March 2026: group therapy (G0410) at 210.00 through the 15th and 225.00
 /// from the 16th, individual (90837), family (90847), activity therapy (G0176), a check-in
 /// that does not count toward the day (99211), and H2019, which ended in February.
-async fn march_catalog(app: &TestApp) {
+pub(crate) async fn march_catalog(app: &TestApp) {
     for body in [
         entry("G0410", json!({"effective_to": "2026-03-15"})),
         entry(
@@ -265,7 +265,7 @@ async fn covered_client(app: &TestApp, payer: &str, mrn: &str) -> (String, Strin
     (client, id_of(&coverage))
 }
 
-async fn attendance(app: &TestApp, query: &str, rows: Vec<Value>, status: u16) -> Value {
+pub(crate) async fn attendance(app: &TestApp, query: &str, rows: Vec<Value>, status: u16) -> Value {
     app.post(&format!("/api/v1/attendance{query}"))
         .token(&app.billing)
         .json(json!({ "rows": rows }))
@@ -408,7 +408,11 @@ MRN-PS2,2026-03-04,PHP,330,G0176*3
 /// A per-service payer (Medicare Part A, SBR09 `MA`, no prior authorization) with the fee
 /// schedule that gives its PHP claims their type of bill; a client covered by it with a PHP
 /// episode from 2026-03-01. Returns (payer, client).
-async fn medicare_php(app: &TestApp, below_minimum: &str, mrn: &str) -> (String, String) {
+pub(crate) async fn medicare_php(
+    app: &TestApp,
+    below_minimum: &str,
+    mrn: &str,
+) -> (String, String) {
     let payer = payer_with(
         app,
         "Medicare Part A",
@@ -476,7 +480,7 @@ fn month(client: &str) -> Value {
            "client_id": client})
 }
 
-async fn generate(app: &TestApp, body: Value, status: u16) -> Value {
+pub(crate) async fn generate(app: &TestApp, body: Value, status: u16) -> Value {
     app.post("/api/v1/claims/generate")
         .token(&app.billing)
         .json(body)
@@ -553,7 +557,11 @@ async fn a_month_of_php_is_billed_service_by_service_to_the_cent() {
     );
     assert_eq!(claim["total_charge"], "4126.50");
     assert_eq!(claim["condition_codes"], json!(["41"]), "41 exactly once");
-    assert_eq!(claim["type_of_bill"], "0131");
+    // The stay goes on past March: the first interim bill (tests/api/interim_bills.rs has the
+    // whole sequence), still a patient.
+    assert_eq!(claim["type_of_bill"], "0132");
+    assert_eq!(claim["frequency"], "2");
+    assert_eq!(claim["discharge_status"], "30");
     assert_eq!(claim["statement_from"], "2026-03-02");
     assert_eq!(claim["statement_through"], "2026-03-17");
     let n = Value::Null;
@@ -641,7 +649,7 @@ async fn a_month_of_php_is_billed_service_by_service_to_the_cent() {
         "{x12}"
     );
     assert!(
-        segments.contains(&"CLM*PD00000001*4126.5***13:A:1**A*Y*Y")
+        segments.contains(&"CLM*PD00000001*4126.5***13:A:2**A*Y*Y")
             || segments
                 .iter()
                 .any(|s| s.starts_with("CLM*") && s.contains("*4126.5*")),
@@ -813,7 +821,8 @@ async fn an_iop_claim_carries_condition_code_92_once_with_a_counts_false_service
     let generated = generate(&app, month(&client), 201).await;
     let claim = &generated["claims"][0];
     assert_eq!(claim["condition_codes"], json!(["92", "C1"]));
-    assert_eq!(claim["type_of_bill"], "0761");
+    // An ongoing stay: the first interim bill of a CMHC (076x).
+    assert_eq!(claim["type_of_bill"], "0762");
     assert_eq!(claim["total_charge"], "1260.00");
     assert_eq!(claim["warnings"][0]["date"], "2026-03-10");
     assert_eq!(claim["warnings"][0]["services"], 2);

@@ -240,6 +240,9 @@ fn screen(page: &Page, filters: &Filters, errors: &Errors, listed: &Listed) -> M
 
 fn frequency_words(claim: &ClaimRecord) -> Option<&'static str> {
     match claim.frequency.code() {
+        "2" => Some("interim, first"),
+        "3" => Some("interim, continuing"),
+        "4" => Some("interim, last"),
         "7" => Some("replacement"),
         "8" => Some("void"),
         _ => None,
