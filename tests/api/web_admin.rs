@@ -312,7 +312,10 @@ async fn an_admin_adds_a_payer_and_sets_a_secret_that_is_never_shown_and_kept_wh
     let mut admin = Visitor::signed_in(&app, "admin").await;
     let token = admin.get("/admin/payers").await.csrf_token();
     let created = admin
-        .post("/admin/payers", &payer_fields(&token, "Bluebonnet Health", "BLUE01"))
+        .post(
+            "/admin/payers",
+            &payer_fields(&token, "Bluebonnet Health", "BLUE01"),
+        )
         .await;
     assert_eq!(created.status, 303, "{}", created.body);
     let path = created.header("location").to_string();
@@ -357,7 +360,10 @@ async fn an_admin_adds_a_payer_and_sets_a_secret_that_is_never_shown_and_kept_wh
     let mut blank = payer_fields(&token, "Bluebonnet Health Plan", "BLUE01");
     blank.extend([
         ("connection.protocol", "json"),
-        ("connection.endpoint_url", "http://127.0.0.1:9/v2/eligibility"),
+        (
+            "connection.endpoint_url",
+            "http://127.0.0.1:9/v2/eligibility",
+        ),
         ("connection.credentials.kind", "bearer"),
         ("connection.credentials.token", ""),
     ]);
@@ -379,13 +385,18 @@ async fn an_admin_adds_a_payer_and_sets_a_secret_that_is_never_shown_and_kept_wh
     ]);
     let refused = admin.post(&path, &basic).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
-    assert!(refused.body.contains("f-connection-credentials-password-error"));
+    assert!(refused
+        .body
+        .contains("f-connection-credentials-password-error"));
     assert!(!refused.body.contains(secret));
     assert_eq!(secret_of(&stored(&app, &id).await), secret);
 
     // "Not connected" removes the connection and its credentials.
     let removed = admin
-        .post(&path, &payer_fields(&token, "Bluebonnet Health Plan", "BLUE01"))
+        .post(
+            &path,
+            &payer_fields(&token, "Bluebonnet Health Plan", "BLUE01"),
+        )
         .await;
     assert_eq!(removed.status, 303, "{}", removed.body);
     assert!(stored(&app, &id).await.data.connection.is_none());
@@ -417,21 +428,37 @@ async fn a_refused_payer_says_why_beside_each_field_and_a_taken_edi_id_is_a_conf
     bad.retain(|(k, _)| *k != "billing.php_minimum_minutes");
     let refused = admin.post("/admin/payers", &bad).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
-    assert!(refused.body.contains("f-payer_id-error"), "{}", refused.body);
+    assert!(
+        refused.body.contains("f-payer_id-error"),
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains("f-connection-endpoint_url-error"));
     assert!(!refused.body.contains("tok-refused-never-echoed"));
 
     let first = admin
-        .post("/admin/payers", &payer_fields(&token, "First Health", "TAKEN1"))
+        .post(
+            "/admin/payers",
+            &payer_fields(&token, "First Health", "TAKEN1"),
+        )
         .await;
     assert_eq!(first.status, 303, "{}", first.body);
     let again = admin
-        .post("/admin/payers", &payer_fields(&token, "Second Health", "TAKEN1"))
+        .post(
+            "/admin/payers",
+            &payer_fields(&token, "Second Health", "TAKEN1"),
+        )
         .await;
-    assert_eq!(again.status, 422, "{}", again.body);
-    assert!(again.body.contains("Another payer already has this EDI payer id."));
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(again
+        .body
+        .contains("Another payer already has this EDI payer id."));
     assert!(again.body.contains("f-payer_id-error"));
-    let listed = app.get("/api/v1/payers").token(&app.admin).expect(200).await;
+    let listed = app
+        .get("/api/v1/payers")
+        .token(&app.admin)
+        .expect(200)
+        .await;
     assert_eq!(listed.body["total"], 1, "{}", listed.body);
 }
 
@@ -441,7 +468,10 @@ async fn only_admins_edit_payers_and_payer_forms_need_their_csrf_token() {
     let mut admin = Visitor::signed_in(&app, "admin").await;
     let token = admin.get("/admin/payers").await.csrf_token();
     let created = admin
-        .post("/admin/payers", &payer_fields(&token, "Guarded Health", "GUARD1"))
+        .post(
+            "/admin/payers",
+            &payer_fields(&token, "Guarded Health", "GUARD1"),
+        )
         .await;
     assert_eq!(created.status, 303, "{}", created.body);
     let path = created.header("location").to_string();
@@ -466,7 +496,11 @@ async fn only_admins_edit_payers_and_payer_forms_need_their_csrf_token() {
         forged.retain(|(k, _)| *k != "csrf_token");
         assert_eq!(admin.post(target, &forged).await.status, 403, "{target}");
     }
-    let listed = app.get("/api/v1/payers").token(&app.admin).expect(200).await;
+    let listed = app
+        .get("/api/v1/payers")
+        .token(&app.admin)
+        .expect(200)
+        .await;
     assert_eq!(listed.body["total"], 1, "{}", listed.body);
     assert_eq!(listed.body["items"][0]["name"], "Guarded Health");
 }

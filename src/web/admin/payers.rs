@@ -18,10 +18,10 @@ use crate::domain::payer::{
 use crate::domain::validation::Invalid;
 use crate::error::ApiError;
 use crate::payers::breaker::State;
+use crate::routes::payers as service;
 use crate::services::verification::HealthReport;
 use crate::store::payers;
 use crate::store::Page as Rows;
-use crate::routes::payers as service;
 use crate::web::error::WebError;
 use crate::web::fields::{self, Errors, Input};
 use crate::web::format;
@@ -102,6 +102,7 @@ pub async fn create(form: Form<PayerFields>) -> Result<HttpResponse, WebError> {
     let Form { page, fields } = form;
     page.require(ADMINS)?;
     let mut errors = Errors::none();
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     if let Some(input) = fields.input(&mut errors) {
         let mut tx = page.ctx.write().await?;
         match service::add(&mut tx, &page.ctx.state().secrets, input).await {
@@ -109,7 +110,7 @@ pub async fn create(form: Form<PayerFields>) -> Result<HttpResponse, WebError> {
                 tx.commit().await?;
                 return Ok(see_other(&format!("{HOME}/{}", payer.id)));
             }
-            Err(error) => refused(error, &mut errors)?,
+            Err(error) => status = refused(error, &mut errors)?,
         }
     }
     let state = page.ctx.state();
@@ -121,7 +122,7 @@ pub async fn create(form: Form<PayerFields>) -> Result<HttpResponse, WebError> {
     let (payers, _) = payers::list(&mut tx, &state.secrets, None, all).await?;
     tx.commit().await?;
     let content = list_screen(&page, &payers, &fields, &errors).await;
-    Ok(page.render_with(StatusCode::UNPROCESSABLE_ENTITY, HOME, "Payers", content))
+    Ok(page.render_with(status, HOME, "Payers", content))
 }
 
 /// `GET /admin/payers/{id}`: the edit form of one payer, secrets blank.
@@ -140,6 +141,7 @@ pub async fn update(form: Form<PayerFields>) -> Result<HttpResponse, WebError> {
     page.require(ADMINS)?;
     let id: PayerId = page.ctx.path("id")?;
     let mut errors = Errors::none();
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     if let Some(input) = fields.input(&mut errors) {
         let mut tx = page.ctx.write().await?;
         let edit = |current: PayerInput| Ok(keep_secrets(input, current));
@@ -148,28 +150,28 @@ pub async fn update(form: Form<PayerFields>) -> Result<HttpResponse, WebError> {
                 tx.commit().await?;
                 return Ok(see_other(&format!("{HOME}/{id}")));
             }
-            Err(error) => refused(error, &mut errors)?,
+            Err(error) => status = refused(error, &mut errors)?,
         }
     }
     let payer = read_one(&page).await?;
     let content = edit_screen(&page, &payer, &fields, &errors);
-    Ok(page.render_with(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        HOME,
-        payer.data.name.as_str(),
-        content,
-    ))
+    Ok(page.render_with(status, HOME, payer.data.name.as_str(), content))
 }
 
-/// A refusal the form shows beside its fields (422, or 409 for a taken EDI payer id); any other
-/// error is the page's.
-fn refused(error: ApiError, errors: &mut Errors) -> Result<(), WebError> {
+/// A refusal the form shows beside its fields, with its status (422, or 409 for a taken EDI
+/// payer id); any other error is the page's.
+fn refused(error: ApiError, errors: &mut Errors) -> Result<StatusCode, WebError> {
     match error {
-        ApiError::Validation(invalid) => errors.absorb(None, Invalid(invalid)),
-        ApiError::Conflict { detail, field } => errors.push(&field, detail),
-        other => return Err(other.into()),
+        ApiError::Validation(invalid) => {
+            errors.absorb(None, Invalid(invalid));
+            Ok(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        ApiError::Conflict { detail, field } => {
+            errors.push(&field, detail);
+            Ok(StatusCode::CONFLICT)
+        }
+        other => Err(other.into()),
     }
-    Ok(())
 }
 
 /// The form's credentials with each secret left blank taken from the stored ones, when the kind
@@ -388,7 +390,12 @@ fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn edit_screen(page: &Page, payer: &payers::Payer, fields: &PayerFields, errors: &Errors) -> Markup {
+fn edit_screen(
+    page: &Page,
+    payer: &payers::Payer,
+    fields: &PayerFields,
+    errors: &Errors,
+) -> Markup {
     html! {
         p { a href=(HOME) { "← All payers" } }
         h1 { (payer.data.name) }
@@ -412,20 +419,32 @@ fn payer_form(fields: &PayerFields, errors: &Errors, editing: bool) -> Markup {
         .map(|c| (c.to_string(), c.to_string()))
         .collect();
     let text = |name: &str, label: &str, value: &str, hint: Option<&str>| {
-        fields::text(name, label, value, errors, Input {
-            optional: true,
-            hint,
-            ..Input::default()
-        })
+        fields::text(
+            name,
+            label,
+            value,
+            errors,
+            Input {
+                optional: true,
+                hint,
+                ..Input::default()
+            },
+        )
     };
     let password = |name: &str, label: &str| {
-        fields::text(name, label, "", errors, Input {
-            kind: Some("password"),
-            optional: true,
-            autocomplete: Some("new-password"),
-            hint: keep,
-            ..Input::default()
-        })
+        fields::text(
+            name,
+            label,
+            "",
+            errors,
+            Input {
+                kind: Some("password"),
+                optional: true,
+                autocomplete: Some("new-password"),
+                hint: keep,
+                ..Input::default()
+            },
+        )
     };
     html! {
         div.fields {
