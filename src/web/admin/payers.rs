@@ -40,7 +40,7 @@ pub async fn list(page: Page) -> Result<HttpResponse, WebError> {
     };
     let (payers, _) = payers::list(&mut tx, &state.secrets, None, all).await?;
     tx.commit().await?;
-    let content = list_screen(&page, &payers, &PayerFields::default(), &Errors::none()).await;
+    let content = list_screen(&page, &payers, &PayerFields::blank(), &Errors::none()).await;
     Ok(page.render(HOME, "Payers", content))
 }
 
@@ -273,6 +273,18 @@ fn secret(raw: &str) -> Option<String> {
 }
 
 impl PayerFields {
+    /// The add form: the parser's defaults preselected (authorization required, CI, per day).
+    fn blank() -> PayerFields {
+        PayerFields {
+            authorization_required: Some("on".to_string()),
+            claim_filing_indicator: "CI".to_string(),
+            claim_style: "per_day".to_string(),
+            days_below_minimum: "bill".to_string(),
+            kind: "none".to_string(),
+            ..PayerFields::default()
+        }
+    }
+
     /// The form as the parser's input; `None` when a number is not a number (said beside it).
     fn input(&self, errors: &mut Errors) -> Option<PayerInput> {
         let before = errors.fields();
@@ -535,5 +547,77 @@ fn circuit(health: &HealthReport) -> Markup {
             br; span.muted { (breaker.consecutive_failures) " failed in a row: " (failure) }
         }
         @if health.in_flight > 0 { br; span.muted { (health.in_flight) " asking now" } }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bearer(token: &str) -> PayerFields {
+        PayerFields {
+            name: "Acme Health".into(),
+            payer_id: "ACME1".into(),
+            protocol: "json".into(),
+            endpoint_url: "http://127.0.0.1:9/e".into(),
+            kind: "bearer".into(),
+            token: token.into(),
+            password: "not-for-bearer".into(),
+            ..PayerFields::blank()
+        }
+    }
+
+    #[test]
+    fn a_blank_secret_keeps_the_stored_one_only_for_the_same_kind() {
+        let mut errors = Errors::none();
+        let stored = bearer("stored-token").input(&mut errors).unwrap();
+        let blank = bearer("").input(&mut errors).unwrap();
+        let kept = keep_secrets(blank.clone(), stored.clone());
+        let credentials = |i: &PayerInput| i.connection.clone().unwrap().credentials.unwrap();
+        assert_eq!(credentials(&kept).token.as_deref(), Some("stored-token"));
+        // Only the chosen kind's fields are sent: the password typed for bearer is dropped.
+        assert_eq!(credentials(&kept).password, None);
+        let typed = keep_secrets(
+            bearer("new-token").input(&mut errors).unwrap(),
+            stored.clone(),
+        );
+        assert_eq!(credentials(&typed).token.as_deref(), Some("new-token"));
+        let basic = PayerFields {
+            kind: "basic".into(),
+            username: "clinic".into(),
+            password: String::new(),
+            ..bearer("")
+        };
+        let other = keep_secrets(basic.input(&mut errors).unwrap(), stored);
+        assert_eq!(
+            credentials(&other).password,
+            None,
+            "a new kind keeps nothing"
+        );
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn a_number_that_is_not_one_is_refused_beside_its_field() {
+        let mut errors = Errors::none();
+        let fields = PayerFields {
+            timeout_seconds: "soon".into(),
+            ..bearer("t")
+        };
+        assert!(fields.input(&mut errors).is_none());
+        assert_eq!(
+            errors.of("connection.timeout_seconds"),
+            Some("must be a whole number")
+        );
+    }
+
+    #[test]
+    fn no_protocol_means_no_connection() {
+        let mut errors = Errors::none();
+        let fields = PayerFields {
+            protocol: String::new(),
+            ..bearer("t")
+        };
+        assert!(fields.input(&mut errors).unwrap().connection.is_none());
     }
 }
