@@ -23,7 +23,7 @@ mod health;
 pub(crate) mod idempotency;
 mod metrics;
 mod organization;
-mod payers;
+pub(crate) mod payers;
 mod remittances;
 mod reports;
 mod service_codes;

@@ -103,6 +103,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route("/admin/audit", web::get().to(admin::audit_log::list))
             .route("/admin/payers", web::get().to(admin::payers::list))
+            .route("/admin/payers", web::post().to(admin::payers::create))
+            .route("/admin/payers/{id}", web::get().to(admin::payers::show))
+            .route("/admin/payers/{id}", web::post().to(admin::payers::update))
             .route("/billing", web::get().to(billing::desk::show))
             .route(
                 "/billing/attendance",

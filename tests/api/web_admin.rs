@@ -1,6 +1,10 @@
 //! The admin screens without a browser: staff accounts, the audit log, roles and CSRF.
 
-use crate::helpers::{spawn_app, PASSWORD};
+use perdiem::domain::ids::PayerId;
+use perdiem::store::payers;
+
+use crate::helpers::{secret_key, spawn_app, TestApp, PASSWORD};
+use crate::payer_secrets::secret_of;
 use crate::web_support::Visitor;
 
 const ADMIN_PAGES: [&str; 4] = [
@@ -274,4 +278,229 @@ async fn the_payers_page_shows_the_connection_and_circuit_but_never_a_secret() {
     assert!(page.body.contains("bearer token (set)"));
     assert!(page.body.contains("Answering"));
     assert!(!page.body.contains("tok-never-shown-123"));
+}
+
+/// The payer form's fields for a payer named `name` with EDI id `edi`, not connected.
+fn payer_fields<'a>(token: &'a str, name: &'a str, edi: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf_token", token),
+        ("name", name),
+        ("payer_id", edi),
+        ("billing.php_minimum_minutes", "300"),
+        ("billing.authorization_required", "on"),
+        ("billing.claim_filing_indicator", "BL"),
+        ("billing.claim_style", "per_service"),
+        ("billing.minimum_services_per_day", "3"),
+        ("billing.days_below_minimum", "leave_out"),
+    ]
+}
+
+/// The payer's stored record, secrets opened, as the store hands it back.
+async fn stored(app: &TestApp, id: &str) -> payers::Payer {
+    let mut tx = app.db.begin_read().await.unwrap();
+    let payer = payers::find(&mut tx, &secret_key(), id.parse::<PayerId>().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    payer
+}
+
+#[tokio::test]
+async fn an_admin_adds_a_payer_and_sets_a_secret_that_is_never_shown_and_kept_when_left_blank() {
+    let app = spawn_app().await;
+    let mut admin = Visitor::signed_in(&app, "admin").await;
+    let token = admin.get("/admin/payers").await.csrf_token();
+    let created = admin
+        .post(
+            "/admin/payers",
+            &payer_fields(&token, "Bluebonnet Health", "BLUE01"),
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let path = created.header("location").to_string();
+    let id = path.trim_start_matches("/admin/payers/").to_string();
+    let api = app
+        .get(&format!("/api/v1/payers/{id}"))
+        .token(&app.admin)
+        .expect(200)
+        .await;
+    assert_eq!(api.body["name"], "Bluebonnet Health");
+    assert_eq!(api.body["billing"]["claim_filing_indicator"], "BL");
+    assert_eq!(api.body["billing"]["claim_style"], "per_service");
+    assert_eq!(api.body["billing"]["php_minimum_minutes"], 300);
+    assert!(api.body["connection"].is_null());
+
+    // Connected with a bearer token.
+    let secret = "tok-typed-in-the-form-987";
+    let page = admin.get(&path).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let token = page.csrf_token();
+    let mut connected = payer_fields(&token, "Bluebonnet Health", "BLUE01");
+    connected.extend([
+        ("connection.protocol", "json"),
+        ("connection.endpoint_url", "http://127.0.0.1:9/eligibility"),
+        ("connection.timeout_seconds", "20"),
+        ("connection.credentials.kind", "bearer"),
+        ("connection.credentials.token", secret),
+    ]);
+    let saved = admin.post(&path, &connected).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let first = stored(&app, &id).await;
+    assert_eq!(secret_of(&first), secret);
+    assert_eq!(first.data.connection.as_ref().unwrap().timeout_seconds, 20);
+
+    // Never rendered back, on any page.
+    for page in ["/admin/payers", path.as_str(), "/admin/audit"] {
+        let body = admin.get(page).await.body;
+        assert!(!body.contains(secret), "{page}");
+    }
+
+    // Edited with the token left blank: the stored token is kept, the rest changes.
+    let mut blank = payer_fields(&token, "Bluebonnet Health Plan", "BLUE01");
+    blank.extend([
+        ("connection.protocol", "json"),
+        (
+            "connection.endpoint_url",
+            "http://127.0.0.1:9/v2/eligibility",
+        ),
+        ("connection.credentials.kind", "bearer"),
+        ("connection.credentials.token", ""),
+    ]);
+    let saved = admin.post(&path, &blank).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let second = stored(&app, &id).await;
+    assert_eq!(second.data.name.as_str(), "Bluebonnet Health Plan");
+    let connection = second.data.connection.as_ref().unwrap();
+    assert_eq!(connection.endpoint_url, "http://127.0.0.1:9/v2/eligibility");
+    assert_eq!(secret_of(&second), secret, "kept");
+    assert!(!admin.get(&path).await.body.contains(secret));
+
+    // A new kind needs its own secret: basic without a password is refused beside the field.
+    let mut basic = blank.clone();
+    basic.retain(|(k, _)| !k.starts_with("connection.credentials"));
+    basic.extend([
+        ("connection.credentials.kind", "basic"),
+        ("connection.credentials.username", "clinic"),
+    ]);
+    let refused = admin.post(&path, &basic).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused
+        .body
+        .contains("f-connection-credentials-password-error"));
+    assert!(!refused.body.contains(secret));
+    assert_eq!(secret_of(&stored(&app, &id).await), secret);
+
+    // "Not connected" removes the connection and its credentials.
+    let removed = admin
+        .post(
+            &path,
+            &payer_fields(&token, "Bluebonnet Health Plan", "BLUE01"),
+        )
+        .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    assert!(stored(&app, &id).await.data.connection.is_none());
+
+    // Audited as the API audits payers: a creation and three changes.
+    let log = admin.get(&format!("/admin/audit?entity_id={id}")).await;
+    assert!(log.body.contains("4 events"), "{}", log.body);
+}
+
+#[tokio::test]
+async fn a_refused_payer_says_why_beside_each_field_and_a_taken_edi_id_is_a_conflict() {
+    let app = spawn_app().await;
+    let mut admin = Visitor::signed_in(&app, "admin").await;
+    let token = admin.get("/admin/payers").await.csrf_token();
+    let mut bad = payer_fields(&token, "Typo Health", "!!");
+    bad.retain(|(k, _)| *k != "billing.php_minimum_minutes");
+    bad.extend([
+        ("billing.php_minimum_minutes", "lots"),
+        ("connection.protocol", "json"),
+        ("connection.endpoint_url", "ftp://nowhere"),
+        ("connection.credentials.kind", "bearer"),
+        ("connection.credentials.token", "tok-refused-never-echoed"),
+    ]);
+    let refused = admin.post("/admin/payers", &bad).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("f-billing-php_minimum_minutes-error"));
+    assert!(refused.body.contains(r#"value="Typo Health""#));
+    assert!(!refused.body.contains("tok-refused-never-echoed"));
+    bad.retain(|(k, _)| *k != "billing.php_minimum_minutes");
+    let refused = admin.post("/admin/payers", &bad).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("f-payer_id-error"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("f-connection-endpoint_url-error"));
+    assert!(!refused.body.contains("tok-refused-never-echoed"));
+
+    let first = admin
+        .post(
+            "/admin/payers",
+            &payer_fields(&token, "First Health", "TAKEN1"),
+        )
+        .await;
+    assert_eq!(first.status, 303, "{}", first.body);
+    let again = admin
+        .post(
+            "/admin/payers",
+            &payer_fields(&token, "Second Health", "TAKEN1"),
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(again
+        .body
+        .contains("Another payer already has this EDI payer id."));
+    assert!(again.body.contains("f-payer_id-error"));
+    let listed = app
+        .get("/api/v1/payers")
+        .token(&app.admin)
+        .expect(200)
+        .await;
+    assert_eq!(listed.body["total"], 1, "{}", listed.body);
+}
+
+#[tokio::test]
+async fn only_admins_edit_payers_and_payer_forms_need_their_csrf_token() {
+    let app = spawn_app().await;
+    let mut admin = Visitor::signed_in(&app, "admin").await;
+    let token = admin.get("/admin/payers").await.csrf_token();
+    let created = admin
+        .post(
+            "/admin/payers",
+            &payer_fields(&token, "Guarded Health", "GUARD1"),
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let path = created.header("location").to_string();
+
+    let mut billing = Visitor::signed_in(&app, "billing").await;
+    let page = billing.get(&path).await;
+    assert_eq!(page.status, 403);
+    assert!(page.body.contains("<html"), "the friendly page");
+    let theirs = billing.get("/").await.csrf_token();
+    let posted = billing
+        .post(&path, &payer_fields(&theirs, "Renamed", "GUARD1"))
+        .await;
+    assert_eq!(posted.status, 403);
+    let posted = billing
+        .post("/admin/payers", &payer_fields(&theirs, "Sneaky", "SNEAK1"))
+        .await;
+    assert_eq!(posted.status, 403);
+
+    for target in ["/admin/payers", path.as_str()] {
+        let mut forged = payer_fields("not-the-token", "Forged", "FORGE1");
+        assert_eq!(admin.post(target, &forged).await.status, 403, "{target}");
+        forged.retain(|(k, _)| *k != "csrf_token");
+        assert_eq!(admin.post(target, &forged).await.status, 403, "{target}");
+    }
+    let listed = app
+        .get("/api/v1/payers")
+        .token(&app.admin)
+        .expect(200)
+        .await;
+    assert_eq!(listed.body["total"], 1, "{}", listed.body);
+    assert_eq!(listed.body["items"][0]["name"], "Guarded Health");
 }
