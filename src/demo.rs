@@ -11,25 +11,28 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::auth::password;
-use crate::domain::attendance::AttendanceInput;
+use crate::domain::attendance::{AttendanceInput, CodedInput, ServiceInput};
 use crate::domain::authorization::AuthorizationInput;
 use crate::domain::client::ClientInput;
 use crate::domain::coverage::CoverageInput;
+use crate::domain::day_rate::DayRateInput;
 use crate::domain::episode::EpisodeInput;
 use crate::domain::fee_schedule::FeeScheduleInput;
 use crate::domain::ids::{
-    AuthorizationId, ClientId, CoverageId, EpisodeId, FeeScheduleId, PayerId, UserId,
+    AuthorizationId, ClientId, CoverageId, DayRateId, EpisodeId, FeeScheduleId, PayerId,
+    ServiceCodeId, UserId,
 };
 use crate::domain::organization::OrganizationInput;
 use crate::domain::payer::ConnectionInput;
-use crate::domain::payer::PayerInput;
+use crate::domain::payer::{BillingRulesInput, ClaimStyle, PayerInput};
 use crate::domain::role::{parse_roles, Role};
+use crate::domain::service_code::ServiceCodeInput;
 use crate::mock_payer::{FHIR_PATH, JSON_PATH, X12_PATH};
 use crate::secrets::SecretKey;
 use crate::services::attendance::{self, Locator, Row};
 use crate::store::{
-    authorizations, clients, coverages, episodes, fee_schedules, organization, payers, users, Db,
-    Tx,
+    authorizations, clients, coverages, day_rates, episodes, fee_schedules, organization, payers,
+    service_codes, users, Db, Tx,
 };
 
 /// The password of every demo account. Printed in the README; refused in production.
@@ -51,6 +54,9 @@ struct DemoPayer {
     payer_id: String,
     /// Which of the mock payer's protocols this payer is reached over.
     protocol: String,
+    /// How the payer is billed, where it departs from the defaults.
+    #[serde(default)]
+    billing: Option<BillingRulesInput>,
 }
 
 #[derive(Deserialize)]
@@ -83,19 +89,24 @@ pub async fn seed(db: &Db, secrets: &SecretKey) -> anyhow::Result<bool> {
     }
     organization::put(&mut tx, &demo.organization.parse()?).await?;
     let mut payer_ids: Vec<(String, PayerId)> = Vec::new();
+    let mut per_service_payers: Vec<PayerId> = Vec::new();
     for demo_payer in demo.payers {
         let payer = PayerInput {
             name: Some(demo_payer.name),
             payer_id: Some(demo_payer.payer_id),
             connection: None,
-            billing: None,
+            billing: demo_payer.billing,
         }
         .parse()?;
         let stored = payers::insert(&mut tx, secrets, PayerId::new(), &payer).await?;
+        if payer.billing.claim_style == ClaimStyle::PerService {
+            per_service_payers.push(stored.id);
+        }
         payer_ids.push((payer.payer_id.as_str().to_string(), stored.id));
     }
     let today = Utc::now().date_naive();
     let mut first_coverage = None;
+    let mut per_service_client = None;
     for entry in demo.clients {
         let client = clients::insert(&mut tx, ClientId::new(), &entry.client.parse(today)?).await?;
         for mut coverage in entry.coverages {
@@ -115,12 +126,19 @@ pub async fn seed(db: &Db, secrets: &SecretKey) -> anyhow::Result<bool> {
             let stored =
                 coverages::insert(&mut tx, CoverageId::new(), client.id, &input.parse(today)?)
                     .await?;
-            first_coverage.get_or_insert((client.id, stored.id));
+            if per_service_payers.contains(&payer) {
+                per_service_client.get_or_insert((client.id, payer));
+            } else {
+                first_coverage.get_or_insert((client.id, stored.id));
+            }
         }
     }
     if let (Some((client, coverage)), Some(user)) = (first_coverage, billing_user) {
         seed_billing(&mut tx, client, coverage, user, today).await?;
         seed_claim_setup(&mut tx, client, coverage, today).await?;
+    }
+    if let (Some((client, payer)), Some(user)) = (per_service_client, billing_user) {
+        seed_per_service(&mut tx, client, payer, user, today).await?;
     }
     tx.commit().await?;
     Ok(true)
@@ -217,6 +235,121 @@ async fn seed_claim_setup(
     }
     .parse()?;
     fee_schedules::insert(tx, FeeScheduleId::new(), &schedule).await?;
+    Ok(())
+}
+
+/// A Medicare-style PHP stay billed per service: the clinic's service catalog, the payer's
+/// 3-service and 4+-service day rates, a hospital outpatient fee schedule (type of bill 013x,
+/// condition code 41), an episode, and two weeks of attended days with 2, 3 and 4 services, so
+/// that generation shows a per-service claim with a `fewer_services` day.
+async fn seed_per_service(
+    tx: &mut Tx,
+    client: ClientId,
+    payer: PayerId,
+    user: Uuid,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let admission = today - Duration::days(14);
+    let since = (admission - Duration::days(365)).to_string();
+    // Charges are the clinic's (illustrative); Medicare pays the day, not these.
+    let catalog = [
+        ("G0410", "Group psychotherapy", "0915", "210.00"),
+        (
+            "90837",
+            "Individual psychotherapy, 60 minutes",
+            "0914",
+            "300.00",
+        ),
+        (
+            "90847",
+            "Family psychotherapy with the patient",
+            "0916",
+            "275.50",
+        ),
+        ("G0176", "Activity therapy", "0904", "120.00"),
+        ("G0177", "Training and education", "0942", "95.00"),
+    ];
+    for (code, description, revenue_code, charge) in catalog {
+        let entry = ServiceCodeInput {
+            code: Some(code.into()),
+            description: Some(description.into()),
+            revenue_code: Some(revenue_code.into()),
+            hcpcs: Some(code.into()),
+            charge: Some(charge.into()),
+            effective_from: Some(since.clone()),
+            ..ServiceCodeInput::default()
+        }
+        .parse()?;
+        service_codes::insert(tx, ServiceCodeId::new(), &entry).await?;
+    }
+    // Roughly CY2024 hospital-based PHP per diems (domain reference §4.3); not wage-adjusted.
+    for (tier, amount) in [("3", "260.00"), ("4+", "370.00")] {
+        let rate = DayRateInput {
+            payer_id: Some(payer.to_string()),
+            level_of_care: Some("PHP".into()),
+            services: Some(tier.into()),
+            amount: Some(amount.into()),
+            effective_from: Some(since.clone()),
+            effective_to: None,
+        }
+        .parse()?;
+        day_rates::insert(tx, DayRateId::new(), &rate).await?;
+    }
+    let schedule = FeeScheduleInput {
+        payer_id: Some(payer.to_string()),
+        level_of_care: Some("PHP".into()),
+        program: Some("mental_health".into()),
+        revenue_code: Some("0912".into()),
+        // Required by the schedule, not used on a per-service claim (the catalog prices it).
+        charge_per_day: Some("1.00".into()),
+        effective_from: Some(since),
+        type_of_bill: Some("0131".into()),
+        condition_codes: Some(vec!["41".into()]),
+        ..FeeScheduleInput::default()
+    }
+    .parse()?;
+    fee_schedules::insert(tx, FeeScheduleId::new(), &schedule).await?;
+    let episode = EpisodeInput {
+        admission_date: Some(admission.to_string()),
+        principal_diagnosis: Some("F33.2".into()),
+        other_diagnoses: Some(vec!["F41.1".into()]),
+        ..EpisodeInput::default()
+    }
+    .parse(today)?;
+    episodes::insert(tx, EpisodeId::new(), client, &episode).await?;
+    let coded = |code: &str, units: i64| {
+        ServiceInput::Coded(CodedInput {
+            code: code.into(),
+            units: Some(units),
+        })
+    };
+    let rows = (0..14)
+        .map(|n| admission + Duration::days(n))
+        .filter(|day| day.weekday().num_days_from_monday() < 5 && *day < today)
+        .enumerate()
+        .map(|(n, day)| {
+            // Mostly 4 services; every fourth day 3, and one day only 2 (billed, paid 0.00).
+            let services = match n {
+                2 => vec![coded("G0410", 1), coded("90837", 1)],
+                n if n % 4 == 3 => vec![coded("G0410", 2), coded("90847", 1)],
+                _ => vec![coded("G0410", 2), coded("90837", 1), coded("G0176", 1)],
+            };
+            Row {
+                at: Locator::Row(n),
+                parsed: AttendanceInput {
+                    client_id: Some(client.to_string()),
+                    service_date: Some(day.to_string()),
+                    level_of_care: Some("PHP".into()),
+                    minutes: Some(330),
+                    services: Some(services),
+                    source: Some("demo".into()),
+                    ..AttendanceInput::default()
+                }
+                .parse(today, false),
+            }
+        })
+        .collect();
+    attendance::record(tx, rows, false, false, user).await?;
     Ok(())
 }
 

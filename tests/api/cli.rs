@@ -401,26 +401,72 @@ fn the_demo_seeds_staff_payers_and_clients_once_and_never_in_production() {
             .unwrap()
             .json::<serde_json::Value>()
             .unwrap();
-        let file = client
-            .get(format!(
-                "{base}/api/v1/claims/{}/x12",
-                generated["claims"][0]["id"].as_str().unwrap_or_default()
-            ))
-            .bearer_auth(&billing)
-            .send()
-            .unwrap();
-        let file = (file.status().as_u16(), file.text().unwrap());
-        (get("/api/v1/clients".into()), verification, generated, file)
+        let files: Vec<(u16, String)> = generated["claims"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|claim| {
+                let file = client
+                    .get(format!(
+                        "{base}/api/v1/claims/{}/x12",
+                        claim["id"].as_str().unwrap_or_default()
+                    ))
+                    .bearer_auth(&billing)
+                    .send()
+                    .unwrap();
+                (file.status().as_u16(), file.text().unwrap())
+            })
+            .collect();
+        (get("/api/v1/clients".into()), verification, generated, files)
     });
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(up, "the demo server started");
-    let (clients, verification, generated, file) =
+    let (clients, verification, generated, files) =
         found.expect("the demo admissions account signs in");
-    assert_eq!(generated["summary"]["claims"], 1, "{generated:#}");
-    assert_eq!(file.0, 200, "{}", file.1);
-    assert!(file.1.starts_with("ISA*"), "{}", file.1);
-    assert_eq!(clients["total"], 3);
+    // A per-day PHP claim for the commercial client and a per-service one for Medicare.
+    assert_eq!(generated["summary"]["claims"], 2, "{generated:#}");
+    for (status, file) in &files {
+        assert_eq!(*status, 200, "{file}");
+        assert!(file.starts_with("ISA*"), "{file}");
+        crate::claims::oracle_accepts("demo.x12", file);
+    }
+    let per_service = files
+        .iter()
+        .map(|(_, file)| file)
+        .find(|file| file.contains("SBR*P*18*******MA"))
+        .expect("the demo bills Medicare per service");
+    assert!(per_service.contains("HI*BG:41"), "{per_service}");
+    assert!(
+        per_service.contains("SV2*0915*HC:G0410*420*UN*2"),
+        "{per_service}"
+    );
+    assert!(
+        per_service.contains("SV2*0914*HC:90837*300*UN*1"),
+        "{per_service}"
+    );
+    let medicare = generated["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["lines"].as_array().unwrap().len() > 10)
+        .expect("the per-service claim");
+    // The 2-service day is billed with a warning and expected 0.00.
+    assert!(
+        medicare["warnings"].to_string().contains("fewer_services"),
+        "{medicare:#}"
+    );
+    // The stay goes on: the first interim bill (frequency 2), patient status 30.
+    assert_eq!(medicare["frequency"], "2", "{medicare:#}");
+    assert!(per_service.contains("*13:A:2*"), "{per_service}");
+    assert!(per_service.contains("CL1***30"), "{per_service}");
+    // Every day's rate is known, so the claim's expected amount is.
+    assert!(
+        medicare["expected_reimbursement"].is_string(),
+        "{medicare:#}"
+    );
+    assert_eq!(clients["total"], 4);
     assert_eq!(verification["status"], "verified", "{verification:#}");
     let deductible = &verification["levels"][0]["in_network"]["deductible"]["individual"];
     assert_eq!(deductible["remaining"]["value"], "900.00");
