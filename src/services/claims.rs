@@ -110,6 +110,19 @@ fn reason_view(reason: &LeftOutReason) -> LeftOutReasonView {
                 .to_string(),
             None,
         ),
+        LeftOutReason::NoChargePerDay {
+            level_of_care,
+            program,
+            effective_from,
+        } => (
+            format!(
+                "the payer's fee schedule for {} {} in force from {effective_from} states no \
+                 charge per day, and this payer is billed per day: add the charge to bill the day",
+                level_of_care.as_str(),
+                program.as_str()
+            ),
+            None,
+        ),
         LeftOutReason::NoEpisode => (
             "no episode of care covers this date (the claim needs its diagnoses)".to_string(),
             None,

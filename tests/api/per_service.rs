@@ -429,14 +429,13 @@ pub(crate) async fn medicare_php(
         }))
         .expect(201)
         .await;
-    // judgement: the schedule's per-day charge is still required by the fee schedule API;
-    // a per-service claim does not use it.
+    // No charge per day and no HCPCS: the catalog codes and prices a per-service claim's
+    // lines; the schedule gives it its type of bill.
     app.post("/api/v1/fee-schedules")
         .token(&app.billing)
         .json(json!({
             "payer_id": payer, "level_of_care": "PHP", "program": "mental_health",
-            "revenue_code": "0913", "charge_per_day": "1.00", "effective_from": "2026-01-01",
-            "type_of_bill": "0131"
+            "revenue_code": "0913", "effective_from": "2026-01-01", "type_of_bill": "0131"
         }))
         .expect(201)
         .await;
@@ -791,7 +790,7 @@ async fn an_iop_claim_carries_condition_code_92_once_with_a_counts_false_service
         .token(&app.billing)
         .json(json!({
             "payer_id": payer, "level_of_care": "IOP", "program": "mental_health",
-            "revenue_code": "0905", "charge_per_day": "1.00", "effective_from": "2026-01-01",
+            "revenue_code": "0905", "effective_from": "2026-01-01",
             "type_of_bill": "0761", "condition_codes": ["92", "C1"]
         }))
         .expect(201)
@@ -1101,3 +1100,100 @@ async fn a_per_service_claims_remittance_is_compared_day_by_day_with_its_day_rat
     assert_eq!(report["payers"][0]["lines"], 0);
     assert_eq!(report["payers"][0]["shortfall"], "59.62");
 }
+
+/// A fee schedule may state no charge per day (nor HCPCS): a per-service payer's claims never
+/// read them, while a per-day payer's days under such a schedule are left out with the new
+/// reason — in the same generation, without blocking the per-service client's claim — and
+/// billed once the charge is added.
+#[tokio::test]
+async fn a_schedule_without_a_charge_per_day_bills_per_service_but_leaves_per_day_days_out() {
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    march_catalog(&app).await;
+    let (medicare, medicare_client) = medicare_php(&app, "bill", "MRN-NC1").await;
+    let schedules = app
+        .get(&format!("/api/v1/fee-schedules?payer_id={medicare}"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(schedules["items"][0]["charge_per_day"], Value::Null);
+    assert_eq!(schedules["items"][0]["hcpcs"], Value::Null);
+
+    // A per-day payer whose PHP schedule states an allowed amount but no charge.
+    let commercial = payer_with(
+        &app,
+        "Acme Health",
+        json!({"authorization_required": false}),
+    )
+    .await;
+    let (commercial_client, _) = covered_client(&app, &commercial, "MRN-NC2").await;
+    app.post(&format!("/api/v1/clients/{commercial_client}/episodes"))
+        .token(&app.billing)
+        .json(json!({"admission_date": "2026-03-01", "principal_diagnosis": "F33.2"}))
+        .expect(201)
+        .await;
+    let schedule = app
+        .post("/api/v1/fee-schedules")
+        .token(&app.billing)
+        .json(json!({
+            "payer_id": commercial, "level_of_care": "PHP", "program": "mental_health",
+            "revenue_code": "0913", "hcpcs": "H0035", "charge_per_day": null,
+            "allowed_per_day": "650.00", "effective_from": "2026-03-01", "type_of_bill": "0131"
+        }))
+        .expect(201)
+        .await
+        .body;
+    assert_eq!(schedule["charge_per_day"], Value::Null);
+
+    let mut rows = php_march(&medicare_client)[..2].to_vec();
+    for date in ["2026-03-02", "2026-03-03"] {
+        rows.push(json!({"client_id": commercial_client, "service_date": date,
+                         "level_of_care": "PHP", "minutes": 330}));
+    }
+    assert_eq!(attendance(&app, "", rows, 200).await["created"], 4);
+    let march = json!({"from_date": "2026-03-01", "through_date": "2026-03-31",
+                       "period": "month"});
+    let generated = generate(&app, march.clone(), 201).await;
+    let claims = generated["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), 1, "{generated}");
+    assert_eq!(claims[0]["payer_id"], medicare.as_str());
+    assert_eq!(claims[0]["total_charge"], "1600.75");
+    let left_out = generated["left_out"].as_array().unwrap();
+    assert_eq!(left_out.len(), 2, "{generated}");
+    for day in left_out {
+        assert_eq!(day["client_id"], commercial_client.as_str());
+        let reasons = day["reasons"].as_array().unwrap();
+        assert_eq!(reasons.len(), 1, "{day}");
+        assert_eq!(reasons[0]["code"], "no_charge_per_day");
+        assert_eq!(
+            reasons[0]["message"],
+            "the payer's fee schedule for PHP mental_health in force from 2026-03-01 states \
+             no charge per day, and this payer is billed per day: add the charge to bill the day"
+        );
+    }
+    let x12 = app
+        .get(&format!("/api/v1/claims/{}/x12", id_of(&claims[0])))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body
+        .as_str()
+        .unwrap()
+        .to_string();
+    crate::claims::oracle_accepts("per-service-no-charge.837", &x12);
+
+    // With the charge added, the per-day days are billed at it.
+    app.patch(&format!("/api/v1/fee-schedules/{}", id_of(&schedule)))
+        .token(&app.billing)
+        .json(json!({"charge_per_day": "1450.00"}))
+        .expect(200)
+        .await;
+    let generated = generate(&app, march, 201).await;
+    assert_eq!(generated["summary"]["claims"], 1, "{generated}");
+    let claim = &generated["claims"][0];
+    assert_eq!(claim["payer_id"], commercial.as_str());
+    assert_eq!(claim["total_charge"], "2900.00");
+    assert_eq!(claim["expected_reimbursement"], "1300.00");
+}
+
