@@ -189,6 +189,19 @@ pub fn line_control_number(claim_number: &str, line_number: u32) -> String {
     format!("{claim_number}-{line_number}")
 }
 
+/// Whether a claim whose lines carry these service positions ([`ClaimLine::service_index`])
+/// is a per-service claim — one line per service of a day, paid by the day (Medicare's APC,
+/// domain reference §4.3) — the one test of it once a claim exists. SQL says the same with
+/// `service_index IS NOT NULL` (store::remittance_reports).
+///
+/// Why the lines and not the payer's `billing.claim_style`: the style may change after a claim
+/// is billed, but the claim's lines, its remittance and the reports on them stay what was
+/// billed — a per-service claim is paid, and must be read, day by day whatever the payer's
+/// rules say today. Generation (which makes claims) reads the payer's style instead.
+pub fn is_per_service(service_indexes: impl IntoIterator<Item = Option<u32>>) -> bool {
+    service_indexes.into_iter().any(|index| index.is_some())
+}
+
 /// One line: one day of service, or one service of a day for a per-service payer (837I 2400
 /// SV2 / 837P SV1).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1197,3 +1197,62 @@ async fn a_schedule_without_a_charge_per_day_bills_per_service_but_leaves_per_da
     assert_eq!(claim["expected_reimbursement"], "1300.00");
 }
 
+/// Medicare pays a per-service day on one line and packages the others at 0.00 (CAS*CO*97):
+/// those lines are no denials while their day was paid, and the claim is paid, not partly.
+#[tokio::test]
+async fn packaged_lines_of_a_paid_per_service_day_are_not_denials() {
+    use perdiem::mock_payer::{self, Scenarios};
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    march_catalog(&app).await;
+    let (_, client) = medicare_php(&app, "bill", "MRN-PK1").await;
+    attendance(&app, "", php_march(&client), 200).await;
+    let generated = generate(&app, month(&client), 201).await;
+    let id = id_of(&generated["claims"][0]);
+    for status in ["ready", "submitted"] {
+        crate::claims::move_to(&app, &id, status, 200).await;
+    }
+    let claim = app
+        .get(&format!("/api/v1/claims/{id}"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}?scenario=packaged&payee_npi=1234567893&payee_name=SUNRISE%20BEHAVIORAL&trace=EFT0971",
+            mock.url("/remittances/835")
+        ))
+        .json(&[&claim])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let file = response.text().await.unwrap();
+    crate::claims::oracle_accepts("packaged.835", &file);
+    // 15 lines on 6 days: 6 paid, 9 packaged.
+    assert_eq!(file.matches("CAS*CO*97*").count(), 9, "{file}");
+    let posted = crate::remittances::post_835(&app, &file, 201).await;
+    assert_eq!(posted["remittances"][0]["status"], "posted", "{posted}");
+    // Every day was paid: the claim is paid, not partly paid.
+    let claim = app
+        .get(&format!("/api/v1/claims/{id}"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(claim["status"], "paid", "{claim}");
+
+    let report = app
+        .get("/api/v1/reports/denials?from=2026-03-01&to=2026-03-31")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(report["reasons"], json!([]), "{report}");
+    assert_eq!(report["line_count"], 0);
+    assert_eq!(report["total"], "0.00");
+}
