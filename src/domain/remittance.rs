@@ -587,7 +587,10 @@ mod tests {
         let text = file("450", &[PAID_1, packaged, day_3_paid], "460");
         let p = posting(&text, &claims).unwrap();
         assert!(p.balances(), "{:?}", p.imbalances);
-        assert!(p.claims[0].lines[1].is_denied(), "alone, the line reads as refused");
+        assert!(
+            p.claims[0].lines[1].is_denied(),
+            "alone, the line reads as refused"
+        );
         assert_eq!(p.claims[0].outcome, Remitted::PaidInFull);
         // The same lines on a per-day claim: one line refused, the claim partly paid.
         claims.values_mut().next().unwrap().per_service = false;

@@ -580,8 +580,10 @@ pub fn adjudicate(claim: &BilledClaim, scenario: RemitScenario) -> ClaimPayment 
         RemitScenario::Packaged => (
             "1",
             each(&|i, l| {
-                let first_of_day = claim.lines[..i]
+                let first_of_day = claim
+                    .lines
                     .iter()
+                    .take(i)
                     .all(|earlier| earlier.service_date != l.service_date);
                 if first_of_day {
                     LinePayment::paid_in_full(l)

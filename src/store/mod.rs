@@ -669,7 +669,14 @@ mod tests {
 
         db.migrate().await.unwrap();
 
-        type Row = (String, Option<i64>, Option<i64>, String, String, Option<String>);
+        type Row = (
+            String,
+            Option<i64>,
+            Option<i64>,
+            String,
+            String,
+            Option<String>,
+        );
         let kept: Vec<Row> = sqlx::query_as(
             "SELECT id, charge_per_day_cents, allowed_per_day_cents, modifiers, type_of_bill,
                 notes FROM fee_schedules",
@@ -719,6 +726,9 @@ mod tests {
             .execute(conn)
             .await
             .map(|_| ()));
-        assert!(orphan.is_err(), "the payer's foreign key holds after the rebuild");
+        assert!(
+            orphan.is_err(),
+            "the payer's foreign key holds after the rebuild"
+        );
     }
 }
