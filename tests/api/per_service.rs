@@ -442,6 +442,19 @@ pub(crate) async fn medicare_php(
     (payer, client)
 }
 
+/// What most tests here start from: the clinic, March's catalog, a Medicare Part A payer
+/// billing days below the minimum as `below_minimum` says (`bill` or `leave_out`) with its
+/// schedule, a client with EHR number `mrn` and a PHP episode from 1 March, and the days of
+/// [`php_march`] recorded. Returns (payer, client).
+async fn medicare_month(app: &TestApp, below_minimum: &str, mrn: &str) -> (String, String) {
+    crate::claims::set_up_clinic(app).await;
+    march_catalog(app).await;
+    let (payer, client) = medicare_php(app, below_minimum, mrn).await;
+    let report = attendance(app, "", php_march(&client), 200).await;
+    assert_eq!(report["created"], 6, "{report}");
+    (payer, client)
+}
+
 /// March 2026 of PHP, by day: 3, 4+, 2 (plus a check-in that does not count), 3 (units),
 /// 3 after G0410's charge changed, and 3 with a free-text service that is not billed.
 fn php_march(client: &str) -> Vec<Value> {
@@ -519,12 +532,7 @@ fn line(
 #[tokio::test]
 async fn a_month_of_php_is_billed_service_by_service_to_the_cent() {
     let app = spawn_app().await;
-    crate::claims::set_up_clinic(&app).await;
-    march_catalog(&app).await;
-    let (_, client) = medicare_php(&app, "bill", "MRN-PS3").await;
-    let report = attendance(&app, "", php_march(&client), 200).await;
-    assert_eq!(report["created"], 6, "{report}");
-
+    let (_, client) = medicare_month(&app, "bill", "MRN-PS3").await;
     // The attendance answer counts services: the 2-service day is billable, with a warning.
     let days = app
         .get("/api/v1/attendance?from=2026-03-01&to=2026-03-31")
@@ -708,9 +716,7 @@ fn normalise(x12: &str) -> String {
 #[tokio::test]
 async fn under_leave_out_the_short_day_is_left_out_with_its_reason() {
     let app = spawn_app().await;
-    march_catalog(&app).await;
-    let (_, client) = medicare_php(&app, "leave_out", "MRN-PS4").await;
-    attendance(&app, "", php_march(&client), 200).await;
+    let (_, client) = medicare_month(&app, "leave_out", "MRN-PS4").await;
     let generated = generate(&app, month(&client), 201).await;
     let left_out = generated["left_out"].as_array().unwrap();
     assert_eq!(left_out.len(), 1, "{generated}");
@@ -728,9 +734,7 @@ async fn under_leave_out_the_short_day_is_left_out_with_its_reason() {
 async fn schema_refuses_a_service_or_a_day_on_two_live_claims() {
     use perdiem::store::claims;
     let app = spawn_app().await;
-    march_catalog(&app).await;
-    let (_, client) = medicare_php(&app, "bill", "MRN-PS5").await;
-    attendance(&app, "", php_march(&client), 200).await;
+    let (_, client) = medicare_month(&app, "bill", "MRN-PS5").await;
     let generated = generate(&app, month(&client), 201).await;
     let id: uuid::Uuid = id_of(&generated["claims"][0]).parse().unwrap();
     let mut tx = app.db.begin().await.unwrap();
@@ -842,10 +846,7 @@ async fn an_iop_claim_carries_condition_code_92_once_with_a_counts_false_service
 #[tokio::test]
 async fn a_per_service_claim_is_voided_and_replaced_line_by_line() {
     let app = spawn_app().await;
-    crate::claims::set_up_clinic(&app).await;
-    march_catalog(&app).await;
-    let (_, client) = medicare_php(&app, "bill", "MRN-PS7").await;
-    attendance(&app, "", php_march(&client), 200).await;
+    let (_, client) = medicare_month(&app, "bill", "MRN-PS7").await;
     let first = generate(&app, month(&client), 201).await;
     let draft = id_of(&first["claims"][0]);
 
@@ -898,9 +899,7 @@ async fn a_per_service_claim_is_voided_and_replaced_line_by_line() {
 #[tokio::test]
 async fn an_idempotency_key_replays_a_per_service_generation() {
     let app = spawn_app().await;
-    march_catalog(&app).await;
-    let (_, client) = medicare_php(&app, "bill", "MRN-PS8").await;
-    attendance(&app, "", php_march(&client), 200).await;
+    let (_, client) = medicare_month(&app, "bill", "MRN-PS8").await;
     let send = || {
         app.post("/api/v1/claims/generate")
             .token(&app.billing)
@@ -934,10 +933,7 @@ async fn day_rate(app: &TestApp, payer: &str, tier: &str, amount: &str, from: &s
 #[tokio::test]
 async fn a_per_service_claim_expects_the_day_rates_of_its_days_to_the_cent() {
     let app = spawn_app().await;
-    crate::claims::set_up_clinic(&app).await;
-    march_catalog(&app).await;
-    let (payer, client) = medicare_php(&app, "bill", "MRN-PS9").await;
-    attendance(&app, "", php_march(&client), 200).await;
+    let (payer, client) = medicare_month(&app, "bill", "MRN-PS9").await;
     // The 3 rate changes on the 16th; no 4+ rate yet.
     day_rate(
         &app,
@@ -1025,10 +1021,7 @@ async fn a_per_service_claim_expects_the_day_rates_of_its_days_to_the_cent() {
 async fn a_per_service_claims_remittance_is_compared_day_by_day_with_its_day_rates() {
     use perdiem::mock_payer::{self, Scenarios};
     let app = spawn_app().await;
-    crate::claims::set_up_clinic(&app).await;
-    march_catalog(&app).await;
-    let (payer, client) = medicare_php(&app, "bill", "MRN-PS10").await;
-    attendance(&app, "", php_march(&client), 200).await;
+    let (payer, client) = medicare_month(&app, "bill", "MRN-PS10").await;
     // A 4+ rate above what half the 3rd's charges come to: that day alone is underpaid.
     day_rate(
         &app,
@@ -1203,10 +1196,7 @@ async fn a_schedule_without_a_charge_per_day_bills_per_service_but_leaves_per_da
 async fn packaged_lines_of_a_paid_per_service_day_are_not_denials() {
     use perdiem::mock_payer::{self, Scenarios};
     let app = spawn_app().await;
-    crate::claims::set_up_clinic(&app).await;
-    march_catalog(&app).await;
-    let (_, client) = medicare_php(&app, "bill", "MRN-PK1").await;
-    attendance(&app, "", php_march(&client), 200).await;
+    let (_, client) = medicare_month(&app, "bill", "MRN-PK1").await;
     let generated = generate(&app, month(&client), 201).await;
     let id = id_of(&generated["claims"][0]);
     for status in ["ready", "submitted"] {
