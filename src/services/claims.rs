@@ -614,24 +614,17 @@ fn apply_sequence(record: &mut ClaimRecord, sequenced: &Sequenced) {
 }
 
 /// Decides, for each draft billed in sequence, its frequency and patient status or why it
-/// cannot go out now. Drafts are taken in statement order per client and payer, each one
-/// decided counting the ones before it in this generation as billed and not sent (so a
-/// generation of several months makes the first interim and holds the rest).
+/// cannot go out now (`None`: not billed in sequence), by [`interim::sequence_run`] over the
+/// drafts and the live claims already billed.
 fn sequence_drafts(
     drafts: &[DraftClaim],
     ids: &[Uuid],
     facts: &Facts,
     live: &HashMap<Uuid, Vec<SequencedClaim>>,
 ) -> Vec<Option<Result<Sequenced, Refusal>>> {
-    let mut decided: Vec<Option<Result<Sequenced, Refusal>>> = vec![None; drafts.len()];
-    let mut order: Vec<usize> = (0..drafts.len()).collect();
-    order.sort_by_key(|&i| {
-        let d = &drafts[i];
-        (d.client_id, d.payer_id, d.statement_from)
-    });
-    let mut this_run: HashMap<(Uuid, Uuid, NaiveDate), Vec<Billed>> = HashMap::new();
-    for i in order {
-        let draft = &drafts[i];
+    let mut pending = Vec::new();
+    let mut of_draft = Vec::new();
+    for (i, (draft, id)) in drafts.iter().zip(ids).enumerate() {
         if !billed_in_sequence(draft, &facts.per_service_payers) {
             continue;
         }
@@ -642,28 +635,24 @@ fn sequence_drafts(
         else {
             continue;
         };
-        let stay = Stay::of(episode);
-        let key = (draft.client_id, draft.payer_id, stay.admission);
-        let mut billed = billed_of(live.get(&draft.client_id), draft.payer_id, &stay);
-        billed.extend(this_run.get(&key).into_iter().flatten().cloned());
-        let result = interim::sequence(
-            &stay,
-            &billed,
-            NextBill::Period {
-                from: draft.statement_from,
-                through: draft.statement_through,
-            },
-        );
-        if let Ok(sequenced) = &result {
-            this_run.entry(key).or_default().push(Billed {
-                claim_id: ClaimId::from_uuid(ids[i]),
-                from: draft.statement_from,
-                through: draft.statement_through,
-                frequency: sequenced.frequency,
-                sent: false,
-            });
+        pending.push(interim::Pending {
+            client_id: draft.client_id,
+            payer_id: draft.payer_id,
+            stay: Stay::of(episode),
+            claim_id: ClaimId::from_uuid(*id),
+            from: draft.statement_from,
+            through: draft.statement_through,
+        });
+        of_draft.push(i);
+    }
+    let results = interim::sequence_run(&pending, |p| {
+        billed_of(live.get(&p.client_id), p.payer_id, &p.stay)
+    });
+    let mut decided: Vec<Option<Result<Sequenced, Refusal>>> = vec![None; drafts.len()];
+    for (i, result) in of_draft.into_iter().zip(results) {
+        if let Some(slot) = decided.get_mut(i) {
+            *slot = Some(result);
         }
-        decided[i] = Some(result);
     }
     decided
 }
