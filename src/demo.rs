@@ -300,8 +300,8 @@ async fn seed_per_service(
         level_of_care: Some("PHP".into()),
         program: Some("mental_health".into()),
         revenue_code: Some("0912".into()),
-        // Required by the schedule, not used on a per-service claim (the catalog prices it).
-        charge_per_day: Some("1.00".into()),
+        // No charge per day and no HCPCS: a per-service claim's lines are coded and priced by
+        // the service catalog; the schedule gives the claim its type of bill and codes.
         effective_from: Some(since),
         type_of_bill: Some("0131".into()),
         condition_codes: Some(vec!["41".into()]),

@@ -24,6 +24,10 @@
 //! - A day already on a live claim is reported `already_billed` whatever its verdict; a day
 //!   that is not billable keeps the billable reasons as given; a billable day without a fee
 //!   schedule or an episode reports each of those it lacks.
+//! - A per-day payer's day whose schedule states no charge per day is left out with
+//!   `no_charge_per_day` (naming the schedule by level, program and start): judgement — a
+//!   0.00 line would read as a free day to the payer, and an error would block the other days.
+//!   A per-service payer's schedule never needs one (its lines are priced by the catalog).
 //! - Per-service payers (`claim_style: per_service`, Medicare and payers that follow it,
 //!   domain reference §4.2): each catalog-coded service of a billed day is its own line — the
 //!   catalog entry in force that day gives the revenue code, HCPCS, modifiers and the charge
@@ -185,6 +189,19 @@ pub fn line_control_number(claim_number: &str, line_number: u32) -> String {
     format!("{claim_number}-{line_number}")
 }
 
+/// Whether a claim whose lines carry these service positions ([`ClaimLine::service_index`])
+/// is a per-service claim — one line per service of a day, paid by the day (Medicare's APC,
+/// domain reference §4.3) — the one test of it once a claim exists. SQL says the same with
+/// `service_index IS NOT NULL` (store::remittance_reports).
+///
+/// Why the lines and not the payer's `billing.claim_style`: the style may change after a claim
+/// is billed, but the claim's lines, its remittance and the reports on them stay what was
+/// billed — a per-service claim is paid, and must be read, day by day whatever the payer's
+/// rules say today. Generation (which makes claims) reads the payer's style instead.
+pub fn is_per_service(service_indexes: impl IntoIterator<Item = Option<u32>>) -> bool {
+    service_indexes.into_iter().any(|index| index.is_some())
+}
+
 /// One line: one day of service, or one service of a day for a per-service payer (837I 2400
 /// SV2 / 837P SV1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,6 +267,13 @@ pub enum LeftOutReason {
     NotBillable(Reason),
     /// No schedule in force for the payer, level of care and program on the date.
     NoFeeSchedule,
+    /// A per-day payer's schedule in force on the date states no charge per day, so the day
+    /// has no charge to bill; named by what identifies the schedule (no id in the terms).
+    NoChargePerDay {
+        level_of_care: LevelOfCare,
+        program: Program,
+        effective_from: NaiveDate,
+    },
     /// No episode of care covers the date.
     NoEpisode,
     /// The day is already on a live claim.
@@ -274,6 +298,7 @@ impl LeftOutReason {
             LeftOutReason::NotBillable(Reason::BeyondApprovedDays { .. }) => "beyond_approved_days",
             LeftOutReason::NotBillable(Reason::FewerServices { .. }) => "fewer_services",
             LeftOutReason::NoFeeSchedule => "no_fee_schedule",
+            LeftOutReason::NoChargePerDay { .. } => "no_charge_per_day",
             LeftOutReason::NoEpisode => "no_episode",
             LeftOutReason::AlreadyBilled { .. } => "already_billed",
             LeftOutReason::NoServices => "no_services",
@@ -400,6 +425,15 @@ fn service_lines(
     Ok(lines)
 }
 
+/// Why a per-day payer's day under `schedule`, which states no charge per day, is left out.
+fn no_charge_per_day(schedule: &NewFeeSchedule) -> LeftOutReason {
+    LeftOutReason::NoChargePerDay {
+        level_of_care: schedule.level_of_care,
+        program: schedule.program,
+        effective_from: schedule.period.from,
+    }
+}
+
 /// Builds the draft claims for the days in the request's range. Days outside the range are
 /// ignored; every day inside is either on exactly one line or in `left_out`.
 pub fn build(days: &[AssessedDay], facts: &Facts, request: &ClaimRequest) -> Built {
@@ -475,11 +509,18 @@ pub fn build(days: &[AssessedDay], facts: &Facts, request: &ClaimRequest) -> Bui
         .copied();
         let episodes = facts.episodes.get(&day.client_id).unwrap_or(&no_episodes);
         let episode = episode_on(episodes, day.date);
-        let (Some(schedule), Some(episode)) = (schedule, episode) else {
+        let per_service = facts.per_service_payers.contains(&payer_id);
+        // A per-day line is the schedule's charge: without one the day is left out, never
+        // billed at 0.00 (a per-service payer's lines are priced by the catalog instead).
+        let no_charge = schedule
+            .filter(|s| !per_service && s.charge_per_day.is_none())
+            .map(no_charge_per_day);
+        let (Some(schedule), Some(episode), None) = (schedule, episode, &no_charge) else {
             let mut reasons = Vec::new();
             if schedule.is_none() {
                 reasons.push(LeftOutReason::NoFeeSchedule);
             }
+            reasons.extend(no_charge);
             if episode.is_none() {
                 reasons.push(LeftOutReason::NoEpisode);
             }
@@ -487,7 +528,6 @@ pub fn build(days: &[AssessedDay], facts: &Facts, request: &ClaimRequest) -> Bui
             continue;
         };
 
-        let per_service = facts.per_service_payers.contains(&payer_id);
         let lines = if per_service {
             match service_lines(day, schedule.program, facts) {
                 Ok(lines) => lines,
@@ -497,6 +537,11 @@ pub fn build(days: &[AssessedDay], facts: &Facts, request: &ClaimRequest) -> Bui
                 }
             }
         } else {
+            let Some(charge_per_day) = schedule.charge_per_day else {
+                // Refused above already; kept here so no path bills the day at 0.00.
+                left_out.push(leave(vec![no_charge_per_day(schedule)]));
+                continue;
+            };
             let units = 1u32;
             vec![ClaimLine {
                 date: day.date,
@@ -506,7 +551,7 @@ pub fn build(days: &[AssessedDay], facts: &Facts, request: &ClaimRequest) -> Bui
                 hcpcs: schedule.hcpcs.clone(),
                 modifiers: schedule.modifiers.clone(),
                 units,
-                charge: to_cents(schedule.charge_per_day.amount() * Decimal::from(units)),
+                charge: to_cents(charge_per_day.amount() * Decimal::from(units)),
                 expected: schedule
                     .allowed_per_day
                     .map(|allowed| to_cents(allowed.amount() * Decimal::from(units))),

@@ -5,7 +5,10 @@
 //! - the codes a per-diem line carries: the revenue code (837I SV201, e.g. 0905 psychiatric
 //!   IOP, 0906 chemical-dependency IOP, 0912/0913 PHP), the HCPCS code (S9480, H0015, S0201,
 //!   H0035 …) and its modifiers;
-//! - the billed charge and the contracted (allowed) amount per day, as [`Money`];
+//! - the billed charge and the contracted (allowed) amount per day, as [`Money`]; both may be
+//!   absent. A per-service payer's schedule (issue 17) needs no charge per day: its lines are
+//!   priced by the service catalog. A per-day payer's day under a schedule without one is not
+//!   billed (the claim builder leaves it out with `no_charge_per_day`), never at 0.00;
 //! - the claim form and what only that form carries ([`ClaimSetup`]): an institutional claim
 //!   (837I) has a type of bill and condition codes; a professional one (837P) a place of
 //!   service and a procedure code on every line;
@@ -194,8 +197,10 @@ pub struct NewFeeSchedule {
     pub revenue_code: RevenueCode,
     pub hcpcs: Option<Hcpcs>,
     pub modifiers: Vec<Modifier>,
-    /// The billed charge per day (SV203 / SV102).
-    pub charge_per_day: Money,
+    /// The billed charge per day (SV203 / SV102), above 0 when stated. `None`: the schedule
+    /// states none — what a per-service payer's schedule does, whose claims price each
+    /// service from the catalog; a per-day payer's days under it cannot be billed.
+    pub charge_per_day: Option<Money>,
     /// The contracted amount per day, when the contract states one. It may exceed the charge.
     pub allowed_per_day: Option<Money>,
     pub period: Period,
@@ -262,7 +267,7 @@ impl Serialize for NewFeeSchedule {
             revenue_code: &'a RevenueCode,
             hcpcs: Option<&'a Hcpcs>,
             modifiers: &'a [Modifier],
-            charge_per_day: Money,
+            charge_per_day: Option<Money>,
             allowed_per_day: Option<Money>,
             effective_from: NaiveDate,
             effective_to: Option<NaiveDate>,
@@ -384,7 +389,7 @@ impl FeeScheduleInput {
             MAX_MODIFIERS,
             Modifier::parse,
         );
-        let charge_per_day = fields.required("charge_per_day", self.charge_per_day, charge);
+        let charge_per_day = fields.optional("charge_per_day", self.charge_per_day, charge);
         let allowed_per_day = fields.optional("allowed_per_day", self.allowed_per_day, |raw| {
             Money::parse(&raw)
         });
@@ -562,7 +567,7 @@ impl From<&NewFeeSchedule> for FeeScheduleInput {
             revenue_code: Some(terms.revenue_code.as_str().to_string()),
             hcpcs: terms.hcpcs.as_ref().map(|h| h.as_str().to_string()),
             modifiers: strings(&terms.modifiers, Modifier::as_str),
-            charge_per_day: Some(terms.charge_per_day.to_string()),
+            charge_per_day: terms.charge_per_day.map(|m| m.to_string()),
             allowed_per_day: terms.allowed_per_day.map(|m| m.to_string()),
             effective_from: Some(terms.period.from.to_string()),
             effective_to: terms.period.to.map(|d| d.to_string()),
@@ -642,7 +647,7 @@ mod tests {
         input.notes = Some("2026 contract, amendment 3".into());
         let schedule = input.parse().unwrap();
         assert_eq!(schedule.claim.form(), ClaimForm::Institutional);
-        assert_eq!(schedule.charge_per_day.to_string(), "1250.00");
+        assert_eq!(schedule.charge_per_day.unwrap().to_string(), "1250.00");
         assert_eq!(schedule.allowed_per_day.unwrap().to_string(), "980.50");
         let again = FeeScheduleInput::from(&schedule).parse().unwrap();
         assert_eq!(again, schedule);
@@ -687,7 +692,6 @@ mod tests {
                 "level_of_care",
                 "program",
                 "revenue_code",
-                "charge_per_day",
                 "effective_from",
                 "type_of_bill"
             ]
@@ -820,6 +824,24 @@ mod tests {
     }
 
     #[test]
+    fn the_charge_per_day_and_the_hcpcs_may_be_absent_and_stay_absent() {
+        let mut per_service = valid();
+        per_service.charge_per_day = None;
+        per_service.hcpcs = None;
+        per_service.allowed_per_day = Some("400.00".into());
+        let schedule = per_service.parse().unwrap();
+        assert_eq!(schedule.charge_per_day, None);
+        assert_eq!(schedule.hcpcs, None);
+        let wire = serde_json::to_value(&schedule).unwrap();
+        assert_eq!(wire["charge_per_day"], serde_json::Value::Null);
+        assert_eq!(FeeScheduleInput::from(&schedule).parse().unwrap(), schedule);
+        // Stated, it is still above 0.
+        let mut zero = valid();
+        zero.charge_per_day = Some("0.00".into());
+        assert_eq!(bad_fields(zero.parse()), ["charge_per_day"]);
+    }
+
+    #[test]
     fn allowed_may_be_zero_or_above_the_charge() {
         for allowed in ["0", "0.00", "1500.00"] {
             let mut input = valid();
@@ -927,7 +949,7 @@ mod tests {
     fn payer_level_and_program_are_fixed() {
         let stored = valid().parse().unwrap();
         let mut next = stored.clone();
-        next.charge_per_day = Money::parse("1300").unwrap();
+        next.charge_per_day = Some(Money::parse("1300").unwrap());
         next.period.to = Some(date("2026-06-30"));
         assert!(fixed_changes(&stored, &next).is_ok());
         next.level_of_care = LevelOfCare::Php;

@@ -21,12 +21,19 @@
 //!   stay is billed to its end); and a period whose earlier claims are not all sent yet — it
 //!   is held until they are.
 //!
+//! A run of new bills (one generation's, [`sequence_run`]) is decided in statement order per
+//! client, payer and stay, each counting the ones before it in the run as billed and not sent:
+//! a generation of several months makes the first interim and holds the rest.
+//!
 //! judgement: the issue holds the next interim "until the previous one is sent"; the domain
 //! reference (§2.1, [S10]) reads Medicare as wanting the prior remittance first. The caller
 //! decides what `sent` means: pass `sent` as "remitted" for a payer that wants the 835 first.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use serde::Serialize;
+use uuid::Uuid;
 
 use super::episode::{NewEpisode, PatientStatus, STILL_PATIENT};
 use super::fee_schedule::TypeOfBill;
@@ -326,6 +333,61 @@ pub fn sequence(stay: &Stay, billed: &[Billed], next: NextBill) -> Result<Sequen
     })
 }
 
+/// A new bill of a run, to be sequenced: whose stay it bills and its statement period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub client_id: Uuid,
+    pub payer_id: Uuid,
+    pub stay: Stay,
+    /// The id the bill will have, which a later bill of the run is held behind.
+    pub claim_id: ClaimId,
+    pub from: NaiveDate,
+    pub through: NaiveDate,
+}
+
+/// The decision for each of `pending` (in their order): its frequency and patient status, or
+/// why it cannot go out now. `billed` gives the live claims already billed for a pending
+/// bill's client, payer and stay. Bills of one client, payer and stay are taken in statement
+/// order, each counting the earlier ones of the run as billed and not sent.
+pub fn sequence_run(
+    pending: &[Pending],
+    billed: impl Fn(&Pending) -> Vec<Billed>,
+) -> Vec<Result<Sequenced, Refusal>> {
+    let mut order: Vec<usize> = (0..pending.len()).collect();
+    order.sort_by_key(|&i| {
+        let p = &pending[i];
+        (p.client_id, p.payer_id, p.from)
+    });
+    let mut this_run: HashMap<(Uuid, Uuid, NaiveDate), Vec<Billed>> = HashMap::new();
+    let mut decided = Vec::with_capacity(pending.len());
+    for i in order {
+        let p = &pending[i];
+        let key = (p.client_id, p.payer_id, p.stay.admission);
+        let mut earlier = billed(p);
+        earlier.extend(this_run.get(&key).into_iter().flatten().cloned());
+        let result = sequence(
+            &p.stay,
+            &earlier,
+            NextBill::Period {
+                from: p.from,
+                through: p.through,
+            },
+        );
+        if let Ok(sequenced) = &result {
+            this_run.entry(key).or_default().push(Billed {
+                claim_id: p.claim_id,
+                from: p.from,
+                through: p.through,
+                frequency: sequenced.frequency,
+                sent: false,
+            });
+        }
+        decided.push((i, result));
+    }
+    decided.sort_by_key(|(i, _)| *i);
+    decided.into_iter().map(|(_, result)| result).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,6 +436,35 @@ mod tests {
     }
 
     use BillFrequency::*;
+
+    #[test]
+    fn a_run_of_months_makes_the_first_interim_and_holds_the_rest_per_stay() {
+        let pending = |client: u128, claim: u128, from: &str, through: &str| Pending {
+            client_id: uuid::Uuid::from_u128(client),
+            payer_id: uuid::Uuid::from_u128(9),
+            stay: stay(None),
+            claim_id: id(claim),
+            from: date(from),
+            through: date(through),
+        };
+        // Out of order on purpose: the run is decided in statement order.
+        let run = [
+            pending(1, 12, "2026-02-02", "2026-02-27"),
+            pending(1, 11, "2026-01-05", "2026-01-30"),
+            pending(2, 21, "2026-02-02", "2026-02-27"),
+        ];
+        // Client 2's January is billed and sent already.
+        let decided = sequence_run(&run, |p| {
+            if p.client_id == uuid::Uuid::from_u128(2) {
+                vec![billed(20, "2026-01-05", "2026-01-30", FirstInterim, true)]
+            } else {
+                Vec::new()
+            }
+        });
+        assert_eq!(decided[0], Err(Refusal::HeldUntilSent { claim_id: id(11) }));
+        assert_eq!(ok(decided[1].clone()), ('2', "30".to_string()));
+        assert_eq!(ok(decided[2].clone()), ('3', "30".to_string()));
+    }
 
     #[test]
     fn a_long_stay_goes_out_first_continuing_and_last_in_sequence() {

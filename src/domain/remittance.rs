@@ -40,6 +40,9 @@ pub struct OurClaim {
     pub status: ClaimStatus,
     /// What the contract says the payer should allow, when every line's schedule says it.
     pub expected_cents: Option<i64>,
+    /// A per-service claim ([`super::claim::is_per_service`]): paid by the day, so a line is
+    /// judged with its day.
+    pub per_service: bool,
     pub lines: Vec<OurLine>,
 }
 
@@ -411,7 +414,22 @@ fn outcome(
             return Remitted::Denied;
         }
     }
-    let a_line_denied = lines.iter().any(LinePosting::is_denied);
+    let a_line_denied = if ours.is_some_and(|c| c.per_service) {
+        // The payer pays the day, often on one line with the others packaged at 0.00
+        // (CO-97): a line is refused only when its whole day was paid nothing.
+        let day_paid = |date: Option<NaiveDate>| -> i64 {
+            lines
+                .iter()
+                .filter(|l| l.service_date == date)
+                .map(|l| l.paid_cents)
+                .sum()
+        };
+        lines
+            .iter()
+            .any(|l| l.is_denied() && day_paid(l.service_date) == 0)
+    } else {
+        lines.iter().any(LinePosting::is_denied)
+    };
     let allowed = paid_cents + clp_patient_share(lines, claim_adjustments);
     let short_of_contract = ours
         .and_then(|c| c.expected_cents)
@@ -477,6 +495,7 @@ mod tests {
             claim_number: "PD00000001".into(),
             status,
             expected_cents,
+            per_service: false,
             lines: vec![line(1, 2), line(2, 3)],
         };
         HashMap::from([(claim.claim_number.clone(), claim)])
@@ -543,6 +562,48 @@ mod tests {
         let text = file("0", &[deductible, deductible2], "10");
         let p = posting(&text, &ours(ClaimStatus::Accepted, None)).unwrap();
         assert_eq!(p.claims[0].outcome, Remitted::PaidInFull);
+    }
+
+    #[test]
+    fn a_per_service_claims_packaged_line_does_not_make_it_partial_but_an_unpaid_day_does() {
+        let mut claims = ours(ClaimStatus::Submitted, None);
+        let claim = claims.values_mut().next().unwrap();
+        claim.per_service = true;
+        claim.lines.insert(
+            1,
+            OurLine {
+                line_number: 2,
+                service_date: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+                revenue_code: "0905".into(),
+                hcpcs: Some("S9480".into()),
+                modifiers: vec![],
+            },
+        );
+        claim.lines[2].line_number = 3;
+        // 2 March: the day paid on line 1, line 2 packaged into it (CO-97) at 0.00.
+        let packaged =
+            "SVC*HC:S9480*150*0*0905*1~DTM*472*20260302~CAS*CO*97*150~REF*6R*PD00000001-2";
+        let day_3_paid = "SVC*HC:S9480*150*150*0905*1~DTM*472*20260303~REF*6R*PD00000001-3";
+        let text = file("450", &[PAID_1, packaged, day_3_paid], "460");
+        let p = posting(&text, &claims).unwrap();
+        assert!(p.balances(), "{:?}", p.imbalances);
+        assert!(
+            p.claims[0].lines[1].is_denied(),
+            "alone, the line reads as refused"
+        );
+        assert_eq!(p.claims[0].outcome, Remitted::PaidInFull);
+        // The same lines on a per-day claim: one line refused, the claim partly paid.
+        claims.values_mut().next().unwrap().per_service = false;
+        let p = posting(&text, &claims).unwrap();
+        assert_eq!(p.claims[0].outcome, Remitted::PartiallyPaid);
+        // 3 March paid nothing at all: that day is refused, the claim partly paid.
+        claims.values_mut().next().unwrap().per_service = true;
+        let day_3_denied =
+            "SVC*HC:S9480*150*0*0905*1~DTM*472*20260303~CAS*CO*197*150~REF*6R*PD00000001-3";
+        let text = file("300", &[PAID_1, packaged, day_3_denied], "310");
+        let p = posting(&text, &claims).unwrap();
+        assert!(p.balances(), "{:?}", p.imbalances);
+        assert_eq!(p.claims[0].outcome, Remitted::PartiallyPaid);
     }
 
     #[test]

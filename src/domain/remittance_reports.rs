@@ -21,6 +21,12 @@
 //!   nothing; an unknown code counts as a denial — nothing is guessed away). In both, CO-45 (the
 //!   charge exceeds the fee schedule: the contract working as agreed) and PR (the patient's
 //!   share) are never denials. Each denying adjustment goes under its group and CARC.
+//!   A line of a per-service claim ([`Contract::ServiceOfDay`]) is judged with its day (the
+//!   claim's lines of that service date), because the payer pays the day, not the line: "paid
+//!   nothing" is said of the day, so such a line is fully denied only when its whole day was
+//!   paid nothing, and on a paid day only a non-contractual reason denies (part of) it. The
+//!   0.00 lines Medicare packages into the day's APC (`CAS*CO*97`, included in the payment for
+//!   another service) are therefore not denials; a day paid nothing is denied line by line.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -482,7 +488,7 @@ pub struct DeniedLine {
     /// What this reason took off the line.
     #[serde(serialize_with = "cents")]
     pub amount: Decimal,
-    /// Paid nothing (else partly denied).
+    /// Paid nothing (else partly denied); for a line of a per-service claim, its day was.
     pub fully_denied: bool,
     pub remark_codes: Vec<String>,
     pub remittance_id: Uuid,
@@ -515,15 +521,37 @@ pub struct Denials {
     pub total: Decimal,
 }
 
+/// What the payer paid for the unit a line is paid as: the line itself, or for a line of a
+/// per-service claim its day, Σ the net paid of the claim's lines on that date (module docs).
+fn paid_for(lines: &[NetLine]) -> impl Fn(&NetLine) -> Decimal {
+    let mut days: HashMap<(Uuid, NaiveDate), Decimal> = HashMap::new();
+    for net in lines {
+        if matches!(net.contract, Contract::ServiceOfDay(_)) {
+            *days
+                .entry((net.line.claim_id, net.line.service_date))
+                .or_default() += net.paid;
+        }
+    }
+    move |net| match net.contract {
+        Contract::ServiceOfDay(_) => days
+            .get(&(net.line.claim_id, net.line.service_date))
+            .copied()
+            .unwrap_or(net.paid),
+        _ => net.paid,
+    }
+}
+
 /// The denied and partly denied lines among `lines` (netted), by group code and CARC.
 pub fn denials(lines: &[NetLine]) -> Denials {
     let mut reasons: BTreeMap<(String, String), DenialReason> = BTreeMap::new();
     let mut denied_lines = 0;
     let mut total = Decimal::ZERO;
+    let paid_for = paid_for(lines);
     for net in lines {
         let mut any = false;
+        let paid = paid_for(net);
         for ((group, reason), amount) in &net.adjustments {
-            if !denies(group, reason, *amount, net.paid) {
+            if !denies(group, reason, *amount, paid) {
                 continue;
             }
             any = true;
@@ -562,7 +590,7 @@ pub fn denials(lines: &[NetLine]) -> Denials {
                 payer_id: line.payer_id,
                 payer_name: line.payer_name.clone(),
                 amount: *amount,
-                fully_denied: net.paid <= Decimal::ZERO,
+                fully_denied: paid <= Decimal::ZERO,
                 remark_codes: net.remark_codes.iter().cloned().collect(),
                 remittance_id: net.remittance.id,
                 trace_number: net.remittance.trace_number.clone(),
@@ -761,6 +789,61 @@ mod tests {
         // Line by line, the packaged lines would each have looked underpaid against a per-day
         // figure; per day they are not.
         assert!(report.days.iter().all(|d| d.service_date != march(4).1));
+    }
+
+    #[test]
+    fn a_packaged_line_of_a_paid_per_service_day_is_no_denial_but_an_unpaid_day_is() {
+        let remit = remittance(1, 0);
+        let of_day = |number, day, paid: &str, adjustments| LinePosting {
+            contract: Contract::ServiceOfDay(None),
+            ..posting(service(number, day), remit.clone(), paid, None, adjustments)
+        };
+        let lines = net(vec![
+            // 3 March: the APC on the first line; the others packaged (CO-97) at 0.00.
+            of_day(1, 3, "370.20", vec![adj("CO", "45", "49.80")]),
+            of_day(2, 3, "0", vec![adj("CO", "97", "300.00")]),
+            of_day(3, 3, "0", vec![adj("CO", "97", "275.50")]),
+            // 4 March: paid, but one line refused as not medically necessary: partly denied.
+            of_day(4, 4, "260.15", vec![adj("CO", "45", "159.85")]),
+            of_day(5, 4, "0", vec![adj("CO", "50", "95.25")]),
+            // 5 March: the whole day paid nothing: each line denied in full.
+            of_day(6, 5, "0", vec![adj("CO", "97", "210.00")]),
+            of_day(7, 5, "0", vec![adj("CO", "197", "300.00")]),
+        ]);
+        let report = denials(&lines);
+        let denied: Vec<(u32, &str, &str, bool)> = report
+            .reasons
+            .iter()
+            .flat_map(|r| {
+                r.lines.iter().map(move |l| {
+                    (
+                        l.line_number,
+                        r.group_code.as_str(),
+                        r.reason_code.as_str(),
+                        l.fully_denied,
+                    )
+                })
+            })
+            .collect();
+        assert_eq!(
+            denied,
+            [
+                (7, "CO", "197", true),
+                (6, "CO", "97", true),
+                (5, "CO", "50", false),
+            ]
+        );
+        assert_eq!(report.line_count, 3);
+        assert_eq!(report.total, dec("605.25"));
+        // The same 0.00 CO-97 line on a per-day claim is a denial: its line is its unit.
+        let per_day = net(vec![posting(
+            line(9, 1),
+            remit.clone(),
+            "0",
+            None,
+            vec![adj("CO", "97", "300.00")],
+        )]);
+        assert_eq!(denials(&per_day).line_count, 1);
     }
 
     #[test]

@@ -36,6 +36,7 @@
 //! | `forwarded` | 19 | paid in full; NM1*TT names the crossover carrier |
 //! | `plb` | 1 | paid in full; PLB WO 25.00 (overpayment recovery) lowers the payment |
 //! | `plb_interest` | 1 | paid in full; PLB L6 −3.17 (interest) raises it |
+//! | `packaged` | 1 | Medicare's per-service way (domain reference §4.3): the first line of each service date paid its charge (the day's payment), the date's other lines CO-97 (packaged into it) for their whole charge, 0.00 paid |
 //!
 //! # Balancing
 //!
@@ -100,10 +101,11 @@ pub enum RemitScenario {
     Forwarded,
     Plb,
     PlbInterest,
+    Packaged,
 }
 
 impl RemitScenario {
-    pub const ALL: [RemitScenario; 10] = [
+    pub const ALL: [RemitScenario; 11] = [
         RemitScenario::PaidInFull,
         RemitScenario::ContractualDeductibleCoinsurance,
         RemitScenario::OneLineDeniedMissingAuth,
@@ -114,6 +116,7 @@ impl RemitScenario {
         RemitScenario::Forwarded,
         RemitScenario::Plb,
         RemitScenario::PlbInterest,
+        RemitScenario::Packaged,
     ];
 
     pub fn name(self) -> &'static str {
@@ -128,6 +131,7 @@ impl RemitScenario {
             RemitScenario::Forwarded => "forwarded",
             RemitScenario::Plb => "plb",
             RemitScenario::PlbInterest => "plb_interest",
+            RemitScenario::Packaged => "packaged",
         }
     }
 
@@ -447,6 +451,17 @@ impl LinePayment {
         LinePayment::new(line, vec![denial], None, vec!["M62"])
     }
 
+    /// CO-97, included in the payment for another service of the day, for the whole charge:
+    /// nothing paid, nothing allowed.
+    fn packaged(line: &BilledLine) -> LinePayment {
+        let packaged = Adjustment {
+            group: GroupCode::Co,
+            reason: "97",
+            amount: line.charge,
+        };
+        LinePayment::new(line, vec![packaged], None, Vec::new())
+    }
+
     /// The same payment undone: every amount negated (005010X221A1 §1.10.2.8: the original
     /// group codes with negated amounts). Units are quantities, not amounts: kept.
     fn negated(&self) -> LinePayment {
@@ -555,6 +570,25 @@ pub fn adjudicate(claim: &BilledClaim, scenario: RemitScenario) -> ClaimPayment 
                     LinePayment::denied_missing_auth(l)
                 } else {
                     LinePayment::paid_in_full(l)
+                }
+            }),
+            None,
+        ),
+        // The day is paid on its first line; a judgement of the mock: a real APC payment is the
+        // day's rate, not the line's charge, but the shape (one paid line, the rest packaged
+        // at 0.00) is what the denials report must read.
+        RemitScenario::Packaged => (
+            "1",
+            each(&|i, l| {
+                let first_of_day = claim
+                    .lines
+                    .iter()
+                    .take(i)
+                    .all(|earlier| earlier.service_date != l.service_date);
+                if first_of_day {
+                    LinePayment::paid_in_full(l)
+                } else {
+                    LinePayment::packaged(l)
                 }
             }),
             None,

@@ -30,7 +30,6 @@ const REQUIRED: &[&str] = &[
     "level_of_care",
     "program",
     "revenue_code",
-    "charge_per_day",
     "effective_from",
     "claim_form",
 ];

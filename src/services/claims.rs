@@ -110,6 +110,19 @@ fn reason_view(reason: &LeftOutReason) -> LeftOutReasonView {
                 .to_string(),
             None,
         ),
+        LeftOutReason::NoChargePerDay {
+            level_of_care,
+            program,
+            effective_from,
+        } => (
+            format!(
+                "the payer's fee schedule for {} {} in force from {effective_from} states no \
+                 charge per day, and this payer is billed per day: add the charge to bill the day",
+                level_of_care.as_str(),
+                program.as_str()
+            ),
+            None,
+        ),
         LeftOutReason::NoEpisode => (
             "no episode of care covers this date (the claim needs its diagnoses)".to_string(),
             None,
@@ -601,24 +614,17 @@ fn apply_sequence(record: &mut ClaimRecord, sequenced: &Sequenced) {
 }
 
 /// Decides, for each draft billed in sequence, its frequency and patient status or why it
-/// cannot go out now. Drafts are taken in statement order per client and payer, each one
-/// decided counting the ones before it in this generation as billed and not sent (so a
-/// generation of several months makes the first interim and holds the rest).
+/// cannot go out now (`None`: not billed in sequence), by [`interim::sequence_run`] over the
+/// drafts and the live claims already billed.
 fn sequence_drafts(
     drafts: &[DraftClaim],
     ids: &[Uuid],
     facts: &Facts,
     live: &HashMap<Uuid, Vec<SequencedClaim>>,
 ) -> Vec<Option<Result<Sequenced, Refusal>>> {
-    let mut decided: Vec<Option<Result<Sequenced, Refusal>>> = vec![None; drafts.len()];
-    let mut order: Vec<usize> = (0..drafts.len()).collect();
-    order.sort_by_key(|&i| {
-        let d = &drafts[i];
-        (d.client_id, d.payer_id, d.statement_from)
-    });
-    let mut this_run: HashMap<(Uuid, Uuid, NaiveDate), Vec<Billed>> = HashMap::new();
-    for i in order {
-        let draft = &drafts[i];
+    let mut pending = Vec::new();
+    let mut of_draft = Vec::new();
+    for (i, (draft, id)) in drafts.iter().zip(ids).enumerate() {
         if !billed_in_sequence(draft, &facts.per_service_payers) {
             continue;
         }
@@ -629,30 +635,50 @@ fn sequence_drafts(
         else {
             continue;
         };
-        let stay = Stay::of(episode);
-        let key = (draft.client_id, draft.payer_id, stay.admission);
-        let mut billed = billed_of(live.get(&draft.client_id), draft.payer_id, &stay);
-        billed.extend(this_run.get(&key).into_iter().flatten().cloned());
-        let result = interim::sequence(
-            &stay,
-            &billed,
-            NextBill::Period {
-                from: draft.statement_from,
-                through: draft.statement_through,
-            },
-        );
-        if let Ok(sequenced) = &result {
-            this_run.entry(key).or_default().push(Billed {
-                claim_id: ClaimId::from_uuid(ids[i]),
-                from: draft.statement_from,
-                through: draft.statement_through,
-                frequency: sequenced.frequency,
-                sent: false,
-            });
+        pending.push(interim::Pending {
+            client_id: draft.client_id,
+            payer_id: draft.payer_id,
+            stay: Stay::of(episode),
+            claim_id: ClaimId::from_uuid(*id),
+            from: draft.statement_from,
+            through: draft.statement_through,
+        });
+        of_draft.push(i);
+    }
+    let results = interim::sequence_run(&pending, |p| {
+        billed_of(live.get(&p.client_id), p.payer_id, &p.stay)
+    });
+    let mut decided: Vec<Option<Result<Sequenced, Refusal>>> = vec![None; drafts.len()];
+    for (i, result) in of_draft.into_iter().zip(results) {
+        if let Some(slot) = decided.get_mut(i) {
+            *slot = Some(result);
         }
-        decided[i] = Some(result);
     }
     decided
+}
+
+/// The interim decision of each draft of a build (see [`sequence_drafts`]), reading the live
+/// claims of the clients it bills in sequence: what generation applies, and what the unbilled
+/// report shows, so the two never disagree about a held day.
+async fn sequence_built(
+    tx: &mut Tx,
+    drafts: &[DraftClaim],
+    ids: &[Uuid],
+    facts: &Facts,
+) -> Result<Vec<Option<Result<Sequenced, Refusal>>>, StoreError> {
+    let sequenced_clients: Vec<Uuid> = drafts
+        .iter()
+        .filter(|d| billed_in_sequence(d, &facts.per_service_payers))
+        .map(|d| d.client_id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let live = if sequenced_clients.is_empty() {
+        HashMap::new()
+    } else {
+        claims::live_claims_of(tx, &sequenced_clients).await?
+    };
+    Ok(sequence_drafts(drafts, ids, facts, &live))
 }
 
 /// `PD` and the sequence number, zero-padded: short enough for every payer's CLM01 (20).
@@ -707,20 +733,7 @@ pub async fn generate(
     }
     let built = build(&loaded.days, &loaded.facts, request);
     let ids: Vec<Uuid> = built.claims.iter().map(|_| new_id()).collect();
-    let sequenced_clients: Vec<Uuid> = built
-        .claims
-        .iter()
-        .filter(|d| billed_in_sequence(d, &loaded.facts.per_service_payers))
-        .map(|d| d.client_id)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let live = if sequenced_clients.is_empty() {
-        HashMap::new()
-    } else {
-        claims::live_claims_of(tx, &sequenced_clients).await?
-    };
-    let decided = sequence_drafts(&built.claims, &ids, &loaded.facts, &live);
+    let decided = sequence_built(tx, &built.claims, &ids, &loaded.facts).await?;
     let made = decided
         .iter()
         .filter(|d| !matches!(d, Some(Err(_))))
@@ -1094,6 +1107,12 @@ pub struct PayerUnbilled {
     /// Null when a schedule has no contracted amount.
     pub unbilled_expected: Option<Money>,
     pub not_billable: Vec<NotBillableDay>,
+    /// Billable days a generation would hold now (`held_until_previous_sent`: a per-service
+    /// payer's next interim bill waits until the stay's previous claim is sent), with the
+    /// reason naming that claim. Not in `unbilled_dates`: they cannot be billed yet.
+    pub held: Vec<NotBillableDay>,
+    /// What the held days would be charged.
+    pub held_charge: Money,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -1108,6 +1127,8 @@ pub struct UnbilledTotals {
     pub unbilled_days: usize,
     pub unbilled_charge: Money,
     pub not_billable_days: usize,
+    pub held_days: usize,
+    pub held_charge: Money,
 }
 
 /// The unbilled report: every attended day through a date that is on no live claim — the
@@ -1121,12 +1142,13 @@ pub struct Unbilled {
 }
 
 /// Builds the unbilled report as a dry-run generation of everything through `through` (one
-/// range) would: nothing is written.
+/// range) would, interim sequencing included: nothing is written.
 pub async fn unbilled(
     tx: &mut Tx,
     through: NaiveDate,
     settings: &BillingSettings,
 ) -> Result<Unbilled, GenerateError> {
+    use rust_decimal::Decimal;
     let clients = claims::clients_attending(tx, None, through).await?;
     let loaded = load(tx, &clients, settings).await?;
     let request = ClaimRequest {
@@ -1135,39 +1157,83 @@ pub async fn unbilled(
         through_date: through,
     };
     let built = build(&loaded.days, &loaded.facts, &request);
+    // The same interim rule as a generation: a draft the sequence refuses is not billable now.
+    let ids: Vec<Uuid> = built.claims.iter().map(|_| new_id()).collect();
+    let decided = sequence_built(tx, &built.claims, &ids, &loaded.facts).await?;
     let payer_of: HashMap<(Uuid, NaiveDate), Option<Uuid>> = loaded
         .days
         .iter()
         .map(|d| ((d.client_id, d.date), d.payer_id))
         .collect();
     type Key = (Uuid, Option<Uuid>);
-    let mut rows: BTreeMap<Key, PayerUnbilled> = BTreeMap::new();
-    let mut charges: BTreeMap<Key, (rust_decimal::Decimal, Option<rust_decimal::Decimal>)> =
-        BTreeMap::new();
-    let mut total = rust_decimal::Decimal::ZERO;
-    let mut unbilled_days = 0;
-    for claim in &built.claims {
-        let key = (claim.client_id, Some(claim.payer_id));
-        let row = rows.entry(key).or_insert_with(|| PayerUnbilled {
-            payer_id: Some(claim.payer_id),
-            payer_name: loaded.payer_names.get(&claim.payer_id).cloned(),
-            unbilled_dates: Vec::new(),
-            unbilled_charge: Money::ZERO,
-            unbilled_expected: Some(Money::ZERO),
-            not_billable: Vec::new(),
-        });
-        row.unbilled_dates
-            .extend(claim.lines.iter().map(|l| l.date));
-        let sums = charges.entry(key).or_insert((
-            rust_decimal::Decimal::ZERO,
-            Some(rust_decimal::Decimal::ZERO),
-        ));
-        sums.0 += claim.total_charge;
-        sums.1 = sums.1.zip(claim.expected_reimbursement).map(|(a, b)| a + b);
-        total += claim.total_charge;
-        unbilled_days += claim.lines.len();
+    /// A row's amounts while they add up: unbilled charge, expected (`None` once one is
+    /// unknown), held charge.
+    struct Sums(Decimal, Option<Decimal>, Decimal);
+    let mut rows: BTreeMap<Key, (PayerUnbilled, Sums)> = BTreeMap::new();
+    fn row_of<'a>(
+        rows: &'a mut BTreeMap<Key, (PayerUnbilled, Sums)>,
+        key: Key,
+        payer_names: &HashMap<Uuid, String>,
+    ) -> &'a mut (PayerUnbilled, Sums) {
+        rows.entry(key).or_insert_with(|| {
+            (
+                PayerUnbilled {
+                    payer_id: key.1,
+                    payer_name: key.1.and_then(|p| payer_names.get(&p).cloned()),
+                    unbilled_dates: Vec::new(),
+                    unbilled_charge: Money::ZERO,
+                    unbilled_expected: Some(Money::ZERO),
+                    not_billable: Vec::new(),
+                    held: Vec::new(),
+                    held_charge: Money::ZERO,
+                },
+                Sums(Decimal::ZERO, Some(Decimal::ZERO), Decimal::ZERO),
+            )
+        })
     }
-    let mut not_billable_days = 0;
+    let day_of = |left: LeftOutView| NotBillableDay {
+        attendance_id: left.attendance_id,
+        date: left.date,
+        level_of_care: left.level_of_care,
+        reasons: left.reasons,
+    };
+    let (mut total, mut held_total) = (Decimal::ZERO, Decimal::ZERO);
+    let (mut unbilled_days, mut held_days, mut not_billable_days) = (0, 0, 0);
+    for (claim, decision) in built.claims.iter().zip(&decided) {
+        let (row, sums) = row_of(
+            &mut rows,
+            (claim.client_id, Some(claim.payer_id)),
+            &loaded.payer_names,
+        );
+        match decision {
+            Some(Err(refusal)) => {
+                let days: Vec<NotBillableDay> =
+                    refused_days(claim, refusal, &loaded.attendance_ids)
+                        .into_iter()
+                        .map(day_of)
+                        .collect();
+                if matches!(refusal, Refusal::HeldUntilSent { .. }) {
+                    held_days += days.len();
+                    row.held.extend(days);
+                    sums.2 += claim.total_charge;
+                    held_total += claim.total_charge;
+                } else {
+                    not_billable_days += days.len();
+                    row.not_billable.extend(days);
+                }
+            }
+            _ => {
+                // A per-service claim has a line per service: a day's date once.
+                let mut dates: Vec<NaiveDate> = claim.lines.iter().map(|l| l.date).collect();
+                dates.dedup();
+                unbilled_days += dates.len();
+                row.unbilled_dates.extend(dates);
+                sums.0 += claim.total_charge;
+                sums.1 = sums.1.zip(claim.expected_reimbursement).map(|(a, b)| a + b);
+                total += claim.total_charge;
+            }
+        }
+    }
     for left in &built.left_out {
         if left
             .reasons
@@ -1180,34 +1246,23 @@ pub async fn unbilled(
             .get(&(left.client_id, left.date))
             .copied()
             .flatten();
-        let row = rows
-            .entry((left.client_id, payer))
-            .or_insert_with(|| PayerUnbilled {
-                payer_id: payer,
-                payer_name: payer.and_then(|p| loaded.payer_names.get(&p).cloned()),
-                unbilled_dates: Vec::new(),
-                unbilled_charge: Money::ZERO,
-                unbilled_expected: Some(Money::ZERO),
-                not_billable: Vec::new(),
-            });
-        row.not_billable.push(NotBillableDay {
-            attendance_id: loaded.attendance_ids.get(left.client_id, left.date),
-            date: left.date,
-            level_of_care: left.level_of_care,
-            reasons: left.reasons.iter().map(reason_view).collect(),
-        });
+        row_of(&mut rows, (left.client_id, payer), &loaded.payer_names)
+            .0
+            .not_billable
+            .push(day_of(left_out_view(left, &loaded.attendance_ids)));
         not_billable_days += 1;
     }
     let mut ids: Vec<Uuid> = rows.keys().map(|(client, _)| *client).collect();
     ids.dedup();
     let names = days_store::client_names(tx, &ids).await?;
     let mut clients: Vec<ClientUnbilled> = Vec::new();
-    for ((client, payer), mut row) in rows {
+    for ((client, _), (mut row, Sums(charge, expected, held))) in rows {
         row.unbilled_dates.sort();
-        if let Some((charge, expected)) = charges.get(&(client, payer)) {
-            row.unbilled_charge = money(*charge)?;
-            row.unbilled_expected = expected.map(money).transpose()?;
-        }
+        row.not_billable.sort_by_key(|d| d.date);
+        row.held.sort_by_key(|d| d.date);
+        row.unbilled_charge = money(charge)?;
+        row.unbilled_expected = expected.map(money).transpose()?;
+        row.held_charge = money(held)?;
         match clients.last_mut() {
             Some(last) if last.client_id == client => last.payers.push(row),
             _ => clients.push(ClientUnbilled {
@@ -1223,6 +1278,8 @@ pub async fn unbilled(
             unbilled_days,
             unbilled_charge: money(total)?,
             not_billable_days,
+            held_days,
+            held_charge: money(held_total)?,
         },
         clients,
     })

@@ -24,7 +24,8 @@ struct FeeScheduleRow {
     revenue_code: String,
     hcpcs: Option<String>,
     modifiers: String,
-    charge_per_day_cents: i64,
+    /// NULL since migration 0034: the schedule states no charge per day.
+    charge_per_day_cents: Option<i64>,
     allowed_per_day_cents: Option<i64>,
     effective_from: NaiveDate,
     effective_to: Option<NaiveDate>,
@@ -56,7 +57,7 @@ impl FeeScheduleRow {
             revenue_code: Some(self.revenue_code),
             hcpcs: self.hcpcs,
             modifiers: Some(code_list(&self.modifiers)?),
-            charge_per_day: Some(money_text(self.charge_per_day_cents)?),
+            charge_per_day: self.charge_per_day_cents.map(money_text).transpose()?,
             allowed_per_day: self.allowed_per_day_cents.map(money_text).transpose()?,
             effective_from: Some(self.effective_from.to_string()),
             effective_to: self.effective_to.map(|d| d.to_string()),
@@ -134,7 +135,7 @@ pub async fn insert(
     .bind(terms.revenue_code.as_str())
     .bind(terms.hcpcs.as_ref().map(|h| h.as_str()))
     .bind(&c.modifiers)
-    .bind(terms.charge_per_day.minor_units())
+    .bind(terms.charge_per_day.map(Money::minor_units))
     .bind(terms.allowed_per_day.map(Money::minor_units))
     .bind(terms.period.from)
     .bind(terms.period.to)
@@ -178,7 +179,7 @@ pub async fn update(
     .bind(terms.revenue_code.as_str())
     .bind(terms.hcpcs.as_ref().map(|h| h.as_str()))
     .bind(&c.modifiers)
-    .bind(terms.charge_per_day.minor_units())
+    .bind(terms.charge_per_day.map(Money::minor_units))
     .bind(terms.allowed_per_day.map(Money::minor_units))
     .bind(terms.period.from)
     .bind(terms.period.to)

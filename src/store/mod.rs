@@ -622,4 +622,113 @@ mod tests {
         .map(|_| ()));
         assert!(bogus.is_err(), "the new check still checks");
     }
+
+    /// Migration 0034 rebuilds `fee_schedules` on SQLite so the charge per day may be NULL:
+    /// the schedules stored before keep their charge and every other column, the index is
+    /// back, a NULL charge is taken and a stated one is still above 0.
+    #[tokio::test]
+    async fn the_sqlite_fee_schedules_rebuild_keeps_every_charge_and_lets_it_be_null() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("m.db").display());
+        let db = Db::connect(&url, 2).await.unwrap();
+        let Db::Sqlite(sqlite) = &db else {
+            unreachable!()
+        };
+        let before_0034 = Migrations(
+            Migrations::of(&SQLITE_ONLY)
+                .0
+                .into_iter()
+                .filter(|m| m.version < 34)
+                .collect(),
+        );
+        sqlx::migrate::Migrator::new(before_0034)
+            .await
+            .unwrap()
+            .run(&sqlite.reads)
+            .await
+            .unwrap();
+        let at = "2026-03-01T09:00:00+00:00";
+        let schedule = |id: &str, charge: &str| {
+            format!(
+                "INSERT INTO fee_schedules (id, payer_id, level_of_care, program, revenue_code,
+                    hcpcs, modifiers, charge_per_day_cents, allowed_per_day_cents,
+                    effective_from, effective_to, claim_form, place_of_service, type_of_bill,
+                    condition_codes, notes, created_at, updated_at)
+                 VALUES ('{id}', 'p', 'IOP', 'mental_health', '0905', 'S9480', '[\"HQ\"]',
+                    {charge}, 87500, '2026-01-01', '2026-12-31', '837I', NULL, '0131',
+                    '[\"92\"]', 'contract', '{at}', '{at}')"
+            )
+        };
+        let setup = format!(
+            "INSERT INTO payers (id, name, payer_id, created_at, updated_at)
+                VALUES ('p', 'Payer', 'P1', '{at}', '{at}');
+             {};",
+            schedule("f1", "125000")
+        );
+        sqlx::raw_sql(&setup).execute(&sqlite.reads).await.unwrap();
+
+        db.migrate().await.unwrap();
+
+        type Row = (
+            String,
+            Option<i64>,
+            Option<i64>,
+            String,
+            String,
+            Option<String>,
+        );
+        let kept: Vec<Row> = sqlx::query_as(
+            "SELECT id, charge_per_day_cents, allowed_per_day_cents, modifiers, type_of_bill,
+                notes FROM fee_schedules",
+        )
+        .fetch_all(&sqlite.reads)
+        .await
+        .unwrap();
+        assert_eq!(
+            kept,
+            vec![(
+                "f1".into(),
+                Some(125000),
+                Some(87500),
+                "[\"HQ\"]".into(),
+                "0131".into(),
+                Some("contract".into())
+            )]
+        );
+        let index: Vec<(String,)> = sqlx::query_as(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'fee_schedules'
+                AND name = 'fee_schedules_payer_level_program'",
+        )
+        .fetch_all(&sqlite.reads)
+        .await
+        .unwrap();
+        assert_eq!(index.len(), 1);
+        let problems: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
+            .fetch_all(&sqlite.reads)
+            .await
+            .unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        let mut tx = db.begin().await.unwrap();
+        let none = schedule("f2", "NULL");
+        let null_charge = with_tx!(&mut tx, |conn| sqlx::query(&none)
+            .execute(conn)
+            .await
+            .map(|_| ()));
+        assert!(null_charge.is_ok(), "{null_charge:?}");
+        let zero = schedule("f3", "0");
+        let zero_charge = with_tx!(&mut tx, |conn| sqlx::query(&zero)
+            .execute(conn)
+            .await
+            .map(|_| ()));
+        assert!(zero_charge.is_err(), "a stated charge is still above 0");
+        let orphan = schedule("f4", "100").replace("'p', 'IOP'", "'nope', 'IOP'");
+        let orphan = with_tx!(&mut tx, |conn| sqlx::query(&orphan)
+            .execute(conn)
+            .await
+            .map(|_| ()));
+        assert!(
+            orphan.is_err(),
+            "the payer's foreign key holds after the rebuild"
+        );
+    }
 }

@@ -45,7 +45,8 @@ struct PostingRow {
     expected_cents: Option<i64>,
 }
 
-/// A line with a `service_index` is a per-service claim's (migration 0028).
+/// A line with a `service_index` is a per-service claim's (migration 0028; the SQL form of
+/// [`crate::domain::claim::is_per_service`]).
 /// Only `posted` remittances carry money: an unbalanced or duplicate set posted nothing. The fee
 /// schedule joined is the one of the claim's payer, level of care and the line's program whose
 /// period holds the service date (periods do not overlap: routes/fee_schedules checks it).

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::attendance::rows_for;
 use super::rows::{insert_rows, maybe_text, text, Value};
 use super::{with_tx, Page, StoreError, StoreResult, Tx};
+use crate::domain::claim::is_per_service;
 use crate::domain::claim_status::ClaimStatus;
 use crate::domain::ids::new_id;
 use crate::domain::money::signed_text;
@@ -281,6 +282,7 @@ pub async fn our_claims(
     claims
         .into_iter()
         .map(|(id, client_id, claim_number, status, expected_cents)| {
+            let lines = lines.remove(&uuid(&id)?).unwrap_or_default();
             Ok((
                 claim_number.clone(),
                 OurClaim {
@@ -289,9 +291,8 @@ pub async fn our_claims(
                     claim_number,
                     status: ClaimStatus::parse(&status).map_err(corrupt)?,
                     expected_cents,
+                    per_service: is_per_service(lines.iter().map(|l| l.service_index)),
                     lines: lines
-                        .remove(&uuid(&id)?)
-                        .unwrap_or_default()
                         .into_iter()
                         .map(|l| OurLine {
                             line_number: l.line_number,

@@ -1073,7 +1073,8 @@ async fn the_unbilled_report_shows_what_is_left_to_bill_and_what_never_will_be()
     let before = report("2026-03-31").await;
     assert_eq!(
         before["totals"],
-        json!({"unbilled_days": 9, "unbilled_charge": "2999.97", "not_billable_days": 4})
+        json!({"unbilled_days": 9, "unbilled_charge": "2999.97", "not_billable_days": 4,
+               "held_days": 0, "held_charge": "0.00"})
     );
     let payer = &before["clients"][0]["payers"][0];
     assert_eq!(before["clients"][0]["client_name"], "Lopez, Ana");

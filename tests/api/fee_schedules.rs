@@ -438,8 +438,22 @@ async fn a_patch_keeps_payer_level_and_program_and_checks_every_rule() {
     .body;
     assert_eq!(same["allowed_per_day"], Value::Null);
     assert_eq!(same["modifiers"], json!(["HQ", "GT"]));
-    let reply = patch(&app, &created, json!({"charge_per_day": null}), 422).await;
-    assert_eq!(reply.error_fields(), ["charge_per_day"]);
+    // A charge per day may be cleared (a per-service payer's schedule needs none) and set again.
+    let cleared = patch(&app, &created, json!({"charge_per_day": null}), 200)
+        .await
+        .body;
+    assert_eq!(cleared["charge_per_day"], Value::Null);
+    let read = app
+        .get(&path(&created))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(read["charge_per_day"], Value::Null);
+    let again = patch(&app, &created, json!({"charge_per_day": "1250"}), 200)
+        .await
+        .body;
+    assert_eq!(again["charge_per_day"], "1250.00");
     let reply = patch(&app, &created, json!({"charge_per_day": "12.345"}), 422).await;
     assert_eq!(reply.error_fields(), ["charge_per_day"]);
     app.patch(&format!(

@@ -197,3 +197,76 @@ async fn a_per_day_payers_claims_stay_originals_and_are_not_held() {
         check(&app, claim, "1", "30", "per-day-unchanged.837").await;
     }
 }
+
+async fn unbilled(app: &TestApp, through: &str) -> Value {
+    app.get(&format!("/api/v1/reports/unbilled?through={through}"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body
+}
+
+/// The unbilled report applies the interim rule as generation does: April's days, which a
+/// generation holds while March's claim is unsent, are shown held (naming that claim), not
+/// billable; once March is sent they are billable again, one date per day.
+#[tokio::test]
+async fn the_unbilled_report_shows_held_interim_days_as_held() {
+    let app = spawn_app().await;
+    set_up_clinic(&app).await;
+    march_catalog(&app).await;
+    let (payer, client) = medicare_php(&app, "bill", "MRN-INT3").await;
+    let mut rows = php_days(&client, ["2026-03-02", "2026-03-03"]);
+    rows.extend(php_days(&client, ["2026-04-06", "2026-04-08"]));
+    attendance(&app, "", rows, 200).await;
+    let march = generate(&app, month_of(&client, "2026-03-01", "2026-03-31"), 201).await;
+    let first = march["claims"][0].clone();
+
+    let report = unbilled(&app, "2026-04-30").await;
+    // G0410 225.00 (from 16 March) + 90837 300.00 + 90847 275.50 a day.
+    assert_eq!(
+        report["totals"],
+        json!({"unbilled_days": 0, "unbilled_charge": "0.00", "not_billable_days": 0,
+               "held_days": 2, "held_charge": "1601.00"}),
+        "{report}"
+    );
+    let row = &report["clients"][0]["payers"][0];
+    assert_eq!(row["payer_id"], payer.as_str());
+    assert_eq!(row["unbilled_dates"], json!([]));
+    assert_eq!(row["held_charge"], "1601.00");
+    let held: Vec<(&str, &str, &str)> = row["held"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["date"].as_str().unwrap(),
+                d["reasons"][0]["code"].as_str().unwrap(),
+                d["reasons"][0]["claim_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let first_id = id_of(&first);
+    assert_eq!(
+        held,
+        [
+            ("2026-04-06", "held_until_previous_sent", first_id.as_str()),
+            ("2026-04-08", "held_until_previous_sent", first_id.as_str()),
+        ]
+    );
+    // As generation says.
+    let generated = generate(&app, month_of(&client, "2026-04-01", "2026-04-30"), 200).await;
+    assert_eq!(generated["summary"]["claims"], 0, "{generated}");
+
+    send(&app, &first).await;
+    let report = unbilled(&app, "2026-04-30").await;
+    assert_eq!(
+        report["totals"],
+        json!({"unbilled_days": 2, "unbilled_charge": "1601.00", "not_billable_days": 0,
+               "held_days": 0, "held_charge": "0.00"}),
+        "{report}"
+    );
+    assert_eq!(
+        report["clients"][0]["payers"][0]["unbilled_dates"],
+        json!(["2026-04-06", "2026-04-08"])
+    );
+}

@@ -429,17 +429,29 @@ pub(crate) async fn medicare_php(
         }))
         .expect(201)
         .await;
-    // judgement: the schedule's per-day charge is still required by the fee schedule API;
-    // a per-service claim does not use it.
+    // No charge per day and no HCPCS: the catalog codes and prices a per-service claim's
+    // lines; the schedule gives it its type of bill.
     app.post("/api/v1/fee-schedules")
         .token(&app.billing)
         .json(json!({
             "payer_id": payer, "level_of_care": "PHP", "program": "mental_health",
-            "revenue_code": "0913", "charge_per_day": "1.00", "effective_from": "2026-01-01",
-            "type_of_bill": "0131"
+            "revenue_code": "0913", "effective_from": "2026-01-01", "type_of_bill": "0131"
         }))
         .expect(201)
         .await;
+    (payer, client)
+}
+
+/// What most tests here start from: the clinic, March's catalog, a Medicare Part A payer
+/// billing days below the minimum as `below_minimum` says (`bill` or `leave_out`) with its
+/// schedule, a client with EHR number `mrn` and a PHP episode from 1 March, and the days of
+/// [`php_march`] recorded. Returns (payer, client).
+async fn medicare_month(app: &TestApp, below_minimum: &str, mrn: &str) -> (String, String) {
+    crate::claims::set_up_clinic(app).await;
+    march_catalog(app).await;
+    let (payer, client) = medicare_php(app, below_minimum, mrn).await;
+    let report = attendance(app, "", php_march(&client), 200).await;
+    assert_eq!(report["created"], 6, "{report}");
     (payer, client)
 }
 
@@ -520,12 +532,7 @@ fn line(
 #[tokio::test]
 async fn a_month_of_php_is_billed_service_by_service_to_the_cent() {
     let app = spawn_app().await;
-    crate::claims::set_up_clinic(&app).await;
-    march_catalog(&app).await;
-    let (_, client) = medicare_php(&app, "bill", "MRN-PS3").await;
-    let report = attendance(&app, "", php_march(&client), 200).await;
-    assert_eq!(report["created"], 6, "{report}");
-
+    let (_, client) = medicare_month(&app, "bill", "MRN-PS3").await;
     // The attendance answer counts services: the 2-service day is billable, with a warning.
     let days = app
         .get("/api/v1/attendance?from=2026-03-01&to=2026-03-31")
@@ -709,9 +716,7 @@ fn normalise(x12: &str) -> String {
 #[tokio::test]
 async fn under_leave_out_the_short_day_is_left_out_with_its_reason() {
     let app = spawn_app().await;
-    march_catalog(&app).await;
-    let (_, client) = medicare_php(&app, "leave_out", "MRN-PS4").await;
-    attendance(&app, "", php_march(&client), 200).await;
+    let (_, client) = medicare_month(&app, "leave_out", "MRN-PS4").await;
     let generated = generate(&app, month(&client), 201).await;
     let left_out = generated["left_out"].as_array().unwrap();
     assert_eq!(left_out.len(), 1, "{generated}");
@@ -729,9 +734,7 @@ async fn under_leave_out_the_short_day_is_left_out_with_its_reason() {
 async fn schema_refuses_a_service_or_a_day_on_two_live_claims() {
     use perdiem::store::claims;
     let app = spawn_app().await;
-    march_catalog(&app).await;
-    let (_, client) = medicare_php(&app, "bill", "MRN-PS5").await;
-    attendance(&app, "", php_march(&client), 200).await;
+    let (_, client) = medicare_month(&app, "bill", "MRN-PS5").await;
     let generated = generate(&app, month(&client), 201).await;
     let id: uuid::Uuid = id_of(&generated["claims"][0]).parse().unwrap();
     let mut tx = app.db.begin().await.unwrap();
@@ -791,7 +794,7 @@ async fn an_iop_claim_carries_condition_code_92_once_with_a_counts_false_service
         .token(&app.billing)
         .json(json!({
             "payer_id": payer, "level_of_care": "IOP", "program": "mental_health",
-            "revenue_code": "0905", "charge_per_day": "1.00", "effective_from": "2026-01-01",
+            "revenue_code": "0905", "effective_from": "2026-01-01",
             "type_of_bill": "0761", "condition_codes": ["92", "C1"]
         }))
         .expect(201)
@@ -843,10 +846,7 @@ async fn an_iop_claim_carries_condition_code_92_once_with_a_counts_false_service
 #[tokio::test]
 async fn a_per_service_claim_is_voided_and_replaced_line_by_line() {
     let app = spawn_app().await;
-    crate::claims::set_up_clinic(&app).await;
-    march_catalog(&app).await;
-    let (_, client) = medicare_php(&app, "bill", "MRN-PS7").await;
-    attendance(&app, "", php_march(&client), 200).await;
+    let (_, client) = medicare_month(&app, "bill", "MRN-PS7").await;
     let first = generate(&app, month(&client), 201).await;
     let draft = id_of(&first["claims"][0]);
 
@@ -899,9 +899,7 @@ async fn a_per_service_claim_is_voided_and_replaced_line_by_line() {
 #[tokio::test]
 async fn an_idempotency_key_replays_a_per_service_generation() {
     let app = spawn_app().await;
-    march_catalog(&app).await;
-    let (_, client) = medicare_php(&app, "bill", "MRN-PS8").await;
-    attendance(&app, "", php_march(&client), 200).await;
+    let (_, client) = medicare_month(&app, "bill", "MRN-PS8").await;
     let send = || {
         app.post("/api/v1/claims/generate")
             .token(&app.billing)
@@ -935,10 +933,7 @@ async fn day_rate(app: &TestApp, payer: &str, tier: &str, amount: &str, from: &s
 #[tokio::test]
 async fn a_per_service_claim_expects_the_day_rates_of_its_days_to_the_cent() {
     let app = spawn_app().await;
-    crate::claims::set_up_clinic(&app).await;
-    march_catalog(&app).await;
-    let (payer, client) = medicare_php(&app, "bill", "MRN-PS9").await;
-    attendance(&app, "", php_march(&client), 200).await;
+    let (payer, client) = medicare_month(&app, "bill", "MRN-PS9").await;
     // The 3 rate changes on the 16th; no 4+ rate yet.
     day_rate(
         &app,
@@ -1026,10 +1021,7 @@ async fn a_per_service_claim_expects_the_day_rates_of_its_days_to_the_cent() {
 async fn a_per_service_claims_remittance_is_compared_day_by_day_with_its_day_rates() {
     use perdiem::mock_payer::{self, Scenarios};
     let app = spawn_app().await;
-    crate::claims::set_up_clinic(&app).await;
-    march_catalog(&app).await;
-    let (payer, client) = medicare_php(&app, "bill", "MRN-PS10").await;
-    attendance(&app, "", php_march(&client), 200).await;
+    let (payer, client) = medicare_month(&app, "bill", "MRN-PS10").await;
     // A 4+ rate above what half the 3rd's charges come to: that day alone is underpaid.
     day_rate(
         &app,
@@ -1100,4 +1092,157 @@ async fn a_per_service_claims_remittance_is_compared_day_by_day_with_its_day_rat
     assert_eq!(report["payers"][0]["days"], 1);
     assert_eq!(report["payers"][0]["lines"], 0);
     assert_eq!(report["payers"][0]["shortfall"], "59.62");
+}
+
+/// A fee schedule may state no charge per day (nor HCPCS): a per-service payer's claims never
+/// read them, while a per-day payer's days under such a schedule are left out with the new
+/// reason — in the same generation, without blocking the per-service client's claim — and
+/// billed once the charge is added.
+#[tokio::test]
+async fn a_schedule_without_a_charge_per_day_bills_per_service_but_leaves_per_day_days_out() {
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    march_catalog(&app).await;
+    let (medicare, medicare_client) = medicare_php(&app, "bill", "MRN-NC1").await;
+    let schedules = app
+        .get(&format!("/api/v1/fee-schedules?payer_id={medicare}"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(schedules["items"][0]["charge_per_day"], Value::Null);
+    assert_eq!(schedules["items"][0]["hcpcs"], Value::Null);
+
+    // A per-day payer whose PHP schedule states an allowed amount but no charge.
+    let commercial = payer_with(
+        &app,
+        "Acme Health",
+        json!({"authorization_required": false}),
+    )
+    .await;
+    let (commercial_client, _) = covered_client(&app, &commercial, "MRN-NC2").await;
+    app.post(&format!("/api/v1/clients/{commercial_client}/episodes"))
+        .token(&app.billing)
+        .json(json!({"admission_date": "2026-03-01", "principal_diagnosis": "F33.2"}))
+        .expect(201)
+        .await;
+    let schedule = app
+        .post("/api/v1/fee-schedules")
+        .token(&app.billing)
+        .json(json!({
+            "payer_id": commercial, "level_of_care": "PHP", "program": "mental_health",
+            "revenue_code": "0913", "hcpcs": "H0035", "charge_per_day": null,
+            "allowed_per_day": "650.00", "effective_from": "2026-03-01", "type_of_bill": "0131"
+        }))
+        .expect(201)
+        .await
+        .body;
+    assert_eq!(schedule["charge_per_day"], Value::Null);
+
+    let mut rows = php_march(&medicare_client)[..2].to_vec();
+    for date in ["2026-03-02", "2026-03-03"] {
+        rows.push(json!({"client_id": commercial_client, "service_date": date,
+                         "level_of_care": "PHP", "minutes": 330}));
+    }
+    assert_eq!(attendance(&app, "", rows, 200).await["created"], 4);
+    let march = json!({"from_date": "2026-03-01", "through_date": "2026-03-31",
+                       "period": "month"});
+    let generated = generate(&app, march.clone(), 201).await;
+    let claims = generated["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), 1, "{generated}");
+    assert_eq!(claims[0]["payer_id"], medicare.as_str());
+    assert_eq!(claims[0]["total_charge"], "1600.75");
+    let left_out = generated["left_out"].as_array().unwrap();
+    assert_eq!(left_out.len(), 2, "{generated}");
+    for day in left_out {
+        assert_eq!(day["client_id"], commercial_client.as_str());
+        let reasons = day["reasons"].as_array().unwrap();
+        assert_eq!(reasons.len(), 1, "{day}");
+        assert_eq!(reasons[0]["code"], "no_charge_per_day");
+        assert_eq!(
+            reasons[0]["message"],
+            "the payer's fee schedule for PHP mental_health in force from 2026-03-01 states \
+             no charge per day, and this payer is billed per day: add the charge to bill the day"
+        );
+    }
+    let x12 = app
+        .get(&format!("/api/v1/claims/{}/x12", id_of(&claims[0])))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body
+        .as_str()
+        .unwrap()
+        .to_string();
+    crate::claims::oracle_accepts("per-service-no-charge.837", &x12);
+
+    // With the charge added, the per-day days are billed at it.
+    app.patch(&format!("/api/v1/fee-schedules/{}", id_of(&schedule)))
+        .token(&app.billing)
+        .json(json!({"charge_per_day": "1450.00"}))
+        .expect(200)
+        .await;
+    let generated = generate(&app, march, 201).await;
+    assert_eq!(generated["summary"]["claims"], 1, "{generated}");
+    let claim = &generated["claims"][0];
+    assert_eq!(claim["payer_id"], commercial.as_str());
+    assert_eq!(claim["total_charge"], "2900.00");
+    assert_eq!(claim["expected_reimbursement"], "1300.00");
+}
+
+/// Medicare pays a per-service day on one line and packages the others at 0.00 (CAS*CO*97):
+/// those lines are no denials while their day was paid, and the claim is paid, not partly.
+#[tokio::test]
+async fn packaged_lines_of_a_paid_per_service_day_are_not_denials() {
+    use perdiem::mock_payer::{self, Scenarios};
+    let app = spawn_app().await;
+    let (_, client) = medicare_month(&app, "bill", "MRN-PK1").await;
+    let generated = generate(&app, month(&client), 201).await;
+    let id = id_of(&generated["claims"][0]);
+    for status in ["ready", "submitted"] {
+        crate::claims::move_to(&app, &id, status, 200).await;
+    }
+    let claim = app
+        .get(&format!("/api/v1/claims/{id}"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}?scenario=packaged&payee_npi=1234567893&payee_name=SUNRISE%20BEHAVIORAL&trace=EFT0971",
+            mock.url("/remittances/835")
+        ))
+        .json(&[&claim])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let file = response.text().await.unwrap();
+    crate::claims::oracle_accepts("packaged.835", &file);
+    // 15 lines on 6 days: 6 paid, 9 packaged.
+    assert_eq!(file.matches("CAS*CO*97*").count(), 9, "{file}");
+    let posted = crate::remittances::post_835(&app, &file, 201).await;
+    assert_eq!(posted["remittances"][0]["status"], "posted", "{posted}");
+    // Every day was paid: the claim is paid, not partly paid.
+    let claim = app
+        .get(&format!("/api/v1/claims/{id}"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(claim["status"], "paid", "{claim}");
+
+    let report = app
+        .get("/api/v1/reports/denials?from=2026-03-01&to=2026-03-31")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(report["reasons"], json!([]), "{report}");
+    assert_eq!(report["line_count"], 0);
+    assert_eq!(report["total"], "0.00");
 }

@@ -1,5 +1,6 @@
 //! `GET /billing/unbilled?through=`: what is attended and on no live claim, per client and
-//! payer — the billable days priced as a generation would, the others with why
+//! payer — the billable days priced as a generation would, the days held behind an unsent
+//! interim claim, the others with why
 //! (`services::claims::unbilled`, as `GET /api/v1/reports/unbilled`).
 
 use actix_web::http::StatusCode;
@@ -75,6 +76,7 @@ pub async fn show(page: Page) -> Result<HttpResponse, WebError> {
                 dt { "Billable days not yet billed" } dd { (report.totals.unbilled_days) }
                 dt { "Their charges" } dd { (format::money(report.totals.unbilled_charge.amount())) }
                 dt { "Days that cannot be billed" } dd { (report.totals.not_billable_days) }
+                dt { "Days held for an earlier claim" } dd { (report.totals.held_days) " (" (format::money(report.totals.held_charge.amount())) ")" }
             }
         }
         @if report.clients.is_empty() {
@@ -82,7 +84,7 @@ pub async fn show(page: Page) -> Result<HttpResponse, WebError> {
         } @else {
             div.table-wrap {
                 table id="unbilled" {
-                    thead { tr { th { "Client" } th { "Payer" } th.num { "Days to bill" } th.num { "Charges" } th.num { "Expected" } th { "Cannot be billed" } } }
+                    thead { tr { th { "Client" } th { "Payer" } th.num { "Days to bill" } th.num { "Charges" } th.num { "Expected" } th { "Cannot be billed" } th { "Held" } } }
                     tbody {
                         @for client in &report.clients {
                             @for row in &client.payers {
@@ -95,6 +97,15 @@ pub async fn show(page: Page) -> Result<HttpResponse, WebError> {
                                     td {
                                         @if row.not_billable.is_empty() { span.muted { "none" } }
                                         @for day in &row.not_billable {
+                                            div {
+                                                (format::date(day.date)) " " (day.level_of_care.as_str()) ": "
+                                                (day.reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; "))
+                                            }
+                                        }
+                                    }
+                                    td {
+                                        @if row.held.is_empty() { span.muted { "none" } }
+                                        @for day in &row.held {
                                             div {
                                                 (format::date(day.date)) " " (day.level_of_care.as_str()) ": "
                                                 (day.reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; "))
