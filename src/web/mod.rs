@@ -30,6 +30,7 @@ pub mod layout;
 pub mod page;
 pub mod session;
 pub mod signin;
+pub mod sweep;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};

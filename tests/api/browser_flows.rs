@@ -158,6 +158,16 @@ async fn admissions_enrolls_a_caller_verifies_benefits_and_prints_the_vob() {
         .await
         .contains("no payer is named \"Nobody Health\""));
     browser.screen("batch-started").await;
+    // The answer shows the batch's own address: a reload shows the batch, and starts none.
+    let batch = browser.path().await;
+    assert!(batch.starts_with("/batches/"), "{batch}");
+    browser.reload().await;
+    assert_eq!(browser.path().await, batch);
+    assert!(browser.text_of("#batch-results").await.contains("Ben Diaz"));
+    let mut tx = app.db.read_each().await.unwrap();
+    let batches = perdiem::store::batches::recent(&mut tx, 10).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(batches.len(), 1, "the reload started no second batch");
     // The page's script polls the progress and moves to the results once the batch is done.
     let begun = std::time::Instant::now();
     while !(browser.path().await.starts_with("/batches/")
