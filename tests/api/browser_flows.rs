@@ -355,6 +355,17 @@ async fn billing_imports_attendance_previews_generates_and_the_837i_passes_the_o
 
     browser.visit("/billing/claims").await;
     browser.screen("claims").await;
+    // The claim's own page: its lines by day.
+    browser
+        .click("#claim-PD00000001 a[href^='/billing/claims/']")
+        .await;
+    assert_eq!(browser.text_of("h1").await, "Claim PD00000001");
+    assert!(browser
+        .text_of("#claim-lines")
+        .await
+        .contains("03/03/2026"));
+    browser.screen("claim").await;
+    browser.visit("/billing/claims").await;
     // The 837 file as the download button posts it, in this browser session.
     let file = browser.post_form("#claims form[action$='/837']").await;
     assert!(file.starts_with("ISA*"), "{file}");

@@ -349,13 +349,14 @@ fn calendar(record: &Record) -> Markup {
     }
 }
 
-fn reason_text(reason: &crate::domain::billable::Reason) -> &str {
+fn reason_text(reason: &crate::domain::billable::Reason) -> String {
     use crate::domain::billable::Reason;
-    match reason {
+    let message = match reason {
         Reason::BelowMinimumMinutes { message, .. }
         | Reason::NoCoverage { message }
         | Reason::NoApprovedAuthorization { message }
         | Reason::BeyondApprovedDays { message, .. }
         | Reason::FewerServices { message, .. } => message,
-    }
+    };
+    format::iso_dates(message)
 }

@@ -4,10 +4,12 @@
 //! screen and its endpoint cannot disagree.
 
 pub mod attendance;
+pub mod claim;
 pub mod claims;
 pub mod client;
 pub mod desk;
 pub mod generate;
+pub mod lines;
 pub mod unbilled;
 
 use std::collections::HashMap;
