@@ -107,8 +107,11 @@ pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     let secrets = &ctx.state().secrets;
     let mut tx = ctx.write().await?;
     let payer = change(&mut tx, secrets, id, |current| {
-        let current = serde_json::to_value(current).map_err(ApiError::internal)?;
-        from_value(merge(current, patch))
+        // A shallow merge: a `connection` sent replaces the stored one whole, except that a
+        // secret it leaves out is kept when the kind of credentials is unchanged.
+        let stored = serde_json::to_value(&current).map_err(ApiError::internal)?;
+        let next: PayerInput = from_value(merge(stored, patch))?;
+        Ok(next.keeping_secrets(current))
     })
     .await?;
     tx.commit().await?;
