@@ -18,7 +18,7 @@ use crate::domain::payer::{
 use crate::domain::validation::Invalid;
 use crate::error::ApiError;
 use crate::payers::breaker::State;
-use crate::routes::payers as service;
+use crate::services::payers as service;
 use crate::services::verification::HealthReport;
 use crate::store::payers;
 use crate::store::Page as Rows;
@@ -173,7 +173,6 @@ fn refused(error: ApiError, errors: &mut Errors) -> Result<StatusCode, WebError>
         other => Err(other.into()),
     }
 }
-
 
 async fn read_one(page: &Page) -> Result<payers::Payer, WebError> {
     let id: PayerId = page.ctx.path("id")?;

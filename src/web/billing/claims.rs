@@ -1,6 +1,7 @@
 //! `GET /billing/claims`: the claims with filters (status, statement dates), each with its day
-//! warnings (a per-service day below the payer's minimum) and what can be done to it next — a status change, void, replace, its 837 file — through the same route
-//! functions as the API (`routes::claims`).
+//! warnings (a per-service day below the payer's minimum) and what can be done to it next — a
+//! status change, void, replace, its 837 file — through the same service functions as the API
+//! (`services::claim_actions`).
 
 use std::collections::HashMap;
 
@@ -14,7 +15,7 @@ use super::lines::{self, DayWarning};
 use super::{claim_chip, name_of, refused, status_words, BILLING, HOME};
 use crate::domain::claim_status::ClaimStatus;
 use crate::domain::ids::{ClaimId, PayerId};
-use crate::routes::claims::{export, move_claim, undo_claim};
+use crate::services::claim_actions::{export, move_claim, undo_claim};
 use crate::store::audit::Action;
 use crate::store::claims::{self, ClaimFilter, ClaimRecord};
 use crate::store::{attendance as days_store, Page as Rows};

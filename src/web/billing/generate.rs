@@ -16,8 +16,8 @@ use uuid::Uuid;
 
 use super::lines::{self, ClaimRef, DayWarning, Line};
 use super::{name_of, other_errors, refused, BILLING, HOME};
-use crate::routes::claims::{generate_once, parse_generation, OPERATION_GENERATE};
 use crate::routes::idempotency::Keyed;
+use crate::services::claim_actions::{generate_once, parse_generation, OPERATION_GENERATE};
 use crate::services::claims::Generation;
 use crate::store::attendance as days_store;
 use crate::store::audit::Action;
