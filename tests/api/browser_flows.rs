@@ -360,10 +360,7 @@ async fn billing_imports_attendance_previews_generates_and_the_837i_passes_the_o
         .click("#claim-PD00000001 a[href^='/billing/claims/']")
         .await;
     assert_eq!(browser.text_of("h1").await, "Claim PD00000001");
-    assert!(browser
-        .text_of("#claim-lines")
-        .await
-        .contains("03/03/2026"));
+    assert!(browser.text_of("#claim-lines").await.contains("03/03/2026"));
     browser.screen("claim").await;
     browser.visit("/billing/claims").await;
     // The 837 file as the download button posts it, in this browser session.

@@ -751,7 +751,10 @@ async fn a_patch_that_resends_the_connection_without_its_secret_keeps_the_stored
     let path = format!("/api/v1/payers/{payer_id}");
 
     // The same kind of credentials, the secret left out (or null): the stored one stays.
-    for credentials in [json!({"kind": "bearer"}), json!({"kind": "bearer", "token": null})] {
+    for credentials in [
+        json!({"kind": "bearer"}),
+        json!({"kind": "bearer", "token": null}),
+    ] {
         let mut connection = plaintext_connection(credentials);
         connection["timeout_seconds"] = json!(45);
         let patched = app
