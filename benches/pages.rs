@@ -8,6 +8,9 @@
 //! printed. The figure is the whole request as the browser's connection sees it (request
 //! parsing, session check, audited reads, rendering), loopback included. SQLite by default; set
 //! TEST_DATABASE_URL to measure on PostgreSQL.
+//!
+//! Tomorrow's assessments are measured on a batch of 200 callers uploaded through the form and
+//! worked to the end before the timing starts (`batch_of`).
 
 use std::time::{Duration, Instant};
 
@@ -88,8 +91,77 @@ impl Ask {
 }
 
 fn csrf_token(page: &str) -> String {
-    let marker = r#"name="csrf_token" value=""#;
-    let at = page.find(marker).expect("a CSRF field on the page") + marker.len();
+    field(page, "csrf_token")
+}
+
+/// Callers in the bench's batch of tomorrow's assessments.
+const BATCH_CALLERS: usize = 200;
+
+/// A batch of tomorrow's assessments as admissions starts one, untimed: a list of
+/// `BATCH_CALLERS` clients on file uploaded through the form (each matched by name, birth date,
+/// payer and member id among the 10,000 born the same day), worked by the background worker to
+/// the end (the bench payer has no connection, so each item fails at once with its reason, as a
+/// results page shows it). Returns the batch's page.
+async fn batch_of(browser: &Browser) -> String {
+    let (status, form) = browser.get("/batches").await;
+    assert_eq!(status, 200, "{form}");
+    let submission = field(&form, "submission");
+    let mut csv = String::from("first name,last name,birth date,payer,member id\n");
+    for n in (0..CLIENTS).step_by(CLIENTS / BATCH_CALLERS) {
+        csv.push_str(&format!("Bench,Client{n},01/01/1990,Bench Payer,M{n:08}\n"));
+    }
+    let (status, started) = browser
+        .post(
+            "/batches",
+            &[
+                ("csrf_token", &csrf_token(&form)),
+                ("submission", &submission),
+                ("csv", &csv),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{started}");
+    assert!(
+        started.contains(&format!(
+            "{BATCH_CALLERS} callers listed: {BATCH_CALLERS} matched"
+        )),
+        "every caller matched on file: {started}"
+    );
+    let path = field_after(&started, r#"data-address=""#);
+    let begun = Instant::now();
+    loop {
+        let (status, progress) = browser.get(&format!("{path}/progress")).await;
+        assert_eq!(status, 200, "{progress}");
+        if progress.contains("data-finished") {
+            break;
+        }
+        assert!(
+            begun.elapsed() < Duration::from_secs(300),
+            "the batch did not finish: {progress}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, results) = browser.get(&path).await;
+    assert_eq!(status, 200, "{results}");
+    assert_eq!(
+        results.matches(r#"<tr id="item-"#).count(),
+        BATCH_CALLERS,
+        "a row per caller"
+    );
+    path
+}
+
+/// The value of the first field named `name` on the page.
+fn field(page: &str, name: &str) -> String {
+    field_after(page, &format!(r#"name="{name}" value=""#))
+}
+
+/// The quoted text after `marker`.
+fn field_after(page: &str, marker: &str) -> String {
+    let at = page
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} on the page"))
+        + marker.len();
     page[at..].split('"').next().unwrap().to_string()
 }
 
@@ -174,6 +246,8 @@ async fn pages() {
     let client_page = format!("/clients/{href}");
     let billing_page = format!("/billing/clients/{href}");
 
+    let batch_page = batch_of(&browser).await;
+
     let search = |fields: &[(&str, &str)]| {
         let mut form = vec![("csrf_token".to_string(), csrf.clone())];
         form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
@@ -213,6 +287,18 @@ async fn pages() {
         (
             "GET /billing/unbilled",
             Ask::Get("/billing/unbilled".to_string()),
+        ),
+        (
+            "GET /batches (upload form, recent batches)",
+            Ask::Get("/batches".to_string()),
+        ),
+        (
+            "GET /batches/{id} (results of 200 callers)",
+            Ask::Get(batch_page.clone()),
+        ),
+        (
+            "GET /batches/{id}/progress (the poll's fragment)",
+            Ask::Get(format!("{batch_page}/progress")),
         ),
         ("GET /admin/staff", Ask::Get("/admin/staff".to_string())),
         (

@@ -290,3 +290,46 @@ impl ResponseError for ApiError {
         response.body(serde_json::to_vec(&problem).unwrap_or_default())
     }
 }
+
+/// Deserialises `value` into `T`, turning a shape error into a 422 that names the field.
+pub fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "body",
+            "must be a JSON object",
+        )]));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let message = error.inner().to_string();
+        let field = field_of(&error.path().to_string(), &message, "body");
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    })
+}
+
+/// The field a serde error is about: its path, or for an unknown field the field's own name.
+pub(crate) fn field_of(path: &str, message: &str, whole: &str) -> String {
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next());
+    match (path, unknown) {
+        (".", Some(name)) => name.to_string(),
+        (".", None) => whole.to_string(),
+        (path, Some(name)) if !path.ends_with(name) => format!("{path}.{name}"),
+        (path, _) => path.to_string(),
+    }
+}
+
+/// A store error as the answer to a write: a unique violation is a 409 naming `field` with
+/// `detail`, anything else a 500.
+pub fn unique_conflict<'a>(
+    field: &'a str,
+    detail: &'a str,
+) -> impl FnOnce(crate::store::StoreError) -> ApiError + 'a {
+    move |error| {
+        if error.is_unique_violation() {
+            ApiError::conflict(field, detail)
+        } else {
+            ApiError::internal(error)
+        }
+    }
+}

@@ -112,7 +112,11 @@ impl Application {
         let worker = tokio::spawn({
             let state = state.clone();
             async move {
-                tokio::join!(crate::services::batch::run(state), checkpoints);
+                tokio::join!(
+                    crate::services::batch::run(state.clone()),
+                    crate::web::sweep::run(state),
+                    checkpoints
+                );
             }
         });
         let server = HttpServer::new(move || {

@@ -724,6 +724,27 @@ pub struct PayerInput {
 }
 
 impl PayerInput {
+    /// This input with each secret of its credentials that was left out (or null) taken from
+    /// `current`'s, when its kind of credentials is the stored kind: an edit that sends the
+    /// connection again (the API's `PATCH`, the admin form) need not send the secret again,
+    /// which it cannot read back. A new kind of credentials needs its own secret; the parser
+    /// says so.
+    pub fn keeping_secrets(mut self, current: PayerInput) -> PayerInput {
+        let stored = current.connection.and_then(|c| c.credentials);
+        let given = self
+            .connection
+            .as_mut()
+            .and_then(|c| c.credentials.as_mut());
+        if let (Some(given), Some(stored)) = (given, stored) {
+            if given.kind == stored.kind {
+                given.password = given.password.take().or(stored.password);
+                given.token = given.token.take().or(stored.token);
+                given.client_secret = given.client_secret.take().or(stored.client_secret);
+            }
+        }
+        self
+    }
+
     pub fn parse(self) -> Result<NewPayer, Invalid> {
         let mut fields = Fields::new();
         // 2100A NM103 carries at most 60 characters.

@@ -10,16 +10,16 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::context::{Audited, Ctx};
+use super::context::Ctx;
 use super::extract::{from_value, page, Body, CsvBody};
 use super::{ok, PageOf};
-use crate::domain::attendance::{read_csv, AttendanceInput, RowProblem, MAX_BATCH_ROWS};
+use crate::domain::attendance::{AttendanceInput, RowProblem, MAX_BATCH_ROWS};
 use crate::domain::eligibility::LevelOfCare;
 use crate::domain::ids::ClientId;
 use crate::domain::person::parse_date;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::services::attendance::{self as service, Locator, Recorded, Report, Row};
+use crate::services::attendance::{self as service, finish, import_file, Locator, Row};
 use crate::store::attendance::{self as days_store, AttendanceFilter};
 use crate::store::audit::Action;
 use crate::store::{clients, Tx};
@@ -63,29 +63,6 @@ fn json_row(index: usize, value: Value, today: NaiveDate) -> Row {
         at: Locator::Row(index),
         parsed,
     }
-}
-
-/// Audits the write and answers: 200 with the report, or — atomic with refusals — the problem
-/// that says nothing was stored.
-async fn finish(mut tx: Audited<'_>, recorded: Recorded, atomic: bool) -> Result<Report, ApiError> {
-    let report = recorded.report;
-    if atomic && !report.errors.is_empty() {
-        // Dropping the transaction rolls it back: nothing of the batch is stored.
-        drop(tx);
-        return Err(ApiError::RowsRefused {
-            conflict: report.only_conflicts(),
-            detail: format!(
-                "{} of {} rows were refused, so none was stored (atomic); fix them and send the \
-                 batch again.",
-                report.rejected, report.received
-            ),
-            errors: report.errors.iter().map(|e| e.field_error()).collect(),
-        });
-    }
-    tx.audit_all(Action::Create, "attendance", &recorded.created_for);
-    tx.audit_all(Action::Update, "attendance", &recorded.replaced_for);
-    tx.commit().await?;
-    Ok(report)
 }
 
 pub async fn record(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
@@ -132,30 +109,6 @@ pub async fn import(ctx: Ctx, body: CsvBody) -> Result<HttpResponse, ApiError> {
     let atomic = q.atomic.unwrap_or(false);
     let report = import_file(&ctx, &bytes, q.replace.unwrap_or(false), atomic).await?;
     Ok(ok(&report))
-}
-
-/// Imports an EHR's CSV export (the API's upload and the web app's): the rows that pass are
-/// stored and the others reported by line — or, `atomic`, nothing when any is refused.
-pub async fn import_file(
-    ctx: &Ctx,
-    bytes: &[u8],
-    replace: bool,
-    atomic: bool,
-) -> Result<Report, ApiError> {
-    let file = read_csv(bytes).map_err(|message| ApiError::validation("body", &message))?;
-    let today = Utc::now().date_naive();
-    let rows: Vec<Row> = file
-        .rows
-        .into_iter()
-        .map(|row| Row {
-            at: Locator::Line(row.line),
-            parsed: row.row.and_then(|input| input.parse(today, true)),
-        })
-        .collect();
-    let mut tx = ctx.write().await?;
-    let mut recorded = service::record(&mut tx, rows, replace, atomic, ctx.staff.id).await?;
-    recorded.report.ignored_columns = file.ignored_columns;
-    finish(tx, recorded, atomic).await
 }
 
 #[derive(Deserialize)]

@@ -16,7 +16,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::domain::validation::FieldError;
-use crate::error::ApiError;
+pub use crate::error::from_value;
+use crate::error::{field_of, ApiError};
 use crate::state::AppState;
 use crate::store::Page;
 
@@ -225,34 +226,6 @@ impl Body {
         }
         serde_json::from_slice::<Value>(&bytes)
             .map_err(|e| ApiError::malformed("body", format!("is not valid JSON: {e}")))
-    }
-}
-
-/// Deserialises `value` into `T`, turning a shape error into a 422 that names the field.
-pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
-    if !value.is_object() {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "body",
-            "must be a JSON object",
-        )]));
-    }
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let message = error.inner().to_string();
-        let field = field_of(&error.path().to_string(), &message, "body");
-        ApiError::Validation(vec![FieldError::new(field, message)])
-    })
-}
-
-/// The field a serde error is about: its path, or for an unknown field the field's own name.
-fn field_of(path: &str, message: &str, whole: &str) -> String {
-    let unknown = message
-        .strip_prefix("unknown field `")
-        .and_then(|rest| rest.split('`').next());
-    match (path, unknown) {
-        (".", Some(name)) => name.to_string(),
-        (".", None) => whole.to_string(),
-        (path, Some(name)) if !path.ends_with(name) => format!("{path}.{name}"),
-        (path, _) => path.to_string(),
     }
 }
 

@@ -243,19 +243,7 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// A store error on a write: a UNIQUE violation is the caller's 409 naming `field`.
-pub fn unique_conflict<'a>(
-    field: &'a str,
-    detail: &'a str,
-) -> impl FnOnce(StoreError) -> ApiError + 'a {
-    move |error| {
-        if error.is_unique_violation() {
-            ApiError::conflict(field, detail)
-        } else {
-            ApiError::internal(error)
-        }
-    }
-}
+pub use crate::error::unique_conflict;
 
 pub fn created<T: Serialize>(body: &T) -> HttpResponse {
     HttpResponse::Created().json(body)

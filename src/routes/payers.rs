@@ -3,20 +3,18 @@
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
-use super::context::{Audited, Ctx};
+use super::context::Ctx;
 use super::extract::{from_value, merge, page, Body};
-use super::{created, ok, unique_conflict, PageOf};
+use super::{created, ok, PageOf};
 use crate::domain::ids::PayerId;
-use crate::domain::payer::{NewPayer, PayerInput};
+use crate::domain::payer::PayerInput;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::secrets::SecretKey;
-use crate::store::audit::Action;
-use crate::store::payers::{self, Payer};
+use crate::services::payers::{add, change};
+use crate::store::payers;
 
 const WRITERS: &[Role] = &[Role::Admin];
 const READERS: &[Role] = &Role::ALL;
-const TAKEN: &str = "Another payer already has this EDI payer id.";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,10 +24,6 @@ struct ListQuery {
     offset: Option<i64>,
 }
 
-fn parse(input: PayerInput) -> Result<NewPayer, ApiError> {
-    Ok(input.parse()?)
-}
-
 pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITERS)?;
     let input: PayerInput = body.json()?;
@@ -37,42 +31,6 @@ pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     let payer = add(&mut tx, &ctx.state().secrets, input).await?;
     tx.commit().await?;
     Ok(created(&payer))
-}
-
-/// Adds a payer, audited: the API's `POST` and the admin screen's form both come here, so both
-/// parse and refuse a taken EDI payer id alike. The caller commits.
-pub async fn add(
-    tx: &mut Audited<'_>,
-    secrets: &SecretKey,
-    input: PayerInput,
-) -> Result<Payer, ApiError> {
-    let payer = parse(input)?;
-    let payer = payers::insert(tx, secrets, PayerId::new(), &payer)
-        .await
-        .map_err(unique_conflict("payer_id", TAKEN))?;
-    tx.audit(Action::Create, "payer", payer.id);
-    Ok(payer)
-}
-
-/// Changes a payer, audited: `edit` gets the stored record as input (secrets included, so that
-/// what it leaves alone is kept) and returns the whole new input, parsed again as on creation.
-/// The API's `PATCH` edits by merging its body; the admin screen by its form. The caller commits.
-pub async fn change(
-    tx: &mut Audited<'_>,
-    secrets: &SecretKey,
-    id: PayerId,
-    edit: impl FnOnce(PayerInput) -> Result<PayerInput, ApiError>,
-) -> Result<Payer, ApiError> {
-    let current = payers::find(tx, secrets, id)
-        .await?
-        .ok_or(ApiError::NotFound("payer"))?;
-    let payer = parse(edit(PayerInput::from(&current.data))?)?;
-    let payer = payers::update(tx, secrets, id, &payer)
-        .await
-        .map_err(unique_conflict("payer_id", TAKEN))?
-        .ok_or(ApiError::NotFound("payer"))?;
-    tx.audit(Action::Update, "payer", id);
-    Ok(payer)
 }
 
 pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
@@ -107,8 +65,11 @@ pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
     let secrets = &ctx.state().secrets;
     let mut tx = ctx.write().await?;
     let payer = change(&mut tx, secrets, id, |current| {
-        let current = serde_json::to_value(current).map_err(ApiError::internal)?;
-        from_value(merge(current, patch))
+        // A shallow merge: a `connection` sent replaces the stored one whole, except that a
+        // secret it leaves out is kept when the kind of credentials is unchanged.
+        let stored = serde_json::to_value(&current).map_err(ApiError::internal)?;
+        let next: PayerInput = from_value(merge(stored, patch))?;
+        Ok(next.keeping_secrets(current))
     })
     .await?;
     tx.commit().await?;

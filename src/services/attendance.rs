@@ -23,7 +23,10 @@ use crate::domain::billable::{
 use crate::domain::ids::new_id;
 use crate::domain::service_code::{self, ServiceCode};
 use crate::domain::validation::FieldError;
+use crate::error::ApiError;
+use crate::routes::context::{Audited, Ctx};
 use crate::store::attendance::{self as days_store, AttendanceRecord, NewDay};
+use crate::store::audit::Action;
 use crate::store::authorizations::{self, Authorization};
 use crate::store::service_codes::{self, ServiceCodeEntry};
 use crate::store::{StoreResult, Tx};
@@ -508,4 +511,58 @@ pub fn calendar(
         days,
         weeks: weeks(&week_days, minimums),
     }
+}
+// The write of a batch or an import as a request makes it, audited (the API's and the web
+// app's): below the pure assessment above, through the request's audited context.
+
+/// Audits the write and answers: 200 with the report, or — atomic with refusals — the problem
+/// that says nothing was stored.
+pub async fn finish(
+    mut tx: Audited<'_>,
+    recorded: Recorded,
+    atomic: bool,
+) -> Result<Report, ApiError> {
+    let report = recorded.report;
+    if atomic && !report.errors.is_empty() {
+        // Dropping the transaction rolls it back: nothing of the batch is stored.
+        drop(tx);
+        return Err(ApiError::RowsRefused {
+            conflict: report.only_conflicts(),
+            detail: format!(
+                "{} of {} rows were refused, so none was stored (atomic); fix them and send the \
+                 batch again.",
+                report.rejected, report.received
+            ),
+            errors: report.errors.iter().map(|e| e.field_error()).collect(),
+        });
+    }
+    tx.audit_all(Action::Create, "attendance", &recorded.created_for);
+    tx.audit_all(Action::Update, "attendance", &recorded.replaced_for);
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Imports an EHR's CSV export (the API's upload and the web app's): the rows that pass are
+/// stored and the others reported by line — or, `atomic`, nothing when any is refused.
+pub async fn import_file(
+    ctx: &Ctx,
+    bytes: &[u8],
+    replace: bool,
+    atomic: bool,
+) -> Result<Report, ApiError> {
+    let file = crate::domain::attendance::read_csv(bytes)
+        .map_err(|message| ApiError::validation("body", &message))?;
+    let today = chrono::Utc::now().date_naive();
+    let rows: Vec<Row> = file
+        .rows
+        .into_iter()
+        .map(|row| Row {
+            at: Locator::Line(row.line),
+            parsed: row.row.and_then(|input| input.parse(today, true)),
+        })
+        .collect();
+    let mut tx = ctx.write().await?;
+    let mut recorded = record(&mut tx, rows, replace, atomic, ctx.staff.id).await?;
+    recorded.report.ignored_columns = file.ignored_columns;
+    finish(tx, recorded, atomic).await
 }

@@ -39,6 +39,7 @@ pub mod service_codes;
 pub mod users;
 pub mod verifications;
 pub mod web_sessions;
+pub mod web_submissions;
 pub mod writer;
 
 /// The migrations both backends run, in `migrations/`.

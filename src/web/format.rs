@@ -50,6 +50,40 @@ pub fn date_text(raw: &str) -> String {
         .unwrap_or_else(|_| raw.to_string())
 }
 
+/// A sentence of the API's (an alert, a reason, a warning) with each ISO date in it
+/// (`2026-12-05`) written as the pages write dates (`12/05/2026`). The API's messages keep ISO
+/// dates, as its JSON does; a page shows them the way its staff read dates everywhere else.
+/// Only a whole date is rewritten: not part of a longer number or an id.
+pub fn iso_dates(text: &str) -> String {
+    const LEN: usize = "2026-12-05".len();
+    let bytes = text.as_bytes();
+    let part_of_word = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i + LEN <= bytes.len() {
+        let candidate = &bytes[i..i + LEN];
+        let shaped = candidate.iter().enumerate().all(|(k, b)| match k {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+        let alone = (i == 0 || !part_of_word(bytes[i - 1]))
+            && bytes.get(i + LEN).is_none_or(|b| !part_of_word(*b));
+        if shaped && alone {
+            if let Ok(day) = NaiveDate::parse_from_str(&text[i..i + LEN], "%Y-%m-%d") {
+                out.push_str(&text[copied..i]);
+                out.push_str(&date(day));
+                i += LEN;
+                copied = i;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
 /// A date as staff type it, `12/05/2026` (or `12/5/2026`, or ISO `2026-12-05`), as the ISO text
 /// the domain parsers read; `None` when it is neither.
 pub fn typed_date(raw: &str) -> Option<String> {
@@ -107,6 +141,31 @@ pub fn phone(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn iso_dates_in_a_sentence_are_written_as_the_pages_write_dates() {
+        use super::iso_dates;
+        assert_eq!(
+            iso_dates("authorization AUTH-1 ends on 2026-12-05 (3 days left)"),
+            "authorization AUTH-1 ends on 12/05/2026 (3 days left)"
+        );
+        assert_eq!(
+            iso_dates("2026-03-02 to 2026-03-31."),
+            "03/02/2026 to 03/31/2026."
+        );
+        // Not a calendar day, part of a longer token, or nothing to do: as it came.
+        for same in [
+            "on 2026-02-30",
+            "x2026-03-02",
+            "claim 0194f1d2-2026-03-02",
+            "12026-03-021",
+            "no date here",
+            "é 2026-03",
+        ] {
+            assert_eq!(iso_dates(same), same);
+        }
+        assert_eq!(iso_dates("é 2026-03-02 ü"), "é 03/02/2026 ü");
+    }
+
     use super::*;
     use chrono::TimeZone;
     use std::str::FromStr;

@@ -30,6 +30,7 @@ pub mod layout;
 pub mod page;
 pub mod session;
 pub mod signin;
+pub mod sweep;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -125,6 +126,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(billing::generate::confirm),
             )
             .route("/billing/claims", web::get().to(billing::claims::list))
+            .route("/billing/claims/{id}", web::get().to(billing::claim::show))
             .route(
                 "/billing/claims/{id}/status",
                 web::post().to(billing::claims::change_status),

@@ -34,6 +34,8 @@ pub struct Page {
     pub ctx: Ctx,
     pub username: String,
     csrf_token: String,
+    /// The hash the session is stored under (never the cookie's token itself).
+    session_hash: String,
 }
 
 impl Page {
@@ -46,6 +48,11 @@ impl Page {
     /// Whether the staff member holds one of `roles` (to show or leave out an action).
     pub fn may(&self, roles: &[Role]) -> bool {
         self.ctx.require(roles).is_ok()
+    }
+
+    /// The hash the session is stored under: what a one-time form key is recorded against.
+    pub fn session_hash(&self) -> &str {
+        &self.session_hash
     }
 
     /// The hidden field a form on this page must carry.
@@ -230,5 +237,6 @@ async fn signed_in(req: &HttpRequest) -> Result<Page, WebError> {
         ctx: Ctx::for_staff(req, staff)?,
         username: stored.username,
         csrf_token: stored.csrf_token,
+        session_hash: hash,
     })
 }

@@ -188,6 +188,16 @@ impl Browser {
             .unwrap();
     }
 
+    /// Reloads the page as the browser's reload button does, and waits for it to load.
+    pub async fn reload(&self) {
+        self.client
+            .execute("document.documentElement.dataset.leaving = 'yes';", vec![])
+            .await
+            .unwrap();
+        self.client.refresh().await.unwrap();
+        self.wait_for_next_page("a reload").await;
+    }
+
     /// Clicks `css` (a submit button) and waits for the next page to load.
     pub async fn submit(&self, css: &str) {
         self.client
@@ -195,6 +205,11 @@ impl Browser {
             .await
             .unwrap();
         self.click(css).await;
+        self.wait_for_next_page(css).await;
+    }
+
+    /// Waits until the page marked as left is replaced by a loaded one.
+    async fn wait_for_next_page(&self, after: &str) {
         let mut waited = 0;
         loop {
             let state = self
@@ -211,7 +226,7 @@ impl Browser {
             }
             waited += 1;
             // A minute: CI runs the suite beside the browser on two cores.
-            assert!(waited < 1200, "no new page after clicking {css}");
+            assert!(waited < 1200, "no new page after {after}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

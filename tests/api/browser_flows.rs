@@ -158,6 +158,16 @@ async fn admissions_enrolls_a_caller_verifies_benefits_and_prints_the_vob() {
         .await
         .contains("no payer is named \"Nobody Health\""));
     browser.screen("batch-started").await;
+    // The answer shows the batch's own address: a reload shows the batch, and starts none.
+    let batch = browser.path().await;
+    assert!(batch.starts_with("/batches/"), "{batch}");
+    browser.reload().await;
+    assert_eq!(browser.path().await, batch);
+    assert!(browser.text_of("#batch-results").await.contains("Ben Diaz"));
+    let mut tx = app.db.read_each().await.unwrap();
+    let batches = perdiem::store::batches::recent(&mut tx, 10).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(batches.len(), 1, "the reload started no second batch");
     // The page's script polls the progress and moves to the results once the batch is done.
     let begun = std::time::Instant::now();
     while !(browser.path().await.starts_with("/batches/")
@@ -345,6 +355,14 @@ async fn billing_imports_attendance_previews_generates_and_the_837i_passes_the_o
 
     browser.visit("/billing/claims").await;
     browser.screen("claims").await;
+    // The claim's own page: its lines by day.
+    browser
+        .click("#claim-PD00000001 a[href^='/billing/claims/']")
+        .await;
+    assert_eq!(browser.text_of("h1").await, "Claim PD00000001");
+    assert!(browser.text_of("#claim-lines").await.contains("03/03/2026"));
+    browser.screen("claim").await;
+    browser.visit("/billing/claims").await;
     // The 837 file as the download button posts it, in this browser session.
     let file = browser.post_form("#claims form[action$='/837']").await;
     assert!(file.starts_with("ISA*"), "{file}");

@@ -735,3 +735,73 @@ async fn the_payer_receives_each_secret_as_it_was_entered() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_patch_that_resends_the_connection_without_its_secret_keeps_the_stored_one() {
+    let app = crate::helpers::spawn_app().await;
+    let created = app
+        .post("/api/v1/payers")
+        .token(&app.admin)
+        .json(json!({"name": "Kept Secret Health", "payer_id": "KEEP01",
+                     "connection": plaintext_connection(bearer())}))
+        .expect(201)
+        .await
+        .body;
+    let payer_id = created["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/payers/{payer_id}");
+
+    // The same kind of credentials, the secret left out (or null): the stored one stays.
+    for credentials in [
+        json!({"kind": "bearer"}),
+        json!({"kind": "bearer", "token": null}),
+    ] {
+        let mut connection = plaintext_connection(credentials);
+        connection["timeout_seconds"] = json!(45);
+        let patched = app
+            .patch(&path)
+            .token(&app.admin)
+            .json(json!({"connection": connection}))
+            .expect(200)
+            .await
+            .body;
+        assert_eq!(patched["connection"]["timeout_seconds"], 45, "{patched:#}");
+        assert_eq!(patched["connection"]["credentials"]["secret_set"], true);
+        let found = find_with(&app.db, &secret_key(), &payer_id).await.unwrap();
+        assert_eq!(secret_of(&found), TOKEN);
+    }
+
+    // A new secret replaces it.
+    let patched = app
+        .patch(&path)
+        .token(&app.admin)
+        .json(json!({"connection": plaintext_connection(
+            json!({"kind": "bearer", "token": "a-new-token"}))}))
+        .expect(200)
+        .await
+        .body;
+    assert_eq!(patched["connection"]["credentials"]["secret_set"], true);
+    let found = find_with(&app.db, &secret_key(), &payer_id).await.unwrap();
+    assert_eq!(secret_of(&found), "a-new-token");
+
+    // Another kind of credentials needs its own secret: refused, naming it, nothing changed.
+    let refused = app
+        .patch(&path)
+        .token(&app.admin)
+        .json(json!({"connection": plaintext_connection(
+            json!({"kind": "basic", "username": "clinic01"}))}))
+        .expect(422)
+        .await
+        .body;
+    let fields: Vec<&str> = refused["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.iter().any(|f| f.ends_with("password")),
+        "{refused:#}"
+    );
+    let found = find_with(&app.db, &secret_key(), &payer_id).await.unwrap();
+    assert_eq!(secret_of(&found), "a-new-token");
+}

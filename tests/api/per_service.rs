@@ -457,7 +457,7 @@ async fn medicare_month(app: &TestApp, below_minimum: &str, mrn: &str) -> (Strin
 
 /// March 2026 of PHP, by day: 3, 4+, 2 (plus a check-in that does not count), 3 (units),
 /// 3 after G0410's charge changed, and 3 with a free-text service that is not billed.
-fn php_march(client: &str) -> Vec<Value> {
+pub(crate) fn php_march(client: &str) -> Vec<Value> {
     let day = |date: &str, services: Value| {
         json!({"client_id": client, "service_date": date, "level_of_care": "PHP",
                "minutes": 330, "services": services})

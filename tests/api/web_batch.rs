@@ -91,6 +91,7 @@ async fn a_list_is_matched_entered_or_refused_by_line_and_its_batch_runs_to_the_
     assert_eq!(form.status, 200, "{}", form.body);
     assert!(form.body.contains("No batch yet."));
     let token = form.csrf_token();
+    let key = form.field("submission");
     let csv = "First Name , LAST_NAME,DOB,Payer,Member ID,Levels,Program\n\
                ana , LOPEZ,04/12/1988,Mock Health Plan,mock-copay,PHP,\n\
                Ben,Diaz,1975-02-03,mock health plan,MOCK-INACTIVE,IOP,substance use\n\
@@ -103,6 +104,7 @@ async fn a_list_is_matched_entered_or_refused_by_line_and_its_batch_runs_to_the_
             "/batches",
             &[
                 ("csrf_token", &token),
+                ("submission", &key),
                 ("csv", csv),
                 ("service_date", "11/23/2026"),
             ],
@@ -212,8 +214,12 @@ async fn a_list_is_matched_entered_or_refused_by_line_and_its_batch_runs_to_the_
 
     // The same list again matches everyone it entered the first time: nobody twice.
     let token = form.csrf_token();
+    let key = form.field("submission");
     let again = visitor
-        .post("/batches", &[("csrf_token", &token), ("csv", csv)])
+        .post(
+            "/batches",
+            &[("csrf_token", &token), ("submission", &key), ("csv", csv)],
+        )
         .await;
     assert_eq!(again.status, 200, "{}", again.body);
     assert!(
@@ -406,4 +412,150 @@ async fn a_coverage_is_added_to_a_client_on_file_with_each_error_beside_its_fiel
         .await;
     assert_eq!(refused.status, 403);
     assert_eq!(coverages_of(&app, &client).await.len(), 1);
+}
+
+/// The batches on file, newest first, as the store lists them.
+async fn batch_ids(app: &TestApp) -> Vec<String> {
+    let mut tx = app.db.read_each().await.unwrap();
+    let recent = perdiem::store::batches::recent(&mut tx, 100).await.unwrap();
+    tx.commit().await.unwrap();
+    recent
+        .iter()
+        .map(|(batch, _)| batch.id.to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_same_list_form_posted_twice_starts_one_batch_and_both_answers_lead_to_it() {
+    let app = spawn_app().await;
+    app.create_payer().await;
+    let mut visitor = Visitor::signed_in(&app, "admissions").await;
+    let csv = "first name,last name,birth date,payer,member id\n\
+               Ben,Diaz,02/03/1975,Blue Plan of Texas,XYZ123\n";
+    let form = visitor.get("/batches").await;
+    let (token, key) = (form.csrf_token(), form.field("submission"));
+    assert!(!key.is_empty());
+    let fields = [("csrf_token", &*token), ("submission", &*key), ("csv", csv)];
+
+    let first = visitor.post("/batches", &fields).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let path = batch_path(&first);
+    assert!(
+        first.body.contains(&format!(r#"data-address="{path}""#)),
+        "the answer names its own address for the script"
+    );
+    // The same form again (a reload of the answer, a second click): the first batch.
+    let second = visitor.post("/batches", &fields).await;
+    assert_eq!(second.status, 303, "{}", second.body);
+    assert_eq!(second.header("location"), path);
+    let shown = visitor.get(second.header("location")).await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(shown.body.contains("Ben Diaz"));
+    assert_eq!(batch_ids(&app).await.len(), 1);
+    assert_eq!(clients_named(&app, "diaz").await.len(), 1);
+
+    // Two posts of one form at once: one batch, and both answers lead to it.
+    let form = visitor.get("/batches").await;
+    let (token, key) = (form.csrf_token(), form.field("submission"));
+    let fields = [("csrf_token", &*token), ("submission", &*key), ("csv", csv)];
+    let mut twin = Visitor::new(&app);
+    twin.cookie = visitor.cookie.clone();
+    let (a, b) = tokio::join!(
+        visitor.post("/batches", &fields),
+        twin.post("/batches", &fields)
+    );
+    let batches = batch_ids(&app).await;
+    assert_eq!(batches.len(), 2, "one new batch for the form posted twice");
+    let newest = format!("/batches/{}", batches[0]);
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 303], "{} / {}", a.body, b.body);
+    for answer in [&a, &b] {
+        match answer.status {
+            200 => assert_eq!(batch_path(answer), newest),
+            _ => assert_eq!(answer.header("location"), newest),
+        }
+    }
+    assert_eq!(clients_named(&app, "diaz").await.len(), 1);
+
+    // A fresh form: a new batch.
+    let form = visitor.get("/batches").await;
+    let fresh = form.field("submission");
+    assert_ne!(fresh, key);
+    let third = visitor
+        .post(
+            "/batches",
+            &[
+                ("csrf_token", &form.csrf_token()),
+                ("submission", &fresh),
+                ("csv", csv),
+            ],
+        )
+        .await;
+    assert_eq!(third.status, 200, "{}", third.body);
+    assert_ne!(batch_path(&third), path);
+    assert_eq!(batch_ids(&app).await.len(), 3);
+
+    // A form without its key starts nothing; it comes back with the list and a key.
+    let keyless = visitor
+        .post(
+            "/batches",
+            &[("csrf_token", &form.csrf_token()), ("csv", csv)],
+        )
+        .await;
+    assert_eq!(keyless.status, 422, "{}", keyless.body);
+    assert!(keyless.body.contains("out of date"), "{}", keyless.body);
+    assert!(keyless.body.contains("Ben,Diaz,02/03/1975"));
+    assert!(!keyless.field("submission").is_empty());
+    assert_eq!(batch_ids(&app).await.len(), 3);
+}
+
+#[tokio::test]
+async fn ended_sessions_and_old_form_keys_are_swept_without_a_sign_in() {
+    use perdiem::web::session::Lifetime;
+    use perdiem::web::sweep;
+
+    let app = spawn_app().await;
+    app.create_payer().await;
+    let mut visitor = Visitor::signed_in(&app, "admissions").await;
+    let form = visitor.get("/batches").await;
+    let started = visitor
+        .post(
+            "/batches",
+            &[
+                ("csrf_token", &form.csrf_token()),
+                ("submission", &form.field("submission")),
+                (
+                    "csv",
+                    "first name,last name,birth date,payer,member id\n\
+                     Ben,Diaz,02/03/1975,Blue Plan of Texas,XYZ123\n",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let lifetime = Lifetime {
+        idle: chrono::Duration::minutes(30),
+        absolute: chrono::Duration::hours(12),
+    };
+    let now = chrono::Utc::now();
+    let kept = sweep::once(&app.db, lifetime, now).await.unwrap();
+    assert_eq!(
+        kept.submission_keys, 0,
+        "a key as young as its session stays"
+    );
+    assert_eq!(visitor.get("/batches").await.status, 200, "still signed in");
+
+    // An hour idle: the session goes; half a day on, the form's key goes too.
+    let swept = sweep::once(&app.db, lifetime, now + chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(swept.sessions >= 1, "{swept:?}");
+    assert_eq!(swept.submission_keys, 0);
+    let gone = visitor.get("/batches").await;
+    assert_eq!(gone.status, 303, "signed out by the sweep");
+    let swept = sweep::once(&app.db, lifetime, now + chrono::Duration::hours(13))
+        .await
+        .unwrap();
+    assert_eq!(swept.submission_keys, 1, "{swept:?}");
 }

@@ -396,6 +396,14 @@ async fn the_desk_shows_an_authorization_ending_soon_and_audits_the_client_it_na
     assert_eq!(desk.status, 200, "{}", desk.body);
     assert!(desk.body.contains("Authorization ending"), "{}", desk.body);
     assert!(desk.body.contains("PA-END"));
+    // The alert's words carry the end date as the pages write dates (the API keeps ISO).
+    let end = today + chrono::Duration::days(3);
+    assert!(
+        desk.body.contains(&end.format("%m/%d/%Y").to_string()),
+        "{}",
+        desk.body
+    );
+    assert!(!desk.body.contains(&end.to_string()), "{}", desk.body);
     assert!(desk.body.contains(&format!("/billing/clients/{client}")));
     let events = audited(&app, &client).await;
     assert!(
@@ -440,4 +448,144 @@ async fn an_import_larger_than_256_kb_is_read_whole() {
             .contains(&format!(r#"<tr id="line-{last_line}">"#)),
         "the last line is read and reported"
     );
+}
+
+/// The value of the preview's confirm key.
+fn confirm_key(preview: &str) -> String {
+    let key = preview.split(r#"name="key" value=""#).nth(1).unwrap();
+    key.split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn per_service_claims_show_their_lines_by_day_their_warnings_and_held_interims_in_words() {
+    use crate::per_service::{attendance, march_catalog, medicare_php, php_march};
+
+    let app = spawn_app().await;
+    crate::claims::set_up_clinic(&app).await;
+    march_catalog(&app).await;
+    let (_, client) = medicare_php(&app, "bill", "MRN-WEB-PS").await;
+    let mut days = php_march(&client);
+    // April days, held until March's interim bill is sent.
+    for date in ["2026-04-06", "2026-04-07"] {
+        days.push(
+            json!({"client_id": client, "service_date": date, "level_of_care": "PHP",
+                         "minutes": 330, "services": [{"code": "G0410", "units": 3}]}),
+        );
+    }
+    assert_eq!(attendance(&app, "", days, 200).await["created"], 8);
+    let mut billing = Visitor::signed_in(&app, "billing").await;
+    let token = billing.get("/billing/generate").await.csrf_token();
+    let march = [
+        ("csrf_token", token.as_str()),
+        ("from_date", "03/01/2026"),
+        ("through_date", "03/31/2026"),
+        ("period", "month"),
+    ];
+
+    // The dry run: each service on its line, under its day; the short day's warning in words.
+    let preview = billing.post("/billing/generate/preview", &march).await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    let lines = preview
+        .body
+        .split(r#"id="generated-lines-1""#)
+        .nth(1)
+        .expect("the claim's lines");
+    let lines = &lines[..lines.find("</table>").unwrap()];
+    assert_eq!(
+        lines.matches(r#"<tbody class="day">"#).count(),
+        6,
+        "{lines}"
+    );
+    assert_eq!(lines.matches(">G0410<").count(), 6, "{lines}");
+    let short = lines
+        .split("<th scope=\"rowgroup\">03/04/2026</th>")
+        .nth(1)
+        .expect("the 4th, with its own total row");
+    let short = &short[..short.find("</tbody>").unwrap()];
+    assert!(short.contains("3 lines"), "{short}");
+    assert!(short.contains("$550.00"), "G0410 + 90837 + 99211: {short}");
+    assert!(
+        short.contains("Only 2 qualifying services this day"),
+        "{short}"
+    );
+    assert!(
+        !preview.body.contains("2026-03-04"),
+        "no ISO date on the page"
+    );
+
+    let mut confirm = march.to_vec();
+    let key = confirm_key(&preview.body);
+    confirm.push(("key", &key));
+    let made = billing.post("/billing/generate", &confirm).await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let claim = app
+        .get("/api/v1/claims")
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body["items"][0]
+        .clone();
+    let (id, number) = (id_of(&claim), claim["claim_number"].as_str().unwrap());
+
+    // The list flags the claim's warning and opens the claim.
+    let list = billing.get("/billing/claims").await;
+    let row = list
+        .body
+        .split(&format!(r#"id="claim-{number}""#))
+        .nth(1)
+        .unwrap();
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("1 warning"), "{row}");
+    assert!(
+        row.contains(&format!(r#"href="/billing/claims/{id}""#)),
+        "{row}"
+    );
+    let page = billing.get(&format!("/billing/claims/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(r#"id="claim-lines""#));
+    assert!(page.body.contains("$4,126.50"), "the claim's charge");
+    assert!(page.body.contains("6 (15 lines)"), "{}", page.body);
+    assert!(page.body.contains("Condition codes"));
+    assert!(
+        page.body.contains("Only 2 qualifying services this day"),
+        "{}",
+        page.body
+    );
+    let billing_user = app.keys.verify(&app.billing).unwrap().sub;
+    let audit = app
+        .get(&format!("/api/v1/audit?entity_id={id}"))
+        .token(&app.admin)
+        .expect(200)
+        .await
+        .body;
+    assert!(audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "read" && e["user_id"] == json!(billing_user)));
+    assert_eq!(
+        billing
+            .get("/billing/claims/0194f1d2-6a4e-7c1b-9a53-2d2f5c9e8a10")
+            .await
+            .status,
+        404
+    );
+
+    // April waits for March's interim to be sent: the reason names it by number and period.
+    let april = [
+        ("csrf_token", token.as_str()),
+        ("from_date", "04/01/2026"),
+        ("through_date", "04/30/2026"),
+        ("period", "month"),
+    ];
+    let held = billing.post("/billing/generate/preview", &april).await;
+    assert_eq!(held.status, 200, "{}", held.body);
+    let left = held.body.split(r#"id="left-out""#).nth(1).unwrap();
+    assert!(
+        left.contains(&format!(
+            "the previous one, claim {number} (03/02/2026 – 03/17/2026), has not been sent yet"
+        )),
+        "{left}"
+    );
+    assert!(!left.contains(&id), "no raw claim id: {left}");
 }

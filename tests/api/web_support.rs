@@ -20,6 +20,17 @@ impl WebPage {
             .unwrap_or("")
     }
 
+    /// The value of the first field named `name` on the page (a hidden one, say).
+    pub fn field(&self, name: &str) -> String {
+        let marker = format!(r#"name="{name}" value=""#);
+        let at = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no field {name} on the page"))
+            + marker.len();
+        self.body[at..].split('"').next().unwrap().to_string()
+    }
+
     /// The value of the first hidden CSRF field on the page.
     pub fn csrf_token(&self) -> String {
         let marker = r#"name="csrf_token" value=""#;

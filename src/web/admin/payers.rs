@@ -18,7 +18,7 @@ use crate::domain::payer::{
 use crate::domain::validation::Invalid;
 use crate::error::ApiError;
 use crate::payers::breaker::State;
-use crate::routes::payers as service;
+use crate::services::payers as service;
 use crate::services::verification::HealthReport;
 use crate::store::payers;
 use crate::store::Page as Rows;
@@ -144,7 +144,7 @@ pub async fn update(form: Form<PayerFields>) -> Result<HttpResponse, WebError> {
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     if let Some(input) = fields.input(&mut errors) {
         let mut tx = page.ctx.write().await?;
-        let edit = |current: PayerInput| Ok(keep_secrets(input, current));
+        let edit = |current: PayerInput| Ok(input.keeping_secrets(current));
         match service::change(&mut tx, &page.ctx.state().secrets, id, edit).await {
             Ok(_) => {
                 tx.commit().await?;
@@ -172,24 +172,6 @@ fn refused(error: ApiError, errors: &mut Errors) -> Result<StatusCode, WebError>
         }
         other => Err(other.into()),
     }
-}
-
-/// The form's credentials with each secret left blank taken from the stored ones, when the kind
-/// of credentials is the stored kind (a new kind needs its own secret).
-fn keep_secrets(mut input: PayerInput, current: PayerInput) -> PayerInput {
-    let stored = current.connection.and_then(|c| c.credentials);
-    let typed = input
-        .connection
-        .as_mut()
-        .and_then(|c| c.credentials.as_mut());
-    if let (Some(typed), Some(stored)) = (typed, stored) {
-        if typed.kind == stored.kind {
-            typed.password = typed.password.take().or(stored.password);
-            typed.token = typed.token.take().or(stored.token);
-            typed.client_secret = typed.client_secret.take().or(stored.client_secret);
-        }
-    }
-    input
 }
 
 async fn read_one(page: &Page) -> Result<payers::Payer, WebError> {
@@ -572,15 +554,15 @@ mod tests {
         let mut errors = Errors::none();
         let stored = bearer("stored-token").input(&mut errors).unwrap();
         let blank = bearer("").input(&mut errors).unwrap();
-        let kept = keep_secrets(blank.clone(), stored.clone());
+        let kept = blank.clone().keeping_secrets(stored.clone());
         let credentials = |i: &PayerInput| i.connection.clone().unwrap().credentials.unwrap();
         assert_eq!(credentials(&kept).token.as_deref(), Some("stored-token"));
         // Only the chosen kind's fields are sent: the password typed for bearer is dropped.
         assert_eq!(credentials(&kept).password, None);
-        let typed = keep_secrets(
-            bearer("new-token").input(&mut errors).unwrap(),
-            stored.clone(),
-        );
+        let typed = bearer("new-token")
+            .input(&mut errors)
+            .unwrap()
+            .keeping_secrets(stored.clone());
         assert_eq!(credentials(&typed).token.as_deref(), Some("new-token"));
         let basic = PayerFields {
             kind: "basic".into(),
@@ -588,7 +570,7 @@ mod tests {
             password: String::new(),
             ..bearer("")
         };
-        let other = keep_secrets(basic.input(&mut errors).unwrap(), stored);
+        let other = basic.input(&mut errors).unwrap().keeping_secrets(stored);
         assert_eq!(
             credentials(&other).password,
             None,

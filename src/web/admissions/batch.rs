@@ -26,11 +26,12 @@ use crate::store::audit::Action;
 use crate::store::batches::{self, Batch, Item, NewItem};
 use crate::store::clients::{self, Client};
 use crate::store::coverages::{self, Coverage};
-use crate::store::{payers, Page as Rows};
+use crate::store::{now, payers, web_submissions, Page as Rows};
 use crate::web::error::WebError;
 use crate::web::fields::{self, Errors, Input};
 use crate::web::format;
-use crate::web::page::{html as fragment, Form, Page};
+use crate::web::page::{html as fragment, see_other, Form, Page};
+use crate::web::session;
 
 /// The menu item of these screens.
 pub const HOME: &str = "/batches";
@@ -48,6 +49,10 @@ pub struct ListFields {
     service_date: String,
     /// Ask the payers even when they answered the same question a short while ago.
     fresh: Option<String>,
+    /// The one-time key rendered with the form: a second post of the same form leads to the
+    /// batch the first one started (see [`submit`]).
+    #[serde(default)]
+    submission: String,
 }
 
 /// `GET /batches`.
@@ -56,6 +61,7 @@ pub async fn form(page: Page) -> Result<HttpResponse, WebError> {
     let recent = recent(&page).await?;
     let fields = ListFields {
         service_date: format::date(tomorrow()),
+        submission: session::random_token(),
         ..ListFields::default()
     };
     let content = upload_screen(&page, &fields, &Errors::none(), &[], &recent);
@@ -73,15 +79,34 @@ struct Refused<'a> {
     reason: String,
 }
 
-/// `POST /batches`: role → read the list → match or enter each caller → start the batch and
-/// audit it all in one transaction → the batch's page, with the lines not verified.
+/// `POST /batches`: role → read the list → match or enter each caller → start the batch,
+/// record the form's one-time key and audit it all in one transaction → the batch's page, with
+/// the lines not verified.
+///
+/// The same form posted again (a double click, a reload of this answer) answers 303 to the
+/// batch the first post started, and starts nothing. The key is recorded in the batch's own
+/// transaction, by a unique insert: the first writer wins and the other reads the winner and
+/// rolls its own work back. No lock or second transaction is held around the batch's start:
+/// on SQLite a second writer would wait for the one connection this transaction holds.
+///
+/// The first answer is the batch's page itself rather than a redirect, because the lines not
+/// verified (with their text, which is PHI) are shown once and kept nowhere; the page's script
+/// then puts the batch's own address in the address bar, so a reload asks for that page.
 pub async fn submit(form: Form<ListFields>) -> Result<HttpResponse, WebError> {
-    let Form { page, fields } = form;
+    let Form { page, mut fields } = form;
     page.require(ASKERS)?;
     let today = Utc::now().date_naive();
     let mut errors = Errors::none();
-    let Some((service_date, roster)) = read_list(&fields, today, &mut errors) else {
-        return refused(&page, &fields, &errors, &[]).await;
+    let list = read_list(&fields, today, &mut errors);
+    let key = submission_key(&fields.submission);
+    if key.is_none() {
+        errors.push(
+            "csv",
+            "this form was out of date and nothing was started: check the list and send it again",
+        );
+    }
+    let (Some((service_date, roster)), Some(key)) = (list, key) else {
+        return refused(&page, &mut fields, &errors, &[]).await;
     };
     let (callers, lines): (Vec<Caller>, Vec<&Line>) = roster
         .lines
@@ -89,6 +114,13 @@ pub async fn submit(form: Form<ListFields>) -> Result<HttpResponse, WebError> {
         .filter_map(|line| line.caller.clone().ok().map(|caller| (caller, line)))
         .unzip();
     let mut tx = page.ctx.write().await?;
+    // Sent before: SQLite's writers take turns, so this sees a first post even when it has
+    // not committed yet; committing this empty write waits for it. On PostgreSQL a first post
+    // still running is caught by the unique insert below.
+    if let Some(first) = web_submissions::batch_of(&mut tx, page.session_hash(), &key).await? {
+        tx.commit().await?;
+        return Ok(see_other(&batch_path(first)));
+    }
     let (all, _) = payers::list(&mut tx, &page.ctx.state().secrets, None, ALL_PAYERS).await?;
     let answers = match_or_create(&mut tx, &callers, &Payers::new(&all), today).await?;
     let outcome = Outcome::of(&roster, &lines, answers);
@@ -101,10 +133,19 @@ pub async fn submit(form: Form<ListFields>) -> Result<HttpResponse, WebError> {
             "csv",
             "no line of the list could be verified; each is listed with why",
         );
-        return refused(&page, &fields, &errors, &outcome.refused).await;
+        return refused(&page, &mut fields, &errors, &outcome.refused).await;
     }
     let items = items(&outcome.matched, service_date, fields.fresh.is_some());
     let (batch, _) = start(&mut tx, &page.ctx.staff.id_string(), &items).await?;
+    if !web_submissions::claim(&mut tx, page.session_hash(), &key, batch.id, now()).await? {
+        // Another post of this form won while ours ran: its batch is the one; ours (clients
+        // entered, batch) rolls back with the transaction, and nothing of it was shown.
+        let first = web_submissions::batch_of(&mut tx, page.session_hash(), &key)
+            .await?
+            .ok_or_else(|| WebError::internal(anyhow::anyhow!("submission key lost its batch")))?;
+        drop(tx);
+        return Ok(see_other(&batch_path(first)));
+    }
     tx.audit(Action::Create, "verification_batch", batch.id);
     tx.commit().await?;
     tracing::info!(batch_id = %batch.id, items = items.len(), "verification batch started from a list");
@@ -118,6 +159,15 @@ pub async fn submit(form: Form<ListFields>) -> Result<HttpResponse, WebError> {
     let title = title(&view.batch);
     let content = batch_screen(&page, &view, Some(&intake));
     Ok(page.render(HOME, &title, content))
+}
+
+/// The hash a form's one-time key is recorded under, when the form carried a plausible key.
+fn submission_key(raw: &str) -> Option<String> {
+    session::plausible(raw.trim()).then(|| session::token_hash(raw.trim()))
+}
+
+fn batch_path(id: BatchId) -> String {
+    format!("{HOME}/{id}")
 }
 
 /// Every payer, for the list to name by id or name (the enrollment form's pick list shows
@@ -239,13 +289,15 @@ fn items(matched: &[(&Line, Matched)], service_date: NaiveDate, force: bool) -> 
         .collect()
 }
 
-/// The upload form again (422), with its errors and the lines refused.
+/// The upload form again (422), with its errors and the lines refused, and a new one-time key
+/// (nothing was started with the old one).
 async fn refused(
     page: &Page,
-    fields: &ListFields,
+    fields: &mut ListFields,
     errors: &Errors,
     lines: &[Refused<'_>],
 ) -> Result<HttpResponse, WebError> {
+    fields.submission = session::random_token();
     let recent = recent(page).await?;
     let content = upload_screen(page, fields, errors, lines, &recent);
     Ok(page.render_with(StatusCode::UNPROCESSABLE_ENTITY, HOME, TITLE, content))
@@ -399,7 +451,8 @@ fn batch_screen(page: &Page, view: &View, intake: Option<&Intake<'_>>) -> Markup
     let back = if page.may(ASKERS) { HOME } else { super::HOME };
     html! {
         p { a href=(back) { "← " @if page.may(ASKERS) { (TITLE) } @else { "Verify benefits" } } }
-        h1 { (title(batch)) }
+        // The answer to the posted list: its address bar shows the batch's own page (app.js).
+        h1 data-address=[intake.map(|_| batch_path(batch.id))] { (title(batch)) }
         p.lede {
             "Started by " (view.started_by) "; " (batch.total) " callers"
             @if let [day] = service_days(&view.items).as_slice() { "; date of service " (format::date(*day)) }
@@ -560,6 +613,7 @@ fn upload_screen(
             }
             form.stack method="post" action=(HOME) data-busy="Matching the list and starting the batch…" {
                 (page.csrf_field())
+                input type="hidden" name="submission" value=(fields.submission);
                 div.field {
                     label for="f-file" { "CSV file" }
                     input type="file" id="f-file" accept=".csv,text/csv,text/plain" data-fill="#f-csv" aria-describedby="f-file-hint";

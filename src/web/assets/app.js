@@ -32,6 +32,14 @@
     }
   });
 
+  // <h1 data-address="/batches/ID">: the page answers a posted form but has an address of its
+  // own; the address bar shows it, so a reload asks for that page instead of posting the form
+  // again (which the server would answer with that page all the same, without starting anything).
+  var address = document.querySelector("[data-address]");
+  if (address && window.history && window.history.replaceState) {
+    window.history.replaceState(null, "", address.getAttribute("data-address"));
+  }
+
   // <button data-print>: prints the page (the print stylesheet lays it out for paper).
   document.addEventListener("click", function (event) {
     var target = event.target instanceof Element ? event.target.closest("[data-print]") : null;

@@ -1,5 +1,5 @@
 //! `GET|POST /billing/attendance`: an EHR's attendance export imported as the API imports it
-//! (`routes::attendance::import_file`, not atomic): the good lines are stored, and each refused
+//! (`services::attendance::import_file`, not atomic): the good lines are stored, and each refused
 //! line is shown beside its own text with why.
 
 use actix_web::http::StatusCode;
@@ -8,7 +8,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::{other_errors, refused, BILLING, HOME};
-use crate::routes::attendance::import_file;
+use crate::services::attendance::import_file;
 use crate::services::attendance::Report;
 use crate::web::error::WebError;
 use crate::web::fields::Errors;

@@ -1,6 +1,7 @@
-//! `GET /billing/claims`: the claims with filters (status, statement dates), each with what can
-//! be done to it next — a status change, void, replace, its 837 file — through the same route
-//! functions as the API (`routes::claims`).
+//! `GET /billing/claims`: the claims with filters (status, statement dates), each with its day
+//! warnings (a per-service day below the payer's minimum) and what can be done to it next — a
+//! status change, void, replace, its 837 file — through the same service functions as the API
+//! (`services::claim_actions`).
 
 use std::collections::HashMap;
 
@@ -10,10 +11,11 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::lines::{self, DayWarning};
 use super::{claim_chip, name_of, refused, status_words, BILLING, HOME};
 use crate::domain::claim_status::ClaimStatus;
 use crate::domain::ids::{ClaimId, PayerId};
-use crate::routes::claims::{export, move_claim, undo_claim};
+use crate::services::claim_actions::{export, move_claim, undo_claim};
 use crate::store::audit::Action;
 use crate::store::claims::{self, ClaimFilter, ClaimRecord};
 use crate::store::{attendance as days_store, Page as Rows};
@@ -23,7 +25,7 @@ use crate::web::fields::Errors;
 use crate::web::format;
 use crate::web::page::{see_other, Form, Page};
 
-const PATH: &str = "/billing/claims";
+pub(super) const PATH: &str = "/billing/claims";
 const PAGE_SIZE: i64 = 50;
 const STATUSES: &[ClaimStatus] = &crate::domain::claim_status::ALL;
 
@@ -220,13 +222,26 @@ fn screen(page: &Page, filters: &Filters, errors: &Errors, listed: &Listed) -> M
                     tbody {
                         @for claim in &listed.claims {
                             tr id={ "claim-" (claim.claim_number) } {
-                                td { (claim.claim_number) @if let Some(kind) = frequency_words(claim) { br; span.muted { (kind) } } }
+                                td {
+                                    a href={ (PATH) "/" (claim.id) } { (claim.claim_number) }
+                                    @if let Some(kind) = frequency_words(claim) { br; span.muted { (kind) } }
+                                }
                                 td { a href={ "/billing/clients/" (claim.client_id) } { (name_of(&listed.names, claim.client_id)) } }
                                 td { (listed.payers.get(&PayerId::from_uuid(claim.payer_id)).map_or("", String::as_str)) }
                                 td { (claim.level_of_care.as_str()) }
                                 td { (format::date(claim.statement_from)) " – " (format::date(claim.statement_through)) }
                                 td.num { (format::money(claim.total_charge.amount())) }
-                                td { (claim_chip(claim.status.as_str())) }
+                                td {
+                                    (claim_chip(claim.status.as_str()))
+                                    @let warnings = DayWarning::of_record(claim);
+                                    @if !warnings.is_empty() {
+                                        br;
+                                        span.chip.warn {
+                                            (warnings.len()) @if warnings.len() == 1 { " warning" } @else { " warnings" }
+                                        }
+                                        (lines::warning_list(&warnings))
+                                    }
+                                }
                                 td { (actions(page, claim)) }
                             }
                         }
@@ -238,7 +253,7 @@ fn screen(page: &Page, filters: &Filters, errors: &Errors, listed: &Listed) -> M
     }
 }
 
-fn frequency_words(claim: &ClaimRecord) -> Option<&'static str> {
+pub(super) fn frequency_words(claim: &ClaimRecord) -> Option<&'static str> {
     match claim.frequency.code() {
         "2" => Some("interim, first"),
         "3" => Some("interim, continuing"),
@@ -249,7 +264,7 @@ fn frequency_words(claim: &ClaimRecord) -> Option<&'static str> {
     }
 }
 
-fn actions(page: &Page, claim: &ClaimRecord) -> Markup {
+pub(super) fn actions(page: &Page, claim: &ClaimRecord) -> Markup {
     let base = format!("{PATH}/{}", claim.id);
     let number = &claim.claim_number;
     let retired = matches!(claim.status, ClaimStatus::Void | ClaimStatus::Replaced);

@@ -1,7 +1,7 @@
 //! `GET /billing/clients/{id}?month=YYYY-MM`: one client as billing sees them — each
 //! authorization's ledger (approved, used, remaining, beyond approved, its extensions, and a
 //! form to record the next one) and a month of attendance, each day billable or not with why.
-//! Ledgers come from the API's `routes::authorizations::with_ledgers`, verdicts from
+//! Ledgers come from `services::authorizations::with_ledgers` (as the API's), verdicts from
 //! `services::attendance`, so the screen and `GET /api/v1/…` agree.
 
 use std::collections::HashMap;
@@ -16,8 +16,8 @@ use serde_json::json;
 use super::{refused, BILLING, HOME};
 use crate::domain::authorization::ExtensionInput;
 use crate::domain::ids::{AuthorizationId, ClientId};
-use crate::routes::authorizations::{extend, with_ledgers, WithLedger};
 use crate::services::attendance::{self as service, Calendar};
+use crate::services::authorizations::{extend, with_ledgers, WithLedger};
 use crate::store::audit::Action;
 use crate::store::authorizations::{self, AuthorizationFilter};
 use crate::store::clients::{self, Client};
@@ -349,13 +349,14 @@ fn calendar(record: &Record) -> Markup {
     }
 }
 
-fn reason_text(reason: &crate::domain::billable::Reason) -> &str {
+fn reason_text(reason: &crate::domain::billable::Reason) -> String {
     use crate::domain::billable::Reason;
-    match reason {
+    let message = match reason {
         Reason::BelowMinimumMinutes { message, .. }
         | Reason::NoCoverage { message }
         | Reason::NoApprovedAuthorization { message }
         | Reason::BeyondApprovedDays { message, .. }
         | Reason::FewerServices { message, .. } => message,
-    }
+    };
+    format::iso_dates(message)
 }

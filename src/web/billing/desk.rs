@@ -70,7 +70,7 @@ pub async fn show(page: Page) -> Result<HttpResponse, WebError> {
                                 td { (alert.level_of_care.as_str()) }
                                 td { @if let Some(number) = &alert.authorization_number { (number) } }
                                 td { (dates(&alert.dates)) }
-                                td { (alert.message) }
+                                td { (format::iso_dates(&alert.message)) }
                             }
                         }
                     }

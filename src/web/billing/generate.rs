@@ -14,12 +14,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::lines::{self, ClaimRef, DayWarning, Line};
 use super::{name_of, other_errors, refused, BILLING, HOME};
-use crate::routes::claims::{generate_once, parse_generation, OPERATION_GENERATE};
 use crate::routes::idempotency::Keyed;
+use crate::services::claim_actions::{generate_once, parse_generation, OPERATION_GENERATE};
 use crate::services::claims::Generation;
 use crate::store::attendance as days_store;
 use crate::store::audit::Action;
+use crate::store::claims as claims_store;
 use crate::web::error::WebError;
 use crate::web::fields::{self, Errors, Input};
 use crate::web::format;
@@ -100,10 +102,11 @@ async fn run(
     match generate_once(&page.ctx, &generation, dry_run, keyed).await {
         Ok(answer) => {
             let body: Value = serde_json::from_str(&answer.body).map_err(WebError::internal)?;
-            let names = names(page, &body).await?;
+            let (names, claims) = names(page, &body).await?;
             Ok(Some(Shown {
                 body,
                 names,
+                claims,
                 replayed: answer.replayed,
             }))
         }
@@ -115,8 +118,12 @@ async fn run(
 }
 
 /// The names of the clients an answer shows (whose claims the generation already audited
-/// as read or created; their names are read with them).
-async fn names(page: &Page, body: &Value) -> Result<HashMap<Uuid, String>, WebError> {
+/// as read or created; their names are read with them), and the claims its reasons name: the
+/// answer's own, and earlier ones read here (audited as read).
+async fn names(
+    page: &Page,
+    body: &Value,
+) -> Result<(HashMap<Uuid, String>, HashMap<Uuid, ClaimRef>), WebError> {
     let mut ids: Vec<Uuid> = ["claims", "left_out"]
         .iter()
         .flat_map(|list| body[list].as_array().into_iter().flatten())
@@ -124,16 +131,54 @@ async fn names(page: &Page, body: &Value) -> Result<HashMap<Uuid, String>, WebEr
         .collect();
     ids.sort();
     ids.dedup();
+    let mut refs: HashMap<Uuid, ClaimRef> = body["claims"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|claim| Some((claim["id"].as_str()?.parse().ok()?, claim_ref(claim)?)))
+        .collect();
+    let mut named: Vec<Uuid> = body["left_out"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|day| day["reasons"].as_array().into_iter().flatten())
+        .filter_map(|reason| reason["claim_id"].as_str()?.parse().ok())
+        .filter(|id| !refs.contains_key(id))
+        .collect();
+    named.sort();
+    named.dedup();
     let mut tx = page.ctx.read().await?;
     let names = days_store::client_names(&mut tx, &ids).await?;
+    let earlier = claims_store::find_many(&mut tx, &named).await?;
     tx.audit_all(Action::Read, "client", &ids);
+    tx.audit_all(Action::Read, "claim", earlier.iter().map(|c| c.id));
     tx.commit().await?;
-    Ok(names)
+    refs.extend(earlier.iter().map(|c| {
+        (
+            c.id,
+            ClaimRef {
+                number: Some(c.claim_number.clone()),
+                from: c.statement_from,
+                through: c.statement_through,
+            },
+        )
+    }));
+    Ok((names, refs))
+}
+
+/// A claim of the answer as its reasons name it (no number yet on a dry run).
+fn claim_ref(claim: &Value) -> Option<ClaimRef> {
+    Some(ClaimRef {
+        number: claim["claim_number"].as_str().map(str::to_string),
+        from: claim["statement_from"].as_str()?.parse().ok()?,
+        through: claim["statement_through"].as_str()?.parse().ok()?,
+    })
 }
 
 struct Shown {
     body: Value,
     names: HashMap<Uuid, String>,
+    claims: HashMap<Uuid, ClaimRef>,
     replayed: bool,
 }
 
@@ -256,7 +301,7 @@ fn answer(shown: &Shown) -> Markup {
             h2 { "Totals" }
             dl.facts id="generation-summary" {
                 dt { "Claims" } dd { (summary["claims"]) }
-                dt { "Lines (days billed)" } dd { (summary["lines"]) }
+                dt { "Lines" } dd { (summary["lines"]) }
                 dt { "Days left out" } dd { (summary["days_left_out"]) }
                 dt { "Charges" } dd { (money(&summary["total_charge"])) }
                 dt { "Expected" } dd { (money(&summary["expected_reimbursement"])) }
@@ -284,6 +329,23 @@ fn answer(shown: &Shown) -> Markup {
                 }
             }
         }
+        @let detailed = claims.iter().filter(|c| c["lines"].is_array()).count();
+        @if detailed > 0 {
+            h2 { "Lines by day" }
+            @for (n, claim) in claims.iter().filter(|c| c["lines"].is_array()).enumerate() {
+                @let claim_lines: Vec<Line> = claim["lines"].as_array().unwrap_or(&empty).iter().filter_map(Line::of_json).collect();
+                @let warnings: Vec<DayWarning> = claim["warnings"].as_array().unwrap_or(&empty).iter().filter_map(DayWarning::of_json).collect();
+                details.claim-detail open[detailed <= 3] {
+                    summary {
+                        (client(claim)) ", " (date(&claim["statement_from"])) " – " (date(&claim["statement_through"]))
+                        ": " (claim_lines.len()) " lines on " (lines::by_day(&claim_lines).len()) " days"
+                        @if !warnings.is_empty() { " " span.chip.warn { (warnings.len()) @if warnings.len() == 1 { " warning" } @else { " warnings" } } }
+                    }
+                    (lines::warning_list(&warnings))
+                    (lines::table(&format!("generated-lines-{}", n + 1), &claim_lines, &warnings))
+                }
+            }
+        }
         @let left_out = body["left_out"].as_array().unwrap_or(&empty);
         @if !left_out.is_empty() {
             h2 { "Days left out" }
@@ -298,7 +360,7 @@ fn answer(shown: &Shown) -> Markup {
                                 td { (text(&day["level_of_care"])) }
                                 td {
                                     @for reason in day["reasons"].as_array().unwrap_or(&empty) {
-                                        div { (text(&reason["message"])) }
+                                        div { (lines::reason_words(reason, &shown.claims)) }
                                     }
                                 }
                             }

@@ -1,13 +1,16 @@
 //! The billing desk (issue 14, screen 5): what to act on now, a client's authorizations and
 //! attendance, the attendance import, claim generation, the claims and the unbilled report.
-//! Every page reaches the data through the API's own services and route functions, so a
+//! Every page reaches the data through the same service functions as the API's endpoints
+//! (`services::claim_actions`, `services::attendance`, `services::authorizations`, …), so a
 //! screen and its endpoint cannot disagree.
 
 pub mod attendance;
+pub mod claim;
 pub mod claims;
 pub mod client;
 pub mod desk;
 pub mod generate;
+pub mod lines;
 pub mod unbilled;
 
 use std::collections::HashMap;

@@ -99,7 +99,7 @@ pub async fn show(page: Page) -> Result<HttpResponse, WebError> {
                                         @for day in &row.not_billable {
                                             div {
                                                 (format::date(day.date)) " " (day.level_of_care.as_str()) ": "
-                                                (day.reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; "))
+                                                (format::iso_dates(&day.reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; ")))
                                             }
                                         }
                                     }
