@@ -252,6 +252,40 @@ pub struct DraftClaim {
     pub warnings: Vec<DayWarning>,
 }
 
+impl DraftClaim {
+    /// The part of this draft that bills the days from `from` through `to` (both included):
+    /// those lines and warnings, the statement period of their first and last day, the totals
+    /// summed again. The billing period, setup and diagnoses stay the draft's. Used to cut a
+    /// late day out of an interim draft (`domain::interim::split_around_billed`).
+    pub fn days_between(&self, from: NaiveDate, to: NaiveDate) -> DraftClaim {
+        let inside = |date: NaiveDate| from <= date && date <= to;
+        let lines: Vec<ClaimLine> = self
+            .lines
+            .iter()
+            .filter(|l| inside(l.date))
+            .cloned()
+            .collect();
+        DraftClaim {
+            statement_from: lines.first().map_or(from, |l| l.date),
+            statement_through: lines.last().map_or(to, |l| l.date),
+            total_charge: to_cents(lines.iter().map(|l| l.charge).sum()),
+            expected_reimbursement: lines
+                .iter()
+                .map(|l| l.expected)
+                .sum::<Option<Decimal>>()
+                .map(to_cents),
+            warnings: self
+                .warnings
+                .iter()
+                .filter(|w| inside(w.date))
+                .cloned()
+                .collect(),
+            lines,
+            ..self.clone()
+        }
+    }
+}
+
 /// A warning of one billed day.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DayWarning {
@@ -923,6 +957,55 @@ mod tests {
             [LeftOutReason::AlreadyBilled {
                 claim_id: OLD_CLAIM
             }]
+        );
+    }
+
+    #[test]
+    fn the_days_between_two_dates_are_a_draft_of_their_own_to_the_cent() {
+        let built = build(
+            &mixed_month(),
+            &mixed_facts(),
+            &november(BillingPeriod::Month),
+        );
+        let mut claim = built.claims[0].clone();
+        claim.warnings = ["2026-11-03", "2026-11-10"]
+            .iter()
+            .map(|day| DayWarning {
+                date: date(day),
+                warning: Warning::FewerServices {
+                    services: 2,
+                    minimum: 3,
+                    message: "two".into(),
+                },
+            })
+            .collect();
+        let part = claim.days_between(date("2026-11-04"), date("2026-11-30"));
+        assert_eq!(
+            dates(&part),
+            ["2026-11-04", "2026-11-05", "2026-11-10", "2026-11-11"]
+        );
+        assert_eq!(
+            (part.statement_from, part.statement_through),
+            (date("2026-11-04"), date("2026-11-11"))
+        );
+        // 4 × 250.00 and 4 × 180.55.
+        assert_eq!(part.total_charge.to_string(), "1000.00");
+        assert_eq!(part.expected_reimbursement, Some(d("722.20")));
+        assert_eq!(part.warnings.len(), 1);
+        assert_eq!(part.warnings[0].date, date("2026-11-10"));
+        // What identifies the claim stays the draft's.
+        assert_eq!(
+            (part.period_from, part.period_through, part.authorization_id),
+            (
+                claim.period_from,
+                claim.period_through,
+                claim.authorization_id
+            )
+        );
+        // The whole period gives the draft back.
+        assert_eq!(
+            claim.days_between(claim.statement_from, claim.statement_through),
+            claim
         );
     }
 

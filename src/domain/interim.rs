@@ -20,6 +20,9 @@
 //!   discharge); a new period after an admit-through-discharge or last-interim claim (the
 //!   stay is billed to its end); and a period whose earlier claims are not all sent yet — it
 //!   is held until they are.
+//! - A late day (recorded after its period was billed) is cut out of a draft by
+//!   [`split_around_billed`] and refused on its own, to go on a replacement of that claim;
+//!   the draft's other days are sequenced without it.
 //!
 //! A run of new bills (one generation's, [`sequence_run`]) is decided in statement order per
 //! client, payer and stay, each counting the ones before it in the run as billed and not sent:
@@ -213,7 +216,11 @@ impl Refusal {
                 claim_id,
                 from,
                 through,
-            } => format!("claim {claim_id} already bills {from} to {through}, which this period shares a day with"),
+            } => format!(
+                "claim {claim_id} already bills {from} to {through}, which this shares a day \
+                 with: a day in that period goes on a replacement of claim {claim_id} \
+                 (frequency 7)"
+            ),
             Refusal::OutOfSequence { claim_id, from } => format!(
                 "claim {claim_id} bills from {from}, after this period: interim bills go in date \
                  order"
@@ -222,9 +229,9 @@ impl Refusal {
                 "claim {claim_id} bills the stay through its discharge already; replace it to \
                  change it"
             ),
-            Refusal::HeldUntilSent { claim_id } => format!(
-                "held: the previous interim claim {claim_id} has not been sent yet"
-            ),
+            Refusal::HeldUntilSent { claim_id } => {
+                format!("held: the previous interim claim {claim_id} has not been sent yet")
+            }
             Refusal::NoDischargeStatus { discharge } => format!(
                 "the client was discharged on {discharge} but the episode states no discharge \
                  status; record it first"
@@ -331,6 +338,83 @@ pub fn sequence(stay: &Stay, billed: &[Billed], next: NextBill) -> Result<Sequen
         frequency,
         patient_status: patient_status(stay, through)?,
     })
+}
+
+/// One part of a draft's days as [`split_around_billed`] cuts them: the first and last of its
+/// days, and, for days inside a billed claim's statement period, why they cannot be billed on
+/// a new claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    pub from: NaiveDate,
+    pub through: NaiveDate,
+    /// `Some(Refusal::Overlaps)` naming the billed claim when the days lie inside its period:
+    /// they go on a replacement of it. `None`: the days are to be sequenced as a bill.
+    pub late: Option<Refusal>,
+}
+
+/// Cuts the days of a draft (`dates`, any order) around the live `billed` claims of its stay:
+/// days inside a billed claim's statement period (a day recorded late, after its period was
+/// billed) become a piece of their own per such claim, refused with
+/// [`Refusal::Overlaps`] naming the claim to replace; the remaining days become one piece per
+/// gap between billed periods, so no new statement period spans a billed one. Pieces come in
+/// date order; a draft no billed period touches is one piece, all of its days.
+///
+/// Why cut rather than refuse the whole draft: Medicare takes no late-charge bill for
+/// outpatient claims (type of bill xx5); a late service is billed on a replacement (xx7) of the
+/// claim whose period holds it, and the periods after it go on as before — refusing the whole
+/// draft would hide every other unbilled day behind the late one.
+///
+/// Why one piece per gap rather than refusing the earlier side here: each piece is then
+/// sequenced by [`sequence`] like any other period, and the existing rules decide it — a piece
+/// before a billed period is refused `out_of_sequence` (interims go in date order), the one
+/// after the last billed period is billed or held. So both readings agree, and the rules stay
+/// in one place.
+pub fn split_around_billed(dates: &[NaiveDate], billed: &[Billed]) -> Vec<Piece> {
+    let mut dates = dates.to_vec();
+    dates.sort();
+    dates.dedup();
+    let mut periods: Vec<&Billed> = billed.iter().collect();
+    periods.sort_by_key(|b| (b.from, b.through));
+    /// Where a day lies: inside the billed period at an index, or in the gap after as many
+    /// billed periods as ended before it.
+    #[derive(PartialEq)]
+    enum Slot {
+        Inside(usize),
+        Gap(usize),
+    }
+    let slot = |date: NaiveDate| match periods
+        .iter()
+        .position(|b| b.from <= date && date <= b.through)
+    {
+        Some(index) => Slot::Inside(index),
+        None => Slot::Gap(periods.iter().filter(|b| b.through < date).count()),
+    };
+    let mut pieces: Vec<(Slot, Piece)> = Vec::new();
+    for date in dates {
+        let here = slot(date);
+        match pieces.last_mut() {
+            Some((last, piece)) if *last == here => piece.through = date,
+            _ => {
+                let late = match here {
+                    Slot::Inside(index) => periods.get(index).map(|b| Refusal::Overlaps {
+                        claim_id: b.claim_id,
+                        from: b.from,
+                        through: b.through,
+                    }),
+                    Slot::Gap(_) => None,
+                };
+                pieces.push((
+                    here,
+                    Piece {
+                        from: date,
+                        through: date,
+                        late,
+                    },
+                ));
+            }
+        }
+    }
+    pieces.into_iter().map(|(_, piece)| piece).collect()
 }
 
 /// A new bill of a run, to be sequenced: whose stay it bills and its statement period.
@@ -464,6 +548,115 @@ mod tests {
         assert_eq!(decided[0], Err(Refusal::HeldUntilSent { claim_id: id(11) }));
         assert_eq!(ok(decided[1].clone()), ('2', "30".to_string()));
         assert_eq!(ok(decided[2].clone()), ('3', "30".to_string()));
+    }
+
+    fn dates(raw: &[&str]) -> Vec<NaiveDate> {
+        raw.iter().map(|d| date(d)).collect()
+    }
+
+    fn piece(from: &str, through: &str, late: Option<Refusal>) -> Piece {
+        Piece {
+            from: date(from),
+            through: date(through),
+            late,
+        }
+    }
+
+    fn overlaps(claim: u128, from: &str, through: &str) -> Option<Refusal> {
+        Some(Refusal::Overlaps {
+            claim_id: id(claim),
+            from: date(from),
+            through: date(through),
+        })
+    }
+
+    #[test]
+    fn a_late_day_inside_a_billed_period_is_cut_out_of_the_draft() {
+        let february = [billed(1, "2026-02-02", "2026-02-27", FirstInterim, true)];
+        // Out of order on purpose.
+        let days = dates(&["2026-03-04", "2026-02-10", "2026-03-02", "2026-03-03"]);
+        let pieces = split_around_billed(&days, &february);
+        assert_eq!(
+            pieces,
+            [
+                piece(
+                    "2026-02-10",
+                    "2026-02-10",
+                    overlaps(1, "2026-02-02", "2026-02-27")
+                ),
+                piece("2026-03-02", "2026-03-04", None),
+            ]
+        );
+        // The message says what to do, with ids and dates only.
+        let message = pieces[0].late.as_ref().unwrap().message();
+        assert!(message.contains("replacement of claim"), "{message}");
+        assert!(message.contains(&id(1).to_string()), "{message}");
+        // The March piece then goes out as the next interim.
+        let march = sequence(&stay(None), &february, period("2026-03-02", "2026-03-04"));
+        assert_eq!(ok(march), ('3', "30".to_string()));
+    }
+
+    #[test]
+    fn days_on_both_sides_of_a_billed_period_make_one_piece_per_side() {
+        let billed = [
+            billed(1, "2026-02-02", "2026-02-27", FirstInterim, true),
+            billed(2, "2026-04-01", "2026-04-30", ContinuingInterim, true),
+        ];
+        let days = dates(&[
+            "2026-01-20",
+            "2026-01-21",
+            "2026-02-10",
+            "2026-02-11",
+            "2026-03-10",
+            "2026-04-07",
+            "2026-05-04",
+            "2026-05-05",
+        ]);
+        assert_eq!(
+            split_around_billed(&days, &billed),
+            [
+                piece("2026-01-20", "2026-01-21", None),
+                piece(
+                    "2026-02-10",
+                    "2026-02-11",
+                    overlaps(1, "2026-02-02", "2026-02-27")
+                ),
+                piece("2026-03-10", "2026-03-10", None),
+                piece(
+                    "2026-04-07",
+                    "2026-04-07",
+                    overlaps(2, "2026-04-01", "2026-04-30")
+                ),
+                piece("2026-05-04", "2026-05-05", None),
+            ]
+        );
+        // The existing rules decide the pieces before a billed period: out of sequence.
+        assert_eq!(
+            sequence(&stay(None), &billed, period("2026-01-20", "2026-01-21")),
+            Err(Refusal::OutOfSequence {
+                claim_id: id(1),
+                from: date("2026-02-02")
+            })
+        );
+    }
+
+    #[test]
+    fn a_draft_no_billed_period_touches_stays_whole() {
+        let days = dates(&["2026-03-02", "2026-03-02", "2026-03-20"]);
+        let whole = [piece("2026-03-02", "2026-03-20", None)];
+        assert_eq!(split_around_billed(&days, &[]), whole);
+        let january = [billed(1, "2026-01-05", "2026-01-30", FirstInterim, false)];
+        assert_eq!(split_around_billed(&days, &january), whole);
+        assert_eq!(split_around_billed(&[], &january), []);
+        // The days of a billed period's first and last day are inside it.
+        assert_eq!(
+            split_around_billed(&dates(&["2026-01-05", "2026-01-30"]), &january),
+            [piece(
+                "2026-01-05",
+                "2026-01-30",
+                overlaps(1, "2026-01-05", "2026-01-30")
+            )]
+        );
     }
 
     #[test]

@@ -613,45 +613,91 @@ fn apply_sequence(record: &mut ClaimRecord, sequenced: &Sequenced) {
             );
 }
 
+/// A draft of a build with the id its claim will have and the interim decision on it
+/// (`None`: not billed in sequence; `Some(Err)`: its days cannot go out now).
+struct Decided {
+    draft: DraftClaim,
+    id: Uuid,
+    decision: Option<Result<Sequenced, Refusal>>,
+}
+
 /// Decides, for each draft billed in sequence, its frequency and patient status or why it
-/// cannot go out now (`None`: not billed in sequence), by [`interim::sequence_run`] over the
-/// drafts and the live claims already billed.
+/// cannot go out now, by [`interim::sequence_run`] over the drafts and the live claims already
+/// billed. First a draft is cut around the billed periods of its stay
+/// ([`interim::split_around_billed`]): a late day inside one is a part of its own, refused
+/// `overlaps_billed_period` naming the claim to replace, and the other days are sequenced
+/// without it. Drafts not billed in sequence (per-day payers) pass through whole.
 fn sequence_drafts(
-    drafts: &[DraftClaim],
-    ids: &[Uuid],
+    drafts: Vec<DraftClaim>,
     facts: &Facts,
     live: &HashMap<Uuid, Vec<SequencedClaim>>,
-) -> Vec<Option<Result<Sequenced, Refusal>>> {
+) -> Vec<Decided> {
+    let mut decided = Vec::with_capacity(drafts.len());
     let mut pending = Vec::new();
-    let mut of_draft = Vec::new();
-    for (i, (draft, id)) in drafts.iter().zip(ids).enumerate() {
-        if !billed_in_sequence(draft, &facts.per_service_payers) {
-            continue;
-        }
-        let Some(episode) = facts
-            .episodes
-            .get(&draft.client_id)
-            .and_then(|list| episode_on(list, draft.statement_through))
-        else {
+    let mut of_pending = Vec::new();
+    for draft in drafts {
+        let stay = if billed_in_sequence(&draft, &facts.per_service_payers) {
+            facts
+                .episodes
+                .get(&draft.client_id)
+                .and_then(|list| episode_on(list, draft.statement_through))
+                .map(Stay::of)
+        } else {
+            None
+        };
+        let Some(stay) = stay else {
+            decided.push(Decided {
+                draft,
+                id: new_id(),
+                decision: None,
+            });
             continue;
         };
-        pending.push(interim::Pending {
-            client_id: draft.client_id,
-            payer_id: draft.payer_id,
-            stay: Stay::of(episode),
-            claim_id: ClaimId::from_uuid(*id),
-            from: draft.statement_from,
-            through: draft.statement_through,
-        });
-        of_draft.push(i);
+        let billed = billed_of(live.get(&draft.client_id), draft.payer_id, &stay);
+        let dates: Vec<NaiveDate> = draft.lines.iter().map(|l| l.date).collect();
+        let pieces = interim::split_around_billed(&dates, &billed);
+        // Most drafts touch no billed period: they are sequenced whole, not copied.
+        let parts: Vec<(DraftClaim, Option<Refusal>)> = if matches!(pieces.as_slice(), [piece] if piece.late.is_none())
+        {
+            vec![(draft, None)]
+        } else {
+            pieces
+                .into_iter()
+                .map(|p| (draft.days_between(p.from, p.through), p.late))
+                .collect()
+        };
+        for (part, late) in parts {
+            let id = new_id();
+            if let Some(late) = late {
+                decided.push(Decided {
+                    draft: part,
+                    id,
+                    decision: Some(Err(late)),
+                });
+                continue;
+            }
+            pending.push(interim::Pending {
+                client_id: part.client_id,
+                payer_id: part.payer_id,
+                stay: stay.clone(),
+                claim_id: ClaimId::from_uuid(id),
+                from: part.statement_from,
+                through: part.statement_through,
+            });
+            of_pending.push(decided.len());
+            decided.push(Decided {
+                draft: part,
+                id,
+                decision: None,
+            });
+        }
     }
     let results = interim::sequence_run(&pending, |p| {
         billed_of(live.get(&p.client_id), p.payer_id, &p.stay)
     });
-    let mut decided: Vec<Option<Result<Sequenced, Refusal>>> = vec![None; drafts.len()];
-    for (i, result) in of_draft.into_iter().zip(results) {
+    for (i, result) in of_pending.into_iter().zip(results) {
         if let Some(slot) = decided.get_mut(i) {
-            *slot = Some(result);
+            slot.decision = Some(result);
         }
     }
     decided
@@ -659,13 +705,12 @@ fn sequence_drafts(
 
 /// The interim decision of each draft of a build (see [`sequence_drafts`]), reading the live
 /// claims of the clients it bills in sequence: what generation applies, and what the unbilled
-/// report shows, so the two never disagree about a held day.
+/// report shows, so the two never disagree about a held or late day.
 async fn sequence_built(
     tx: &mut Tx,
-    drafts: &[DraftClaim],
-    ids: &[Uuid],
+    drafts: Vec<DraftClaim>,
     facts: &Facts,
-) -> Result<Vec<Option<Result<Sequenced, Refusal>>>, StoreError> {
+) -> Result<Vec<Decided>, StoreError> {
     let sequenced_clients: Vec<Uuid> = drafts
         .iter()
         .filter(|d| billed_in_sequence(d, &facts.per_service_payers))
@@ -678,7 +723,7 @@ async fn sequence_built(
     } else {
         claims::live_claims_of(tx, &sequenced_clients).await?
     };
-    Ok(sequence_drafts(drafts, ids, facts, &live))
+    Ok(sequence_drafts(drafts, facts, &live))
 }
 
 /// `PD` and the sequence number, zero-padded: short enough for every payer's CLM01 (20).
@@ -732,11 +777,10 @@ pub async fn generate(
         loaded.days.retain(|d| d.payer_id == Some(payer));
     }
     let built = build(&loaded.days, &loaded.facts, request);
-    let ids: Vec<Uuid> = built.claims.iter().map(|_| new_id()).collect();
-    let decided = sequence_built(tx, &built.claims, &ids, &loaded.facts).await?;
+    let decided = sequence_built(tx, built.claims, &loaded.facts).await?;
     let made = decided
         .iter()
-        .filter(|d| !matches!(d, Some(Err(_))))
+        .filter(|d| !matches!(d.decision, Some(Err(_))))
         .count();
 
     let first = if dry_run || made == 0 {
@@ -747,7 +791,12 @@ pub async fn generate(
     };
     let mut records = Vec::with_capacity(made);
     let mut refused = Vec::new();
-    for ((draft, id), decision) in built.claims.iter().zip(&ids).zip(&decided) {
+    for Decided {
+        draft,
+        id,
+        decision,
+    } in &decided
+    {
         let sequenced = match decision {
             Some(Err(refusal)) => {
                 refused.extend(refused_days(draft, refusal, &loaded.attendance_ids));
@@ -1005,9 +1054,22 @@ pub async fn replace(
         .flatten()
         .map(|l| l.service_date)
         .collect();
-    loaded
-        .days
-        .retain(|d| dates.contains(&d.date) && d.coverage_id == Some(original.coverage_id));
+    // An interim bill's replacement also takes the days recorded late inside its period and
+    // on no live claim: generation refuses them (`overlaps_billed_period`) and sends staff
+    // here, because Medicare takes a late service on a replacement of the period's claim
+    // (frequency 7), not on a claim of its own. A per-day payer's replacement re-bills the
+    // original's days only, as before.
+    let in_sequence = loaded.facts.per_service_payers.contains(&original.payer_id)
+        && original.claim_form == "837I";
+    let late = |d: &AssessedDay| {
+        in_sequence
+            && d.on_claim.is_none()
+            && original.statement_from <= d.date
+            && d.date <= original.statement_through
+    };
+    loaded.days.retain(|d| {
+        (dates.contains(&d.date) || late(d)) && d.coverage_id == Some(original.coverage_id)
+    });
     let request = ClaimRequest {
         period: crate::domain::claim::BillingPeriod::Range,
         from_date: Some(original.statement_from),
@@ -1157,9 +1219,9 @@ pub async fn unbilled(
         through_date: through,
     };
     let built = build(&loaded.days, &loaded.facts, &request);
-    // The same interim rule as a generation: a draft the sequence refuses is not billable now.
-    let ids: Vec<Uuid> = built.claims.iter().map(|_| new_id()).collect();
-    let decided = sequence_built(tx, &built.claims, &ids, &loaded.facts).await?;
+    // The same interim rule as a generation: a draft the sequence refuses is not billable now,
+    // and a late day inside a billed period is cut out of its draft there too.
+    let decided = sequence_built(tx, built.claims, &loaded.facts).await?;
     let payer_of: HashMap<(Uuid, NaiveDate), Option<Uuid>> = loaded
         .days
         .iter()
@@ -1199,7 +1261,12 @@ pub async fn unbilled(
     };
     let (mut total, mut held_total) = (Decimal::ZERO, Decimal::ZERO);
     let (mut unbilled_days, mut held_days, mut not_billable_days) = (0, 0, 0);
-    for (claim, decision) in built.claims.iter().zip(&decided) {
+    for Decided {
+        draft: claim,
+        decision,
+        ..
+    } in &decided
+    {
         let (row, sums) = row_of(
             &mut rows,
             (claim.client_id, Some(claim.payer_id)),

@@ -270,3 +270,159 @@ async fn the_unbilled_report_shows_held_interim_days_as_held() {
         json!(["2026-04-06", "2026-04-08"])
     );
 }
+
+/// A day recorded late inside a billed interim period (issue 17 review): the unbilled report
+/// and a generation over one range leave that day out on its own with
+/// `overlaps_billed_period`, naming the claim to replace, and bill (or hold) the stay's other
+/// days as before instead of refusing them all; the replacement then bills the late day.
+#[tokio::test]
+async fn a_late_day_inside_a_billed_interim_is_left_out_alone_and_goes_on_its_replacement() {
+    let app = spawn_app().await;
+    set_up_clinic(&app).await;
+    march_catalog(&app).await;
+    let (_, client) = medicare_php(&app, "bill", "MRN-INT4").await;
+    // March's interim bills 2 to 17 March (its first and last day).
+    attendance(
+        &app,
+        "",
+        php_days(&client, ["2026-03-02", "2026-03-17"]),
+        200,
+    )
+    .await;
+    let march = generate(&app, month_of(&client, "2026-03-01", "2026-03-31"), 201).await;
+    let first = march["claims"][0].clone();
+    let first_id = id_of(&first);
+
+    // Recorded after March was billed: 10 March, and April's days.
+    let mut rows = php_days(&client, ["2026-03-10", "2026-03-10"]);
+    rows.truncate(1);
+    rows.extend(php_days(&client, ["2026-04-06", "2026-04-08"]));
+    assert_eq!(attendance(&app, "", rows, 200).await["created"], 3);
+
+    let late_of = |row: &Value| -> Vec<(String, String, String)> {
+        row["not_billable"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let reason = &d["reasons"][0];
+                assert!(
+                    reason["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains(&format!("replacement of claim {first_id}")),
+                    "{d}"
+                );
+                (
+                    d["date"].as_str().unwrap().to_string(),
+                    reason["code"].as_str().unwrap().to_string(),
+                    reason["claim_id"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let late = vec![(
+        "2026-03-10".to_string(),
+        "overlaps_billed_period".to_string(),
+        first_id.clone(),
+    )];
+
+    // March unsent: the late day is not billable on its own, April is held behind March.
+    let report = unbilled(&app, "2026-04-30").await;
+    assert_eq!(
+        report["totals"],
+        json!({"unbilled_days": 0, "unbilled_charge": "0.00", "not_billable_days": 1,
+               "held_days": 2, "held_charge": "1601.00"}),
+        "{report}"
+    );
+    let row = &report["clients"][0]["payers"][0];
+    assert_eq!(late_of(row), late);
+    assert_eq!(
+        row["held"][0]["reasons"][0]["code"],
+        "held_until_previous_sent"
+    );
+
+    // March sent: April is billable, the late day still is not.
+    send(&app, &first).await;
+    let report = unbilled(&app, "2026-04-30").await;
+    // G0410 225.00 (from 16 March) + 90837 300.00 + 90847 275.50 an April day.
+    assert_eq!(
+        report["totals"],
+        json!({"unbilled_days": 2, "unbilled_charge": "1601.00", "not_billable_days": 1,
+               "held_days": 0, "held_charge": "0.00"}),
+        "{report}"
+    );
+    let row = &report["clients"][0]["payers"][0];
+    assert_eq!(row["unbilled_dates"], json!(["2026-04-06", "2026-04-08"]));
+    assert_eq!(late_of(row), late);
+
+    // A generation of March and April as one range says the same: April goes out as the
+    // continuing interim, its statement period April's days only.
+    let range = json!({"from_date": "2026-03-01", "through_date": "2026-04-30",
+                       "period": "range", "client_id": client});
+    let generated = generate(&app, range.clone(), 201).await;
+    assert_eq!(generated["summary"]["claims"], 1, "{generated}");
+    let april = generated["claims"][0].clone();
+    assert_eq!(
+        (&april["statement_from"], &april["statement_through"]),
+        (&json!("2026-04-06"), &json!("2026-04-08"))
+    );
+    assert_eq!(april["total_charge"], "1601.00");
+    check(&app, &april, "3", "30", "interim-after-late-day.837").await;
+    // March's own days are left out as already billed; the late one alone as overlapping.
+    let left: Vec<&Value> = generated["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["reasons"][0]["code"] != "already_billed")
+        .collect();
+    assert_eq!(left.len(), 1, "{generated}");
+    assert_eq!(left[0]["date"], "2026-03-10");
+    assert_eq!(left[0]["reasons"][0]["code"], "overlaps_billed_period");
+    assert_eq!(left[0]["reasons"][0]["claim_id"], first["id"]);
+
+    // The replacement of March bills the late day with the claim's own days, for March's
+    // period: 785.50 on 2 and 10 March (G0410 at 210.00), 800.50 on 17 March.
+    let replaced = app
+        .post(&format!("/api/v1/claims/{first_id}/replace"))
+        .token(&app.billing)
+        .expect(201)
+        .await
+        .body;
+    let successor = &replaced["successor"];
+    check(
+        &app,
+        successor,
+        "7",
+        "30",
+        "interim-replacement-late-day.837",
+    )
+    .await;
+    let stored = app
+        .get(&format!("/api/v1/claims/{}", id_of(successor)))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    let mut dates: Vec<&str> = stored["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["service_date"].as_str().unwrap())
+        .collect();
+    dates.dedup();
+    assert_eq!(
+        dates,
+        ["2026-03-02", "2026-03-10", "2026-03-17"],
+        "{stored}"
+    );
+    assert_eq!(stored["total_charge"], "2371.50");
+    assert_eq!(
+        (&stored["statement_from"], &stored["statement_through"]),
+        (&first["statement_from"], &first["statement_through"])
+    );
+    // Nothing is left to bill through April.
+    let report = unbilled(&app, "2026-04-30").await;
+    assert_eq!(report["totals"]["unbilled_days"], 0, "{report}");
+    assert_eq!(report["totals"]["not_billable_days"], 0, "{report}");
+}
