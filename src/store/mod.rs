@@ -674,7 +674,9 @@ mod tests {
             chrono::Utc::now().timestamp(),
             uuid::Uuid::new_v4().simple()
         );
-        raw(&admin, &format!("CREATE SCHEMA {schema}")).await.unwrap();
+        raw(&admin, &format!("CREATE SCHEMA {schema}"))
+            .await
+            .unwrap();
         let db = Db::connect_postgres(base.options([("search_path", schema.as_str())]), 2)
             .await
             .unwrap();
@@ -777,7 +779,11 @@ mod tests {
         assert_eq!(claims[0].lines.len(), 1);
         let line = &claims[0].lines[0];
         assert_eq!(
-            (line.line_number, line.allowed.as_deref(), line.remark_codes.clone()),
+            (
+                line.line_number,
+                line.allowed.as_deref(),
+                line.remark_codes.clone()
+            ),
             (Some(1), Some("310.00"), vec!["N130".to_string()])
         );
         assert_eq!(
@@ -788,14 +794,21 @@ mod tests {
         assert!(claims[1].adjustments.is_empty());
         assert_eq!(claims[1].lines.len(), 1);
         assert!(claims[1].lines[0].adjustments.is_empty());
-        let one = claims_of(&mut tx, id(remittance), Some(id(claim))).await.unwrap();
+        let one = claims_of(&mut tx, id(remittance), Some(id(claim)))
+            .await
+            .unwrap();
         assert_eq!((one.len(), one[0].lines.len()), (1, 1));
 
         let money = claim_money(&mut tx, id(claim)).await.unwrap();
         assert_eq!(money.paid_cents, 30000);
         assert_eq!(
             money.adjusted_cents,
-            [("OA".to_string(), -500), ("CO".into(), 2000), ("PR".into(), 833)].into()
+            [
+                ("OA".to_string(), -500),
+                ("CO".into(), 2000),
+                ("PR".into(), 833)
+            ]
+            .into()
         );
         assert_eq!(
             money.patient_cents,

@@ -721,9 +721,9 @@ fn every_adjustment(
 ) -> StoreResult<Vec<StoredAdjustment>> {
     let mut all = stored_adjustments(claim_adjustments)?;
     let line_adjustments = line_adjustments.unwrap_or_default();
-    let mut stream = serde_json::Deserializer::from_str(&line_adjustments)
-        .into_iter::<Vec<StoredAdjustment>>();
-    for line in stream.by_ref() {
+    let lines =
+        serde_json::Deserializer::from_str(&line_adjustments).into_iter::<Vec<StoredAdjustment>>();
+    for line in lines {
         all.extend(line.map_err(corrupt)?);
     }
     Ok(all)
