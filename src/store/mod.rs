@@ -732,4 +732,221 @@ mod tests {
             "the payer's foreign key holds after the rebuild"
         );
     }
+
+    /// Runs every migration before `version` (shared and the backend's own).
+    async fn migrate_before(db: &Db, version: i64) {
+        let own = match db {
+            Db::Sqlite(_) => &SQLITE_ONLY,
+            Db::Postgres(_) => &POSTGRES_ONLY,
+        };
+        let before = Migrations(
+            Migrations::of(own)
+                .0
+                .into_iter()
+                .filter(|m| m.version < version)
+                .collect(),
+        );
+        let migrator = sqlx::migrate::Migrator::new(before).await.unwrap();
+        match db {
+            Db::Sqlite(sqlite) => migrator.run(&sqlite.reads).await.unwrap(),
+            Db::Postgres(pool) => migrator.run(pool).await.unwrap(),
+        }
+    }
+
+    async fn raw(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
+        match db {
+            Db::Sqlite(sqlite) => sqlx::raw_sql(sql).execute(&sqlite.reads).await.map(|_| ()),
+            Db::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+        }
+    }
+
+    /// Migration 0036 keeps a remittance's CAS on its claim's and lines' rows and keys them by
+    /// position: every claim, line and adjustment comes through (in file order, to the cent),
+    /// the readers add them up as before, and the foreign keys still hold. On SQLite, and on
+    /// PostgreSQL too when TEST_DATABASE_URL is set.
+    #[tokio::test]
+    async fn the_0036_remittance_rebuild_keeps_every_adjustment_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("m.db").display());
+        let db = Db::connect(&url, 2).await.unwrap();
+        check_0036(&db).await;
+        db.close().await;
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+            return;
+        };
+        if url.is_empty() {
+            return;
+        }
+        let base = PgConnectOptions::from_str(&url).unwrap();
+        let admin = Db::connect_postgres(base.clone(), 1).await.unwrap();
+        let schema = format!(
+            "perdiem_t_{}_{}",
+            chrono::Utc::now().timestamp(),
+            uuid::Uuid::new_v4().simple()
+        );
+        raw(&admin, &format!("CREATE SCHEMA {schema}"))
+            .await
+            .unwrap();
+        let db = Db::connect_postgres(base.options([("search_path", schema.as_str())]), 2)
+            .await
+            .unwrap();
+        check_0036(&db).await;
+        db.close().await;
+        raw(&admin, &format!("DROP SCHEMA {schema} CASCADE"))
+            .await
+            .unwrap();
+    }
+
+    async fn check_0036(db: &Db) {
+        use super::remittances::{claim_money, claims_of, client_patient_share};
+        migrate_before(db, 36).await;
+        let at = "2026-03-01T09:00:00+00:00";
+        let (client, claim, remittance) = (
+            "00000000-0000-0000-0000-00000000000c",
+            "00000000-0000-0000-0000-0000000000c2",
+            "00000000-0000-0000-0000-0000000000a1",
+        );
+        let setup = format!(
+            "INSERT INTO users (id, username, password_hash, active, created_at, updated_at)
+                VALUES ('u', 'billing', 'x', TRUE, '{at}', '{at}');
+             INSERT INTO payers (id, name, payer_id, created_at, updated_at)
+                VALUES ('p', 'Payer', 'P1', '{at}', '{at}');
+             INSERT INTO clients (id, first_name, last_name, date_of_birth, sex, created_at,
+                updated_at) VALUES ('{client}', 'Ana', 'Diaz', '1990-01-01', 'F', '{at}', '{at}');
+             INSERT INTO coverages (id, client_id, payer_id, member_id, relationship, priority,
+                created_at, updated_at)
+                VALUES ('v', '{client}', 'p', 'M1', 'self', 'primary', '{at}', '{at}');
+             INSERT INTO attendance (id, client_id, service_date, level_of_care, minutes,
+                services, recorded_by, created_at, updated_at)
+                VALUES ('a', '{client}', '2026-03-02', 'IOP', 190, '[]', 'u', '{at}', '{at}');
+             INSERT INTO claims (id, claim_number, client_id, coverage_id, payer_id,
+                level_of_care, period_from, period_through, statement_from, statement_through,
+                claim_form, condition_codes, principal_diagnosis, other_diagnoses,
+                discharge_status, total_charge_cents, status, frequency, original_claim_id,
+                created_by, created_at, updated_at)
+                VALUES ('{claim}', 'PD2', '{client}', 'v', 'p', 'IOP', '2026-03-01',
+                 '2026-03-31', '2026-03-02', '2026-03-02', '837I', '[]', 'F33.1', '[]', '30',
+                 33333, 'paid', '1', NULL, 'u', '{at}', '{at}');
+             INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date,
+                program, revenue_code, modifiers, units, charge_cents, live)
+                VALUES ('{claim}', 1, 'a', '2026-03-02', 'mental_health', '0905', '[]', 1, 33333,
+                 TRUE);
+             INSERT INTO remittance_files (id, content, interchange_control_number, received_by,
+                received_at) VALUES ('f', 'ISA', '1', 'u', '{at}');
+             INSERT INTO remittances (id, file_id, set_control_number, payer_name,
+                payer_identifier, trace_number, payment_cents, credit_debit, payment_method,
+                payment_date, payee_name, payee_id, status, imbalances, duplicate_of, created_at)
+                VALUES ('{remittance}', 'f', '0001', 'Payer', 'P1', 'T1', 30100, 'C', 'ACH',
+                 '2026-03-10', 'Clinic', '1234567893', 'posted', '[]', NULL, '{at}');
+             INSERT INTO remittance_claims (id, remittance_id, position, claim_id,
+                patient_control_number, status_code, charge_cents, paid_cents,
+                patient_responsibility_cents, payer_claim_number, crossover_name, crossover_id,
+                status_before, status_after)
+                VALUES ('rc1', '{remittance}', 1, '{claim}', 'PD2', '1', 33333, 30000, 833,
+                    'PCN9', NULL, NULL, 'submitted', 'paid'),
+                ('rc2', '{remittance}', 2, NULL, 'XX9', '1', 100, 100, NULL, NULL, NULL, NULL,
+                    NULL, NULL);
+             INSERT INTO remittance_lines (id, remittance_claim_id, position, claim_id,
+                line_number, procedure, revenue_code, submitted_procedure, service_date,
+                charge_cents, paid_cents, allowed_cents, units, line_control_number,
+                remark_codes)
+                VALUES ('rl1', 'rc1', 1, '{claim}', 1, 'NU:0905', '0905', NULL, '2026-03-02',
+                    33333, 30000, 31000, '1', 'PD2-1', '[\"N130\"]'),
+                ('rl2', 'rc2', 1, NULL, NULL, 'NU:0905', '0905', NULL, NULL, 100, 100, NULL,
+                    '1', NULL, '[]');
+             INSERT INTO remittance_adjustments (remittance_claim_id, position,
+                remittance_line_id, group_code, reason_code, amount_cents, quantity)
+                VALUES ('rc1', 1, NULL, 'OA', '23', -500, NULL),
+                ('rc1', 3, 'rl1', 'PR', '2', 2333, NULL),
+                ('rc1', 2, 'rl1', 'CO', '45', 2000, '1'),
+                ('rc1', 4, 'rl1', 'PR', '1', -1500, NULL);"
+        );
+        raw(db, &setup).await.unwrap();
+
+        db.migrate().await.unwrap();
+
+        let id = |s: &str| uuid::Uuid::parse_str(s).unwrap();
+        let mut tx = db.begin().await.unwrap();
+        let claims = claims_of(&mut tx, id(remittance), None).await.unwrap();
+        assert_eq!(claims.len(), 2);
+        let adjustments = |a: &[super::remittances::AdjustmentRecord]| {
+            a.iter()
+                .map(|a| {
+                    format!(
+                        "{}-{} {} {}",
+                        a.group,
+                        a.reason,
+                        a.amount,
+                        a.quantity.as_deref().unwrap_or("-")
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(claims[0].claim_id, Some(id(claim)));
+        assert_eq!(claims[0].client_id, Some(id(client)));
+        assert_eq!(claims[0].paid, "300.00");
+        assert_eq!(adjustments(&claims[0].adjustments), ["OA-23 -5.00 -"]);
+        assert_eq!(claims[0].lines.len(), 1);
+        let line = &claims[0].lines[0];
+        assert_eq!(
+            (
+                line.line_number,
+                line.allowed.as_deref(),
+                line.remark_codes.clone()
+            ),
+            (Some(1), Some("310.00"), vec!["N130".to_string()])
+        );
+        assert_eq!(
+            adjustments(&line.adjustments),
+            ["CO-45 20.00 1", "PR-2 23.33 -", "PR-1 -15.00 -"]
+        );
+        assert_eq!(claims[1].patient_control_number, "XX9");
+        assert!(claims[1].adjustments.is_empty());
+        assert_eq!(claims[1].lines.len(), 1);
+        assert!(claims[1].lines[0].adjustments.is_empty());
+        let one = claims_of(&mut tx, id(remittance), Some(id(claim)))
+            .await
+            .unwrap();
+        assert_eq!((one.len(), one[0].lines.len()), (1, 1));
+
+        let money = claim_money(&mut tx, id(claim)).await.unwrap();
+        assert_eq!(money.paid_cents, 30000);
+        assert_eq!(
+            money.adjusted_cents,
+            [
+                ("OA".to_string(), -500),
+                ("CO".into(), 2000),
+                ("PR".into(), 833)
+            ]
+            .into()
+        );
+        assert_eq!(
+            money.patient_cents,
+            [("1".to_string(), -1500), ("2".into(), 2333)].into()
+        );
+        assert_eq!(money.remittances, vec![id(remittance)]);
+        assert_eq!(
+            client_patient_share(&mut tx, id(client)).await.unwrap(),
+            vec![("1".to_string(), -1500), ("2".to_string(), 2333)]
+        );
+        // A line of a claim the remittance does not have is refused.
+        let orphan = with_tx!(&mut tx, |conn| sqlx::query(
+            "INSERT INTO remittance_lines (remittance_id, claim_position, position, procedure,
+                charge_cents, paid_cents, units, remark_codes, adjustments)
+             VALUES ($1, 3, 1, 'NU:0905', 1, 1, '1', '[]', '[]')"
+        )
+        .bind(remittance)
+        .execute(conn)
+        .await
+        .map(|_| ()));
+        assert!(orphan.is_err(), "foreign keys hold after the rebuild");
+        drop(tx);
+        if let Db::Sqlite(sqlite) = db {
+            let problems: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
+                .fetch_all(&sqlite.reads)
+                .await
+                .unwrap();
+            assert!(problems.is_empty(), "{problems:?}");
+        }
+    }
 }

@@ -2,12 +2,12 @@
 //! with the fee schedule in force on the line's service date. PHI (the claims' clients): callers
 //! audit what they show.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::attendance::rows_for;
+use super::remittances::stored_adjustments;
 use super::{with_tx, StoreError, StoreResult, Tx};
 use crate::domain::money::from_minor_units;
 use crate::domain::remittance_reports::{Adjustment, Contract, LinePosting, OurLine, Remittance};
@@ -22,8 +22,8 @@ fn uuid(raw: &str) -> StoreResult<Uuid> {
 
 #[derive(sqlx::FromRow)]
 struct PostingRow {
-    remittance_line_id: String,
-    remittance_claim_id: String,
+    claim_position: i64,
+    line_position: i64,
     claim_id: String,
     claim_number: String,
     client_id: String,
@@ -38,6 +38,7 @@ struct PostingRow {
     paid_cents: i64,
     allowed_cents: Option<i64>,
     remark_codes: String,
+    adjustments: String,
     schedule_id: Option<String>,
     allowed_per_day_cents: Option<i64>,
     /// Set on the lines of a per-service claim (one line per service of a day).
@@ -50,15 +51,15 @@ struct PostingRow {
 /// Only `posted` remittances carry money: an unbalanced or duplicate set posted nothing. The fee
 /// schedule joined is the one of the claim's payer, level of care and the line's program whose
 /// period holds the service date (periods do not overlap: routes/fee_schedules checks it).
-const POSTINGS: &str = "SELECT l.id AS remittance_line_id, c.id AS remittance_claim_id, k.id AS claim_id, k.claim_number,
+const POSTINGS: &str = "SELECT l.claim_position, l.position AS line_position, k.id AS claim_id,
+        k.claim_number,
         k.client_id, CAST(cl.line_number AS BIGINT) AS line_number, cl.service_date,
         k.payer_id, p.name AS payer_name, CAST(cl.units AS BIGINT) AS units,
         r.id AS remittance_id, r.trace_number, r.created_at AS posted_at, l.paid_cents,
-        l.allowed_cents, l.remark_codes, f.id AS schedule_id, f.allowed_per_day_cents,
+        l.allowed_cents, l.remark_codes, l.adjustments, f.id AS schedule_id, f.allowed_per_day_cents,
         (cl.service_index IS NOT NULL) AS per_service, cl.expected_cents
      FROM remittance_lines l
-     JOIN remittance_claims c ON c.id = l.remittance_claim_id
-     JOIN remittances r ON r.id = c.remittance_id
+     JOIN remittances r ON r.id = l.remittance_id
      JOIN claim_lines cl ON cl.claim_id = l.claim_id AND cl.line_number = l.line_number
      JOIN claims k ON k.id = cl.claim_id
      JOIN payers p ON p.id = k.payer_id
@@ -69,7 +70,8 @@ const POSTINGS: &str = "SELECT l.id AS remittance_line_id, c.id AS remittance_cl
      WHERE r.status = 'posted' AND cl.service_date >= $1 AND cl.service_date <= $2";
 
 /// Every posting of a claim line whose service date is in `from..=to` (of `payer`'s claims
-/// when given), oldest first, with its line adjustments.
+/// when given), oldest first, with its line adjustments (claim-level adjustments name no line
+/// of ours).
 pub async fn line_postings(
     tx: &mut Tx,
     from: NaiveDate,
@@ -77,8 +79,8 @@ pub async fn line_postings(
     payer: Option<Uuid>,
 ) -> StoreResult<Vec<LinePosting>> {
     let sql = match payer {
-        Some(_) => format!("{POSTINGS} AND k.payer_id = $3 ORDER BY r.created_at, r.id, l.id"),
-        None => format!("{POSTINGS} ORDER BY r.created_at, r.id, l.id"),
+        Some(_) => format!("{POSTINGS} AND k.payer_id = $3 ORDER BY r.created_at, r.id, l.claim_position, l.position"),
+        None => format!("{POSTINGS} ORDER BY r.created_at, r.id, l.claim_position, l.position"),
     };
     let rows: Vec<PostingRow> = with_tx!(tx, |conn| {
         let mut query = sqlx::query_as(&sql).bind(from).bind(to);
@@ -87,34 +89,16 @@ pub async fn line_postings(
         }
         query.fetch_all(conn).await
     })?;
-    // By CLP (the indexed column), keeping the line-level CAS: claim-level adjustments name no
-    // line of ours.
-    let mut claim_rows: Vec<String> = rows.iter().map(|r| r.remittance_claim_id.clone()).collect();
-    claim_rows.sort();
-    claim_rows.dedup();
-    let adjustments: Vec<(Option<String>, String, String, i64)> = rows_for(
-        tx,
-        "SELECT remittance_line_id, group_code, reason_code, amount_cents
-         FROM remittance_adjustments WHERE remittance_claim_id IN ({ids})
-         ORDER BY remittance_claim_id, position",
-        &claim_rows,
-    )
-    .await?;
-    let mut by_line: HashMap<String, Vec<Adjustment>> = HashMap::new();
-    for (line, group, reason, cents) in adjustments {
-        let Some(line) = line else { continue };
-        by_line.entry(line).or_default().push(Adjustment {
-            group,
-            reason,
-            amount: from_minor_units(cents),
-        });
-    }
     let mut seen = HashSet::new();
     let mut postings = Vec::with_capacity(rows.len());
     for row in rows {
         // Overlapping schedules would repeat a line; the overlap check keeps them out, and a
         // line counts once whatever the data.
-        if !seen.insert(row.remittance_line_id.clone()) {
+        if !seen.insert((
+            row.remittance_id.clone(),
+            row.claim_position,
+            row.line_position,
+        )) {
             continue;
         }
         // A per-service claim's line is paid as part of its day: what it expected when billed
@@ -146,7 +130,14 @@ pub async fn line_postings(
             },
             paid: from_minor_units(row.paid_cents),
             allowed: row.allowed_cents.map(from_minor_units),
-            adjustments: by_line.remove(&row.remittance_line_id).unwrap_or_default(),
+            adjustments: stored_adjustments(&row.adjustments)?
+                .into_iter()
+                .map(|(group, reason, cents, _)| Adjustment {
+                    group,
+                    reason,
+                    amount: from_minor_units(cents),
+                })
+                .collect(),
             remark_codes: serde_json::from_str(&row.remark_codes).map_err(corrupt)?,
         });
     }

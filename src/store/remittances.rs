@@ -4,7 +4,7 @@
 //!
 //! Rows go in as multi-row INSERTs ([`super::rows`]), thousands of rows a statement.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -27,6 +27,43 @@ fn corrupt(detail: impl std::fmt::Display) -> StoreError {
 
 fn uuid(raw: &str) -> StoreResult<Uuid> {
     Uuid::parse_str(raw).map_err(corrupt)
+}
+
+/// One CAS as stored on its claim's or line's row (migration 0036): group, reason, amount in
+/// integer cents, quantity. A row keeps an array of them in file order rather than a row each:
+/// a large 835 has a hundred thousand, and nothing refers to one alone.
+pub(crate) type StoredAdjustment = (String, String, i64, Option<String>);
+
+fn adjustments_json(adjustments: &[AdjustmentPosting]) -> StoreResult<String> {
+    let stored: Vec<(&str, &str, i64, Option<&str>)> = adjustments
+        .iter()
+        .map(|a| {
+            (
+                a.group,
+                a.reason.as_str(),
+                a.amount_cents,
+                a.quantity.as_deref(),
+            )
+        })
+        .collect();
+    serde_json::to_string(&stored).map_err(corrupt)
+}
+
+/// The adjustments of a claim's or line's `adjustments` column.
+pub(crate) fn stored_adjustments(raw: &str) -> StoreResult<Vec<StoredAdjustment>> {
+    serde_json::from_str(raw).map_err(corrupt)
+}
+
+fn adjustment_records(raw: &str) -> StoreResult<Vec<AdjustmentRecord>> {
+    Ok(stored_adjustments(raw)?
+        .into_iter()
+        .map(|(group, reason, cents, quantity)| AdjustmentRecord {
+            group,
+            reason,
+            amount: signed_text(cents),
+            quantity,
+        })
+        .collect())
 }
 
 /// Keeps an 835 file as received; returns its id.
@@ -148,26 +185,13 @@ pub async fn insert(
     )
     .await?;
 
-    let mut claims = Vec::new();
+    let mut claims = Vec::with_capacity(posting.claims.len());
     let mut lines = Vec::new();
-    let mut adjustments = Vec::new();
-    let adjustment_row = |claim: &str, position: i64, line: Option<&str>, a: &AdjustmentPosting| {
-        vec![
-            text(claim),
-            Value::Int(Some(position)),
-            maybe_text(line),
-            text(a.group),
-            text(a.reason.as_str()),
-            Value::Int(Some(a.amount_cents)),
-            maybe_text(a.quantity.as_deref()),
-        ]
-    };
     for c in &posting.claims {
-        let claim_row = new_id().to_string();
+        let claim_position = i64::from(c.position);
         claims.push(vec![
-            text(claim_row.as_str()),
             text(id.to_string()),
-            Value::Int(Some(i64::from(c.position))),
+            Value::Int(Some(claim_position)),
             maybe_text(c.claim_id.map(|i| i.to_string())),
             text(c.patient_control_number.as_str()),
             text(c.status_code.as_str()),
@@ -179,18 +203,13 @@ pub async fn insert(
             maybe_text(c.crossover_id.as_deref()),
             maybe_text(c.status_before.map(ClaimStatus::as_str)),
             maybe_text(c.status_after.map(ClaimStatus::as_str)),
+            text(adjustments_json(&c.adjustments)?),
         ]);
-        let mut position = 0;
-        for a in &c.adjustments {
-            position += 1;
-            adjustments.push(adjustment_row(&claim_row, position, None, a));
-        }
         for l in &c.lines {
-            let line_row = new_id().to_string();
             let matched = l.line_number.and(c.claim_id);
             lines.push(vec![
-                text(line_row.as_str()),
-                text(claim_row.as_str()),
+                text(id.to_string()),
+                Value::Int(Some(claim_position)),
                 Value::Int(Some(i64::from(l.position))),
                 maybe_text(matched.map(|i| i.to_string())),
                 Value::Int(l.line_number.filter(|_| matched.is_some()).map(i64::from)),
@@ -204,34 +223,24 @@ pub async fn insert(
                 text(l.units.as_str()),
                 maybe_text(l.line_control_number.as_deref()),
                 text(serde_json::to_string(&l.remark_codes).map_err(corrupt)?),
+                text(adjustments_json(&l.adjustments)?),
             ]);
-            for a in &l.adjustments {
-                position += 1;
-                adjustments.push(adjustment_row(&claim_row, position, Some(&line_row), a));
-            }
         }
     }
     insert_rows(
         tx,
-        "remittance_claims (id, remittance_id, position, claim_id, patient_control_number, \
+        "remittance_claims (remittance_id, position, claim_id, patient_control_number, \
          status_code, charge_cents, paid_cents, patient_responsibility_cents, payer_claim_number, \
-         crossover_name, crossover_id, status_before, status_after)",
+         crossover_name, crossover_id, status_before, status_after, adjustments)",
         claims,
     )
     .await?;
     insert_rows(
         tx,
-        "remittance_lines (id, remittance_claim_id, position, claim_id, line_number, procedure, \
-         revenue_code, submitted_procedure, service_date, charge_cents, paid_cents, \
-         allowed_cents, units, line_control_number, remark_codes)",
+        "remittance_lines (remittance_id, claim_position, position, claim_id, line_number, \
+         procedure, revenue_code, submitted_procedure, service_date, charge_cents, paid_cents, \
+         allowed_cents, units, line_control_number, remark_codes, adjustments)",
         lines,
-    )
-    .await?;
-    insert_rows(
-        tx,
-        "remittance_adjustments (remittance_claim_id, position, remittance_line_id, group_code, \
-         reason_code, amount_cents, quantity)",
-        adjustments,
     )
     .await?;
     let plb = posting
@@ -470,7 +479,6 @@ pub struct ProviderAdjustmentRecord {
 }
 
 type ClaimRow = (
-    String,
     i64,
     Option<String>,
     Option<String>,
@@ -484,11 +492,11 @@ type ClaimRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    String,
 );
 
 type LineRow = (
-    String,
-    String,
+    i64,
     i64,
     Option<String>,
     Option<i64>,
@@ -502,10 +510,9 @@ type LineRow = (
     String,
     Option<String>,
     String,
+    String,
 );
 
-/// claim row, line row (claim-level: none), group, reason, cents, quantity.
-type AdjustmentRow = (String, Option<String>, String, String, i64, Option<String>);
 /// provider id, fiscal period date, reason, reference, cents.
 type ProviderAdjustmentRow = (String, Option<NaiveDate>, String, Option<String>, i64);
 
@@ -522,10 +529,10 @@ pub async fn claims_of(
         ""
     };
     let sql = format!(
-        "SELECT c.id, c.position, c.claim_id, k.client_id, c.patient_control_number,
+        "SELECT c.position, c.claim_id, k.client_id, c.patient_control_number,
             c.status_code, c.charge_cents, c.paid_cents, c.patient_responsibility_cents,
             c.payer_claim_number, c.crossover_name, c.crossover_id, c.status_before,
-            c.status_after
+            c.status_after, c.adjustments
          FROM remittance_claims c LEFT JOIN claims k ON k.id = c.claim_id
          WHERE c.remittance_id = $1{claim_filter} ORDER BY c.position"
     );
@@ -536,43 +543,30 @@ pub async fn claims_of(
         }
         query.fetch_all(conn).await
     })?;
-    let row_ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
-    let lines: Vec<LineRow> = rows_for(
-        tx,
-        "SELECT id, remittance_claim_id, position, claim_id, line_number, procedure,
-            revenue_code, submitted_procedure, service_date, charge_cents, paid_cents,
-            allowed_cents, units, line_control_number, remark_codes
-         FROM remittance_lines WHERE remittance_claim_id IN ({ids}) ORDER BY position",
-        &row_ids,
-    )
-    .await?;
-    let adjustments: Vec<AdjustmentRow> = rows_for(
-        tx,
-        "SELECT remittance_claim_id, remittance_line_id, group_code, reason_code,
-                amount_cents, quantity
-             FROM remittance_adjustments WHERE remittance_claim_id IN ({ids})
-             ORDER BY remittance_claim_id, position",
-        &row_ids,
-    )
-    .await?;
-    let mut claim_adjustments: HashMap<String, Vec<AdjustmentRecord>> = HashMap::new();
-    let mut line_adjustments: HashMap<String, Vec<AdjustmentRecord>> = HashMap::new();
-    for (claim, line, group, reason, cents, quantity) in adjustments {
-        let record = AdjustmentRecord {
-            group,
-            reason,
-            amount: signed_text(cents),
-            quantity,
-        };
-        match line {
-            Some(line) => line_adjustments.entry(line).or_default().push(record),
-            None => claim_adjustments.entry(claim).or_default().push(record),
+    // The lines of the claims read (all of the remittance's, or one claim's).
+    let line_filter = if where_claim.is_some() {
+        " AND l.claim_position IN (SELECT c.position FROM remittance_claims c
+            WHERE c.remittance_id = $1 AND c.claim_id = $2)"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT l.claim_position, l.position, l.claim_id, l.line_number, l.procedure,
+            l.revenue_code, l.submitted_procedure, l.service_date, l.charge_cents, l.paid_cents,
+            l.allowed_cents, l.units, l.line_control_number, l.remark_codes, l.adjustments
+         FROM remittance_lines l
+         WHERE l.remittance_id = $1{line_filter} ORDER BY l.claim_position, l.position"
+    );
+    let lines: Vec<LineRow> = with_tx!(tx, |conn| {
+        let mut query = sqlx::query_as(&sql).bind(id.to_string());
+        if let Some(claim) = where_claim {
+            query = query.bind(claim.to_string());
         }
-    }
-    let mut lines_by_claim: HashMap<String, Vec<LineRecord>> = HashMap::new();
+        query.fetch_all(conn).await
+    })?;
+    let mut lines_by_claim: HashMap<i64, Vec<LineRecord>> = HashMap::new();
     for (
-        line_id,
-        claim_row,
+        claim_position,
         position,
         claim_id,
         line_number,
@@ -586,10 +580,11 @@ pub async fn claims_of(
         units,
         line_control_number,
         remark_codes,
+        adjustments,
     ) in lines
     {
         lines_by_claim
-            .entry(claim_row)
+            .entry(claim_position)
             .or_default()
             .push(LineRecord {
                 position,
@@ -605,13 +600,12 @@ pub async fn claims_of(
                 units,
                 line_control_number,
                 remark_codes: serde_json::from_str(&remark_codes).map_err(corrupt)?,
-                adjustments: line_adjustments.remove(&line_id).unwrap_or_default(),
+                adjustments: adjustment_records(&adjustments)?,
             });
     }
     rows.into_iter()
         .map(
             |(
-                row_id,
                 position,
                 claim_id,
                 client_id,
@@ -625,9 +619,8 @@ pub async fn claims_of(
                 crossover_id,
                 status_before,
                 status_after,
+                adjustments,
             )| {
-                let mut lines = lines_by_claim.remove(&row_id).unwrap_or_default();
-                lines.sort_by_key(|l| l.position);
                 Ok(ClaimRecord {
                     position,
                     claim_id: claim_id.as_deref().map(uuid).transpose()?,
@@ -642,8 +635,8 @@ pub async fn claims_of(
                     crossover_id,
                     status_before,
                     status_after,
-                    adjustments: claim_adjustments.remove(&row_id).unwrap_or_default(),
-                    lines,
+                    adjustments: adjustment_records(&adjustments)?,
+                    lines: lines_by_claim.remove(&position).unwrap_or_default(),
                 })
             },
         )
@@ -692,54 +685,72 @@ pub struct ClaimMoney {
 
 /// [`ClaimMoney`] of one claim from the remittances that posted.
 pub async fn claim_money(tx: &mut Tx, claim_id: Uuid) -> StoreResult<ClaimMoney> {
-    let paid: Vec<(String, i64)> = with_tx!(tx, |conn| sqlx::query_as(
-        "SELECT r.id, c.paid_cents FROM remittance_claims c
+    // One row per posting of the claim: its payment, its claim-level adjustments, and its
+    // lines' adjustments (each line's array, in line order).
+    let rows: Vec<(String, i64, String, Option<String>)> = with_tx!(tx, |conn| sqlx::query_as(
+        "SELECT r.id, c.paid_cents, c.adjustments,
+            (SELECT string_agg(l.adjustments, ' ') FROM remittance_lines l
+             WHERE l.remittance_id = c.remittance_id AND l.claim_position = c.position)
+         FROM remittance_claims c
          JOIN remittances r ON r.id = c.remittance_id
          WHERE c.claim_id = $1 AND r.status = 'posted' ORDER BY r.created_at, c.position"
     )
     .bind(claim_id.to_string())
     .fetch_all(conn)
     .await)?;
-    let adjustments: Vec<(String, String, i64)> = with_tx!(tx, |conn| sqlx::query_as(
-        "SELECT a.group_code, a.reason_code, a.amount_cents FROM remittance_adjustments a
-         JOIN remittance_claims c ON c.id = a.remittance_claim_id
-         JOIN remittances r ON r.id = c.remittance_id
-         WHERE c.claim_id = $1 AND r.status = 'posted'"
-    )
-    .bind(claim_id.to_string())
-    .fetch_all(conn)
-    .await)?;
     let mut money = ClaimMoney::default();
-    for (remittance, cents) in paid {
+    for (remittance, cents, claim_adjustments, line_adjustments) in rows {
         money.paid_cents += cents;
         let remittance = uuid(&remittance)?;
         if !money.remittances.contains(&remittance) {
             money.remittances.push(remittance);
         }
-    }
-    for (group, reason, cents) in adjustments {
-        if group == "PR" {
-            *money.patient_cents.entry(reason.clone()).or_default() += cents;
+        for (group, reason, cents, _) in every_adjustment(&claim_adjustments, line_adjustments)? {
+            if group == "PR" {
+                *money.patient_cents.entry(reason).or_default() += cents;
+            }
+            *money.adjusted_cents.entry(group).or_default() += cents;
         }
-        *money.adjusted_cents.entry(group).or_default() += cents;
     }
     Ok(money)
 }
 
-/// Σ patient responsibility (PR) per reason code over a client's posted remittances.
+/// A claim's own adjustments and its lines' (their arrays joined by spaces), in one list.
+fn every_adjustment(
+    claim_adjustments: &str,
+    line_adjustments: Option<String>,
+) -> StoreResult<Vec<StoredAdjustment>> {
+    let mut all = stored_adjustments(claim_adjustments)?;
+    let line_adjustments = line_adjustments.unwrap_or_default();
+    let lines =
+        serde_json::Deserializer::from_str(&line_adjustments).into_iter::<Vec<StoredAdjustment>>();
+    for line in lines {
+        all.extend(line.map_err(corrupt)?);
+    }
+    Ok(all)
+}
+
+/// Σ patient responsibility (PR) per reason code over a client's posted remittances, by reason.
 pub async fn client_patient_share(tx: &mut Tx, client_id: Uuid) -> StoreResult<Vec<(String, i64)>> {
-    let rows: Vec<(String, i64)> = with_tx!(tx, |conn| {
-        sqlx::query_as(
-        "SELECT a.reason_code, CAST(SUM(a.amount_cents) AS BIGINT) FROM remittance_adjustments a
-         JOIN remittance_claims c ON c.id = a.remittance_claim_id
+    let rows: Vec<(String, Option<String>)> = with_tx!(tx, |conn| sqlx::query_as(
+        "SELECT c.adjustments,
+            (SELECT string_agg(l.adjustments, ' ') FROM remittance_lines l
+             WHERE l.remittance_id = c.remittance_id AND l.claim_position = c.position)
+         FROM remittance_claims c
          JOIN remittances r ON r.id = c.remittance_id
          JOIN claims k ON k.id = c.claim_id
-         WHERE k.client_id = $1 AND r.status = 'posted' AND a.group_code = 'PR'
-         GROUP BY a.reason_code ORDER BY a.reason_code"
+         WHERE k.client_id = $1 AND r.status = 'posted'"
     )
     .bind(client_id.to_string())
     .fetch_all(conn)
-    .await
-    })?;
-    Ok(rows)
+    .await)?;
+    let mut share: BTreeMap<String, i64> = BTreeMap::new();
+    for (claim_adjustments, line_adjustments) in rows {
+        for (group, reason, cents, _) in every_adjustment(&claim_adjustments, line_adjustments)? {
+            if group == "PR" {
+                *share.entry(reason).or_default() += cents;
+            }
+        }
+    }
+    Ok(share.into_iter().collect())
 }
