@@ -487,6 +487,43 @@ pub(crate) fn php_march(client: &str) -> Vec<Value> {
     ]
 }
 
+/// Generates `client`'s March, moves the claim to submitted and has the mock payer answer it
+/// under `scenario`: the claim's id and the 835 (not posted).
+async fn submitted_and_remitted(
+    app: &TestApp,
+    client: &str,
+    scenario: &str,
+    trace: &str,
+) -> (String, String) {
+    use perdiem::mock_payer::{self, Scenarios};
+    let generated = generate(app, month(client), 201).await;
+    let id = id_of(&generated["claims"][0]);
+    for status in ["ready", "submitted"] {
+        crate::claims::move_to(app, &id, status, 200).await;
+    }
+    let claim = app
+        .get(&format!("/api/v1/claims/{id}"))
+        .token(&app.billing)
+        .expect(200)
+        .await
+        .body;
+    let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}?scenario={scenario}&payee_npi=1234567893&payee_name=SUNRISE%20BEHAVIORAL&trace={trace}",
+            mock.url("/remittances/835")
+        ))
+        .json(&[&claim])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let file = response.text().await.unwrap();
+    (id, file)
+}
+
 fn month(client: &str) -> Value {
     json!({"from_date": "2026-03-01", "through_date": "2026-03-31", "period": "month",
            "client_id": client})
@@ -1019,7 +1056,6 @@ async fn a_per_service_claim_expects_the_day_rates_of_its_days_to_the_cent() {
 
 #[tokio::test]
 async fn a_per_service_claims_remittance_is_compared_day_by_day_with_its_day_rates() {
-    use perdiem::mock_payer::{self, Scenarios};
     let app = spawn_app().await;
     let (payer, client) = medicare_month(&app, "bill", "MRN-PS10").await;
     // A 4+ rate above what half the 3rd's charges come to: that day alone is underpaid.
@@ -1034,32 +1070,8 @@ async fn a_per_service_claims_remittance_is_compared_day_by_day_with_its_day_rat
     .await;
     day_rate(&app, &payer, "3", "265.40", "2026-03-16", Value::Null).await;
     day_rate(&app, &payer, "4+", "500.00", "2026-01-01", Value::Null).await;
-    let generated = generate(&app, month(&client), 201).await;
-    let id = id_of(&generated["claims"][0]);
-    for status in ["ready", "submitted"] {
-        crate::claims::move_to(&app, &id, status, 200).await;
-    }
-    let claim = app
-        .get(&format!("/api/v1/claims/{id}"))
-        .token(&app.billing)
-        .expect(200)
-        .await
-        .body;
     // The mock payer's `partial` pays each line half its charge (AMT*B6 the same).
-    let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
-        .await
-        .unwrap();
-    let response = reqwest::Client::new()
-        .post(format!(
-            "{}?scenario=partial&payee_npi=1234567893&payee_name=SUNRISE%20BEHAVIORAL&trace=EFT0901",
-            mock.url("/remittances/835")
-        ))
-        .json(&[&claim])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let file = response.text().await.unwrap();
+    let (id, file) = submitted_and_remitted(&app, &client, "partial", "EFT0901").await;
     let posted = crate::remittances::post_835(&app, &file, 201).await;
     assert_eq!(posted["remittances"][0]["status"], "posted", "{posted}");
 
@@ -1194,34 +1206,9 @@ async fn a_schedule_without_a_charge_per_day_bills_per_service_but_leaves_per_da
 /// those lines are no denials while their day was paid, and the claim is paid, not partly.
 #[tokio::test]
 async fn packaged_lines_of_a_paid_per_service_day_are_not_denials() {
-    use perdiem::mock_payer::{self, Scenarios};
     let app = spawn_app().await;
     let (_, client) = medicare_month(&app, "bill", "MRN-PK1").await;
-    let generated = generate(&app, month(&client), 201).await;
-    let id = id_of(&generated["claims"][0]);
-    for status in ["ready", "submitted"] {
-        crate::claims::move_to(&app, &id, status, 200).await;
-    }
-    let claim = app
-        .get(&format!("/api/v1/claims/{id}"))
-        .token(&app.billing)
-        .expect(200)
-        .await
-        .body;
-    let mock = mock_payer::start(Scenarios::bundled().unwrap(), "127.0.0.1", 0)
-        .await
-        .unwrap();
-    let response = reqwest::Client::new()
-        .post(format!(
-            "{}?scenario=packaged&payee_npi=1234567893&payee_name=SUNRISE%20BEHAVIORAL&trace=EFT0971",
-            mock.url("/remittances/835")
-        ))
-        .json(&[&claim])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let file = response.text().await.unwrap();
+    let (id, file) = submitted_and_remitted(&app, &client, "packaged", "EFT0971").await;
     crate::claims::oracle_accepts("packaged.835", &file);
     // 15 lines on 6 days: 6 paid, 9 packaged.
     assert_eq!(file.matches("CAS*CO*97*").count(), 9, "{file}");
