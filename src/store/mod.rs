@@ -524,19 +524,7 @@ mod tests {
         let Db::Sqlite(sqlite) = &db else {
             unreachable!()
         };
-        let before_0024 = Migrations(
-            Migrations::of(&SQLITE_ONLY)
-                .0
-                .into_iter()
-                .filter(|m| m.version < 24)
-                .collect(),
-        );
-        sqlx::migrate::Migrator::new(before_0024)
-            .await
-            .unwrap()
-            .run(&sqlite.reads)
-            .await
-            .unwrap();
+        migrate_before(&db, 24).await;
         let at = "2026-03-01T09:00:00+00:00";
         let setup = format!(
             "INSERT INTO users (id, username, password_hash, active, created_at, updated_at)
@@ -635,19 +623,7 @@ mod tests {
         let Db::Sqlite(sqlite) = &db else {
             unreachable!()
         };
-        let before_0034 = Migrations(
-            Migrations::of(&SQLITE_ONLY)
-                .0
-                .into_iter()
-                .filter(|m| m.version < 34)
-                .collect(),
-        );
-        sqlx::migrate::Migrator::new(before_0034)
-            .await
-            .unwrap()
-            .run(&sqlite.reads)
-            .await
-            .unwrap();
+        migrate_before(&db, 34).await;
         let at = "2026-03-01T09:00:00+00:00";
         let schedule = |id: &str, charge: &str| {
             format!(
