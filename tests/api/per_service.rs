@@ -967,21 +967,18 @@ async fn day_rate(app: &TestApp, payer: &str, tier: &str, amount: &str, from: &s
         .await;
 }
 
+/// The "3" day rate of March: 260.15 through the 15th, 265.40 from the 16th.
+async fn three_rate_changing_on_the_16th(app: &TestApp, payer: &str) {
+    day_rate(app, payer, "3", "260.15", "2026-01-01", json!("2026-03-15")).await;
+    day_rate(app, payer, "3", "265.40", "2026-03-16", Value::Null).await;
+}
+
 #[tokio::test]
 async fn a_per_service_claim_expects_the_day_rates_of_its_days_to_the_cent() {
     let app = spawn_app().await;
     let (payer, client) = medicare_month(&app, "bill", "MRN-PS9").await;
     // The 3 rate changes on the 16th; no 4+ rate yet.
-    day_rate(
-        &app,
-        &payer,
-        "3",
-        "260.15",
-        "2026-01-01",
-        json!("2026-03-15"),
-    )
-    .await;
-    day_rate(&app, &payer, "3", "265.40", "2026-03-16", Value::Null).await;
+    three_rate_changing_on_the_16th(&app, &payer).await;
     // The 4-service day of the 3rd has no rate in force: the claim's figure is not known.
     let unknown = app
         .post("/api/v1/claims/generate?dry_run=true")
@@ -1059,16 +1056,7 @@ async fn a_per_service_claims_remittance_is_compared_day_by_day_with_its_day_rat
     let app = spawn_app().await;
     let (payer, client) = medicare_month(&app, "bill", "MRN-PS10").await;
     // A 4+ rate above what half the 3rd's charges come to: that day alone is underpaid.
-    day_rate(
-        &app,
-        &payer,
-        "3",
-        "260.15",
-        "2026-01-01",
-        json!("2026-03-15"),
-    )
-    .await;
-    day_rate(&app, &payer, "3", "265.40", "2026-03-16", Value::Null).await;
+    three_rate_changing_on_the_16th(&app, &payer).await;
     day_rate(&app, &payer, "4+", "500.00", "2026-01-01", Value::Null).await;
     // The mock payer's `partial` pays each line half its charge (AMT*B6 the same).
     let (id, file) = submitted_and_remitted(&app, &client, "partial", "EFT0901").await;
