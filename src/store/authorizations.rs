@@ -227,13 +227,12 @@ async fn extensions_of(
     if ids.is_empty() {
         return Ok(by_authorization);
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
     let sql = format!(
         "SELECT id, authorization_id, effective_date, reference, days_added, new_end_date, notes,
                 recorded_by, created_at
          FROM authorization_extensions WHERE authorization_id IN ({})
          ORDER BY created_at, id",
-        placeholders.join(", ")
+        super::attendance::list_placeholders(tx, ids.len())
     );
     let rows: Vec<ExtensionRow> = with_tx!(tx, |conn| {
         let mut query = sqlx::query_as(&sql);
@@ -474,13 +473,12 @@ pub async fn authorizing_for_clients(
 ) -> StoreResult<Vec<Authorization>> {
     let mut all = Vec::new();
     for chunk in client_ids.chunks(400) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
         let sql = format!(
             "SELECT {COLUMNS} FROM authorizations a
              WHERE a.status IN ('approved', 'partially_approved', 'expired')
                AND a.client_id IN ({})
              ORDER BY a.start_date, a.id",
-            placeholders.join(", ")
+            super::attendance::list_placeholders(tx, chunk.len())
         );
         let rows: Vec<AuthorizationRow> = with_tx!(tx, |conn| {
             let mut query = sqlx::query_as(&sql);

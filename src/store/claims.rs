@@ -424,7 +424,7 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
             "INSERT INTO claim_days (claim_id, attendance_id, live)
              SELECT DISTINCT claim_id, attendance_id, live FROM claim_lines
              WHERE claim_id IN ({})",
-            super::attendance::placeholders(1, chunk.len())
+            super::attendance::list_placeholders(tx, chunk.len())
         );
         with_tx!(tx, |conn| {
             let mut query = sqlx::query(&sql);
@@ -1224,19 +1224,12 @@ pub struct FileSet {
 pub async fn insert_file_sets(tx: &mut Tx, file_id: Uuid, sets: &[FileSet]) -> StoreResult<()> {
     const WIDTH: usize = 6;
     for chunk in sets.chunks(500) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let first = i * WIDTH + 1;
-                let params: Vec<String> = (first..first + WIDTH).map(|n| format!("${n}")).collect();
-                format!("({})", params.join(", "))
-            })
-            .collect();
+        let rows = values_sql("", WIDTH, chunk.len(), matches!(tx, Tx::Sqlite(_)));
         let sql = format!(
             "INSERT INTO claim_file_sets (file_id, claim_id, interchange_control_number,
                 group_control_number, set_control_number, functional_form)
-             VALUES {}
-             ON CONFLICT (file_id, claim_id) DO NOTHING",
-            rows.join(", ")
+             VALUES {rows}
+             ON CONFLICT (file_id, claim_id) DO NOTHING"
         );
         with_tx!(tx, |conn| {
             let mut query = sqlx::query(&sql);

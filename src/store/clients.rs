@@ -119,12 +119,12 @@ pub async fn find_many(tx: &mut Tx, ids: &[ClientId]) -> StoreResult<Vec<Client>
 /// (`clients_date_of_birth`); the names are compared by the caller, so that SQLite and
 /// PostgreSQL fold their case alike (SQLite's `lower` folds ASCII only).
 pub async fn born_on(tx: &mut Tx, dates: &[NaiveDate]) -> StoreResult<Vec<Client>> {
-    use super::attendance::{placeholders, CHUNK};
+    use super::attendance::{list_placeholders, CHUNK};
     let mut all = Vec::new();
     for chunk in dates.chunks(CHUNK) {
         let sql = format!(
             "SELECT {COLUMNS} FROM clients WHERE date_of_birth IN ({})",
-            placeholders(1, chunk.len())
+            list_placeholders(tx, chunk.len())
         );
         let rows: Vec<ClientRow> = with_tx!(tx, |conn| {
             let mut query = sqlx::query_as(&sql);
