@@ -98,8 +98,8 @@ impl AttendanceRow {
 }
 
 const COLUMNS: &str = "id, client_id, service_date, level_of_care, minutes, start_time, end_time, \
-    services, source, (SELECT d.claim_id FROM claim_days d \
-        WHERE d.attendance_id = attendance.id AND d.live) AS claim_id, \
+    services, source, (SELECT l.claim_id FROM claim_lines l \
+        WHERE l.attendance_id = attendance.id AND l.live AND l.day_head) AS claim_id, \
     recorded_by, created_at, updated_at";
 
 /// `$from, $from+1, …` for `count` binds.
@@ -336,13 +336,17 @@ pub async fn stored_days(
     for chunk in client_ids.chunks(CHUNK) {
         // The range's two binds come first, so SQLite's may be anonymous too.
         let (range, ids) = match tx {
-            Tx::Sqlite(_) => ("service_date >= ? AND service_date <= ?", anonymous(chunk.len())),
+            Tx::Sqlite(_) => (
+                "service_date >= ? AND service_date <= ?",
+                anonymous(chunk.len()),
+            ),
             Tx::Postgres(_) => (
                 "service_date >= $1 AND service_date <= $2",
                 placeholders(3, chunk.len()),
             ),
         };
-        let sql = format!("SELECT {COLUMNS} FROM attendance WHERE {range} AND client_id IN ({ids})");
+        let sql =
+            format!("SELECT {COLUMNS} FROM attendance WHERE {range} AND client_id IN ({ids})");
         let rows: Vec<AttendanceRow> = with_tx!(tx, |conn| {
             let mut query = sqlx::query_as(&sql).bind(from).bind(to);
             for id in chunk {

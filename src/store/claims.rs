@@ -293,9 +293,10 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
         if !postgres {
             continue;
         }
-        for l in claim.lines {
+        for (l, day_head) in claim.lines.iter().zip(day_heads(claim.lines)) {
             line_rows.push(serde_json::json!({
                 "claim_id": c.id.to_string(),
+                "day_head": day_head,
                 "line_number": l.line_number,
                 "attendance_id": l.attendance_id.to_string(),
                 "service_date": l.service_date.to_string(),
@@ -404,35 +405,19 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
                 tx,
                 "INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date,
                     program, revenue_code, hcpcs, modifiers, units, charge_cents,
-                    expected_cents, live, service_index)
+                    expected_cents, live, service_index, day_head)
                  SELECT r.claim_id, r.line_number, r.attendance_id, r.service_date, r.program,
                     r.revenue_code, r.hcpcs, r.modifiers, r.units, r.charge_cents,
-                    r.expected_cents, r.live, r.service_index
+                    r.expected_cents, r.live, r.service_index, r.day_head
                  FROM jsonb_to_recordset($1::jsonb) AS r(claim_id TEXT, line_number INTEGER,
                     attendance_id TEXT, service_date DATE, program TEXT, revenue_code TEXT,
                     hcpcs TEXT, modifiers TEXT, units INTEGER, charge_cents BIGINT,
-                    expected_cents BIGINT, live BOOLEAN, service_index INTEGER)",
+                    expected_cents BIGINT, live BOOLEAN, service_index INTEGER,
+                    day_head BOOLEAN)",
                 line_rows,
             )
             .await?;
         }
-    }
-    // The days the claims bill, one row each: the schema keeps a day on one live claim.
-    let claim_ids: Vec<String> = claims.iter().map(|c| c.record.id.to_string()).collect();
-    for chunk in claim_ids.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO claim_days (claim_id, attendance_id, live)
-             SELECT DISTINCT claim_id, attendance_id, live FROM claim_lines
-             WHERE claim_id IN ({})",
-            super::attendance::list_placeholders(tx, chunk.len())
-        );
-        with_tx!(tx, |conn| {
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(id);
-            }
-            query.execute(conn).await.map(|_| ())
-        })?;
     }
     Ok(())
 }
@@ -518,7 +503,16 @@ struct SharedLine<'a> {
 
 /// Lines grouped by what they share (with the modifiers as stored, JSON), each group in the
 /// order given, the groups in the order first seen.
-type LineGroup<'a> = (SharedLine<'a>, String, Vec<(&'a str, &'a LineRecord)>);
+type LineGroup<'a> = (SharedLine<'a>, String, Vec<(&'a str, &'a LineRecord, bool)>);
+
+/// Whether each of a claim's lines is the first of its day on the claim (its day's head). A
+/// day is on at most one live claim because the schema lets an attended day have one live
+/// head line (`claim_lines_one_live_claim_per_day`): a per-day line always heads its day; of a
+/// per-service claim's lines of one day, the first does.
+fn day_heads(lines: &[LineRecord]) -> Vec<bool> {
+    let mut seen = HashSet::with_capacity(lines.len());
+    lines.iter().map(|l| seen.insert(l.attendance_id)).collect()
+}
 
 fn lines_by_shared<'a>(
     claims: &'a [NewClaim<'a>],
@@ -528,7 +522,7 @@ fn lines_by_shared<'a>(
     let mut index: std::collections::HashMap<SharedLine<'a>, usize> =
         std::collections::HashMap::new();
     for (claim, id) in claims.iter().zip(claim_ids) {
-        for l in claim.lines {
+        for (l, day_head) in claim.lines.iter().zip(day_heads(claim.lines)) {
             let shared = SharedLine {
                 program: l.program.as_str(),
                 revenue_code: &l.revenue_code,
@@ -548,7 +542,7 @@ fn lines_by_shared<'a>(
                     groups.len() - 1
                 }
             };
-            groups[at].2.push((id.as_str(), l));
+            groups[at].2.push((id.as_str(), l, day_head));
         }
     }
     Ok(groups)
@@ -558,7 +552,7 @@ fn lines_by_shared<'a>(
 struct SqliteLines<'a> {
     shared: &'a SharedLine<'a>,
     modifiers: &'a str,
-    rows: &'a [(&'a str, &'a LineRecord)],
+    rows: &'a [(&'a str, &'a LineRecord, bool)],
 }
 
 impl<'a> SqliteLines<'a> {
@@ -567,14 +561,15 @@ impl<'a> SqliteLines<'a> {
     fn values(self) -> StoreResult<(usize, sqlx::sqlite::SqliteArguments<'a>)> {
         use sqlx::Arguments as _;
         let mut values = sqlx::sqlite::SqliteArguments::default();
-        values.reserve(self.rows.len() * 5 + 8, 0);
-        for (claim, l) in self.rows {
+        values.reserve(self.rows.len() * 6 + 8, 0);
+        for (claim, l, day_head) in self.rows {
             encoded(values.add(*claim))?;
             encoded(values.add(i64::from(l.line_number)))?;
             encoded(values.add(l.attendance_id.to_string()))?;
             // The date as sqlx would bind a NaiveDate (`%F`).
             encoded(values.add(l.service_date.to_string()))?;
             encoded(values.add(l.service_index.map(i64::from)))?;
+            encoded(values.add(*day_head))?;
         }
         let s = self.shared;
         encoded(values.add(s.program))?;
@@ -589,26 +584,26 @@ impl<'a> SqliteLines<'a> {
     }
 }
 
-/// An INSERT of `rows` claim lines for SQLite: four anonymous parameters a line (claim,
-/// number, day, date), then the eight values the lines share, numbered after them so that
+/// An INSERT of `rows` claim lines for SQLite: six anonymous parameters a line (claim,
+/// number, day, date, service index, day head), then the eight values the lines share, numbered after them so that
 /// anonymous and numbered parameters agree in SQLite and in sqlx (few named parameters also
 /// keep sqlx's per-parameter name lookup short).
 fn sqlite_lines_sql(rows: usize) -> String {
     use std::fmt::Write as _;
     const HEAD: &str = "INSERT INTO claim_lines (claim_id, line_number, attendance_id, \
         service_date, program, revenue_code, hcpcs, modifiers, units, charge_cents, \
-        expected_cents, live, service_index) SELECT v.column1, v.column2, v.column3, v.column4, \
-        s.program, s.revenue_code, s.hcpcs, s.modifiers, s.units, s.charge_cents, \
-        s.expected_cents, s.live, v.column5 FROM (VALUES ";
+        expected_cents, live, service_index, day_head) SELECT v.column1, v.column2, v.column3, \
+        v.column4, s.program, s.revenue_code, s.hcpcs, s.modifiers, s.units, s.charge_cents, \
+        s.expected_cents, s.live, v.column5, v.column6 FROM (VALUES ";
     let mut sql = String::with_capacity(HEAD.len() + rows * 14 + 200);
     sql.push_str(HEAD);
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");
         }
-        sql.push_str("(?, ?, ?, ?, ?)");
+        sql.push_str("(?, ?, ?, ?, ?, ?)");
     }
-    let n = rows * 5;
+    let n = rows * 6;
     // Writing into a String cannot fail.
     let _ = write!(
         sql,
@@ -632,13 +627,6 @@ pub async fn release(tx: &mut Tx, claim_id: Uuid) -> StoreResult<()> {
     let id = claim_id.to_string();
     with_tx!(tx, |conn| sqlx::query(
         "UPDATE claim_lines SET live = FALSE WHERE claim_id = $1"
-    )
-    .bind(&id)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
-    with_tx!(tx, |conn| sqlx::query(
-        "UPDATE claim_days SET live = FALSE WHERE claim_id = $1"
     )
     .bind(&id)
     .execute(conn)
@@ -1437,7 +1425,8 @@ fn services_of(text: &str) -> StoreResult<Vec<Service>> {
 /// packed as JSON, as [`lines_of`] does for the same reason.
 pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<BillingDay>> {
     const FIELDS: &str = "id, service_date, level_of_care, minutes, \
-        (SELECT d.claim_id FROM claim_days d WHERE d.attendance_id = attendance.id AND d.live), \
+        (SELECT l.claim_id FROM claim_lines l \
+            WHERE l.attendance_id = attendance.id AND l.live AND l.day_head), \
         services";
     let sql = packed_sql(tx, "attendance", "client_id", FIELDS, FIELDS);
     let mut days = Vec::new();

@@ -709,6 +709,196 @@ mod tests {
         );
     }
 
+    /// Migration 0037 keeps "a day is on at most one live claim" on the claim lines (each marks
+    /// whether it heads its day on its claim) and drops `claim_days`: existing lines are marked,
+    /// and a second live claim of a day, per-day or per-service, is refused as before. On
+    /// SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
+    #[tokio::test]
+    async fn the_0037_day_heads_keep_a_day_on_one_live_claim() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("m.db").display());
+        let db = Db::connect(&url, 2).await.unwrap();
+        check_0037(&db).await;
+        db.close().await;
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+            return;
+        };
+        if url.is_empty() {
+            return;
+        }
+        let base = PgConnectOptions::from_str(&url).unwrap();
+        let admin = Db::connect_postgres(base.clone(), 1).await.unwrap();
+        let schema = format!(
+            "perdiem_t_{}_{}",
+            chrono::Utc::now().timestamp(),
+            uuid::Uuid::new_v4().simple()
+        );
+        raw(&admin, &format!("CREATE SCHEMA {schema}"))
+            .await
+            .unwrap();
+        let db = Db::connect_postgres(base.options([("search_path", schema.as_str())]), 2)
+            .await
+            .unwrap();
+        check_0037(&db).await;
+        db.close().await;
+        raw(&admin, &format!("DROP SCHEMA {schema} CASCADE"))
+            .await
+            .unwrap();
+    }
+
+    async fn check_0037(db: &Db) {
+        migrate_before(db, 37).await;
+        let at = "2026-03-01T09:00:00+00:00";
+        let claim = |id: &str, status: &str, original: &str| {
+            let frequency = if original == "NULL" { "1" } else { "7" };
+            format!(
+                "('{id}', 'N{id}', 'c', 'v', 'p', 'IOP', '2026-03-01', '2026-03-31',
+                  '2026-03-02', '2026-03-03', '837I', '[]', 'F33.1', '[]', '30', 66666,
+                  '{status}', '{frequency}', {original}, 'u', '{at}', '{at}')"
+            )
+        };
+        let line = |claim: &str, n: u32, day: &str, live: bool, service: &str| {
+            format!(
+                "('{claim}', {n}, '{day}', '2026-03-02', 'mental_health', '0905', '[]', 1,
+                  33333, {live}, {service})"
+            )
+        };
+        let setup = format!(
+            "INSERT INTO users (id, username, password_hash, active, created_at, updated_at)
+                VALUES ('u', 'billing', 'x', TRUE, '{at}', '{at}');
+             INSERT INTO payers (id, name, payer_id, created_at, updated_at)
+                VALUES ('p', 'Payer', 'P1', '{at}', '{at}');
+             INSERT INTO clients (id, first_name, last_name, date_of_birth, sex, created_at,
+                updated_at) VALUES ('c', 'Ana', 'Diaz', '1990-01-01', 'F', '{at}', '{at}');
+             INSERT INTO coverages (id, client_id, payer_id, member_id, relationship, priority,
+                created_at, updated_at)
+                VALUES ('v', 'c', 'p', 'M1', 'self', 'primary', '{at}', '{at}');
+             INSERT INTO attendance (id, client_id, service_date, level_of_care, minutes,
+                services, recorded_by, created_at, updated_at)
+                VALUES ('a', 'c', '2026-03-02', 'IOP', 190, '[]', 'u', '{at}', '{at}'),
+                       ('b', 'c', '2026-03-03', 'IOP', 190, '[]', 'u', '{at}', '{at}'),
+                       ('d', 'c', '2026-03-04', 'IOP', 190, '[]', 'u', '{at}', '{at}');
+             INSERT INTO claims (id, claim_number, client_id, coverage_id, payer_id,
+                level_of_care, period_from, period_through, statement_from, statement_through,
+                claim_form, condition_codes, principal_diagnosis, other_diagnoses,
+                discharge_status, total_charge_cents, status, frequency, original_claim_id,
+                created_by, created_at, updated_at)
+                VALUES {}, {}, {};
+             INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date,
+                program, revenue_code, modifiers, units, charge_cents, live, service_index)
+                VALUES {}, {}, {}, {}, {}, {};
+             INSERT INTO claim_days (claim_id, attendance_id, live)
+                VALUES ('k1', 'a', FALSE), ('k1', 'b', FALSE), ('k2', 'a', TRUE),
+                       ('k2', 'b', TRUE), ('s1', 'd', TRUE);",
+            claim("k1", "replaced", "NULL"),
+            claim("k2", "submitted", "'k1'"),
+            claim("s1", "submitted", "NULL"),
+            line("k1", 1, "a", false, "NULL"),
+            line("k1", 2, "b", false, "NULL"),
+            line("k2", 1, "a", true, "NULL"),
+            line("k2", 2, "b", true, "NULL"),
+            line("s1", 1, "d", true, "0"),
+            line("s1", 2, "d", true, "1"),
+        );
+        raw(db, &setup).await.unwrap();
+
+        db.migrate().await.unwrap();
+
+        let mut tx = db.begin().await.unwrap();
+        let heads: Vec<(String, i64, bool)> = with_tx!(&mut tx, |conn| sqlx::query_as(
+            "SELECT claim_id, CAST(line_number AS BIGINT), day_head FROM claim_lines
+             ORDER BY claim_id, line_number"
+        )
+        .fetch_all(conn)
+        .await)
+        .unwrap();
+        let head = |c: &str, n: i64, h: bool| (c.to_string(), n, h);
+        assert_eq!(
+            heads,
+            vec![
+                head("k1", 1, true),
+                head("k1", 2, true),
+                head("k2", 1, true),
+                head("k2", 2, true),
+                head("s1", 1, true),
+                head("s1", 2, false),
+            ]
+        );
+        // Each statement in a savepoint of its own, so a refused one leaves the rest usable.
+        async fn refused(tx: &mut Tx, sql: &str) -> bool {
+            let outcome = with_tx!(&mut *tx, |conn| {
+                sqlx::query("SAVEPOINT t")
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+                let outcome = sqlx::query(sql).execute(&mut *conn).await.map(|_| ());
+                let end = if outcome.is_err() {
+                    "ROLLBACK TO SAVEPOINT t"
+                } else {
+                    "RELEASE SAVEPOINT t"
+                };
+                sqlx::query(end).execute(&mut *conn).await.unwrap();
+                outcome
+            });
+            outcome.is_err_and(|e| StoreError::Database(e).is_unique_violation())
+        }
+        let insert = |claim: &str, n: u32, day: &str, service: &str, head: bool| {
+            format!(
+                "INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date,
+                    program, revenue_code, modifiers, units, charge_cents, live, service_index,
+                    day_head)
+                 VALUES ('{claim}', {n}, '{day}', '2026-03-02', 'mental_health', '0905', '[]',
+                    1, 33333, TRUE, {service}, {head})"
+            )
+        };
+        assert!(
+            refused(&mut tx, &insert("k1", 3, "a", "NULL", true)).await,
+            "a per-day line on a day already on a live claim"
+        );
+        assert!(
+            refused(&mut tx, &insert("k1", 3, "d", "NULL", true)).await,
+            "a per-day line on a day a per-service claim bills"
+        );
+        assert!(
+            refused(&mut tx, &insert("k1", 3, "a", "2", true)).await,
+            "a per-service claim's day already on a per-day claim"
+        );
+        assert!(
+            refused(&mut tx, &insert("s1", 3, "d", "1", false)).await,
+            "a service entry on two live lines"
+        );
+        assert!(
+            !refused(&mut tx, &insert("s1", 3, "d", "2", false)).await,
+            "another service of the same day on the same claim"
+        );
+        let released = with_tx!(&mut tx, |conn| sqlx::query(
+            "UPDATE claim_lines SET live = FALSE WHERE claim_id = 'k2'"
+        )
+        .execute(conn)
+        .await
+        .map(|_| ()));
+        assert!(released.is_ok());
+        assert!(
+            !refused(&mut tx, &insert("k1", 3, "a", "NULL", true)).await,
+            "a released day bills again"
+        );
+        let tables: Vec<(String,)> = match db {
+            Db::Sqlite(_) => with_tx!(&mut tx, |conn| sqlx::query_as(
+                "SELECT name FROM sqlite_master WHERE name = 'claim_days'"
+            )
+            .fetch_all(conn)
+            .await),
+            Db::Postgres(_) => with_tx!(&mut tx, |conn| sqlx::query_as(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_name = 'claim_days' AND table_schema = current_schema()"
+            )
+            .fetch_all(conn)
+            .await),
+        }
+        .unwrap();
+        assert!(tables.is_empty(), "{tables:?}");
+    }
+
     /// Runs every migration before `version` (shared and the backend's own).
     async fn migrate_before(db: &Db, version: i64) {
         let own = match db {
