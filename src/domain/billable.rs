@@ -226,9 +226,12 @@ pub fn assess(
                         minutes: day.minutes,
                         minimum,
                         message: format!(
-                            "{} minutes is below the {minimum}-minute minimum for a {} day",
+                            "{} minutes is below the {minimum}-minute minimum for {} day",
                             day.minutes,
-                            day.level_of_care.as_str()
+                            match day.level_of_care {
+                                LevelOfCare::Iop => "an IOP",
+                                LevelOfCare::Php => "a PHP",
+                            }
                         ),
                     });
                 }
@@ -504,6 +507,24 @@ mod tests {
                 vec![],
                 vec!["beyond_approved_days"],
             ]
+        );
+        let Reason::BelowMinimumMinutes { message, .. } = &assessed[2].reasons[0] else {
+            panic!("{:?}", assessed[2].reasons)
+        };
+        assert_eq!(
+            message,
+            "120 minutes is below the 300-minute minimum for a PHP day"
+        );
+        let iop = Day {
+            level_of_care: LevelOfCare::Iop,
+            ..php(3, 60)
+        };
+        let short = assess(&[iop], &[coverage(BillingRules::default())], &[], &MINIMUMS);
+        assert!(
+            matches!(&short[0].reasons[..], [Reason::BelowMinimumMinutes { message, .. }, ..]
+                if message.ends_with("minimum for an IOP day")),
+            "{:?}",
+            short[0].reasons
         );
         let ledger = ledger(&window, &days, &assessed);
         assert_eq!(ledger.used_days, [d(2), d(4)]);

@@ -56,10 +56,8 @@ impl Line {
                 .flatten()
                 .filter_map(|m| m.as_str().map(str::to_string))
                 .collect(),
-            units: line["units"]
-                .as_u64()
-                .and_then(|u| u32::try_from(u).ok())
-                .unwrap_or(1),
+            // The API always states the units; a line without them is not read as one unit.
+            units: line["units"].as_u64().and_then(|u| u32::try_from(u).ok())?,
             charge: decimal(&line["charge"])?,
             expected: decimal(&line["expected"]),
         })
@@ -290,6 +288,9 @@ mod tests {
         assert_eq!(parsed.units, 2);
         assert_eq!(parsed.expected, None);
         assert!(Line::of_json(&json!({"service_date": "2026-03-02"})).is_none());
+        let without_units = json!({"service_date": "2026-03-02", "revenue_code": "0915",
+            "charge": "420.00"});
+        assert!(Line::of_json(&without_units).is_none());
     }
 
     #[test]
