@@ -715,35 +715,7 @@ mod tests {
     /// SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
     #[tokio::test]
     async fn the_0037_day_heads_keep_a_day_on_one_live_claim() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("m.db").display());
-        let db = Db::connect(&url, 2).await.unwrap();
-        check_0037(&db).await;
-        db.close().await;
-        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
-            return;
-        };
-        if url.is_empty() {
-            return;
-        }
-        let base = PgConnectOptions::from_str(&url).unwrap();
-        let admin = Db::connect_postgres(base.clone(), 1).await.unwrap();
-        let schema = format!(
-            "perdiem_t_{}_{}",
-            chrono::Utc::now().timestamp(),
-            uuid::Uuid::new_v4().simple()
-        );
-        raw(&admin, &format!("CREATE SCHEMA {schema}"))
-            .await
-            .unwrap();
-        let db = Db::connect_postgres(base.options([("search_path", schema.as_str())]), 2)
-            .await
-            .unwrap();
-        check_0037(&db).await;
-        db.close().await;
-        raw(&admin, &format!("DROP SCHEMA {schema} CASCADE"))
-            .await
-            .unwrap();
+        on_each_backend(|db| Box::pin(check_0037(db))).await;
     }
 
     async fn check_0037(db: &Db) {
@@ -764,15 +736,7 @@ mod tests {
             )
         };
         let setup = format!(
-            "INSERT INTO users (id, username, password_hash, active, created_at, updated_at)
-                VALUES ('u', 'billing', 'x', TRUE, '{at}', '{at}');
-             INSERT INTO payers (id, name, payer_id, created_at, updated_at)
-                VALUES ('p', 'Payer', 'P1', '{at}', '{at}');
-             INSERT INTO clients (id, first_name, last_name, date_of_birth, sex, created_at,
-                updated_at) VALUES ('c', 'Ana', 'Diaz', '1990-01-01', 'F', '{at}', '{at}');
-             INSERT INTO coverages (id, client_id, payer_id, member_id, relationship, priority,
-                created_at, updated_at)
-                VALUES ('v', 'c', 'p', 'M1', 'self', 'primary', '{at}', '{at}');
+            "{}
              INSERT INTO attendance (id, client_id, service_date, level_of_care, minutes,
                 services, recorded_by, created_at, updated_at)
                 VALUES ('a', 'c', '2026-03-02', 'IOP', 190, '[]', 'u', '{at}', '{at}'),
@@ -790,6 +754,7 @@ mod tests {
              INSERT INTO claim_days (claim_id, attendance_id, live)
                 VALUES ('k1', 'a', FALSE), ('k1', 'b', FALSE), ('k2', 'a', TRUE),
                        ('k2', 'b', TRUE), ('s1', 'd', TRUE);",
+            a_covered_client("c", at),
             claim("k1", "replaced", "NULL"),
             claim("k2", "submitted", "'k1'"),
             claim("s1", "submitted", "NULL"),
@@ -919,23 +884,16 @@ mod tests {
         }
     }
 
-    async fn raw(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
-        match db {
-            Db::Sqlite(sqlite) => sqlx::raw_sql(sql).execute(&sqlite.reads).await.map(|_| ()),
-            Db::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
-        }
-    }
-
-    /// Migration 0036 keeps a remittance's CAS on its claim's and lines' rows and keys them by
-    /// position: every claim, line and adjustment comes through (in file order, to the cent),
-    /// the readers add them up as before, and the foreign keys still hold. On SQLite, and on
-    /// PostgreSQL too when TEST_DATABASE_URL is set.
-    #[tokio::test]
-    async fn the_0036_remittance_rebuild_keeps_every_adjustment_in_order() {
+    /// Runs `check` on a fresh SQLite file, and on a fresh PostgreSQL schema too when
+    /// TEST_DATABASE_URL is set.
+    async fn on_each_backend<F>(check: F)
+    where
+        F: for<'a> Fn(&'a Db) -> futures_util::future::BoxFuture<'a, ()>,
+    {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("m.db").display());
         let db = Db::connect(&url, 2).await.unwrap();
-        check_0036(&db).await;
+        check(&db).await;
         db.close().await;
         let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
             return;
@@ -956,11 +914,43 @@ mod tests {
         let db = Db::connect_postgres(base.options([("search_path", schema.as_str())]), 2)
             .await
             .unwrap();
-        check_0036(&db).await;
+        check(&db).await;
         db.close().await;
         raw(&admin, &format!("DROP SCHEMA {schema} CASCADE"))
             .await
             .unwrap();
+    }
+
+    /// A billing user `u`, a payer `p` and the client `client` covered by it (coverage `v`),
+    /// as SQL for a migration test's setup.
+    fn a_covered_client(client: &str, at: &str) -> String {
+        format!(
+            "INSERT INTO users (id, username, password_hash, active, created_at, updated_at)
+                VALUES ('u', 'billing', 'x', TRUE, '{at}', '{at}');
+             INSERT INTO payers (id, name, payer_id, created_at, updated_at)
+                VALUES ('p', 'Payer', 'P1', '{at}', '{at}');
+             INSERT INTO clients (id, first_name, last_name, date_of_birth, sex, created_at,
+                updated_at) VALUES ('{client}', 'Ana', 'Diaz', '1990-01-01', 'F', '{at}', '{at}');
+             INSERT INTO coverages (id, client_id, payer_id, member_id, relationship, priority,
+                created_at, updated_at)
+                VALUES ('v', '{client}', 'p', 'M1', 'self', 'primary', '{at}', '{at}');"
+        )
+    }
+
+    async fn raw(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
+        match db {
+            Db::Sqlite(sqlite) => sqlx::raw_sql(sql).execute(&sqlite.reads).await.map(|_| ()),
+            Db::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+        }
+    }
+
+    /// Migration 0036 keeps a remittance's CAS on its claim's and lines' rows and keys them by
+    /// position: every claim, line and adjustment comes through (in file order, to the cent),
+    /// the readers add them up as before, and the foreign keys still hold. On SQLite, and on
+    /// PostgreSQL too when TEST_DATABASE_URL is set.
+    #[tokio::test]
+    async fn the_0036_remittance_rebuild_keeps_every_adjustment_in_order() {
+        on_each_backend(|db| Box::pin(check_0036(db))).await;
     }
 
     async fn check_0036(db: &Db) {
@@ -973,15 +963,7 @@ mod tests {
             "00000000-0000-0000-0000-0000000000a1",
         );
         let setup = format!(
-            "INSERT INTO users (id, username, password_hash, active, created_at, updated_at)
-                VALUES ('u', 'billing', 'x', TRUE, '{at}', '{at}');
-             INSERT INTO payers (id, name, payer_id, created_at, updated_at)
-                VALUES ('p', 'Payer', 'P1', '{at}', '{at}');
-             INSERT INTO clients (id, first_name, last_name, date_of_birth, sex, created_at,
-                updated_at) VALUES ('{client}', 'Ana', 'Diaz', '1990-01-01', 'F', '{at}', '{at}');
-             INSERT INTO coverages (id, client_id, payer_id, member_id, relationship, priority,
-                created_at, updated_at)
-                VALUES ('v', '{client}', 'p', 'M1', 'self', 'primary', '{at}', '{at}');
+            "{}
              INSERT INTO attendance (id, client_id, service_date, level_of_care, minutes,
                 services, recorded_by, created_at, updated_at)
                 VALUES ('a', '{client}', '2026-03-02', 'IOP', 190, '[]', 'u', '{at}', '{at}');
@@ -1025,7 +1007,8 @@ mod tests {
                 VALUES ('rc1', 1, NULL, 'OA', '23', -500, NULL),
                 ('rc1', 3, 'rl1', 'PR', '2', 2333, NULL),
                 ('rc1', 2, 'rl1', 'CO', '45', 2000, '1'),
-                ('rc1', 4, 'rl1', 'PR', '1', -1500, NULL);"
+                ('rc1', 4, 'rl1', 'PR', '1', -1500, NULL);",
+            a_covered_client(client, at)
         );
         raw(db, &setup).await.unwrap();
 
