@@ -255,7 +255,6 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
     let json = |v: &[String]| serde_json::to_string(v).map_err(corrupt);
     let postgres = matches!(tx, Tx::Postgres(_));
     let mut claim_rows = Vec::with_capacity(claims.len());
-    let mut line_rows = Vec::new();
     for claim in claims {
         let c = claim.record;
         if postgres {
@@ -288,27 +287,6 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
                 "warnings": json_of(&c.warnings)?,
                 "created_by": c.created_by.to_string(),
                 "created_at": c.created_at.to_rfc3339(),
-            }));
-        }
-        if !postgres {
-            continue;
-        }
-        for (l, day_head) in claim.lines.iter().zip(day_heads(claim.lines)) {
-            line_rows.push(serde_json::json!({
-                "claim_id": c.id.to_string(),
-                "day_head": day_head,
-                "line_number": l.line_number,
-                "attendance_id": l.attendance_id.to_string(),
-                "service_date": l.service_date.to_string(),
-                "program": l.program.as_str(),
-                "revenue_code": l.revenue_code,
-                "hcpcs": l.hcpcs,
-                "modifiers": json(&l.modifiers)?,
-                "units": l.units,
-                "charge_cents": l.charge.minor_units(),
-                "expected_cents": l.expected.map(Money::minor_units),
-                "live": l.live,
-                "service_index": l.service_index,
             }));
         }
     }
@@ -400,26 +378,100 @@ pub async fn insert(tx: &mut Tx, claims: &[NewClaim<'_>]) -> StoreResult<()> {
                 next = prepared;
             }
         }
-        Tx::Postgres(_) => {
-            postgres_rows(
-                tx,
-                "INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date,
-                    program, revenue_code, hcpcs, modifiers, units, charge_cents,
-                    expected_cents, live, service_index, day_head)
-                 SELECT r.claim_id, r.line_number, r.attendance_id, r.service_date, r.program,
-                    r.revenue_code, r.hcpcs, r.modifiers, r.units, r.charge_cents,
-                    r.expected_cents, r.live, r.service_index, r.day_head
-                 FROM jsonb_to_recordset($1::jsonb) AS r(claim_id TEXT, line_number INTEGER,
-                    attendance_id TEXT, service_date DATE, program TEXT, revenue_code TEXT,
-                    hcpcs TEXT, modifiers TEXT, units INTEGER, charge_cents BIGINT,
-                    expected_cents BIGINT, live BOOLEAN, service_index INTEGER,
-                    day_head BOOLEAN)",
-                line_rows,
-            )
-            .await?;
+        // PostgreSQL: one array a column, unnested. Building and parsing a JSON document of
+        // 100,000 lines was most of a generation's storing there (benches/claims.rs).
+        Tx::Postgres(transaction) => {
+            let lines = PgLines::of(claims)?;
+            let count = lines.claim_id.len();
+            for start in (0..count).step_by(PG_LINE_ROWS) {
+                let rows = start..(start + PG_LINE_ROWS).min(count);
+                sqlx::query(
+                    "INSERT INTO claim_lines (claim_id, line_number, attendance_id, service_date,
+                        program, revenue_code, hcpcs, modifiers, units, charge_cents,
+                        expected_cents, live, service_index, day_head)
+                     SELECT * FROM UNNEST($1::text[], $2::int[], $3::text[], $4::date[],
+                        $5::text[], $6::text[], $7::text[], $8::text[], $9::int[],
+                        $10::bigint[], $11::bigint[], $12::bool[], $13::int[], $14::bool[])",
+                )
+                .bind(&lines.claim_id[rows.clone()])
+                .bind(&lines.line_number[rows.clone()])
+                .bind(&lines.attendance_id[rows.clone()])
+                .bind(&lines.service_date[rows.clone()])
+                .bind(&lines.program[rows.clone()])
+                .bind(&lines.revenue_code[rows.clone()])
+                .bind(&lines.hcpcs[rows.clone()])
+                .bind(&lines.modifiers[rows.clone()])
+                .bind(&lines.units[rows.clone()])
+                .bind(&lines.charge_cents[rows.clone()])
+                .bind(&lines.expected_cents[rows.clone()])
+                .bind(&lines.live[rows.clone()])
+                .bind(&lines.service_index[rows.clone()])
+                .bind(&lines.day_head[rows])
+                .execute(&mut **transaction)
+                .await?;
+            }
         }
     }
     Ok(())
+}
+
+/// The most claim lines one PostgreSQL statement inserts.
+const PG_LINE_ROWS: usize = 20_000;
+
+/// Claim lines as PostgreSQL columns, one array each, in `claim_lines`' order.
+#[derive(Default)]
+struct PgLines<'a> {
+    claim_id: Vec<String>,
+    line_number: Vec<i32>,
+    attendance_id: Vec<String>,
+    service_date: Vec<NaiveDate>,
+    program: Vec<&'static str>,
+    revenue_code: Vec<&'a str>,
+    hcpcs: Vec<Option<&'a str>>,
+    modifiers: Vec<String>,
+    units: Vec<i32>,
+    charge_cents: Vec<i64>,
+    expected_cents: Vec<Option<i64>>,
+    live: Vec<bool>,
+    service_index: Vec<Option<i32>>,
+    day_head: Vec<bool>,
+}
+
+impl<'a> PgLines<'a> {
+    fn of(claims: &'a [NewClaim<'a>]) -> StoreResult<PgLines<'a>> {
+        let mut columns = PgLines::default();
+        for claim in claims {
+            let id = claim.record.id.to_string();
+            for (l, day_head) in claim.lines.iter().zip(day_heads(claim.lines)) {
+                columns.claim_id.push(id.clone());
+                columns
+                    .line_number
+                    .push(i32::try_from(l.line_number).map_err(corrupt)?);
+                columns.attendance_id.push(l.attendance_id.to_string());
+                columns.service_date.push(l.service_date);
+                columns.program.push(l.program.as_str());
+                columns.revenue_code.push(&l.revenue_code);
+                columns.hcpcs.push(l.hcpcs.as_deref());
+                columns
+                    .modifiers
+                    .push(serde_json::to_string(&l.modifiers).map_err(corrupt)?);
+                columns.units.push(i32::try_from(l.units).map_err(corrupt)?);
+                columns.charge_cents.push(l.charge.minor_units());
+                columns
+                    .expected_cents
+                    .push(l.expected.map(Money::minor_units));
+                columns.live.push(l.live);
+                columns.service_index.push(
+                    l.service_index
+                        .map(i32::try_from)
+                        .transpose()
+                        .map_err(corrupt)?,
+                );
+                columns.day_head.push(day_head);
+            }
+        }
+        Ok(columns)
+    }
 }
 
 /// A day's warnings as stored (JSON).
