@@ -30,7 +30,7 @@ use crate::metrics::Metrics;
 use crate::payers::breaker::{Breaker, State as BreakerState};
 use crate::payers::{adapter, Attempt, PayerAdapter, PayerError, Transport};
 use crate::secrets::SecretKey;
-use crate::store::audit::{self, Action, AuditEntry};
+use crate::store::audit::{Action, AuditEntry};
 use crate::store::payers::Payer;
 use crate::store::verifications::{self, Completion, NewExchange, NewVerification, Verification};
 use crate::store::{clients, coverages, fee_schedules, organization, payers, Db, StoreError};
@@ -331,14 +331,16 @@ fn run<'a>(
             }
         }
         // Where the clinic bills each level: facility benefits must be for that place.
-        let mut places = Vec::new();
-        for level in &request.levels {
-            let schedules =
-                fee_schedules::of_payer(&mut tx, payer.id, *level, request.program).await?;
-            let setup = in_force(&schedules, *level, request.program, request.service_date)
-                .map(|s| &s.data.claim);
-            places.push((*level, billed_place_of_service(setup)));
-        }
+        let schedules = fee_schedules::of_payer_in(&mut tx, payer.id, request.program).await?;
+        let places: Vec<(LevelOfCare, String)> = request
+            .levels
+            .iter()
+            .map(|level| {
+                let setup = in_force(&schedules, *level, request.program, request.service_date)
+                    .map(|s| &s.data.claim);
+                (*level, billed_place_of_service(setup))
+            })
+            .collect();
         tx.commit().await?;
 
         // On record before the payer is called.
@@ -471,10 +473,11 @@ fn run<'a>(
         let completion = complete(&answers, &failures, &places, request.program, &identities);
         // The writer is taken once everything to write is ready.
         let mut tx = db.begin().await?;
-        verifications::record_exchanges(&mut tx, id, &exchanges).await?;
-        let finished_at = verifications::complete(&mut tx, id, &completion).await?;
-        audit::record(
+        let finished_at = verifications::finish(
             &mut tx,
+            id,
+            &exchanges,
+            &completion,
             &AuditEntry {
                 user_id: Some(&who.user_id),
                 action: Action::Create,

@@ -968,3 +968,167 @@ async fn a_bulk_move_skips_a_claim_no_longer_in_its_from_status() {
         .is_empty());
     tx.commit().await.unwrap();
 }
+
+/// A verification's end is stored in one go (`verifications::finish`: on SQLite one
+/// multi-statement message to the writer's thread): every exchange in order with its text, the
+/// completion, and the audit row of its creation — also past the exchanges that travel with the
+/// completion (200), where the rest take their own statement.
+#[tokio::test]
+async fn a_finished_verification_keeps_every_exchange_its_completion_and_its_audit_row() {
+    use perdiem::domain::ids::VerificationId;
+    use perdiem::store::verifications::{self, Completion, NewExchange, NewVerification};
+
+    let db = fresh_db().await;
+    let key = SecretKey::generate();
+    let mut tx = db.begin().await.unwrap();
+    let user = users::insert(&mut tx, UserId::new(), "avery", "hash", &[Role::Admissions])
+        .await
+        .unwrap();
+    let payer = payers::insert(
+        &mut tx,
+        &key,
+        PayerId::new(),
+        &PayerInput {
+            name: Some("Aetna".into()),
+            payer_id: Some("60054".into()),
+            connection: None,
+            billing: None,
+        }
+        .parse()
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let owner = clients::insert(&mut tx, ClientId::new(), &client("Ana", "Lopez", None))
+        .await
+        .unwrap();
+    let coverage = coverages::insert(
+        &mut tx,
+        CoverageId::new(),
+        owner.id,
+        &CoverageInput {
+            payer_id: Some(payer.id.to_string()),
+            member_id: Some("M-1".into()),
+            relationship: Some("self".into()),
+            priority: Some("primary".into()),
+            effective_date: Some("2026-01-01".into()),
+            ..CoverageInput::default()
+        }
+        .parse(today())
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let user_id = user.id.to_string();
+    let id = VerificationId::new();
+    let new = NewVerification {
+        id,
+        client_id: owner.id,
+        coverage_id: coverage.id,
+        payer_id: payer.id,
+        parent_id: None,
+        requested_by: user_id.clone(),
+        program: "mental_health".into(),
+        levels_of_care: "IOP,PHP".into(),
+        service_date: today(),
+    };
+    verifications::start(&db, &new).await.unwrap();
+    let exchanges: Vec<NewExchange> = (1..=203)
+        .map(|seq| NewExchange {
+            seq,
+            attempt: 1 + seq % 2,
+            protocol: "x12".into(),
+            service_types: vec!["30".into(), "MH".into()],
+            request: format!("ISA*request {seq}~"),
+            http_status: (seq % 3 != 0).then_some(200),
+            response: (seq % 3 != 0).then(|| format!("ISA*answer {seq}~")),
+            error_kind: (seq % 3 == 0).then(|| "timeout".into()),
+            error_detail: (seq % 3 == 0).then(|| "no answer in 10 s".into()),
+            started_at: Utc::now(),
+            duration_ms: seq * 2,
+        })
+        .collect();
+    let completion = Completion {
+        status: "verified".into(),
+        summary: Some(serde_json::json!([{"level_of_care": "IOP"}])),
+        warnings: vec!["request 3 (30): no answer — timeout".into()],
+        ..Completion::default()
+    };
+    let mut tx = db.begin().await.unwrap();
+    let finished_at = verifications::finish(
+        &mut tx,
+        id,
+        &exchanges,
+        &completion,
+        &AuditEntry {
+            user_id: Some(&user_id),
+            action: Action::Create,
+            entity_type: "verification",
+            entity_id: Some(&id.to_string()),
+            ip: Some("10.0.0.9"),
+            request_id: "req-finish",
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.read_each().await.unwrap();
+    let stored = verifications::find(&mut tx, id).await.unwrap().unwrap();
+    assert_eq!(stored.status, "verified");
+    assert_eq!(stored.finished_at, Some(finished_at));
+    assert_eq!(stored.levels, serde_json::json!([{"level_of_care": "IOP"}]));
+    assert_eq!(stored.warnings, completion.warnings);
+    let kept = verifications::exchanges(&mut tx, id).await.unwrap();
+    assert_eq!(kept.len(), 203);
+    for (e, sent) in kept.iter().zip(&exchanges) {
+        assert_eq!(
+            (e.seq, e.attempt, e.request.as_str(), e.response.as_deref()),
+            (
+                sent.seq,
+                sent.attempt,
+                sent.request.as_str(),
+                sent.response.as_deref()
+            )
+        );
+        assert_eq!(
+            (e.http_status, &e.error_kind),
+            (sent.http_status, &sent.error_kind)
+        );
+        assert_eq!(e.service_types, ["30", "MH"]);
+        assert_eq!(e.duration_ms, sent.seq * 2);
+    }
+    let (events, total) = audit::list(
+        &mut tx,
+        &AuditFilter {
+            entity_id: Some(id.to_string()),
+            user_id: None,
+            action: None,
+            from: None,
+            to: None,
+        },
+        PAGE,
+    )
+    .await
+    .unwrap();
+    assert_eq!(total, 1);
+    let event = &events[0];
+    assert_eq!(
+        (
+            event.action,
+            event.entity_type.as_str(),
+            event.ip.as_deref(),
+            event.request_id.as_str(),
+            event.user_id.as_deref()
+        ),
+        (
+            Action::Create,
+            "verification",
+            Some("10.0.0.9"),
+            "req-finish",
+            Some(user_id.as_str())
+        )
+    );
+    tx.commit().await.unwrap();
+}
