@@ -167,24 +167,15 @@ impl Writer {
             Arc::clone(&self.connection).lock_owned().await
         };
         settle_abandoned(&mut held).await?;
-        if held.in_group {
-            sqlx::query("SAVEPOINT request")
+        if !held.in_group {
+            sqlx::query("BEGIN IMMEDIATE")
                 .execute(&mut held.conn)
                 .await?;
-        } else {
-            // One hand-off to the connection's thread for both statements (each statement is
-            // a message to that thread and back: a verification's fixed cost was mostly these).
-            let opened = sqlx::query("BEGIN IMMEDIATE; SAVEPOINT request")
-                .execute(&mut held.conn)
-                .await;
-            if let Err(error) = opened {
-                // The BEGIN may have succeeded before the SAVEPOINT failed: no group is open
-                // for anyone else, so none must stay open.
-                let _ = sqlx::query("ROLLBACK").execute(&mut held.conn).await;
-                return Err(error.into());
-            }
             held.in_group = true;
         }
+        sqlx::query("SAVEPOINT request")
+            .execute(&mut held.conn)
+            .await?;
         held.abandoned = true;
         Ok(WriteTx {
             held: Some(held),
@@ -232,41 +223,29 @@ impl WriteTx {
     /// Keeps this writer's work and returns once the group transaction holding it committed.
     pub async fn commit(mut self) -> StoreResult<()> {
         let mut held = self.held.take().expect("held until commit or drop");
+        if let Err(error) = sqlx::query("RELEASE request").execute(&mut held.conn).await {
+            // Still inside the savepoint: the next holder (or the drop) rolls it back.
+            self.held = Some(held);
+            return Err(error.into());
+        }
+        held.abandoned = false;
+        let (done, mut answer) = oneshot::channel();
+        if held.members.is_empty() {
+            held.group_since = Some(Instant::now());
+        }
+        held.members.push(done);
         let waiting = if self.background {
             &self.stats.queued
         } else {
             &self.stats.queued_requests
         };
         let nobody_waits = waiting.load(Ordering::SeqCst) == 0;
-        let full = held.members.len() + 1 >= MAX_GROUP;
+        let full = held.members.len() >= MAX_GROUP;
         let waited = held
             .group_since
             .is_some_and(|since| since.elapsed() >= MAX_GROUP_WAIT);
-        let (done, mut answer) = oneshot::channel();
         if nobody_waits || full || waited {
-            // This writer ends the group: its RELEASE and the group's COMMIT go to the
-            // connection's thread as one message. If either fails, the group is rolled back and
-            // every member (this one too) is told, as for a failed COMMIT.
-            if held.members.is_empty() {
-                held.group_since = Some(Instant::now());
-            }
-            held.members.push(done);
-            let outcome = sqlx::query("RELEASE request; COMMIT")
-                .execute(&mut held.conn)
-                .await;
-            held.abandoned = false;
-            end_group(&mut held, &self.stats, outcome.map(|_| ())).await;
-        } else {
-            if let Err(error) = sqlx::query("RELEASE request").execute(&mut held.conn).await {
-                // Still inside the savepoint: the next holder (or the drop) rolls it back.
-                self.held = Some(held);
-                return Err(error.into());
-            }
-            held.abandoned = false;
-            if held.members.is_empty() {
-                held.group_since = Some(Instant::now());
-            }
-            held.members.push(done);
+            finish_group(&mut held, &self.stats).await;
         }
         drop(held);
         loop {
@@ -345,19 +324,10 @@ async fn settle_abandoned(held: &mut Slot) -> StoreResult<()> {
 /// Commits the open group and answers every member.
 async fn finish_group(held: &mut Slot, stats: &WriterStats) {
     let outcome = if held.in_group {
-        sqlx::query("COMMIT")
-            .execute(&mut held.conn)
-            .await
-            .map(|_| ())
+        sqlx::query("COMMIT").execute(&mut held.conn).await
     } else {
-        Ok(())
+        Ok(Default::default())
     };
-    end_group(held, stats, outcome).await;
-}
-
-/// Ends the group after its `COMMIT` ran with `outcome` (rolled back if it failed) and answers
-/// every member.
-async fn end_group(held: &mut Slot, stats: &WriterStats, outcome: Result<(), sqlx::Error>) {
     let outcome = match outcome {
         Ok(_) => {
             stats.observe_commit(held.members.len());
