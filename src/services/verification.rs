@@ -30,7 +30,7 @@ use crate::metrics::Metrics;
 use crate::payers::breaker::{Breaker, State as BreakerState};
 use crate::payers::{adapter, Attempt, PayerAdapter, PayerError, Transport};
 use crate::secrets::SecretKey;
-use crate::store::audit::{Action, AuditEntry};
+use crate::store::audit::{self, Action, AuditEntry};
 use crate::store::payers::Payer;
 use crate::store::verifications::{self, Completion, NewExchange, NewVerification, Verification};
 use crate::store::{clients, coverages, fee_schedules, organization, payers, Db, StoreError};
@@ -331,16 +331,14 @@ fn run<'a>(
             }
         }
         // Where the clinic bills each level: facility benefits must be for that place.
-        let schedules = fee_schedules::of_payer_in(&mut tx, payer.id, request.program).await?;
-        let places: Vec<(LevelOfCare, String)> = request
-            .levels
-            .iter()
-            .map(|level| {
-                let setup = in_force(&schedules, *level, request.program, request.service_date)
-                    .map(|s| &s.data.claim);
-                (*level, billed_place_of_service(setup))
-            })
-            .collect();
+        let mut places = Vec::new();
+        for level in &request.levels {
+            let schedules =
+                fee_schedules::of_payer(&mut tx, payer.id, *level, request.program).await?;
+            let setup = in_force(&schedules, *level, request.program, request.service_date)
+                .map(|s| &s.data.claim);
+            places.push((*level, billed_place_of_service(setup)));
+        }
         tx.commit().await?;
 
         // On record before the payer is called.
@@ -473,11 +471,10 @@ fn run<'a>(
         let completion = complete(&answers, &failures, &places, request.program, &identities);
         // The writer is taken once everything to write is ready.
         let mut tx = db.begin().await?;
-        let finished_at = verifications::finish(
+        verifications::record_exchanges(&mut tx, id, &exchanges).await?;
+        let finished_at = verifications::complete(&mut tx, id, &completion).await?;
+        audit::record(
             &mut tx,
-            id,
-            &exchanges,
-            &completion,
             &AuditEntry {
                 user_id: Some(&who.user_id),
                 action: Action::Create,

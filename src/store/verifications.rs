@@ -7,7 +7,6 @@ use uuid::Uuid;
 
 use crate::domain::ids::{ClientId, CoverageId, PayerId, VerificationId};
 
-use super::audit::AuditEntry;
 use super::{now, with_tx, Db, Page, StoreError, StoreResult, Tx};
 
 /// What a verification was asked.
@@ -267,113 +266,6 @@ pub async fn complete(
     .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
-    Ok(finished_at)
-}
-
-/// Stores how a verification ended, in `tx`: its exchanges ([`record_exchanges`]), the
-/// completion ([`complete`]) and the audit row of its creation. Returns the time it finished.
-///
-/// On SQLite the three go to the writer's connection thread as one message (one multi-statement
-/// query, its parameters numbered across the statements), not three: each statement there is a
-/// hand-off to that thread and back, and those hand-offs were most of a verification's fixed
-/// cost (README, Performance). PostgreSQL runs the three statements as they are.
-pub async fn finish(
-    tx: &mut Tx,
-    id: VerificationId,
-    exchanges: &[NewExchange],
-    c: &Completion,
-    audit: &AuditEntry<'_>,
-) -> StoreResult<DateTime<Utc>> {
-    /// At most this many exchanges go with the completion (a verification has one per inquiry
-    /// and retry, 7 to a few dozen); more take [`record_exchanges`]'s own statements.
-    const WITH_COMPLETION: usize = 200;
-    let Tx::Sqlite(transaction) = &mut *tx else {
-        record_exchanges(tx, id, exchanges).await?;
-        let finished_at = complete(tx, id, c).await?;
-        super::audit::record(tx, audit).await?;
-        return Ok(finished_at);
-    };
-    let finished_at = now();
-    let summary = c
-        .summary
-        .as_ref()
-        .map(serde_json::to_string)
-        .transpose()
-        .map_err(|e| StoreError::corrupt("verification", e))?;
-    let warnings =
-        serde_json::to_string(&c.warnings).map_err(|e| StoreError::corrupt("verification", e))?;
-    let (together, apart) = exchanges.split_at(exchanges.len().min(WITH_COMPLETION));
-    let mut sql = String::from(
-        "UPDATE verifications SET status = $2, rejection_code = $3, rejection_description = $4,
-            follow_up = $5, error_kind = $6, error_detail = $7, summary = $8, warnings = $9,
-            finished_at = $10
-         WHERE id = $1;
-         INSERT INTO audit_events (id, occurred_at, user_id, action, entity_type, entity_id, ip,
-            request_id)
-         VALUES ($11, $12, $13, $14, $15, $16, $17, $18)",
-    );
-    if !together.is_empty() {
-        sql.push_str(
-            ";\n INSERT INTO verification_exchanges (id, verification_id, seq, attempt, protocol, \
-             service_types, request, http_status, response, error_kind, error_detail, \
-             started_at, duration_ms) VALUES ",
-        );
-        let mut n = 18;
-        for (row, _) in together.iter().enumerate() {
-            if row > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for column in 0..13 {
-                n += 1;
-                if column > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push('$');
-                sql.push_str(&n.to_string());
-            }
-            sql.push(')');
-        }
-    }
-    let mut query = sqlx::query(&sql)
-        .bind(id)
-        .bind(&c.status)
-        .bind(&c.rejection_code)
-        .bind(&c.rejection_description)
-        .bind(&c.follow_up)
-        .bind(&c.error_kind)
-        .bind(&c.error_detail)
-        .bind(&summary)
-        .bind(&warnings)
-        .bind(finished_at)
-        .bind(crate::domain::ids::new_id().to_string())
-        .bind(now())
-        .bind(audit.user_id)
-        .bind(audit.action.as_str())
-        .bind(audit.entity_type)
-        .bind(audit.entity_id)
-        .bind(audit.ip)
-        .bind(audit.request_id);
-    for e in together {
-        query = query
-            .bind(Uuid::now_v7().to_string())
-            .bind(id)
-            .bind(e.seq)
-            .bind(e.attempt)
-            .bind(&e.protocol)
-            .bind(e.service_types.join(","))
-            .bind(&e.request)
-            .bind(e.http_status)
-            .bind(&e.response)
-            .bind(&e.error_kind)
-            .bind(&e.error_detail)
-            .bind(e.started_at)
-            .bind(e.duration_ms);
-    }
-    query.execute(&mut **transaction).await?;
-    if !apart.is_empty() {
-        record_exchanges(tx, id, apart).await?;
-    }
     Ok(finished_at)
 }
 
