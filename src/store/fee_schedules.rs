@@ -271,28 +271,6 @@ pub async fn of_payer(
     rows.into_iter().map(FeeScheduleRow::parse).collect()
 }
 
-/// Every schedule of one payer in `program`, whatever the level of care: a verification asking
-/// about IOP and PHP reads both levels' schedules in one statement (one hand-off to SQLite's
-/// connection thread instead of one per level); [`in_force`](crate::domain::fee_schedule::in_force)
-/// picks each level's.
-pub async fn of_payer_in(
-    tx: &mut Tx,
-    payer_id: PayerId,
-    program: Program,
-) -> StoreResult<Vec<FeeSchedule>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM fee_schedules
-         WHERE payer_id = $1 AND program = $2
-         ORDER BY effective_from, id"
-    );
-    let rows: Vec<FeeScheduleRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(payer_id)
-        .bind(program.as_str())
-        .fetch_all(conn)
-        .await)?;
-    rows.into_iter().map(FeeScheduleRow::parse).collect()
-}
-
 /// Every schedule of these payers (claim generation).
 pub async fn of_payers(tx: &mut Tx, payer_ids: &[Uuid]) -> StoreResult<Vec<FeeSchedule>> {
     let sql = format!("SELECT {COLUMNS} FROM fee_schedules WHERE payer_id IN ({{ids}})");
