@@ -309,6 +309,35 @@ fn request_fields(sender: String, receiver: String, payload: &str) -> [(&'static
     ]
 }
 
+/// A `multipart/form-data` body (RFC 7578) of text fields, built whole, so that it goes with its
+/// length in one buffer: `reqwest::multipart::Form` streams each part as several chunks. Measured
+/// with scripts/bench-http's verification CPU, alternating binaries: about 7 % less CPU per
+/// verification in perdiem (and about as much less in the mock payer that reads it).
+fn form_data<N: AsRef<str>, V: AsRef<str>>(fields: &[(N, V)]) -> (String, Vec<u8>) {
+    // A random boundary, as reqwest's: 32 hex digits cannot occur in an X12 payload by chance.
+    let boundary = uuid::Uuid::new_v4().simple().to_string();
+    let mut body = Vec::with_capacity(
+        fields
+            .iter()
+            .map(|(n, v)| n.as_ref().len() + v.as_ref().len() + 90)
+            .sum::<usize>()
+            + 40,
+    );
+    for (name, value) in fields {
+        body.extend_from_slice(b"--");
+        body.extend_from_slice(boundary.as_bytes());
+        body.extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"");
+        body.extend_from_slice(name.as_ref().as_bytes());
+        body.extend_from_slice(b"\"\r\n\r\n");
+        body.extend_from_slice(value.as_ref().as_bytes());
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"--");
+    body.extend_from_slice(boundary.as_bytes());
+    body.extend_from_slice(b"--\r\n");
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 impl PayerAdapter for X12Adapter {
     fn inquire<'a>(&'a self, inquiry: &'a Inquiry) -> BoxFuture<'a, Attempt> {
         Box::pin(async move {
@@ -323,13 +352,14 @@ impl PayerAdapter for X12Adapter {
             let timeout = self.connection.timeout_seconds;
             let (request, record) = match envelope {
                 CoreEnvelope::Multipart => {
-                    let form = fields
-                        .into_iter()
-                        .fold(reqwest::multipart::Form::new(), |form, (name, value)| {
-                            form.text(name, value)
-                        });
+                    let (content_type, body) = form_data(&fields);
                     match self.transport.post(&self.connection).await {
-                        Ok(request) => (request.multipart(form), payload),
+                        Ok(request) => (
+                            request
+                                .header(reqwest::header::CONTENT_TYPE, content_type)
+                                .body(body),
+                            payload,
+                        ),
                         Err(error) => return Attempt::failed(payload, error),
                     }
                 }
@@ -393,6 +423,25 @@ mod tests {
 
     use super::*;
     use crate::domain::eligibility::EligibilityAnswer;
+
+    /// The form built whole reads back, field by field and in order, as the one reqwest built
+    /// (the mock payer and CORE servers read it with a multipart parser like this one).
+    #[tokio::test]
+    async fn a_form_built_whole_reads_back_field_by_field() {
+        let payload = build_request(&inquiry(true), "SENDER", "RECEIVER").unwrap();
+        let fields = request_fields("SENDER".into(), "RECEIVER".into(), &payload);
+        let (content_type, body) = form_data(&fields);
+        assert!(content_type.starts_with("multipart/form-data; boundary="));
+        let read = form_fields(&content_type, bytes::Bytes::from(body))
+            .await
+            .unwrap();
+        let sent: Vec<(String, String)> = fields
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.clone()))
+            .collect();
+        assert_eq!(read, sent);
+        assert_eq!(read[7], ("Payload".to_string(), payload));
+    }
 
     fn inquiry(dependent: bool) -> Inquiry {
         let person = |first: &str, born: (i32, u32, u32), sex: &str| InquiryPerson {
