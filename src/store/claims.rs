@@ -637,9 +637,9 @@ impl<'a> SqliteLines<'a> {
 }
 
 /// An INSERT of `rows` claim lines for SQLite: six anonymous parameters a line (claim,
-/// number, day, date, service index, day head), then the eight values the lines share, numbered after them so that
-/// anonymous and numbered parameters agree in SQLite and in sqlx (few named parameters also
-/// keep sqlx's per-parameter name lookup short).
+/// number, day, date, service index, day head), then the eight values the lines share,
+/// numbered after them so that anonymous and numbered parameters agree in SQLite and in sqlx
+/// (few named parameters also keep sqlx's per-parameter name lookup short).
 fn sqlite_lines_sql(rows: usize) -> String {
     use std::fmt::Write as _;
     const HEAD: &str = "INSERT INTO claim_lines (claim_id, line_number, attendance_id, \
@@ -1508,4 +1508,44 @@ pub async fn billing_days(tx: &mut Tx, client_ids: &[Uuid]) -> StoreResult<Vec<B
     // orders them the same.
     days.sort_unstable_by_key(|d| (d.client_id, d.date));
     Ok(days)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(number: u32, day: Uuid, service_index: Option<u32>) -> LineRecord {
+        LineRecord {
+            line_number: number,
+            line_control_number: String::new(),
+            attendance_id: day,
+            service_date: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            program: Program::MentalHealth,
+            revenue_code: "0905".into(),
+            hcpcs: None,
+            modifiers: Vec::new(),
+            units: 1,
+            charge: Money::from_minor_units(33_333).unwrap(),
+            expected: None,
+            live: true,
+            service_index,
+        }
+    }
+
+    /// Every per-day line heads its day; of a per-service claim's lines of one day, only the
+    /// first does, wherever the day's other lines fall on the claim.
+    #[test]
+    fn a_day_has_one_head_line_on_a_claim() {
+        let (monday, tuesday) = (Uuid::now_v7(), Uuid::now_v7());
+        let per_day = [line(1, monday, None), line(2, tuesday, None)];
+        assert_eq!(day_heads(&per_day), [true, true]);
+        let per_service = [
+            line(1, monday, Some(0)),
+            line(2, monday, Some(1)),
+            line(3, tuesday, Some(0)),
+            line(4, monday, Some(2)),
+            line(5, tuesday, Some(1)),
+        ];
+        assert_eq!(day_heads(&per_service), [true, false, true, false, false]);
+    }
 }
