@@ -527,15 +527,7 @@ mod tests {
         migrate_before(&db, 24).await;
         let at = "2026-03-01T09:00:00+00:00";
         let setup = format!(
-            "INSERT INTO users (id, username, password_hash, active, created_at, updated_at)
-                VALUES ('u', 'billing', 'x', 1, '{at}', '{at}');
-             INSERT INTO payers (id, name, payer_id, created_at, updated_at)
-                VALUES ('p', 'Payer', 'P1', '{at}', '{at}');
-             INSERT INTO clients (id, first_name, last_name, date_of_birth, sex, created_at,
-                updated_at) VALUES ('c', 'Ana', 'Diaz', '1990-01-01', 'F', '{at}', '{at}');
-             INSERT INTO coverages (id, client_id, payer_id, member_id, relationship, priority,
-                created_at, updated_at)
-                VALUES ('v', 'c', 'p', 'M1', 'self', 'primary', '{at}', '{at}');
+            "{}
              INSERT INTO attendance (id, client_id, service_date, level_of_care, minutes,
                 services, recorded_by, created_at, updated_at)
                 VALUES ('a', 'c', '2026-03-02', 'IOP', 190, '[]', 'u', '{at}', '{at}');
@@ -556,7 +548,8 @@ mod tests {
                 VALUES ('k1', 1, 'a', '2026-03-02', 'mental_health', '0905', '[]', 1, 33333, 0),
                        ('k2', 1, 'a', '2026-03-02', 'mental_health', '0905', '[]', 1, 33333, 1);
              INSERT INTO claim_events (id, claim_id, to_status, user_id, at)
-                VALUES ('e1', 'k1', 'draft', 'u', '{at}'), ('e2', 'k2', 'draft', 'u', '{at}');"
+                VALUES ('e1', 'k1', 'draft', 'u', '{at}'), ('e2', 'k2', 'draft', 'u', '{at}');",
+            a_covered_client("c", at)
         );
         sqlx::raw_sql(&setup).execute(&sqlite.reads).await.unwrap();
 
