@@ -518,9 +518,7 @@ mod tests {
     /// allowed, and the foreign keys still hold afterwards.
     #[tokio::test]
     async fn the_sqlite_claims_rebuild_keeps_every_row_and_reference() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("m.db").display());
-        let db = Db::connect(&url, 2).await.unwrap();
+        let (_dir, db) = sqlite_file().await;
         let Db::Sqlite(sqlite) = &db else {
             unreachable!()
         };
@@ -610,9 +608,7 @@ mod tests {
     /// back, a NULL charge is taken and a stated one is still above 0.
     #[tokio::test]
     async fn the_sqlite_fee_schedules_rebuild_keeps_every_charge_and_lets_it_be_null() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("m.db").display());
-        let db = Db::connect(&url, 2).await.unwrap();
+        let (_dir, db) = sqlite_file().await;
         let Db::Sqlite(sqlite) = &db else {
             unreachable!()
         };
@@ -877,15 +873,21 @@ mod tests {
         }
     }
 
+    /// A fresh SQLite database in a temporary folder (kept as long as the folder is).
+    async fn sqlite_file() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("m.db").display());
+        let db = Db::connect(&url, 2).await.unwrap();
+        (dir, db)
+    }
+
     /// Runs `check` on a fresh SQLite file, and on a fresh PostgreSQL schema too when
     /// TEST_DATABASE_URL is set.
     async fn on_each_backend<F>(check: F)
     where
         F: for<'a> Fn(&'a Db) -> futures_util::future::BoxFuture<'a, ()>,
     {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("m.db").display());
-        let db = Db::connect(&url, 2).await.unwrap();
+        let (_dir, db) = sqlite_file().await;
         check(&db).await;
         db.close().await;
         let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
