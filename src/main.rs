@@ -7,8 +7,8 @@ use perdiem::config::Settings;
 /// string per field, and glibc's malloc and free were a third of the 271 parse
 /// (benches/verification.rs; the benches use the same allocator). Built without transparent
 /// huge pages (feature `no_thp`: mimalloc does not ask for them): zeroing a fresh 2 MiB page on
-/// first touch was 30 % of the claims bench's samples, and a generation of 100,000 days took
-/// 1.45 s instead of 1.03 s (benches/claims.rs, alternated runs).
+/// first touch was 30 % of the claims bench's samples, and the bench (100,000 days → claims and
+/// their 837I) took 1.45 s instead of 1.03 s (benches/claims.rs, alternated runs).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
