@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, SqliteConnection, SqlitePool, Transaction};
 
+use read_pool::{ReadConn, ReadPool};
 use writer::{WriteTx, Writer};
 
 pub mod acknowledgments;
@@ -32,6 +33,7 @@ pub mod ids;
 pub mod login_throttle;
 pub mod organization;
 pub mod payers;
+pub mod read_pool;
 pub mod remittance_reports;
 pub mod remittances;
 mod rows;
@@ -149,18 +151,26 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// A SQLite database: a pool for reads and the one [`Writer`] for writes (see `writer`).
+/// A SQLite database: read connections (see `read_pool`) and the one [`Writer`] for writes
+/// (see `writer`).
 #[derive(Clone, Debug)]
 pub struct SqliteDb {
-    reads: SqlitePool,
+    /// Where the read connections come from; also used as it is by the few statements that are
+    /// neither a request's read nor a write (migrations, checkpoints, `/ready`).
+    pool: SqlitePool,
+    reads: ReadPool,
     writer: std::sync::Arc<Writer>,
 }
 
+/// Connections of a SQLite database's pool beyond the reads' own: migrations, checkpoints and
+/// `/ready` never wait for a read to end.
+const MAINTENANCE_CONNECTIONS: u32 = 2;
+
 impl SqliteDb {
-    /// The read pool. (Statements run on it outside a transaction; writes belong to the
-    /// writer, through [`Db::begin`].)
+    /// The database's sqlx pool. (Statements run on it outside a transaction; requests read
+    /// through [`Db::read_each`] and [`Db::begin_read`], and write through [`Db::begin`].)
     pub fn pool(&self) -> &SqlitePool {
-        &self.reads
+        &self.pool
     }
 
     pub fn writer(&self) -> &Writer {
@@ -168,16 +178,17 @@ impl SqliteDb {
     }
 
     async fn open(options: SqliteConnectOptions, max_connections: u32) -> anyhow::Result<Self> {
-        let reads = SqlitePoolOptions::new()
-            .max_connections(max_connections)
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections + MAINTENANCE_CONNECTIONS)
             // A local file needs no liveness check: the check was a statement, so a hand-off to
-            // the connection's thread and back, before every read.
+            // the connection's thread and back, before every use.
             .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         let writer = Writer::open(&options).await?;
         Ok(SqliteDb {
-            reads,
+            reads: ReadPool::new(pool.clone(), max_connections),
+            pool,
             writer: std::sync::Arc::new(writer),
         })
     }
@@ -223,12 +234,13 @@ impl std::ops::DerefMut for PgTx {
     }
 }
 
-/// A SQLite transaction: a deferred one on the read pool, or a writer's turn on the one
+/// A SQLite transaction: a deferred one on a read connection, or a writer's turn on the one
 /// writing connection. Both are a connection to the queries.
 pub enum SqliteTx {
-    Read(Transaction<'static, Sqlite>),
-    /// A read-pool connection without a transaction (see [`Db::read_each`]).
-    Each(sqlx::pool::PoolConnection<Sqlite>),
+    /// A read connection inside a deferred transaction (see [`Db::begin_read`]).
+    Read(ReadConn),
+    /// A read connection without a transaction (see [`Db::read_each`]).
+    Each(ReadConn),
     Write(WriteTx),
 }
 
@@ -306,7 +318,7 @@ impl Db {
     pub async fn reopen(&self, max_connections: u32) -> anyhow::Result<Db> {
         Ok(match self {
             Db::Sqlite(sqlite) => Db::Sqlite(
-                SqliteDb::open((*sqlite.reads.connect_options()).clone(), max_connections).await?,
+                SqliteDb::open((*sqlite.pool.connect_options()).clone(), max_connections).await?,
             ),
             Db::Postgres(pool) => {
                 Db::connect_postgres((*pool.connect_options()).clone(), max_connections).await?
@@ -319,7 +331,7 @@ impl Db {
     pub async fn checkpoint(&self) -> StoreResult<()> {
         if let Db::Sqlite(sqlite) = self {
             sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&sqlite.reads)
+                .execute(&sqlite.pool)
                 .await?;
         }
         Ok(())
@@ -346,7 +358,7 @@ impl Db {
         match self {
             Db::Sqlite(sqlite) => {
                 let migrator = sqlx::migrate::Migrator::new(Migrations::of(&SQLITE_ONLY)).await?;
-                migrator.run(&sqlite.reads).await?
+                migrator.run(&sqlite.pool).await?
             }
             Db::Postgres(pool) => {
                 let migrator = sqlx::migrate::Migrator::new(Migrations::of(&POSTGRES_ONLY)).await?;
@@ -392,7 +404,7 @@ impl Db {
     pub async fn ping(&self) -> StoreResult<()> {
         match self {
             Db::Sqlite(sqlite) => sqlx::query("SELECT 1")
-                .execute(&sqlite.reads)
+                .execute(&sqlite.pool)
                 .await
                 .map(|_| ())?,
             Db::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
@@ -403,11 +415,7 @@ impl Db {
     /// The pool's connections now: idle, in use, and the most it opens (for the metrics).
     pub fn pool_sizes(&self) -> PoolSizes {
         let (size, idle, max) = match self {
-            Db::Sqlite(sqlite) => (
-                sqlite.reads.size(),
-                sqlite.reads.num_idle(),
-                sqlite.reads.options().get_max_connections(),
-            ),
+            Db::Sqlite(sqlite) => return sqlite.reads.sizes(),
             Db::Postgres(pool) => (
                 pool.size(),
                 pool.num_idle(),
@@ -435,7 +443,8 @@ impl Db {
         match self {
             Db::Sqlite(sqlite) => {
                 sqlite.writer.close().await;
-                sqlite.reads.close().await
+                sqlite.reads.close();
+                sqlite.pool.close().await
             }
             Db::Postgres(pool) => pool.close().await,
         }
@@ -445,7 +454,7 @@ impl Db {
 impl Tx {
     pub async fn commit(self) -> StoreResult<()> {
         match self {
-            Tx::Sqlite(SqliteTx::Read(tx)) => tx.commit().await?,
+            Tx::Sqlite(SqliteTx::Read(conn)) => conn.commit().await?,
             Tx::Sqlite(SqliteTx::Each(_)) | Tx::Postgres(PgTx::Each(_)) => {}
             Tx::Sqlite(SqliteTx::Write(tx)) => tx.commit().await?,
             Tx::Postgres(PgTx::Transaction(tx)) => tx.commit().await?,
@@ -554,13 +563,13 @@ mod tests {
                 VALUES ('e1', 'k1', 'draft', 'u', '{at}'), ('e2', 'k2', 'draft', 'u', '{at}');",
             a_covered_client("c", at)
         );
-        sqlx::raw_sql(&setup).execute(&sqlite.reads).await.unwrap();
+        sqlx::raw_sql(&setup).execute(&sqlite.pool).await.unwrap();
 
         db.migrate().await.unwrap();
 
         let claims: Vec<(String, String, Option<String>)> =
             sqlx::query_as("SELECT id, status, original_claim_id FROM claims ORDER BY id")
-                .fetch_all(&sqlite.reads)
+                .fetch_all(&sqlite.pool)
                 .await
                 .unwrap();
         assert_eq!(
@@ -573,12 +582,12 @@ mod tests {
         let counts: (i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM claim_lines), (SELECT COUNT(*) FROM claim_events)",
         )
-        .fetch_one(&sqlite.reads)
+        .fetch_one(&sqlite.pool)
         .await
         .unwrap();
         assert_eq!(counts, (2, 2));
         let problems: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
-            .fetch_all(&sqlite.reads)
+            .fetch_all(&sqlite.pool)
             .await
             .unwrap();
         assert!(problems.is_empty(), "{problems:?}");
@@ -636,7 +645,7 @@ mod tests {
              {};",
             schedule("f1", "125000")
         );
-        sqlx::raw_sql(&setup).execute(&sqlite.reads).await.unwrap();
+        sqlx::raw_sql(&setup).execute(&sqlite.pool).await.unwrap();
 
         db.migrate().await.unwrap();
 
@@ -652,7 +661,7 @@ mod tests {
             "SELECT id, charge_per_day_cents, allowed_per_day_cents, modifiers, type_of_bill,
                 notes FROM fee_schedules",
         )
-        .fetch_all(&sqlite.reads)
+        .fetch_all(&sqlite.pool)
         .await
         .unwrap();
         assert_eq!(
@@ -670,12 +679,12 @@ mod tests {
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'fee_schedules'
                 AND name = 'fee_schedules_payer_level_program'",
         )
-        .fetch_all(&sqlite.reads)
+        .fetch_all(&sqlite.pool)
         .await
         .unwrap();
         assert_eq!(index.len(), 1);
         let problems: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
-            .fetch_all(&sqlite.reads)
+            .fetch_all(&sqlite.pool)
             .await
             .unwrap();
         assert!(problems.is_empty(), "{problems:?}");
@@ -873,7 +882,7 @@ mod tests {
         );
         let migrator = sqlx::migrate::Migrator::new(before).await.unwrap();
         match db {
-            Db::Sqlite(sqlite) => migrator.run(&sqlite.reads).await.unwrap(),
+            Db::Sqlite(sqlite) => migrator.run(&sqlite.pool).await.unwrap(),
             Db::Postgres(pool) => migrator.run(pool).await.unwrap(),
         }
     }
@@ -939,7 +948,7 @@ mod tests {
 
     async fn raw(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
         match db {
-            Db::Sqlite(sqlite) => sqlx::raw_sql(sql).execute(&sqlite.reads).await.map(|_| ()),
+            Db::Sqlite(sqlite) => sqlx::raw_sql(sql).execute(&sqlite.pool).await.map(|_| ()),
             Db::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
         }
     }
@@ -1092,7 +1101,7 @@ mod tests {
         drop(tx);
         if let Db::Sqlite(sqlite) = db {
             let problems: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
-                .fetch_all(&sqlite.reads)
+                .fetch_all(&sqlite.pool)
                 .await
                 .unwrap();
             assert!(problems.is_empty(), "{problems:?}");
