@@ -5,6 +5,8 @@
 //! entity ids), the HTTP method, the *route pattern* (never the raw path or query string, which
 //! could hold a name or a birth date) and the status. Handlers instrument with `skip_all`.
 
+mod json_lines;
+
 use std::io::Write;
 
 use tracing_subscriber::fmt::MakeWriter;
@@ -24,9 +26,8 @@ where
         .with_target(true);
     match settings.format {
         LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
+            .fmt_fields(json_lines::JsonMembers)
+            .event_format(json_lines::JsonLines)
             .try_init(),
         LogFormat::Pretty => builder.try_init(),
     }
