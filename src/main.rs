@@ -16,8 +16,17 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // Logging follows the same settings the command will load; a bad file is reported by `run`.
+    let output = perdiem::telemetry::Batched::new(std::io::stderr());
     if let Ok(settings) = Settings::load(cli.config.as_deref()) {
-        perdiem::telemetry::init(&settings.log, std::io::stderr)?;
+        perdiem::telemetry::init(&settings.log, output.clone())?;
     }
-    run(cli).await
+    let panicking = output.clone();
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        panicking.flush();
+        report(info);
+    }));
+    let outcome = run(cli).await;
+    output.flush();
+    outcome
 }

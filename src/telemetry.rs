@@ -5,7 +5,10 @@
 //! entity ids), the HTTP method, the *route pattern* (never the raw path or query string, which
 //! could hold a name or a birth date) and the status. Handlers instrument with `skip_all`.
 
+mod batched;
 mod json_lines;
+
+pub use batched::Batched;
 
 use std::io::Write;
 
