@@ -156,14 +156,15 @@ pub enum Db {
 #[derive(Clone, Debug)]
 pub struct SqliteDb {
     /// Where the read connections come from; also used as it is by the few statements that are
-    /// neither a request's read nor a write (migrations, checkpoints, `/ready`).
+    /// neither a request's read nor a write (see [`MAINTENANCE_CONNECTIONS`]).
     pool: SqlitePool,
     reads: ReadPool,
     writer: std::sync::Arc<Writer>,
 }
 
-/// Connections of a SQLite database's pool beyond the reads' own: migrations, checkpoints and
-/// `/ready` never wait for a read to end.
+/// Connections of a SQLite database's pool beyond the reads' own, for the statements run on
+/// the pool itself (migrations, checkpoints, `/ready`, and through [`with_db!`] the account
+/// check and the metrics' batch counts): they never wait for every read to end.
 const MAINTENANCE_CONNECTIONS: u32 = 2;
 
 impl SqliteDb {

@@ -38,7 +38,7 @@ struct State {
 }
 
 impl Batched {
-    /// Output to `sink`, flushed every [`PERIOD`] by a thread of its own for as long as a
+    /// Output to `sink`, flushed every `PERIOD` (100 ms) by a thread of its own for as long as a
     /// clone of it lives.
     pub fn new(sink: impl Write + Send + 'static) -> Batched {
         Batched::with_period(sink, PERIOD)
