@@ -48,3 +48,26 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// What a test's subscriber wrote, kept in memory (the telemetry modules' unit tests).
+#[cfg(test)]
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(test)]
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[cfg(test)]
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

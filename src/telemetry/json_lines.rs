@@ -218,42 +218,24 @@ impl<W: Write> Write for Escaped<'_, W> {
 #[cfg(test)]
 mod tests {
     use std::io;
-    use std::sync::{Arc, Mutex};
 
     use serde_json::{json, Value};
-    use tracing_subscriber::fmt::MakeWriter;
 
     use super::*;
-
-    #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-
-    impl io::Write for Lines {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Lines {
-        type Writer = Lines;
-        fn make_writer(&'a self) -> Lines {
-            self.clone()
-        }
-    }
+    use crate::telemetry::Captured;
 
     fn logged(work: impl FnOnce()) -> Vec<Value> {
-        let lines = Lines::default();
+        let lines = Captured::default();
         let subscriber = tracing_subscriber::fmt()
-            .with_writer(lines.clone())
+            .with_writer({
+                let lines = lines.clone();
+                move || lines.clone()
+            })
             .fmt_fields(JsonMembers)
             .event_format(JsonLines)
             .finish();
         tracing::subscriber::with_default(subscriber, work);
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let text = lines.text();
         text.lines()
             .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
             .collect()
