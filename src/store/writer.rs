@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Connection, SqliteConnection};
+use sqlx::{Connection, Row, SqliteConnection};
 use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
 
 use super::{StoreError, StoreResult};
@@ -53,6 +53,9 @@ const HANDOVER_PATIENCE: Duration = Duration::from_millis(25);
 /// queue meanwhile. Reads are milliseconds; a long export outlasting it only defers the
 /// restart to the next checkpoint.
 pub const RESTART_PATIENCE: Duration = Duration::from_millis(250);
+/// SQLite's busy handler within one try of [`Writer::restart_log`]: it sleeps 1, 2, 5 ms…
+/// between its own polls, so a short timeout and another try wait less for a reader.
+const RESTART_TRY: Duration = Duration::from_millis(3);
 
 /// Upper bounds of the commit-size histogram's buckets (members per `COMMIT`).
 pub const GROUP_SIZE_BUCKETS: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
@@ -192,33 +195,57 @@ impl Writer {
 
     /// Copies the whole write-ahead log into the database and restarts the log from its
     /// beginning (`wal_checkpoint(RESTART)`), as a turn on the writing connection: writes
-    /// queue behind it as behind any writer, and SQLite's write lock is this connection's own,
-    /// so no writer sleeps in a busy handler. It waits (at most [`RESTART_PATIENCE`]) for
-    /// readers still reading older pages of the log; readers that start meanwhile read the
-    /// database file, since nothing new is written. The next write then starts the log over,
-    /// and the file is cut back to `journal_size_limit`. True when the log was restarted;
-    /// false when a reader outlasted the wait (the next checkpoint tries again).
+    /// queue behind it as behind any writer, and SQLite's write lock is this connection's own.
+    /// It waits (at most [`RESTART_PATIENCE`]) for readers still reading older pages of the
+    /// log; readers that start meanwhile read the database file, since nothing new is written.
+    /// The next write then starts the log over, and the file is cut back to
+    /// `journal_size_limit`. Returns whether the log was restarted (not when a reader outlasted
+    /// the wait: the next checkpoint tries again) and how long writes waited.
     ///
-    /// `RESTART` rather than `TRUNCATE`: truncating the file to nothing and syncing it doubled
-    /// the pause (the audited read at full load, p99 17–21 ms against 35–40 ms; 7 ms without
-    /// any bound, while the log grew 90 MB a second).
-    pub async fn restart_log(&self) -> StoreResult<bool> {
+    /// Each try is one hand-off to the connection's thread, the busy timeout set and reset
+    /// around the checkpoint in the same batch: on a loaded machine every hand-off can wait
+    /// for a CPU, and writes wait with it. `RESTART` rather than `TRUNCATE`: cutting the file
+    /// to nothing and syncing it doubled the pause.
+    pub async fn restart_log(&self) -> StoreResult<(bool, Duration)> {
         let mut held = {
             let _queued = Queued::enter(&self.stats.queued);
             Arc::clone(&self.connection).lock_owned().await
         };
+        let paused = Instant::now();
         settle_abandoned(&mut held).await?;
         if held.in_group {
             finish_group(&mut held, &self.stats).await;
         }
-        set_busy_timeout(&mut held.conn, RESTART_PATIENCE).await?;
-        let restarted: Result<(i64, i64, i64), sqlx::Error> =
-            sqlx::query_as("PRAGMA wal_checkpoint(RESTART)")
-                .fetch_one(&mut held.conn)
-                .await;
-        set_busy_timeout(&mut held.conn, super::BUSY_TIMEOUT).await?;
-        let (busy, _, _) = restarted?;
-        Ok(busy == 0)
+        let restore = format!("PRAGMA busy_timeout = {}", super::BUSY_TIMEOUT.as_millis());
+        let attempt = format!(
+            "PRAGMA busy_timeout = {}; PRAGMA wal_checkpoint(RESTART); {restore}",
+            RESTART_TRY.as_millis()
+        );
+        loop {
+            // Every statement of the batch answers a row; the checkpoint's has three columns
+            // (busy, frames in the log, frames copied).
+            let tried = sqlx::query(&attempt)
+                .fetch_all(&mut held.conn)
+                .await
+                .and_then(|rows| {
+                    rows.iter()
+                        .find(|row| row.len() == 3)
+                        .map(|row| row.try_get::<i64, _>(0))
+                        .transpose()
+                });
+            match tried {
+                Ok(Some(0)) => return Ok((true, paused.elapsed())),
+                Ok(_) if paused.elapsed() >= RESTART_PATIENCE => {
+                    return Ok((false, paused.elapsed()))
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    // The batch stopped at the checkpoint: the timeout may still be the try's.
+                    sqlx::query(&restore).execute(&mut held.conn).await?;
+                    return Err(error.into());
+                }
+            }
+        }
     }
 
     /// Closes the connection, committing a group still open.
@@ -325,13 +352,6 @@ impl Drop for WriteTx {
             });
         }
     }
-}
-
-async fn set_busy_timeout(conn: &mut SqliteConnection, wait: Duration) -> StoreResult<()> {
-    sqlx::query(&format!("PRAGMA busy_timeout = {}", wait.as_millis()))
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 fn group_failed(cause: String) -> StoreError {
