@@ -1022,6 +1022,19 @@ mod tests {
         }
     }
 
+    /// `count` rows of 4,000 bytes into `t`, each in its own write.
+    async fn write_rows(db: &Db, count: usize) {
+        for _ in 0..count {
+            let mut tx = db.begin().await.unwrap();
+            sqlx::query("INSERT INTO t (body) VALUES (?)")
+                .bind(vec![7u8; 4000])
+                .execute(sqlite_conn(&mut tx))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    }
+
     /// A log that no checkpoint could restart (a reader held it the whole time) grows past its
     /// bound; the bounded checkpoint then restarts it while reads keep coming, so later writes
     /// reuse the file instead of growing it, and every row written is still there.
@@ -1043,15 +1056,7 @@ mod tests {
             .await
             .unwrap();
         const ROWS: usize = 400;
-        for _ in 0..ROWS {
-            let mut tx = db.begin().await.unwrap();
-            sqlx::query("INSERT INTO t (body) VALUES (?)")
-                .bind(vec![7u8; 4000])
-                .execute(sqlite_conn(&mut tx))
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-        }
+        write_rows(&db, ROWS).await;
         // Within the bound nothing more than a passive checkpoint happens.
         assert!(!db.checkpoint_within(u64::MAX).await.unwrap());
         let grown = log_bytes();
@@ -1087,15 +1092,7 @@ mod tests {
             db.checkpoint_within(1024 * 1024).await.unwrap(),
             "past the bound the log is restarted"
         );
-        for _ in 0..ROWS / 4 {
-            let mut tx = db.begin().await.unwrap();
-            sqlx::query("INSERT INTO t (body) VALUES (?)")
-                .bind(vec![7u8; 4000])
-                .execute(sqlite_conn(&mut tx))
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-        }
+        write_rows(&db, ROWS / 4).await;
         let after = log_bytes();
         assert!(
             after <= grown,
