@@ -160,8 +160,8 @@ pub struct SqliteDb {
     pool: SqlitePool,
     reads: ReadPool,
     writer: std::sync::Arc<Writer>,
-    /// The page size, once read (0 until then).
-    page_size: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The database's page size in bytes, read when it was opened.
+    page_size: u64,
 }
 
 /// Connections of a SQLite database's pool beyond the reads' own, for the statements run on
@@ -193,21 +193,6 @@ impl SqliteDb {
         &self.writer
     }
 
-    /// The database's page size in bytes (fixed once the file exists).
-    async fn page_size(&self) -> StoreResult<u64> {
-        let known = self.page_size.load(std::sync::atomic::Ordering::Relaxed);
-        if known != 0 {
-            return Ok(known);
-        }
-        let (size,): (i64,) = sqlx::query_as("PRAGMA page_size")
-            .fetch_one(&self.pool)
-            .await?;
-        let size = u64::try_from(size).unwrap_or(4096);
-        self.page_size
-            .store(size, std::sync::atomic::Ordering::Relaxed);
-        Ok(size)
-    }
-
     async fn open(options: SqliteConnectOptions, max_connections: u32) -> anyhow::Result<Self> {
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections + MAINTENANCE_CONNECTIONS)
@@ -217,11 +202,13 @@ impl SqliteDb {
             .connect_with(options.clone())
             .await?;
         let writer = Writer::open(&options).await?;
+        // Fixed once the file exists; a new file has the default, which nothing here changes.
+        let (page_size,): (i64,) = sqlx::query_as("PRAGMA page_size").fetch_one(&pool).await?;
         Ok(SqliteDb {
             reads: ReadPool::new(pool.clone(), max_connections),
             pool,
             writer: std::sync::Arc::new(writer),
-            page_size: std::sync::Arc::default(),
+            page_size: u64::try_from(page_size).unwrap_or(4096),
         })
     }
 }
@@ -382,9 +369,8 @@ impl Db {
         let (_, frames, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
             .fetch_one(&sqlite.pool)
             .await?;
-        let page_size = sqlite.page_size().await?;
         // A frame is a page and its 24-byte header.
-        let log_bytes = u64::try_from(frames).unwrap_or(0) * (page_size + 24);
+        let log_bytes = u64::try_from(frames).unwrap_or(0) * (sqlite.page_size + 24);
         if log_bytes <= limit_bytes {
             return Ok(false);
         }
