@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::domain::ids::{BatchId, ClientId, CoverageId, VerificationId};
 
-use super::{now, with_db, with_tx, Db, StoreError, StoreResult, Tx};
+use super::{now, with_tx, Db, StoreError, StoreResult, Tx};
 
 #[derive(Debug, Clone)]
 pub struct NewItem {
@@ -474,11 +474,13 @@ pub const ITEM_STATES: [&str; 5] = ["pending", "running", "waiting", "done", "fa
 /// How many items are in each state, every state of [`ITEM_STATES`] listed (zero when none is),
 /// then any other state found. One statement, outside any transaction.
 pub async fn count_by_state(db: &Db) -> StoreResult<Vec<(String, i64)>> {
-    let rows: Vec<(String, i64)> = with_db!(db, |pool| sqlx::query_as(
+    let mut tx = db.read_each().await?;
+    let rows: Vec<(String, i64)> = with_tx!(&mut tx, |conn| sqlx::query_as(
         "SELECT status, COUNT(*) FROM verification_batch_items GROUP BY status"
     )
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await)?;
+    drop(tx);
     let mut counts: Vec<(String, i64)> = ITEM_STATES
         .iter()
         .map(|state| (state.to_string(), 0))

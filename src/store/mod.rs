@@ -95,9 +95,10 @@ macro_rules! with_tx {
 }
 pub use with_tx;
 
-/// Runs one statement on the pool of a [`Db`], outside any explicit transaction: for a single
-/// statement (atomic on its own) that saves the `BEGIN` and `COMMIT` round trips, and on SQLite
-/// holds the write lock only for the statement.
+/// Runs one statement on the pool of a [`Db`], outside any explicit transaction and outside
+/// the writer and the read pool: for tests and tools that reach into the database directly.
+/// The service reads through [`Db::read_each`] and [`Db::begin_read`], and writes through
+/// [`Db::begin`].
 #[macro_export]
 macro_rules! with_db {
     ($db:expr, |$pool:ident| $body:expr) => {
@@ -165,8 +166,8 @@ pub struct SqliteDb {
 }
 
 /// Connections of a SQLite database's pool beyond the reads' own, for the statements run on
-/// the pool itself (migrations, checkpoints, `/ready`, and through [`with_db!`] the account
-/// check and the metrics' batch counts): they never wait for every read to end.
+/// the pool itself (migrations, checkpoints, `/ready`): they never wait for every read to
+/// end.
 const MAINTENANCE_CONNECTIONS: u32 = 2;
 
 /// How long a SQLite statement waits for a lock another connection holds (another process's

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{now, with_db, with_tx, Db, Page, StoreError, StoreResult, Tx};
+use super::{now, with_tx, Db, Page, StoreError, StoreResult, Tx};
 use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 
@@ -122,14 +122,16 @@ pub async fn find(tx: &mut Tx, id: UserId) -> StoreResult<Option<User>> {
 /// Whether an account may act now, and its roles: one query outside a transaction, because
 /// every authenticated request asks it.
 pub async fn access(db: &Db, id: UserId) -> StoreResult<Option<Access>> {
-    let rows: Vec<(bool, i64, Option<String>)> = with_db!(db, |pool| sqlx::query_as(
+    let mut tx = db.read_each().await?;
+    let rows: Vec<(bool, i64, Option<String>)> = with_tx!(&mut tx, |conn| sqlx::query_as(
         "SELECT u.active, u.credentials_version, r.role
          FROM users u LEFT JOIN user_roles r ON r.user_id = u.id
          WHERE u.id = $1"
     )
     .bind(id)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await)?;
+    drop(tx);
     let Some((active, credentials_version, _)) = rows.first() else {
         return Ok(None);
     };
