@@ -22,9 +22,14 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use futures_util::stream::{self, StreamExt};
-use perdiem::domain::eligibility::{Inquiry, InquiryPerson, LevelOfCare, Program};
+use perdiem::domain::client::{ClientInput, NewClient};
+use perdiem::domain::coverage::{CoverageInput, NewCoverage};
+use perdiem::domain::eligibility::{Inquiry, LevelOfCare, Program};
+use perdiem::domain::ids::{PayerId, VerificationId};
+use perdiem::domain::organization::{Organization, OrganizationInput};
 use perdiem::domain::payer::{ConnectionInput, PayerInput};
 use perdiem::payers::{adapter, PayerAdapter, Transport};
+use perdiem::services::verification::inquiries;
 
 /// The service binary's allocator (src/main.rs), so the figures are the service's.
 #[global_allocator]
@@ -82,34 +87,34 @@ impl Drop for MockPayer {
     }
 }
 
-/// The seven inquiries of one IOP + PHP verification, as `services::verification` builds
-/// them for `scripts/bench-http`'s client (the mock's active PPO with per-day copays).
-fn inquiries(codes: &[String], per_request: usize, verification: usize) -> Vec<Inquiry> {
+/// The records `scripts/bench-http` stores before it verifies (its clinic, its client, the
+/// client's coverage: the mock's active PPO with per-day copays), as the service reads them.
+fn bench_records(payer_id: PayerId) -> (Organization, NewClient, NewCoverage) {
     let today = chrono::Utc::now().date_naive();
-    codes
-        .chunks(per_request)
-        .enumerate()
-        .map(|(seq, codes)| Inquiry {
-            trace: format!("{verification:032x}-{}", seq + 1),
-            control_number: u32::try_from(verification * 8 + seq + 1).unwrap_or(1),
-            payer_name: "Mock Health Plan".into(),
-            payer_edi_id: "MOCKBENCH".into(),
-            provider_name: "Sunrise Behavioral Health LLC".into(),
-            provider_npi: "1234567893".into(),
-            provider_tax_id: "123456789".into(),
-            member_id: "MOCK-COPAY".into(),
-            group_number: Some("GRP-100".into()),
-            subscriber: InquiryPerson {
-                first_name: "Ana".into(),
-                last_name: "Lopez".into(),
-                date_of_birth: chrono::NaiveDate::from_ymd_opt(1988, 4, 12).unwrap(),
-                sex: Some("F".into()),
-            },
-            dependent: None,
-            service_types: codes.to_vec(),
-            service_date: today,
-        })
-        .collect()
+    let clinic = serde_json::from_value::<OrganizationInput>(serde_json::json!({
+        "legal_name": "Sunrise Behavioral Health LLC", "npi": "1234567893",
+        "tax_id": "12-3456789", "taxonomy_code": "261QM0801X",
+        "address": {"line1": "100 Congress Ave", "city": "Austin", "state": "TX",
+                    "postal_code": "78701"},
+        "phone": "512-555-0100"
+    }))
+    .unwrap()
+    .parse()
+    .expect("the bench clinic parses");
+    let client = serde_json::from_value::<ClientInput>(serde_json::json!({
+        "first_name": "Ana", "last_name": "Lopez", "date_of_birth": "1988-04-12", "sex": "F"
+    }))
+    .unwrap()
+    .parse(today)
+    .expect("the bench client parses");
+    let coverage = serde_json::from_value::<CoverageInput>(serde_json::json!({
+        "payer_id": payer_id.to_string(), "member_id": "MOCK-COPAY", "group_number": "GRP-100",
+        "relationship": "self", "priority": "primary"
+    }))
+    .unwrap()
+    .parse(today)
+    .expect("the bench coverage parses");
+    (clinic, client, coverage)
 }
 
 async fn verify_by_inquiries(adapter: &dyn PayerAdapter, inquiries: Vec<Inquiry>) {
@@ -141,9 +146,28 @@ fn main() {
     }
     .parse()
     .expect("the bench payer parses");
-    let connection = payer.connection.expect("a connection");
+    let connection = payer.connection.clone().expect("a connection");
     let codes = connection.codes_for(&[LevelOfCare::Iop, LevelOfCare::Php], Program::MentalHealth);
     let per_request = usize::try_from(connection.service_types_per_request).unwrap_or(1);
+    let groups: Vec<Vec<String>> = codes.chunks(per_request).map(<[String]>::to_vec).collect();
+    let (clinic, client, coverage) = bench_records(PayerId::new());
+    let today = chrono::Utc::now().date_naive();
+    // What `services::verification` sends: its own builder, fresh control numbers each time.
+    let inquiries_of = |verification: usize| {
+        let control_numbers: Vec<u32> = (0..groups.len())
+            .map(|seq| u32::try_from(verification * 8 + seq + 1).unwrap_or(1))
+            .collect();
+        inquiries(
+            VerificationId::new(),
+            &payer,
+            &clinic,
+            &client,
+            &coverage,
+            &groups,
+            &control_numbers,
+            today,
+        )
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -151,11 +175,11 @@ fn main() {
     let transport = Transport::new().unwrap();
     let adapter = adapter(&connection, &transport);
     let adapter = &*adapter;
-    let inquiries_each = codes.chunks(per_request).count();
+    let inquiries_each = groups.len();
     let run = |count: usize, offset: usize| {
         runtime.block_on(
             stream::iter(0..count)
-                .map(|n| verify_by_inquiries(adapter, inquiries(&codes, per_request, offset + n)))
+                .map(|n| verify_by_inquiries(adapter, inquiries_of(offset + n)))
                 .buffer_unordered(in_flight)
                 .collect::<Vec<()>>(),
         );

@@ -18,13 +18,16 @@ use crate::config::VerificationSettings;
 use crate::domain::benefits::{
     billed_place_of_service, other_coverage_warning, summarize_at, CoverageStatus, LevelSummary,
 };
+use crate::domain::client::NewClient;
+use crate::domain::coverage::NewCoverage;
 use crate::domain::eligibility::{
     EligibilityAnswer, Inquiry, InquiryPerson, LevelOfCare, PayerRejection, Program,
 };
 use crate::domain::fee_schedule::in_force;
 use crate::domain::identity::{self, IdentityReport};
 use crate::domain::ids::{ClientId, CoverageId, VerificationId};
-use crate::domain::payer::Connection;
+use crate::domain::organization::Organization;
+use crate::domain::payer::{Connection, NewPayer};
 use crate::domain::validation::Invalid;
 use crate::metrics::Metrics;
 use crate::payers::breaker::{Breaker, State as BreakerState};
@@ -363,49 +366,16 @@ fn run<'a>(
         let control_numbers = state.control_numbers.take(db, chunks.len()).await?;
         tracing::info!(verification_id = %id, payer_id = %payer.id, requests = chunks.len(), "verifying benefits");
 
-        let coverage = &coverage.data.coverage;
-        let patient = InquiryPerson {
-            first_name: client.data.first_name.to_string(),
-            last_name: client.data.last_name.to_string(),
-            date_of_birth: client.data.date_of_birth,
-            sex: Some(client.data.sex.as_str().to_string()),
-        };
-        let (subscriber, dependent) = match &coverage.subscriber {
-            None => (patient, None),
-            Some(holder) => (
-                InquiryPerson {
-                    first_name: holder.first_name.to_string(),
-                    last_name: holder.last_name.to_string(),
-                    date_of_birth: holder.date_of_birth,
-                    sex: holder.sex.map(|s| s.as_str().to_string()),
-                },
-                Some(patient),
-            ),
-        };
-        let org = &clinic.organization;
-        let inquiries: Vec<Inquiry> = chunks
-            .iter()
-            .zip(&control_numbers)
-            .enumerate()
-            .map(|(seq, (codes, control))| Inquiry {
-                trace: format!("{}-{}", id.as_uuid().simple(), seq + 1),
-                control_number: *control,
-                payer_name: payer.data.name.to_string(),
-                payer_edi_id: payer.data.payer_id.as_str().to_string(),
-                provider_name: org.legal_name.to_string(),
-                provider_npi: org.npi.as_str().to_string(),
-                provider_tax_id: org.tax_id.clone(),
-                member_id: coverage.member_id.as_str().to_string(),
-                group_number: coverage
-                    .group_number
-                    .as_ref()
-                    .map(|g| g.as_str().to_string()),
-                subscriber: subscriber.clone(),
-                dependent: dependent.clone(),
-                service_types: codes.clone(),
-                service_date: request.service_date,
-            })
-            .collect();
+        let inquiries = inquiries(
+            id,
+            &payer.data,
+            &clinic.organization,
+            &client.data,
+            &coverage.data.coverage,
+            &chunks,
+            &control_numbers,
+            request.service_date,
+        );
 
         let limit = state.health.limit(payer.id.as_uuid(), &connection).await;
         let adapter = adapter(&connection, &state.transport);
@@ -501,6 +471,64 @@ fn run<'a>(
             cached: false,
         })
     })
+}
+
+/// The inquiries of one verification: one per group of service types, each with its own
+/// control number and a trace naming the verification and the request's place in it, asking
+/// about the client as the coverage names them — the policy holder, and the client as its
+/// dependent when someone else holds the policy.
+#[allow(clippy::too_many_arguments)]
+pub fn inquiries(
+    id: VerificationId,
+    payer: &NewPayer,
+    clinic: &Organization,
+    client: &NewClient,
+    coverage: &NewCoverage,
+    service_types: &[Vec<String>],
+    control_numbers: &[u32],
+    service_date: NaiveDate,
+) -> Vec<Inquiry> {
+    let patient = InquiryPerson {
+        first_name: client.first_name.to_string(),
+        last_name: client.last_name.to_string(),
+        date_of_birth: client.date_of_birth,
+        sex: Some(client.sex.as_str().to_string()),
+    };
+    let (subscriber, dependent) = match &coverage.subscriber {
+        None => (patient, None),
+        Some(holder) => (
+            InquiryPerson {
+                first_name: holder.first_name.to_string(),
+                last_name: holder.last_name.to_string(),
+                date_of_birth: holder.date_of_birth,
+                sex: holder.sex.map(|s| s.as_str().to_string()),
+            },
+            Some(patient),
+        ),
+    };
+    service_types
+        .iter()
+        .zip(control_numbers)
+        .enumerate()
+        .map(|(seq, (codes, control))| Inquiry {
+            trace: format!("{}-{}", id.as_uuid().simple(), seq + 1),
+            control_number: *control,
+            payer_name: payer.name.to_string(),
+            payer_edi_id: payer.payer_id.as_str().to_string(),
+            provider_name: clinic.legal_name.to_string(),
+            provider_npi: clinic.npi.as_str().to_string(),
+            provider_tax_id: clinic.tax_id.clone(),
+            member_id: coverage.member_id.as_str().to_string(),
+            group_number: coverage
+                .group_number
+                .as_ref()
+                .map(|g| g.as_str().to_string()),
+            subscriber: subscriber.clone(),
+            dependent: dependent.clone(),
+            service_types: codes.clone(),
+            service_date,
+        })
+        .collect()
 }
 
 /// One inquiry's way to the payer: the adapter, the payer's breaker, the retry policy.
@@ -785,4 +813,123 @@ async fn follow_carve_out(
         return Ok(Some(outcome.verification.id));
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::client::ClientInput;
+    use crate::domain::coverage::CoverageInput;
+    use crate::domain::ids::PayerId;
+    use crate::domain::organization::OrganizationInput;
+    use crate::domain::payer::PayerInput;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn records(
+        subscriber: Option<serde_json::Value>,
+    ) -> (NewPayer, Organization, NewClient, NewCoverage) {
+        let payer = serde_json::from_value::<PayerInput>(json!({
+            "name": "Blue Cross Blue Shield of Texas", "payer_id": "84980"
+        }))
+        .unwrap()
+        .parse()
+        .unwrap();
+        let clinic = serde_json::from_value::<OrganizationInput>(json!({
+            "legal_name": "Sunrise Behavioral Health LLC", "npi": "1234567893",
+            "tax_id": "12-3456789", "taxonomy_code": "261QM0801X",
+            "address": {"line1": "100 Congress Ave", "city": "Austin", "state": "TX",
+                        "postal_code": "78701-1234"},
+            "phone": "512-555-0100"
+        }))
+        .unwrap()
+        .parse()
+        .unwrap();
+        let client = serde_json::from_value::<ClientInput>(json!({
+            "first_name": "Mai", "last_name": "Nguyen", "date_of_birth": "2009-09-14", "sex": "F"
+        }))
+        .unwrap()
+        .parse(day("2026-12-07"))
+        .unwrap();
+        let mut coverage = json!({
+            "payer_id": PayerId::new().to_string(), "member_id": "MOCK-CARVEOUT",
+            "group_number": "GRP-100", "relationship": "self", "priority": "primary"
+        });
+        if let Some(holder) = subscriber {
+            coverage["relationship"] = json!("child");
+            coverage["subscriber"] = holder;
+        }
+        let coverage = serde_json::from_value::<CoverageInput>(coverage)
+            .unwrap()
+            .parse(day("2026-12-07"))
+            .unwrap();
+        (payer, clinic, client, coverage)
+    }
+
+    #[test]
+    fn one_inquiry_per_group_of_service_types_each_with_its_control_number() {
+        let (payer, clinic, client, coverage) = records(None);
+        let id = VerificationId::new();
+        let groups = vec![
+            vec!["MH".to_string()],
+            vec!["CB".to_string(), "A8".to_string()],
+        ];
+        let asked = inquiries(
+            id,
+            &payer,
+            &clinic,
+            &client,
+            &coverage,
+            &groups,
+            &[41, 42],
+            day("2026-12-08"),
+        );
+        assert_eq!(asked.len(), 2);
+        assert_eq!(asked[0].trace, format!("{}-1", id.as_uuid().simple()));
+        assert_eq!(asked[1].trace, format!("{}-2", id.as_uuid().simple()));
+        assert_eq!((asked[0].control_number, asked[1].control_number), (41, 42));
+        assert_eq!(asked[1].service_types, ["CB", "A8"]);
+        let first = &asked[0];
+        assert_eq!(first.payer_edi_id, "84980");
+        assert_eq!(first.provider_npi, "1234567893");
+        assert_eq!(first.provider_tax_id, "123456789");
+        assert_eq!(first.member_id, "MOCK-CARVEOUT");
+        assert_eq!(first.group_number.as_deref(), Some("GRP-100"));
+        assert_eq!(first.service_date, day("2026-12-08"));
+        // The client holds the policy: asked about as the subscriber, no dependent loop.
+        assert_eq!(first.subscriber.last_name, "Nguyen");
+        assert_eq!(first.subscriber.date_of_birth, day("2009-09-14"));
+        assert_eq!(first.dependent, None);
+    }
+
+    #[test]
+    fn a_client_on_someone_elses_policy_is_asked_about_as_the_dependent() {
+        let holder = json!({"first_name": "Linh", "last_name": "Nguyen",
+                            "date_of_birth": "1978-05-20", "sex": "F"});
+        let (payer, clinic, client, coverage) = records(Some(holder));
+        let groups = vec![vec!["MH".to_string()]];
+        let asked = inquiries(
+            VerificationId::new(),
+            &payer,
+            &clinic,
+            &client,
+            &coverage,
+            &groups,
+            &[7],
+            day("2026-12-08"),
+        );
+        assert_eq!(asked[0].subscriber.first_name, "Linh");
+        assert_eq!(asked[0].subscriber.date_of_birth, day("1978-05-20"));
+        let dependent = asked[0]
+            .dependent
+            .as_ref()
+            .expect("the client as dependent");
+        assert_eq!(dependent.first_name, "Mai");
+        assert_eq!(dependent.date_of_birth, day("2009-09-14"));
+        assert_eq!(dependent.sex.as_deref(), Some("F"));
+    }
 }
