@@ -29,7 +29,7 @@ use perdiem::domain::ids::{PayerId, VerificationId};
 use perdiem::domain::organization::{Organization, OrganizationInput};
 use perdiem::domain::payer::{ConnectionInput, PayerInput};
 use perdiem::payers::{adapter, PayerAdapter, Transport};
-use perdiem::services::verification::inquiries;
+use perdiem::services::verification::{inquiries, Parties};
 
 /// The service binary's allocator (src/main.rs), so the figures are the service's.
 #[global_allocator]
@@ -151,6 +151,12 @@ fn main() {
     let per_request = usize::try_from(connection.service_types_per_request).unwrap_or(1);
     let groups: Vec<Vec<String>> = codes.chunks(per_request).map(<[String]>::to_vec).collect();
     let (clinic, client, coverage) = bench_records(PayerId::new());
+    let parties = Parties {
+        payer: &payer,
+        clinic: &clinic,
+        client: &client,
+        coverage: &coverage,
+    };
     let today = chrono::Utc::now().date_naive();
     // What `services::verification` sends: its own builder, fresh control numbers each time.
     let inquiries_of = |verification: usize| {
@@ -159,10 +165,7 @@ fn main() {
             .collect();
         inquiries(
             VerificationId::new(),
-            &payer,
-            &clinic,
-            &client,
-            &coverage,
+            &parties,
             &groups,
             &control_numbers,
             today,

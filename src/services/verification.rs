@@ -366,12 +366,15 @@ fn run<'a>(
         let control_numbers = state.control_numbers.take(db, chunks.len()).await?;
         tracing::info!(verification_id = %id, payer_id = %payer.id, requests = chunks.len(), "verifying benefits");
 
+        let parties = Parties {
+            payer: &payer.data,
+            clinic: &clinic.organization,
+            client: &client.data,
+            coverage: &coverage.data.coverage,
+        };
         let inquiries = inquiries(
             id,
-            &payer.data,
-            &clinic.organization,
-            &client.data,
-            &coverage.data.coverage,
+            &parties,
             &chunks,
             &control_numbers,
             request.service_date,
@@ -473,21 +476,33 @@ fn run<'a>(
     })
 }
 
+/// Who a verification's inquiries are between and about: the payer asked, the clinic asking,
+/// the client, and the coverage the client is asked about under.
+#[derive(Debug, Clone, Copy)]
+pub struct Parties<'a> {
+    pub payer: &'a NewPayer,
+    pub clinic: &'a Organization,
+    pub client: &'a NewClient,
+    pub coverage: &'a NewCoverage,
+}
+
 /// The inquiries of one verification: one per group of service types, each with its own
 /// control number and a trace naming the verification and the request's place in it, asking
 /// about the client as the coverage names them — the policy holder, and the client as its
 /// dependent when someone else holds the policy.
-#[allow(clippy::too_many_arguments)]
 pub fn inquiries(
     id: VerificationId,
-    payer: &NewPayer,
-    clinic: &Organization,
-    client: &NewClient,
-    coverage: &NewCoverage,
+    parties: &Parties<'_>,
     service_types: &[Vec<String>],
     control_numbers: &[u32],
     service_date: NaiveDate,
 ) -> Vec<Inquiry> {
+    let Parties {
+        payer,
+        clinic,
+        client,
+        coverage,
+    } = *parties;
     let patient = InquiryPerson {
         first_name: client.first_name.to_string(),
         last_name: client.last_name.to_string(),
@@ -880,10 +895,12 @@ mod tests {
         ];
         let asked = inquiries(
             id,
-            &payer,
-            &clinic,
-            &client,
-            &coverage,
+            &Parties {
+                payer: &payer,
+                clinic: &clinic,
+                client: &client,
+                coverage: &coverage,
+            },
             &groups,
             &[41, 42],
             day("2026-12-08"),
@@ -914,10 +931,12 @@ mod tests {
         let groups = vec![vec!["MH".to_string()]];
         let asked = inquiries(
             VerificationId::new(),
-            &payer,
-            &clinic,
-            &client,
-            &coverage,
+            &Parties {
+                payer: &payer,
+                clinic: &clinic,
+                client: &client,
+                coverage: &coverage,
+            },
             &groups,
             &[7],
             day("2026-12-08"),
