@@ -845,9 +845,14 @@ mod tests {
         text.parse().unwrap()
     }
 
-    fn records(
+    /// The inquiries of verification `id` for a client on a coverage at a clinic, the client's
+    /// own policy or, with `subscriber`, someone else's.
+    fn ask(
         subscriber: Option<serde_json::Value>,
-    ) -> (NewPayer, Organization, NewClient, NewCoverage) {
+        id: VerificationId,
+        groups: &[Vec<String>],
+        control_numbers: &[u32],
+    ) -> Vec<Inquiry> {
         let payer = serde_json::from_value::<PayerInput>(json!({
             "name": "Blue Cross Blue Shield of Texas", "payer_id": "84980"
         }))
@@ -882,29 +887,23 @@ mod tests {
             .unwrap()
             .parse(day("2026-12-07"))
             .unwrap();
-        (payer, clinic, client, coverage)
+        let parties = Parties {
+            payer: &payer,
+            clinic: &clinic,
+            client: &client,
+            coverage: &coverage,
+        };
+        inquiries(id, &parties, groups, control_numbers, day("2026-12-08"))
     }
 
     #[test]
     fn one_inquiry_per_group_of_service_types_each_with_its_control_number() {
-        let (payer, clinic, client, coverage) = records(None);
         let id = VerificationId::new();
         let groups = vec![
             vec!["MH".to_string()],
             vec!["CB".to_string(), "A8".to_string()],
         ];
-        let asked = inquiries(
-            id,
-            &Parties {
-                payer: &payer,
-                clinic: &clinic,
-                client: &client,
-                coverage: &coverage,
-            },
-            &groups,
-            &[41, 42],
-            day("2026-12-08"),
-        );
+        let asked = ask(None, id, &groups, &[41, 42]);
         assert_eq!(asked.len(), 2);
         assert_eq!(asked[0].trace, format!("{}-1", id.as_uuid().simple()));
         assert_eq!(asked[1].trace, format!("{}-2", id.as_uuid().simple()));
@@ -927,20 +926,8 @@ mod tests {
     fn a_client_on_someone_elses_policy_is_asked_about_as_the_dependent() {
         let holder = json!({"first_name": "Linh", "last_name": "Nguyen",
                             "date_of_birth": "1978-05-20", "sex": "F"});
-        let (payer, clinic, client, coverage) = records(Some(holder));
         let groups = vec![vec!["MH".to_string()]];
-        let asked = inquiries(
-            VerificationId::new(),
-            &Parties {
-                payer: &payer,
-                clinic: &clinic,
-                client: &client,
-                coverage: &coverage,
-            },
-            &groups,
-            &[7],
-            day("2026-12-08"),
-        );
+        let asked = ask(Some(holder), VerificationId::new(), &groups, &[7]);
         assert_eq!(asked[0].subscriber.first_name, "Linh");
         assert_eq!(asked[0].subscriber.date_of_birth, day("1978-05-20"));
         let dependent = asked[0]
