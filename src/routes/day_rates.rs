@@ -1,37 +1,23 @@
-//! Day rates: billing records and changes them; admissions reads them (estimates for
-//! per-service payers use them). Contract terms, not PHI: no audit events; writes log the ids.
-//!
-//! Every write locks the payer row (`payers::lock`) before it checks for overlapping periods,
-//! so two concurrent writers cannot both pass the check (as for fee schedules).
+//! Day rates (the Medicare-style APC rate of a day by its tier of services), as
+//! [`Terms`](super::terms): every write locks the payer row (`payers::lock`) before it checks
+//! for overlapping periods.
 
-use actix_web::http::header::LOCATION;
-use actix_web::HttpResponse;
 use serde::Deserialize;
-use serde_json::{json, Value};
-use uuid::Uuid;
+use serde_json::json;
 
 use super::context::Ctx;
-use super::extract::{from_value, merge, page, param, refuse_nulls, Body};
-use super::{ok, PageOf};
-use crate::domain::day_rate::{self, DayRateInput, NewDayRate, Tier};
+use super::extract::{page, param};
+use super::terms::{conflict, lock_payer, shown, Record, Terms};
+use crate::domain::day_rate::{DayRateInput, NewDayRate, Tier};
 use crate::domain::eligibility::LevelOfCare;
 use crate::domain::ids::{DayRateId, PayerId};
 use crate::domain::person::parse_date;
-use crate::domain::role::Role;
+use crate::domain::validation::Invalid;
 use crate::error::ApiError;
-use crate::store::day_rates::{self, DayRate, DayRateFilter};
-use crate::store::{payers, Tx};
+use crate::store::day_rates::{self, DayRateFilter};
+use crate::store::{Page, StoreResult, Tx};
 
-const WRITERS: &[Role] = &[Role::Billing];
-const READERS: &[Role] = &[Role::Billing, Role::Admissions];
-/// Fields a patch may leave out but not clear.
-const REQUIRED: &[&str] = &[
-    "payer_id",
-    "level_of_care",
-    "services",
-    "amount",
-    "effective_from",
-];
+pub struct DayRates;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,141 +30,109 @@ struct ListQuery {
     offset: Option<i64>,
 }
 
-fn filter(q: ListQuery) -> Result<DayRateFilter, ApiError> {
-    Ok(DayRateFilter {
-        payer_id: param("payer_id", q.payer_id, PayerId::parse)?,
-        level_of_care: param("level_of_care", q.level_of_care, LevelOfCare::parse)?,
-        services: param("services", q.services, Tier::parse)?,
-        active_on: param("active_on", q.active_on, parse_date)?,
-    })
-}
+impl Terms for DayRates {
+    const NAME: &'static str = "day rate";
+    const COLLECTION: &'static str = "/api/v1/day-rates";
+    const REQUIRED: &'static [&'static str] = &[
+        "payer_id",
+        "level_of_care",
+        "services",
+        "amount",
+        "effective_from",
+    ];
 
-/// Checks that the payer exists (422 naming `payer_id` otherwise, as for fee schedules) and
-/// locks it for the rest of the transaction.
-async fn lock_payer(tx: &mut Tx, payer_id: Uuid) -> Result<(), ApiError> {
-    if payers::lock(tx, PayerId::from_uuid(payer_id)).await? {
-        Ok(())
-    } else {
-        Err(ApiError::validation("payer_id", "names no payer"))
+    type Id = DayRateId;
+    type Input = DayRateInput;
+    type New = NewDayRate;
+    type Filter = DayRateFilter;
+
+    fn new_id() -> DayRateId {
+        DayRateId::new()
     }
-}
 
-/// Refuses `terms` when another rate of the payer at the same level of care and tier shares a
-/// day with it (409 naming that one).
-async fn refuse_overlap(
-    tx: &mut Tx,
-    itself: Option<DayRateId>,
-    terms: &NewDayRate,
-) -> Result<(), ApiError> {
-    let rates = day_rates::of_payer(tx, PayerId::from_uuid(terms.payer_id)).await?;
-    let others = rates.iter().filter(|r| Some(r.id) != itself);
-    match day_rate::first_overlap(others, terms) {
-        Some(other) => Err(overlap(other, terms)),
-        None => Ok(()),
+    fn parse(input: DayRateInput) -> Result<NewDayRate, Invalid> {
+        input.parse()
     }
-}
 
-fn shown(date: Option<chrono::NaiveDate>) -> String {
-    date.map_or_else(|| "open-ended".to_string(), |d| d.to_string())
-}
-
-fn overlap(other: &DayRate, terms: &NewDayRate) -> ApiError {
-    let theirs = other.data.period;
-    let members = match json!({
-        "conflicting_day_rate": {
-            "id": other.id,
-            "payer_id": other.data.payer_id,
-            "level_of_care": other.data.level_of_care,
-            "services": other.data.services,
-            "effective_from": theirs.from,
-            "effective_to": theirs.to,
-        }
-    }) {
-        Value::Object(map) => map,
-        _ => serde_json::Map::new(),
-    };
-    ApiError::StateConflict {
-        kind: "day-rate-overlap",
-        title: "Day rate overlaps another",
-        detail: format!(
-            "Day rate {} is in force from {} to {} for this payer's {} days with {} services, \
-             which overlaps {} to {}. One rate prices a day: end the other one with \
-             effective_to, or correct these dates.",
-            other.id,
-            theirs.from,
-            shown(theirs.to),
-            terms.level_of_care.as_str(),
-            terms.services.as_str(),
-            terms.period.from,
-            shown(terms.period.to),
-        ),
-        members,
+    fn criteria(ctx: &Ctx) -> Result<(DayRateFilter, Page), ApiError> {
+        let q: ListQuery = ctx.query()?;
+        let page = page(q.limit, q.offset)?;
+        let filter = DayRateFilter {
+            payer_id: param("payer_id", q.payer_id, PayerId::parse)?,
+            level_of_care: param("level_of_care", q.level_of_care, LevelOfCare::parse)?,
+            services: param("services", q.services, Tier::parse)?,
+            active_on: param("active_on", q.active_on, parse_date)?,
+        };
+        Ok((filter, page))
     }
-}
 
-pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITERS)?;
-    let terms = body.json::<DayRateInput>()?.parse()?;
-    let mut tx = ctx.write().await?;
-    lock_payer(&mut tx, terms.payer_id).await?;
-    refuse_overlap(&mut tx, None, &terms).await?;
-    let rate = day_rates::insert(&mut tx, DayRateId::new(), &terms).await?;
-    tx.commit().await?;
-    let id = rate.id;
-    tracing::info!(day_rate_id = %id, payer_id = %terms.payer_id, user_id = %ctx.staff.id,
-        "day rate recorded");
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/day-rates/{id}")))
-        .json(&rate))
-}
+    fn fixed_changes(stored: &NewDayRate, next: &NewDayRate) -> Result<(), Invalid> {
+        crate::domain::day_rate::fixed_changes(stored, next)
+    }
 
-pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
-    ctx.require(READERS)?;
-    let q: ListQuery = ctx.query()?;
-    let page = page(q.limit, q.offset)?;
-    let filter = filter(q)?;
-    let mut tx = ctx.read_each().await?;
-    let (items, total) = day_rates::list(&mut tx, &filter, page).await?;
-    tx.commit().await?;
-    Ok(ok(&PageOf::new(items, total, page)))
-}
+    fn overlaps(stored: &NewDayRate, candidate: &NewDayRate) -> bool {
+        stored.overlaps(candidate)
+    }
 
-pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
-    ctx.require(READERS)?;
-    let id: DayRateId = ctx.path("id")?;
-    let mut tx = ctx.read_each().await?;
-    let rate = day_rates::find(&mut tx, id)
-        .await?
-        .ok_or(ApiError::NotFound("day rate"))?;
-    tx.commit().await?;
-    Ok(ok(&rate))
-}
+    fn overlap(other: &Record<Self>, terms: &NewDayRate) -> ApiError {
+        let theirs = other.data.period;
+        conflict(
+            "day-rate-overlap",
+            "Day rate overlaps another",
+            "conflicting_day_rate",
+            json!({
+                "id": other.id,
+                "payer_id": other.data.payer_id,
+                "level_of_care": other.data.level_of_care,
+                "services": other.data.services,
+                "effective_from": theirs.from,
+                "effective_to": theirs.to,
+            }),
+            format!(
+                "Day rate {} is in force from {} to {} for this payer's {} days with {} \
+                 services, which overlaps {} to {}. One rate prices a day: end the other one \
+                 with effective_to, or correct these dates.",
+                other.id,
+                theirs.from,
+                shown(theirs.to),
+                terms.level_of_care.as_str(),
+                terms.services.as_str(),
+                terms.period.from,
+                shown(terms.period.to),
+            ),
+        )
+    }
 
-/// A JSON merge patch. The payer, level of care and tier are fixed; the new period is checked
-/// for overlap as on creation.
-pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITERS)?;
-    let id: DayRateId = ctx.path("id")?;
-    let patch = body.object()?;
-    refuse_nulls(&patch, REQUIRED)?;
-    let mut tx = ctx.write().await?;
-    let found = day_rates::find(&mut tx, id)
-        .await?
-        .ok_or(ApiError::NotFound("day rate"))?;
-    lock_payer(&mut tx, found.data.payer_id).await?;
-    // Read again under the lock: what is checked is what no other writer can change.
-    let stored = day_rates::find(&mut tx, id)
-        .await?
-        .ok_or(ApiError::NotFound("day rate"))?;
-    let current =
-        serde_json::to_value(DayRateInput::from(&stored.data)).map_err(ApiError::internal)?;
-    let next = from_value::<DayRateInput>(merge(current, patch))?.parse()?;
-    day_rate::fixed_changes(&stored.data, &next)?;
-    refuse_overlap(&mut tx, Some(stored.id), &next).await?;
-    let updated = day_rates::update(&mut tx, id, &next)
-        .await?
-        .ok_or(ApiError::NotFound("day rate"))?;
-    tx.commit().await?;
-    tracing::info!(day_rate_id = %id, user_id = %ctx.staff.id, "day rate changed");
-    Ok(ok(&updated))
+    async fn lock(tx: &mut Tx, terms: &NewDayRate) -> Result<(), ApiError> {
+        lock_payer(tx, terms.payer_id).await
+    }
+
+    /// Every rate of the payer; the level and tier are left to [`Terms::overlaps`].
+    async fn neighbours(tx: &mut Tx, terms: &NewDayRate) -> StoreResult<Vec<Record<Self>>> {
+        day_rates::of_payer(tx, PayerId::from_uuid(terms.payer_id)).await
+    }
+
+    async fn insert(tx: &mut Tx, id: DayRateId, terms: &NewDayRate) -> StoreResult<Record<Self>> {
+        day_rates::insert(tx, id, terms).await
+    }
+
+    async fn find(tx: &mut Tx, id: DayRateId) -> StoreResult<Option<Record<Self>>> {
+        day_rates::find(tx, id).await
+    }
+
+    async fn update(
+        tx: &mut Tx,
+        id: DayRateId,
+        terms: &NewDayRate,
+    ) -> StoreResult<Option<Record<Self>>> {
+        day_rates::update(tx, id, terms).await
+    }
+
+    async fn list(
+        tx: &mut Tx,
+        filter: &DayRateFilter,
+        page: Page,
+    ) -> StoreResult<(Vec<Record<Self>>, i64)> {
+        day_rates::list(tx, filter, page).await
+    }
 }

@@ -1,38 +1,23 @@
-//! Fee schedules: billing records and changes them; admissions reads them (estimates use the
-//! contracted amount). Contract terms, not PHI: no audit events; writes log the ids.
-//!
-//! Every write locks the payer row (`payers::lock`) before it checks for overlapping periods,
-//! so two concurrent writers cannot both pass the check.
+//! Fee schedules (the contracted per-diem price of a level of care and program), as
+//! [`Terms`](super::terms): every write locks the payer row (`payers::lock`) before it checks
+//! for overlapping periods.
 
-use actix_web::http::header::LOCATION;
-use actix_web::HttpResponse;
 use serde::Deserialize;
-use serde_json::{json, Value};
-use uuid::Uuid;
+use serde_json::json;
 
 use super::context::Ctx;
-use super::extract::{from_value, merge, page, param, refuse_nulls, Body};
-use super::{ok, PageOf};
+use super::extract::{page, param};
+use super::terms::{conflict, lock_payer, shown, Record, Terms};
 use crate::domain::eligibility::{LevelOfCare, Program};
-use crate::domain::fee_schedule::{self, FeeScheduleInput, NewFeeSchedule};
+use crate::domain::fee_schedule::{FeeScheduleInput, NewFeeSchedule};
 use crate::domain::ids::{FeeScheduleId, PayerId};
 use crate::domain::person::parse_date;
-use crate::domain::role::Role;
+use crate::domain::validation::Invalid;
 use crate::error::ApiError;
-use crate::store::fee_schedules::{self, FeeSchedule, FeeScheduleFilter};
-use crate::store::{payers, Tx};
+use crate::store::fee_schedules::{self, FeeScheduleFilter};
+use crate::store::{Page, StoreResult, Tx};
 
-const WRITERS: &[Role] = &[Role::Billing];
-const READERS: &[Role] = &[Role::Billing, Role::Admissions];
-/// Fields a patch may leave out but not clear.
-const REQUIRED: &[&str] = &[
-    "payer_id",
-    "level_of_care",
-    "program",
-    "revenue_code",
-    "effective_from",
-    "claim_form",
-];
+pub struct FeeSchedules;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,142 +30,115 @@ struct ListQuery {
     offset: Option<i64>,
 }
 
-fn filter(q: ListQuery) -> Result<FeeScheduleFilter, ApiError> {
-    Ok(FeeScheduleFilter {
-        payer_id: param("payer_id", q.payer_id, PayerId::parse)?,
-        level_of_care: param("level_of_care", q.level_of_care, LevelOfCare::parse)?,
-        program: param("program", q.program, Program::parse)?,
-        active_on: param("active_on", q.active_on, parse_date)?,
-    })
-}
+impl Terms for FeeSchedules {
+    const NAME: &'static str = "fee schedule";
+    const COLLECTION: &'static str = "/api/v1/fee-schedules";
+    const REQUIRED: &'static [&'static str] = &[
+        "payer_id",
+        "level_of_care",
+        "program",
+        "revenue_code",
+        "effective_from",
+        "claim_form",
+    ];
 
-/// Checks that the payer exists (422 naming `payer_id` otherwise) and locks it for the rest of
-/// the transaction.
-async fn lock_payer(tx: &mut Tx, payer_id: Uuid) -> Result<(), ApiError> {
-    if payers::lock(tx, PayerId::from_uuid(payer_id)).await? {
-        Ok(())
-    } else {
-        Err(ApiError::validation("payer_id", "names no payer"))
+    type Id = FeeScheduleId;
+    type Input = FeeScheduleInput;
+    type New = NewFeeSchedule;
+    type Filter = FeeScheduleFilter;
+
+    fn new_id() -> FeeScheduleId {
+        FeeScheduleId::new()
     }
-}
 
-/// Refuses `terms` when another schedule of the payer at the same level of care and program
-/// shares a day with it (409 naming that one).
-async fn refuse_overlap(
-    tx: &mut Tx,
-    itself: Option<FeeScheduleId>,
-    terms: &NewFeeSchedule,
-) -> Result<(), ApiError> {
-    let payer = PayerId::from_uuid(terms.payer_id);
-    let schedules = fee_schedules::of_payer(tx, payer, terms.level_of_care, terms.program).await?;
-    let others = schedules.iter().filter(|s| Some(s.id) != itself);
-    match fee_schedule::first_overlap(others, terms) {
-        Some(other) => Err(overlap(other, terms)),
-        None => Ok(()),
+    fn parse(input: FeeScheduleInput) -> Result<NewFeeSchedule, Invalid> {
+        input.parse()
     }
-}
 
-fn shown(date: Option<chrono::NaiveDate>) -> String {
-    date.map_or_else(|| "open-ended".to_string(), |d| d.to_string())
-}
-
-fn overlap(other: &FeeSchedule, terms: &NewFeeSchedule) -> ApiError {
-    let theirs = other.data.period;
-    let members = match json!({
-        "conflicting_fee_schedule": {
-            "id": other.id,
-            "payer_id": other.data.payer_id,
-            "level_of_care": other.data.level_of_care,
-            "program": other.data.program,
-            "effective_from": theirs.from,
-            "effective_to": theirs.to,
-        }
-    }) {
-        Value::Object(map) => map,
-        _ => serde_json::Map::new(),
-    };
-    ApiError::StateConflict {
-        kind: "fee-schedule-overlap",
-        title: "Fee schedule overlaps another",
-        detail: format!(
-            "Fee schedule {} is in force from {} to {} for this payer at {} {}, which overlaps \
-             {} to {}. One schedule prices a day: end the other one with effective_to, or \
-             correct these dates.",
-            other.id,
-            theirs.from,
-            shown(theirs.to),
-            terms.level_of_care.as_str(),
-            terms.program.as_str(),
-            terms.period.from,
-            shown(terms.period.to),
-        ),
-        members,
+    fn criteria(ctx: &Ctx) -> Result<(FeeScheduleFilter, Page), ApiError> {
+        let q: ListQuery = ctx.query()?;
+        let page = page(q.limit, q.offset)?;
+        let filter = FeeScheduleFilter {
+            payer_id: param("payer_id", q.payer_id, PayerId::parse)?,
+            level_of_care: param("level_of_care", q.level_of_care, LevelOfCare::parse)?,
+            program: param("program", q.program, Program::parse)?,
+            active_on: param("active_on", q.active_on, parse_date)?,
+        };
+        Ok((filter, page))
     }
-}
 
-pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITERS)?;
-    let terms = body.json::<FeeScheduleInput>()?.parse()?;
-    let mut tx = ctx.write().await?;
-    lock_payer(&mut tx, terms.payer_id).await?;
-    refuse_overlap(&mut tx, None, &terms).await?;
-    let schedule = fee_schedules::insert(&mut tx, FeeScheduleId::new(), &terms).await?;
-    tx.commit().await?;
-    let id = schedule.id;
-    tracing::info!(fee_schedule_id = %id, payer_id = %terms.payer_id, user_id = %ctx.staff.id,
-        "fee schedule recorded");
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/fee-schedules/{id}")))
-        .json(&schedule))
-}
+    fn fixed_changes(stored: &NewFeeSchedule, next: &NewFeeSchedule) -> Result<(), Invalid> {
+        crate::domain::fee_schedule::fixed_changes(stored, next)
+    }
 
-pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
-    ctx.require(READERS)?;
-    let q: ListQuery = ctx.query()?;
-    let page = page(q.limit, q.offset)?;
-    let filter = filter(q)?;
-    let mut tx = ctx.read_each().await?;
-    let (items, total) = fee_schedules::list(&mut tx, &filter, page).await?;
-    tx.commit().await?;
-    Ok(ok(&PageOf::new(items, total, page)))
-}
+    fn overlaps(stored: &NewFeeSchedule, candidate: &NewFeeSchedule) -> bool {
+        stored.overlaps(candidate)
+    }
 
-pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
-    ctx.require(READERS)?;
-    let id: FeeScheduleId = ctx.path("id")?;
-    let mut tx = ctx.read_each().await?;
-    let schedule = fee_schedules::find(&mut tx, id)
-        .await?
-        .ok_or(ApiError::NotFound("fee schedule"))?;
-    tx.commit().await?;
-    Ok(ok(&schedule))
-}
+    fn overlap(other: &Record<Self>, terms: &NewFeeSchedule) -> ApiError {
+        let theirs = other.data.period;
+        conflict(
+            "fee-schedule-overlap",
+            "Fee schedule overlaps another",
+            "conflicting_fee_schedule",
+            json!({
+                "id": other.id,
+                "payer_id": other.data.payer_id,
+                "level_of_care": other.data.level_of_care,
+                "program": other.data.program,
+                "effective_from": theirs.from,
+                "effective_to": theirs.to,
+            }),
+            format!(
+                "Fee schedule {} is in force from {} to {} for this payer at {} {}, which \
+                 overlaps {} to {}. One schedule prices a day: end the other one with \
+                 effective_to, or correct these dates.",
+                other.id,
+                theirs.from,
+                shown(theirs.to),
+                terms.level_of_care.as_str(),
+                terms.program.as_str(),
+                terms.period.from,
+                shown(terms.period.to),
+            ),
+        )
+    }
 
-/// A JSON merge patch. The payer, level of care and program are fixed; the new period is
-/// checked for overlap as on creation.
-pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITERS)?;
-    let id: FeeScheduleId = ctx.path("id")?;
-    let patch = body.object()?;
-    refuse_nulls(&patch, REQUIRED)?;
-    let mut tx = ctx.write().await?;
-    let found = fee_schedules::find(&mut tx, id)
-        .await?
-        .ok_or(ApiError::NotFound("fee schedule"))?;
-    lock_payer(&mut tx, found.data.payer_id).await?;
-    // Read again under the lock: what is checked is what no other writer can change.
-    let stored = fee_schedules::find(&mut tx, id)
-        .await?
-        .ok_or(ApiError::NotFound("fee schedule"))?;
-    let current =
-        serde_json::to_value(FeeScheduleInput::from(&stored.data)).map_err(ApiError::internal)?;
-    let next = from_value::<FeeScheduleInput>(merge(current, patch))?.parse()?;
-    fee_schedule::fixed_changes(&stored.data, &next)?;
-    refuse_overlap(&mut tx, Some(stored.id), &next).await?;
-    let updated = fee_schedules::update(&mut tx, id, &next)
-        .await?
-        .ok_or(ApiError::NotFound("fee schedule"))?;
-    tx.commit().await?;
-    tracing::info!(fee_schedule_id = %id, user_id = %ctx.staff.id, "fee schedule changed");
-    Ok(ok(&updated))
+    async fn lock(tx: &mut Tx, terms: &NewFeeSchedule) -> Result<(), ApiError> {
+        lock_payer(tx, terms.payer_id).await
+    }
+
+    /// The payer's schedules at the same level of care and program.
+    async fn neighbours(tx: &mut Tx, terms: &NewFeeSchedule) -> StoreResult<Vec<Record<Self>>> {
+        let payer = PayerId::from_uuid(terms.payer_id);
+        fee_schedules::of_payer(tx, payer, terms.level_of_care, terms.program).await
+    }
+
+    async fn insert(
+        tx: &mut Tx,
+        id: FeeScheduleId,
+        terms: &NewFeeSchedule,
+    ) -> StoreResult<Record<Self>> {
+        fee_schedules::insert(tx, id, terms).await
+    }
+
+    async fn find(tx: &mut Tx, id: FeeScheduleId) -> StoreResult<Option<Record<Self>>> {
+        fee_schedules::find(tx, id).await
+    }
+
+    async fn update(
+        tx: &mut Tx,
+        id: FeeScheduleId,
+        terms: &NewFeeSchedule,
+    ) -> StoreResult<Option<Record<Self>>> {
+        fee_schedules::update(tx, id, terms).await
+    }
+
+    async fn list(
+        tx: &mut Tx,
+        filter: &FeeScheduleFilter,
+        page: Page,
+    ) -> StoreResult<(Vec<Record<Self>>, i64)> {
+        fee_schedules::list(tx, filter, page).await
+    }
 }

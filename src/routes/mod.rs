@@ -27,6 +27,7 @@ pub(crate) mod payers;
 mod remittances;
 mod reports;
 mod service_codes;
+mod terms;
 mod users;
 mod verifications;
 
@@ -36,6 +37,9 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::store::{Page, StoreError};
+use day_rates::DayRates;
+use fee_schedules::FeeSchedules;
+use service_codes::ServiceCodes;
 
 pub struct Endpoint {
     pub method: Method,
@@ -140,25 +144,45 @@ pub fn endpoints() -> Vec<Endpoint> {
             authorizations::list_for_client,
         ),
         endpoint(M::GET, "/api/v1/alerts", alerts::list),
-        endpoint(M::POST, "/api/v1/fee-schedules", fee_schedules::create),
-        endpoint(M::GET, "/api/v1/fee-schedules", fee_schedules::list),
-        endpoint(M::GET, "/api/v1/fee-schedules/{id}", fee_schedules::get),
+        endpoint(
+            M::POST,
+            "/api/v1/fee-schedules",
+            terms::create::<FeeSchedules>,
+        ),
+        endpoint(M::GET, "/api/v1/fee-schedules", terms::list::<FeeSchedules>),
+        endpoint(
+            M::GET,
+            "/api/v1/fee-schedules/{id}",
+            terms::get::<FeeSchedules>,
+        ),
         endpoint(
             M::PATCH,
             "/api/v1/fee-schedules/{id}",
-            fee_schedules::update,
+            terms::update::<FeeSchedules>,
         ),
-        endpoint(M::POST, "/api/v1/day-rates", day_rates::create),
-        endpoint(M::GET, "/api/v1/day-rates", day_rates::list),
-        endpoint(M::GET, "/api/v1/day-rates/{id}", day_rates::get),
-        endpoint(M::PATCH, "/api/v1/day-rates/{id}", day_rates::update),
-        endpoint(M::POST, "/api/v1/service-codes", service_codes::create),
-        endpoint(M::GET, "/api/v1/service-codes", service_codes::list),
-        endpoint(M::GET, "/api/v1/service-codes/{id}", service_codes::get),
+        endpoint(M::POST, "/api/v1/day-rates", terms::create::<DayRates>),
+        endpoint(M::GET, "/api/v1/day-rates", terms::list::<DayRates>),
+        endpoint(M::GET, "/api/v1/day-rates/{id}", terms::get::<DayRates>),
+        endpoint(
+            M::PATCH,
+            "/api/v1/day-rates/{id}",
+            terms::update::<DayRates>,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/service-codes",
+            terms::create::<ServiceCodes>,
+        ),
+        endpoint(M::GET, "/api/v1/service-codes", terms::list::<ServiceCodes>),
+        endpoint(
+            M::GET,
+            "/api/v1/service-codes/{id}",
+            terms::get::<ServiceCodes>,
+        ),
         endpoint(
             M::PATCH,
             "/api/v1/service-codes/{id}",
-            service_codes::update,
+            terms::update::<ServiceCodes>,
         ),
         endpoint(M::POST, "/api/v1/claims/generate", claims::generate),
         // Before `/api/v1/claims/{id}`, which would otherwise take `x12` for an id.

@@ -1,37 +1,22 @@
-//! The service catalog: billing records and changes entries; admissions reads them (as fee
-//! schedules). Clinic terms, not PHI: no audit events; writes log the ids.
-//!
-//! Every write takes the catalog's writer lock (`service_codes::lock_for_writing`) before it
-//! checks for overlapping periods, so two concurrent writers cannot both pass the check.
+//! The service catalog (what each per-service code is billed as and charged), as
+//! [`Terms`](super::terms): every write takes the catalog's writer lock
+//! (`service_codes::lock_for_writing`) before it checks for overlapping periods.
 
-use actix_web::http::header::LOCATION;
-use actix_web::HttpResponse;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::context::Ctx;
-use super::extract::{from_value, merge, page, param, refuse_nulls, Body};
-use super::{ok, PageOf};
+use super::extract::{page, param};
+use super::terms::{conflict, shown, Record, Terms};
 use crate::domain::ids::ServiceCodeId;
 use crate::domain::person::parse_date;
-use crate::domain::role::Role;
-use crate::domain::service_code::{self, NewServiceCode, ServiceCode, ServiceCodeInput};
+use crate::domain::service_code::{NewServiceCode, ServiceCode, ServiceCodeInput};
+use crate::domain::validation::Invalid;
 use crate::error::ApiError;
-use crate::store::service_codes::{self, ServiceCodeEntry, ServiceCodeFilter};
-use crate::store::Tx;
+use crate::store::service_codes::{self, ServiceCodeFilter};
+use crate::store::{Page, StoreResult, Tx};
 
-const WRITERS: &[Role] = &[Role::Billing];
-const READERS: &[Role] = &[Role::Billing, Role::Admissions];
-/// Fields a patch may leave out but not clear.
-const REQUIRED: &[&str] = &[
-    "code",
-    "description",
-    "revenue_code",
-    "hcpcs",
-    "charge",
-    "counts_toward_day",
-    "effective_from",
-];
+pub struct ServiceCodes;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,121 +27,111 @@ struct ListQuery {
     offset: Option<i64>,
 }
 
-fn filter(q: ListQuery) -> Result<ServiceCodeFilter, ApiError> {
-    Ok(ServiceCodeFilter {
-        code: param("code", q.code, |raw| ServiceCode::parse(raw.to_string()))?,
-        active_on: param("active_on", q.active_on, parse_date)?,
-    })
-}
+impl Terms for ServiceCodes {
+    const NAME: &'static str = "service code";
+    const COLLECTION: &'static str = "/api/v1/service-codes";
+    const REQUIRED: &'static [&'static str] = &[
+        "code",
+        "description",
+        "revenue_code",
+        "hcpcs",
+        "charge",
+        "counts_toward_day",
+        "effective_from",
+    ];
 
-/// Refuses `terms` when another entry of the same code shares a day with it (409 naming that
-/// one).
-async fn refuse_overlap(
-    tx: &mut Tx,
-    itself: Option<ServiceCodeId>,
-    terms: &NewServiceCode,
-) -> Result<(), ApiError> {
-    let entries = service_codes::of_codes(tx, std::slice::from_ref(&terms.code)).await?;
-    let others = entries.iter().filter(|e| Some(e.id) != itself);
-    match service_code::first_overlap(others, terms) {
-        Some(other) => Err(overlap(other, terms)),
-        None => Ok(()),
+    type Id = ServiceCodeId;
+    type Input = ServiceCodeInput;
+    type New = NewServiceCode;
+    type Filter = ServiceCodeFilter;
+
+    fn new_id() -> ServiceCodeId {
+        ServiceCodeId::new()
     }
-}
 
-fn shown(date: Option<chrono::NaiveDate>) -> String {
-    date.map_or_else(|| "open-ended".to_string(), |d| d.to_string())
-}
-
-fn overlap(other: &ServiceCodeEntry, terms: &NewServiceCode) -> ApiError {
-    let theirs = other.data.period;
-    let members = match json!({
-        "conflicting_service_code": {
-            "id": other.id,
-            "code": other.data.code,
-            "effective_from": theirs.from,
-            "effective_to": theirs.to,
-        }
-    }) {
-        Value::Object(map) => map,
-        _ => serde_json::Map::new(),
-    };
-    ApiError::StateConflict {
-        kind: "service-code-overlap",
-        title: "Service code entry overlaps another",
-        detail: format!(
-            "Entry {} of {} is in force from {} to {}, which overlaps {} to {}. One entry \
-             prices a service on a day: end the other one with effective_to (the day before \
-             this one starts), or correct these dates.",
-            other.id,
-            terms.code,
-            theirs.from,
-            shown(theirs.to),
-            terms.period.from,
-            shown(terms.period.to),
-        ),
-        members,
+    fn parse(input: ServiceCodeInput) -> Result<NewServiceCode, Invalid> {
+        input.parse()
     }
-}
 
-pub async fn create(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITERS)?;
-    let terms = body.json::<ServiceCodeInput>()?.parse()?;
-    let mut tx = ctx.write().await?;
-    service_codes::lock_for_writing(&mut tx).await?;
-    refuse_overlap(&mut tx, None, &terms).await?;
-    let entry = service_codes::insert(&mut tx, ServiceCodeId::new(), &terms).await?;
-    tx.commit().await?;
-    let id = entry.id;
-    tracing::info!(service_code_id = %id, user_id = %ctx.staff.id, "service code recorded");
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/service-codes/{id}")))
-        .json(&entry))
-}
+    fn criteria(ctx: &Ctx) -> Result<(ServiceCodeFilter, Page), ApiError> {
+        let q: ListQuery = ctx.query()?;
+        let page = page(q.limit, q.offset)?;
+        let filter = ServiceCodeFilter {
+            code: param("code", q.code, |raw| ServiceCode::parse(raw.to_string()))?,
+            active_on: param("active_on", q.active_on, parse_date)?,
+        };
+        Ok((filter, page))
+    }
 
-pub async fn list(ctx: Ctx) -> Result<HttpResponse, ApiError> {
-    ctx.require(READERS)?;
-    let q: ListQuery = ctx.query()?;
-    let page = page(q.limit, q.offset)?;
-    let filter = filter(q)?;
-    let mut tx = ctx.read_each().await?;
-    let (items, total) = service_codes::list(&mut tx, &filter, page).await?;
-    tx.commit().await?;
-    Ok(ok(&PageOf::new(items, total, page)))
-}
+    fn fixed_changes(stored: &NewServiceCode, next: &NewServiceCode) -> Result<(), Invalid> {
+        crate::domain::service_code::fixed_changes(stored, next)
+    }
 
-pub async fn get(ctx: Ctx) -> Result<HttpResponse, ApiError> {
-    ctx.require(READERS)?;
-    let id: ServiceCodeId = ctx.path("id")?;
-    let mut tx = ctx.read_each().await?;
-    let entry = service_codes::find(&mut tx, id)
-        .await?
-        .ok_or(ApiError::NotFound("service code"))?;
-    tx.commit().await?;
-    Ok(ok(&entry))
-}
+    fn overlaps(stored: &NewServiceCode, candidate: &NewServiceCode) -> bool {
+        stored.overlaps(candidate)
+    }
 
-/// A JSON merge patch. The code is fixed; the new period is checked for overlap as on
-/// creation.
-pub async fn update(ctx: Ctx, body: Body) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITERS)?;
-    let id: ServiceCodeId = ctx.path("id")?;
-    let patch = body.object()?;
-    refuse_nulls(&patch, REQUIRED)?;
-    let mut tx = ctx.write().await?;
-    service_codes::lock_for_writing(&mut tx).await?;
-    let stored = service_codes::find(&mut tx, id)
-        .await?
-        .ok_or(ApiError::NotFound("service code"))?;
-    let current =
-        serde_json::to_value(ServiceCodeInput::from(&stored.data)).map_err(ApiError::internal)?;
-    let next = from_value::<ServiceCodeInput>(merge(current, patch))?.parse()?;
-    service_code::fixed_changes(&stored.data, &next)?;
-    refuse_overlap(&mut tx, Some(stored.id), &next).await?;
-    let updated = service_codes::update(&mut tx, id, &next)
-        .await?
-        .ok_or(ApiError::NotFound("service code"))?;
-    tx.commit().await?;
-    tracing::info!(service_code_id = %id, user_id = %ctx.staff.id, "service code changed");
-    Ok(ok(&updated))
+    fn overlap(other: &Record<Self>, terms: &NewServiceCode) -> ApiError {
+        let theirs = other.data.period;
+        conflict(
+            "service-code-overlap",
+            "Service code entry overlaps another",
+            "conflicting_service_code",
+            json!({
+                "id": other.id,
+                "code": other.data.code,
+                "effective_from": theirs.from,
+                "effective_to": theirs.to,
+            }),
+            format!(
+                "Entry {} of {} is in force from {} to {}, which overlaps {} to {}. One entry \
+                 prices a service on a day: end the other one with effective_to (the day \
+                 before this one starts), or correct these dates.",
+                other.id,
+                terms.code,
+                theirs.from,
+                shown(theirs.to),
+                terms.period.from,
+                shown(terms.period.to),
+            ),
+        )
+    }
+
+    /// One lock for the whole catalog: an entry's code is not a row to lock before it exists.
+    async fn lock(tx: &mut Tx, _terms: &NewServiceCode) -> Result<(), ApiError> {
+        Ok(service_codes::lock_for_writing(tx).await?)
+    }
+
+    /// The entries of the same code.
+    async fn neighbours(tx: &mut Tx, terms: &NewServiceCode) -> StoreResult<Vec<Record<Self>>> {
+        service_codes::of_codes(tx, std::slice::from_ref(&terms.code)).await
+    }
+
+    async fn insert(
+        tx: &mut Tx,
+        id: ServiceCodeId,
+        terms: &NewServiceCode,
+    ) -> StoreResult<Record<Self>> {
+        service_codes::insert(tx, id, terms).await
+    }
+
+    async fn find(tx: &mut Tx, id: ServiceCodeId) -> StoreResult<Option<Record<Self>>> {
+        service_codes::find(tx, id).await
+    }
+
+    async fn update(
+        tx: &mut Tx,
+        id: ServiceCodeId,
+        terms: &NewServiceCode,
+    ) -> StoreResult<Option<Record<Self>>> {
+        service_codes::update(tx, id, terms).await
+    }
+
+    async fn list(
+        tx: &mut Tx,
+        filter: &ServiceCodeFilter,
+        page: Page,
+    ) -> StoreResult<(Vec<Record<Self>>, i64)> {
+        service_codes::list(tx, filter, page).await
+    }
 }
