@@ -6,57 +6,27 @@
 use perdiem::mock_payer::{self, Scenarios, X12_PATH};
 use serde_json::{json, Value};
 
-use crate::helpers::{id_of, listed_ids, spawn_app, Reply, TestApp};
+use crate::helpers::{changed, id_of, spawn_app, Reply, Terms, TestApp};
 use crate::verifications::{set_up, verify};
 
+const RATES: Terms = Terms(DAY_RATES);
 const DAY_RATES: &str = "/api/v1/day-rates";
 
 /// A PHP 3-service rate for `payer_id`, open-ended from 2026-01-01, with `changes` applied (a
 /// null removes the member).
 fn rate(payer_id: &str, changes: Value) -> Value {
-    let mut body = json!({
+    let body = json!({
         "payer_id": payer_id,
         "level_of_care": "PHP",
         "services": "3",
         "amount": "260.15",
         "effective_from": "2026-01-01"
     });
-    for (key, value) in changes.as_object().unwrap() {
-        if value.is_null() {
-            body.as_object_mut().unwrap().remove(key);
-        } else {
-            body[key] = value.clone();
-        }
-    }
-    body
+    changed(body, changes)
 }
 
 async fn payer_id(app: &TestApp) -> String {
     app.create_payer().await["id"].as_str().unwrap().to_string()
-}
-
-async fn create(app: &TestApp, body: Value, status: u16) -> Reply {
-    app.post(DAY_RATES)
-        .token(&app.billing)
-        .json(body)
-        .expect(status)
-        .await
-}
-
-fn path(rate: &Value) -> String {
-    format!("{DAY_RATES}/{}", rate["id"].as_str().unwrap())
-}
-
-async fn patch(app: &TestApp, rate: &Value, body: Value, status: u16) -> Reply {
-    app.patch(&path(rate))
-        .token(&app.billing)
-        .json(body)
-        .expect(status)
-        .await
-}
-
-async fn ids(app: &TestApp, query: &str) -> Vec<String> {
-    listed_ids(app, &format!("{DAY_RATES}?{query}"), &app.admissions).await
 }
 
 /// The 409 names the rate it overlaps, by id and dates.
@@ -79,76 +49,86 @@ fn assert_overlaps(reply: &Reply, other: &Value) {
 async fn a_day_rate_is_recorded_read_listed_and_changed_with_exact_amounts() {
     let app = spawn_app().await;
     let payer = payer_id(&app).await;
-    let reply = create(
-        &app,
-        rate(
-            &payer,
-            json!({"amount": "260.1", "effective_to": "2026-03-15"}),
-        ),
-        201,
-    )
-    .await;
+    let reply = RATES
+        .create(
+            &app,
+            rate(
+                &payer,
+                json!({"amount": "260.1", "effective_to": "2026-03-15"}),
+            ),
+            201,
+        )
+        .await;
     let first = reply.body.clone();
-    assert_eq!(reply.header("location").unwrap(), path(&first));
+    assert_eq!(reply.header("location").unwrap(), RATES.path(&first));
     assert_eq!(first["amount"], "260.10");
     assert_eq!(first["services"], "3");
     assert_eq!(first["level_of_care"], "PHP");
     assert_eq!(first["effective_to"], "2026-03-15");
     let read = app
-        .get(&path(&first))
+        .get(&RATES.path(&first))
         .token(&app.admissions)
         .expect(200)
         .await
         .body;
     assert_eq!(read, first);
 
-    let second = create(
-        &app,
-        rate(
-            &payer,
-            json!({"effective_from": "2026-03-16", "amount": "265.40"}),
-        ),
-        201,
-    )
-    .await
-    .body;
-    let four = create(
-        &app,
-        rate(&payer, json!({"services": "4+", "amount": "99999999.99"})),
-        201,
-    )
-    .await
-    .body;
+    let second = RATES
+        .create(
+            &app,
+            rate(
+                &payer,
+                json!({"effective_from": "2026-03-16", "amount": "265.40"}),
+            ),
+            201,
+        )
+        .await
+        .body;
+    let four = RATES
+        .create(
+            &app,
+            rate(&payer, json!({"services": "4+", "amount": "99999999.99"})),
+            201,
+        )
+        .await
+        .body;
     assert_eq!(four["amount"], "99999999.99");
     let other_payer = payer_id(&app).await;
-    let iop = create(
-        &app,
-        rate(
-            &other_payer,
-            json!({"level_of_care": "IOP", "amount": "0.01"}),
-        ),
-        201,
-    )
-    .await
-    .body;
+    let iop = RATES
+        .create(
+            &app,
+            rate(
+                &other_payer,
+                json!({"level_of_care": "IOP", "amount": "0.01"}),
+            ),
+            201,
+        )
+        .await
+        .body;
     assert_eq!(iop["amount"], "0.01");
 
-    assert_eq!(ids(&app, "").await.len(), 4);
+    assert_eq!(RATES.ids(&app, "").await.len(), 4);
     assert_eq!(
-        ids(&app, &format!("payer_id={payer}")).await,
+        RATES.ids(&app, &format!("payer_id={payer}")).await,
         [id_of(&second), id_of(&four), id_of(&first)],
         "the latest start first"
     );
-    assert_eq!(ids(&app, "level_of_care=IOP").await, [id_of(&iop)]);
-    assert_eq!(ids(&app, "services=4%2B").await, [id_of(&four)]);
+    assert_eq!(RATES.ids(&app, "level_of_care=IOP").await, [id_of(&iop)]);
+    assert_eq!(RATES.ids(&app, "services=4%2B").await, [id_of(&four)]);
     let in_force =
         |day: &str| format!("payer_id={payer}&level_of_care=PHP&services=3&active_on={day}");
     assert_eq!(
-        ids(&app, &in_force("2025-12-31")).await,
+        RATES.ids(&app, &in_force("2025-12-31")).await,
         Vec::<String>::new()
     );
-    assert_eq!(ids(&app, &in_force("2026-03-15")).await, [id_of(&first)]);
-    assert_eq!(ids(&app, &in_force("2026-03-16")).await, [id_of(&second)]);
+    assert_eq!(
+        RATES.ids(&app, &in_force("2026-03-15")).await,
+        [id_of(&first)]
+    );
+    assert_eq!(
+        RATES.ids(&app, &in_force("2026-03-16")).await,
+        [id_of(&second)]
+    );
     let page = app
         .get(&format!("{DAY_RATES}?limit=1&offset=1"))
         .token(&app.billing)
@@ -172,27 +152,31 @@ async fn a_day_rate_is_recorded_read_listed_and_changed_with_exact_amounts() {
     }
 
     // A new amount; the payer, level and tier stay (sending the stored values is allowed).
-    let changed = patch(
-        &app,
-        &second,
-        json!({"amount": "270.05", "payer_id": payer, "services": "3"}),
-        200,
-    )
-    .await
-    .body;
+    let changed = RATES
+        .patch(
+            &app,
+            &second,
+            json!({"amount": "270.05", "payer_id": payer, "services": "3"}),
+            200,
+        )
+        .await
+        .body;
     assert_eq!(changed["amount"], "270.05");
-    let reply = patch(
-        &app,
-        &second,
-        json!({"payer_id": other_payer, "level_of_care": "IOP", "services": "4+"}),
-        422,
-    )
-    .await;
+    let reply = RATES
+        .patch(
+            &app,
+            &second,
+            json!({"payer_id": other_payer, "level_of_care": "IOP", "services": "4+"}),
+            422,
+        )
+        .await;
     assert_eq!(
         reply.error_fields(),
         ["payer_id", "level_of_care", "services"]
     );
-    let reply = patch(&app, &second, json!({"amount": null}), 422).await;
+    let reply = RATES
+        .patch(&app, &second, json!({"amount": null}), 422)
+        .await;
     assert_eq!(reply.error_fields(), ["amount"]);
     let unknown = format!("{DAY_RATES}/0194f1d2-6a4e-7c1b-9a53-2d2f5c9e8a10");
     app.get(&unknown).token(&app.billing).expect(404).await;
@@ -228,92 +212,107 @@ async fn every_validation_error_names_its_field() {
         (json!({"apc": "5863"}), "apc"),
     ];
     for (changes, field) in cases {
-        let reply = create(&app, rate(&payer, changes.clone()), 422).await;
+        let reply = RATES.create(&app, rate(&payer, changes.clone()), 422).await;
         assert_eq!(reply.error_fields(), [field], "{changes}");
         assert_eq!(reply.problem_type(), "urn:perdiem:problem:validation-error");
         assert!(!reply.body["detail"].as_str().unwrap().is_empty());
     }
-    assert_eq!(ids(&app, "").await.len(), 0);
+    assert_eq!(RATES.ids(&app, "").await.len(), 0);
 }
 
 #[tokio::test]
 async fn overlapping_periods_are_refused_naming_the_other_on_create_and_patch() {
     let app = spawn_app().await;
     let payer = payer_id(&app).await;
-    let year = create(
-        &app,
-        rate(&payer, json!({"effective_to": "2026-12-31"})),
-        201,
-    )
-    .await
-    .body;
+    let year = RATES
+        .create(
+            &app,
+            rate(&payer, json!({"effective_to": "2026-12-31"})),
+            201,
+        )
+        .await
+        .body;
     // Open-ended from before: runs into it.
-    let reply = create(
-        &app,
-        rate(&payer, json!({"effective_from": "2025-01-01"})),
-        409,
-    )
-    .await;
+    let reply = RATES
+        .create(
+            &app,
+            rate(&payer, json!({"effective_from": "2025-01-01"})),
+            409,
+        )
+        .await;
     assert_overlaps(&reply, &year);
     // Sharing only the last day.
-    let reply = create(
-        &app,
-        rate(&payer, json!({"effective_from": "2026-12-31"})),
-        409,
-    )
-    .await;
+    let reply = RATES
+        .create(
+            &app,
+            rate(&payer, json!({"effective_from": "2026-12-31"})),
+            409,
+        )
+        .await;
     assert_overlaps(&reply, &year);
     // Adjacent on both sides: allowed.
-    let before = create(
-        &app,
-        rate(
-            &payer,
-            json!({"effective_from": "2025-01-01", "effective_to": "2025-12-31"}),
-        ),
-        201,
-    )
-    .await
-    .body;
-    let after = create(
-        &app,
-        rate(&payer, json!({"effective_from": "2027-01-01"})),
-        201,
-    )
-    .await
-    .body;
+    let before = RATES
+        .create(
+            &app,
+            rate(
+                &payer,
+                json!({"effective_from": "2025-01-01", "effective_to": "2025-12-31"}),
+            ),
+            201,
+        )
+        .await
+        .body;
+    let after = RATES
+        .create(
+            &app,
+            rate(&payer, json!({"effective_from": "2027-01-01"})),
+            201,
+        )
+        .await
+        .body;
     // The other tier, another level of care or another payer: no conflict.
-    create(&app, rate(&payer, json!({"services": "4+"})), 201).await;
-    create(&app, rate(&payer, json!({"level_of_care": "IOP"})), 201).await;
+    RATES
+        .create(&app, rate(&payer, json!({"services": "4+"})), 201)
+        .await;
+    RATES
+        .create(&app, rate(&payer, json!({"level_of_care": "IOP"})), 201)
+        .await;
     let other_payer = payer_id(&app).await;
-    create(&app, rate(&other_payer, json!({})), 201).await;
+    RATES.create(&app, rate(&other_payer, json!({})), 201).await;
 
     // A patch that moves an end into the next one is refused, naming it…
-    let reply = patch(&app, &before, json!({"effective_to": "2026-01-01"}), 409).await;
+    let reply = RATES
+        .patch(&app, &before, json!({"effective_to": "2026-01-01"}), 409)
+        .await;
     assert_overlaps(&reply, &year);
-    let reply = patch(&app, &year, json!({"effective_to": null}), 409).await;
+    let reply = RATES
+        .patch(&app, &year, json!({"effective_to": null}), 409)
+        .await;
     assert_overlaps(&reply, &after);
     // …and one that keeps clear of the others is not (a rate never conflicts with itself).
-    let shortened = patch(&app, &year, json!({"effective_to": "2026-06-30"}), 200)
+    let shortened = RATES
+        .patch(&app, &year, json!({"effective_to": "2026-06-30"}), 200)
         .await
         .body;
     assert_eq!(shortened["effective_to"], "2026-06-30");
-    create(
-        &app,
-        rate(
-            &payer,
-            json!({"effective_from": "2026-07-01", "effective_to": "2026-12-31"}),
-        ),
-        201,
-    )
-    .await;
+    RATES
+        .create(
+            &app,
+            rate(
+                &payer,
+                json!({"effective_from": "2026-07-01", "effective_to": "2026-12-31"}),
+            ),
+            201,
+        )
+        .await;
 }
 
 #[tokio::test]
 async fn admissions_reads_day_rates_and_only_billing_writes_them() {
     let app = spawn_app().await;
     let payer = payer_id(&app).await;
-    let created = create(&app, rate(&payer, json!({})), 201).await.body;
-    app.get(&path(&created))
+    let created = RATES.create(&app, rate(&payer, json!({})), 201).await.body;
+    app.get(&RATES.path(&created))
         .token(&app.admissions)
         .expect(200)
         .await;
@@ -326,7 +325,7 @@ async fn admissions_reads_day_rates_and_only_billing_writes_them() {
             .expect(403)
             .await;
         assert_eq!(reply.problem_type(), "urn:perdiem:problem:forbidden");
-        app.patch(&path(&created))
+        app.patch(&RATES.path(&created))
             .token(token)
             .json(json!({"amount": "1.00"}))
             .expect(403)
@@ -335,7 +334,7 @@ async fn admissions_reads_day_rates_and_only_billing_writes_them() {
     app.get(DAY_RATES).token(&app.admin).expect(403).await;
     app.get(DAY_RATES).expect(401).await;
     let read = app
-        .get(&path(&created))
+        .get(&RATES.path(&created))
         .token(&app.billing)
         .expect(200)
         .await
@@ -373,7 +372,7 @@ async fn concurrent_overlapping_rates_cannot_both_be_recorded() {
         3,
         "{statuses:?}"
     );
-    assert_eq!(ids(&app, "").await.len(), 1);
+    assert_eq!(RATES.ids(&app, "").await.len(), 1);
 }
 
 async fn estimate(app: &TestApp, body: Value, status: u16) -> Reply {
@@ -421,30 +420,33 @@ async fn a_per_service_payers_estimate_runs_from_the_three_service_rate_to_the_f
     let app = spawn_app().await;
     let (verification, payer) = per_service_verification(&app).await;
     // The 3-service rate changes on 7 December; the 4+ rate holds.
-    let old = create(
-        &app,
-        rate(&payer, json!({"effective_to": "2026-12-06"})),
-        201,
-    )
-    .await
-    .body;
-    let new = create(
-        &app,
-        rate(
-            &payer,
-            json!({"effective_from": "2026-12-07", "amount": "265.40"}),
-        ),
-        201,
-    )
-    .await
-    .body;
-    let four = create(
-        &app,
-        rate(&payer, json!({"services": "4+", "amount": "370.20"})),
-        201,
-    )
-    .await
-    .body;
+    let old = RATES
+        .create(
+            &app,
+            rate(&payer, json!({"effective_to": "2026-12-06"})),
+            201,
+        )
+        .await
+        .body;
+    let new = RATES
+        .create(
+            &app,
+            rate(
+                &payer,
+                json!({"effective_from": "2026-12-07", "amount": "265.40"}),
+            ),
+            201,
+        )
+        .await
+        .body;
+    let four = RATES
+        .create(
+            &app,
+            rate(&payer, json!({"services": "4+", "amount": "370.20"})),
+            201,
+        )
+        .await
+        .body;
     let days = json!([
         "2026-12-01",
         "2026-12-02",
@@ -537,15 +539,16 @@ async fn without_a_day_rate_the_per_service_estimate_says_what_it_does_not_know(
     let app = spawn_app().await;
     let (verification, payer) = per_service_verification(&app).await;
     // IOP: a 3-service rate only, from 2 December.
-    create(
-        &app,
-        rate(
-            &payer,
-            json!({"level_of_care": "IOP", "amount": "101.00", "effective_from": "2026-12-02"}),
-        ),
-        201,
-    )
-    .await;
+    RATES
+        .create(
+            &app,
+            rate(
+                &payer,
+                json!({"level_of_care": "IOP", "amount": "101.00", "effective_from": "2026-12-02"}),
+            ),
+            201,
+        )
+        .await;
     let ask = |days: Value| {
         json!({"verification_id": id_of(&verification), "level_of_care": "IOP",
                "planned_days": days})

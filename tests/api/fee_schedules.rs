@@ -3,14 +3,15 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{id_of, listed_ids, spawn_app, Reply, TestApp};
+use crate::helpers::{changed, id_of, spawn_app, Reply, Terms, TestApp};
 
+const SCHEDULES: Terms = Terms(FEE_SCHEDULES);
 const FEE_SCHEDULES: &str = "/api/v1/fee-schedules";
 
 /// An 837I mental-health IOP schedule for `payer_id`, open-ended from 2026-01-01, with
 /// `changes` applied (a null removes the member).
 fn schedule(payer_id: &str, changes: Value) -> Value {
-    let mut body = json!({
+    let body = json!({
         "payer_id": payer_id,
         "level_of_care": "IOP",
         "program": "mental_health",
@@ -20,42 +21,11 @@ fn schedule(payer_id: &str, changes: Value) -> Value {
         "effective_from": "2026-01-01",
         "type_of_bill": "0131"
     });
-    for (key, value) in changes.as_object().unwrap() {
-        if value.is_null() {
-            body.as_object_mut().unwrap().remove(key);
-        } else {
-            body[key] = value.clone();
-        }
-    }
-    body
+    changed(body, changes)
 }
 
 async fn payer_id(app: &TestApp) -> String {
     app.create_payer().await["id"].as_str().unwrap().to_string()
-}
-
-async fn create(app: &TestApp, body: Value, status: u16) -> Reply {
-    app.post(FEE_SCHEDULES)
-        .token(&app.billing)
-        .json(body)
-        .expect(status)
-        .await
-}
-
-fn path(schedule: &Value) -> String {
-    format!("{FEE_SCHEDULES}/{}", schedule["id"].as_str().unwrap())
-}
-
-async fn patch(app: &TestApp, schedule: &Value, body: Value, status: u16) -> Reply {
-    app.patch(&path(schedule))
-        .token(&app.billing)
-        .json(body)
-        .expect(status)
-        .await
-}
-
-async fn ids(app: &TestApp, query: &str) -> Vec<String> {
-    listed_ids(app, &format!("{FEE_SCHEDULES}?{query}"), &app.admissions).await
 }
 
 /// The 409 names the schedule it overlaps, by id and dates.
@@ -80,19 +50,20 @@ fn assert_overlaps(reply: &Reply, other: &Value) {
 async fn a_fee_schedule_is_recorded_read_and_listed_with_filters() {
     let app = spawn_app().await;
     let payer = payer_id(&app).await;
-    let reply = create(
-        &app,
-        schedule(
-            &payer,
-            json!({"allowed_per_day": "875.5", "modifiers": ["HQ"], "condition_codes": ["92"],
+    let reply = SCHEDULES
+        .create(
+            &app,
+            schedule(
+                &payer,
+                json!({"allowed_per_day": "875.5", "modifiers": ["HQ"], "condition_codes": ["92"],
                    "effective_to": "2026-06-30", "type_of_bill": "131",
                    "notes": "2026 contract, amendment 3"}),
-        ),
-        201,
-    )
-    .await;
+            ),
+            201,
+        )
+        .await;
     let first = reply.body.clone();
-    assert_eq!(reply.header("location").unwrap(), path(&first));
+    assert_eq!(reply.header("location").unwrap(), SCHEDULES.path(&first));
     assert_eq!(first["charge_per_day"], "1250.00");
     assert_eq!(first["allowed_per_day"], "875.50");
     assert_eq!(first["claim_form"], "837I", "the default");
@@ -101,66 +72,87 @@ async fn a_fee_schedule_is_recorded_read_and_listed_with_filters() {
     assert_eq!(first["condition_codes"], json!(["92"]));
     assert_eq!(first["modifiers"], json!(["HQ"]));
     let read = app
-        .get(&path(&first))
+        .get(&SCHEDULES.path(&first))
         .token(&app.admissions)
         .expect(200)
         .await
         .body;
     assert_eq!(read, first);
 
-    let second = create(
-        &app,
-        schedule(
-            &payer,
-            json!({"effective_from": "2026-07-01", "charge_per_day": "1300"}),
-        ),
-        201,
-    )
-    .await
-    .body;
-    let sud = create(
-        &app,
-        schedule(
-            &payer,
-            json!({"program": "substance_use", "revenue_code": "0906", "hcpcs": "H0015",
+    let second = SCHEDULES
+        .create(
+            &app,
+            schedule(
+                &payer,
+                json!({"effective_from": "2026-07-01", "charge_per_day": "1300"}),
+            ),
+            201,
+        )
+        .await
+        .body;
+    let sud = SCHEDULES
+        .create(
+            &app,
+            schedule(
+                &payer,
+                json!({"program": "substance_use", "revenue_code": "0906", "hcpcs": "H0015",
                    "claim_form": "837P", "place_of_service": "57", "type_of_bill": null}),
-        ),
-        201,
-    )
-    .await
-    .body;
+            ),
+            201,
+        )
+        .await
+        .body;
     let other_payer = payer_id(&app).await;
-    let others = create(
-        &app,
-        schedule(
-            &other_payer,
-            json!({"level_of_care": "PHP", "revenue_code": "0913",
+    let others = SCHEDULES
+        .create(
+            &app,
+            schedule(
+                &other_payer,
+                json!({"level_of_care": "PHP", "revenue_code": "0913",
                                       "hcpcs": "S0201", "condition_codes": ["41"]}),
-        ),
-        201,
-    )
-    .await
-    .body;
+            ),
+            201,
+        )
+        .await
+        .body;
 
-    assert_eq!(ids(&app, "").await.len(), 4);
+    assert_eq!(SCHEDULES.ids(&app, "").await.len(), 4);
     assert_eq!(
-        ids(&app, &format!("payer_id={payer}")).await,
+        SCHEDULES.ids(&app, &format!("payer_id={payer}")).await,
         [id_of(&second), id_of(&sud), id_of(&first)],
         "the latest start first"
     );
-    assert_eq!(ids(&app, "level_of_care=PHP").await, [id_of(&others)]);
-    assert_eq!(ids(&app, "program=substance_use").await, [id_of(&sud)]);
+    assert_eq!(
+        SCHEDULES.ids(&app, "level_of_care=PHP").await,
+        [id_of(&others)]
+    );
+    assert_eq!(
+        SCHEDULES.ids(&app, "program=substance_use").await,
+        [id_of(&sud)]
+    );
     let in_force = |day: &str| {
         format!("payer_id={payer}&level_of_care=IOP&program=mental_health&active_on={day}")
     };
     assert_eq!(
-        ids(&app, &in_force("2025-12-31")).await,
+        SCHEDULES.ids(&app, &in_force("2025-12-31")).await,
         Vec::<String>::new()
     );
-    assert_eq!(ids(&app, &in_force("2026-01-01")).await, [id_of(&first)]);
-    assert_eq!(ids(&app, &in_force("2026-06-30")).await, [id_of(&first)]);
-    assert_eq!(ids(&app, &in_force("2026-07-01")).await, [id_of(&second)]);
-    assert_eq!(ids(&app, &in_force("2099-01-01")).await, [id_of(&second)]);
+    assert_eq!(
+        SCHEDULES.ids(&app, &in_force("2026-01-01")).await,
+        [id_of(&first)]
+    );
+    assert_eq!(
+        SCHEDULES.ids(&app, &in_force("2026-06-30")).await,
+        [id_of(&first)]
+    );
+    assert_eq!(
+        SCHEDULES.ids(&app, &in_force("2026-07-01")).await,
+        [id_of(&second)]
+    );
+    assert_eq!(
+        SCHEDULES.ids(&app, &in_force("2099-01-01")).await,
+        [id_of(&second)]
+    );
     let page = app
         .get(&format!("{FEE_SCHEDULES}?limit=1&offset=1"))
         .token(&app.billing)
@@ -197,19 +189,20 @@ async fn money_round_trips_exactly_and_bad_amounts_are_refused() {
     for (n, amount) in ["1250.00", "0.10", "99999999.99"].iter().enumerate() {
         let from = format!("20{}-01-01", 30 + n);
         let to = format!("20{}-12-31", 30 + n);
-        let created = create(
-            &app,
-            schedule(
-                &payer,
-                json!({"charge_per_day": amount, "allowed_per_day": amount,
+        let created = SCHEDULES
+            .create(
+                &app,
+                schedule(
+                    &payer,
+                    json!({"charge_per_day": amount, "allowed_per_day": amount,
                        "effective_from": from, "effective_to": to}),
-            ),
-            201,
-        )
-        .await
-        .body;
+                ),
+                201,
+            )
+            .await
+            .body;
         let read = app
-            .get(&path(&created))
+            .get(&SCHEDULES.path(&created))
             .token(&app.billing)
             .expect(200)
             .await
@@ -224,11 +217,15 @@ async fn money_round_trips_exactly_and_bad_amounts_are_refused() {
         json!("0.00"),
         json!(1250.0),
     ] {
-        let reply = create(&app, schedule(&payer, json!({"charge_per_day": bad})), 422).await;
+        let reply = SCHEDULES
+            .create(&app, schedule(&payer, json!({"charge_per_day": bad})), 422)
+            .await;
         assert_eq!(reply.error_fields(), ["charge_per_day"], "{bad}");
     }
     for bad in ["12.345", "-1.00", "abc"] {
-        let reply = create(&app, schedule(&payer, json!({"allowed_per_day": bad})), 422).await;
+        let reply = SCHEDULES
+            .create(&app, schedule(&payer, json!({"allowed_per_day": bad})), 422)
+            .await;
         assert_eq!(reply.error_fields(), ["allowed_per_day"], "{bad}");
     }
 }
@@ -262,7 +259,9 @@ async fn every_validation_error_names_its_field() {
         (json!({"colour": "blue"}), "colour"),
     ];
     for (changes, field) in cases {
-        let reply = create(&app, schedule(&payer, changes.clone()), 422).await;
+        let reply = SCHEDULES
+            .create(&app, schedule(&payer, changes.clone()), 422)
+            .await;
         assert_eq!(reply.error_fields(), [field], "{changes}");
         assert_eq!(reply.problem_type(), "urn:perdiem:problem:validation-error");
     }
@@ -277,44 +276,55 @@ async fn the_claim_form_decides_place_of_service_and_type_of_bill() {
 
     let mut no_place = professional.clone();
     no_place["place_of_service"] = Value::Null;
-    let reply = create(&app, schedule(&payer, no_place), 422).await;
+    let reply = SCHEDULES
+        .create(&app, schedule(&payer, no_place), 422)
+        .await;
     assert_eq!(reply.error_fields(), ["place_of_service"]);
 
-    let reply = create(
-        &app,
-        schedule(&payer, json!({"place_of_service": "57"})),
-        422,
-    )
-    .await;
+    let reply = SCHEDULES
+        .create(
+            &app,
+            schedule(&payer, json!({"place_of_service": "57"})),
+            422,
+        )
+        .await;
     assert_eq!(reply.error_fields(), ["place_of_service"], "837I with one");
 
-    let reply = create(&app, schedule(&payer, json!({"type_of_bill": null})), 422).await;
+    let reply = SCHEDULES
+        .create(&app, schedule(&payer, json!({"type_of_bill": null})), 422)
+        .await;
     assert_eq!(reply.error_fields(), ["type_of_bill"], "837I needs one");
 
     let mut with_institutional = professional.clone();
     with_institutional["place_of_service"] = json!("57");
     with_institutional["type_of_bill"] = json!("0131");
     with_institutional["condition_codes"] = json!(["92"]);
-    let reply = create(&app, schedule(&payer, with_institutional), 422).await;
+    let reply = SCHEDULES
+        .create(&app, schedule(&payer, with_institutional), 422)
+        .await;
     assert_eq!(reply.error_fields(), ["type_of_bill", "condition_codes"]);
 
     let mut good = professional.clone();
     good["place_of_service"] = json!("57");
-    let created = create(&app, schedule(&payer, good), 201).await.body;
+    let created = SCHEDULES
+        .create(&app, schedule(&payer, good), 201)
+        .await
+        .body;
     assert_eq!(created["claim_form"], "837P");
     assert_eq!(created["place_of_service"], "57");
     assert_eq!(created["type_of_bill"], Value::Null);
     assert_eq!(created["condition_codes"], json!([]));
 
     // Back to 837I in one patch: the form, its type of bill, and no place of service.
-    let back = patch(
-        &app,
-        &created,
-        json!({"claim_form": "837I", "type_of_bill": "0761", "place_of_service": null}),
-        200,
-    )
-    .await
-    .body;
+    let back = SCHEDULES
+        .patch(
+            &app,
+            &created,
+            json!({"claim_form": "837I", "type_of_bill": "0761", "place_of_service": null}),
+            200,
+        )
+        .await
+        .body;
     assert_eq!(back["type_of_bill"], "0761");
     assert_eq!(back["place_of_service"], Value::Null);
 }
@@ -323,138 +333,158 @@ async fn the_claim_form_decides_place_of_service_and_type_of_bill() {
 async fn overlapping_periods_are_refused_naming_the_other_on_create_and_patch() {
     let app = spawn_app().await;
     let payer = payer_id(&app).await;
-    let year = create(
-        &app,
-        schedule(&payer, json!({"effective_to": "2026-12-31"})),
-        201,
-    )
-    .await
-    .body;
+    let year = SCHEDULES
+        .create(
+            &app,
+            schedule(&payer, json!({"effective_to": "2026-12-31"})),
+            201,
+        )
+        .await
+        .body;
 
     // Open-ended from before: runs into it.
-    let reply = create(
-        &app,
-        schedule(&payer, json!({"effective_from": "2025-01-01"})),
-        409,
-    )
-    .await;
+    let reply = SCHEDULES
+        .create(
+            &app,
+            schedule(&payer, json!({"effective_from": "2025-01-01"})),
+            409,
+        )
+        .await;
     assert_overlaps(&reply, &year);
     // Sharing only the last day.
-    let reply = create(
-        &app,
-        schedule(&payer, json!({"effective_from": "2026-12-31"})),
-        409,
-    )
-    .await;
+    let reply = SCHEDULES
+        .create(
+            &app,
+            schedule(&payer, json!({"effective_from": "2026-12-31"})),
+            409,
+        )
+        .await;
     assert_overlaps(&reply, &year);
 
     // Adjacent on both sides: allowed.
-    let before = create(
-        &app,
-        schedule(
-            &payer,
-            json!({"effective_from": "2025-01-01", "effective_to": "2025-12-31"}),
-        ),
-        201,
-    )
-    .await
-    .body;
-    let after = create(
-        &app,
-        schedule(&payer, json!({"effective_from": "2027-01-01"})),
-        201,
-    )
-    .await
-    .body;
+    let before = SCHEDULES
+        .create(
+            &app,
+            schedule(
+                &payer,
+                json!({"effective_from": "2025-01-01", "effective_to": "2025-12-31"}),
+            ),
+            201,
+        )
+        .await
+        .body;
+    let after = SCHEDULES
+        .create(
+            &app,
+            schedule(&payer, json!({"effective_from": "2027-01-01"})),
+            201,
+        )
+        .await
+        .body;
     // Another level of care, another program or another payer: no conflict.
     for changes in [
         json!({"level_of_care": "PHP", "revenue_code": "0913"}),
         json!({"program": "substance_use", "revenue_code": "0906"}),
     ] {
-        create(&app, schedule(&payer, changes), 201).await;
+        SCHEDULES.create(&app, schedule(&payer, changes), 201).await;
     }
     let other_payer = payer_id(&app).await;
-    create(&app, schedule(&other_payer, json!({})), 201).await;
+    SCHEDULES
+        .create(&app, schedule(&other_payer, json!({})), 201)
+        .await;
 
     // A patch that moves an end into the next one is refused, naming it…
-    let reply = patch(&app, &before, json!({"effective_to": "2026-01-01"}), 409).await;
+    let reply = SCHEDULES
+        .patch(&app, &before, json!({"effective_to": "2026-01-01"}), 409)
+        .await;
     assert_overlaps(&reply, &year);
-    let reply = patch(&app, &year, json!({"effective_to": null}), 409).await;
+    let reply = SCHEDULES
+        .patch(&app, &year, json!({"effective_to": null}), 409)
+        .await;
     assert_overlaps(&reply, &after);
     // …and one that keeps clear of the others is not (a schedule never conflicts with itself).
-    let shortened = patch(
-        &app,
-        &year,
-        json!({"effective_to": "2026-06-30", "charge_per_day": "1300.10"}),
-        200,
-    )
-    .await
-    .body;
+    let shortened = SCHEDULES
+        .patch(
+            &app,
+            &year,
+            json!({"effective_to": "2026-06-30", "charge_per_day": "1300.10"}),
+            200,
+        )
+        .await
+        .body;
     assert_eq!(shortened["effective_to"], "2026-06-30");
     assert_eq!(shortened["charge_per_day"], "1300.10");
-    create(
-        &app,
-        schedule(
-            &payer,
-            json!({"effective_from": "2026-07-01", "effective_to": "2026-12-31"}),
-        ),
-        201,
-    )
-    .await;
+    SCHEDULES
+        .create(
+            &app,
+            schedule(
+                &payer,
+                json!({"effective_from": "2026-07-01", "effective_to": "2026-12-31"}),
+            ),
+            201,
+        )
+        .await;
 }
 
 #[tokio::test]
 async fn a_patch_keeps_payer_level_and_program_and_checks_every_rule() {
     let app = spawn_app().await;
     let payer = payer_id(&app).await;
-    let created = create(
-        &app,
-        schedule(&payer, json!({"allowed_per_day": "900.00"})),
-        201,
-    )
-    .await
-    .body;
+    let created = SCHEDULES
+        .create(
+            &app,
+            schedule(&payer, json!({"allowed_per_day": "900.00"})),
+            201,
+        )
+        .await
+        .body;
     let other_payer = payer_id(&app).await;
-    let reply = patch(
-        &app,
-        &created,
-        json!({"payer_id": other_payer, "level_of_care": "PHP", "program": "substance_use"}),
-        422,
-    )
-    .await;
+    let reply = SCHEDULES
+        .patch(
+            &app,
+            &created,
+            json!({"payer_id": other_payer, "level_of_care": "PHP", "program": "substance_use"}),
+            422,
+        )
+        .await;
     assert_eq!(
         reply.error_fields(),
         ["payer_id", "level_of_care", "program"]
     );
     // The stored values may be sent back.
-    let same = patch(
-        &app,
-        &created,
-        json!({"payer_id": payer, "level_of_care": "IOP", "allowed_per_day": null,
+    let same = SCHEDULES
+        .patch(
+            &app,
+            &created,
+            json!({"payer_id": payer, "level_of_care": "IOP", "allowed_per_day": null,
                "modifiers": ["HQ", "GT"]}),
-        200,
-    )
-    .await
-    .body;
+            200,
+        )
+        .await
+        .body;
     assert_eq!(same["allowed_per_day"], Value::Null);
     assert_eq!(same["modifiers"], json!(["HQ", "GT"]));
     // A charge per day may be cleared (a per-service payer's schedule needs none) and set again.
-    let cleared = patch(&app, &created, json!({"charge_per_day": null}), 200)
+    let cleared = SCHEDULES
+        .patch(&app, &created, json!({"charge_per_day": null}), 200)
         .await
         .body;
     assert_eq!(cleared["charge_per_day"], Value::Null);
     let read = app
-        .get(&path(&created))
+        .get(&SCHEDULES.path(&created))
         .token(&app.billing)
         .expect(200)
         .await
         .body;
     assert_eq!(read["charge_per_day"], Value::Null);
-    let again = patch(&app, &created, json!({"charge_per_day": "1250"}), 200)
+    let again = SCHEDULES
+        .patch(&app, &created, json!({"charge_per_day": "1250"}), 200)
         .await
         .body;
     assert_eq!(again["charge_per_day"], "1250.00");
-    let reply = patch(&app, &created, json!({"charge_per_day": "12.345"}), 422).await;
+    let reply = SCHEDULES
+        .patch(&app, &created, json!({"charge_per_day": "12.345"}), 422)
+        .await;
     assert_eq!(reply.error_fields(), ["charge_per_day"]);
     app.patch(&format!(
         "{FEE_SCHEDULES}/0194f1d2-6a4e-7c1b-9a53-2d2f5c9e8a10"
@@ -469,8 +499,11 @@ async fn a_patch_keeps_payer_level_and_program_and_checks_every_rule() {
 async fn admissions_reads_fee_schedules_but_cannot_write_them() {
     let app = spawn_app().await;
     let payer = payer_id(&app).await;
-    let created = create(&app, schedule(&payer, json!({})), 201).await.body;
-    app.get(&path(&created))
+    let created = SCHEDULES
+        .create(&app, schedule(&payer, json!({})), 201)
+        .await
+        .body;
+    app.get(&SCHEDULES.path(&created))
         .token(&app.admissions)
         .expect(200)
         .await;
@@ -483,7 +516,7 @@ async fn admissions_reads_fee_schedules_but_cannot_write_them() {
         .json(schedule(&payer, json!({"effective_from": "2030-01-01"})))
         .expect(403)
         .await;
-    app.patch(&path(&created))
+    app.patch(&SCHEDULES.path(&created))
         .token(&app.admissions)
         .json(json!({"charge_per_day": "1.00"}))
         .expect(403)
@@ -522,5 +555,5 @@ async fn concurrent_overlapping_schedules_cannot_both_be_recorded() {
         5,
         "{statuses:?}"
     );
-    assert_eq!(ids(&app, "").await.len(), 1);
+    assert_eq!(SCHEDULES.ids(&app, "").await.len(), 1);
 }

@@ -497,6 +497,51 @@ pub fn coverage_body(payer_id: &str) -> Value {
 }
 
 /// The `id` of a resource as the API returned it.
+/// A kind of dated terms (fee schedules, day rates, the service catalog) as its tests drive
+/// it: billing records and changes, admissions lists. Holds the collection's path.
+pub struct Terms(pub &'static str);
+
+impl Terms {
+    /// Billing's `POST` of `body`, expecting `status`.
+    pub async fn create(&self, app: &TestApp, body: Value, status: u16) -> Reply {
+        app.post(self.0)
+            .token(&app.billing)
+            .json(body)
+            .expect(status)
+            .await
+    }
+
+    pub fn path(&self, record: &Value) -> String {
+        format!("{}/{}", self.0, record["id"].as_str().unwrap())
+    }
+
+    /// Billing's `PATCH` of `record` with `body`, expecting `status`.
+    pub async fn patch(&self, app: &TestApp, record: &Value, body: Value, status: u16) -> Reply {
+        app.patch(&self.path(record))
+            .token(&app.billing)
+            .json(body)
+            .expect(status)
+            .await
+    }
+
+    /// The ids admissions is listed for `query`.
+    pub async fn ids(&self, app: &TestApp, query: &str) -> Vec<String> {
+        listed_ids(app, &format!("{}?{query}", self.0), &app.admissions).await
+    }
+}
+
+/// `body` with `changes` applied member by member; a null removes the member.
+pub fn changed(mut body: Value, changes: Value) -> Value {
+    for (key, value) in changes.as_object().unwrap() {
+        if value.is_null() {
+            body.as_object_mut().unwrap().remove(key);
+        } else {
+            body[key] = value.clone();
+        }
+    }
+    body
+}
+
 pub fn id_of(resource: &Value) -> String {
     resource["id"].as_str().unwrap().to_string()
 }

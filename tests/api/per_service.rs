@@ -4,14 +4,15 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{id_of, listed_ids, spawn_app, Reply, TestApp};
+use crate::helpers::{changed, id_of, spawn_app, Terms, TestApp};
 
 const SERVICE_CODES: &str = "/api/v1/service-codes";
+const CATALOG: Terms = Terms(SERVICE_CODES);
 
 /// A catalog entry of `code` open-ended from 2026-03-01, with `changes` applied (a null
 /// removes the member).
 fn entry(code: &str, changes: Value) -> Value {
-    let mut body = json!({
+    let body = json!({
         "code": code,
         "description": format!("Service {code}"),
         "revenue_code": "0915",
@@ -19,85 +20,66 @@ fn entry(code: &str, changes: Value) -> Value {
         "charge": "210.00",
         "effective_from": "2026-03-01"
     });
-    for (key, value) in changes.as_object().unwrap() {
-        if value.is_null() {
-            body.as_object_mut().unwrap().remove(key);
-        } else {
-            body[key] = value.clone();
-        }
-    }
-    body
-}
-
-async fn record(app: &TestApp, body: Value, status: u16) -> Reply {
-    app.post(SERVICE_CODES)
-        .token(&app.billing)
-        .json(body)
-        .expect(status)
-        .await
-}
-
-fn path(entry: &Value) -> String {
-    format!("{SERVICE_CODES}/{}", entry["id"].as_str().unwrap())
+    changed(body, changes)
 }
 
 #[tokio::test]
 async fn catalog_entries_are_recorded_read_listed_and_changed() {
     let app = spawn_app().await;
-    let reply = record(
-        &app,
-        entry("G0410", json!({"modifiers": ["PN"], "charge": "210.5"})),
-        201,
-    )
-    .await;
+    let reply = CATALOG
+        .create(
+            &app,
+            entry("G0410", json!({"modifiers": ["PN"], "charge": "210.5"})),
+            201,
+        )
+        .await;
     let group = reply.body.clone();
-    assert_eq!(reply.header("location").unwrap(), path(&group));
+    assert_eq!(reply.header("location").unwrap(), CATALOG.path(&group));
     assert_eq!(group["charge"], "210.50");
     assert_eq!(group["counts_toward_day"], true, "the default");
     assert_eq!(group["modifiers"], json!(["PN"]));
     assert_eq!(group["effective_to"], Value::Null);
     let read = app
-        .get(&path(&group))
+        .get(&CATALOG.path(&group))
         .token(&app.admissions)
         .expect(200)
         .await
         .body;
     assert_eq!(read, group);
-    let check_in = record(
-        &app,
-        entry(
-            "99211",
-            json!({"revenue_code": "0900", "counts_toward_day": false, "charge": "40"}),
-        ),
-        201,
-    )
-    .await
-    .body;
+    let check_in = CATALOG
+        .create(
+            &app,
+            entry(
+                "99211",
+                json!({"revenue_code": "0900", "counts_toward_day": false, "charge": "40"}),
+            ),
+            201,
+        )
+        .await
+        .body;
     assert_eq!(check_in["counts_toward_day"], false);
 
     // A charge changed mid-month: the old entry ends the day before, a new one starts.
     let ended = app
-        .patch(&path(&group))
+        .patch(&CATALOG.path(&group))
         .token(&app.billing)
         .json(json!({"effective_to": "2026-03-15"}))
         .expect(200)
         .await
         .body;
     assert_eq!(ended["effective_to"], "2026-03-15");
-    let raised = record(
-        &app,
-        entry(
-            "G0410",
-            json!({"effective_from": "2026-03-16", "charge": "225.00"}),
-        ),
-        201,
-    )
-    .await
-    .body;
-    let ids = |query: &'static str| {
-        let app = &app;
-        async move { listed_ids(app, &format!("{SERVICE_CODES}?{query}"), &app.admissions).await }
-    };
+    let raised = CATALOG
+        .create(
+            &app,
+            entry(
+                "G0410",
+                json!({"effective_from": "2026-03-16", "charge": "225.00"}),
+            ),
+            201,
+        )
+        .await
+        .body;
+    let ids = |query: &'static str| CATALOG.ids(&app, query);
     assert_eq!(
         ids("code=G0410").await,
         [id_of(&raised), id_of(&group)],
@@ -132,15 +114,21 @@ async fn catalog_entries_are_recorded_read_listed_and_changed() {
 #[tokio::test]
 async fn overlapping_entries_of_a_code_are_refused_naming_the_other() {
     let app = spawn_app().await;
-    let first = record(&app, entry("G0410", json!({})), 201).await.body;
+    let first = CATALOG
+        .create(&app, entry("G0410", json!({})), 201)
+        .await
+        .body;
     // Another code may share any day.
-    record(&app, entry("90837", json!({"revenue_code": "0914"})), 201).await;
-    let reply = record(
-        &app,
-        entry("G0410", json!({"effective_from": "2026-06-01"})),
-        409,
-    )
-    .await;
+    CATALOG
+        .create(&app, entry("90837", json!({"revenue_code": "0914"})), 201)
+        .await;
+    let reply = CATALOG
+        .create(
+            &app,
+            entry("G0410", json!({"effective_from": "2026-06-01"})),
+            409,
+        )
+        .await;
     assert_eq!(
         reply.problem_type(),
         "urn:perdiem:problem:service-code-overlap"
@@ -153,32 +141,33 @@ async fn overlapping_entries_of_a_code_are_refused_naming_the_other() {
     assert!(detail.contains(first["id"].as_str().unwrap()), "{detail}");
 
     // A patch is checked as a creation is, and the code is fixed.
-    let later = record(
-        &app,
-        entry(
-            "G0410",
-            json!({"effective_from": "2025-01-01", "effective_to": "2025-12-31"}),
-        ),
-        201,
-    )
-    .await
-    .body;
+    let later = CATALOG
+        .create(
+            &app,
+            entry(
+                "G0410",
+                json!({"effective_from": "2025-01-01", "effective_to": "2025-12-31"}),
+            ),
+            201,
+        )
+        .await
+        .body;
     let reply = app
-        .patch(&path(&later))
+        .patch(&CATALOG.path(&later))
         .token(&app.billing)
         .json(json!({"effective_to": "2026-03-01"}))
         .expect(409)
         .await;
     assert_eq!(reply.body["conflicting_service_code"]["id"], first["id"]);
     let reply = app
-        .patch(&path(&later))
+        .patch(&CATALOG.path(&later))
         .token(&app.billing)
         .json(json!({"code": "90853"}))
         .expect(422)
         .await;
     assert_eq!(reply.error_fields(), ["code"]);
     let reply = app
-        .patch(&path(&later))
+        .patch(&CATALOG.path(&later))
         .token(&app.billing)
         .json(json!({"charge": null}))
         .expect(422)
@@ -200,7 +189,9 @@ async fn each_bad_catalog_field_is_named() {
         (json!({"charge": "12.345"}), "charge"),
         (json!({"effective_to": "2026-02-01"}), "effective_to"),
     ] {
-        let reply = record(&app, entry("G0410", changes.clone()), 422).await;
+        let reply = CATALOG
+            .create(&app, entry("G0410", changes.clone()), 422)
+            .await;
         assert_eq!(reply.error_fields(), [field], "{changes}");
     }
 }
@@ -228,7 +219,7 @@ pub(crate) async fn march_catalog(app: &TestApp) {
                    "effective_to": "2026-02-28"}),
         ),
     ] {
-        record(app, body, 201).await;
+        CATALOG.create(app, body, 201).await;
     }
 }
 
