@@ -74,37 +74,31 @@ async fn a_day_rate_is_recorded_read_listed_and_changed_with_exact_amounts() {
     assert_eq!(read, first);
 
     let second = RATES
-        .create(
+        .record(
             &app,
             rate(
                 &payer,
                 json!({"effective_from": "2026-03-16", "amount": "265.40"}),
             ),
-            201,
         )
-        .await
-        .body;
+        .await;
     let four = RATES
-        .create(
+        .record(
             &app,
             rate(&payer, json!({"services": "4+", "amount": "99999999.99"})),
-            201,
         )
-        .await
-        .body;
+        .await;
     assert_eq!(four["amount"], "99999999.99");
     let other_payer = payer_id(&app).await;
     let iop = RATES
-        .create(
+        .record(
             &app,
             rate(
                 &other_payer,
                 json!({"level_of_care": "IOP", "amount": "0.01"}),
             ),
-            201,
         )
-        .await
-        .body;
+        .await;
     assert_eq!(iop["amount"], "0.01");
 
     assert_eq!(RATES.ids(&app, "").await.len(), 4);
@@ -225,13 +219,8 @@ async fn overlapping_periods_are_refused_naming_the_other_on_create_and_patch() 
     let app = spawn_app().await;
     let payer = payer_id(&app).await;
     let year = RATES
-        .create(
-            &app,
-            rate(&payer, json!({"effective_to": "2026-12-31"})),
-            201,
-        )
-        .await
-        .body;
+        .record(&app, rate(&payer, json!({"effective_to": "2026-12-31"})))
+        .await;
     // Open-ended from before: runs into it.
     let reply = RATES
         .create(
@@ -252,24 +241,17 @@ async fn overlapping_periods_are_refused_naming_the_other_on_create_and_patch() 
     assert_overlaps(&reply, &year);
     // Adjacent on both sides: allowed.
     let before = RATES
-        .create(
+        .record(
             &app,
             rate(
                 &payer,
                 json!({"effective_from": "2025-01-01", "effective_to": "2025-12-31"}),
             ),
-            201,
         )
-        .await
-        .body;
+        .await;
     let after = RATES
-        .create(
-            &app,
-            rate(&payer, json!({"effective_from": "2027-01-01"})),
-            201,
-        )
-        .await
-        .body;
+        .record(&app, rate(&payer, json!({"effective_from": "2027-01-01"})))
+        .await;
     // The other tier, another level of care or another payer: no conflict.
     RATES
         .create(&app, rate(&payer, json!({"services": "4+"})), 201)
@@ -311,7 +293,7 @@ async fn overlapping_periods_are_refused_naming_the_other_on_create_and_patch() 
 async fn admissions_reads_day_rates_and_only_billing_writes_them() {
     let app = spawn_app().await;
     let payer = payer_id(&app).await;
-    let created = RATES.create(&app, rate(&payer, json!({})), 201).await.body;
+    let created = RATES.record(&app, rate(&payer, json!({}))).await;
     app.get(&RATES.path(&created))
         .token(&app.admissions)
         .expect(200)
@@ -421,32 +403,23 @@ async fn a_per_service_payers_estimate_runs_from_the_three_service_rate_to_the_f
     let (verification, payer) = per_service_verification(&app).await;
     // The 3-service rate changes on 7 December; the 4+ rate holds.
     let old = RATES
-        .create(
-            &app,
-            rate(&payer, json!({"effective_to": "2026-12-06"})),
-            201,
-        )
-        .await
-        .body;
+        .record(&app, rate(&payer, json!({"effective_to": "2026-12-06"})))
+        .await;
     let new = RATES
-        .create(
+        .record(
             &app,
             rate(
                 &payer,
                 json!({"effective_from": "2026-12-07", "amount": "265.40"}),
             ),
-            201,
         )
-        .await
-        .body;
+        .await;
     let four = RATES
-        .create(
+        .record(
             &app,
             rate(&payer, json!({"services": "4+", "amount": "370.20"})),
-            201,
         )
-        .await
-        .body;
+        .await;
     let days = json!([
         "2026-12-01",
         "2026-12-02",

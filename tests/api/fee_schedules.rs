@@ -80,41 +80,35 @@ async fn a_fee_schedule_is_recorded_read_and_listed_with_filters() {
     assert_eq!(read, first);
 
     let second = SCHEDULES
-        .create(
+        .record(
             &app,
             schedule(
                 &payer,
                 json!({"effective_from": "2026-07-01", "charge_per_day": "1300"}),
             ),
-            201,
         )
-        .await
-        .body;
+        .await;
     let sud = SCHEDULES
-        .create(
+        .record(
             &app,
             schedule(
                 &payer,
                 json!({"program": "substance_use", "revenue_code": "0906", "hcpcs": "H0015",
                    "claim_form": "837P", "place_of_service": "57", "type_of_bill": null}),
             ),
-            201,
         )
-        .await
-        .body;
+        .await;
     let other_payer = payer_id(&app).await;
     let others = SCHEDULES
-        .create(
+        .record(
             &app,
             schedule(
                 &other_payer,
                 json!({"level_of_care": "PHP", "revenue_code": "0913",
                                       "hcpcs": "S0201", "condition_codes": ["41"]}),
             ),
-            201,
         )
-        .await
-        .body;
+        .await;
 
     assert_eq!(SCHEDULES.ids(&app, "").await.len(), 4);
     assert_eq!(
@@ -190,17 +184,15 @@ async fn money_round_trips_exactly_and_bad_amounts_are_refused() {
         let from = format!("20{}-01-01", 30 + n);
         let to = format!("20{}-12-31", 30 + n);
         let created = SCHEDULES
-            .create(
+            .record(
                 &app,
                 schedule(
                     &payer,
                     json!({"charge_per_day": amount, "allowed_per_day": amount,
                        "effective_from": from, "effective_to": to}),
                 ),
-                201,
             )
-            .await
-            .body;
+            .await;
         let read = app
             .get(&SCHEDULES.path(&created))
             .token(&app.billing)
@@ -306,10 +298,7 @@ async fn the_claim_form_decides_place_of_service_and_type_of_bill() {
 
     let mut good = professional.clone();
     good["place_of_service"] = json!("57");
-    let created = SCHEDULES
-        .create(&app, schedule(&payer, good), 201)
-        .await
-        .body;
+    let created = SCHEDULES.record(&app, schedule(&payer, good)).await;
     assert_eq!(created["claim_form"], "837P");
     assert_eq!(created["place_of_service"], "57");
     assert_eq!(created["type_of_bill"], Value::Null);
@@ -334,13 +323,11 @@ async fn overlapping_periods_are_refused_naming_the_other_on_create_and_patch() 
     let app = spawn_app().await;
     let payer = payer_id(&app).await;
     let year = SCHEDULES
-        .create(
+        .record(
             &app,
             schedule(&payer, json!({"effective_to": "2026-12-31"})),
-            201,
         )
-        .await
-        .body;
+        .await;
 
     // Open-ended from before: runs into it.
     let reply = SCHEDULES
@@ -363,24 +350,20 @@ async fn overlapping_periods_are_refused_naming_the_other_on_create_and_patch() 
 
     // Adjacent on both sides: allowed.
     let before = SCHEDULES
-        .create(
+        .record(
             &app,
             schedule(
                 &payer,
                 json!({"effective_from": "2025-01-01", "effective_to": "2025-12-31"}),
             ),
-            201,
         )
-        .await
-        .body;
+        .await;
     let after = SCHEDULES
-        .create(
+        .record(
             &app,
             schedule(&payer, json!({"effective_from": "2027-01-01"})),
-            201,
         )
-        .await
-        .body;
+        .await;
     // Another level of care, another program or another payer: no conflict.
     for changes in [
         json!({"level_of_care": "PHP", "revenue_code": "0913"}),
@@ -431,13 +414,8 @@ async fn a_patch_keeps_payer_level_and_program_and_checks_every_rule() {
     let app = spawn_app().await;
     let payer = payer_id(&app).await;
     let created = SCHEDULES
-        .create(
-            &app,
-            schedule(&payer, json!({"allowed_per_day": "900.00"})),
-            201,
-        )
-        .await
-        .body;
+        .record(&app, schedule(&payer, json!({"allowed_per_day": "900.00"})))
+        .await;
     let other_payer = payer_id(&app).await;
     let reply = SCHEDULES
         .patch(
@@ -499,10 +477,7 @@ async fn a_patch_keeps_payer_level_and_program_and_checks_every_rule() {
 async fn admissions_reads_fee_schedules_but_cannot_write_them() {
     let app = spawn_app().await;
     let payer = payer_id(&app).await;
-    let created = SCHEDULES
-        .create(&app, schedule(&payer, json!({})), 201)
-        .await
-        .body;
+    let created = SCHEDULES.record(&app, schedule(&payer, json!({}))).await;
     app.get(&SCHEDULES.path(&created))
         .token(&app.admissions)
         .expect(200)

@@ -511,6 +511,11 @@ impl Terms {
             .await
     }
 
+    /// Billing's `POST` of `body`, which must be recorded (201): the record.
+    pub async fn record(&self, app: &TestApp, body: Value) -> Value {
+        self.create(app, body, 201).await.body
+    }
+
     pub fn path(&self, record: &Value) -> String {
         format!("{}/{}", self.0, record["id"].as_str().unwrap())
     }

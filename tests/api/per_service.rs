@@ -47,16 +47,14 @@ async fn catalog_entries_are_recorded_read_listed_and_changed() {
         .body;
     assert_eq!(read, group);
     let check_in = CATALOG
-        .create(
+        .record(
             &app,
             entry(
                 "99211",
                 json!({"revenue_code": "0900", "counts_toward_day": false, "charge": "40"}),
             ),
-            201,
         )
-        .await
-        .body;
+        .await;
     assert_eq!(check_in["counts_toward_day"], false);
 
     // A charge changed mid-month: the old entry ends the day before, a new one starts.
@@ -69,16 +67,14 @@ async fn catalog_entries_are_recorded_read_listed_and_changed() {
         .body;
     assert_eq!(ended["effective_to"], "2026-03-15");
     let raised = CATALOG
-        .create(
+        .record(
             &app,
             entry(
                 "G0410",
                 json!({"effective_from": "2026-03-16", "charge": "225.00"}),
             ),
-            201,
         )
-        .await
-        .body;
+        .await;
     let ids = |query: &'static str| CATALOG.ids(&app, query);
     assert_eq!(
         ids("code=G0410").await,
@@ -114,10 +110,7 @@ async fn catalog_entries_are_recorded_read_listed_and_changed() {
 #[tokio::test]
 async fn overlapping_entries_of_a_code_are_refused_naming_the_other() {
     let app = spawn_app().await;
-    let first = CATALOG
-        .create(&app, entry("G0410", json!({})), 201)
-        .await
-        .body;
+    let first = CATALOG.record(&app, entry("G0410", json!({}))).await;
     // Another code may share any day.
     CATALOG
         .create(&app, entry("90837", json!({"revenue_code": "0914"})), 201)
@@ -142,16 +135,14 @@ async fn overlapping_entries_of_a_code_are_refused_naming_the_other() {
 
     // A patch is checked as a creation is, and the code is fixed.
     let later = CATALOG
-        .create(
+        .record(
             &app,
             entry(
                 "G0410",
                 json!({"effective_from": "2025-01-01", "effective_to": "2025-12-31"}),
             ),
-            201,
         )
-        .await
-        .body;
+        .await;
     let reply = app
         .patch(&CATALOG.path(&later))
         .token(&app.billing)
