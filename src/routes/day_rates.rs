@@ -70,8 +70,11 @@ impl Terms for DayRates {
         crate::domain::day_rate::fixed_changes(stored, next)
     }
 
-    fn overlaps(stored: &NewDayRate, candidate: &NewDayRate) -> bool {
-        stored.overlaps(candidate)
+    fn first_overlap<'a>(
+        others: Vec<&'a Record<Self>>,
+        terms: &NewDayRate,
+    ) -> Option<&'a Record<Self>> {
+        crate::domain::day_rate::first_overlap(others, terms)
     }
 
     fn overlap(other: &Record<Self>, terms: &NewDayRate) -> ApiError {
@@ -107,7 +110,7 @@ impl Terms for DayRates {
         lock_payer(tx, terms.payer_id).await
     }
 
-    /// Every rate of the payer; the level and tier are left to [`Terms::overlaps`].
+    /// Every rate of the payer; the level and tier are left to [`Terms::first_overlap`].
     async fn neighbours(tx: &mut Tx, terms: &NewDayRate) -> StoreResult<Vec<Record<Self>>> {
         day_rates::of_payer(tx, PayerId::from_uuid(terms.payer_id)).await
     }

@@ -71,8 +71,11 @@ impl Terms for FeeSchedules {
         crate::domain::fee_schedule::fixed_changes(stored, next)
     }
 
-    fn overlaps(stored: &NewFeeSchedule, candidate: &NewFeeSchedule) -> bool {
-        stored.overlaps(candidate)
+    fn first_overlap<'a>(
+        others: Vec<&'a Record<Self>>,
+        terms: &NewFeeSchedule,
+    ) -> Option<&'a Record<Self>> {
+        crate::domain::fee_schedule::first_overlap(others, terms)
     }
 
     fn overlap(other: &Record<Self>, terms: &NewFeeSchedule) -> ApiError {

@@ -67,8 +67,11 @@ impl Terms for ServiceCodes {
         crate::domain::service_code::fixed_changes(stored, next)
     }
 
-    fn overlaps(stored: &NewServiceCode, candidate: &NewServiceCode) -> bool {
-        stored.overlaps(candidate)
+    fn first_overlap<'a>(
+        others: Vec<&'a Record<Self>>,
+        terms: &NewServiceCode,
+    ) -> Option<&'a Record<Self>> {
+        crate::domain::service_code::first_overlap(others, terms)
     }
 
     fn overlap(other: &Record<Self>, terms: &NewServiceCode) -> ApiError {

@@ -40,11 +40,11 @@ pub(super) trait Terms: 'static {
     /// Fields a patch may leave out but not clear.
     const REQUIRED: &'static [&'static str];
 
-    type Id: Copy + PartialEq + Display + Serialize + FromStr<Err = String>;
+    type Id: Copy + PartialEq + Display + Serialize + FromStr<Err = String> + 'static;
     /// The request's shape; also what a stored record is turned back into for a patch.
     type Input: Serialize + DeserializeOwned + for<'a> From<&'a Self::New>;
     /// Terms that passed every rule.
-    type New: Serialize;
+    type New: Serialize + 'static;
     /// A listing's criteria.
     type Filter;
 
@@ -54,8 +54,11 @@ pub(super) trait Terms: 'static {
     fn criteria(ctx: &Ctx) -> Result<(Self::Filter, Page), ApiError>;
     /// Refuses a change of what the record prices.
     fn fixed_changes(stored: &Self::New, next: &Self::New) -> Result<(), Invalid>;
-    /// Whether `stored` and `candidate` would price a day twice.
-    fn overlaps(stored: &Self::New, candidate: &Self::New) -> bool;
+    /// The first of `others` that shares a day with `terms` (the domain's rule).
+    fn first_overlap<'a>(
+        others: Vec<&'a Record<Self>>,
+        terms: &Self::New,
+    ) -> Option<&'a Record<Self>>;
     /// The 409 that names `other`, the record `terms` would overlap.
     fn overlap(other: &Record<Self>, terms: &Self::New) -> ApiError;
 
@@ -121,11 +124,8 @@ async fn refuse_overlap<T: Terms>(
     terms: &T::New,
 ) -> Result<(), ApiError> {
     let neighbours = T::neighbours(tx, terms).await?;
-    match neighbours
-        .iter()
-        .filter(|n| Some(n.id) != itself)
-        .find(|n| T::overlaps(&n.data, terms))
-    {
+    let others = neighbours.iter().filter(|n| Some(n.id) != itself).collect();
+    match T::first_overlap(others, terms) {
         Some(other) => Err(T::overlap(other, terms)),
         None => Ok(()),
     }
