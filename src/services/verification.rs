@@ -489,7 +489,7 @@ pub struct Parties<'a> {
 /// The inquiries of one verification: one per group of service types, each with its own
 /// control number and a trace naming the verification and the request's place in it, asking
 /// about the client as the coverage names them — the policy holder, and the client as its
-/// dependent when someone else holds the policy.
+/// dependent when someone else holds the policy. `control_numbers` holds one number per group.
 pub fn inquiries(
     id: VerificationId,
     parties: &Parties<'_>,
@@ -521,6 +521,8 @@ pub fn inquiries(
             Some(patient),
         ),
     };
+    // One number per group: `zip` would drop the groups past a shorter list without a word.
+    debug_assert_eq!(service_types.len(), control_numbers.len());
     service_types
         .iter()
         .zip(control_numbers)
