@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
+use super::{now, page_of, with_tx, Page, StoreError, StoreResult, Tx};
 use crate::domain::attendance::{AttendedDay, Minutes, Service, ServiceInput, StoredDay};
 use crate::domain::billable::CoverageSpan;
 use crate::domain::eligibility::LevelOfCare;
@@ -538,29 +538,17 @@ pub async fn list(
 ) -> StoreResult<(Vec<AttendanceRecord>, i64)> {
     let conditions = "WHERE ($1 IS NULL OR client_id = $1) AND ($2 IS NULL OR service_date >= $2)
         AND ($3 IS NULL OR service_date <= $3) AND ($4 IS NULL OR level_of_care = $4)";
-    let sql = format!(
-        "SELECT {COLUMNS} FROM attendance {conditions}
-         ORDER BY service_date, client_id LIMIT $5 OFFSET $6"
-    );
     let client = filter.client_id.map(|id| id.to_string());
     let level = filter.level_of_care.map(LevelOfCare::as_str);
-    let rows: Vec<AttendanceRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(&client)
-        .bind(filter.from)
-        .bind(filter.to)
-        .bind(level)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(conn)
-        .await)?;
-    let count = format!("SELECT COUNT(*) FROM attendance {conditions}");
-    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(&count)
-        .bind(&client)
-        .bind(filter.from)
-        .bind(filter.to)
-        .bind(level)
-        .fetch_one(conn)
-        .await)?;
+    let (rows, total) = page_of!(
+        tx,
+        AttendanceRow,
+        COLUMNS,
+        format!("FROM attendance {conditions}"),
+        "service_date, client_id",
+        page,
+        [&client, filter.from, filter.to, level]
+    );
     let records = rows
         .into_iter()
         .map(AttendanceRow::parse)

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
+use super::{now, page_of, with_tx, Page, StoreError, StoreResult, Tx};
 use crate::domain::ids::new_id;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,30 +203,21 @@ pub async fn list(
                        AND ($4 IS NULL OR occurred_at >= $4)
                        AND ($5 IS NULL OR occurred_at < $5)";
     let action = filter.action.map(Action::as_str);
-    let sql = format!(
-        "SELECT id, occurred_at, user_id, action, entity_type, entity_id, ip, request_id
-         FROM audit_events {condition}
-         ORDER BY occurred_at DESC, id DESC LIMIT $6 OFFSET $7"
+    let (rows, total) = page_of!(
+        tx,
+        AuditRow,
+        "id, occurred_at, user_id, action, entity_type, entity_id, ip, request_id",
+        format!("FROM audit_events {condition}"),
+        "occurred_at DESC, id DESC",
+        page,
+        [
+            &filter.entity_id,
+            &filter.user_id,
+            action,
+            filter.from,
+            filter.to
+        ]
     );
-    let rows: Vec<AuditRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(&filter.entity_id)
-        .bind(&filter.user_id)
-        .bind(action)
-        .bind(filter.from)
-        .bind(filter.to)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(conn)
-        .await)?;
-    let count = format!("SELECT COUNT(*) FROM audit_events {condition}");
-    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(&count)
-        .bind(&filter.entity_id)
-        .bind(&filter.user_id)
-        .bind(action)
-        .bind(filter.from)
-        .bind(filter.to)
-        .fetch_one(conn)
-        .await)?;
     let events = rows
         .into_iter()
         .map(AuditRow::parse)

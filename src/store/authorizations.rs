@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::domain::ids::{AuthorizationId, ClientId, CoverageId};
 
-use super::{now, with_tx, Page, StoreError, StoreResult, Tx};
+use super::{now, page_of, with_tx, Page, StoreError, StoreResult, Tx};
 use crate::domain::authorization::{
     self, AuthorizationInput, AuthorizationStatus, Extension, ExtensionInput, Figures,
     NewAuthorization, Window,
@@ -340,29 +340,21 @@ pub async fn list(
     );
     let level = filter.level_of_care.map(LevelOfCare::as_str);
     let status = filter.status.map(AuthorizationStatus::as_str);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM authorizations a {condition}
-         ORDER BY a.start_date DESC, a.created_at DESC, a.id DESC LIMIT $6 OFFSET $7"
+    let (rows, total) = page_of!(
+        tx,
+        AuthorizationRow,
+        COLUMNS,
+        format!("FROM authorizations a {condition}"),
+        "a.start_date DESC, a.created_at DESC, a.id DESC",
+        page,
+        [
+            filter.client_id,
+            filter.coverage_id,
+            level,
+            status,
+            filter.active_on
+        ]
     );
-    let rows: Vec<AuthorizationRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(filter.client_id)
-        .bind(filter.coverage_id)
-        .bind(level)
-        .bind(status)
-        .bind(filter.active_on)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(conn)
-        .await)?;
-    let count = format!("SELECT COUNT(*) FROM authorizations a {condition}");
-    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(&count)
-        .bind(filter.client_id)
-        .bind(filter.coverage_id)
-        .bind(level)
-        .bind(status)
-        .bind(filter.active_on)
-        .fetch_one(conn)
-        .await)?;
     Ok((assemble(tx, rows).await?, total))
 }
 

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{like_prefix, now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
+use super::{like_prefix, now, page_of, with_tx, Page, StoreError, StoreResult, Stored, Tx};
 use crate::domain::client::{ClientInput, NewClient};
 use crate::domain::ids::ClientId;
 use crate::domain::person::AddressInput;
@@ -180,25 +180,15 @@ pub async fn search(
                                    OR lower(last_name) LIKE $1 ESCAPE '\\')
                     AND ($2 IS NULL OR date_of_birth = $2)
                     AND ($3 IS NULL OR external_id = $3)";
-    let sql = format!(
-        "SELECT {COLUMNS} FROM clients {filter}
-         ORDER BY lower(last_name), lower(first_name), id LIMIT $4 OFFSET $5"
+    let (rows, total) = page_of!(
+        tx,
+        ClientRow,
+        COLUMNS,
+        format!("FROM clients {filter}"),
+        "lower(last_name), lower(first_name), id",
+        page,
+        [&name, search.date_of_birth, &search.external_id]
     );
-    let rows: Vec<ClientRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(&name)
-        .bind(search.date_of_birth)
-        .bind(&search.external_id)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(conn)
-        .await)?;
-    let count = format!("SELECT COUNT(*) FROM clients {filter}");
-    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(&count)
-        .bind(&name)
-        .bind(search.date_of_birth)
-        .bind(&search.external_id)
-        .fetch_one(conn)
-        .await)?;
     let clients = rows
         .into_iter()
         .map(ClientRow::parse)

@@ -8,7 +8,7 @@ use crate::domain::eligibility::LevelOfCare;
 use crate::domain::ids::{DayRateId, PayerId};
 use crate::domain::money::Money;
 
-use super::{now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
+use super::{now, page_of, with_tx, Page, StoreError, StoreResult, Stored, Tx};
 
 pub type DayRate = Stored<NewDayRate, DayRateId>;
 
@@ -132,27 +132,15 @@ pub async fn list(
                 AND (effective_to IS NULL OR effective_to >= $4)))";
     let level = filter.level_of_care.map(LevelOfCare::as_str);
     let services = filter.services.map(Tier::as_str);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM day_rates {condition}
-         ORDER BY effective_from DESC, created_at DESC, id DESC LIMIT $5 OFFSET $6"
+    let (rows, total) = page_of!(
+        tx,
+        DayRateRow,
+        COLUMNS,
+        format!("FROM day_rates {condition}"),
+        "effective_from DESC, created_at DESC, id DESC",
+        page,
+        [filter.payer_id, level, services, filter.active_on]
     );
-    let rows: Vec<DayRateRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(filter.payer_id)
-        .bind(level)
-        .bind(services)
-        .bind(filter.active_on)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(conn)
-        .await)?;
-    let count = format!("SELECT COUNT(*) FROM day_rates {condition}");
-    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(&count)
-        .bind(filter.payer_id)
-        .bind(level)
-        .bind(services)
-        .bind(filter.active_on)
-        .fetch_one(conn)
-        .await)?;
     let items = rows
         .into_iter()
         .map(DayRateRow::parse)

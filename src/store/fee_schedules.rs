@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::domain::ids::{FeeScheduleId, PayerId};
 
-use super::{now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
+use super::{now, page_of, with_tx, Page, StoreError, StoreResult, Stored, Tx};
 use crate::domain::eligibility::{LevelOfCare, Program};
 use crate::domain::fee_schedule::{ClaimSetup, FeeScheduleInput, NewFeeSchedule};
 use crate::domain::money::Money;
@@ -221,27 +221,15 @@ pub async fn list(
                 AND (effective_to IS NULL OR effective_to >= $4)))";
     let level = filter.level_of_care.map(LevelOfCare::as_str);
     let program = filter.program.map(Program::as_str);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM fee_schedules {condition}
-         ORDER BY effective_from DESC, created_at DESC, id DESC LIMIT $5 OFFSET $6"
+    let (rows, total) = page_of!(
+        tx,
+        FeeScheduleRow,
+        COLUMNS,
+        format!("FROM fee_schedules {condition}"),
+        "effective_from DESC, created_at DESC, id DESC",
+        page,
+        [filter.payer_id, level, program, filter.active_on]
     );
-    let rows: Vec<FeeScheduleRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(filter.payer_id)
-        .bind(level)
-        .bind(program)
-        .bind(filter.active_on)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(conn)
-        .await)?;
-    let count = format!("SELECT COUNT(*) FROM fee_schedules {condition}");
-    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(&count)
-        .bind(filter.payer_id)
-        .bind(level)
-        .bind(program)
-        .bind(filter.active_on)
-        .fetch_one(conn)
-        .await)?;
     let items = rows
         .into_iter()
         .map(FeeScheduleRow::parse)

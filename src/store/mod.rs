@@ -95,6 +95,40 @@ macro_rules! with_tx {
 }
 pub use with_tx;
 
+/// One page of a listing and how many rows it has in all, as `(Vec<Row>, i64)`: `SELECT
+/// {columns} {from} ORDER BY {order} LIMIT … OFFSET …` and `SELECT COUNT(*) {from}`, where
+/// `from` is the `FROM … WHERE …` both share and `values` are bound to both as `$1`, `$2`, …
+/// (the page's limit and offset follow them). Written once so the two statements cannot drift
+/// apart — a value bound to one and not the other. Each value expression is evaluated twice:
+/// pass plain fields or references.
+macro_rules! page_of {
+    ($tx:expr, $row:ty, $columns:expr, $from:expr, $order:expr, $page:expr,
+     [$($value:expr),* $(,)?]) => {{
+        let from = $from;
+        let values = [$(stringify!($value)),*].len();
+        let sql = format!(
+            "SELECT {} {from} ORDER BY {} LIMIT ${} OFFSET ${}",
+            $columns,
+            $order,
+            values + 1,
+            values + 2
+        );
+        let rows: Vec<$row> = $crate::with_tx!($tx, |conn| sqlx::query_as(&sql)
+            $(.bind($value))*
+            .bind($page.limit)
+            .bind($page.offset)
+            .fetch_all(conn)
+            .await)?;
+        let count = format!("SELECT COUNT(*) {from}");
+        let total: i64 = $crate::with_tx!($tx, |conn| sqlx::query_scalar(&count)
+            $(.bind($value))*
+            .fetch_one(conn)
+            .await)?;
+        (rows, total)
+    }};
+}
+pub(crate) use page_of;
+
 /// Runs one statement on the pool of a [`Db`], outside any explicit transaction and outside
 /// the writer and the read pool: for tests and tools that reach into the database directly.
 /// The service reads through [`Db::read_each`] and [`Db::begin_read`], and writes through

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 
-use super::{like_prefix, now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
+use super::{like_prefix, now, page_of, with_tx, Page, StoreError, StoreResult, Stored, Tx};
 use crate::domain::ids::PayerId;
 use crate::domain::payer::{
     BillingRules, BillingRulesInput, ConnectionInput, CredentialsInput, NewPayer, PayerInput,
@@ -182,18 +182,15 @@ pub async fn list(
 ) -> StoreResult<(Vec<Payer>, i64)> {
     let pattern = name.map(|n| format!("%{}", like_prefix(n)));
     let filter = "WHERE ($1 IS NULL OR lower(name) LIKE $1 ESCAPE '\\')";
-    let sql = format!("SELECT {COLUMNS} FROM payers {filter} ORDER BY name, id LIMIT $2 OFFSET $3");
-    let rows: Vec<PayerRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(&pattern)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(conn)
-        .await)?;
-    let count = format!("SELECT COUNT(*) FROM payers {filter}");
-    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(&count)
-        .bind(&pattern)
-        .fetch_one(conn)
-        .await)?;
+    let (rows, total) = page_of!(
+        tx,
+        PayerRow,
+        COLUMNS,
+        format!("FROM payers {filter}"),
+        "name, id",
+        page,
+        [&pattern]
+    );
     let payers = rows
         .into_iter()
         .map(|row| row.parse(key))

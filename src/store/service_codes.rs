@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
+use super::{now, page_of, with_tx, Page, StoreError, StoreResult, Stored, Tx};
 use crate::domain::ids::ServiceCodeId;
 use crate::domain::money::Money;
 use crate::domain::service_code::{NewServiceCode, ServiceCode, ServiceCodeInput};
@@ -167,23 +167,15 @@ pub async fn list(
            AND ($2 IS NULL OR (effective_from <= $2
                 AND (effective_to IS NULL OR effective_to >= $2)))";
     let code = filter.code.as_ref().map(ServiceCode::as_str);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM service_codes {condition}
-         ORDER BY code, effective_from DESC, id LIMIT $3 OFFSET $4"
+    let (rows, total) = page_of!(
+        tx,
+        ServiceCodeRow,
+        COLUMNS,
+        format!("FROM service_codes {condition}"),
+        "code, effective_from DESC, id",
+        page,
+        [code, filter.active_on]
     );
-    let rows: Vec<ServiceCodeRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(code)
-        .bind(filter.active_on)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(conn)
-        .await)?;
-    let count = format!("SELECT COUNT(*) FROM service_codes {condition}");
-    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(&count)
-        .bind(code)
-        .bind(filter.active_on)
-        .fetch_one(conn)
-        .await)?;
     let items = rows
         .into_iter()
         .map(ServiceCodeRow::parse)
