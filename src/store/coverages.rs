@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::{now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
+use super::{now, page_of, with_tx, Page, StoreError, StoreResult, Stored, Tx};
 use crate::domain::coverage::{CoverageInput, NewCoverage, SubscriberInput};
 use crate::domain::ids::{ClientId, CoverageId};
 
@@ -160,24 +160,15 @@ pub async fn list(
     page: Page,
 ) -> StoreResult<(Vec<Coverage>, i64)> {
     // Coordination-of-benefits order first, so the primary plan leads.
-    let sql = format!(
-        "SELECT {COLUMNS} FROM coverages WHERE client_id = $1
-         ORDER BY CASE priority WHEN 'primary' THEN 1 WHEN 'secondary' THEN 2 ELSE 3 END,
-                  created_at, id
-         LIMIT $2 OFFSET $3"
+    let (rows, total) = page_of!(
+        tx,
+        CoverageRow,
+        COLUMNS,
+        "FROM coverages WHERE client_id = $1",
+        "CASE priority WHEN 'primary' THEN 1 WHEN 'secondary' THEN 2 ELSE 3 END, created_at, id",
+        page,
+        [client_id]
     );
-    let rows: Vec<CoverageRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(client_id)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(conn)
-        .await)?;
-    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM coverages WHERE client_id = $1"
-    )
-    .bind(client_id)
-    .fetch_one(conn)
-    .await)?;
     let coverages = rows
         .into_iter()
         .map(CoverageRow::parse)

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::ids::{ClientId, EpisodeId};
 
-use super::{now, with_tx, Page, StoreError, StoreResult, Stored, Tx};
+use super::{now, page_of, with_tx, Page, StoreError, StoreResult, Stored, Tx};
 use crate::domain::episode::{EpisodeInput, LevelSpanInput, NewEpisode};
 
 const ENTITY: &str = "episode";
@@ -147,22 +147,15 @@ pub async fn list(
     client_id: ClientId,
     page: Page,
 ) -> StoreResult<(Vec<Episode>, i64)> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM episodes WHERE client_id = $1
-         ORDER BY admission_date DESC, created_at DESC, id DESC LIMIT $2 OFFSET $3"
+    let (rows, total) = page_of!(
+        tx,
+        EpisodeRow,
+        COLUMNS,
+        "FROM episodes WHERE client_id = $1",
+        "admission_date DESC, created_at DESC, id DESC",
+        page,
+        [client_id]
     );
-    let rows: Vec<EpisodeRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(client_id)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(conn)
-        .await)?;
-    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM episodes WHERE client_id = $1"
-    )
-    .bind(client_id)
-    .fetch_one(conn)
-    .await)?;
     let items = rows
         .into_iter()
         .map(EpisodeRow::parse)

@@ -105,7 +105,7 @@ macro_rules! page_of {
     ($tx:expr, $row:ty, $columns:expr, $from:expr, $order:expr, $page:expr,
      [$($value:expr),* $(,)?]) => {{
         let from = $from;
-        let values = [$(stringify!($value)),*].len();
+        let values = <[&str]>::len(&[$(stringify!($value)),*]);
         let sql = format!(
             "SELECT {} {from} ORDER BY {} LIMIT ${} OFFSET ${}",
             $columns,

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{now, with_tx, Db, Page, StoreError, StoreResult, Tx};
+use super::{now, page_of, with_tx, Db, Page, StoreError, StoreResult, Tx};
 use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 
@@ -171,15 +171,7 @@ pub async fn find_by_username(tx: &mut Tx, username: &str) -> StoreResult<Option
 }
 
 pub async fn list(tx: &mut Tx, page: Page) -> StoreResult<(Vec<User>, i64)> {
-    let sql = format!("SELECT {COLUMNS} FROM users ORDER BY username LIMIT $1 OFFSET $2");
-    let rows: Vec<UserRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(conn)
-        .await)?;
-    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(conn)
-        .await)?;
+    let (rows, total) = page_of!(tx, UserRow, COLUMNS, "FROM users", "username", page, []);
     let mut users = Vec::with_capacity(rows.len());
     for row in rows {
         users.push(with_roles(tx, row).await?);

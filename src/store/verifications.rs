@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::ids::{ClientId, CoverageId, PayerId, VerificationId};
 
-use super::{now, with_tx, Db, Page, StoreError, StoreResult, Tx};
+use super::{now, page_of, with_tx, Db, Page, StoreError, StoreResult, Tx};
 
 /// What a verification was asked.
 #[derive(Debug, Clone)]
@@ -365,22 +365,15 @@ pub async fn list_for_client(
     client_id: ClientId,
     page: Page,
 ) -> StoreResult<(Vec<Verification>, i64)> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM verifications WHERE client_id = $1
-         ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3"
+    let (rows, total) = page_of!(
+        tx,
+        VerificationRow,
+        COLUMNS,
+        "FROM verifications WHERE client_id = $1",
+        "started_at DESC, id DESC",
+        page,
+        [client_id]
     );
-    let rows: Vec<VerificationRow> = with_tx!(tx, |conn| sqlx::query_as(&sql)
-        .bind(client_id)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(conn)
-        .await)?;
-    let total: i64 = with_tx!(tx, |conn| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM verifications WHERE client_id = $1"
-    )
-    .bind(client_id)
-    .fetch_one(conn)
-    .await)?;
     let items = rows
         .into_iter()
         .map(VerificationRow::parse)
