@@ -33,6 +33,7 @@ struct ListQuery {
 impl Terms for DayRates {
     const NAME: &'static str = "day rate";
     const COLLECTION: &'static str = "/api/v1/day-rates";
+    const RECORD: &'static str = "/api/v1/day-rates/{id}";
     const REQUIRED: &'static [&'static str] = &[
         "payer_id",
         "level_of_care",

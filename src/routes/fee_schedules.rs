@@ -33,6 +33,7 @@ struct ListQuery {
 impl Terms for FeeSchedules {
     const NAME: &'static str = "fee schedule";
     const COLLECTION: &'static str = "/api/v1/fee-schedules";
+    const RECORD: &'static str = "/api/v1/fee-schedules/{id}";
     const REQUIRED: &'static [&'static str] = &[
         "payer_id",
         "level_of_care",

@@ -62,7 +62,7 @@ where
 
 pub fn endpoints() -> Vec<Endpoint> {
     use Method as M;
-    vec![
+    let table = vec![
         endpoint(M::GET, "/health", health::health),
         endpoint(M::GET, "/ready", health::ready),
         endpoint(M::GET, "/openapi.yaml", health::openapi),
@@ -144,46 +144,6 @@ pub fn endpoints() -> Vec<Endpoint> {
             authorizations::list_for_client,
         ),
         endpoint(M::GET, "/api/v1/alerts", alerts::list),
-        endpoint(
-            M::POST,
-            "/api/v1/fee-schedules",
-            terms::create::<FeeSchedules>,
-        ),
-        endpoint(M::GET, "/api/v1/fee-schedules", terms::list::<FeeSchedules>),
-        endpoint(
-            M::GET,
-            "/api/v1/fee-schedules/{id}",
-            terms::get::<FeeSchedules>,
-        ),
-        endpoint(
-            M::PATCH,
-            "/api/v1/fee-schedules/{id}",
-            terms::update::<FeeSchedules>,
-        ),
-        endpoint(M::POST, "/api/v1/day-rates", terms::create::<DayRates>),
-        endpoint(M::GET, "/api/v1/day-rates", terms::list::<DayRates>),
-        endpoint(M::GET, "/api/v1/day-rates/{id}", terms::get::<DayRates>),
-        endpoint(
-            M::PATCH,
-            "/api/v1/day-rates/{id}",
-            terms::update::<DayRates>,
-        ),
-        endpoint(
-            M::POST,
-            "/api/v1/service-codes",
-            terms::create::<ServiceCodes>,
-        ),
-        endpoint(M::GET, "/api/v1/service-codes", terms::list::<ServiceCodes>),
-        endpoint(
-            M::GET,
-            "/api/v1/service-codes/{id}",
-            terms::get::<ServiceCodes>,
-        ),
-        endpoint(
-            M::PATCH,
-            "/api/v1/service-codes/{id}",
-            terms::update::<ServiceCodes>,
-        ),
         endpoint(M::POST, "/api/v1/claims/generate", claims::generate),
         // Before `/api/v1/claims/{id}`, which would otherwise take `x12` for an id.
         endpoint(M::POST, "/api/v1/claims/x12", claims::x12_many),
@@ -209,7 +169,14 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::GET, "/api/v1/acknowledgments/{id}", acknowledgments::get),
         endpoint(M::POST, "/api/v1/estimates", estimates::create),
         endpoint(M::GET, "/api/v1/estimates/{id}", estimates::get),
-    ]
+    ];
+    // Their paths come from each kind's `Terms::COLLECTION`, the one place they are written.
+    table
+        .into_iter()
+        .chain(terms::endpoints::<FeeSchedules>())
+        .chain(terms::endpoints::<DayRates>())
+        .chain(terms::endpoints::<ServiceCodes>())
+        .collect()
 }
 
 /// Registers the table: one resource per path, so a known path with an unknown method answers

@@ -30,6 +30,7 @@ struct ListQuery {
 impl Terms for ServiceCodes {
     const NAME: &'static str = "service code";
     const COLLECTION: &'static str = "/api/v1/service-codes";
+    const RECORD: &'static str = "/api/v1/service-codes/{id}";
     const REQUIRED: &'static [&'static str] = &[
         "code",
         "description",

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use super::context::Ctx;
 use super::extract::{from_value, merge, refuse_nulls, Body};
-use super::{ok, PageOf};
+use super::{endpoint, ok, Endpoint, PageOf};
 use crate::domain::ids::PayerId;
 use crate::domain::role::Role;
 use crate::domain::validation::Invalid;
@@ -35,8 +35,10 @@ const READERS: &[Role] = &[Role::Billing, Role::Admissions];
 pub(super) trait Terms: 'static {
     /// What billing staff call one ("fee schedule"): the 404's subject and the log's `terms`.
     const NAME: &'static str;
-    /// Where they are listed; one record is at `{COLLECTION}/{id}`.
+    /// Where they are listed and recorded.
     const COLLECTION: &'static str;
+    /// Where one record is read and changed: `{COLLECTION}/{id}`.
+    const RECORD: &'static str;
     /// Fields a patch may leave out but not clear.
     const REQUIRED: &'static [&'static str];
 
@@ -78,6 +80,17 @@ pub(super) trait Terms: 'static {
         filter: &Self::Filter,
         page: Page,
     ) -> StoreResult<(Vec<Record<Self>>, i64)>;
+}
+
+/// The four endpoints of a kind of terms, at its own paths.
+pub(super) fn endpoints<T: Terms>() -> [Endpoint; 4] {
+    use actix_web::http::Method as M;
+    [
+        endpoint(M::POST, T::COLLECTION, create::<T>),
+        endpoint(M::GET, T::COLLECTION, list::<T>),
+        endpoint(M::GET, T::RECORD, get::<T>),
+        endpoint(M::PATCH, T::RECORD, update::<T>),
+    ]
 }
 
 /// A stored record of `T`.
